@@ -1,0 +1,222 @@
+// The self-contained HTML report: one file, inline CSS and SVG, thumbnails as data: URIs, no script.
+// A Content-Security-Policy forbids any fetch, so a browser proves the page needs nothing else.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ReportData } from './types.js';
+import { escapeHtml as esc } from './escape.js';
+import { fmt, fmtDuration, isFiniteNumber } from './format.js';
+import { REPORT_CSS } from './style.js';
+import { renderCharts, type RenderedChart } from './write-charts.js';
+import { buildGallery, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
+
+export const REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+/** Everything the page shows that had to be computed first (charts, thumbnails). */
+export interface RenderedParts {
+  charts: RenderedChart[];
+  gallery: GalleryItem[];
+  /** Mistakes whose image could not be read. */
+  gallerySkipped: string[];
+  /** Number of misclassified test images in total. */
+  mistakes: number;
+  generatedAt?: Date;
+}
+
+/**
+ * Inline SVGs share one document, so their ids (gradients, clip paths) could collide;
+ * prefixing each chart's ids keeps every reference pointing into its own chart.
+ */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/^<\?xml[^>]*>\s*/, '')
+    .replace(/\sid="([^"]+)"/g, (_m, id) => ` id="${prefix}-${id}"`)
+    .replace(/url\(#([^)]+)\)/g, (_m, id) => `url(#${prefix}-${id})`)
+    .replace(/href="#([^"]+)"/g, (_m, id) => `href="#${prefix}-${id}"`);
+}
+
+function valueHtml(key: string, v: unknown): string {
+  if (v === null || v === undefined) return '<span class="muted">–</span>';
+  if (typeof v === 'number') {
+    if (/seconds$|_s$|duration/i.test(key)) return esc(fmtDuration(v));
+    return esc(Number.isInteger(v) ? String(v) : fmt(v, 4));
+  }
+  if (typeof v === 'string' || typeof v === 'boolean') return esc(String(v));
+  return `<code>${esc(JSON.stringify(v))}</code>`;
+}
+
+function kvTable(rec: Record<string, unknown>): string {
+  const rows = Object.entries(rec).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${valueHtml(k, v)}</td></tr>`);
+  return `<table class="kv">${rows.join('')}</table>`;
+}
+
+const METRIC_LABELS: [string, string][] = [
+  ['auc', 'ROC AUC'],
+  ['average_precision', 'Average precision'],
+  ['accuracy', 'Accuracy'],
+  ['balanced_accuracy', 'Balanced accuracy'],
+  ['precision', 'Precision'],
+  ['recall', 'Recall (sensitivity)'],
+  ['specificity', 'Specificity'],
+  ['f1', 'F1'],
+  ['mcc', 'Matthews corr. coef.'],
+  ['brier', 'Brier score'],
+  ['log_loss', 'Log loss'],
+  ['ece', 'Expected calibration error'],
+];
+const HEADLINE = ['auc', 'accuracy', 'f1', 'average_precision'];
+
+function metricsSection(m: Record<string, unknown>): string {
+  const label = new Map(METRIC_LABELS);
+  const tiles = HEADLINE.filter((k) => isFiniteNumber(m[k]))
+    .map((k) => `<div class="tile"><div class="v">${esc(fmt(m[k], 3))}</div><div class="k">${esc(label.get(k) ?? k)}</div></div>`);
+  const rows: string[] = [];
+  const done = new Set<string>();
+  const add = (k: string, name: string, v: unknown) => {
+    done.add(k);
+    let text = isFiniteNumber(v) ? (Number.isInteger(v) ? String(v) : fmt(v, 4)) : v === null || v === undefined ? '–' : String(v);
+    if (k === 'auc' && Array.isArray(m.auc_ci95) && m.auc_ci95.every(isFiniteNumber)) text += ` (95% CI ${fmt(m.auc_ci95[0], 4)}–${fmt(m.auc_ci95[1], 4)})`;
+    rows.push(`<tr><th>${esc(name)}</th><td class="num">${esc(text)}</td></tr>`);
+  };
+  for (const [k, name] of METRIC_LABELS) if (k in m) add(k, name, m[k]);
+  done.add('auc_ci95');
+  // Any other scalar the producer added still shows up, so the table never hides a metric.
+  for (const [k, v] of Object.entries(m)) {
+    if (done.has(k) || ['n', 'classes', 'positive_class', 'threshold'].includes(k)) continue;
+    if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) add(k, k, v);
+  }
+  const context: string[] = [];
+  if (isFiniteNumber(m.n)) context.push(`${m.n} test images`);
+  if (m.positive_class !== undefined) context.push(`positive class <b>${esc(m.positive_class)}</b>`);
+  if (isFiniteNumber(m.threshold)) context.push(`threshold ${esc(fmt(m.threshold, 4))}`);
+  const conf = m.confusion as Record<string, unknown> | undefined;
+  if (conf && ['tn', 'fp', 'fn', 'tp'].every((k) => isFiniteNumber(conf[k]))) {
+    context.push(`TN ${conf.tn} · FP ${conf.fp} · FN ${conf.fn} · TP ${conf.tp}`);
+  }
+  return `<section id="metrics"><h2>Test metrics</h2>
+${context.length ? `<p class="muted">${context.join(' · ')}</p>` : ''}
+${tiles.length ? `<div class="tiles">${tiles.join('')}</div>` : ''}
+<table>${rows.join('')}</table></section>`;
+}
+
+function auditSection(a: NonNullable<ReportData['audit']>): string {
+  const parts: string[] = [];
+  const counts = a.counts ?? {};
+  const splits = Object.keys(counts);
+  if (splits.length) {
+    const classes = [...new Set(splits.flatMap((s) => Object.keys(counts[s] ?? {})))];
+    const head = `<tr><th>Class</th>${splits.map((s) => `<th class="num">${esc(s)}</th>`).join('')}<th class="num">total</th></tr>`;
+    const body = classes.map((c) => {
+      const cells = splits.map((s) => counts[s]?.[c] ?? 0);
+      return `<tr><td>${esc(c)}</td>${cells.map((n) => `<td class="num">${esc(n)}</td>`).join('')}<td class="num">${cells.reduce((x, y) => x + (Number(y) || 0), 0)}</td></tr>`;
+    });
+    const totals = splits.map((s) => Object.values(counts[s] ?? {}).reduce((x, y) => x + (Number(y) || 0), 0));
+    body.push(`<tr><th>total</th>${totals.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">${totals.reduce((x, y) => x + y, 0)}</th></tr>`);
+    parts.push(`<table>${head}${body.join('')}</table>`);
+  }
+  const warnings = a.warnings ?? [];
+  parts.push(warnings.length
+    ? `<ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    : '<p class="ok">No data warnings.</p>');
+  if (a.details !== undefined) {
+    parts.push(`<details><summary>Full audit</summary><pre>${esc(JSON.stringify(a.details, null, 2))}</pre></details>`);
+  }
+  return `<section id="audit"><h2>Data audit</h2>${parts.join('\n')}</section>`;
+}
+
+function figure(chart: RenderedChart, index: number): string {
+  return `<figure id="fig-${chart.name}" aria-label="${esc(chart.caption)}">${scopeSvgIds(chart.svg, `c${index}`)}<figcaption>${esc(chart.caption)}</figcaption></figure>`;
+}
+
+function gallerySection(parts: RenderedParts, classes: [string, string]): string {
+  const items = parts.gallery.map((g) => {
+    const name = g.path.split(/[\\/]/).pop() ?? g.path;
+    return `<figure><div class="thumb"><img src="${g.thumbnail.dataUri}" width="${g.thumbnail.width}" height="${g.thumbnail.height}" alt="${esc(name)}"></div>
+<figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div></figcaption></figure>`;
+  });
+  const note = [`${parts.mistakes} misclassified test image${parts.mistakes === 1 ? '' : 's'}` + (parts.gallery.length ? `; the ${parts.gallery.length} most confident shown.` : '.')];
+  if (parts.gallerySkipped.length) note.push(`${parts.gallerySkipped.length} could not be read and were skipped.`);
+  return `<section id="errors"><h2>Most confidently wrong test images</h2><p class="muted">${esc(note.join(' '))}</p>
+${items.length ? `<div class="gallery">${items.join('\n')}</div>` : ''}</section>`;
+}
+
+/** Renders the report page from data and pre-rendered parts. Pure and synchronous. */
+export function renderReportHtml(data: ReportData, parts: RenderedParts): string {
+  const title = data.title ?? 'tlearn report';
+  const sections: { id: string; name: string; html: string }[] = [];
+  if (data.summary && Object.keys(data.summary).length) {
+    sections.push({ id: 'summary', name: 'Summary', html: `<section id="summary"><h2>Run summary</h2>${kvTable(data.summary)}</section>` });
+  }
+  if (data.config !== undefined && data.config !== null) {
+    sections.push({
+      id: 'config', name: 'Configuration',
+      html: `<section id="config"><h2>Configuration</h2><details><summary>Resolved configuration (JSON)</summary><pre>${esc(JSON.stringify(data.config, null, 2))}</pre></details></section>`,
+    });
+  }
+  if (data.audit) sections.push({ id: 'audit', name: 'Data audit', html: auditSection(data.audit) });
+  const training = parts.charts.findIndex((c) => c.name === 'training_curves');
+  if (training >= 0) {
+    sections.push({ id: 'training', name: 'Training', html: `<section id="training"><h2>Training curves</h2>${figure(parts.charts[training], training)}</section>` });
+  }
+  if (data.metrics) sections.push({ id: 'metrics', name: 'Metrics', html: metricsSection(data.metrics) });
+  if (data.classificationReport) {
+    sections.push({
+      id: 'classification-report', name: 'Classification report',
+      html: `<section id="classification-report"><h2>Classification report</h2><pre>${esc(data.classificationReport)}</pre></section>`,
+    });
+  }
+  const plots = parts.charts.map((c, i) => ({ c, i })).filter(({ c }) => c.name !== 'training_curves');
+  if (plots.length) {
+    sections.push({ id: 'plots', name: 'Plots', html: `<section id="plots"><h2>Evaluation plots</h2><div class="plots">${plots.map(({ c, i }) => figure(c, i)).join('\n')}</div></section>` });
+  }
+  if (data.predictions && data.classes) {
+    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, data.classes) });
+  }
+  const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="referrer" content="no-referrer">
+<title>${esc(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<header><h1>${esc(title)}</h1><p>Generated ${esc(when)}</p></header>
+<nav>${sections.map((s) => `<a href="#${s.id}">${esc(s.name)}</a>`).join('')}</nav>
+<main>
+${sections.map((s) => s.html).join('\n')}
+</main>
+<footer>${esc(data.footer ?? 'Generated by tlearn')}</footer>
+</body>
+</html>
+`;
+}
+
+export interface WriteReportResult {
+  file: string;
+  bytes: number;
+  charts: string[];
+  gallery: number;
+  gallerySkipped: string[];
+}
+
+/** Renders charts and thumbnails and writes the single-file HTML report (atomically). */
+export async function writeReport(file: string, data: ReportData): Promise<WriteReportResult> {
+  const charts = data.charts ? await renderCharts(data.charts) : [];
+  let gallery: GalleryItem[] = [];
+  let skipped: string[] = [];
+  let mistakes = 0;
+  if (data.predictions && data.classes) {
+    const wrong = mostConfidentlyWrong(data.predictions, data.classes, data.threshold ?? 0.5);
+    mistakes = wrong.length;
+    ({ items: gallery, skipped } = await buildGallery(wrong, data.gallery ?? {}));
+  }
+  const html = renderReportHtml(data, { charts, gallery, gallerySkipped: skipped, mistakes });
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, html);
+  renameSync(tmp, file);
+  return { file, bytes: Buffer.byteLength(html), charts: charts.map((c) => c.name), gallery: gallery.length, gallerySkipped: skipped };
+}

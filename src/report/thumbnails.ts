@@ -1,0 +1,26 @@
+// Small JPEG thumbnails as data: URIs, so the HTML report embeds its images and needs no other file.
+import sharp from 'sharp';
+
+export interface Thumbnail {
+  dataUri: string;
+  width: number;
+  height: number;
+}
+
+/** Refuse absurd inputs before sharp decodes them (a decompression bomb must not eat the memory). */
+const MAX_INPUT_PIXELS = 100_000_000;
+
+/**
+ * Decodes `file`, applies its EXIF orientation, and fits it inside size x size pixels (no upscaling).
+ * Throws when the file is missing or not a decodable image; callers that build galleries skip those.
+ */
+export async function makeThumbnail(file: string, size = 96, quality = 80): Promise<Thumbnail> {
+  if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new Error(`thumbnail size must be an integer in [8, 1024], got ${size}`);
+  const { data, info } = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+    .rotate()
+    .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality, mozjpeg: true })
+    .toBuffer({ resolveWithObject: true });
+  return { dataUri: `data:image/jpeg;base64,${data.toString('base64')}`, width: info.width, height: info.height };
+}

@@ -1,0 +1,119 @@
+// Plain-data inputs of the report layer. Deliberately independent of src/metrics: any producer of
+// these arrays (our metrics, scikit-learn output read from JSON, a user script) can feed the charts.
+
+/** ROC curve points in sklearn's `roc_curve` order (fpr non-decreasing). */
+export interface RocData {
+  fpr: number[];
+  tpr: number[];
+  /** Optional decision thresholds per point; `null` stands for +infinity (the metrics.json convention). */
+  thresholds?: (number | null)[];
+  /** Area under the curve, shown in the title. */
+  auc?: number | null;
+  /** 95% confidence interval of the AUC, shown in the title when given. */
+  aucCi95?: [number, number] | null;
+  /** The classifier's operating point (its threshold), marked on the curve. */
+  operatingPoint?: { fpr: number; tpr: number; threshold?: number | null } | null;
+}
+
+/** Precision-recall curve points in sklearn's `precision_recall_curve` order (recall non-increasing). */
+export interface PrData {
+  precision: number[];
+  recall: number[];
+  /** Average precision, shown in the title. */
+  averagePrecision?: number | null;
+  /** Fraction of positives: the precision of a chance classifier, drawn as a horizontal line. */
+  prevalence?: number | null;
+  operatingPoint?: { precision: number; recall: number; threshold?: number | null } | null;
+}
+
+/** Confusion matrix: rows are the true classes, columns the predictions (sklearn's layout). */
+export interface ConfusionData {
+  classes: string[];
+  matrix: number[][];
+  threshold?: number | null;
+}
+
+/** One row of RUN/history.csv; metrics that were not computed may be null or NaN. */
+export interface HistoryRow {
+  phase: number | string;
+  epoch: number;
+  lr?: number | null;
+  train_loss?: number | null;
+  train_accuracy?: number | null;
+  val_loss?: number | null;
+  val_accuracy?: number | null;
+  val_auc?: number | null;
+  [extra: string]: unknown;
+}
+
+/** Predicted probabilities of the positive class with the true labels (0 = classes[0], 1 = classes[1]). */
+export interface ProbabilityData {
+  probabilities: number[];
+  labels: number[];
+  classes: [string, string];
+  threshold?: number | null;
+  /** Histogram bin width on [0, 1]; default 0.05. */
+  binStep?: number;
+}
+
+/** Reliability (calibration) curve as sklearn's `calibration_curve` returns it, plus optional bin counts. */
+export interface CalibrationData {
+  /** Mean predicted probability per non-empty bin (sklearn's prob_pred). */
+  probPred: number[];
+  /** Fraction of positives per non-empty bin (sklearn's prob_true). */
+  probTrue: number[];
+  /** Number of samples per non-empty bin, same length as probPred. */
+  counts?: number[];
+  /** Number of uniform bins on [0, 1] the curve was computed with; places the count bars on their bins. */
+  nBins?: number;
+  ece?: number | null;
+  brier?: number | null;
+}
+
+/** Everything `writeCharts` can draw; absent members are skipped. */
+export interface ChartData {
+  roc?: RocData | null;
+  pr?: PrData | null;
+  confusion?: ConfusionData | null;
+  history?: HistoryRow[] | null;
+  probabilities?: ProbabilityData | null;
+  calibration?: CalibrationData | null;
+}
+
+/** One prediction, as in predictions.csv. `label`/`predicted` are class names or indices (0/1). */
+export interface PredictionRow {
+  path: string;
+  label: string | number;
+  probability: number;
+  predicted?: string | number | null;
+}
+
+/** Class counts per split (split -> class -> count) with free-form warnings: the data-audit section. */
+export interface AuditData {
+  counts?: Record<string, Record<string, number>>;
+  warnings?: string[];
+  /** Anything else from audit.json; shown as collapsible JSON. */
+  details?: unknown;
+}
+
+export interface ReportData {
+  title?: string;
+  /** Run summary as ordered key/value pairs (model, data, timings, device, ...). */
+  summary?: Record<string, unknown>;
+  /** The resolved configuration, shown as a collapsible JSON block. */
+  config?: unknown;
+  audit?: AuditData | null;
+  /** metrics.json (or any flat record of metrics); scalars are tabulated. */
+  metrics?: Record<string, unknown> | null;
+  /** sklearn classification_report text, shown preformatted. */
+  classificationReport?: string | null;
+  charts?: ChartData | null;
+  /** Test predictions; the most confidently wrong ones are shown as a thumbnail gallery. */
+  predictions?: PredictionRow[] | null;
+  /** Class names [negative, positive] used to interpret prediction labels. */
+  classes?: [string, string];
+  threshold?: number;
+  gallery?: { max?: number; thumbnailSize?: number; imageRoot?: string };
+  /** Footer text, e.g. the tool version. */
+  footer?: string;
+}

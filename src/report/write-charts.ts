@@ -1,0 +1,63 @@
+// Writes every available chart as SVG and PNG into a directory (the evaluation directory contract).
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChartData } from './types.js';
+import { chartSpecs, type ChartName } from './charts/index.js';
+import { renderSvg, svgToPng, DEFAULT_PNG_SCALE } from './vega.js';
+
+export interface WriteChartsOptions {
+  /** Which formats to write; default both. */
+  formats?: ('svg' | 'png')[];
+  /** PNG pixels per SVG pixel; default 2. */
+  pngScale?: number;
+}
+
+export interface RenderedChart {
+  name: ChartName;
+  caption: string;
+  svg: string;
+}
+
+/** Renders every available chart to SVG strings (used by both writeCharts and the HTML report). */
+export async function renderCharts(data: ChartData): Promise<RenderedChart[]> {
+  const out: RenderedChart[] = [];
+  for (const c of chartSpecs(data)) {
+    try {
+      out.push({ name: c.name, caption: c.caption, svg: await renderSvg(c.spec) });
+    } catch (e) {
+      throw new Error(`rendering chart ${c.name} failed: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+// Write-then-rename, so a reader never sees half a file.
+function writeAtomic(file: string, content: string | Buffer): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+/**
+ * Writes `<dir>/<chart>.svg` and `.png` for each chart whose data is present:
+ * roc_curve, pr_curve, confusion_matrix, training_curves, probability_histogram, reliability.
+ * Returns the paths written, in order.
+ */
+export async function writeCharts(dir: string, data: ChartData, opts: WriteChartsOptions = {}): Promise<string[]> {
+  const formats = opts.formats ?? ['svg', 'png'];
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const chart of await renderCharts(data)) {
+    if (formats.includes('svg')) {
+      const f = join(dir, `${chart.name}.svg`);
+      writeAtomic(f, chart.svg);
+      written.push(f);
+    }
+    if (formats.includes('png')) {
+      const f = join(dir, `${chart.name}.png`);
+      writeAtomic(f, await svgToPng(chart.svg, opts.pngScale ?? DEFAULT_PNG_SCALE));
+      written.push(f);
+    }
+  }
+  return written;
+}
