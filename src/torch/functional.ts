@@ -1,0 +1,65 @@
+// Neural-network functions (torch.nn.functional), each one ATen call.
+import { native } from './native.js';
+import { Tensor, wrap } from './tensor.js';
+
+type Pair = number | [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
+export type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+}
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, o: Conv2dOptions = {}): Tensor {
+  return wrap(native.conv2d(x.handle, weight.handle, bias?.handle, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1));
+}
+
+/** Batch normalisation; in training mode the running statistics are updated in place, as PyTorch does. */
+export function batchNorm(
+  x: Tensor, runningMean: Tensor | undefined, runningVar: Tensor | undefined, weight: Tensor | undefined,
+  bias: Tensor | undefined, training: boolean, momentum = 0.1, eps = 1e-5,
+): Tensor {
+  return wrap(native.batchNorm(x.handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle, training, momentum, eps));
+}
+
+export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, dilation: Pair = 1, ceilMode = false): Tensor {
+  return wrap(native.maxPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), pair(dilation), ceilMode));
+}
+export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, ceilMode = false, countIncludePad = true): Tensor {
+  return wrap(native.avgPool2d(x.handle, pair(kernel), pair(stride ?? kernel), pair(padding), ceilMode, countIncludePad));
+}
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  return wrap(native.adaptiveAvgPool2d(x.handle, pair(outputSize)));
+}
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  return wrap(native.linear(x.handle, weight.handle, bias?.handle));
+}
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  return wrap(native.dropout(x.handle, p, training));
+}
+export const relu = (x: Tensor): Tensor => x.relu();
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+export const softmax = (x: Tensor, dim: number): Tensor => wrap(native.softmax(x.handle, dim));
+export const logSoftmax = (x: Tensor, dim: number): Tensor => wrap(native.logSoftmax(x.handle, dim));
+
+export interface BCEOptions {
+  weight?: Tensor;
+  posWeight?: Tensor;
+  reduction?: Reduction;
+}
+/** BCE on logits: the numerically stable and autocast-safe form of Sigmoid + BCELoss. */
+export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, o: BCEOptions = {}): Tensor {
+  return wrap(native.binaryCrossEntropyWithLogits(logits.handle, target.handle, o.weight?.handle, o.posWeight?.handle, REDUCTION[o.reduction ?? 'mean']));
+}
+export function binaryCrossEntropy(prob: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction } = {}): Tensor {
+  return wrap(native.binaryCrossEntropy(prob.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean']));
+}
+export function mseLoss(x: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  return wrap(native.mseLoss(x.handle, target.handle, REDUCTION[reduction]));
+}
+export function crossEntropy(logits: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number } = {}): Tensor {
+  return wrap(native.crossEntropy(logits.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100));
+}
