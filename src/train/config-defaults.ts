@@ -1,0 +1,70 @@
+// Defaults of the run configuration. The phases are the seed's protocol exactly: phase 1 trains the head
+// (fc) with Adam 1e-3 for 10 epochs; phase 2 unfreezes layer4 with a new Adam at 1e-5 for 10 epochs; both stop
+// early on val_auc (max, patience 5), reduce the LR on a val_loss plateau (min, patience 3, factor 0.1,
+// PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
+import type {
+  CheckpointConfig, EarlyStoppingConfig, Mode, Monitor, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
+} from './config-types.js';
+
+/** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
+export function modeForMonitor(monitor: Monitor): Mode {
+  return monitor.endsWith('_loss') ? 'min' : 'max';
+}
+
+export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = Object.freeze({
+  monitor: 'val_auc', mode: 'max', patience: 5, minDelta: 0,
+});
+
+// torch.optim.lr_scheduler.ReduceLROnPlateau defaults except patience (10 there, 3 in the seed).
+export const DEFAULT_REDUCE_LR: Readonly<ReduceLROnPlateauConfig> = Object.freeze({
+  monitor: 'val_loss', mode: 'min', patience: 3, factor: 0.1, threshold: 1e-4, thresholdMode: 'rel',
+  cooldown: 0, minLr: 0, eps: 1e-8,
+});
+
+export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
+
+/** Per-optimizer defaults: PyTorch's (AdamW's weight_decay is 0.01), except SGD momentum 0.9 (PyTorch: 0, rarely what anyone wants). */
+export const OPTIMIZER_DEFAULTS = {
+  adam: { weightDecay: 0, betas: [0.9, 0.999] as [number, number], eps: 1e-8 },
+  adamw: { weightDecay: 0.01, betas: [0.9, 0.999] as [number, number], eps: 1e-8 },
+  sgd: { weightDecay: 0, momentum: 0.9, nesterov: false },
+} as const;
+
+function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
+  return {
+    name,
+    trainable,
+    optimizer: 'adam',
+    lr,
+    weightDecay: 0,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    epochs: 10,
+    earlyStopping: { ...DEFAULT_EARLY_STOPPING },
+    reduceLROnPlateau: { ...DEFAULT_REDUCE_LR },
+    checkpoint: { ...DEFAULT_CHECKPOINT },
+  };
+}
+
+/** A fresh copy of the default configuration (data.path empty: it has no default). */
+export function defaultConfig(): RunConfig {
+  return {
+    data: { path: '', csv: null, positive: null, valFraction: 0.15, testFraction: 0.15 },
+    model: { arch: 'resnet50', weights: 'imagenet', dropout: 0.5 },
+    input: { imageSize: 224, resize: 'squash', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    // Horizontal flips: cheap, rarely harmful, and still lets the loader and the feature cache reuse work.
+    augment: 'flip',
+    batchSize: 32,
+    seed: 0,
+    threads: 0,
+    device: 'cpu',
+    precision: 'fp32',
+    channelsLast: false,
+    bnPolicy: 'eval',
+    posWeight: null,
+    featureCache: { enabled: true, memoryMB: 2048, dir: null, dtype: 'fp32' },
+    threshold: { method: 'fixed', value: 0.5 },
+    checkpointFormat: 'safetensors',
+    phases: [seedPhase('phase1', ['fc'], 1e-3), seedPhase('phase2', ['layer4', 'fc'], 1e-5)],
+  };
+}

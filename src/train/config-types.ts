@@ -1,0 +1,152 @@
+// The run configuration: what a user can ask a training run for. Every field is filled in after
+// resolveConfig(), so the trainer never has to know a default, and RUN/config.json records the whole run.
+
+export const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+/** Named pretrained weights (the registry in src/io/weights.ts maps them per arch); anything else is a file path. */
+export const WEIGHT_NAMES = ['imagenet', 'imagenet-v1', 'none'] as const;
+
+export const RESIZE_MODES = ['squash', 'crop'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+export const AUGMENTS = ['none', 'flip', 'light', 'standard'] as const;
+export type Augment = (typeof AUGMENTS)[number];
+
+export const DEVICES = ['cpu', 'cuda'] as const;
+export type Device = (typeof DEVICES)[number];
+
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+export const BN_POLICIES = ['eval', 'train'] as const;
+export type BnPolicy = (typeof BN_POLICIES)[number];
+
+export const CACHE_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
+export type CacheDType = (typeof CACHE_DTYPES)[number];
+
+export const THRESHOLD_METHODS = ['fixed', 'youden', 'f1', 'sensitivity', 'specificity'] as const;
+export type ThresholdMethod = (typeof THRESHOLD_METHODS)[number];
+
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export const MONITORS = ['val_auc', 'val_loss', 'val_accuracy', 'train_loss', 'train_accuracy'] as const;
+export type Monitor = (typeof MONITORS)[number];
+
+export const MODES = ['min', 'max'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const CHECKPOINT_FORMATS = ['safetensors', 'pth'] as const;
+export type CheckpointFormat = (typeof CHECKPOINT_FORMATS)[number];
+
+export interface DataConfig {
+  /** Folder with {train,val,test}/<class>/ or <class>/ (absolute after resolution). */
+  path: string;
+  /** Optional CSV `path,label[,split]` (paths relative to the CSV); when set, it lists the images. */
+  csv: string | null;
+  /** Name of the positive class; null = the second class in sorted order. */
+  positive: string | null;
+  /** Fractions used only when the data has no split folders / split column. */
+  valFraction: number;
+  testFraction: number;
+}
+
+export interface ModelConfig {
+  arch: Arch;
+  /** 'imagenet' (best torchvision weights for the arch), 'imagenet-v1', 'none' (random init), or a file path. */
+  weights: string;
+  /** Dropout before the head's Linear (the seed's `fc = Sequential(Dropout, Linear, Sigmoid)`). */
+  dropout: number;
+}
+
+export interface InputConfig {
+  imageSize: number;
+  resize: ResizeMode;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface FeatureCacheConfig {
+  /** Cache the frozen prefix's outputs per image view (only when everything before the trainable part is frozen). */
+  enabled: boolean;
+  memoryMB: number;
+  /** Spill folder once memoryMB is used; null = a folder inside the run directory. */
+  dir: string | null;
+  dtype: CacheDType;
+}
+
+export interface ThresholdConfig {
+  method: ThresholdMethod;
+  /** fixed: the threshold; sensitivity/specificity: the target rate; youden/f1: null. */
+  value: number | null;
+}
+
+export interface EarlyStoppingConfig {
+  monitor: Monitor;
+  mode: Mode;
+  patience: number;
+  minDelta: number;
+}
+
+/** torch.optim.lr_scheduler.ReduceLROnPlateau's parameters, same names in camelCase. */
+export interface ReduceLROnPlateauConfig {
+  monitor: Monitor;
+  mode: Mode;
+  patience: number;
+  factor: number;
+  threshold: number;
+  thresholdMode: 'rel' | 'abs';
+  cooldown: number;
+  minLr: number;
+  eps: number;
+}
+
+export interface CheckpointConfig {
+  monitor: Monitor;
+  mode: Mode;
+}
+
+export interface PhaseConfig {
+  /** Used in file names (best_model_<name>.*) and history rows. */
+  name: string;
+  /** Module-name prefixes made trainable (`fc`, `layer4`, `layer4.2`, `conv1`, ...) or `all`; the rest is frozen. */
+  trainable: string[];
+  /** A new optimizer is created for every phase (as the seed does). */
+  optimizer: OptimizerName;
+  lr: number;
+  weightDecay: number;
+  /** adam/adamw only (PyTorch defaults [0.9, 0.999] and 1e-8). */
+  betas?: [number, number];
+  eps?: number;
+  /** sgd only (default 0.9, nesterov false). */
+  momentum?: number;
+  nesterov?: boolean;
+  /** 0 skips the phase. */
+  epochs: number;
+  earlyStopping: EarlyStoppingConfig | null;
+  reduceLROnPlateau: ReduceLROnPlateauConfig | null;
+  checkpoint: CheckpointConfig;
+}
+
+export interface RunConfig {
+  data: DataConfig;
+  model: ModelConfig;
+  input: InputConfig;
+  augment: Augment;
+  batchSize: number;
+  seed: number;
+  /** 0 = all cores. */
+  threads: number;
+  device: Device;
+  precision: Precision;
+  channelsLast: boolean;
+  /** Frozen BatchNorm layers: 'eval' keeps their statistics fixed; 'train' updates them as the seed's model.train() did. */
+  bnPolicy: BnPolicy;
+  /** BCE pos_weight: null = none, a number, or 'auto' = n_neg / n_pos on the training split. */
+  posWeight: number | 'auto' | null;
+  featureCache: FeatureCacheConfig;
+  threshold: ThresholdConfig;
+  checkpointFormat: CheckpointFormat;
+  phases: PhaseConfig[];
+}

@@ -1,0 +1,357 @@
+// Turns a raw, user-written configuration (parsed JSON/YAML plus command-line overrides) into a complete
+// RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
+// `config.phases[1].lr: expected a positive number, got "fast"`.
+import { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
+import {
+  DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
+} from './config-defaults.js';
+import { didYouMean } from './config-suggest.js';
+import {
+  ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
+  PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, WEIGHT_NAMES,
+  type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig,
+  type ReduceLROnPlateauConfig, type RunConfig,
+} from './config-types.js';
+
+export interface ConfigIssue {
+  /** Key path, e.g. `config.phases[1].lr`. */
+  path: string;
+  message: string;
+}
+
+type Obj = Record<string, unknown>;
+
+const WEIGHT_FILE_EXT = /\.(pth|pt|bin|safetensors)$/i;
+
+/** A `model.weights` value that is a file rather than a registry name. */
+export function isWeightsPath(value: string): boolean {
+  return !(WEIGHT_NAMES as readonly string[]).includes(value) && (/[\\/]/.test(value) || WEIGHT_FILE_EXT.test(value));
+}
+
+export function isPlainObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** How a value is shown in a message: strings quoted, containers by kind, long text cut. */
+export function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  max?: number;
+  /** min/max themselves excluded. */
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+}
+
+function expectation(rule: NumberRule): string {
+  const kind = rule.integer ? 'an integer' : 'a number';
+  if (rule.min === 0 && rule.exclusiveMin && rule.max === undefined) return rule.integer ? 'a positive integer' : 'a positive number';
+  const lo = rule.min === undefined ? '' : `${rule.exclusiveMin ? '>' : '≥'} ${rule.min}`;
+  const hi = rule.max === undefined ? '' : `${rule.exclusiveMax ? '<' : '≤'} ${rule.max}`;
+  return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+}
+
+/** Collects issues while reading values; every reader returns a usable value (the default) after a failure. */
+export class Checker {
+  readonly issues: ConfigIssue[] = [];
+  /** Key paths set from the command line, mapped to the flag that set them (named in messages). */
+  constructor(private readonly sources: ReadonlyMap<string, string> = new Map()) {}
+
+  fail(path: string, message: string): void {
+    const flag = this.sources.get(path);
+    this.issues.push({ path: flag ? `${flag} (${path})` : path, message });
+  }
+
+  /** An object section: undefined gives {}, unknown keys are reported with a suggestion. */
+  section(v: unknown, path: string, keys: readonly string[]): Obj {
+    if (v === undefined) return {};
+    if (!isPlainObject(v)) {
+      this.fail(path, `expected an object with the keys ${keys.join(', ')}, got ${describe(v)}`);
+      return {};
+    }
+    for (const k of Object.keys(v)) {
+      if (!keys.includes(k)) this.fail(`${path}.${k}`, `unknown key${didYouMean(k, keys)}; expected one of ${keys.join(', ')}`);
+    }
+    return v;
+  }
+
+  number(v: unknown, path: string, def: number, rule: NumberRule = {}): number {
+    if (v === undefined) return def;
+    const ok = typeof v === 'number' && Number.isFinite(v)
+      && (!rule.integer || Number.isInteger(v))
+      && (rule.min === undefined || (rule.exclusiveMin ? v > rule.min : v >= rule.min))
+      && (rule.max === undefined || (rule.exclusiveMax ? v < rule.max : v <= rule.max));
+    if (ok) return v as number;
+    this.fail(path, `expected ${expectation(rule)}, got ${describe(v)}`);
+    return def;
+  }
+
+  choice<T extends string>(v: unknown, path: string, def: T, choices: readonly T[]): T {
+    if (v === undefined) return def;
+    if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
+    const hint = typeof v === 'string' ? didYouMean(v, choices) : '';
+    this.fail(path, `expected one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${describe(v)}${hint}`);
+    return def;
+  }
+
+  bool(v: unknown, path: string, def: boolean): boolean {
+    if (v === undefined) return def;
+    if (typeof v === 'boolean') return v;
+    this.fail(path, `expected true or false, got ${describe(v)}`);
+    return def;
+  }
+
+  string(v: unknown, path: string, def: string, what = 'a non-empty string'): string {
+    if (v === undefined) return def;
+    if (typeof v === 'string' && v.length > 0) return v;
+    this.fail(path, `expected ${what}, got ${describe(v)}`);
+    return def;
+  }
+
+  nullableString(v: unknown, path: string, def: string | null, what = 'a non-empty string or null'): string | null {
+    if (v === null) return null;
+    return v === undefined ? def : this.string(v, path, def ?? '', what) || def;
+  }
+
+  numberTuple<N extends number>(v: unknown, path: string, def: number[], n: N, rule: NumberRule = {}): number[] {
+    if (v === undefined) return [...def];
+    if (!Array.isArray(v) || v.length !== n) {
+      this.fail(path, `expected an array of ${n} numbers, got ${describe(v)}`);
+      return [...def];
+    }
+    return v.map((x, i) => this.number(x, `${path}[${i}]`, def[i], rule));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- sections
+
+function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
+  const monitor = c.choice(raw.monitor, `${path}.monitor`, base.monitor, MONITORS);
+  // A new monitor without a mode takes the metric's own direction, never the old monitor's mode.
+  const fallback = raw.monitor !== undefined ? modeForMonitor(monitor) : base.mode;
+  const mode = c.choice(raw.mode, `${path}.mode`, fallback, MODES);
+  if (raw.mode !== undefined && mode !== modeForMonitor(monitor)) {
+    c.fail(`${path}.mode`, `"${mode}" is the wrong direction for ${monitor}, which improves when it ${modeForMonitor(monitor) === 'max' ? 'rises' : 'falls'}; use "${modeForMonitor(monitor)}" or leave mode out`);
+  }
+  return { monitor, mode: raw.mode !== undefined ? modeForMonitor(monitor) : mode };
+}
+
+function earlyStopping(c: Checker, v: unknown, path: string, base: EarlyStoppingConfig | null): EarlyStoppingConfig | null {
+  if (v === null || v === false) return null;
+  if (v === undefined) return base && { ...base };
+  const from = base ?? DEFAULT_EARLY_STOPPING;
+  if (v === true) return { ...from };
+  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'minDelta']);
+  return {
+    ...monitorAndMode(c, raw, path, from),
+    patience: c.number(raw.patience, `${path}.patience`, from.patience, { integer: true, min: 0 }),
+    minDelta: c.number(raw.minDelta, `${path}.minDelta`, from.minDelta, { min: 0 }),
+  };
+}
+
+function reduceLR(c: Checker, v: unknown, path: string, base: ReduceLROnPlateauConfig | null): ReduceLROnPlateauConfig | null {
+  if (v === null || v === false) return null;
+  if (v === undefined) return base && { ...base };
+  const from = base ?? DEFAULT_REDUCE_LR;
+  if (v === true) return { ...from };
+  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'factor', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+  return {
+    ...monitorAndMode(c, raw, path, from),
+    patience: c.number(raw.patience, `${path}.patience`, from.patience, { integer: true, min: 0 }),
+    // PyTorch refuses factor >= 1; 0 would zero the learning rate.
+    factor: c.number(raw.factor, `${path}.factor`, from.factor, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+    threshold: c.number(raw.threshold, `${path}.threshold`, from.threshold, { min: 0 }),
+    thresholdMode: c.choice(raw.thresholdMode, `${path}.thresholdMode`, from.thresholdMode, ['rel', 'abs'] as const),
+    cooldown: c.number(raw.cooldown, `${path}.cooldown`, from.cooldown, { integer: true, min: 0 }),
+    minLr: c.number(raw.minLr, `${path}.minLr`, from.minLr, { min: 0 }),
+    eps: c.number(raw.eps, `${path}.eps`, from.eps, { min: 0 }),
+  };
+}
+
+function checkpoint(c: Checker, v: unknown, path: string, base: CheckpointConfig): CheckpointConfig {
+  if (v === null || v === false) {
+    c.fail(path, 'the best checkpoint is always kept; give {monitor, mode} to choose how "best" is judged');
+    return { ...base };
+  }
+  const raw = c.section(v, path, ['monitor', 'mode']);
+  return monitorAndMode(c, raw, path, base);
+}
+
+function trainable(c: Checker, v: unknown, path: string, def: string[] | undefined, arch: Arch): string[] {
+  if (v === undefined) {
+    if (!def) c.fail(path, 'required for phases beyond the two default ones (e.g. ["layer3", "layer4", "fc"])');
+    return def ? [...def] : [];
+  }
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string')) {
+    c.fail(path, `expected a non-empty array of module names (${TRAINABLE_NAMES.join(', ')}, or e.g. layer4.2), got ${describe(v)}`);
+    return def ? [...def] : [];
+  }
+  list.forEach((name: string, i) => {
+    const why = checkModuleName(name, arch);
+    if (!why) return;
+    const hint = why.startsWith('unknown module') ? didYouMean(name.split('.')[0], TRAINABLE_NAMES) : '';
+    c.fail(`${path}[${i}]`, `${why}${hint}; expected ${TRAINABLE_NAMES.join(', ')} or a sub-module such as layer4.2`);
+  });
+  return [...list];
+}
+
+function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
+  const path = `config.phases[${i}]`;
+  const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'betas', 'eps', 'momentum', 'nesterov',
+    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'checkpoint']);
+  const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
+  const sameOptimizer = base !== undefined && base.optimizer === optimizer;
+  const defaults = OPTIMIZER_DEFAULTS[optimizer];
+  let lr = base?.lr ?? 0;
+  if (raw.lr === undefined && !base) c.fail(`${path}.lr`, 'required for phases beyond the two default ones (a positive number, e.g. 1e-5)');
+  else lr = c.number(raw.lr, `${path}.lr`, lr, { min: 0, exclusiveMin: true });
+  const name = c.string(raw.name, `${path}.name`, base?.name ?? `phase${i + 1}`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(`${path}.name`, `expected letters, digits, "_", "-" or "." (it becomes part of file names), got ${describe(name)}`);
+  const train = trainable(c, raw.trainable, `${path}.trainable`, base?.trainable, arch);
+  const weightDecay = c.number(raw.weightDecay, `${path}.weightDecay`, sameOptimizer ? base.weightDecay : defaults.weightDecay, { min: 0 });
+  // Optimizer-specific hyper-parameters, only those of the chosen optimizer (others are errors, not ignored).
+  let extra: Pick<PhaseConfig, 'betas' | 'eps' | 'momentum' | 'nesterov'>;
+  if (optimizer === 'sgd') {
+    for (const k of ['betas', 'eps']) if (raw[k] !== undefined) c.fail(`${path}.${k}`, 'applies only to optimizer "adam" or "adamw"');
+    const momentum = c.number(raw.momentum, `${path}.momentum`, sameOptimizer ? base.momentum ?? 0.9 : OPTIMIZER_DEFAULTS.sgd.momentum, { min: 0 });
+    const nesterov = c.bool(raw.nesterov, `${path}.nesterov`, sameOptimizer ? base.nesterov ?? false : false);
+    if (nesterov && momentum === 0) c.fail(`${path}.nesterov`, 'Nesterov momentum requires momentum > 0');
+    extra = { momentum, nesterov };
+  } else {
+    for (const k of ['momentum', 'nesterov']) if (raw[k] !== undefined) c.fail(`${path}.${k}`, 'applies only to optimizer "sgd"');
+    const adam = OPTIMIZER_DEFAULTS[optimizer];
+    const betas = c.numberTuple(raw.betas, `${path}.betas`, sameOptimizer && base.betas ? base.betas : adam.betas, 2, { min: 0, max: 1, exclusiveMax: true });
+    extra = { betas: [betas[0], betas[1]], eps: c.number(raw.eps, `${path}.eps`, sameOptimizer ? base.eps ?? adam.eps : adam.eps, { min: 0 }) };
+  }
+  const out: PhaseConfig = {
+    name,
+    trainable: train,
+    optimizer,
+    lr,
+    weightDecay,
+    ...extra,
+    epochs: c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, { integer: true, min: 0 }),
+    earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
+    reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
+    checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
+  };
+  return out;
+}
+
+function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): PhaseConfig[] {
+  if (v === undefined) {
+    // Defaults name layer4 etc.: still check them against the arch (all ResNets have them, but keep it honest).
+    return defaults.map((p, i) => phase(c, {}, i, p, arch));
+  }
+  if (!Array.isArray(v) || v.length === 0) {
+    c.fail('config.phases', `expected a non-empty array of phases, got ${describe(v)}`);
+    return defaults;
+  }
+  const out = v.map((p, i) => phase(c, p, i, defaults[i], arch));
+  const seen = new Map<string, number>();
+  out.forEach((p, i) => {
+    if (seen.has(p.name)) c.fail(`config.phases[${i}].name`, `"${p.name}" is already the name of phases[${seen.get(p.name)}]; names must be unique`);
+    else seen.set(p.name, i);
+  });
+  return out;
+}
+
+const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
+  'bnPolicy', 'posWeight', 'featureCache', 'threshold', 'checkpointFormat', 'phases'] as const;
+
+/**
+ * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
+ * where they should be; nothing here touches the file system. Returns the issues instead of throwing.
+ */
+export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, string> = new Map()): { config: RunConfig; issues: ConfigIssue[] } {
+  const c = new Checker(sources);
+  const d = defaultConfig();
+  const raw = c.section(rawInput ?? {}, 'config', TOP_KEYS);
+
+  const rd = c.section(raw.data, 'config.data', ['path', 'csv', 'positive', 'valFraction', 'testFraction']);
+  const data = {
+    path: rd.path === undefined ? '' : c.string(rd.path, 'config.data.path', '', 'a folder path'),
+    csv: c.nullableString(rd.csv, 'config.data.csv', null, 'a CSV file path or null'),
+    positive: c.nullableString(rd.positive, 'config.data.positive', null, 'a class name or null'),
+    valFraction: c.number(rd.valFraction, 'config.data.valFraction', d.data.valFraction, { min: 0, max: 1, exclusiveMax: true }),
+    testFraction: c.number(rd.testFraction, 'config.data.testFraction', d.data.testFraction, { min: 0, max: 1, exclusiveMax: true }),
+  };
+  if (!data.path) c.fail('config.data.path', 'required: the data folder (DATA on the command line, or data.path in the config file)');
+  if (data.valFraction + data.testFraction >= 1) c.fail('config.data', `valFraction + testFraction must be below 1 (nothing left to train on), got ${data.valFraction} + ${data.testFraction}`);
+
+  const rm = c.section(raw.model, 'config.model', ['arch', 'weights', 'dropout']);
+  const arch = c.choice(rm.arch, 'config.model.arch', d.model.arch, ARCHS);
+  const weights = c.string(rm.weights, 'config.model.weights', d.model.weights);
+  if (!(WEIGHT_NAMES as readonly string[]).includes(weights) && !isWeightsPath(weights)) {
+    c.fail('config.model.weights', `expected ${WEIGHT_NAMES.map((w) => `"${w}"`).join(', ')} or a path to a .pth/.safetensors file, got ${describe(weights)}${didYouMean(weights, WEIGHT_NAMES)}`);
+  }
+  const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, { min: 0, max: 1, exclusiveMax: true }) };
+
+  const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'mean', 'std']);
+  const mean = c.numberTuple(ri.mean, 'config.input.mean', d.input.mean, 3);
+  const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, { min: 0, exclusiveMin: true });
+  const input = {
+    // ResNets divide the size by 32 before global pooling; below 32 the last stage sees less than a pixel.
+    imageSize: c.number(ri.imageSize, 'config.input.imageSize', d.input.imageSize, { integer: true, min: 32, max: 4096 }),
+    resize: c.choice(ri.resize, 'config.input.resize', d.input.resize, RESIZE_MODES),
+    mean: [mean[0], mean[1], mean[2]] as [number, number, number],
+    std: [std[0], std[1], std[2]] as [number, number, number],
+  };
+
+  let posWeight: RunConfig['posWeight'] = d.posWeight;
+  if (raw.posWeight === null || raw.posWeight === 'auto') posWeight = raw.posWeight;
+  else if (typeof raw.posWeight === 'number' && Number.isFinite(raw.posWeight) && raw.posWeight > 0) posWeight = raw.posWeight;
+  else if (raw.posWeight !== undefined) c.fail('config.posWeight', `expected null, "auto" or a positive number, got ${describe(raw.posWeight)}${typeof raw.posWeight === 'string' ? didYouMean(raw.posWeight, ['auto']) : ''}`);
+
+  let rf: unknown = raw.featureCache;
+  if (typeof rf === 'boolean') rf = { enabled: rf };
+  const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'dtype']);
+  const featureCache = {
+    enabled: c.bool(rfc.enabled, 'config.featureCache.enabled', d.featureCache.enabled),
+    memoryMB: c.number(rfc.memoryMB, 'config.featureCache.memoryMB', d.featureCache.memoryMB, { min: 0 }),
+    dir: c.nullableString(rfc.dir, 'config.featureCache.dir', null, 'a folder path or null'),
+    dtype: c.choice(rfc.dtype, 'config.featureCache.dtype', d.featureCache.dtype, CACHE_DTYPES),
+  };
+
+  const rt = c.section(raw.threshold, 'config.threshold', ['method', 'value']);
+  const method = c.choice(rt.method, 'config.threshold.method', d.threshold.method, THRESHOLD_METHODS);
+  let value: number | null = null;
+  if (method === 'fixed') {
+    value = c.number(rt.value ?? undefined, 'config.threshold.value', 0.5, { min: 0, max: 1 });
+  } else if (method === 'sensitivity' || method === 'specificity') {
+    if (rt.value === undefined || rt.value === null) c.fail('config.threshold.value', `required with method "${method}": the target ${method}, a number in (0, 1], e.g. 0.95`);
+    else value = c.number(rt.value, 'config.threshold.value', 0.9, { min: 0, max: 1, exclusiveMin: true });
+  } else if (rt.value !== undefined && rt.value !== null) {
+    c.fail('config.threshold.value', `not used with method "${method}" (it chooses the threshold itself); remove it`);
+  }
+
+  const config: RunConfig = {
+    data,
+    model,
+    input,
+    augment: c.choice(raw.augment, 'config.augment', d.augment, AUGMENTS),
+    // BatchNorm cannot train on a batch of one.
+    batchSize: c.number(raw.batchSize, 'config.batchSize', d.batchSize, { integer: true, min: 2, max: 65536 }),
+    seed: c.number(raw.seed, 'config.seed', d.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
+    threads: c.number(raw.threads, 'config.threads', d.threads, { integer: true, min: 0, max: 4096 }),
+    device: c.choice(raw.device, 'config.device', d.device, DEVICES),
+    precision: c.choice(raw.precision, 'config.precision', d.precision, PRECISIONS),
+    channelsLast: c.bool(raw.channelsLast, 'config.channelsLast', d.channelsLast),
+    bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
+    posWeight,
+    featureCache,
+    threshold: { method, value },
+    checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
+    phases: phases(c, raw.phases, d.phases, arch),
+  };
+  return { config, issues: c.issues };
+}

@@ -1,0 +1,278 @@
+// Run configuration: defaults <- config file (JSON or YAML) <- `--set key=value` <- command-line flags.
+// The result is validated as a whole; every problem is reported with its key path (and the flag that set it).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { defaultConfig } from './config-defaults.js';
+import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './config-validate.js';
+import type { RunConfig } from './config-types.js';
+
+export * from './config-types.js';
+export { defaultConfig, modeForMonitor } from './config-defaults.js';
+export { buildConfig, type ConfigIssue } from './config-validate.js';
+export { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
+export { suggest, didYouMean } from './config-suggest.js';
+
+/** Invalid configuration: bad usage or bad input (the CLI exits with code 2). */
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  readonly file?: string;
+  constructor(issues: ConfigIssue[], file?: string) {
+    const head = file ? `invalid configuration (${file})` : 'invalid configuration';
+    super(`${head}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+    this.file = file;
+  }
+}
+
+/** Command-line overrides. Values are checked with the rest of the configuration, naming the flag. */
+export interface ConfigOverrides {
+  /** DATA: a folder, or a .csv file (then data.csv = it and data.path = its folder). */
+  data?: string;
+  positive?: string;
+  valFraction?: number;
+  testFraction?: number;
+  arch?: string;
+  weights?: string;
+  dropout?: number;
+  imageSize?: number;
+  resize?: string;
+  augment?: string;
+  batchSize?: number;
+  seed?: number;
+  threads?: number;
+  device?: string;
+  precision?: string;
+  channelsLast?: boolean;
+  bnPolicy?: string;
+  posWeight?: number | 'auto' | null;
+  featureCache?: boolean;
+  checkpointFormat?: string;
+  /** A fixed decision threshold (threshold.method = fixed). */
+  threshold?: number;
+  thresholdMethod?: string;
+  epochs1?: number;
+  epochs2?: number;
+  lr1?: number;
+  lr2?: number;
+  /** Generic `key.path=value` assignments (value parsed as YAML), e.g. `phases[1].optimizer=sgd`. */
+  set?: string[];
+}
+
+export interface ResolveOptions {
+  /** A JSON or YAML config file; relative paths inside it are relative to its folder. */
+  file?: string;
+  /** An already parsed config object (instead of a file), e.g. a previous RUN/config.json. */
+  raw?: unknown;
+  overrides?: ConfigOverrides;
+  /** Base for relative paths given on the command line (default process.cwd()). */
+  cwd?: string;
+}
+
+type Segment = string | number;
+
+function formatPath(segs: Segment[]): string {
+  return 'config' + segs.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
+}
+
+/** Parses `phases[1].lr` / `config.data.path` into segments. */
+export function parseKeyPath(key: string): Segment[] {
+  const segs: Segment[] = [];
+  const re = /([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|(\.)/gy;
+  let m: RegExpExecArray | null;
+  let expectName = true;
+  while (re.lastIndex < key.length && (m = re.exec(key))) {
+    if (m[1] !== undefined && expectName) { segs.push(m[1]); expectName = false; }
+    else if (m[2] !== undefined && !expectName) segs.push(Number(m[2]));
+    else if (m[3] !== undefined && !expectName) expectName = true;
+    else break;
+  }
+  if (re.lastIndex !== key.length || expectName || segs.length === 0) {
+    throw new ConfigError([{ path: `--set ${key}`, message: 'expected a key path such as phases[1].lr or data.valFraction' }]);
+  }
+  if (segs[0] === 'config' && segs.length > 1) segs.shift();
+  return segs;
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** Makes the path-valued keys of a raw config absolute against `base` (values of the wrong type are left for validation). */
+function absolutize(raw: Record<string, any>, base: string): void {
+  const fix = (obj: any, key: string, when: (v: string) => boolean = () => true) => {
+    if (isPlainObject(obj) && typeof obj[key] === 'string' && obj[key] !== '' && when(obj[key] as string)) {
+      obj[key] = path.resolve(base, expandHome(obj[key] as string));
+    }
+  };
+  fix(raw.data, 'path');
+  fix(raw.data, 'csv');
+  fix(raw.featureCache, 'dir');
+  fix(raw.model, 'weights', isWeightsPath);
+}
+
+/** Reads a JSON (.json) or YAML (anything else) config file into a raw object. */
+export function loadConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  } catch (err) {
+    throw new ConfigError([{ path: 'config', message: `cannot read the file: ${(err as Error).message}` }], file);
+  }
+  let value: unknown;
+  try {
+    if (/\.json$/i.test(file)) value = JSON.parse(text);
+    // YAML 1.2 (a superset of JSON); duplicate keys are errors.
+    else value = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError([{ path: 'config', message: `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}` }], file);
+  }
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) throw new ConfigError([{ path: 'config', message: `expected a mapping of keys at the top level, got ${Array.isArray(value) ? 'a list' : typeof value}` }], file);
+  return value;
+}
+
+/** Sets raw[segs] = value, creating objects/arrays on the way; returns a reason when it cannot. */
+function setPath(raw: Record<string, any>, segs: Segment[], value: unknown): string | undefined {
+  let cur: any = raw;
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i];
+    const last = i === segs.length - 1;
+    if (typeof seg === 'number') {
+      if (!Array.isArray(cur)) return `${formatPath(segs.slice(0, i))} is not a list`;
+      if (seg > cur.length) return `${formatPath(segs.slice(0, i))} has ${cur.length} entries; the next one is [${cur.length}]`;
+    } else if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return `${formatPath(segs.slice(0, i))} is not an object`;
+    if (last) {
+      cur[seg] = value;
+      return undefined;
+    }
+    if (cur[seg] === undefined) {
+      // Default phases exist even when the file has none: start from empty entries so they merge onto them.
+      if (seg === 'phases' && i === 0) cur[seg] = defaultConfig().phases.map(() => ({}));
+      else cur[seg] = typeof segs[i + 1] === 'number' ? [] : {};
+    }
+    cur = cur[seg];
+  }
+  return undefined;
+}
+
+interface FlagSpec {
+  key: keyof ConfigOverrides;
+  flag: string;
+  path: Segment[];
+}
+
+const FLAGS: FlagSpec[] = [
+  { key: 'positive', flag: '--positive', path: ['data', 'positive'] },
+  { key: 'valFraction', flag: '--val-fraction', path: ['data', 'valFraction'] },
+  { key: 'testFraction', flag: '--test-fraction', path: ['data', 'testFraction'] },
+  { key: 'arch', flag: '--arch', path: ['model', 'arch'] },
+  { key: 'weights', flag: '--weights', path: ['model', 'weights'] },
+  { key: 'dropout', flag: '--dropout', path: ['model', 'dropout'] },
+  { key: 'imageSize', flag: '--image-size', path: ['input', 'imageSize'] },
+  { key: 'resize', flag: '--resize', path: ['input', 'resize'] },
+  { key: 'augment', flag: '--augment', path: ['augment'] },
+  { key: 'batchSize', flag: '--batch-size', path: ['batchSize'] },
+  { key: 'seed', flag: '--seed', path: ['seed'] },
+  { key: 'threads', flag: '--threads', path: ['threads'] },
+  { key: 'device', flag: '--device', path: ['device'] },
+  { key: 'precision', flag: '--precision', path: ['precision'] },
+  { key: 'channelsLast', flag: '--channels-last', path: ['channelsLast'] },
+  { key: 'bnPolicy', flag: '--bn-policy', path: ['bnPolicy'] },
+  { key: 'posWeight', flag: '--pos-weight', path: ['posWeight'] },
+  { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
+  { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
+  { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },
+  { key: 'threshold', flag: '--threshold', path: ['threshold', 'value'] },
+  { key: 'epochs1', flag: '--epochs1', path: ['phases', 0, 'epochs'] },
+  { key: 'epochs2', flag: '--epochs2', path: ['phases', 1, 'epochs'] },
+  { key: 'lr1', flag: '--lr1', path: ['phases', 0, 'lr'] },
+  { key: 'lr2', flag: '--lr2', path: ['phases', 1, 'lr'] },
+];
+
+/** Applies --set assignments and flags to `raw` (in place); returns the flag per key path and any issues. */
+function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: string): { sources: Map<string, string>; issues: ConfigIssue[] } {
+  const sources = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
+  const put = (segs: Segment[], value: unknown, flag: string) => {
+    // A flag for phase N must not create phases that the config file did not declare.
+    if (segs[0] === 'phases' && typeof segs[1] === 'number' && Array.isArray(raw.phases) && segs[1] >= raw.phases.length && !flag.startsWith('--set')) {
+      issues.push({ path: flag, message: `the configuration has ${raw.phases.length} phase${raw.phases.length === 1 ? '' : 's'}, so there is no phase ${segs[1] + 1}` });
+      return;
+    }
+    const why = setPath(raw, segs, value);
+    if (why) issues.push({ path: `${flag} (${formatPath(segs)})`, message: `cannot set it: ${why}` });
+    else sources.set(formatPath(segs), flag);
+  };
+  for (const assignment of o.set ?? []) {
+    const eq = assignment.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ path: `--set ${assignment}`, message: 'expected KEY=VALUE, e.g. phases[1].lr=1e-4' });
+      continue;
+    }
+    const key = assignment.slice(0, eq).trim();
+    let segs: Segment[];
+    try {
+      segs = parseKeyPath(key);
+    } catch (err) {
+      issues.push(...(err as ConfigError).issues);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = YAML.parse(assignment.slice(eq + 1));
+    } catch (err) {
+      issues.push({ path: `--set ${key}`, message: `the value is not valid YAML: ${(err as Error).message.split('\n')[0]}` });
+      continue;
+    }
+    if (typeof value === 'string' && ['data.path', 'data.csv', 'featureCache.dir'].includes(segs.join('.'))) value = path.resolve(cwd, value);
+    if (typeof value === 'string' && segs.join('.') === 'model.weights' && isWeightsPath(value)) value = path.resolve(cwd, value);
+    put(segs, value, `--set ${key}`);
+  }
+  if (o.data !== undefined) {
+    const abs = path.resolve(cwd, o.data);
+    if (/\.csv$/i.test(o.data)) {
+      put(['data', 'csv'], abs, 'DATA');
+      put(['data', 'path'], path.dirname(abs), 'DATA');
+    } else put(['data', 'path'], abs, 'DATA');
+  }
+  for (const f of FLAGS) {
+    let value = o[f.key] as unknown;
+    if (value === undefined) continue;
+    if (f.key === 'weights' && typeof value === 'string' && isWeightsPath(value)) value = path.resolve(cwd, value);
+    if (f.key === 'threshold' && o.thresholdMethod === undefined) put(['threshold', 'method'], 'fixed', '--threshold');
+    // A method that picks its own threshold must not inherit the file's fixed value.
+    if (f.key === 'thresholdMethod' && o.threshold === undefined && (value === 'youden' || value === 'f1') && isPlainObject(raw.threshold)) delete raw.threshold.value;
+    put(f.path, value, f.flag);
+  }
+  return { sources, issues };
+}
+
+/**
+ * The complete, validated configuration of a run. Throws ConfigError listing every problem.
+ * Order: defaults <- `file` (or `raw`) <- `overrides.set` <- the other overrides.
+ */
+export function resolveConfig(opts: ResolveOptions = {}): RunConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  let raw: Record<string, any> = {};
+  if (opts.file !== undefined) {
+    raw = loadConfigFile(opts.file);
+    absolutize(raw, path.dirname(path.resolve(cwd, opts.file)));
+  } else if (opts.raw !== undefined && opts.raw !== null) {
+    if (!isPlainObject(opts.raw)) throw new ConfigError([{ path: 'config', message: 'expected an object' }]);
+    raw = structuredClone(opts.raw) as Record<string, any>;
+    absolutize(raw, cwd);
+  }
+  const { sources, issues: overrideIssues } = applyOverrides(raw, opts.overrides ?? {}, cwd);
+  const { config, issues } = buildConfig(raw, sources);
+  const all = [...overrideIssues, ...issues];
+  if (all.length > 0) throw new ConfigError(all, opts.file);
+  return config;
+}
+
+/** RUN/config.json: the resolved configuration, every default filled in; resolveConfig({raw}) reads it back. */
+export function configToJSON(config: RunConfig): string {
+  return JSON.stringify(config, null, 2) + '\n';
+}
