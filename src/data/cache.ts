@@ -1,0 +1,120 @@
+// Cache of decoded-and-resized uint8 images. Entries live in memory until a byte budget is reached;
+// after that they go to files in a cache folder (if one is given), else they are not kept. Nothing is
+// evicted: an epoch touches every image once, so any eviction order would just thrash.
+//
+// Disk entries are keyed by a hash of (format version, transform, file path, size, mtime), so a cache
+// folder can be shared by runs: a changed file or a different image size never returns stale pixels.
+// Each entry carries a header that is checked before its pixels are trusted.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import type { RawImage } from './decode.js';
+
+const MAGIC = 0x43494c54; // 'TLIC' little-endian
+const VERSION = 1;
+const HEADER_BYTES = 16;
+const MAX_SIDE = 1 << 15;
+
+export interface ImageCacheOptions {
+  /** In-memory budget in bytes (default: 2 GiB or a quarter of RAM, whichever is smaller). */
+  memoryBytes?: number;
+  /** Folder for entries beyond the memory budget; none: those entries are not cached. */
+  dir?: string | null;
+}
+
+export interface CacheStats {
+  memoryHits: number; diskHits: number; misses: number;
+  memoryEntries: number; memoryBytes: number; diskEntries: number; diskBytes: number;
+  /** Disk entries found unreadable or inconsistent (then treated as misses). */
+  badEntries: number;
+}
+
+export function defaultCacheBytes(): number {
+  return Math.min(2 * 1024 ** 3, Math.floor(os.totalmem() / 4));
+}
+
+export class ImageCache {
+  readonly memoryBudget: number;
+  readonly dir: string | null;
+  private readonly mem = new Map<string, RawImage>();
+  private readonly onDisk = new Set<string>();
+  private readonly stats_: CacheStats = {
+    memoryHits: 0, diskHits: 0, misses: 0, memoryEntries: 0, memoryBytes: 0, diskEntries: 0, diskBytes: 0, badEntries: 0,
+  };
+
+  constructor(opts: ImageCacheOptions = {}) {
+    const budget = opts.memoryBytes ?? defaultCacheBytes();
+    if (!(budget >= 0)) throw new Error(`cache memory budget must be >= 0 bytes, got ${budget}`);
+    this.memoryBudget = budget;
+    this.dir = opts.dir ?? null;
+    if (this.dir) mkdirSync(this.dir, { recursive: true });
+  }
+
+  get stats(): CacheStats { return { ...this.stats_ }; }
+
+  private fileOf(key: string): string {
+    return path.join(this.dir!, createHash('sha256').update(key).digest('hex').slice(0, 40) + '.rgb');
+  }
+
+  /** The cached image for key, or undefined. Looks in memory, then (if configured) on disk. */
+  async get(key: string): Promise<RawImage | undefined> {
+    const m = this.mem.get(key);
+    if (m) { this.stats_.memoryHits++; return m; }
+    if (this.dir) {
+      let buf: Buffer | undefined;
+      try { buf = await readFile(this.fileOf(key)); } catch { buf = undefined; }
+      if (buf) {
+        const img = decodeEntry(buf);
+        if (img) { this.stats_.diskHits++; return img; }
+        this.stats_.badEntries++;
+      }
+    }
+    this.stats_.misses++;
+    return undefined;
+  }
+
+  /** Stores an image: in memory while the budget allows, else on disk (atomically), else nowhere. */
+  async set(key: string, img: RawImage): Promise<void> {
+    if (this.mem.has(key) || this.onDisk.has(key)) return;
+    const bytes = img.data.byteLength;
+    if (this.stats_.memoryBytes + bytes <= this.memoryBudget) {
+      // Keep our own copy: the caller's buffer may be a view into a larger pooled allocation.
+      this.mem.set(key, { data: new Uint8Array(img.data), width: img.width, height: img.height });
+      this.stats_.memoryBytes += bytes; this.stats_.memoryEntries++;
+      return;
+    }
+    if (!this.dir) return;
+    this.onDisk.add(key);
+    await writeFileAtomic(this.fileOf(key), encodeEntry(img));
+    this.stats_.diskEntries++; this.stats_.diskBytes += HEADER_BYTES + bytes;
+  }
+
+  /** Drops the in-memory entries (disk entries stay). */
+  clearMemory(): void {
+    this.mem.clear();
+    this.stats_.memoryBytes = 0; this.stats_.memoryEntries = 0;
+  }
+}
+
+function encodeEntry(img: RawImage): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + img.data.byteLength);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, MAGIC, true); dv.setUint32(4, VERSION, true);
+  dv.setUint32(8, img.width, true); dv.setUint32(12, img.height, true);
+  out.set(img.data, HEADER_BYTES);
+  return out;
+}
+
+/** Parses a disk entry; undefined when the header or the length does not check out. */
+function decodeEntry(buf: Buffer): RawImage | undefined {
+  if (buf.byteLength < HEADER_BYTES) return undefined;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (dv.getUint32(0, true) !== MAGIC || dv.getUint32(4, true) !== VERSION) return undefined;
+  const width = dv.getUint32(8, true), height = dv.getUint32(12, true);
+  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) return undefined;
+  if (buf.byteLength !== HEADER_BYTES + width * height * 3) return undefined;
+  return { data: new Uint8Array(buf.buffer, buf.byteOffset + HEADER_BYTES, width * height * 3), width, height };
+}

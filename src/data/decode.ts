@@ -1,0 +1,195 @@
+// Image decoding with sharp/libvips. Every path through here yields 8-bit sRGB, 3 channels, HWC:
+//  - EXIF orientation is applied at load (`autoOrient`), so geometry below works on the upright image;
+//  - CMYK and other colour spaces (and embedded ICC profiles) are converted to sRGB;
+//  - palette, grey and grey+alpha images are expanded to RGB;
+//  - alpha is composited over a fixed WHITE background (what a viewer shows for a transparent PNG;
+//    torchvision's `convert('RGB')` would instead drop alpha and keep whatever colour hides under it);
+//  - 16-bit images are scaled to 8-bit;
+//  - multi-frame GIF/WebP/TIFF: only the first frame/page is read.
+// Truncated or corrupt data is an error (sharp's failOn 'warning', like PIL's default of refusing
+// truncated files); callers skip and report such files.
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { resampleHeight, resampleWidth } from './resample.js';
+import type { ResizeMode } from './types.js';
+
+/** RGB 8-bit, row-major, channels interleaved (HWC). */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Background used to composite transparent pixels. */
+export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 } as const;
+
+/**
+ * Resampling kernel. libvips' 'linear' is an antialiased triangle filter scaled to the reduction,
+ * which is what PIL's BILINEAR (torchvision's default for Resize) does as well.
+ */
+export const RESIZE_KERNEL = 'linear' as const;
+
+/** Image files larger than this many pixels are refused before decoding (decompression bombs). */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+
+export type ImageInput = string | Buffer;
+
+function open(input: ImageInput): sharp.Sharp {
+  return sharp(input, { autoOrient: true, failOn: 'warning', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
+}
+
+/** Ends a pipeline: flatten alpha, sRGB, 8-bit, raw HWC; checks what came back. */
+async function finish(pipe: sharp.Sharp, what: string): Promise<RawImage> {
+  const { data, info } = await pipe
+    .flatten({ background: ALPHA_BACKGROUND })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels, what);
+}
+
+/** Normalises whatever channel count libvips returned to RGB (defensive: sRGB output should already be 3). */
+function toRgb(data: Uint8Array, width: number, height: number, channels: number, what: string): RawImage {
+  const n = width * height;
+  if (data.length !== n * channels) throw new Error(`${what}: decoder returned ${data.length} bytes for ${width}x${height}x${channels}`);
+  if (channels === 3) return { data, width, height };
+  const out = new Uint8Array(n * 3);
+  if (channels === 1 || channels === 2) {
+    for (let i = 0; i < n; i++) { const v = data[i * channels]!; out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v; }
+  } else if (channels === 4) {
+    for (let i = 0; i < n; i++) { out[3 * i] = data[4 * i]!; out[3 * i + 1] = data[4 * i + 1]!; out[3 * i + 2] = data[4 * i + 2]!; }
+  } else {
+    throw new Error(`${what}: unsupported channel count ${channels}`);
+  }
+  return { data: out, width, height };
+}
+
+function label(input: ImageInput): string {
+  return typeof input === 'string' ? input : '<buffer>';
+}
+
+/** Upright dimensions of an image, from its header only. */
+export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
+  const m = await open(input).metadata();
+  const w = m.autoOrient?.width ?? m.width;
+  const h = m.autoOrient?.height ?? m.height;
+  if (!w || !h) throw new Error(`${label(input)}: image has no dimensions`);
+  return { width: w, height: h, format: m.format ?? 'unknown' };
+}
+
+/**
+ * Python's round(): halves go to the even neighbour. torchvision's CenterCrop uses it, so crops of odd
+ * margins must round the same way to land on the same pixels.
+ */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Geometry of the eval transform on a width×height image:
+ *  - 'squash': straight to size×size (torchvision `Resize((s, s))`);
+ *  - 'crop': shorter side to round(size / 0.875) (256 for 224, the ImageNet convention), the longer side
+ *    scaled with truncation as torchvision's `Resize(int)` does, then a centred size×size crop
+ *    (torchvision `CenterCrop`, offsets rounded half-to-even).
+ */
+export function evalGeometry(width: number, height: number, size: number, mode: ResizeMode):
+  { resizeWidth: number; resizeHeight: number; left: number; top: number } {
+  if (mode === 'squash') return { resizeWidth: size, resizeHeight: size, left: 0, top: 0 };
+  const short = Math.max(size, Math.round(size / 0.875));
+  let rw: number, rh: number;
+  if (width <= height) { rw = short; rh = Math.max(short, Math.floor((short * height) / width)); }
+  else { rh = short; rw = Math.max(short, Math.floor((short * width) / height)); }
+  return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
+}
+
+/** Reads a path into memory once (header and pixels then come from the same bytes). */
+async function bytesOf(input: ImageInput): Promise<Buffer> {
+  return typeof input === 'string' ? readFile(input) : input;
+}
+
+/**
+ * Decodes and resizes to exactly tw×th. Axes that shrink are resized by libvips inside the decode
+ * pipeline (JPEG/WebP shrink-on-load skips most of the work on large images); axes that grow are
+ * resampled afterwards by the PIL-compatible loop (see resample.ts).
+ */
+async function decodeTo(bytes: Buffer, width: number, height: number, tw: number, th: number, what: string): Promise<RawImage> {
+  const dw = Math.min(tw, width), dh = Math.min(th, height);
+  let pipe = open(bytes);
+  if (dw !== width || dh !== height) pipe = pipe.resize(dw, dh, { fit: 'fill', kernel: RESIZE_KERNEL });
+  let img = await finish(pipe, what);
+  if (img.width !== dw || img.height !== dh) throw new Error(`${what}: decoded to ${img.width}x${img.height}, expected ${dw}x${dh}`);
+  img = resampleWidth(img, tw);
+  return resampleHeight(img, th);
+}
+
+/** Resizes a decoded image to exactly tw×th (libvips for shrinking axes, PIL-compatible loop for growing ones). */
+export async function resizeRaw(img: RawImage, tw: number, th: number): Promise<RawImage> {
+  if (!(tw >= 1 && th >= 1)) throw new Error(`resize target ${tw}x${th} is invalid`);
+  let out = img;
+  const dw = Math.min(tw, img.width), dh = Math.min(th, img.height);
+  if (dw !== img.width || dh !== img.height) {
+    const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+      .resize(dw, dh, { fit: 'fill', kernel: RESIZE_KERNEL })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    out = toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels, 'resize');
+  }
+  out = resampleWidth(out, tw);
+  return resampleHeight(out, th);
+}
+
+/** A crop box in pixels of the source image. */
+export interface Box { left: number; top: number; width: number; height: number }
+
+/** Copies a box out of a decoded image. */
+export function extractRaw(img: RawImage, box: Box): RawImage {
+  const { left, top, width, height } = box;
+  if (!Number.isInteger(left) || !Number.isInteger(top) || !Number.isInteger(width) || !Number.isInteger(height) ||
+      left < 0 || top < 0 || width < 1 || height < 1 || left + width > img.width || top + height > img.height) {
+    throw new Error(`crop box ${JSON.stringify(box)} outside ${img.width}x${img.height} image`);
+  }
+  if (left === 0 && top === 0 && width === img.width && height === img.height) return img;
+  const out = new Uint8Array(width * height * 3);
+  const rowBytes = width * 3;
+  for (let y = 0; y < height; y++) {
+    const src = ((top + y) * img.width + left) * 3;
+    out.set(img.data.subarray(src, src + rowBytes), y * rowBytes);
+  }
+  return { data: out, width, height };
+}
+
+/** Decodes a file (or encoded bytes) straight to the eval transform's size×size RGB image. */
+export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode): Promise<RawImage> {
+  const what = label(input);
+  const bytes = await bytesOf(input);
+  const { width, height } = await imageSize(bytes);
+  const g = evalGeometry(width, height, size, mode);
+  const img = await decodeTo(bytes, width, height, g.resizeWidth, g.resizeHeight, what);
+  return extractRaw(img, { left: g.left, top: g.top, width: size, height: size });
+}
+
+/**
+ * Decodes to full-resolution RGB (or, with maxShortSide, downscaled so the shorter side is at most that,
+ * keeping the aspect ratio). Used as the base image for random-resized-crop augmentation.
+ */
+export async function decodeFull(input: ImageInput, maxShortSide?: number): Promise<RawImage> {
+  const what = label(input);
+  const bytes = await bytesOf(input);
+  const { width, height } = await imageSize(bytes);
+  let tw = width, th = height;
+  const short = Math.min(width, height);
+  if (maxShortSide !== undefined && short > maxShortSide) {
+    const s = maxShortSide / short;
+    tw = Math.max(1, Math.round(width * s)); th = Math.max(1, Math.round(height * s));
+  }
+  return decodeTo(bytes, width, height, tw, th, what);
+}
+
+/** Crops `box` out of a decoded image and resizes it to size×size (torchvision's resized_crop). */
+export async function cropResize(img: RawImage, box: Box, size: number): Promise<RawImage> {
+  return resizeRaw(extractRaw(img, box), size, size);
+}

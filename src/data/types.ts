@@ -1,0 +1,55 @@
+// Shared types of the data area.
+
+export type Split = 'train' | 'val' | 'test';
+export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+/** 'squash': resize to size×size ignoring aspect; 'crop': shorter side to size/0.875, then centre crop. */
+export type ResizeMode = 'squash' | 'crop';
+export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];
+
+/** Training augmentation presets (see transforms.ts for what each does). */
+export type AugmentPreset = 'none' | 'flip' | 'light' | 'standard';
+export const AUGMENT_PRESETS: readonly AugmentPreset[] = ['none', 'flip', 'light', 'standard'];
+
+/** Where the images came from. */
+export type SourceLayout = 'split-dirs' | 'class-dirs' | 'csv';
+
+/** One labelled image of a dataset. */
+export interface DataItem {
+  /** Absolute path of the file. */
+  path: string;
+  /** Path as listed in the source: relative to the data folder, or as written in the CSV. */
+  relPath: string;
+  /** Class name. */
+  className: string;
+  /** 1 for the positive class, 0 for the negative one. */
+  label: 0 | 1;
+  split: Split;
+}
+
+/** Files seen but not used. */
+export interface IgnoredFiles {
+  /** Names starting with '.' (files, or whole folders counted once). */
+  hidden: number;
+  /** Files whose extension is not an image extension we decode. */
+  nonImage: number;
+  /** Files lying outside any class folder (e.g. a README next to the class folders). */
+  outside: number;
+  /** A few of the ignored paths, for messages. */
+  examples: string[];
+}
+
+export interface Dataset {
+  /** Folder the relative paths are relative to (the data folder, or the CSV's folder). */
+  root: string;
+  /** The folder or CSV file given. */
+  source: string;
+  layout: SourceLayout;
+  /** [negative, positive]. */
+  classes: [string, string];
+  positiveClass: string;
+  items: DataItem[];
+  ignored: IgnoredFiles;
+  /** How the split was made: given by folders/CSV, or drawn (seeded, stratified). */
+  split: { kind: 'given' } | { kind: 'drawn'; seed: number; valFraction: number; testFraction: number };
+}
