@@ -1,0 +1,18 @@
+// Public API of src/metrics: scikit-learn-identical metrics in plain TypeScript (no engine import).
+export { binaryConfusion, confusionMatrix, predictLabels, uniqueLabels, type BinaryConfusion } from './confusion.js';
+export {
+  classificationReport, type ClassificationReportDict, type ClassificationReportOptions, type ReportRow,
+  type SklearnCompat, type ZeroDivision,
+} from './report.js';
+export { auc, binaryClfCurve, rocAucScore, rocCurve, type ClfCurve, type RocCurve } from './roc.js';
+export { averagePrecision, precisionRecallCurve, type PrCurve } from './pr.js';
+export {
+  accuracy, balancedAccuracy, brierScore, f1, logLoss, mcc, precision, recall, sensitivity, specificity,
+  type ZeroDivisionOption,
+} from './scalar.js';
+export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
+export { calibrationCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
+export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';
+export { binaryMetrics, type BinaryMetricsOptions, type MetricsJson } from './summary.js';
+export { pyFixed } from './format.js';
+export { npSum, npMean, percentileSorted } from './numeric.js';
