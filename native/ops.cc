@@ -46,6 +46,7 @@ OP(detach, return a.T(0).detach())
 
 // ---- autograd ----
 OP_INPLACE(setRequiresGrad, a.T(0).requires_grad_(a.B(1)))
+OP_INPLACE(setData, a.T(0).set_data(a.T(1)))
 OP(grad, return a.T(0).grad())
 OP_INPLACE(setGrad, const_cast<at::Tensor&>(a.T(0)).mutable_grad() = a.UT(1))
 OP_INPLACE(backward, a.T(0).backward(a.UT(1), a.has(2) ? c10::optional<bool>(a.B(2)) : c10::nullopt, a.B(3, false)))

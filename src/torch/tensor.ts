@@ -135,6 +135,13 @@ export class Tensor {
     native.setRequiresGrad(this.handle, on);
     return this;
   }
+  /** Makes this tensor use `src`'s data, as PyTorch's `param.data = src`: the same JS object and autograd
+   *  identity (optimizers and modules keep working), now with src's dtype, device and shape. */
+  setData_(src: Tensor): this {
+    native.setData(this.handle, src.handle);
+    this.#shape = undefined;
+    return this;
+  }
   get isLeaf(): boolean {
     return native.isLeaf(this.handle);
   }
