@@ -124,17 +124,22 @@ function auditSection(a: NonNullable<ReportData['audit']>): string {
 }
 
 function figure(chart: RenderedChart, index: number): string {
-  return `<figure id="fig-${chart.name}" aria-label="${esc(chart.caption)}">${scopeSvgIds(chart.svg, `c${index}`)}<figcaption>${esc(chart.caption)}</figcaption></figure>`;
+  // No caption: every chart carries its own title (the same title its PNG shows).
+  return `<figure id="fig-${chart.name}" aria-label="${esc(chart.caption)}">${scopeSvgIds(chart.svg, `c${index}`)}</figure>`;
 }
 
-function gallerySection(parts: RenderedParts, classes: [string, string]): string {
+function gallerySection(parts: RenderedParts, classes: [string, string], size: number): string {
   const items = parts.gallery.map((g) => {
     const name = g.path.split(/[\\/]/).pop() ?? g.path;
-    return `<figure><div class="thumb"><img src="${g.thumbnail.dataUri}" width="${g.thumbnail.width}" height="${g.thumbnail.height}" alt="${esc(name)}"></div>
+    // Small sources (e.g. 28 px digits) are shown at the gallery size without re-encoding a bigger bitmap.
+    const t = g.thumbnail;
+    const scale = Math.max(1, size / Math.max(t.width, t.height));
+    const cls = scale > 1 ? ' class="pixelated"' : '';
+    return `<figure><div class="thumb"><img${cls} src="${t.dataUri}" width="${Math.round(t.width * scale)}" height="${Math.round(t.height * scale)}" alt="${esc(name)}"></div>
 <figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div></figcaption></figure>`;
   });
   const note = [`${parts.mistakes} misclassified test image${parts.mistakes === 1 ? '' : 's'}` + (parts.gallery.length ? `; the ${parts.gallery.length} most confident shown.` : '.')];
-  if (parts.gallerySkipped.length) note.push(`${parts.gallerySkipped.length} could not be read and were skipped.`);
+  if (parts.gallerySkipped.length) note.push(`${parts.gallerySkipped.length} could not be read and ${parts.gallerySkipped.length === 1 ? "was" : "were"} skipped.`);
   return `<section id="errors"><h2>Most confidently wrong test images</h2><p class="muted">${esc(note.join(' '))}</p>
 ${items.length ? `<div class="gallery">${items.join('\n')}</div>` : ''}</section>`;
 }
@@ -169,7 +174,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
     sections.push({ id: 'plots', name: 'Plots', html: `<section id="plots"><h2>Evaluation plots</h2><div class="plots">${plots.map(({ c, i }) => figure(c, i)).join('\n')}</div></section>` });
   }
   if (data.predictions && data.classes) {
-    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, data.classes) });
+    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, data.classes, data.gallery?.thumbnailSize ?? 96) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>

@@ -36,7 +36,8 @@ figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; }
 .gallery figure { border: 1px solid var(--line); border-radius: 6px; padding: 8px; text-align: center; }
 .gallery .thumb { height: 110px; display: flex; align-items: center; justify-content: center; }
-.gallery img { max-width: 100%; max-height: 110px; image-rendering: auto; }
+.gallery img { max-width: 100%; max-height: 110px; }
+.gallery img.pixelated { image-rendering: pixelated; }
 .gallery figcaption { text-align: left; overflow-wrap: anywhere; }
 .gallery .wrong { color: #c62828; font-weight: 600; }
 footer { text-align: center; color: var(--muted); font-size: 12px; padding: 0 0 24px; }
