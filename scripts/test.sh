@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing (including the Python/Chromium test oracles), builds, runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test-deps
+npm test
