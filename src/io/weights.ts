@@ -1,0 +1,247 @@
+// The registry of pretrained weights (torchvision's official ResNet files) and their cache: each file is
+// downloaded once over HTTPS, checked against the SHA-256 prefix in its name (torch.hub's convention),
+// and renamed into place only when complete and verified. Files already in PyTorch's hub cache are reused.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tempPathFor } from './atomic.js';
+
+export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
+
+export interface WeightsEntry {
+  /** Registry name (`tlearn weights fetch NAME`, `--weights NAME`). */
+  name: string;
+  aliases: string[];
+  arch: ResNetArch;
+  /** torchvision's enum member. */
+  version: 'IMAGENET1K_V1' | 'IMAGENET1K_V2';
+  filename: string;
+  /** ImageNet-1k validation accuracy reported by torchvision. */
+  acc1: number;
+  acc5: number;
+  numParams: number;
+  /** torchvision's evaluation transform: resize the short side to resizeSize, center-crop cropSize. */
+  resizeSize: number;
+  cropSize: number;
+  description: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://download.pytorch.org/models/';
+
+function entry(name: string, aliases: string[], arch: ResNetArch, version: WeightsEntry['version'], filename: string,
+  acc1: number, acc5: number, numParams: number): WeightsEntry {
+  const v2 = version === 'IMAGENET1K_V2';
+  return {
+    name, aliases, arch, version, filename, acc1, acc5, numParams, resizeSize: v2 ? 232 : 256, cropSize: 224,
+    description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)`,
+  };
+}
+
+/** torchvision 0.14's ResNet weights (file names checked against torchvision/models/resnet.py). */
+export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
+  entry('imagenet', ['resnet50', 'resnet50-v2', 'imagenet-v2'], 'resnet50', 'IMAGENET1K_V2', 'resnet50-11ad3fa6.pth', 80.858, 95.434, 25557032),
+  entry('imagenet-v1', ['resnet50-v1'], 'resnet50', 'IMAGENET1K_V1', 'resnet50-0676ba61.pth', 76.13, 92.862, 25557032),
+  entry('resnet18', ['resnet18-v1'], 'resnet18', 'IMAGENET1K_V1', 'resnet18-f37072fd.pth', 69.758, 89.078, 11689512),
+  entry('resnet34', ['resnet34-v1'], 'resnet34', 'IMAGENET1K_V1', 'resnet34-b627a593.pth', 73.314, 91.42, 21797672),
+  entry('resnet101', ['resnet101-v2'], 'resnet101', 'IMAGENET1K_V2', 'resnet101-cd907fc2.pth', 81.886, 95.78, 44549160),
+  entry('resnet101-v1', [], 'resnet101', 'IMAGENET1K_V1', 'resnet101-63fe2227.pth', 77.374, 93.546, 44549160),
+  entry('resnet152', ['resnet152-v2'], 'resnet152', 'IMAGENET1K_V2', 'resnet152-f82ba261.pth', 82.284, 96.002, 60192808),
+  entry('resnet152-v1', [], 'resnet152', 'IMAGENET1K_V1', 'resnet152-394f9c45.pth', 78.312, 94.046, 60192808),
+]);
+
+export function listWeights(): WeightsEntry[] { return [...WEIGHTS]; }
+
+/**
+ * Looks a name up. With `arch`, the generic names mean that architecture's weights: 'imagenet' its
+ * default (V2 where torchvision has one), 'imagenet-v1' / 'imagenet-v2' the explicit versions.
+ */
+export function findWeights(name: string, arch?: string): WeightsEntry {
+  const n = name.trim().toLowerCase();
+  if (arch && arch !== 'resnet50' && ['imagenet', 'imagenet-v1', 'imagenet-v2'].includes(n)) {
+    const forArch = WEIGHTS.filter((w) => w.arch === arch);
+    if (forArch.length === 0) throw new Error(`no pretrained weights known for architecture '${arch}' (known: ${[...new Set(WEIGHTS.map((w) => w.arch))].join(', ')})`);
+    const want = n === 'imagenet-v1' ? 'IMAGENET1K_V1' : n === 'imagenet-v2' ? 'IMAGENET1K_V2' : undefined;
+    const hit = want ? forArch.find((w) => w.version === want) : (forArch.find((w) => w.version === 'IMAGENET1K_V2') ?? forArch[0]);
+    if (!hit) throw new Error(`torchvision has no ${want} weights for ${arch} (available: ${forArch.map((w) => w.version).join(', ')})`);
+    return hit;
+  }
+  const hit = WEIGHTS.find((w) => w.name === n || w.aliases.includes(n));
+  if (!hit) throw new Error(`unknown weights '${name}'; known: ${WEIGHTS.map((w) => w.name).join(', ')} (or give a file path, or 'none')`);
+  if (arch && hit.arch !== arch) throw new Error(`weights '${name}' are for ${hit.arch}, not ${arch}`);
+  return hit;
+}
+
+/** The SHA-256 prefix that torch.hub encodes in a file name (`resnet50-11ad3fa6.pth` → `11ad3fa6`). */
+export function hashPrefixOf(filename: string): string {
+  const m = /-([0-9a-f]{6,64})\.[A-Za-z0-9]+$/.exec(filename);
+  if (!m) throw new Error(`weights file name ${filename} carries no SHA-256 prefix`);
+  return m[1];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** tlearn's cache root: TLEARN_HOME, else $XDG_CACHE_HOME/tlearn, else ~/.cache/tlearn. */
+export function tlearnCacheDir(env: Env = process.env): string {
+  if (env.TLEARN_HOME) return path.resolve(env.TLEARN_HOME);
+  const xdg = env.XDG_CACHE_HOME;
+  return path.join(xdg ? path.resolve(xdg) : path.join(env.HOME ?? os.homedir(), '.cache'), 'tlearn');
+}
+
+/** Where downloaded weights go. */
+export function weightsCacheDir(env: Env = process.env): string {
+  return path.join(tlearnCacheDir(env), 'weights');
+}
+
+/** PyTorch hub's checkpoint folder(s), as torch.hub computes them ($TORCH_HOME, else XDG, else ~/.cache/torch). */
+export function torchHubCheckpointDirs(env: Env = process.env): string[] {
+  const home = env.HOME ?? os.homedir();
+  const dirs = [];
+  if (env.TORCH_HOME) dirs.push(path.join(env.TORCH_HOME, 'hub', 'checkpoints'));
+  if (env.XDG_CACHE_HOME) dirs.push(path.join(env.XDG_CACHE_HOME, 'torch', 'hub', 'checkpoints'));
+  dirs.push(path.join(home, '.cache', 'torch', 'hub', 'checkpoints'));
+  return [...new Set(dirs.map((d) => path.resolve(d)))];
+}
+
+/** Hex SHA-256 of a file, streamed. */
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(file).on('error', reject).on('data', (c) => h.update(c)).on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+export interface WeightsOptions {
+  env?: Env;
+  /** Overrides the cache folder (default weightsCacheDir(env)). */
+  cacheDir?: string;
+  /** Where files are downloaded from (default TLEARN_WEIGHTS_URL, else download.pytorch.org/models/). */
+  baseUrl?: string;
+  /** Also look in PyTorch's hub cache (default true). */
+  useTorchHub?: boolean;
+  /** Check the SHA-256 of a file found in a cache before using it (default true). */
+  verify?: boolean;
+  /** Called as bytes arrive; `total` is undefined when the server does not say. */
+  onProgress?: (received: number, total: number | undefined) => void;
+  /** Abort a download that stalls this long (ms, default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Where the file for `entry` is (or would be) in tlearn's cache. */
+export function weightsCachePath(entry: WeightsEntry, opts: WeightsOptions = {}): string {
+  return path.join(opts.cacheDir ?? weightsCacheDir(opts.env), entry.filename);
+}
+
+/** A verified copy of the weights already on disk (tlearn cache, then torch hub cache), or undefined. */
+export async function locateWeights(entry: WeightsEntry, opts: WeightsOptions = {}): Promise<string | undefined> {
+  const candidates = [weightsCachePath(entry, opts)];
+  if (opts.useTorchHub ?? true) candidates.push(...torchHubCheckpointDirs(opts.env).map((d) => path.join(d, entry.filename)));
+  const prefix = hashPrefixOf(entry.filename);
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue;
+    if ((opts.verify ?? true) && !(await sha256File(file)).startsWith(prefix)) continue; // damaged: ignore it
+    return file;
+  }
+  return undefined;
+}
+
+export class WeightsDownloadError extends Error {}
+
+function offlineHelp(entry: WeightsEntry, url: string, dest: string, reason: string, env?: Env): string {
+  return `could not download ${entry.filename} from ${url}: ${reason}.\n` +
+    `Without network access, download it elsewhere and place it at ${dest} ` +
+    `(or in PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}), ` +
+    `or pass --weights PATH to use a local .pth/.safetensors file, or --weights none to start from random weights.`;
+}
+
+/** GET with redirects; resolves with the response once headers arrive. */
+function get(url: string, timeoutMs: number, redirects = 5): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    let u: URL;
+    try { u = new URL(url); } catch { reject(new Error(`bad URL ${url}`)); return; }
+    const lib = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : undefined;
+    if (!lib) { reject(new Error(`unsupported URL scheme ${u.protocol}`)); return; }
+    const req = lib.get(u, { headers: { 'user-agent': 'tlearn' } }, (res) => {
+      const code = res.statusCode ?? 0;
+      if (code >= 300 && code < 400 && res.headers.location) {
+        res.resume();
+        if (redirects <= 0) { reject(new Error('too many redirects')); return; }
+        get(new URL(res.headers.location, u).toString(), timeoutMs, redirects - 1).then(resolve, reject);
+        return;
+      }
+      if (code !== 200) { res.resume(); reject(new Error(`HTTP ${code} ${res.statusMessage ?? ''}`.trim())); return; }
+      resolve(res);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response for ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+  });
+}
+
+/** Streams `url` into `tmp`, returning the SHA-256; rejects if the body ends short or stalls. */
+async function download(url: string, tmp: string, opts: WeightsOptions): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const res = await get(url, timeoutMs);
+  const lenHeader = res.headers['content-length'];
+  const total = lenHeader !== undefined && /^\d+$/.test(lenHeader) ? Number(lenHeader) : undefined;
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(tmp, 'w');
+  let received = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      res.setTimeout(timeoutMs, () => res.destroy(new Error(`download stalled for ${timeoutMs / 1000} s`)));
+      res.on('data', (chunk: Buffer) => {
+        try {
+          fs.writeSync(fd, chunk);
+        } catch (e) { res.destroy(e as Error); return; }
+        hash.update(chunk);
+        received += chunk.length;
+        opts.onProgress?.(received, total);
+      });
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error('connection closed during the download')));
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('connection closed during the download'));
+      });
+      res.on('end', () => resolve());
+    });
+    if (total !== undefined && received !== total) throw new Error(`download incomplete: ${received} of ${total} bytes`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Returns a local path to verified weights, downloading them into the cache if needed.
+ * `which` is a registry name (see findWeights) or an entry.
+ */
+export async function fetchWeights(which: string | WeightsEntry, opts: WeightsOptions = {}): Promise<string> {
+  const entry = typeof which === 'string' ? findWeights(which) : which;
+  const found = await locateWeights(entry, opts);
+  if (found) return found;
+  const dest = weightsCachePath(entry, opts);
+  const base = opts.baseUrl ?? (opts.env ?? process.env).TLEARN_WEIGHTS_URL ?? DEFAULT_BASE_URL;
+  const url = base.endsWith('/') ? base + entry.filename : `${base}/${entry.filename}`;
+  const prefix = hashPrefixOf(entry.filename);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const tmp = tempPathFor(dest);
+  try {
+    let digest: string;
+    try {
+      digest = await download(url, tmp, opts);
+    } catch (e) {
+      throw new WeightsDownloadError(offlineHelp(entry, url, dest, (e as Error).message || String(e), opts.env));
+    }
+    if (!digest.startsWith(prefix)) {
+      throw new WeightsDownloadError(`downloaded ${entry.filename} from ${url} but its SHA-256 ${digest.slice(0, 16)}… ` +
+        `does not start with ${prefix}: the file is corrupt or not the expected one; it was discarded`);
+    }
+    fs.renameSync(tmp, dest);
+    return dest;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
