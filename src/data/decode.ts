@@ -193,3 +193,15 @@ export async function decodeFull(input: ImageInput, maxShortSide?: number): Prom
 export async function cropResize(img: RawImage, box: Box, size: number): Promise<RawImage> {
   return resizeRaw(extractRaw(img, box), size, size);
 }
+
+/**
+ * Decodes the whole image (at a small output size, so memory stays low) to prove the data is complete
+ * and valid; throws with the decoder's reason otherwise. Returns the upright size and the format.
+ */
+export async function verifyDecodes(bytes: Buffer): Promise<{ width: number; height: number; format: string }> {
+  if (bytes.byteLength === 0) throw new Error('empty file');
+  const info = await imageSize(bytes);
+  await open(bytes).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL })
+    .flatten({ background: ALPHA_BACKGROUND }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer();
+  return info;
+}

@@ -1,0 +1,163 @@
+// The data audit: what the data looks like before any training — counts per class and split, the class
+// imbalance with a suggested pos_weight, unreadable files, exact duplicates (by SHA-256), duplicates that
+// cross splits (leakage), duplicates with conflicting labels, and images smaller than the input size.
+// Written as audit.json (snake_case keys, like the other run files) plus a short printable summary.
+import { writeFileAtomic } from './atomic.js';
+import type { Probe } from './manifest.js';
+import { SPLITS, type Dataset, type Split } from './types.js';
+
+export interface AuditFile { path: string; split: Split; label: string }
+
+export interface Audit {
+  version: 1;
+  source: string;
+  layout: Dataset['layout'];
+  root: string;
+  classes: [string, string];
+  positive_class: string;
+  split: { kind: 'given' } | { kind: 'drawn'; seed: number; val_fraction: number; test_fraction: number };
+  image_size: number;
+  /** Usable images (unreadable ones excluded). */
+  total: number;
+  /** counts[split][class] for usable images; every split and class present, zero when empty. */
+  counts: Record<Split, Record<string, number>>;
+  split_totals: Record<Split, number>;
+  imbalance: {
+    /** Larger class over smaller class, on train. */
+    ratio: number;
+    majority_class: string;
+    minority_class: string;
+    /** n_negative / n_positive on train: the BCE pos_weight that balances the classes. */
+    pos_weight: number;
+    /** True when the ratio exceeds 1.5. */
+    imbalanced: boolean;
+  };
+  ignored: { hidden: number; non_image: number; outside_class_folders: number; examples: string[] };
+  unreadable: Array<AuditFile & { reason: string }>;
+  /** Groups of byte-identical files (two or more files each). */
+  duplicates: Array<{ sha256: string; files: AuditFile[] }>;
+  /** Duplicate groups spanning more than one split: the same image is trained and evaluated on. */
+  leakage: Array<{ sha256: string; splits: Split[]; files: AuditFile[] }>;
+  /** Duplicate groups whose copies carry different labels. */
+  conflicting_labels: Array<{ sha256: string; labels: string[]; files: AuditFile[] }>;
+  /** Images whose width or height is below image_size (they are upsampled). */
+  small_images: { count: number; files: Array<{ path: string; width: number; height: number }> };
+}
+
+const MAX_SMALL_LISTED = 100;
+export const IMBALANCE_THRESHOLD = 1.5;
+
+/** Builds the audit from a dataset and the probe of each of its items (same order). */
+export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Audit {
+  if (probes.length !== ds.items.length) throw new Error('buildAudit: one probe per item expected');
+  const [neg, pos] = ds.classes;
+  const counts = {} as Record<Split, Record<string, number>>;
+  const splitTotals = {} as Record<Split, number>;
+  for (const s of SPLITS) { counts[s] = { [neg]: 0, [pos]: 0 }; splitTotals[s] = 0; }
+  const unreadable: Audit['unreadable'] = [];
+  const groups = new Map<string, AuditFile[]>();
+  const small: Audit['small_images']['files'] = [];
+  let smallCount = 0, total = 0;
+  ds.items.forEach((it, i) => {
+    const p = probes[i]!;
+    const f: AuditFile = { path: it.relPath, split: it.split, label: it.className };
+    if (p.error) { unreadable.push({ ...f, reason: p.error }); return; }
+    total++;
+    counts[it.split][it.className]!++;
+    splitTotals[it.split]++;
+    let g = groups.get(p.sha256);
+    if (!g) groups.set(p.sha256, (g = []));
+    g.push(f);
+    if ((p.width ?? 0) < imageSize || (p.height ?? 0) < imageSize) {
+      smallCount++;
+      if (small.length < MAX_SMALL_LISTED) small.push({ path: it.relPath, width: p.width ?? 0, height: p.height ?? 0 });
+    }
+  });
+  const duplicates: Audit['duplicates'] = [];
+  const leakage: Audit['leakage'] = [];
+  const conflicting: Audit['conflicting_labels'] = [];
+  for (const [sha256, files] of groups) {
+    if (files.length < 2) continue;
+    duplicates.push({ sha256, files });
+    const splits = SPLITS.filter((s) => files.some((f) => f.split === s));
+    if (splits.length > 1) leakage.push({ sha256, splits, files });
+    const labels = [...new Set(files.map((f) => f.label))].sort();
+    if (labels.length > 1) conflicting.push({ sha256, labels, files });
+  }
+  const nNeg = counts.train[neg]!, nPos = counts.train[pos]!;
+  const big = Math.max(nNeg, nPos), little = Math.min(nNeg, nPos);
+  return {
+    version: 1,
+    source: ds.source,
+    layout: ds.layout,
+    root: ds.root,
+    classes: [neg, pos],
+    positive_class: pos,
+    split: ds.split.kind === 'given' ? { kind: 'given' }
+      : { kind: 'drawn', seed: ds.split.seed, val_fraction: ds.split.valFraction, test_fraction: ds.split.testFraction },
+    image_size: imageSize,
+    total,
+    counts,
+    split_totals: splitTotals,
+    imbalance: {
+      ratio: little > 0 ? big / little : Infinity,
+      majority_class: nPos > nNeg ? pos : neg,
+      minority_class: nPos > nNeg ? neg : pos,
+      pos_weight: nPos > 0 ? nNeg / nPos : Infinity,
+      imbalanced: little === 0 || big / little > IMBALANCE_THRESHOLD,
+    },
+    ignored: {
+      hidden: ds.ignored.hidden, non_image: ds.ignored.nonImage, outside_class_folders: ds.ignored.outside,
+      examples: ds.ignored.examples,
+    },
+    unreadable,
+    duplicates,
+    leakage,
+    conflicting_labels: conflicting,
+    small_images: { count: smallCount, files: small },
+  };
+}
+
+/** JSON has no Infinity: write it as null (a class missing from train is reported by the split check anyway). */
+export async function writeAudit(file: string, audit: Audit): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(audit, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+
+/** A short human summary of the audit (a dozen lines), for the terminal and the report. */
+export function formatAuditSummary(a: Audit): string {
+  const [neg, pos] = a.classes;
+  const lines: string[] = [];
+  const how = a.layout === 'csv' ? 'CSV' : a.layout === 'split-dirs' ? 'split folders' : 'class folders';
+  const split = a.split.kind === 'given' ? 'split as given'
+    : `split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified)`;
+  lines.push(`Data: ${a.source} (${how}, ${split})`);
+  lines.push(`Classes: ${neg} (negative), ${pos} (positive)`);
+  const w = Math.max(7, neg.length, pos.length) + 1;
+  lines.push(`  ${''.padEnd(6)}${pad(neg, w)}${pad(pos, w)}${pad('total', 7)}`);
+  for (const s of SPLITS) {
+    if (a.split_totals[s] === 0 && s !== 'train') continue;
+    lines.push(`  ${s.padEnd(6)}${pad(a.counts[s][neg]!, w)}${pad(a.counts[s][pos]!, w)}${pad(a.split_totals[s], 7)}`);
+  }
+  const im = a.imbalance;
+  const ratio = Number.isFinite(im.ratio) ? `${im.ratio.toFixed(2)}:1` : 'one class missing';
+  const pw = Number.isFinite(im.pos_weight) ? im.pos_weight.toFixed(3) : 'n/a';
+  lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
+  const ig = a.ignored;
+  if (ig.hidden + ig.non_image + ig.outside_class_folders > 0) {
+    lines.push(`Ignored: ${ig.hidden} hidden, ${ig.non_image} non-image, ${ig.outside_class_folders} outside class folders`);
+  }
+  if (a.unreadable.length) {
+    const ex = a.unreadable.slice(0, 3).map((u) => `${u.path}: ${u.reason}`).join('; ');
+    lines.push(`Unreadable (skipped): ${a.unreadable.length} — ${ex}${a.unreadable.length > 3 ? '; ...' : ''}`);
+  }
+  if (a.duplicates.length) {
+    const extra = a.duplicates.reduce((n, g) => n + g.files.length - 1, 0);
+    lines.push(`Exact duplicates: ${a.duplicates.length} group(s), ${extra} extra cop${extra === 1 ? 'y' : 'ies'}`);
+  }
+  if (a.leakage.length) lines.push(`LEAKAGE: ${a.leakage.length} duplicate group(s) span several splits (e.g. ${a.leakage[0]!.files.map((f) => f.path).join(' = ')})`);
+  if (a.conflicting_labels.length) lines.push(`Conflicting labels: ${a.conflicting_labels.length} duplicate group(s) carry both labels`);
+  if (a.small_images.count) lines.push(`Smaller than ${a.image_size}px: ${a.small_images.count} image(s) (upsampled)`);
+  return lines.join('\n');
+}

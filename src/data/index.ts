@@ -1,0 +1,24 @@
+// Public API of the data area: sources, split, manifest and audit, decoding, transforms, cache, loader.
+export * from './types.js';
+export { deriveSeed, Rng } from './rng.js';
+export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
+export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+export { MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe } from './manifest.js';
+export { buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
+export {
+  ALPHA_BACKGROUND, cropResize, decodeFull, decodeResized, evalGeometry, extractRaw, imageSize, MAX_INPUT_PIXELS,
+  resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type ImageInput, type RawImage,
+} from './decode.js';
+export { resampleHeight, resampleWidth } from './resample.js';
+export {
+  applyJitter, AUGMENT_SPECS, drawJitter, IMAGENET_MEAN, IMAGENET_STD, isViewDeterministic, Normalizer,
+  randomResizedCropBox, type AugmentSpec, type JitterParams,
+} from './transforms.js';
+export { defaultCacheBytes, ImageCache, type CacheStats, type ImageCacheOptions } from './cache.js';
+export {
+  DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
+} from './loader.js';
+export { formatCsv, parseCsv, type CsvRow } from './csv.js';
+export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+export { mapLimit, Semaphore } from './pool.js';

@@ -1,0 +1,329 @@
+// DataLoader: seeded, shuffled batches of normalised float32 images, decoded concurrently (sharp runs
+// on libuv's thread pool) with a bounded number of batches prefetched while the consumer computes.
+//
+// Randomness: the order of epoch e comes from (seed, 'shuffle', e); each image's augmentation from
+// (seed, 'aug', e, index). Nothing depends on which decode finishes first, so the same seed gives the
+// same batches with the same crops and flips on every run, and a resumed run replays epoch e exactly.
+//
+// Caching: when every step before the flip is deterministic (eval transform; 'none' and 'flip' presets)
+// the resized uint8 image is cached (ImageCache: memory, then disk) and flipped while normalising, so
+// epochs after the first never decode again. The random-resized-crop presets decode the original file
+// each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import { cropResize, decodeFull, decodeResized, type RawImage } from './decode.js';
+import { ImageCache } from './cache.js';
+import { Semaphore } from './pool.js';
+import { deriveSeed, Rng } from './rng.js';
+import {
+  applyJitter, AUGMENT_SPECS, drawJitter, isViewDeterministic, Normalizer, randomResizedCropBox,
+  IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
+} from './transforms.js';
+import { AUGMENT_PRESETS, RESIZE_MODES, type AugmentPreset, type ResizeMode } from './types.js';
+
+/** What the loader needs of an item: a file and a 0/1 label (null when unknown, e.g. for prediction). */
+export interface LoaderItem { path: string; label: 0 | 1 | null }
+
+export interface DataLoaderOptions {
+  /** Output side in pixels (default 224). */
+  imageSize?: number;
+  /** Eval resize: 'squash' (default) or 'crop' (see decode.ts evalGeometry). */
+  resize?: ResizeMode;
+  /** Default 32. */
+  batchSize?: number;
+  /** Training mode: shuffles, augments, drops a final batch of one. Default false. */
+  train?: boolean;
+  /** Augmentation preset used in training mode (default 'none'). */
+  augment?: AugmentPreset;
+  /** Default: same as train. */
+  shuffle?: boolean;
+  /** Default 0. */
+  seed?: number;
+  /** NHWC instead of NCHW (shape stays the logical [n, 3, h, w]). Default false. */
+  channelsLast?: boolean;
+  /** Batches loaded ahead of the consumer (default 2). */
+  prefetch?: number;
+  /** Images decoded at once (default: the number of cores). */
+  concurrency?: number;
+  /** Image cache; default a new in-memory cache with the default budget; null: no caching. */
+  cache?: ImageCache | null;
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+  /** Drop any incomplete final batch (default false). */
+  dropLast?: boolean;
+  /** Drop a batch that ends up with a single image when batchSize > 1 (BatchNorm cannot train on it). Default: train. */
+  dropSingleton?: boolean;
+  /** Random-resized-crop presets: crop from a cached copy whose shorter side is at most this. Default: the original. */
+  augmentBaseSide?: number | null;
+  /** Called once per file that fails to decode (the file is then left out of every later epoch). */
+  onSkip?: (skipped: SkippedItem) => void;
+}
+
+export interface SkippedItem { index: number; path: string; reason: string }
+
+/** Identifies what the network saw for an item: the image and whether it was mirrored. */
+export interface ViewKey { index: number; flip: boolean; key: string }
+
+/** A planned batch, before any decoding. */
+export interface BatchPlan {
+  epoch: number;
+  batchIndex: number;
+  indices: number[];
+  /** Flip flags are known in advance (they come from the seed), so features can be looked up before decoding. */
+  views: ViewKey[];
+}
+
+export interface Batch {
+  /** Float32 pixels, NCHW, or NHWC when channelsLast. */
+  x: Float32Array;
+  /** Logical [n, 3, h, w] in either layout. */
+  shape: [number, number, number, number];
+  layout: 'nchw' | 'nhwc';
+  /** Labels as 0/1 (NaN for unlabelled items). */
+  y: Float32Array;
+  paths: string[];
+  /** Item indices into the loader's items. */
+  indices: number[];
+  views: ViewKey[];
+  epoch: number;
+  batchIndex: number;
+}
+
+export function viewKey(index: number, flip: boolean): ViewKey {
+  return { index, flip, key: `${index}${flip ? 'f' : ''}` };
+}
+
+interface LoadedView { img: RawImage; flip: boolean; jitter?: JitterParams }
+
+const CACHE_FORMAT = 'v1';
+
+export class DataLoader {
+  readonly items: readonly LoaderItem[];
+  readonly imageSize: number;
+  readonly resize: ResizeMode;
+  readonly batchSize: number;
+  readonly train: boolean;
+  readonly augment: AugmentPreset;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly channelsLast: boolean;
+  readonly prefetch: number;
+  readonly cache: ImageCache | null;
+  readonly dropLast: boolean;
+  readonly dropSingleton: boolean;
+  readonly augmentBaseSide: number | null;
+  /** Files that failed to decode, in the order they were met. */
+  readonly skipped: SkippedItem[] = [];
+  private readonly failed = new Set<number>();
+  private readonly sem: Semaphore;
+  private readonly norm: Normalizer;
+  private readonly onSkip?: (s: SkippedItem) => void;
+  private readonly stamps: Array<Promise<string> | undefined> = [];
+  private nextEpoch = 0;
+  private jitterScratch = new Float32Array(0);
+
+  constructor(items: readonly LoaderItem[], opts: DataLoaderOptions = {}) {
+    this.items = items;
+    this.imageSize = opts.imageSize ?? 224;
+    this.resize = opts.resize ?? 'squash';
+    this.batchSize = opts.batchSize ?? 32;
+    this.train = opts.train ?? false;
+    this.augment = opts.augment ?? 'none';
+    this.shuffle = opts.shuffle ?? this.train;
+    this.seed = opts.seed ?? 0;
+    this.channelsLast = opts.channelsLast ?? false;
+    this.prefetch = opts.prefetch ?? 2;
+    this.cache = opts.cache === undefined ? new ImageCache() : opts.cache;
+    this.dropLast = opts.dropLast ?? false;
+    this.dropSingleton = opts.dropSingleton ?? this.train;
+    this.augmentBaseSide = opts.augmentBaseSide ?? null;
+    this.onSkip = opts.onSkip;
+    const intOpt = (name: string, v: number, min: number) => {
+      if (!(Number.isInteger(v) && v >= min)) throw new Error(`DataLoader: ${name} must be an integer >= ${min}, got ${v}`);
+    };
+    intOpt('imageSize', this.imageSize, 1);
+    intOpt('batchSize', this.batchSize, 1);
+    intOpt('prefetch', this.prefetch, 1);
+    if (!Number.isFinite(this.seed)) throw new Error(`DataLoader: seed must be a finite number, got ${this.seed}`);
+    if (this.augmentBaseSide !== null) intOpt('augmentBaseSide', this.augmentBaseSide, this.imageSize);
+    if (!RESIZE_MODES.includes(this.resize)) throw new Error(`DataLoader: resize must be one of ${RESIZE_MODES.join(', ')}, got '${this.resize}'`);
+    if (!AUGMENT_PRESETS.includes(this.augment)) throw new Error(`DataLoader: augment must be one of ${AUGMENT_PRESETS.join(', ')}, got '${this.augment}'`);
+    items.forEach((it, i) => {
+      if (!it || typeof it.path !== 'string' || !(it.label === 0 || it.label === 1 || it.label === null)) {
+        throw new Error(`DataLoader: item ${i} must be { path: string, label: 0 | 1 | null }`);
+      }
+    });
+    this.sem = new Semaphore(opts.concurrency ?? os.availableParallelism());
+    this.norm = new Normalizer(opts.mean ?? IMAGENET_MEAN, opts.std ?? IMAGENET_STD);
+  }
+
+  /** The preset in effect: augmentation only applies in training mode. */
+  get effectiveAugment(): AugmentPreset { return this.train ? this.augment : 'none'; }
+
+  /** True when a view key fully determines the network input (no random crop or colour jitter). */
+  get viewsCacheable(): boolean { return isViewDeterministic(this.effectiveAugment); }
+
+  /** Batches per epoch, as planned now (decode failures found later may remove some). */
+  get length(): number { return this.plan(0).length; }
+
+  /** The batches of an epoch, with their view keys, without decoding anything. */
+  plan(epoch: number): BatchPlan[] {
+    if (!(Number.isInteger(epoch) && epoch >= 0)) throw new Error(`DataLoader: epoch must be an integer >= 0, got ${epoch}`);
+    // Shuffle every index, then drop failed ones: the order of the others does not depend on which
+    // files have failed so far (a resumed run plans the same epochs).
+    let order = Array.from({ length: this.items.length }, (_, i) => i);
+    if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
+    order = order.filter((i) => !this.failed.has(i));
+    const plans: BatchPlan[] = [];
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const indices = order.slice(start, start + this.batchSize);
+      if (indices.length < this.batchSize) {
+        if (this.dropLast) break;
+        if (this.dropSingleton && indices.length === 1 && this.batchSize > 1) break;
+      }
+      plans.push({ epoch, batchIndex: plans.length, indices, views: indices.map((i) => viewKey(i, this.flipOf(i, epoch))) });
+    }
+    return plans;
+  }
+
+  /** Iterates over the batches of the next epoch (0, 1, 2, ... on successive iterations). */
+  [Symbol.asyncIterator](): AsyncIterator<Batch> {
+    return this.epoch(this.nextEpoch++);
+  }
+
+  /** Sets the epoch the next `for await` iteration runs. */
+  setEpoch(epoch: number): void { this.nextEpoch = epoch; }
+
+  /** Iterates over the batches of epoch `e`, loading up to `prefetch` batches ahead. */
+  async *epoch(e: number): AsyncGenerator<Batch> {
+    const plans = this.plan(e);
+    const inflight: Array<Promise<Batch | null>> = [];
+    let next = 0;
+    const fill = () => {
+      while (next < plans.length && inflight.length < this.prefetch) {
+        const p = this.load(plans[next++]!);
+        p.catch(() => undefined); // surfaced when awaited below; avoids an unhandled rejection if the consumer stops early
+        inflight.push(p);
+      }
+    };
+    fill();
+    while (inflight.length) {
+      const b = await inflight.shift()!;
+      fill();
+      if (b) yield b;
+    }
+  }
+
+  /** Decodes and assembles a planned batch; null if decode failures left nothing worth training on. */
+  async load(plan: BatchPlan): Promise<Batch | null> {
+    const views = await Promise.all(plan.indices.map((i) => this.sem.run(() => this.loadViewSafe(i, plan.epoch))));
+    const keep: number[] = [];
+    views.forEach((v, k) => { if (v) keep.push(k); });
+    if (keep.length === 0) return null;
+    if (this.dropSingleton && keep.length === 1 && this.batchSize > 1) return null;
+    const n = keep.length, s = this.imageSize;
+    const x = new Float32Array(n * 3 * s * s);
+    const y = new Float32Array(n);
+    const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [];
+    keep.forEach((k, slot) => {
+      const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
+      if (v.jitter) {
+        const need = s * s * 3;
+        if (this.jitterScratch.length < need) this.jitterScratch = new Float32Array(need);
+        const f = applyJitter(v.img, v.jitter, this.jitterScratch);
+        this.norm.writeFloat(f, s, s, x, slot, v.flip, this.channelsLast);
+      } else {
+        this.norm.writeUint8(v.img, x, slot, v.flip, this.channelsLast);
+      }
+      y[slot] = item.label === null ? NaN : item.label;
+      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!);
+    });
+    return {
+      x, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', y, paths, indices, views: vks,
+      epoch: plan.epoch, batchIndex: plan.batchIndex,
+    };
+  }
+
+  /** The size×size uint8 image an item gives under the eval transform (cached). Throws if it cannot be decoded. */
+  async evalImage(index: number): Promise<RawImage> {
+    const item = this.itemAt(index);
+    const key = this.cache ? `eval|${CACHE_FORMAT}|${this.imageSize}|${this.resize}|${await this.stamp(index)}` : '';
+    if (this.cache) {
+      const hit = await this.cache.get(key);
+      if (hit) return hit;
+    }
+    const img = await decodeResized(item.path, this.imageSize, this.resize);
+    if (this.cache) await this.cache.set(key, img);
+    return img;
+  }
+
+  private itemAt(index: number): LoaderItem {
+    const item = this.items[index];
+    if (!item) throw new Error(`DataLoader: no item ${index} (have ${this.items.length})`);
+    return item;
+  }
+
+  /** The flip flag of an item in an epoch, from the seed alone. */
+  private flipOf(index: number, epoch: number): boolean {
+    const spec = AUGMENT_SPECS[this.effectiveAugment];
+    if (!spec.flip) return false;
+    return this.augRng(index, epoch).next() < 0.5;
+  }
+
+  private augRng(index: number, epoch: number): Rng {
+    return new Rng(deriveSeed(this.seed, 'aug', epoch, index));
+  }
+
+  /** File identity for cache keys: a changed file (size or mtime) never hits a stale entry. */
+  private stamp(index: number): Promise<string> {
+    let p = this.stamps[index];
+    if (!p) {
+      const file = this.items[index]!.path;
+      p = stat(file).then((s) => `${s.size}|${s.mtimeMs}|${file}`);
+      this.stamps[index] = p;
+    }
+    return p;
+  }
+
+  private async loadViewSafe(index: number, epoch: number): Promise<LoadedView | null> {
+    if (this.failed.has(index)) return null;
+    try {
+      return await this.loadView(index, epoch);
+    } catch (e) {
+      if (!this.failed.has(index)) {
+        this.failed.add(index);
+        const s: SkippedItem = { index, path: this.items[index]!.path, reason: (e as Error).message.split('\n')[0] ?? String(e) };
+        this.skipped.push(s);
+        this.onSkip?.(s);
+      }
+      return null;
+    }
+  }
+
+  private async loadView(index: number, epoch: number): Promise<LoadedView> {
+    const spec = AUGMENT_SPECS[this.effectiveAugment];
+    const rng = this.augRng(index, epoch);
+    if (!spec.randomResizedCrop) {
+      // The flip is always the item's first draw, as in flipOf().
+      const flip = spec.flip ? rng.next() < 0.5 : false;
+      return { img: await this.evalImage(index), flip };
+    }
+    const flip = spec.flip ? rng.next() < 0.5 : false; // first draw again, so batch views report the real flip
+    const base = await this.baseImage(index);
+    const { scale, ratio } = spec.randomResizedCrop;
+    const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
+    const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
+    return { img: await cropResize(base, box, this.imageSize), flip, jitter };
+  }
+
+  private async baseImage(index: number): Promise<RawImage> {
+    const item = this.itemAt(index);
+    if (this.augmentBaseSide === null || !this.cache) return decodeFull(item.path, this.augmentBaseSide ?? undefined);
+    const key = `base|${CACHE_FORMAT}|${this.augmentBaseSide}|${await this.stamp(index)}`;
+    const hit = await this.cache.get(key);
+    if (hit) return hit;
+    const img = await decodeFull(item.path, this.augmentBaseSide);
+    await this.cache.set(key, img);
+    return img;
+  }
+}

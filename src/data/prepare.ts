@@ -1,0 +1,59 @@
+// One call from a data argument to a checked dataset: load the source, read/hash/decode every file,
+// audit, write manifest.csv and audit.json (atomically), drop unreadable files, and refuse a split
+// that has lost one of the classes.
+import path from 'node:path';
+import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.js';
+import { probeDataset, writeManifest, type Probe } from './manifest.js';
+import { loadSource, type SourceOptions } from './sources.js';
+import { SPLITS, type Dataset } from './types.js';
+
+export interface PrepareOptions extends SourceOptions {
+  /** Network input size, for the small-image check (default 224). */
+  imageSize?: number;
+  /** Where to write manifest.csv and audit.json (omit to write nothing). */
+  outDir?: string;
+  /** Concurrent file probes (default: max(2, cores)). */
+  concurrency?: number;
+}
+
+export interface PreparedData {
+  /** The dataset with unreadable files removed. */
+  dataset: Dataset;
+  audit: Audit;
+  /** formatAuditSummary(audit). */
+  summary: string;
+  /** Probe of each usable item (same order as dataset.items). */
+  probes: Probe[];
+}
+
+export async function prepareData(source: string, opts: PrepareOptions = {}): Promise<PreparedData> {
+  const imageSize = opts.imageSize ?? 224;
+  if (!(Number.isInteger(imageSize) && imageSize >= 1)) throw new Error(`imageSize must be a positive integer, got ${imageSize}`);
+  const all = await loadSource(source, opts);
+  const probes = await probeDataset(all, opts.concurrency);
+  const audit = buildAudit(all, probes, imageSize);
+  if (opts.outDir) {
+    await writeManifest(path.join(opts.outDir, 'manifest.csv'), all, probes);
+    await writeAudit(path.join(opts.outDir, 'audit.json'), audit);
+  }
+  const keep = all.items.map((_, i) => !probes[i]!.error);
+  const dataset: Dataset = { ...all, items: all.items.filter((_, i) => keep[i]) };
+  checkSplits(dataset, audit);
+  return { dataset, audit, summary: formatAuditSummary(audit), probes: probes.filter((_, i) => keep[i]) };
+}
+
+/** train must hold both classes; val and test may be absent, but not hold only one class. */
+export function checkSplits(ds: Dataset, audit: Audit): void {
+  const problems: string[] = [];
+  for (const s of SPLITS) {
+    const total = audit.split_totals[s];
+    if (total === 0 && s !== 'train') continue;
+    for (const c of ds.classes) {
+      if (audit.counts[s][c] === 0) problems.push(`split '${s}' has no usable images of class '${c}'`);
+    }
+  }
+  if (problems.length) {
+    const why = audit.unreadable.length ? ` (${audit.unreadable.length} unreadable file(s) were skipped; see audit.json)` : '';
+    throw new Error(`${ds.source}: ${problems.join('; ')}${why}`);
+  }
+}
