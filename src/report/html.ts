@@ -37,6 +37,7 @@ export function scopeSvgIds(svg: string, prefix: string): string {
 function valueHtml(key: string, v: unknown): string {
   if (v === null || v === undefined) return '<span class="muted">–</span>';
   if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return '<span class="muted">–</span>';
     if (/seconds$|_s$|duration/i.test(key)) return esc(fmtDuration(v));
     return esc(Number.isInteger(v) ? String(v) : fmt(v, 4));
   }
@@ -73,7 +74,9 @@ function metricsSection(m: Record<string, unknown>): string {
   const done = new Set<string>();
   const add = (k: string, name: string, v: unknown) => {
     done.add(k);
-    let text = isFiniteNumber(v) ? (Number.isInteger(v) ? String(v) : fmt(v, 4)) : v === null || v === undefined ? '–' : String(v);
+    // Known metrics are rates/scores (1 prints as 1.0000); unknown integers are likely counts.
+    let text = isFiniteNumber(v) ? (Number.isInteger(v) && !label.has(k) ? String(v) : fmt(v, 4))
+      : v === null || v === undefined || typeof v === 'number' ? '–' : String(v);
     if (k === 'auc' && Array.isArray(m.auc_ci95) && m.auc_ci95.every(isFiniteNumber)) text += ` (95% CI ${fmt(m.auc_ci95[0], 4)}–${fmt(m.auc_ci95[1], 4)})`;
     rows.push(`<tr><th>${esc(name)}</th><td class="num">${esc(text)}</td></tr>`);
   };
@@ -130,7 +133,8 @@ function figure(chart: RenderedChart, index: number): string {
 
 function gallerySection(parts: RenderedParts, classes: [string, string], size: number): string {
   const items = parts.gallery.map((g) => {
-    const name = g.path.split(/[\\/]/).pop() ?? g.path;
+    // The class folder and file name identify an image; the full path is in the tooltip.
+    const name = g.path.split(/[\\/]/).filter(Boolean).slice(-2).join('/') || g.path;
     // Small sources (e.g. 28 px digits) are shown at the gallery size without re-encoding a bigger bitmap.
     const t = g.thumbnail;
     const scale = Math.max(1, size / Math.max(t.width, t.height));

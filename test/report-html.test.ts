@@ -1,0 +1,190 @@
+// The HTML report: one self-contained file (no external URL, no script), every user string escaped,
+// the gallery shows the most confidently wrong images as embedded thumbnails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import {
+  writeReport, renderReportHtml, escapeHtml, scopeSvgIds, mostConfidentlyWrong, buildGallery, makeThumbnail,
+  classIndex, confusionFromCounts, REPORT_CSP, type ReportData, type PredictionRow,
+} from '../src/report/index.js';
+
+const EVIL = '<script>alert("x")</script>&';
+const CLASSES: [string, string] = ['boot <img src=x onerror=alert(1)>', `sneaker ${EVIL}`];
+
+async function makeImages(dir: string): Promise<void> {
+  mkdirSync(join(dir, 'imgs'), { recursive: true });
+  // A wide RGB gradient, a tiny grayscale digit-like image, and a file that is not an image.
+  const w = 300, h = 120;
+  const rgb = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.set([x % 256, y * 2, 128], (y * w + x) * 3);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(dir, 'imgs', 'wide <1>.png'));
+  const g = Buffer.alloc(28 * 28);
+  for (let i = 0; i < g.length; i++) g[i] = (i * 7) % 256;
+  await sharp(g, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(dir, 'imgs', 'small.png'));
+  writeFileSync(join(dir, 'imgs', 'broken.jpg'), 'not a jpeg');
+}
+
+/** Values of URL-bearing attributes of every start tag (a small tokenizer: text content is skipped). */
+function urlAttributes(html: string): string[] {
+  const out: string[] = [];
+  for (const tag of html.matchAll(/<[a-zA-Z][\w:-]*((?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*\/?>/g)) {
+    for (const a of tag[1].matchAll(/([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g)) {
+      if (/^(src|srcset|href|xlink:href|action|formaction|poster|data|background)$/i.test(a[1])) out.push(a[2] ?? a[3] ?? a[4] ?? '');
+    }
+  }
+  return out;
+}
+
+function predictions(): PredictionRow[] {
+  return [
+    { path: 'imgs/wide <1>.png', label: CLASSES[0], probability: 0.97 },       // wrong, confidence 0.97
+    { path: 'imgs/missing.png', label: CLASSES[1], probability: 0.01 },        // wrong, 0.99, file missing
+    { path: 'imgs/broken.jpg', label: 0, probability: 0.9 },                   // wrong, 0.90, undecodable
+    { path: 'imgs/small.png', label: '1', probability: 0.2 },                  // wrong, 0.80
+    { path: 'imgs/right.png', label: CLASSES[1], probability: 0.8 },           // right
+    { path: 'imgs/right2.png', label: CLASSES[0], probability: 0.1 },          // right
+    { path: 'imgs/other.png', label: 'unknown class', probability: 0.99 },     // not a class: ignored
+  ];
+}
+
+function reportData(dir: string): ReportData {
+  const rows = [1, 2, 3].map((e) => ({ phase: e < 3 ? 1 : 2, epoch: e, lr: 1e-3 / e, train_loss: 1 / e, train_accuracy: 0.5 + e / 10, val_loss: 1.1 / e, val_accuracy: 0.5 + e / 10, val_auc: 0.6 + e / 10 }));
+  return {
+    title: `Run ${EVIL}`,
+    summary: { model: 'resnet50', data: `/data/${EVIL}`, train_seconds: 3725, images: 700, ok: true, extra: { nested: EVIL } },
+    config: { arch: 'resnet50', note: EVIL, lr1: 0.001 },
+    audit: {
+      counts: { train: { [CLASSES[0]]: 10, [CLASSES[1]]: 12 }, test: { [CLASSES[0]]: 4, [CLASSES[1]]: 3 } },
+      warnings: [`duplicate file ${EVIL}`],
+      details: { duplicates: [EVIL] },
+    },
+    metrics: {
+      n: 7, classes: CLASSES, positive_class: CLASSES[1], threshold: 0.5, auc: 0.8123, auc_ci95: [0.7, 0.9], accuracy: 0.6,
+      f1: 0.5, mcc: NaN, custom_metric: 0.25, confusion: { tn: 1, fp: 2, fn: 2, tp: 2 }, roc: { fpr: [0, 1], tpr: [0, 1] },
+    },
+    classificationReport: `              precision    recall\n${CLASSES[1]}       0.50      0.50\n`,
+    charts: {
+      history: rows,
+      roc: { fpr: [0, 0.5, 1], tpr: [0, 0.75, 1], auc: 0.8123 },
+      confusion: confusionFromCounts(CLASSES, { tn: 1, fp: 2, fn: 2, tp: 2 }, 0.5),
+    },
+    predictions: predictions(),
+    classes: CLASSES,
+    threshold: 0.5,
+    gallery: { imageRoot: dir, max: 3, thumbnailSize: 96 },
+    footer: `tlearn ${EVIL}`,
+  };
+}
+
+test('escapeHtml escapes the five HTML-special characters', () => {
+  assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  assert.equal(escapeHtml(12), '12');
+});
+
+test('mostConfidentlyWrong: only misclassified rows, most confident first, labels by name or index', () => {
+  const wrong = mostConfidentlyWrong(predictions(), CLASSES, 0.5);
+  assert.deepEqual(wrong.map((m) => [m.path, m.truth, m.predicted, Number(m.confidence.toFixed(2))]), [
+    ['imgs/missing.png', 1, 0, 0.99],
+    ['imgs/wide <1>.png', 0, 1, 0.97],
+    ['imgs/broken.jpg', 0, 1, 0.9],
+    ['imgs/small.png', 1, 0, 0.8],
+  ]);
+  // An explicit `predicted` column wins over the threshold.
+  const explicit = mostConfidentlyWrong([{ path: 'a', label: 0, probability: 0.3, predicted: CLASSES[1] }], CLASSES, 0.5);
+  assert.equal(explicit.length, 1);
+  assert.equal(explicit[0].confidence, 0.3);
+  // Class names that look like indices keep their meaning.
+  assert.equal(classIndex('1', ['1', '0']), 0);
+  assert.equal(classIndex(1, ['cat', 'dog']), 1);
+  assert.equal(classIndex('dog', ['cat', 'dog']), 1);
+  assert.equal(classIndex('cow', ['cat', 'dog']), null);
+});
+
+test('thumbnails: JPEG data URIs that fit the box; missing and broken files are skipped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tlearn-thumbs-'));
+  try {
+    await makeImages(dir);
+    const t = await makeThumbnail(join(dir, 'imgs', 'wide <1>.png'), 96);
+    assert.deepEqual([t.width, t.height], [96, 38]);
+    assert.match(t.dataUri, /^data:image\/jpeg;base64,[A-Za-z0-9+/]+=*$/);
+    const decoded = await sharp(Buffer.from(t.dataUri.split(',')[1], 'base64')).metadata();
+    assert.deepEqual([decoded.format, decoded.width, decoded.height], ['jpeg', 96, 38]);
+    const small = await makeThumbnail(join(dir, 'imgs', 'small.png'), 96);
+    assert.deepEqual([small.width, small.height], [28, 28], 'no upscaling');
+    await assert.rejects(makeThumbnail(join(dir, 'imgs', 'broken.jpg')));
+    await assert.rejects(makeThumbnail(join(dir, 'imgs', 'small.png'), 0), /thumbnail size/);
+
+    const { items, skipped } = await buildGallery(mostConfidentlyWrong(predictions(), CLASSES), { imageRoot: dir, max: 3 });
+    assert.deepEqual(items.map((i) => i.path), ['imgs/wide <1>.png', 'imgs/small.png']);
+    assert.deepEqual(skipped, ['imgs/missing.png', 'imgs/broken.jpg']);
+    const capped = await buildGallery(mostConfidentlyWrong(predictions(), CLASSES), { imageRoot: dir, max: 1 });
+    assert.deepEqual(capped.items.map((i) => i.path), ['imgs/wide <1>.png']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeReport: one self-contained file with every section, all user strings escaped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tlearn-report-'));
+  try {
+    await makeImages(dir);
+    const file = join(dir, 'out', 'report.html');
+    const res = await writeReport(file, reportData(dir));
+    assert.deepEqual(res.charts, ['training_curves', 'roc_curve', 'confusion_matrix']);
+    assert.equal(res.gallery, 2);
+    assert.deepEqual(res.gallerySkipped, ['imgs/missing.png', 'imgs/broken.jpg']);
+    const html = readFileSync(file, 'utf8');
+    assert.equal(res.bytes, Buffer.byteLength(html));
+
+    // Escaping: the hostile strings never appear raw, only escaped.
+    assert.ok(!html.includes('<script'), 'no script element, injected or otherwise');
+    assert.ok(!html.includes('<img src=x'), 'class name not injected as markup');
+    assert.ok(html.includes('Run &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;'));
+    assert.ok(html.includes('boot &lt;img src=x onerror=alert(1)&gt;'));
+    assert.ok(html.includes('title="imgs/wide &lt;1&gt;.png"'));
+
+    // Self-contained: no external URL in any src/href/url(), a CSP that forbids fetching, images inline.
+    const refs = urlAttributes(html);
+    assert.ok(refs.length > 0);
+    for (const r of refs) assert.ok(r.startsWith('#') || r.startsWith('data:'), `external reference ${r.slice(0, 60)}`);
+    assert.ok(!/url\((?!#)/.test(html), 'CSS/SVG url() only to local fragments');
+    assert.ok(!/<(link|iframe|object|embed|base)\b/i.test(html));
+    assert.ok(!/@import/.test(html));
+    assert.ok(html.includes(`content="${REPORT_CSP}"`));
+    assert.equal((html.match(/<img\b/g) ?? []).length, 2);
+
+    // Sections and contents.
+    for (const id of ['summary', 'config', 'audit', 'training', 'metrics', 'classification-report', 'plots', 'errors']) {
+      assert.ok(html.includes(`<section id="${id}">`), `section ${id}`);
+      assert.ok(html.includes(`<a href="#${id}">`), `nav link ${id}`);
+    }
+    assert.match(html, /<details><summary>Resolved configuration \(JSON\)<\/summary><pre>\{\n {2}&quot;arch&quot;: &quot;resnet50&quot;/);
+    assert.ok(html.includes('1 h 02 min'), 'durations are humanised');
+    assert.ok(html.includes('<td class="num">0.8123 (95% CI 0.7000–0.9000)</td>'));
+    assert.ok(html.includes('<th>custom_metric</th><td class="num">0.2500</td>'), 'unknown scalar metrics are listed too');
+    assert.ok(html.includes('<th>Matthews corr. coef.</th><td class="num">–</td>'), 'NaN shows as a dash');
+    assert.ok(html.includes('<td class="num">14</td>') && html.includes('<th class="num">29</th>'), 'audit totals');
+    assert.match(html, /4 misclassified test images; the 2 most confident shown\. 2 could not be read and were skipped\./);
+    assert.equal((html.match(/<svg\b/g) ?? []).length, 3);
+
+    // Inline SVG ids are unique within the page, and every url(#id) reference resolves.
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    assert.equal(new Set(ids).size, ids.length, 'duplicate ids');
+    for (const m of html.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(m[1]), `dangling url(#${m[1]})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('renderReportHtml with minimal data still makes a valid page', () => {
+  const html = renderReportHtml({}, { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(html.includes('<title>tlearn report</title>'));
+  assert.ok(html.includes('Generated 1970-01-01 00:00:00 UTC'));
+  assert.ok(!html.includes('<section'));
+  assert.equal(scopeSvgIds('<svg><linearGradient id="g"/><rect fill="url(#g)"/><use href="#g"/></svg>', 'c1'),
+    '<svg><linearGradient id="c1-g"/><rect fill="url(#c1-g)"/><use href="#c1-g"/></svg>');
+});
