@@ -143,18 +143,24 @@ export function classificationReport(
     return dict;
   }
 
+  // scikit-learn quirk, kept for byte equality: when no sample at all is predicted correctly, its
+  // multilabel_confusion_matrix falls back to a float array ("pathological case"), so the support column
+  // prints as 4.0 instead of 4.
+  let anyCorrect = false;
+  for (let i = 0; i < t.length && !anyCorrect; i++) anyCorrect = t[i] === p[i];
+  const support = (v: number) => pyRjust(anyCorrect ? String(v) : `${v}.0`, 9);
   const width = Math.max(Math.max(...names.map(pyLen)), 'weighted avg'.length, digits);
   const num = (x: number) => ` ${pyRjust(pyFixed(x, digits), 9)}`;
   let text = `${pyRjust('', width)} ${HEADERS.map((h) => ` ${pyRjust(h, 9)}`).join('')}\n\n`;
   for (let i = 0; i < rowCount; i++) {
     text += `${pyRjust(names[i], width)} ${num(perClass.precision[i])}${num(perClass.recall[i])}` +
-      `${num(perClass.f1[i])} ${pyRjust(String(trueSum[i]), 9)}\n`;
+      `${num(perClass.f1[i])} ${support(trueSum[i])}\n`;
   }
   text += '\n';
   for (const [heading, [ap, ar, af]] of averages) {
     text += heading === 'accuracy'
-      ? `${pyRjust(heading, width)} ${' '.repeat(20)}${num(af)} ${pyRjust(String(total), 9)}\n` // two empty columns
-      : `${pyRjust(heading, width)} ${num(ap)}${num(ar)}${num(af)} ${pyRjust(String(total), 9)}\n`;
+      ? `${pyRjust(heading, width)} ${' '.repeat(20)}${num(af)} ${support(total)}\n` // two empty columns
+      : `${pyRjust(heading, width)} ${num(ap)}${num(ar)}${num(af)} ${support(total)}\n`;
   }
   return text;
 }
