@@ -9,17 +9,24 @@ export interface TensorOptions {
 }
 type ShapeArg = number | readonly number[];
 const dims = (s: ShapeArg): number[] => (typeof s === 'number' ? [s] : [...s]);
-const o = (opts: TensorOptions = {}) => [opts.dtype, opts.device, opts.requiresGrad] as const;
+const o = (opts: TensorOptions = {}) => [opts.dtype, opts.device] as const;
+// ATen factories ignore requires_grad (only torch:: ones honour it), so it is applied after creation.
+const grad = (t: Tensor, opts?: TensorOptions): Tensor => (opts?.requiresGrad ? t.requiresGrad_(true) : t);
 
-export const zeros = (shape: ShapeArg, opts?: TensorOptions): Tensor => wrap(native.zeros(dims(shape), ...o(opts)));
-export const ones = (shape: ShapeArg, opts?: TensorOptions): Tensor => wrap(native.ones(dims(shape), ...o(opts)));
-export const empty = (shape: ShapeArg, opts?: TensorOptions): Tensor => wrap(native.empty(dims(shape), ...o(opts)));
+export const zeros = (shape: ShapeArg, opts?: TensorOptions): Tensor =>
+  grad(wrap(native.zeros(dims(shape), ...o(opts))), opts);
+export const ones = (shape: ShapeArg, opts?: TensorOptions): Tensor =>
+  grad(wrap(native.ones(dims(shape), ...o(opts))), opts);
+export const empty = (shape: ShapeArg, opts?: TensorOptions): Tensor =>
+  grad(wrap(native.empty(dims(shape), ...o(opts))), opts);
 export const full = (shape: ShapeArg, value: number | boolean, opts?: TensorOptions): Tensor =>
-  wrap(native.full(dims(shape), value, ...o(opts)));
+  grad(wrap(native.full(dims(shape), value, ...o(opts))), opts);
 /** Standard normal samples from libtorch's generator (seeded by manualSeed). */
-export const randn = (shape: ShapeArg, opts?: TensorOptions): Tensor => wrap(native.randn(dims(shape), ...o(opts)));
+export const randn = (shape: ShapeArg, opts?: TensorOptions): Tensor =>
+  grad(wrap(native.randn(dims(shape), ...o(opts))), opts);
 /** Uniform [0, 1) samples from libtorch's generator. */
-export const rand = (shape: ShapeArg, opts?: TensorOptions): Tensor => wrap(native.rand(dims(shape), ...o(opts)));
+export const rand = (shape: ShapeArg, opts?: TensorOptions): Tensor =>
+  grad(wrap(native.rand(dims(shape), ...o(opts))), opts);
 export const randint = (low: number, high: number, shape: ShapeArg, opts: TensorOptions = {}): Tensor =>
   wrap(native.randint(low, high, dims(shape), ...o({ dtype: 'int64', ...opts })));
 export const randperm = (n: number, opts: TensorOptions = {}): Tensor => wrap(native.randperm(n, opts.dtype ?? 'int64', opts.device));
