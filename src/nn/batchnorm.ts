@@ -1,0 +1,64 @@
+// BatchNorm2d, as torch.nn.BatchNorm2d: weight 1, bias 0, running_mean 0, running_var 1 and an int64
+// num_batches_tracked. In training mode ATen's batch_norm normalises with the batch statistics and updates
+// the running ones in place (unbiased variance, factor `momentum`); eval mode uses the running statistics.
+import { F, noGrad, ones, scalar, zeros, type Tensor } from '../torch/index.js';
+import { Module } from './module.js';
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** Weight of the new batch in the running averages; null for a cumulative average (1/num_batches). */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor | undefined;
+  readonly bias: Tensor | undefined;
+  readonly runningMean: Tensor | undefined;
+  readonly runningVar: Tensor | undefined;
+  readonly numBatchesTracked: Tensor | undefined;
+  readonly eps: number;
+  readonly momentum: number | null;
+
+  constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new Error(`BatchNorm2d(${numFeatures}): expected a positive number of features`);
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
+    const affine = o.affine ?? true;
+    this.weight = this.registerParameter('weight', affine ? ones([numFeatures]) : undefined);
+    this.bias = this.registerParameter('bias', affine ? zeros([numFeatures]) : undefined);
+    const track = o.trackRunningStats ?? true;
+    this.runningMean = this.registerBuffer('running_mean', track ? zeros([numFeatures]) : undefined);
+    this.runningVar = this.registerBuffer('running_var', track ? ones([numFeatures]) : undefined);
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', track ? scalar(0, { dtype: 'int64' }) : undefined);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected 4D input (got ${x.ndim}D input)`);
+    let factor = this.momentum ?? 0;
+    if (this.training && this.numBatchesTracked) {
+      // An int64 one: a JS number reaches ATen as a double, which an int64 tensor cannot take in place.
+      const one = scalar(1, { dtype: 'int64' });
+      noGrad(() => this.numBatchesTracked!.add_(one));
+      one.dispose();
+      if (this.momentum === null) factor = 1 / this.numBatchesTracked.item();
+    }
+    // Batch statistics in training, and in eval when there are no running statistics.
+    const useBatch = this.training || (!this.runningMean && !this.runningVar);
+    if (useBatch) {
+      const perChannel = x.shape.reduce((a, b) => a * b, 1) / x.size(1);
+      if (perChannel <= 1) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input size [${x.shape}]`);
+    }
+    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, useBatch, factor, this.eps);
+  }
+
+  canFillMissingState(name: string): boolean {
+    return name === 'num_batches_tracked';
+  }
+  fillMissingState(name: string): void {
+    if (name === 'num_batches_tracked') this.numBatchesTracked?.zero_();
+    else super.fillMissingState(name);
+  }
+}
