@@ -119,7 +119,7 @@ test('errors name the key path and what was expected', () => {
     'config.batch_size: unknown key (did you mean "batchSize"?)',
     'config.data.valFracton: unknown key (did you mean "valFraction"?)',
     'config.model.arch: expected one of "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", got "resnet51" (did you mean "resnet50"?)',
-    'config.model.weights: expected "imagenet", "imagenet-v1", "none" or a path to a .pth/.safetensors file, got "imagnet" (did you mean "imagenet"?)',
+    'config.model.weights: expected "imagenet", "imagenet-v1", "none", a name from `tlearn weights list` or a path to a .pth/.safetensors file, got "imagnet" (did you mean "imagenet"?)',
     'config.input.std[1]: expected a positive number, got 0',
     'config.input.imageSize: expected an integer ≥ 32 and ≤ 4096, got 16',
     'config.posWeight: expected null, "auto" or a positive number, got "autp" (did you mean "auto"?)',
@@ -133,6 +133,16 @@ test('errors name the key path and what was expected', () => {
   assert.equal(msg, 'invalid configuration:\n  config.seed: expected an integer ≥ 0 and ≤ 4294967295, got -1');
   assert.deepEqual(issuesOf(() => resolveConfig({})), ['config.data.path: required: the data folder (DATA on the command line, or data.path in the config file)']);
   assert.ok(issuesOf(() => resolveConfig({ raw: { data: { path: '/d', valFraction: 0.5, testFraction: 0.5 } } }))[0].startsWith('config.data: valFraction + testFraction must be below 1'));
+});
+
+test('model.weights: registry names are checked against the arch', () => {
+  assert.equal(resolveConfig({ overrides: { data: '/d', arch: 'resnet18', weights: 'imagenet' } }).model.weights, 'imagenet');
+  assert.equal(resolveConfig({ overrides: { data: '/d', arch: 'resnet101', weights: 'resnet101-v1' } }).model.weights, 'resnet101-v1');
+  assert.equal(resolveConfig({ overrides: { data: '/d', arch: 'resnet152', weights: 'none' } }).model.weights, 'none');
+  assert.deepEqual(issuesOf(() => resolveConfig({ overrides: { data: '/d', arch: 'resnet18', weights: 'imagenet-v2' } })),
+    ['--weights (config.model.weights): torchvision has no IMAGENET1K_V2 weights for resnet18 (available: IMAGENET1K_V1) (model.arch is resnet18)']);
+  assert.deepEqual(issuesOf(() => resolveConfig({ overrides: { data: '/d', arch: 'resnet34', weights: 'resnet50' } })),
+    ["--weights (config.model.weights): weights 'resnet50' are for resnet50, not resnet34 (model.arch is resnet34)"]);
 });
 
 test('bad files: parse errors and non-mappings name the file', () => {

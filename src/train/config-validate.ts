@@ -6,6 +6,7 @@ import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
 } from './config-defaults.js';
 import { didYouMean } from './config-suggest.js';
+import { findWeights, WEIGHTS } from '../io/weights.js';
 import {
   ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
   PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, WEIGHT_NAMES,
@@ -22,6 +23,11 @@ export interface ConfigIssue {
 type Obj = Record<string, unknown>;
 
 const WEIGHT_FILE_EXT = /\.(pth|pt|bin|safetensors)$/i;
+
+/** Registry names and aliases usable as `model.weights` (besides 'none' and file paths). */
+function registryNames(): string[] {
+  return [...new Set([...WEIGHT_NAMES.filter((n) => n !== 'none'), 'imagenet-v2', ...WEIGHTS.flatMap((w) => [w.name, ...w.aliases])])];
+}
 
 /** A `model.weights` value that is a file rather than a registry name. */
 export function isWeightsPath(value: string): boolean {
@@ -291,8 +297,18 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   const rm = c.section(raw.model, 'config.model', ['arch', 'weights', 'dropout']);
   const arch = c.choice(rm.arch, 'config.model.arch', d.model.arch, ARCHS);
   const weights = c.string(rm.weights, 'config.model.weights', d.model.weights);
-  if (!(WEIGHT_NAMES as readonly string[]).includes(weights) && !isWeightsPath(weights)) {
-    c.fail('config.model.weights', `expected ${WEIGHT_NAMES.map((w) => `"${w}"`).join(', ')} or a path to a .pth/.safetensors file, got ${describe(weights)}${didYouMean(weights, WEIGHT_NAMES)}`);
+  if (weights !== 'none' && !isWeightsPath(weights)) {
+    const names = registryNames();
+    if (!names.includes(weights)) {
+      c.fail('config.model.weights', `expected ${WEIGHT_NAMES.map((w) => `"${w}"`).join(', ')}, a name from \`tlearn weights list\` or a path to a .pth/.safetensors file, got ${describe(weights)}${didYouMean(weights, names)}`);
+    } else {
+      // The registry knows which names exist for which arch (e.g. torchvision has no V2 weights for resnet18).
+      try {
+        findWeights(weights, arch);
+      } catch (err) {
+        c.fail('config.model.weights', `${(err as Error).message} (model.arch is ${arch})`);
+      }
+    }
   }
   const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, { min: 0, max: 1, exclusiveMax: true }) };
 

@@ -10,7 +10,7 @@ import type { RunConfig } from './config-types.js';
 
 export * from './config-types.js';
 export { defaultConfig, modeForMonitor } from './config-defaults.js';
-export { buildConfig, type ConfigIssue } from './config-validate.js';
+export { buildConfig, isWeightsPath, type ConfigIssue } from './config-validate.js';
 export { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
 export { suggest, didYouMean } from './config-suggest.js';
 

@@ -1,0 +1,88 @@
+// `tlearn evaluate MODEL DATA --out DIR`: metrics of a model on a labelled split.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { CliIO } from '../io.js';
+import { loadFunction } from '../planned.js';
+
+export interface EvaluateOptions {
+  model: string;
+  data: string;
+  split: 'train' | 'val' | 'test' | 'all';
+  out: string;
+  threshold?: number;
+  imageSize?: number;
+  classes?: [string, string];
+  batchSize?: number;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  json: boolean;
+}
+
+/** What src/eval/index.ts `evaluate` receives: the options with absolute paths, and a progress logger. */
+export interface EvaluateRunOptions extends Omit<EvaluateOptions, 'json'> {
+  log: (line: string) => void;
+}
+
+/** metrics.json (ARCHITECTURE.md, "Evaluation directory"); only the fields the summary prints are typed. */
+export interface EvaluationMetrics {
+  n: number;
+  classes: [string, string];
+  positive_class: string;
+  threshold: number;
+  auc: number;
+  auc_ci95?: [number, number];
+  accuracy: number;
+  balanced_accuracy: number;
+  precision: number;
+  recall: number;
+  specificity: number;
+  f1: number;
+  mcc: number;
+  average_precision?: number;
+  brier?: number;
+  log_loss?: number;
+  confusion: { tn: number; fp: number; fn: number; tp: number };
+  [key: string]: unknown;
+}
+
+export type EvaluateFn = (opts: EvaluateRunOptions) => Promise<EvaluationMetrics>;
+
+function fmt(x: number | undefined, digits = 4): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+}
+
+/** The few lines a person wants to see after an evaluation. */
+export function formatMetricsSummary(m: EvaluationMetrics): string {
+  const ci = m.auc_ci95 ? ` (95% CI ${fmt(m.auc_ci95[0], 3)}-${fmt(m.auc_ci95[1], 3)})` : '';
+  const c = m.confusion;
+  return [
+    `n=${m.n}  classes=${m.classes.join(',')}  positive=${m.positive_class}  threshold=${fmt(m.threshold)}`,
+    `AUC ${fmt(m.auc)}${ci}  accuracy ${fmt(m.accuracy)}  balanced accuracy ${fmt(m.balanced_accuracy)}`,
+    `precision ${fmt(m.precision)}  recall ${fmt(m.recall)}  specificity ${fmt(m.specificity)}  F1 ${fmt(m.f1)}  MCC ${fmt(m.mcc)}`,
+    `confusion: tn=${c.tn} fp=${c.fp} fn=${c.fn} tp=${c.tp}`,
+  ].join('\n') + '\n';
+}
+
+/** JSON with the contract's convention for non-finite numbers (roc thresholds[0] = +inf is written as null). */
+export function metricsToJSON(m: unknown): string {
+  return JSON.stringify(m, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}
+
+export function checkModelFile(model: string): void {
+  if (!fs.existsSync(model)) throw new UsageError(`the model file ${model} does not exist`);
+  if (!fs.statSync(model).isFile()) throw new UsageError(`the model ${model} is not a file`);
+}
+
+export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<void> {
+  const model = path.resolve(io.cwd, opts.model);
+  const data = path.resolve(io.cwd, opts.data);
+  const out = path.resolve(io.cwd, opts.out);
+  checkModelFile(model);
+  if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+  const evaluate = await loadFunction<EvaluateFn>('../eval/index.js', 'evaluate', 'evaluation');
+  const { json, ...rest } = opts;
+  const metrics = await evaluate({ ...rest, model, data, out, log: (line) => io.err(`${line}\n`) });
+  io.out(json ? metricsToJSON(metrics) : `${formatMetricsSummary(metrics)}written to ${out}\n`);
+}

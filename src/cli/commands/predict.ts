@@ -1,0 +1,106 @@
+// `tlearn predict MODEL FILE_OR_DIR...`: probabilities and predicted classes, as a table, JSON or CSV.
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError, EXIT_FAILURE } from '../errors.js';
+import type { CliIO } from '../io.js';
+import { loadFunction } from '../planned.js';
+import { checkModelFile } from './evaluate.js';
+
+export interface PredictOptions {
+  model: string;
+  inputs: string[];
+  threshold?: number;
+  imageSize?: number;
+  classes?: [string, string];
+  batchSize?: number;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  format: 'table' | 'json' | 'csv';
+}
+
+/** One image's result (ARCHITECTURE.md "predict output"): predicted is 0/1, label the predicted class name. */
+export type PredictRow =
+  | { path: string; probability: number; predicted: 0 | 1; label: string }
+  | { path: string; error: string };
+
+/** What src/eval/index.ts `predict` receives: absolute image paths (folders already expanded). */
+export interface PredictRunOptions extends Omit<PredictOptions, 'inputs' | 'format'> {
+  files: string[];
+  log: (line: string) => void;
+}
+
+/** src/eval/index.ts: one row per file, in the order of `files`. */
+export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'];
+
+/**
+ * Expands the command-line inputs: files are kept as given (whatever their extension: the decoder judges them),
+ * folders are searched recursively for image extensions, in sorted order; hidden entries are skipped.
+ */
+export function collectInputs(inputs: string[], cwd: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (entry.name.startsWith('.')) continue;
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push(p);
+    }
+  };
+  for (const input of inputs) {
+    const abs = path.resolve(cwd, input);
+    if (!fs.existsSync(abs)) throw new UsageError(`${input} does not exist`);
+    if (fs.statSync(abs).isDirectory()) {
+      const before = files.length;
+      walk(abs);
+      if (files.length === before) throw new UsageError(`the folder ${input} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
+    } else files.push(abs);
+  }
+  return files;
+}
+
+/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** Formats results; paths are shown relative to cwd when inside it. */
+export function formatPredictions(rows: PredictRow[], format: PredictOptions['format'], cwd: string): string {
+  const show = (p: string) => {
+    const rel = path.relative(cwd, p);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+  };
+  if (format === 'json') {
+    return JSON.stringify(rows.map((r) => ('error' in r ? { path: show(r.path), error: r.error }
+      : { path: show(r.path), probability: r.probability, predicted: r.predicted, label: r.label })), null, 2) + '\n';
+  }
+  if (format === 'csv') {
+    const lines = ['path,probability,predicted,label'];
+    // A file that failed keeps its row (empty fields) so the CSV lines up with the inputs; the reason goes to stderr.
+    for (const r of rows) lines.push('error' in r ? `${csvField(show(r.path))},,,` : `${csvField(show(r.path))},${r.probability},${r.predicted},${csvField(r.label)}`);
+    return lines.join('\n') + '\n';
+  }
+  const labelWidth = Math.max(5, ...rows.map((r) => ('error' in r ? 5 : r.label.length)));
+  const lines = [`${'probability'.padEnd(11)}  ${'label'.padEnd(labelWidth)}  path`];
+  for (const r of rows) {
+    if ('error' in r) lines.push(`${'-'.padEnd(11)}  ${'error'.padEnd(labelWidth)}  ${show(r.path)}: ${r.error}`);
+    else lines.push(`${r.probability.toFixed(4).padEnd(11)}  ${r.label.padEnd(labelWidth)}  ${show(r.path)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Exit code 1 only when no file could be predicted; single failures are part of the output. */
+export async function runPredict(opts: PredictOptions, io: CliIO): Promise<number> {
+  const model = path.resolve(io.cwd, opts.model);
+  checkModelFile(model);
+  const files = collectInputs(opts.inputs, io.cwd);
+  const predict = await loadFunction<PredictFn>('../eval/index.js', 'predict', 'prediction');
+  const { inputs: _inputs, format, ...rest } = opts;
+  const rows = await predict({ ...rest, model, files, log: (line) => io.err(`${line}\n`) });
+  if (rows.length !== files.length) throw new Error(`predict returned ${rows.length} results for ${files.length} files`);
+  io.out(formatPredictions(rows, format, io.cwd));
+  const failed = rows.filter((r) => 'error' in r);
+  if (format !== 'table') for (const r of failed) io.err(`cannot predict ${r.path}: ${(r as { error: string }).error}\n`);
+  return failed.length === rows.length ? EXIT_FAILURE : 0;
+}

@@ -1,0 +1,90 @@
+// `tlearn train DATA --out RUN`: resolve and check the configuration, then hand it to the trainer.
+import fs from 'node:fs';
+import path from 'node:path';
+import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
+import { UsageError } from '../errors.js';
+import type { CliIO } from '../io.js';
+import { loadFunction } from '../planned.js';
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  configFile?: string;
+  overrides: ConfigOverrides;
+  resume: boolean;
+  json: boolean;
+}
+
+/** What the trainer (src/train/index.ts `train`) receives besides the configuration. */
+export interface TrainRunOptions {
+  /** Run directory (absolute). */
+  out: string;
+  /** Continue from RUN/last/. */
+  resume: boolean;
+  /** Human-readable progress lines (stdout, or stderr with --json). */
+  log: (line: string) => void;
+  /** Machine-readable progress events (epoch ends, phase changes...): JSON lines on stdout with --json. */
+  onEvent?: (event: Record<string, unknown>) => void;
+}
+
+/** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
+export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unknown>;
+
+function isNonEmptyDir(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks that what the configuration names exists, before any expensive work starts. */
+export function checkInputs(config: RunConfig): void {
+  if (config.data.csv !== null) {
+    if (!fs.existsSync(config.data.csv) || !fs.statSync(config.data.csv).isFile()) throw new UsageError(`the data CSV ${config.data.csv} does not exist`);
+  } else if (!fs.existsSync(config.data.path)) {
+    throw new UsageError(`the data folder ${config.data.path} does not exist`);
+  } else if (!fs.statSync(config.data.path).isDirectory()) {
+    throw new UsageError(`DATA must be a folder or a .csv file, ${config.data.path} is neither`);
+  }
+  if (isWeightsPath(config.model.weights) && !fs.existsSync(config.model.weights)) {
+    throw new UsageError(`the weights file ${config.model.weights} does not exist`);
+  }
+}
+
+/**
+ * The resolved configuration and run directory for `train` (also used by `demo`). With --resume the base
+ * configuration is RUN/config.json (flags still apply on top, e.g. more epochs).
+ */
+export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConfig; out: string } {
+  const out = path.resolve(cwd, opts.out);
+  const saved = path.join(out, 'config.json');
+  let config: RunConfig;
+  if (opts.resume) {
+    if (opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
+    if (!fs.existsSync(path.join(out, 'last'))) throw new UsageError(`nothing to resume: ${path.join(out, 'last')} does not exist`);
+    if (!fs.existsSync(saved)) throw new UsageError(`cannot resume: ${saved} is missing`);
+    config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
+  } else {
+    if (isNonEmptyDir(out)) throw new UsageError(`the run directory ${out} already exists and is not empty; choose another --out, or add --resume to continue it`);
+    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+    config = resolveConfig({ file: opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile), overrides: { ...opts.overrides, data: opts.data }, cwd });
+  }
+  checkInputs(config);
+  return { config, out };
+}
+
+/** Runs the trainer with progress on the CLI's streams; prints the summary as JSON with --json. */
+export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<void> {
+  const train = await loadFunction<TrainFn>('../train/index.js', 'train', 'training');
+  const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
+  const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
+  const summary = await train(config, { out, resume, log, onEvent });
+  if (json) io.out(`${JSON.stringify({ event: 'done', out, summary: summary ?? null })}\n`);
+  else io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
+}
+
+export async function runTrain(opts: TrainOptions, io: CliIO): Promise<void> {
+  const { config, out } = prepareTrain(opts, io.cwd);
+  await startTraining(config, out, opts.resume, opts.json, io);
+}

@@ -1,0 +1,38 @@
+// Entry point of the `tlearn` command (bin/tlearn.js imports the compiled file and calls main()).
+import { CommanderError } from 'commander';
+import { ConfigError } from '../train/config.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { processIO, type CliIO } from './io.js';
+import { buildProgram } from './program.js';
+
+/**
+ * Parses `argv` (the arguments after the program name), runs the command and returns the exit code:
+ * 0 success, 1 failure of the run, 2 bad usage or bad input. Never calls process.exit.
+ */
+export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+  let code = EXIT_OK;
+  let current = 'tlearn';
+  const program = buildProgram(io, async (command, run) => {
+    current = `tlearn ${command}`;
+    code = (await run()) ?? EXIT_OK;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed the message (or the help / version).
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
+    }
+    const usage = err instanceof UsageError || err instanceof ConfigError;
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`${current}: ${message}\n`);
+    if (!usage && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);
+    return usage ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+/** Runs the CLI on process.argv and sets the process exit code. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await runCli(argv);
+}

@@ -1,0 +1,229 @@
+// The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
+// commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
+import { Command, Option } from 'commander';
+import { ARCHS, AUGMENTS, BN_POLICIES, DEVICES, PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config.js';
+import type { CliIO } from './io.js';
+import * as parse from './parse.js';
+import { packageVersion } from './paths.js';
+
+/** Runs one command's action; returns its exit code (undefined = 0). */
+export type Dispatch = (command: string, run: () => Promise<number | void>) => Promise<void>;
+
+const SPLITS = ['train', 'val', 'test', 'all'] as const;
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/** Options shared by `train` and `demo` that override the run configuration. */
+function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
+    .addOption(new Option('--arch <arch>', 'ResNet depth (default resnet50)').choices(ARCHS))
+    .option('--image-size <px>', 'input size in pixels (default 224)', parse.integer(32, 4096))
+    .option('--epochs1 <n>', 'epochs of phase 1, the head only (default 10; 0 skips it)', parse.integer(0))
+    .option('--epochs2 <n>', 'epochs of phase 2, layer4 + head (default 10; 0 skips it)', parse.integer(0))
+    .option('--lr1 <lr>', 'learning rate of phase 1 (default 1e-3)', parse.positiveNumber)
+    .option('--lr2 <lr>', 'learning rate of phase 2 (default 1e-5)', parse.positiveNumber)
+    .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(2, 65536))
+    .addOption(new Option('--augment <preset>', 'training augmentation (default flip)').choices(AUGMENTS))
+    .option('--seed <n>', 'seed of every random choice (default 0)', parse.integer(0, 2 ** 32 - 1))
+    .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096))
+    .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
+    .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast (default fp32)').choices(PRECISIONS))
+    .option('--channels-last', 'NHWC memory format (faster on some GPUs)')
+    .option('--json', 'print progress as JSON lines and the result as JSON on stdout');
+}
+
+function addTrainOnlyOptions(cmd: Command): Command {
+  return cmd
+    .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
+    .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
+    .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
+    .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
+    .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
+    .addOption(new Option('--bn-policy <policy>', 'frozen BatchNorm: eval keeps statistics fixed, train updates them like the seed (default eval)').choices(BN_POLICIES))
+    .option('--pos-weight <w>', 'BCE pos_weight: a number, or auto = negatives/positives in train (default none)', parse.posWeight)
+    .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
+    .option('--threshold <t>', 'fixed decision threshold (default 0.5)', parse.fraction(true))
+    .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints (default safetensors)').choices(['safetensors', 'pth']))
+    .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
+    .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
+    .option('--resume', 'continue the interrupted run in --out from RUN/last/');
+}
+
+/** The ConfigOverrides named by parsed train/demo flags (undefined = not given, the file or default applies). */
+export function overridesFrom(o: Record<string, any>): ConfigOverrides {
+  const pick: ConfigOverrides = {
+    weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
+    batchSize: o.batchSize, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
+    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, valFraction: o.valFraction, testFraction: o.testFraction,
+    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold,
+    checkpointFormat: o.checkpointFormat, set: o.set,
+    // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
+    featureCache: o.featureCache === false ? false : undefined,
+  };
+  for (const k of Object.keys(pick) as (keyof ConfigOverrides)[]) if (pick[k] === undefined) delete pick[k];
+  return pick;
+}
+
+/** Options for commands that load a trained (or seed) model. */
+function addModelFileOptions(cmd: Command): Command {
+  return cmd
+    .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
+    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(32, 4096))
+    .option('--classes <neg,pos>', 'class names for a model file without tlearn metadata (default 0,1)', parse.classes)
+    .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
+    .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
+    .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096));
+}
+
+export function buildProgram(io: CliIO, dispatch: Dispatch): Command {
+  const program = new Command('tlearn');
+  program
+    .description('Train binary image classifiers by transfer learning from ImageNet ResNets (libtorch, from TypeScript).')
+    .version(packageVersion(), '-V, --version')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `
+Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
+${examples([
+  'tlearn demo',
+  'tlearn train data/ --out runs/cats --epochs1 5 --epochs2 5',
+  'tlearn evaluate runs/cats/best_model_final.safetensors data/ --out runs/cats/eval2',
+  'tlearn predict runs/cats/best_model_final.safetensors photos/ --csv > predictions.csv',
+])}`);
+
+  addTrainOnlyOptions(addModelOptions(
+    program.command('train')
+      .summary('train a classifier on a folder or CSV of images')
+      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it. Writes config.json, manifest.csv, audit.json, history.csv, best_model_*.safetensors, eval/ and report.html into --out.`)
+      .argument('<data>', 'image folder or CSV file')
+      .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)')
+      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
+  ))
+    .addHelpText('after', examples([
+      'tlearn train data/ --out runs/r1',
+      'tlearn train labels.csv --out runs/r2 --positive tumour --image-size 320 --batch-size 16',
+      'tlearn train data/ --out runs/r3 --config run.yaml --epochs2 0 --set phases[0].optimizer=adamw',
+      'tlearn train data/ --out runs/r1 --resume',
+    ]))
+    .action((data: string, o: Record<string, any>) => dispatch('train', async () => {
+      const { runTrain } = await import('./commands/train.js');
+      return runTrain({ data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json }, io);
+    }));
+
+  addModelFileOptions(
+    program.command('evaluate')
+      .summary('evaluate a model on a labelled split')
+      .description(`Evaluate MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) on a split of DATA. Writes metrics.json, classification_report.txt, predictions.csv, the charts and report.html into --out.`)
+      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<data>', 'image folder or CSV file')
+      .addOption(new Option('--split <split>', 'which split of DATA').choices(SPLITS).default('test'))
+      .requiredOption('--out <dir>', 'folder for the evaluation files')
+      .option('--json', 'print metrics.json on stdout'),
+  )
+    .addHelpText('after', examples([
+      'tlearn evaluate runs/r1/best_model_final.safetensors data/ --out runs/r1/eval-again',
+      'tlearn evaluate seed_model.pth data/ --split val --out eval/ --classes cat,dog --image-size 224 --json',
+    ]))
+    .action((model: string, data: string, o: Record<string, any>) => dispatch('evaluate', async () => {
+      const { runEvaluate } = await import('./commands/evaluate.js');
+      return runEvaluate({
+        model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes,
+        batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json,
+      }, io);
+    }));
+
+  addModelFileOptions(
+    program.command('predict')
+      .summary('predict images or folders of images')
+      .description(`Predict the class of each image. Folders are searched recursively for .jpg, .jpeg, .png, .webp, .gif and .tif(f) files. Unreadable files are reported (JSON: {path, error}); the exit code is 1 only when no file could be predicted.`)
+      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<inputs...>', 'image files or folders')
+      .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label}').conflicts('csv'))
+      .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label').conflicts('json')),
+  )
+    .addHelpText('after', examples([
+      'tlearn predict model.safetensors photo1.jpg photo2.png',
+      'tlearn predict model.safetensors photos/ --json --threshold 0.3',
+      'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
+    ]))
+    .action((model: string, inputs: string[], o: Record<string, any>) => dispatch('predict', async () => {
+      const { runPredict } = await import('./commands/predict.js');
+      return runPredict({
+        model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize,
+        device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table',
+      }, io);
+    }));
+
+  program.command('export')
+    .summary('convert a model to safetensors or PyTorch .pth')
+    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True).`)
+    .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+    .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'pth']).makeOptionMandatory())
+    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt)')
+    .addHelpText('after', examples([
+      'tlearn export runs/r1/best_model_final.safetensors --format pth --out model.pth',
+      'tlearn export seed_model.pth --format safetensors --out model.safetensors',
+    ]))
+    .action((model: string, o: Record<string, any>) => dispatch('export', async () => {
+      const { runExport } = await import('./commands/export.js');
+      return runExport({ model, format: o.format, out: o.out }, io);
+    }));
+
+  const weights = program.command('weights')
+    .summary('list, download or locate pretrained weights')
+    .description('Pretrained ImageNet weights (torchvision\'s files), downloaded once into the cache (TLEARN_HOME, else $XDG_CACHE_HOME/tlearn, else ~/.cache/tlearn) and verified by the SHA-256 prefix in their names.')
+    .addHelpText('after', examples(['tlearn weights list', 'tlearn weights fetch imagenet', 'tlearn weights path imagenet']));
+  weights.command('list')
+    .description('list the known weights and whether each is in the cache')
+    .option('--json', 'print a JSON array')
+    .addHelpText('after', examples(['tlearn weights list', 'tlearn weights list --json']))
+    .action((o: Record<string, any>) => dispatch('weights list', async () => {
+      const { runWeights } = await import('./commands/weights.js');
+      return runWeights({ action: 'list', json: !!o.json }, io);
+    }));
+  weights.command('fetch')
+    .description('download weights into the cache (verified by their SHA-256 prefix)')
+    .argument('<name>', 'a name from `tlearn weights list`')
+    .option('--json', 'print {name, path} as JSON')
+    .addHelpText('after', examples(['tlearn weights fetch imagenet', 'tlearn weights fetch resnet18']))
+    .action((name: string, o: Record<string, any>) => dispatch('weights fetch', async () => {
+      const { runWeights } = await import('./commands/weights.js');
+      return runWeights({ action: 'fetch', name, json: !!o.json }, io);
+    }));
+  weights.command('path')
+    .description('print where the weights file is (or would be) cached')
+    .argument('<name>', 'a name from `tlearn weights list`')
+    .option('--json', 'print {name, path, cached} as JSON')
+    .addHelpText('after', examples(['tlearn weights path imagenet']))
+    .action((name: string, o: Record<string, any>) => dispatch('weights path', async () => {
+      const { runWeights } = await import('./commands/weights.js');
+      return runWeights({ action: 'path', name, json: !!o.json }, io);
+    }));
+
+  addModelOptions(
+    program.command('demo')
+      .summary('train on the embedded demo dataset (Fashion-MNIST sneaker vs ankle boot)')
+      .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 3 --epochs2 2) and --image-size 112 unless given. Needs the ImageNet weights (tlearn weights fetch imagenet), or --weights none.`)
+      .option('--out <dir>', 'run directory (default ./tlearn-demo)'),
+  )
+    .addHelpText('after', examples(['tlearn demo', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
+    .action((o: Record<string, any>) => dispatch('demo', async () => {
+      const { runDemo } = await import('./commands/demo.js');
+      return runDemo({ out: o.out, overrides: overridesFrom(o), json: !!o.json }, io);
+    }));
+
+  program.command('doctor')
+    .description('check the installation: Node, libtorch addon, threads, CUDA, sharp, cached weights, demo data')
+    .option('--json', 'print the checks as JSON')
+    .addHelpText('after', examples(['tlearn doctor', 'tlearn doctor --json']))
+    .action((o: Record<string, any>) => dispatch('doctor', async () => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      return runDoctor({ json: !!o.json }, io);
+    }));
+
+  return program;
+}
