@@ -1,0 +1,112 @@
+// Manifest, audit and prepareData on small real images.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { formatAuditSummary, loadSource, parseCsv, prepareData } from '../src/data/index.js';
+import { tempDir, touch, writePng } from './data-fixtures.js';
+
+async function dataset(): Promise<string> {
+  const root = tempDir();
+  for (let i = 0; i < 4; i++) await writePng(path.join(root, 'train', 'neg', `n${i}.png`), 12, 10, i);
+  for (let i = 0; i < 2; i++) await writePng(path.join(root, 'train', 'pos', `p${i}.png`), 40, 30, 10 + i);
+  for (let i = 0; i < 2; i++) await writePng(path.join(root, 'test', 'neg', `n${i}.png`), 12, 10, 20 + i);
+  await writePng(path.join(root, 'test', 'pos', 'p0.png'), 40, 30, 30);
+  // An exact duplicate inside train, and one across train/test (leakage).
+  fs.copyFileSync(path.join(root, 'train', 'neg', 'n0.png'), path.join(root, 'train', 'neg', 'n0-copy.png'));
+  fs.copyFileSync(path.join(root, 'train', 'pos', 'p1.png'), path.join(root, 'test', 'pos', 'p1-leak.png'));
+  // The same picture under both labels.
+  fs.copyFileSync(path.join(root, 'train', 'neg', 'n3.png'), path.join(root, 'train', 'pos', 'p-conflict.png'));
+  // Unreadable files.
+  touch(path.join(root, 'train', 'pos', 'broken.png'), 'not a png');
+  touch(path.join(root, 'train', 'neg', 'empty.jpg'), '');
+  touch(path.join(root, 'train', 'neg', 'skip.txt'), 'text');
+  return root;
+}
+
+test('audit: counts, imbalance, unreadable, duplicates, leakage, conflicts, small images', async () => {
+  const root = await dataset();
+  const out = tempDir('tlearn-run-');
+  const { dataset: ds, audit, summary, probes } = await prepareData(root, { imageSize: 32, outDir: out });
+  assert.equal(audit.layout, 'split-dirs');
+  assert.equal(ds.items.length, 12);
+  assert.equal(probes.length, 12);
+  assert.equal(audit.total, 12);
+  assert.deepEqual(audit.counts.train, { neg: 5, pos: 3 });
+  assert.deepEqual(audit.counts.test, { neg: 2, pos: 2 });
+  assert.deepEqual(audit.counts.val, { neg: 0, pos: 0 });
+  assert.deepEqual(audit.split_totals, { train: 8, val: 0, test: 4 });
+  assert.equal(audit.imbalance.pos_weight, 5 / 3);
+  assert.equal(audit.imbalance.ratio, 5 / 3);
+  assert.equal(audit.imbalance.minority_class, 'pos');
+  assert.equal(audit.imbalance.imbalanced, true);
+  assert.deepEqual(audit.unreadable.map((u) => u.path).sort(), ['train/neg/empty.jpg', 'train/pos/broken.png']);
+  assert.ok(audit.unreadable.every((u) => u.reason.length > 0));
+  assert.equal(audit.ignored.non_image, 1);
+  assert.equal(audit.duplicates.length, 3);
+  assert.equal(audit.leakage.length, 1);
+  assert.deepEqual(audit.leakage[0]!.splits, ['train', 'test']);
+  assert.deepEqual(audit.leakage[0]!.files.map((f) => f.path).sort(), ['test/pos/p1-leak.png', 'train/pos/p1.png']);
+  assert.equal(audit.conflicting_labels.length, 1);
+  assert.deepEqual(audit.conflicting_labels[0]!.labels, ['neg', 'pos']);
+  // 12x10 images are below 32 px (8 of them, copies included); 40x30 ones are 30 px high: also small.
+  assert.equal(audit.small_images.count, 12);
+  const big = await prepareData(root, { imageSize: 30 });
+  assert.equal(big.audit.small_images.count, 8);
+  assert.deepEqual(big.audit.small_images.files[0], { path: 'test/neg/n0.png', width: 12, height: 10 });
+
+  assert.equal(summary, formatAuditSummary(audit));
+  assert.match(summary, /Classes: neg \(negative\), pos \(positive\)/);
+  assert.match(summary, /suggested pos_weight 1\.667/);
+  assert.match(summary, /Unreadable \(skipped\): 2/);
+  assert.match(summary, /LEAKAGE: 1 duplicate group/);
+  assert.match(summary, /Conflicting labels: 1/);
+  assert.doesNotMatch(summary, /^\s+val/m, 'empty val split is not printed');
+  assert.ok(summary.split('\n').length <= 14);
+
+  // audit.json parses back to the same object; manifest.csv lists the usable files with hashes.
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'audit.json'), 'utf8')), JSON.parse(JSON.stringify(audit)));
+  const rows = parseCsv(fs.readFileSync(path.join(out, 'manifest.csv'), 'utf8'));
+  assert.deepEqual(rows[0]!.fields, ['path', 'label', 'split', 'bytes', 'sha256']);
+  assert.equal(rows.length, 13);
+  for (const r of rows.slice(1)) {
+    const [p, label, split, bytes, sha] = r.fields as [string, string, string, string, string];
+    const abs = path.resolve(out, p);
+    const buf = fs.readFileSync(abs);
+    assert.equal(Number(bytes), buf.length);
+    assert.equal(sha, createHash('sha256').update(buf).digest('hex'));
+    assert.ok(['neg', 'pos'].includes(label) && ['train', 'test'].includes(split));
+  }
+  assert.deepEqual(fs.readdirSync(out).sort(), ['audit.json', 'manifest.csv'], 'no temp files left behind');
+  // The manifest is itself a CSV source: the same files with the same splits.
+  const again = await loadSource(path.join(out, 'manifest.csv'));
+  assert.deepEqual(again.items.map((it) => [it.path, it.className, it.split]).sort(),
+    ds.items.map((it) => [it.path, it.className, it.split]).sort());
+});
+
+test('a split left without one of its classes is a clear error', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 3; i++) await writePng(path.join(root, 'train', 'a', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 3; i++) await writePng(path.join(root, 'train', 'b', `${i}.png`), 8, 8, 5 + i);
+  await writePng(path.join(root, 'val', 'a', '0.png'), 8, 8, 9);
+  touch(path.join(root, 'val', 'b', 'bad.png'), 'corrupt');
+  const out = tempDir('tlearn-run-');
+  await assert.rejects(prepareData(root, { outDir: out }), /split 'val' has no usable images of class 'b' \(1 unreadable file\(s\) were skipped; see audit.json\)/);
+  // The audit was still written, so the problem can be inspected.
+  const audit = JSON.parse(fs.readFileSync(path.join(out, 'audit.json'), 'utf8'));
+  assert.equal(audit.unreadable[0].path, 'val/b/bad.png');
+});
+
+test('balanced drawn split: pos_weight 1, no warnings', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 10; i++) await writePng(path.join(root, 'cat', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 10; i++) await writePng(path.join(root, 'dog', `${i}.png`), 8, 8, 50 + i);
+  const { audit, summary } = await prepareData(root, { imageSize: 8, seed: 3 });
+  assert.deepEqual(audit.split, { kind: 'drawn', seed: 3, val_fraction: 0.15, test_fraction: 0.15 });
+  assert.equal(audit.imbalance.pos_weight, 1);
+  assert.equal(audit.imbalance.imbalanced, false);
+  assert.equal(audit.duplicates.length + audit.unreadable.length + audit.small_images.count, 0);
+  assert.doesNotMatch(summary, /LEAKAGE|Unreadable|duplicates|Smaller/);
+  assert.match(summary, /split drawn with seed 3/);
+});

@@ -1,0 +1,201 @@
+// Decoding with sharp: every format and quirk the pipeline promises, corrupt files, and the eval
+// transform against torchvision (PIL Resize + ToTensor + Normalize in the oracle Python).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import {
+  decodeFull, decodeResized, evalGeometry, probeFile, resizeRaw, roundHalfEven, type RawImage,
+} from '../src/data/index.js';
+import { rawSharp, smoothRgb, solidRgb, tempDir } from './data-fixtures.js';
+import { runPython } from './helpers/python.js';
+
+const dir = tempDir('tlearn-decode-');
+const f = (name: string) => path.join(dir, name);
+
+function pixel(img: RawImage, x: number, y: number): [number, number, number] {
+  const i = 3 * (y * img.width + x);
+  return [img.data[i]!, img.data[i + 1]!, img.data[i + 2]!];
+}
+
+function near(a: number[], b: number[], tol: number, what: string): void {
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `${what}: got [${a}] expected [${b}] (±${tol})`);
+}
+
+test('EXIF-rotated JPEG ends up upright', async () => {
+  // Upright image: 8 wide, 16 tall; top half red, bottom half blue.
+  const up = Buffer.concat([solidRgb(8, 8, [255, 0, 0]), solidRgb(8, 8, [0, 0, 255])]);
+  // Stored rotated 90° counter-clockwise, tagged orientation 6 ("rotate 90° clockwise to display").
+  const stored = await rawSharp(up, 8, 16).rotate(-90).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(stored.info.width, 16);
+  await sharp(stored.data, { raw: { width: 16, height: 8, channels: 3 } }).jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 }).toFile(f('rot.jpg'));
+  assert.equal((await sharp(f('rot.jpg')).metadata()).orientation, 6);
+  const img = await decodeFull(f('rot.jpg'));
+  assert.deepEqual([img.width, img.height], [8, 16]);
+  near(pixel(img, 4, 2), [255, 0, 0], 40, 'top is red');
+  near(pixel(img, 4, 13), [0, 0, 255], 40, 'bottom is blue');
+  const probe = await probeFile(f('rot.jpg'));
+  assert.deepEqual([probe.width, probe.height], [8, 16]);
+});
+
+test('CMYK JPEG is converted to sRGB', async () => {
+  await rawSharp(solidRgb(10, 10, [200, 60, 40]), 10, 10).toColourspace('cmyk').jpeg().toFile(f('cmyk.jpg'));
+  const meta = await sharp(f('cmyk.jpg')).metadata();
+  assert.equal(meta.space, 'cmyk');
+  const img = await decodeFull(f('cmyk.jpg'));
+  assert.equal(img.data.length, 10 * 10 * 3);
+  near(pixel(img, 5, 5), [200, 60, 40], 30, 'CMYK colour back in sRGB');
+});
+
+test('palette PNG expands to its colours', async () => {
+  const buf = Buffer.concat([solidRgb(8, 4, [255, 0, 0]), solidRgb(8, 4, [0, 128, 0])]);
+  await rawSharp(buf, 8, 8).png({ palette: true, colours: 4, dither: 0 }).toFile(f('pal.png'));
+  assert.equal((await sharp(f('pal.png')).metadata()).isPalette, true);
+  const img = await decodeFull(f('pal.png'));
+  assert.deepEqual(pixel(img, 1, 1), [255, 0, 0]);
+  assert.deepEqual(pixel(img, 1, 6), [0, 128, 0]);
+});
+
+test('alpha is composited on white', async () => {
+  const rgba = Buffer.alloc(4 * 4 * 4);
+  for (let i = 0; i < 16; i++) { rgba[4 * i] = 255; rgba[4 * i + 1] = 0; rgba[4 * i + 2] = 0; rgba[4 * i + 3] = i < 8 ? 0 : 255; }
+  await rawSharp(rgba, 4, 4, 4).png().toFile(f('rgba.png'));
+  const img = await decodeFull(f('rgba.png'));
+  assert.deepEqual(pixel(img, 1, 0), [255, 255, 255], 'fully transparent -> white background');
+  assert.deepEqual(pixel(img, 1, 3), [255, 0, 0], 'opaque red stays red');
+  // Grey + alpha too.
+  const ga = Buffer.alloc(4 * 4 * 2);
+  for (let i = 0; i < 16; i++) { ga[2 * i] = 0; ga[2 * i + 1] = 128; }
+  await rawSharp(ga, 4, 4, 2).toColourspace('b-w').png().toFile(f('ga.png'));
+  const g = await decodeFull(f('ga.png'));
+  near(pixel(g, 0, 0), [127, 127, 127], 2, 'half-transparent black over white');
+});
+
+test('16-bit PNG is scaled to 8 bits', async () => {
+  const buf = smoothRgb(9, 7);
+  await rawSharp(buf, 9, 7).toColourspace('rgb16').png().toFile(f('p16.png'));
+  assert.equal((await sharp(f('p16.png')).metadata()).depth, 'ushort');
+  const img = await decodeFull(f('p16.png'));
+  assert.deepEqual(Array.from(img.data), Array.from(buf));
+});
+
+test('grayscale PNG and JPEG are expanded to RGB', async () => {
+  await rawSharp(Buffer.alloc(6 * 5, 77), 6, 5, 1).toColourspace('b-w').png().toFile(f('g.png'));
+  await rawSharp(Buffer.alloc(6 * 5, 77), 6, 5, 1).toColourspace('b-w').jpeg().toFile(f('g.jpg'));
+  for (const name of ['g.png', 'g.jpg']) {
+    assert.equal((await sharp(f(name)).metadata()).channels, 1, name);
+    const img = await decodeFull(f(name));
+    assert.equal(img.data.length, 6 * 5 * 3);
+    near(pixel(img, 2, 2), [77, 77, 77], 1, name);
+  }
+});
+
+test('WebP, TIFF and the first frame of an animated GIF decode', async () => {
+  const buf = smoothRgb(10, 8);
+  await rawSharp(buf, 10, 8).webp({ lossless: true }).toFile(f('a.webp'));
+  await rawSharp(buf, 10, 8).tiff({ compression: 'lzw' }).toFile(f('a.tif'));
+  for (const name of ['a.webp', 'a.tif']) assert.deepEqual(Array.from((await decodeFull(f(name))).data), Array.from(buf), name);
+  // Two frames: red, then blue.
+  const frames = Buffer.alloc(6 * 12 * 4);
+  for (let i = 0; i < 6 * 12; i++) {
+    const first = i < 36;
+    frames[4 * i] = first ? 255 : 0; frames[4 * i + 2] = first ? 0 : 255; frames[4 * i + 3] = 255;
+  }
+  await sharp(frames, { raw: { width: 6, height: 12, channels: 4, pageHeight: 6 } }).gif().toFile(f('anim.gif'));
+  assert.equal((await sharp(f('anim.gif')).metadata()).pages, 2);
+  const gif = await decodeFull(f('anim.gif'));
+  assert.deepEqual([gif.width, gif.height], [6, 6]);
+  assert.deepEqual(pixel(gif, 3, 3), [255, 0, 0]);
+});
+
+test('corrupt, empty, truncated and non-image files are reported, never thrown', async () => {
+  await rawSharp(smoothRgb(64, 64), 64, 64).jpeg().toFile(f('full.jpg'));
+  const bytes = fs.readFileSync(f('full.jpg'));
+  fs.writeFileSync(f('trunc.jpg'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+  fs.writeFileSync(f('empty.png'), '');
+  fs.writeFileSync(f('text.jpg'), 'this is not an image\n');
+  fs.writeFileSync(f('noise.png'), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)));
+  for (const name of ['trunc.jpg', 'empty.png', 'text.jpg', 'noise.png']) {
+    const p = await probeFile(f(name));
+    assert.ok(p.error, `${name} should be reported unreadable`);
+    assert.ok(!p.error.includes('\n'));
+    await assert.rejects(decodeResized(f(name), 8, 'squash'), undefined, name);
+  }
+  assert.match((await probeFile(f('empty.png'))).error!, /empty/);
+  const missing = await probeFile(f('nope.png'));
+  assert.match(missing.error!, /cannot read/);
+  assert.equal((await probeFile(f('full.jpg'))).error, undefined);
+});
+
+test('eval geometry follows torchvision Resize(int) + CenterCrop arithmetic', () => {
+  assert.deepEqual(evalGeometry(640, 480, 224, 'crop'), { resizeWidth: 341, resizeHeight: 256, left: 58, top: 16 });
+  assert.deepEqual(evalGeometry(480, 640, 224, 'crop'), { resizeWidth: 256, resizeHeight: 341, left: 16, top: 58 });
+  assert.deepEqual(evalGeometry(100, 300, 224, 'squash'), { resizeWidth: 224, resizeHeight: 224, left: 0, top: 0 });
+  assert.equal(roundHalfEven(16.5), 16);
+  assert.equal(roundHalfEven(17.5), 18);
+  assert.equal(roundHalfEven(2.4), 2);
+  // Cross-check sizes and offsets against torchvision for a few odd shapes.
+  const shapes = [[301, 200], [200, 301], [257, 999], [50, 51]];
+  const ref = runPython<number[][]>(`
+import torchvision.transforms.functional as F
+from PIL import Image
+res = []
+for w, h in inp:
+    im = F.resize(Image.new('RGB', (w, h)), 73)
+    W, H = im.size
+    res.append([W, H, int(round((W - 64) / 2.0)), int(round((H - 64) / 2.0))])
+out(res)`, shapes);
+  shapes.forEach(([w, h], i) => {
+    const g = evalGeometry(w!, h!, 64, 'crop');
+    assert.deepEqual([g.resizeWidth, g.resizeHeight, g.left, g.top], ref[i], `${w}x${h}`);
+  });
+});
+
+test('eval transform matches torchvision Resize + ToTensor + Normalize', async (t) => {
+  await rawSharp(smoothRgb(300, 200), 300, 200).png().toFile(f('smooth.png'));
+  await rawSharp(smoothRgb(28, 28), 28, 28).png().toFile(f('small.png'));
+  const cases = [
+    { file: 'smooth.png', size: 64, mode: 'squash' }, // both axes shrink: libvips
+    { file: 'smooth.png', size: 64, mode: 'crop' },
+    { file: 'smooth.png', size: 224, mode: 'squash' }, // width shrinks (libvips), height grows (PIL loop)
+    { file: 'small.png', size: 56, mode: 'squash' }, // pure upsampling: exact
+  ] as const;
+  const ref = runPython<number[][]>(`
+from PIL import Image
+import torch, torchvision.transforms as T
+res = []
+for c in inp:
+    rs = T.Resize((c['size'], c['size'])) if c['mode'] == 'squash' else T.Compose([T.Resize(round(c['size'] / 0.875)), T.CenterCrop(c['size'])])
+    t = T.Compose([rs, T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    x = t(Image.open(c['path']).convert('RGB'))
+    res.append(x.flatten().tolist())
+out(res)`, cases.map((c) => ({ ...c, path: f(c.file) })));
+  const { Normalizer } = await import('../src/data/index.js');
+  const norm = new Normalizer();
+  for (const [i, c] of cases.entries()) {
+    const img = await decodeResized(f(c.file), c.size, c.mode);
+    const x = new Float32Array(3 * c.size * c.size);
+    norm.writeUint8(img, x, 0, false, false);
+    let sum = 0, max = 0;
+    ref[i]!.forEach((v, k) => { const d = Math.abs(v - x[k]!); sum += d; if (d > max) max = d; });
+    const mean = sum / x.length;
+    t.diagnostic(`${c.file} ${c.mode} ${c.size}: mean |diff| ${mean.toExponential(2)}, max |diff| ${max.toFixed(4)} (normalised units)`);
+    assert.ok(mean < 0.02, `mean abs diff ${mean} too large for ${c.file} ${c.mode} ${c.size}`);
+    assert.ok(max < 0.15, `max abs diff ${max} too large`);
+    if (c.file === 'small.png') assert.ok(max < 1e-6, `pure upsampling should match PIL exactly, max diff ${max}`);
+  }
+});
+
+test('resizeRaw upsamples exactly like PIL bilinear, in both axes', async () => {
+  const w = 7, h = 5;
+  const img = { data: new Uint8Array(smoothRgb(w, h, 3)), width: w, height: h };
+  const out = await resizeRaw(img, 23, 17);
+  const ref = runPython<number[]>(`
+from PIL import Image
+import numpy as np
+a = np.array(inp['data'], dtype=np.uint8).reshape(inp['h'], inp['w'], 3)
+out(np.asarray(Image.fromarray(a).resize((23, 17), Image.BILINEAR)).ravel().tolist())`, { data: Array.from(img.data), w, h });
+  assert.deepEqual(Array.from(out.data), ref);
+});

@@ -1,0 +1,163 @@
+// Sources (folder layouts, CSV) and the seeded stratified split. No pixels are decoded here.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadSource, parseCsv, stratifiedSplit, formatCsv } from '../src/data/index.js';
+import { tempDir, touch } from './data-fixtures.js';
+
+function classDirs(counts: Record<string, number>, root = tempDir()): string {
+  for (const [cls, n] of Object.entries(counts)) {
+    for (let i = 0; i < n; i++) touch(path.join(root, cls, `img${String(i).padStart(3, '0')}.png`), `${cls}${i}`);
+  }
+  return root;
+}
+
+test('class folders: hidden and non-image files ignored and counted; positive class', async () => {
+  const root = classDirs({ cats: 10, dogs: 10 });
+  touch(path.join(root, 'cats', '.DS_Store'));
+  touch(path.join(root, 'dogs', 'notes.txt'));
+  touch(path.join(root, 'dogs', '.hidden', 'x.png'));
+  touch(path.join(root, 'README.md'));
+  touch(path.join(root, 'dogs', 'nested', 'deep.JPG'));
+  const ds = await loadSource(root);
+  assert.equal(ds.layout, 'class-dirs');
+  assert.deepEqual(ds.classes, ['cats', 'dogs']);
+  assert.equal(ds.positiveClass, 'dogs');
+  assert.equal(ds.items.length, 21);
+  assert.ok(ds.items.some((it) => it.relPath === 'dogs/nested/deep.JPG'), 'nested images and upper-case extensions count');
+  assert.deepEqual({ hidden: ds.ignored.hidden, nonImage: ds.ignored.nonImage, outside: ds.ignored.outside }, { hidden: 2, nonImage: 1, outside: 1 });
+  for (const it of ds.items) {
+    assert.equal(it.label, it.className === 'dogs' ? 1 : 0);
+    assert.ok(path.isAbsolute(it.path) && fs.existsSync(it.path));
+  }
+  const flipped = await loadSource(root, { positive: 'cats' });
+  assert.deepEqual(flipped.classes, ['dogs', 'cats']);
+  assert.equal(flipped.items.find((it) => it.className === 'cats')!.label, 1);
+  await assert.rejects(loadSource(root, { positive: 'birds' }), /positive class 'birds' is not one of .*'cats' \(10 images\)/);
+});
+
+test('drawn split is stratified, seeded and independent of listing order', async () => {
+  const root = classDirs({ a: 20, b: 40 });
+  const ds = await loadSource(root, { seed: 7 });
+  assert.deepEqual(ds.split, { kind: 'drawn', seed: 7, valFraction: 0.15, testFraction: 0.15 });
+  const count = (cls: string, s: string) => ds.items.filter((it) => it.className === cls && it.split === s).length;
+  assert.deepEqual([count('a', 'train'), count('a', 'val'), count('a', 'test')], [14, 3, 3]);
+  assert.deepEqual([count('b', 'train'), count('b', 'val'), count('b', 'test')], [28, 6, 6]);
+  const again = await loadSource(root, { seed: 7 });
+  assert.deepEqual(again.items.map((it) => [it.relPath, it.split]), ds.items.map((it) => [it.relPath, it.split]));
+  const other = await loadSource(root, { seed: 8 });
+  assert.notDeepEqual(other.items.map((it) => it.split), ds.items.map((it) => it.split));
+  // Order of the input does not matter.
+  const keys = ds.items.map((it) => it.relPath), cls = ds.items.map((it) => it.className);
+  const rev = stratifiedSplit([...keys].reverse(), [...cls].reverse(), 7).reverse();
+  assert.deepEqual(rev, ds.items.map((it) => it.split));
+  const custom = await loadSource(root, { seed: 1, valFraction: 0.25, testFraction: 0 });
+  assert.equal(custom.items.filter((it) => it.split === 'test').length, 0);
+  assert.equal(custom.items.filter((it) => it.split === 'val').length, 15);
+  assert.throws(() => stratifiedSplit(['x', 'y'], ['a', 'a'], 0, { valFraction: 0.5, testFraction: 0.5 }), /below 1/);
+  assert.throws(() => stratifiedSplit(['x', 'y'], ['a', 'a'], 0, { valFraction: 0.3, testFraction: 0.3 }), /only 2 image/);
+  // Small classes still get one val and one test image.
+  assert.deepEqual(stratifiedSplit(['p', 'q', 'r'], ['a', 'a', 'a'], 0).sort(), ['test', 'train', 'val']);
+});
+
+test('class count errors list what was found', async () => {
+  await assert.rejects(loadSource(classDirs({ a: 2, b: 1, c: 3 })), /expected exactly 2 classes, found 3: 'a' \(2 images\), 'b' \(1 image\), 'c' \(3 images\)/);
+  await assert.rejects(loadSource(classDirs({ only: 3 })), /expected exactly 2 classes, found 1: 'only'/);
+  const emptyClass = classDirs({ a: 3 });
+  fs.mkdirSync(path.join(emptyClass, 'b'));
+  touch(path.join(emptyClass, 'b', 'readme.txt'));
+  await assert.rejects(loadSource(emptyClass), /class 'b' has no images/);
+  await assert.rejects(loadSource(path.join(emptyClass, 'missing')), /data source not found/);
+});
+
+test('split folders: given split, val/test optional, aliases, stray folders refused', async () => {
+  const root = tempDir();
+  classDirs({ x: 3, y: 4 }, path.join(root, 'train'));
+  classDirs({ x: 1, y: 2 }, path.join(root, 'valid'));
+  touch(path.join(root, 'train', 'x', '.hidden.png'));
+  touch(path.join(root, 'train', 'stray.png'));
+  const ds = await loadSource(root);
+  assert.equal(ds.layout, 'split-dirs');
+  assert.deepEqual(ds.split, { kind: 'given' });
+  assert.deepEqual(ds.classes, ['x', 'y']);
+  assert.equal(ds.items.filter((it) => it.split === 'train').length, 7);
+  assert.equal(ds.items.filter((it) => it.split === 'val').length, 3);
+  assert.equal(ds.items.filter((it) => it.split === 'test').length, 0);
+  assert.equal(ds.ignored.hidden, 1);
+  assert.equal(ds.ignored.outside, 1);
+  assert.equal(ds.items.find((it) => it.split === 'val')!.relPath.startsWith('valid/'), true);
+  classDirs({ z: 1 }, path.join(root, 'test'));
+  await assert.rejects(loadSource(root), /expected exactly 2 classes, found 3/);
+  const stray = tempDir();
+  classDirs({ x: 1, y: 1 }, path.join(stray, 'train'));
+  fs.mkdirSync(path.join(stray, 'extras'));
+  await assert.rejects(loadSource(stray), /also has: extras\//);
+  const noTrain = tempDir();
+  classDirs({ x: 1, y: 1 }, path.join(noTrain, 'test'));
+  await assert.rejects(loadSource(noTrain), /no train\/ folder/);
+});
+
+test('CSV: header optional, paths relative to the CSV, split column, extra columns', async () => {
+  const root = tempDir();
+  for (const n of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) touch(path.join(root, 'imgs', `${n}.png`));
+  fs.mkdirSync(path.join(root, 'lists'));
+  const withHeader = path.join(root, 'lists', 'data.csv');
+  fs.writeFileSync(withHeader, 'notes,path,label,split\r\nx,../imgs/a1.png,ant,train\r\n"y, z",../imgs/a2.png,ant,val\r\n,../imgs/a3.png,ant,test\r\n' +
+    ',../imgs/b1.png,bee,TRAIN\r\n,../imgs/b2.png,bee,validation\r\n,../imgs/b3.png,bee,test\r\n');
+  const ds = await loadSource(withHeader);
+  assert.equal(ds.layout, 'csv');
+  assert.equal(ds.root, path.join(root, 'lists'));
+  assert.deepEqual(ds.split, { kind: 'given' });
+  assert.deepEqual(ds.items.map((it) => it.split), ['train', 'val', 'test', 'train', 'val', 'test']);
+  assert.equal(ds.items[0]!.path, path.join(root, 'imgs', 'a1.png'));
+  assert.equal(ds.items[0]!.relPath, '../imgs/a1.png');
+  assert.deepEqual(ds.classes, ['ant', 'bee']);
+
+  const noHeader = path.join(root, 'plain.csv');
+  const rows = [];
+  for (let i = 0; i < 10; i++) rows.push([`imgs/${i < 5 ? 'a' : 'b'}${(i % 3) + 1}.png`, i < 5 ? 'ant' : 'bee']);
+  fs.writeFileSync(noHeader, rows.map((r) => r.join(',')).join('\n'));
+  const d2 = await loadSource(noHeader, { positive: 'ant', seed: 3 });
+  assert.equal(d2.split.kind, 'drawn');
+  assert.deepEqual(d2.classes, ['bee', 'ant']);
+  assert.equal(d2.items.length, 10);
+});
+
+test('CSV: missing files are all listed; bad rows are reported with line numbers', async () => {
+  const root = tempDir();
+  touch(path.join(root, 'ok1.png')); touch(path.join(root, 'ok2.png'));
+  const csv = path.join(root, 'm.csv');
+  fs.writeFileSync(csv, 'path,label\nok1.png,a\ngone1.png,a\nok2.png,b\nsub/gone2.png,b\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /2 listed file\(s\) not found/);
+    assert.match(e.message, /line 3: gone1\.png/);
+    assert.match(e.message, /line 5: sub\/gone2\.png/);
+    return true;
+  });
+  fs.writeFileSync(csv, 'ok1.png,a\nok2.png\nok2.png,,train\nok1.png,b,holdout\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /3 bad row\(s\)/);
+    assert.match(e.message, /line 2: 1 field/);
+    assert.match(e.message, /line 3: empty label/);
+    assert.match(e.message, /line 4: split 'holdout' is not train, val or test/);
+    return true;
+  });
+  fs.writeFileSync(csv, 'ok1.png,a,train\nok2.png,b,\n');
+  await assert.rejects(loadSource(csv), /filled on 1 row\(s\) but empty on 1/);
+  fs.writeFileSync(csv, '');
+  await assert.rejects(loadSource(csv), /CSV is empty/);
+  fs.writeFileSync(csv, 'path,label\n');
+  await assert.rejects(loadSource(csv), /no data rows/);
+  fs.writeFileSync(csv, 'ok1.png,a\nok2.png,a\n');
+  await assert.rejects(loadSource(csv), /expected exactly 2 classes, found 1: 'a' \(2 images\)/);
+});
+
+test('CSV parser: quotes, escaped quotes, embedded newlines, BOM; writer round-trips', () => {
+  const rows = parseCsv('\ufeffa,"b,c","say ""hi"""\n"multi\nline",x,\n\n');
+  assert.deepEqual(rows.map((r) => r.fields), [['a', 'b,c', 'say "hi"'], ['multi\nline', 'x', '']]);
+  assert.deepEqual(rows.map((r) => r.line), [1, 2]);
+  assert.throws(() => parseCsv('a,"open\n'), /unterminated/);
+  const text = formatCsv(['path', 'label'], [['dir/a, b.png', 'x'], ['q"uote.png', 'y']]);
+  assert.deepEqual(parseCsv(text).map((r) => r.fields), [['path', 'label'], ['dir/a, b.png', 'x'], ['q"uote.png', 'y']]);
+});
