@@ -41,7 +41,11 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
   const xMin = xs.length ? Math.min(...xs) : 0;
   const xMax = xs.length ? Math.max(...xs) : 1;
   const xScale = { domain: [xMin - 0.5, xMax + 0.5], nice: false, zero: false };
-  const perPanel = PANELS.map((panel) => {
+  // Whole epochs only, at most ~15 labels; automatic ticks would land on the half-epoch padding.
+  const every = Math.max(1, Math.ceil((xMax - xMin + 1) / 15));
+  const xTicks: number[] = [];
+  for (let e = Math.ceil(xMin); e <= xMax; e += every) xTicks.push(e);
+  const perPanel = PANELS.map((panel, panelIndex) => {
     const points: Point[] = [];
     rows.forEach((row, i) => {
       for (const [key, name] of panel.series) {
@@ -54,9 +58,10 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
     const layers: any[] = [
       {
         data: { values: points },
-        mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2 },
+        // The learning rate holds for a whole epoch, so it is drawn as steps, not as a slope.
+        mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2, ...(panel.log ? { interpolate: 'step-after' } : {}) },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: 'Epoch', scale: xScale, axis: { tickMinStep: 1, format: 'd' } },
+          x: { field: 'x', type: 'quantitative', title: 'Epoch', scale: xScale, axis: { values: xTicks, format: 'd' } },
           y: {
             field: 'value', type: 'quantitative', title: panel.title,
             scale: panel.log ? { type: 'log' } : panel.domain ? { domain: panel.domain } : { zero: false },
@@ -68,14 +73,15 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
       },
     ];
     if (boundaries.length) {
-      layers.push(
-        { data: { values: boundaries }, mark: { type: 'rule', strokeDash: [4, 3], color: '#777' }, encoding: { x: { field: 'x', type: 'quantitative' } } },
-        {
+      layers.push({ data: { values: boundaries }, mark: { type: 'rule', strokeDash: [4, 3], color: '#777' }, encoding: { x: { field: 'x', type: 'quantitative' } } });
+      // Named once, just above the top panel, where no curve can hide the label.
+      if (panelIndex === 0) {
+        layers.push({
           data: { values: boundaries },
-          mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 4, fontSize: 10, color: '#555' },
+          mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, y: -3, fontSize: 10, color: '#555' },
           encoding: { x: { field: 'x', type: 'quantitative' }, text: { field: 'label' } },
-        },
-      );
+        });
+      }
     }
     return { title: { text: panel.title, fontSize: 13 }, width: 520, height: 150, layer: layers };
   });
