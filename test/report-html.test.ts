@@ -185,6 +185,9 @@ test('renderReportHtml with minimal data still makes a valid page', () => {
   assert.ok(html.includes('<title>tlearn report</title>'));
   assert.ok(html.includes('Generated 1970-01-01 00:00:00 UTC'));
   assert.ok(!html.includes('<section'));
+  // Without explicit classes the gallery takes metrics.json's.
+  const fromMetrics = renderReportHtml({ metrics: { classes: ['a', 'b'] }, predictions: [] }, { charts: [], gallery: [], gallerySkipped: [], mistakes: 0 });
+  assert.ok(fromMetrics.includes('<section id="errors">') && fromMetrics.includes('0 misclassified test images.'));
   assert.equal(scopeSvgIds('<svg><linearGradient id="g"/><rect fill="url(#g)"/><use href="#g"/></svg>', 'c1'),
     '<svg><linearGradient id="c1-g"/><rect fill="url(#c1-g)"/><use href="#c1-g"/></svg>');
 });

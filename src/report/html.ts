@@ -148,6 +148,13 @@ function gallerySection(parts: RenderedParts, classes: [string, string], size: n
 ${items.length ? `<div class="gallery">${items.join('\n')}</div>` : ''}</section>`;
 }
 
+/** Class names for the gallery: given explicitly, else metrics.json's `classes`. */
+function reportClasses(data: ReportData): [string, string] | null {
+  if (data.classes) return data.classes;
+  const c = data.metrics?.classes;
+  return Array.isArray(c) && c.length === 2 ? [String(c[0]), String(c[1])] : null;
+}
+
 /** Renders the report page from data and pre-rendered parts. Pure and synchronous. */
 export function renderReportHtml(data: ReportData, parts: RenderedParts): string {
   const title = data.title ?? 'tlearn report';
@@ -177,8 +184,9 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   if (plots.length) {
     sections.push({ id: 'plots', name: 'Plots', html: `<section id="plots"><h2>Evaluation plots</h2><div class="plots">${plots.map(({ c, i }) => figure(c, i)).join('\n')}</div></section>` });
   }
-  if (data.predictions && data.classes) {
-    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, data.classes, data.gallery?.thumbnailSize ?? 96) });
+  const classes = reportClasses(data);
+  if (data.predictions && classes) {
+    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>
@@ -217,8 +225,10 @@ export async function writeReport(file: string, data: ReportData): Promise<Write
   let gallery: GalleryItem[] = [];
   let skipped: string[] = [];
   let mistakes = 0;
-  if (data.predictions && data.classes) {
-    const wrong = mostConfidentlyWrong(data.predictions, data.classes, data.threshold ?? 0.5);
+  const classes = reportClasses(data);
+  if (data.predictions && classes) {
+    const threshold = data.threshold ?? (isFiniteNumber(data.metrics?.threshold) ? data.metrics.threshold : 0.5);
+    const wrong = mostConfidentlyWrong(data.predictions, classes, threshold);
     mistakes = wrong.length;
     ({ items: gallery, skipped } = await buildGallery(wrong, data.gallery ?? {}));
   }

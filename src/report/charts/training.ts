@@ -5,6 +5,13 @@ import type { HistoryRow } from '../types.js';
 import { isFiniteNumber } from '../format.js';
 import { COLORS, CONFIG } from './theme.js';
 
+// Rows read back from history.csv carry numbers as strings; empty cells mean "not computed".
+function toNumber(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') return Number(v);
+  return null;
+}
+
 interface Point { x: number; series: string; value: number; phase: string }
 
 /**
@@ -49,7 +56,7 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
     const points: Point[] = [];
     rows.forEach((row, i) => {
       for (const [key, name] of panel.series) {
-        const v = row[key];
+        const v = toNumber(row[key]);
         // log scale: zero or negative learning rates cannot be placed, so they are left out
         if (isFiniteNumber(v) && (!panel.log || v > 0)) points.push({ x: xs[i], series: name, value: v, phase: String(row.phase) });
       }
