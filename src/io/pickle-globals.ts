@@ -182,9 +182,11 @@ export function callGlobal(g: PyGlobal, args: readonly unknown[]): unknown {
       throw new Error(`_codecs.encode: unsupported encoding ${JSON.stringify(enc)}`);
     }
     case 'builtins.bytearray':
-      argCount(p, args, 0, 1);
+      // Protocol 2 writes bytearray(latin-1 text, 'latin-1').
+      argCount(p, args, 0, 2);
       if (args.length === 0) return new Uint8Array(0);
       if (args[0] instanceof Uint8Array) return args[0].slice();
+      if (typeof args[0] === 'string') return callGlobal(new PyGlobal('_codecs', 'encode'), args);
       throw new Error(`bytearray: cannot build from ${describe(args[0])}`);
     case 'builtins.set':
       argCount(p, args, 0, 1);

@@ -5,7 +5,9 @@
 import { callGlobal, describe, newObject, resolveGlobal } from './pickle-globals.js';
 import { isList, isTuple, PyDict, PyGlobal } from './pickle-types.js';
 
-export class PickleError extends Error {}
+export class PickleError extends Error {
+  constructor(message: string) { super(message); this.name = 'PickleError'; }
+}
 
 export interface UnpickleOptions {
   /** Where to start reading (default 0). */
