@@ -121,7 +121,7 @@ test('corrupt, empty, truncated and non-image files are reported, never thrown',
     const p = await probeFile(f(name));
     assert.ok(p.error, `${name} should be reported unreadable`);
     assert.ok(!p.error.includes('\n'));
-    await assert.rejects(decodeResized(f(name), 8, 'squash'), undefined, name);
+    await assert.rejects(decodeResized(f(name), 8, 'squash'), Error, name);
   }
   assert.match((await probeFile(f('empty.png'))).error!, /empty/);
   const missing = await probeFile(f('nope.png'));
