@@ -1,0 +1,104 @@
+// Adam and AdamW: torch.optim's single-tensor updates (torch 1.13 `_single_tensor_adam(w)`, not capturable),
+// in the same order of floating-point operations. Adam adds weight decay to the gradient (L2); AdamW
+// shrinks the parameter by lr·weight_decay before the update (decoupled).
+import { keep, zerosLike, type Tensor } from '../torch/index.js';
+import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+
+export interface AdamGroup extends ParamGroup {
+  betas: [number, number];
+  eps: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+export type AdamOptions = Partial<Omit<AdamGroup, 'params'>>;
+
+abstract class AdamBase extends Optimizer<AdamGroup> {
+  protected abstract readonly decoupled: boolean;
+
+  protected validateGroup(g: AdamGroup, where: string): void {
+    check(Number.isFinite(g.lr) && g.lr >= 0, this.kind, where, 'learning rate', g.lr);
+    check(Number.isFinite(g.eps) && g.eps >= 0, this.kind, where, 'epsilon value', g.eps);
+    check(Array.isArray(g.betas) && g.betas.length === 2, this.kind, where, 'betas', g.betas);
+    check(g.betas[0] >= 0 && g.betas[0] < 1, this.kind, where, 'beta parameter at index 0', g.betas[0]);
+    check(g.betas[1] >= 0 && g.betas[1] < 1, this.kind, where, 'beta parameter at index 1', g.betas[1]);
+    check(Number.isFinite(g.weightDecay) && g.weightDecay >= 0, this.kind, where, 'weightDecay value', g.weightDecay);
+  }
+  protected requiredState(g: AdamGroup): string[] {
+    return ['step', 'exp_avg', 'exp_avg_sq', ...(g.amsgrad ? ['max_exp_avg_sq'] : [])];
+  }
+
+  protected updateGroup(g: AdamGroup): void {
+    const [beta1, beta2] = g.betas;
+    for (const p of g.params) {
+      let grad = p.grad;
+      if (!grad) continue;
+      if (g.maximize) grad = grad.neg();
+      const s = this.stateOf(p);
+      if (s.step === undefined) {
+        s.step = 0;
+        s.exp_avg = keep(zerosLike(p));
+        s.exp_avg_sq = keep(zerosLike(p));
+      }
+      if (g.amsgrad && s.max_exp_avg_sq === undefined) s.max_exp_avg_sq = keep(zerosLike(p));
+      const expAvg = s.exp_avg as Tensor;
+      const expAvgSq = s.exp_avg_sq as Tensor;
+      const step = (s.step as number) + 1;
+      s.step = step;
+
+      if (this.decoupled) p.mul_(1 - g.lr * g.weightDecay);
+      else if (g.weightDecay !== 0) grad = grad.add(p, g.weightDecay);
+
+      expAvg.mul_(beta1).add_(grad, 1 - beta1);
+      expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+
+      const biasCorrection1 = 1 - beta1 ** step;
+      const biasCorrection2 = 1 - beta2 ** step;
+      const stepSize = g.lr / biasCorrection1;
+      const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
+      let denom: Tensor;
+      if (g.amsgrad) {
+        const maxSq = (s.max_exp_avg_sq as Tensor).maximum_(expAvgSq);
+        denom = maxSq.sqrt().div(biasCorrection2Sqrt).add_(g.eps);
+      } else {
+        denom = expAvgSq.sqrt().div(biasCorrection2Sqrt).add_(g.eps);
+      }
+      p.addcdiv_(expAvg, denom, -stepSize);
+    }
+  }
+}
+
+/** Adam (defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 as L2 on the gradient). */
+export class Adam extends AdamBase {
+  protected readonly decoupled = false;
+  constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ? [o.betas[0], o.betas[1]] : [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0,
+      amsgrad: o.amsgrad ?? false,
+      maximize: o.maximize ?? false,
+    });
+  }
+  get kind(): string {
+    return 'Adam';
+  }
+}
+
+/** AdamW (as Adam, but weightDecay, default 1e-2, is decoupled from the gradient). */
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+  constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ? [o.betas[0], o.betas[1]] : [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 1e-2,
+      amsgrad: o.amsgrad ?? false,
+      maximize: o.maximize ?? false,
+    });
+  }
+  get kind(): string {
+    return 'AdamW';
+  }
+}
