@@ -171,7 +171,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   if (data.audit) sections.push({ id: 'audit', name: 'Data audit', html: auditSection(data.audit) });
   const training = parts.charts.findIndex((c) => c.name === 'training_curves');
   if (training >= 0) {
-    sections.push({ id: 'training', name: 'Training', html: `<section id="training"><h2>Training curves</h2>${figure(parts.charts[training], training)}</section>` });
+    sections.push({ id: 'training', name: 'Training', html: `<section id="training"><h2>Training</h2>${figure(parts.charts[training], training)}</section>` });
   }
   if (data.metrics) sections.push({ id: 'metrics', name: 'Metrics', html: metricsSection(data.metrics) });
   if (data.classificationReport) {
