@@ -1,0 +1,21 @@
+// Public API of src/models: torchvision-identical ResNets, the seed's binary classifier, pretrained backbone
+// loading, and model files (tlearn checkpoints and the seed's plain .pth state_dicts) with their metadata.
+export {
+  ResNet, ARCHS, RESNET_ARCHS, RESNET_STAGES, RESNET_FACTORIES, resnet18, resnet34, resnet50, resnet101, resnet152,
+  isResNetArch, checkArch, featureWidth, isResNetStage, stageOf,
+  type ResNetArch, type ResNetStage, type ResNetOptions, type ArchSpec,
+} from './resnet.js';
+export { BasicBlock, Bottleneck, ResidualBlock, type BlockKind } from './blocks.js';
+export { BinaryClassifier, type BinaryClassifierOptions } from './binary.js';
+export { runChain } from './chain.js';
+export { recordToTensor, recordsToTensors, tensorToRecord, tensorsToRecords, moduleToRecords } from './state.js';
+export { inferArch, headInfo, blockCounts, type HeadInfo } from './infer.js';
+export {
+  seedMetadata, completeMetadata, metadataToJSON, isTlearnMetadata, toolVersion, IMAGENET_MEAN, IMAGENET_STD,
+  RESIZE_MODES, METADATA_KIND, METADATA_VERSION, type ModelMetadata, type ResizeMode,
+} from './metadata.js';
+export { loadModelFile, saveModelFile, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './model-file.js';
+export {
+  loadPretrainedBackbone, loadBackboneFromFile, loadBackboneRecords, createBinaryClassifier, isRegistryName,
+  type PretrainedInfo, type CreateBinaryClassifierOptions,
+} from './pretrained.js';

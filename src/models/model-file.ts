@@ -1,0 +1,112 @@
+// Model files: a tlearn checkpoint (safetensors or .pth, with metadata) or a plain `.pth` state_dict saved by
+// the seed's PyTorch code (`torch.save(model.state_dict(), path)`), loaded into a BinaryClassifier; and the
+// writer, whose files load in PyTorch with `torch.load(path, weights_only=True)` + strict load_state_dict.
+import { dispose } from '../torch/index.js';
+import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type CheckpointFormat } from '../io/index.js';
+import { BinaryClassifier } from './binary.js';
+import { headInfo, inferArch } from './infer.js';
+import {
+  completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata,
+} from './metadata.js';
+import { checkArch, featureWidth, type ResNetArch } from './resnet.js';
+import { moduleToRecords, recordsToTensors } from './state.js';
+
+export interface LoadModelOptions {
+  /** Expected architecture (checked against the file); inferred from the keys when absent. */
+  arch?: ResNetArch;
+  /** For a file without tlearn metadata (default 224); must agree with the metadata of a tlearn file. */
+  imageSize?: number;
+  /** [negative, positive] for a file without tlearn metadata (default ['0', '1']); must agree otherwise. */
+  classes?: [string, string];
+  /** Device to move the model to after loading (default: stays on the CPU). */
+  device?: string;
+}
+
+export interface LoadedModel {
+  model: BinaryClassifier;
+  metadata: ModelMetadata;
+  format: CheckpointFormat;
+  /** False for a plain state_dict (the metadata then holds the seed's defaults and the options). */
+  fromTlearn: boolean;
+}
+
+function sameJSON(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Loads a binary classifier from a file. The file's keys must be exactly the model's (strict), its head the
+ * seed's `fc = Sequential(Dropout, Linear(F, 1), Sigmoid)`. The model is returned in eval mode.
+ */
+export function loadModelFile(file: string, opts: LoadModelOptions = {}): LoadedModel {
+  const ckpt = loadCheckpoint(file);
+  const { tensors: records } = adaptToTorchvision(ckpt.tensors);
+  const head = headInfo(records);
+  if (head.kind !== 'binary') {
+    const what = head.kind === 'linear'
+      ? `a ResNet with a ${head.outFeatures}-class Linear head (fc.weight [${head.outFeatures}, ${head.inFeatures}])`
+      : 'a state_dict without a classifier head (no fc.1.weight)';
+    throw new Error(`${file}: this is ${what}, not a binary classifier with the head ` +
+      `fc = Sequential(Dropout, Linear(F, 1), Sigmoid); to start training from it, pass it as pretrained weights (--weights ${file})`);
+  }
+  if (head.outFeatures !== 1) throw new Error(`${file}: 'fc.1.weight' has ${head.outFeatures} outputs, a binary classifier has 1`);
+  const inferred = inferArch(records, file);
+
+  const fromTlearn = isTlearnMetadata(ckpt.metadata);
+  const base = seedMetadata(inferred);
+  const metadata = completeMetadata(fromTlearn ? ckpt.metadata : {}, base, file);
+  if (metadata.arch !== inferred) {
+    throw new Error(`${file}: metadata says arch '${metadata.arch}' but the weights are those of ${inferred}`);
+  }
+  if (opts.arch !== undefined && checkArch(opts.arch, 'arch option') !== inferred) {
+    throw new Error(`${file}: holds a ${inferred} model, not the requested ${opts.arch}`);
+  }
+  if (head.inFeatures !== featureWidth(inferred)) {
+    throw new Error(`${file}: 'fc.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${featureWidth(inferred)}`);
+  }
+  // Options fill in what a plain state_dict cannot say; a tlearn file already says it, and must not be contradicted.
+  const given = { imageSize: opts.imageSize, classes: opts.classes };
+  for (const [key, value] of Object.entries(given)) {
+    if (value === undefined) continue;
+    if (fromTlearn && !sameJSON(value, metadata[key as keyof ModelMetadata])) {
+      throw new Error(`${file}: was trained with ${key} ${JSON.stringify(metadata[key as keyof ModelMetadata])}; ` +
+        `${JSON.stringify(value)} was given (leave the option out to use the model's own value)`);
+    }
+  }
+  const final = fromTlearn ? metadata : completeMetadata({ imageSize: opts.imageSize, classes: opts.classes }, metadata, 'options');
+
+  const model = new BinaryClassifier({ arch: inferred, dropout: final.dropout });
+  const tensors = recordsToTensors(records);
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    model.dispose();
+    throw new Error(`${file}: ${(e as Error).message}`);
+  } finally {
+    dispose(tensors);
+  }
+  if (opts.device && opts.device !== 'cpu') model.to(opts.device);
+  model.eval();
+  return { model, metadata: final, format: ckpt.format, fromTlearn };
+}
+
+export interface SaveModelOptions {
+  /** Overrides the format implied by the extension (.safetensors or .pth/.pt). */
+  format?: CheckpointFormat;
+  /** Also write the metadata to `<file>.json`. */
+  sidecar?: boolean;
+}
+
+/**
+ * Writes the model's state_dict (torch's keys and order) and its metadata; arch, dropout, tool version and
+ * time of writing are filled from the model and the tool. Returns the metadata as written.
+ */
+export function saveModelFile(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata> = {}, opts: SaveModelOptions = {}): ModelMetadata {
+  if (metadata.arch !== undefined && metadata.arch !== model.arch) {
+    throw new Error(`saveModelFile(${file}): metadata arch '${metadata.arch}' differs from the model's ${model.arch}`);
+  }
+  const base = { ...seedMetadata(model.arch), toolVersion: toolVersion(), createdAt: new Date().toISOString() };
+  const full = completeMetadata({ ...metadata, arch: model.arch, dropout: model.dropoutP }, base, `saveModelFile(${file})`);
+  saveCheckpoint(file, moduleToRecords(model), metadataToJSON(full), opts);
+  return full;
+}

@@ -1,0 +1,200 @@
+// ResNet as torchvision 0.14's models/resnet.py: the same modules, registered in the same order (so
+// state_dict keys, order and shapes are identical), the same initialisation (kaiming_normal_ fan_out/relu for
+// convolutions, BatchNorm weight 1 bias 0, Linear's default) drawn in the same order (so that after
+// manualSeed(s) the weights equal those of torch.manual_seed(s); torchvision.models.resnetXX()), and the same
+// outputs. The network is also a list of named stages, so that a trainer can run a frozen prefix once and
+// cache its output (forwardStages).
+import { type Tensor } from '../torch/index.js';
+import {
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init,
+} from '../nn/index.js';
+import { BLOCKS, Bottleneck, BasicBlock, conv1x1, type BlockKind } from './blocks.js';
+import { runChain } from './chain.js';
+
+export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
+
+export interface ArchSpec {
+  block: BlockKind;
+  /** Blocks in layer1..layer4. */
+  layers: [number, number, number, number];
+  /** torchvision's parameter count with the 1000-class head. */
+  numParams: number;
+}
+
+export const ARCHS: Readonly<Record<ResNetArch, ArchSpec>> = Object.freeze({
+  resnet18: { block: 'basic', layers: [2, 2, 2, 2], numParams: 11_689_512 },
+  resnet34: { block: 'basic', layers: [3, 4, 6, 3], numParams: 21_797_672 },
+  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], numParams: 25_557_032 },
+  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3], numParams: 44_549_160 },
+  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3], numParams: 60_192_808 },
+});
+export const RESNET_ARCHS = Object.keys(ARCHS) as ResNetArch[];
+
+export function isResNetArch(x: unknown): x is ResNetArch {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(ARCHS, x);
+}
+export function checkArch(arch: unknown, what = 'arch'): ResNetArch {
+  if (!isResNetArch(arch)) throw new Error(`${what}: unknown architecture ${JSON.stringify(arch)}; expected one of ${RESNET_ARCHS.join(', ')}`);
+  return arch;
+}
+
+/** Width of the pooled features (fc's input): 512 for resnet18/34, 2048 for resnet50/101/152. */
+export const featureWidth = (arch: ResNetArch): number => 512 * BLOCKS[ARCHS[arch].block].expansion;
+
+/** The network's stages in order: 'stem' = conv1, bn1, relu, maxpool; 'pool' = avgpool + flatten. */
+export const RESNET_STAGES = ['stem', 'layer1', 'layer2', 'layer3', 'layer4', 'pool', 'fc'] as const;
+export type ResNetStage = (typeof RESNET_STAGES)[number];
+
+export function isResNetStage(x: unknown): x is ResNetStage {
+  return typeof x === 'string' && (RESNET_STAGES as readonly string[]).includes(x);
+}
+
+/** The stage a parameter or buffer name belongs to ('layer3.1.conv2.weight' → 'layer3'). */
+export function stageOf(name: string): ResNetStage {
+  const top = name.split('.')[0];
+  if (top === 'conv1' || top === 'bn1' || top === 'relu' || top === 'maxpool') return 'stem';
+  if (top === 'avgpool') return 'pool';
+  if (isResNetStage(top)) return top;
+  throw new Error(`'${name}' is not the name of a ResNet parameter or buffer`);
+}
+
+export interface ResNetOptions {
+  /** Outputs of the default Linear head (torchvision: 1000). */
+  numClasses?: number;
+  /**
+   * Builds a replacement head from the feature width, as `model.fc = head` right after construction:
+   * the default Linear is still built and initialised first (then freed), so the random numbers drawn
+   * match the PyTorch code that replaces the head of a torchvision model.
+   */
+  head?: (inFeatures: number) => Module;
+}
+
+export class ResNet extends Module {
+  readonly arch: ResNetArch;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly maxpool: MaxPool2d;
+  readonly layer1: Sequential;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly layer4: Sequential;
+  readonly avgpool: AdaptiveAvgPool2d;
+  readonly fc: Module;
+  /** fc's input width. */
+  readonly numFeatures: number;
+  #inPlanes = 64;
+
+  constructor(arch: ResNetArch, o: ResNetOptions = {}) {
+    super();
+    this.arch = checkArch(arch);
+    const spec = ARCHS[arch];
+    const numClasses = o.numClasses ?? 1000;
+    if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${arch}: numClasses must be a positive integer, got ${numClasses}`);
+    this.conv1 = this.registerModule('conv1', new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    this.layer1 = this.registerModule('layer1', this.#makeLayer(spec.block, 64, spec.layers[0], 1));
+    this.layer2 = this.registerModule('layer2', this.#makeLayer(spec.block, 128, spec.layers[1], 2));
+    this.layer3 = this.registerModule('layer3', this.#makeLayer(spec.block, 256, spec.layers[2], 2));
+    this.layer4 = this.registerModule('layer4', this.#makeLayer(spec.block, 512, spec.layers[3], 2));
+    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    this.numFeatures = featureWidth(arch);
+    const linear = new Linear(this.numFeatures, numClasses);
+    // torchvision's init loop, over modules in registration order (fc is not touched: Linear keeps its default).
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+      else if (m instanceof BatchNorm2d) {
+        if (m.weight) init.ones_(m.weight);
+        if (m.bias) init.zeros_(m.bias);
+      }
+    }
+    if (o.head) {
+      const head = o.head(this.numFeatures);
+      linear.dispose();
+      this.fc = this.registerModule('fc', head);
+    } else {
+      this.fc = this.registerModule('fc', linear);
+    }
+  }
+
+  #makeLayer(kind: BlockKind, planes: number, blocks: number, stride: number): Sequential {
+    const Block = BLOCKS[kind];
+    const outPlanes = planes * Block.expansion;
+    let downsample: Sequential | undefined;
+    if (stride !== 1 || this.#inPlanes !== outPlanes) {
+      downsample = new Sequential(conv1x1(this.#inPlanes, outPlanes, stride), new BatchNorm2d(outPlanes));
+    }
+    const layers: (BasicBlock | Bottleneck)[] = [new Block(this.#inPlanes, planes, stride, downsample)];
+    this.#inPlanes = outPlanes;
+    for (let i = 1; i < blocks; i++) layers.push(new Block(this.#inPlanes, planes));
+    return new Sequential(...layers);
+  }
+
+  /** The logits of the head (for torchvision's head, the class scores). */
+  forward(x: Tensor): Tensor {
+    return this.forwardStages(x, 'stem', 'fc');
+  }
+
+  /** The pooled, flattened features ([N, numFeatures]): everything before fc. */
+  features(x: Tensor): Tensor {
+    return this.forwardStages(x, 'stem', 'pool');
+  }
+
+  /**
+   * Runs the stages `from` … `to` (both included) of RESNET_STAGES. `x` must be what `from` takes: an image
+   * batch [N, 3, H, W] for 'stem', the previous stage's output otherwise. Intermediates are freed as they go.
+   */
+  forwardStages(x: Tensor, from: ResNetStage = 'stem', to: ResNetStage = 'fc'): Tensor {
+    const i = RESNET_STAGES.indexOf(from);
+    const j = RESNET_STAGES.indexOf(to);
+    if (i < 0 || j < 0) {
+      const bad = i < 0 ? from : to;
+      throw new Error(`${this.arch}.forwardStages: unknown stage ${JSON.stringify(bad)}; stages are ${RESNET_STAGES.join(', ')}`);
+    }
+    if (i > j) throw new Error(`${this.arch}.forwardStages: stage '${from}' comes after '${to}'`);
+    return runChain(x, RESNET_STAGES.slice(i, j + 1).map((s) => (t: Tensor) => this.runStage(s, t)));
+  }
+
+  /** One stage on its input. */
+  protected runStage(stage: ResNetStage, x: Tensor): Tensor {
+    switch (stage) {
+      case 'stem':
+        if (x.ndim !== 4 || x.size(1) !== 3) {
+          throw new Error(`${this.arch}: expected an image batch of shape [N, 3, H, W], got [${x.shape.join(', ')}]`);
+        }
+        return runChain(x, [this.conv1, this.bn1, this.relu, this.maxpool]);
+      case 'layer1': case 'layer2': case 'layer3': case 'layer4':
+        return runChain(x, this[stage]);
+      case 'pool':
+        return runChain(x, [this.avgpool, (t: Tensor) => t.flatten(1)]);
+      case 'fc':
+        return this.headLogits(x);
+    }
+  }
+
+  /** The head applied to pooled features; subclasses whose head ends in an activation return its input. */
+  protected headLogits(features: Tensor): Tensor {
+    return this.fc.forward(features);
+  }
+
+  /** The first stage holding a parameter that requires grad (undefined when all are frozen). Everything
+   *  before it is frozen and, with BatchNorm in eval mode and deterministic inputs, can be cached. */
+  firstTrainableStage(): ResNetStage | undefined {
+    let first: number = RESNET_STAGES.length;
+    for (const [name, p] of this.namedParameters()) {
+      if (p.requiresGrad) first = Math.min(first, RESNET_STAGES.indexOf(stageOf(name)));
+    }
+    return (RESNET_STAGES as readonly ResNetStage[])[first];
+  }
+}
+
+export const resnet18 = (o: ResNetOptions = {}): ResNet => new ResNet('resnet18', o);
+export const resnet34 = (o: ResNetOptions = {}): ResNet => new ResNet('resnet34', o);
+export const resnet50 = (o: ResNetOptions = {}): ResNet => new ResNet('resnet50', o);
+export const resnet101 = (o: ResNetOptions = {}): ResNet => new ResNet('resnet101', o);
+export const resnet152 = (o: ResNetOptions = {}): ResNet => new ResNet('resnet152', o);
+export const RESNET_FACTORIES: Readonly<Record<ResNetArch, (o?: ResNetOptions) => ResNet>> = Object.freeze({
+  resnet18, resnet34, resnet50, resnet101, resnet152,
+});

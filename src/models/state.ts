@@ -1,0 +1,50 @@
+// The bridge between src/io's neutral records (bytes + dtype + shape, as read from or written to a file) and
+// engine tensors. Records are little-endian row-major bytes; float16/bfloat16 travel as raw 16-bit patterns.
+import { tensor, dispose, type Tensor } from '../torch/index.js';
+import { checkRawTensor, typedArray, type RawTensor, type StateDictRecords } from '../io/index.js';
+import type { Module } from '../nn/index.js';
+
+/** One record as a new CPU tensor (a copy of its bytes). */
+export function recordToTensor(name: string, r: RawTensor): Tensor {
+  checkRawTensor(name, r);
+  return tensor(typedArray(r), { shape: r.shape, dtype: r.dtype });
+}
+
+/** Every record as a tensor, in the records' order. On failure nothing is left allocated. */
+export function recordsToTensors(records: StateDictRecords): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  try {
+    for (const [name, r] of records) out.set(name, recordToTensor(name, r));
+  } catch (e) {
+    dispose(out);
+    throw e;
+  }
+  return out;
+}
+
+/** One tensor's values as a record (copied to the CPU and made contiguous by the addon). */
+export function tensorToRecord(t: Tensor): RawTensor {
+  const values = t.data();
+  return {
+    dtype: t.dtype,
+    shape: t.shape,
+    data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  };
+}
+
+/** Every tensor as a record, in the map's order. */
+export function tensorsToRecords(tensors: ReadonlyMap<string, Tensor>): StateDictRecords {
+  const out: StateDictRecords = new Map();
+  for (const [name, t] of tensors) out.set(name, tensorToRecord(t));
+  return out;
+}
+
+/** A module's state_dict as records (the keys and order of torch's state_dict()). */
+export function moduleToRecords(model: Module): StateDictRecords {
+  const sd = model.stateDict();
+  try {
+    return tensorsToRecords(sd);
+  } finally {
+    dispose(sd);
+  }
+}
