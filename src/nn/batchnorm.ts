@@ -39,7 +39,7 @@ export class BatchNorm2d extends Module {
     if (x.ndim !== 4) throw new Error(`BatchNorm2d: expected 4D input (got ${x.ndim}D input)`);
     let factor = this.momentum ?? 0;
     if (this.training && this.numBatchesTracked) {
-      // An int64 one: a JS number reaches ATen as a double, which an int64 tensor cannot take in place.
+      // An int64 one: a JS number reaches ATen as a double, which an int64 tensor cannot add in place.
       const one = scalar(1, { dtype: 'int64' });
       noGrad(() => this.numBatchesTracked!.add_(one));
       one.dispose();

@@ -19,6 +19,9 @@ export type AnyTypedArray = Float32Array | Float64Array | BigInt64Array | Int32A
 /** Second operand of a binary op: a tensor or a JS number (treated like a Python scalar by type promotion). */
 export type Operand = Tensor | number;
 const h = (x: Operand): Handle | number => (typeof x === 'number' ? x : x.handle);
+// alpha 1 is left to the addon's integral default: a JS number reaches ATen as a double, which integer
+// tensors refuse as alpha (so `intTensor.add_(other)` works, as in torch).
+const al = (alpha: number): number | undefined => (alpha === 1 ? undefined : alpha);
 
 export class Tensor {
   #handle: Handle | null;
@@ -163,8 +166,8 @@ export class Tensor {
   }
 
   // ---- arithmetic ----
-  add(o: Operand, alpha = 1): Tensor { return wrap(native.add(this.handle, h(o), alpha)); }
-  sub(o: Operand, alpha = 1): Tensor { return wrap(native.sub(this.handle, h(o), alpha)); }
+  add(o: Operand, alpha = 1): Tensor { return wrap(native.add(this.handle, h(o), al(alpha))); }
+  sub(o: Operand, alpha = 1): Tensor { return wrap(native.sub(this.handle, h(o), al(alpha))); }
   /** `o - this` for a scalar o. */
   rsub(o: number): Tensor { return wrap(native.rsub(this.handle, o)); }
   mul(o: Operand): Tensor { return wrap(native.mul(this.handle, h(o))); }
@@ -259,8 +262,8 @@ export class Tensor {
   chunk(chunks: number, dim = 0): Tensor[] { return (native.chunk(this.handle, chunks, dim) as Handle[]).map(wrap); }
 
   // ---- in-place (optimizers, initialisation, loading state) ----
-  add_(o: Operand, alpha = 1): this { native.add_(this.handle, h(o), alpha); return this; }
-  sub_(o: Operand, alpha = 1): this { native.sub_(this.handle, h(o), alpha); return this; }
+  add_(o: Operand, alpha = 1): this { native.add_(this.handle, h(o), al(alpha)); return this; }
+  sub_(o: Operand, alpha = 1): this { native.sub_(this.handle, h(o), al(alpha)); return this; }
   mul_(o: Operand): this { native.mul_(this.handle, h(o)); return this; }
   div_(o: Operand): this { native.div_(this.handle, h(o)); return this; }
   addcmul_(t1: Tensor, t2: Tensor, value = 1): this { native.addcmul_(this.handle, t1.handle, t2.handle, value); return this; }
