@@ -5,16 +5,22 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
 import { buildProgram } from './program.js';
 
+export interface RunCliOptions {
+  /** Parse only: receive the command and its typed options instead of running it. */
+  dryRun?: (command: string, options: object) => void;
+}
+
 /**
  * Parses `argv` (the arguments after the program name), runs the command and returns the exit code:
  * 0 success, 1 failure of the run, 2 bad usage or bad input. Never calls process.exit.
  */
-export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunCliOptions = {}): Promise<number> {
   let code = EXIT_OK;
   let current = 'tlearn';
-  const program = buildProgram(io, async (command, run) => {
+  const program = buildProgram(io, async (command, options, run) => {
     current = `tlearn ${command}`;
-    code = (await run()) ?? EXIT_OK;
+    if (opts.dryRun) opts.dryRun(command, options);
+    else code = (await run()) ?? EXIT_OK;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -34,5 +40,10 @@ export async function runCli(argv: string[], io: CliIO = processIO()): Promise<n
 
 /** Runs the CLI on process.argv and sets the process exit code. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  // `tlearn predict ... | head`: a reader that stops early is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   process.exitCode = await runCli(argv);
 }

@@ -5,9 +5,19 @@ import { ARCHS, AUGMENTS, BN_POLICIES, DEVICES, PRECISIONS, RESIZE_MODES, THRESH
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
 import { packageVersion } from './paths.js';
+import type { DemoOptions } from './commands/demo.js';
+import type { DoctorOptions } from './commands/doctor.js';
+import type { EvaluateOptions } from './commands/evaluate.js';
+import type { ExportOptions } from './commands/export.js';
+import type { PredictOptions } from './commands/predict.js';
+import type { TrainOptions } from './commands/train.js';
+import type { WeightsOptions } from './commands/weights.js';
 
-/** Runs one command's action; returns its exit code (undefined = 0). */
-export type Dispatch = (command: string, run: () => Promise<number | void>) => Promise<void>;
+/**
+ * Called with each parsed command: its name, its typed options and the function that runs it (returning the
+ * exit code, undefined = 0). main() runs it; tests may only inspect the options.
+ */
+export type Dispatch = (command: string, options: object, run: () => Promise<number | void>) => Promise<void>;
 
 const SPLITS = ['train', 'val', 'test', 'all'] as const;
 
@@ -109,10 +119,10 @@ ${examples([
       'tlearn train data/ --out runs/r3 --config run.yaml --epochs2 0 --set phases[0].optimizer=adamw',
       'tlearn train data/ --out runs/r1 --resume',
     ]))
-    .action((data: string, o: Record<string, any>) => dispatch('train', async () => {
-      const { runTrain } = await import('./commands/train.js');
-      return runTrain({ data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json }, io);
-    }));
+    .action((data: string, o: Record<string, any>) => {
+      const options: TrainOptions = { data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
+      return dispatch('train', options, async () => (await import('./commands/train.js')).runTrain(options, io));
+    });
 
   addModelFileOptions(
     program.command('evaluate')
@@ -128,13 +138,10 @@ ${examples([
       'tlearn evaluate runs/r1/best_model_final.safetensors data/ --out runs/r1/eval-again',
       'tlearn evaluate seed_model.pth data/ --split val --out eval/ --classes cat,dog --image-size 224 --json',
     ]))
-    .action((model: string, data: string, o: Record<string, any>) => dispatch('evaluate', async () => {
-      const { runEvaluate } = await import('./commands/evaluate.js');
-      return runEvaluate({
-        model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes,
-        batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json,
-      }, io);
-    }));
+    .action((model: string, data: string, o: Record<string, any>) => {
+      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, };
+      return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
+    });
 
   addModelFileOptions(
     program.command('predict')
@@ -150,13 +157,10 @@ ${examples([
       'tlearn predict model.safetensors photos/ --json --threshold 0.3',
       'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
     ]))
-    .action((model: string, inputs: string[], o: Record<string, any>) => dispatch('predict', async () => {
-      const { runPredict } = await import('./commands/predict.js');
-      return runPredict({
-        model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize,
-        device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table',
-      }, io);
-    }));
+    .action((model: string, inputs: string[], o: Record<string, any>) => {
+      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', };
+      return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
+    });
 
   program.command('export')
     .summary('convert a model to safetensors or PyTorch .pth')
@@ -168,10 +172,10 @@ ${examples([
       'tlearn export runs/r1/best_model_final.safetensors --format pth --out model.pth',
       'tlearn export seed_model.pth --format safetensors --out model.safetensors',
     ]))
-    .action((model: string, o: Record<string, any>) => dispatch('export', async () => {
-      const { runExport } = await import('./commands/export.js');
-      return runExport({ model, format: o.format, out: o.out }, io);
-    }));
+    .action((model: string, o: Record<string, any>) => {
+      const options: ExportOptions = { model, format: o.format, out: o.out };
+      return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
+    });
 
   const weights = program.command('weights')
     .summary('list, download or locate pretrained weights')
@@ -181,28 +185,28 @@ ${examples([
     .description('list the known weights and whether each is in the cache')
     .option('--json', 'print a JSON array')
     .addHelpText('after', examples(['tlearn weights list', 'tlearn weights list --json']))
-    .action((o: Record<string, any>) => dispatch('weights list', async () => {
-      const { runWeights } = await import('./commands/weights.js');
-      return runWeights({ action: 'list', json: !!o.json }, io);
-    }));
+    .action((o: Record<string, any>) => {
+      const options: WeightsOptions = { action: 'list', json: !!o.json };
+      return dispatch('weights list', options, async () => (await import('./commands/weights.js')).runWeights(options, io));
+    });
   weights.command('fetch')
     .description('download weights into the cache (verified by their SHA-256 prefix)')
     .argument('<name>', 'a name from `tlearn weights list`')
     .option('--json', 'print {name, path} as JSON')
     .addHelpText('after', examples(['tlearn weights fetch imagenet', 'tlearn weights fetch resnet18']))
-    .action((name: string, o: Record<string, any>) => dispatch('weights fetch', async () => {
-      const { runWeights } = await import('./commands/weights.js');
-      return runWeights({ action: 'fetch', name, json: !!o.json }, io);
-    }));
+    .action((name: string, o: Record<string, any>) => {
+      const options: WeightsOptions = { action: 'fetch', name, json: !!o.json };
+      return dispatch('weights fetch', options, async () => (await import('./commands/weights.js')).runWeights(options, io));
+    });
   weights.command('path')
     .description('print where the weights file is (or would be) cached')
     .argument('<name>', 'a name from `tlearn weights list`')
     .option('--json', 'print {name, path, cached} as JSON')
     .addHelpText('after', examples(['tlearn weights path imagenet']))
-    .action((name: string, o: Record<string, any>) => dispatch('weights path', async () => {
-      const { runWeights } = await import('./commands/weights.js');
-      return runWeights({ action: 'path', name, json: !!o.json }, io);
-    }));
+    .action((name: string, o: Record<string, any>) => {
+      const options: WeightsOptions = { action: 'path', name, json: !!o.json };
+      return dispatch('weights path', options, async () => (await import('./commands/weights.js')).runWeights(options, io));
+    });
 
   addModelOptions(
     program.command('demo')
@@ -211,19 +215,19 @@ ${examples([
       .option('--out <dir>', 'run directory (default ./tlearn-demo)'),
   )
     .addHelpText('after', examples(['tlearn demo', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
-    .action((o: Record<string, any>) => dispatch('demo', async () => {
-      const { runDemo } = await import('./commands/demo.js');
-      return runDemo({ out: o.out, overrides: overridesFrom(o), json: !!o.json }, io);
-    }));
+    .action((o: Record<string, any>) => {
+      const options: DemoOptions = { out: o.out, overrides: overridesFrom(o), json: !!o.json };
+      return dispatch('demo', options, async () => (await import('./commands/demo.js')).runDemo(options, io));
+    });
 
   program.command('doctor')
     .description('check the installation: Node, libtorch addon, threads, CUDA, sharp, cached weights, demo data')
     .option('--json', 'print the checks as JSON')
     .addHelpText('after', examples(['tlearn doctor', 'tlearn doctor --json']))
-    .action((o: Record<string, any>) => dispatch('doctor', async () => {
-      const { runDoctor } = await import('./commands/doctor.js');
-      return runDoctor({ json: !!o.json }, io);
-    }));
+    .action((o: Record<string, any>) => {
+      const options: DoctorOptions = { json: !!o.json };
+      return dispatch('doctor', options, async () => (await import('./commands/doctor.js')).runDoctor(options, io));
+    });
 
   return program;
 }

@@ -72,7 +72,16 @@ export class Checker {
   constructor(private readonly sources: ReadonlyMap<string, string> = new Map()) {}
 
   fail(path: string, message: string): void {
-    const flag = this.sources.get(path);
+    // The flag that set this key or a key above it (`--set phases[0].trainable=[...]` for trainable[0]).
+    let flag: string | undefined;
+    let best = -1;
+    for (const [key, f] of this.sources) {
+      const covers = path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`);
+      if (covers && key.length > best) {
+        flag = f;
+        best = key.length;
+      }
+    }
     this.issues.push({ path: flag ? `${flag} (${path})` : path, message });
   }
 
