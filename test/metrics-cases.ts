@@ -24,7 +24,7 @@ export interface CaseOptions {
 export function makeCases(count = 200, opts: CaseOptions = {}): Case[] {
   const rng = mulberry32(opts.seed ?? 12345);
   const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
-  const labels = (n: number, pPos: number) => Array.from({ length: n }, () => (rng() < pPos ? 1 : 0));
+  const labels = (n: number, pPos: number): number[] => Array.from({ length: n }, () => (rng() < pPos ? 1 : 0));
   const kinds = ['uniform', 'ties', 'constant', 'tiny', 'imbalanced', 'extreme', 'informative', 'integer'];
   const cases: Case[] = [];
   for (let c = 0; cases.length < count; c++) {

@@ -70,8 +70,8 @@ export function aucBootstrapCI(yTrue: ArrayLike<number>, scores: ArrayLike<numbe
   const aucs: number[] = [];
   for (let b = 0; b < nBoot; b++) {
     counts.fill(0);
-    const idx = resampleIndices(n, rng);
-    for (let i = 0; i < n; i++) counts[idx[i]]++;
+    // The same draws as resampleIndices(n, rng), counted without materialising the indices.
+    for (let i = 0; i < n; i++) counts[Math.floor(rng() * n)]++;
     let tp = 0, fp = 0, area2 = 0, start = 0;
     for (const end of groupEnd) {
       let dtp = 0, dfp = 0;
