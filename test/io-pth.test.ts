@@ -244,3 +244,22 @@ test('pth: archive prefix comes from the file name, ZIP64 and non-state-dict fil
   const empty = Buffer.concat(serializePth(new Map(), { archiveName: 'e' }));
   assert.throws(() => extractStateDict(parsePth(empty, 'e.pth').root, 'e.pth'), /e\.pth: no state_dict found/);
 });
+
+test('pth: small files that would expand into huge allocations are refused', () => {
+  runPython(PY_PRELUDE + `
+d = inp
+torch.save({'w': torch.zeros(1).expand(2**16, 2**16)}, d + '/expand_bomb.pth')
+l = []
+for i in range(40):
+    l = [l, l]
+torch.save({'model': {'w': torch.zeros(1)}, 'bomb': l}, d + '/share_bomb.pth')
+cyc = []
+cyc.append(cyc)
+torch.save({'model': {'w': torch.zeros(1)}, 'cycle': cyc}, d + '/cycle.pth')
+out(None)
+`, dir);
+  assert.ok(fs.statSync(path.join(dir, 'expand_bomb.pth')).size < 10_000);
+  assert.throws(() => readPth(path.join(dir, 'expand_bomb.pth')), /expand_bomb\.pth: tensor 'w': non-contiguous view of 17179869184 bytes over a 4-byte storage is too large/);
+  assert.throws(() => readPth(path.join(dir, 'share_bomb.pth')), /share_bomb\.pth: entry 'bomb'.*more than 1000000 values/);
+  assert.throws(() => readPth(path.join(dir, 'cycle.pth')), /cycle\.pth: entry 'cycle'\[0\]: contains a reference cycle/);
+});

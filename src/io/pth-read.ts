@@ -170,8 +170,17 @@ function tensorDict(v: unknown): boolean {
 }
 
 /** Converts unpickled data to plain JS for metadata: dicts → objects, tuples → arrays, tensors → RawTensor. */
-export function toPlain(v: unknown, what = 'value', depth = 0, active = new Set<unknown>()): unknown {
+export function toPlain(v: unknown, what = 'value', budget = { nodes: 0 }): unknown {
+  return plain(v, what, 0, new Set(), budget);
+}
+
+// Shared references make a small pickle a huge tree (a list holding the same list twice, 64 levels
+// deep): conversion is bounded in depth and in the total number of nodes produced.
+const MAX_PLAIN_NODES = 1_000_000;
+
+function plain(v: unknown, what: string, depth: number, active: Set<unknown>, budget: { nodes: number }): unknown {
   if (depth > 64) throw new Error(`${what}: nested too deeply`);
+  if (++budget.nodes > MAX_PLAIN_NODES) throw new Error(`${what}: more than ${MAX_PLAIN_NODES} values`);
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return v;
   if (v instanceof Uint8Array) return v;
@@ -180,11 +189,11 @@ export function toPlain(v: unknown, what = 'value', depth = 0, active = new Set<
   if (active.has(v)) throw new Error(`${what}: contains a reference cycle`);
   active.add(v);
   try {
-    if (Array.isArray(v)) return v.map((x, i) => toPlain(x, `${what}[${i}]`, depth + 1, active));
-    if (v instanceof Set) return [...v].map((x, i) => toPlain(x, `${what}{${i}}`, depth + 1, active));
+    if (Array.isArray(v)) return v.map((x, i) => plain(x, `${what}[${i}]`, depth + 1, active, budget));
+    if (v instanceof Set) return [...v].map((x, i) => plain(x, `${what}{${i}}`, depth + 1, active, budget));
     if (v instanceof PyDict) {
       const o: Record<string, unknown> = {};
-      for (const [k, x] of v) o[String(k)] = toPlain(x, `${what}[${JSON.stringify(String(k))}]`, depth + 1, active);
+      for (const [k, x] of v) o[String(k)] = plain(x, `${what}[${JSON.stringify(String(k))}]`, depth + 1, active, budget);
       return o;
     }
   } finally { active.delete(v); }
@@ -221,6 +230,7 @@ export function extractStateDict(root: unknown, source = '<checkpoint>'): StateD
     }
   }
   const extra: Record<string, unknown> = {};
+  const budget = { nodes: 0 };
   if (!sd) {
     // A dict mixing tensors and other values at the top: keep the tensors, report the rest.
     const tensorKeys = [...root].filter(([k, v]) => typeof k === 'string' && v instanceof PyTensor);
@@ -233,10 +243,10 @@ export function extractStateDict(root: unknown, source = '<checkpoint>'): StateD
   const tensors: StateDictRecords = new Map();
   for (const [k, v] of sd) {
     if (v instanceof PyTensor && typeof k === 'string') tensors.set(k, materializeTensor(v, `${source}: tensor '${k}'`));
-    else extra[String(k)] = toPlain(v, `${source}: entry '${String(k)}'`);
+    else extra[String(k)] = toPlain(v, `${source}: entry '${String(k)}'`, budget);
   }
   if (sd !== root) {
-    for (const [k, v] of root) if (v !== sd) extra[String(k)] = toPlain(v, `${source}: entry '${String(k)}'`);
+    for (const [k, v] of root) if (v !== sd) extra[String(k)] = toPlain(v, `${source}: entry '${String(k)}'`, budget);
   }
   const metadata = readMetadataAttribute(sd, source);
   return { tensors, metadata, extra, stateDictKey };

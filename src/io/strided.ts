@@ -3,6 +3,9 @@
 // storage first, so a hostile size/stride cannot read outside it.
 import { dtypeSize, numel, type DTypeName, type RawTensor } from './dtypes.js';
 
+/** A gathered (non-contiguous) tensor may exceed its storage's size up to this many bytes. */
+export const GATHER_FLOOR_BYTES = 256 * 1024 * 1024;
+
 /** Row-major strides of a shape (in elements). */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -35,6 +38,11 @@ export function materializeStrided(
   const contiguous = shape.every((d, i) => d === 1 || stride[i] === cs[i]);
   if (contiguous) return { dtype, shape: [...shape], data: storage.subarray(offset * es, (offset + n) * es) };
 
+  // A view can describe far more elements than its storage holds (stride 0, as from expand()); refuse
+  // to blow a small file up into a huge allocation.
+  if (n * es > Math.max(storage.length, GATHER_FLOOR_BYTES)) {
+    throw new Error(`${what}: non-contiguous view of ${n * es} bytes over a ${storage.length}-byte storage is too large to materialize`);
+  }
   // Gather: walk the index space with an odometer, copying the innermost dimension as runs when dense.
   const out = new Uint8Array(n * es);
   const rank = shape.length;
