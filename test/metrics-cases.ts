@@ -61,7 +61,7 @@ export function makeCases(count = 200, opts: CaseOptions = {}): Case[] {
       }
       case 'imbalanced': {
         const k = int(1, 5);
-        const minority = rng() < 0.5 ? 1 : 0;
+        const minority: number = rng() < 0.5 ? 1 : 0;
         y = Array.from({ length: 21 * k }, (_, i) => (i < k ? minority : 1 - minority));
         shuffle(y, rng);
         s = y.map((v) => Math.min(1, Math.max(0, (v ? 0.6 : 0.4) + (rng() - 0.5) * 0.8)));
@@ -87,7 +87,7 @@ export function makeCases(count = 200, opts: CaseOptions = {}): Case[] {
         break;
       }
     }
-    if ((opts.bothClasses ?? true) && (y.every((v) => v === 0) || y.every((v) => v === 1))) {
+    if ((opts.bothClasses ?? true) && new Set(y).size < 2) {
       y[0] = 1 - y[0];
     }
     cases.push({ kind, y, s });
