@@ -120,11 +120,12 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   };
 
   let layout: Dataset['layout'];
-  if (splitDirs.some((d) => parseSplitName(d.name) === 'train')) {
+  // Split folders: a train/ folder, or only split-named folders (e.g. just test/ for `evaluate`).
+  if (splitDirs.some((d) => parseSplitName(d.name) === 'train') || (splitDirs.length > 0 && splitDirs.length === dirs.length)) {
     layout = 'split-dirs';
     const others = dirs.filter((d) => !parseSplitName(d.name));
     if (others.length) {
-      throw new Error(`${root}: has a train/ folder, so its folders should be train, val and test only, ` +
+      throw new Error(`${root}: has split folders, so its folders should be train, val and test only, ` +
         `but it also has: ${others.map((d) => d.name + '/').join(', ')}`);
     }
     const bySplit = new Map<Split, string[]>();

@@ -1,0 +1,145 @@
+// Evaluation of a model on a labelled split: metrics.json, classification_report.txt, predictions.csv,
+// the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatCsv, loadSource, writeFileAtomic, type DataItem, type SkippedItem, type Split } from '../data/index.js';
+import { loadModelFile, type ModelMetadata } from '../models/index.js';
+import {
+  binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
+} from '../metrics/index.js';
+import {
+  chartDataFromMetrics, probabilityDataFromPredictions, writeCharts, writeReport,
+  type AuditData, type ChartData, type HistoryRow, type PredictionRow,
+} from '../report/index.js';
+import { setNumThreads } from '../torch/index.js';
+import type { EvaluateRunOptions } from '../cli/commands/evaluate.js';
+import { predictItems } from './predict.js';
+
+/** What the HTML report shows beside the test results (a training run passes its own). */
+export interface ReportContext {
+  title?: string;
+  summary?: Record<string, unknown>;
+  config?: unknown;
+  audit?: AuditData | null;
+  history?: HistoryRow[] | null;
+  /** Where report.html goes (default DIR/report.html). */
+  reportFile?: string;
+}
+
+export interface EvaluationInput {
+  out: string;
+  /** Labelled items, with paths relative to `root` for the written files. */
+  items: readonly Pick<DataItem, 'path' | 'relPath' | 'label'>[];
+  root: string;
+  probabilities: Float64Array;
+  skipped: readonly SkippedItem[];
+  metadata: ModelMetadata;
+  threshold: number;
+  context?: ReportContext;
+}
+
+export type EvaluationMetrics = MetricsJson & { unreadable?: { path: string; reason: string }[] };
+
+/** Writes every evaluation file from predictions already made; returns the metrics.json object. */
+export async function writeEvaluation(input: EvaluationInput): Promise<EvaluationMetrics> {
+  const { items, probabilities, metadata, threshold } = input;
+  const classes = metadata.classes;
+  const used = items.map((_, i) => i).filter((i) => !Number.isNaN(probabilities[i]));
+  if (used.length === 0) throw new Error('no image of the split could be read; nothing to evaluate');
+  const y = used.map((i) => items[i].label);
+  const p = used.map((i) => probabilities[i]);
+
+  const metrics: EvaluationMetrics = binaryMetrics(y, p, threshold, { classes });
+  if (input.skipped.length > 0) metrics.unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
+  const predicted = p.map((v) => (v >= threshold ? 1 : 0));
+  const reportText = classificationReport(y, predicted, { labels: [0, 1], targetNames: classes, digits: 2 });
+  const rows: PredictionRow[] = used.map((i, k) => ({
+    path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
+  }));
+
+  fs.mkdirSync(input.out, { recursive: true });
+  await writeFileAtomic(path.join(input.out, 'metrics.json'), jsonWithNulls(metrics));
+  await writeFileAtomic(path.join(input.out, 'classification_report.txt'), reportText);
+  await writeFileAtomic(path.join(input.out, 'predictions.csv'),
+    formatCsv(['path', 'label', 'probability', 'predicted'], rows.map((r) => [r.path, r.label, r.probability, r.predicted as string])));
+
+  const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null);
+  await writeCharts(input.out, charts);
+  const ctx = input.context ?? {};
+  await writeReport(ctx.reportFile ?? path.join(input.out, 'report.html'), {
+    title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
+    summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, images: used.length, ...ctx.summary },
+    config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
+    predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: `tlearn ${metadata.toolVersion}`,
+  });
+  return metrics;
+}
+
+function chartsFor(metrics: MetricsJson, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
+  threshold: number, history: HistoryRow[] | null): ChartData {
+  const charts: ChartData = chartDataFromMetrics({ ...metrics, roc: finiteRoc(metrics.roc), auc_ci95: finiteCi(metrics.auc_ci95) });
+  const { tn, fp, fn, tp } = metrics.confusion;
+  if (charts.roc) charts.roc.operatingPoint = { fpr: fp / Math.max(1, fp + tn), tpr: tp / Math.max(1, tp + fn), threshold };
+  const twoClasses = y.some((v) => v === 1) && y.some((v) => v === 0);
+  if (twoClasses) {
+    const pr = precisionRecallCurve(y, p);
+    charts.pr = {
+      precision: pr.precision, recall: pr.recall, averagePrecision: metrics.average_precision,
+      prevalence: y.filter((v) => v === 1).length / y.length,
+      operatingPoint: tp + fp > 0 ? { precision: tp / (tp + fp), recall: tp / Math.max(1, tp + fn), threshold } : null,
+    };
+  }
+  const nBins = 10;
+  const cal = calibrationCurve(y, p, { nBins });
+  charts.calibration = { ...cal, nBins, ece: expectedCalibrationError(y, p, { nBins }), brier: metrics.brier };
+  charts.probabilities = probabilityDataFromPredictions(rows, classes, threshold);
+  if (history && history.length > 0) charts.history = history;
+  return charts;
+}
+
+const finiteRoc = (roc: MetricsJson['roc']) =>
+  roc.fpr.every((v) => v !== null) && roc.tpr.every((v) => v !== null)
+    ? { fpr: roc.fpr as number[], tpr: roc.tpr as number[], thresholds: roc.thresholds }
+    : undefined;
+const finiteCi = (ci: MetricsJson['auc_ci95']): [number, number] | null =>
+  ci[0] !== null && ci[1] !== null ? [ci[0], ci[1]] : null;
+
+/** JSON with the contract's convention: non-finite numbers (the ROC's +inf first threshold) are written as null. */
+export function jsonWithNulls(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
+}
+
+/** `tlearn evaluate MODEL DATA --out DIR`. */
+export async function evaluate(opts: EvaluateRunOptions): Promise<EvaluationMetrics> {
+  if (opts.threads) setNumThreads(opts.threads);
+  const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  try {
+    const ds = await loadSource(opts.data);
+    checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
+    // The model's class order decides which class is positive, whatever the data's sorted order.
+    const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
+    if (ds.split.kind === 'drawn' && opts.split !== 'all') {
+      opts.log(`${opts.data} has no split folders: evaluating the ${opts.split} part of a seeded split (use --split all for every image)`);
+    }
+    const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
+    if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
+    opts.log(`evaluating ${items.length} images of ${opts.data} (${opts.split})`);
+    const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
+    for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
+    return await writeEvaluation({
+      out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
+      context: { summary: { 'model file': opts.model, data: opts.data, split: opts.split } },
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The data's class names must be the model's (compared as sets; the model's order decides which is positive). */
+function checkClasses(dataClasses: readonly string[], modelClasses: readonly string[], modelFile: string, data: string): void {
+  const same = dataClasses.length === 2 && modelClasses.every((c) => dataClasses.includes(c));
+  if (!same) {
+    throw new Error(`${data} has classes [${dataClasses.join(', ')}] but ${modelFile} was trained on [${modelClasses.join(', ')}]; ` +
+      'rename the class folders, or for a plain PyTorch state_dict pass --classes NEG,POS');
+  }
+}

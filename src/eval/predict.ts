@@ -1,0 +1,58 @@
+// Probabilities of a model for a list of image files, decoded with the model's own preprocessing.
+import { DataLoader, type LoaderItem, type SkippedItem } from '../data/index.js';
+import { batchTensors } from '../data/tensor.js';
+import { loadModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
+import { scope, setNumThreads } from '../torch/index.js';
+import type { PredictRow, PredictRunOptions } from '../cli/commands/predict.js';
+
+export interface PredictItemsOptions {
+  batchSize?: number;
+  device?: string;
+  /** Called once per batch with the number of images done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ItemPredictions {
+  /** Probability of the positive class per item; NaN where the file could not be decoded. */
+  probabilities: Float64Array;
+  /** Files that could not be decoded, with the reason. */
+  skipped: SkippedItem[];
+}
+
+/** Runs the model (eval mode, no gradients) over the items with the preprocessing stored in its metadata. */
+export async function predictItems(model: BinaryClassifier, meta: ModelMetadata, items: readonly LoaderItem[],
+  opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
+  const probabilities = new Float64Array(items.length).fill(NaN);
+  const loader = new DataLoader(items, {
+    imageSize: meta.imageSize, resize: meta.resize, mean: meta.mean, std: meta.std,
+    batchSize: opts.batchSize ?? 32, train: false, cache: null,
+  });
+  let done = 0;
+  for await (const batch of loader.epoch(0)) {
+    const p = scope(() => model.probabilities(batchTensors(batch, opts.device ?? 'cpu').x));
+    batch.indices.forEach((item, k) => (probabilities[item] = p[k]));
+    done += batch.indices.length;
+    opts.onProgress?.(done, items.length);
+  }
+  return { probabilities, skipped: loader.skipped };
+}
+
+/** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
+export async function predict(opts: PredictRunOptions): Promise<PredictRow[]> {
+  if (opts.threads) setNumThreads(opts.threads);
+  const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  try {
+    const threshold = opts.threshold ?? metadata.threshold;
+    const items = opts.files.map((path) => ({ path, label: null }));
+    const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
+    const reasons = new Map(skipped.map((s) => [s.index, s.reason]));
+    return opts.files.map((path, i) => {
+      const p = probabilities[i];
+      if (reasons.has(i) || Number.isNaN(p)) return { path, error: reasons.get(i) ?? 'no prediction was made' };
+      const predicted = p >= threshold ? 1 : 0;
+      return { path, probability: p, predicted, label: metadata.classes[predicted] };
+    });
+  } finally {
+    model.dispose();
+  }
+}
