@@ -81,8 +81,9 @@ export class ImageCache {
     if (this.mem.has(key) || this.onDisk.has(key)) return;
     const bytes = img.data.byteLength;
     if (this.stats_.memoryBytes + bytes <= this.memoryBudget) {
-      // Keep our own copy: the caller's buffer may be a view into a larger pooled allocation.
-      this.mem.set(key, { data: new Uint8Array(img.data), width: img.width, height: img.height });
+      // Keep a copy only when the pixels are a view into a larger allocation (which they would pin).
+      const own = img.data.byteOffset === 0 && img.data.buffer.byteLength === bytes;
+      this.mem.set(key, { data: own ? img.data : new Uint8Array(img.data), width: img.width, height: img.height });
       this.stats_.memoryBytes += bytes; this.stats_.memoryEntries++;
       return;
     }

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { resampleHeight, resampleWidth } from './resample.js';
 import type { ResizeMode } from './types.js';
 
-/** RGB 8-bit, row-major, channels interleaved (HWC). */
+/** RGB 8-bit, row-major, channels interleaved (HWC). Treated as immutable once made (the cache shares it). */
 export interface RawImage {
   data: Uint8Array;
   width: number;

@@ -97,6 +97,11 @@ interface LoadedView { img: RawImage; flip: boolean; jitter?: JitterParams }
 
 const CACHE_FORMAT = 'v1';
 
+function uninitialisedFloat32(n: number): Float32Array {
+  const buf = Buffer.allocUnsafeSlow(n * 4); // its own ArrayBuffer (never the small-buffer pool), 4-byte aligned
+  return new Float32Array(buf.buffer, buf.byteOffset, n);
+}
+
 export class DataLoader {
   readonly items: readonly LoaderItem[];
   readonly imageSize: number;
@@ -222,7 +227,8 @@ export class DataLoader {
     if (keep.length === 0) return null;
     if (this.dropSingleton && keep.length === 1 && this.batchSize > 1) return null;
     const n = keep.length, s = this.imageSize;
-    const x = new Float32Array(n * 3 * s * s);
+    // Every element is written below, so skip the zero-fill of `new Float32Array` (19 MB for 32×224²).
+    const x = uninitialisedFloat32(n * 3 * s * s);
     const y = new Float32Array(n);
     const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [];
     keep.forEach((k, slot) => {

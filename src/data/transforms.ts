@@ -124,18 +124,35 @@ export class Normalizer {
    */
   writeUint8(img: RawImage, out: Float32Array, slot: number, flip: boolean, channelsLast: boolean): void {
     const { width: w, height: h, data } = img;
-    const plane = w * h, base = slot * plane * 3, lut = this.lut;
+    const plane = w * h, base = slot * plane * 3;
     if (out.length < base + plane * 3) throw new Error('normalise: output buffer too small');
-    for (let y = 0; y < h; y++) {
-      const rowIn = y * w;
-      for (let x = 0; x < w; x++) {
-        const sx = flip ? w - 1 - x : x;
-        const s = (rowIn + sx) * 3, p = rowIn + x;
-        if (channelsLast) {
-          const o = base + p * 3;
+    if (data.length < plane * 3) throw new Error('normalise: image buffer too small');
+    const lut = this.lut; // one table, channel c at offset 256*c (faster in V8 than three subarray views)
+    // Four specialised loops: no per-pixel branches on layout or flip.
+    if (!channelsLast && !flip) {
+      const o1 = base + plane, o2 = base + 2 * plane;
+      for (let p = 0, s = 0; p < plane; p++, s += 3) {
+        out[base + p] = lut[data[s]!]!; out[o1 + p] = lut[256 + data[s + 1]!]!; out[o2 + p] = lut[512 + data[s + 2]!]!;
+      }
+    } else if (!channelsLast) {
+      const o1 = base + plane, o2 = base + 2 * plane;
+      for (let y = 0; y < h; y++) {
+        const row = y * w;
+        for (let x = 0, s = (row + w - 1) * 3; x < w; x++, s -= 3) {
+          const p = row + x;
+          out[base + p] = lut[data[s]!]!; out[o1 + p] = lut[256 + data[s + 1]!]!; out[o2 + p] = lut[512 + data[s + 2]!]!;
+        }
+      }
+    } else if (!flip) {
+      for (let s = 0; s < plane * 3; s += 3) {
+        out[base + s] = lut[data[s]!]!; out[base + s + 1] = lut[256 + data[s + 1]!]!; out[base + s + 2] = lut[512 + data[s + 2]!]!;
+      }
+    } else {
+      for (let y = 0; y < h; y++) {
+        const row = y * w;
+        for (let x = 0, s = (row + w - 1) * 3; x < w; x++, s -= 3) {
+          const o = base + (row + x) * 3;
           out[o] = lut[data[s]!]!; out[o + 1] = lut[256 + data[s + 1]!]!; out[o + 2] = lut[512 + data[s + 2]!]!;
-        } else {
-          out[base + p] = lut[data[s]!]!; out[base + plane + p] = lut[256 + data[s + 1]!]!; out[base + 2 * plane + p] = lut[512 + data[s + 2]!]!;
         }
       }
     }

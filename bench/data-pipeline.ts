@@ -1,0 +1,144 @@
+// Data pipeline benchmark: images/s to decode, resize to 224 and normalise a folder of large PNGs and
+// JPEGs, tlearn's DataLoader vs torchvision ImageFolder + PIL + DataLoader(num_workers=W), side by side
+// on the same files with the same number of workers/threads. First epoch (cold: every image decoded)
+// and later epochs (tlearn serves the resized images from its cache; torchvision decodes again).
+//
+//   npx tsx bench/data-pipeline.ts [--n 200] [--width 1024] [--height 768] [--epochs 3] [--workers 2]
+//                                  [--size 224] [--batch 32] [--repeat 2] [--dir PATH (reuse/keep the images)] [--json FILE]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { DataLoader, ImageCache, loadSource, writeFileAtomicSync } from '../src/data/index.js';
+
+const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
+
+function args(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
+    out[a[i]!.slice(2)] = a[i + 1] ?? '';
+    i++;
+  }
+  return out;
+}
+
+function refScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // Run from source (bench/) or compiled (dist/bench/).
+  for (const p of [path.join(here, 'data_pipeline_ref.py'), path.join(here, '..', '..', 'bench', 'data_pipeline_ref.py'),
+    path.join(process.cwd(), 'bench', 'data_pipeline_ref.py')]) {
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error('bench/data_pipeline_ref.py not found');
+}
+
+/** A photo-like test image: smooth shapes plus fine noise, so PNGs do not compress to nothing. */
+function photo(width: number, height: number, seed: number): Buffer {
+  const buf = Buffer.alloc(width * height * 3);
+  let s = (seed * 2654435761) >>> 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      const n = (s >>> 24) / 32 - 4; // ±4 levels of noise
+      const i = 3 * (y * width + x);
+      buf[i] = Math.max(0, Math.min(255, 128 + 100 * Math.sin(x / (40 + seed) + y / 90) + n));
+      buf[i + 1] = Math.max(0, Math.min(255, 128 + 90 * Math.cos(y / (55 + (seed % 7)) - x / 200) + n));
+      buf[i + 2] = Math.max(0, Math.min(255, (255 * (x + y)) / (width + height) + n));
+    }
+  }
+  return buf;
+}
+
+async function makeImages(dir: string, n: number, width: number, height: number): Promise<void> {
+  const marker = path.join(dir, `.made-${n}-${width}x${height}`);
+  if (fs.existsSync(marker)) return;
+  for (let i = 0; i < n; i++) {
+    const cls = i % 2 ? 'b' : 'a';
+    const jpeg = Math.floor(i / 2) % 2 === 1; // half PNG, half JPEG in each class
+    const file = path.join(dir, cls, `img${String(i).padStart(4, '0')}.${jpeg ? 'jpg' : 'png'}`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const pipe = sharp(photo(width, height, i), { raw: { width, height, channels: 3 } });
+    await (jpeg ? pipe.jpeg({ quality: 90 }) : pipe.png()).toFile(file);
+  }
+  fs.writeFileSync(marker, '');
+}
+
+async function main(): Promise<void> {
+  const a = args();
+  const n = Number(a.n ?? 200), width = Number(a.width ?? 1024), height = Number(a.height ?? 768);
+  const epochs = Number(a.epochs ?? 3), workers = Number(a.workers ?? 2), size = Number(a.size ?? 224);
+  const batch = Number(a.batch ?? 32), repeat = Math.max(1, Number(a.repeat ?? 2));
+  if (epochs < 2) throw new Error('--epochs must be at least 2 (first epoch and later epochs)');
+  const keep = a.dir !== undefined;
+  const dir = a.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-data-'));
+  fs.mkdirSync(dir, { recursive: true });
+  console.log(`data pipeline benchmark: ${n} images ${width}x${height} (half PNG, half JPEG) -> ${size}x${size}, ` +
+    `batch ${batch}, ${workers} workers/threads, ${os.availableParallelism()} cores`);
+  await makeImages(dir, n, width, height);
+  // Read every file once so both sides start with the files in the OS page cache.
+  let bytes = 0;
+  for (const cls of ['a', 'b']) for (const f of fs.readdirSync(path.join(dir, cls))) bytes += fs.readFileSync(path.join(dir, cls, f)).length;
+  console.log(`images in ${dir} (${(bytes / 1e6).toFixed(0)} MB)`);
+
+  // tlearn: one image in flight per worker, one libvips thread per image. libvips' own operation cache
+  // is switched off so that repeated runs over the same files cannot reuse earlier decodes.
+  sharp.concurrency(1);
+  sharp.cache(false);
+  const ds = await loadSource(dir, { valFraction: 0, testFraction: 0 });
+  const items = ds.items.map((it) => ({ path: it.path, label: it.label }));
+  const runOurs = async (): Promise<number[]> => {
+    // A fresh loader and cache each time: the first epoch decodes every image.
+    const loader = new DataLoader(items, { imageSize: size, batchSize: batch, concurrency: workers, prefetch: 2, cache: new ImageCache() });
+    const secs: number[] = [];
+    for (let e = 0; e < epochs; e++) {
+      const t0 = process.hrtime.bigint();
+      let count = 0;
+      for await (const b of loader.epoch(e)) count += b.shape[0];
+      secs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (count !== n) throw new Error(`tlearn loader produced ${count} images, expected ${n}`);
+    }
+    return secs;
+  };
+  const runRef = (): number[] => {
+    const res = spawnSync(PYTHON, [refScript(), JSON.stringify({ root: dir, size, batch, workers, epochs })], {
+      encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 16 * 1024 * 1024,
+    });
+    if (res.status !== 0) throw new Error(`python reference failed:\n${res.stderr}`);
+    const ref = JSON.parse(res.stdout.trim().split('\n').pop()!) as { epochs: number[]; images: number };
+    if (ref.images !== n) throw new Error(`reference saw ${ref.images} images, expected ${n}`);
+    return ref.epochs;
+  };
+  // Interleaved repeats; each figure is the best of its repeats (the machine may be shared and noisy).
+  const oursRuns: number[][] = [], refRuns: number[][] = [];
+  for (let r = 0; r < repeat; r++) {
+    oursRuns.push(await runOurs());
+    refRuns.push(runRef());
+    console.log(`repeat ${r + 1}/${repeat}: tlearn ${oursRuns[r]!.map((s) => s.toFixed(3)).join(' ')} s | torchvision ${refRuns[r]!.map((s) => s.toFixed(3)).join(' ')} s`);
+  }
+  const best = (runs: number[][]) => runs[0]!.map((_, e) => Math.min(...runs.map((r) => r[e]!)));
+  const ours = best(oursRuns);
+  const ref = { epochs: best(refRuns) };
+
+  const ips = (s: number) => n / s;
+  const later = (xs: number[]) => xs.slice(1).reduce((p, q) => p + q, 0) / (xs.length - 1);
+  const line = (label: string, o: number, r: number) =>
+    `${label.padEnd(22)} tlearn ${ips(o).toFixed(1).padStart(8)} img/s   torchvision ${ips(r).toFixed(1).padStart(8)} img/s   ratio ${(r / o).toFixed(1)}x`;
+  console.log(line('first epoch (decode)', ours[0]!, ref.epochs[0]!));
+  console.log(line('later epochs (mean)', later(ours), later(ref.epochs)));
+  console.log(`best per epoch (s): tlearn ${ours.map((s) => s.toFixed(3)).join(' ')} | torchvision ${ref.epochs.map((s) => s.toFixed(3)).join(' ')}`);
+  const result = {
+    images: n, width, height, size, batch, workers, cores: os.availableParallelism(),
+    repeat, tlearn_seconds: ours, torchvision_seconds: ref.epochs, tlearn_runs: oursRuns, torchvision_runs: refRuns,
+    first_epoch_ratio: ref.epochs[0]! / ours[0]!, later_epoch_ratio: later(ref.epochs) / later(ours),
+  };
+  console.log(`goals: first epoch >= 3x: ${result.first_epoch_ratio >= 3 ? 'met' : 'NOT met'} (${result.first_epoch_ratio.toFixed(1)}x); ` +
+    `later epochs >= 20x: ${result.later_epoch_ratio >= 20 ? 'met' : 'NOT met'} (${result.later_epoch_ratio.toFixed(1)}x)`);
+  if (a.json) writeFileAtomicSync(a.json, JSON.stringify(result, null, 2) + '\n');
+  if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
