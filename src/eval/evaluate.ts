@@ -2,7 +2,7 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatCsv, loadSource, writeFileAtomic, type DataItem, type SkippedItem, type Split } from '../data/index.js';
+import { formatCsv, loadSource, writeFileAtomic, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
 import { loadModelFile, type ModelMetadata } from '../models/index.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
@@ -12,7 +12,7 @@ import {
   type AuditData, type ChartData, type HistoryRow, type PredictionRow,
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
-import type { EvaluateRunOptions } from '../cli/commands/evaluate.js';
+import type { EvaluateRunOptions as EvaluateCommandOptions } from '../cli/commands/evaluate.js';
 import { predictItems } from './predict.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
@@ -22,7 +22,7 @@ export interface ReportContext {
   config?: unknown;
   audit?: AuditData | null;
   history?: HistoryRow[] | null;
-  /** Where report.html goes (default DIR/report.html). */
+  /** Also copy report.html there (a run's RUN/report.html). */
   reportFile?: string;
 }
 
@@ -66,12 +66,14 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null);
   await writeCharts(input.out, charts);
   const ctx = input.context ?? {};
-  await writeReport(ctx.reportFile ?? path.join(input.out, 'report.html'), {
+  const reportFile = path.join(input.out, 'report.html');
+  await writeReport(reportFile, {
     title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
     summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, images: used.length, ...ctx.summary },
     config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
     predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: `tlearn ${metadata.toolVersion}`,
   });
+  if (ctx.reportFile) fs.copyFileSync(reportFile, ctx.reportFile);
   return metrics;
 }
 
@@ -110,7 +112,7 @@ export function jsonWithNulls(v: unknown): string {
 }
 
 /** `tlearn evaluate MODEL DATA --out DIR`. */
-export async function evaluate(opts: EvaluateRunOptions): Promise<EvaluationMetrics> {
+export async function evaluate(opts: EvaluateCommandOptions): Promise<EvaluationMetrics> {
   if (opts.threads) setNumThreads(opts.threads);
   const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
   try {
@@ -141,5 +143,47 @@ function checkClasses(dataClasses: readonly string[], modelClasses: readonly str
   if (!same) {
     throw new Error(`${data} has classes [${dataClasses.join(', ')}] but ${modelFile} was trained on [${modelClasses.join(', ')}]; ` +
       'rename the class folders, or for a plain PyTorch state_dict pass --classes NEG,POS');
+  }
+}
+
+export interface EvaluateRunOptions {
+  runDir: string;
+  /** The checkpoint to evaluate (the run's best_model_final). */
+  modelFile: string;
+  /** The run's dataset (its test split is evaluated). */
+  dataset: Pick<Dataset, 'items' | 'root' | 'source'>;
+  config?: unknown;
+  audit?: AuditData | null;
+  history?: HistoryRow[];
+  summary?: Record<string, unknown>;
+  batchSize?: number;
+  device?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * The end of `tlearn train`: evaluates the test split (when there is one) into RUN/eval/ and writes the run
+ * report RUN/report.html. Returns the test metrics, or null when the data has no test split.
+ */
+export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetrics | null> {
+  const test = o.dataset.items.filter((it) => it.split === 'test');
+  const context: ReportContext = {
+    title: `tlearn run: ${path.basename(o.runDir)}`, summary: { run: o.runDir, data: o.dataset.source, ...o.summary },
+    config: o.config, audit: o.audit ?? null, history: o.history ?? null, reportFile: path.join(o.runDir, 'report.html'),
+  };
+  if (test.length === 0) {
+    await writeReport(context.reportFile!, { ...context, charts: o.history?.length ? { history: o.history } : null });
+    return null;
+  }
+  const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });
+  try {
+    o.log?.(`evaluating the test split (${test.length} images)`);
+    const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device });
+    return await writeEvaluation({
+      out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
+      threshold: metadata.threshold, context,
+    });
+  } finally {
+    model.dispose();
   }
 }
