@@ -1,13 +1,17 @@
 // The bridge between src/io's neutral records (bytes + dtype + shape, as read from or written to a file) and
 // engine tensors. Records are little-endian row-major bytes; float16/bfloat16 travel as raw 16-bit patterns.
 import { tensor, dispose, type Tensor } from '../torch/index.js';
-import { checkRawTensor, typedArray, type RawTensor, type StateDictRecords } from '../io/index.js';
+import { checkRawTensor, dtypeSize, typedArray, type RawTensor, type StateDictRecords } from '../io/index.js';
 import type { Module } from '../nn/index.js';
 
 /** One record as a new CPU tensor (a copy of its bytes). */
 export function recordToTensor(name: string, r: RawTensor): Tensor {
   checkRawTensor(name, r);
-  return tensor(typedArray(r), { shape: r.shape, dtype: r.dtype });
+  // A typed array must start at a multiple of its element size. Records read from files are views into the
+  // file's bytes and may be unaligned (safetensors from other writers); copy those first. (`new Uint8Array(x)`
+  // always copies, unlike Buffer#slice.)
+  const aligned = r.data.byteOffset % dtypeSize(r.dtype) === 0 ? r : { ...r, data: new Uint8Array(r.data) };
+  return tensor(typedArray(aligned), { shape: r.shape, dtype: r.dtype });
 }
 
 /** Every record as a tensor, in the records' order. On failure nothing is left allocated. */
