@@ -3,9 +3,9 @@
 // prefix; train/eval; to(dtype); dispose; containers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed, memory, ones, zeros, scope, tensor, type Tensor } from '../src/torch/index.js';
+import { manualSeed, memory, ones, zeros, empty, scope, tensor, type Tensor } from '../src/torch/index.js';
 import {
-  Module, Conv2d, BatchNorm2d, Linear, Dropout, ReLU, Flatten, AdaptiveAvgPool2d, Sequential, ModuleList, Identity,
+  Module, Conv2d, BatchNorm2d, Linear, Dropout, ReLU, Flatten, AdaptiveAvgPool2d, Sequential, ModuleList, Identity, init,
 } from '../src/nn/index.js';
 import { runPython } from './helpers/python.js';
 
@@ -68,12 +68,18 @@ function makeNet(seed = 0): Net {
 }
 
 test('names and orders equal torch; default initialisation is bit-identical for the same seed', () => {
-  const py = runPython<{ sd: Record<string, number[]>; params: string[]; buffers: string[]; modules: string[]; dtypes: Record<string, string> }>(
+  const py = runPython<{ init: Record<string, number[]>; sd: Record<string, number[]>; params: string[]; buffers: string[]; modules: string[]; dtypes: Record<string, string> }>(
     TORCH_NET + `
 torch.manual_seed(5)
 net = Net()
 sd = net.state_dict()
-out({'sd': {k: v.double().flatten().tolist() for k, v in sd.items()}, 'dtypes': {k: str(v.dtype) for k, v in sd.items()},
+torch.manual_seed(7)
+w = torch.empty(8, 4, 3, 3); nn.init.kaiming_normal_(w, mode='fan_out', nonlinearity='relu')
+ku = torch.empty(3, 7); nn.init.kaiming_uniform_(ku, a=0.1, mode='fan_out')
+xu = torch.empty(5, 6); nn.init.xavier_uniform_(xu, gain=2.0)
+init = {'kn': w.double().flatten().tolist(), 'ku': ku.double().flatten().tolist(), 'xu': xu.double().flatten().tolist(),
+        'gains': [nn.init.calculate_gain(n, p) for n, p in [('relu', None), ('tanh', None), ('leaky_relu', None), ('leaky_relu', 0.2), ('selu', None), ('sigmoid', None)]]}
+out({'init': init, 'sd': {k: v.double().flatten().tolist() for k, v in sd.items()}, 'dtypes': {k: str(v.dtype) for k, v in sd.items()},
      'params': [n for n, _ in net.named_parameters()], 'buffers': [n for n, _ in net.named_buffers()],
      'modules': [n for n, _ in net.named_modules()]})
 `);
@@ -91,8 +97,21 @@ out({'sd': {k: v.double().flatten().tolist() for k, v in sd.items()}, 'dtypes': 
   assert.deepEqual([...net.namedModules()].map(([n]) => n), py.modules);
   assert.equal(net.getSubmodule('layer1.1.bn'), (net.layer1.at(1) as Block).bn);
   assert.throws(() => net.getSubmodule('layer1.7'), /Sequential has no child '7'/);
-  assert.equal(net.countParameters(), py.params.length && net.parameters().reduce((n, p) => n + p.numel, 0));
+  assert.equal(net.countParameters(), net.parameters().reduce((n, p) => n + p.numel, 0));
+  net.freeze('stem');
+  assert.equal(net.countParameters(true), net.countParameters() - 4 * 3 * 3 * 3 - 4);
   net.dispose();
+
+  // init functions draw the same numbers as torch.nn.init after the same seed.
+  manualSeed(7);
+  scope(() => {
+    assert.deepEqual(init.kaimingNormal_(empty([8, 4, 3, 3]), { mode: 'fan_out', nonlinearity: 'relu' }).toArray(), py.init.kn);
+    assert.deepEqual(init.kaimingUniform_(empty([3, 7]), { a: 0.1, mode: 'fan_out' }).toArray(), py.init.ku);
+    assert.deepEqual(init.xavierUniform_(empty([5, 6]), 2).toArray(), py.init.xu);
+  });
+  const gains = ([['relu'], ['tanh'], ['leaky_relu'], ['leaky_relu', 0.2], ['selu'], ['sigmoid']] as const).map(([n, p]) => init.calculateGain(n, p));
+  assert.deepEqual(gains, py.init.gains);
+  assert.throws(() => scope(() => init.kaimingUniform_(empty([3]))), /2 or more dimensions, got shape \[3\]/);
 });
 
 test('loadStateDict: round trip, and strict errors name missing, unexpected and mismatched keys', () => {
