@@ -265,7 +265,7 @@ out({'f16': v.half().view(torch.int16).tolist(), 'bf16': v.bfloat16().view(torch
     assert.deepEqual(bits(v.to('float16')), ref.f16);
     assert.deepEqual(bits(v.to('bfloat16')), ref.bf16);
     assert.deepEqual(Array.from(v.to('int64').data<'int64'>(), Number), ref.i64);
-    assert.deepEqual(Array.from(v.abs().to('uint8').data()), ref.u8);
+    assert.deepEqual(Array.from(v.abs().to('uint8').data<'uint8'>()), ref.u8);
     for (const [dtype, arr] of [
       ['float32', new Float32Array([1, 2, 3])], ['float64', new Float64Array([1, 2, 3])], ['int64', new BigInt64Array([1n, -2n, 3n])],
       ['int32', new Int32Array([1, -2, 3])], ['int16', new Int16Array([1, -2, 3])], ['int8', new Int8Array([1, -2, 3])],
@@ -277,7 +277,7 @@ out({'f16': v.half().view(torch.int16).tolist(), 'bf16': v.bfloat16().view(torch
     }
     const b = torch.tensor([true, false, true]);
     assert.equal(b.dtype, 'bool');
-    assert.deepEqual(Array.from(b.data()), [1, 0, 1]);
+    assert.deepEqual(Array.from(b.data<'bool'>()), [1, 0, 1]);
     assert.equal(torch.zeros([2, 3], { dtype: 'bfloat16' }).dtype, 'bfloat16');
     assert.deepEqual(torch.full([2], 7, { dtype: 'int32' }).toArray(), [7, 7]);
     assert.deepEqual(torch.arange(0, 5, 2).toArray(), [0, 2, 4]);
