@@ -1,0 +1,32 @@
+// ReduceLROnPlateau as a callback: src/optim's scheduler (PyTorch's exact semantics) fed with the monitored
+// metric of each epoch record. Reports whether the rate went down, for the progress output.
+import { ReduceLROnPlateau, type AnyOptimizer, type SchedulerState } from '../../optim/index.js';
+import type { ReduceLROnPlateauConfig } from '../config.js';
+import type { EpochRecord } from '../types.js';
+import { metricOf } from './monitor.js';
+
+export class PlateauScheduler {
+  readonly scheduler: ReduceLROnPlateau;
+
+  constructor(readonly optimizer: AnyOptimizer, readonly config: ReduceLROnPlateauConfig) {
+    this.scheduler = new ReduceLROnPlateau(optimizer, {
+      mode: config.mode, factor: config.factor, patience: config.patience, threshold: config.threshold,
+      thresholdMode: config.thresholdMode, cooldown: config.cooldown, minLr: config.minLr, eps: config.eps,
+    });
+  }
+
+  /** Steps the scheduler with the epoch's monitored value; returns the new rate when it was lowered. */
+  update(record: EpochRecord): number | null {
+    const before = this.optimizer.paramGroups[0].lr;
+    this.scheduler.step(metricOf(record, this.config.monitor));
+    const after = this.optimizer.paramGroups[0].lr;
+    return after !== before ? after : null;
+  }
+
+  stateDict(): SchedulerState {
+    return this.scheduler.stateDict();
+  }
+  loadStateDict(s: SchedulerState): void {
+    this.scheduler.loadStateDict(s);
+  }
+}

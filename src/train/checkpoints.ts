@@ -1,0 +1,82 @@
+// Model checkpoints of a run: best_model_<phase> whenever a phase's monitored metric improves, restoring
+// that file at the end of the phase, and best_model_final. Each file carries the full metadata
+// (preprocessing, classes, threshold, where in training it was saved, validation metrics, tool version).
+import { chooseThreshold, type ThresholdChoice } from '../metrics/index.js';
+import { loadCheckpoint } from '../io/index.js';
+import { dispose } from '../torch/index.js';
+import { recordsToTensors, saveModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
+import type { RunConfig } from './config.js';
+import type { EpochRecord } from './types.js';
+
+export interface RunIdentity {
+  config: RunConfig;
+  /** [negative, positive]. */
+  classes: [string, string];
+}
+
+/** The metrics of a record that go into a checkpoint. */
+export function recordMetrics(r: EpochRecord): Record<string, number> {
+  return {
+    train_loss: r.train_loss, train_accuracy: r.train_accuracy, val_loss: r.val_loss, val_accuracy: r.val_accuracy, val_auc: r.val_auc,
+  };
+}
+
+/**
+ * The decision threshold for validation scores, by config.threshold. A method that cannot work here (one
+ * class only, an unreachable target) falls back to 0.5 and says why.
+ */
+export function pickThreshold(config: RunConfig, labels: Float32Array, probs: Float32Array): { choice: ThresholdChoice | null; threshold: number; warning?: string } {
+  const { method, value } = config.threshold;
+  try {
+    const choice = chooseThreshold(labels, probs, { method, value: value ?? undefined });
+    // "Nothing positive" is a hair above the top score, which can exceed 1 when a score is exactly 1.
+    return { choice, threshold: Math.min(1, Math.max(0, choice.threshold)) };
+  } catch (e) {
+    return { choice: null, threshold: 0.5, warning: `threshold method '${method}' failed on the validation set (${(e as Error).message}); using 0.5` };
+  }
+}
+
+export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number, metrics: Record<string, number>,
+  threshold: number, choice: ThresholdChoice | null, extra: Record<string, unknown> = {}): Partial<ModelMetadata> {
+  const c = id.config;
+  return {
+    classes: id.classes,
+    positiveClass: id.classes[1],
+    imageSize: c.input.imageSize,
+    resize: c.input.resize,
+    mean: [...c.input.mean],
+    std: [...c.input.std],
+    threshold,
+    phase,
+    epoch,
+    metrics: { ...metrics },
+    weights: c.model.weights,
+    extra: {
+      threshold_method: c.threshold.method,
+      threshold_value: c.threshold.value,
+      ...(choice ? { threshold_rates_val: Object.fromEntries(Object.entries(choice.achieved).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) } : {}),
+      bn_policy: c.bnPolicy,
+      seed: c.seed,
+      ...extra,
+    },
+  };
+}
+
+/** Writes a model checkpoint (atomically, through src/io) in the configured format. */
+export function writeCheckpoint(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata>, format: RunConfig['checkpointFormat']): ModelMetadata {
+  return saveModelFile(file, model, metadata, { format });
+}
+
+/** Loads a checkpoint's weights into the model in place (all keys, strictly). */
+export function restoreWeights(model: BinaryClassifier, file: string): Record<string, unknown> {
+  const ckpt = loadCheckpoint(file);
+  const tensors = recordsToTensors(ckpt.tensors);
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    throw new Error(`cannot restore the best weights from ${file}: ${(e as Error).message}`);
+  } finally {
+    dispose(tensors);
+  }
+  return ckpt.metadata;
+}

@@ -1,0 +1,143 @@
+// One training pass and one validation pass. Steps run synchronously inside `scope` (every temporary is
+// freed per batch); between batches the loop yields to the event loop, so a Ctrl-C handler can run.
+import { F, noGrad, scope, type Tensor } from '../torch/index.js';
+import { rocAucScore } from '../metrics/index.js';
+import type { BatchPlan } from '../data/index.js';
+import { nextStage } from './plan.js';
+import { saveModes, withPrecision, type Engine } from './engine.js';
+import { disposeInput, stepInputs, type InputSource } from './inputs.js';
+import { checkFinite } from './callbacks/nan-guard.js';
+import { yieldToEventLoop, type StopController } from './signals.js';
+import type { AnyOptimizer } from './optimizers.js';
+
+/** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
+export interface EpochTotals {
+  lossSum: number;
+  correct: number;
+  seen: number;
+  batches: number;
+  seconds: number;
+}
+export const emptyTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0, batches: 0, seconds: 0 });
+
+/** Predictions at probability >= 0.5 (the rule `score >= threshold` used everywhere in tlearn) that match the labels. */
+export function countCorrect(probs: Float32Array, labels: Float32Array): number {
+  let c = 0;
+  for (let i = 0; i < probs.length; i++) c += (probs[i]! >= 0.5 ? 1 : 0) === labels[i] ? 1 : 0;
+  return c;
+}
+
+function logitsOf(e: Engine, x: Tensor, from: ReturnType<typeof nextStage>): Tensor {
+  return withPrecision(e, () => e.model.forwardStages(x, from, 'fc'));
+}
+
+/** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
+function trainStep(e: Engine, opt: AnyOptimizer, from: ReturnType<typeof nextStage>, x: Tensor, y: Tensor,
+  where: { phase: string; epoch: number; batch: number }): { loss: number; probs: Float32Array } {
+  return scope(() => {
+    opt.zeroGrad();
+    const logits = logitsOf(e, x, from).float();
+    const loss = F.binaryCrossEntropyWithLogits(logits, y, { posWeight: e.posWeight });
+    const value = loss.item();
+    // Before backward and the update: a non-finite loss must not reach the weights.
+    checkFinite(value, where.phase, where.epoch, where.batch, 'training');
+    loss.backward();
+    opt.step();
+    const probs = noGrad(() => logits.detach().sigmoid().toFloat32Array());
+    return { loss: value, probs };
+  });
+}
+
+export interface TrainPassOptions {
+  engine: Engine;
+  optimizer: AnyOptimizer;
+  source: InputSource;
+  plans: readonly BatchPlan[];
+  /** Batches of this epoch already done (a resumed interrupt); their sums are in `totals`. */
+  startBatch: number;
+  totals: EpochTotals;
+  phase: string;
+  epoch: number;
+  stop: StopController;
+  onBatch?: (batch: number, batches: number, totals: EpochTotals) => void;
+}
+
+/**
+ * Trains on the plans from startBatch on, adding to `totals`. Returns the number of batches done when a
+ * stop was requested before the end of the epoch, or null when the epoch is complete.
+ */
+export async function trainPass(o: TrainPassOptions): Promise<number | null> {
+  const from = nextStage(o.source.stage);
+  const t0 = performance.now();
+  const base = o.totals.seconds;
+  for await (const input of stepInputs(o.engine, o.source, o.plans, o.startBatch)) {
+    let r: { loss: number; probs: Float32Array };
+    try {
+      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 });
+    } finally {
+      disposeInput(input);
+    }
+    o.totals.lossSum += r.loss * input.n;
+    o.totals.correct += countCorrect(r.probs, input.labels);
+    o.totals.seen += input.n;
+    o.totals.batches = input.batchIndex + 1;
+    o.totals.seconds = base + (performance.now() - t0) / 1000;
+    o.onBatch?.(input.batchIndex + 1, o.plans.length, o.totals);
+    await yieldToEventLoop();
+    if (o.stop.stopRequested && input.batchIndex + 1 < o.plans.length) return input.batchIndex + 1;
+  }
+  return null;
+}
+
+export interface ValidationResult {
+  loss: number;
+  accuracy: number;
+  auc: number;
+  /** Probabilities of the positive class, in the validation loader's order. */
+  probs: Float32Array;
+  labels: Float32Array;
+}
+
+/** The validation pass: the whole model in eval mode, without gradients; modes are restored afterwards. */
+export async function validationPass(e: Engine, source: InputSource, where: { phase: string; epoch: number }): Promise<ValidationResult> {
+  const from = nextStage(source.stage);
+  const restore = saveModes(e.model);
+  e.model.eval();
+  const probs: number[] = [];
+  const labels: number[] = [];
+  let lossSum = 0;
+  try {
+    for await (const input of stepInputs(e, source, source.loader.plan(0))) {
+      try {
+        const r = scope(() => noGrad(() => {
+          const logits = logitsOf(e, input.x, from).float();
+          const loss = F.binaryCrossEntropyWithLogits(logits, input.y, { posWeight: e.posWeight, reduction: 'sum' }).item();
+          return { loss, p: logits.sigmoid().toFloat32Array() };
+        }));
+        lossSum += r.loss;
+        for (let i = 0; i < input.n; i++) {
+          probs.push(r.p[i]!);
+          labels.push(input.labels[i]!);
+        }
+      } finally {
+        disposeInput(input);
+      }
+      await yieldToEventLoop();
+    }
+  } finally {
+    restore();
+  }
+  const n = probs.length;
+  if (n === 0) throw new Error('the validation set yielded no images (every file failed to decode?)');
+  const loss = lossSum / n;
+  checkFinite(loss, where.phase, where.epoch, null, 'validation');
+  const p = Float32Array.from(probs);
+  const y = Float32Array.from(labels);
+  let auc = NaN;
+  try {
+    auc = rocAucScore(y, p);
+  } catch {
+    // Only one class among the validation images that decoded: AUC is undefined (NaN never counts as best).
+  }
+  return { loss, accuracy: countCorrect(p, y) / n, auc, probs: p, labels: y };
+}

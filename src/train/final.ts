@@ -1,0 +1,89 @@
+// After the phases: the best of the phases' best checkpoints becomes best_model_final (its weights are loaded
+// into the model), the decision threshold is chosen on the validation set by config.threshold and stored in
+// its metadata, and the test split is evaluated when src/evaluate provides evaluateRun.
+import path from 'node:path';
+import { improves } from './callbacks/monitor.js';
+import { checkpointMetadata, pickThreshold, restoreWeights, writeCheckpoint } from './checkpoints.js';
+import { validationPass } from './epoch.js';
+import type { RunContext } from './phase.js';
+import type { PhaseSummary } from './types.js';
+
+export interface FinalModel {
+  file: string;
+  phase: PhaseSummary;
+  epoch: number;
+  metrics: Record<string, number>;
+  threshold: number;
+}
+
+/** Picks the phase whose best checkpoint wins under the last phase's checkpoint monitor (ties: the earlier phase). */
+export function choosePhase(ctx: RunContext): { phase: PhaseSummary; metrics: Record<string, number> } | null {
+  const { monitor, mode } = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint;
+  let chosen: { phase: PhaseSummary; metrics: Record<string, number> } | null = null;
+  let bestValue = NaN;
+  for (const p of ctx.state.phases) {
+    if (!p.checkpoint || p.bestEpoch === null) continue;
+    const row = ctx.state.history.find((r) => r.phase === p.name && r.epoch === p.bestEpoch);
+    if (!row) continue;
+    const value = row[monitor];
+    const metrics = { train_loss: row.train_loss, train_accuracy: row.train_accuracy, val_loss: row.val_loss, val_accuracy: row.val_accuracy, val_auc: row.val_auc };
+    const better = chosen === null || (Number.isNaN(bestValue) && !Number.isNaN(value)) || improves(value, bestValue, mode);
+    if (better) {
+      chosen = { phase: p, metrics };
+      bestValue = value;
+    }
+  }
+  return chosen;
+}
+
+export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
+  const pick = choosePhase(ctx);
+  if (!pick) throw new Error('no phase trained for at least one epoch, so there is no model to save (check phases[].epochs)');
+  const { phase, metrics } = pick;
+  restoreWeights(ctx.engine.model, phase.checkpoint!);
+  // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
+  const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
+  const t = pickThreshold(ctx.config, val.labels, val.probs);
+  if (t.warning) ctx.warn(t.warning);
+  const file = ctx.paths.final(ctx.config.checkpointFormat);
+  const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t.threshold, t.choice, {
+    selected_from: path.basename(phase.checkpoint!),
+  });
+  writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
+  ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor: phase.monitor, value: metrics[phase.monitor] ?? NaN });
+  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold };
+}
+
+/** What evaluateRun(runDir, model, data) of src/evaluate receives as `data`. */
+export interface EvaluationData {
+  /** The test images (absolute paths) with 0/1 labels. */
+  items: { path: string; label: 0 | 1 }[];
+  classes: [string, string];
+  positiveClass: string;
+  threshold: number;
+  imageSize: number;
+  resize: 'squash' | 'crop';
+  mean: [number, number, number];
+  std: [number, number, number];
+  batchSize: number;
+  device: 'cpu' | 'cuda';
+  /** The final checkpoint the model was loaded from. */
+  checkpoint: string;
+  config: RunContext['config'];
+}
+
+type EvaluateRun = (runDir: string, model: unknown, data: EvaluationData) => Promise<unknown> | unknown;
+
+/** src/evaluate's evaluateRun, when this build has it (the lead provides it); undefined otherwise. */
+export async function findEvaluateRun(): Promise<EvaluateRun | undefined> {
+  const url = new URL('../evaluate/index.js', import.meta.url);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url.href)) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes('evaluate')) return undefined;
+    throw e;
+  }
+  return typeof mod.evaluateRun === 'function' ? (mod.evaluateRun as EvaluateRun) : undefined;
+}

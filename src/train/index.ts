@@ -1,0 +1,16 @@
+// Public API of src/train: train(config, options) and what it returns and emits, the run configuration
+// (helper E's config.ts), and the pieces the CLI and tests use (run paths, history files, callbacks).
+export { train, TrainSetupError } from './trainer.js';
+export type { EpochRecord, PhaseSummary, RunResult, TrainEvent, TrainOptions } from './types.js';
+export { HISTORY_COLUMNS } from './types.js';
+export { runPaths, RunDirError, type RunPaths } from './run-dir.js';
+export { historyCsv, historyJsonl, parseHistoryJsonl, writeHistory } from './history.js';
+export { EarlyStopping, type EarlyStoppingState } from './callbacks/early-stopping.js';
+export { BestTracker, type BestState } from './callbacks/best-tracker.js';
+export { PlateauScheduler } from './callbacks/plateau.js';
+export { NonFiniteLossError } from './callbacks/nan-guard.js';
+export { improves, metricOf } from './callbacks/monitor.js';
+export { applyTrainable, cacheStage, setTrainModes } from './plan.js';
+export { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
+export type { EvaluationData } from './final.js';
+export * from './config.js';

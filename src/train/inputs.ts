@@ -1,0 +1,107 @@
+// The inputs of the trainable part of the network, batch by batch. Without a feature cache these are the
+// decoded images. With one, they are the outputs of the frozen prefix (e.g. the pooled features), looked up
+// per image view; views not cached yet are decoded once, run through the prefix (eval mode, no gradients)
+// and stored. Batches that still need decoding are loaded ahead (prefetch) while the current one computes.
+import { dispose, noGrad, scope, type Tensor } from '../torch/index.js';
+import type { Batch, BatchPlan, DataLoader } from '../data/index.js';
+import type { ResNetStage } from '../models/index.js';
+import { imageTensor, labelTensor, withPrecision, type Engine } from './engine.js';
+import type { FeatureCache } from './feature-cache.js';
+
+export interface InputSource {
+  loader: DataLoader;
+  /** Prefix of the cache keys: item indices are per loader, so 'train' and 'val' must not share keys. */
+  split: string;
+  cache: FeatureCache | null;
+  /** The cached stage (the last frozen one), or null when the inputs are images. */
+  stage: ResNetStage | null;
+}
+
+export interface StepInput {
+  /** Input of the stage after `stage` (images when stage is null). Owned by the consumer: dispose it. */
+  x: Tensor;
+  /** [n, 1] labels on the device. Owned by the consumer. */
+  y: Tensor;
+  labels: Float32Array;
+  n: number;
+  batchIndex: number;
+}
+
+const keysOf = (src: InputSource, views: readonly { key: string }[]): string[] => views.map((v) => `${src.split}:${v.key}`);
+
+/** Runs the frozen prefix on images and stores its outputs; returns the input for the trainable part. */
+function throughPrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]): Tensor {
+  const cache = src.cache!;
+  const feats = scope(() => noGrad(() => withPrecision(e, () => e.model.forwardStages(images, 'stem', src.stage!))));
+  cache.put(keys, feats);
+  // Read back through the cache when it holds the batch, so the first epoch sees exactly what later epochs
+  // see (fp16/bf16 storage rounds); otherwise (budget full, no spill folder) use the values directly.
+  if (cache.hasAll(keys)) {
+    feats.dispose();
+    return cache.get(keys);
+  }
+  if (feats.dtype === 'float32') return feats;
+  const f32 = feats.to('float32');
+  feats.dispose();
+  return f32;
+}
+
+function fromBatch(e: Engine, src: InputSource, b: Batch): StepInput {
+  const images = imageTensor(e, b);
+  let x = images;
+  if (src.stage !== null) {
+    try {
+      x = throughPrefix(e, src, images, keysOf(src, b.views));
+    } finally {
+      images.dispose();
+    }
+  }
+  return { x, y: labelTensor(e, b.y), labels: b.y, n: b.indices.length, batchIndex: b.batchIndex };
+}
+
+function fromCache(e: Engine, src: InputSource, plan: BatchPlan): StepInput {
+  const labels = new Float32Array(plan.indices.map((i) => {
+    const l = src.loader.items[i]!.label;
+    return l === null ? NaN : l;
+  }));
+  return { x: src.cache!.get(keysOf(src, plan.views)), y: labelTensor(e, labels), labels, n: plan.indices.length, batchIndex: plan.batchIndex };
+}
+
+/** The inputs of `plans[startBatch..]`, in order. */
+export async function* stepInputs(e: Engine, src: InputSource, plans: readonly BatchPlan[], startBatch = 0): AsyncGenerator<StepInput> {
+  const cached = (i: number): boolean => src.cache !== null && src.cache.hasAll(keysOf(src, plans[i]!.views));
+  const pending = new Map<number, Promise<Batch | null>>();
+  const prefetch = src.loader.prefetch;
+  // Starts loading the next `prefetch` plans (after `from`) that the cache cannot serve.
+  const schedule = (from: number) => {
+    let ahead = 0;
+    for (let j = from; j < plans.length && ahead < prefetch; j++) {
+      if (cached(j)) continue;
+      ahead++;
+      if (!pending.has(j)) {
+        const p = src.loader.load(plans[j]!);
+        p.catch(() => undefined); // surfaced when awaited; avoids an unhandled rejection if the consumer stops early
+        pending.set(j, p);
+      }
+    }
+  };
+  try {
+    for (let i = startBatch; i < plans.length; i++) {
+      schedule(i);
+      const p = pending.get(i);
+      if (p) {
+        pending.delete(i);
+        const b = await p;
+        if (b) yield fromBatch(e, src, b);
+      } else {
+        yield fromCache(e, src, plans[i]!);
+      }
+    }
+  } finally {
+    // Stopped early: let the loads in flight finish quietly (their batches are plain arrays, nothing to free).
+    pending.clear();
+  }
+}
+
+/** Frees a step input's tensors. */
+export const disposeInput = (s: StepInput): void => dispose([s.x, s.y]);

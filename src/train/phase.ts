@@ -1,0 +1,207 @@
+// One phase: set what trains, make a new optimizer, scheduler and callbacks, run epochs (each followed by
+// validation, callbacks, the best checkpoint, the history and RUN/last), then restore the phase's best
+// weights — always, whether early stopping fired or not.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DataLoader } from '../data/index.js';
+import type { RunConfig } from './config.js';
+import { applyTrainable, cacheStage, setTrainModes, trainableParameters } from './plan.js';
+import { createOptimizer, type AnyOptimizer } from './optimizers.js';
+import { PlateauScheduler } from './callbacks/plateau.js';
+import { EarlyStopping } from './callbacks/early-stopping.js';
+import { BestTracker } from './callbacks/best-tracker.js';
+import { metricOf } from './callbacks/monitor.js';
+import { FeatureCache } from './feature-cache.js';
+import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
+import { checkpointMetadata, pickThreshold, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
+import { writeHistory } from './history.js';
+import { saveRunState, type LoadedRunState, type RunState } from './state.js';
+import type { Engine } from './engine.js';
+import type { RunPaths } from './run-dir.js';
+import type { StopController } from './signals.js';
+import type { EpochRecord, PhaseSummary, TrainEvent } from './types.js';
+
+export interface RunContext {
+  config: RunConfig;
+  paths: RunPaths;
+  engine: Engine;
+  identity: RunIdentity;
+  trainLoader: DataLoader;
+  valLoader: DataLoader;
+  /** Mutated as the run goes; saved to RUN/last. */
+  state: RunState;
+  stop: StopController;
+  emit: (e: TrainEvent) => void;
+  warn: (message: string) => void;
+  /** Seconds of earlier sessions of this run plus this one so far. */
+  elapsed: () => number;
+}
+
+const SKIP_MEMORY = 1024 * 1024;
+
+function makeCache(ctx: RunContext): FeatureCache | null {
+  const { config, engine } = ctx;
+  const stage = cacheStage(engine.model, { bnPolicy: config.bnPolicy, viewsCacheable: ctx.trainLoader.viewsCacheable, enabled: config.featureCache.enabled });
+  if (stage === null) return null;
+  return new FeatureCache({
+    stage,
+    memoryBytes: Math.max(SKIP_MEMORY, config.featureCache.memoryMB * 1024 * 1024),
+    dir: config.featureCache.dir ? path.join(config.featureCache.dir, `tlearn-${process.pid}-${stage}`) : ctx.paths.featureCache,
+    dtype: config.featureCache.dtype,
+    device: engine.device,
+  });
+}
+
+function save(ctx: RunContext, optimizer: AnyOptimizer | null): void {
+  ctx.state.elapsedSeconds = ctx.elapsed();
+  saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state);
+}
+
+/**
+ * Runs (or continues, with `resumed`) phase `index`. Returns false when a stop was requested: RUN/last
+ * then holds the state to continue from.
+ */
+export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRunState | null): Promise<boolean> {
+  const { config, engine, state } = ctx;
+  const pc = config.phases[index]!;
+  const model = engine.model;
+  applyTrainable(model, pc.trainable);
+  setTrainModes(model, config.bnPolicy);
+  const finish = (summary: PhaseSummary, optimizerEpochs: number): void => {
+    state.phases.push(summary);
+    state.phaseIndex = index + 1;
+    state.phase = null;
+    state.midEpoch = null;
+    save(ctx, null);
+    ctx.emit({
+      type: 'phase', event: 'end', phase: pc.name, index, epochs: optimizerEpochs, stopped_early: summary.stoppedEarly,
+      best_epoch: summary.bestEpoch, best: summary.best, monitor: summary.monitor,
+    });
+  };
+  if (pc.epochs === 0) {
+    finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0);
+    return true;
+  }
+
+  const optimizer = createOptimizer(pc, trainableParameters(model));
+  const plateau = pc.reduceLROnPlateau ? new PlateauScheduler(optimizer, pc.reduceLROnPlateau) : null;
+  const early = pc.earlyStopping ? new EarlyStopping(pc.earlyStopping) : null;
+  const best = new BestTracker(pc.checkpoint);
+  const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
+  let epochsDone = 0;
+  let stopped = false;
+  let mid = state.midEpoch;
+  const progress = state.phase;
+  if (resumed && progress) {
+    if (progress.optimizer) {
+      const tensors = resumed.optimizerTensors();
+      try {
+        optimizer.loadStateDict({ meta: progress.optimizer, tensors });
+      } finally {
+        for (const t of tensors.values()) t.dispose();
+      }
+    }
+    if (plateau && progress.scheduler) plateau.loadStateDict(progress.scheduler);
+    if (early && progress.earlyStopping) early.loadStateDict(progress.earlyStopping);
+    best.loadStateDict(progress.best);
+    epochsDone = progress.epochsDone;
+    stopped = progress.stopped;
+  }
+  const snapshot = (): void => {
+    state.phase = {
+      epochsDone, stopped, optimizer: null, scheduler: plateau?.stateDict() ?? null,
+      earlyStopping: early?.stateDict() ?? null, best: best.stateDict(),
+    };
+  };
+  snapshot();
+
+  const cache = makeCache(ctx);
+  ctx.emit({
+    type: 'phase', event: 'start', phase: pc.name, index, trainable: pc.trainable,
+    trainable_parameters: trainableParameters(model).reduce((n, p) => n + p.numel, 0),
+    cache: cache ? `${cache.stage} output per image view` : null,
+  });
+  let lastVal: ValidationResult | null = null;
+  let lastRecord: EpochRecord | null = null;
+  try {
+    while (!stopped && epochsDone < pc.epochs) {
+      if (ctx.stop.stopRequested) {
+        // RUN/last already holds this point (saved after the last epoch or at the phase boundary).
+        ctx.emit({ type: 'interrupted', phase: pc.name, epoch: epochsDone, batch: 0, state: ctx.paths.last });
+        return false;
+      }
+      const epoch = epochsDone + 1;
+      const lr = mid?.lr ?? optimizer.paramGroups[0].lr;
+      const totals = mid ? { ...mid.totals } : emptyTotals();
+      const startBatch = mid?.batchesDone ?? 0;
+      mid = null;
+      state.midEpoch = null;
+      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null };
+      const plans = ctx.trainLoader.plan(state.globalEpoch);
+      const cut = await trainPass({
+        engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop,
+        onBatch: (b, n, t) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds }),
+      });
+      if (cut !== null) {
+        state.midEpoch = { batchesDone: cut, totals, lr };
+        save(ctx, optimizer);
+        ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, state: ctx.paths.last });
+        return false;
+      }
+      const tVal = performance.now();
+      const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage }, { phase: pc.name, epoch });
+      const valSeconds = (performance.now() - tVal) / 1000;
+      const record: EpochRecord = {
+        phase: pc.name, epoch, lr,
+        train_loss: totals.lossSum / totals.seen, train_accuracy: totals.correct / totals.seen,
+        val_loss: val.loss, val_accuracy: val.accuracy, val_auc: val.auc,
+        seconds: totals.seconds + valSeconds, images_per_second: totals.seen / Math.max(totals.seconds, 1e-9),
+      };
+      lastVal = val;
+      lastRecord = record;
+      epochsDone = epoch;
+      state.globalEpoch += 1;
+      state.history.push(record);
+      ctx.emit({ type: 'epoch', ...record });
+
+      if (best.update(metricOf(record, pc.checkpoint.monitor), epoch, recordMetrics(record))) {
+        saveBest(ctx, bestFile, pc.name, epoch, record, val);
+        ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value: best.best });
+      }
+      const lowered = plateau?.update(record) ?? null;
+      if (lowered !== null) ctx.emit({ type: 'lr', phase: pc.name, epoch, lr: lowered });
+      if (early && early.update(metricOf(record, early.config.monitor), epoch)) stopped = true;
+      writeHistory(ctx.paths.root, state.history);
+      snapshot();
+      save(ctx, optimizer);
+    }
+
+    if (best.bestEpoch !== null) {
+      restoreWeights(model, bestFile);
+    } else if (lastRecord && lastVal) {
+      // No epoch had a valid monitored value (e.g. an undefined AUC every time): keep the last weights as the phase's result.
+      ctx.warn(`phase ${pc.name}: no epoch had a valid ${pc.checkpoint.monitor}; keeping the weights of its last epoch`);
+      saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
+    } else if (!fileExists(bestFile)) {
+      ctx.warn(`phase ${pc.name}: no checkpoint was written`);
+    }
+    finish({
+      name: pc.name, epochs: epochsDone, stoppedEarly: stopped, bestEpoch: best.bestEpoch ?? lastRecord?.epoch ?? null,
+      best: best.bestEpoch !== null ? best.best : null, monitor: pc.checkpoint.monitor,
+      checkpoint: fileExists(bestFile) ? bestFile : null,
+    }, epochsDone);
+    return true;
+  } finally {
+    cache?.dispose();
+    optimizer.dispose();
+  }
+}
+
+const fileExists = (f: string): boolean => fs.existsSync(f);
+
+function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, record: EpochRecord, val: ValidationResult): void {
+  const t = pickThreshold(ctx.config, val.labels, val.probs);
+  if (t.warning) ctx.warn(t.warning);
+  const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t.threshold, t.choice);
+  writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
+}

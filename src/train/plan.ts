@@ -1,0 +1,71 @@
+// Turning a phase's configuration into the state of the model: which parameters train, which modules run
+// in training mode, and which leading part of the network is frozen and deterministic enough to cache.
+import { BatchNorm2d, underPrefix, type Module } from '../nn/index.js';
+import { RESNET_STAGES, type ResNetStage } from '../models/index.js';
+import type { BnPolicy } from './config.js';
+
+/** Makes exactly the parameters under `trainable` (module-name prefixes, or 'all') require grad; returns their names. */
+export function applyTrainable(model: Module, trainable: readonly string[]): string[] {
+  const prefixes = trainable.includes('all') ? [''] : [...trainable];
+  const named = model.namedParameters();
+  for (const p of prefixes) {
+    if (!named.some(([n]) => underPrefix(n, p))) {
+      throw new Error(`phase trainable '${p}' matches no parameter of the model (top-level names: ${[...new Set(named.map(([n]) => n.split('.')[0]))].join(', ')})`);
+    }
+  }
+  const names: string[] = [];
+  for (const [name, t] of named) {
+    const on = prefixes.some((p) => underPrefix(name, p));
+    t.requiresGrad_(on);
+    if (on) names.push(name);
+  }
+  return names;
+}
+
+/** The parameters that require grad, in the model's order (what the phase's optimizer gets). */
+export function trainableParameters(model: Module): ReturnType<Module['parameters']> {
+  return model.parameters().filter((p) => p.requiresGrad);
+}
+
+/**
+ * Training modes for a phase. Everything trains (Dropout active) except, under bnPolicy 'eval', the
+ * BatchNorm layers whose parameters are all frozen: they normalise with their running statistics and
+ * never update them (as Keras does for frozen layers). bnPolicy 'train' is the seed's literal
+ * `model.train()`, which also updates the running statistics of frozen BatchNorm layers.
+ */
+export function setTrainModes(model: Module, bnPolicy: BnPolicy): void {
+  model.train();
+  if (bnPolicy === 'train') return;
+  for (const m of model.modules()) {
+    if (m instanceof BatchNorm2d && !m.parameters().some((p) => p.requiresGrad)) m.training = false;
+  }
+}
+
+/** The stage of a parameter name ('layer3.1.conv2.weight' -> 'layer3'; conv1/bn1 -> 'stem'). */
+function stageIndex(name: string): number {
+  const top = name.split('.')[0];
+  const stage: string = top === 'conv1' || top === 'bn1' ? 'stem' : top === 'avgpool' ? 'pool' : top;
+  const i = RESNET_STAGES.indexOf(stage as ResNetStage);
+  if (i < 0) throw new Error(`'${name}' does not belong to a ResNet stage`);
+  return i;
+}
+
+/**
+ * The last stage of the frozen prefix whose output can be cached per image view, or null when nothing
+ * can be: the first stage holding a trainable parameter must not be the stem, the frozen BatchNorm
+ * layers must be in eval mode (bnPolicy 'eval'; under 'train' their output depends on the batch), and
+ * the image views must be deterministic (augmentation 'none' or 'flip'). Phase 1 of the seed protocol
+ * (fc only) gives 'pool' (the pooled features); phase 2 (layer4 + fc) gives 'layer3'.
+ */
+export function cacheStage(model: Module, o: { bnPolicy: BnPolicy; viewsCacheable: boolean; enabled: boolean }): ResNetStage | null {
+  if (!o.enabled || o.bnPolicy !== 'eval' || !o.viewsCacheable) return null;
+  let first: number = RESNET_STAGES.length;
+  for (const [name, p] of model.namedParameters()) if (p.requiresGrad) first = Math.min(first, stageIndex(name));
+  if (first === 0 || first >= RESNET_STAGES.length) return null;
+  return RESNET_STAGES[first - 1];
+}
+
+/** The stage after `stage` (where the trainable rest of the network starts). */
+export function nextStage(stage: ResNetStage | null): ResNetStage {
+  return stage === null ? 'stem' : RESNET_STAGES[RESNET_STAGES.indexOf(stage) + 1];
+}

@@ -1,0 +1,110 @@
+// What the user sees during training. Three forms: on a terminal a progress bar per epoch (loss, images/s,
+// ETA) redrawn in place plus a one-line summary per epoch; without a terminal the same summaries as plain
+// lines; with `json` one JSON object per event (start, phase, epoch, checkpoint, done, ...) per line.
+import type { TrainEvent } from './types.js';
+
+export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
+
+/** JSON has no NaN or infinities: write them as null. */
+export function eventJson(e: TrainEvent): string {
+  return JSON.stringify(e, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('e-', 'e-').replace('.0e', 'e'));
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const mm = String(m).padStart(2, '0'), ss = String(r).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export class Progress {
+  readonly mode: ProgressMode;
+  #barShown = false;
+  #epochsOf = new Map<string, number>();
+
+  constructor(private readonly out: NodeJS.WritableStream, opts: { json?: boolean; quiet?: boolean } = {}) {
+    const isTty = (out as { isTTY?: boolean }).isTTY === true;
+    this.mode = opts.json ? 'json' : opts.quiet ? 'quiet' : isTty ? 'tty' : 'plain';
+  }
+
+  handle(e: TrainEvent): void {
+    if (this.mode === 'quiet') return;
+    if (this.mode === 'json') {
+      if (e.type !== 'batch') this.out.write(eventJson(e) + '\n');
+      return;
+    }
+    if (e.type === 'batch') {
+      if (this.mode === 'tty') this.#bar(e);
+      return;
+    }
+    const line = this.#line(e);
+    if (line !== null) this.#print(line);
+  }
+
+  /** A free-form message (notes, warnings) in the human modes; in JSON mode a warning event. */
+  message(text: string): void {
+    if (this.mode === 'json') this.out.write(eventJson({ type: 'warning', message: text }) + '\n');
+    else if (this.mode !== 'quiet') this.#print(text);
+  }
+
+  #print(line: string): void {
+    if (this.#barShown) {
+      this.out.write('\r\x1b[2K');
+      this.#barShown = false;
+    }
+    this.out.write(line + '\n');
+  }
+
+  #bar(e: Extract<TrainEvent, { type: 'batch' }>): void {
+    const cols = Math.max(40, Math.min((this.out as { columns?: number }).columns ?? 100, 120));
+    const rate = e.seconds > 0 ? e.images / e.seconds : 0;
+    const eta = e.batch > 0 ? (e.seconds / e.batch) * (e.batches - e.batch) : NaN;
+    const total = this.#epochsOf.get(e.phase);
+    const head = `${e.phase} ${e.epoch}${total ? `/${total}` : ''}`;
+    const tail = ` ${e.batch}/${e.batches} loss ${fmt(e.loss)} ${rate.toFixed(1)} img/s ETA ${formatDuration(eta)}`;
+    const width = Math.max(10, cols - head.length - tail.length - 4);
+    const done = Math.round((e.batch / Math.max(1, e.batches)) * width);
+    this.out.write(`\r\x1b[2K${head} [${'#'.repeat(done)}${'.'.repeat(width - done)}]${tail}`);
+    this.#barShown = true;
+  }
+
+  #line(e: TrainEvent): string | null {
+    switch (e.type) {
+      case 'start': {
+        const n = e.images;
+        const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr})`).join(', then ');
+        for (const p of e.phases) this.#epochsOf.set(p.name, p.epochs);
+        return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} threads, ${e.precision}) -> ${e.run}\n` +
+          `  images: ${n.train} train, ${n.val} val, ${n.test} test; classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})\n` +
+          `  phases: ${phases}`;
+      }
+      case 'phase':
+        if (e.event === 'start') {
+          return `Phase ${e.phase}: training ${e.trainable.join(', ')} (${e.trainable_parameters.toLocaleString('en-US')} parameters)` +
+            (e.cache ? `; frozen part cached (${e.cache})` : '');
+        }
+        return `Phase ${e.phase} done after ${e.epochs} epoch${e.epochs === 1 ? '' : 's'}${e.stopped_early ? ' (early stop)' : ''}: ` +
+          (e.best_epoch === null ? `no epoch had a valid ${e.monitor}` : `best ${e.monitor} ${fmt(e.best!)} at epoch ${e.best_epoch} (weights restored)`);
+      case 'epoch':
+        return `${e.phase} epoch ${e.epoch}: loss ${fmt(e.train_loss)} acc ${fmt(e.train_accuracy)} | val_loss ${fmt(e.val_loss)} ` +
+          `val_acc ${fmt(e.val_accuracy)} val_auc ${fmt(e.val_auc)} | lr ${fmtLr(e.lr)} | ${e.seconds.toFixed(1)}s ${e.images_per_second.toFixed(1)} img/s`;
+      case 'checkpoint':
+        return `  new best ${e.monitor} ${fmt(e.value)} -> ${e.file}`;
+      case 'lr':
+        return `  learning rate reduced to ${fmtLr(e.lr)}`;
+      case 'warning':
+        return `warning: ${e.message}`;
+      case 'interrupted':
+        return `Interrupted in ${e.phase}, epoch ${e.epoch} after batch ${e.batch}: state saved to ${e.state}. Continue with --resume.`;
+      case 'done':
+        return `Done in ${formatDuration(e.seconds)}: ${e.best_model}` +
+          (e.phase ? ` (from ${e.phase} epoch ${e.epoch}, val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${e.threshold})` : '');
+      default:
+        return null;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// A resumed run must continue the same experiment: its configuration has to equal RUN/config.json except
+// for keys that do not change what is computed (threads, device, feature-cache budget and folder) and the
+// number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
+import fs from 'node:fs';
+import { resolveConfig, type RunConfig } from './config.js';
+import type { RunPaths } from './run-dir.js';
+import { RunDirError } from './run-dir.js';
+
+function neutral(c: RunConfig): RunConfig {
+  const x = structuredClone(c);
+  x.threads = 0;
+  x.device = 'cpu';
+  x.featureCache.memoryMB = 0;
+  x.featureCache.dir = null;
+  for (const p of x.phases) p.epochs = 0;
+  return x;
+}
+
+/** Key paths whose values differ between a and b (objects compared key by key, arrays as wholes). */
+export function diffKeys(a: unknown, b: unknown, prefix = 'config'): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => diffKeys(a[k], b[k], `${prefix}.${k}`));
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.some((v) => isObj(v))) {
+    return a.flatMap((v, i) => diffKeys(v, b[i], `${prefix}[${i}]`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
+}
+
+export function checkResumeConfig(paths: RunPaths, config: RunConfig): void {
+  let saved: RunConfig;
+  try {
+    saved = resolveConfig({ raw: JSON.parse(fs.readFileSync(paths.config, 'utf8')) });
+  } catch (e) {
+    throw new RunDirError(`cannot resume: ${paths.config} is not a valid run configuration (${(e as Error).message})`);
+  }
+  const diff = diffKeys(neutral(saved), neutral(config));
+  if (diff.length > 0) {
+    throw new RunDirError(
+      `cannot resume ${paths.root} with a different configuration: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ` +
+      'differ from RUN/config.json (only threads, device, featureCache.memoryMB/dir and phases[].epochs may change on resume)',
+    );
+  }
+}

@@ -1,0 +1,105 @@
+// The run directory's layout (see ARCHITECTURE.md, "Run directory") and the checks made before a run
+// writes into it: a new run never mixes its files with an earlier run's unless asked to replace them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { CheckpointFormat } from './config.js';
+
+export interface RunPaths {
+  root: string;
+  config: string;
+  manifest: string;
+  audit: string;
+  historyCsv: string;
+  historyJsonl: string;
+  /** The resume state, replaced as a whole (see resume.ts). */
+  last: string;
+  /** Where a new resume state is written before it replaces `last`. */
+  lastNew: string;
+  /** Where the previous state waits while the new one is renamed into place. */
+  lastOld: string;
+  /** Spill folder of the frozen-prefix feature cache (removed after each phase). */
+  featureCache: string;
+  eval: string;
+  best(phase: string, format: CheckpointFormat): string;
+  final(format: CheckpointFormat): string;
+}
+
+export function runPaths(root: string): RunPaths {
+  const r = path.resolve(root);
+  const j = (...p: string[]) => path.join(r, ...p);
+  return {
+    root: r,
+    config: j('config.json'),
+    manifest: j('manifest.csv'),
+    audit: j('audit.json'),
+    historyCsv: j('history.csv'),
+    historyJsonl: j('history.jsonl'),
+    last: j('last'),
+    lastNew: j('.last.new'),
+    lastOld: j('.last.old'),
+    featureCache: j('.feature-cache'),
+    eval: j('eval'),
+    best: (phase, format) => j(`best_model_${phase}.${format}`),
+    final: (format) => j(`best_model_final.${format}`),
+  };
+}
+
+/** Files and folders a run writes; a new run refuses a directory holding any of them (unless overwrite). */
+function runEntries(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) =>
+    ['config.json', 'history.csv', 'history.jsonl', 'last', '.last.new', '.last.old', 'eval', 'report.html', '.feature-cache'].includes(n) ||
+    /^best_model_.+\.(safetensors|pth)(\.json)?$/.test(n));
+}
+
+/** Thrown for a run directory that cannot be used as asked (bad usage: the CLI exits with 2). */
+export class RunDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunDirError';
+  }
+}
+
+/**
+ * Makes the run directory ready. A new run needs a directory without an earlier run's files; with
+ * `overwrite` those files are removed first (nothing else in the folder is touched). A resumed run needs
+ * RUN/config.json and a resume state.
+ */
+export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrite: boolean }): void {
+  if (fs.existsSync(paths.root) && !fs.statSync(paths.root).isDirectory()) {
+    throw new RunDirError(`--out ${paths.root}: exists and is not a directory`);
+  }
+  if (mode.resume) {
+    if (!fs.existsSync(paths.config)) throw new RunDirError(`cannot resume: ${paths.config} does not exist (no run was started in ${paths.root})`);
+    if (!fs.existsSync(paths.last) && !fs.existsSync(paths.lastOld)) {
+      throw new RunDirError(`cannot resume: ${paths.root} has no saved state (RUN/last); the run stopped before its first epoch ended, start it again without --resume`);
+    }
+    return;
+  }
+  const existing = runEntries(paths.root);
+  if (existing.length > 0) {
+    if (!mode.overwrite) {
+      throw new RunDirError(
+        `${paths.root} already holds a run (${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', ...' : ''}): ` +
+        'continue it with --resume, or choose another --out (or remove it)',
+      );
+    }
+    for (const name of existing) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
+  }
+  fs.mkdirSync(paths.root, { recursive: true });
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, [Buffer.from(JSON.stringify(value, null, 2) + '\n')]);
+}
+
+export function writeTextAtomic(file: string, text: string): void {
+  writeFileAtomic(file, [Buffer.from(text)]);
+}
+
+/** Leftovers of interrupted atomic writes (".name.pid.rand.tmp") in a folder, for cleanup and tests. */
+export function tempFilesIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => /^\..+\.tmp$/.test(n));
+}

@@ -1,0 +1,159 @@
+// The resume state of a run: what RUN/last holds and how it is checked when read back. The JSON part
+// (state.json) has the position in training (phase, epoch, batch within an interrupted epoch), the
+// optimizer's hyper-parameters and step counts, the scheduler, early-stopping and best-checkpoint state,
+// the history so far and the finished phases; the binary part has the model, the optimizer's tensors and
+// libtorch's RNG state. The data pipeline's randomness needs no state: it is derived from (seed, epoch, item).
+import { createHash } from 'node:crypto';
+import { getRngState, setRngState, dispose, scope, type Tensor } from '../torch/index.js';
+import { parseSafetensors, serializeSafetensors, type StateDictRecords } from '../io/index.js';
+import { moduleToRecords, recordsToTensors, tensorToRecord, tensorsToRecords, type BinaryClassifier } from '../models/index.js';
+import type { OptimizerMeta, SchedulerState } from '../optim/index.js';
+import type { PreparedData } from '../data/index.js';
+import { readLast, saveLast } from './resume.js';
+import type { RunPaths } from './run-dir.js';
+import type { EarlyStoppingState } from './callbacks/early-stopping.js';
+import type { BestState } from './callbacks/best-tracker.js';
+import type { EpochTotals } from './epoch.js';
+import type { AnyOptimizer } from './optimizers.js';
+import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from './types.js';
+
+export const STATE_VERSION = 1;
+
+export interface PhaseProgress {
+  /** Completed epochs of the phase. */
+  epochsDone: number;
+  /** Early stopping fired after the last completed epoch. */
+  stopped: boolean;
+  optimizer: OptimizerMeta | null;
+  scheduler: SchedulerState | null;
+  earlyStopping: EarlyStoppingState | null;
+  best: BestState;
+}
+
+/** An epoch cut short by Ctrl-C: where it stopped and its running sums. */
+export interface MidEpoch {
+  batchesDone: number;
+  totals: EpochTotals;
+  /** The learning rate the epoch started with (the history's lr). */
+  lr: number;
+}
+
+export interface RunState {
+  version: number;
+  /** Identifies the data: item paths, labels, splits and content hashes. A resume refuses other data. */
+  dataDigest: string;
+  /** The phase in progress (or the next one, at a phase boundary); = phases.length when all are done. */
+  phaseIndex: number;
+  /** Epochs completed over all phases: the loader epoch (shuffle and augmentation stream) of the next one. */
+  globalEpoch: number;
+  /** null at a phase boundary (the phase has not started). */
+  phase: PhaseProgress | null;
+  midEpoch: MidEpoch | null;
+  /** Finished phases. */
+  phases: PhaseSummary[];
+  history: EpochRecord[];
+  posWeight: number | null;
+  elapsedSeconds: number;
+  savedAt: string;
+}
+
+/** A digest of the usable items and their content hashes, in order. */
+export function dataDigest(data: PreparedData): string {
+  const h = createHash('sha256');
+  data.dataset.items.forEach((it, i) => h.update(`${it.relPath}\t${it.label}\t${it.split}\t${data.probes[i]?.sha256 ?? ''}\n`));
+  return h.digest('hex');
+}
+
+const chunksOf = (records: StateDictRecords): Uint8Array[] => serializeSafetensors(records);
+
+/** Writes RUN/last as one unit (see resume.ts). The optimizer's state goes with a phase in progress. */
+export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState): void {
+  const files = new Map<string, Uint8Array[]>();
+  files.set('model.safetensors', chunksOf(moduleToRecords(model)));
+  let json: RunState = { ...state, savedAt: new Date().toISOString() };
+  if (optimizer && state.phase) {
+    const sd = optimizer.stateDict();
+    try {
+      files.set('optimizer.safetensors', chunksOf(tensorsToRecords(sd.tensors)));
+    } finally {
+      dispose(sd.tensors);
+    }
+    json = { ...json, phase: { ...state.phase, optimizer: sd.meta } };
+  }
+  const rng = getRngState();
+  try {
+    files.set('rng.safetensors', chunksOf(new Map([['torch_cpu', tensorToRecord(rng)]])));
+  } finally {
+    rng.dispose();
+  }
+  saveLast(paths, files, { ...json, version: STATE_VERSION });
+}
+
+export interface LoadedRunState {
+  state: RunState;
+  /** Copies the saved weights into the model. */
+  restoreModel(model: BinaryClassifier): void;
+  /** The optimizer's saved tensors (caller disposes), for optimizer.loadStateDict. */
+  optimizerTensors(): Map<string, Tensor>;
+  /** Puts libtorch's RNG back where it was when the state was saved. */
+  restoreRng(): void;
+}
+
+function fail(msg: string): never {
+  throw new Error(`cannot resume: RUN/last/state.json ${msg}`);
+}
+
+const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Checks the shape of a state read from disk (values that would misdirect the loop are refused). */
+export function checkRunState(raw: unknown, phaseCount: number): RunState {
+  if (!isObj(raw)) fail('does not hold an object');
+  if (raw.version !== STATE_VERSION) fail(`has version ${JSON.stringify(raw.version)}; this tlearn reads version ${STATE_VERSION}`);
+  if (typeof raw.dataDigest !== 'string') fail('has no dataDigest');
+  if (!isInt(raw.phaseIndex) || raw.phaseIndex > phaseCount) fail(`has phaseIndex ${JSON.stringify(raw.phaseIndex)}, but the configuration has ${phaseCount} phases`);
+  if (!isInt(raw.globalEpoch)) fail('has no valid globalEpoch');
+  if (!Array.isArray(raw.history)) fail('has no history list');
+  raw.history.forEach((r, i) => {
+    if (!isObj(r) || HISTORY_COLUMNS.some((c) => (c === 'phase' ? typeof r[c] !== 'string' : typeof r[c] !== 'number'))) fail(`history row ${i} is malformed`);
+  });
+  if (!Array.isArray(raw.phases) || raw.phases.length !== raw.phaseIndex) fail(`lists ${Array.isArray(raw.phases) ? raw.phases.length : 'no'} finished phases at phaseIndex ${raw.phaseIndex}`);
+  if (raw.phase !== null) {
+    const p = raw.phase;
+    if (!isObj(p) || !isInt(p.epochsDone) || typeof p.stopped !== 'boolean' || !isObj(p.best)) fail('has a malformed phase entry');
+    if (raw.phaseIndex >= phaseCount) fail('has a phase in progress after the last phase');
+  }
+  if (raw.midEpoch !== null) {
+    const m = raw.midEpoch;
+    if (!isObj(m) || !isInt(m.batchesDone, 1) || !isObj(m.totals) || typeof m.lr !== 'number') fail('has a malformed midEpoch entry');
+    if (raw.phase === null) fail('has an interrupted epoch outside a phase');
+  }
+  if (!(raw.posWeight === null || typeof raw.posWeight === 'number')) fail('has a malformed posWeight');
+  if (typeof raw.elapsedSeconds !== 'number') fail('has no elapsedSeconds');
+  return raw as unknown as RunState;
+}
+
+export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunState {
+  const last = readLast(paths);
+  const state = checkRunState(last.state, phaseCount);
+  const records = (name: string): StateDictRecords => parseSafetensors(last.file(name), `RUN/last/${name}`).tensors;
+  return {
+    state,
+    restoreModel(model) {
+      const tensors = recordsToTensors(records('model.safetensors'));
+      try {
+        model.loadStateDict(tensors);
+      } catch (e) {
+        throw new Error(`cannot resume: RUN/last/model.safetensors does not fit the model: ${(e as Error).message}`);
+      } finally {
+        dispose(tensors);
+      }
+    },
+    optimizerTensors: () => recordsToTensors(records('optimizer.safetensors')),
+    restoreRng() {
+      const r = records('rng.safetensors').get('torch_cpu');
+      if (!r || r.dtype !== 'uint8') fail('has no valid RNG state (rng.safetensors: torch_cpu)');
+      scope(() => setRngState(recordsToTensors(new Map([['torch_cpu', r]])).get('torch_cpu')!));
+    },
+  };
+}

@@ -1,0 +1,184 @@
+// train(config, options): the whole run. Prepares the data (manifest.csv, audit.json), builds the model
+// from the pretrained backbone, runs the configured phases (the seed protocol by default) with resume
+// state after every epoch, writes best_model_final with its validation threshold, and evaluates the test
+// split when src/evaluate is available. Progress goes to a terminal, plain lines, or JSON lines.
+import { availableParallelism } from 'node:os';
+import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
+import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
+import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
+import { configToJSON, type RunConfig } from './config.js';
+import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
+import { findEvaluateRun, writeFinalModel, type EvaluationData } from './final.js';
+import { writeHistory } from './history.js';
+import { runPhase, type RunContext } from './phase.js';
+import { Progress } from './progress.js';
+import { prepareRunDir, runPaths, writeTextAtomic, RunDirError } from './run-dir.js';
+import { StopController } from './signals.js';
+import { checkResumeConfig } from './resume-config.js';
+import { dataDigest, loadRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
+import type { RunResult, TrainEvent, TrainOptions } from './types.js';
+import fs from 'node:fs';
+
+/** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */
+export class TrainSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainSetupError';
+  }
+}
+
+function setupRuntime(config: RunConfig): void {
+  // 0 = all cores: src/torch already starts with every core unless OMP_NUM_THREADS / TLEARN_THREADS say otherwise.
+  if (config.threads > 0) setNumThreads(config.threads);
+  else if (!process.env.TLEARN_THREADS && !process.env.OMP_NUM_THREADS) setNumThreads(availableParallelism());
+  if (config.device === 'cuda' && !cuda.isAvailable()) {
+    throw new TrainSetupError(
+      "device 'cuda' was requested, but this libtorch has no CUDA support or sees no GPU; use --device cpu, " +
+      'or build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)',
+    );
+  }
+}
+
+function splitItems(data: PreparedData): Record<'train' | 'val' | 'test', DataItem[]> {
+  const out = { train: [] as DataItem[], val: [] as DataItem[], test: [] as DataItem[] };
+  for (const it of data.dataset.items) out[it.split].push(it);
+  if (out.val.length === 0) {
+    throw new TrainSetupError(`${data.dataset.source}: there are no validation images; training monitors val_auc. ` +
+      'Add a val/ folder (or a val split in the CSV), or use class folders and let tlearn draw the split (data.valFraction)');
+  }
+  return out;
+}
+
+/** n_negative / n_positive of the training split for 'auto'; the number itself; or null. */
+function resolvePosWeight(config: RunConfig, train: DataItem[]): number | null {
+  if (config.posWeight === null) return null;
+  if (typeof config.posWeight === 'number') return config.posWeight;
+  const pos = train.filter((i) => i.label === 1).length;
+  return (train.length - pos) / pos;
+}
+
+function freshState(digest: string, posWeight: number | null): RunState {
+  return {
+    version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
+    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '',
+  };
+}
+
+export async function train(config: RunConfig, opts: TrainOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const paths = runPaths(opts.out);
+  const resume = opts.resume ?? false;
+  const progress = new Progress(opts.output ?? process.stdout, { json: opts.json, quiet: opts.quiet });
+  const emit = (e: TrainEvent): void => {
+    progress.handle(e);
+    opts.onEvent?.(e);
+  };
+  const warn = (message: string): void => emit({ type: 'warning', message });
+  prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
+  if (resume) checkResumeConfig(paths, config);
+  setupRuntime(config);
+  const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
+  let model: BinaryClassifier | undefined;
+  let engine: Engine | undefined;
+  try {
+    writeTextAtomic(paths.config, configToJSON(config));
+    const data = await prepareData(config.data.csv ?? config.data.path, {
+      positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
+      testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
+    });
+    if (data.audit.unreadable.length) warn(`${data.audit.unreadable.length} unreadable image(s) skipped (see audit.json)`);
+    const split = splitItems(data);
+    const digest = dataDigest(data);
+
+    let loaded: LoadedRunState | null = null;
+    if (resume) {
+      loaded = loadRunState(paths, config.phases.length);
+      if (loaded.state.dataDigest !== digest) {
+        throw new TrainSetupError(`cannot resume ${paths.root}: the data differs from the run's (files, labels, splits or contents changed since manifest.csv was written)`);
+      }
+    }
+    const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train));
+
+    // The model: seeded init of the head, pretrained backbone, then the saved weights when resuming.
+    manualSeed(config.seed);
+    model = (await createBinaryClassifier({ arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights })).model;
+    if (config.device !== 'cpu') model.to(config.device);
+    if (config.channelsLast) toChannelsLast(model);
+    loaded?.restoreModel(model);
+    engine = {
+      model, device: config.device, precision: config.precision, channelsLast: config.channelsLast, bnPolicy: config.bnPolicy,
+      posWeight: posWeightTensor({ device: config.device }, state.posWeight),
+    };
+
+    const imageCache = new ImageCache();
+    const common = {
+      imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
+      channelsLast: config.channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
+    } as const;
+    const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label }));
+    const trainLoader = new DataLoader(toLoader(split.train), { ...common, train: true, augment: config.augment });
+    const valLoader = new DataLoader(toLoader(split.val), { ...common, train: false });
+    if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
+
+    const elapsedBase = state.elapsedSeconds;
+    const ctx: RunContext = {
+      config, paths, engine, identity: { config, classes: data.dataset.classes }, trainLoader, valLoader, state, stop, emit, warn,
+      elapsed: () => elapsedBase + (performance.now() - t0) / 1000,
+    };
+    writeHistory(paths.root, state.history);
+    emit({
+      type: 'start', run: paths.root, resumed: resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
+      precision: config.precision, images: { train: split.train.length, val: split.val.length, test: split.test.length },
+      classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
+      phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
+    });
+    // Last, right before training: nothing after this may draw from libtorch's generator but training itself.
+    loaded?.restoreRng();
+
+    const firstPhase = state.phaseIndex;
+    for (let i = firstPhase; i < config.phases.length; i++) {
+      const completed = await runPhase(ctx, i, i === firstPhase ? loaded : null);
+      if (!completed) return interrupted(ctx, t0);
+    }
+    const final = await writeFinalModel(ctx);
+    let evaluation: unknown;
+    let evaluated = false;
+    if (split.test.length > 0 && !opts.skipEvaluation) {
+      const evaluateRun = await findEvaluateRun();
+      if (evaluateRun) {
+        const evalData: EvaluationData = {
+          items: split.test.map((i) => ({ path: i.path, label: i.label })), classes: data.dataset.classes,
+          positiveClass: data.dataset.positiveClass, threshold: final.threshold, imageSize: config.input.imageSize,
+          resize: config.input.resize, mean: config.input.mean, std: config.input.std, batchSize: config.batchSize,
+          device: config.device, checkpoint: final.file, config,
+        };
+        evaluation = await evaluateRun(paths.root, model, evalData);
+        evaluated = true;
+      }
+    }
+    const seconds = ctx.elapsed();
+    emit({
+      type: 'done', run: paths.root, best_model: final.file, phase: final.phase.name, epoch: final.epoch,
+      val_auc: final.metrics.val_auc ?? null, threshold: final.threshold, seconds, evaluated,
+    });
+    return {
+      runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
+      best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
+      interrupted: false, ...(evaluated ? { evaluation } : {}), seconds,
+    };
+  } finally {
+    stop.close();
+    if (engine?.posWeight) dispose(engine.posWeight);
+    model?.dispose();
+    fs.rmSync(paths.featureCache, { recursive: true, force: true });
+  }
+}
+
+function interrupted(ctx: RunContext, _t0: number): RunResult {
+  return {
+    runDir: ctx.paths.root, config: ctx.config, history: ctx.state.history, phases: ctx.state.phases, bestModel: null, best: null,
+    threshold: null, interrupted: true, seconds: ctx.elapsed(),
+  };
+}
+
+export { RunDirError };

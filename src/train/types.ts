@@ -1,0 +1,97 @@
+// Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
+// options and result of train().
+import type { RunConfig } from './config.js';
+
+/** One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). */
+export interface EpochRecord {
+  /** The phase's name (config.phases[i].name). */
+  phase: string;
+  /** 1-based epoch within the phase. */
+  epoch: number;
+  /** The learning rate used during the epoch (of the first parameter group). */
+  lr: number;
+  train_loss: number;
+  train_accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  /** Exact ROC AUC (scikit-learn's roc_auc_score) of the validation probabilities. */
+  val_auc: number;
+  /** Wall time of the epoch (training and validation). */
+  seconds: number;
+  /** Training images per second (training pass only). */
+  images_per_second: number;
+}
+
+export const HISTORY_COLUMNS = [
+  'phase', 'epoch', 'lr', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'val_auc', 'seconds', 'images_per_second',
+] as const satisfies readonly (keyof EpochRecord)[];
+
+/** Progress events: printed as JSON lines with `json: true` and passed to `onEvent`. */
+export type TrainEvent =
+  | {
+    type: 'start'; run: string; resumed: boolean; arch: string; device: string; threads: number; precision: string;
+    images: { train: number; val: number; test: number }; classes: [string, string]; positive_class: string;
+    phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
+  }
+  | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null }
+  | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
+  | ({ type: 'epoch' } & EpochRecord)
+  | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number }
+  | { type: 'checkpoint'; phase: string; epoch: number; file: string; monitor: string; value: number }
+  | { type: 'lr'; phase: string; epoch: number; lr: number }
+  | { type: 'warning'; message: string }
+  | { type: 'interrupted'; phase: string; epoch: number; batch: number; state: string }
+  | {
+    type: 'done'; run: string; best_model: string; phase: string | null; epoch: number | null; val_auc: number | null;
+    threshold: number; seconds: number; evaluated: boolean;
+  };
+
+export interface TrainOptions {
+  /** The run directory (created if missing). */
+  out: string;
+  /** Continue from RUN/last (the config must equal RUN/config.json except runtime keys such as threads). */
+  resume?: boolean;
+  /** Start a new run in a directory that already holds one (its files are replaced). Default false. */
+  overwrite?: boolean;
+  /** Print JSON lines (events) to the output stream instead of human-readable progress. */
+  json?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+  /** Aborting finishes the current batch, saves RUN/last and returns with `interrupted: true` (as a first Ctrl-C). */
+  signal?: AbortSignal;
+  /** Install SIGINT handlers for the run (default true). */
+  handleSigint?: boolean;
+  /** Where progress goes (default process.stdout). */
+  output?: NodeJS.WritableStream;
+  /** Print nothing (events still reach onEvent). */
+  quiet?: boolean;
+  /** Skip the test-split evaluation after training. */
+  skipEvaluation?: boolean;
+}
+
+export interface PhaseSummary {
+  name: string;
+  epochs: number;
+  stoppedEarly: boolean;
+  bestEpoch: number | null;
+  best: number | null;
+  monitor: string;
+  checkpoint: string | null;
+}
+
+export interface RunResult {
+  runDir: string;
+  config: RunConfig;
+  history: EpochRecord[];
+  phases: PhaseSummary[];
+  /** best_model_final.* (null when interrupted before any phase finished). */
+  bestModel: string | null;
+  /** The phase and epoch the final model comes from. */
+  best: { phase: string; epoch: number; metrics: Record<string, number> } | null;
+  /** The decision threshold stored in the final checkpoint. */
+  threshold: number | null;
+  /** True when stopped by Ctrl-C / the abort signal; RUN/last holds the state to resume from. */
+  interrupted: boolean;
+  /** What evaluateRun returned, when the data has a test split and src/evaluate provides it. */
+  evaluation?: unknown;
+  seconds: number;
+}

@@ -1,0 +1,61 @@
+// Fixtures for the trainer tests: a tiny two-class image folder made with sharp in a temp dir, and a
+// small, fast configuration (resnet18 at 32 px, random init) on top of the seed protocol's defaults.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { resolveConfig, type RunConfig } from '../src/train/config.js';
+
+export function tempDir(prefix = 'tlearn-train-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Deterministic pseudo-random bytes (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Class 'stripes_h' has horizontal stripes, 'stripes_v' vertical ones, both with noise: learnable, but not
+ * perfectly on the first epoch. Layout DIR/{train,val,test}/<class>/NNN.png.
+ */
+export async function makeStripes(dir: string, counts: { train: number; val: number; test: number } = { train: 12, val: 6, test: 4 }, size = 20): Promise<string> {
+  let seed = 1;
+  for (const [split, n] of Object.entries(counts)) {
+    for (const cls of ['stripes_h', 'stripes_v']) {
+      const d = path.join(dir, split, cls);
+      fs.mkdirSync(d, { recursive: true });
+      for (let k = 0; k < n; k++) {
+        const r = rng(seed++);
+        const period = 2 + Math.floor(r() * 4);
+        const buf = Buffer.alloc(size * size * 3);
+        for (let y = 0; y < size; y++) {
+          for (let x = 0; x < size; x++) {
+            const coord = cls === 'stripes_h' ? y : x;
+            const on = Math.floor(coord / period) % 2 === 0;
+            for (let c = 0; c < 3; c++) buf[3 * (y * size + x) + c] = Math.max(0, Math.min(255, (on ? 190 : 60) + Math.round((r() - 0.5) * 120)));
+          }
+        }
+        await sharp(buf, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path.join(d, `${String(k).padStart(3, '0')}.png`));
+      }
+    }
+  }
+  return dir;
+}
+
+/** A fast configuration: resnet18, 32 px, batch 8, random init, 2 + 2 epochs, the seed protocol otherwise. */
+export function tinyConfig(data: string, set: string[] = []): RunConfig {
+  return resolveConfig({
+    overrides: {
+      data, arch: 'resnet18', weights: 'none', imageSize: 32, batchSize: 8, epochs1: 2, epochs2: 2, threads: 2, augment: 'flip',
+      set,
+    },
+  });
+}
