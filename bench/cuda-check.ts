@@ -35,7 +35,7 @@ torch.scope(() => {
   const y = torch.rand([4, 1]).gt(0.5).float();
   const run = (dev: string) =>
     torch.scope(() => {
-      const [xd, wd, gd, bd, lwd, yd] = [x, w, g, b, lw, y].map((t) => t.to(dev));
+      const [xd, wd, gd, bd, lwd, yd] = [x, w, g, b, lw, y].map((t) => t.detach().to(dev));
       for (const t of [wd, gd, bd, lwd]) t.requiresGrad_();
       const rm = torch.zeros([8]).to(dev);
       const rv = torch.ones([8]).to(dev);
