@@ -251,3 +251,22 @@ test('fixture sanity', async () => {
   const img = await decodeResized(f, 4, 'squash');
   assert.equal(img.width, 4);
 });
+
+test('prepareData with a cache: the audit decode fills it, so the first epoch decodes nothing', async () => {
+  const { prepareData } = await import('../src/data/index.js');
+  const root = tempDir();
+  for (let i = 0; i < 4; i++) await writePng(path.join(root, 'train', i % 2 ? 'b' : 'a', `${i}.png`), 30, 20, i);
+  touch(path.join(root, 'train', 'a', 'bad.png'), 'corrupt');
+  const cache = new ImageCache();
+  const { dataset } = await prepareData(root, { imageSize: 16, resize: 'crop', cache });
+  assert.equal(cache.stats.memoryEntries, 4, 'one entry per readable file');
+  const loader = new DataLoader(dataset.items, { imageSize: 16, resize: 'crop', batchSize: 4, cache });
+  const [batch] = await collect(loader.epoch(0));
+  assert.equal(cache.stats.misses, 0);
+  assert.equal(cache.stats.memoryHits, 4);
+  const fresh = new DataLoader(dataset.items, { imageSize: 16, resize: 'crop', batchSize: 4, cache: null });
+  assert.deepEqual((await collect(fresh.epoch(0)))[0]!.x, batch!.x);
+  // A loader with another size does not pick these entries up.
+  await collect(new DataLoader(dataset.items, { imageSize: 12, batchSize: 4, cache }).epoch(0));
+  assert.equal(cache.stats.misses, 4);
+});

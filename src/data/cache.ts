@@ -32,6 +32,23 @@ export interface CacheStats {
   badEntries: number;
 }
 
+const KEY_FORMAT = 'v1';
+
+/** File identity for cache keys: a changed file (size or mtime) never hits a stale entry. */
+export function fileStamp(file: string, size: number, mtimeMs: number): string {
+  return `${size}|${mtimeMs}|${file}`;
+}
+
+/** Key of a file's eval-transform image (size×size, after the resize mode). */
+export function evalCacheKey(stamp: string, imageSize: number, resize: string): string {
+  return `eval|${KEY_FORMAT}|${imageSize}|${resize}|${stamp}`;
+}
+
+/** Key of a file's base image for random-resized-crop (shorter side capped at maxShortSide). */
+export function baseCacheKey(stamp: string, maxShortSide: number): string {
+  return `base|${KEY_FORMAT}|${maxShortSide}|${stamp}`;
+}
+
 export function defaultCacheBytes(): number {
   return Math.min(2 * 1024 ** 3, Math.floor(os.totalmem() / 4));
 }

@@ -8,7 +8,6 @@
 //  - multi-frame GIF/WebP/TIFF: only the first frame/page is read.
 // Truncated or corrupt data is an error (sharp's failOn 'warning', like PIL's default of refusing
 // truncated files); callers skip and report such files.
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { resampleHeight, resampleWidth } from './resample.js';
 import type { ResizeMode } from './types.js';
@@ -106,19 +105,14 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
   return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
 }
 
-/** Reads a path into memory once (header and pixels then come from the same bytes). */
-async function bytesOf(input: ImageInput): Promise<Buffer> {
-  return typeof input === 'string' ? readFile(input) : input;
-}
-
 /**
  * Decodes and resizes to exactly tw×th. Axes that shrink are resized by libvips inside the decode
  * pipeline (JPEG/WebP shrink-on-load skips most of the work on large images); axes that grow are
  * resampled afterwards by the PIL-compatible loop (see resample.ts).
  */
-async function decodeTo(bytes: Buffer, width: number, height: number, tw: number, th: number, what: string): Promise<RawImage> {
+async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string): Promise<RawImage> {
   const dw = Math.min(tw, width), dh = Math.min(th, height);
-  let pipe = open(bytes);
+  let pipe = open(input);
   if (dw !== width || dh !== height) pipe = pipe.resize(dw, dh, { fit: 'fill', kernel: RESIZE_KERNEL });
   let img = await finish(pipe, what);
   if (img.width !== dw || img.height !== dh) throw new Error(`${what}: decoded to ${img.width}x${img.height}, expected ${dw}x${dh}`);
@@ -164,11 +158,11 @@ export function extractRaw(img: RawImage, box: Box): RawImage {
 
 /** Decodes a file (or encoded bytes) straight to the eval transform's size×size RGB image. */
 export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode): Promise<RawImage> {
+  // A path is opened twice (header, then pixels) rather than read into memory: cheaper than copying the file.
   const what = label(input);
-  const bytes = await bytesOf(input);
-  const { width, height } = await imageSize(bytes);
+  const { width, height } = await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
-  const img = await decodeTo(bytes, width, height, g.resizeWidth, g.resizeHeight, what);
+  const img = await decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what);
   return extractRaw(img, { left: g.left, top: g.top, width: size, height: size });
 }
 
@@ -178,15 +172,14 @@ export async function decodeResized(input: ImageInput, size: number, mode: Resiz
  */
 export async function decodeFull(input: ImageInput, maxShortSide?: number): Promise<RawImage> {
   const what = label(input);
-  const bytes = await bytesOf(input);
-  const { width, height } = await imageSize(bytes);
+  const { width, height } = await imageSize(input);
   let tw = width, th = height;
   const short = Math.min(width, height);
   if (maxShortSide !== undefined && short > maxShortSide) {
     const s = maxShortSide / short;
     tw = Math.max(1, Math.round(width * s)); th = Math.max(1, Math.round(height * s));
   }
-  return decodeTo(bytes, width, height, tw, th, what);
+  return decodeTo(input, width, height, tw, th, what);
 }
 
 /** Crops `box` out of a decoded image and resizes it to size×size (torchvision's resized_crop). */

@@ -3,7 +3,9 @@ export * from './types.js';
 export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
 export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
-export { MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe } from './manifest.js';
+export {
+  MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
+} from './manifest.js';
 export { buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
@@ -15,7 +17,9 @@ export {
   applyJitter, AUGMENT_SPECS, drawJitter, IMAGENET_MEAN, IMAGENET_STD, isViewDeterministic, Normalizer,
   randomResizedCropBox, type AugmentSpec, type JitterParams,
 } from './transforms.js';
-export { defaultCacheBytes, ImageCache, type CacheStats, type ImageCacheOptions } from './cache.js';
+export {
+  baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type ImageCacheOptions,
+} from './cache.js';
 export {
   DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
 } from './loader.js';

@@ -12,7 +12,7 @@
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import { cropResize, decodeFull, decodeResized, type RawImage } from './decode.js';
-import { ImageCache } from './cache.js';
+import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
 import {
@@ -94,8 +94,6 @@ export function viewKey(index: number, flip: boolean): ViewKey {
 }
 
 interface LoadedView { img: RawImage; flip: boolean; jitter?: JitterParams }
-
-const CACHE_FORMAT = 'v1';
 
 function uninitialisedFloat32(n: number): Float32Array {
   const buf = Buffer.allocUnsafeSlow(n * 4); // its own ArrayBuffer (never the small-buffer pool), 4-byte aligned
@@ -253,7 +251,7 @@ export class DataLoader {
   /** The size×size uint8 image an item gives under the eval transform (cached). Throws if it cannot be decoded. */
   async evalImage(index: number): Promise<RawImage> {
     const item = this.itemAt(index);
-    const key = this.cache ? `eval|${CACHE_FORMAT}|${this.imageSize}|${this.resize}|${await this.stamp(index)}` : '';
+    const key = this.cache ? evalCacheKey(await this.stamp(index), this.imageSize, this.resize) : '';
     if (this.cache) {
       const hit = await this.cache.get(key);
       if (hit) return hit;
@@ -280,12 +278,12 @@ export class DataLoader {
     return new Rng(deriveSeed(this.seed, 'aug', epoch, index));
   }
 
-  /** File identity for cache keys: a changed file (size or mtime) never hits a stale entry. */
+  /** File identity for cache keys (see cache.ts fileStamp). */
   private stamp(index: number): Promise<string> {
     let p = this.stamps[index];
     if (!p) {
       const file = this.items[index]!.path;
-      p = stat(file).then((s) => `${s.size}|${s.mtimeMs}|${file}`);
+      p = stat(file).then((s) => fileStamp(file, s.size, s.mtimeMs));
       this.stamps[index] = p;
     }
     return p;
@@ -325,7 +323,7 @@ export class DataLoader {
   private async baseImage(index: number): Promise<RawImage> {
     const item = this.itemAt(index);
     if (this.augmentBaseSide === null || !this.cache) return decodeFull(item.path, this.augmentBaseSide ?? undefined);
-    const key = `base|${CACHE_FORMAT}|${this.augmentBaseSide}|${await this.stamp(index)}`;
+    const key = baseCacheKey(await this.stamp(index), this.augmentBaseSide);
     const hit = await this.cache.get(key);
     if (hit) return hit;
     const img = await decodeFull(item.path, this.augmentBaseSide);

@@ -2,14 +2,15 @@
 // the manifest's own folder, so manifest.csv is itself a valid CSV data source (the same images, the same
 // split). Also the per-file probe (size, hash, full decode check) that the manifest and the audit share.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { formatCsv } from './csv.js';
-import { verifyDecodes } from './decode.js';
+import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
+import { decodeResized, imageSize, verifyDecodes, type RawImage } from './decode.js';
 import { mapLimit } from './pool.js';
-import type { Dataset } from './types.js';
+import type { Dataset, ResizeMode } from './types.js';
 
 /** What reading one file found. */
 export interface Probe {
@@ -23,14 +24,35 @@ export interface Probe {
   error?: string;
 }
 
-/** Reads, hashes and fully decodes one file; never throws (failures come back in `error`). */
-export async function probeFile(file: string): Promise<Probe> {
-  let bytes: Buffer;
-  try { bytes = await readFile(file); } catch (e) {
+/** Also decode to the eval transform's image while probing (so the audit's decode fills the loader's cache). */
+export interface ProbeDecode { imageSize: number; resize: ResizeMode }
+
+/** A probe plus, when asked for and the file decodes, its eval-transform image and cache stamp. */
+export interface ProbeResult extends Probe { image?: RawImage; stamp?: string }
+
+/**
+ * Reads, hashes and fully decodes one file; never throws (failures come back in `error`). With
+ * `decode`, the full decode is the eval transform itself and its result is returned as `image`.
+ */
+export async function probeFile(file: string, decode?: ProbeDecode): Promise<ProbeResult> {
+  let bytes: Buffer, mtimeMs: number;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) return { bytes: 0, sha256: '', error: 'not a regular file' };
+    mtimeMs = st.mtimeMs;
+    bytes = await readFile(file);
+  } catch (e) {
     return { bytes: 0, sha256: '', error: `cannot read file: ${(e as Error).message}` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
+    if (bytes.byteLength === 0) throw new Error('empty file');
+    if (decode) {
+      const info = await imageSize(bytes);
+      const image = await decodeResized(bytes, decode.imageSize, decode.resize);
+      return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format,
+        image, stamp: fileStamp(file, bytes.byteLength, mtimeMs) };
+    }
     const info = await verifyDecodes(bytes);
     return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format };
   } catch (e) {
@@ -43,9 +65,23 @@ function cleanReason(msg: string): string {
   return msg.split('\n').map((s) => s.trim()).filter(Boolean).join('; ').slice(0, 300) || 'unknown decode error';
 }
 
-/** Probes every item of a dataset (bounded concurrency); results in item order. */
-export async function probeDataset(ds: Dataset, concurrency = Math.max(2, os.availableParallelism())): Promise<Probe[]> {
-  return mapLimit(ds.items, concurrency, (it) => probeFile(it.path));
+export interface ProbeOptions {
+  /** Concurrent probes (default: max(2, cores)). */
+  concurrency?: number;
+  /** Decode to this eval transform and store the images in `cache` (keys as the DataLoader uses). */
+  decode?: ProbeDecode;
+  cache?: ImageCache;
+}
+
+/** Probes every item of a dataset; results in item order (without the decoded images). */
+export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promise<Probe[]> {
+  const concurrency = opts.concurrency ?? Math.max(2, os.availableParallelism());
+  const decode = opts.cache ? opts.decode : undefined;
+  return mapLimit(ds.items, concurrency, async (it) => {
+    const { image, stamp, ...probe } = await probeFile(it.path, decode);
+    if (image && stamp && opts.cache && decode) await opts.cache.set(evalCacheKey(stamp, decode.imageSize, decode.resize), image);
+    return probe;
+  });
 }
 
 export const MANIFEST_HEADER = ['path', 'label', 'split', 'bytes', 'sha256'] as const;

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.js';
 import { probeDataset, writeManifest, type Probe } from './manifest.js';
 import { loadSource, type SourceOptions } from './sources.js';
-import { SPLITS, type Dataset } from './types.js';
+import type { ImageCache } from './cache.js';
+import { SPLITS, type Dataset, type ResizeMode } from './types.js';
 
 export interface PrepareOptions extends SourceOptions {
   /** Network input size, for the small-image check (default 224). */
@@ -14,6 +15,13 @@ export interface PrepareOptions extends SourceOptions {
   outDir?: string;
   /** Concurrent file probes (default: max(2, cores)). */
   concurrency?: number;
+  /** Eval resize mode (default 'squash'); with `cache`, the check decode produces exactly the loader's image. */
+  resize?: ResizeMode;
+  /**
+   * The cache the DataLoaders will use: every file has to be decoded once to be checked anyway, so that
+   * decode is done at the eval transform and stored, and the first epoch does not decode again.
+   */
+  cache?: ImageCache;
 }
 
 export interface PreparedData {
@@ -30,7 +38,9 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   const imageSize = opts.imageSize ?? 224;
   if (!(Number.isInteger(imageSize) && imageSize >= 1)) throw new Error(`imageSize must be a positive integer, got ${imageSize}`);
   const all = await loadSource(source, opts);
-  const probes = await probeDataset(all, opts.concurrency);
+  const probes = await probeDataset(all, {
+    concurrency: opts.concurrency, cache: opts.cache, decode: { imageSize, resize: opts.resize ?? 'squash' },
+  });
   const audit = buildAudit(all, probes, imageSize);
   if (opts.outDir) {
     await writeManifest(path.join(opts.outDir, 'manifest.csv'), all, probes);
