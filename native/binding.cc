@@ -3,6 +3,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <cmath>
 #include <unordered_set>
 
 namespace tlearn {
@@ -87,7 +88,10 @@ bool Args::B(size_t i) const {
 }
 at::Scalar Args::S(size_t i) const {
   if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
-  return at::Scalar(D(i));
+  double d = D(i);
+  // An integral JS number acts as a Python int (so int64 tensors accept `add_(1)`), any other as a float.
+  if (std::abs(d) < 9007199254740992.0 && d == static_cast<double>(static_cast<int64_t>(d))) return at::Scalar(static_cast<int64_t>(d));
+  return at::Scalar(d);
 }
 std::vector<int64_t> Args::IL(size_t i) const {
   if (i < info_.Length() && info_[i].IsNumber()) return {I(i)};

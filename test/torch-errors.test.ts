@@ -65,3 +65,15 @@ test('backward through a freed graph fails cleanly', () => {
     assert.throws(() => torch.ones([2]).sum().backward(), opError('backward', /does not require grad/));
   });
 });
+
+test('integral JS numbers act as Python ints: int64 tensors take add_(1) and stay int64', () => {
+  torch.scope(() => {
+    const n = torch.zeros([2], { dtype: 'int64' });
+    n.add_(1).add_(2);
+    assert.equal(n.dtype, 'int64');
+    assert.deepEqual(n.toArray(), [3, 3]);
+    assert.equal(torch.ones([2], { dtype: 'int32' }).mul(3).dtype, 'int32');
+    assert.equal(torch.ones([2], { dtype: 'int32' }).mul(0.5).dtype, 'float32');
+    assert.deepEqual(torch.ones([2]).mul(3).toArray(), [3, 3]);
+  });
+});
