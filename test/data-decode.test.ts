@@ -124,6 +124,22 @@ test('corrupt, empty, truncated and non-image files are reported, never thrown',
     await assert.rejects(decodeResized(f(name), 8, 'squash'), Error, name);
   }
   assert.match((await probeFile(f('empty.png'))).error!, /empty/);
+  // A truncated PNG is refused too.
+  await rawSharp(smoothRgb(64, 64), 64, 64).png().toFile(f('full.png'));
+  const png = fs.readFileSync(f('full.png'));
+  fs.writeFileSync(f('trunc.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+  assert.ok((await probeFile(f('trunc.png'))).error);
+  // Damaged entropy-coded data only makes libjpeg warn ("Corrupt JPEG data"): decoded, as PIL does.
+  const damaged = Buffer.from(bytes);
+  const sos = damaged.indexOf(Buffer.from([0xff, 0xda]));
+  damaged[sos + 40] ^= 0x55; damaged[sos + 60] ^= 0x33;
+  fs.writeFileSync(f('extra.jpg'), damaged);
+  await assert.rejects(sharp(f('extra.jpg'), { failOn: 'warning' }).raw().toBuffer(), /Corrupt JPEG data/, 'the fixture does trigger a warning');
+  assert.equal((await probeFile(f('extra.jpg'))).error, undefined);
+  const ok = runPython<number[]>(`
+from PIL import Image
+im = Image.open(inp); im.load(); out(list(im.size))`, f('extra.jpg'));
+  assert.deepEqual(ok, [64, 64]);
   const missing = await probeFile(f('nope.png'));
   assert.match(missing.error!, /cannot read/);
   assert.equal((await probeFile(f('full.jpg'))).error, undefined);

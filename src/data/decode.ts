@@ -6,8 +6,9 @@
 //    torchvision's `convert('RGB')` would instead drop alpha and keep whatever colour hides under it);
 //  - 16-bit images are scaled to 8-bit;
 //  - multi-frame GIF/WebP/TIFF: only the first frame/page is read.
-// Truncated or corrupt data is an error (sharp's failOn 'warning', like PIL's default of refusing
-// truncated files); callers skip and report such files.
+// Truncated or corrupt data is an error (sharp's failOn 'error'; PIL also refuses truncated files by
+// default); mere decoder warnings (e.g. extraneous bytes between JPEG markers) are tolerated, as PIL
+// tolerates them. Callers skip and report files that fail.
 import sharp from 'sharp';
 import { resampleHeight, resampleWidth } from './resample.js';
 import type { ResizeMode } from './types.js';
@@ -34,7 +35,7 @@ export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
 export type ImageInput = string | Buffer;
 
 function open(input: ImageInput): sharp.Sharp {
-  return sharp(input, { autoOrient: true, failOn: 'warning', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
+  return sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
 }
 
 /** Ends a pipeline: flatten alpha, sRGB, 8-bit, raw HWC; checks what came back. */
