@@ -4,7 +4,10 @@
 // (downsample before the block, by the caller) so that a seeded construction draws the same random numbers.
 import type { Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d, Module, ReLU, Sequential } from '../nn/index.js';
-import { runChain } from './chain.js';
+import { runChain, type Step } from './chain.js';
+
+/** torchvision's ReLU(inplace=True): applied in place on a tensor the block made (saves an allocation). */
+export const reluInPlace = (t: Tensor): Tensor => t.relu_();
 
 export const conv3x3 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d =>
   new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false });
@@ -14,8 +17,8 @@ export const conv1x1 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d
 /** A residual block: the main branch plus the identity (or the downsample projection), then ReLU. */
 export abstract class ResidualBlock extends Module {
   abstract readonly downsample: Sequential | undefined;
-  /** The layers of the main branch, in application order (ReLUs included). */
-  protected abstract branch(): Module[];
+  /** The steps of the main branch, in application order (ReLUs included, in place). */
+  protected abstract branch(): Step[];
 
   forward(x: Tensor): Tensor {
     const out = runChain(x, this.branch());
@@ -47,8 +50,8 @@ export class BasicBlock extends ResidualBlock {
     this.downsample = downsample ? this.registerModule('downsample', downsample) : undefined;
   }
 
-  protected branch(): Module[] {
-    return [this.conv1, this.bn1, this.relu, this.conv2, this.bn2];
+  protected branch(): Step[] {
+    return [this.conv1, this.bn1, reluInPlace, this.conv2, this.bn2];
   }
 }
 
@@ -77,8 +80,8 @@ export class Bottleneck extends ResidualBlock {
     this.downsample = downsample ? this.registerModule('downsample', downsample) : undefined;
   }
 
-  protected branch(): Module[] {
-    return [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3];
+  protected branch(): Step[] {
+    return [this.conv1, this.bn1, reluInPlace, this.conv2, this.bn2, reluInPlace, this.conv3, this.bn3];
   }
 }
 

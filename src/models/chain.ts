@@ -8,8 +8,11 @@ export interface Layer {
   forward(x: Tensor): Tensor;
 }
 
+/** A layer, or a function of one tensor. In-place functions must only be given tensors made in the chain. */
+export type Step = Layer | ((t: Tensor) => Tensor);
+
 /** fn(x) for each fn in order; frees the intermediates but never `x` (the caller's) or the result. */
-export function runChain(x: Tensor, layers: Iterable<Layer | ((t: Tensor) => Tensor)>): Tensor {
+export function runChain(x: Tensor, layers: Iterable<Step>): Tensor {
   let y = x;
   for (const layer of layers) {
     const z = typeof layer === 'function' ? layer(y) : layer.forward(y);

@@ -8,7 +8,7 @@ import { type Tensor } from '../torch/index.js';
 import {
   AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init,
 } from '../nn/index.js';
-import { BLOCKS, Bottleneck, BasicBlock, conv1x1, type BlockKind } from './blocks.js';
+import { BLOCKS, Bottleneck, BasicBlock, conv1x1, reluInPlace, type BlockKind } from './blocks.js';
 import { runChain } from './chain.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
@@ -164,7 +164,7 @@ export class ResNet extends Module {
         if (x.ndim !== 4 || x.size(1) !== 3) {
           throw new Error(`${this.arch}: expected an image batch of shape [N, 3, H, W], got [${x.shape.join(', ')}]`);
         }
-        return runChain(x, [this.conv1, this.bn1, this.relu, this.maxpool]);
+        return runChain(x, [this.conv1, this.bn1, reluInPlace, this.maxpool]);
       case 'layer1': case 'layer2': case 'layer3': case 'layer4':
         return runChain(x, this[stage]);
       case 'pool':
