@@ -96,6 +96,12 @@ test('a split left without one of its classes is a clear error', async () => {
   // The audit was still written, so the problem can be inspected.
   const audit = JSON.parse(fs.readFileSync(path.join(out, 'audit.json'), 'utf8'));
   assert.equal(audit.unreadable[0].path, 'val/b/bad.png');
+  // A folder with only test/: fine to evaluate, not to train on.
+  const testOnly = tempDir();
+  for (const c of ['a', 'b']) await writePng(path.join(testOnly, 'test', c, '0.png'), 8, 8, c === 'a' ? 1 : 2);
+  await assert.rejects(prepareData(testOnly), /split 'train' has no usable images of class 'a'; split 'train' has no usable images of class 'b'/);
+  const ev = await prepareData(testOnly, { requireTrain: false });
+  assert.equal(ev.dataset.items.length, 2);
 });
 
 test('balanced drawn split: pos_weight 1, no warnings', async () => {

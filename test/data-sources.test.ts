@@ -93,9 +93,17 @@ test('split folders: given split, val/test optional, aliases, stray folders refu
   classDirs({ x: 1, y: 1 }, path.join(stray, 'train'));
   fs.mkdirSync(path.join(stray, 'extras'));
   await assert.rejects(loadSource(stray), /also has: extras\//);
-  const noTrain = tempDir();
-  classDirs({ x: 1, y: 1 }, path.join(noTrain, 'test'));
-  await assert.rejects(loadSource(noTrain), /no train\/ folder/);
+  // Only split folders but no train/ (e.g. a test set for `evaluate`): accepted, training checks come later.
+  const onlyTest = tempDir();
+  classDirs({ x: 1, y: 1 }, path.join(onlyTest, 'test'));
+  const t = await loadSource(onlyTest);
+  assert.equal(t.layout, 'split-dirs');
+  assert.deepEqual(t.items.map((it) => it.split), ['test', 'test']);
+  // A split folder next to class folders is ambiguous.
+  const mixed = tempDir();
+  classDirs({ x: 1, y: 1 }, path.join(mixed, 'test'));
+  classDirs({ cats: 1 }, mixed);
+  await assert.rejects(loadSource(mixed), /no train\/ folder/);
 });
 
 test('CSV: header optional, paths relative to the CSV, split column, extra columns', async () => {

@@ -22,6 +22,8 @@ export interface PrepareOptions extends SourceOptions {
    * decode is done at the eval transform and stored, and the first epoch does not decode again.
    */
   cache?: ImageCache;
+  /** Require a train split with both classes (default true; false for evaluating a test-only folder). */
+  requireTrain?: boolean;
 }
 
 export interface PreparedData {
@@ -48,16 +50,17 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   }
   const keep = all.items.map((_, i) => !probes[i]!.error);
   const dataset: Dataset = { ...all, items: all.items.filter((_, i) => keep[i]) };
-  checkSplits(dataset, audit);
+  checkSplits(dataset, audit, opts.requireTrain ?? true);
   return { dataset, audit, summary: formatAuditSummary(audit), probes: probes.filter((_, i) => keep[i]) };
 }
 
-/** train must hold both classes; val and test may be absent, but not hold only one class. */
-export function checkSplits(ds: Dataset, audit: Audit): void {
+/** train must hold both classes (when required); val and test may be absent, but not hold only one class. */
+export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true): void {
   const problems: string[] = [];
+  if (SPLITS.every((s) => audit.split_totals[s] === 0)) problems.push('no usable images at all');
   for (const s of SPLITS) {
     const total = audit.split_totals[s];
-    if (total === 0 && s !== 'train') continue;
+    if (total === 0 && !(s === 'train' && requireTrain)) continue;
     for (const c of ds.classes) {
       if (audit.counts[s][c] === 0) problems.push(`split '${s}' has no usable images of class '${c}'`);
     }
