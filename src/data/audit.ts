@@ -137,13 +137,15 @@ export function formatAuditSummary(a: Audit): string {
   const w = Math.max(7, neg.length, pos.length) + 1;
   lines.push(`  ${''.padEnd(6)}${pad(neg, w)}${pad(pos, w)}${pad('total', 7)}`);
   for (const s of SPLITS) {
-    if (a.split_totals[s] === 0 && s !== 'train') continue;
+    if (a.split_totals[s] === 0) continue;
     lines.push(`  ${s.padEnd(6)}${pad(a.counts[s][neg]!, w)}${pad(a.counts[s][pos]!, w)}${pad(a.split_totals[s], 7)}`);
   }
   const im = a.imbalance;
   const ratio = Number.isFinite(im.ratio) ? `${im.ratio.toFixed(2)}:1` : 'one class missing';
   const pw = Number.isFinite(im.pos_weight) ? im.pos_weight.toFixed(3) : 'n/a';
-  lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
+  if (a.split_totals.train > 0) {
+    lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
+  }
   const ig = a.ignored;
   if (ig.hidden + ig.non_image + ig.outside_class_folders > 0) {
     lines.push(`Ignored: ${ig.hidden} hidden, ${ig.non_image} non-image, ${ig.outside_class_folders} outside class folders`);
