@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { resolveConfig, type RunConfig } from '../src/train/config.js';
+import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config.js';
 
 export function tempDir(prefix = 'tlearn-train-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -51,11 +51,11 @@ export async function makeStripes(dir: string, counts: { train: number; val: num
 }
 
 /** A fast configuration: resnet18, 32 px, batch 8, random init, 2 + 2 epochs, the seed protocol otherwise. */
-export function tinyConfig(data: string, set: string[] = []): RunConfig {
+export function tinyConfig(data: string, set: string[] = [], overrides: ConfigOverrides = {}): RunConfig {
   return resolveConfig({
     overrides: {
       data, arch: 'resnet18', weights: 'none', imageSize: 32, batchSize: 8, epochs1: 2, epochs2: 2, threads: 2, augment: 'flip',
-      set,
+      set, ...overrides,
     },
   });
 }

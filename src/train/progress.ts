@@ -11,7 +11,7 @@ export function eventJson(e: TrainEvent): string {
 }
 
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
-const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('e-', 'e-').replace('.0e', 'e'));
+const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';

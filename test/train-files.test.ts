@@ -1,0 +1,157 @@
+// The trainer's files: history.csv/jsonl, the atomic RUN/last unit and its recovery after a kill at any
+// point of the swap, the run-directory checks, the resume configuration check and the progress output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { historyCsv, historyJsonl, parseHistoryJsonl, writeHistory } from '../src/train/history.js';
+import { readLast, recoverLast, saveLast, stateFromJson, stateToJson } from '../src/train/resume.js';
+import { prepareRunDir, runPaths, tempFilesIn, RunDirError } from '../src/train/run-dir.js';
+import { checkResumeConfig, diffKeys } from '../src/train/resume-config.js';
+import { Progress } from '../src/train/progress.js';
+import { configToJSON, resolveConfig } from '../src/train/config.js';
+import { HISTORY_COLUMNS, type EpochRecord, type TrainEvent } from '../src/train/types.js';
+import { runPython } from './helpers/python.js';
+import { tempDir } from './train-fixtures.js';
+
+const rows: EpochRecord[] = [
+  { phase: 'phase1', epoch: 1, lr: 1e-3, train_loss: 0.693147, train_accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5, val_auc: NaN, seconds: 1.25, images_per_second: 40 },
+  { phase: 'phase2', epoch: 1, lr: 1e-7, train_loss: 0.1 + 0.2, train_accuracy: 2 / 3, val_loss: 0.25, val_accuracy: 0.75, val_auc: 0.875, seconds: 2, images_per_second: 12.5 },
+];
+
+test('history.csv: fixed columns, numbers Python reads back exactly; history.jsonl: NaN as null, parsed back', () => {
+  const csv = historyCsv(rows);
+  assert.equal(csv.split('\n')[0], 'phase,epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds,images_per_second');
+  const py = runPython<(string | number | null)[][]>(`
+import csv, io
+r = list(csv.DictReader(io.StringIO(inp)))
+out([[row['phase']] + [None if math.isnan(float(row[k])) else float(row[k]) for k in list(row)[1:]] for row in r])
+`, csv);
+  assert.deepEqual(py, rows.map((r) => HISTORY_COLUMNS.map((c) => (typeof r[c] === 'number' && Number.isNaN(r[c]) ? null : r[c]))));
+  const jsonl = historyJsonl(rows);
+  assert.match(jsonl.split('\n')[0]!, /"val_auc":null/);
+  const back = parseHistoryJsonl(jsonl);
+  assert.equal(back.length, 2);
+  assert.ok(Number.isNaN(back[0]!.val_auc));
+  assert.deepEqual(back[1], rows[1]);
+  assert.throws(() => parseHistoryJsonl('{"phase":"a"}\n', 'h.jsonl'), /h\.jsonl:1: column 'epoch'/);
+  const dir = tempDir();
+  writeHistory(dir, rows);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['history.csv', 'history.jsonl']);
+});
+
+test('state JSON keeps NaN and infinities', () => {
+  const v = stateFromJson(stateToJson({ a: NaN, b: [Infinity, -Infinity, 1.5], c: { $num: 3 } }), 'x') as Record<string, unknown>;
+  assert.ok(Number.isNaN(v.a));
+  assert.deepEqual(v.b, [Infinity, -Infinity, 1.5]);
+  assert.deepEqual(v.c, { $num: 3 });
+  assert.throws(() => stateFromJson('{', 'RUN/last/state.json'), /RUN\/last\/state\.json: the resume state is not valid JSON/);
+});
+
+const files = (tag: string) => new Map([['model.bin', [Buffer.from(`model ${tag}`)]]]);
+
+test('RUN/last is replaced as a unit; a kill at any point of the swap leaves a loadable state', () => {
+  const paths = runPaths(tempDir());
+  saveLast(paths, files('1'), { epoch: 1 });
+  saveLast(paths, files('2'), { epoch: 2 });
+  assert.deepEqual(readLast(paths).state, { epoch: 2 });
+  assert.equal(readLast(paths).file('model.bin').toString(), 'model 2');
+  assert.deepEqual(fs.readdirSync(paths.root), ['last']);
+  assert.deepEqual(tempFilesIn(paths.last), []);
+
+  // Killed after `last -> .last.old`, before `.last.new -> last`: the new state is complete, so it wins.
+  fs.cpSync(paths.last, paths.lastNew, { recursive: true });
+  fs.writeFileSync(path.join(paths.lastNew, 'state.json'), stateToJson({ epoch: 3 }));
+  fs.renameSync(paths.last, paths.lastOld);
+  assert.deepEqual(readLast(paths).state, { epoch: 3 });
+  assert.deepEqual(fs.readdirSync(paths.root), ['last']);
+
+  // Killed while writing .last.new (no state.json yet): RUN/last stays, the partial folder goes.
+  fs.mkdirSync(paths.lastNew);
+  fs.writeFileSync(path.join(paths.lastNew, 'model.bin'), 'partial');
+  assert.deepEqual(readLast(paths).state, { epoch: 3 });
+  assert.equal(fs.existsSync(paths.lastNew), false);
+
+  // Only the old state is left (new one incomplete): it is put back.
+  fs.renameSync(paths.last, paths.lastOld);
+  fs.mkdirSync(paths.lastNew);
+  recoverLast(paths);
+  assert.deepEqual(readLast(paths).state, { epoch: 3 });
+  assert.deepEqual(fs.readdirSync(paths.root), ['last']);
+
+  assert.throws(() => readLast(paths).file('missing.bin'), /cannot resume: .*missing\.bin cannot be read/);
+  fs.rmSync(path.join(paths.last, 'state.json'));
+  assert.throws(() => readLast(paths), /no complete state/);
+});
+
+test('run directory: a new run refuses an earlier run, overwrite removes only run files, resume needs a state', () => {
+  const paths = runPaths(tempDir());
+  prepareRunDir(paths, { resume: false, overwrite: false }); // empty folder: fine
+  fs.writeFileSync(path.join(paths.root, 'notes.txt'), 'mine');
+  prepareRunDir(paths, { resume: false, overwrite: false }); // unrelated files do not count as a run
+  fs.writeFileSync(paths.historyCsv, 'x');
+  fs.writeFileSync(paths.best('phase1', 'safetensors'), 'x');
+  assert.throws(() => prepareRunDir(paths, { resume: false, overwrite: false }), (e: Error) =>
+    e instanceof RunDirError && /already holds a run \(.*history\.csv.*\): continue it with --resume/.test(e.message));
+  prepareRunDir(paths, { resume: false, overwrite: true });
+  assert.deepEqual(fs.readdirSync(paths.root), ['notes.txt']);
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /cannot resume: .*config\.json does not exist/);
+  fs.writeFileSync(paths.config, '{}');
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /has no saved state/);
+  const file = path.join(paths.root, 'notes.txt');
+  assert.throws(() => prepareRunDir(runPaths(file), { resume: false, overwrite: false }), /exists and is not a directory/);
+});
+
+test('resume refuses a different configuration, naming the keys; threads and epochs may change', () => {
+  const data = tempDir();
+  const base = resolveConfig({ overrides: { data } });
+  const paths = runPaths(tempDir());
+  fs.writeFileSync(paths.config, configToJSON(base));
+  checkResumeConfig(paths, resolveConfig({ overrides: { data, threads: 3, epochs2: 20 } }));
+  assert.throws(() => checkResumeConfig(paths, resolveConfig({ overrides: { data, lr1: 0.01, batchSize: 16 } })),
+    (e: Error) => e instanceof RunDirError && /config\.batchSize, config\.phases\[0\]\.lr differ from RUN\/config\.json/.test(e.message));
+  assert.deepEqual(diffKeys({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] }, d: 0 }), ['config.b.c', 'config.d']);
+});
+
+class Capture extends Writable {
+  text = '';
+  constructor(readonly isTTY = false, readonly columns = 80) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+const epochEvent: TrainEvent = { type: 'epoch', ...rows[0]! };
+const batchEvent: TrainEvent = { type: 'batch', phase: 'phase1', epoch: 1, batch: 2, batches: 4, loss: 0.5, images: 16, seconds: 2 };
+
+test('progress: JSON lines (NaN as null, no batch lines), plain lines, and a redrawn bar on a terminal', () => {
+  const j = new Capture();
+  const pj = new Progress(j, { json: true });
+  pj.handle(batchEvent);
+  pj.handle(epochEvent);
+  pj.message('hello');
+  const lines = j.text.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.type), ['epoch', 'warning']);
+  assert.equal(lines[0].val_auc, null);
+  assert.equal(lines[0].train_loss, 0.693147);
+
+  const p = new Capture(false);
+  const pp = new Progress(p);
+  assert.equal(pp.mode, 'plain');
+  pp.handle(batchEvent);
+  pp.handle(epochEvent);
+  assert.equal(p.text, 'phase1 epoch 1: loss 0.6931 acc 0.5000 | val_loss 0.7000 val_acc 0.5000 val_auc NaN | lr 1e-3 | 1.3s 40.0 img/s\n');
+
+  const t = new Capture(true, 80);
+  const pt = new Progress(t);
+  assert.equal(pt.mode, 'tty');
+  pt.handle(batchEvent);
+  assert.match(t.text, /^\r\x1b\[2Kphase1 1 \[#+\.+\] 2\/4 loss 0\.5000 8\.0 img\/s ETA 00:02$/);
+  pt.handle(epochEvent);
+  assert.match(t.text, /\r\x1b\[2Kphase1 epoch 1: loss/);
+  assert.equal(new Progress(new Capture(true), { quiet: true }).mode, 'quiet');
+});
