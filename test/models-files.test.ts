@@ -113,7 +113,9 @@ out(res)
         assert.ok(p2.allclose(expected.get('p')!, 0, 0), `${name}: reloaded predictions are identical`);
         p2.dispose();
         assert.throws(() => loadModelFile(path.join(dir, name), { imageSize: 224 }), /was trained with imageSize 64; 224 was given/);
-        assert.doesNotThrow(() => loadModelFile(path.join(dir, name), { imageSize: 64, classes: ['ankle_boot', 'sneaker'] }).model.dispose());
+        if (name.endsWith('.pth')) {
+          assert.doesNotThrow(() => loadModelFile(path.join(dir, name), { imageSize: 64, classes: ['ankle_boot', 'sneaker'] }).model.dispose());
+        }
       } finally {
         loaded.model.dispose();
       }

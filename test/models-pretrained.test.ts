@@ -1,7 +1,7 @@
 // Pretrained backbones: registry names resolved through a temp TLEARN_HOME cache, file paths in torchvision and
 // transformers layouts; the backbone equals the file, the new head is untouched; a missing key, a wrong shape
 // or the wrong architecture fails naming the key and the file, and leaves the model unchanged.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,15 +18,18 @@ const weightsDir = path.join(home, 'weights');
 fs.mkdirSync(weightsDir, { recursive: true });
 // A torchvision-layout resnet18 with random weights and ImageNet's 1000-class head, under the registry's file
 // name (its SHA-256 cannot match the real file's, so the cache check is told not to verify).
-runPython(PY_MODELS + `
+const opts = { env: { TLEARN_HOME: home, HOME: home }, useTorchHub: false, verify: false, baseUrl: 'http://127.0.0.1:9/' };
+let fileRecords: StateDictRecords;
+before(() => {
+  runPython(PY_MODELS + `
 torch.manual_seed(21)
 m = torchvision.models.resnet18()
 randomize_bn(m)
 torch.save(m.state_dict(), inp + '/resnet18-f37072fd.pth')
 st_write(inp + '/resnet18.safetensors', m.state_dict())
 `, weightsDir);
-const opts = { env: { TLEARN_HOME: home, HOME: home }, useTorchHub: false, verify: false, baseUrl: 'http://127.0.0.1:9/' };
-const fileRecords = readPth(path.join(weightsDir, 'resnet18-f37072fd.pth')).tensors;
+  fileRecords = readPth(path.join(weightsDir, 'resnet18-f37072fd.pth')).tensors;
+});
 
 /** Asserts that the model's backbone equals the file and its head equals `head`. */
 function checkLoaded(model: BinaryClassifier, file: StateDictRecords, head: StateDictRecords): void {
