@@ -119,7 +119,7 @@ export function typedArray<D extends DTypeName>(t: RawTensor & { dtype: D }): Ty
   const Ctor = CTORS[t.dtype] as unknown as { new(b: ArrayBufferLike, o: number, n: number): TypedArrayFor<D>; BYTES_PER_ELEMENT: number };
   const size = Ctor.BYTES_PER_ELEMENT;
   let bytes = t.data;
-  if (bytes.byteOffset % size !== 0) bytes = bytes.slice();
+  if (bytes.byteOffset % size !== 0) bytes = new Uint8Array(bytes); // a copy: Buffer#slice would only make another view
   return new Ctor(bytes.buffer, bytes.byteOffset, bytes.length / size);
 }
 
