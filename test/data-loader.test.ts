@@ -270,3 +270,22 @@ test('prepareData with a cache: the audit decode fills it, so the first epoch de
   await collect(new DataLoader(dataset.items, { imageSize: 12, batchSize: 4, cache }).epoch(0));
   assert.equal(cache.stats.misses, 4);
 });
+
+test('colour jitter matches torchvision adjust_brightness/contrast/saturation on float tensors', () => {
+  const w = 9, h = 7;
+  const img = { data: new Uint8Array(smoothRgb(w, h, 2)), width: w, height: h };
+  const p = { order: [1, 2, 0], brightness: 1.17, contrast: 0.84, saturation: 1.19 };
+  const ours = applyJitter(img, p);
+  const ref = runPython<number[]>(`
+import torch
+import torchvision.transforms.functional as F
+x = torch.tensor(inp['data'], dtype=torch.float32).reshape(inp['h'], inp['w'], 3).permute(2, 0, 1) / 255
+for op in inp['order']:
+    if op == 0: x = F.adjust_brightness(x, inp['b'])
+    elif op == 1: x = F.adjust_contrast(x, inp['c'])
+    else: x = F.adjust_saturation(x, inp['s'])
+out(x.permute(1, 2, 0).flatten().tolist())`, { data: Array.from(img.data), w, h, order: p.order, b: p.brightness, c: p.contrast, s: p.saturation });
+  let max = 0;
+  ref.forEach((v, i) => { max = Math.max(max, Math.abs(v - ours[i]!)); });
+  assert.ok(max < 1e-5, `max diff ${max}`);
+});
