@@ -4,8 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'tlearn-data-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 /** A smooth RGB test pattern (sines and ramps): resampling differences stay small on it. */
