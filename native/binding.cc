@@ -107,6 +107,18 @@ std::vector<int64_t> Args::IL(size_t i) const {
   }
   return out;
 }
+std::vector<at::Scalar> Args::SL(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "an array of numbers");
+  auto arr = info_[i].As<Napi::Array>();
+  std::vector<at::Scalar> out;
+  out.reserve(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsNumber()) fail(i, "an array of numbers");
+    out.emplace_back(v.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
 c10::optional<std::vector<int64_t>> Args::OIL(size_t i) const {
   if (!has(i)) return c10::nullopt;
   return IL(i);

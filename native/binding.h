@@ -59,6 +59,7 @@ class Args {
   at::Scalar S(size_t i) const;
   at::Scalar S(size_t i, at::Scalar dflt) const { return has(i) ? S(i) : dflt; }
   std::vector<int64_t> IL(size_t i) const;
+  std::vector<at::Scalar> SL(size_t i) const;           // array of numbers as scalars
   c10::optional<std::vector<int64_t>> OIL(size_t i) const;
   std::string Str(size_t i) const;
   at::ScalarType DT(size_t i) const;

@@ -189,3 +189,12 @@ OP_INPLACE(uniform_, a.T(0).uniform_(a.D(1, 0), a.D(2, 1)))
 OP_INPLACE(normal_, a.T(0).normal_(a.D(1, 0), a.D(2, 1)))
 OP_INPLACE(bernoulli_, a.T(0).bernoulli_(a.D(1)))
 OP_INPLACE(relu_, a.T(0).relu_())
+
+// ---- multi-tensor (foreach) ops: one call updates a whole list (fused kernels on CUDA) ----
+OP_INPLACE(foreachMul_, at::_foreach_mul_(a.TL(0), a.S(1)))
+OP_INPLACE(foreachAddList_, at::_foreach_add_(a.TL(0), a.TL(1), a.S(2, 1)))
+OP_INPLACE(foreachAddScalar_, at::_foreach_add_(a.TL(0), a.S(1)))
+OP_INPLACE(foreachAddcmul_, at::_foreach_addcmul_(a.TL(0), a.TL(1), a.TL(2), a.S(3, 1)))
+OP_INPLACE(foreachAddcdivScalars_, at::_foreach_addcdiv_(a.TL(0), a.TL(1), a.TL(2), at::ArrayRef<at::Scalar>(a.SL(3))))
+OP_INPLACE(foreachDivScalars_, at::_foreach_div_(a.TL(0), at::ArrayRef<at::Scalar>(a.SL(1))))
+OP(foreachSqrt, return at::_foreach_sqrt(a.TL(0)))

@@ -1,7 +1,10 @@
 // Adam and AdamW: torch.optim's single-tensor updates (torch 1.13 `_single_tensor_adam(w)`, not capturable),
 // in the same order of floating-point operations. Adam adds weight decay to the gradient (L2); AdamW
 // shrinks the parameter by lr·weight_decay before the update (decoupled).
-import { keep, zerosLike, type Tensor } from '../torch/index.js';
+import {
+  foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMul_, foreachSqrt, keep, zerosLike,
+  type Tensor,
+} from '../torch/index.js';
 import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 export interface AdamGroup extends ParamGroup {
@@ -28,6 +31,50 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
   }
 
   protected updateGroup(g: AdamGroup): void {
+    // The common case runs as multi-tensor ops: the same arithmetic per element, far fewer calls and kernels.
+    if (!g.amsgrad && !g.maximize && (this.decoupled || g.weightDecay === 0)) this.updateGroupForeach(g);
+    else this.updateGroupSingle(g);
+  }
+
+  private updateGroupForeach(g: AdamGroup): void {
+    const [beta1, beta2] = g.betas;
+    const params: Tensor[] = [];
+    const grads: Tensor[] = [];
+    const expAvgs: Tensor[] = [];
+    const expAvgSqs: Tensor[] = [];
+    const negStepSizes: number[] = [];
+    const bc2Sqrts: number[] = [];
+    for (const p of g.params) {
+      const grad = p.grad;
+      if (!grad) continue;
+      const s = this.stateOf(p);
+      if (s.step === undefined) {
+        s.step = 0;
+        s.exp_avg = keep(zerosLike(p));
+        s.exp_avg_sq = keep(zerosLike(p));
+      }
+      const step = (s.step as number) + 1;
+      s.step = step;
+      params.push(p);
+      grads.push(grad);
+      expAvgs.push(s.exp_avg as Tensor);
+      expAvgSqs.push(s.exp_avg_sq as Tensor);
+      negStepSizes.push(-(g.lr / (1 - beta1 ** step)));
+      bc2Sqrts.push(Math.sqrt(1 - beta2 ** step));
+    }
+    if (params.length === 0) return;
+    if (this.decoupled) foreachMul_(params, 1 - g.lr * g.weightDecay);
+    foreachMul_(expAvgs, beta1);
+    foreachAdd_(expAvgs, grads, 1 - beta1);
+    foreachMul_(expAvgSqs, beta2);
+    foreachAddcmul_(expAvgSqs, grads, grads, 1 - beta2);
+    const denoms = foreachSqrt(expAvgSqs);
+    foreachDiv_(denoms, bc2Sqrts);
+    foreachAddScalar_(denoms, g.eps);
+    foreachAddcdiv_(params, expAvgs, denoms, negStepSizes);
+  }
+
+  private updateGroupSingle(g: AdamGroup): void {
     const [beta1, beta2] = g.betas;
     for (const p of g.params) {
       let grad = p.grad;

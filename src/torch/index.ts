@@ -6,3 +6,4 @@ export * as F from './functional.js';
 export { scope, keep, dispose, memory, track } from './scope.js';
 export type { Disposable } from './scope.js';
 export * from './runtime.js';
+export * from './foreach.js';
