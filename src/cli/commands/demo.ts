@@ -37,5 +37,26 @@ export function prepareDemo(opts: DemoOptions, cwd: string) {
 export async function runDemo(opts: DemoOptions, io: CliIO): Promise<void> {
   const { config, out } = prepareDemo(opts, io.cwd);
   if (!opts.json) io.out(`demo: Fashion-MNIST sneaker vs ankle boot from ${config.data.path}\n`);
+  config.model.weights = await demoWeights(config.model.weights, config.model.arch, io);
   await startTraining(config, out, false, opts.json, io);
+}
+
+/**
+ * The demo alone may run without pretrained weights: when the named ImageNet weights are neither cached nor
+ * downloadable, it says so in one line and starts from random initialisation (`train` stops instead).
+ */
+async function demoWeights(weights: string, arch: string, io: CliIO): Promise<string> {
+  const { findWeights, fetchWeights, locateWeights, WeightsDownloadError } = await import('../../io/weights.js');
+  if (!['imagenet', 'imagenet-v1'].includes(weights)) return weights;
+  const entry = findWeights(weights, arch);
+  if (await locateWeights(entry, {})) return weights;
+  try {
+    io.err(`demo: downloading the ImageNet weights ${entry.filename} (once; cached for later runs)\n`);
+    await fetchWeights(entry, { timeoutMs: 30_000 });
+    return weights;
+  } catch (err) {
+    if (!(err instanceof WeightsDownloadError)) throw err;
+    io.err(`demo: ImageNet weights (${entry.filename}) are not cached and cannot be downloaded here; continuing from random initialisation\n`);
+    return 'none';
+  }
 }
