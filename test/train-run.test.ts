@@ -42,14 +42,14 @@ let ref: RunResult;
 test('a run writes the contract\'s run directory, history, checkpoints with metadata, and JSON events', T, async () => {
   const events: TrainEvent[] = [];
   const out = new Capture();
-  ref = await train(config, { out: refOut, json: true, output: out, handleSigint: false, onEvent: (e) => events.push(e) });
+  ref = await train(config, { out: refOut, json: true, output: out, handleSigint: false, batchEvents: true, onEvent: (e) => events.push(e) });
   const names = fs.readdirSync(refOut).sort();
   assert.deepEqual(names, [
     'audit.json', 'best_model_final.safetensors', 'best_model_phase1.safetensors', 'best_model_phase2.safetensors', 'config.json',
     'history.csv', 'history.jsonl', 'last', 'manifest.csv',
   ]);
   assert.deepEqual(tempFilesIn(refOut), []);
-  assert.deepEqual(fs.readdirSync(path.join(refOut, 'last')).sort(), ['model.safetensors', 'rng.safetensors', 'state.json']);
+  assert.deepEqual(fs.readdirSync(path.join(refOut, 'last')).sort(), ['base.safetensors', 'model.safetensors', 'rng.safetensors', 'state.json']);
   assert.deepEqual(tempFilesIn(path.join(refOut, 'last')), []);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(refOut, 'config.json'), 'utf8')), JSON.parse(JSON.stringify(config)));
 
@@ -185,7 +185,9 @@ test('the best weights are restored at the end of a phase even when early stoppi
         assert.equal(e.stopped_early, false);
         assert.ok(e.best_epoch! < 4, `precondition: the best epoch (${e.best_epoch}) is not the last one`);
         // RUN/last (saved right after the restore) holds exactly the best checkpoint's tensors, BN statistics included.
-        assert.deepEqual(tensorsOf(path.join(out, 'last', 'model.safetensors')), tensorsOf(path.join(out, 'best_model_phase1.safetensors')));
+        const best = tensorsOf(path.join(out, 'best_model_phase1.safetensors'));
+        assert.deepEqual(tensorsOf(path.join(out, 'last', 'base.safetensors')), best);
+        for (const [k, v] of tensorsOf(path.join(out, 'last', 'model.safetensors'))) assert.equal(v, best.get(k), k);
         checked = true;
       }
     },
@@ -198,20 +200,47 @@ test('the best weights are restored at the end of a phase even when early stoppi
 
 test('a NaN loss stops the run naming phase, epoch and batch; the last good state and checkpoint stay loadable', T, async () => {
   const out = tempDir('tlearn-nan-');
-  await assert.rejects(train(tinyConfig(data, ['phases[1].lr=1e37']), { out, handleSigint: false, quiet: true }),
+  await assert.rejects(train(tinyConfig(data, ['phases[1].lr=1e37', 'checkpointFormat=pth']), { out, handleSigint: false, quiet: true }),
     (e: Error) => e instanceof NonFiniteLossError && /loss is (NaN|Infinity|-Infinity) in phase 'phase2', epoch 1, batch \d/.test(e.message));
   const paths = runPaths(out);
   const loaded = loadRunState(paths, 2);
   assert.equal(loaded.state.phaseIndex, 1);
-  const best = loadModelFile(path.join(out, 'best_model_phase1.safetensors'));
+  const best = loadModelFile(path.join(out, 'best_model_phase1.pth'));
+  assert.equal(best.format, 'pth');
+  assert.equal(best.metadata.phase, 'phase1');
   for (const p of best.model.parameters()) assert.ok(p.isfinite().all().item() === 1, 'finite weights');
   best.model.dispose();
   assert.deepEqual(tempFilesIn(out), []);
 });
 
+test('an abort before the first epoch leaves a resumable RUN/last; resume gives the uninterrupted run', T, async () => {
+  const out = tempDir('tlearn-abort-');
+  const ac = new AbortController();
+  const r = await train(config, { out, handleSigint: false, quiet: true, signal: ac.signal, onEvent: (e) => { if (e.type === 'start') ac.abort(); } });
+  assert.equal(r.interrupted, true);
+  assert.equal(r.history.length, 0);
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true });
+  assert.deepEqual(untimed(resumed.history), untimed(ref.history));
+});
+
+test('bf16 autocast, channels-last and bnPolicy train run; frozen BatchNorm statistics move only under bnPolicy train', T, async () => {
+  const out = tempDir('tlearn-bf16-');
+  const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }), { out, handleSigint: false, quiet: true });
+  assert.equal(r.history.length, 2);
+  for (const row of r.history) assert.ok(Number.isFinite(row.train_loss) && row.val_auc >= 0 && row.val_auc <= 1, JSON.stringify(row));
+  const stat = (file: string) => Buffer.from(readSafetensors(file).tensors.get('layer1.0.bn1.running_mean')!.data);
+  const zeros = Buffer.alloc(64 * 4);
+  // Random init: running means start at 0. Frozen layer1 keeps them under 'eval' (the reference run), not under 'train'.
+  assert.ok(stat(path.join(refOut, 'best_model_phase1.safetensors')).equals(zeros));
+  assert.ok(!stat(path.join(out, 'best_model_phase1.safetensors')).equals(zeros));
+});
+
 test('bad input: configuration errors name the key, missing validation data and used run folders are explained', T, async () => {
   assert.throws(() => tinyConfig(data, ['phases[1].trainable=[layer5]']), (e: Error) => e instanceof ConfigError && /config\.phases\[1\]\.trainable\[0\]/.test(e.message));
   assert.throws(() => tinyConfig(data, [], { batchSize: 0 }), (e: Error) => e instanceof ConfigError && /--batch-size/.test(e.message));
+  // A configuration built in code is checked by train() as well.
+  await assert.rejects(train({ ...config, batchSize: -3 } as RunConfig, { out: tempDir(), handleSigint: false, quiet: true }),
+    (e: Error) => e instanceof ConfigError && /config\.batchSize/.test(e.message));
   const noVal = tempDir();
   await makeStripes(noVal, { train: 4, val: 0, test: 0 });
   fs.rmSync(path.join(noVal, 'val'), { recursive: true, force: true });

@@ -21,20 +21,30 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/** Where progress goes: a stream (a terminal gets the bar), or a function taking one line at a time. */
+export type ProgressSink = NodeJS.WritableStream | ((line: string) => void);
+
 export class Progress {
   readonly mode: ProgressMode;
+  readonly #out: { write(text: string): void; columns?: number };
   #barShown = false;
   #epochsOf = new Map<string, number>();
 
-  constructor(private readonly out: NodeJS.WritableStream, opts: { json?: boolean; quiet?: boolean } = {}) {
-    const isTty = (out as { isTTY?: boolean }).isTTY === true;
+  constructor(sink: ProgressSink, opts: { json?: boolean; quiet?: boolean } = {}) {
+    const isTty = typeof sink !== 'function' && (sink as { isTTY?: boolean }).isTTY === true;
     this.mode = opts.json ? 'json' : opts.quiet ? 'quiet' : isTty ? 'tty' : 'plain';
+    if (typeof sink === 'function') {
+      // A line-oriented sink (e.g. the CLI's log): one call per line, without the newline.
+      this.#out = { write: (text: string) => { for (const l of text.replace(/\n$/, '').split('\n')) sink(l); } };
+    } else {
+      this.#out = sink as unknown as { write(text: string): void; columns?: number };
+    }
   }
 
   handle(e: TrainEvent): void {
     if (this.mode === 'quiet') return;
     if (this.mode === 'json') {
-      if (e.type !== 'batch') this.out.write(eventJson(e) + '\n');
+      if (e.type !== 'batch') this.#out.write(eventJson(e) + '\n');
       return;
     }
     if (e.type === 'batch') {
@@ -47,20 +57,20 @@ export class Progress {
 
   /** A free-form message (notes, warnings) in the human modes; in JSON mode a warning event. */
   message(text: string): void {
-    if (this.mode === 'json') this.out.write(eventJson({ type: 'warning', message: text }) + '\n');
+    if (this.mode === 'json') this.#out.write(eventJson({ type: 'warning', message: text }) + '\n');
     else if (this.mode !== 'quiet') this.#print(text);
   }
 
   #print(line: string): void {
     if (this.#barShown) {
-      this.out.write('\r\x1b[2K');
+      this.#out.write('\r\x1b[2K');
       this.#barShown = false;
     }
-    this.out.write(line + '\n');
+    this.#out.write(line + '\n');
   }
 
   #bar(e: Extract<TrainEvent, { type: 'batch' }>): void {
-    const cols = Math.max(40, Math.min((this.out as { columns?: number }).columns ?? 100, 120));
+    const cols = Math.max(40, Math.min(this.#out.columns ?? 100, 120));
     const rate = e.seconds > 0 ? e.images / e.seconds : 0;
     const eta = e.batch > 0 ? (e.seconds / e.batch) * (e.batches - e.batch) : NaN;
     const total = this.#epochsOf.get(e.phase);
@@ -68,7 +78,7 @@ export class Progress {
     const tail = ` ${e.batch}/${e.batches} loss ${fmt(e.loss)} ${rate.toFixed(1)} img/s ETA ${formatDuration(eta)}`;
     const width = Math.max(10, cols - head.length - tail.length - 4);
     const done = Math.round((e.batch / Math.max(1, e.batches)) * width);
-    this.out.write(`\r\x1b[2K${head} [${'#'.repeat(done)}${'.'.repeat(width - done)}]${tail}`);
+    this.#out.write(`\r\x1b[2K${head} [${'#'.repeat(done)}${'.'.repeat(width - done)}]${tail}`);
     this.#barShown = true;
   }
 

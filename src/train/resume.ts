@@ -44,13 +44,31 @@ function fsyncDir(dir: string): void {
 
 const complete = (dir: string): boolean => fs.existsSync(path.join(dir, STATE_FILE));
 
-/** Writes a new resume state (binary files plus the JSON state) and swaps it in as RUN/last. */
-export function saveLast(paths: RunPaths, files: ReadonlyMap<string, Iterable<Uint8Array>>, state: unknown): void {
+/** A file of the new state: its bytes, or `keep` to carry the current RUN/last's file over unchanged. */
+export type LastFile = Iterable<Uint8Array> | { keep: true };
+
+/**
+ * Writes a new resume state (binary files plus the JSON state) and swaps it in as RUN/last. Files marked
+ * `keep` are hard-linked from the current RUN/last (copied where links are not possible), so a large file
+ * that does not change (the frozen part of the model) costs nothing per save.
+ */
+export function saveLast(paths: RunPaths, files: ReadonlyMap<string, LastFile>, state: unknown): void {
   fs.rmSync(paths.lastNew, { recursive: true, force: true });
   fs.mkdirSync(paths.lastNew, { recursive: true });
-  for (const [name, chunks] of files) {
+  for (const [name, content] of files) {
     if (name === STATE_FILE || name.includes('/') || name.includes('\\')) throw new Error(`saveLast: invalid file name '${name}'`);
-    writeFileAtomic(path.join(paths.lastNew, name), chunks);
+    const target = path.join(paths.lastNew, name);
+    if ('keep' in content) {
+      const from = path.join(paths.last, name);
+      if (!fs.existsSync(from)) throw new Error(`saveLast: cannot keep ${name}: ${from} does not exist`);
+      try {
+        fs.linkSync(from, target);
+      } catch {
+        fs.copyFileSync(from, target);
+      }
+    } else {
+      writeFileAtomic(target, content);
+    }
   }
   writeFileAtomic(path.join(paths.lastNew, STATE_FILE), [Buffer.from(stateToJson(state))]);
   fsyncDir(paths.lastNew);

@@ -9,7 +9,7 @@ import { parseSafetensors, serializeSafetensors, type StateDictRecords } from '.
 import { moduleToRecords, recordsToTensors, tensorToRecord, tensorsToRecords, type BinaryClassifier } from '../models/index.js';
 import type { OptimizerMeta, SchedulerState } from '../optim/index.js';
 import type { PreparedData } from '../data/index.js';
-import { readLast, saveLast } from './resume.js';
+import { readLast, saveLast, type LastFile } from './resume.js';
 import type { RunPaths } from './run-dir.js';
 import type { EarlyStoppingState } from './callbacks/early-stopping.js';
 import type { BestState } from './callbacks/best-tracker.js';
@@ -55,6 +55,8 @@ export interface RunState {
   posWeight: number | null;
   elapsedSeconds: number;
   savedAt: string;
+  /** Which phase start RUN/last/base.safetensors holds (see saveRunState); null before the first save. */
+  baseTag: string | null;
 }
 
 /** A digest of the usable items and their content hashes, in order. */
@@ -66,11 +68,37 @@ export function dataDigest(data: PreparedData): string {
 
 const chunksOf = (records: StateDictRecords): Uint8Array[] => serializeSafetensors(records);
 
-/** Writes RUN/last as one unit (see resume.ts). The optimizer's state goes with a phase in progress. */
+/**
+ * The model's tensors that can change during a phase: the trainable parameters and every buffer (BatchNorm
+ * statistics; under bnPolicy 'train' frozen layers update theirs too). Everything else stays as it was when
+ * the phase started.
+ */
+function mutableRecords(model: BinaryClassifier): StateDictRecords {
+  const trainable = new Set(model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n));
+  const buffers = new Set(model.namedBuffers().map(([n]) => n));
+  const sd = model.stateDict();
+  try {
+    return tensorsToRecords(new Map([...sd].filter(([k]) => trainable.has(k) || buffers.has(k))));
+  } finally {
+    dispose(sd);
+  }
+}
+
+/**
+ * Writes RUN/last as one unit (see resume.ts). The model is stored as base.safetensors, the whole model as
+ * it was when the phase started (written once per phase, then carried over by hard link), plus
+ * model.safetensors with what can change during the phase: a save in phase 1 of the seed protocol writes
+ * the head and the BatchNorm statistics, not the 90 MB backbone. The optimizer's state goes with a phase in
+ * progress; libtorch's RNG state always.
+ */
 export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState): void {
-  const files = new Map<string, Uint8Array[]>();
-  files.set('model.safetensors', chunksOf(moduleToRecords(model)));
-  let json: RunState = { ...state, savedAt: new Date().toISOString() };
+  const files = new Map<string, LastFile>();
+  const tag = `phase-${state.phaseIndex}`;
+  // At a phase boundary the weights were just restored: the next phase starts from them, so they are its base.
+  if (state.baseTag === tag && state.phase !== null) files.set('base.safetensors', { keep: true });
+  else files.set('base.safetensors', chunksOf(moduleToRecords(model)));
+  files.set('model.safetensors', chunksOf(mutableRecords(model)));
+  let json: RunState = { ...state, baseTag: tag, savedAt: new Date().toISOString() };
   if (optimizer && state.phase) {
     const sd = optimizer.stateDict();
     try {
@@ -87,6 +115,7 @@ export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer
     rng.dispose();
   }
   saveLast(paths, files, { ...json, version: STATE_VERSION });
+  state.baseTag = tag;
 }
 
 export interface LoadedRunState {
@@ -130,6 +159,7 @@ export function checkRunState(raw: unknown, phaseCount: number): RunState {
   }
   if (!(raw.posWeight === null || typeof raw.posWeight === 'number')) fail('has a malformed posWeight');
   if (typeof raw.elapsedSeconds !== 'number') fail('has no elapsedSeconds');
+  if (typeof raw.baseTag !== 'string') fail('has no baseTag');
   return raw as unknown as RunState;
 }
 
@@ -140,13 +170,17 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
   return {
     state,
     restoreModel(model) {
-      const tensors = recordsToTensors(records('model.safetensors'));
-      try {
-        model.loadStateDict(tensors);
-      } catch (e) {
-        throw new Error(`cannot resume: RUN/last/model.safetensors does not fit the model: ${(e as Error).message}`);
-      } finally {
-        dispose(tensors);
+      // The phase's starting point (every key), then what changed since.
+      for (const [file, strict] of [['base.safetensors', true], ['model.safetensors', false]] as const) {
+        const tensors = recordsToTensors(records(file));
+        try {
+          const r = model.loadStateDict(tensors, { strict });
+          if (r.unexpectedKeys.length || r.mismatched.length) throw new Error(`unexpected or mismatched keys: ${[...r.unexpectedKeys, ...r.mismatched.map((m) => m.key)].slice(0, 5).join(', ')}`);
+        } catch (e) {
+          throw new Error(`cannot resume: RUN/last/${file} does not fit the model: ${(e as Error).message}`);
+        } finally {
+          dispose(tensors);
+        }
       }
     },
     optimizerTensors: () => recordsToTensors(records('optimizer.safetensors')),

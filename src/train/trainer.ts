@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
 import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
-import { configToJSON, type RunConfig } from './config.js';
+import { configToJSON, resolveConfig, type RunConfig } from './config.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel, type EvaluationData } from './final.js';
 import { writeHistory } from './history.js';
@@ -15,7 +15,7 @@ import { Progress } from './progress.js';
 import { prepareRunDir, runPaths, writeTextAtomic, RunDirError } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
-import { dataDigest, loadRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
+import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 import fs from 'node:fs';
 
@@ -60,18 +60,20 @@ function resolvePosWeight(config: RunConfig, train: DataItem[]): number | null {
 function freshState(digest: string, posWeight: number | null): RunState {
   return {
     version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
-    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '',
+    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '', baseTag: null,
   };
 }
 
-export async function train(config: RunConfig, opts: TrainOptions): Promise<RunResult> {
+export async function train(input: RunConfig, opts: TrainOptions): Promise<RunResult> {
   const t0 = performance.now();
+  // Checked (and completed) here too, so a configuration built in code gets the same messages as a file.
+  const config = resolveConfig({ raw: input });
   const paths = runPaths(opts.out);
   const resume = opts.resume ?? false;
-  const progress = new Progress(opts.output ?? process.stdout, { json: opts.json, quiet: opts.quiet });
+  const progress = new Progress(opts.log ?? opts.output ?? process.stdout, { json: opts.json, quiet: opts.quiet });
   const emit = (e: TrainEvent): void => {
     progress.handle(e);
-    opts.onEvent?.(e);
+    if (e.type !== 'batch' || opts.batchEvents) opts.onEvent?.(e);
   };
   const warn = (message: string): void => emit({ type: 'warning', message });
   prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
@@ -134,6 +136,9 @@ export async function train(config: RunConfig, opts: TrainOptions): Promise<RunR
     });
     // Last, right before training: nothing after this may draw from libtorch's generator but training itself.
     loaded?.restoreRng();
+    // A fresh run saves its starting point at once, so that RUN/last exists from the first moment on (a
+    // Ctrl-C before the first epoch ends can be resumed too) and holds the base of phase 1.
+    if (!loaded) saveRunState(paths, model, null, state);
 
     const firstPhase = state.phaseIndex;
     for (let i = firstPhase; i < config.phases.length; i++) {

@@ -60,8 +60,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Install SIGINT handlers for the run (default true). */
   handleSigint?: boolean;
-  /** Where progress goes (default process.stdout). */
+  /** Where progress goes (default process.stdout; a terminal gets a progress bar). */
   output?: NodeJS.WritableStream;
+  /** Instead of `output`: a function receiving each human-readable progress line (no bar). */
+  log?: (line: string) => void;
+  /** Also pass the per-batch events to onEvent (default false: they are many). */
+  batchEvents?: boolean;
   /** Print nothing (events still reach onEvent). */
   quiet?: boolean;
   /** Skip the test-split evaluation after training. */

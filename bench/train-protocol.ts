@@ -1,0 +1,134 @@
+// The seed protocol end to end, tlearn against plain PyTorch (bench/train_protocol_reference.py: torchvision
+// ImageFolder + PIL + DataLoader), side by side on the same images: resnet50 (random init on both sides:
+// ImageNet weights cannot be downloaded here), phase 1 fc (Adam 1e-3, <= 10 epochs), phase 2 layer4 + fc
+// (new Adam 1e-5, <= 10 epochs), early stopping on val AUC, plateau LR on val loss, best weights restored;
+// then the test AUC of the final model. Each side runs as its own process and is timed from start to exit
+// (interpreter start, imports, data reading, training, test evaluation).
+//
+//   npx tsx bench/train-protocol.ts [--data demo-data] [--size 64] [--batch 32] [--epochs1 10] [--epochs2 10]
+//        [--threads N] [--bn eval|train] [--cache on|off] [--precision fp32|bf16] [--channels-last] [--only tlearn|pytorch]
+//        [--json FILE]
+// Goal: tlearn in >= 5x less wall time, test AUC within +-0.02.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Settings {
+  data: string; size: number; batch: number; epochs1: number; epochs2: number; threads: number; seed: number;
+  bn: 'eval' | 'train'; cache: boolean; precision: 'fp32' | 'bf16'; channelsLast: boolean;
+}
+interface SideResult { seconds?: number; test_auc: number; final: { phase: string; epoch: number; val_auc: number }; history: unknown[] }
+
+function args(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
+    const next = a[i + 1];
+    if (next === undefined || next.startsWith('--')) out[a[i]!.slice(2)] = 'true';
+    else {
+      out[a[i]!.slice(2)] = next;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The repository root (bench/ from source, dist/bench/ compiled). */
+function repoRoot(): string {
+  let dir = here;
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  return process.cwd();
+}
+
+function findUp(rel: string): string {
+  for (const p of [path.join(here, rel), path.join(here, '..', '..', 'bench', rel), path.join(process.cwd(), 'bench', rel)]) if (fs.existsSync(p)) return p;
+  throw new Error(`bench/${rel} not found`);
+}
+
+/** Our side, in this (child) process: train with the seed protocol, then the test AUC of best_model_final. */
+async function runTlearn(s: Settings): Promise<SideResult> {
+  const { train } = await import('../src/train/index.js');
+  const { resolveConfig } = await import('../src/train/config.js');
+  const { loadModelFile } = await import('../src/models/index.js');
+  const { DataLoader, loadSource } = await import('../src/data/index.js');
+  const { rocAucScore } = await import('../src/metrics/index.js');
+  const torch = await import('../src/torch/index.js');
+  const config = resolveConfig({
+    overrides: {
+      data: s.data, arch: 'resnet50', weights: 'none', imageSize: s.size, batchSize: s.batch, epochs1: s.epochs1, epochs2: s.epochs2,
+      threads: s.threads, seed: s.seed, augment: 'none', bnPolicy: s.bn, featureCache: !s.cache ? false : undefined,
+      precision: s.precision, channelsLast: s.channelsLast,
+    },
+  });
+  if (!s.cache) config.featureCache.enabled = false;
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-run-'));
+  try {
+    const result = await train(config, { out, handleSigint: false, quiet: process.env.BENCH_VERBOSE !== '1', output: process.stderr, skipEvaluation: true });
+    // Test AUC of the final model, as the reference computes it.
+    const { model } = loadModelFile(result.bestModel!);
+    const ds = await loadSource(s.data);
+    const test = ds.items.filter((i) => i.split === 'test').map((i) => ({ path: i.path, label: i.label }));
+    const loader = new DataLoader(test, { imageSize: s.size, batchSize: s.batch, channelsLast: s.channelsLast });
+    const probs: number[] = [];
+    const labels: number[] = [];
+    for await (const b of loader) {
+      torch.scope(() => {
+        const x = torch.tensor(b.x, { shape: b.shape });
+        const p = model.probabilities(x);
+        probs.push(...p);
+        labels.push(...b.y);
+      });
+    }
+    model.dispose();
+    const final = result.best!;
+    return { test_auc: rocAucScore(labels, probs), final: { phase: final.phase, epoch: final.epoch, val_auc: final.metrics.val_auc! }, history: result.history };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv): { seconds: number; result: SideResult } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed with status ${r.status}`);
+  const last = r.stdout.trim().split('\n').at(-1)!;
+  return { seconds, result: JSON.parse(last) as SideResult };
+}
+
+const a = args();
+if (a.side === 'tlearn') {
+  const r = await runTlearn(JSON.parse(a.settings!) as Settings);
+  process.stdout.write(JSON.stringify(r) + '\n');
+} else {
+  const s: Settings = {
+    data: path.resolve(a.data ?? path.join(repoRoot(), 'demo-data')),
+    size: Number(a.size ?? 64), batch: Number(a.batch ?? 32), epochs1: Number(a.epochs1 ?? 10), epochs2: Number(a.epochs2 ?? 10),
+    threads: Number(a.threads ?? os.availableParallelism()), seed: Number(a.seed ?? 0),
+    bn: (a.bn ?? 'eval') as Settings['bn'], cache: (a.cache ?? 'on') === 'on', precision: (a.precision ?? 'fp32') as Settings['precision'],
+    channelsLast: a['channels-last'] === 'true',
+  };
+  const env = { ...process.env, OMP_NUM_THREADS: String(s.threads), TLEARN_THREADS: String(s.threads) };
+  const self = fileURLToPath(import.meta.url);
+  const nodeArgs = self.endsWith('.ts') ? ['--import', 'tsx', self] : [self];
+  console.log(`train-protocol benchmark: ${s.data}, resnet50 random init, ${s.size}px, batch ${s.batch}, epochs ${s.epochs1}+${s.epochs2}, ` +
+    `${s.threads} threads, bn ${s.bn}; tlearn cache ${s.cache ? 'on' : 'off'}, ${s.precision}${s.channelsLast ? ', channels-last' : ''}`);
+  const ours = a.only === 'pytorch' ? null : timed(process.execPath, [...nodeArgs, '--side', 'tlearn', '--settings', JSON.stringify(s)], env);
+  const ref = a.only === 'tlearn' ? null : timed(PYTHON, [findUp('train_protocol_reference.py'), JSON.stringify({
+    data: s.data, size: s.size, batch: s.batch, epochs1: s.epochs1, epochs2: s.epochs2, threads: s.threads, seed: s.seed, bn_policy: s.bn,
+  })], env);
+  const line = (name: string, r: { seconds: number; result: SideResult } | null) => r &&
+    console.log(`${name.padEnd(8)} wall ${r.seconds.toFixed(1).padStart(7)} s   test AUC ${r.result.test_auc.toFixed(4)}   final ${r.result.final.phase} epoch ${r.result.final.epoch} (val AUC ${r.result.final.val_auc.toFixed(4)}), ${r.result.history.length} epochs`);
+  line('tlearn', ours);
+  line('PyTorch', ref);
+  if (ours && ref) {
+    console.log(`speed-up ${(ref.seconds / ours.seconds).toFixed(2)}x (goal >= 5x); test AUC difference ${(ours.result.test_auc - ref.result.test_auc).toFixed(4)} (goal within +-0.02)`);
+  }
+  if (a.json) fs.writeFileSync(a.json, JSON.stringify({ settings: s, tlearn: ours, pytorch: ref }, null, 2) + '\n');
+}
