@@ -135,7 +135,7 @@ test('progress: JSON lines (NaN as null, no batch lines), plain lines, and a red
   pj.handle(epochEvent);
   pj.message('hello');
   const lines = j.text.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.type), ['epoch', 'warning']);
+  assert.deepEqual(lines.map((l) => l.type), ['epoch', 'info']);
   assert.equal(lines[0].val_auc, null);
   assert.equal(lines[0].train_loss, 0.693147);
 

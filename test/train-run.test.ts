@@ -46,8 +46,13 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   const names = fs.readdirSync(refOut).sort();
   assert.deepEqual(names, [
     'audit.json', 'best_model_final.safetensors', 'best_model_phase1.safetensors', 'best_model_phase2.safetensors', 'config.json',
-    'history.csv', 'history.jsonl', 'last', 'manifest.csv',
+    'eval', 'history.csv', 'history.jsonl', 'last', 'manifest.csv', 'report.html',
   ]);
+  // The end of the run (src/eval): the test split evaluated with the final model and its threshold.
+  const metrics = JSON.parse(fs.readFileSync(path.join(refOut, 'eval', 'metrics.json'), 'utf8'));
+  assert.equal(metrics.n, 4);
+  assert.equal(metrics.threshold, ref.threshold);
+  assert.deepEqual(ref.evaluation && (ref.evaluation as { n: number }).n, 4);
   assert.deepEqual(tempFilesIn(refOut), []);
   assert.deepEqual(fs.readdirSync(path.join(refOut, 'last')).sort(), ['base.safetensors', 'model.safetensors', 'rng.safetensors', 'state.json']);
   assert.deepEqual(tempFilesIn(path.join(refOut, 'last')), []);
@@ -103,7 +108,7 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
 });
 
 test('the frozen-prefix cache changes nothing: cached and uncached histories are equal', T, async () => {
-  const uncached = await train(tinyConfig(data, ['featureCache.enabled=false']), { out: tempDir('tlearn-nocache-'), handleSigint: false, quiet: true });
+  const uncached = await train(tinyConfig(data, ['featureCache.enabled=false']), { out: tempDir('tlearn-nocache-'), handleSigint: false, quiet: true, skipEvaluation: true });
   const a = untimed(ref.history), b = untimed(uncached.history);
   assert.equal(a.length, b.length);
   a.forEach((r, i) => {
@@ -147,7 +152,7 @@ test('kill -9 in the middle of phase 2, then resume: the rest of the history and
   assert.equal(saved.phaseIndex, 1);
   assert.equal(saved.phase, null);
   assert.equal(saved.history.length, 2);
-  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true });
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.deepEqual(untimed(resumed.history), untimed(ref.history));
   assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(ref.bestModel!));
   assert.deepEqual(tempFilesIn(out), []);
@@ -164,11 +169,11 @@ test('Ctrl-C mid-epoch saves RUN/last after the current batch; resume continues 
   assert.equal(saved.phase!.epochsDone, 1);
   assert.equal(saved.midEpoch!.batchesDone, 1);
   assert.equal(saved.midEpoch!.totals.seen, 8);
-  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true });
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.deepEqual(untimed(resumed.history), untimed(ref.history));
   assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(ref.bestModel!));
   // Resuming with another experiment is refused by name.
-  await assert.rejects(train(tinyConfig(data, [], { lr1: 0.5 }), { out, resume: true, handleSigint: false, quiet: true }),
+  await assert.rejects(train(tinyConfig(data, [], { lr1: 0.5 }), { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof RunDirError && /config\.phases\[0\]\.lr differ/.test(e.message));
 });
 
@@ -179,7 +184,7 @@ test('the best weights are restored at the end of a phase even when early stoppi
   const out = tempDir('tlearn-restore-');
   let checked = false;
   const result = await train(cfg, {
-    out, handleSigint: false, quiet: true,
+    out, handleSigint: false, quiet: true, skipEvaluation: true,
     onEvent: (e) => {
       if (e.type === 'phase' && e.event === 'end' && e.phase === 'phase1') {
         assert.equal(e.stopped_early, false);
@@ -200,7 +205,7 @@ test('the best weights are restored at the end of a phase even when early stoppi
 
 test('a NaN loss stops the run naming phase, epoch and batch; the last good state and checkpoint stay loadable', T, async () => {
   const out = tempDir('tlearn-nan-');
-  await assert.rejects(train(tinyConfig(data, ['phases[1].lr=1e37', 'checkpointFormat=pth']), { out, handleSigint: false, quiet: true }),
+  await assert.rejects(train(tinyConfig(data, ['phases[1].lr=1e37', 'checkpointFormat=pth']), { out, handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof NonFiniteLossError && /loss is (NaN|Infinity|-Infinity) in phase 'phase2', epoch 1, batch \d/.test(e.message));
   const paths = runPaths(out);
   const loaded = loadRunState(paths, 2);
@@ -216,16 +221,16 @@ test('a NaN loss stops the run naming phase, epoch and batch; the last good stat
 test('an abort before the first epoch leaves a resumable RUN/last; resume gives the uninterrupted run', T, async () => {
   const out = tempDir('tlearn-abort-');
   const ac = new AbortController();
-  const r = await train(config, { out, handleSigint: false, quiet: true, signal: ac.signal, onEvent: (e) => { if (e.type === 'start') ac.abort(); } });
+  const r = await train(config, { out, handleSigint: false, quiet: true, skipEvaluation: true, signal: ac.signal, onEvent: (e) => { if (e.type === 'start') ac.abort(); } });
   assert.equal(r.interrupted, true);
   assert.equal(r.history.length, 0);
-  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true });
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.deepEqual(untimed(resumed.history), untimed(ref.history));
 });
 
 test('bf16 autocast, channels-last and bnPolicy train run; frozen BatchNorm statistics move only under bnPolicy train', T, async () => {
   const out = tempDir('tlearn-bf16-');
-  const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }), { out, handleSigint: false, quiet: true });
+  const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }), { out, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.equal(r.history.length, 2);
   for (const row of r.history) assert.ok(Number.isFinite(row.train_loss) && row.val_auc >= 0 && row.val_auc <= 1, JSON.stringify(row));
   const stat = (file: string) => Buffer.from(readSafetensors(file).tensors.get('layer1.0.bn1.running_mean')!.data);
@@ -239,19 +244,19 @@ test('bad input: configuration errors name the key, missing validation data and 
   assert.throws(() => tinyConfig(data, ['phases[1].trainable=[layer5]']), (e: Error) => e instanceof ConfigError && /config\.phases\[1\]\.trainable\[0\]/.test(e.message));
   assert.throws(() => tinyConfig(data, [], { batchSize: 0 }), (e: Error) => e instanceof ConfigError && /--batch-size/.test(e.message));
   // A configuration built in code is checked by train() as well.
-  await assert.rejects(train({ ...config, batchSize: -3 } as RunConfig, { out: tempDir(), handleSigint: false, quiet: true }),
+  await assert.rejects(train({ ...config, batchSize: -3 } as RunConfig, { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof ConfigError && /config\.batchSize/.test(e.message));
   const noVal = tempDir();
   await makeStripes(noVal, { train: 4, val: 0, test: 0 });
   fs.rmSync(path.join(noVal, 'val'), { recursive: true, force: true });
   fs.rmSync(path.join(noVal, 'test'), { recursive: true, force: true });
-  await assert.rejects(train(tinyConfig(noVal), { out: tempDir(), handleSigint: false, quiet: true }),
+  await assert.rejects(train(tinyConfig(noVal), { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof TrainSetupError && /there are no validation images/.test(e.message));
-  await assert.rejects(train(config, { out: refOut, handleSigint: false, quiet: true }),
+  await assert.rejects(train(config, { out: refOut, handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof RunDirError && /already holds a run/.test(e.message));
   const cudaCfg = tinyConfig(data, [], { device: 'cuda' });
   const { cuda } = await import('../src/torch/index.js');
   if (!cuda.isAvailable()) {
-    await assert.rejects(train(cudaCfg, { out: tempDir(), handleSigint: false, quiet: true }), /device 'cuda' was requested, but this libtorch has no CUDA/);
+    await assert.rejects(train(cudaCfg, { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true }), /device 'cuda' was requested, but this libtorch has no CUDA/);
   }
 });

@@ -1,12 +1,13 @@
 // After the phases: the best of the phases' best checkpoints becomes best_model_final (its weights are loaded
 // into the model), the decision threshold is chosen on the validation set by config.threshold and stored in
-// its metadata, and the test split is evaluated when src/evaluate provides evaluateRun.
+// its metadata; then src/eval's evaluateRun evaluates the test split and writes the run report.
 import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
 import { checkpointMetadata, pickThreshold, restoreWeights, writeCheckpoint } from './checkpoints.js';
 import { validationPass } from './epoch.js';
 import type { RunContext } from './phase.js';
-import type { PhaseSummary } from './types.js';
+import type { DataItem } from '../data/index.js';
+import type { EpochRecord, PhaseSummary } from './types.js';
 
 export interface FinalModel {
   file: string;
@@ -54,35 +55,35 @@ export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
   return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold };
 }
 
-/** What evaluateRun(runDir, model, data) of src/evaluate receives as `data`. */
-export interface EvaluationData {
-  /** The test images (absolute paths) with 0/1 labels. */
-  items: { path: string; label: 0 | 1 }[];
-  classes: [string, string];
-  positiveClass: string;
-  threshold: number;
-  imageSize: number;
-  resize: 'squash' | 'crop';
-  mean: [number, number, number];
-  std: [number, number, number];
+/** The options of src/eval's evaluateRun (the lead's API), as far as the trainer fills them. */
+export interface EvaluateRunInput {
+  runDir: string;
+  modelFile: string;
+  dataset: { items: DataItem[]; root: string; source: string };
+  config: unknown;
+  audit: unknown;
+  history: EpochRecord[];
+  summary: Record<string, unknown>;
   batchSize: number;
-  device: 'cpu' | 'cuda';
-  /** The final checkpoint the model was loaded from. */
-  checkpoint: string;
-  config: RunContext['config'];
+  device: string;
+  log: (line: string) => void;
 }
 
-type EvaluateRun = (runDir: string, model: unknown, data: EvaluationData) => Promise<unknown> | unknown;
+type EvaluateRun = (o: EvaluateRunInput) => Promise<unknown>;
 
-/** src/evaluate's evaluateRun, when this build has it (the lead provides it); undefined otherwise. */
+/**
+ * src/eval's evaluateRun (RUN/eval/ for the test split, and RUN/report.html), when this build has it;
+ * undefined otherwise. Imported lazily: src/eval is a layer above this one and imports the trainer's
+ * neighbours, so a static import would invert the layers.
+ */
 export async function findEvaluateRun(): Promise<EvaluateRun | undefined> {
-  const url = new URL('../evaluate/index.js', import.meta.url);
+  const url = new URL('../eval/index.js', import.meta.url);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url.href)) as Record<string, unknown>;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes('evaluate')) return undefined;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes('eval')) return undefined;
     throw e;
   }
   return typeof mod.evaluateRun === 'function' ? (mod.evaluateRun as EvaluateRun) : undefined;

@@ -12,5 +12,5 @@ export { NonFiniteLossError } from './callbacks/nan-guard.js';
 export { improves, metricOf } from './callbacks/monitor.js';
 export { applyTrainable, cacheStage, setTrainModes } from './plan.js';
 export { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
-export type { EvaluationData } from './final.js';
+export type { EvaluateRunInput } from './final.js';
 export * from './config.js';

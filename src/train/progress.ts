@@ -55,10 +55,9 @@ export class Progress {
     if (line !== null) this.#print(line);
   }
 
-  /** A free-form message (notes, warnings) in the human modes; in JSON mode a warning event. */
+  /** A free-form note: a line in the human modes, an 'info' event in JSON mode. */
   message(text: string): void {
-    if (this.mode === 'json') this.#out.write(eventJson({ type: 'warning', message: text }) + '\n');
-    else if (this.mode !== 'quiet') this.#print(text);
+    this.handle({ type: 'info', message: text });
   }
 
   #print(line: string): void {
@@ -108,6 +107,8 @@ export class Progress {
         return `  learning rate reduced to ${fmtLr(e.lr)}`;
       case 'warning':
         return `warning: ${e.message}`;
+      case 'info':
+        return e.message;
       case 'interrupted':
         return `Interrupted in ${e.phase}, epoch ${e.epoch} after batch ${e.batch}: state saved to ${e.state}. Continue with --resume.`;
       case 'done':

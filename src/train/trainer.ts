@@ -8,7 +8,7 @@ import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData }
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { configToJSON, resolveConfig, type RunConfig } from './config.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
-import { findEvaluateRun, writeFinalModel, type EvaluationData } from './final.js';
+import { findEvaluateRun, writeFinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress } from './progress.js';
@@ -146,19 +146,18 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       if (!completed) return interrupted(ctx, t0);
     }
     const final = await writeFinalModel(ctx);
+    // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
     let evaluation: unknown;
     let evaluated = false;
-    if (split.test.length > 0 && !opts.skipEvaluation) {
+    if (!opts.skipEvaluation) {
       const evaluateRun = await findEvaluateRun();
       if (evaluateRun) {
-        const evalData: EvaluationData = {
-          items: split.test.map((i) => ({ path: i.path, label: i.label })), classes: data.dataset.classes,
-          positiveClass: data.dataset.positiveClass, threshold: final.threshold, imageSize: config.input.imageSize,
-          resize: config.input.resize, mean: config.input.mean, std: config.input.std, batchSize: config.batchSize,
-          device: config.device, checkpoint: final.file, config,
-        };
-        evaluation = await evaluateRun(paths.root, model, evalData);
-        evaluated = true;
+        evaluation = await evaluateRun({
+          runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
+          summary: { best_model: final.file, phase: final.phase.name, epoch: final.epoch, val_auc: final.metrics.val_auc, threshold: final.threshold },
+          batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
+        });
+        evaluated = split.test.length > 0;
       }
     }
     const seconds = ctx.elapsed();
@@ -169,7 +168,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     return {
       runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
       best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
-      interrupted: false, ...(evaluated ? { evaluation } : {}), seconds,
+      interrupted: false, ...(evaluation !== undefined && evaluation !== null ? { evaluation } : {}), seconds,
     };
   } finally {
     stop.close();

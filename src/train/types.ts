@@ -40,6 +40,7 @@ export type TrainEvent =
   | { type: 'checkpoint'; phase: string; epoch: number; file: string; monitor: string; value: number }
   | { type: 'lr'; phase: string; epoch: number; lr: number }
   | { type: 'warning'; message: string }
+  | { type: 'info'; message: string }
   | { type: 'interrupted'; phase: string; epoch: number; batch: number; state: string }
   | {
     type: 'done'; run: string; best_model: string; phase: string | null; epoch: number | null; val_auc: number | null;
@@ -68,7 +69,7 @@ export interface TrainOptions {
   batchEvents?: boolean;
   /** Print nothing (events still reach onEvent). */
   quiet?: boolean;
-  /** Skip the test-split evaluation after training. */
+  /** Skip the end of the run: src/eval's test-split evaluation (RUN/eval/) and report (RUN/report.html). */
   skipEvaluation?: boolean;
 }
 
@@ -95,7 +96,7 @@ export interface RunResult {
   threshold: number | null;
   /** True when stopped by Ctrl-C / the abort signal; RUN/last holds the state to resume from. */
   interrupted: boolean;
-  /** What evaluateRun returned, when the data has a test split and src/evaluate provides it. */
+  /** The test metrics evaluateRun (src/eval) returned, when the data has a test split. */
   evaluation?: unknown;
   seconds: number;
 }

@@ -19,7 +19,7 @@ const jobFile = process.argv[2];
 if (jobFile && jobFile.endsWith('.json')) {
   const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as Job;
   const result = await train(job.config, {
-    out: job.out, resume: job.resume, quiet: true, batchEvents: true,
+    out: job.out, resume: job.resume, quiet: true, batchEvents: true, skipEvaluation: true,
     onEvent: (e) => {
       process.stdout.write(`EVENT ${JSON.stringify(e)}\n`);
       const p = job.pauseAt;
