@@ -5,7 +5,7 @@ import {
   foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMul_, foreachSqrt, keep, zerosLike,
   type Tensor,
 } from '../torch/index.js';
-import { Optimizer, check, type ParamGroup, type ParamsInput } from './optimizer.js';
+import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 export interface AdamGroup extends ParamGroup {
   betas: [number, number];
@@ -30,6 +30,17 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
     return ['step', 'exp_avg', 'exp_avg_sq', ...(g.amsgrad ? ['max_exp_avg_sq'] : [])];
   }
 
+  /** The parameter's state, with zeroed moments on its first step. */
+  private initState(p: Tensor): ParamState {
+    const s = this.stateOf(p);
+    if (s.step === undefined) {
+      s.step = 0;
+      s.exp_avg = keep(zerosLike(p));
+      s.exp_avg_sq = keep(zerosLike(p));
+    }
+    return s;
+  }
+
   protected updateGroup(g: AdamGroup): void {
     // The common case runs as multi-tensor ops: the same arithmetic per element, far fewer calls and kernels.
     if (!g.amsgrad && !g.maximize && (this.decoupled || g.weightDecay === 0)) this.updateGroupForeach(g);
@@ -47,12 +58,7 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
     for (const p of g.params) {
       const grad = p.grad;
       if (!grad) continue;
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.exp_avg = keep(zerosLike(p));
-        s.exp_avg_sq = keep(zerosLike(p));
-      }
+      const s = this.initState(p);
       const step = (s.step as number) + 1;
       s.step = step;
       params.push(p);
@@ -80,12 +86,7 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
       let grad = p.grad;
       if (!grad) continue;
       if (g.maximize) grad = grad.neg();
-      const s = this.stateOf(p);
-      if (s.step === undefined) {
-        s.step = 0;
-        s.exp_avg = keep(zerosLike(p));
-        s.exp_avg_sq = keep(zerosLike(p));
-      }
+      const s = this.initState(p);
       if (g.amsgrad && s.max_exp_avg_sq === undefined) s.max_exp_avg_sq = keep(zerosLike(p));
       const expAvg = s.exp_avg as Tensor;
       const expAvgSq = s.exp_avg_sq as Tensor;
@@ -114,18 +115,23 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
   }
 }
 
+/** torch.optim's defaults; only weight decay differs between Adam and AdamW. */
+function adamDefaults(o: AdamOptions, weightDecay: number): Omit<AdamGroup, 'params'> {
+  return {
+    lr: o.lr ?? 1e-3,
+    betas: o.betas ? [o.betas[0], o.betas[1]] : [0.9, 0.999],
+    eps: o.eps ?? 1e-8,
+    weightDecay: o.weightDecay ?? weightDecay,
+    amsgrad: o.amsgrad ?? false,
+    maximize: o.maximize ?? false,
+  };
+}
+
 /** Adam (defaults lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 as L2 on the gradient). */
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
-    super(params, {
-      lr: o.lr ?? 1e-3,
-      betas: o.betas ? [o.betas[0], o.betas[1]] : [0.9, 0.999],
-      eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0,
-      amsgrad: o.amsgrad ?? false,
-      maximize: o.maximize ?? false,
-    });
+    super(params, adamDefaults(o, 0));
   }
   get kind(): string {
     return 'Adam';
@@ -136,14 +142,7 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
-    super(params, {
-      lr: o.lr ?? 1e-3,
-      betas: o.betas ? [o.betas[0], o.betas[1]] : [0.9, 0.999],
-      eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 1e-2,
-      amsgrad: o.amsgrad ?? false,
-      maximize: o.maximize ?? false,
-    });
+    super(params, adamDefaults(o, 1e-2));
   }
   get kind(): string {
     return 'AdamW';
