@@ -8,7 +8,7 @@
 # bn_policy 'train' is the literal `model.train()` (frozen BatchNorm layers update their running statistics);
 # 'eval' puts the BatchNorm layers of frozen parts in eval mode (as Keras, and tlearn's default).
 # Usage: python3 train_protocol_reference.py '{"data": DIR, "size": 64, "batch": 32, "epochs1": 10,
-#        "epochs2": 10, "threads": 2, "seed": 0, "bn_policy": "eval"}'   -> prints one JSON line
+#        "epochs2": 10, "threads": 2, "seed": 0, "bn_policy": "eval", "device": "cpu"}'   -> prints one JSON line
 import copy, json, sys, time
 t_start = time.perf_counter()
 import torch, torchvision
@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg['threads'])
+dev = torch.device(cfg.get('device', 'cpu'))
 torch.manual_seed(cfg['seed'])
 size = cfg['size']
 tf = transforms.Compose([
@@ -34,6 +35,7 @@ loaders = {
 
 model = torchvision.models.resnet50(weights=None)
 model.fc = nn.Sequential(nn.Dropout(0.5), nn.Linear(2048, 1), nn.Sigmoid())
+model.to(dev)
 criterion = nn.BCELoss()
 
 
@@ -50,10 +52,11 @@ def evaluate(split):
     probs, labels, loss_sum = [], [], 0.0
     with torch.no_grad():
         for x, y in loaders[split]:
+            x, y = x.to(dev), y.to(dev)
             p = model(x).squeeze(1)
             loss_sum += criterion(p, y.float()).item() * len(y)
-            probs += p.tolist()
-            labels += y.tolist()
+            probs += p.cpu().tolist()
+            labels += y.cpu().tolist()
     return loss_sum / len(labels), roc_auc_score(labels, probs)
 
 
@@ -74,6 +77,7 @@ def run_phase(name, trainable, lr, epochs):
         set_modes()
         n, loss_sum = 0, 0.0
         for x, y in loaders['train']:
+            x, y = x.to(dev), y.to(dev)
             if len(y) == 1:
                 continue  # BatchNorm cannot train on a batch of one
             opt.zero_grad()
