@@ -250,8 +250,12 @@ test('bad input: configuration errors name the key, missing validation data and 
   await makeStripes(noVal, { train: 4, val: 0, test: 0 });
   fs.rmSync(path.join(noVal, 'val'), { recursive: true, force: true });
   fs.rmSync(path.join(noVal, 'test'), { recursive: true, force: true });
-  await assert.rejects(train(tinyConfig(noVal), { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true }),
+  const failedOut = tempDir();
+  await assert.rejects(train(tinyConfig(noVal), { out: failedOut, handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof TrainSetupError && /there are no validation images/.test(e.message));
+  // Nothing that marks a run is left behind: the same --out can be used again once the data is fixed.
+  assert.equal(fs.existsSync(path.join(failedOut, 'config.json')), false);
+  assert.equal(fs.existsSync(path.join(failedOut, 'last')), false);
   await assert.rejects(train(config, { out: refOut, handleSigint: false, quiet: true, skipEvaluation: true }),
     (e: Error) => e instanceof RunDirError && /already holds a run/.test(e.message));
   const cudaCfg = tinyConfig(data, [], { device: 'cuda' });

@@ -3,6 +3,7 @@
 import { F, noGrad, scope, type Tensor } from '../torch/index.js';
 import { rocAucScore } from '../metrics/index.js';
 import type { BatchPlan } from '../data/index.js';
+import type { ResNetStage } from '../models/index.js';
 import { nextStage } from './plan.js';
 import { saveModes, withPrecision, type Engine } from './engine.js';
 import { disposeInput, stepInputs, type InputSource } from './inputs.js';
@@ -27,12 +28,12 @@ export function countCorrect(probs: Float32Array, labels: Float32Array): number 
   return c;
 }
 
-function logitsOf(e: Engine, x: Tensor, from: ReturnType<typeof nextStage>): Tensor {
+function logitsOf(e: Engine, x: Tensor, from: ResNetStage): Tensor {
   return withPrecision(e, () => e.model.forwardStages(x, from, 'fc'));
 }
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
-function trainStep(e: Engine, opt: AnyOptimizer, from: ReturnType<typeof nextStage>, x: Tensor, y: Tensor,
+function trainStep(e: Engine, opt: AnyOptimizer, from: ResNetStage, x: Tensor, y: Tensor,
   where: { phase: string; epoch: number; batch: number }): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();

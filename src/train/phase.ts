@@ -37,7 +37,8 @@ export interface RunContext {
   elapsed: () => number;
 }
 
-const SKIP_MEMORY = 1024 * 1024;
+/** The smallest memory budget of the feature cache (a 0 MB setting still caches a little before spilling). */
+const MIN_CACHE_BYTES = 1024 * 1024;
 
 function makeCache(ctx: RunContext): FeatureCache | null {
   const { config, engine } = ctx;
@@ -45,7 +46,7 @@ function makeCache(ctx: RunContext): FeatureCache | null {
   if (stage === null) return null;
   return new FeatureCache({
     stage,
-    memoryBytes: Math.max(SKIP_MEMORY, config.featureCache.memoryMB * 1024 * 1024),
+    memoryBytes: Math.max(MIN_CACHE_BYTES, config.featureCache.memoryMB * 1024 * 1024),
     dir: config.featureCache.dir ? path.join(config.featureCache.dir, `tlearn-${process.pid}-${stage}`) : ctx.paths.featureCache,
     dtype: config.featureCache.dtype,
     device: engine.device,

@@ -2,6 +2,7 @@
 // from the pretrained backbone, runs the configured phases (the seed protocol by default) with resume
 // state after every epoch, writes best_model_final with its validation threshold, and evaluates the test
 // split when src/evaluate is available. Progress goes to a terminal, plain lines, or JSON lines.
+import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
 import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
@@ -12,12 +13,11 @@ import { findEvaluateRun, writeFinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress } from './progress.js';
-import { prepareRunDir, runPaths, writeTextAtomic, RunDirError } from './run-dir.js';
+import { prepareRunDir, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
-import fs from 'node:fs';
 
 /** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */
 export class TrainSetupError extends Error {
@@ -83,7 +83,6 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   let model: BinaryClassifier | undefined;
   let engine: Engine | undefined;
   try {
-    writeTextAtomic(paths.config, configToJSON(config));
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
@@ -134,6 +133,9 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
+    // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
+    // leaves no config.json behind, so it can simply be started again.
+    writeTextAtomic(paths.config, configToJSON(config));
     // Last, right before training: nothing after this may draw from libtorch's generator but training itself.
     loaded?.restoreRng();
     // A fresh run saves its starting point at once, so that RUN/last exists from the first moment on (a
@@ -143,7 +145,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     const firstPhase = state.phaseIndex;
     for (let i = firstPhase; i < config.phases.length; i++) {
       const completed = await runPhase(ctx, i, i === firstPhase ? loaded : null);
-      if (!completed) return interrupted(ctx, t0);
+      if (!completed) return interrupted(ctx);
     }
     const final = await writeFinalModel(ctx);
     // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
@@ -178,11 +180,10 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   }
 }
 
-function interrupted(ctx: RunContext, _t0: number): RunResult {
+function interrupted(ctx: RunContext): RunResult {
   return {
     runDir: ctx.paths.root, config: ctx.config, history: ctx.state.history, phases: ctx.state.phases, bestModel: null, best: null,
     threshold: null, interrupted: true, seconds: ctx.elapsed(),
   };
 }
 
-export { RunDirError };
