@@ -28,6 +28,7 @@ export class Progress {
   readonly mode: ProgressMode;
   readonly #out: { write(text: string): void; columns?: number };
   #barShown = false;
+  #lastBar = 0;
   #epochsOf = new Map<string, number>();
 
   constructor(sink: ProgressSink, opts: { json?: boolean; quiet?: boolean } = {}) {
@@ -69,6 +70,10 @@ export class Progress {
   }
 
   #bar(e: Extract<TrainEvent, { type: 'batch' }>): void {
+    // At most ~10 redraws a second: cached epochs run thousands of batches a second.
+    const now = performance.now();
+    if (e.batch < e.batches && now - this.#lastBar < 100) return;
+    this.#lastBar = now;
     const cols = Math.max(40, Math.min(this.#out.columns ?? 100, 120));
     const rate = e.seconds > 0 ? e.images / e.seconds : 0;
     const eta = e.batch > 0 ? (e.seconds / e.batch) * (e.batches - e.batch) : NaN;
