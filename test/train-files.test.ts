@@ -1,6 +1,6 @@
 // The trainer's files: history.csv/jsonl, the atomic RUN/last unit and its recovery after a kill at any
 // point of the swap, the run-directory checks, the resume configuration check and the progress output.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,9 @@ import { Progress } from '../src/train/progress.js';
 import { configToJSON, resolveConfig } from '../src/train/config.js';
 import { HISTORY_COLUMNS, type EpochRecord, type TrainEvent } from '../src/train/types.js';
 import { runPython } from './helpers/python.js';
-import { tempDir } from './train-fixtures.js';
+import { removeTempDirs, tempDir } from './train-fixtures.js';
+
+after(removeTempDirs);
 
 const rows: EpochRecord[] = [
   { phase: 'phase1', epoch: 1, lr: 1e-3, train_loss: 0.693147, train_accuracy: 0.5, val_loss: 0.7, val_accuracy: 0.5, val_auc: NaN, seconds: 1.25, images_per_second: 40 },

@@ -6,8 +6,23 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config.js';
 
+const created: string[] = [];
+
+/** A new temp folder, removed by removeTempDirs() (call it from an `after` hook: runs write ~100 MB each). */
 export function tempDir(prefix = 'tlearn-train-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Registers another file or folder for removal by removeTempDirs(). */
+export function tempPath(p: string): string {
+  created.push(p);
+  return p;
+}
+
+export function removeTempDirs(): void {
+  for (const p of created.splice(0)) fs.rmSync(p, { recursive: true, force: true });
 }
 
 /** Deterministic pseudo-random bytes (mulberry32). */

@@ -1,6 +1,6 @@
 // What trains in each phase (names and counts against the seed's PyTorch code), the modules' modes under
 // both BatchNorm policies, where the frozen-prefix cache sits, and the feature cache itself.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,9 @@ import { applyTrainable, cacheStage, setTrainModes, trainableParameters } from '
 import { FeatureCache } from '../src/train/feature-cache.js';
 import { defaultConfig } from '../src/train/config.js';
 import { runPython } from './helpers/python.js';
-import { tempDir } from './train-fixtures.js';
+import { removeTempDirs, tempDir } from './train-fixtures.js';
+
+after(removeTempDirs);
 
 const model = new BinaryClassifier({ arch: 'resnet18' });
 const [phase1, phase2] = defaultConfig().phases;

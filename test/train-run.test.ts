@@ -1,7 +1,7 @@
 // Whole training runs on a tiny dataset (resnet18 at 32 px, random init, 16 training images in 2 batches):
 // the run directory of the contract, cached = uncached, kill -9 and Ctrl-C followed by --resume giving the
 // uninterrupted history, best weights restored at the end of a phase, a NaN loss, and clear input errors.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +14,9 @@ import { train, NonFiniteLossError, RunDirError, TrainSetupError, parseHistoryJs
 import { ConfigError, type RunConfig } from '../src/train/config.js';
 import { loadRunState } from '../src/train/state.js';
 import { runPaths, tempFilesIn } from '../src/train/run-dir.js';
-import { makeStripes, tempDir, tinyConfig } from './train-fixtures.js';
+import { makeStripes, removeTempDirs, tempDir, tempPath, tinyConfig } from './train-fixtures.js';
+
+after(removeTempDirs);
 
 const T = { timeout: 600_000 };
 const data = await makeStripes(tempDir(), { train: 8, val: 4, test: 2 });
@@ -124,7 +126,7 @@ test('the frozen-prefix cache changes nothing: cached and uncached histories are
 async function runChild(out: string, cfg: RunConfig, pauseAt: { phase: string; epoch: number; batch: number }, signal: NodeJS.Signals): Promise<{ stdout: string; code: number | null; sig: string | null }> {
   const ts = import.meta.url.endsWith('.ts');
   const script = fileURLToPath(new URL(`./helpers/train-child.${ts ? 'ts' : 'js'}`, import.meta.url));
-  const job = path.join(path.dirname(out), `${path.basename(out)}.job.json`);
+  const job = tempPath(path.join(path.dirname(out), `${path.basename(out)}.job.json`));
   fs.writeFileSync(job, JSON.stringify({ config: cfg, out, pauseAt, pauseMs: 2000 }));
   const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), script, job], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
