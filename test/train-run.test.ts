@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../src/io/index.js';
+import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
 import { loadModelFile } from '../src/models/index.js';
 import { train, NonFiniteLossError, RunDirError, TrainSetupError, parseHistoryJsonl, type RunResult, type TrainEvent, type EpochRecord } from '../src/train/index.js';
 import { ConfigError, type RunConfig } from '../src/train/config.js';
@@ -47,9 +47,18 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   ref = await train(config, { out: refOut, json: true, output: out, handleSigint: false, batchEvents: true, onEvent: (e) => events.push(e) });
   const names = fs.readdirSync(refOut).sort();
   assert.deepEqual(names, [
-    'audit.json', 'best_model_final.safetensors', 'best_model_phase1.safetensors', 'best_model_phase2.safetensors', 'config.json',
+    'audit.json', 'best_model_final.pth', 'best_model_final.safetensors', 'best_model_phase1.pth', 'best_model_phase1.safetensors',
+    'best_model_phase2.pth', 'best_model_phase2.safetensors', 'config.json',
     'eval', 'history.csv', 'history.jsonl', 'last', 'manifest.csv', 'report.html',
   ]);
+  // checkpointFormat 'both': the .pth holds the same tensors and metadata as the .safetensors beside it.
+  for (const name of ['phase1', 'phase2', 'final']) {
+    const st = loadCheckpoint(path.join(refOut, `best_model_${name}.safetensors`));
+    const pth = loadCheckpoint(path.join(refOut, `best_model_${name}.pth`));
+    assert.deepEqual([...pth.tensors.keys()].sort(), [...st.tensors.keys()].sort()); // safetensors stores keys sorted
+    for (const [k, t] of st.tensors) assert.ok(Buffer.from(t.data).equals(Buffer.from(pth.tensors.get(k)!.data)), `${name} ${k}`);
+    assert.deepEqual(pth.metadata, st.metadata);
+  }
   // The end of the run (src/eval): the test split evaluated with the final model and its threshold.
   const metrics = JSON.parse(fs.readFileSync(path.join(refOut, 'eval', 'metrics.json'), 'utf8'));
   assert.equal(metrics.n, 4);

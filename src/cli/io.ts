@@ -9,9 +9,12 @@ export interface CliIO {
   cwd: string;
 }
 
+/** The stdout writer of processIO(), so a command can tell it is talking to the real terminal. */
+export const processOut = (t: string): void => void process.stdout.write(t);
+
 export function processIO(): CliIO {
   return {
-    out: (t) => void process.stdout.write(t),
+    out: processOut,
     err: (t) => void process.stderr.write(t),
     cwd: process.cwd(),
   };

@@ -30,7 +30,10 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
       // commander has already printed the message (or the help / version).
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
-    const usage = err instanceof UsageError || err instanceof ConfigError;
+    // Bad input found by the trainer (a run folder in the way, data or weights that cannot be used) is usage too;
+    // matched by name so that this file does not load the trainer.
+    const usage = err instanceof UsageError || err instanceof ConfigError ||
+      (err instanceof Error && ['RunDirError', 'TrainSetupError'].includes(err.name));
     const message = err instanceof Error ? err.message : String(err);
     io.err(`${current}: ${message}\n`);
     if (!usage && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);

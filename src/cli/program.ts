@@ -56,7 +56,7 @@ function addTrainOnlyOptions(cmd: Command): Command {
     .option('--pos-weight <w>', 'BCE pos_weight: a number, or auto = negatives/positives in train (default none)', parse.posWeight)
     .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
     .option('--threshold <t>', 'fixed decision threshold (default 0.5)', parse.fraction(true))
-    .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints (default safetensors)').choices(['safetensors', 'pth']))
+    .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
     .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
     .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
     .option('--resume', 'continue the interrupted run in --out from RUN/last/');

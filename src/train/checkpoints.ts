@@ -64,7 +64,10 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
 
 /** Writes a model checkpoint (atomically, through src/io) in the configured format. */
 export function writeCheckpoint(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata>, format: RunConfig['checkpointFormat']): ModelMetadata {
-  return saveModelFile(file, model, metadata, { format });
+  if (format !== 'both') return saveModelFile(file, model, metadata, { format });
+  const written = saveModelFile(file, model, metadata, { format: 'safetensors' });
+  saveModelFile(file.replace(/\.safetensors$/, '') + '.pth', model, written, { format: 'pth' });
+  return written;
 }
 
 /** Loads a checkpoint's weights into the model in place (all keys, strictly). */

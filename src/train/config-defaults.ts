@@ -64,7 +64,7 @@ export function defaultConfig(): RunConfig {
     posWeight: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, dtype: 'fp32' },
     threshold: { method: 'fixed', value: 0.5 },
-    checkpointFormat: 'safetensors',
+    checkpointFormat: 'both',
     phases: [seedPhase('phase1', ['fc'], 1e-3), seedPhase('phase2', ['layer4', 'fc'], 1e-5)],
   };
 }

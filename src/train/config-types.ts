@@ -37,7 +37,8 @@ export type Monitor = (typeof MONITORS)[number];
 export const MODES = ['min', 'max'] as const;
 export type Mode = (typeof MODES)[number];
 
-export const CHECKPOINT_FORMATS = ['safetensors', 'pth'] as const;
+/** 'both' (the default) writes every checkpoint as .safetensors and as torch.save's .pth. */
+export const CHECKPOINT_FORMATS = ['both', 'safetensors', 'pth'] as const;
 export type CheckpointFormat = (typeof CHECKPOINT_FORMATS)[number];
 
 export interface DataConfig {

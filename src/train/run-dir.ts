@@ -40,8 +40,9 @@ export function runPaths(root: string): RunPaths {
     lastOld: j('.last.old'),
     featureCache: j('.feature-cache'),
     eval: j('eval'),
-    best: (phase, format) => j(`best_model_${phase}.${format}`),
-    final: (format) => j(`best_model_final.${format}`),
+    // With 'both' the .safetensors file is the one read back; the .pth beside it is for PyTorch users.
+    best: (phase, format) => j(`best_model_${phase}.${format === 'both' ? 'safetensors' : format}`),
+    final: (format) => j(`best_model_final.${format === 'both' ? 'safetensors' : format}`),
   };
 }
 

@@ -34,11 +34,11 @@ export function prepareDemo(opts: DemoOptions, cwd: string) {
   }, cwd);
 }
 
-export async function runDemo(opts: DemoOptions, io: CliIO): Promise<void> {
+export async function runDemo(opts: DemoOptions, io: CliIO): Promise<number> {
   const { config, out } = prepareDemo(opts, io.cwd);
   if (!opts.json) io.out(`demo: Fashion-MNIST sneaker vs ankle boot from ${config.data.path}\n`);
   config.model.weights = await demoWeights(config.model.weights, config.model.arch, io);
-  await startTraining(config, out, false, opts.json, io);
+  return startTraining(config, out, false, opts.json, io);
 }
 
 /**

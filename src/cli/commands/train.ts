@@ -5,6 +5,7 @@ import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } fr
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
+import { processOut } from '../io.js';
 
 export interface TrainOptions {
   data: string;
@@ -22,9 +23,11 @@ export interface TrainRunOptions {
   /** Continue from RUN/last/. */
   resume: boolean;
   /** Human-readable progress lines (stdout, or stderr with --json). */
-  log: (line: string) => void;
+  log?: (line: string) => void;
   /** Machine-readable progress events (epoch ends, phase changes...): JSON lines on stdout with --json. */
   onEvent?: (event: Record<string, unknown>) => void;
+  /** A terminal to draw the progress bar on (instead of log). */
+  output?: NodeJS.WritableStream;
 }
 
 /** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
@@ -74,17 +77,29 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
   return { config, out };
 }
 
-/** Runs the trainer with progress on the CLI's streams; prints the summary as JSON with --json. */
-export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<void> {
+/** Exit code of a run stopped by Ctrl-C after saving its state (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * Runs the trainer with progress on the CLI's streams: a progress bar on a terminal, plain lines otherwise,
+ * JSON lines (the trainer's events: start, epoch, checkpoint, phase, done) on stdout with --json.
+ */
+export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<number> {
   const train = await loadFunction<TrainFn>('../train/index.js', 'train', 'training');
   const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
   const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
-  const summary = await train(config, { out, resume, log, onEvent });
-  if (json) io.out(`${JSON.stringify({ event: 'done', out, summary: summary ?? null })}\n`);
-  else io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
+  const tty = !json && process.stdout.isTTY && io.out === processOut;
+  const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
+    { interrupted?: boolean } | undefined;
+  if (result?.interrupted) {
+    io.err(`stopped: the state is saved in ${path.join(out, 'last')}; continue with: tlearn train ${config.data.csv ?? config.data.path} --out ${out} --resume\n`);
+    return EXIT_INTERRUPTED;
+  }
+  if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
+  return 0;
 }
 
-export async function runTrain(opts: TrainOptions, io: CliIO): Promise<void> {
+export async function runTrain(opts: TrainOptions, io: CliIO): Promise<number> {
   const { config, out } = prepareTrain(opts, io.cwd);
-  await startTraining(config, out, opts.resume, opts.json, io);
+  return startTraining(config, out, opts.resume, opts.json, io);
 }
