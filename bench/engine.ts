@@ -80,9 +80,23 @@ us_alloc = (time.perf_counter() - t0) / inp['calls'] * 1e6
 print(json.dumps({'imagesPerSecond': ips, 'usPerCall': us_call, 'usPerAlloc': us_alloc}))
 `;
 
-const mine = ours();
-const ref = runPythonBench<typeof mine>(PY, { ...cfg, threads }, threads);
-console.log(`engine benchmark: libtorch ${torch.info().version}, ${threads} threads, conv net batch ${cfg.batch} at ${cfg.size}px, ${cfg.iters} steps`);
+// Alternating rounds, best of each side: a shared 2-core machine is noisy, and the best round is the one
+// least disturbed by other work.
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+type Figures = ReturnType<typeof ours>;
+const best = (a: Figures | undefined, b: Figures): Figures => a === undefined ? b : {
+  imagesPerSecond: Math.max(a.imagesPerSecond, b.imagesPerSecond),
+  usPerCall: Math.min(a.usPerCall, b.usPerCall),
+  usPerAlloc: Math.min(a.usPerAlloc, b.usPerAlloc),
+};
+let mine: Figures | undefined;
+let ref: Figures | undefined;
+for (let r = 0; r < rounds; r++) {
+  mine = best(mine, ours());
+  ref = best(ref, runPythonBench<Figures>(PY, { ...cfg, threads }, threads));
+}
+if (!mine || !ref) throw new Error('BENCH_ROUNDS must be at least 1');
+console.log(`engine benchmark: libtorch ${torch.info().version}, ${threads} threads, conv net batch ${cfg.batch} at ${cfg.size}px, ${cfg.iters} steps, best of ${rounds} alternating rounds`);
 console.log(row('conv net forward+backward', mine.imagesPerSecond, ref.imagesPerSecond, 'images/s'));
 console.log(row('in-place op call (add_ on 1 element)', mine.usPerCall, ref.usPerCall, 'us/call', false));
 console.log(row('op call with a new tensor (add, then free)', mine.usPerAlloc, ref.usPerAlloc, 'us/call', false));
