@@ -2,7 +2,8 @@
 // that file at the end of the phase, and best_model_final. Each file carries the full metadata
 // (preprocessing, classes, threshold, where in training it was saved, validation metrics, tool version).
 import { chooseThreshold, type ThresholdChoice } from '../metrics/index.js';
-import { loadCheckpoint } from '../io/index.js';
+import fs from 'node:fs';
+import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { dispose } from '../torch/index.js';
 import { recordsToTensors, saveModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
 import type { RunConfig } from './config.js';
@@ -64,10 +65,18 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
 
 /** Writes a model checkpoint (atomically, through src/io) in the configured format. */
 export function writeCheckpoint(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata>, format: RunConfig['checkpointFormat']): ModelMetadata {
-  if (format !== 'both') return saveModelFile(file, model, metadata, { format });
-  const written = saveModelFile(file, model, metadata, { format: 'safetensors' });
-  saveModelFile(file.replace(/\.safetensors$/, '') + '.pth', model, written, { format: 'pth' });
-  return written;
+  // With 'both', the .safetensors is written at every improvement and the .pth copy once the phase is over
+  // (pthCopy): a .pth of a 100 MB model at every better epoch would cost seconds each time.
+  return saveModelFile(file, model, metadata, { format: format === 'both' ? 'safetensors' : format });
+}
+
+/** Writes `X.pth` beside `X.safetensors` (same tensors and metadata) unless an up-to-date copy exists. */
+export function pthCopy(file: string): string {
+  const pth = file.replace(/\.safetensors$/, '') + '.pth';
+  if (fs.existsSync(pth) && fs.statSync(pth).mtimeMs >= fs.statSync(file).mtimeMs) return pth;
+  const ckpt = loadCheckpoint(file);
+  saveCheckpoint(pth, ckpt.tensors, ckpt.metadata, { format: 'pth' });
+  return pth;
 }
 
 /** Loads a checkpoint's weights into the model in place (all keys, strictly). */

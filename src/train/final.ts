@@ -1,9 +1,10 @@
 // After the phases: the best of the phases' best checkpoints becomes best_model_final (its weights are loaded
 // into the model), the decision threshold is chosen on the validation set by config.threshold and stored in
 // its metadata; then src/eval's evaluateRun evaluates the test split and writes the run report.
+import fs from 'node:fs';
 import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
-import { checkpointMetadata, pickThreshold, restoreWeights, writeCheckpoint } from './checkpoints.js';
+import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
 import { validationPass } from './epoch.js';
 import type { RunContext } from './phase.js';
 import type { DataItem } from '../data/index.js';
@@ -51,6 +52,11 @@ export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
     selected_from: path.basename(phase.checkpoint!),
   });
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
+  if (ctx.config.checkpointFormat === 'both') {
+    // Also the phases' copies, in case a run was stopped between a phase's end and its .pth copy.
+    for (const p of ctx.state.phases) if (p.checkpoint && fs.existsSync(p.checkpoint)) pthCopy(p.checkpoint);
+    pthCopy(file);
+  }
   ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor: phase.monitor, value: metrics[phase.monitor] ?? NaN });
   return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold };
 }

@@ -13,7 +13,7 @@ import { BestTracker } from './callbacks/best-tracker.js';
 import { metricOf } from './callbacks/monitor.js';
 import { FeatureCache } from './feature-cache.js';
 import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
-import { checkpointMetadata, pickThreshold, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
+import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type RunState } from './state.js';
 import type { Engine } from './engine.js';
@@ -186,6 +186,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     } else if (!fileExists(bestFile)) {
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
     }
+    if (config.checkpointFormat === 'both' && fileExists(bestFile)) pthCopy(bestFile);
     finish({
       name: pc.name, epochs: epochsDone, stoppedEarly: stopped, bestEpoch: best.bestEpoch ?? lastRecord?.epoch ?? null,
       best: best.bestEpoch !== null ? best.best : null, monitor: pc.checkpoint.monitor,
