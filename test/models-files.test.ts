@@ -79,13 +79,13 @@ test('checkpoints written here load in PyTorch (weights_only, strict, the seed\'
 
     const py = runPython<Record<string, { keys: string[]; p: number[]; meta: Record<string, unknown> }>>(PY_MODELS + `
 res = {}
-io_t, _ = st_read(inp + '/io.safetensors')
+io_t, _, _ = st_read(inp + '/io.safetensors')
 for name in ['model.pth', 'model.safetensors']:
     if name.endswith('.pth'):
         sd = torch.load(inp + '/' + name, weights_only=True)
         meta = json.loads(getattr(sd, 'tlearn_metadata'))
     else:
-        sd, meta = st_read(inp + '/' + name)
+        sd, meta, _ = st_read(inp + '/' + name)
         meta = {k: json.loads(v) for k, v in meta.items()}
     m = seed_model('resnet50')
     m.load_state_dict(sd, strict=True)

@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { readSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/torch/index.js';
 import { recordsToTensors } from '../src/models/index.js';
+import { PY_SAFETENSORS } from './helpers/py-safetensors.js';
 
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tlearn-models-${tag}-`));
@@ -37,42 +38,8 @@ export function assertClose(actual: Tensor, expected: Tensor, what: string, atol
 
 export const PY_MODELS = String.raw`
 import torch, torchvision, struct, collections
+` + PY_SAFETENSORS + String.raw`
 torch.set_num_threads(2)
-ST = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.float64: 'F64', torch.int64: 'I64',
-      torch.int32: 'I32', torch.int16: 'I16', torch.int8: 'I8', torch.uint8: 'U8', torch.bool: 'BOOL'}
-def raw(t):
-    t = t.detach().contiguous().reshape(-1)
-    if t.numel() == 0:
-        return b''
-    if t.dtype == torch.bool:
-        t = t.to(torch.uint8)
-    return t.view(torch.uint8).numpy().tobytes()
-def st_write(path, tensors, metadata=None):
-    header = {}
-    if metadata:
-        header['__metadata__'] = metadata
-    blobs, off = [], 0
-    for name, t in tensors.items():
-        b = raw(t)
-        header[name] = {'dtype': ST[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
-        off += len(b)
-        blobs.append(b)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-def st_read(path):
-    data = open(path, 'rb').read()
-    n = struct.unpack('<Q', data[:8])[0]
-    header = json.loads(data[8:8 + n].decode())
-    meta = header.pop('__metadata__', {})
-    inv = {v: k for k, v in ST.items()}
-    out_t = collections.OrderedDict()
-    for name, info in header.items():
-        b, e = info['data_offsets']
-        buf = bytearray(data[8 + n + b:8 + n + e])
-        out_t[name] = torch.frombuffer(buf, dtype=inv[info['dtype']]).reshape(info['shape']) if buf else torch.empty(info['shape'], dtype=inv[info['dtype']])
-    return out_t, meta
 def randomize_bn(model, seed=123):
     # Non-trivial running statistics and affine parameters, so that eval-mode outputs depend on all of them.
     g = torch.Generator().manual_seed(seed)

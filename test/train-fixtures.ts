@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config.js';
+import { mulberry32 } from '../src/metrics/index.js';
 
 const created: string[] = [];
 
@@ -25,17 +26,8 @@ export function removeTempDirs(): void {
   for (const p of created.splice(0)) fs.rmSync(p, { recursive: true, force: true });
 }
 
-/** Deterministic pseudo-random bytes (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1). */
+const rng = mulberry32;
 
 /**
  * Class 'stripes_h' has horizontal stripes, 'stripes_v' vertical ones, both with noise: learnable, but not

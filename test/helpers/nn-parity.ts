@@ -2,20 +2,12 @@
 // Python oracle, tensors from it, and an element-wise closeness check with a useful failure message.
 import assert from 'node:assert/strict';
 import { tensor, type Tensor } from '../../src/torch/index.js';
+import { mulberry32 } from '../../src/metrics/index.js';
 
 /** n values in [lo, hi), float32-exact (so JSON round-trips them bit for bit), from a seeded mulberry32. */
 export function rand(n: number, seed: number, lo = -1, hi = 1): number[] {
-  let a = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out.push(Math.fround(lo + (hi - lo) * u));
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Array.from({ length: n }, () => Math.fround(lo + (hi - lo) * next()));
 }
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,18 +1,11 @@
 // Comparison and deterministic data helpers for parity tests.
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../../src/metrics/index.js';
 
 /** n values in [-1, 1) from a small seeded generator (mulberry32), identical on every run. */
 export function seededValues(n: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out.push((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1);
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Array.from({ length: n }, () => next() * 2 - 1);
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
+import type { MetricsJson } from '../../metrics/index.js';
 
 export interface EvaluateOptions {
   model: string;
@@ -24,37 +25,18 @@ export interface EvaluateRunOptions extends Omit<EvaluateOptions, 'json'> {
   log: (line: string) => void;
 }
 
-/** metrics.json (ARCHITECTURE.md, "Evaluation directory"); only the fields the summary prints are typed. */
-export interface EvaluationMetrics {
-  n: number;
-  classes: [string, string];
-  positive_class: string;
-  threshold: number;
-  auc: number;
-  auc_ci95?: [number, number];
-  accuracy: number;
-  balanced_accuracy: number;
-  precision: number;
-  recall: number;
-  specificity: number;
-  f1: number;
-  mcc: number;
-  average_precision?: number;
-  brier?: number;
-  log_loss?: number;
-  confusion: { tn: number; fp: number; fn: number; tp: number };
-  [key: string]: unknown;
-}
+/** metrics.json (ARCHITECTURE.md, "Evaluation directory"), as src/metrics builds it. */
+export type EvaluationMetrics = MetricsJson;
 
 export type EvaluateFn = (opts: EvaluateRunOptions) => Promise<EvaluationMetrics>;
 
-function fmt(x: number | undefined, digits = 4): string {
+function fmt(x: number | null | undefined, digits = 4): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
 }
 
 /** The few lines a person wants to see after an evaluation. */
 export function formatMetricsSummary(m: EvaluationMetrics): string {
-  const ci = m.auc_ci95 ? ` (95% CI ${fmt(m.auc_ci95[0], 3)}-${fmt(m.auc_ci95[1], 3)})` : '';
+  const ci = m.auc_ci95?.[0] != null ? ` (95% CI ${fmt(m.auc_ci95[0], 3)}-${fmt(m.auc_ci95[1], 3)})` : '';
   const c = m.confusion;
   return [
     `n=${m.n}  classes=${m.classes.join(',')}  positive=${m.positive_class}  threshold=${fmt(m.threshold)}`,
