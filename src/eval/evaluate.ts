@@ -12,7 +12,7 @@ import {
   type AuditData, type ChartData, type HistoryRow, type PredictionRow,
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
-import type { EvaluateRunOptions as EvaluateCommandOptions } from '../cli/commands/evaluate.js';
+import type { EvaluateCommandOptions } from './types.js';
 import { predictItems } from './predict.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */

@@ -3,7 +3,7 @@ import { DataLoader, type LoaderItem, type SkippedItem } from '../data/index.js'
 import { batchTensors } from '../data/tensor.js';
 import { loadModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
 import { scope, setNumThreads } from '../torch/index.js';
-import type { PredictRow, PredictRunOptions } from '../cli/commands/predict.js';
+import type { PredictCommandOptions, PredictRow } from './types.js';
 
 export interface PredictItemsOptions {
   batchSize?: number;
@@ -38,7 +38,7 @@ export async function predictItems(model: BinaryClassifier, meta: ModelMetadata,
 }
 
 /** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
-export async function predict(opts: PredictRunOptions): Promise<PredictRow[]> {
+export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]> {
   if (opts.threads) setNumThreads(opts.threads);
   const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
   try {

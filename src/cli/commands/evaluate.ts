@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
+import type { EvaluateCommandOptions } from '../../eval/types.js';
 
 export interface EvaluateOptions {
   model: string;
@@ -21,9 +22,7 @@ export interface EvaluateOptions {
 }
 
 /** What src/eval/index.ts `evaluate` receives: the options with absolute paths, and a progress logger. */
-export interface EvaluateRunOptions extends Omit<EvaluateOptions, 'json'> {
-  log: (line: string) => void;
-}
+export type EvaluateRunOptions = EvaluateCommandOptions;
 
 /** metrics.json (ARCHITECTURE.md, "Evaluation directory"), as src/metrics builds it. */
 export type EvaluationMetrics = MetricsJson;

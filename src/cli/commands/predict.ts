@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
 import type { CliIO } from '../io.js';
+import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 
@@ -18,16 +19,10 @@ export interface PredictOptions {
   format: 'table' | 'json' | 'csv';
 }
 
-/** One image's result (ARCHITECTURE.md "predict output"): predicted is 0/1, label the predicted class name. */
-export type PredictRow =
-  | { path: string; probability: number; predicted: 0 | 1; label: string }
-  | { path: string; error: string };
+export type { PredictRow };
 
 /** What src/eval/index.ts `predict` receives: absolute image paths (folders already expanded). */
-export interface PredictRunOptions extends Omit<PredictOptions, 'inputs' | 'format'> {
-  files: string[];
-  log: (line: string) => void;
-}
+export type PredictRunOptions = PredictCommandOptions;
 
 /** src/eval/index.ts: one row per file, in the order of `files`. */
 export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;

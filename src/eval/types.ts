@@ -1,0 +1,30 @@
+// What `evaluate` and `predict` take and return (the CLI's commands pass these after parsing and checks).
+
+export interface EvaluateCommandOptions {
+  /** A tlearn checkpoint or a plain PyTorch state_dict (absolute path). */
+  model: string;
+  /** A data folder or CSV (absolute path). */
+  data: string;
+  split: 'train' | 'val' | 'test' | 'all';
+  /** The evaluation directory (absolute path). */
+  out: string;
+  threshold?: number;
+  /** For a file without tlearn metadata. */
+  imageSize?: number;
+  classes?: [string, string];
+  batchSize?: number;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  /** Progress lines for a person. */
+  log: (line: string) => void;
+}
+
+export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'data' | 'split' | 'out'> {
+  /** Image files (absolute paths; folders already expanded). */
+  files: string[];
+}
+
+/** One image's result (ARCHITECTURE.md "predict output"): predicted is 0/1, label the predicted class name. */
+export type PredictRow =
+  | { path: string; probability: number; predicted: 0 | 1; label: string }
+  | { path: string; error: string };
