@@ -9,27 +9,20 @@ function assertSync(result: unknown, what: string): void {
   }
 }
 
+function withGradMode<T>(enabled: boolean, fn: () => T, what: string): T {
+  const prev = native.setGradEnabled(enabled);
+  try {
+    const r = fn();
+    assertSync(r, what);
+    return r;
+  } finally {
+    native.setGradEnabled(prev);
+  }
+}
 /** Runs fn with gradient recording off (torch.no_grad). Grad mode is thread-local; all ops run on this thread. */
-export function noGrad<T>(fn: () => T): T {
-  const prev = native.setGradEnabled(false);
-  try {
-    const r = fn();
-    assertSync(r, 'noGrad');
-    return r;
-  } finally {
-    native.setGradEnabled(prev);
-  }
-}
-export function enableGrad<T>(fn: () => T): T {
-  const prev = native.setGradEnabled(true);
-  try {
-    const r = fn();
-    assertSync(r, 'enableGrad');
-    return r;
-  } finally {
-    native.setGradEnabled(prev);
-  }
-}
+export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn, 'noGrad');
+/** Runs fn with gradient recording on (torch.enable_grad), e.g. inside a noGrad block. */
+export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn, 'enableGrad');
 export const isGradEnabled = (): boolean => native.isGradEnabled();
 
 export interface AutocastOptions {

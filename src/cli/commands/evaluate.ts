@@ -7,17 +7,8 @@ import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 
-export interface EvaluateOptions {
-  model: string;
-  data: string;
-  split: 'train' | 'val' | 'test' | 'all';
-  out: string;
-  threshold?: number;
-  imageSize?: number;
-  classes?: [string, string];
-  batchSize?: number;
-  device?: 'cpu' | 'cuda';
-  threads?: number;
+/** The parsed flags: src/eval's options (paths still as typed) without the logger, plus --json. */
+export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
   json: boolean;
 }
 

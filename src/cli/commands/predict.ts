@@ -7,15 +7,9 @@ import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 
-export interface PredictOptions {
-  model: string;
+/** The parsed flags: src/eval's options without the logger, files and folders as typed, and the output format. */
+export interface PredictOptions extends Omit<PredictCommandOptions, 'files' | 'log'> {
   inputs: string[];
-  threshold?: number;
-  imageSize?: number;
-  classes?: [string, string];
-  batchSize?: number;
-  device?: 'cpu' | 'cuda';
-  threads?: number;
   format: 'table' | 'json' | 'csv';
 }
 
