@@ -12,6 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { DataLoader, ImageCache, loadSource, writeFileAtomicSync } from '../src/data/index.js';
+import { imagesTensor } from '../src/data/tensor.js';
+import { setNumThreads } from '../src/torch/index.js';
 
 const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
   // is switched off so that repeated runs over the same files cannot reuse earlier decodes.
   sharp.concurrency(1);
   sharp.cache(false);
+  setNumThreads(1); // libtorch only converts batches here, in the main thread (the reference collates in one thread too)
   const ds = await loadSource(dir, { valFraction: 0, testFraction: 0 });
   const items = ds.items.map((it) => ({ path: it.path, label: it.label }));
   const runOurs = async (): Promise<{ wall: number[]; cpu: number[] }> => {
@@ -97,7 +100,10 @@ async function main(): Promise<void> {
     for (let e = 0; e < epochs; e++) {
       const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
       let count = 0;
-      for await (const b of loader.epoch(e)) count += b.shape[0];
+      for await (const b of loader.epoch(e)) {
+        imagesTensor(b).dispose(); // the normalised float32 batch, as the reference's DataLoader yields
+        count += b.shape[0];
+      }
       wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
       const c = process.cpuUsage(c0); // all threads of this process: JS, libuv pool, libvips
       cpu.push((c.user + c.system) / 1e6);

@@ -66,6 +66,7 @@ async function runTlearn(s: Settings): Promise<SideResult> {
   const { resolveConfig } = await import('../src/train/config.js');
   const { loadModelFile } = await import('../src/models/index.js');
   const { DataLoader, loadSource } = await import('../src/data/index.js');
+  const { imagesTensor } = await import('../src/data/tensor.js');
   const { rocAucScore } = await import('../src/metrics/index.js');
   const torch = await import('../src/torch/index.js');
   const config = resolveConfig({
@@ -88,8 +89,7 @@ async function runTlearn(s: Settings): Promise<SideResult> {
     const labels: number[] = [];
     for await (const b of loader) {
       torch.scope(() => {
-        const x = torch.tensor(b.x, { shape: b.shape, device: s.device });
-        const p = model.probabilities(x);
+        const p = model.probabilities(imagesTensor(b, s.device));
         probs.push(...p);
         labels.push(...b.y);
       });

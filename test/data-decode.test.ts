@@ -188,12 +188,14 @@ for c in inp:
     x = t(Image.open(c['path']).convert('RGB'))
     res.append(x.flatten().tolist())
 out(res)`, cases.map((c) => ({ ...c, path: f(c.file) })));
-  const { Normalizer } = await import('../src/data/index.js');
-  const norm = new Normalizer();
+  const { IMAGENET_MEAN, IMAGENET_STD } = await import('../src/data/index.js');
+  const { imagesTensor } = await import('../src/data/tensor.js');
+  const { scope } = await import('../src/torch/index.js');
   for (const [i, c] of cases.entries()) {
     const img = await decodeResized(f(c.file), c.size, c.mode);
-    const x = new Float32Array(3 * c.size * c.size);
-    norm.writeUint8(img, x, 0, false, false);
+    const x = scope(() => imagesTensor({
+      pixels: img.data, shape: [1, 3, c.size, c.size], layout: 'nchw', views: [{ flip: false }], jitter: [null], mean: IMAGENET_MEAN, std: IMAGENET_STD,
+    }).toFloat32Array());
     let sum = 0, max = 0;
     ref[i]!.forEach((v, k) => { const d = Math.abs(v - x[k]!); sum += d; if (d > max) max = d; });
     const mean = sum / x.length;

@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  DataLoader, decodeResized, ImageCache, Normalizer, Rng, deriveSeed, randomResizedCropBox, applyJitter, drawJitter,
-  type Batch, type LoaderItem,
+  DataLoader, decodeResized, ImageCache, Rng, deriveSeed, randomResizedCropBox, drawJitter, IMAGENET_MEAN, IMAGENET_STD,
+  type Batch, type JitterParams, type LoaderItem, type RawImage,
 } from '../src/data/index.js';
+import { batchTensors, imagesTensor } from '../src/data/tensor.js';
+import { scope } from '../src/torch/index.js';
 import { rawSharp, smoothRgb, tempDir, touch, writePng } from './data-fixtures.js';
 import { runPython } from './helpers/python.js';
 
@@ -24,6 +26,17 @@ const ready = (async () => {
   }
 })();
 
+/** The float32 values a batch becomes (logical NCHW order). */
+const xOf = (b: Batch): Float32Array => scope(() => imagesTensor(b).toFloat32Array());
+
+/** One image as the engine sees it, with an optional jitter and normalisation. */
+function oneImage(img: RawImage, o: { jitter?: JitterParams; flip?: boolean; mean?: [number, number, number]; std?: [number, number, number] } = {}): Float32Array {
+  return scope(() => imagesTensor({
+    pixels: img.data, shape: [1, 3, img.height, img.width], layout: 'nchw', views: [{ flip: o.flip ?? false }],
+    jitter: [o.jitter ?? null], mean: o.mean ?? IMAGENET_MEAN, std: o.std ?? IMAGENET_STD,
+  }).toFloat32Array());
+}
+
 async function collect(it: AsyncIterable<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
   for await (const b of it) out.push(b);
@@ -36,7 +49,8 @@ test('eval batches keep order and every item; train drops a final batch of one',
   const eb = await collect(ev.epoch(0));
   assert.deepEqual(eb.map((b) => b.indices), [[0, 1, 2], [3, 4, 5], [6]]);
   assert.deepEqual(eb[0]!.shape, [3, 3, 16, 16]);
-  assert.equal(eb[0]!.x.length, 3 * 3 * 16 * 16);
+  assert.equal(eb[0]!.pixels.length, 3 * 16 * 16 * 3);
+  assert.equal(xOf(eb[0]!).length, 3 * 3 * 16 * 16);
   assert.deepEqual(Array.from(eb[1]!.y), [1, 0, 1]);
   assert.equal(eb[2]!.paths[0], items[6]!.path);
   assert.equal(ev.length, 3);
@@ -64,7 +78,7 @@ test('same seed gives the same batches; epochs and seeds differ', async () => {
     const b = await collect(mk(5).epoch(2));
     assert.deepEqual(a.map((x) => x.indices), b.map((x) => x.indices));
     assert.deepEqual(a.map((x) => x.views), b.map((x) => x.views));
-    a.forEach((batch, i) => assert.deepEqual(batch.x, b[i]!.x, `${augment}: batch ${i} pixels`));
+    a.forEach((batch, i) => assert.deepEqual(xOf(batch), xOf(b[i]!), `${augment}: batch ${i} pixels`));
     const e3 = await collect(mk(5).epoch(3));
     assert.notDeepEqual(e3.map((x) => x.indices), a.map((x) => x.indices));
     const s6 = await collect(mk(6).epoch(2));
@@ -88,7 +102,7 @@ test('the cache returns exactly the pixels of a fresh decode, from memory and fr
   const second = await collect(loader.epoch(1));
   assert.equal(cache.stats.memoryHits, 7);
   assert.equal(cache.stats.misses, 7, 'no decode after the first epoch');
-  second.forEach((b, i) => assert.deepEqual(b.x, first[i]!.x));
+  second.forEach((b, i) => assert.deepEqual(b.pixels, first[i]!.pixels));
   for (let i = 0; i < items.length; i++) {
     const fresh = await decodeResized(items[i]!.path, 24, 'crop');
     assert.deepEqual(await loader.evalImage(i), fresh);
@@ -106,14 +120,14 @@ test('the cache returns exactly the pixels of a fresh decode, from memory and fr
   const l2 = new DataLoader(items, { imageSize: 24, batchSize: 4, cache: reopened, resize: 'crop' });
   const b2 = await collect(l2.epoch(0));
   assert.equal(reopened.stats.diskHits, 5);
-  b2.forEach((b, i) => assert.deepEqual(b.x, b1[i]!.x));
+  b2.forEach((b, i) => assert.deepEqual(b.pixels, b1[i]!.pixels));
   // A damaged entry is detected and treated as a miss.
   const entry = path.join(cacheDir, fs.readdirSync(cacheDir).find((f) => f.endsWith('.rgb'))!);
   fs.writeFileSync(entry, fs.readFileSync(entry).subarray(0, 100));
   const third = new ImageCache({ memoryBytes: 0, dir: cacheDir });
   const b3 = await collect(new DataLoader(items, { imageSize: 24, batchSize: 4, cache: third, resize: 'crop' }).epoch(0));
   assert.equal(third.stats.badEntries, 1);
-  b3.forEach((b, i) => assert.deepEqual(b.x, b1[i]!.x));
+  b3.forEach((b, i) => assert.deepEqual(b.pixels, b1[i]!.pixels));
   // Another size or resize mode never hits these entries.
   const other = new ImageCache({ memoryBytes: 0, dir: cacheDir });
   await collect(new DataLoader(items, { imageSize: 24, batchSize: 4, cache: other, resize: 'squash' }).epoch(0));
@@ -130,14 +144,13 @@ test('flip preset: views are known before decoding and flipped pixels mirror the
   assert.deepEqual(batch!.views, plan.views);
   const flips = batch!.views.map((v) => v.flip);
   assert.ok(flips.includes(true) && flips.includes(false), 'both flipped and unflipped views in 7 draws (seed 3)');
-  const norm = new Normalizer();
+  const x = xOf(batch!);
   for (let k = 0; k < batch!.indices.length; k++) {
     const v = batch!.views[k]!;
     assert.equal(v.index, batch!.indices[k]);
     assert.equal(v.key, `${v.index}${v.flip ? 'f' : ''}`);
-    const ref = new Float32Array(3 * s * s);
-    norm.writeUint8(await loader.evalImage(v.index), ref, 0, false, false);
-    const got = batch!.x.subarray(k * 3 * s * s, (k + 1) * 3 * s * s);
+    const ref = oneImage(await loader.evalImage(v.index));
+    const got = x.subarray(k * 3 * s * s, (k + 1) * 3 * s * s);
     for (let c = 0; c < 3; c++) for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) {
       const sx = v.flip ? s - 1 - x : x;
       assert.equal(got[c * s * s + y * s + x], ref[c * s * s + y * s + sx]);
@@ -163,14 +176,18 @@ test('random-resized-crop presets: boxes in range, shapes right, base-image cach
   const base = new DataLoader(items, { imageSize: 16, batchSize: 4, train: true, augment: 'light', seed: 2, augmentBaseSide: 16 });
   const a = await collect(base.epoch(0));
   const b = await collect(base.epoch(0));
-  a.forEach((batch, i) => assert.deepEqual(batch.x, b[i]!.x));
+  a.forEach((batch, i) => assert.deepEqual(xOf(batch), xOf(b[i]!)));
   assert.deepEqual([base.cache!.stats.misses, base.cache!.stats.memoryHits], [7, 7], 'base images came from the cache the second time');
-  for (const batch of a) for (const v of batch.x) assert.ok(Number.isFinite(v));
+  for (const batch of a) for (const v of xOf(batch)) assert.ok(Number.isFinite(v));
+  const standard = await collect(new DataLoader(items, { imageSize: 16, batchSize: 7, train: true, augment: 'standard', seed: 2 }).epoch(0));
+  assert.ok(standard[0]!.jitter.every((j) => j !== null), "'standard' jitters every image");
   // Colour jitter keeps values in [0,1] and is the identity at factor 1.
   const img = { data: new Uint8Array(smoothRgb(6, 5)), width: 6, height: 5 };
-  const id = applyJitter(img, { order: [0, 1, 2], brightness: 1, contrast: 1, saturation: 1 });
-  id.forEach((v, i) => assert.ok(Math.abs(v - img.data[i]! / 255) < 1e-6));
-  const j = applyJitter(img, drawJitter(new Rng(4), 0.2));
+  const unit = { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] };
+  const plain = oneImage(img, unit);
+  const id = oneImage(img, { ...unit, jitter: { order: [0, 1, 2], brightness: 1, contrast: 1, saturation: 1 } });
+  id.forEach((v, i) => assert.ok(Math.abs(v - plain[i]!) < 1e-6));
+  const j = oneImage(img, { ...unit, jitter: drawJitter(new Rng(4), 0.2) });
   for (const v of j) assert.ok(v >= 0 && v <= 1);
   assert.notDeepEqual(Array.from(j), Array.from(id));
 });
@@ -201,9 +218,14 @@ test('channels-last layout and unlabelled items', async () => {
   const nhwc = (await collect(new DataLoader(items, { imageSize: s, batchSize: 7, channelsLast: true }).epoch(0)))[0]!;
   assert.equal(nhwc.layout, 'nhwc');
   assert.deepEqual(nhwc.shape, nchw.shape);
-  for (let n = 0; n < 7; n++) for (let c = 0; c < 3; c++) for (let p = 0; p < s * s; p++) {
-    assert.equal(nhwc.x[(n * s * s + p) * 3 + c], nchw.x[(n * 3 + c) * s * s + p]);
-  }
+  scope(() => {
+    const a = batchTensors(nchw).x, b = batchTensors(nhwc).x;
+    assert.deepEqual(a.shape, [7, 3, s, s]);
+    assert.deepEqual(b.shape, [7, 3, s, s]);
+    assert.deepEqual(a.strides(), [3 * s * s, s * s, s, 1]);
+    assert.deepEqual(b.strides(), [3 * s * s, 1, 3 * s, 3], 'channels-last memory');
+    assert.deepEqual(b.toFloat32Array(), a.toFloat32Array(), 'same values in either layout');
+  });
   const unl = (await collect(new DataLoader(items.map((it) => ({ path: it.path, label: null })), { imageSize: s }).epoch(0)))[0]!;
   assert.ok(Array.from(unl.y).every(Number.isNaN));
 });
@@ -238,7 +260,7 @@ from PIL import Image
 import torchvision.transforms as T
 t = T.Compose([T.Resize(round(inp['s'] / 0.875)), T.CenterCrop(inp['s']), T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
 out(t(Image.open(inp['f']).convert('RGB')).flatten().tolist())`, { f: file, s });
-  const x = batches[0]!.x;
+  const x = xOf(batches[0]!);
   let sum = 0, max = 0;
   ref.forEach((v, i) => { const d = Math.abs(v - x[i]!); sum += d; max = Math.max(max, d); });
   t.diagnostic(`loader vs torchvision (160x120 -> crop ${s}): mean |diff| ${(sum / ref.length).toExponential(2)}, max ${max.toFixed(4)}`);
@@ -265,27 +287,30 @@ test('prepareData with a cache: the audit decode fills it, so the first epoch de
   assert.equal(cache.stats.misses, 0);
   assert.equal(cache.stats.memoryHits, 4);
   const fresh = new DataLoader(dataset.items, { imageSize: 16, resize: 'crop', batchSize: 4, cache: null });
-  assert.deepEqual((await collect(fresh.epoch(0)))[0]!.x, batch!.x);
+  assert.deepEqual((await collect(fresh.epoch(0)))[0]!.pixels, batch!.pixels);
   // A loader with another size does not pick these entries up.
   await collect(new DataLoader(dataset.items, { imageSize: 12, batchSize: 4, cache }).epoch(0));
   assert.equal(cache.stats.misses, 4);
 });
 
-test('colour jitter matches torchvision adjust_brightness/contrast/saturation on float tensors', () => {
+test('flip, colour jitter and normalisation match torchvision hflip, adjust_brightness/contrast/saturation and Normalize', (t) => {
   const w = 9, h = 7;
   const img = { data: new Uint8Array(smoothRgb(w, h, 2)), width: w, height: h };
   const p = { order: [1, 2, 0], brightness: 1.17, contrast: 0.84, saturation: 1.19 };
-  const ours = applyJitter(img, p);
+  const ours = oneImage(img, { jitter: p, flip: true });
   const ref = runPython<number[]>(`
 import torch
 import torchvision.transforms.functional as F
-x = torch.tensor(inp['data'], dtype=torch.float32).reshape(inp['h'], inp['w'], 3).permute(2, 0, 1) / 255
+x = torch.tensor(inp['data'], dtype=torch.uint8).reshape(inp['h'], inp['w'], 3).permute(2, 0, 1).float().div(255)
+x = F.hflip(x)
 for op in inp['order']:
     if op == 0: x = F.adjust_brightness(x, inp['b'])
     elif op == 1: x = F.adjust_contrast(x, inp['c'])
     else: x = F.adjust_saturation(x, inp['s'])
-out(x.permute(1, 2, 0).flatten().tolist())`, { data: Array.from(img.data), w, h, order: p.order, b: p.brightness, c: p.contrast, s: p.saturation });
+x = F.normalize(x, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+out(x.flatten().tolist())`, { data: Array.from(img.data), w, h, order: p.order, b: p.brightness, c: p.contrast, s: p.saturation });
   let max = 0;
   ref.forEach((v, i) => { max = Math.max(max, Math.abs(v - ours[i]!)); });
-  assert.ok(max < 1e-5, `max diff ${max}`);
+  t.diagnostic(`max |diff| ${max}`);
+  assert.ok(max < 1e-6, `max diff ${max}`);
 });

@@ -1,4 +1,5 @@
 // Public API of the data area: sources, split, manifest and audit, decoding, transforms, cache, loader.
+// Turning batches into tensors needs the native addon, so it is imported on its own: './tensor.js'.
 export * from './types.js';
 export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
@@ -14,8 +15,8 @@ export {
 } from './decode.js';
 export { resampleHeight, resampleWidth } from './resample.js';
 export {
-  applyJitter, AUGMENT_SPECS, drawJitter, IMAGENET_MEAN, IMAGENET_STD, isViewDeterministic, Normalizer,
-  randomResizedCropBox, type AugmentSpec, type JitterParams,
+  AUGMENT_SPECS, drawJitter, IMAGENET_MEAN, IMAGENET_STD, isViewDeterministic, randomResizedCropBox,
+  type AugmentSpec, type JitterParams,
 } from './transforms.js';
 export {
   baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type ImageCacheOptions,

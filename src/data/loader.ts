@@ -1,13 +1,15 @@
-// DataLoader: seeded, shuffled batches of normalised float32 images, decoded concurrently (sharp runs
-// on libuv's thread pool) with a bounded number of batches prefetched while the consumer computes.
+// DataLoader: seeded, shuffled batches of uint8 RGB images, decoded and resized concurrently (sharp runs
+// on libuv's thread pool) with a bounded number of batches prefetched while the consumer computes. Each
+// batch says how its images are to be flipped, jittered and normalised; data/tensor.ts does that in
+// libtorch when the batch becomes a tensor.
 //
 // Randomness: the order of epoch e comes from (seed, 'shuffle', e); each image's augmentation from
 // (seed, 'aug', e, index). Nothing depends on which decode finishes first, so the same seed gives the
 // same batches with the same crops and flips on every run, and a resumed run replays epoch e exactly.
 //
 // Caching: when every step before the flip is deterministic (eval transform; 'none' and 'flip' presets)
-// the resized uint8 image is cached (ImageCache: memory, then disk) and flipped while normalising, so
-// epochs after the first never decode again. The random-resized-crop presets decode the original file
+// the resized uint8 image is cached (ImageCache: memory, then disk) and flipped when it becomes a tensor,
+// so epochs after the first never decode again. The random-resized-crop presets decode the original file
 // each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,8 +18,7 @@ import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
 import {
-  applyJitter, AUGMENT_SPECS, drawJitter, isViewDeterministic, Normalizer, randomResizedCropBox,
-  IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
+  AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
 } from './transforms.js';
 import { AUGMENT_PRESETS, RESIZE_MODES, type AugmentPreset, type ResizeMode } from './types.js';
 
@@ -74,11 +75,17 @@ export interface BatchPlan {
 }
 
 export interface Batch {
-  /** Float32 pixels, NCHW, or NHWC when channelsLast. */
-  x: Float32Array;
-  /** Logical [n, 3, h, w] in either layout. */
+  /** uint8 RGB pixels, [n, h, w, 3] row-major, before flip, jitter and normalisation (see data/tensor.ts). */
+  pixels: Uint8Array;
+  /** Logical [n, 3, h, w] of the tensor the batch becomes. */
   shape: [number, number, number, number];
+  /** Memory format of that tensor: NCHW, or NHWC with channelsLast. */
   layout: 'nchw' | 'nhwc';
+  /** Colour jitter per image (null: none). */
+  jitter: Array<JitterParams | null>;
+  /** Normalisation: (x / 255 - mean) / std per channel. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
   /** Labels as 0/1 (NaN for unlabelled items). */
   y: Float32Array;
   paths: string[];
@@ -94,11 +101,6 @@ export function viewKey(index: number, flip: boolean): ViewKey {
 }
 
 interface LoadedView { img: RawImage; flip: boolean; jitter?: JitterParams }
-
-function uninitialisedFloat32(n: number): Float32Array {
-  const buf = Buffer.allocUnsafeSlow(n * 4); // its own ArrayBuffer (never the small-buffer pool), 4-byte aligned
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
-}
 
 export class DataLoader {
   readonly items: readonly LoaderItem[];
@@ -118,12 +120,12 @@ export class DataLoader {
   /** Files that failed to decode, in the order they were met. */
   readonly skipped: SkippedItem[] = [];
   private readonly failed = new Set<number>();
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
   private readonly sem: Semaphore;
-  private readonly norm: Normalizer;
   private readonly onSkip?: (s: SkippedItem) => void;
   private readonly stamps: Array<Promise<string> | undefined> = [];
   private nextEpoch = 0;
-  private jitterScratch = new Float32Array(0);
 
   constructor(items: readonly LoaderItem[], opts: DataLoaderOptions = {}) {
     this.items = items;
@@ -157,7 +159,9 @@ export class DataLoader {
       }
     });
     this.sem = new Semaphore(opts.concurrency ?? os.availableParallelism());
-    this.norm = new Normalizer(opts.mean ?? IMAGENET_MEAN, opts.std ?? IMAGENET_STD);
+    this.mean = opts.mean ?? IMAGENET_MEAN;
+    this.std = opts.std ?? IMAGENET_STD;
+    for (const v of this.std) if (!(v > 0)) throw new Error(`DataLoader: std must be positive, got ${this.std.join(',')}`);
   }
 
   /** The preset in effect: augmentation only applies in training mode. */
@@ -224,27 +228,21 @@ export class DataLoader {
     views.forEach((v, k) => { if (v) keep.push(k); });
     if (keep.length === 0) return null;
     if (this.dropSingleton && keep.length === 1 && this.batchSize > 1) return null;
-    const n = keep.length, s = this.imageSize;
-    // Every element is written below, so skip the zero-fill of `new Float32Array` (19 MB for 32×224²).
-    const x = uninitialisedFloat32(n * 3 * s * s);
+    const n = keep.length, s = this.imageSize, bytes = s * s * 3;
+    // Every byte is written below, so skip the zero-fill (4.8 MB for 32×224²).
+    const pixels = new Uint8Array(Buffer.allocUnsafeSlow(n * bytes).buffer, 0, n * bytes);
     const y = new Float32Array(n);
-    const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [];
+    const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [], jitter: Array<JitterParams | null> = [];
     keep.forEach((k, slot) => {
       const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
-      if (v.jitter) {
-        const need = s * s * 3;
-        if (this.jitterScratch.length < need) this.jitterScratch = new Float32Array(need);
-        const f = applyJitter(v.img, v.jitter, this.jitterScratch);
-        this.norm.writeFloat(f, s, s, x, slot, v.flip, this.channelsLast);
-      } else {
-        this.norm.writeUint8(v.img, x, slot, v.flip, this.channelsLast);
-      }
+      if (v.img.data.length !== bytes) throw new Error(`DataLoader: ${item.path} gave ${v.img.width}x${v.img.height}, expected ${s}x${s}`);
+      pixels.set(v.img.data, slot * bytes);
       y[slot] = item.label === null ? NaN : item.label;
-      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!);
+      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null);
     });
     return {
-      x, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', y, paths, indices, views: vks,
-      epoch: plan.epoch, batchIndex: plan.batchIndex,
+      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, mean: this.mean, std: this.std,
+      y, paths, indices, views: vks, epoch: plan.epoch, batchIndex: plan.batchIndex,
     };
   }
 

@@ -2,6 +2,7 @@
 // the loss's pos_weight, and turning loader batches into tensors on the device.
 import { autocast, keep, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch } from '../data/index.js';
+import { imagesTensor } from '../data/tensor.js';
 import type { BinaryClassifier } from '../models/index.js';
 import type { BnPolicy, Precision } from './config.js';
 
@@ -20,15 +21,8 @@ export function withPrecision<T>(e: Engine, fn: () => T): T {
   return e.precision === 'bf16' ? autocast(fn, { device: e.device, dtype: 'bfloat16' }) : fn();
 }
 
-/** A loader batch's images as a [n, 3, h, w] float32 tensor on the device (channels-last strides for NHWC). */
-export function imageTensor(e: Engine, b: Batch): Tensor {
-  return scope(() => {
-    const [n, c, h, w] = b.shape;
-    let t = b.layout === 'nhwc' ? tensor(b.x, { shape: [n, h, w, c] }).permute(0, 3, 1, 2) : tensor(b.x, { shape: [n, c, h, w] });
-    if (e.device !== 'cpu') t = t.to(e.device);
-    return t;
-  });
-}
+/** A loader batch's images as a normalised [n, 3, h, w] float32 tensor on the device (channels-last strides for NHWC). */
+export const imageTensor = (e: Engine, b: Batch): Tensor => imagesTensor(b, e.device);
 
 /** 0/1 labels as a [n, 1] float32 tensor on the device. */
 export function labelTensor(e: Engine, labels: Float32Array): Tensor {
