@@ -4,12 +4,14 @@
 #   phase 2: layer4 + fc train, a NEW Adam(1e-5), <= epochs2 epochs
 # Each phase: early stopping on val AUC (max, patience 5), ReduceLROnPlateau on val loss (min, patience 3,
 # factor 0.1), the best weights by val AUC kept and restored at the end of the phase. The final model is
-# the better of the two phases' bests; its test AUC (scikit-learn) is reported.
+# the better of the two phases' bests; its test AUC (scikit-learn) is reported. As the protocol names them,
+# best_model_phase1/phase2/final are written (torch.save of the state_dict) whenever they improve, into a
+# temporary folder removed at the end (tlearn writes its checkpoints too).
 # bn_policy 'train' is the literal `model.train()` (frozen BatchNorm layers update their running statistics);
 # 'eval' puts the BatchNorm layers of frozen parts in eval mode (as Keras, and tlearn's default).
 # Usage: python3 train_protocol_reference.py '{"data": DIR, "size": 64, "batch": 32, "epochs1": 10,
 #        "epochs2": 10, "threads": 2, "seed": 0, "bn_policy": "eval", "device": "cpu"}'   -> prints one JSON line
-import copy, json, sys, time
+import copy, json, os, shutil, sys, tempfile, time
 t_start = time.perf_counter()
 import torch, torchvision
 from torch import nn
@@ -61,6 +63,7 @@ def evaluate(split):
 
 
 history = []
+out_dir = tempfile.mkdtemp(prefix='tlearn-bench-ref-')
 
 
 def run_phase(name, trainable, lr, epochs):
@@ -93,6 +96,7 @@ def run_phase(name, trainable, lr, epochs):
         wait += 1
         if val_auc > best_auc:
             best_auc, best_state, best_epoch, wait = val_auc, copy.deepcopy(model.state_dict()), epoch, 0
+            torch.save(best_state, os.path.join(out_dir, f'best_model_{name}.pth'))
         elif wait >= 5 and epoch > 1:
             break
     model.load_state_dict(best_state)
@@ -103,7 +107,9 @@ auc1, state1, epoch1 = run_phase('phase1', [model.fc], 1e-3, cfg['epochs1'])
 auc2, state2, epoch2 = run_phase('phase2', [model.layer4, model.fc], 1e-5, cfg['epochs2'])
 if auc1 > auc2:
     model.load_state_dict(state1)
+torch.save(model.state_dict(), os.path.join(out_dir, 'best_model_final.pth'))
 final = {'phase': 'phase1' if auc1 > auc2 else 'phase2', 'epoch': epoch1 if auc1 > auc2 else epoch2, 'val_auc': max(auc1, auc2)}
 test_loss, test_auc = evaluate('test')
+shutil.rmtree(out_dir)
 print(json.dumps({'seconds': time.perf_counter() - t_start, 'test_auc': test_auc, 'final': final, 'history': history,
                   'torch': torch.__version__, 'threads': torch.get_num_threads()}))
