@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { historyCsv, historyJsonl, parseHistoryJsonl, writeHistory } from '../src/train/history.js';
 import { readLast, recoverLast, saveLast, stateFromJson, stateToJson } from '../src/train/resume.js';
+import { LastWriter } from '../src/train/last-writer.js';
 import { prepareRunDir, runPaths, tempFilesIn, RunDirError } from '../src/train/run-dir.js';
 import { checkResumeConfig, diffKeys } from '../src/train/resume-config.js';
 import { Progress } from '../src/train/progress.js';
@@ -52,6 +53,33 @@ test('state JSON keeps NaN and infinities', () => {
 });
 
 const files = (tag: string) => new Map([['model.bin', [Buffer.from(`model ${tag}`)]]]);
+
+test('LastWriter saves RUN/last on a worker thread, in order, moving large buffers; a failed save is reported by name', async () => {
+  const paths = runPaths(tempDir());
+  const writer = new LastWriter();
+  const big = new Uint8Array(1 << 20).fill(7);
+  await writer.save(paths, new Map([['model.bin', [big]]]), { epoch: 1, nan: NaN });
+  assert.equal(big.byteLength, 0, 'a large chunk is moved to the worker, not copied');
+  const small = Buffer.from('model 2');
+  await writer.save(paths, new Map([['model.bin', [small]], ['base.bin', [Buffer.from('base')]]]), { epoch: 2 });
+  assert.equal(small.toString(), 'model 2', 'small chunks (maybe pool slices) are copied');
+  await writer.save(paths, new Map([['model.bin', [Buffer.from('model 3')]], ['base.bin', { keep: true }]]), { epoch: 3 });
+  await writer.flush();
+  const last = readLast(paths);
+  assert.deepEqual(last.state, { epoch: 3 });
+  assert.equal(last.file('model.bin').toString(), 'model 3');
+  assert.equal(last.file('base.bin').toString(), 'base', 'kept from the save before');
+  await writer.close();
+  // RUN is a file, so RUN/.last.new cannot be made: the next flush or save names the problem.
+  const blocked = path.join(tempDir(), 'not-a-dir');
+  fs.writeFileSync(blocked, 'x');
+  const bad = new LastWriter();
+  await bad.save(runPaths(blocked), files('x'), {});
+  await assert.rejects(bad.flush(), /could not save the resume state .*not-a-dir.last: /);
+  await assert.rejects(bad.save(paths, files('y'), { epoch: 4 }), /could not save the resume state/);
+  await bad.close().catch(() => undefined);
+  assert.deepEqual(readLast(paths).state, { epoch: 3 }, 'nothing is written after a failed save');
+});
 
 test('RUN/last is replaced as a unit; a kill at any point of the swap leaves a loadable state', () => {
   const paths = runPaths(tempDir());

@@ -16,6 +16,7 @@ import { emptyTotals, trainPass, validationPass, type ValidationResult } from '.
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type RunState } from './state.js';
+import type { LastWriter } from './last-writer.js';
 import type { Engine } from './engine.js';
 import type { RunPaths } from './run-dir.js';
 import type { StopController } from './signals.js';
@@ -30,6 +31,8 @@ export interface RunContext {
   valLoader: DataLoader;
   /** Mutated as the run goes; saved to RUN/last. */
   state: RunState;
+  /** Writes RUN/last in the background. */
+  lastWriter: LastWriter;
   stop: StopController;
   emit: (e: TrainEvent) => void;
   warn: (message: string) => void;
@@ -53,9 +56,10 @@ function makeCache(ctx: RunContext): FeatureCache | null {
   });
 }
 
-function save(ctx: RunContext, optimizer: AnyOptimizer | null): void {
+/** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
+function save(ctx: RunContext, optimizer: AnyOptimizer | null): Promise<void> {
   ctx.state.elapsedSeconds = ctx.elapsed();
-  saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state);
+  return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter);
 }
 
 /**
@@ -68,19 +72,21 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   const model = engine.model;
   applyTrainable(model, pc.trainable);
   setTrainModes(model, config.bnPolicy);
-  const finish = (summary: PhaseSummary, optimizerEpochs: number): void => {
+  const finish = async (summary: PhaseSummary, optimizerEpochs: number): Promise<void> => {
     state.phases.push(summary);
     state.phaseIndex = index + 1;
     state.phase = null;
     state.midEpoch = null;
-    save(ctx, null);
+    // A phase boundary is on disk before anyone hears of it (rare, and the next phase starts from it).
+    await save(ctx, null);
+    await ctx.lastWriter.flush();
     ctx.emit({
       type: 'phase', event: 'end', phase: pc.name, index, epochs: optimizerEpochs, stopped_early: summary.stoppedEarly,
       best_epoch: summary.bestEpoch, best: summary.best, monitor: summary.monitor,
     });
   };
   if (pc.epochs === 0) {
-    finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0);
+    await finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0);
     return true;
   }
 
@@ -127,7 +133,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   try {
     while (!stopped && epochsDone < pc.epochs) {
       if (ctx.stop.stopRequested) {
-        // RUN/last already holds this point (saved after the last epoch or at the phase boundary).
+        // RUN/last holds this point once the save of the last epoch (or of the phase boundary) is on disk.
+        await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch: epochsDone, batch: 0, state: ctx.paths.last });
         return false;
       }
@@ -145,7 +152,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       });
       if (cut !== null) {
         state.midEpoch = { batchesDone: cut, totals, lr };
-        save(ctx, optimizer);
+        await save(ctx, optimizer);
+        await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, state: ctx.paths.last });
         return false;
       }
@@ -174,7 +182,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       if (early && early.update(metricOf(record, early.config.monitor), epoch)) stopped = true;
       writeHistory(ctx.paths.root, state.history);
       snapshot();
-      save(ctx, optimizer);
+      await save(ctx, optimizer);
     }
 
     if (best.bestEpoch !== null) {
@@ -187,7 +195,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
     }
     if (config.checkpointFormat === 'both' && fileExists(bestFile)) pthCopy(bestFile);
-    finish({
+    await finish({
       name: pc.name, epochs: epochsDone, stoppedEarly: stopped, bestEpoch: best.bestEpoch ?? lastRecord?.epoch ?? null,
       best: best.bestEpoch !== null ? best.best : null, monitor: pc.checkpoint.monitor,
       checkpoint: fileExists(bestFile) ? bestFile : null,

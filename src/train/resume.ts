@@ -47,12 +47,15 @@ const complete = (dir: string): boolean => fs.existsSync(path.join(dir, STATE_FI
 /** A file of the new state: its bytes, or `keep` to carry the current RUN/last's file over unchanged. */
 export type LastFile = Iterable<Uint8Array> | { keep: true };
 
+/** The folders saveLast works with (plain strings, so they can be posted to the writer thread). */
+export type LastPaths = Pick<RunPaths, 'root' | 'last' | 'lastNew' | 'lastOld'>;
+
 /**
  * Writes a new resume state (binary files plus the JSON state) and swaps it in as RUN/last. Files marked
  * `keep` are hard-linked from the current RUN/last (copied where links are not possible), so a large file
  * that does not change (the frozen part of the model) costs nothing per save.
  */
-export function saveLast(paths: RunPaths, files: ReadonlyMap<string, LastFile>, state: unknown): void {
+export function saveLast(paths: LastPaths, files: ReadonlyMap<string, LastFile>, state: unknown): void {
   fs.rmSync(paths.lastNew, { recursive: true, force: true });
   fs.mkdirSync(paths.lastNew, { recursive: true });
   for (const [name, content] of files) {
@@ -82,7 +85,7 @@ export function saveLast(paths: RunPaths, files: ReadonlyMap<string, LastFile>, 
 }
 
 /** After a kill: puts the newest complete state back at RUN/last and removes the leftovers. */
-export function recoverLast(paths: RunPaths): void {
+export function recoverLast(paths: LastPaths): void {
   if (!complete(paths.last)) {
     const candidate = complete(paths.lastNew) ? paths.lastNew : complete(paths.lastOld) ? paths.lastOld : null;
     if (candidate) {
@@ -100,7 +103,7 @@ export interface LastState {
   file(name: string): Buffer;
 }
 
-export function readLast(paths: RunPaths): LastState {
+export function readLast(paths: LastPaths): LastState {
   recoverLast(paths);
   const stateFile = path.join(paths.last, STATE_FILE);
   if (!fs.existsSync(stateFile)) throw new Error(`cannot resume: ${paths.last} holds no complete state (${STATE_FILE} is missing)`);

@@ -9,7 +9,8 @@ import { parseSafetensors, serializeSafetensors, type StateDictRecords } from '.
 import { moduleToRecords, recordsToTensors, tensorToRecord, tensorsToRecords, type BinaryClassifier } from '../models/index.js';
 import type { OptimizerMeta, SchedulerState } from '../optim/index.js';
 import type { PreparedData } from '../data/index.js';
-import { readLast, saveLast, type LastFile } from './resume.js';
+import { readLast, type LastFile } from './resume.js';
+import type { LastWriter } from './last-writer.js';
 import type { RunPaths } from './run-dir.js';
 import type { EarlyStoppingState } from './callbacks/early-stopping.js';
 import type { BestState } from './callbacks/best-tracker.js';
@@ -89,9 +90,10 @@ function mutableRecords(model: BinaryClassifier): StateDictRecords {
  * it was when the phase started (written once per phase, then carried over by hard link), plus
  * model.safetensors with what can change during the phase: a save in phase 1 of the seed protocol writes
  * the head and the BatchNorm statistics, not the 90 MB backbone. The optimizer's state goes with a phase in
- * progress; libtorch's RNG state always.
+ * progress; libtorch's RNG state always. Everything is copied out here; `writer` puts it on disk in the
+ * background (the promise resolves once the save is queued; writer.flush() waits for the disk).
  */
-export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState): void {
+export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState, writer: LastWriter): Promise<void> {
   const files = new Map<string, LastFile>();
   const tag = `phase-${state.phaseIndex}`;
   // At a phase boundary the weights were just restored: the next phase starts from them, so they are its base.
@@ -114,8 +116,9 @@ export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer
   } finally {
     rng.dispose();
   }
-  saveLast(paths, files, { ...json, version: STATE_VERSION });
+  const queued = writer.save(paths, files, { ...json, version: STATE_VERSION });
   state.baseTag = tag;
+  return queued;
 }
 
 export interface LoadedRunState {

@@ -16,6 +16,7 @@ import { Progress } from './progress.js';
 import { prepareRunDir, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
+import { LastWriter } from './last-writer.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 
@@ -82,6 +83,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
   let model: BinaryClassifier | undefined;
   let engine: Engine | undefined;
+  const lastWriter = new LastWriter();
   try {
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
@@ -123,7 +125,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
 
     const elapsedBase = state.elapsedSeconds;
     const ctx: RunContext = {
-      config, paths, engine, identity: { config, classes: data.dataset.classes }, trainLoader, valLoader, state, stop, emit, warn,
+      config, paths, engine, identity: { config, classes: data.dataset.classes }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
       elapsed: () => elapsedBase + (performance.now() - t0) / 1000,
     };
     writeHistory(paths.root, state.history);
@@ -140,13 +142,17 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     loaded?.restoreRng();
     // A fresh run saves its starting point at once, so that RUN/last exists from the first moment on (a
     // Ctrl-C before the first epoch ends can be resumed too) and holds the base of phase 1.
-    if (!loaded) saveRunState(paths, model, null, state);
+    if (!loaded) await saveRunState(paths, model, null, state, lastWriter);
 
     const firstPhase = state.phaseIndex;
     for (let i = firstPhase; i < config.phases.length; i++) {
       const completed = await runPhase(ctx, i, i === firstPhase ? loaded : null);
-      if (!completed) return interrupted(ctx);
+      if (!completed) {
+        await lastWriter.close();
+        return interrupted(ctx);
+      }
     }
+    await lastWriter.close();
     const final = await writeFinalModel(ctx);
     // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
     let evaluation: unknown;
@@ -173,6 +179,8 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       interrupted: false, ...(evaluation !== undefined && evaluation !== null ? { evaluation } : {}), seconds,
     };
   } finally {
+    // After an error (a NaN loss, say) the state saved last still reaches the disk before train() ends.
+    await lastWriter.close().catch(() => undefined);
     stop.close();
     if (engine?.posWeight) dispose(engine.posWeight);
     model?.dispose();
