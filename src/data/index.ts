@@ -1,5 +1,5 @@
-// Public API of the data area: sources, split, manifest and audit, decoding, transforms, cache, loader.
-// Turning batches into tensors needs the native addon, so it is imported on its own: './tensor.js'.
+// Public API of the data area: sources, split, manifest and audit, decoding, transforms, cache, loader, and
+// turning batches into tensors.
 export * from './types.js';
 export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
@@ -27,3 +27,4 @@ export {
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 export { mapLimit, Semaphore } from './pool.js';
+export { batchTensors, imagesTensor, type BatchTensors, type PixelBatch } from './tensor.js';

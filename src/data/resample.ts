@@ -4,7 +4,9 @@
 // pixel centres), but *up* it places samples half an output pixel off PIL's grid, which visibly shifts
 // small images (Fashion-MNIST's 28×28 → 224 is all upsampling). Upsampled axes therefore go through this
 // loop, which follows Pillow's ImagingResample (precomputed normalised triangle weights, 22-bit fixed
-// point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly.
+// point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly. The weights are
+// worked out here (a few per output row or column); the pixel arithmetic runs in libtorch.
+import { full, noGrad, scope, tensor } from '../torch/index.js';
 import type { RawImage } from './decode.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
@@ -41,54 +43,38 @@ function coefficients(inSize: number, outSize: number): Coeffs {
   return { bounds, weights, taps };
 }
 
-/** Resamples the width of an RGB image to outWidth. */
-export function resampleWidth(img: RawImage, outWidth: number): RawImage {
-  const { width: w, height: h, data } = img;
-  if (outWidth === w) return img;
-  const { bounds, weights, taps } = coefficients(w, outWidth);
-  const out = new Uint8Array(outWidth * h * 3);
-  const half = 1 << (PRECISION_BITS - 1);
-  for (let y = 0; y < h; y++) {
-    const row = y * w * 3;
-    const orow = y * outWidth * 3;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const xmin = bounds[2 * xx]!, n = bounds[2 * xx + 1]!, kb = xx * taps;
-      let r = half, g = half, b = half;
-      for (let x = 0; x < n; x++) {
-        const wgt = weights[kb + x]!, p = row + (xmin + x) * 3;
-        r += data[p]! * wgt; g += data[p + 1]! * wgt; b += data[p + 2]! * wgt;
+/**
+ * Resamples one axis (0: height, 1: width) of an RGB image in libtorch. Pillow sums pixel × 22-bit weight in
+ * integers; here the same products and sums are exact float64 integers (below 2^53), so floor(sum / 2^22)
+ * equals Pillow's shift bit for bit. Each tap is a gather along the axis times its weights.
+ */
+function resampleAxis(img: RawImage, axis: 0 | 1, outSize: number): RawImage {
+  const inSize = axis === 0 ? img.height : img.width;
+  const { bounds, weights, taps } = coefficients(inSize, outSize);
+  const bshape = axis === 0 ? [outSize, 1, 1] : [1, outSize, 1];
+  const data = scope(() => noGrad(() => {
+    const x = tensor(img.data, { shape: [img.height, img.width, 3] }).to('float64');
+    let acc = full([axis === 0 ? outSize : img.height, axis === 0 ? img.width : outSize, 3], 1 << (PRECISION_BITS - 1), { dtype: 'float64' });
+    for (let t = 0; t < taps; t++) {
+      const index = new BigInt64Array(outSize), weight = new Float64Array(outSize);
+      for (let o = 0; o < outSize; o++) {
+        const xmin = bounds[2 * o]!, n = bounds[2 * o + 1]!;
+        index[o] = BigInt(t < n ? xmin + t : xmin); // taps past the window weigh 0
+        weight[o] = t < n ? weights[o * taps + t]! : 0;
       }
-      const o = orow + xx * 3;
-      out[o] = clip8s(r); out[o + 1] = clip8s(g); out[o + 2] = clip8s(b);
+      acc = acc.add_(x.indexSelect(axis, tensor(index)).mul(tensor(weight, { shape: bshape })));
     }
-  }
-  return { data: out, width: outWidth, height: h };
+    return acc.div_(1 << PRECISION_BITS).floor().clamp(0, 255).to('uint8').data<'uint8'>();
+  }));
+  return axis === 0 ? { data, width: img.width, height: outSize } : { data, width: outSize, height: img.height };
 }
 
-/** Resamples the height of an RGB image to outHeight. */
+/** Resamples the width of an RGB image to outWidth (Pillow's bilinear, exactly). */
+export function resampleWidth(img: RawImage, outWidth: number): RawImage {
+  return outWidth === img.width ? img : resampleAxis(img, 1, outWidth);
+}
+
+/** Resamples the height of an RGB image to outHeight (Pillow's bilinear, exactly). */
 export function resampleHeight(img: RawImage, outHeight: number): RawImage {
-  const { width: w, height: h, data } = img;
-  if (outHeight === h) return img;
-  const { bounds, weights, taps } = coefficients(h, outHeight);
-  const stride = w * 3;
-  const out = new Uint8Array(outHeight * stride);
-  const half = 1 << (PRECISION_BITS - 1);
-  const acc = new Float64Array(stride);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = bounds[2 * yy]!, n = bounds[2 * yy + 1]!, kb = yy * taps;
-    acc.fill(half);
-    for (let y = 0; y < n; y++) {
-      const wgt = weights[kb + y]!, row = (ymin + y) * stride;
-      for (let i = 0; i < stride; i++) acc[i] += data[row + i]! * wgt;
-    }
-    const orow = yy * stride;
-    for (let i = 0; i < stride; i++) out[orow + i] = clip8s(acc[i]!);
-  }
-  return { data: out, width: w, height: outHeight };
-}
-
-/** Pillow's clip8: the sums are exact integers in doubles (< 2^31, as in Pillow's int), so floor-divide. */
-function clip8s(v: number): number {
-  const s = Math.floor(v / (1 << PRECISION_BITS));
-  return s < 0 ? 0 : s > 255 ? 255 : s;
+  return outHeight === img.height ? img : resampleAxis(img, 0, outHeight);
 }
