@@ -46,5 +46,12 @@ export class StopController {
   }
 }
 
-/** Lets pending callbacks (a SIGINT handler, finished decodes) run between two synchronous batches. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets pending callbacks (a SIGINT handler, finished decodes) run between two synchronous batches. Two
+ * setImmediate hops, because one is not enough when the loop resumed from an I/O callback (a finished
+ * RUN/last save, say): its immediate then runs in the same loop turn, before the signal pipe is polled again.
+ * The second hop always lands after a poll phase.
+ */
+export const yieldToEventLoop = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+};
