@@ -3,7 +3,7 @@
 // Why this exists: libvips resamples *down* the way PIL does (an antialiased triangle filter centred on
 // pixel centres), but *up* it places samples half an output pixel off PIL's grid, which visibly shifts
 // small images (Fashion-MNIST's 28×28 → 224 is all upsampling). Upsampled axes therefore go through this
-// loop, which follows Pillow's ImagingResample (precomputed normalised triangle weights, 22-bit fixed
+// file, which follows Pillow's ImagingResample (precomputed normalised triangle weights, 22-bit fixed
 // point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly. The weights are
 // worked out here (a few per output row or column); the pixel arithmetic runs in libtorch.
 import { full, noGrad, scope, tensor } from '../torch/index.js';
