@@ -1,6 +1,7 @@
 // Hands a loader batch to the engine. The loader delivers uint8 RGB pixels; everything numeric happens
-// here, in libtorch, with torchvision's own operations in its order: ToTensor (`x.float().div(255)`), then each image's horizontal flip and colour jitter
-// (adjust_brightness/contrast/saturation on float tensors), then Normalize (`sub_(mean).div_(std)`).
+// here, in libtorch, with torchvision's own operations in its order: ToTensor (`x.float().div(255)`), then
+// each image's horizontal flip and colour jitter (adjust_brightness/contrast/saturation on float tensors),
+// then Normalize (`sub_(mean).div_(std)`).
 import { noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch } from './loader.js';
 import type { JitterParams } from './transforms.js';
