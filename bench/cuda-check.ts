@@ -1,7 +1,7 @@
 // CUDA check, run on a GPU machine with a CUDA libtorch (see shared/DEVICE.md): device round trip, ops on
 // cuda equal the CPU ones (outputs and gradients), a loader batch converted on the GPU equals the CPU
-// conversion (H100, 2026-11-26: max |diff| 8.3e-7 in normalised units), and a ResNet50 training step on cuda with bf16 autocast and
-// channels-last, timed beside the same step in Python PyTorch on the same GPU. Prints one JSON object.
+// conversion (H100, 2026-11-26: max |diff| 8.3e-7 in normalised units), and a ResNet50 training step on cuda
+// with bf16 autocast and channels-last, timed beside the same step in Python PyTorch on the same GPU. Prints one JSON object.
 // Run: npm run build && node dist/bench/cuda-check.js
 import * as torch from '../src/torch/index.js';
 import { F, type Tensor } from '../src/torch/index.js';

@@ -27,4 +27,4 @@ export {
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 export { mapLimit, Semaphore } from './pool.js';
-export { batchTensors, imagesTensor, type BatchTensors, type PixelBatch } from './tensor.js';
+export { batchTensors, imagesTensor, labelsTensor, type BatchTensors, type PixelBatch } from './tensor.js';

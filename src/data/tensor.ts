@@ -66,12 +66,15 @@ export function imagesTensor(b: PixelBatch, device = 'cpu'): Tensor {
   }));
 }
 
-/** Copies a batch into tensors (on `device`, default the CPU). Free them with dispose() or inside a scope. */
-export function batchTensors(batch: PixelBatch & Pick<Batch, 'y'>, device = 'cpu'): BatchTensors {
-  const x = imagesTensor(batch, device);
-  const y = scope(() => {
-    const t = tensor(batch.y, { shape: [batch.y.length, 1] });
+/** 0/1 labels (NaN where unknown) as a [n, 1] float32 tensor on `device`. */
+export function labelsTensor(labels: Float32Array, device = 'cpu'): Tensor {
+  return scope(() => {
+    const t = tensor(labels, { shape: [labels.length, 1] });
     return device === 'cpu' ? t : t.to(device);
   });
-  return { x, y };
+}
+
+/** Copies a batch into tensors (on `device`, default the CPU). Free them with dispose() or inside a scope. */
+export function batchTensors(batch: PixelBatch & Pick<Batch, 'y'>, device = 'cpu'): BatchTensors {
+  return { x: imagesTensor(batch, device), y: labelsTensor(batch.y, device) };
 }

@@ -1,8 +1,6 @@
 // The numeric side of a run that every pass shares: the model, the device, mixed precision, channels-last,
-// the loss's pos_weight, and turning loader batches into tensors on the device.
+// the loss's pos_weight. Loader batches become tensors on the device through src/data (imagesTensor, labelsTensor).
 import { autocast, keep, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
-import type { Batch } from '../data/index.js';
-import { imagesTensor } from '../data/tensor.js';
 import type { BinaryClassifier } from '../models/index.js';
 import type { BnPolicy, Precision } from './config.js';
 
@@ -19,17 +17,6 @@ export interface Engine {
 /** Runs fn under bf16 autocast when the run asks for it (forward passes only; backward runs outside). */
 export function withPrecision<T>(e: Engine, fn: () => T): T {
   return e.precision === 'bf16' ? autocast(fn, { device: e.device, dtype: 'bfloat16' }) : fn();
-}
-
-/** A loader batch's images as a normalised [n, 3, h, w] float32 tensor on the device (channels-last strides for NHWC). */
-export const imageTensor = (e: Engine, b: Batch): Tensor => imagesTensor(b, e.device);
-
-/** 0/1 labels as a [n, 1] float32 tensor on the device. */
-export function labelTensor(e: Engine, labels: Float32Array): Tensor {
-  return scope(() => {
-    const t = tensor(labels, { shape: [labels.length, 1] });
-    return e.device === 'cpu' ? t : t.to(e.device);
-  });
 }
 
 /** Converts the 4-D weights to channels-last strides (the tensors stay the same objects, as `param.data = ...`). */

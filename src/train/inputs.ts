@@ -5,7 +5,8 @@
 import { dispose, noGrad, scope, type Tensor } from '../torch/index.js';
 import type { Batch, BatchPlan, DataLoader } from '../data/index.js';
 import type { ResNetStage } from '../models/index.js';
-import { imageTensor, labelTensor, withPrecision, type Engine } from './engine.js';
+import { imagesTensor, labelsTensor } from '../data/index.js';
+import { withPrecision, type Engine } from './engine.js';
 import type { FeatureCache } from './feature-cache.js';
 
 export interface InputSource {
@@ -47,7 +48,7 @@ function throughPrefix(e: Engine, src: InputSource, images: Tensor, keys: string
 }
 
 function fromBatch(e: Engine, src: InputSource, b: Batch): StepInput {
-  const images = imageTensor(e, b);
+  const images = imagesTensor(b, e.device);
   let x = images;
   if (src.stage !== null) {
     try {
@@ -56,7 +57,7 @@ function fromBatch(e: Engine, src: InputSource, b: Batch): StepInput {
       images.dispose();
     }
   }
-  return { x, y: labelTensor(e, b.y), labels: b.y, n: b.indices.length, batchIndex: b.batchIndex };
+  return { x, y: labelsTensor(b.y, e.device), labels: b.y, n: b.indices.length, batchIndex: b.batchIndex };
 }
 
 function fromCache(e: Engine, src: InputSource, plan: BatchPlan): StepInput {
@@ -64,7 +65,7 @@ function fromCache(e: Engine, src: InputSource, plan: BatchPlan): StepInput {
     const l = src.loader.items[i]!.label;
     return l === null ? NaN : l;
   }));
-  return { x: src.cache!.get(keysOf(src, plan.views)), y: labelTensor(e, labels), labels, n: plan.indices.length, batchIndex: plan.batchIndex };
+  return { x: src.cache!.get(keysOf(src, plan.views)), y: labelsTensor(labels, e.device), labels, n: plan.indices.length, batchIndex: plan.batchIndex };
 }
 
 /** The inputs of `plans[startBatch..]`, in order. */
