@@ -24,7 +24,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 packages=(cmake g++ make)
 # libtorch: skip the system package when the user points at another libtorch.
 if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev); fi
-if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn chromium); fi
+if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn chromium openssl); fi
 
 missing=()
 for p in "${packages[@]}"; do

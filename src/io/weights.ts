@@ -1,6 +1,7 @@
 // The registry of pretrained weights (torchvision's official ResNet files) and their cache: each file is
 // downloaded once over HTTPS, checked against the SHA-256 prefix in its name (torch.hub's convention),
 // and renamed into place only when complete and verified. Files already in PyTorch's hub cache are reused.
+// HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured (proxy.ts).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -8,6 +9,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempPathFor } from './atomic.js';
+import { getViaProxy, proxyFor } from './proxy.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
 
@@ -153,27 +155,35 @@ function offlineHelp(entry: WeightsEntry, url: string, dest: string, reason: str
   return `could not download ${entry.filename} from ${url}: ${reason}.\n` +
     `Without network access, download it elsewhere and place it at ${dest} ` +
     `(or in PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}), ` +
-    `or pass --weights PATH to use a local .pth/.safetensors file, or --weights none to start from random weights.`;
+    `or pass --weights PATH to use a local .pth/.safetensors file, or --weights none to start from random weights. ` +
+    `Behind a proxy, set HTTPS_PROXY=http://host:port.`;
 }
 
-/** GET with redirects; resolves with the response once headers arrive. */
-function get(url: string, timeoutMs: number, redirects = 5): Promise<http.IncomingMessage> {
+/** GET with redirects (through the environment's proxy, see proxy.ts); resolves once headers arrive. */
+function get(url: string, timeoutMs: number, env: Env, redirects = 5): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     let u: URL;
-    try { u = new URL(url); } catch { reject(new Error(`bad URL ${url}`)); return; }
+    let proxy: URL | undefined;
+    try {
+      u = new URL(url);
+      proxy = proxyFor(u, env);
+    } catch (e) { reject(e instanceof TypeError ? new Error(`bad URL ${url}`) : e); return; }
     const lib = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : undefined;
     if (!lib) { reject(new Error(`unsupported URL scheme ${u.protocol}`)); return; }
-    const req = lib.get(u, { headers: { 'user-agent': 'tlearn' } }, (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       const code = res.statusCode ?? 0;
       if (code >= 300 && code < 400 && res.headers.location) {
         res.resume();
         if (redirects <= 0) { reject(new Error('too many redirects')); return; }
-        get(new URL(res.headers.location, u).toString(), timeoutMs, redirects - 1).then(resolve, reject);
+        get(new URL(res.headers.location, u).toString(), timeoutMs, env, redirects - 1).then(resolve, reject);
         return;
       }
       if (code !== 200) { res.resume(); reject(new Error(`HTTP ${code} ${res.statusMessage ?? ''}`.trim())); return; }
       resolve(res);
-    });
+    };
+    const headers = { 'user-agent': 'tlearn' };
+    if (proxy) { getViaProxy(u, proxy, headers, timeoutMs, onResponse, reject); return; }
+    const req = lib.get(u, { headers }, onResponse);
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response for ${timeoutMs / 1000} s`)));
     req.on('error', reject);
   });
@@ -182,7 +192,7 @@ function get(url: string, timeoutMs: number, redirects = 5): Promise<http.Incomi
 /** Streams `url` into `tmp`, returning the SHA-256; rejects if the body ends short or stalls. */
 async function download(url: string, tmp: string, opts: WeightsOptions): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const res = await get(url, timeoutMs);
+  const res = await get(url, timeoutMs, opts.env ?? process.env);
   const lenHeader = res.headers['content-length'];
   const total = lenHeader !== undefined && /^\d+$/.test(lenHeader) ? Number(lenHeader) : undefined;
   const hash = crypto.createHash('sha256');
