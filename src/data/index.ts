@@ -10,7 +10,7 @@ export {
 export { buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
-  ALPHA_BACKGROUND, cropResize, decodeFull, decodeResized, evalGeometry, extractRaw, imageSize, MAX_INPUT_PIXELS,
+  ALPHA_BACKGROUND, cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
   resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type ImageInput, type RawImage,
 } from './decode.js';
 export { resampleHeight, resampleWidth } from './resample.js';

@@ -13,7 +13,7 @@
 // each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import { cropResize, decodeFull, decodeResized, type RawImage } from './decode.js';
+import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, isLostReason, type RawImage } from './decode.js';
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -294,7 +294,11 @@ export class DataLoader {
     } catch (e) {
       if (!this.failed.has(index)) {
         this.failed.add(index);
-        const s: SkippedItem = { index, path: this.items[index]!.path, reason: (e as Error).message.split('\n')[0] ?? String(e) };
+        const file = this.items[index]!.path;
+        let reason = decoderReason((e as Error).message);
+        // The libvips message can be lost to a concurrent decode (see decode.ts): ask again, alone.
+        if (isLostReason(reason)) reason = (await diagnoseDecode(file)) ?? reason;
+        const s: SkippedItem = { index, path: file, reason };
         this.skipped.push(s);
         this.onSkip?.(s);
       }

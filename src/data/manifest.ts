@@ -8,7 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
-import { decodeResized, imageSize, verifyDecodes, type RawImage } from './decode.js';
+import { decodeResized, decoderReason, diagnoseDecode, imageSize, verifyDecodes, type RawImage } from './decode.js';
 import { mapLimit } from './pool.js';
 import type { Dataset, ResizeMode } from './types.js';
 
@@ -28,7 +28,12 @@ export interface Probe {
 export interface ProbeDecode { imageSize: number; resize: ResizeMode }
 
 /** A probe plus, when asked for and the file decodes, its eval-transform image and cache stamp. */
-export interface ProbeResult extends Probe { image?: RawImage; stamp?: string }
+export interface ProbeResult extends Probe {
+  image?: RawImage;
+  stamp?: string;
+  /** The bytes were read but did not decode (as opposed to a file that could not be read). */
+  decodeFailed?: boolean;
+}
 
 /**
  * Reads, hashes and fully decodes one file; never throws (failures come back in `error`). With
@@ -56,13 +61,8 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
     const info = await verifyDecodes(bytes);
     return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format };
   } catch (e) {
-    return { bytes: bytes.byteLength, sha256, error: cleanReason((e as Error).message) };
+    return { bytes: bytes.byteLength, sha256, error: decoderReason((e as Error).message) || 'unknown decode error', decodeFailed: true };
   }
-}
-
-/** libvips messages can span lines and repeat the loader name; keep them to one readable line. */
-function cleanReason(msg: string): string {
-  return msg.split('\n').map((s) => s.trim()).filter(Boolean).join('; ').slice(0, 300) || 'unknown decode error';
 }
 
 export interface ProbeOptions {
@@ -77,11 +77,17 @@ export interface ProbeOptions {
 export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promise<Probe[]> {
   const concurrency = opts.concurrency ?? Math.max(2, os.availableParallelism());
   const decode = opts.cache ? opts.decode : undefined;
-  return mapLimit(ds.items, concurrency, async (it) => {
-    const { image, stamp, ...probe } = await probeFile(it.path, decode);
+  const probes = await mapLimit(ds.items, concurrency, async (it) => {
+    const { image, stamp, decodeFailed, ...probe } = await probeFile(it.path, decode);
     if (image && stamp && opts.cache && decode) await opts.cache.set(evalCacheKey(stamp, decode.imageSize, decode.resize), image);
-    return probe;
+    return { probe, decodeFailed };
   });
+  // Concurrent decodes can lose or mix up libvips' messages (see decode.ts): now that nothing else is
+  // decoding, each failed file is decoded again on its own for its real reason.
+  for (const [i, { probe, decodeFailed }] of probes.entries()) {
+    if (decodeFailed) probe.error = (await diagnoseDecode(ds.items[i]!.path)) ?? probe.error;
+  }
+  return probes.map((p) => p.probe);
 }
 
 export const MANIFEST_HEADER = ['path', 'label', 'split', 'bytes', 'sha256'] as const;
