@@ -131,7 +131,10 @@ ${examples([
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<data>', 'image folder or CSV file')
       .addOption(new Option('--split <split>', 'which split of DATA').choices(SPLITS).default('test'))
-      .requiredOption('--out <dir>', 'folder for the evaluation files')
+      .requiredOption('--out <dir>', 'folder for the evaluation files (not a training run folder: use e.g. RUN/eval-<name>)')
+      .option('--seed <n>', 'seed of the split drawn for DATA without split folders (default: the model\'s training seed)', parse.integer(0, 2 ** 32 - 1))
+      .option('--val-fraction <f>', 'val share of that split (default: the model\'s training value)', parse.fraction(false))
+      .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
       .option('--json', 'print metrics.json on stdout'),
   )
     .addHelpText('after', examples([
@@ -140,6 +143,8 @@ ${examples([
     ]))
     .action((model: string, data: string, o: Record<string, any>) => {
       const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, };
+      // The split flags only when given: absent, the model's training values apply.
+      for (const k of ['seed', 'valFraction', 'testFraction'] as const) if (o[k] !== undefined) options[k] = o[k];
       return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
     });
 

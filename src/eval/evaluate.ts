@@ -14,6 +14,7 @@ import {
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 import { predictItems } from './predict.js';
+import { describeSplitParams, resolveSplitParams } from './split-params.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
 export interface ReportContext {
@@ -116,21 +117,35 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
   if (opts.threads) setNumThreads(opts.threads);
   const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
   try {
-    const ds = await loadSource(opts.data);
+    // Data without its own split is split as in training (seed and fractions from the model), unless overridden.
+    const given = { seed: opts.seed, valFraction: opts.valFraction, testFraction: opts.testFraction };
+    const params = resolveSplitParams(metadata, opts.model, given);
+    const ds = await loadSource(opts.data, { seed: params.seed, valFraction: params.valFraction, testFraction: params.testFraction });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // The model's class order decides which class is positive, whatever the data's sorted order.
     const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
+    const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
+    const noSplit = ds.layout === 'csv' ? 'has no split column' : 'has no split folders';
     if (ds.split.kind === 'drawn' && opts.split !== 'all') {
-      opts.log(`${opts.data} has no split folders: evaluating the ${opts.split} part of a seeded split (use --split all for every image)`);
+      const d = describeSplitParams(params, given);
+      opts.log(`${opts.data} ${noSplit}: evaluating the ${opts.split} part of the ${d.info}; --split all evaluates every image`);
+      if (d.warning) opts.log(`warning: ${d.warning}`);
+      summary['split drawn'] = d.info;
+      if (d.warning) summary['split warning'] = d.warning;
+    } else if (ds.split.kind === 'given' && Object.values(given).some((v) => v !== undefined)) {
+      opts.log(`note: --seed, --val-fraction and --test-fraction are not used: ${opts.data} has its own split`);
     }
     const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
-    opts.log(`evaluating ${items.length} images of ${opts.data} (${opts.split})`);
+    opts.log(`predicting ${items.length} images of ${opts.data} (${opts.split})`);
     const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
+    if (skipped.length > 0 && skipped.length < items.length) {
+      opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} images`);
+    }
     return await writeEvaluation({
       out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
-      context: { summary: { 'model file': opts.model, data: opts.data, split: opts.split } },
+      context: { summary },
     });
   } finally {
     model.dispose();

@@ -9,6 +9,13 @@ export interface EvaluateCommandOptions {
   /** The evaluation directory (absolute path). */
   out: string;
   threshold?: number;
+  /**
+   * The seeded split of data without split folders (or a CSV without a split column). Default: the values
+   * the model was trained with (its metadata), so that 'test' is the run's test split.
+   */
+  seed?: number;
+  valFraction?: number;
+  testFraction?: number;
   /** For a file without tlearn metadata. */
   imageSize?: number;
   classes?: [string, string];

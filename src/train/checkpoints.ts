@@ -58,6 +58,9 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
       ...(choice ? { threshold_rates_val: Object.fromEntries(Object.entries(choice.achieved).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) } : {}),
       bn_policy: c.bnPolicy,
       seed: c.seed,
+      // With the seed, the drawn split (data without split folders) can be redrawn by `evaluate`.
+      val_fraction: c.data.valFraction,
+      test_fraction: c.data.testFraction,
       ...extra,
     },
   };

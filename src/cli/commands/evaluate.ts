@@ -6,6 +6,7 @@ import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
+import { checkFractions } from '../../data/split.js';
 
 /** The parsed flags: src/eval's options (paths still as typed) without the logger, plus --json. */
 export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
@@ -46,6 +47,16 @@ export function checkModelFile(model: string): void {
   if (!fs.statSync(model).isFile()) throw new UsageError(`the model ${model} is not a file`);
 }
 
+/** --val-fraction and --test-fraction must leave images to train on (each alone is checked by the parser). */
+function checkSplitFractions(opts: EvaluateOptions): void {
+  if (opts.valFraction === undefined && opts.testFraction === undefined) return;
+  try {
+    checkFractions({ valFraction: opts.valFraction ?? 0, testFraction: opts.testFraction ?? 0 });
+  } catch (e) {
+    throw new UsageError(`--val-fraction/--test-fraction: ${(e as Error).message}`);
+  }
+}
+
 export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<void> {
   const model = path.resolve(io.cwd, opts.model);
   const data = path.resolve(io.cwd, opts.data);
@@ -53,6 +64,7 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   checkModelFile(model);
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+  checkSplitFractions(opts);
   const evaluate = await loadFunction<EvaluateFn>('../eval/index.js', 'evaluate', 'evaluation');
   const { json, ...rest } = opts;
   const metrics = await evaluate({ ...rest, model, data, out, log: (line) => io.err(`${line}\n`) });
