@@ -169,3 +169,43 @@ test('CSV parser: quotes, escaped quotes, embedded newlines, BOM; writer round-t
   const text = formatCsv(['path', 'label'], [['dir/a, b.png', 'x'], ['q"uote.png', 'y']]);
   assert.deepEqual(parseCsv(text).map((r) => r.fields), [['path', 'label'], ['dir/a, b.png', 'x'], ['q"uote.png', 'y']]);
 });
+
+test('a class too small for the requested split is named, with its count, the fractions and what to do', async () => {
+  const keys = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+  const neg = keys(12, 'n'), pos = keys(2, 'p');
+  const cls = [...neg.map(() => 'neg'), ...pos.map(() => 'pos')];
+  assert.throws(() => stratifiedSplit([...neg, ...pos], cls, 0), (e: Error) => {
+    assert.match(e.message, /class 'pos' has only 2 images/);
+    assert.match(e.message, /val 0\.15, test 0\.15/);
+    assert.match(e.message, /at least 3 images/);
+    assert.match(e.message, /add images of 'pos'/i);
+    assert.match(e.message, /lower the fractions/);
+    assert.match(e.message, /split folders|split column/);
+    assert.doesNotMatch(e.message, /'neg'/, 'the class that is large enough is not blamed');
+    return true;
+  });
+  // Both classes too small: both are named in one message.
+  assert.throws(() => stratifiedSplit(['a', 'b', 'c'], ['x', 'x', 'y'], 0), /class 'x' has only 2 images.*\n.*class 'y' has only 1 image\b/s);
+  // The same through a folder of class folders.
+  await assert.rejects(loadSource(classDirs({ neg: 12, pos: 2 })), /class 'pos' has only 2 images/);
+  // With exactly one image per split available, each split gets one.
+  const three = stratifiedSplit([...neg, ...keys(3, 'p')], [...neg.map(() => 'neg'), 'pos', 'pos', 'pos'], 0);
+  assert.deepEqual(three.slice(12).sort(), ['test', 'train', 'val']);
+  // Two images and only a val split asked for: one train, one val (rounding alone would give val none).
+  assert.deepEqual(stratifiedSplit(['p', 'q'], ['a', 'a'], 0, { valFraction: 0.15, testFraction: 0 }).sort(), ['train', 'val']);
+  // Two images, val and test asked for: not possible, said so.
+  assert.throws(() => stratifiedSplit(['p', 'q'], ['a', 'a'], 0), /class 'a' has only 2 images/);
+  // Property: whenever a class has enough images, every non-empty split gets at least one, train too.
+  for (const fr of [{ valFraction: 0.15, testFraction: 0.15 }, { valFraction: 0.5, testFraction: 0.45 }, { valFraction: 0.05, testFraction: 0 }, { valFraction: 0.3, testFraction: 0.6 }]) {
+    const need = 1 + (fr.valFraction > 0 ? 1 : 0) + (fr.testFraction > 0 ? 1 : 0);
+    for (let n = need; n <= 25; n++) {
+      const s = stratifiedSplit(keys(n, 'k'), keys(n, 'k').map(() => 'c'), n, fr);
+      const c = (x: string) => s.filter((v) => v === x).length;
+      assert.ok(c('train') >= 1, `n=${n} ${JSON.stringify(fr)}: train`);
+      if (fr.valFraction > 0) assert.ok(c('val') >= 1, `n=${n}: val`); else assert.equal(c('val'), 0);
+      if (fr.testFraction > 0) assert.ok(c('test') >= 1, `n=${n}: test`); else assert.equal(c('test'), 0);
+      // Large classes keep their fractions (rounded).
+      if (n >= 20 && fr.valFraction === 0.15) assert.deepEqual([c('val'), c('test')], [Math.round(n * 0.15), Math.round(n * 0.15)]);
+    }
+  }
+});

@@ -179,7 +179,11 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
       testFraction: opts.testFraction ?? DEFAULT_FRACTIONS.testFraction,
     };
     const seed = opts.seed ?? 0;
-    splits = stratifiedSplit(rel, found.map((f) => f.className), seed, fractions);
+    try {
+      splits = stratifiedSplit(rel, found.map((f) => f.className), seed, fractions);
+    } catch (e) {
+      throw new Error(`${source}: ${(e as Error).message}`);
+    }
     split = { kind: 'drawn', seed, ...fractions };
   }
   const items: DataItem[] = found.map((f, i) => ({

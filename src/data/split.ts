@@ -17,16 +17,35 @@ export function checkFractions(f: SplitFractions): void {
   }
 }
 
-/** How many of n items go to a split of the given fraction: rounded, but at least 1 when fraction > 0 and n >= 3. */
-function partSize(n: number, fraction: number): number {
-  if (fraction <= 0) return 0;
-  const k = Math.round(n * fraction);
-  return k === 0 && n >= 3 ? 1 : k;
+/**
+ * How many of a class's n items go to val and test: the fractions rounded, but at least one in each split
+ * that is asked for (fraction > 0), and at least one left for train. Undefined when n is too small for
+ * that (n below the number of splits asked for).
+ */
+export function allocate(n: number, f: SplitFractions): { nVal: number; nTest: number } | undefined {
+  if (n < splitsAskedFor(f)) return undefined;
+  let nTest = f.testFraction > 0 ? Math.max(1, Math.round(n * f.testFraction)) : 0;
+  let nVal = f.valFraction > 0 ? Math.max(1, Math.round(n * f.valFraction)) : 0;
+  // Rounding up both parts can leave nothing to train on: take back from the larger one (never below 1).
+  while (nTest + nVal > n - 1) {
+    if (nVal >= nTest && nVal > 1) nVal--;
+    else if (nTest > 1) nTest--;
+    else break; // unreachable: n >= splitsAskedFor(f) guarantees 1 + 1 <= n - 1 here
+  }
+  return { nVal, nTest };
 }
+
+/** train, plus val and test when their fraction is above 0. */
+function splitsAskedFor(f: SplitFractions): number {
+  return 1 + (f.valFraction > 0 ? 1 : 0) + (f.testFraction > 0 ? 1 : 0);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * Assigns a split to each item. `keys` identify items (paths), `classes` their class names.
- * Returns the splits in the same order as the input.
+ * Returns the splits in the same order as the input. Throws, naming every class that is too small,
+ * when a class cannot give each requested split at least one image.
  */
 export function stratifiedSplit(keys: string[], classes: string[], seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Split[] {
   checkFractions(fractions);
@@ -39,17 +58,28 @@ export function stratifiedSplit(keys: string[], classes: string[], seed: number,
     list.push(i);
   });
   const out: Split[] = new Array(keys.length);
+  const tooSmall: string[] = [];
   for (const [cls, idx] of [...byClass.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     idx.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : a - b));
     new Rng(deriveSeed(seed, 'split', cls)).shuffle(idx);
-    const n = idx.length;
-    const nTest = partSize(n, fractions.testFraction);
-    const nVal = partSize(n, fractions.valFraction);
-    if (nTest + nVal >= n) {
-      throw new Error(`class '${cls}' has only ${n} image(s): too few to split into train/val/test with fractions ` +
-        `${fractions.valFraction}/${fractions.testFraction} (need at least ${nTest + nVal + 1})`);
-    }
+    const parts = allocate(idx.length, fractions);
+    if (!parts) { tooSmall.push(cls); continue; }
+    const { nTest, nVal } = parts;
     idx.forEach((item, k) => { out[item] = k < nTest ? 'test' : k < nTest + nVal ? 'val' : 'train'; });
   }
+  if (tooSmall.length) throw new Error(tooSmallMessage(tooSmall, byClass, fractions));
   return out;
+}
+
+function tooSmallMessage(names: string[], byClass: Map<string, number[]>, f: SplitFractions): string {
+  const need = splitsAskedFor(f);
+  const which = ['train', ...(f.valFraction > 0 ? ['val'] : []), ...(f.testFraction > 0 ? ['test'] : [])].join(', ');
+  const lines = names.map((c) => `  class '${c}' has only ${plural(byClass.get(c)!.length, 'image')}; ` +
+    `it needs at least ${plural(need, 'image')} (one for each of ${which})`);
+  const quoted = names.map((c) => `'${c}'`).join(' and ');
+  return `too few images for a stratified split with val ${f.valFraction}, test ${f.testFraction}: ` +
+    `every split needs at least one image of each class\n${lines.join('\n')}\n` +
+    `Add images of ${quoted}; or lower the fractions (valFraction/testFraction, --val-fraction/--test-fraction; ` +
+    `0 leaves that split out, e.g. --test-fraction 0); or give the split yourself (train/, val/ and test/ split folders, ` +
+    `or a split column in the CSV).`;
 }
