@@ -9,7 +9,7 @@ import {
 } from '../metrics/index.js';
 import {
   chartDataFromMetrics, probabilityDataFromPredictions, writeCharts, writeReport,
-  type AuditData, type ChartData, type HistoryRow, type PredictionRow,
+  type ChartData, type HistoryRow, type PredictionRow, type ReportData,
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
@@ -21,7 +21,7 @@ export interface ReportContext {
   title?: string;
   summary?: Record<string, unknown>;
   config?: unknown;
-  audit?: AuditData | null;
+  audit?: ReportData['audit'];
   history?: HistoryRow[] | null;
   /** Also copy report.html there (a run's RUN/report.html). */
   reportFile?: string;
@@ -168,7 +168,7 @@ export interface EvaluateRunOptions {
   /** The run's dataset (its test split is evaluated). */
   dataset: Pick<Dataset, 'items' | 'root' | 'source'>;
   config?: unknown;
-  audit?: AuditData | null;
+  audit?: ReportData['audit'];
   history?: HistoryRow[];
   summary?: Record<string, unknown>;
   batchSize?: number;

@@ -2,7 +2,8 @@
 // A Content-Security-Policy forbids any fetch, so a browser proves the page needs nothing else.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ReportData } from './types.js';
+import type { AuditData, AuditFinding, ReportData } from './types.js';
+import { auditReportData, isAuditJson } from './audit.js';
 import { escapeHtml as esc } from './escape.js';
 import { fmt, fmtDuration, isFiniteNumber } from './format.js';
 import { REPORT_CSS } from './style.js';
@@ -101,7 +102,8 @@ ${tiles.length ? `<div class="tiles">${tiles.join('')}</div>` : ''}
 <table>${rows.join('')}</table></section>`;
 }
 
-function auditSection(a: NonNullable<ReportData['audit']>): string {
+function auditSection(raw: NonNullable<ReportData['audit']>): string {
+  const a: AuditData = isAuditJson(raw) ? auditReportData(raw) : (raw as AuditData);
   const parts: string[] = [];
   const counts = a.counts ?? {};
   const splits = Object.keys(counts);
@@ -116,9 +118,15 @@ function auditSection(a: NonNullable<ReportData['audit']>): string {
     body.push(`<tr><th>total</th>${totals.map((n) => `<th class="num">${n}</th>`).join('')}<th class="num">${totals.reduce((x, y) => x + y, 0)}</th></tr>`);
     parts.push(`<table>${head}${body.join('')}</table>`);
   }
+  for (const n of a.notes ?? []) parts.push(`<p class="muted">${esc(n)}</p>`);
   const warnings = a.warnings ?? [];
+  const item = (w: string | AuditFinding) => {
+    if (typeof w === 'string') return `<li>${esc(w)}</li>`;
+    const sub = w.items?.length ? `<ul>${w.items.map((i) => `<li><code>${esc(i)}</code></li>`).join('')}</ul>` : '';
+    return `<li>${esc(w.text)}${sub}</li>`;
+  };
   parts.push(warnings.length
-    ? `<ul class="warnings">${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`
+    ? `<ul class="warnings">${warnings.map(item).join('')}</ul>`
     : '<p class="ok">No data warnings.</p>');
   if (a.details !== undefined) {
     parts.push(`<details><summary>Full audit</summary><pre>${esc(JSON.stringify(a.details, null, 2))}</pre></details>`);

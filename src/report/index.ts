@@ -1,8 +1,9 @@
 // Public API of the report layer: charts (Vega-Lite -> SVG/PNG) and the self-contained HTML report.
 export type {
   RocData, PrData, ConfusionData, HistoryRow, ProbabilityData, CalibrationData, ChartData,
-  PredictionRow, AuditData, ReportData,
+  PredictionRow, AuditData, AuditFinding, ReportData,
 } from './types.js';
+export { auditReportData, isAuditJson, type AuditJsonLike } from './audit.js';
 export { writeCharts, renderCharts, type WriteChartsOptions, type RenderedChart } from './write-charts.js';
 export { writeReport, renderReportHtml, scopeSvgIds, REPORT_CSP, type RenderedParts, type WriteReportResult } from './html.js';
 export { renderSvg, svgToPng, svgSize, DEFAULT_PNG_SCALE } from './vega.js';

@@ -1,5 +1,6 @@
 // Plain-data inputs of the report layer. Deliberately independent of src/metrics: any producer of
 // these arrays (our metrics, scikit-learn output read from JSON, a user script) can feed the charts.
+import type { AuditJsonLike } from './audit.js';
 
 /** ROC curve points in sklearn's `roc_curve` order (fpr non-decreasing). */
 export interface RocData {
@@ -88,10 +89,22 @@ export interface PredictionRow {
   predicted?: string | number | null;
 }
 
-/** Class counts per split (split -> class -> count) with free-form warnings: the data-audit section. */
+/** One problem found in the data, with the files concerned (shown as a nested list). */
+export interface AuditFinding {
+  text: string;
+  items?: string[];
+}
+
+/**
+ * Class counts per split (split -> class -> count) with warnings: the data-audit section. The report also
+ * takes audit.json's own structure (AuditJsonLike) and derives this from it.
+ */
 export interface AuditData {
   counts?: Record<string, Record<string, number>>;
-  warnings?: string[];
+  /** Problems; "No data warnings." is shown only when there is none. */
+  warnings?: (string | AuditFinding)[];
+  /** Facts worth knowing that are not problems (how the split was made, the class balance). */
+  notes?: string[];
   /** Anything else from audit.json; shown as collapsible JSON. */
   details?: unknown;
 }
@@ -102,7 +115,8 @@ export interface ReportData {
   summary?: Record<string, unknown>;
   /** The resolved configuration, shown as a collapsible JSON block. */
   config?: unknown;
-  audit?: AuditData | null;
+  /** The data-audit section: AuditData, or audit.json's object as src/data writes it. */
+  audit?: AuditData | AuditJsonLike | null;
   /** metrics.json (or any flat record of metrics); scalars are tabulated. */
   metrics?: Record<string, unknown> | null;
   /** sklearn classification_report text, shown preformatted. */

@@ -1,0 +1,126 @@
+// The "Data audit" section's content from audit.json (src/data's Audit): the findings a person must see
+// before trusting the metrics, each with the files concerned. Read structurally and defensively, since the
+// object may come from a file (infinities written as null) or from another version of tlearn.
+import type { AuditData, AuditFinding } from './types.js';
+
+interface FileRef { path?: unknown; split?: unknown; label?: unknown }
+
+/** The fields of audit.json this section reads (all optional: a missing one is simply not reported). */
+export interface AuditJsonLike {
+  source?: string;
+  layout?: string;
+  classes?: string[];
+  split?: { kind?: string; seed?: number; val_fraction?: number; test_fraction?: number };
+  image_size?: number;
+  counts?: Record<string, Record<string, number>>;
+  split_totals?: Record<string, number>;
+  imbalance?: { ratio?: number | null; majority_class?: string; minority_class?: string; pos_weight?: number | null; imbalanced?: boolean };
+  ignored?: { hidden?: number; non_image?: number; outside_class_folders?: number; examples?: string[] };
+  unreadable?: Array<FileRef & { reason?: unknown }>;
+  duplicates?: Array<{ sha256?: string; files?: FileRef[] }>;
+  leakage?: Array<{ sha256?: string; splits?: string[]; files?: FileRef[] }>;
+  conflicting_labels?: Array<{ sha256?: string; labels?: string[]; files?: FileRef[] }>;
+  small_images?: { count?: number; files?: Array<{ path?: unknown; width?: unknown; height?: unknown }> };
+}
+
+/** How many files a finding lists before "... and N more" (the full list is in audit.json). */
+const MAX_ITEMS = 20;
+
+/** True for an audit.json-shaped object (as opposed to the free-form AuditData with `warnings`). */
+export function isAuditJson(a: unknown): a is AuditJsonLike {
+  if (!a || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return !('warnings' in o) && (Array.isArray(o.unreadable) || Array.isArray(o.duplicates) || typeof o.imbalance === 'object');
+}
+
+const arr = <T>(v: T[] | undefined): T[] => (Array.isArray(v) ? v : []);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function capped(items: string[], total = items.length): string[] {
+  const shown = items.slice(0, MAX_ITEMS);
+  if (total > shown.length) shown.push(`… and ${total - shown.length} more (see audit.json)`);
+  return shown;
+}
+
+const fileText = (f: FileRef, what: 'split' | 'label') => `${String(f.path ?? '?')} (${String(f[what] ?? '?')})`;
+const group = (files: FileRef[] | undefined, what: 'split' | 'label') => arr(files).map((f) => fileText(f, what)).join(' = ');
+
+/** Findings (warnings), notes and the class counts of an audit.json object. */
+export function auditReportData(a: AuditJsonLike): AuditData {
+  const findings: AuditFinding[] = [];
+  const notes: string[] = [];
+
+  if (a.split?.kind === 'drawn') {
+    notes.push(`Split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified by class).`);
+  } else if (a.split?.kind === 'given') {
+    notes.push(a.layout === 'csv' ? 'Split as given by the CSV\'s split column.' : 'Split as given by the split folders.');
+  }
+
+  const unreadable = arr(a.unreadable);
+  if (unreadable.length) {
+    findings.push({
+      text: `${plural(unreadable.length, 'unreadable file')}, skipped (not trained or evaluated on):`,
+      items: capped(unreadable.map((u) => `${fileText(u, 'split')}: ${String(u.reason ?? 'unknown reason')}`)),
+    });
+  }
+  const leakage = arr(a.leakage);
+  if (leakage.length) {
+    findings.push({
+      text: `Leakage: ${plural(leakage.length, 'image')} ${leakage.length === 1 ? 'is' : 'are'} in more than one split (byte-identical files), so the model is validated or tested on images it was trained on:`,
+      items: capped(leakage.map((g) => group(g.files, 'split'))),
+    });
+  }
+  const conflicts = arr(a.conflicting_labels);
+  if (conflicts.length) {
+    findings.push({
+      text: `Conflicting labels: ${plural(conflicts.length, 'image')} ${conflicts.length === 1 ? 'appears' : 'appear'} under more than one class (byte-identical files):`,
+      items: capped(conflicts.map((g) => group(g.files, 'label'))),
+    });
+  }
+  const dups = arr(a.duplicates);
+  if (dups.length) {
+    const extra = dups.reduce((n, g) => n + Math.max(0, arr(g.files).length - 1), 0);
+    findings.push({
+      text: `Exact duplicates: ${plural(dups.length, 'group')} of byte-identical files, ${plural(extra, 'extra copy', 'extra copies')}:`,
+      items: capped(dups.map((g) => group(g.files, 'split'))),
+    });
+  }
+  const im = a.imbalance;
+  if (im) {
+    const ratio = num(im.ratio), pw = num(im.pos_weight);
+    const pwText = pw !== null ? `suggested pos_weight ${pw.toFixed(3)}` : 'no pos_weight can be computed';
+    if (ratio === null) {
+      findings.push({ text: `Class imbalance on train: one class has no training images (${pwText}).` });
+    } else if (im.imbalanced) {
+      findings.push({
+        text: `Class imbalance on train: ${ratio.toFixed(2)}:1 (minority class ${String(im.minority_class)}); ${pwText} ` +
+          '(train with --pos-weight auto, or choose the threshold on validation with --threshold-method).',
+      });
+    } else {
+      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? pw.toFixed(3) : 'n/a'} would balance it exactly.`);
+    }
+  }
+  const small = a.small_images;
+  const smallCount = num(small?.count) ?? 0;
+  if (smallCount > 0) {
+    findings.push({
+      text: `${plural(smallCount, 'image')} smaller than ${a.image_size ?? 'the input size'} px (upsampled, so fine detail is invented):`,
+      items: capped(arr(small!.files).map((f) => `${String(f.path ?? '?')} (${String(f.width ?? '?')}×${String(f.height ?? '?')})`), smallCount),
+    });
+  }
+  const ig = a.ignored;
+  const ignoredCount = (num(ig?.hidden) ?? 0) + (num(ig?.non_image) ?? 0) + (num(ig?.outside_class_folders) ?? 0);
+  if (ig && ignoredCount > 0) {
+    const ex = arr(ig.examples).slice(0, 5);
+    notes.push(`Ignored files: ${ig.hidden ?? 0} hidden, ${ig.non_image ?? 0} not images, ${ig.outside_class_folders ?? 0} outside class folders` +
+      `${ex.length ? ` (e.g. ${ex.join(', ')})` : ''}.`);
+  }
+
+  // Empty splits (e.g. no val/ folder) would only add a column of zeros.
+  const counts: Record<string, Record<string, number>> = {};
+  for (const [split, byClass] of Object.entries(a.counts ?? {})) {
+    if (Object.values(byClass ?? {}).some((n) => Number(n) > 0)) counts[split] = byClass;
+  }
+  return { counts, warnings: findings, notes, details: a };
+}

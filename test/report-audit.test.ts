@@ -1,0 +1,95 @@
+// The report's "Data audit" section shows the findings of the real audit (src/data's audit.json structure):
+// unreadable files, duplicates, leakage across splits, conflicting labels, imbalance with the suggested
+// pos_weight, images smaller than the input size; "No data warnings." only when there is none of these.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { prepareData } from '../src/data/index.js';
+import { renderReportHtml, type RenderedParts } from '../src/report/index.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-report-audit-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const NO_PARTS: RenderedParts = { charts: [], gallery: [], gallerySkipped: [], mistakes: 0 };
+
+async function png(file: string, size: number, v: number): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp({ create: { width: size, height: size, channels: 3, background: { r: v, g: (v * 5) % 256, b: 255 - v } } }).png().toFile(file);
+}
+
+/** The "Data audit" section of a page. */
+function auditHtml(html: string): string {
+  const m = /<section id="audit">[\s\S]*?<\/section>/.exec(html);
+  assert.ok(m, 'the page has a Data audit section');
+  return m[0];
+}
+
+test('an audit with findings: each is listed, with the files concerned; no "No data warnings."', async () => {
+  const root = path.join(tmp, 'bad');
+  for (let i = 0; i < 6; i++) await png(path.join(root, 'train', 'neg', `n${i}.png`), 40, 10 + i * 20);
+  for (let i = 0; i < 2; i++) await png(path.join(root, 'train', 'pos', `p${i}.png`), 40, 150 + i * 20);
+  await png(path.join(root, 'test', 'neg', 't0.png'), 40, 5);
+  await png(path.join(root, 'test', 'pos', 'small <1>.png'), 12, 250);
+  // Leakage (train/pos/p1 also in test), a duplicate inside train, the same bytes under both labels, unreadable files.
+  fs.copyFileSync(path.join(root, 'train', 'pos', 'p1.png'), path.join(root, 'test', 'pos', 'p1-leak.png'));
+  fs.copyFileSync(path.join(root, 'train', 'neg', 'n0.png'), path.join(root, 'train', 'neg', 'n0-copy.png'));
+  fs.copyFileSync(path.join(root, 'train', 'neg', 'n1.png'), path.join(root, 'train', 'pos', 'p-conflict.png'));
+  fs.writeFileSync(path.join(root, 'train', 'neg', 'broken.png'), 'not a png');
+  fs.writeFileSync(path.join(root, 'train', 'pos', 'empty.jpg'), '');
+  const out = path.join(tmp, 'run-bad');
+  const { audit } = await prepareData(root, { imageSize: 32, outDir: out });
+  // Sanity: the audit itself has the findings.
+  assert.equal(audit.unreadable.length, 2);
+  assert.equal(audit.leakage.length, 1);
+  assert.equal(audit.conflicting_labels.length, 1);
+  assert.equal(audit.imbalance.imbalanced, true);
+
+  // Both the in-memory audit (what the trainer passes) and audit.json read back (nulls for infinities).
+  const fromDisk = JSON.parse(fs.readFileSync(path.join(out, 'audit.json'), 'utf8'));
+  for (const a of [audit, fromDisk]) {
+    const s = auditHtml(renderReportHtml({ audit: a }, NO_PARTS));
+    assert.doesNotMatch(s, /No data warnings/);
+    assert.match(s, /2 unreadable files/);
+    assert.match(s, /train\/neg\/broken\.png/);
+    assert.match(s, /train\/pos\/empty\.jpg/);
+    assert.match(s, /[Ll]eakage/);
+    assert.match(s, /train\/pos\/p1\.png \(train\) = test\/pos\/p1-leak\.png \(test\)|test\/pos\/p1-leak\.png \(test\) = train\/pos\/p1\.png \(train\)/);
+    assert.match(s, /[Cc]onflicting labels/);
+    assert.match(s, /p-conflict\.png/);
+    assert.match(s, /n0-copy\.png/);
+    // train: 7 neg (n0..n5 + copy) against 3 pos (p0, p1, p-conflict) -> 2.33:1, pos_weight 7/3.
+    assert.match(s, /imbalance/i);
+    assert.match(s, /2\.33:1/);
+    assert.match(s, /pos_weight 2\.333/);
+    assert.match(s, /smaller than 32 px/);
+    assert.match(s, /small &lt;1&gt;\.png \(12×12\)/, 'file names are escaped');
+    assert.doesNotMatch(s, /small <1>/);
+    // The class counts per split.
+    assert.match(s, /<th class="num">train<\/th>/);
+  }
+});
+
+test('a clean audit says "No data warnings." and still shows the split and the class balance', async () => {
+  const root = path.join(tmp, 'clean');
+  for (const [cls, base] of [['a', 10], ['b', 140]] as const) {
+    for (let i = 0; i < 6; i++) await png(path.join(root, cls, `${cls}${i}.png`), 40, base + i * 15);
+  }
+  const { audit } = await prepareData(root, { imageSize: 32, outDir: path.join(tmp, 'run-clean'), seed: 3, valFraction: 0.2, testFraction: 0.2 });
+  const s = auditHtml(renderReportHtml({ audit }, NO_PARTS));
+  assert.match(s, /No data warnings\./);
+  assert.match(s, /seed 3/);
+  assert.match(s, /pos_weight 1\.000/);
+  // (The collapsible full audit.json lists its empty arrays by name; the findings above it must not.)
+  assert.doesNotMatch(s.replace(/<details>[\s\S]*<\/details>/, ''), /unreadable|[Ll]eakage|[Cc]onflicting|smaller than/);
+  assert.match(s, /<details><summary>Full audit/);
+});
+
+test('the older AuditData shape (counts, warnings, details) still renders', () => {
+  const s = auditHtml(renderReportHtml({ audit: { counts: { train: { x: 1, y: 2 } }, warnings: ['w <1>'], details: { k: 1 } } }, NO_PARTS));
+  assert.match(s, /w &lt;1&gt;/);
+  assert.doesNotMatch(s, /No data warnings/);
+  assert.equal(/No data warnings/.test(auditHtml(renderReportHtml({ audit: { counts: { train: { x: 1 } } } }, NO_PARTS))), true);
+});
