@@ -116,3 +116,24 @@ test('balanced drawn split: pos_weight 1, no warnings', async () => {
   assert.doesNotMatch(summary, /LEAKAGE|Unreadable|duplicates|Smaller/);
   assert.match(summary, /split drawn with seed 3/);
 });
+
+test('the run folder inside the data folder is left out; ignored folders reach audit.json and the summary', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 4; i++) await writePng(path.join(root, 'a', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 4; i++) await writePng(path.join(root, 'b', `${i}.png`), 8, 8, 10 + i);
+  fs.mkdirSync(path.join(root, 'empty_c'));
+  // --out inside the data folder, holding an image from an earlier attempt but no run files yet.
+  const out = path.join(root, 'run1');
+  await writePng(path.join(out, 'charts', 'loss.png'), 8, 8, 30);
+  const { audit, summary, dataset } = await prepareData(root, { imageSize: 8, outDir: out, valFraction: 0.25, testFraction: 0.25 });
+  assert.deepEqual(dataset.classes, ['a', 'b']);
+  assert.equal(audit.total, 8);
+  assert.deepEqual(audit.ignored.empty_folders, ['empty_c/']);
+  assert.deepEqual(audit.ignored.output_folders, ['run1/']);
+  assert.ok(audit.notes.some((n) => n.includes('empty_c/')) && audit.notes.some((n) => n.includes('run1/')), audit.notes.join('\n'));
+  assert.match(summary, /1 folder without images/);
+  assert.match(summary, /1 tlearn output folder/);
+  // Run again (now run1/ holds manifest.csv and audit.json): still skipped, also without outDir.
+  const again = await prepareData(root, { imageSize: 8, valFraction: 0.25, testFraction: 0.25 });
+  assert.deepEqual(again.audit.ignored.output_folders, ['run1/']);
+});

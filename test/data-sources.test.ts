@@ -67,7 +67,8 @@ test('class count errors list what was found', async () => {
   const emptyClass = classDirs({ a: 3 });
   fs.mkdirSync(path.join(emptyClass, 'b'));
   touch(path.join(emptyClass, 'b', 'readme.txt'));
-  await assert.rejects(loadSource(emptyClass), /class 'b' has no images/);
+  // A folder without images is not a class (QA session 3, item 6): it is named as ignored.
+  await assert.rejects(loadSource(emptyClass), /found 1: 'a' \(3 images\); ignored folders without images: b\//);
   await assert.rejects(loadSource(path.join(emptyClass, 'missing')), /data source not found/);
 });
 
@@ -91,7 +92,7 @@ test('split folders: given split, val/test optional, aliases, stray folders refu
   await assert.rejects(loadSource(root), /expected exactly 2 classes, found 3/);
   const stray = tempDir();
   classDirs({ x: 1, y: 1 }, path.join(stray, 'train'));
-  fs.mkdirSync(path.join(stray, 'extras'));
+  touch(path.join(stray, 'extras', 'x.png'));
   await assert.rejects(loadSource(stray), /also has: extras\//);
   // Only split folders but no train/ (e.g. a test set for `evaluate`): accepted, training checks come later.
   const onlyTest = tempDir();
@@ -208,4 +209,69 @@ test('a class too small for the requested split is named, with its count, the fr
       if (n >= 20 && fr.valFraction === 0.15) assert.deepEqual([c('val'), c('test')], [Math.round(n * 0.15), Math.round(n * 0.15)]);
     }
   }
+});
+
+test('folders without images are not classes: ignored and reported', async () => {
+  const root = classDirs({ a: 3, b: 4 });
+  fs.mkdirSync(path.join(root, 'empty_c'));
+  touch(path.join(root, 'd', 'readme.txt'));
+  fs.mkdirSync(path.join(root, 'e', 'sub'), { recursive: true });
+  const ds = await loadSource(root);
+  assert.deepEqual(ds.classes, ['a', 'b']);
+  assert.equal(ds.items.length, 7);
+  assert.deepEqual(ds.ignored.emptyFolders, ['d/', 'e/', 'empty_c/']);
+  assert.ok(ds.notes.some((n) => /3 folders without images.*d\/, e\/, empty_c\//.test(n)), ds.notes.join('\n'));
+  // Only one folder with images: the error lists what was found and what was ignored.
+  const one = classDirs({ a: 3 });
+  touch(path.join(one, 'b', 'readme.txt'));
+  await assert.rejects(loadSource(one), /expected exactly 2 classes, found 1: 'a' \(3 images\).*folders without images: b\//s);
+  // In split folders too: an empty class folder of one split is not a class.
+  const sp = tempDir();
+  classDirs({ x: 3, y: 3 }, path.join(sp, 'train'));
+  classDirs({ x: 1, y: 1 }, path.join(sp, 'val'));
+  fs.mkdirSync(path.join(sp, 'train', 'z'));
+  const d2 = await loadSource(sp);
+  assert.deepEqual(d2.classes, ['x', 'y']);
+  assert.deepEqual(d2.ignored.emptyFolders, ['train/z/']);
+});
+
+test('a run or evaluation folder inside the data folder is skipped; exclude names more', async () => {
+  const root = classDirs({ a: 3, b: 3 });
+  // A finished run: config.json, manifest.csv, audit.json and report images.
+  for (const f of ['config.json', 'manifest.csv', 'audit.json', 'history.csv']) touch(path.join(root, 'run1', f), '{}');
+  touch(path.join(root, 'run1', 'eval', 'roc_curve.png'));
+  touch(path.join(root, 'run1', 'charts', 'loss.png'));
+  // A run that failed after the data step (no config.json yet).
+  for (const f of ['manifest.csv', 'audit.json']) touch(path.join(root, 'failed', f), 'x');
+  touch(path.join(root, 'failed', 'stray.png'));
+  // An evaluation folder, nested inside a class folder.
+  for (const f of ['metrics.json', 'predictions.csv', 'roc_curve.png', 'pr_curve.png']) touch(path.join(root, 'a', 'ev', f));
+  const ds = await loadSource(root);
+  assert.deepEqual(ds.classes, ['a', 'b']);
+  assert.equal(ds.items.length, 6);
+  assert.deepEqual(ds.ignored.outputFolders, ['a/ev/', 'failed/', 'run1/']);
+  assert.ok(ds.notes.some((n) => /skipped 3 tlearn output folders/.test(n)), ds.notes.join('\n'));
+  // exclude: a folder without the marker files (e.g. a new run's --out), given relative to the cwd.
+  const out = path.join(root, 'fresh');
+  touch(path.join(out, 'partial.png'));
+  const rel = path.relative(process.cwd(), out);
+  const ex = await loadSource(root, { exclude: [rel] });
+  assert.deepEqual(ex.classes, ['a', 'b']);
+  assert.deepEqual(ex.ignored.outputFolders, ['a/ev/', 'failed/', 'fresh/', 'run1/']);
+  await assert.rejects(loadSource(root), /found 3: 'a' \(3 images\), 'b' \(3 images\), 'fresh' \(1 image\)/);
+  // Next to split folders: the output folder is not a stray folder.
+  const sp = tempDir();
+  classDirs({ x: 3, y: 3 }, path.join(sp, 'train'));
+  classDirs({ x: 1, y: 1 }, path.join(sp, 'val'));
+  touch(path.join(sp, 'out', 'partial.png'));
+  await assert.rejects(loadSource(sp), /also has: out\//);
+  fs.mkdirSync(path.join(sp, 'notes'));
+  touch(path.join(sp, 'notes', 'todo.txt'));
+  const d2 = await loadSource(sp, { exclude: [path.join(sp, 'out')] });
+  assert.equal(d2.items.length, 8);
+  for (const f of ['audit.json', 'manifest.csv']) touch(path.join(sp, 'run2', f));
+  const d3 = await loadSource(sp, { exclude: [path.join(sp, 'out')] });
+  assert.equal(d3.items.length, 8);
+  assert.deepEqual(d3.ignored.outputFolders, ['out/', 'run2/']);
+  assert.deepEqual(d3.ignored.emptyFolders, ['notes/'], 'a folder without images next to the split folders is ignored');
 });

@@ -32,7 +32,15 @@ export interface Audit {
     /** True when the ratio exceeds 1.5. */
     imbalanced: boolean;
   };
-  ignored: { hidden: number; non_image: number; outside_class_folders: number; examples: string[] };
+  ignored: {
+    hidden: number; non_image: number; outside_class_folders: number; examples: string[];
+    /** Folders without images where a class folder could be (not taken as classes). */
+    empty_folders: string[];
+    /** tlearn run/evaluation folders inside the data folder, and the run's own folder: not scanned. */
+    output_folders: string[];
+  };
+  /** Decisions taken while loading the data that the user should know about (one sentence each). */
+  notes: string[];
   unreadable: Array<AuditFile & { reason: string }>;
   /** Groups of byte-identical files (two or more files each). */
   duplicates: Array<{ sha256: string; files: AuditFile[] }>;
@@ -108,8 +116,9 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     },
     ignored: {
       hidden: ds.ignored.hidden, non_image: ds.ignored.nonImage, outside_class_folders: ds.ignored.outside,
-      examples: ds.ignored.examples,
+      examples: ds.ignored.examples, empty_folders: ds.ignored.emptyFolders, output_folders: ds.ignored.outputFolders,
     },
+    notes: ds.notes,
     unreadable,
     duplicates,
     leakage,
@@ -147,8 +156,12 @@ export function formatAuditSummary(a: Audit): string {
     lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
   }
   const ig = a.ignored;
-  if (ig.hidden + ig.non_image + ig.outside_class_folders > 0) {
-    lines.push(`Ignored: ${ig.hidden} hidden, ${ig.non_image} non-image, ${ig.outside_class_folders} outside class folders`);
+  const folders = [
+    ig.empty_folders.length ? `${ig.empty_folders.length} folder${ig.empty_folders.length === 1 ? '' : 's'} without images` : '',
+    ig.output_folders.length ? `${ig.output_folders.length} tlearn output folder${ig.output_folders.length === 1 ? '' : 's'}` : '',
+  ].filter(Boolean);
+  if (ig.hidden + ig.non_image + ig.outside_class_folders > 0 || folders.length) {
+    lines.push(`Ignored: ${[`${ig.hidden} hidden`, `${ig.non_image} non-image`, `${ig.outside_class_folders} outside class folders`, ...folders].join(', ')}`);
   }
   if (a.unreadable.length) {
     const ex = a.unreadable.slice(0, 3).map((u) => `${u.path}: ${u.reason}`).join('; ');

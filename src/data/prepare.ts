@@ -39,7 +39,9 @@ export interface PreparedData {
 export async function prepareData(source: string, opts: PrepareOptions = {}): Promise<PreparedData> {
   const imageSize = opts.imageSize ?? 224;
   if (!(Number.isInteger(imageSize) && imageSize >= 1)) throw new Error(`imageSize must be a positive integer, got ${imageSize}`);
-  const all = await loadSource(source, opts);
+  // The run's own folder may lie inside the data folder: never scan it for images.
+  const exclude = [...(opts.exclude ?? []), ...(opts.outDir ? [opts.outDir] : [])];
+  const all = await loadSource(source, { ...opts, exclude });
   const probes = await probeDataset(all, {
     concurrency: opts.concurrency, cache: opts.cache, decode: { imageSize, resize: opts.resize ?? 'squash' },
   });

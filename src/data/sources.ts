@@ -24,6 +24,11 @@ export interface SourceOptions {
   valFraction?: number;
   /** Fraction of each class drawn into test (default 0.15). */
   testFraction?: number;
+  /**
+   * Folders to leave out of a folder scan (resolved from the working directory), e.g. a run's --out
+   * folder inside the data folder. Folders holding a tlearn run or evaluation are skipped anyway.
+   */
+  exclude?: string[];
 }
 
 const SPLIT_NAMES: Record<string, Split> = { train: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test' };
@@ -54,7 +59,7 @@ export async function loadSource(source: string, opts: SourceOptions = {}): Prom
   return loadFolder(abs, opts);
 }
 
-function newIgnored(): IgnoredFiles { return { hidden: 0, nonImage: 0, outside: 0, examples: [] }; }
+function newIgnored(): IgnoredFiles { return { hidden: 0, nonImage: 0, outside: 0, examples: [], emptyFolders: [], outputFolders: [] }; }
 
 function noteIgnored(ig: IgnoredFiles, kind: 'hidden' | 'nonImage' | 'outside', p: string): void {
   ig[kind]++;
@@ -76,27 +81,66 @@ async function entries(dir: string): Promise<Entry[]> {
   return out.sort((a, b) => byString(a.name, b.name));
 }
 
-/** All image files under dir (recursively, hidden entries and non-images skipped and counted). */
-async function walkImages(dir: string, root: string, ig: IgnoredFiles, seen: Set<string>): Promise<string[]> {
-  const real = await realpath(dir);
-  if (seen.has(real)) return []; // a symlink loop, or the same folder linked twice
-  seen.add(real);
-  const files: string[] = [];
-  for (const e of await entries(dir)) {
-    const rel = toPosix(path.relative(root, e.full));
-    if (e.name.startsWith('.')) { noteIgnored(ig, 'hidden', rel); continue; }
-    if (e.isDir) files.push(...await walkImages(e.full, root, ig, seen));
-    else if (e.isFile) {
-      if (isImageFile(e.name)) files.push(e.full); else noteIgnored(ig, 'nonImage', rel);
+/**
+ * Marks a folder as tlearn's own output rather than data: a run (train writes manifest.csv and audit.json
+ * first, config.json once the run starts) or an evaluation (metrics.json + predictions.csv). Their report
+ * PNGs would otherwise be read as images, or the folder taken for a class.
+ */
+function outputFolderKind(names: ReadonlySet<string>): 'run' | 'evaluation' | undefined {
+  const has = (n: string) => names.has(n);
+  if (has('manifest.csv') && has('audit.json')) return 'run';
+  if (has('config.json') && (has('manifest.csv') || has('audit.json') || has('history.csv') || has('last'))) return 'run';
+  if (has('metrics.json') && has('predictions.csv')) return 'evaluation';
+  return undefined;
+}
+
+const realOrResolved = async (p: string) => { try { return await realpath(p); } catch { return path.resolve(p); } };
+
+/** One walk over a data folder: what was ignored, which folders were seen (symlink loops), what to skip. */
+class FolderScan {
+  readonly ig = newIgnored();
+  private readonly seen = new Set<string>();
+  constructor(readonly root: string, private readonly exclude: ReadonlySet<string>) {}
+
+  rel(full: string): string { return toPosix(path.relative(this.root, full)); }
+
+  /**
+   * All image files under dir (recursively; hidden entries and non-images skipped and counted), or null
+   * when dir is tlearn output or excluded (recorded in ig.outputFolders).
+   */
+  async images(dir: string): Promise<string[] | null> {
+    const real = await realpath(dir);
+    if (this.exclude.has(real)) { this.ig.outputFolders.push(this.rel(dir) + '/'); return null; }
+    if (this.seen.has(real)) return []; // a symlink loop, or the same folder linked twice
+    this.seen.add(real);
+    const list = await entries(dir);
+    if (outputFolderKind(new Set(list.map((e) => e.name)))) { this.ig.outputFolders.push(this.rel(dir) + '/'); return null; }
+    const files: string[] = [];
+    for (const e of list) {
+      const rel = this.rel(e.full);
+      if (e.name.startsWith('.')) { noteIgnored(this.ig, 'hidden', rel); continue; }
+      if (e.isDir) files.push(...(await this.images(e.full)) ?? []);
+      else if (e.isFile) {
+        if (isImageFile(e.name)) files.push(e.full); else noteIgnored(this.ig, 'nonImage', rel);
+      }
     }
+    return files;
   }
-  return files;
+
+  /** The images of a would-be class folder; a folder with none is not a class (recorded, returns null). */
+  async classImages(dir: string): Promise<string[] | null> {
+    const files = await this.images(dir);
+    if (files && files.length === 0) this.ig.emptyFolders.push(this.rel(dir) + '/');
+    return files && files.length ? files : null;
+  }
 }
 
 interface Found { path: string; className: string; split?: Split }
 
 async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
-  const ig = newIgnored();
+  const exclude = new Set(await Promise.all((opts.exclude ?? []).map(realOrResolved)));
+  const scan = new FolderScan(root, exclude);
+  const ig = scan.ig;
   const top = await entries(root);
   const dirs = top.filter((e) => e.isDir && !e.name.startsWith('.'));
   for (const e of top) {
@@ -105,28 +149,31 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   }
   const splitDirs = dirs.filter((d) => parseSplitName(d.name));
   const found: Found[] = [];
-  const classFolders = new Map<string, number>(); // class -> image count (folders with none included)
-  const seen = new Set<string>();
+  const classFolders = new Map<string, number>(); // class -> image count
 
-  const readClassDirs = async (parent: string, split?: Split) => {
-    for (const e of await entries(parent)) {
-      const rel = toPosix(path.relative(root, e.full));
-      if (e.name.startsWith('.')) { if (parent !== root) noteIgnored(ig, 'hidden', rel); continue; }
-      if (!e.isDir) { if (parent !== root) noteIgnored(ig, 'outside', rel); continue; }
-      const files = await walkImages(e.full, root, ig, seen);
-      classFolders.set(e.name, (classFolders.get(e.name) ?? 0) + files.length);
-      for (const f of files) found.push({ path: f, className: e.name, split });
-    }
+  const addClass = (name: string, files: string[], split?: Split) => {
+    classFolders.set(name, (classFolders.get(name) ?? 0) + files.length);
+    for (const f of files) found.push({ path: f, className: name, split });
   };
+  // Every other top-level folder is walked first: in the class-folders layout these are the classes; next
+  // to split folders, those holding images are stray folders (an error) and those without are ignored.
+  const others = new Map<string, string[]>();
+  for (const d of dirs) {
+    if (parseSplitName(d.name)) continue;
+    const files = await scan.classImages(d.full);
+    if (files) others.set(d.name, files);
+  }
 
   let layout: Dataset['layout'];
-  // Split folders: a train/ folder, or only split-named folders (e.g. just test/ for `evaluate`).
-  if (splitDirs.some((d) => parseSplitName(d.name) === 'train') || (splitDirs.length > 0 && splitDirs.length === dirs.length)) {
+  if (splitDirs.length === 0) {
+    layout = 'class-dirs';
+    for (const [name, files] of others) addClass(name, files);
+  } else if (splitDirs.some((d) => parseSplitName(d.name) === 'train') || others.size === 0) {
+    // Split folders: a train/ folder, or only split-named folders (e.g. just test/ for `evaluate`).
     layout = 'split-dirs';
-    const others = dirs.filter((d) => !parseSplitName(d.name));
-    if (others.length) {
+    if (others.size) {
       throw new Error(`${root}: has split folders, so its folders should be train, val and test only, ` +
-        `but it also has: ${others.map((d) => d.name + '/').join(', ')}`);
+        `but it also has: ${[...others.keys()].map((d) => d + '/').join(', ')}`);
     }
     const bySplit = new Map<Split, string[]>();
     for (const d of splitDirs) {
@@ -136,28 +183,54 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
     for (const [s, names] of bySplit) {
       if (names.length > 1) throw new Error(`${root}: several folders name the ${s} split: ${names.join(', ')}`);
     }
-    for (const d of splitDirs) await readClassDirs(d.full, parseSplitName(d.name)!);
-  } else {
-    if (splitDirs.length) {
-      throw new Error(`${root}: has ${splitDirs.map((d) => d.name + '/').join(', ')} but no train/ folder ` +
-        `(use train/ with optional val/ and test/, or class folders directly in ${root})`);
+    for (const d of splitDirs) {
+      const split = parseSplitName(d.name)!;
+      for (const e of await entries(d.full)) {
+        const rel = scan.rel(e.full);
+        if (e.name.startsWith('.')) { noteIgnored(ig, 'hidden', rel); continue; }
+        if (!e.isDir) { noteIgnored(ig, 'outside', rel); continue; }
+        const files = await scan.classImages(e.full);
+        if (files) addClass(e.name, files, split);
+      }
     }
-    layout = 'class-dirs';
-    await readClassDirs(root);
+  } else {
+    throw new Error(`${root}: has ${splitDirs.map((d) => d.name + '/').join(', ')} but no train/ folder ` +
+      `(use train/ with optional val/ and test/, or class folders directly in ${root})`);
   }
-  const classes = checkClasses(classFolders, root, opts.positive);
-  return build(root, root, layout, found, classes, opts, ig);
+  ig.emptyFolders.sort(byString);
+  ig.outputFolders.sort(byString);
+  const notes = ignoredFolderNotes(ig);
+  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig));
+  return build(root, root, layout, found, classes, opts, ig, notes);
+}
+
+const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
+function ignoredFolderNotes(ig: IgnoredFiles): string[] {
+  const notes: string[] = [];
+  if (ig.emptyFolders.length) {
+    notes.push(`ignored ${plural(ig.emptyFolders.length, 'folder')} without images (not classes): ${ig.emptyFolders.join(', ')}`);
+  }
+  if (ig.outputFolders.length) {
+    notes.push(`skipped ${plural(ig.outputFolders.length, 'tlearn output folder')} inside the data folder ` +
+      `(a run or an evaluation, or excluded): ${ig.outputFolders.join(', ')}`);
+  }
+  return notes;
+}
+
+/** For the class-count error: what was left out, so a folder the user expected as a class can be found. */
+function ignoredFolderText(ig: IgnoredFiles): string {
+  return (ig.emptyFolders.length ? `; ignored folders without images: ${ig.emptyFolders.join(', ')}` : '') +
+    (ig.outputFolders.length ? `; skipped tlearn output folders: ${ig.outputFolders.join(', ')}` : '');
 }
 
 /** Exactly two classes with images; returns [negative, positive]. */
-function checkClasses(counts: Map<string, number>, where: string, positive?: string): [string, string] {
+function checkClasses(counts: Map<string, number>, where: string, positive?: string, ignored = ''): [string, string] {
   const names = [...counts.keys()].sort(byString);
-  const desc = names.map((n) => `'${n}' (${counts.get(n)} image${counts.get(n) === 1 ? '' : 's'})`).join(', ');
+  const desc = names.map((n) => `'${n}' (${plural(counts.get(n)!, 'image')})`).join(', ');
   if (names.length !== 2) {
-    throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}`);
+    throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}${ignored}`);
   }
-  const empty = names.filter((n) => counts.get(n) === 0);
-  if (empty.length) throw new Error(`${where}: class ${empty.map((n) => `'${n}'`).join(' and ')} has no images (classes found: ${desc})`);
   if (positive !== undefined) {
     if (!names.includes(positive)) throw new Error(`positive class '${positive}' is not one of the classes found in ${where}: ${desc}`);
     return [names.find((n) => n !== positive)!, positive];
@@ -166,7 +239,7 @@ function checkClasses(counts: Map<string, number>, where: string, positive?: str
 }
 
 function build(source: string, root: string, layout: Dataset['layout'], found: Found[], classes: [string, string],
-  opts: SourceOptions, ignored: IgnoredFiles): Dataset {
+  opts: SourceOptions, ignored: IgnoredFiles, notes: string[] = []): Dataset {
   const rel = found.map((f) => toPosix(path.relative(root, f.path)));
   let split: Dataset['split'];
   let splits: Split[];
@@ -189,7 +262,7 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
   const items: DataItem[] = found.map((f, i) => ({
     path: f.path, relPath: rel[i]!, className: f.className, label: f.className === classes[1] ? 1 : 0, split: splits[i]!,
   }));
-  return { root, source, layout, classes, positiveClass: classes[1], items, ignored, split };
+  return { root, source, layout, classes, positiveClass: classes[1], items, ignored, split, notes };
 }
 
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {

@@ -37,6 +37,10 @@ export interface IgnoredFiles {
   outside: number;
   /** A few of the ignored paths, for messages. */
   examples: string[];
+  /** Folders (relative, ending in '/') without any image where a class folder could be: not classes. */
+  emptyFolders: string[];
+  /** tlearn run or evaluation folders inside the data folder, and folders excluded by the caller: skipped. */
+  outputFolders: string[];
 }
 
 export interface Dataset {
@@ -50,6 +54,8 @@ export interface Dataset {
   positiveClass: string;
   items: DataItem[];
   ignored: IgnoredFiles;
+  /** Decisions taken while loading that the user should see (ignored folders, ...): one line each. */
+  notes: string[];
   /** How the split was made: given by folders/CSV, or drawn (seeded, stratified). */
   split: { kind: 'given' } | { kind: 'drawn'; seed: number; valFraction: number; testFraction: number };
 }
