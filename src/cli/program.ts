@@ -127,7 +127,7 @@ ${examples([
   addModelFileOptions(
     program.command('evaluate')
       .summary('evaluate a model on a labelled split')
-      .description(`Evaluate MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) on a split of DATA. Writes metrics.json, classification_report.txt, predictions.csv, the charts and report.html into --out.`)
+      .description(`Evaluate MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) on a split of DATA. Writes metrics.json, classification_report.txt, predictions.csv, the charts and report.html into --out. --out must not be a training run folder (one with config.json and a history, last/ or best_model_* files) nor its eval/: evaluate refuses them (exit 2) so that the run's report is never replaced; use e.g. RUN/eval-<name>. For DATA without split folders (or a CSV without a split column) the split is drawn with the seed and fractions the model was trained with (stored in the checkpoint), unless --seed, --val-fraction or --test-fraction are given.`)
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<data>', 'image folder or CSV file')
       .addOption(new Option('--split <split>', 'which split of DATA').choices(SPLITS).default('test'))
@@ -172,13 +172,15 @@ ${examples([
     .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True).`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
     .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'pth']).makeOptionMandatory())
-    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt)')
+    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt); an existing file is refused without --force')
+    .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --format pth --out model.pth',
       'tlearn export seed_model.pth --format safetensors --out model.safetensors',
     ]))
     .action((model: string, o: Record<string, any>) => {
       const options: ExportOptions = { model, format: o.format, out: o.out };
+      if (o.force) options.force = true;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
     });
 

@@ -47,6 +47,34 @@ export function checkModelFile(model: string): void {
   if (!fs.statSync(model).isFile()) throw new UsageError(`the model ${model} is not a file`);
 }
 
+/** True for a folder written by `tlearn train`: config.json with a history, RUN/last/, or best_model_* checkpoints. */
+export function isRunFolder(dir: string): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return false;
+  }
+  return (names.includes('config.json') && (names.includes('history.csv') || names.includes('history.jsonl'))) ||
+    names.includes('last') || names.some((n) => n.startsWith('best_model_'));
+}
+
+/**
+ * Evaluation files (report.html, metrics.json, ...) written into a training run folder would replace the
+ * run's own report, and into RUN/eval the run's test evaluation: both are refused, with a folder that works.
+ */
+function checkNotRunFolder(out: string, data: string): void {
+  const suggestion = (run: string) => path.join(run, `eval-${path.parse(data).name || 'data'}`);
+  if (isRunFolder(out)) {
+    throw new UsageError(`--out ${out} is a training run folder; evaluate would replace its report.html. ` +
+      `Write the evaluation into a folder of its own, e.g. --out ${suggestion(out)}`);
+  }
+  if (path.basename(out) === 'eval' && isRunFolder(path.dirname(out))) {
+    throw new UsageError(`--out ${out} is the test evaluation of the training run ${path.dirname(out)}; ` +
+      `write another evaluation elsewhere, e.g. --out ${suggestion(path.dirname(out))}`);
+  }
+}
+
 /** --val-fraction and --test-fraction must leave images to train on (each alone is checked by the parser). */
 function checkSplitFractions(opts: EvaluateOptions): void {
   if (opts.valFraction === undefined && opts.testFraction === undefined) return;
@@ -64,6 +92,7 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   checkModelFile(model);
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+  checkNotRunFolder(out, data);
   checkSplitFractions(opts);
   const evaluate = await loadFunction<EvaluateFn>('../eval/index.js', 'evaluate', 'evaluation');
   const { json, ...rest } = opts;

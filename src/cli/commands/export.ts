@@ -10,6 +10,8 @@ export interface ExportOptions {
   model: string;
   format: 'safetensors' | 'pth';
   out: string;
+  /** Replace --out if it exists (without it an existing file is refused). */
+  force?: boolean;
 }
 
 /** src/io/index.ts (checkpoint.ts): the format follows the file extension. */
@@ -28,11 +30,17 @@ export function checkExportTarget(model: string, out: string, format: ExportOpti
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder`);
 }
 
+/** An existing file (another run's checkpoint, say) is only replaced on request. */
+export function checkNotExisting(out: string, force: boolean): void {
+  if (!force && fs.existsSync(out)) throw new UsageError(`--out ${out} already exists; choose another file, or add --force to replace it`);
+}
+
 export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const model = path.resolve(io.cwd, opts.model);
   const out = path.resolve(io.cwd, opts.out);
   checkModelFile(model);
   checkExportTarget(model, out, opts.format);
+  checkNotExisting(out, opts.force ?? false);
   const loadCheckpoint = await loadFunction<LoadCheckpointFn>('../io/index.js', 'loadCheckpoint', 'checkpoint reading');
   const saveCheckpoint = await loadFunction<SaveCheckpointFn>('../io/index.js', 'saveCheckpoint', 'checkpoint writing');
   const { tensors, metadata } = await loadCheckpoint(model);

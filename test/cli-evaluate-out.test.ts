@@ -1,0 +1,110 @@
+// Output safety: `evaluate --out DIR` never writes into a training run's folder (or its own RUN/eval), and
+// `export --out FILE` never replaces an existing file unless --force is given. Both refusals exit 2.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as torch from '../src/torch/index.js';
+import { runCli } from '../src/cli/main.js';
+import type { CliIO } from '../src/cli/io.js';
+import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
+import { loadCheckpoint } from '../src/io/index.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evout-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: tmp };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+/** A tiny tlearn model file and a DATA/test/{cat,dog} folder to evaluate it on. */
+async function fixtures(): Promise<{ model: string; data: string }> {
+  const data = path.join(tmp, 'data');
+  for (const [cls, v] of [['cat', 40], ['dog', 200]] as const) {
+    fs.mkdirSync(path.join(data, 'test', cls), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: v + i, g: v, b: 255 - v } } }).png().toFile(path.join(data, 'test', cls, `${i}.png`));
+    }
+  }
+  torch.manualSeed(1);
+  const m = new BinaryClassifier({ arch: 'resnet18' });
+  const model = path.join(tmp, 'model.safetensors');
+  saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
+  m.dispose();
+  return { model, data };
+}
+
+const { model, data } = await fixtures();
+
+/** A folder with the given files (contents are markers, to check that nothing was replaced). */
+function folder(name: string, files: string[]): string {
+  const dir = path.join(tmp, name);
+  for (const f of files) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), `marker ${f}`);
+  }
+  return dir;
+}
+
+test('evaluate refuses a training run folder as --out (exit 2, nothing written) and suggests RUN/eval-<name>', async () => {
+  const runs = [
+    folder('run-config', ['config.json', 'history.csv', 'report.html']),
+    folder('run-jsonl', ['config.json', 'history.jsonl']),
+    folder('run-last', ['last/state.json', 'report.html']),
+    folder('run-best', ['best_model_final.safetensors', 'report.html']),
+  ];
+  for (const run of runs) {
+    const before = fs.readdirSync(run).sort();
+    const r = await cli(['evaluate', model, data, '--out', run]);
+    assert.equal(r.code, 2, `${run}: ${r.err}`);
+    assert.match(r.err, /is a training run folder/);
+    assert.match(r.err, new RegExp(`--out ${path.join(run, 'eval-data').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.deepEqual(fs.readdirSync(run).sort(), before, 'nothing is added');
+    if (fs.existsSync(path.join(run, 'report.html'))) assert.equal(fs.readFileSync(path.join(run, 'report.html'), 'utf8'), 'marker report.html');
+  }
+  // RUN/eval is the run's own test evaluation: also refused.
+  const withEval = folder('run-eval', ['config.json', 'history.csv', 'eval/report.html']);
+  const r = await cli(['evaluate', model, data, '--out', path.join(withEval, 'eval')]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /the test evaluation of the training run/);
+  assert.equal(fs.readFileSync(path.join(withEval, 'eval', 'report.html'), 'utf8'), 'marker eval/report.html');
+
+  // The suggested folder inside the run works, and an earlier evaluation folder may be re-written.
+  const ok = path.join(runs[0]!, 'eval-data');
+  for (let i = 0; i < 2; i++) {
+    const e = await cli(['evaluate', model, data, '--out', ok]);
+    assert.equal(e.code, 0, e.err);
+    assert.ok(fs.existsSync(path.join(ok, 'metrics.json')));
+  }
+  assert.equal(fs.readFileSync(path.join(runs[0]!, 'report.html'), 'utf8'), 'marker report.html');
+});
+
+test('evaluate --help says that a run folder is refused', async () => {
+  const h = await cli(['evaluate', '--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /training\s+run\s+folder/);
+});
+
+test('export refuses to overwrite an existing file unless --force', async () => {
+  const target = path.join(tmp, 'other-run', 'best_model_phase1.pth');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, 'precious');
+  const r = await cli(['export', model, '--format', 'pth', '--out', target]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /already exists.*--force/);
+  assert.equal(fs.readFileSync(target, 'utf8'), 'precious');
+
+  const f = await cli(['export', model, '--format', 'pth', '--out', target, '--force']);
+  assert.equal(f.code, 0, f.err);
+  assert.equal(loadCheckpoint(target).tensors.size, loadCheckpoint(model).tensors.size);
+  // A new file needs no --force.
+  const fresh = await cli(['export', model, '--format', 'pth', '--out', path.join(tmp, 'new.pth')]);
+  assert.equal(fresh.code, 0, fresh.err);
+  assert.match((await cli(['export', '--help'])).out, /--force/);
+});
