@@ -28,7 +28,9 @@ async function dataset(): Promise<string> {
 test('audit: counts, imbalance, unreadable, duplicates, leakage, conflicts, small images', async () => {
   const root = await dataset();
   const out = tempDir('tlearn-run-');
-  const { dataset: ds, audit, summary, probes } = await prepareData(root, { imageSize: 32, outDir: out });
+  // No val/ folder; valFraction 0 keeps train/ whole (val drawing is tested below), requireVal: false allows that.
+  const noVal = { valFraction: 0, requireVal: false };
+  const { dataset: ds, audit, summary, probes } = await prepareData(root, { imageSize: 32, outDir: out, ...noVal });
   assert.equal(audit.layout, 'split-dirs');
   assert.equal(ds.items.length, 12);
   assert.equal(probes.length, 12);
@@ -52,7 +54,7 @@ test('audit: counts, imbalance, unreadable, duplicates, leakage, conflicts, smal
   assert.deepEqual(audit.conflicting_labels[0]!.labels, ['neg', 'pos']);
   // 12x10 images are below 32 px (8 of them, copies included); 40x30 ones are 30 px high: also small.
   assert.equal(audit.small_images.count, 12);
-  const big = await prepareData(root, { imageSize: 30 });
+  const big = await prepareData(root, { imageSize: 30, ...noVal });
   assert.equal(big.audit.small_images.count, 8);
   assert.deepEqual(big.audit.small_images.files[0], { path: 'test/neg/n0.png', width: 12, height: 10 });
 
@@ -80,7 +82,7 @@ test('audit: counts, imbalance, unreadable, duplicates, leakage, conflicts, smal
   }
   assert.deepEqual(fs.readdirSync(out).sort(), ['audit.json', 'manifest.csv'], 'no temp files left behind');
   // The manifest is itself a CSV source: the same files with the same splits.
-  const again = await loadSource(path.join(out, 'manifest.csv'));
+  const again = await loadSource(path.join(out, 'manifest.csv'), { valFraction: 0 });
   assert.deepEqual(again.items.map((it) => [it.path, it.className, it.split]).sort(),
     ds.items.map((it) => [it.path, it.className, it.split]).sort());
 });
@@ -136,4 +138,34 @@ test('the run folder inside the data folder is left out; ignored folders reach a
   // Run again (now run1/ holds manifest.csv and audit.json): still skipped, also without outDir.
   const again = await prepareData(root, { imageSize: 8, valFraction: 0.25, testFraction: 0.25 });
   assert.deepEqual(again.audit.ignored.output_folders, ['run1/']);
+});
+
+test('training needs validation images: drawn from train/ when val/ is missing; clear advice when valFraction is 0', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 7; i++) await writePng(path.join(root, 'train', 'a', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 7; i++) await writePng(path.join(root, 'train', 'b', `${i}.png`), 8, 8, 10 + i);
+  const { audit, summary } = await prepareData(root, { imageSize: 8, seed: 2 });
+  assert.deepEqual(audit.split, { kind: 'val_drawn', seed: 2, val_fraction: 0.15 });
+  assert.deepEqual(audit.counts.val, { a: 1, b: 1 });
+  assert.ok(audit.notes.some((n) => n.startsWith('no val/ folder: drew 2 validation images from train/')), audit.notes.join('\n'));
+  assert.match(summary, /train\/test as given, val drawn from train with seed 2 \(fraction 0\.15, stratified\)/);
+  // valFraction 0 and no val/ folder: tell the user both ways out, not what they already did.
+  await assert.rejects(prepareData(root, { imageSize: 8, valFraction: 0 }), (e: Error) => {
+    assert.match(e.message, /no validation images: there is no val\/ folder and valFraction is 0/);
+    assert.match(e.message, /add val\/<class>\/ folders, or set valFraction above 0/);
+    return true;
+  });
+  // Class folders with valFraction 0.
+  const flat = tempDir();
+  for (let i = 0; i < 6; i++) await writePng(path.join(flat, 'a', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 6; i++) await writePng(path.join(flat, 'b', `${i}.png`), 8, 8, 10 + i);
+  await assert.rejects(prepareData(flat, { imageSize: 8, valFraction: 0 }), (e: Error) => {
+    assert.match(e.message, /no validation images: valFraction is 0, so no validation split was drawn/);
+    assert.match(e.message, /set valFraction above 0 \(--val-fraction, e\.g\. 0\.15\)/i);
+    assert.doesNotMatch(e.message, /class folders/);
+    return true;
+  });
+  // requireVal: false (e.g. only auditing) accepts it.
+  const ok = await prepareData(flat, { imageSize: 8, valFraction: 0, requireVal: false });
+  assert.equal(ok.audit.split_totals.val, 0);
 });

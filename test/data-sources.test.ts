@@ -275,3 +275,42 @@ test('a run or evaluation folder inside the data folder is skipped; exclude name
   assert.deepEqual(d3.ignored.outputFolders, ['out/', 'run2/']);
   assert.deepEqual(d3.ignored.emptyFolders, ['notes/'], 'a folder without images next to the split folders is ignored');
 });
+
+test('split folders without val/: a seeded stratified val split is drawn from train/; test only from test/', async () => {
+  const root = tempDir();
+  classDirs({ x: 20, y: 10 }, path.join(root, 'train'));
+  classDirs({ x: 2, y: 2 }, path.join(root, 'test'));
+  const ds = await loadSource(root, { seed: 5 });
+  assert.deepEqual(ds.split, { kind: 'val_drawn', seed: 5, valFraction: 0.15 });
+  const count = (cls: string, s: string) => ds.items.filter((it) => it.className === cls && it.split === s).length;
+  assert.deepEqual([count('x', 'train'), count('x', 'val'), count('x', 'test')], [17, 3, 2]);
+  assert.deepEqual([count('y', 'train'), count('y', 'val'), count('y', 'test')], [8, 2, 2]);
+  assert.ok(ds.items.filter((it) => it.split === 'val').every((it) => it.relPath.startsWith('train/')));
+  assert.ok(ds.items.filter((it) => it.split === 'test').every((it) => it.relPath.startsWith('test/')));
+  assert.ok(ds.notes.some((n) => /no val\/ folder: drew 5 validation images from train\/ \(seeded, stratified; valFraction 0\.15, seed 5\)/.test(n)), ds.notes.join('\n'));
+  const again = await loadSource(root, { seed: 5 });
+  assert.deepEqual(again.items.map((it) => it.split), ds.items.map((it) => it.split));
+  // Only train/: val drawn, no test split invented.
+  const only = tempDir();
+  classDirs({ x: 10, y: 10 }, path.join(only, 'train'));
+  const o = await loadSource(only, { valFraction: 0.2 });
+  assert.deepEqual(['train', 'val', 'test'].map((s) => o.items.filter((it) => it.split === s).length), [16, 4, 0]);
+  // valFraction 0: nothing drawn, the split stays as given.
+  const z = await loadSource(only, { valFraction: 0 });
+  assert.deepEqual(z.split, { kind: 'given' });
+  assert.equal(z.items.filter((it) => it.split === 'val').length, 0);
+  // A class too small to give train/ a validation image: said so.
+  const small = tempDir();
+  classDirs({ x: 10, y: 1 }, path.join(small, 'train'));
+  await assert.rejects(loadSource(small), /no val\/ folder, so a validation split is drawn from train\/: .*class 'y' has only 1 image/s);
+  // A CSV whose split column has no val rows: the same, from its train rows.
+  const csvDir = tempDir();
+  const lines = ['path,label,split'];
+  for (let i = 0; i < 10; i++) { touch(path.join(csvDir, `a${i}.png`)); lines.push(`a${i}.png,a,train`); }
+  for (let i = 0; i < 10; i++) { touch(path.join(csvDir, `b${i}.png`)); lines.push(`b${i}.png,b,${i < 2 ? 'test' : 'train'}`); }
+  fs.writeFileSync(path.join(csvDir, 'l.csv'), lines.join('\n'));
+  const c = await loadSource(path.join(csvDir, 'l.csv'));
+  assert.equal(c.split.kind, 'val_drawn');
+  assert.deepEqual(['train', 'val', 'test'].map((s) => c.items.filter((it) => it.split === s).length), [15, 3, 2]);
+  assert.ok(c.notes.some((n) => /no val rows: drew 3 validation images from the train rows/.test(n)), c.notes.join('\n'));
+});

@@ -15,7 +15,8 @@ export interface Audit {
   root: string;
   classes: [string, string];
   positive_class: string;
-  split: { kind: 'given' } | { kind: 'drawn'; seed: number; val_fraction: number; test_fraction: number };
+  split: { kind: 'given' } | { kind: 'drawn'; seed: number; val_fraction: number; test_fraction: number }
+    | { kind: 'val_drawn'; seed: number; val_fraction: number };
   image_size: number;
   /** Usable images (unreadable ones excluded). */
   total: number;
@@ -102,6 +103,7 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     classes: [neg, pos],
     positive_class: pos,
     split: ds.split.kind === 'given' ? { kind: 'given' }
+      : ds.split.kind === 'val_drawn' ? { kind: 'val_drawn', seed: ds.split.seed, val_fraction: ds.split.valFraction }
       : { kind: 'drawn', seed: ds.split.seed, val_fraction: ds.split.valFraction, test_fraction: ds.split.testFraction },
     image_size: imageSize,
     total,
@@ -140,7 +142,9 @@ export function formatAuditSummary(a: Audit): string {
   const lines: string[] = [];
   const how = a.layout === 'csv' ? 'CSV' : a.layout === 'split-dirs' ? 'split folders' : 'class folders';
   const split = a.split.kind === 'given' ? 'split as given'
-    : `split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified)`;
+    : a.split.kind === 'val_drawn'
+      ? `train/test as given, val drawn from train with seed ${a.split.seed} (fraction ${a.split.val_fraction}, stratified)`
+      : `split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified)`;
   lines.push(`Data: ${a.source} (${how}, ${split})`);
   lines.push(`Classes: ${neg} (negative), ${pos} (positive)`);
   const w = Math.max(7, neg.length, pos.length) + 1;

@@ -24,6 +24,11 @@ export interface PrepareOptions extends SourceOptions {
   cache?: ImageCache;
   /** Require a train split with both classes (default true; false for evaluating a test-only folder). */
   requireTrain?: boolean;
+  /**
+   * Require validation images when there are training images (default: requireTrain). Training monitors
+   * val_auc; without val images the error says how to get some (val/ folder, val rows, valFraction > 0).
+   */
+  requireVal?: boolean;
 }
 
 export interface PreparedData {
@@ -52,14 +57,19 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   }
   const keep = all.items.map((_, i) => !probes[i]!.error);
   const dataset: Dataset = { ...all, items: all.items.filter((_, i) => keep[i]) };
-  checkSplits(dataset, audit, opts.requireTrain ?? true);
+  const requireTrain = opts.requireTrain ?? true;
+  checkSplits(dataset, audit, requireTrain, opts.requireVal ?? requireTrain);
   return { dataset, audit, summary: formatAuditSummary(audit), probes: probes.filter((_, i) => keep[i]) };
 }
 
-/** train must hold both classes (when required); val and test may be absent, but not hold only one class. */
-export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true): void {
+/**
+ * train must hold both classes (when required); val must hold images when there are training images (when
+ * required); val and test may otherwise be absent, but not hold only one class.
+ */
+export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true, requireVal = false): void {
   const problems: string[] = [];
   if (SPLITS.every((s) => audit.split_totals[s] === 0)) problems.push('no usable images at all');
+  if (requireVal && audit.split_totals.train > 0 && audit.split_totals.val === 0) problems.push(noValidation(ds, audit));
   for (const s of SPLITS) {
     const total = audit.split_totals[s];
     if (total === 0 && !(s === 'train' && requireTrain)) continue;
@@ -71,4 +81,22 @@ export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true): voi
     const why = audit.unreadable.length ? ` (${audit.unreadable.length} unreadable file(s) were skipped; see audit.json)` : '';
     throw new Error(`${ds.source}: ${problems.join('; ')}${why}`);
   }
+}
+
+/** Why there are no validation images, and the ways to get some that apply to this source. */
+function noValidation(ds: Dataset, audit: Audit): string {
+  const need = 'training needs validation images (it monitors val_auc, keeps the best epoch and picks the threshold on them)';
+  const unreadable = audit.unreadable.filter((u) => u.split === 'val').length;
+  if (unreadable > 0) return `no validation images: all ${unreadable} val image(s) are unreadable; ${need}`;
+  const vf = ds.split.kind === 'given' ? 0 : ds.split.valFraction;
+  if (ds.split.kind === 'drawn') {
+    return `no validation images: valFraction is ${vf}, so no validation split was drawn; ${need}. ` +
+      'Set valFraction above 0 (--val-fraction, e.g. 0.15)';
+  }
+  if (ds.layout === 'csv') {
+    return `no validation images: the CSV's split column has no val rows and valFraction is ${vf}, so none were drawn ` +
+      `from the train rows; ${need}. Mark some rows as val, or set valFraction above 0 (--val-fraction, e.g. 0.15) to draw them from the train rows`;
+  }
+  return `no validation images: there is no val/ folder and valFraction is ${vf}, so none were drawn from train/; ${need}. ` +
+    'To fix it, add val/<class>/ folders, or set valFraction above 0 (--val-fraction, e.g. 0.15) to draw them from train/';
 }

@@ -243,15 +243,35 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
   const rel = found.map((f) => toPosix(path.relative(root, f.path)));
   let split: Dataset['split'];
   let splits: Split[];
+  const seed = opts.seed ?? 0;
+  const fractions: SplitFractions = {
+    valFraction: opts.valFraction ?? DEFAULT_FRACTIONS.valFraction,
+    testFraction: opts.testFraction ?? DEFAULT_FRACTIONS.testFraction,
+  };
   if (found.every((f) => f.split)) {
     split = { kind: 'given' };
     splits = found.map((f) => f.split!);
+    // Training needs validation images: when the given split has none, draw them from train (seeded,
+    // stratified, valFraction) as Keras' validation_split does. A test split is never invented here:
+    // whoever gave the split decided where test images come from.
+    const train = splits.flatMap((s, i) => (s === 'train' ? [i] : []));
+    if (!splits.includes('val') && train.length > 0 && fractions.valFraction > 0) {
+      const where = layout === 'csv' ? { why: 'the split column has no val rows', from: 'the train rows' }
+        : { why: 'no val/ folder', from: 'train/' };
+      let drawn: Split[];
+      try {
+        drawn = stratifiedSplit(train.map((i) => rel[i]!), train.map((i) => found[i]!.className), seed,
+          { valFraction: fractions.valFraction, testFraction: 0 });
+      } catch (e) {
+        throw new Error(`${source}: ${where.why}, so a validation split is drawn from ${where.from}: ${(e as Error).message}`);
+      }
+      train.forEach((i, k) => { splits[i] = drawn[k]!; });
+      const n = drawn.filter((s) => s === 'val').length;
+      notes.push(`${where.why}: drew ${n} validation image${n === 1 ? '' : 's'} from ${where.from} ` +
+        `(seeded, stratified; valFraction ${fractions.valFraction}, seed ${seed})`);
+      split = { kind: 'val_drawn', seed, valFraction: fractions.valFraction };
+    }
   } else {
-    const fractions: SplitFractions = {
-      valFraction: opts.valFraction ?? DEFAULT_FRACTIONS.valFraction,
-      testFraction: opts.testFraction ?? DEFAULT_FRACTIONS.testFraction,
-    };
-    const seed = opts.seed ?? 0;
     try {
       splits = stratifiedSplit(rel, found.map((f) => f.className), seed, fractions);
     } catch (e) {

@@ -56,6 +56,10 @@ export interface Dataset {
   ignored: IgnoredFiles;
   /** Decisions taken while loading that the user should see (ignored folders, ...): one line each. */
   notes: string[];
-  /** How the split was made: given by folders/CSV, or drawn (seeded, stratified). */
-  split: { kind: 'given' } | { kind: 'drawn'; seed: number; valFraction: number; testFraction: number };
+  /**
+   * How the split was made: given by folders/CSV; drawn (seeded, stratified); or given except val, which
+   * was drawn from train because the given split had no val images ('val_drawn').
+   */
+  split: { kind: 'given' } | { kind: 'drawn'; seed: number; valFraction: number; testFraction: number }
+    | { kind: 'val_drawn'; seed: number; valFraction: number };
 }
