@@ -314,3 +314,56 @@ test('split folders without val/: a seeded stratified val split is drawn from tr
   assert.deepEqual(['train', 'val', 'test'].map((s) => c.items.filter((it) => it.split === s).length), [15, 3, 2]);
   assert.ok(c.notes.some((n) => /no val rows: drew 3 validation images from the train rows/.test(n)), c.notes.join('\n'));
 });
+
+test('CSV headers: common column names accepted and reported; an unknown header is named, not read as data', async () => {
+  const root = tempDir();
+  for (const n of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) touch(path.join(root, `${n}.png`));
+  const csv = path.join(root, 'l.csv');
+  const rows = (split: boolean) => ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((n, i) => `${n}.png,${n[0]}${split ? ',' + ['train', 'val', 'test'][i % 3] : ''}`);
+  fs.writeFileSync(csv, ['filename,class', ...rows(false)].join('\n'));
+  const d1 = await loadSource(csv, { valFraction: 0.3, testFraction: 0.3 });
+  assert.equal(d1.items.length, 6);
+  assert.deepEqual(d1.classes, ['a', 'b']);
+  assert.ok(d1.notes.some((n) => n === "CSV columns used: path from 'filename', label from 'class' (no split column)"), d1.notes.join('\n'));
+  fs.writeFileSync(csv, ['Image,Label,Split', ...rows(true)].join('\n'));
+  const d2 = await loadSource(csv);
+  assert.deepEqual(d2.split, { kind: 'given' });
+  assert.deepEqual(d2.items.map((it) => it.split), ['train', 'val', 'test', 'train', 'val', 'test']);
+  assert.ok(d2.notes.some((n) => n === "CSV columns used: path from 'Image', label from 'Label', split from 'Split'"), d2.notes.join('\n'));
+  fs.writeFileSync(csv, ['id,file_path,target,fold', ...rows(true).map((r, i) => `${i},${r}`)].join('\n'));
+  assert.equal((await loadSource(csv)).items.length, 6);
+  // Not recognised: said so with what was expected and what was found.
+  fs.writeFileSync(csv, ['file_id,diagnosis', ...rows(false)].join('\n'));
+  await assert.rejects(loadSource(csv), /header not recognised: expected path,label\[,split\] \(got: file_id,diagnosis\)/);
+  fs.writeFileSync(csv, ['picture,kind,split', ...rows(true)].join('\n'));
+  await assert.rejects(loadSource(csv), /header not recognised: expected path,label\[,split\] \(got: picture,kind,split\)/);
+  fs.writeFileSync(csv, ['path,diagnosis', ...rows(false)].join('\n'));
+  await assert.rejects(loadSource(csv), /header not recognised: .*no label column.*got: path,diagnosis/);
+  // A headerless CSV still works.
+  fs.writeFileSync(csv, rows(true).join('\n'));
+  assert.equal((await loadSource(csv)).items.length, 6);
+});
+
+test('CSV: every row problem is reported in one error, in line order', async () => {
+  const root = tempDir();
+  touch(path.join(root, 'ok1.png')); touch(path.join(root, 'ok2.png'));
+  const csv = path.join(root, 'm.csv');
+  fs.writeFileSync(csv, 'path,label,split\nok1.png,a,train\nok2.png,b\ngone.png,a,train\nok2.png,b,holdout\nok1.png,,val\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /3 bad row\(s\) and 1 listed file\(s\) not found/);
+    const lines = e.message.split('\n').filter((l) => /^\s+line \d+/.test(l)).map((l) => l.trim());
+    assert.deepEqual(lines.map((l) => l.split(':')[0]), ['line 3', 'line 4', 'line 5', 'line 6']);
+    assert.match(e.message, /line 4: gone\.png \(not found\)/);
+    return true;
+  });
+});
+
+test('CSV: a headerless first row whose file is missing is data (reported missing), even when its label is a column name', async () => {
+  const root = tempDir();
+  touch(path.join(root, 'b.png'));
+  const csv = path.join(root, 'l.csv');
+  fs.writeFileSync(csv, 'a.png,y\nb.png,n\n');
+  await assert.rejects(loadSource(csv), /1 listed file\(s\) not found.*\n\s+line 1: a\.png \(not found\)/);
+  fs.writeFileSync(csv, 'imgs/a,class\nb.png,n\n');
+  await assert.rejects(loadSource(csv), /line 1: imgs\/a \(not found\)/);
+});

@@ -3,17 +3,12 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
+import { csvColumns } from './csv-header.js';
+import { IMAGE_EXTENSIONS, isImageFile, parseSplitName } from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
 import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
 
-/** Extensions decoded by the pipeline (case-insensitive). Anything else in a folder is ignored and counted. */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif',
-]);
-
-export function isImageFile(name: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
-}
+export { IMAGE_EXTENSIONS, isImageFile, parseSplitName };
 
 export interface SourceOptions {
   /** Name of the positive class; default: the second class in sorted order. */
@@ -29,12 +24,6 @@ export interface SourceOptions {
    * folder inside the data folder. Folders holding a tlearn run or evaluation are skipped anyway.
    */
   exclude?: string[];
-}
-
-const SPLIT_NAMES: Record<string, Split> = { train: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test' };
-
-export function parseSplitName(s: string): Split | undefined {
-  return SPLIT_NAMES[s.trim().toLowerCase()];
 }
 
 const MAX_LISTED = 20;
@@ -285,61 +274,77 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
   return { root, source, layout, classes, positiveClass: classes[1], items, ignored, split, notes };
 }
 
+const isFile = async (p: string) => { try { return (await stat(p)).isFile(); } catch { return false; } };
+
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const root = path.dirname(file);
   const rows = parseCsv(await readFile(file, 'utf8'), file);
   if (rows.length === 0) throw new Error(`${file}: CSV is empty (expected rows of path,label[,split])`);
-  const first = rows[0]!.fields.map((f) => f.trim().toLowerCase());
-  let pathCol = 0, labelCol = 1, splitCol = -1, body = rows;
-  const hasHeader = first.includes('path') && first.includes('label');
-  if (hasHeader) {
-    pathCol = first.indexOf('path'); labelCol = first.indexOf('label'); splitCol = first.indexOf('split');
-    body = rows.slice(1);
+  const firstPath = rows[0]!.fields[0]?.trim() ?? '';
+  const cols = csvColumns(rows[0]!.fields, firstPath !== '' && await isFile(path.resolve(root, firstPath)), file);
+  const body = cols.header ? rows.slice(1) : rows;
+  const width = rows[0]!.fields.length;
+  const notes: string[] = [];
+  if (cols.names) {
+    const n = cols.names;
+    notes.push(`CSV columns used: path from '${n.path}', label from '${n.label}'` +
+      (n.split ? `, split from '${n.split}'` : ' (no split column)'));
   }
-  const bad: string[] = [];
+
+  // Every row-level problem (format, missing file, split column) is collected and reported at once.
+  const problems: Array<{ line: number; text: string }> = [];
+  let badRows = 0, missingFiles = 0;
   const parsed: Array<{ line: number; rel: string; label: string; split?: string }> = [];
   for (const r of body) {
     const f = r.fields;
-    if (hasHeader) {
-      if (f.length !== first.length) { bad.push(`line ${r.line}: ${f.length} fields, header has ${first.length}`); continue; }
+    const problem = (text: string) => { problems.push({ line: r.line, text: `line ${r.line}: ${text}` }); badRows++; };
+    if (cols.header) {
+      if (f.length !== width) { problem(`${f.length} field(s), the header has ${width}`); continue; }
     } else if (f.length !== 2 && f.length !== 3) {
-      bad.push(`line ${r.line}: ${f.length} field(s), expected path,label or path,label,split`); continue;
+      problem(`${f.length} field(s), expected path,label or path,label,split`); continue;
     }
-    const rel = f[pathCol]!.trim(), label = f[labelCol]!.trim();
-    const sp = hasHeader ? (splitCol >= 0 ? f[splitCol]!.trim() : undefined) : f[2]?.trim();
-    if (!rel) { bad.push(`line ${r.line}: empty path`); continue; }
-    if (!label) { bad.push(`line ${r.line}: empty label for ${rel}`); continue; }
-    if (sp && !parseSplitName(sp)) { bad.push(`line ${r.line}: split '${sp}' is not train, val or test`); continue; }
+    const rel = f[cols.path]!.trim(), label = f[cols.label]!.trim();
+    const sp = cols.split >= 0 ? f[cols.split]?.trim() : undefined;
+    if (!rel) { problem('empty path'); continue; }
+    if (!label) { problem(`empty label for ${rel}`); continue; }
+    if (sp && !parseSplitName(sp)) {
+      problem(`split '${sp}'${cols.names?.split ? ` (column '${cols.names.split}')` : ''} is not train, val or test`); continue;
+    }
     parsed.push({ line: r.line, rel, label, split: sp || undefined });
   }
-  if (bad.length) throw new Error(`${file}: ${bad.length} bad row(s):\n${listSome(bad)}`);
-  if (parsed.length === 0) throw new Error(`${file}: CSV has no data rows (expected rows of path,label[,split])`);
-  const withSplit = parsed.filter((p) => p.split).length;
-  if (withSplit > 0 && withSplit < parsed.length) {
-    const missing = parsed.filter((p) => !p.split).map((p) => `line ${p.line}: ${p.rel}`);
-    throw new Error(`${file}: the split column is filled on ${withSplit} row(s) but empty on ${missing.length}; fill it on every row or on none:\n${listSome(missing)}`);
-  }
-  // Every listed file must exist; report them all at once.
-  const missing: string[] = [];
-  const found: Found[] = [];
-  const counts = new Map<string, number>();
-  await Promise.all(parsed.map(async (p) => {
+  // Every listed file must exist.
+  const exists = await Promise.all(parsed.map(async (p) => {
     const full = path.resolve(root, p.rel);
     try {
-      const s = await stat(full);
-      if (!s.isFile()) { missing.push(`line ${p.line}: ${p.rel} (not a file)`); return; }
-    } catch { missing.push(`line ${p.line}: ${p.rel}`); return; }
+      return (await stat(full)).isFile() ? '' : 'not a file';
+    } catch { return 'not found'; }
   }));
-  if (missing.length) {
-    missing.sort((a, b) => parseInt(a.slice(5), 10) - parseInt(b.slice(5), 10));
-    throw new Error(`${file}: ${missing.length} listed file(s) not found (paths are relative to the CSV's folder ${root}):\n${listSome(missing)}`);
+  parsed.forEach((p, i) => {
+    if (exists[i]) { problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` }); missingFiles++; }
+  });
+  const withSplit = parsed.filter((p) => p.split).length;
+  const partialSplit = withSplit > 0 && withSplit < parsed.length;
+  if (partialSplit) {
+    for (const p of parsed) if (!p.split) problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} has no split` });
   }
+  if (problems.length) {
+    const what = [
+      badRows ? `${badRows} bad row(s)` : '',
+      missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root})` : '',
+      partialSplit ? `the split column is filled on ${withSplit} row(s) but empty on ${parsed.length - withSplit}; fill it on every row or on none` : '',
+    ].filter(Boolean).join(' and ');
+    problems.sort((a, b) => a.line - b.line);
+    throw new Error(`${file}: ${what}:\n${listSome(problems.map((p) => p.text))}`);
+  }
+  if (parsed.length === 0) throw new Error(`${file}: CSV has no data rows (expected rows of path,label[,split])`);
+  const found: Found[] = [];
+  const counts = new Map<string, number>();
   for (const p of parsed) {
     found.push({ path: path.resolve(root, p.rel), className: p.label, split: p.split ? parseSplitName(p.split) : undefined });
     counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
   }
   const classes = checkClasses(counts, file, opts.positive);
-  const ds = build(file, root, 'csv', found, classes, opts, newIgnored());
+  const ds = build(file, root, 'csv', found, classes, opts, newIgnored(), notes);
   // Keep the CSV's own spelling of each path (relative paths may contain '..').
   ds.items.forEach((it, i) => { it.relPath = parsed[i]!.rel; });
   return ds;
