@@ -154,3 +154,20 @@ test('a CSV without a split column is called that, not "no split folders"; skipp
   assert.match(b.err, /1 of 7 images could not be read/);
   assert.match(b.err, /metrics are over 6 images/);
 });
+
+test('DATA/train and DATA/test without val/: evaluate --split val is the val the run drew from train', T, async () => {
+  const data = path.join(tmp, 'noval');
+  await makeFlat(path.join(data, 'train'));
+  await makeFlat(path.join(data, 'test'), 2);
+  const run2 = path.join(tmp, 'runs', 'noval');
+  const t = await cli(['train', data, '--out', run2, ...TRAIN]);
+  assert.equal(t.code, 0, t.err);
+  const ev = path.join(tmp, 'ev', 'noval');
+  const r = await cli(['evaluate', path.join(run2, 'best_model_final.safetensors'), data, '--out', ev, '--split', 'val']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /has no val\/ folder: evaluating the val part of the split drawn with seed 7, val 0\.25/);
+  const val = rowsOf(path.join(run2, 'manifest.csv')).filter((f) => f[2] === 'val')
+    .map((f) => path.relative(data, path.resolve(run2, f[0]!)).split(path.sep).join('/')).sort();
+  assert.equal(val.length, 6);
+  assert.deepEqual(evaluated(ev), val);
+});

@@ -32,6 +32,9 @@ test('an audit with findings: each is listed, with the files concerned; no "No d
   for (let i = 0; i < 6; i++) await png(path.join(root, 'train', 'neg', `n${i}.png`), 40, 10 + i * 20);
   for (let i = 0; i < 2; i++) await png(path.join(root, 'train', 'pos', `p${i}.png`), 40, 150 + i * 20);
   await png(path.join(root, 'test', 'neg', 't0.png'), 40, 5);
+  // A val/ folder, so that the split is exactly as given (no val is drawn from train).
+  await png(path.join(root, 'val', 'neg', 'v0.png'), 40, 7);
+  await png(path.join(root, 'val', 'pos', 'v1.png'), 40, 249);
   await png(path.join(root, 'test', 'pos', 'small <1>.png'), 12, 250);
   // Leakage (train/pos/p1 also in test), a duplicate inside train, the same bytes under both labels, unreadable files.
   fs.copyFileSync(path.join(root, 'train', 'pos', 'p1.png'), path.join(root, 'test', 'pos', 'p1-leak.png'));
@@ -92,4 +95,20 @@ test('the older AuditData shape (counts, warnings, details) still renders', () =
   assert.match(s, /w &lt;1&gt;/);
   assert.doesNotMatch(s, /No data warnings/);
   assert.equal(/No data warnings/.test(auditHtml(renderReportHtml({ audit: { counts: { train: { x: 1 } } } }, NO_PARTS))), true);
+});
+
+test('audit.json notes, a val drawn from train and folders left out are shown as notes', () => {
+  const s = auditHtml(renderReportHtml({
+    audit: {
+      split: { kind: 'val_drawn', seed: 4, val_fraction: 0.2 }, notes: ['no val/ folder: drew 2 validation images from train/'],
+      ignored: { hidden: 0, non_image: 0, outside_class_folders: 0, examples: [], empty_folders: ['empty_c'], output_folders: ['run1'] },
+      unreadable: [], duplicates: [], leakage: [], conflicting_labels: [], small_images: { count: 0, files: [] },
+      imbalance: { ratio: 1, majority_class: 'a', minority_class: 'b', pos_weight: 1, imbalanced: false },
+    },
+  }, NO_PARTS));
+  assert.match(s, /val drawn from train with seed 4/);
+  assert.match(s, /drew 2 validation images/);
+  assert.match(s, /empty_c/);
+  assert.match(s, /run1/);
+  assert.match(s, /No data warnings\./);
 });

@@ -125,8 +125,11 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
     // The model's class order decides which class is positive, whatever the data's sorted order.
     const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
     const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
-    const noSplit = ds.layout === 'csv' ? 'has no split column' : 'has no split folders';
-    if (ds.split.kind === 'drawn' && opts.split !== 'all') {
+    const drawnVal = ds.split.kind === 'val_drawn';
+    const noSplit = ds.layout === 'csv' ? (drawnVal ? 'has no val rows' : 'has no split column')
+      : (drawnVal ? 'has no val/ folder' : 'has no split folders');
+    // A drawn split matters for every split asked for; a val drawn from train only for val and train.
+    if ((ds.split.kind === 'drawn' && opts.split !== 'all') || (drawnVal && (opts.split === 'val' || opts.split === 'train'))) {
       const d = describeSplitParams(params, given);
       opts.log(`${opts.data} ${noSplit}: evaluating the ${opts.split} part of the ${d.info}; --split all evaluates every image`);
       if (d.warning) opts.log(`warning: ${d.warning}`);

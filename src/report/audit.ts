@@ -11,11 +11,16 @@ export interface AuditJsonLike {
   layout?: string;
   classes?: string[];
   split?: { kind?: string; seed?: number; val_fraction?: number; test_fraction?: number };
+  /** Decisions taken while loading the data (one sentence each). */
+  notes?: string[];
   image_size?: number;
   counts?: Record<string, Record<string, number>>;
   split_totals?: Record<string, number>;
   imbalance?: { ratio?: number | null; majority_class?: string; minority_class?: string; pos_weight?: number | null; imbalanced?: boolean };
-  ignored?: { hidden?: number; non_image?: number; outside_class_folders?: number; examples?: string[] };
+  ignored?: {
+    hidden?: number; non_image?: number; outside_class_folders?: number; examples?: string[];
+    empty_folders?: string[]; output_folders?: string[];
+  };
   unreadable?: Array<FileRef & { reason?: unknown }>;
   duplicates?: Array<{ sha256?: string; files?: FileRef[] }>;
   leakage?: Array<{ sha256?: string; splits?: string[]; files?: FileRef[] }>;
@@ -53,9 +58,13 @@ export function auditReportData(a: AuditJsonLike): AuditData {
 
   if (a.split?.kind === 'drawn') {
     notes.push(`Split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified by class).`);
+  } else if (a.split?.kind === 'val_drawn') {
+    notes.push(`Split as given, with val drawn from train with seed ${a.split.seed} (val ${a.split.val_fraction}, stratified by class).`);
   } else if (a.split?.kind === 'given') {
     notes.push(a.layout === 'csv' ? 'Split as given by the CSV\'s split column.' : 'Split as given by the split folders.');
   }
+
+  for (const n of arr(a.notes)) if (typeof n === 'string') notes.push(n);
 
   const unreadable = arr(a.unreadable);
   if (unreadable.length) {
@@ -116,6 +125,9 @@ export function auditReportData(a: AuditJsonLike): AuditData {
     notes.push(`Ignored files: ${ig.hidden ?? 0} hidden, ${ig.non_image ?? 0} not images, ${ig.outside_class_folders ?? 0} outside class folders` +
       `${ex.length ? ` (e.g. ${ex.join(', ')})` : ''}.`);
   }
+  const empty = arr(ig?.empty_folders), output = arr(ig?.output_folders);
+  if (empty.length) notes.push(`Folders without images (not classes): ${capped(empty.map(String), empty.length).join(', ')}.`);
+  if (output.length) notes.push(`tlearn output folders inside the data (not scanned): ${capped(output.map(String), output.length).join(', ')}.`);
 
   // Empty splits (e.g. no val/ folder) would only add a column of zeros.
   const counts: Record<string, Record<string, number>> = {};
