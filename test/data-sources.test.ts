@@ -367,3 +367,18 @@ test('CSV: a headerless first row whose file is missing is data (reported missin
   fs.writeFileSync(csv, 'imgs/a,class\nb.png,n\n');
   await assert.rejects(loadSource(csv), /line 1: imgs\/a \(not found\)/);
 });
+
+test('CSV: the class count joins the row problems; case-only label differences and other delimiters are pointed out', async () => {
+  const root = tempDir();
+  for (const n of ['a1', 'a2', 'b1', 'b2']) touch(path.join(root, `${n}.png`));
+  const csv = path.join(root, 'l.csv');
+  fs.writeFileSync(csv, 'path,label\na1.png,neg\na2.png,neg\nb1.png,pos\nb2.png,Pos\ngone.png,neg\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /1 listed file\(s\) not found/);
+    assert.match(e.message, /expected exactly 2 classes, found 3: 'Pos' \(1 image\), 'neg' \(3 images\), 'pos' \(1 image\)/);
+    assert.match(e.message, /labels 'Pos' and 'pos' differ only in case/);
+    return true;
+  });
+  fs.writeFileSync(csv, 'path;label\na1.png;neg\nb1.png;pos\n');
+  await assert.rejects(loadSource(csv), /separated by ';'.*tlearn reads comma-separated/);
+});

@@ -195,6 +195,14 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
+/** Class names that differ only in case (e.g. 'Pos' and 'pos'): most likely a typo in the labels. */
+function caseOnly(names: string[]): string {
+  const groups = new Map<string, string[]>();
+  for (const n of names) groups.set(n.toLowerCase(), [...(groups.get(n.toLowerCase()) ?? []), n]);
+  const same = [...groups.values()].filter((g) => g.length > 1);
+  return same.map((g) => `; labels ${g.map((n) => `'${n}'`).join(' and ')} differ only in case (labels are case-sensitive)`).join('');
+}
+
 function ignoredFolderNotes(ig: IgnoredFiles): string[] {
   const notes: string[] = [];
   if (ig.emptyFolders.length) {
@@ -218,7 +226,8 @@ function checkClasses(counts: Map<string, number>, where: string, positive?: str
   const names = [...counts.keys()].sort(byString);
   const desc = names.map((n) => `'${n}' (${plural(counts.get(n)!, 'image')})`).join(', ');
   if (names.length !== 2) {
-    throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}${ignored}`);
+    throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}${ignored}` +
+      caseOnly(names));
   }
   if (positive !== undefined) {
     if (!names.includes(positive)) throw new Error(`positive class '${positive}' is not one of the classes found in ${where}: ${desc}`);
@@ -272,6 +281,12 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
     path: f.path, relPath: rel[i]!, className: f.className, label: f.className === classes[1] ? 1 : 0, split: splits[i]!,
   }));
   return { root, source, layout, classes, positiveClass: classes[1], items, ignored, split, notes };
+}
+
+/** ';' or a tab when every row is a single field holding it: a CSV saved with another delimiter. */
+function otherDelimiter(rows: Array<{ fields: string[] }>): string | undefined {
+  if (!rows.every((r) => r.fields.length === 1)) return undefined;
+  return [';', '\t', '|'].find((d) => rows.every((r) => r.fields[0]!.includes(d)));
 }
 
 const isFile = async (p: string) => { try { return (await stat(p)).isFile(); } catch { return false; } };
@@ -328,13 +343,25 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     for (const p of parsed) if (!p.split) problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} has no split` });
   }
   if (problems.length) {
+    const delimiter = otherDelimiter(rows);
+    if (delimiter) {
+      throw new Error(`${file}: every row has a single field and the values are separated by '${delimiter}': ` +
+        `tlearn reads comma-separated CSV (path,label[,split]); save it with ',' as the delimiter`);
+    }
     const what = [
       badRows ? `${badRows} bad row(s)` : '',
       missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root})` : '',
       partialSplit ? `the split column is filled on ${withSplit} row(s) but empty on ${parsed.length - withSplit}; fill it on every row or on none` : '',
     ].filter(Boolean).join(' and ');
     problems.sort((a, b) => a.line - b.line);
-    throw new Error(`${file}: ${what}:\n${listSome(problems.map((p) => p.text))}`);
+    // The class count of the rows that parsed, too, so that one round of fixes is enough.
+    const labels = new Map<string, number>();
+    for (const p of parsed) labels.set(p.label, (labels.get(p.label) ?? 0) + 1);
+    let classes = '';
+    if (labels.size !== 2) {
+      try { checkClasses(labels, file); } catch (e) { classes = `\nAlso: ${(e as Error).message.slice(file.length + 2)}`; }
+    }
+    throw new Error(`${file}: ${what}:\n${listSome(problems.map((p) => p.text))}${classes}`);
   }
   if (parsed.length === 0) throw new Error(`${file}: CSV has no data rows (expected rows of path,label[,split])`);
   const found: Found[] = [];
