@@ -76,6 +76,7 @@ export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrit
     if (!fs.existsSync(paths.last) && !fs.existsSync(paths.lastOld)) {
       throw new RunDirError(`cannot resume: ${paths.root} has no saved state (RUN/last); the run stopped before its first epoch ended, start it again without --resume`);
     }
+    removeStaleTempFiles(paths);
     return;
   }
   const existing = runEntries(paths.root);
@@ -103,4 +104,37 @@ export function writeTextAtomic(file: string, text: string): void {
 export function tempFilesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((n) => /^\..+\.tmp$/.test(n));
+}
+
+/** The names tlearn's atomic writers (src/io/atomic.ts, src/data/atomic.ts) give their temporary files. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-z]{1,16}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what a killed write left behind in the run folder and RUN/last: files named like tlearn's temporary
+ * files whose writing process is gone (a live one may still be writing). Returns the names removed.
+ */
+export function removeStaleTempFiles(paths: RunPaths): string[] {
+  const removed: string[] = [];
+  for (const dir of [paths.root, paths.last]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) {
+      const m = TEMP_NAME.exec(name);
+      if (!m || processAlive(Number(m[1]))) continue;
+      const file = path.join(dir, name);
+      if (!fs.lstatSync(file).isFile()) continue;
+      fs.rmSync(file, { force: true });
+      removed.push(path.relative(paths.root, file));
+    }
+  }
+  return removed;
 }
