@@ -1,7 +1,8 @@
 // Entry point of the `tlearn` command (bin/tlearn.js imports the compiled file and calls main()).
 import { CommanderError } from 'commander';
 import { ConfigError } from '../train/config.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { isRunFailure } from '../train/failures.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
 import { buildProgram } from './program.js';
 
@@ -17,8 +18,10 @@ export interface RunCliOptions {
 export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunCliOptions = {}): Promise<number> {
   let code = EXIT_OK;
   let current = 'tlearn';
-  const program = buildProgram(io, async (command, options, run) => {
-    current = `tlearn ${command}`;
+  let command = '';
+  const program = buildProgram(io, async (name, options, run) => {
+    command = name;
+    current = `tlearn ${name}`;
     if (opts.dryRun) opts.dryRun(command, options);
     else code = (await run()) ?? EXIT_OK;
   });
@@ -30,15 +33,28 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
       // commander has already printed the message (or the help / version).
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
-    // Bad input found by the trainer (a run folder in the way, data or weights that cannot be used) is usage too;
-    // matched by name so that this file does not load the trainer.
-    const usage = err instanceof UsageError || err instanceof ConfigError ||
-      (err instanceof Error && ['RunDirError', 'TrainSetupError'].includes(err.name));
+    const exitCode = exitCodeOf(err, command);
     const message = err instanceof Error ? err.message : String(err);
     io.err(`${current}: ${message}\n`);
-    if (!usage && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);
-    return usage ? EXIT_USAGE : EXIT_FAILURE;
+    if (exitCode === EXIT_FAILURE && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);
+    return exitCode;
   }
+}
+
+/**
+ * The exit code of an error that ended `command`: 2 for bad usage or bad input, 1 for a failure of the run.
+ * Bad input found by the trainer (a run folder in the way; data, weights or a saved state that cannot be used,
+ * found before training starts) comes as RunDirError / TrainSetupError, matched by name so that this file
+ * does not load the trainer. evaluate, predict and export only read their inputs and compute: what goes wrong
+ * there is the inputs' fault (a corrupt or foreign model file, options that contradict its metadata, bad
+ * data), unless it is recognisably a failure (a bug, the engine, the disk; see isRunFailure).
+ */
+export function exitCodeOf(err: unknown, command: string): number {
+  if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
+  if (err instanceof NotAvailableError) return EXIT_FAILURE;
+  if (err instanceof Error && ['RunDirError', 'TrainSetupError'].includes(err.name)) return EXIT_USAGE;
+  if (['evaluate', 'predict', 'export'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
+  return EXIT_FAILURE;
 }
 
 /** Runs the CLI on process.argv and sets the process exit code. */

@@ -7,13 +7,14 @@ import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
 import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
-import { configToJSON, resolveConfig, type RunConfig } from './config.js';
+import { ConfigError, configToJSON, resolveConfig, type RunConfig } from './config.js';
+import { isRunFailure } from './failures.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress } from './progress.js';
-import { prepareRunDir, runPaths, writeTextAtomic } from './run-dir.js';
+import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
 import { LastWriter } from './last-writer.js';
@@ -26,6 +27,14 @@ export class TrainSetupError extends Error {
     super(message);
     this.name = 'TrainSetupError';
   }
+}
+
+/** An error found while setting the run up, as a TrainSetupError (bad input), unless it is a failure of the run. */
+function asSetupError(e: unknown): unknown {
+  if (!(e instanceof Error) || e instanceof TrainSetupError || e instanceof ConfigError || e instanceof RunDirError || isRunFailure(e)) return e;
+  const wrapped = new TrainSetupError(e.message);
+  wrapped.cause = e;
+  return wrapped;
 }
 
 function setupRuntime(config: RunConfig): void {
@@ -84,6 +93,8 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   let model: BinaryClassifier | undefined;
   let engine: Engine | undefined;
   const lastWriter = new LastWriter();
+  // Until training starts, an error is about the inputs (data, weights file, saved state): bad input.
+  let settingUp = true;
   try {
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
@@ -135,6 +146,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
+    settingUp = false;
     // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
     // leaves no config.json behind, so it can simply be started again.
     writeTextAtomic(paths.config, configToJSON(config));
@@ -178,6 +190,8 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
       interrupted: false, ...(evaluation !== undefined && evaluation !== null ? { evaluation } : {}), seconds,
     };
+  } catch (e) {
+    throw settingUp ? asSetupError(e) : e;
   } finally {
     // After an error (a NaN loss, say) the state saved last still reaches the disk before train() ends.
     await lastWriter.close().catch(() => undefined);
