@@ -65,7 +65,9 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   assert.equal(metrics.threshold, ref.threshold);
   assert.deepEqual(ref.evaluation && (ref.evaluation as { n: number }).n, 4);
   assert.deepEqual(tempFilesIn(refOut), []);
-  assert.deepEqual(fs.readdirSync(path.join(refOut, 'last')).sort(), ['base.safetensors', 'model.safetensors', 'rng.safetensors', 'state.json']);
+  // ended-*: the last phase as its last epoch left it, so that a resume may give it more epochs.
+  assert.deepEqual(fs.readdirSync(path.join(refOut, 'last')).sort(),
+    ['base.safetensors', 'ended-model.safetensors', 'ended-optimizer.safetensors', 'model.safetensors', 'rng.safetensors', 'state.json']);
   assert.deepEqual(tempFilesIn(path.join(refOut, 'last')), []);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(refOut, 'config.json'), 'utf8')), JSON.parse(JSON.stringify(config)));
 

@@ -15,7 +15,7 @@ import { FeatureCache } from './feature-cache.js';
 import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
-import { saveRunState, type LoadedRunState, type RunState } from './state.js';
+import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './state.js';
 import type { LastWriter } from './last-writer.js';
 import type { Engine } from './engine.js';
 import type { RunPaths } from './run-dir.js';
@@ -57,9 +57,9 @@ function makeCache(ctx: RunContext): FeatureCache | null {
 }
 
 /** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
-function save(ctx: RunContext, optimizer: AnyOptimizer | null): Promise<void> {
+function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean } = {}): Promise<void> {
   ctx.state.elapsedSeconds = ctx.elapsed();
-  return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter);
+  return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter, opts);
 }
 
 /**
@@ -72,13 +72,16 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   const model = engine.model;
   applyTrainable(model, pc.trainable);
   setTrainModes(model, config.bnPolicy);
-  const finish = async (summary: PhaseSummary, optimizerEpochs: number): Promise<void> => {
+  // `ended`: how the phase's last epoch left it (what RUN/last holds right now), kept so that a resume with a
+  // higher epoch limit can continue the phase (resume-plan.ts); undefined for a phase that trained nothing.
+  const finish = async (summary: PhaseSummary, optimizerEpochs: number, ended?: PhaseProgress | null): Promise<void> => {
     state.phases.push(summary);
     state.phaseIndex = index + 1;
     state.phase = null;
     state.midEpoch = null;
+    if (ended !== undefined) state.ended = ended ? { index, progress: ended } : null;
     // A phase boundary is on disk before anyone hears of it (rare, and the next phase starts from it).
-    await save(ctx, null);
+    await save(ctx, null, { phaseEnded: !!ended });
     await ctx.lastWriter.flush();
     ctx.emit({
       type: 'phase', event: 'end', phase: pc.name, index, epochs: optimizerEpochs, stopped_early: summary.stoppedEarly,
@@ -116,7 +119,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   }
   const snapshot = (): void => {
     state.phase = {
-      epochsDone, stopped, optimizer: null, scheduler: plateau?.stateDict() ?? null,
+      // The optimizer's part is filled in by each save (saveRunState); until then it is the one RUN/last holds.
+      epochsDone, stopped, optimizer: state.phase?.optimizer ?? null, scheduler: plateau?.stateDict() ?? null,
       earlyStopping: early?.stateDict() ?? null, best: best.stateDict(),
     };
   };
@@ -144,6 +148,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const startBatch = mid?.batchesDone ?? 0;
       mid = null;
       state.midEpoch = null;
+      // This phase trains now: an earlier phase's end can no longer be continued.
+      state.ended = null;
       const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
@@ -185,6 +191,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       await save(ctx, optimizer);
     }
 
+    // Taken before the best weights come back: RUN/last holds this (the last epoch's save, or the state resumed from).
+    const endProgress = state.phase;
     if (best.bestEpoch !== null) {
       restoreWeights(model, bestFile);
     } else if (lastRecord && lastVal) {
@@ -199,7 +207,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       name: pc.name, epochs: epochsDone, stoppedEarly: stopped, bestEpoch: best.bestEpoch ?? lastRecord?.epoch ?? null,
       best: best.bestEpoch !== null ? best.best : null, monitor: pc.checkpoint.monitor,
       checkpoint: fileExists(bestFile) ? bestFile : null,
-    }, epochsDone);
+    }, epochsDone, epochsDone > 0 && endProgress?.optimizer ? endProgress : null);
     return true;
   } finally {
     cache?.dispose();

@@ -29,7 +29,8 @@ export function diffKeys(a: unknown, b: unknown, prefix = 'config'): string[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
 }
 
-export function checkResumeConfig(paths: RunPaths, config: RunConfig): void {
+/** Returns RUN/config.json's configuration (the one the run was started or last resumed with). */
+export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig {
   let saved: RunConfig;
   try {
     saved = resolveConfig({ raw: JSON.parse(fs.readFileSync(paths.config, 'utf8')) });
@@ -43,4 +44,5 @@ export function checkResumeConfig(paths: RunPaths, config: RunConfig): void {
       'differ from RUN/config.json (only threads, device, featureCache.memoryMB/dir and phases[].epochs may change on resume)',
     );
   }
+  return saved;
 }

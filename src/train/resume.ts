@@ -44,8 +44,11 @@ function fsyncDir(dir: string): void {
 
 const complete = (dir: string): boolean => fs.existsSync(path.join(dir, STATE_FILE));
 
-/** A file of the new state: its bytes, or `keep` to carry the current RUN/last's file over unchanged. */
-export type LastFile = Iterable<Uint8Array> | { keep: true };
+/**
+ * A file of the new state: its bytes, or `keep` to carry the current RUN/last's file over unchanged (`true`:
+ * the file of the same name; a string: that file of the current state, under the new name).
+ */
+export type LastFile = Iterable<Uint8Array> | { keep: true | string };
 
 /** The folders saveLast works with (plain strings, so they can be posted to the writer thread). */
 export type LastPaths = Pick<RunPaths, 'root' | 'last' | 'lastNew' | 'lastOld'>;
@@ -62,8 +65,10 @@ export function saveLast(paths: LastPaths, files: ReadonlyMap<string, LastFile>,
     if (name === STATE_FILE || name.includes('/') || name.includes('\\')) throw new Error(`saveLast: invalid file name '${name}'`);
     const target = path.join(paths.lastNew, name);
     if ('keep' in content) {
-      const from = path.join(paths.last, name);
-      if (!fs.existsSync(from)) throw new Error(`saveLast: cannot keep ${name}: ${from} does not exist`);
+      const source = content.keep === true ? name : content.keep;
+      if (source.includes('/') || source.includes('\\')) throw new Error(`saveLast: invalid file name '${source}'`);
+      const from = path.join(paths.last, source);
+      if (!fs.existsSync(from)) throw new Error(`saveLast: cannot keep ${source} as ${name}: ${from} does not exist`);
       try {
         fs.linkSync(from, target);
       } catch {

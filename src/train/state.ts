@@ -20,6 +20,9 @@ import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from './types.js
 
 export const STATE_VERSION = 1;
 
+const ENDED_MODEL = 'ended-model.safetensors';
+const ENDED_OPTIMIZER = 'ended-optimizer.safetensors';
+
 export interface PhaseProgress {
   /** Completed epochs of the phase. */
   epochsDone: number;
@@ -29,6 +32,17 @@ export interface PhaseProgress {
   scheduler: SchedulerState | null;
   earlyStopping: EarlyStoppingState | null;
   best: BestState;
+}
+
+/**
+ * The state of the last phase that trained, as its last epoch left it (before its best weights were
+ * restored), kept at the phase boundaries after it until another phase trains: a resume that raises that
+ * phase's epoch limit continues it from here (see resume-plan.ts). The weights and the optimizer's tensors
+ * are RUN/last/ended-model.safetensors and ended-optimizer.safetensors.
+ */
+export interface EndedPhase {
+  index: number;
+  progress: PhaseProgress;
 }
 
 /** An epoch cut short by Ctrl-C: where it stopped and its running sums. */
@@ -58,6 +72,8 @@ export interface RunState {
   savedAt: string;
   /** Which phase start RUN/last/base.safetensors holds (see saveRunState); null before the first save. */
   baseTag: string | null;
+  /** See EndedPhase; null (or absent, in states written before it existed) when there is none. */
+  ended?: EndedPhase | null;
 }
 
 /** A digest of the usable items and their content hashes, in order. */
@@ -93,8 +109,16 @@ function mutableRecords(model: BinaryClassifier): StateDictRecords {
  * progress; libtorch's RNG state always. Everything is copied out here; `writer` puts it on disk in the
  * background (the promise resolves once the save is queued; writer.flush() waits for the disk).
  */
-export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState, writer: LastWriter): Promise<void> {
+export function saveRunState(
+  paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState, writer: LastWriter,
+  opts: { phaseEnded?: boolean } = {},
+): Promise<void> {
   const files = new Map<string, LastFile>();
+  // The end of the phase that just finished is the previous save's model and optimizer files (its last epoch).
+  if (state.ended) {
+    files.set(ENDED_MODEL, { keep: opts.phaseEnded ? 'model.safetensors' : true });
+    if (state.ended.progress.optimizer) files.set(ENDED_OPTIMIZER, { keep: opts.phaseEnded ? 'optimizer.safetensors' : true });
+  }
   const tag = `phase-${state.phaseIndex}`;
   // At a phase boundary the weights were just restored: the next phase starts from them, so they are its base.
   if (state.baseTag === tag && state.phase !== null) files.set('base.safetensors', { keep: true });
@@ -109,6 +133,8 @@ export function saveRunState(paths: RunPaths, model: BinaryClassifier, optimizer
       dispose(sd.tensors);
     }
     json = { ...json, phase: { ...state.phase, optimizer: sd.meta } };
+    // Remembered, so that the phase's end can name the optimizer state its last save holds.
+    state.phase.optimizer = sd.meta;
   }
   const rng = getRngState();
   try {
@@ -129,6 +155,11 @@ export interface LoadedRunState {
   optimizerTensors(): Map<string, Tensor>;
   /** Puts libtorch's RNG back where it was when the state was saved. */
   restoreRng(): void;
+  /**
+   * Turns the state back to finished phase `index` in progress (the later phases trained no epoch), as its
+   * last epoch left it: restoreModel() then loads that epoch's weights, optimizerTensors() its optimizer.
+   */
+  reopen(index: number): void;
 }
 
 function fail(msg: string): never {
@@ -163,6 +194,12 @@ export function checkRunState(raw: unknown, phaseCount: number): RunState {
   if (!(raw.posWeight === null || typeof raw.posWeight === 'number')) fail('has a malformed posWeight');
   if (typeof raw.elapsedSeconds !== 'number') fail('has no elapsedSeconds');
   if (typeof raw.baseTag !== 'string') fail('has no baseTag');
+  if (raw.ended === undefined) raw.ended = null;
+  if (raw.ended !== null) {
+    const e = raw.ended;
+    if (!isObj(e) || !isInt(e.index) || e.index >= raw.phaseIndex || !isObj(e.progress) || !isInt(e.progress.epochsDone) ||
+      typeof e.progress.stopped !== 'boolean' || !isObj(e.progress.best)) fail('has a malformed ended entry');
+  }
   return raw as unknown as RunState;
 }
 
@@ -170,11 +207,13 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
   const last = readLast(paths);
   const state = checkRunState(last.state, phaseCount);
   const records = (name: string): StateDictRecords => parseSafetensors(last.file(name), `RUN/last/${name}`).tensors;
+  const layers: [string, boolean][] = [['base.safetensors', true], ['model.safetensors', false]];
+  let optimizerFile = 'optimizer.safetensors';
   return {
     state,
     restoreModel(model) {
       // The phase's starting point (every key), then what changed since.
-      for (const [file, strict] of [['base.safetensors', true], ['model.safetensors', false]] as const) {
+      for (const [file, strict] of layers) {
         const tensors = recordsToTensors(records(file));
         try {
           const r = model.loadStateDict(tensors, { strict });
@@ -186,7 +225,21 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
         }
       }
     },
-    optimizerTensors: () => recordsToTensors(records('optimizer.safetensors')),
+    optimizerTensors: () => recordsToTensors(records(optimizerFile)),
+    reopen(index) {
+      const summary = state.phases[index];
+      if (!summary || state.phase !== null || state.midEpoch !== null) throw new Error(`cannot reopen phase ${index}: it is not a finished phase at a phase boundary`);
+      state.phases = state.phases.slice(0, index);
+      state.phaseIndex = index;
+      if (summary.epochs > 0) {
+        if (state.ended?.index !== index) throw new Error(`cannot reopen phase ${index}: RUN/last does not hold the state of its last epoch`);
+        state.phase = structuredClone(state.ended.progress);
+        // The base (the restored best weights) plus what the phase changed, as its last epoch left it.
+        layers.push([ENDED_MODEL, false]);
+        if (state.phase.optimizer) optimizerFile = ENDED_OPTIMIZER;
+      }
+      state.ended = null;
+    },
     restoreRng() {
       const r = records('rng.safetensors').get('torch_cpu');
       if (!r || r.dtype !== 'uint8') fail('has no valid RNG state (rng.safetensors: torch_cpu)');

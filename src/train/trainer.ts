@@ -17,6 +17,7 @@ import { Progress } from './progress.js';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
+import { planResume, ResumePlanError } from './resume-plan.js';
 import { LastWriter } from './last-writer.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
@@ -86,8 +87,11 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     if (e.type !== 'batch' || opts.batchEvents) opts.onEvent?.(e);
   };
   const warn = (message: string): void => emit({ type: 'warning', message });
+  if (config.phases.every((p) => p.epochs === 0)) {
+    throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
+  }
   prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
-  if (resume) checkResumeConfig(paths, config);
+  const saved = resume ? checkResumeConfig(paths, config) : null;
   setupRuntime(config);
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
   let model: BinaryClassifier | undefined;
@@ -105,11 +109,22 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     const digest = dataDigest(data);
 
     let loaded: LoadedRunState | null = null;
+    let reopenMessage: string | null = null;
     if (resume) {
       loaded = loadRunState(paths, config.phases.length);
       if (loaded.state.dataDigest !== digest) {
         throw new TrainSetupError(`cannot resume ${paths.root}: the data differs from the run's (files, labels, splits or contents changed since manifest.csv was written)`);
       }
+      // Epoch limits changed on resume: refused, or a finished phase continued (before config.json is rewritten).
+      let plan: ReturnType<typeof planResume>;
+      try {
+        plan = planResume(config, saved!, loaded.state);
+      } catch (e) {
+        if (e instanceof ResumePlanError) throw new TrainSetupError(`cannot resume ${paths.root}: ${e.message}`);
+        throw e;
+      }
+      if (plan.reopen !== null) loaded.reopen(plan.reopen);
+      reopenMessage = plan.message;
     }
     const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train));
 
@@ -147,6 +162,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
     settingUp = false;
+    if (reopenMessage) emit({ type: 'info', message: reopenMessage });
     // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
     // leaves no config.json behind, so it can simply be started again.
     writeTextAtomic(paths.config, configToJSON(config));
