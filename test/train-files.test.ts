@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { historyCsv, historyJsonl, parseHistoryJsonl, writeHistory } from '../src/train/history.js';
 import { readLast, recoverLast, saveLast, stateFromJson, stateToJson } from '../src/train/resume.js';
 import { LastWriter } from '../src/train/last-writer.js';
-import { prepareRunDir, runPaths, tempFilesIn, RunDirError } from '../src/train/run-dir.js';
+import { inspectRunDir, prepareRunDir, runPaths, tempFilesIn, RunDirError } from '../src/train/run-dir.js';
 import { checkResumeConfig, diffKeys } from '../src/train/resume-config.js';
 import { Progress } from '../src/train/progress.js';
 import { configToJSON, resolveConfig } from '../src/train/config.js';
@@ -131,6 +131,25 @@ test('run directory: a new run refuses an earlier run, overwrite removes only ru
   assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /has no saved state/);
   const file = path.join(paths.root, 'notes.txt');
   assert.throws(() => prepareRunDir(runPaths(file), { resume: false, overwrite: false }), /exists and is not a directory/);
+});
+
+test('run directory: what a start that failed before training left is reused; an earlier run and foreign files are told apart', () => {
+  const paths = runPaths(tempDir());
+  assert.equal(inspectRunDir(path.join(paths.root, 'nope')).kind, 'missing');
+  assert.equal(inspectRunDir(paths.root).kind, 'empty');
+  fs.writeFileSync(path.join(paths.root, '.audit.json.99999994.ab12cd34.tmp'), 'partial');
+  assert.equal(inspectRunDir(paths.root).kind, 'empty');
+  for (const f of [paths.manifest, paths.audit, paths.config]) fs.writeFileSync(f, 'x');
+  fs.writeFileSync(paths.historyCsv, 'phase,epoch\n');
+  fs.writeFileSync(paths.historyJsonl, '');
+  assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
+  prepareRunDir(paths, { resume: false, overwrite: false });
+  assert.deepEqual(fs.readdirSync(paths.root).sort(), ['audit.json', 'manifest.csv']);
+  fs.writeFileSync(paths.historyCsv, 'phase,epoch\nphase1,1\n');
+  assert.deepEqual(inspectRunDir(paths.root), { kind: 'run', entries: ['history.csv'] });
+  fs.rmSync(paths.historyCsv);
+  fs.writeFileSync(path.join(paths.root, 'thesis.tex'), 'mine');
+  assert.deepEqual(inspectRunDir(paths.root), { kind: 'other', entries: ['thesis.tex'] });
 });
 
 test('resume refuses a different configuration, naming the keys; threads and epochs may change', () => {

@@ -63,9 +63,44 @@ export class RunDirError extends Error {
 }
 
 /**
- * Makes the run directory ready. A new run needs a directory without an earlier run's files; with
- * `overwrite` those files are removed first (nothing else in the folder is touched). A resumed run needs
- * RUN/config.json and a resume state.
+ * Files a run writes before its first training step (the data preparation's manifest and audit, the
+ * configuration, a history without rows). A folder holding only these (and stale temporary files) is what a
+ * run that failed during its start left behind: a new run may reuse it.
+ */
+const PRE_TRAINING = new Set(['config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl']);
+
+function historyIsEmpty(dir: string, name: string): boolean {
+  try {
+    const lines = fs.readFileSync(path.join(dir, name), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    return lines.length <= (name === 'history.csv' ? 1 : 0);
+  } catch {
+    return false;
+  }
+}
+
+export interface RunDirUse {
+  /** missing or empty; 'pretraining': only a failed start's files; 'run': an earlier run; 'other': other files. */
+  kind: 'missing' | 'empty' | 'pretraining' | 'run' | 'other';
+  /** The entries behind the verdict (run files for 'run', the unknown entries for 'other'). */
+  entries: string[];
+}
+
+/** What a folder given as --out holds, as far as starting a new run in it is concerned. */
+export function inspectRunDir(dir: string): RunDirUse {
+  if (!fs.existsSync(dir)) return { kind: 'missing', entries: [] };
+  const names = fs.readdirSync(dir).filter((n) => !TEMP_NAME.test(n));
+  if (names.length === 0) return { kind: 'empty', entries: [] };
+  const started = runEntries(dir).filter((n) => !PRE_TRAINING.has(n) || (n.startsWith('history.') && !historyIsEmpty(dir, n)));
+  if (started.length > 0) return { kind: 'run', entries: started };
+  const other = names.filter((n) => !PRE_TRAINING.has(n));
+  return other.length > 0 ? { kind: 'other', entries: other } : { kind: 'pretraining', entries: names };
+}
+
+/**
+ * Makes the run directory ready. A new run needs a directory without an earlier run's files (the files of
+ * a start that failed before training are replaced); with `overwrite` those files are removed first
+ * (nothing else in the folder is touched). A resumed run needs RUN/config.json and a resume state. Either
+ * way, temporary files left by a killed write are removed.
  */
 export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrite: boolean }): void {
   if (fs.existsSync(paths.root) && !fs.statSync(paths.root).isDirectory()) {
@@ -79,6 +114,11 @@ export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrit
     removeStaleTempFiles(paths);
     return;
   }
+  const use = inspectRunDir(paths.root);
+  if (use.kind === 'pretraining') {
+    for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { force: true });
+  }
+  if (use.kind !== 'missing') removeStaleTempFiles(paths);
   const existing = runEntries(paths.root);
   if (existing.length > 0) {
     if (!mode.overwrite) {

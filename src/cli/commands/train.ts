@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
+import { inspectRunDir } from '../../train/run-dir.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
@@ -33,14 +34,6 @@ export interface TrainRunOptions {
 /** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
 export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unknown>;
 
-function isNonEmptyDir(dir: string): boolean {
-  try {
-    return fs.readdirSync(dir).length > 0;
-  } catch {
-    return false;
-  }
-}
-
 /** Checks that what the configuration names exists, before any expensive work starts. */
 export function checkInputs(config: RunConfig): void {
   if (config.data.csv !== null) {
@@ -65,12 +58,21 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
   let config: RunConfig;
   if (opts.resume) {
     if (opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
-    if (!fs.existsSync(path.join(out, 'last'))) throw new UsageError(`nothing to resume: ${path.join(out, 'last')} does not exist`);
+    if (!['last', '.last.old', '.last.new'].some((n) => fs.existsSync(path.join(out, n)))) {
+      throw new UsageError(inspectRunDir(out).kind === 'pretraining'
+        ? `nothing to resume in ${out}: training never started there (the start failed); run the same command without --resume`
+        : `nothing to resume: ${path.join(out, 'last')} does not exist`);
+    }
     if (!fs.existsSync(saved)) throw new UsageError(`cannot resume: ${saved} is missing`);
     config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
   } else {
-    if (isNonEmptyDir(out)) throw new UsageError(`the run directory ${out} already exists and is not empty; choose another --out, or add --resume to continue it`);
     if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+    // An empty folder, or one holding only what a start that failed before training left (config.json,
+    // manifest.csv, audit.json, an empty history), can be used; an earlier run or someone else's files cannot.
+    const use = inspectRunDir(out);
+    const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
+    if (use.kind === 'run') throw new UsageError(`${out} already holds a run (${shown(use.entries)}): continue it with --resume, or choose another --out`);
+    if (use.kind === 'other') throw new UsageError(`the run directory ${out} exists and is not empty (${shown(use.entries)}); choose another --out`);
     config = resolveConfig({ file: opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile), overrides: { ...opts.overrides, data: opts.data }, cwd });
   }
   checkInputs(config);
