@@ -139,7 +139,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       if (ctx.stop.stopRequested) {
         // RUN/last holds this point once the save of the last epoch (or of the phase boundary) is on disk.
         await ctx.lastWriter.flush();
-        ctx.emit({ type: 'interrupted', phase: pc.name, epoch: epochsDone, batch: 0, state: ctx.paths.last });
+        ctx.emit({ type: 'interrupted', phase: pc.name, epoch: epochsDone + 1, batch: 0, batches: ctx.trainLoader.length, state: ctx.paths.last });
         return false;
       }
       const epoch = epochsDone + 1;
@@ -160,7 +160,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         state.midEpoch = { batchesDone: cut, totals, lr };
         await save(ctx, optimizer);
         await ctx.lastWriter.flush();
-        ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, state: ctx.paths.last });
+        ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, batches: plans.length, state: ctx.paths.last });
         return false;
       }
       const tVal = performance.now();

@@ -115,7 +115,7 @@ export class Progress {
       case 'info':
         return e.message;
       case 'interrupted':
-        return `Interrupted in ${e.phase}, epoch ${e.epoch} after batch ${e.batch}: state saved to ${e.state}. Continue with --resume.`;
+        return `Interrupted during epoch ${e.epoch} of ${e.phase}, after ${e.batch} of ${e.batches} batches: state saved to ${e.state}. Continue with --resume.`;
       case 'done':
         return `Done in ${formatDuration(e.seconds)}: ${e.best_model}` +
           (e.phase ? ` (from ${e.phase} epoch ${e.epoch}, val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${e.threshold})` : '');

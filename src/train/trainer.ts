@@ -221,7 +221,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
 function interrupted(ctx: RunContext): RunResult {
   return {
     runDir: ctx.paths.root, config: ctx.config, history: ctx.state.history, phases: ctx.state.phases, bestModel: null, best: null,
-    threshold: null, interrupted: true, seconds: ctx.elapsed(),
+    threshold: null, interrupted: true, stoppedBy: ctx.stop.stoppedBy, seconds: ctx.elapsed(),
   };
 }
 

@@ -41,7 +41,8 @@ export type TrainEvent =
   | { type: 'lr'; phase: string; epoch: number; lr: number }
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
-  | { type: 'interrupted'; phase: string; epoch: number; batch: number; state: string }
+  /** `epoch`: the 1-based epoch that was in progress (or next); `batch` of `batches` of it were done. */
+  | { type: 'interrupted'; phase: string; epoch: number; batch: number; batches: number; state: string }
   | {
     type: 'done'; run: string; best_model: string; phase: string | null; epoch: number | null; val_auc: number | null;
     threshold: number; seconds: number; evaluated: boolean;
@@ -59,7 +60,7 @@ export interface TrainOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Aborting finishes the current batch, saves RUN/last and returns with `interrupted: true` (as a first Ctrl-C). */
   signal?: AbortSignal;
-  /** Install SIGINT handlers for the run (default true). */
+  /** Install SIGINT and SIGTERM handlers for the run (default true): the first signal stops it gracefully. */
   handleSigint?: boolean;
   /** Where progress goes (default process.stdout; a terminal gets a progress bar). */
   output?: NodeJS.WritableStream;
@@ -94,8 +95,10 @@ export interface RunResult {
   best: { phase: string; epoch: number; metrics: Record<string, number> } | null;
   /** The decision threshold stored in the final checkpoint. */
   threshold: number | null;
-  /** True when stopped by Ctrl-C / the abort signal; RUN/last holds the state to resume from. */
+  /** True when stopped by Ctrl-C, SIGTERM or the abort signal; RUN/last holds the state to resume from. */
   interrupted: boolean;
+  /** When interrupted: what stopped the run ('SIGINT', 'SIGTERM', 'abort'). */
+  stoppedBy?: 'SIGINT' | 'SIGTERM' | 'abort' | null;
   /** The test metrics evaluateRun (src/eval) returned, when the data has a test split. */
   evaluation?: unknown;
   seconds: number;

@@ -81,6 +81,8 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
 
 /** Exit code of a run stopped by Ctrl-C after saving its state (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
+/** Exit code of a run stopped by SIGTERM (a scheduler, docker stop, systemd) after saving its state: 128 + 15. */
+export const EXIT_TERMINATED = 143;
 
 /**
  * Runs the trainer with progress on the CLI's streams: a progress bar on a terminal, plain lines otherwise,
@@ -92,10 +94,10 @@ export async function startTraining(config: RunConfig, out: string, resume: bool
   const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
   const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
-    { interrupted?: boolean } | undefined;
+    { interrupted?: boolean; stoppedBy?: string | null } | undefined;
   if (result?.interrupted) {
     io.err(`stopped: the state is saved in ${path.join(out, 'last')}; continue with: tlearn train ${config.data.csv ?? config.data.path} --out ${out} --resume\n`);
-    return EXIT_INTERRUPTED;
+    return result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
   if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   return 0;
