@@ -19,9 +19,12 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
   let code = EXIT_OK;
   let current = 'tlearn';
   let command = '';
+  let jsonEvents = false;
   const program = buildProgram(io, async (name, options, run) => {
     command = name;
     current = `tlearn ${name}`;
+    // train and demo print JSON lines with --json: a failure ends that stream with an error event.
+    jsonEvents = (name === 'train' || name === 'demo') && (options as { json?: boolean }).json === true;
     if (opts.dryRun) opts.dryRun(command, options);
     else code = (await run()) ?? EXIT_OK;
   });
@@ -37,6 +40,7 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
     const message = err instanceof Error ? err.message : String(err);
     io.err(`${current}: ${message}\n`);
     if (exitCode === EXIT_FAILURE && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);
+    if (jsonEvents) io.out(`${JSON.stringify({ type: 'error', message, exitCode })}\n`);
     return exitCode;
   }
 }

@@ -89,6 +89,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     });
   };
   if (pc.epochs === 0) {
+    // No phase start/end events for a phase that does not train: one line (an info event) says it was skipped.
+    ctx.emit({ type: 'info', message: `Phase ${pc.name}: 0 epochs, skipped` });
     await finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0);
     return true;
   }
