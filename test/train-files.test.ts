@@ -160,6 +160,8 @@ test('resume refuses a different configuration, naming the keys; threads and epo
   checkResumeConfig(paths, resolveConfig({ overrides: { data, threads: 3, epochs2: 20 } }));
   assert.throws(() => checkResumeConfig(paths, resolveConfig({ overrides: { data, lr1: 0.01, batchSize: 16 } })),
     (e: Error) => e instanceof RunDirError && /config\.batchSize, config\.phases\[0\]\.lr differ from RUN\/config\.json/.test(e.message));
+  assert.throws(() => checkResumeConfig(paths, resolveConfig({ overrides: { data, batchSize: 16 } })),
+    (e: Error) => e instanceof RunDirError && /config\.batchSize differs from RUN\/config\.json/.test(e.message));
   assert.deepEqual(diffKeys({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] }, d: 0 }), ['config.b.c', 'config.d']);
 });
 

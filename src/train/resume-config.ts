@@ -41,7 +41,8 @@ export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig
   if (diff.length > 0) {
     throw new RunDirError(
       `cannot resume ${paths.root} with a different configuration: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ` +
-      'differ from RUN/config.json (only threads, device, featureCache.memoryMB/dir and phases[].epochs may change on resume)',
+      `${diff.length === 1 ? 'differs' : 'differ'} ` +
+      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir and phases[].epochs may change on resume)',
     );
   }
   return saved;

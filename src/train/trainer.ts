@@ -50,12 +50,14 @@ function setupRuntime(config: RunConfig): void {
   }
 }
 
-function splitItems(data: PreparedData): Record<'train' | 'val' | 'test', DataItem[]> {
+function splitItems(data: PreparedData, valFraction: number): Record<'train' | 'val' | 'test', DataItem[]> {
   const out = { train: [] as DataItem[], val: [] as DataItem[], test: [] as DataItem[] };
   for (const it of data.dataset.items) out[it.split].push(it);
   if (out.val.length === 0) {
     throw new TrainSetupError(`${data.dataset.source}: there are no validation images; training monitors val_auc. ` +
-      'Add a val/ folder (or a val split in the CSV), or use class folders and let tlearn draw the split (data.valFraction)');
+      (valFraction === 0
+        ? 'The validation share is 0 (--val-fraction / data.valFraction): give it a value above 0, or add validation images (a val/ folder, or a val split in the CSV)'
+        : 'Add a val/ folder (or a val split in the CSV), or let tlearn draw validation images (--val-fraction / data.valFraction)'));
   }
   return out;
 }
@@ -105,7 +107,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
     });
     if (data.audit.unreadable.length) warn(`${data.audit.unreadable.length} unreadable image(s) skipped (see audit.json)`);
-    const split = splitItems(data);
+    const split = splitItems(data, config.data.valFraction);
     const digest = dataDigest(data);
 
     let loaded: LoadedRunState | null = null;
