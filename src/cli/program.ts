@@ -59,7 +59,7 @@ function addTrainOnlyOptions(cmd: Command): Command {
     .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
     .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
     .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
-    .option('--resume', 'continue the interrupted run in --out from RUN/last/');
+    .option('--resume', 'continue the run in --out from RUN/last/ (stopped, or finished: higher --epochs1/--epochs2 continue a phase that ran to its limit)');
 }
 
 /** The ConfigOverrides named by parsed train/demo flags (undefined = not given, the file or default applies). */
@@ -97,7 +97,9 @@ export function buildProgram(io: CliIO, dispatch: Dispatch): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `
-Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
+Exit codes: 0 success; 1 the run failed (training diverged, disk full, engine or network error);
+  2 bad usage or bad input (options, configuration, data, model or weights files, run folder);
+  130 / 143 training stopped by Ctrl-C (SIGINT) / SIGTERM after saving its state (continue with --resume).
 ${examples([
   'tlearn demo',
   'tlearn train data/ --out runs/cats --epochs1 5 --epochs2 5',
@@ -110,7 +112,7 @@ ${examples([
       .summary('train a classifier on a folder or CSV of images')
       .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it. Writes config.json, manifest.csv, audit.json, history.csv, best_model_*.safetensors, eval/ and report.html into --out.`)
       .argument('<data>', 'image folder or CSV file')
-      .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)')
+      .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)', parse.nonEmpty)
       .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
   ))
     .addHelpText('after', examples([
@@ -218,8 +220,8 @@ ${examples([
   addModelOptions(
     program.command('demo')
       .summary('train on the embedded demo dataset (Fashion-MNIST sneaker vs ankle boot)')
-      .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 3 --epochs2 2) and --image-size 112 unless given. Needs the ImageNet weights (tlearn weights fetch imagenet), or --weights none.`)
-      .option('--out <dir>', 'run directory (default ./tlearn-demo)'),
+      .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 3 --epochs2 2) and --image-size 112 unless given. Uses the ImageNet weights, downloading them once if they are not cached; without network access it says so and starts from random weights (as --weights none does), which trains, but to a weaker model.`)
+      .option('--out <dir>', 'run directory (default ./tlearn-demo)', parse.nonEmpty),
   )
     .addHelpText('after', examples(['tlearn demo', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
     .action((o: Record<string, any>) => {

@@ -1,0 +1,137 @@
+// `tlearn train` through the CLI: a start that failed on bad input (exit 2) does not block the retry in the
+// same --out; exit codes 2 for input errors found by the data layer and in model files, 1 for a run that fails
+// while training; --json ends a failed run with an error event; --out "" is refused; SIGTERM stops like a first
+// Ctrl-C (the batch finishes, RUN/last is saved, exit 143 with the resume command); help texts.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../src/cli/main.js';
+import type { CliIO } from '../src/cli/io.js';
+import { makeStripes, removeTempDirs, tempDir } from './train-fixtures.js';
+
+after(removeTempDirs);
+
+const T = { timeout: 600_000 };
+const root = tempDir('tlearn-cli-train-');
+const data = await makeStripes(path.join(root, 'data'), { train: 8, val: 4, test: 2 });
+const tiny = ['--weights', 'none', '--arch', 'resnet18', '--image-size', '32', '--batch-size', '8', '--threads', '1', '--epochs1', '1', '--epochs2', '1'];
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: root };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+const lastJson = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, unknown>;
+
+test('a start that failed on bad data (exit 2, a JSON error event) does not block the retry into the same --out', T, async () => {
+  const third = path.join(data, 'train', 'third');
+  fs.mkdirSync(third);
+  fs.copyFileSync(path.join(data, 'train', 'stripes_h', '000.png'), path.join(third, 'x.png'));
+  const out = path.join(root, 'run-retry');
+  const failed = await cli(['train', 'data', '--out', out, ...tiny, '--json']);
+  fs.rmSync(third, { recursive: true });
+  assert.equal(failed.code, 2, failed.err);
+  assert.match(failed.err, /tlearn train: .*classes/);
+  const event = lastJson(failed.out);
+  assert.equal(event.type, 'error');
+  assert.equal(event.exitCode, 2);
+  assert.match(String(event.message), /classes/);
+  // What a failed start may leave (the data preparation's files, even a config.json) is reused.
+  fs.writeFileSync(path.join(out, 'config.json'), '{}\n');
+  fs.writeFileSync(path.join(out, 'history.csv'), 'phase,epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds,images_per_second\n');
+  const resume = await cli(['train', 'data', '--out', out, ...tiny, '--resume']);
+  assert.equal(resume.code, 2);
+  assert.match(resume.err, /training never started there.*without --resume/);
+  const retry = await cli(['train', 'data', '--out', out, ...tiny]);
+  assert.equal(retry.code, 0, retry.err);
+  assert.ok(fs.existsSync(path.join(out, 'best_model_final.safetensors')));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).phases[0].epochs, 1);
+  // A folder with an earlier run, or with files that are not tlearn's, is still refused.
+  const again = await cli(['train', 'data', '--out', out, ...tiny]);
+  assert.equal(again.code, 2);
+  assert.match(again.err, /already holds a run/);
+  const foreign = path.join(root, 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'thesis.tex'), 'x');
+  const f = await cli(['train', 'data', '--out', foreign, ...tiny]);
+  assert.equal(f.code, 2);
+  assert.match(f.err, /is not empty.*thesis\.tex/);
+});
+
+test('exit codes: 2 for input errors of the data and model files, 1 for a run that fails while training (with a JSON error event)', T, async () => {
+  const csv = path.join(root, 'bad.csv');
+  fs.writeFileSync(csv, 'path,label\nnope/missing.png,a\nnope/other.png,b\n');
+  const c = await cli(['train', csv, '--out', path.join(root, 'run-csv'), ...tiny]);
+  assert.equal(c.code, 2, c.err);
+  const pos = await cli(['train', 'data', '--out', path.join(root, 'run-pos'), ...tiny, '--positive', 'nosuchclass']);
+  assert.equal(pos.code, 2, pos.err);
+  assert.match(pos.err, /nosuchclass/);
+
+  const junk = path.join(root, 'junk.safetensors');
+  fs.writeFileSync(junk, Buffer.from('this is not a checkpoint at all, only some text'));
+  const truncated = path.join(root, 'truncated.pth');
+  fs.writeFileSync(truncated, Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]));
+  for (const args of [
+    ['predict', junk, path.join(data, 'test')],
+    ['evaluate', truncated, 'data', '--out', path.join(root, 'ev')],
+    ['export', truncated, '--format', 'safetensors', '--out', path.join(root, 'x.safetensors')],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.err}`);
+    assert.match(r.err, /^tlearn (predict|evaluate|export): /);
+  }
+
+  const nan = await cli(['train', 'data', '--out', path.join(root, 'run-nan'), ...tiny, '--set', 'phases[0].lr=1e37', '--json']);
+  assert.equal(nan.code, 1, nan.err);
+  const event = lastJson(nan.out);
+  assert.deepEqual([event.type, event.exitCode], ['error', 1]);
+  assert.match(String(event.message), /loss is/);
+});
+
+test('--out "" is refused; help names the exit codes; demo --help says it falls back to random weights', async () => {
+  const r = await cli(['train', 'data', '--out', '', ...tiny]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--out/);
+  const demo = await cli(['demo', '--out', '']);
+  assert.equal(demo.code, 2);
+  const help = await cli(['--help']);
+  assert.match(help.out, /Exit codes: 0 success; 1 the run failed.*2 bad usage or bad input.*130 \/ 143 .*SIGTERM/s);
+  const d = await cli(['demo', '--help']);
+  assert.match(d.out, /random/);
+  assert.doesNotMatch(d.out, /Needs the ImageNet weights/);
+});
+
+test('SIGTERM finishes the batch, saves RUN/last and exits 143 with the resume command; the run resumes', T, async () => {
+  const out = path.join(root, 'run-term');
+  const ts = import.meta.url.endsWith('.ts');
+  const main = fileURLToPath(new URL(`../src/cli/main.${ts ? 'ts' : 'js'}`, import.meta.url));
+  const code = `import { main } from ${JSON.stringify(main)}; await main(process.argv.slice(1));`;
+  const args = ['train', data, '--out', out, ...tiny, '--epochs1', '40', '--epochs2', '0', '--no-feature-cache'];
+  const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), '--input-type=module', '-e', code, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    // Once the second epoch has been reported, RUN/last exists and training goes on for a while.
+    if (!sent && /phase1 epoch 2:/.test(stdout)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const exit = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.ok(sent, `never reached epoch 2:\n${stdout}\n${stderr}`);
+  assert.equal(exit, 143, `${stdout}\n${stderr}`);
+  assert.match(stdout, /Interrupted during epoch \d+ of phase1, after \d+ of \d+ batches/);
+  assert.match(stderr, /continue with: tlearn train .* --resume/);
+  assert.ok(fs.existsSync(path.join(out, 'last', 'state.json')));
+  const resumed = await cli([...args, '--resume']);
+  assert.equal(resumed.code, 0, resumed.err);
+});
