@@ -85,10 +85,10 @@ out({'keys': sorted(sd.keys()), 'w': sd['fc.1.weight'].flatten().tolist(), 'n': 
     assert.equal(res.code, 2, args.join(' '));
     assert.match(res.err, re);
   }
-  // A file that is not a checkpoint is a failure of the run (exit 1) with the reader's message.
+  // A file that is not a checkpoint is bad input (exit 2) with the reader's message.
   fs.writeFileSync(path.join(tmp, 'junk.pth'), 'not a checkpoint at all');
   const junk = await cli(['export', 'junk.pth', '--format', 'safetensors', '--out', 'j.safetensors']);
-  assert.equal(junk.code, 1);
+  assert.equal(junk.code, 2);
   assert.match(junk.err, /^tlearn export: .*junk\.pth/);
   assert.equal(fs.existsSync(path.join(tmp, 'j.safetensors')), false);
 });

@@ -56,7 +56,7 @@ test('--help on every command: exit 0, usage, the contract flags and examples', 
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
   for (const c of ['train', 'evaluate', 'predict', 'export', 'weights', 'demo', 'doctor']) assert.match(top.out, new RegExp(`\\n  ${c} `));
-  assert.match(top.out, /Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input/);
+  assert.match(top.out, /Exit codes: 0 success; 1 the run failed .*\n {2}2 bad usage or bad input .*\n {2}130 \/ 143 training stopped/);
   const version = await cli(['--version']);
   assert.equal(version.code, 0);
   assert.equal(version.out.trim(), JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url).pathname.replace(/dist\/package\.json$/, 'package.json'), 'utf8')).version);
@@ -147,6 +147,9 @@ test('train: a config file under the flags; bad input found after parsing exits 
   fs.writeFileSync(path.join(tmp, 'bad.yaml'), 'phases:\n  - {}\n  - lr: fast\n');
   fs.mkdirSync(path.join(tmp, 'runs/used'), { recursive: true });
   fs.writeFileSync(path.join(tmp, 'runs/used/config.json'), '{}');
+  fs.writeFileSync(path.join(tmp, 'runs/used/best_model_phase1.safetensors'), 'x');
+  fs.mkdirSync(path.join(tmp, 'runs/other'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'runs/other/notes.txt'), 'mine');
   fs.writeFileSync(path.join(tmp, 'file.txt'), 'x');
   const cases: Array<[string[], RegExp]> = [
     [['train', 'data', '--out', 'runs/x', '--config', 'bad.yaml'], /^tlearn train: invalid configuration \(.*bad\.yaml\):\n {2}config\.phases\[1\]\.lr: expected a positive number, got "fast"\n$/],
@@ -157,7 +160,8 @@ test('train: a config file under the flags; bad input found after parsing exits 
     [['train', 'data', '--out', 'runs/x', '--weights', 'w/missing.pth'], /the weights file .*w\/missing\.pth does not exist/],
     [['train', 'data', '--out', 'runs/x', '--weights', 'imagnet'], /--weights \(config\.model\.weights\): .*got "imagnet" \(did you mean "imagenet"\?\)/],
     [['train', 'data', '--out', 'runs/x', '--arch', 'resnet18', '--weights', 'imagenet-v2'], /torchvision has no IMAGENET1K_V2 weights for resnet18/],
-    [['train', 'data', '--out', 'runs/used'], /already exists and is not empty; choose another --out, or add --resume/],
+    [['train', 'data', '--out', 'runs/used'], /runs\/used already holds a run \(best_model_phase1\.safetensors\): continue it with --resume, or choose another --out/],
+    [['train', 'data', '--out', 'runs/other'], /runs\/other exists and is not empty \(notes\.txt\); choose another --out/],
     [['train', 'data', '--out', 'runs/x', '--resume'], /nothing to resume: .*runs\/x\/last does not exist/],
     [['train', 'data', '--out', 'runs/used', '--resume', '--config', 'run.yaml'], /cannot be combined with --config/],
     [['train', 'data', '--out', 'runs/x', '--set', 'phases[0].trainable=[layer5]'], /--set phases\[0\]\.trainable \(config\.phases\[0\]\.trainable\[0\]\): unknown module "layer5"/],
