@@ -22,6 +22,22 @@ function transferables(files: ReadonlyMap<string, LastFile>): ArrayBuffer[] {
   return [...out];
 }
 
+/**
+ * The parent's Node options for the worker, less those about the parent's own entry (`node --input-type=module
+ * -e CODE` would otherwise make the worker refuse its file: "--input-type can only be used with string input").
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (['-e', '--eval', '-p', '--print', '--input-type'].includes(a)) { i++; continue; }
+    if (/^--(eval|print|input-type)=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 export class LastWriter {
   private worker: Worker | null = null;
   private inFlight: Promise<void> | null = null;
@@ -71,9 +87,9 @@ export class LastWriter {
       // worker registers them itself before importing the .ts module.
       const api = import.meta.resolve('tsx/esm/api');
       const entry = new URL('./last-worker.ts', import.meta.url).href;
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+      w = new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, execArgv: workerExecArgv() });
     } else {
-      w = new Worker(new URL('./last-worker.js', import.meta.url));
+      w = new Worker(new URL('./last-worker.js', import.meta.url), { execArgv: workerExecArgv() });
     }
     w.unref(); // never what keeps the process alive: train() flushes before it returns
     const fail = (message: string) => {
