@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { formatAuditSummary, loadSource, parseCsv, prepareData } from '../src/data/index.js';
+import { auditWarnings, formatAuditSummary, loadSource, parseCsv, prepareData } from '../src/data/index.js';
 import { tempDir, touch, writePng } from './data-fixtures.js';
 
 async function dataset(): Promise<string> {
@@ -66,6 +66,15 @@ test('audit: counts, imbalance, unreadable, duplicates, leakage, conflicts, smal
   assert.match(summary, /Conflicting labels: 1/);
   assert.doesNotMatch(summary, /^\s+val/m, 'empty val split is not printed');
   assert.ok(summary.split('\n').length <= 14);
+  // What the terminal must show beyond the numbers: one warning per kind of finding.
+  const warnings = auditWarnings(audit);
+  assert.equal(warnings.length, 4);
+  assert.match(warnings[0]!, /^2 unreadable images skipped/);
+  assert.match(warnings[1]!, /^1 image appears in more than one split \(leakage/);
+  assert.ok(warnings[1]!.includes('train/pos/p1.png (train)') && warnings[1]!.includes('test/pos/p1-leak.png (test)'), warnings[1]);
+  assert.match(warnings[2]!, /^1 image is present with both labels.*\(neg\) = .*\(pos\)/);
+  assert.match(warnings[3]!, /imbalanced on train \(1\.67:1, minority 'pos'\): consider --pos-weight auto \(pos_weight 1\.667\)/);
+  assert.equal(auditWarnings(audit, { posWeightSet: true }).length, 3, 'no imbalance advice when the run weights the classes');
 
   // audit.json parses back to the same object; manifest.csv lists the usable files with hashes.
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'audit.json'), 'utf8')), JSON.parse(JSON.stringify(audit)));
@@ -116,6 +125,7 @@ test('balanced drawn split: pos_weight 1, no warnings', async () => {
   assert.equal(audit.imbalance.imbalanced, false);
   assert.equal(audit.duplicates.length + audit.unreadable.length + audit.small_images.count, 0);
   assert.doesNotMatch(summary, /LEAKAGE|Unreadable|duplicates|Smaller/);
+  assert.deepEqual(auditWarnings(audit), []);
   assert.match(summary, /split drawn with seed 3/);
 });
 

@@ -115,6 +115,9 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   assert.ok(events.some((e) => e.type === 'batch'));
   assert.deepEqual(events.filter((e) => e.type === 'phase').map((e) => `${(e as { phase: string }).phase}:${(e as { event: string }).event}`),
     ['phase1:start', 'phase1:end', 'phase2:start', 'phase2:end']);
+  // The data audit's summary is printed before training starts.
+  const firstInfo = events.findIndex((e) => e.type === 'info' && /^Data: .*\nClasses: /s.test(e.message));
+  assert.ok(firstInfo >= 0 && firstInfo < events.findIndex((e) => e.type === 'start'), 'audit summary before the start event');
   const p1start = events.find((e) => e.type === 'phase' && e.event === 'start' && e.phase === 'phase1') as Extract<TrainEvent, { type: 'phase'; event: 'start' }>;
   assert.equal(p1start.trainable_parameters, 513);
   assert.match(p1start.cache!, /^pool /);

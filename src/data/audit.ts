@@ -178,5 +178,30 @@ export function formatAuditSummary(a: Audit): string {
   if (a.leakage.length) lines.push(`LEAKAGE: ${a.leakage.length} duplicate group(s) span several splits (e.g. ${a.leakage[0]!.files.map((f) => f.path).join(' = ')})`);
   if (a.conflicting_labels.length) lines.push(`Conflicting labels: ${a.conflicting_labels.length} duplicate group(s) carry both labels`);
   if (a.small_images.count) lines.push(`Smaller than ${a.image_size}px: ${a.small_images.count} image(s) (upsampled)`);
+  for (const note of a.notes) lines.push(`Note: ${note}`);
   return lines.join('\n');
+}
+
+/**
+ * The findings a user must not miss, one sentence each, for the terminal (the summary has the numbers;
+ * audit.json the files). `posWeightSet`: the run already weights the classes, so imbalance needs no advice.
+ */
+export function auditWarnings(a: Audit, o: { posWeightSet?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  if (a.unreadable.length) out.push(`${n(a.unreadable.length, 'unreadable image', 'unreadable images')} skipped (reasons in audit.json)`);
+  if (a.leakage.length) {
+    out.push(`${n(a.leakage.length, 'image appears', 'images appear')} in more than one split (leakage: validation/test scores will be optimistic); ` +
+      `e.g. ${a.leakage[0]!.files.map((f) => `${f.path} (${f.split})`).join(' = ')}; see audit.json "leakage"`);
+  }
+  if (a.conflicting_labels.length) {
+    out.push(`${n(a.conflicting_labels.length, 'image is', 'images are')} present with both labels; e.g. ` +
+      `${a.conflicting_labels[0]!.files.map((f) => `${f.path} (${f.label})`).join(' = ')}; see audit.json "conflicting_labels"`);
+  }
+  const im = a.imbalance;
+  if (im.imbalanced && Number.isFinite(im.ratio) && !o.posWeightSet) {
+    out.push(`classes are imbalanced on train (${im.ratio.toFixed(2)}:1, minority '${im.minority_class}'): consider --pos-weight auto ` +
+      `(pos_weight ${im.pos_weight.toFixed(3)}) and a threshold chosen on validation (--threshold-method youden or f1)`);
+  }
+  return out;
 }

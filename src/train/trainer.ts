@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
-import { DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
+import { auditWarnings, DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { ConfigError, configToJSON, resolveConfig, type RunConfig } from './config.js';
 import { isRunFailure } from './failures.js';
@@ -106,7 +106,8 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
     });
-    if (data.audit.unreadable.length) warn(`${data.audit.unreadable.length} unreadable image(s) skipped (see audit.json)`);
+    emit({ type: 'info', message: data.summary });
+    for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
     const split = splitItems(data, config.data.valFraction);
     const digest = dataDigest(data);
 
