@@ -170,4 +170,16 @@ test('DATA/train and DATA/test without val/: evaluate --split val is the val the
     .map((f) => path.relative(data, path.resolve(run2, f[0]!)).split(path.sep).join('/')).sort();
   assert.equal(val.length, 6);
   assert.deepEqual(evaluated(ev), val);
+
+  // The test split needs no val: a train/ too small to draw one from does not stop `--split test`.
+  const tiny = path.join(tmp, 'tinytrain');
+  await makeFlat(path.join(tiny, 'train'), 1);
+  await makeFlat(path.join(tiny, 'test'), 2);
+  const evTest = path.join(tmp, 'ev', 'tinytrain');
+  const rt = await cli(['evaluate', path.join(run2, 'best_model_final.safetensors'), tiny, '--out', evTest, '--split', 'test']);
+  assert.equal(rt.code, 0, rt.err);
+  assert.deepEqual(evaluated(evTest), ['test/a/a0.png', 'test/a/a1.png', 'test/b/b0.png', 'test/b/b1.png']);
+  const rv = await cli(['evaluate', path.join(run2, 'best_model_final.safetensors'), tiny, '--out', path.join(tmp, 'ev', 'tinyval'), '--split', 'val']);
+  assert.equal(rv.code, 2);
+  assert.match(rv.err, /no val\/ folder, so a validation split is drawn from train\/: too few images/);
 });

@@ -24,6 +24,11 @@ export interface SourceOptions {
    * folder inside the data folder. Folders holding a tlearn run or evaluation are skipped anyway.
    */
   exclude?: string[];
+  /**
+   * When a given split has no val images, draw them from train (default true). Evaluating the test split
+   * needs no val, so a train too small to give one must not stop it.
+   */
+  drawVal?: boolean;
 }
 
 const MAX_LISTED = 20;
@@ -253,7 +258,7 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
     // stratified, valFraction) as Keras' validation_split does. A test split is never invented here:
     // whoever gave the split decided where test images come from.
     const train = splits.flatMap((s, i) => (s === 'train' ? [i] : []));
-    if (!splits.includes('val') && train.length > 0 && fractions.valFraction > 0) {
+    if ((opts.drawVal ?? true) && !splits.includes('val') && train.length > 0 && fractions.valFraction > 0) {
       const where = layout === 'csv' ? { why: 'the split column has no val rows', from: 'the train rows' }
         : { why: 'no val/ folder', from: 'train/' };
       let drawn: Split[];

@@ -120,7 +120,11 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
     // Data without its own split is split as in training (seed and fractions from the model), unless overridden.
     const given = { seed: opts.seed, valFraction: opts.valFraction, testFraction: opts.testFraction };
     const params = resolveSplitParams(metadata, opts.model, given);
-    const ds = await loadSource(opts.data, { seed: params.seed, valFraction: params.valFraction, testFraction: params.testFraction });
+    const ds = await loadSource(opts.data, {
+      seed: params.seed, valFraction: params.valFraction, testFraction: params.testFraction,
+      // A val drawn from train changes only the val and train parts.
+      drawVal: opts.split === 'val' || opts.split === 'train',
+    });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // The model's class order decides which class is positive, whatever the data's sorted order.
     const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
