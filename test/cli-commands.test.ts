@@ -7,24 +7,17 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { runCli } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/io.js';
 import { UsageError } from '../src/cli/errors.js';
 import { collectInputs, csvField, formatPredictions, type PredictRow } from '../src/cli/commands/predict.js';
 import { formatMetricsSummary, metricsToJSON, type EvaluationMetrics } from '../src/cli/commands/evaluate.js';
 import { fromTypedArray, loadCheckpoint, saveCheckpoint, WEIGHTS } from '../src/io/index.js';
 import { binaryMetrics } from '../src/metrics/index.js';
 import { runPython } from './helpers/python.js';
+import { cliIn } from './helpers/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-cmd-'));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: tmp };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = cliIn(tmp);
 
 /** Runs fn with some environment variables set, restoring them afterwards. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {

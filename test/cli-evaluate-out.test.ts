@@ -7,21 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { runCli } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/io.js';
 import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { loadCheckpoint } from '../src/io/index.js';
+import { cliIn } from './helpers/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evout-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: tmp };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = cliIn(tmp);
 
 /** A tiny tlearn model file and a DATA/test/{cat,dog} folder to evaluate it on. */
 async function fixtures(): Promise<{ model: string; data: string }> {

@@ -8,22 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runCli } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/io.js';
 import { parseCsv } from '../src/data/index.js';
 import { loadModelFile } from '../src/models/index.js';
+import { cliIn } from './helpers/cli.js';
 
 const T = { timeout: 600_000 };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evsplit-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: tmp };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = cliIn(tmp);
 
 /** DIR/a/*.png and DIR/b/*.png (class folders, no split folders), n per class, small solid images. */
 async function makeFlat(dir: string, n = 12): Promise<string> {

@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../src/cli/main.js';
-import type { CliIO } from '../src/cli/io.js';
 import { makeStripes, removeTempDirs, tempDir } from './train-fixtures.js';
+import { cliIn } from './helpers/cli.js';
 
 after(removeTempDirs);
 
@@ -19,13 +18,7 @@ const root = tempDir('tlearn-cli-train-');
 const data = await makeStripes(path.join(root, 'data'), { train: 8, val: 4, test: 2 });
 const tiny = ['--weights', 'none', '--arch', 'resnet18', '--image-size', '32', '--batch-size', '8', '--threads', '1', '--epochs1', '1', '--epochs2', '1'];
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => { out += t; }, err: (t) => { err += t; }, cwd: root };
-  const code = await runCli(args, io);
-  return { code, out, err };
-}
+const cli = cliIn(root);
 
 const lastJson = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
