@@ -382,3 +382,23 @@ test('CSV: the class count joins the row problems; case-only label differences a
   fs.writeFileSync(csv, 'path;label\na1.png;neg\nb1.png;pos\n');
   await assert.rejects(loadSource(csv), /separated by ';'.*tlearn reads comma-separated/);
 });
+
+test('CSV written on Windows: relative paths with backslashes are read with slashes, and the audit notes say so', async () => {
+  const root = tempDir();
+  for (const n of ['a1', 'a2', 'b1', 'b2']) touch(path.join(root, 'imgs', 'sub', `${n}.png`));
+  const csv = path.join(root, 'win.csv');
+  fs.writeFileSync(csv, 'path,label,split\r\nimgs\\sub\\a1.png,a,train\r\nimgs\\sub\\a2.png,a,val\r\nimgs/sub/b1.png,b,train\r\nimgs\\sub\\b2.png,b,val\r\n');
+  const ds = await loadSource(csv);
+  assert.deepEqual(ds.items.map((it) => it.relPath), ['imgs/sub/a1.png', 'imgs/sub/a2.png', 'imgs/sub/b1.png', 'imgs/sub/b2.png']);
+  assert.equal(ds.items[0]!.path, path.join(root, 'imgs', 'sub', 'a1.png'));
+  assert.ok(ds.notes.some((n) => /3 paths written with '\\' \(Windows\) were read with '\/'/.test(n)), ds.notes.join('\n'));
+  // A backslash path that exists neither way is reported missing as written, with the Windows hint.
+  fs.writeFileSync(csv, 'path,label\r\nimgs\\sub\\a1.png,a\r\nimgs\\nope\\x.png,a\r\nimgs\\sub\\b1.png,b\r\nC:\\data\\b2.png,b\r\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /2 listed file\(s\) not found/);
+    assert.match(e.message, /line 3: imgs\\nope\\x\.png \(not found\)/);
+    assert.match(e.message, /line 5: C:\\data\\b2\.png \(not found\)/);
+    assert.match(e.message, /paths with '\\' were also tried with '\/'/);
+    return true;
+  });
+});

@@ -332,16 +332,28 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     }
     parsed.push({ line: r.line, rel, label, split: sp || undefined });
   }
-  // Every listed file must exist.
-  const exists = await Promise.all(parsed.map(async (p) => {
-    const full = path.resolve(root, p.rel);
+  // Every listed file must exist. A CSV written on Windows separates folders with '\\': such a path that is not
+  // a file as written is tried with '/'.
+  const fileState = async (rel: string): Promise<string> => {
     try {
-      return (await stat(full)).isFile() ? '' : 'not a file';
+      return (await stat(path.resolve(root, rel))).isFile() ? '' : 'not a file';
     } catch { return 'not found'; }
+  };
+  let windowsPaths = 0;
+  const exists = await Promise.all(parsed.map(async (p) => {
+    const state = await fileState(p.rel);
+    if (state === '' || !p.rel.includes('\\')) return state;
+    const slashed = p.rel.replaceAll('\\', '/');
+    if (await fileState(slashed) !== '') return state;
+    p.rel = slashed;
+    windowsPaths++;
+    return '';
   }));
   parsed.forEach((p, i) => {
     if (exists[i]) { problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` }); missingFiles++; }
   });
+  if (windowsPaths) notes.push(`${windowsPaths} path${windowsPaths === 1 ? '' : 's'} written with '\\' (Windows) were read with '/'`);
+  const triedSlashes = parsed.some((p, i) => exists[i] && p.rel.includes('\\'));
   const withSplit = parsed.filter((p) => p.split).length;
   const partialSplit = withSplit > 0 && withSplit < parsed.length;
   if (partialSplit) {
@@ -355,7 +367,8 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     }
     const what = [
       badRows ? `${badRows} bad row(s)` : '',
-      missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root})` : '',
+      missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root}` +
+        `${triedSlashes ? "; paths with '\\' were also tried with '/'" : ''})` : '',
       partialSplit ? `the split column is filled on ${withSplit} row(s) but empty on ${parsed.length - withSplit}; fill it on every row or on none` : '',
     ].filter(Boolean).join(' and ');
     problems.sort((a, b) => a.line - b.line);
