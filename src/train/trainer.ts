@@ -50,15 +50,10 @@ function setupRuntime(config: RunConfig): void {
   }
 }
 
-function splitItems(data: PreparedData, valFraction: number): Record<'train' | 'val' | 'test', DataItem[]> {
+/** The items by split (prepareData has made sure that train and val have both classes). */
+function splitItems(data: PreparedData): Record<'train' | 'val' | 'test', DataItem[]> {
   const out = { train: [] as DataItem[], val: [] as DataItem[], test: [] as DataItem[] };
   for (const it of data.dataset.items) out[it.split].push(it);
-  if (out.val.length === 0) {
-    throw new TrainSetupError(`${data.dataset.source}: there are no validation images; training monitors val_auc. ` +
-      (valFraction === 0
-        ? 'The validation share is 0 (--val-fraction / data.valFraction): give it a value above 0, or add validation images (a val/ folder, or a val split in the CSV)'
-        : 'Add a val/ folder (or a val split in the CSV), or let tlearn draw validation images (--val-fraction / data.valFraction)'));
-  }
   return out;
 }
 
@@ -108,7 +103,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     });
     emit({ type: 'info', message: data.summary });
     for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
-    const split = splitItems(data, config.data.valFraction);
+    const split = splitItems(data);
     const digest = dataDigest(data);
 
     let loaded: LoadedRunState | null = null;
