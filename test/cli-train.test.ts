@@ -93,6 +93,12 @@ test('--out "" is refused; help names the exit codes; demo --help says it falls 
   assert.match(r.err, /--out/);
   const demo = await cli(['demo', '--out', '']);
   assert.equal(demo.code, 2);
+  // evaluate and export too: an empty --out must not mean the working directory.
+  for (const argv of [['evaluate', 'model.safetensors', 'data', '--out', ''], ['export', 'model.safetensors', '--format', 'pth', '--out', '']]) {
+    const e = await cli(argv);
+    assert.equal(e.code, 2, argv.join(' '));
+    assert.match(e.err, /--out.*non-empty|empty.*--out/i, argv.join(' '));
+  }
   const help = await cli(['--help']);
   assert.match(help.out, /Exit codes: 0 success; 1 the run failed.*2 bad usage or bad input.*130 \/ 143 .*SIGTERM/s);
   const d = await cli(['demo', '--help']);

@@ -55,7 +55,7 @@ function addTrainOnlyOptions(cmd: Command): Command {
     .addOption(new Option('--bn-policy <policy>', 'frozen BatchNorm: eval keeps statistics fixed, train updates them like the seed (default eval)').choices(BN_POLICIES))
     .option('--pos-weight <w>', 'BCE pos_weight: a number, or auto = negatives/positives in train (default none)', parse.posWeight)
     .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
-    .option('--threshold <t>', 'fixed decision threshold (default 0.5)', parse.fraction(true))
+    .option('--threshold <t>', 'the fixed decision threshold (default 0.5), or the target rate of --threshold-method sensitivity/specificity (e.g. 0.95)', parse.fraction(true))
     .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
     .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
     .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
@@ -133,7 +133,7 @@ ${examples([
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<data>', 'image folder or CSV file')
       .addOption(new Option('--split <split>', 'which split of DATA').choices(SPLITS).default('test'))
-      .requiredOption('--out <dir>', 'folder for the evaluation files (not a training run folder: use e.g. RUN/eval-<name>)')
+      .requiredOption('--out <dir>', 'folder for the evaluation files (not a training run folder: use e.g. RUN/eval-<name>)', parse.nonEmpty)
       .option('--seed <n>', 'seed of the split drawn for DATA without split folders (default: the model\'s training seed)', parse.integer(0, 2 ** 32 - 1))
       .option('--val-fraction <f>', 'val share of that split (default: the model\'s training value)', parse.fraction(false))
       .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
@@ -174,7 +174,7 @@ ${examples([
     .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True).`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
     .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'pth']).makeOptionMandatory())
-    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt); an existing file is refused without --force')
+    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt); an existing file is refused without --force', parse.nonEmpty)
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --format pth --out model.pth',
