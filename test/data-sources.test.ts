@@ -125,7 +125,12 @@ test('CSV: header optional, paths relative to the CSV, split column, extra colum
 
   const noHeader = path.join(root, 'plain.csv');
   const rows = [];
-  for (let i = 0; i < 10; i++) rows.push([`imgs/${i < 5 ? 'a' : 'b'}${(i % 3) + 1}.png`, i < 5 ? 'ant' : 'bee']);
+  // Ten different files (a file listed twice is an error).
+  for (let i = 0; i < 10; i++) {
+    const rel = `imgs/${i < 5 ? 'a' : 'b'}${(i % 5) + 1}.png`;
+    touch(path.join(root, rel));
+    rows.push([rel, i < 5 ? 'ant' : 'bee']);
+  }
   fs.writeFileSync(noHeader, rows.map((r) => r.join(',')).join('\n'));
   const d2 = await loadSource(noHeader, { positive: 'ant', seed: 3 });
   assert.equal(d2.split.kind, 'drawn');
@@ -399,6 +404,27 @@ test('CSV written on Windows: relative paths with backslashes are read with slas
     assert.match(e.message, /line 3: imgs\\nope\\x\.png \(not found\)/);
     assert.match(e.message, /line 5: C:\\data\\b2\.png \(not found\)/);
     assert.match(e.message, /paths with '\\' were also tried with '\/'/);
+    return true;
+  });
+});
+
+test('CSV: a file listed twice is an error naming both lines (different label/split, or an identical row)', async () => {
+  const root = tempDir();
+  for (const f of ['a1.png', 'a2.png', 'sub/b1.png', 'sub/b2.png']) touch(path.join(root, f), f);
+  const csv = path.join(root, 'd.csv');
+  // './sub/b1.png' and 'sub/b1.png' name the same file.
+  fs.writeFileSync(csv, 'path,label,split\na1.png,a,train\nsub/b1.png,b,train\na2.png,a,val\nsub/b2.png,b,val\n./sub/b1.png,a,test\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /1 file\(s\) listed more than once/);
+    assert.match(e.message, /line 6: \.\/sub\/b1\.png is listed twice \(lines 3 and 6\) with different labels \(b, a\) and splits \(train, test\)/);
+    return true;
+  });
+  fs.writeFileSync(csv, 'path,label,split\na1.png,a,train\nsub/b1.png,b,train\na2.png,a,val\nsub/b2.png,b,val\nsub/b1.png,b,train\n');
+  await assert.rejects(loadSource(csv), /line 6: sub\/b1\.png is listed twice \(lines 3 and 6\) with the same label and split: remove one \(a duplicate row would count the image twice\)/);
+  fs.writeFileSync(csv, 'a1.png,a\nsub/b1.png,b\na2.png,a\nsub/b1.png,b\nsub/b1.png,b\n');
+  await assert.rejects(loadSource(csv), (e: Error) => {
+    assert.match(e.message, /line 4: sub\/b1\.png is listed twice \(lines 2 and 4\) with the same label/);
+    assert.match(e.message, /line 5: sub\/b1\.png is listed 3 times \(lines 2, 4 and 5\) with the same label/);
     return true;
   });
 });

@@ -296,6 +296,46 @@ function otherDelimiter(rows: Array<{ fields: string[] }>): string | undefined {
 
 const isFile = async (p: string) => { try { return (await stat(p)).isFile(); } catch { return false; } };
 
+/** "a, b and c". */
+const joinAnd = (xs: Array<string | number>): string => xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+
+/**
+ * Rows that name a file an earlier row names too (after resolving the path: './x.png' is 'x.png'): a problem
+ * on each repeated row. An error even when the rows are identical: the image would be counted (and trained
+ * on) twice, and with different labels or splits it is unclear which one is meant. Returns how many files.
+ */
+function listedTwice(parsed: Array<{ line: number; rel: string; label: string; split?: string }>, exists: string[],
+  root: string, problems: Array<{ line: number; text: string }>): number {
+  const byFile = new Map<string, Array<{ line: number; rel: string; label: string; split?: string }>>();
+  parsed.forEach((p, i) => {
+    if (exists[i]) return;
+    const key = path.resolve(root, p.rel);
+    const rows = byFile.get(key);
+    if (rows) rows.push(p); else byFile.set(key, [p]);
+  });
+  let files = 0;
+  for (const rows of byFile.values()) {
+    if (rows.length < 2) continue;
+    files++;
+    const split = (r: { split?: string }) => parseSplitName(r.split ?? '') ?? r.split ?? '';
+    for (let k = 1; k < rows.length; k++) {
+      const upTo = rows.slice(0, k + 1);
+      const labels = [...new Set(upTo.map((r) => r.label))];
+      const splits = [...new Set(upTo.map(split))];
+      const differ = [
+        labels.length > 1 ? `labels (${labels.join(', ')})` : '',
+        splits.length > 1 ? `splits (${splits.join(', ')})` : '',
+      ].filter(Boolean);
+      const how = differ.length
+        ? `with different ${differ.join(' and ')}`
+        : `with the same label${upTo.some((r) => r.split) ? ' and split' : ''}: ${k === 1 ? 'remove one' : 'keep one'} (a duplicate row would count the image twice)`;
+      const p = rows[k]!;
+      problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} is listed ${k === 1 ? 'twice' : `${k + 1} times`} (lines ${joinAnd(upTo.map((r) => r.line))}) ${how}` });
+    }
+  }
+  return files;
+}
+
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const root = path.dirname(file);
   const rows = parseCsv(await readFile(file, 'utf8'), file);
@@ -352,6 +392,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   parsed.forEach((p, i) => {
     if (exists[i]) { problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` }); missingFiles++; }
   });
+  const duplicates = listedTwice(parsed, exists, root, problems);
   if (windowsPaths) notes.push(`${windowsPaths} path${windowsPaths === 1 ? '' : 's'} written with '\\' (Windows) were read with '/'`);
   const triedSlashes = parsed.some((p, i) => exists[i] && p.rel.includes('\\'));
   const withSplit = parsed.filter((p) => p.split).length;
@@ -369,6 +410,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
       badRows ? `${badRows} bad row(s)` : '',
       missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root}` +
         `${triedSlashes ? "; paths with '\\' were also tried with '/'" : ''})` : '',
+      duplicates ? `${duplicates} file(s) listed more than once` : '',
       partialSplit ? `the split column is filled on ${withSplit} row(s) but empty on ${parsed.length - withSplit}; fill it on every row or on none` : '',
     ].filter(Boolean).join(' and ');
     problems.sort((a, b) => a.line - b.line);
