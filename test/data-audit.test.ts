@@ -158,7 +158,14 @@ test('training needs validation images: drawn from train/ when val/ is missing; 
   assert.deepEqual(audit.split, { kind: 'val_drawn', seed: 2, val_fraction: 0.15 });
   assert.deepEqual(audit.counts.val, { a: 1, b: 1 });
   assert.ok(audit.notes.some((n) => n.startsWith('no val/ folder: drew 2 validation images from train/')), audit.notes.join('\n'));
-  assert.match(summary, /train\/test as given, val drawn from train with seed 2 \(fraction 0\.15, stratified\)/);
+  // Only train/ was given: the summary says so (no "train/test as given" without a test split).
+  assert.match(summary, /\(split folders, train as given \(no test split\), val drawn from train with seed 2 \(fraction 0\.15, stratified\)\)/);
+  // With a test/ folder too, both were given.
+  for (let i = 0; i < 2; i++) await writePng(path.join(root, 'test', 'a', `${i}.png`), 8, 8, 30 + i);
+  for (let i = 0; i < 2; i++) await writePng(path.join(root, 'test', 'b', `${i}.png`), 8, 8, 40 + i);
+  assert.match((await prepareData(root, { imageSize: 8, seed: 2 })).summary, /train\/test as given, val drawn from train with seed 2/);
+  for (const c of ['a', 'b']) fs.rmSync(path.join(root, 'test', c), { recursive: true });
+  fs.rmdirSync(path.join(root, 'test'));
   // valFraction 0 and no val/ folder: tell the user both ways out, not what they already did.
   await assert.rejects(prepareData(root, { imageSize: 8, valFraction: 0 }), (e: Error) => {
     assert.match(e.message, /no validation images: there is no val\/ folder and valFraction is 0/);

@@ -141,9 +141,11 @@ export function formatAuditSummary(a: Audit): string {
   const [neg, pos] = a.classes;
   const lines: string[] = [];
   const how = a.layout === 'csv' ? 'CSV' : a.layout === 'split-dirs' ? 'split folders' : 'class folders';
-  const split = a.split.kind === 'given' ? 'split as given'
+  // Describe what was given: "train/test" only when there is a test split.
+  const noTest = a.split_totals.test === 0 ? ' (no test split)' : '';
+  const split = a.split.kind === 'given' ? `split as given${noTest}`
     : a.split.kind === 'val_drawn'
-      ? `train/test as given, val drawn from train with seed ${a.split.seed} (fraction ${a.split.val_fraction}, stratified)`
+      ? `${noTest ? `train as given${noTest}` : 'train/test as given'}, val drawn from train with seed ${a.split.seed} (fraction ${a.split.val_fraction}, stratified)`
       : `split drawn with seed ${a.split.seed} (val ${a.split.val_fraction}, test ${a.split.test_fraction}, stratified)`;
   lines.push(`Data: ${a.source} (${how}, ${split})`);
   lines.push(`Classes: ${neg} (negative), ${pos} (positive)`);
