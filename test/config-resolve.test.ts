@@ -265,7 +265,7 @@ test('--set assignments and threshold flags', () => {
   const file = writeFile('thr.yaml', 'threshold: {method: fixed, value: 0.4}\n');
   assert.deepEqual(resolveConfig({ file, overrides: { data: '/d', thresholdMethod: 'youden' } }).threshold, { method: 'youden', value: null });
   assert.deepEqual(issuesOf(() => resolveConfig({ overrides: { data: '/d', thresholdMethod: 'specificity' } })),
-    ['config.threshold.value: required with method "specificity": the target specificity, a number in (0, 1], e.g. 0.95']);
+    ['config.threshold.value: required with method "specificity": the target specificity, a number in (0, 1], given with --threshold (e.g. --threshold 0.95) or threshold.value in a config file']);
   assert.deepEqual(issuesOf(() => resolveConfig({ overrides: { data: '/d', set: ['nokey', 'phases[5].lr=1', 'seed=x', 'a..b=1'] } })), [
     '--set nokey: expected KEY=VALUE, e.g. phases[1].lr=1e-4',
     '--set phases[5].lr (config.phases[5].lr): cannot set it: config.phases has 2 entries; the next one is [2]',

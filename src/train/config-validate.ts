@@ -353,7 +353,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   if (method === 'fixed') {
     value = c.number(rt.value ?? undefined, 'config.threshold.value', 0.5, { min: 0, max: 1 });
   } else if (method === 'sensitivity' || method === 'specificity') {
-    if (rt.value === undefined || rt.value === null) c.fail('config.threshold.value', `required with method "${method}": the target ${method}, a number in (0, 1], e.g. 0.95`);
+    if (rt.value === undefined || rt.value === null) c.fail('config.threshold.value', `required with method "${method}": the target ${method}, a number in (0, 1], given with --threshold (e.g. --threshold 0.95) or threshold.value in a config file`);
     else value = c.number(rt.value, 'config.threshold.value', 0.9, { min: 0, max: 1, exclusiveMin: true });
   } else if (rt.value !== undefined && rt.value !== null) {
     c.fail('config.threshold.value', `not used with method "${method}" (it chooses the threshold itself); remove it`);
