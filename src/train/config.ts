@@ -113,6 +113,20 @@ function absolutize(raw: Record<string, any>, base: string): void {
   fix(raw.model, 'weights', isWeightsPath);
 }
 
+/** JSON.parse's message with its character position as line and column (what an editor shows). */
+function jsonSyntaxError(text: string, err: Error): string {
+  const msg = err.message;
+  const at = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(msg);
+  if (at) {
+    const before = text.slice(0, Number(at[2]));
+    const line = before.split('\n').length;
+    const column = before.length - before.lastIndexOf('\n');
+    return `line ${line}, column ${column}: ${at[1]}`;
+  }
+  if (/Unexpected end of JSON input/.test(msg)) return `the file ends too early (line ${text.split('\n').length}): a value, ']' or '}' is missing`;
+  return msg;
+}
+
 /** Reads a JSON (.json) or YAML (anything else) config file into a raw object. */
 export function loadConfigFile(file: string): Record<string, unknown> {
   let text: string;
@@ -127,7 +141,8 @@ export function loadConfigFile(file: string): Record<string, unknown> {
     // YAML 1.2 (a superset of JSON); duplicate keys are errors.
     else value = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    throw new ConfigError([{ path: 'config', message: `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}` }], file);
+    const message = /\.json$/i.test(file) ? `not valid JSON: ${jsonSyntaxError(text, err as Error)}` : `not valid YAML: ${(err as Error).message}`;
+    throw new ConfigError([{ path: 'config', message }], file);
   }
   if (value === null || value === undefined) return {};
   if (!isPlainObject(value)) throw new ConfigError([{ path: 'config', message: `expected a mapping of keys at the top level, got ${Array.isArray(value) ? 'a list' : typeof value}` }], file);
