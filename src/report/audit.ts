@@ -51,8 +51,16 @@ function capped(items: string[], total = items.length): string[] {
 const fileText = (f: FileRef, what: 'split' | 'label') => `${String(f.path ?? '?')} (${String(f[what] ?? '?')})`;
 const group = (files: FileRef[] | undefined, what: 'split' | 'label') => arr(files).map((f) => fileText(f, what)).join(' = ');
 
+export interface AuditReportOptions {
+  /**
+   * The pos_weight the run trained with (null/absent: none). Given, the imbalance finding states it
+   * instead of advising --pos-weight, which the run already used.
+   */
+  posWeight?: number | null;
+}
+
 /** Findings (warnings), notes and the class counts of an audit.json object. */
-export function auditReportData(a: AuditJsonLike): AuditData {
+export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {}): AuditData {
   const findings: AuditFinding[] = [];
   const notes: string[] = [];
 
@@ -98,16 +106,20 @@ export function auditReportData(a: AuditJsonLike): AuditData {
   const im = a.imbalance;
   if (im) {
     const ratio = num(im.ratio), pw = num(im.pos_weight);
-    const pwText = pw !== null ? `suggested pos_weight ${pw.toFixed(3)}` : 'no pos_weight can be computed';
+    const used = num(opts.posWeight);
+    const usedText = used !== null ? `the run trained with pos_weight ${used.toFixed(3)}` : null;
+    const pwText = usedText ?? (pw !== null ? `suggested pos_weight ${pw.toFixed(3)}` : 'no pos_weight can be computed');
     if (ratio === null) {
       findings.push({ text: `Class imbalance on train: one class has no training images (${pwText}).` });
     } else if (im.imbalanced) {
       findings.push({
-        text: `Class imbalance on train: ${ratio.toFixed(2)}:1 (minority class ${String(im.minority_class)}); ${pwText} ` +
-          '(train with --pos-weight auto, or choose the threshold on validation with --threshold-method).',
+        text: `Class imbalance on train: ${ratio.toFixed(2)}:1 (minority class ${String(im.minority_class)}); ` + (usedText
+          ? `${usedText}${pw !== null ? ` (${pw.toFixed(3)} balances it exactly)` : ''}; the threshold can also be chosen on validation with --threshold-method.`
+          : `${pwText} (train with --pos-weight auto, or choose the threshold on validation with --threshold-method).`),
       });
     } else {
-      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? pw.toFixed(3) : 'n/a'} would balance it exactly.`);
+      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? pw.toFixed(3) : 'n/a'} would balance it exactly` +
+        `${usedText ? `; ${usedText}` : ''}.`);
     }
   }
   const small = a.small_images;

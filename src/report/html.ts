@@ -35,12 +35,15 @@ export function scopeSvgIds(svg: string, prefix: string): string {
     .replace(/href="#([^"]+)"/g, (_m, id) => `href="#${prefix}-${id}"`);
 }
 
+/** Summary keys holding a metric (val_auc, best val_loss, accuracy...): 1 prints as 1.0000 like elsewhere. */
+const METRIC_KEY = /(^|[\s_])(auc|loss|accuracy|precision|recall|f1|specificity|mcc|brier)$/i;
+
 function valueHtml(key: string, v: unknown): string {
   if (v === null || v === undefined) return '<span class="muted">–</span>';
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return '<span class="muted">–</span>';
     if (/seconds$|_s$|duration/i.test(key)) return esc(fmtDuration(v));
-    return esc(Number.isInteger(v) ? String(v) : fmt(v, 4));
+    return esc(Number.isInteger(v) && !METRIC_KEY.test(key) ? String(v) : fmt(v, 4));
   }
   if (typeof v === 'string' || typeof v === 'boolean') return esc(String(v));
   return `<code>${esc(JSON.stringify(v))}</code>`;
@@ -67,7 +70,26 @@ const METRIC_LABELS: [string, string][] = [
 ];
 const HEADLINE = ['auc', 'accuracy', 'f1', 'average_precision'];
 
-function metricsSection(m: Record<string, unknown>): string {
+type SplitName = NonNullable<ReportData['split']>;
+
+/** How the page names the evaluated images: "27 test images", "27 images (all splits)". */
+function imagesOf(split: SplitName, n: number | null): string {
+  const count = n === null ? '' : `${n} `;
+  return split === 'all' ? `${count}images (all splits)` : `${count}${split} images`;
+}
+
+function metricsHeading(split: SplitName): string {
+  return split === 'all' ? 'Metrics on all images' : `${split[0]!.toUpperCase()}${split.slice(1)} metrics`;
+}
+
+function skippedHtml(skipped: NonNullable<ReportData['skipped']>): string {
+  if (!skipped.length) return '';
+  const n = skipped.length;
+  return `<div class="warnings"><p>${n} image${n === 1 ? '' : 's'} could not be read and ${n === 1 ? 'is' : 'are'} not in these metrics:</p>` +
+    `<ul>${skipped.map((s) => `<li><code>${esc(`${s.path}: ${s.reason}`)}</code></li>`).join('')}</ul></div>`;
+}
+
+function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: NonNullable<ReportData['skipped']>): string {
   const label = new Map(METRIC_LABELS);
   const tiles = HEADLINE.filter((k) => isFiniteNumber(m[k]))
     .map((k) => `<div class="tile"><div class="v">${esc(fmt(m[k], 3))}</div><div class="k">${esc(label.get(k) ?? k)}</div></div>`);
@@ -89,21 +111,22 @@ function metricsSection(m: Record<string, unknown>): string {
     if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || v === null) add(k, k, v);
   }
   const context: string[] = [];
-  if (isFiniteNumber(m.n)) context.push(`${m.n} test images`);
+  if (isFiniteNumber(m.n)) context.push(imagesOf(split, m.n));
   if (m.positive_class !== undefined) context.push(`positive class <b>${esc(m.positive_class)}</b>`);
   if (isFiniteNumber(m.threshold)) context.push(`threshold ${esc(fmt(m.threshold, 4))}`);
   const conf = m.confusion as Record<string, unknown> | undefined;
   if (conf && ['tn', 'fp', 'fn', 'tp'].every((k) => isFiniteNumber(conf[k]))) {
     context.push(`TN ${conf.tn} · FP ${conf.fp} · FN ${conf.fn} · TP ${conf.tp}`);
   }
-  return `<section id="metrics"><h2>Test metrics</h2>
+  return `<section id="metrics"><h2>${metricsHeading(split)}</h2>
 ${context.length ? `<p class="muted">${context.join(' · ')}</p>` : ''}
+${skippedHtml(skipped)}
 ${tiles.length ? `<div class="tiles">${tiles.join('')}</div>` : ''}
 <table>${rows.join('')}</table></section>`;
 }
 
-function auditSection(raw: NonNullable<ReportData['audit']>): string {
-  const a: AuditData = isAuditJson(raw) ? auditReportData(raw) : (raw as AuditData);
+function auditSection(raw: NonNullable<ReportData['audit']>, posWeight: number | null): string {
+  const a: AuditData = isAuditJson(raw) ? auditReportData(raw, { posWeight }) : (raw as AuditData);
   const parts: string[] = [];
   const counts = a.counts ?? {};
   const splits = Object.keys(counts);
@@ -139,7 +162,7 @@ function figure(chart: RenderedChart, index: number): string {
   return `<figure id="fig-${chart.name}" aria-label="${esc(chart.caption)}">${scopeSvgIds(chart.svg, `c${index}`)}</figure>`;
 }
 
-function gallerySection(parts: RenderedParts, classes: [string, string], size: number): string {
+function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName): string {
   const items = parts.gallery.map((g) => {
     // The class folder and file name identify an image; the full path is in the tooltip.
     const name = g.path.split(/[\\/]/).filter(Boolean).slice(-2).join('/') || g.path;
@@ -150,9 +173,10 @@ function gallerySection(parts: RenderedParts, classes: [string, string], size: n
     return `<figure><div class="thumb"><img${cls} src="${t.dataUri}" width="${Math.round(t.width * scale)}" height="${Math.round(t.height * scale)}" alt="${esc(name)}"></div>
 <figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div></figcaption></figure>`;
   });
-  const note = [`${parts.mistakes} misclassified test image${parts.mistakes === 1 ? '' : 's'}` + (parts.gallery.length ? `; the ${parts.gallery.length} most confident shown.` : '.')];
+  const what = split === 'all' ? 'image' : `${split} image`;
+  const note = [`${parts.mistakes} misclassified ${what}${parts.mistakes === 1 ? '' : 's'}` + (parts.gallery.length ? `; the ${parts.gallery.length} most confident shown.` : '.')];
   if (parts.gallerySkipped.length) note.push(`${parts.gallerySkipped.length} could not be read and ${parts.gallerySkipped.length === 1 ? "was" : "were"} skipped.`);
-  return `<section id="errors"><h2>Most confidently wrong test images</h2><p class="muted">${esc(note.join(' '))}</p>
+  return `<section id="errors"><h2>Most confidently wrong ${split === 'all' ? 'images' : `${split} images`}</h2><p class="muted">${esc(note.join(' '))}</p>
 ${items.length ? `<div class="gallery">${items.join('\n')}</div>` : ''}</section>`;
 }
 
@@ -176,12 +200,13 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
       html: `<section id="config"><h2>Configuration</h2><details><summary>Resolved configuration (JSON)</summary><pre>${esc(JSON.stringify(data.config, null, 2))}</pre></details></section>`,
     });
   }
-  if (data.audit) sections.push({ id: 'audit', name: 'Data audit', html: auditSection(data.audit) });
+  const split = data.split ?? 'test';
+  if (data.audit) sections.push({ id: 'audit', name: 'Data audit', html: auditSection(data.audit, data.posWeight ?? null) });
   const training = parts.charts.findIndex((c) => c.name === 'training_curves');
   if (training >= 0) {
     sections.push({ id: 'training', name: 'Training', html: `<section id="training"><h2>Training</h2>${figure(parts.charts[training], training)}</section>` });
   }
-  if (data.metrics) sections.push({ id: 'metrics', name: 'Metrics', html: metricsSection(data.metrics) });
+  if (data.metrics) sections.push({ id: 'metrics', name: 'Metrics', html: metricsSection(data.metrics, split, data.skipped ?? []) });
   if (data.classificationReport) {
     sections.push({
       id: 'classification-report', name: 'Classification report',
@@ -194,7 +219,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   }
   const classes = reportClasses(data);
   if (data.predictions && classes) {
-    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96) });
+    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>

@@ -3,7 +3,7 @@ export type {
   RocData, PrData, ConfusionData, HistoryRow, ProbabilityData, CalibrationData, ChartData,
   PredictionRow, AuditData, AuditFinding, ReportData,
 } from './types.js';
-export { auditReportData, isAuditJson, type AuditJsonLike } from './audit.js';
+export { auditReportData, isAuditJson, type AuditJsonLike, type AuditReportOptions } from './audit.js';
 export { writeCharts, renderCharts, type WriteChartsOptions, type RenderedChart } from './write-charts.js';
 export { writeReport, renderReportHtml, scopeSvgIds, REPORT_CSP, type RenderedParts, type WriteReportResult } from './html.js';
 export { renderSvg, svgToPng, svgSize, DEFAULT_PNG_SCALE } from './vega.js';

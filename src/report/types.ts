@@ -130,4 +130,10 @@ export interface ReportData {
   gallery?: { max?: number; thumbnailSize?: number; imageRoot?: string };
   /** Footer text, e.g. the tool version. */
   footer?: string;
+  /** Which split the metrics and the gallery are about (default 'test'): the headings and counts say it. */
+  split?: 'train' | 'val' | 'test' | 'all';
+  /** Images of that split that could not be read (not in the metrics), listed in the metrics section. */
+  skipped?: { path: string; reason: string }[];
+  /** The pos_weight the run trained with (null/absent: none): the audit then states it instead of advising one. */
+  posWeight?: number | null;
 }
