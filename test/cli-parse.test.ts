@@ -219,3 +219,26 @@ test('the installed entry point sets the process exit code', () => {
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /^\d+\.\d+\.\d+\n$/);
 });
+
+test('--json: an argument-parsing error still ends stdout with an error event (exit 2), as errors after parsing do', async () => {
+  for (const args of [
+    ['train', 'data', '--out', 'r', '--json', '--epochs1', 'abc'],
+    ['train', 'data', '--out', 'r', '--json', '--no-such-option'],
+    ['demo', '--json', '--epochs1', 'abc'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.calls.length, 0);
+    assert.match(r.err, /error: /);
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines.length, 1, r.out);
+    const event = JSON.parse(lines[0]!);
+    assert.equal(event.type, 'error');
+    assert.equal(event.exitCode, 2);
+    assert.match(event.message, args.includes('abc') ? /--epochs1.*'abc' is invalid/ : /unknown option '--no-such-option'/);
+    assert.doesNotMatch(event.message, /^error: /);
+  }
+  // Without --json, stdout stays empty; after '--' a '--json' is not an option.
+  assert.equal((await cli(['train', 'data', '--out', 'r', '--epochs1', 'abc'])).out, '');
+  assert.equal((await cli(['train', 'data', '--out', 'r', '--epochs1', 'abc', '--', '--json'])).out, '');
+});

@@ -34,7 +34,12 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has already printed the message (or the help / version).
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      // The arguments did not parse, so no action ran: a --json stream still ends with its error event.
+      if (!command && wantsJsonEvents(argv)) {
+        io.out(`${JSON.stringify({ type: 'error', message: err.message.replace(/^error: /, ''), exitCode: EXIT_USAGE })}\n`);
+      }
+      return EXIT_USAGE;
     }
     const exitCode = exitCodeOf(err, command);
     const message = err instanceof Error ? err.message : String(err);
@@ -43,6 +48,14 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
     if (jsonEvents) io.out(`${JSON.stringify({ type: 'error', message, exitCode })}\n`);
     return exitCode;
   }
+}
+
+/** `train ... --json` / `demo ... --json` (before any '--'), read from the raw arguments when commander could not parse them. */
+function wantsJsonEvents(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  const name = args.find((a) => !a.startsWith('-'));
+  return (name === 'train' || name === 'demo') && args.includes('--json');
 }
 
 /**
