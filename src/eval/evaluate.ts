@@ -25,6 +25,8 @@ export interface ReportContext {
   history?: HistoryRow[] | null;
   /** Also copy report.html there (a run's RUN/report.html). */
   reportFile?: string;
+  /** The pos_weight the run trained with (the audit then states it rather than advising one). */
+  posWeight?: number | null;
 }
 
 export interface EvaluationInput {
@@ -36,6 +38,8 @@ export interface EvaluationInput {
   skipped: readonly SkippedItem[];
   metadata: ModelMetadata;
   threshold: number;
+  /** The split the items are (default 'test'): the report's headings and counts name it. */
+  split?: 'train' | 'val' | 'test' | 'all';
   context?: ReportContext;
 }
 
@@ -51,7 +55,9 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const p = used.map((i) => probabilities[i]);
 
   const metrics: EvaluationMetrics = binaryMetrics(y, p, threshold, { classes });
-  if (input.skipped.length > 0) metrics.unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
+  const unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
+  if (unreadable.length > 0) metrics.unreadable = unreadable;
+  const split = input.split ?? 'test';
   const predicted = p.map((v) => (v >= threshold ? 1 : 0));
   const reportText = classificationReport(y, predicted, { labels: [0, 1], targetNames: classes, digits: 2 });
   const rows: PredictionRow[] = used.map((i, k) => ({
@@ -70,9 +76,10 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const reportFile = path.join(input.out, 'report.html');
   await writeReport(reportFile, {
     title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
-    summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, images: used.length, ...ctx.summary },
+    summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
     config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
     predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: `tlearn ${metadata.toolVersion}`,
+    split, skipped: unreadable, posWeight: ctx.posWeight ?? null,
   });
   if (ctx.reportFile) fs.copyFileSync(reportFile, ctx.reportFile);
   return metrics;
@@ -137,7 +144,8 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
       const d = describeSplitParams(params, given);
       opts.log(`${opts.data} ${noSplit}: evaluating the ${opts.split} part of the ${d.info}; --split all evaluates every image`);
       if (d.warning) opts.log(`warning: ${d.warning}`);
-      summary['split drawn'] = d.info;
+      // d.info starts with "split drawn"; the key says it once.
+      summary['split drawn'] = d.info.replace(/^split drawn /, '');
       if (d.warning) summary['split warning'] = d.warning;
     } else if (ds.split.kind === 'given' && Object.values(given).some((v) => v !== undefined)) {
       opts.log(`note: --seed, --val-fraction and --test-fraction are not used: ${opts.data} has its own split`);
@@ -152,7 +160,7 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
     }
     return await writeEvaluation({
       out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
-      context: { summary },
+      split: opts.split, context: { summary },
     });
   } finally {
     model.dispose();
