@@ -59,9 +59,27 @@ export function isRunFolder(dir: string): boolean {
     names.includes('last') || names.some((n) => n.startsWith('best_model_'));
 }
 
+/** Folders a training run writes for itself (src/train/run-dir.ts): never an evaluation's --out, nor inside. */
+const RUN_FOLDERS = ['last', '.last.new', '.last.old', 'eval', '.feature-cache'];
+
+/** The nearest folder above `out` that is a training run, or null. */
+function enclosingRun(out: string): string | null {
+  for (let dir = path.dirname(out); ; dir = path.dirname(dir)) {
+    if (isRunFolder(dir)) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/** A folder an earlier `evaluate` wrote (it may be written again), or an empty one. */
+function isEvaluationOrEmpty(dir: string): boolean {
+  const names = fs.readdirSync(dir);
+  return names.length === 0 || names.includes('metrics.json');
+}
+
 /**
  * Evaluation files (report.html, metrics.json, ...) written into a training run folder would replace the
- * run's own report, and into RUN/eval the run's test evaluation: both are refused, with a folder that works.
+ * run's own report, into RUN/eval the run's test evaluation, into RUN/last its resume state: inside a run,
+ * only a new folder of its own (RUN/eval-NAME) or an earlier evaluation folder is taken.
  */
 function checkNotRunFolder(out: string, data: string): void {
   const suggestion = (run: string) => path.join(run, `eval-${path.parse(data).name || 'data'}`);
@@ -69,10 +87,18 @@ function checkNotRunFolder(out: string, data: string): void {
     throw new UsageError(`--out ${out} is a training run folder; evaluate would replace its report.html. ` +
       `Write the evaluation into a folder of its own, e.g. --out ${suggestion(out)}`);
   }
-  if (path.basename(out) === 'eval' && isRunFolder(path.dirname(out))) {
-    throw new UsageError(`--out ${out} is the test evaluation of the training run ${path.dirname(out)}; ` +
-      `write another evaluation elsewhere, e.g. --out ${suggestion(path.dirname(out))}`);
-  }
+  const run = enclosingRun(out);
+  if (run === null) return;
+  const top = path.relative(run, out).split(path.sep)[0]!;
+  const topDir = path.join(run, top);
+  const why = top === 'eval' ? `the test evaluation of the training run ${run}`
+    : RUN_FOLDERS.includes(top) ? `a folder the training run ${run} keeps for itself (${top}/)`
+    // An existing folder directly in the run that holds something else (not an earlier evaluation).
+    : topDir === out && fs.existsSync(out) && fs.statSync(out).isDirectory() && !isEvaluationOrEmpty(out)
+      ? `an existing folder inside the training run ${run} that does not hold an earlier evaluation` : null;
+  if (why === null) return;
+  throw new UsageError(`--out ${out} is ${out === topDir ? '' : 'inside '}${why}; evaluate writes only into a new folder inside the training run ` +
+    `(or an earlier evaluation's), e.g. --out ${suggestion(run)}`);
 }
 
 /** --val-fraction and --test-fraction must leave images to train on (each alone is checked by the parser). */
