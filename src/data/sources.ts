@@ -29,6 +29,11 @@ export interface SourceOptions {
    * needs no val, so a train too small to give one must not stop it.
    */
   drawVal?: boolean;
+  /**
+   * The classes a model knows, [negative, positive], with the model's name for messages: data with only one
+   * of them is accepted (evaluating a positives-only folder measures sensitivity), and returns these classes.
+   */
+  knownClasses?: { classes: [string, string]; owner: string };
 }
 
 const MAX_LISTED = 20;
@@ -194,7 +199,7 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   ig.emptyFolders.sort(byString);
   ig.outputFolders.sort(byString);
   const notes = ignoredFolderNotes(ig);
-  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig));
+  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig), opts.knownClasses);
   return build(root, root, layout, found, classes, opts, ig, notes);
 }
 
@@ -227,9 +232,14 @@ function ignoredFolderText(ig: IgnoredFiles): string {
 }
 
 /** Exactly two classes with images; returns [negative, positive]. */
-function checkClasses(counts: Map<string, number>, where: string, positive?: string, ignored = ''): [string, string] {
+function checkClasses(counts: Map<string, number>, where: string, positive?: string, ignored = '',
+  known?: SourceOptions['knownClasses']): [string, string] {
   const names = [...counts.keys()].sort(byString);
   const desc = names.map((n) => `'${n}' (${plural(counts.get(n)!, 'image')})`).join(', ');
+  if (known && names.length === 1) {
+    if (known.classes.includes(names[0]!)) return [...known.classes];
+    throw new Error(`${where}: the only class found, ${desc}, is not one of the classes of ${known.owner}: ${known.classes.join(', ')}${ignored}`);
+  }
   if (names.length !== 2) {
     throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}${ignored}` +
       caseOnly(names));
@@ -430,7 +440,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     found.push({ path: path.resolve(root, p.rel), className: p.label, split: p.split ? parseSplitName(p.split) : undefined });
     counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
   }
-  const classes = checkClasses(counts, file, opts.positive);
+  const classes = checkClasses(counts, file, opts.positive, '', opts.knownClasses);
   const ds = build(file, root, 'csv', found, classes, opts, newIgnored(), notes);
   // Keep the CSV's own spelling of each path (relative paths may contain '..').
   ds.items.forEach((it, i) => { it.relPath = parsed[i]!.rel; });

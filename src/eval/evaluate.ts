@@ -41,9 +41,37 @@ export interface EvaluationInput {
   /** The split the items are (default 'test'): the report's headings and counts name it. */
   split?: 'train' | 'val' | 'test' | 'all';
   context?: ReportContext;
+  /** Progress and warning lines for a person. */
+  log?: (line: string) => void;
 }
 
-export type EvaluationMetrics = MetricsJson & { unreadable?: { path: string; reason: string }[] };
+/** Metrics that need both classes in the data: null when the evaluated images hold one class only. */
+const BOTH_CLASSES = ['balanced_accuracy', 'mcc'] as const;
+const NEEDS_NEGATIVES = ['specificity'] as const;
+const NEEDS_POSITIVES = ['recall', 'f1', 'average_precision'] as const;
+type Nullable = (typeof BOTH_CLASSES)[number] | (typeof NEEDS_NEGATIVES)[number] | (typeof NEEDS_POSITIVES)[number];
+
+export type EvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]: number | null } & {
+  unreadable?: { path: string; reason: string }[];
+};
+
+/**
+ * Images of one class only (a positives-only folder measures sensitivity): the metrics that compare the
+ * classes are undefined, so they are written as null (the conventional 0 would read as a result), and
+ * `warnings` says so. Returns that warning, or null with both classes present.
+ */
+function oneClassOnly(metrics: EvaluationMetrics, y: readonly number[], classes: readonly [string, string]): string | null {
+  const pos = y.some((v) => v === 1), neg = y.some((v) => v === 0);
+  if (pos && neg) return null;
+  const present = pos ? 1 : 0;
+  const nulled: Nullable[] = [...BOTH_CLASSES, ...(pos ? NEEDS_NEGATIVES : NEEDS_POSITIVES)];
+  for (const k of nulled) metrics[k] = null;
+  const warning = `the evaluated images hold only the class '${classes[present]}' (the model's ${present ? 'positive' : 'negative'} class): ` +
+    `ROC AUC and its CI, ${nulled.join(', ').replace(/_/g, ' ')} need both classes and are null; ` +
+    `${pos ? 'recall (sensitivity)' : 'specificity'} and accuracy are the rates this data measures`;
+  metrics.warnings.push(warning);
+  return warning;
+}
 
 /** Writes every evaluation file from predictions already made; returns the metrics.json object. */
 export async function writeEvaluation(input: EvaluationInput): Promise<EvaluationMetrics> {
@@ -55,6 +83,8 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const p = used.map((i) => probabilities[i]);
 
   const metrics: EvaluationMetrics = binaryMetrics(y, p, threshold, { classes });
+  const oneClass = oneClassOnly(metrics, y, classes);
+  if (oneClass) input.log?.(`warning: ${oneClass}`);
   const unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
   if (unreadable.length > 0) metrics.unreadable = unreadable;
   const split = input.split ?? 'test';
@@ -85,7 +115,7 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   return metrics;
 }
 
-function chartsFor(metrics: MetricsJson, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
+function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
   threshold: number, history: HistoryRow[] | null): ChartData {
   const charts: ChartData = chartDataFromMetrics({ ...metrics, roc: finiteRoc(metrics.roc), auc_ci95: finiteCi(metrics.auc_ci95) });
   const { tn, fp, fn, tp } = metrics.confusion;
@@ -131,6 +161,8 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
       seed: params.seed, valFraction: params.valFraction, testFraction: params.testFraction,
       // A val drawn from train changes only the val and train parts.
       drawVal: opts.split === 'val' || opts.split === 'train',
+      // Data of one of the model's classes only is evaluated (e.g. the sensitivity on a positives-only folder).
+      knownClasses: { classes: metadata.classes, owner: opts.model },
     });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // The model's class order decides which class is positive, whatever the data's sorted order.
@@ -160,7 +192,7 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
     }
     return await writeEvaluation({
       out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
-      split: opts.split, context: { summary },
+      split: opts.split, context: { summary }, log: opts.log,
     });
   } finally {
     model.dispose();
@@ -168,6 +200,7 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
 }
 
 /** The data's class names must be the model's (compared as sets; the model's order decides which is positive). */
+// (Data with one class only comes back from loadSource with the model's classes when it is one of them.)
 function checkClasses(dataClasses: readonly string[], modelClasses: readonly string[], modelFile: string, data: string): void {
   const same = dataClasses.length === 2 && modelClasses.every((c) => dataClasses.includes(c));
   if (!same) {
