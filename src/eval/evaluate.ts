@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatCsv, loadSource, writeFileAtomic, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
+import { loadCheckpoint } from '../io/index.js';
 import { loadModelFile, type ModelMetadata } from '../models/index.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
@@ -144,6 +145,12 @@ const finiteRoc = (roc: MetricsJson['roc']) =>
 const finiteCi = (ci: MetricsJson['auc_ci95']): [number, number] | null =>
   ci[0] !== null && ci[1] !== null ? [ci[0], ci[1]] : null;
 
+/** A checkpoint's metadata (extra only is read), without building the model; {} when it has none. */
+function loadCheckpointMetadata(file: string): Pick<ModelMetadata, 'extra'> {
+  const m = loadCheckpoint(file).metadata as { extra?: unknown } | null | undefined;
+  return { extra: m && typeof m.extra === 'object' && m.extra !== null ? m.extra as Record<string, unknown> : {} };
+}
+
 /** JSON with the contract's convention: non-finite numbers (the ROC's +inf first threshold) are written as null. */
 export function jsonWithNulls(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
@@ -222,6 +229,28 @@ export interface EvaluateRunOptions {
   batchSize?: number;
   device?: string;
   log?: (line: string) => void;
+  /**
+   * The pos_weight the run trained with ('auto' resolved; null = none). Default: the summary's pos_weight, a
+   * number in the config, else the checkpoint's extra.pos_weight (the trainer records it there).
+   */
+  posWeight?: number | null;
+}
+
+const finiteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The pos_weight the run used, from what evaluateRun was given; undefined when only the checkpoint can tell. */
+function givenPosWeight(o: EvaluateRunOptions): number | null | undefined {
+  if (o.posWeight !== undefined) return o.posWeight;
+  if (finiteNumber(o.summary?.pos_weight)) return o.summary.pos_weight;
+  const c = o.config as { posWeight?: unknown } | undefined;
+  if (finiteNumber(c?.posWeight)) return c.posWeight;
+  if (c && c.posWeight === null) return null;
+  return undefined;
+}
+
+function metadataPosWeight(metadata: Pick<ModelMetadata, 'extra'>): number | null {
+  const v = metadata.extra?.pos_weight;
+  return finiteNumber(v) ? v : null;
 }
 
 /**
@@ -234,11 +263,15 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
     title: `tlearn run: ${path.basename(o.runDir)}`, summary: { run: o.runDir, data: o.dataset.source, ...o.summary },
     config: o.config, audit: o.audit ?? null, history: o.history ?? null, reportFile: path.join(o.runDir, 'report.html'),
   };
+  const given = givenPosWeight(o);
   if (test.length === 0) {
-    await writeReport(context.reportFile!, { ...context, charts: o.history?.length ? { history: o.history } : null });
+    // 'auto' was resolved by the trainer: its value is in the checkpoint's metadata.
+    const posWeight = given !== undefined ? given : metadataPosWeight(loadCheckpointMetadata(o.modelFile));
+    await writeReport(context.reportFile!, { ...context, posWeight, charts: o.history?.length ? { history: o.history } : null });
     return null;
   }
   const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });
+  context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} images)`);
     const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device });
