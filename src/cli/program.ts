@@ -153,7 +153,7 @@ ${examples([
   addModelFileOptions(
     program.command('predict')
       .summary('predict images or folders of images')
-      .description(`Predict the class of each image. Folders are searched recursively for .jpg, .jpeg, .png, .webp, .gif and .tif(f) files. Unreadable files are reported (JSON: {path, error}); the exit code is 1 only when no file could be predicted.`)
+      .description(`Predict the class of each image. Folders are searched recursively for .jpg, .jpeg, .png, .webp, .gif and .tif(f) files. Unreadable and missing files are reported as rows (JSON: {path, error}) and, with --json/--csv or when nothing could be predicted, on stderr; the exit code is 1 only when no file could be predicted (2 when no input exists).`)
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<inputs...>', 'image files or folders')
       .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label}').conflicts('csv'))

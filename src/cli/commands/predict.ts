@@ -23,30 +23,44 @@ export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'];
 
+/** One file to predict, in input order; `missing` for a path that does not exist (reported as an error row). */
+export interface InputFile { path: string; missing?: true }
+
 /**
  * Expands the command-line inputs: files are kept as given (whatever their extension: the decoder judges them),
- * folders are searched recursively for image extensions, in sorted order; hidden entries are skipped.
+ * folders are searched recursively for image extensions, in sorted order; hidden entries are skipped. A path
+ * that does not exist is kept as a `missing` entry, like an unreadable file, unless no input exists at all.
  */
-export function collectInputs(inputs: string[], cwd: string): string[] {
-  const files: string[] = [];
+export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
+  const files: InputFile[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (entry.name.startsWith('.')) continue;
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push(p);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push({ path: p });
     }
   };
+  const missing = inputs.filter((input) => !fs.existsSync(path.resolve(cwd, input)));
+  if (missing.length === inputs.length) throw new UsageError(missing.map((input) => `${input} does not exist`).join('; '));
   for (const input of inputs) {
     const abs = path.resolve(cwd, input);
-    if (!fs.existsSync(abs)) throw new UsageError(`${input} does not exist`);
-    if (fs.statSync(abs).isDirectory()) {
+    if (!fs.existsSync(abs)) files.push({ path: abs, missing: true });
+    else if (fs.statSync(abs).isDirectory()) {
       const before = files.length;
       walk(abs);
       if (files.length === before) throw new UsageError(`the folder ${input} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
-    } else files.push(abs);
+    } else files.push({ path: abs });
   }
   return files;
+}
+
+/** The image files of the inputs; any missing input is a usage error. */
+export function collectInputs(inputs: string[], cwd: string): string[] {
+  const files = collectInputFiles(inputs, cwd);
+  const missing = files.filter((f) => f.missing);
+  if (missing.length) throw new UsageError(missing.map((f) => `${path.relative(cwd, f.path) || f.path} does not exist`).join('; '));
+  return files.map((f) => f.path);
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
@@ -54,12 +68,15 @@ export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** A path as shown: relative to cwd when inside it, else absolute. */
+function shownPath(p: string, cwd: string): string {
+  const rel = path.relative(cwd, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+}
+
 /** Formats results; paths are shown relative to cwd when inside it. */
 export function formatPredictions(rows: PredictRow[], format: PredictOptions['format'], cwd: string): string {
-  const show = (p: string) => {
-    const rel = path.relative(cwd, p);
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-  };
+  const show = (p: string) => shownPath(p, cwd);
   if (format === 'json') {
     return JSON.stringify(rows.map((r) => ('error' in r ? { path: show(r.path), error: r.error }
       : { path: show(r.path), probability: r.probability, predicted: r.predicted, label: r.label })), null, 2) + '\n';
@@ -79,17 +96,29 @@ export function formatPredictions(rows: PredictRow[], format: PredictOptions['fo
   return lines.join('\n') + '\n';
 }
 
-/** Exit code 1 only when no file could be predicted; single failures are part of the output. */
+/**
+ * Exit code 1 only when no file could be predicted; single failures (unreadable or missing files) are rows of
+ * the output. The reasons go to stderr in every format when nothing was predicted, and always with --json/--csv.
+ */
 export async function runPredict(opts: PredictOptions, io: CliIO): Promise<number> {
   const model = path.resolve(io.cwd, opts.model);
   checkModelFile(model);
-  const files = collectInputs(opts.inputs, io.cwd);
-  const predict = await loadFunction<PredictFn>('../eval/index.js', 'predict', 'prediction');
+  const inputs = collectInputFiles(opts.inputs, io.cwd);
+  const files = inputs.filter((f) => !f.missing).map((f) => f.path);
   const { inputs: _inputs, format, ...rest } = opts;
-  const rows = await predict({ ...rest, model, files, log: (line) => io.err(`${line}\n`) });
-  if (rows.length !== files.length) throw new Error(`predict returned ${rows.length} results for ${files.length} files`);
+  let predicted: PredictRow[] = [];
+  if (files.length > 0) {
+    const predict = await loadFunction<PredictFn>('../eval/index.js', 'predict', 'prediction');
+    predicted = await predict({ ...rest, model, files, log: (line) => io.err(`${line}\n`) });
+    if (predicted.length !== files.length) throw new Error(`predict returned ${predicted.length} results for ${files.length} files`);
+  }
+  let next = 0;
+  const rows: PredictRow[] = inputs.map((f) => (f.missing ? { path: f.path, error: 'does not exist' } : predicted[next++]!));
   io.out(formatPredictions(rows, format, io.cwd));
-  const failed = rows.filter((r) => 'error' in r);
-  if (format !== 'table') for (const r of failed) io.err(`cannot predict ${r.path}: ${(r as { error: string }).error}\n`);
-  return failed.length === rows.length ? EXIT_FAILURE : 0;
+  const failed = rows.filter((r): r is Extract<PredictRow, { error: string }> => 'error' in r);
+  const none = failed.length === rows.length;
+  const show = (p: string) => shownPath(p, io.cwd);
+  if (format !== 'table' || none) for (const r of failed) io.err(`cannot predict ${show(r.path)}: ${r.error}\n`);
+  if (none) io.err(`no file could be predicted (${rows.length} file${rows.length === 1 ? '' : 's'})\n`);
+  return none ? EXIT_FAILURE : 0;
 }

@@ -1,0 +1,64 @@
+// predict's errors are the same in every format: when no file can be predicted the reasons go to stderr
+// and the exit code is 1; a missing path among several inputs is one error row (the others are predicted),
+// only all inputs missing is a usage error.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as torch from '../src/torch/index.js';
+import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
+import { cliIn } from './helpers/cli.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-prederr-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const cli = cliIn(tmp);
+
+torch.manualSeed(1);
+const m = new BinaryClassifier({ arch: 'resnet18' });
+const model = path.join(tmp, 'model.safetensors');
+saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
+m.dispose();
+const good = path.join(tmp, 'good.png');
+await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toFile(good);
+const bad = path.join(tmp, 'bad.png');
+fs.writeFileSync(bad, 'not an image');
+
+test('no file predicted: every format says why on stderr and exits 1', async () => {
+  for (const fmt of [[], ['--json'], ['--csv']]) {
+    const r = await cli(['predict', model, 'bad.png', ...fmt]);
+    assert.equal(r.code, 1, `${fmt}: ${r.err}`);
+    assert.match(r.err, /cannot predict .*bad\.png: \S/, `${fmt}: the reason is on stderr`);
+    assert.match(r.err, /no file could be predicted/, `${fmt}`);
+  }
+});
+
+test('a missing path among several inputs is an error row; the others are predicted', async () => {
+  const t = await cli(['predict', model, 'good.png', 'nothere.png', 'bad.png']);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /error\s+nothere\.png: does not exist/);
+  assert.match(t.out, /^\d\.\d{4}\s+(cat|dog)\s+good\.png$/m);
+  const j = await cli(['predict', model, 'good.png', 'nothere.png', '--json']);
+  assert.equal(j.code, 0, j.err);
+  const rows = JSON.parse(j.out);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].path, 'good.png');
+  assert.ok(typeof rows[0].probability === 'number');
+  assert.deepEqual(rows[1], { path: 'nothere.png', error: 'does not exist' });
+  assert.match(j.err, /cannot predict nothere\.png: does not exist/);
+  const c = await cli(['predict', model, 'nothere.png', 'good.png', '--csv']);
+  assert.equal(c.code, 0, c.err);
+  assert.equal(c.out.split('\n')[1], 'nothere.png,,,');
+  // Missing paths and unreadable files only: nothing predicted, exit 1.
+  const none = await cli(['predict', model, 'nothere.png', 'bad.png']);
+  assert.equal(none.code, 1, none.err);
+  assert.match(none.err, /cannot predict nothere\.png: does not exist/);
+});
+
+test('every input missing is a usage error (exit 2)', async () => {
+  const r = await cli(['predict', model, 'a.png', 'b.png']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /a\.png does not exist/);
+  assert.match(r.err, /b\.png does not exist/);
+});
