@@ -88,7 +88,8 @@ test('bad usage exits with 2 and a clear message on stderr', async () => {
     [['predict', 'm.pth', 'x.png', '--json', '--csv'], /option '--json' cannot be used with option '--csv'/],
     [['predict', 'm.pth', 'x.png', '--classes', 'cat'], /expected two different class names separated by a comma/],
     [['predict', 'm.pth', 'x.png', '--classes', 'cat,cat'], /expected two different class names/],
-    [['export', 'm.pth', '--out', 'x.safetensors'], /required option '--format <format>' not specified/],
+    // (--format may be left out: the --out extension decides it; the run checks it.)
+    [['export', 'm.pth', '--out', 'x.pth', '--image-size', '8'], /'--image-size <px>' argument '8' is invalid/],
     [['export', 'm.pth', '--format', 'onnx', '--out', 'x.onnx'], /Allowed choices are safetensors, pth/],
     [['weights'], /Usage: tlearn weights/],
     [['weights', 'fetch'], /missing required argument 'name'/],

@@ -171,17 +171,22 @@ ${examples([
 
   program.command('export')
     .summary('convert a model to safetensors or PyTorch .pth')
-    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True).`)
+    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension (.safetensors; .pth or .pt) unless --format is given. For a .pth state_dict without tlearn metadata (the seed's PyTorch code), --classes and --image-size are stored in the exported file, as evaluate and predict would use them.`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
-    .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'pth']).makeOptionMandatory())
+    .addOption(new Option('--format <format>', 'output format (default: from the --out extension)').choices(['safetensors', 'pth']))
     .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt); an existing file is refused without --force', parse.nonEmpty)
+    .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (default 0,1)', parse.classes)
+    .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (default 224)', parse.integer(32, 4096))
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([
-      'tlearn export runs/r1/best_model_final.safetensors --format pth --out model.pth',
-      'tlearn export seed_model.pth --format safetensors --out model.safetensors',
+      'tlearn export runs/r1/best_model_final.safetensors --out model.pth',
+      'tlearn export seed_model.pth --out model.safetensors --classes cat,dog --image-size 224',
     ]))
     .action((model: string, o: Record<string, any>) => {
-      const options: ExportOptions = { model, format: o.format, out: o.out };
+      const options: ExportOptions = { model, out: o.out };
+      if (o.format) options.format = o.format;
+      if (o.classes) options.classes = o.classes;
+      if (o.imageSize !== undefined) options.imageSize = o.imageSize;
       if (o.force) options.force = true;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
     });

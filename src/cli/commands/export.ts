@@ -1,27 +1,49 @@
-// `tlearn export MODEL --format safetensors|pth --out FILE`: the same tensors and metadata in another format.
+// `tlearn export MODEL [--format safetensors|pth] --out FILE`: the same tensors and metadata in another format.
+// --classes/--image-size give a plain PyTorch state_dict (the seed's .pth) the metadata evaluate and predict
+// would take from the same flags, so the exported file carries it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import type { LoadedModel, LoadModelOptions, SaveModelOptions } from '../../models/index.js';
 
 export interface ExportOptions {
   model: string;
-  format: 'safetensors' | 'pth';
+  /** Default: from --out's extension (.safetensors; .pth or .pt). */
+  format?: 'safetensors' | 'pth';
   out: string;
   /** Replace --out if it exists (without it an existing file is refused). */
   force?: boolean;
+  /** Metadata for a model file without tlearn metadata (checked against a tlearn file's own). */
+  imageSize?: number;
+  classes?: [string, string];
 }
 
 /** src/io/index.ts (checkpoint.ts): the format follows the file extension. */
 export type LoadCheckpointFn = (file: string) => { tensors: Map<string, unknown>; metadata: unknown } | Promise<{ tensors: Map<string, unknown>; metadata: unknown }>;
 export type SaveCheckpointFn = (file: string, tensors: Map<string, unknown>, metadata: unknown, opts?: { format?: 'safetensors' | 'pth' }) => unknown;
+type LoadModelFileFn = (file: string, opts?: LoadModelOptions) => LoadedModel;
+type SaveModelFileFn = (file: string, model: LoadedModel['model'], metadata: Partial<LoadedModel['metadata']>, opts?: SaveModelOptions) => unknown;
 
-const EXTENSIONS: Record<ExportOptions['format'], string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'] };
+type Format = NonNullable<ExportOptions['format']>;
+const EXTENSIONS: Record<Format, string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'] };
+/** The extensions that decide the format without --format (.bin is used for both formats elsewhere). */
+const INFERRED: Record<string, Format> = { '.safetensors': 'safetensors', '.pth': 'pth', '.pt': 'pth' };
+
+/** --format, else the one --out's extension names. */
+export function exportFormat(out: string, format?: Format): Format {
+  if (format) return format;
+  const inferred = INFERRED[path.extname(out).toLowerCase()];
+  if (!inferred) {
+    throw new UsageError(`--out ${out}: give --format safetensors|pth, or a file name ending in ${Object.keys(INFERRED).join(', ').replace(/, ([^,]+)$/, ' or $1')}`);
+  }
+  return inferred;
+}
 
 /** Checks the output path: its extension must match --format, and it must not be the input. */
-export function checkExportTarget(model: string, out: string, format: ExportOptions['format']): void {
+export function checkExportTarget(model: string, out: string, format: Format): void {
   const ext = path.extname(out).toLowerCase();
   if (!EXTENSIONS[format].includes(ext)) {
     throw new UsageError(`--out ${out} must end in ${EXTENSIONS[format].join(' or ')} for --format ${format}`);
@@ -39,12 +61,30 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const model = path.resolve(io.cwd, opts.model);
   const out = path.resolve(io.cwd, opts.out);
   checkModelFile(model);
-  checkExportTarget(model, out, opts.format);
+  const format = exportFormat(out, opts.format);
+  checkExportTarget(model, out, format);
   checkNotExisting(out, opts.force ?? false);
+  if (opts.classes !== undefined || opts.imageSize !== undefined) {
+    // Through the model loader, as evaluate/predict read the file with these flags: the head is checked and the
+    // metadata completed (or, for a tlearn file, checked against the flags).
+    const loadModelFile = await loadFunction<LoadModelFileFn>('../models/index.js', 'loadModelFile', 'model reading');
+    const saveModelFile = await loadFunction<SaveModelFileFn>('../models/index.js', 'saveModelFile', 'model writing');
+    const loaded = loadModelFile(model, { classes: opts.classes, imageSize: opts.imageSize });
+    try {
+      // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.
+      const { toolVersion: _v, createdAt: _c, ...rest } = loaded.metadata;
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      saveModelFile(out, loaded.model, loaded.fromTlearn ? loaded.metadata : rest, { format });
+      io.out(`wrote ${out} (${format}, classes ${loaded.metadata.classes.join(',')}, image size ${loaded.metadata.imageSize})\n`);
+    } finally {
+      loaded.model.dispose();
+    }
+    return;
+  }
   const loadCheckpoint = await loadFunction<LoadCheckpointFn>('../io/index.js', 'loadCheckpoint', 'checkpoint reading');
   const saveCheckpoint = await loadFunction<SaveCheckpointFn>('../io/index.js', 'saveCheckpoint', 'checkpoint writing');
   const { tensors, metadata } = await loadCheckpoint(model);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  await saveCheckpoint(out, tensors, metadata, { format: opts.format });
-  io.out(`wrote ${out} (${tensors.size} tensors, ${opts.format})\n`);
+  await saveCheckpoint(out, tensors, metadata, { format });
+  io.out(`wrote ${out} (${tensors.size} tensors, ${format})\n`);
 }
