@@ -74,7 +74,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   setTrainModes(model, config.bnPolicy);
   // `ended`: how the phase's last epoch left it (what RUN/last holds right now), kept so that a resume with a
   // higher epoch limit can continue the phase (resume-plan.ts); undefined for a phase that trained nothing.
-  const finish = async (summary: PhaseSummary, optimizerEpochs: number, ended?: PhaseProgress | null): Promise<void> => {
+  const finish = async (summary: PhaseSummary, optimizerEpochs: number, ended?: PhaseProgress | null, announce = true): Promise<void> => {
     state.phases.push(summary);
     state.phaseIndex = index + 1;
     state.phase = null;
@@ -83,6 +83,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     // A phase boundary is on disk before anyone hears of it (rare, and the next phase starts from it).
     await save(ctx, null, { phaseEnded: !!ended });
     await ctx.lastWriter.flush();
+    if (!announce) return;
     ctx.emit({
       type: 'phase', event: 'end', phase: pc.name, index, epochs: optimizerEpochs, stopped_early: summary.stoppedEarly,
       best_epoch: summary.bestEpoch, best: summary.best, monitor: summary.monitor,
@@ -91,7 +92,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   if (pc.epochs === 0) {
     // No phase start/end events for a phase that does not train: one line (an info event) says it was skipped.
     ctx.emit({ type: 'info', message: `Phase ${pc.name}: 0 epochs, skipped` });
-    await finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0);
+    await finish({ name: pc.name, epochs: 0, stoppedEarly: false, bestEpoch: null, best: null, monitor: pc.checkpoint.monitor, checkpoint: null }, 0, undefined, false);
     return true;
   }
 
