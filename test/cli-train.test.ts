@@ -35,7 +35,10 @@ test('a start that failed on bad data (exit 2, a JSON error event) does not bloc
   assert.equal(event.type, 'error');
   assert.equal(event.exitCode, 2);
   assert.match(String(event.message), /classes/);
+  // The failed start created --out and wrote nothing into it: the folder is gone again.
+  assert.equal(fs.existsSync(out), false);
   // What a failed start may leave (the data preparation's files, even a config.json) is reused.
+  fs.mkdirSync(out);
   fs.writeFileSync(path.join(out, 'config.json'), '{}\n');
   fs.writeFileSync(path.join(out, 'history.csv'), 'phase,epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds,images_per_second\n');
   const resume = await cli(['train', 'data', '--out', out, ...tiny, '--resume']);

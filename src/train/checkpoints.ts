@@ -13,6 +13,8 @@ export interface RunIdentity {
   config: RunConfig;
   /** [negative, positive]. */
   classes: [string, string];
+  /** The loss's positive-class weight as used ('auto' resolved), or null: recorded in every checkpoint (extra.pos_weight). */
+  posWeight: number | null;
 }
 
 /** The metrics of a record that go into a checkpoint. */
@@ -57,6 +59,7 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
       threshold_value: c.threshold.value,
       ...(choice ? { threshold_rates_val: Object.fromEntries(Object.entries(choice.achieved).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) } : {}),
       bn_policy: c.bnPolicy,
+      pos_weight: id.posWeight,
       seed: c.seed,
       // With the seed, the drawn split (data without split folders) can be redrawn by `evaluate`.
       val_fraction: c.data.valFraction,

@@ -16,6 +16,9 @@ export interface FinalModel {
   epoch: number;
   metrics: Record<string, number>;
   threshold: number;
+  /** The metric that chose it among the phases' best (the last phase's checkpoint monitor) and its value. */
+  monitor: string;
+  monitorValue: number | null;
 }
 
 /** Picks the phase whose best checkpoint wins under the last phase's checkpoint monitor (ties: the earlier phase). */
@@ -57,8 +60,11 @@ export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
     for (const p of ctx.state.phases) if (p.checkpoint && fs.existsSync(p.checkpoint)) pthCopy(p.checkpoint);
     pthCopy(file);
   }
-  ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor: phase.monitor, value: metrics[phase.monitor] ?? NaN });
-  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold };
+  // Chosen by the last phase's monitor (choosePhase), which can differ from the chosen phase's own.
+  const monitor = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint.monitor;
+  const monitorValue = metrics[monitor] ?? NaN;
+  ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
+  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
 }
 
 /** The options of src/eval's evaluateRun (the lead's API), as far as the trainer fills them. */

@@ -11,6 +11,8 @@ export function eventJson(e: TrainEvent): string {
 }
 
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+/** A threshold or weight to 4 significant digits, without trailing zeros (0.609136164188385 -> 0.6091, 0.5 -> 0.5). */
+export const fmtShort = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
 const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
 
 export function formatDuration(seconds: number): string {
@@ -117,8 +119,11 @@ export class Progress {
       case 'interrupted':
         return `Interrupted during epoch ${e.epoch} of ${e.phase}, after ${e.batch} of ${e.batches} batches: state saved to ${e.state}. Continue with --resume.`;
       case 'done':
+        // The monitor that chose the final model is named when it is not val_auc (shown anyway).
         return `Done in ${formatDuration(e.seconds)}: ${e.best_model}` +
-          (e.phase ? ` (from ${e.phase} epoch ${e.epoch}, val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${e.threshold})` : '');
+          (e.phase ? ` (from ${e.phase} epoch ${e.epoch}, ` +
+            (e.monitor && e.monitor !== 'val_auc' ? `chosen by ${e.monitor} ${fmt(e.monitor_value ?? NaN)}; ` : '') +
+            `val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${fmtShort(e.threshold)})` : '');
       default:
         return null;
     }

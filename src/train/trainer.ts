@@ -13,7 +13,9 @@ import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
-import { Progress } from './progress.js';
+import { fmtShort, Progress } from './progress.js';
+import { loadCheckpoint } from '../io/index.js';
+import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig } from './resume-config.js';
@@ -65,6 +67,31 @@ function resolvePosWeight(config: RunConfig, train: DataItem[]): number | null {
   return (train.length - pos) / pos;
 }
 
+/** The info line that says which pos_weight the loss uses (printed once per session). */
+function posWeightLine(config: RunConfig, value: number, train: DataItem[]): string {
+  if (config.posWeight !== 'auto') return `pos_weight ${fmtShort(value)} (from the configuration)`;
+  const pos = train.filter((i) => i.label === 1).length;
+  return `pos_weight ${fmtShort(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`;
+}
+
+/**
+ * A --resume of a run that has finished every phase and gets no more epochs, and has its final model: there is
+ * nothing to do. What it returns describes the run from its final model; nothing is trained or written.
+ */
+function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, state: RunState, seconds: number): RunResult | null {
+  if (state.phaseIndex < config.phases.length || state.phase !== null) return null;
+  const file = paths.final(config.checkpointFormat);
+  // Stopped between the last phase and best_model_final: the end of the run is still to do.
+  if (!fs.existsSync(file)) return null;
+  const meta = loadCheckpoint(file).metadata as { phase?: unknown; epoch?: unknown; metrics?: unknown; threshold?: unknown };
+  const best = typeof meta.phase === 'string' && typeof meta.epoch === 'number'
+    ? { phase: meta.phase, epoch: meta.epoch, metrics: { ...(meta.metrics as Record<string, number> ?? {}) } } : null;
+  return {
+    runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: file, best,
+    threshold: typeof meta.threshold === 'number' ? meta.threshold : null, interrupted: false, alreadyFinished: true, seconds,
+  };
+}
+
 function freshState(digest: string, posWeight: number | null): RunState {
   return {
     version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
@@ -87,9 +114,18 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   if (config.phases.every((p) => p.epochs === 0)) {
     throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
   }
+  // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in finally).
+  const createdOut = !fs.existsSync(paths.root);
+  let setupFailed = false;
   prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
-  const saved = resume ? checkResumeConfig(paths, config) : null;
-  setupRuntime(config);
+  let saved: RunConfig | null;
+  try {
+    saved = resume ? checkResumeConfig(paths, config) : null;
+    setupRuntime(config);
+  } catch (e) {
+    if (createdOut) removeIfEmpty(paths.root);
+    throw e;
+  }
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
   let model: BinaryClassifier | undefined;
   let engine: Engine | undefined;
@@ -101,8 +137,6 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
     });
-    emit({ type: 'info', message: data.summary });
-    for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
     const split = splitItems(data);
     const digest = dataDigest(data);
 
@@ -123,8 +157,19 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       }
       if (plan.reopen !== null) loaded.reopen(plan.reopen);
       reopenMessage = plan.message;
+      // Nothing left to train: say so and leave every file as it was (no new evaluation or report either).
+      const done = plan.reopen === null ? finishedRun(config, paths, loaded.state, loaded.state.elapsedSeconds) : null;
+      if (done) {
+        const n = loaded.state.history.length;
+        emit({ type: 'info', message: `${paths.root} had already finished (${n} epoch${n === 1 ? '' : 's'}); nothing left to train` });
+        return done;
+      }
     }
+    // Said once the run is known to train (a finished run resumed only says that it had finished).
+    emit({ type: 'info', message: data.summary });
+    for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
     const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train));
+    if (state.posWeight !== null) emit({ type: 'info', message: posWeightLine(config, state.posWeight, split.train) });
 
     // The model: seeded init of the head, pretrained backbone, then the saved weights when resuming.
     manualSeed(config.seed);
@@ -149,7 +194,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
 
     const elapsedBase = state.elapsedSeconds;
     const ctx: RunContext = {
-      config, paths, engine, identity: { config, classes: data.dataset.classes }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
+      config, paths, engine, identity: { config, classes: data.dataset.classes, posWeight: state.posWeight }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
       elapsed: () => elapsedBase + (performance.now() - t0) / 1000,
     };
     writeHistory(paths.root, state.history);
@@ -188,7 +233,10 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       if (evaluateRun) {
         evaluation = await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: { best_model: final.file, phase: final.phase.name, epoch: final.epoch, val_auc: final.metrics.val_auc, threshold: final.threshold },
+          summary: {
+            best_model: final.file, phase: final.phase.name, epoch: final.epoch, val_auc: final.metrics.val_auc, threshold: final.threshold,
+            monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight,
+          },
           batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
         });
         evaluated = split.test.length > 0;
@@ -198,6 +246,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     emit({
       type: 'done', run: paths.root, best_model: final.file, phase: final.phase.name, epoch: final.epoch,
       val_auc: final.metrics.val_auc ?? null, threshold: final.threshold, seconds, evaluated,
+      monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight,
     });
     return {
       runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
@@ -205,6 +254,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       interrupted: false, ...(evaluation !== undefined && evaluation !== null ? { evaluation } : {}), seconds,
     };
   } catch (e) {
+    setupFailed = settingUp;
     throw settingUp ? asSetupError(e) : e;
   } finally {
     // After an error (a NaN loss, say) the state saved last still reaches the disk before train() ends.
@@ -213,6 +263,15 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     if (engine?.posWeight) dispose(engine.posWeight);
     model?.dispose();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });
+    if (setupFailed && createdOut) removeIfEmpty(paths.root);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+  } catch {
+    // Gone already, or not ours to remove: leave it.
   }
 }
 

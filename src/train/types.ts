@@ -46,6 +46,10 @@ export type TrainEvent =
   | {
     type: 'done'; run: string; best_model: string; phase: string | null; epoch: number | null; val_auc: number | null;
     threshold: number; seconds: number; evaluated: boolean;
+    /** The metric that chose the final model among the phases' best (the last phase's checkpoint monitor), and its value. */
+    monitor: string; monitor_value: number | null;
+    /** The positive-class weight of the loss as used (posWeight 'auto' resolved), or null when none. */
+    pos_weight: number | null;
   };
 
 export interface TrainOptions {
@@ -99,6 +103,8 @@ export interface RunResult {
   interrupted: boolean;
   /** When interrupted: what stopped the run ('SIGINT', 'SIGTERM', 'abort'). */
   stoppedBy?: 'SIGINT' | 'SIGTERM' | 'abort' | null;
+  /** True for a --resume of a run that had already finished every phase: nothing was trained or written. */
+  alreadyFinished?: boolean;
   /** The test metrics evaluateRun (src/eval) returned, when the data has a test split. */
   evaluation?: unknown;
   seconds: number;

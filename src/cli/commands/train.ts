@@ -94,11 +94,13 @@ export async function startTraining(config: RunConfig, out: string, resume: bool
   const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
   const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
-    { interrupted?: boolean; stoppedBy?: string | null } | undefined;
+    { interrupted?: boolean; stoppedBy?: string | null; alreadyFinished?: boolean } | undefined;
   if (result?.interrupted) {
     io.err(`stopped: the state is saved in ${path.join(out, 'last')}; continue with: tlearn train ${config.data.csv ?? config.data.path} --out ${out} --resume\n`);
     return result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
+  // A --resume of a finished run wrote nothing: the trainer's line saying so is the whole answer.
+  if (result?.alreadyFinished) return 0;
   if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   return 0;
 }
