@@ -75,14 +75,25 @@ test('0-epoch phase, pos_weight, final monitor, then --resume of the finished ru
   assert.equal(r2.history.length, 1);
   assert.equal(r2.bestModel, r.bestModel);
   assert.equal(r2.threshold, r.threshold);
-  assert.deepEqual(againLines, [`${out} had already finished (1 epoch); nothing left to train`]);
-  assert.deepEqual(again.map((e) => e.type), ['info']);
+  assert.equal(againLines[0], `${out} had already finished (1 epoch); nothing left to train`);
+  assert.match(againLines[1]!, /^Done in .*best_model_final\.safetensors \(from phase1 epoch 1, chosen by val_loss/);
+  // A --json consumer still sees the stream end with the done event of the finished run.
+  assert.deepEqual(again.map((e) => e.type), ['info', 'done']);
+  const done2 = again[1] as Extract<TrainEvent, { type: 'done' }>;
+  assert.deepEqual([done2.best_model, done2.evaluated, done2.monitor, done2.monitor_value, done2.pos_weight], [r.bestModel, false, 'val_loss', done.monitor_value, 1]);
   assert.deepEqual(snapshot(out), before);
 
+  // From the CLI a run always ends with its evaluation: a run without report.html (made with skipEvaluation here;
+  // the same as one killed while evaluating) is not finished yet, and --resume evaluates it without training.
   const cli = await cliIn(root)(['train', 'data', '--out', out, '--resume']);
   assert.equal(cli.code, 0, cli.err);
-  assert.equal(cli.out, `${out} had already finished (1 epoch); nothing left to train\n`);
-  assert.deepEqual(snapshot(out), before);
+  assert.doesNotMatch(cli.out, /already finished|phase1 epoch \d+: loss/);
+  assert.ok(fs.existsSync(path.join(out, 'report.html')) && fs.existsSync(path.join(out, 'eval', 'metrics.json')));
+  const evaluated = snapshot(out);
+  const cli2 = await cliIn(root)(['train', 'data', '--out', out, '--resume']);
+  assert.equal(cli2.code, 0, cli2.err);
+  assert.match(cli2.out, new RegExp(`^${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} had already finished \\(1 epoch\\); nothing left to train\nDone in `));
+  assert.deepEqual(snapshot(out), evaluated);
 });
 
 test('a start that fails on bad data removes the --out folder it created (and leaves one that existed)', T, async () => {

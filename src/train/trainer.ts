@@ -75,20 +75,33 @@ function posWeightLine(config: RunConfig, value: number, train: DataItem[]): str
 }
 
 /**
- * A --resume of a run that has finished every phase and gets no more epochs, and has its final model: there is
- * nothing to do. What it returns describes the run from its final model; nothing is trained or written.
+ * A --resume of a run that has finished every phase and gets no more epochs, and has its final model (and,
+ * unless evaluation is skipped, its report: a run killed while evaluating is not finished): there is nothing
+ * to do. What it returns describes the run from its final model, and `done` is the event that ends its
+ * stream; nothing is trained or written.
  */
-function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, state: RunState, seconds: number): RunResult | null {
+function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, state: RunState, evaluates: boolean): { result: RunResult; done: TrainEvent } | null {
   if (state.phaseIndex < config.phases.length || state.phase !== null) return null;
   const file = paths.final(config.checkpointFormat);
-  // Stopped between the last phase and best_model_final: the end of the run is still to do.
-  if (!fs.existsSync(file)) return null;
+  // Stopped between the last phase and best_model_final, or during the evaluation: the end of the run is still to do.
+  if (!fs.existsSync(file) || (evaluates && !fs.existsSync(path.join(paths.root, 'report.html')))) return null;
   const meta = loadCheckpoint(file).metadata as { phase?: unknown; epoch?: unknown; metrics?: unknown; threshold?: unknown };
-  const best = typeof meta.phase === 'string' && typeof meta.epoch === 'number'
-    ? { phase: meta.phase, epoch: meta.epoch, metrics: { ...(meta.metrics as Record<string, number> ?? {}) } } : null;
+  const metrics: Record<string, number> = { ...(meta.metrics as Record<string, number> ?? {}) };
+  const phase = typeof meta.phase === 'string' ? meta.phase : null;
+  const epoch = typeof meta.epoch === 'number' ? meta.epoch : null;
+  const threshold = typeof meta.threshold === 'number' ? meta.threshold : 0.5;
+  const monitor = config.phases.at(-1)!.checkpoint.monitor;
+  const seconds = state.elapsedSeconds;
   return {
-    runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: file, best,
-    threshold: typeof meta.threshold === 'number' ? meta.threshold : null, interrupted: false, alreadyFinished: true, seconds,
+    result: {
+      runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: file,
+      best: phase !== null && epoch !== null ? { phase, epoch, metrics } : null,
+      threshold, interrupted: false, alreadyFinished: true, seconds,
+    },
+    done: {
+      type: 'done', run: paths.root, best_model: file, phase, epoch, val_auc: metrics.val_auc ?? null, threshold, seconds,
+      evaluated: false, monitor, monitor_value: metrics[monitor] ?? null, pos_weight: state.posWeight,
+    },
   };
 }
 
@@ -158,11 +171,12 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       if (plan.reopen !== null) loaded.reopen(plan.reopen);
       reopenMessage = plan.message;
       // Nothing left to train: say so and leave every file as it was (no new evaluation or report either).
-      const done = plan.reopen === null ? finishedRun(config, paths, loaded.state, loaded.state.elapsedSeconds) : null;
-      if (done) {
+      const finished = plan.reopen === null ? finishedRun(config, paths, loaded.state, !opts.skipEvaluation) : null;
+      if (finished) {
         const n = loaded.state.history.length;
         emit({ type: 'info', message: `${paths.root} had already finished (${n} epoch${n === 1 ? '' : 's'}); nothing left to train` });
-        return done;
+        emit(finished.done);
+        return finished.result;
       }
     }
     // Said once the run is known to train (a finished run resumed only says that it had finished).
