@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { loadCheckpoint } from '../src/io/index.js';
 import { cliIn } from './helpers/cli.js';
+import { tinyModelFile } from './helpers/model-files.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evout-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -26,11 +26,7 @@ async function fixtures(): Promise<{ model: string; data: string }> {
     }
   }
   torch.manualSeed(1);
-  const m = new BinaryClassifier({ arch: 'resnet18' });
-  const model = path.join(tmp, 'model.safetensors');
-  saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
-  m.dispose();
-  return { model, data };
+  return { model: tinyModelFile(tmp), data };
 }
 
 const { model, data } = await fixtures();

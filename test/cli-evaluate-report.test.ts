@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { cliIn } from './helpers/cli.js';
+import { tinyModelFile } from './helpers/model-files.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evrep-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,10 +23,7 @@ async function images(dir: string, n: number, v: number): Promise<void> {
 }
 
 torch.manualSeed(1);
-const m = new BinaryClassifier({ arch: 'resnet18' });
-const model = path.join(tmp, 'model.safetensors');
-saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
-m.dispose();
+const model = tinyModelFile(tmp);
 
 const split = path.join(tmp, 'split');
 for (const s of ['train', 'val', 'test']) {

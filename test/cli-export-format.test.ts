@@ -5,21 +5,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, loadModelFile, saveModelFile } from '../src/models/index.js';
+import { loadModelFile } from '../src/models/index.js';
 import { loadCheckpoint } from '../src/io/index.js';
 import { cliIn } from './helpers/cli.js';
-import { runPython } from './helpers/python.js';
+import { seedStateDictPth, tinyModelFile } from './helpers/model-files.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-export-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const cli = cliIn(tmp);
 
-torch.manualSeed(1);
-const m = new BinaryClassifier({ arch: 'resnet18' });
-const model = path.join(tmp, 'model.safetensors');
-saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
-m.dispose();
+const model = tinyModelFile(tmp);
 
 test('--format is inferred from the --out extension; an unknown extension needs --format', async () => {
   for (const [file, format] of [['a.pth', 'pth'], ['b.pt', 'pth'], ['c.safetensors', 'safetensors']] as const) {
@@ -38,14 +33,7 @@ test('--format is inferred from the --out extension; an unknown extension needs 
 
 test('a seed .pth exported with --classes and --image-size carries that metadata', async () => {
   const seed = path.join(tmp, 'seed.pth');
-  runPython(`
-import torch, torchvision
-torch.manual_seed(0)
-m = torchvision.models.resnet18()
-m.fc = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(512, 1), torch.nn.Sigmoid())
-torch.save(m.state_dict(), inp)
-out(True)
-`, seed);
+  seedStateDictPth(seed);
   const r = await cli(['export', seed, '--out', 'seed.safetensors', '--classes', 'cat,dog', '--image-size', '64']);
   assert.equal(r.code, 0, r.err);
   const loaded = loadModelFile(path.join(tmp, 'seed.safetensors'));

@@ -7,19 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { cliIn } from './helpers/cli.js';
+import { tinyModelFile } from './helpers/model-files.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-prederr-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const cli = cliIn(tmp);
 
-torch.manualSeed(1);
-const m = new BinaryClassifier({ arch: 'resnet18' });
-const model = path.join(tmp, 'model.safetensors');
-saveModelFile(model, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
-m.dispose();
+const model = tinyModelFile(tmp);
 const good = path.join(tmp, 'good.png');
 await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toFile(good);
 const bad = path.join(tmp, 'bad.png');

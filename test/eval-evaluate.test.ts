@@ -10,6 +10,7 @@ import * as torch from '../src/torch/index.js';
 import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { evaluate, predict } from '../src/eval/index.js';
 import { runPython } from './helpers/python.js';
+import { seedStateDictPth } from './helpers/model-files.js';
 
 const SIZE = 32;
 
@@ -108,14 +109,7 @@ test("a seed PyTorch state_dict evaluates with --classes and --image-size", asyn
   const data = path.join(dir, 'data');
   await makeImages(data);
   const seedFile = path.join(dir, 'best_model_phase1.pth');
-  runPython(`
-import torch, torchvision
-torch.manual_seed(0)
-m = torchvision.models.resnet18()
-m.fc = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(512, 1), torch.nn.Sigmoid())
-torch.save(m.state_dict(), inp)
-out(True)
-`, seedFile);
+  seedStateDictPth(seedFile);
   const metrics = await evaluate({ model: seedFile, data, split: 'test', out: path.join(dir, 'e'), classes: ['cat', 'dog'], imageSize: SIZE, log: () => {} });
   assert.equal(metrics.n, 12);
   assert.equal(metrics.positive_class, 'dog');

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { evaluateRun } from '../src/eval/index.js';
+import { tinyModelFile } from './helpers/model-files.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-evrun-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,10 +27,7 @@ async function item(split: 'train' | 'test', cls: 'cat' | 'dog', i: number) {
 }
 
 torch.manualSeed(2);
-const m = new BinaryClassifier({ arch: 'resnet18' });
-const modelFile = path.join(tmp, 'model.safetensors');
-saveModelFile(modelFile, m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5, extra: { pos_weight: 19 } });
-m.dispose();
+const modelFile = tinyModelFile(tmp, { pos_weight: 19 });
 
 test('RUN/report.html: the pos_weight used is read from the checkpoint; no --pos-weight advice', async () => {
   const runDir = path.join(tmp, 'run');
