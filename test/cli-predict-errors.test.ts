@@ -57,3 +57,22 @@ test('every input missing is a usage error (exit 2)', async () => {
   assert.match(r.err, /a\.png does not exist/);
   assert.match(r.err, /b\.png does not exist/);
 });
+
+test('an empty folder among several inputs is an error row like a missing file; exit 2 only when no input yields a file', async () => {
+  fs.mkdirSync(path.join(tmp, 'emptydir'), { recursive: true });
+  const t = await cli(['predict', model, 'good.png', 'emptydir']);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out, /error\s+emptydir: holds no images/);
+  assert.match(t.out, /good\.png$/m);
+  const j = await cli(['predict', model, 'emptydir', 'good.png', '--json']);
+  assert.equal(j.code, 0, j.err);
+  const rows = JSON.parse(j.out);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].path, 'emptydir');
+  assert.match(rows[0].error, /holds no images/);
+  // Nothing to predict at all: both reasons, one usage error.
+  const none = await cli(['predict', model, 'nope.png', 'emptydir']);
+  assert.equal(none.code, 2, none.err);
+  assert.match(none.err, /nope\.png does not exist/);
+  assert.match(none.err, /emptydir holds no images/);
+});

@@ -23,13 +23,17 @@ export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'];
 
-/** One file to predict, in input order; `missing` for a path that does not exist (reported as an error row). */
-export interface InputFile { path: string; missing?: true }
+/**
+ * One file to predict, in input order; `error` for an input that yields no file (a path that does not exist,
+ * a folder without images), reported as an error row.
+ */
+export interface InputFile { path: string; error?: string }
 
 /**
  * Expands the command-line inputs: files are kept as given (whatever their extension: the decoder judges them),
  * folders are searched recursively for image extensions, in sorted order; hidden entries are skipped. A path
- * that does not exist is kept as a `missing` entry, like an unreadable file, unless no input exists at all.
+ * that does not exist or a folder without images is kept as an entry with an `error`, like an unreadable file,
+ * unless no input yields any file at all (then a usage error naming every input).
  */
 export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
   const files: InputFile[] = [];
@@ -41,25 +45,31 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
       else if (entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push({ path: p });
     }
   };
-  const missing = inputs.filter((input) => !fs.existsSync(path.resolve(cwd, input)));
-  if (missing.length === inputs.length) throw new UsageError(missing.map((input) => `${input} does not exist`).join('; '));
+  const reasons: string[] = [];
   for (const input of inputs) {
     const abs = path.resolve(cwd, input);
-    if (!fs.existsSync(abs)) files.push({ path: abs, missing: true });
-    else if (fs.statSync(abs).isDirectory()) {
+    if (!fs.existsSync(abs)) {
+      files.push({ path: abs, error: 'does not exist' });
+      reasons.push(`${input} does not exist`);
+    } else if (fs.statSync(abs).isDirectory()) {
       const before = files.length;
       walk(abs);
-      if (files.length === before) throw new UsageError(`the folder ${input} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
+      if (files.length === before) {
+        const why = `holds no images (${IMAGE_EXTENSIONS.join(', ')})`;
+        files.push({ path: abs, error: why });
+        reasons.push(`the folder ${input} ${why}`);
+      }
     } else files.push({ path: abs });
   }
+  if (files.every((f) => f.error !== undefined)) throw new UsageError(reasons.join('; '));
   return files;
 }
 
-/** The image files of the inputs; any missing input is a usage error. */
+/** The image files of the inputs; any input that yields no file (missing, empty folder) is a usage error. */
 export function collectInputs(inputs: string[], cwd: string): string[] {
   const files = collectInputFiles(inputs, cwd);
-  const missing = files.filter((f) => f.missing);
-  if (missing.length) throw new UsageError(missing.map((f) => `${path.relative(cwd, f.path) || f.path} does not exist`).join('; '));
+  const failed = files.filter((f) => f.error !== undefined);
+  if (failed.length) throw new UsageError(failed.map((f) => `${path.relative(cwd, f.path) || f.path} ${f.error}`).join('; '));
   return files.map((f) => f.path);
 }
 
@@ -104,7 +114,7 @@ export async function runPredict(opts: PredictOptions, io: CliIO): Promise<numbe
   const model = path.resolve(io.cwd, opts.model);
   checkModelFile(model);
   const inputs = collectInputFiles(opts.inputs, io.cwd);
-  const files = inputs.filter((f) => !f.missing).map((f) => f.path);
+  const files = inputs.filter((f) => f.error === undefined).map((f) => f.path);
   const { inputs: _inputs, format, ...rest } = opts;
   let predicted: PredictRow[] = [];
   if (files.length > 0) {
@@ -113,7 +123,7 @@ export async function runPredict(opts: PredictOptions, io: CliIO): Promise<numbe
     if (predicted.length !== files.length) throw new Error(`predict returned ${predicted.length} results for ${files.length} files`);
   }
   let next = 0;
-  const rows: PredictRow[] = inputs.map((f) => (f.missing ? { path: f.path, error: 'does not exist' } : predicted[next++]!));
+  const rows: PredictRow[] = inputs.map((f) => (f.error !== undefined ? { path: f.path, error: f.error } : predicted[next++]!));
   io.out(formatPredictions(rows, format, io.cwd));
   const failed = rows.filter((r): r is Extract<PredictRow, { error: string }> => 'error' in r);
   const none = failed.length === rows.length;
