@@ -171,12 +171,12 @@ ${examples([
 
   program.command('export')
     .summary('convert a model to safetensors or PyTorch .pth')
-    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension (.safetensors; .pth or .pt) unless --format is given. For a .pth state_dict without tlearn metadata (the seed's PyTorch code), --classes and --image-size are stored in the exported file, as evaluate and predict would use them.`)
+    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension: .safetensors for safetensors; .pth, .pt or .bin for pth (--format, if given, must agree). For a .pth state_dict without tlearn metadata (the seed's PyTorch code), give both --classes and --image-size (or neither): they are stored in the exported file, as evaluate and predict would use them.`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension)').choices(['safetensors', 'pth']))
-    .requiredOption('--out <file>', 'file to write (.safetensors, or .pth/.pt); an existing file is refused without --force', parse.nonEmpty)
-    .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (default 0,1)', parse.classes)
-    .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (default 224)', parse.integer(32, 4096))
+    .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin); an existing file is refused without --force', parse.nonEmpty)
+    .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (with --image-size)', parse.classes)
+    .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(32, 4096))
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',

@@ -11,7 +11,7 @@ import type { LoadedModel, LoadModelOptions, SaveModelOptions } from '../../mode
 
 export interface ExportOptions {
   model: string;
-  /** Default: from --out's extension (.safetensors; .pth or .pt). */
+  /** Default: from --out's extension (.safetensors; .pth, .pt or .bin). */
   format?: 'safetensors' | 'pth';
   out: string;
   /** Replace --out if it exists (without it an existing file is refused). */
@@ -25,19 +25,28 @@ export interface ExportOptions {
 export type LoadCheckpointFn = (file: string) => { tensors: Map<string, unknown>; metadata: unknown } | Promise<{ tensors: Map<string, unknown>; metadata: unknown }>;
 export type SaveCheckpointFn = (file: string, tensors: Map<string, unknown>, metadata: unknown, opts?: { format?: 'safetensors' | 'pth' }) => unknown;
 type LoadModelFileFn = (file: string, opts?: LoadModelOptions) => LoadedModel;
-type SaveModelFileFn = (file: string, model: LoadedModel['model'], metadata: Partial<LoadedModel['metadata']>, opts?: SaveModelOptions) => unknown;
+type SaveModelFileFn = (file: string, model: LoadedModel['model'], metadata: Partial<LoadedModel['metadata']>, opts?: SaveModelOptions) => LoadedModel['metadata'];
 
 type Format = NonNullable<ExportOptions['format']>;
-const EXTENSIONS: Record<Format, string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'] };
-/** The extensions that decide the format without --format (.bin is used for both formats elsewhere). */
-const INFERRED: Record<string, Format> = { '.safetensors': 'safetensors', '.pth': 'pth', '.pt': 'pth' };
+/**
+ * The extensions each format accepts. Each names one format only, so the extension always decides it and
+ * --format is a check (.bin, PyTorch's pytorch_model.bin, is a pickled .pth).
+ */
+export const EXTENSIONS: Record<Format, string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'] };
+
+/** '.a', '.b or .c' */
+export function orList(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
 
 /** --format, else the one --out's extension names. */
 export function exportFormat(out: string, format?: Format): Format {
   if (format) return format;
-  const inferred = INFERRED[path.extname(out).toLowerCase()];
+  const ext = path.extname(out).toLowerCase();
+  const inferred = (Object.keys(EXTENSIONS) as Format[]).find((f) => EXTENSIONS[f].includes(ext));
   if (!inferred) {
-    throw new UsageError(`--out ${out}: give --format safetensors|pth, or a file name ending in ${Object.keys(INFERRED).join(', ').replace(/, ([^,]+)$/, ' or $1')}`);
+    const names = (Object.keys(EXTENSIONS) as Format[]).map((f) => `${orList(EXTENSIONS[f])} (${f})`);
+    throw new UsageError(`--out ${out}: the file name must end in ${orList(names)}`);
   }
   return inferred;
 }
@@ -46,7 +55,7 @@ export function exportFormat(out: string, format?: Format): Format {
 export function checkExportTarget(model: string, out: string, format: Format): void {
   const ext = path.extname(out).toLowerCase();
   if (!EXTENSIONS[format].includes(ext)) {
-    throw new UsageError(`--out ${out} must end in ${EXTENSIONS[format].join(' or ')} for --format ${format}`);
+    throw new UsageError(`--out ${out} must end in ${orList(EXTENSIONS[format])} for --format ${format}`);
   }
   if (path.resolve(model) === path.resolve(out)) throw new UsageError('--out must differ from MODEL');
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder`);
@@ -71,11 +80,17 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
     const saveModelFile = await loadFunction<SaveModelFileFn>('../models/index.js', 'saveModelFile', 'model writing');
     const loaded = loadModelFile(model, { classes: opts.classes, imageSize: opts.imageSize });
     try {
+      // The other value would be the loader's placeholder (classes 0,1 or 224 px), stored as if it were the
+      // model's own; evaluate and predict would then refuse the real value. So both or neither.
+      if (!loaded.fromTlearn && (opts.classes === undefined) !== (opts.imageSize === undefined)) {
+        throw new UsageError(`${opts.model}: a file without tlearn metadata needs both --classes and --image-size (or neither); ` +
+          `only ${opts.classes === undefined ? '--image-size' : '--classes'} was given`);
+      }
       // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.
       const { toolVersion: _v, createdAt: _c, ...rest } = loaded.metadata;
       fs.mkdirSync(path.dirname(out), { recursive: true });
-      saveModelFile(out, loaded.model, loaded.fromTlearn ? loaded.metadata : rest, { format });
-      io.out(`wrote ${out} (${format}, classes ${loaded.metadata.classes.join(',')}, image size ${loaded.metadata.imageSize})\n`);
+      const written = saveModelFile(out, loaded.model, loaded.fromTlearn ? loaded.metadata : rest, { format });
+      io.out(wroteLine(out, loaded.model.stateDict({ keepVars: true }).size, format, written));
     } finally {
       loaded.model.dispose();
     }
@@ -86,5 +101,14 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const { tensors, metadata } = await loadCheckpoint(model);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   await saveCheckpoint(out, tensors, metadata, { format });
-  io.out(`wrote ${out} (${tensors.size} tensors, ${format})\n`);
+  // Only shown, not checked (the file is copied as it is): read without loading the model layer (and libtorch).
+  const m = (metadata ?? {}) as { classes?: unknown; imageSize?: unknown };
+  const shown = Array.isArray(m.classes) && typeof m.imageSize === 'number' ? { classes: m.classes as string[], imageSize: m.imageSize } : undefined;
+  io.out(wroteLine(out, tensors.size, format, shown));
+}
+
+/** The one success line: `wrote FILE (N tensors, FORMAT; classes a,b, image size 32)`. */
+function wroteLine(out: string, tensors: number, format: Format, metadata?: { classes: string[]; imageSize: number }): string {
+  const meta = metadata ? `classes ${metadata.classes.join(',')}, image size ${metadata.imageSize}` : 'no tlearn metadata';
+  return `wrote ${out} (${tensors} tensors, ${format}; ${meta})\n`;
 }
