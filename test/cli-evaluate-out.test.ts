@@ -97,3 +97,27 @@ test('export refuses to overwrite an existing file unless --force', async () => 
   assert.equal(fresh.code, 0, fresh.err);
   assert.match((await cli(['export', '--help'])).out, /--force/);
 });
+
+test('evaluate refuses an --out equal to or inside a class or split folder of the data (exit 2, nothing written)', async () => {
+  const listing = () => ['test', 'test/cat', 'test/dog'].map((d) => fs.readdirSync(path.join(data, d)).sort().join(','));
+  const before = listing();
+  for (const out of ['test/cat', 'test', 'test/dog/sub', 'test/new']) {
+    const r = await cli(['evaluate', model, data, '--out', path.join(data, out)]);
+    assert.equal(r.code, 2, `${out}: ${r.err}`);
+    assert.match(r.err, /inside the data|folder of the data/, out);
+    assert.match(r.err, /class|split/, out);
+  }
+  assert.deepEqual(listing(), before, 'nothing is written into the data');
+  assert.ok(!fs.existsSync(path.join(data, 'test', 'new')));
+});
+
+test('evaluate names the folders of the data it skipped as tlearn output', async () => {
+  // A copy of the data whose cat folder an earlier evaluation was written into: it is skipped, and said so.
+  const copy = path.join(tmp, 'data-polluted');
+  fs.cpSync(data, copy, { recursive: true });
+  fs.writeFileSync(path.join(copy, 'test', 'cat', 'metrics.json'), '{}');
+  fs.writeFileSync(path.join(copy, 'test', 'cat', 'predictions.csv'), 'path,label\n');
+  const r = await cli(['evaluate', model, copy, '--out', path.join(tmp, 'ev-polluted')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /skipped .*tlearn output folder.*test\/cat\//);
+});

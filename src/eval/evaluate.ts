@@ -172,6 +172,8 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
       knownClasses: { classes: metadata.classes, owner: opts.model },
     });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
+    // Folders the loader left out (tlearn output inside the data, folders without images) are named.
+    for (const note of ds.notes) opts.log(`note: ${note}`);
     // The model's class order decides which class is positive, whatever the data's sorted order.
     const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
     const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };

@@ -7,6 +7,7 @@ import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 import { checkFractions } from '../../data/split.js';
+import { isImageFile } from '../../data/names.js';
 
 /** The parsed flags: src/eval's options (paths still as typed) without the logger, plus --json. */
 export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
@@ -101,6 +102,57 @@ function checkNotRunFolder(out: string, data: string): void {
     `(or an earlier evaluation's), e.g. --out ${suggestion(run)}`);
 }
 
+/** A folder a tlearn evaluation wrote (the data loader skips it as output, like a run folder). */
+function isEvaluationFolder(names: readonly string[]): boolean {
+  return names.includes('metrics.json') && names.includes('predictions.csv');
+}
+
+/**
+ * True when dir holds an image (recursively) the way the data loader sees it: hidden entries and tlearn
+ * output folders are skipped. Stops at the first image found.
+ */
+function holdsDataImages(dir: string, seen = new Set<string>()): boolean {
+  let entries: fs.Dirent[];
+  try {
+    // A symlink loop (or a folder linked twice) is walked once.
+    const real = fs.realpathSync(dir);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  if (isEvaluationFolder(entries.map((e) => e.name)) || isRunFolder(dir)) return false;
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const p = path.join(dir, e.name);
+    if (e.isFile() && isImageFile(e.name)) return true;
+    if ((e.isDirectory() || e.isSymbolicLink()) && holdsDataImages(p, seen)) return true;
+  }
+  return false;
+}
+
+/**
+ * An evaluation written into a class or split folder of DATA puts its files among the images, and the next
+ * load of DATA skips that folder as tlearn output (a class silently gone). Writing into DATA itself, or
+ * into a new folder directly in it, is harmless.
+ */
+function checkNotInsideDataFolders(out: string, data: string): void {
+  if (!fs.statSync(data).isDirectory()) return;
+  const rel = path.relative(data, out);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return;
+  let dir = data;
+  for (const part of rel.split(path.sep)) {
+    dir = path.join(dir, part);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return;
+    if (!holdsDataImages(dir)) continue;
+    const shown = path.relative(data, dir).split(path.sep).join('/');
+    throw new UsageError(`--out ${out} is ${dir === out ? '' : 'inside '}a class or split folder of the data (${shown}/ of ${data} holds images): ` +
+      'evaluate would write its files among the images, and a later load of the data would skip that folder. ' +
+      `Write the evaluation outside the data, e.g. --out ${path.join(path.dirname(data), `eval-${path.basename(data)}`)}`);
+  }
+}
+
 /** --val-fraction and --test-fraction must leave images to train on (each alone is checked by the parser). */
 function checkSplitFractions(opts: EvaluateOptions): void {
   if (opts.valFraction === undefined && opts.testFraction === undefined) return;
@@ -119,6 +171,7 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
   checkNotRunFolder(out, data);
+  checkNotInsideDataFolders(out, data);
   checkSplitFractions(opts);
   const evaluate = await loadFunction<EvaluateFn>('../eval/index.js', 'evaluate', 'evaluation');
   const { json, ...rest } = opts;
