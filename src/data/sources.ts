@@ -310,9 +310,10 @@ const isFile = async (p: string) => { try { return (await stat(p)).isFile(); } c
 const joinAnd = (xs: Array<string | number>): string => xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 /**
- * Rows that name a file an earlier row names too (after resolving the path: './x.png' is 'x.png'): a problem
- * on each repeated row. An error even when the rows are identical: the image would be counted (and trained
- * on) twice, and with different labels or splits it is unclear which one is meant. Returns how many files.
+ * Rows that name a file an earlier row names too (after resolving the path: './x.png' is 'x.png'): one problem
+ * per file, at its first repeated row, naming all its lines. An error even when the rows are identical: the
+ * image would be counted (and trained on) twice, and with different labels or splits it is unclear which one
+ * is meant. Returns how many files.
  */
 function listedTwice(parsed: Array<{ line: number; rel: string; label: string; split?: string }>, exists: string[],
   root: string, problems: Array<{ line: number; text: string }>): number {
@@ -328,20 +329,18 @@ function listedTwice(parsed: Array<{ line: number; rel: string; label: string; s
     if (rows.length < 2) continue;
     files++;
     const split = (r: { split?: string }) => parseSplitName(r.split ?? '') ?? r.split ?? '';
-    for (let k = 1; k < rows.length; k++) {
-      const upTo = rows.slice(0, k + 1);
-      const labels = [...new Set(upTo.map((r) => r.label))];
-      const splits = [...new Set(upTo.map(split))];
-      const differ = [
-        labels.length > 1 ? `labels (${labels.join(', ')})` : '',
-        splits.length > 1 ? `splits (${splits.join(', ')})` : '',
-      ].filter(Boolean);
-      const how = differ.length
-        ? `with different ${differ.join(' and ')}`
-        : `with the same label${upTo.some((r) => r.split) ? ' and split' : ''}: ${k === 1 ? 'remove one' : 'keep one'} (a duplicate row would count the image twice)`;
-      const p = rows[k]!;
-      problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} is listed ${k === 1 ? 'twice' : `${k + 1} times`} (lines ${joinAnd(upTo.map((r) => r.line))}) ${how}` });
-    }
+    const labels = [...new Set(rows.map((r) => r.label))];
+    const splits = [...new Set(rows.map(split))];
+    const differ = [
+      labels.length > 1 ? `labels (${labels.join(', ')})` : '',
+      splits.length > 1 ? `splits (${splits.join(', ')})` : '',
+    ].filter(Boolean);
+    const twice = rows.length === 2;
+    const how = differ.length
+      ? `with different ${differ.join(' and ')}`
+      : `with the same label${rows.some((r) => r.split) ? ' and split' : ''}: ${twice ? 'remove one' : 'keep one'} (a duplicate row would count the image twice)`;
+    const p = rows[1]!;
+    problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} is listed ${twice ? 'twice' : `${rows.length} times`} (lines ${joinAnd(rows.map((r) => r.line))}) ${how}` });
   }
   return files;
 }
