@@ -121,3 +121,21 @@ test('evaluate names the folders of the data it skipped as tlearn output', async
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /skipped .*tlearn output folder.*test\/cat\//);
 });
+
+test('an interrupted run folder (no report.html yet) is refused as a run folder, not for a report it lacks', async () => {
+  const run = folder('run-interrupted', ['config.json', 'history.csv', 'last/state.json', 'best_model_phase1.safetensors']);
+  const r = await cli(['evaluate', model, data, '--out', run]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /is a training run folder/);
+  assert.doesNotMatch(r.err, /replace its report\.html/);
+  assert.match(r.err, /run's own files/);
+});
+
+test('evaluate of one image says "1 image"', async () => {
+  const one = path.join(tmp, 'one');
+  fs.mkdirSync(path.join(one, 'test', 'cat'), { recursive: true });
+  fs.copyFileSync(path.join(data, 'test', 'cat', '0.png'), path.join(one, 'test', 'cat', '0.png'));
+  const r = await cli(['evaluate', model, one, '--out', path.join(tmp, 'ev-one')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /predicting 1 image of/);
+});

@@ -193,11 +193,11 @@ export async function evaluate(opts: EvaluateCommandOptions): Promise<Evaluation
     }
     const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
-    opts.log(`predicting ${items.length} images of ${opts.data} (${opts.split})`);
+    opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
     const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
     if (skipped.length > 0 && skipped.length < items.length) {
-      opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} images`);
+      opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} image${items.length - skipped.length === 1 ? '' : 's'}`);
     }
     return await writeEvaluation({
       out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
@@ -275,7 +275,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
   const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
-    o.log?.(`evaluating the test split (${test.length} images)`);
+    o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
     const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,

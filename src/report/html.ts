@@ -75,7 +75,8 @@ type SplitName = NonNullable<ReportData['split']>;
 /** How the page names the evaluated images: "27 test images", "27 images (all splits)". */
 function imagesOf(split: SplitName, n: number | null): string {
   const count = n === null ? '' : `${n} `;
-  return split === 'all' ? `${count}images (all splits)` : `${count}${split} images`;
+  const images = n === 1 ? 'image' : 'images';
+  return split === 'all' ? `${count}${images} (all splits)` : `${count}${split} ${images}`;
 }
 
 function metricsHeading(split: SplitName): string {

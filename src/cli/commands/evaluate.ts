@@ -85,7 +85,10 @@ function isEvaluationOrEmpty(dir: string): boolean {
 function checkNotRunFolder(out: string, data: string): void {
   const suggestion = (run: string) => path.join(run, `eval-${path.parse(data).name || 'data'}`);
   if (isRunFolder(out)) {
-    throw new UsageError(`--out ${out} is a training run folder; evaluate would replace its report.html. ` +
+    // A run killed before its evaluation has no report.html yet: the reason is then its own files.
+    const why = fs.existsSync(path.join(out, 'report.html')) ? 'evaluate would replace its report.html'
+      : "evaluate would write its files among the run's own files";
+    throw new UsageError(`--out ${out} is a training run folder; ${why}. ` +
       `Write the evaluation into a folder of its own, e.g. --out ${suggestion(out)}`);
   }
   const run = enclosingRun(out);
