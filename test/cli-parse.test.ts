@@ -243,3 +243,28 @@ test('--json: an argument-parsing error still ends stdout with an error event (e
   assert.equal((await cli(['train', 'data', '--out', 'r', '--epochs1', 'abc'])).out, '');
   assert.equal((await cli(['train', 'data', '--out', 'r', '--epochs1', 'abc', '--', '--json'])).out, '');
 });
+
+test('unknown options: a known option whose name starts the unknown one is suggested; --json before the command says where it goes', async () => {
+  for (const args of [
+    ['train', 'data', '--out', 'r', '--threshold-value', '0.9'],
+    ['evaluate', 'm.pth', 'data', '--out', 'o', '--threshold-value=0.9'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.calls.length, 0);
+    assert.match(r.err, /unknown option '--threshold-value(=0\.9)?' \(did you mean --threshold\?\)/);
+  }
+  // commander's own suggestion for a near spelling stays.
+  assert.match((await cli(['evaluate', 'm.pth', 'data', '--out', 'o', '--thresh', '0.9'])).err, /Did you mean one of --threads, --threshold\?/);
+  // Nothing to suggest: the plain message.
+  assert.match((await cli(['predict', 'm.pth', 'x.png', '--zzz'])).err, /unknown option '--zzz'\n/);
+
+  const j = await cli(['--json', 'train', 'data', '--out', 'r']);
+  assert.equal(j.code, 2);
+  assert.equal(j.calls.length, 0);
+  assert.match(j.err, /unknown option '--json': put it after the command \(tlearn train … --json\)/);
+  assert.match(JSON.parse(j.out.trim()).message, /put it after the command/);
+  assert.match((await cli(['--json', 'weights', 'list'])).err, /put it after the command \(tlearn weights list … --json\)/);
+  // An option no command has is just unknown.
+  assert.match((await cli(['--zzz', 'train', 'data'])).err, /unknown option '--zzz'\n/);
+});
