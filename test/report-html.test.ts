@@ -191,3 +191,27 @@ test('renderReportHtml with minimal data still makes a valid page', () => {
   assert.equal(scopeSvgIds('<svg><linearGradient id="g"/><rect fill="url(#g)"/><use href="#g"/></svg>', 'c1'),
     '<svg><linearGradient id="c1-g"/><rect fill="url(#c1-g)"/><use href="#c1-g"/></svg>');
 });
+
+test('one-class metrics: the report shows metrics.json\'s warnings above the headline numbers and notes the support-0 class', () => {
+  const warning = "the evaluated images hold only the class 'dog' (the model's positive class): ROC AUC ... are null";
+  const html = renderReportHtml({
+    metrics: {
+      n: 3, classes: ['cat', 'dog'], positive_class: 'dog', threshold: 0.5, auc: null, accuracy: 1, f1: 1, average_precision: 1,
+      specificity: null, confusion: { tn: 0, fp: 0, fn: 0, tp: 3 }, warnings: [warning],
+    },
+    classificationReport: '              precision    recall  f1-score   support\n\n         cat       0.00      0.00      0.00         0\n',
+  }, { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
+  const metrics = html.slice(html.indexOf('<section id="metrics">'), html.indexOf('</section>', html.indexOf('<section id="metrics">')));
+  const at = metrics.indexOf(escapeHtml(warning));
+  assert.ok(at >= 0, 'the warning is in the metrics section');
+  assert.ok(at < metrics.indexOf('class="tiles"'), 'before the headline tiles');
+  assert.match(metrics, /class="warnings"/);
+  const report = html.slice(html.indexOf('<section id="classification-report">'));
+  assert.match(report, /support 0/);
+  assert.match(report, /cat/);
+  // Two classes, no warnings: no such block.
+  const both = renderReportHtml({ metrics: { n: 2, accuracy: 1, confusion: { tn: 1, fp: 0, fn: 0, tp: 1 }, warnings: [] }, classificationReport: 'x' },
+    { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
+  assert.doesNotMatch(both, /support 0/);
+  assert.doesNotMatch(both.slice(both.indexOf('<section id="metrics">')), /<div class="warnings">/);
+});

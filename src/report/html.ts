@@ -90,6 +90,22 @@ function skippedHtml(skipped: NonNullable<ReportData['skipped']>): string {
     `<ul>${skipped.map((s) => `<li><code>${esc(`${s.path}: ${s.reason}`)}</code></li>`).join('')}</ul></div>`;
 }
 
+/** metrics.json's warnings (e.g. data of one class only), shown above the headline numbers they qualify. */
+function metricsWarningsHtml(m: Record<string, unknown>): string {
+  const w = Array.isArray(m.warnings) ? m.warnings.filter((x): x is string => typeof x === 'string') : [];
+  return w.length ? `<div class="warnings">${w.map((x) => `<p>Warning: ${esc(x)}</p>`).join('')}</div>` : '';
+}
+
+/** The class absent from the evaluated images (support 0 in the classification report), or null. */
+function absentClass(m: Record<string, unknown> | undefined, classes: [string, string] | null): string | null {
+  const c = m?.confusion as Record<string, unknown> | undefined;
+  if (!c || !['tn', 'fp', 'fn', 'tp'].every((k) => isFiniteNumber(c[k]))) return null;
+  const [tn, fp, fn, tp] = [c.tn, c.fp, c.fn, c.tp] as number[];
+  const absent = tn + fp === 0 ? 0 : tp + fn === 0 ? 1 : null;
+  if (absent === null) return null;
+  return classes ? `'${classes[absent]}'` : absent === 1 ? 'the positive class' : 'the negative class';
+}
+
 function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: NonNullable<ReportData['skipped']>): string {
   const label = new Map(METRIC_LABELS);
   const tiles = HEADLINE.filter((k) => isFiniteNumber(m[k]))
@@ -121,6 +137,7 @@ function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: N
   }
   return `<section id="metrics"><h2>${metricsHeading(split)}</h2>
 ${context.length ? `<p class="muted">${context.join(' · ')}</p>` : ''}
+${metricsWarningsHtml(m)}
 ${skippedHtml(skipped)}
 ${tiles.length ? `<div class="tiles">${tiles.join('')}</div>` : ''}
 <table>${rows.join('')}</table></section>`;
@@ -188,6 +205,13 @@ function reportClasses(data: ReportData): [string, string] | null {
   return Array.isArray(c) && c.length === 2 ? [String(c[0]), String(c[1])] : null;
 }
 
+/** The numbers are scikit-learn's; with a class absent they read as results unless the page says why. */
+function supportZeroNote(absent: string | null): string {
+  if (absent === null) return '';
+  return `<div class="warnings"><p>The evaluated images hold no image of the class ${esc(absent)} (support 0): its row is 0 by convention ` +
+    '(as scikit-learn writes it), and the macro average includes that row, so neither is a measured result.</p></div>';
+}
+
 /** Renders the report page from data and pre-rendered parts. Pure and synchronous. */
 export function renderReportHtml(data: ReportData, parts: RenderedParts): string {
   const title = data.title ?? 'tlearn report';
@@ -211,7 +235,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   if (data.classificationReport) {
     sections.push({
       id: 'classification-report', name: 'Classification report',
-      html: `<section id="classification-report"><h2>Classification report</h2><pre>${esc(data.classificationReport)}</pre></section>`,
+      html: `<section id="classification-report"><h2>Classification report</h2>${supportZeroNote(absentClass(data.metrics, reportClasses(data)))}<pre>${esc(data.classificationReport)}</pre></section>`,
     });
   }
   const plots = parts.charts.map((c, i) => ({ c, i })).filter(({ c }) => c.name !== 'training_curves');
