@@ -97,7 +97,7 @@ function metricsWarningsHtml(m: Record<string, unknown>): string {
 }
 
 /** The class absent from the evaluated images (support 0 in the classification report), or null. */
-function absentClass(m: Record<string, unknown> | undefined, classes: [string, string] | null): string | null {
+function absentClass(m: Record<string, unknown> | null | undefined, classes: [string, string] | null): string | null {
   const c = m?.confusion as Record<string, unknown> | undefined;
   if (!c || !['tn', 'fp', 'fn', 'tp'].every((k) => isFiniteNumber(c[k]))) return null;
   const [tn, fp, fn, tp] = [c.tn, c.fp, c.fn, c.tp] as number[];
