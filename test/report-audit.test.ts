@@ -84,7 +84,7 @@ test('a clean audit says "No data warnings." and still shows the split and the c
   const s = auditHtml(renderReportHtml({ audit }, NO_PARTS));
   assert.match(s, /No data warnings\./);
   assert.match(s, /seed 3/);
-  assert.match(s, /pos_weight 1\.000/);
+  assert.match(s, /pos_weight 1 would balance/);
   // (The collapsible full audit.json lists its empty arrays by name; the findings above it must not.)
   assert.doesNotMatch(s.replace(/<details>[\s\S]*<\/details>/, ''), /unreadable|[Ll]eakage|[Cc]onflicting|smaller than/);
   assert.match(s, /<details><summary>Full audit/);
@@ -111,4 +111,16 @@ test('audit.json notes, a val drawn from train and folders left out are shown as
   assert.match(s, /empty_c/);
   assert.match(s, /run1/);
   assert.match(s, /No data warnings\./);
+});
+
+test('pos_weight is written with the same rounding as the console (4 significant digits) in the summary and the audit', () => {
+  const audit = { imbalance: { ratio: 19, majority_class: 'a', minority_class: 'b', pos_weight: 1 / 19, imbalanced: true } };
+  for (const [pw, text] of [[1 / 19, '0.05263'], [3, '3'], [7 / 3, '2.333']] as const) {
+    const html = renderReportHtml({ summary: { pos_weight: pw }, audit: audit as never, posWeight: pw }, NO_PARTS);
+    const summary = html.slice(html.indexOf('<section id="summary">'), html.indexOf('</section>', html.indexOf('<section id="summary">')));
+    assert.match(summary, new RegExp(`<th>pos_weight</th><td>${text.replace('.', '\\.')}</td>`), `summary ${pw}`);
+    assert.match(auditHtml(html), new RegExp(`trained with pos_weight ${text.replace('.', '\\.')}[ ;.(]`), `audit ${pw}`);
+  }
+  // The suggested value too (0.05263 balances 19:1 exactly).
+  assert.match(auditHtml(renderReportHtml({ audit: audit as never }, NO_PARTS)), /suggested pos_weight 0\.05263 /);
 });

@@ -2,6 +2,7 @@
 // before trusting the metrics, each with the files concerned. Read structurally and defensively, since the
 // object may come from a file (infinities written as null) or from another version of tlearn.
 import type { AuditData, AuditFinding } from './types.js';
+import { fmtSignificant } from './format.js';
 
 interface FileRef { path?: unknown; split?: unknown; label?: unknown }
 
@@ -107,18 +108,18 @@ export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {})
   if (im) {
     const ratio = num(im.ratio), pw = num(im.pos_weight);
     const used = num(opts.posWeight);
-    const usedText = used !== null ? `the run trained with pos_weight ${used.toFixed(3)}` : null;
-    const pwText = usedText ?? (pw !== null ? `suggested pos_weight ${pw.toFixed(3)}` : 'no pos_weight can be computed');
+    const usedText = used !== null ? `the run trained with pos_weight ${fmtSignificant(used)}` : null;
+    const pwText = usedText ?? (pw !== null ? `suggested pos_weight ${fmtSignificant(pw)}` : 'no pos_weight can be computed');
     if (ratio === null) {
       findings.push({ text: `Class imbalance on train: one class has no training images (${pwText}).` });
     } else if (im.imbalanced) {
       findings.push({
         text: `Class imbalance on train: ${ratio.toFixed(2)}:1 (minority class ${String(im.minority_class)}); ` + (usedText
-          ? `${usedText}${pw !== null ? ` (${pw.toFixed(3)} balances it exactly)` : ''}; the threshold can also be chosen on validation with --threshold-method.`
+          ? `${usedText}${pw !== null ? ` (${fmtSignificant(pw)} balances it exactly)` : ''}; the threshold can also be chosen on validation with --threshold-method.`
           : `${pwText} (train with --pos-weight auto, or choose the threshold on validation with --threshold-method).`),
       });
     } else {
-      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? pw.toFixed(3) : 'n/a'} would balance it exactly` +
+      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? fmtSignificant(pw) : 'n/a'} would balance it exactly` +
         `${usedText ? `; ${usedText}` : ''}.`);
     }
   }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { AuditData, AuditFinding, ReportData } from './types.js';
 import { auditReportData, isAuditJson } from './audit.js';
 import { escapeHtml as esc } from './escape.js';
-import { fmt, fmtDuration, isFiniteNumber } from './format.js';
+import { fmt, fmtDuration, fmtSignificant, isFiniteNumber } from './format.js';
 import { REPORT_CSS } from './style.js';
 import { renderCharts, type RenderedChart } from './write-charts.js';
 import { buildGallery, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
@@ -43,6 +43,8 @@ function valueHtml(key: string, v: unknown): string {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return '<span class="muted">–</span>';
     if (/seconds$|_s$|duration/i.test(key)) return esc(fmtDuration(v));
+    // The console's rounding (4 significant digits): a weight like 1/19 is 0.05263 there and here.
+    if (/pos_weight|posWeight/.test(key)) return esc(fmtSignificant(v));
     return esc(Number.isInteger(v) && !METRIC_KEY.test(key) ? String(v) : fmt(v, 4));
   }
   if (typeof v === 'string' || typeof v === 'boolean') return esc(String(v));
