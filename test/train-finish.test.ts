@@ -88,6 +88,9 @@ test('0-epoch phase, pos_weight, final monitor, then --resume of the finished ru
   const cli = await cliIn(root)(['train', 'data', '--out', out, '--resume']);
   assert.equal(cli.code, 0, cli.err);
   assert.doesNotMatch(cli.out, /already finished|phase1 epoch \d+: loss/);
+  // It says it only finishes the interrupted evaluation (no "new best ... -> best_model_final" as if it had trained).
+  assert.match(cli.out, /finishing the interrupted evaluation/);
+  assert.doesNotMatch(cli.out, /new best .*best_model_final/);
   assert.ok(fs.existsSync(path.join(out, 'report.html')) && fs.existsSync(path.join(out, 'eval', 'metrics.json')));
   const evaluated = snapshot(out);
   const cli2 = await cliIn(root)(['train', 'data', '--out', out, '--resume']);

@@ -41,7 +41,11 @@ export function choosePhase(ctx: RunContext): { phase: PhaseSummary; metrics: Re
   return chosen;
 }
 
-export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
+/**
+ * `again`: the run had trained every phase already (a --resume of a run killed while evaluating): the final
+ * model is written again, without the checkpoint event that would read as a new best.
+ */
+export async function writeFinalModel(ctx: RunContext, again = false): Promise<FinalModel> {
   const pick = choosePhase(ctx);
   if (!pick) throw new Error('no phase trained for at least one epoch, so there is no model to save (check phases[].epochs)');
   const { phase, metrics } = pick;
@@ -63,7 +67,7 @@ export async function writeFinalModel(ctx: RunContext): Promise<FinalModel> {
   // Chosen by the last phase's monitor (choosePhase), which can differ from the chosen phase's own.
   const monitor = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint.monitor;
   const monitorValue = metrics[monitor] ?? NaN;
-  ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
+  if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
   return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
 }
 

@@ -238,7 +238,10 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
       }
     }
     await lastWriter.close();
-    const final = await writeFinalModel(ctx);
+    // Resumed with every phase done: the run was killed after training (while evaluating).
+    const onlyEvaluation = loaded !== null && firstPhase >= config.phases.length;
+    if (onlyEvaluation) emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
+    const final = await writeFinalModel(ctx, onlyEvaluation);
     // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
     let evaluation: unknown;
     let evaluated = false;
