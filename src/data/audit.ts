@@ -135,6 +135,8 @@ export async function writeAudit(file: string, audit: Audit): Promise<void> {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
+/** 4 significant digits (1/19 → 0.05263, 3 → 3), as the trainer and the report print pos_weight. */
+const significant = (x: number): string => String(Number(x.toPrecision(4)));
 
 /** A short human summary of the audit (a dozen lines), for the terminal and the report. */
 export function formatAuditSummary(a: Audit): string {
@@ -157,7 +159,7 @@ export function formatAuditSummary(a: Audit): string {
   }
   const im = a.imbalance;
   const ratio = Number.isFinite(im.ratio) ? `${im.ratio.toFixed(2)}:1` : 'one class missing';
-  const pw = Number.isFinite(im.pos_weight) ? im.pos_weight.toFixed(3) : 'n/a';
+  const pw = Number.isFinite(im.pos_weight) ? significant(im.pos_weight) : 'n/a';
   if (a.split_totals.train > 0) {
     lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
   }
@@ -203,7 +205,7 @@ export function auditWarnings(a: Audit, o: { posWeightSet?: boolean } = {}): str
   const im = a.imbalance;
   if (im.imbalanced && Number.isFinite(im.ratio) && !o.posWeightSet) {
     out.push(`classes are imbalanced on train (${im.ratio.toFixed(2)}:1, minority '${im.minority_class}'): consider --pos-weight auto ` +
-      `(pos_weight ${im.pos_weight.toFixed(3)}) and a threshold chosen on validation (--threshold-method youden or f1)`);
+      `(pos_weight ${significant(im.pos_weight)}) and a threshold chosen on validation (--threshold-method youden or f1)`);
   }
   return out;
 }
