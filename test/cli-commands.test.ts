@@ -46,7 +46,7 @@ test('export converts safetensors <-> pth with tensors and metadata intact (PyTo
 
   const r = await cli(['export', 'model.safetensors', '--format', 'pth', '--out', 'out/model.pth']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /wrote .*out\/model\.pth \(3 tensors, pth\)/);
+  assert.match(r.out, /wrote .*out\/model\.pth \(3 tensors, pth; classes boot,sneaker, image size 112\)/);
   const pth = path.join(tmp, 'out/model.pth');
   const back = loadCheckpoint(pth);
   assert.equal(back.format, 'pth');
@@ -70,7 +70,7 @@ out({'keys': sorted(sd.keys()), 'w': sd['fc.1.weight'].flatten().tolist(), 'n': 
   assert.deepEqual(Buffer.from(st.tensors.get('fc.1.weight')!.data), Buffer.from(w.buffer));
 
   for (const [args, re] of [
-    [['export', 'model.safetensors', '--format', 'pth', '--out', 'x.safetensors'], /--out .*x\.safetensors must end in \.pth or \.pt or \.bin for --format pth/],
+    [['export', 'model.safetensors', '--format', 'pth', '--out', 'x.safetensors'], /--out .*x\.safetensors must end in \.pth, \.pt or \.bin for --format pth/],
     [['export', 'model.safetensors', '--format', 'safetensors', '--out', 'model.safetensors'], /--out must differ from MODEL/],
     [['export', 'nothing.pth', '--format', 'safetensors', '--out', 'x.safetensors'], /the model file .*nothing\.pth does not exist/],
   ] as Array<[string[], RegExp]>) {
