@@ -4,7 +4,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
-import { IMAGE_EXTENSIONS, isImageFile, parseSplitName } from './names.js';
+import { IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName } from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
 import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
 
@@ -78,19 +78,6 @@ async function entries(dir: string): Promise<Entry[]> {
     out.push({ name: d.name, full, isDir, isFile });
   }
   return out.sort((a, b) => byString(a.name, b.name));
-}
-
-/**
- * Marks a folder as tlearn's own output rather than data: a run (train writes manifest.csv and audit.json
- * first, config.json once the run starts) or an evaluation (metrics.json + predictions.csv). Their report
- * PNGs would otherwise be read as images, or the folder taken for a class.
- */
-function outputFolderKind(names: ReadonlySet<string>): 'run' | 'evaluation' | undefined {
-  const has = (n: string) => names.has(n);
-  if (has('manifest.csv') && has('audit.json')) return 'run';
-  if (has('config.json') && (has('manifest.csv') || has('audit.json') || has('history.csv') || has('last'))) return 'run';
-  if (has('metrics.json') && has('predictions.csv')) return 'evaluation';
-  return undefined;
 }
 
 const realOrResolved = async (p: string) => { try { return await realpath(p); } catch { return path.resolve(p); } };

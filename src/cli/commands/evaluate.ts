@@ -7,7 +7,7 @@ import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 import { checkFractions } from '../../data/split.js';
-import { isImageFile } from '../../data/names.js';
+import { isImageFile, outputFolderKind } from '../../data/names.js';
 
 /** The parsed flags: src/eval's options (paths still as typed) without the logger, plus --json. */
 export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
@@ -105,11 +105,6 @@ function checkNotRunFolder(out: string, data: string): void {
     `(or an earlier evaluation's), e.g. --out ${suggestion(run)}`);
 }
 
-/** A folder a tlearn evaluation wrote (the data loader skips it as output, like a run folder). */
-function isEvaluationFolder(names: readonly string[]): boolean {
-  return names.includes('metrics.json') && names.includes('predictions.csv');
-}
-
 /**
  * True when dir holds an image (recursively) the way the data loader sees it: hidden entries and tlearn
  * output folders are skipped. Stops at the first image found.
@@ -125,7 +120,8 @@ function holdsDataImages(dir: string, seen = new Set<string>()): boolean {
   } catch {
     return false;
   }
-  if (isEvaluationFolder(entries.map((e) => e.name)) || isRunFolder(dir)) return false;
+  // The data loader skips tlearn's own output folders, so their images are not data.
+  if (outputFolderKind(new Set(entries.map((e) => e.name)))) return false;
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
