@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../src/cli/errors.js';
-import { collectInputs, csvField, formatPredictions, type PredictRow } from '../src/cli/commands/predict.js';
+import { collectInputFiles, csvField, formatPredictions, type PredictRow } from '../src/cli/commands/predict.js';
 import { formatMetricsSummary, metricsToJSON, type EvaluationMetrics } from '../src/cli/commands/evaluate.js';
 import { fromTypedArray, loadCheckpoint, saveCheckpoint, WEIGHTS } from '../src/io/index.js';
 import { binaryMetrics } from '../src/metrics/index.js';
@@ -143,11 +143,11 @@ test('predict: inputs are expanded, missing ones are usage errors', () => {
     fs.writeFileSync(path.join(dir, f), 'x');
   }
   fs.writeFileSync(path.join(tmp, 'single.dat'), 'x');
-  assert.deepEqual(collectInputs(['imgs', 'single.dat'], tmp).map((p) => path.relative(tmp, p)),
+  assert.deepEqual(collectInputFiles(['imgs', 'single.dat'], tmp).map((f) => path.relative(tmp, f.path)),
     ['imgs/a.webp', 'imgs/b/1.jpg', 'imgs/b/2.PNG', 'imgs/c/d/e.tiff', 'single.dat']);
-  assert.throws(() => collectInputs(['nope.png'], tmp), (e: Error) => e instanceof UsageError && /nope\.png does not exist/.test(e.message));
+  assert.throws(() => collectInputFiles(['nope.png'], tmp), (e: Error) => e instanceof UsageError && /nope\.png does not exist/.test(e.message));
   fs.mkdirSync(path.join(tmp, 'empty'));
-  assert.throws(() => collectInputs(['empty'], tmp), /the folder empty holds no images/);
+  assert.throws(() => collectInputFiles(['empty'], tmp), /the folder empty holds no images/);
 });
 
 test('predict: JSON, CSV and table output', async () => {

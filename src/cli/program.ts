@@ -12,6 +12,7 @@ import type { ExportOptions } from './commands/export.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { TrainOptions } from './commands/train.js';
 import type { WeightsOptions } from './commands/weights.js';
+import { IMAGE_EXTENSIONS } from '../data/names.js';
 
 /**
  * Called with each parsed command: its name, its typed options and the function that runs it (returning the
@@ -187,7 +188,7 @@ ${examples([
   addModelFileOptions(
     program.command('predict')
       .summary('predict images or folders of images')
-      .description(`Predict the class of each image. Folders are searched recursively for .jpg, .jpeg, .png, .webp, .gif and .tif(f) files. Unreadable and missing files are reported as rows (JSON: {path, error}) and, with --json/--csv or when nothing could be predicted, on stderr; the exit code is 1 only when no file could be predicted (2 when no input exists).`)
+      .description(`Predict the class of each image. Folders are searched recursively for image files (${[...IMAGE_EXTENSIONS].join(', ')}). Unreadable and missing files are reported as rows (JSON: {path, error}) and, with --json/--csv or when nothing could be predicted, on stderr; the exit code is 1 only when no file could be predicted (2 when no input exists).`)
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<inputs...>', 'image files or folders')
       .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label}').conflicts('csv'))

@@ -6,6 +6,7 @@ import type { CliIO } from '../io.js';
 import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import { IMAGE_EXTENSIONS, isImageFile } from '../../data/names.js';
 
 /** The parsed flags: src/eval's options without the logger, files and folders as typed, and the output format. */
 export interface PredictOptions extends Omit<PredictCommandOptions, 'files' | 'log'> {
@@ -20,8 +21,6 @@ export type PredictRunOptions = PredictCommandOptions;
 
 /** src/eval/index.ts: one row per file, in the order of `files`. */
 export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;
-
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff'];
 
 /**
  * One file to predict, in input order; `error` for an input that yields no file (a path that does not exist,
@@ -42,7 +41,7 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
       if (entry.name.startsWith('.')) continue;
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push({ path: p });
+      else if (entry.isFile() && isImageFile(entry.name)) files.push({ path: p });
     }
   };
   const reasons: string[] = [];
@@ -55,7 +54,7 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
       const before = files.length;
       walk(abs);
       if (files.length === before) {
-        const why = `holds no images (${IMAGE_EXTENSIONS.join(', ')})`;
+        const why = `holds no images (${[...IMAGE_EXTENSIONS].join(', ')})`;
         files.push({ path: abs, error: why });
         reasons.push(`the folder ${input} ${why}`);
       }
@@ -63,14 +62,6 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
   }
   if (files.every((f) => f.error !== undefined)) throw new UsageError(reasons.join('; '));
   return files;
-}
-
-/** The image files of the inputs; any input that yields no file (missing, empty folder) is a usage error. */
-export function collectInputs(inputs: string[], cwd: string): string[] {
-  const files = collectInputFiles(inputs, cwd);
-  const failed = files.filter((f) => f.error !== undefined);
-  if (failed.length) throw new UsageError(failed.map((f) => `${path.relative(cwd, f.path) || f.path} ${f.error}`).join('; '));
-  return files.map((f) => f.path);
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
