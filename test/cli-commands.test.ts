@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../src/cli/errors.js';
@@ -14,8 +13,9 @@ import { fromTypedArray, loadCheckpoint, saveCheckpoint, WEIGHTS } from '../src/
 import { binaryMetrics } from '../src/metrics/index.js';
 import { runPython } from './helpers/python.js';
 import { cliIn } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-cmd-'));
+const tmp = tempDir('tlearn-cli-cmd-');
 
 const cli = cliIn(tmp);
 

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { tempDir } from './helpers/temp.js';
 
 // Tests run from test/ (tsx) or dist/test/ (compiled): find the repository root either way.
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,7 +68,7 @@ function fakeDataset(dir: string, set: 'train' | 't10k', labels: number[]): Uint
 }
 
 test('make-demo-data.mjs: first N per class, exact pixels, size checks before use', async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-demo-'));
+  const tmp = tempDir('tlearn-demo-');
   const src = path.join(tmp, 'src');
   fs.mkdirSync(src);
   const trainLabels = [7, 3, 9, 9, 7, 1, 7, 9, 7, 9];

@@ -3,15 +3,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
 import { loadCheckpoint } from '../src/io/index.js';
 import { cliIn } from './helpers/cli.js';
 import { tinyModelFile } from './helpers/model-files.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evout-'));
+const tmp = tempDir('tlearn-cli-evout-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const cli = cliIn(tmp);

@@ -5,15 +5,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { parseCsv } from '../src/data/index.js';
 import { loadModelFile } from '../src/models/index.js';
 import { cliIn } from './helpers/cli.js';
+import { tempDir } from './helpers/temp.js';
 
 const T = { timeout: 600_000 };
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-evsplit-'));
+const tmp = tempDir('tlearn-cli-evsplit-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const cli = cliIn(tmp);

@@ -3,14 +3,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadModelFile } from '../src/models/index.js';
 import { loadCheckpoint } from '../src/io/index.js';
 import { cliIn } from './helpers/cli.js';
 import { seedStateDictPth, tinyModelFile } from './helpers/model-files.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-export-'));
+const tmp = tempDir('tlearn-cli-export-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const cli = cliIn(tmp);
 

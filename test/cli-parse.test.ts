@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/main.js';
@@ -12,8 +11,9 @@ import { prepareTrain, type TrainOptions } from '../src/cli/commands/train.js';
 import { prepareDemo, type DemoOptions } from '../src/cli/commands/demo.js';
 import { loadFunction } from '../src/cli/planned.js';
 import { NotAvailableError } from '../src/cli/errors.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-'));
+const tmp = tempDir('tlearn-cli-');
 const dataDir = path.join(tmp, 'data');
 for (const cls of ['cat', 'dog']) fs.mkdirSync(path.join(dataDir, cls), { recursive: true });
 

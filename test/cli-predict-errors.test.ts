@@ -4,13 +4,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { cliIn } from './helpers/cli.js';
 import { tinyModelFile } from './helpers/model-files.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cli-prederr-'));
+const tmp = tempDir('tlearn-cli-prederr-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const cli = cliIn(tmp);
 

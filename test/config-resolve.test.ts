@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, type RunConfig,
 } from '../src/train/config.js';
 import { runPython } from './helpers/python.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-config-'));
+const tmp = tempDir('tlearn-config-');
 
 function issuesOf(fn: () => unknown): string[] {
   try {

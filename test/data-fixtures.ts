@@ -1,17 +1,12 @@
 // Image fixtures for the data tests, made with sharp in a temp folder (no binary files in the repo).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-
-const made: string[] = [];
-process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+import { tempDir as newTempDir } from './helpers/temp.js';
 
 /** A fresh temp folder, removed when the test process exits. */
 export function tempDir(prefix = 'tlearn-data-'): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
+  return newTempDir(prefix);
 }
 
 /** A smooth RGB test pattern (sines and ramps): resampling differences stay small on it. */

@@ -4,13 +4,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from './helpers/temp.js';
 
 const root = process.cwd();
 
 test('tlearn demo trains, evaluates and writes the report', { timeout: 600_000 }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-demo-'));
+  const dir = tempDir('tlearn-demo-');
   const out = path.join(dir, 'run');
   try {
     const res = spawnSync(process.execPath, [path.join(root, 'bin', 'tlearn.js'), 'demo', '--out', out, '--epochs1', '1', '--epochs2', '1', '--image-size', '32', '--json'], {

@@ -3,7 +3,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
@@ -11,6 +10,7 @@ import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
 import { evaluate, predict } from '../src/eval/index.js';
 import { runPython } from './helpers/python.js';
 import { seedStateDictPth } from './helpers/model-files.js';
+import { tempDir } from './helpers/temp.js';
 
 const SIZE = 32;
 
@@ -36,7 +36,7 @@ function tinyModel(file: string): BinaryClassifier {
 }
 
 test('evaluate writes the evaluation contract; metrics equal scikit-learn on its own predictions', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-eval-'));
+  const dir = tempDir('tlearn-eval-');
   const data = path.join(dir, 'data');
   await makeImages(data);
   const modelFile = path.join(dir, 'model.safetensors');
@@ -82,7 +82,7 @@ out({'auc': roc_auc_score(y, p), 'acc': accuracy_score(y, pred),
 });
 
 test('predict reports unreadable files per file; evaluate refuses other class names', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-pred-'));
+  const dir = tempDir('tlearn-pred-');
   const data = path.join(dir, 'data');
   await makeImages(data);
   const modelFile = path.join(dir, 'model.pth');
@@ -105,7 +105,7 @@ test('predict reports unreadable files per file; evaluate refuses other class na
 });
 
 test("a seed PyTorch state_dict evaluates with --classes and --image-size", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-seed-'));
+  const dir = tempDir('tlearn-seed-');
   const data = path.join(dir, 'data');
   await makeImages(data);
   const seedFile = path.join(dir, 'best_model_phase1.pth');

@@ -3,14 +3,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
 import { evaluateRun } from '../src/eval/index.js';
 import { tinyModelFile } from './helpers/model-files.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-evrun-'));
+const tmp = tempDir('tlearn-evrun-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const audit = {

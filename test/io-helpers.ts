@@ -2,13 +2,13 @@
 // tensors the same way on both sides (dtype name, shape, SHA-256 of the contiguous little-endian bytes).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RawTensor, StateDictRecords } from '../src/io/dtypes.js';
 import { PY_SAFETENSORS } from './helpers/py-safetensors.js';
+import { tempDir as newTempDir } from './helpers/temp.js';
 
 export function tempDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tlearn-io-${tag}-`));
+  return newTempDir(`tlearn-io-${tag}-`);
 }
 
 export type TensorDesc = [dtype: string, shape: number[], sha256: string];

@@ -2,16 +2,16 @@
 // oracle writes, and the Python prelude (a hand-written safetensors writer: Debian has no safetensors package;
 // the seed's model; random BatchNorm statistics so that eval mode depends on them).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
 import { readSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/torch/index.js';
 import { recordsToTensors } from '../src/models/index.js';
 import { PY_SAFETENSORS } from './helpers/py-safetensors.js';
+import { tempDir as newTempDir } from './helpers/temp.js';
 
 export function tempDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `tlearn-models-${tag}-`));
+  return newTempDir(`tlearn-models-${tag}-`);
 }
 
 /** The tensors of a safetensors file (written by the Python side), in file order. */

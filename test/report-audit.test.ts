@@ -4,13 +4,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { prepareData } from '../src/data/index.js';
 import { renderReportHtml, type RenderedParts } from '../src/report/index.js';
+import { tempDir } from './helpers/temp.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-report-audit-'));
+const tmp = tempDir('tlearn-report-audit-');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const NO_PARTS: RenderedParts = { charts: [], gallery: [], gallerySkipped: [], mistakes: 0 };

@@ -2,12 +2,12 @@
 // of --threshold-method sensitivity/specificity, and line and column of a JSON config file's syntax error.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigError, resolveConfig } from '../src/train/config.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-cfgmsg-'));
+const dir = tempDir('tlearn-cfgmsg-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function issuesOf(fn: () => unknown): string[] {

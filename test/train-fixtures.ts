@@ -1,29 +1,18 @@
 // Fixtures for the trainer tests: a tiny two-class image folder made with sharp in a temp dir, and a
 // small, fast configuration (resnet18 at 32 px, random init) on top of the seed protocol's defaults.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { tempDir as newTempDir } from './helpers/temp.js';
 import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config.js';
 import { mulberry32 } from '../src/metrics/index.js';
 
-const created: string[] = [];
+// Temp folders: runs write ~100 MB each, so call removeTempDirs() from an `after` hook; the rest goes at exit.
+export { removeTempDirs, tempPath } from './helpers/temp.js';
 
-/** A new temp folder, removed by removeTempDirs() (call it from an `after` hook: runs write ~100 MB each). */
+/** A new temp folder, removed by removeTempDirs() or when the process exits. */
 export function tempDir(prefix = 'tlearn-train-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  created.push(dir);
-  return dir;
-}
-
-/** Registers another file or folder for removal by removeTempDirs(). */
-export function tempPath(p: string): string {
-  created.push(p);
-  return p;
-}
-
-export function removeTempDirs(): void {
-  for (const p of created.splice(0)) fs.rmSync(p, { recursive: true, force: true });
+  return newTempDir(prefix);
 }
 
 /** Deterministic pseudo-random numbers in [0, 1). */
