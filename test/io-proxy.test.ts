@@ -107,13 +107,15 @@ test('weights download over https through an HTTPS_PROXY tunnel; a refused tunne
   const open = startProxy();
   const refusing = startProxy(true);
   const weights = fileURLToPath(new URL('../src/io/weights.js', import.meta.url));
+  // Run from source (node --import tsx), the child needs the same loader to import the .ts module.
+  const loaderArgs = () => process.execArgv.flatMap((a, i, all) => (a === '--import' ? [a, all[i + 1]] : a.startsWith('--import=') ? [a] : []));
   // NODE_EXTRA_CA_CERTS is read at start-up, so the download runs in a child process that trusts the test's certificate.
   const fetchIn = (proxyPort: number, home: string) => new Promise<{ status: number | null; out: string; err: string }>((resolve) => {
     const script = `import { fetchWeights } from ${JSON.stringify(weights)};
       const file = await fetchWeights(${JSON.stringify(entry)}, { baseUrl: 'https://localhost:${originPort}/models/', timeoutMs: 10000 });
       console.log(file);`;
     // spawnSync would block the proxy and origin servers that run in this process.
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const child = spawn(process.execPath, [...loaderArgs(), '--input-type=module', '-e', script], {
       env: { PATH: process.env.PATH, HOME: path.join(root, home), NODE_EXTRA_CA_CERTS: cert, HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` },
     });
     let out = '';
