@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { DataLoader, ImageCache, loadSource, writeFileAtomicSync } from '../src/data/index.js';
+import { DataLoader, ImageCache, loadSource } from '../src/data/index.js';
 import { imagesTensor } from '../src/data/tensor.js';
 import { setNumThreads } from '../src/torch/index.js';
 
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   };
   const verdict = (x: number, goal: number) => `${x.toFixed(1)}x (${x >= goal ? 'met' : 'NOT met'})`;
   console.log(`goals (wall clock): first epoch >= 3x: ${verdict(wall.first, 3)}; later epochs >= 20x: ${verdict(wall.later, 20)}`);
-  if (a.json) writeFileAtomicSync(a.json, JSON.stringify(result, null, 2) + '\n');
+  if (a.json) fs.writeFileSync(a.json, JSON.stringify(result, null, 2) + '\n');
   if (!keep) fs.rmSync(dir, { recursive: true, force: true });
 }
 

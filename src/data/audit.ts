@@ -2,7 +2,7 @@
 // imbalance with a suggested pos_weight, unreadable files, exact duplicates (by SHA-256), duplicates that
 // cross splits (leakage), duplicates with conflicting labels, and images smaller than the input size.
 // Written as audit.json (snake_case keys, like the other run files) plus a short printable summary.
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { Probe } from './manifest.js';
 import { SPLITS, type Dataset, type Split } from './types.js';
 
@@ -131,12 +131,17 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
 
 /** JSON has no Infinity: write it as null (a class missing from train is reported by the split check anyway). */
 export async function writeAudit(file: string, audit: Audit): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(audit, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  await writeFileAtomicAsync(file, JSON.stringify(audit, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-/** 4 significant digits (1/19 → 0.05263, 3 → 3), as the trainer and the report print pos_weight. */
-const significant = (x: number): string => String(Number(x.toPrecision(4)));
+/**
+ * A weight or threshold to 4 significant digits, without trailing zeros (1/19 -> 0.05263, 3 -> 3). The audit, the
+ * trainer's console and the report all print pos_weight with it, so one value reads the same everywhere.
+ */
+export function fmtSignificant(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
+}
 
 /** A short human summary of the audit (a dozen lines), for the terminal and the report. */
 export function formatAuditSummary(a: Audit): string {
@@ -159,7 +164,7 @@ export function formatAuditSummary(a: Audit): string {
   }
   const im = a.imbalance;
   const ratio = Number.isFinite(im.ratio) ? `${im.ratio.toFixed(2)}:1` : 'one class missing';
-  const pw = Number.isFinite(im.pos_weight) ? significant(im.pos_weight) : 'n/a';
+  const pw = Number.isFinite(im.pos_weight) ? fmtSignificant(im.pos_weight) : 'n/a';
   if (a.split_totals.train > 0) {
     lines.push(`Imbalance (train): ${ratio}${im.imbalanced && Number.isFinite(im.ratio) ? ` (minority: ${im.minority_class})` : ''}; suggested pos_weight ${pw}`);
   }
@@ -205,7 +210,7 @@ export function auditWarnings(a: Audit, o: { posWeightSet?: boolean } = {}): str
   const im = a.imbalance;
   if (im.imbalanced && Number.isFinite(im.ratio) && !o.posWeightSet) {
     out.push(`classes are imbalanced on train (${im.ratio.toFixed(2)}:1, minority '${im.minority_class}'): consider --pos-weight auto ` +
-      `(pos_weight ${significant(im.pos_weight)}) and a threshold chosen on validation (--threshold-method youden or f1)`);
+      `(pos_weight ${fmtSignificant(im.pos_weight)}) and a threshold chosen on validation (--threshold-method youden or f1)`);
   }
   return out;
 }

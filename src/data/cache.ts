@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { RawImage } from './decode.js';
 
 const MAGIC = 0x43494c54; // 'TLIC' little-endian
@@ -106,7 +106,7 @@ export class ImageCache {
     }
     if (!this.dir) return;
     this.onDisk.add(key);
-    await writeFileAtomic(this.fileOf(key), encodeEntry(img));
+    await writeFileAtomicAsync(this.fileOf(key), encodeEntry(img));
     this.stats_.diskEntries++; this.stats_.diskBytes += HEADER_BYTES + bytes;
   }
 

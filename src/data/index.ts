@@ -8,7 +8,7 @@ export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions
 export {
   MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
 } from './manifest.js';
-export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { auditWarnings, buildAudit, fmtSignificant, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
@@ -26,6 +26,5 @@ export {
   DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
 } from './loader.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
-export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 export { mapLimit, Semaphore } from './pool.js';
 export { batchTensors, imagesTensor, labelsTensor, type BatchTensors, type PixelBatch } from './tensor.js';

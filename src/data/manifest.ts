@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, verifyDecodes, type RawImage } from './decode.js';
@@ -101,6 +101,6 @@ export async function writeManifest(file: string, ds: Dataset, probes: Probe[]):
     if (p.error) return;
     rows.push([path.relative(dir, it.path).split(path.sep).join('/'), it.className, it.split, p.bytes, p.sha256]);
   });
-  await writeFileAtomic(file, formatCsv([...MANIFEST_HEADER], rows));
+  await writeFileAtomicAsync(file, formatCsv([...MANIFEST_HEADER], rows));
   return rows.length;
 }

@@ -2,8 +2,8 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatCsv, loadSource, writeFileAtomic, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
-import { loadCheckpoint } from '../io/index.js';
+import { formatCsv, loadSource, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
+import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, type ModelMetadata } from '../models/index.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
@@ -96,9 +96,9 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   }));
 
   fs.mkdirSync(input.out, { recursive: true });
-  await writeFileAtomic(path.join(input.out, 'metrics.json'), jsonWithNulls(metrics));
-  await writeFileAtomic(path.join(input.out, 'classification_report.txt'), reportText);
-  await writeFileAtomic(path.join(input.out, 'predictions.csv'),
+  await writeFileAtomicAsync(path.join(input.out, 'metrics.json'), jsonWithNulls(metrics));
+  await writeFileAtomicAsync(path.join(input.out, 'classification_report.txt'), reportText);
+  await writeFileAtomicAsync(path.join(input.out, 'predictions.csv'),
     formatCsv(['path', 'label', 'probability', 'predicted'], rows.map((r) => [r.path, r.label, r.probability, r.predicted as string])));
 
   const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null);

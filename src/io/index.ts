@@ -22,4 +22,4 @@ export {
   tlearnCacheDir, torchHubCheckpointDirs, hashPrefixOf, sha256File, WeightsDownloadError,
   type WeightsEntry, type WeightsOptions, type ResNetArch,
 } from './weights.js';
-export { writeFileAtomic } from './atomic.js';
+export { writeFileAtomic, writeFileAtomicAsync } from './atomic.js';

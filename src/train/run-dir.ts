@@ -146,7 +146,7 @@ export function tempFilesIn(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => /^\..+\.tmp$/.test(n));
 }
 
-/** The names tlearn's atomic writers (src/io/atomic.ts, src/data/atomic.ts) give their temporary files. */
+/** The names tlearn's atomic writers (src/io/atomic.ts) give their temporary files. */
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-z]{1,16}\.tmp$/;
 
 function processAlive(pid: number): boolean {
