@@ -10,13 +10,8 @@ export function fmt(x: unknown, digits = 3): string {
   return x.toFixed(digits);
 }
 
-/**
- * A weight or threshold to 4 significant digits, without trailing zeros (0.0526315 -> 0.05263, 3 -> 3): the
- * rounding the training console uses (src/train/progress.ts fmtShort), so one value reads the same everywhere.
- */
-export function fmtSignificant(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
-}
+// pos_weight and thresholds: the data layer's rounding, shared with the audit and the trainer's console.
+export { fmtSignificant } from '../data/index.js';
 
 /** Compact form for learning rates and similar values spanning decades. */
 export function fmtSci(x: unknown): string {

@@ -2,6 +2,7 @@
 // ETA) redrawn in place plus a one-line summary per epoch; without a terminal the same summaries as plain
 // lines; with `json` one JSON object per event (start, phase, epoch, checkpoint, done, ...) per line.
 import type { TrainEvent } from './types.js';
+import { fmtSignificant } from '../data/index.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -11,8 +12,6 @@ export function eventJson(e: TrainEvent): string {
 }
 
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
-/** A threshold or weight to 4 significant digits, without trailing zeros (0.609136164188385 -> 0.6091, 0.5 -> 0.5). */
-export const fmtShort = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
 const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
 
 export function formatDuration(seconds: number): string {
@@ -123,7 +122,7 @@ export class Progress {
         return `Done in ${formatDuration(e.seconds)}: ${e.best_model}` +
           (e.phase ? ` (from ${e.phase} epoch ${e.epoch}, ` +
             (e.monitor && e.monitor !== 'val_auc' ? `chosen by ${e.monitor} ${fmt(e.monitor_value ?? NaN)}; ` : '') +
-            `val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${fmtShort(e.threshold)})` : '');
+            `val_auc ${fmt(e.val_auc ?? NaN)}, threshold ${fmtSignificant(e.threshold)})` : '');
       default:
         return null;
     }

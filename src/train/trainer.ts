@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
-import { auditWarnings, DataLoader, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
+import { auditWarnings, DataLoader, fmtSignificant, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { ConfigError, configToJSON, resolveConfig, type RunConfig } from './config.js';
 import { isRunFailure } from './failures.js';
@@ -13,7 +13,7 @@ import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
-import { fmtShort, Progress } from './progress.js';
+import { Progress } from './progress.js';
 import { loadCheckpoint } from '../io/index.js';
 import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
@@ -69,9 +69,9 @@ function resolvePosWeight(config: RunConfig, train: DataItem[]): number | null {
 
 /** The info line that says which pos_weight the loss uses (printed once per session). */
 function posWeightLine(config: RunConfig, value: number, train: DataItem[]): string {
-  if (config.posWeight !== 'auto') return `pos_weight ${fmtShort(value)} (from the configuration)`;
+  if (config.posWeight !== 'auto') return `pos_weight ${fmtSignificant(value)} (from the configuration)`;
   const pos = train.filter((i) => i.label === 1).length;
-  return `pos_weight ${fmtShort(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`;
+  return `pos_weight ${fmtSignificant(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`;
 }
 
 /**
