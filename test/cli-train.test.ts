@@ -22,6 +22,23 @@ const cli = cliIn(root);
 
 const lastJson = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
+test('a failed start into a nested --out removes every folder it created, and only those', T, async () => {
+  const third = path.join(data, 'train', 'third');
+  fs.mkdirSync(third);
+  fs.copyFileSync(path.join(data, 'train', 'stripes_h', '000.png'), path.join(third, 'x.png'));
+  try {
+    const failed = await cli(['train', 'data', '--out', 'deep/a/b', ...tiny]);
+    assert.equal(failed.code, 2, failed.err);
+    assert.equal(fs.existsSync(path.join(root, 'deep')), false, 'deep/a/b was created by the run and is removed up to deep/');
+    fs.mkdirSync(path.join(root, 'mine'));
+    const inMine = await cli(['train', 'data', '--out', 'mine/x/y', ...tiny]);
+    assert.equal(inMine.code, 2, inMine.err);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'mine')), [], "the user's own mine/ stays, empty as it was");
+  } finally {
+    fs.rmSync(third, { recursive: true });
+  }
+});
+
 test('a start that failed on bad data (exit 2, a JSON error event) does not block the retry into the same --out', T, async () => {
   const third = path.join(data, 'train', 'third');
   fs.mkdirSync(third);

@@ -127,8 +127,10 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
   if (config.phases.every((p) => p.epochs === 0)) {
     throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
   }
-  // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in finally).
-  const createdOut = !fs.existsSync(paths.root);
+  // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in
+  // finally), nor the parents it created for a nested --out.
+  const createdTop = firstMissingAncestor(paths.root);
+  const removeCreated = () => { if (createdTop) removeEmptyUpTo(paths.root, createdTop); };
   let setupFailed = false;
   prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
   let saved: RunConfig | null;
@@ -136,7 +138,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     saved = resume ? checkResumeConfig(paths, config) : null;
     setupRuntime(config);
   } catch (e) {
-    if (createdOut) removeIfEmpty(paths.root);
+    removeCreated();
     throw e;
   }
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
@@ -280,15 +282,28 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     if (engine?.posWeight) dispose(engine.posWeight);
     model?.dispose();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });
-    if (setupFailed && createdOut) removeIfEmpty(paths.root);
+    if (setupFailed) removeCreated();
   }
 }
 
-function removeIfEmpty(dir: string): void {
-  try {
-    if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
-  } catch {
-    // Gone already, or not ours to remove: leave it.
+/** The outermost folder of `dir` that does not exist yet (`dir` itself at most), or null when `dir` exists. */
+function firstMissingAncestor(dir: string): string | null {
+  if (fs.existsSync(dir)) return null;
+  let top = path.resolve(dir);
+  while (!fs.existsSync(path.dirname(top)) && path.dirname(top) !== top) top = path.dirname(top);
+  return top;
+}
+
+/** Removes `dir` and its parents up to `top`, each only while it is empty. */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if (fs.readdirSync(d).length > 0) return;
+      fs.rmdirSync(d);
+    } catch {
+      return; // Gone already, or not ours to remove: leave it.
+    }
+    if (d === top || path.dirname(d) === d) return;
   }
 }
 
