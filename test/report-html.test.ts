@@ -192,7 +192,7 @@ test('renderReportHtml with minimal data still makes a valid page', () => {
     '<svg><linearGradient id="c1-g"/><rect fill="url(#c1-g)"/><use href="#c1-g"/></svg>');
 });
 
-test('one-class metrics: the report shows metrics.json\'s warnings above the headline numbers and notes the support-0 class', () => {
+test('one-class metrics: the report shows metrics.json\'s warnings, no headline tiles (F1 and AP are trivial), and notes the support-0 class', () => {
   const warning = "the evaluated images hold only the class 'dog' (the model's positive class): ROC AUC ... are null";
   const html = renderReportHtml({
     metrics: {
@@ -204,8 +204,9 @@ test('one-class metrics: the report shows metrics.json\'s warnings above the hea
   const metrics = html.slice(html.indexOf('<section id="metrics">'), html.indexOf('</section>', html.indexOf('<section id="metrics">')));
   const at = metrics.indexOf(escapeHtml(warning));
   assert.ok(at >= 0, 'the warning is in the metrics section');
-  assert.ok(at < metrics.indexOf('class="tiles"'), 'before the headline tiles');
   assert.match(metrics, /class="warnings"/);
+  assert.doesNotMatch(metrics, /class="tiles"/, 'a trivial F1 1.000 / AP 1.000 is not headlined');
+  assert.match(metrics, /<th>F1[^<]*<\/th><td class="num">1\.0000/, 'the table still lists every metric');
   const report = html.slice(html.indexOf('<section id="classification-report">'));
   assert.match(report, /support 0/);
   assert.match(report, /cat/);
@@ -213,5 +214,6 @@ test('one-class metrics: the report shows metrics.json\'s warnings above the hea
   const both = renderReportHtml({ metrics: { n: 2, accuracy: 1, confusion: { tn: 1, fp: 0, fn: 0, tp: 1 }, warnings: [] }, classificationReport: 'x' },
     { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
   assert.doesNotMatch(both, /support 0/);
+  assert.match(both, /class="tiles"/);
   assert.doesNotMatch(both.slice(both.indexOf('<section id="metrics">')), /<div class="warnings">/);
 });

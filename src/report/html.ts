@@ -110,7 +110,9 @@ function absentClass(m: Record<string, unknown> | null | undefined, classes: [st
 
 function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: NonNullable<ReportData['skipped']>): string {
   const label = new Map(METRIC_LABELS);
-  const tiles = HEADLINE.filter((k) => isFiniteNumber(m[k]))
+  // With one class only, F1 and AP are trivially 0 or 1: no headline numbers, the table below still lists them.
+  const headline = absentClass(m, null) === null ? HEADLINE : [];
+  const tiles = headline.filter((k) => isFiniteNumber(m[k]))
     .map((k) => `<div class="tile"><div class="v">${esc(fmt(m[k], 3))}</div><div class="k">${esc(label.get(k) ?? k)}</div></div>`);
   const rows: string[] = [];
   const done = new Set<string>();
