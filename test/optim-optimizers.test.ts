@@ -1,4 +1,4 @@
-// SGD, Adam and AdamW against torch.optim (single-tensor path): parameters after 5 steps on the same model
+// SGD, Adam and AdamW against torch.optim (Adam and AdamW through both the per-parameter and the multi-tensor path): parameters after 5 steps on the same model
 // and data, param groups with their own lr and weight decay, frozen parameters left alone; state dict
 // round trip (2 + 2 steps == 4 steps); errors.
 import { test } from 'node:test';
@@ -50,6 +50,10 @@ const configs: Config[] = [
   { name: 'sgd_maximize', py: 'torch.optim.SGD(P, lr=0.01, momentum=0.5, maximize=True, foreach=False)',
     make: (n) => new SGD(n.parameters(), { lr: 0.01, momentum: 0.5, maximize: true }) },
   { name: 'adam', py: 'torch.optim.Adam(P, lr=1e-2, foreach=False)', make: (n) => new Adam(n.parameters(), { lr: 1e-2 }) },
+  // The multi-tensor path (the default on CUDA) does the same arithmetic: the same oracle.
+  { name: 'adam_foreach', py: 'torch.optim.Adam(P, lr=1e-2, foreach=False)', make: (n) => new Adam(n.parameters(), { lr: 1e-2, foreach: true }) },
+  { name: 'adamw_foreach', py: 'torch.optim.AdamW(P, lr=1e-2, weight_decay=0.1, foreach=False)',
+    make: (n) => new AdamW(n.parameters(), { lr: 1e-2, weightDecay: 0.1, foreach: true }) },
   { name: 'adam_amsgrad_wd', py: 'torch.optim.Adam(P, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2, amsgrad=True, foreach=False)',
     make: (n) => new Adam(n.parameters(), { lr: 1e-2, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 1e-2, amsgrad: true }) },
   { name: 'adamw', py: 'torch.optim.AdamW(P, lr=1e-2, weight_decay=0.1, foreach=False)',

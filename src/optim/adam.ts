@@ -2,7 +2,7 @@
 // in the same order of floating-point operations. Adam adds weight decay to the gradient (L2); AdamW
 // shrinks the parameter by lr·weight_decay before the update (decoupled).
 import {
-  foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMul_, foreachSqrt, keep, zerosLike,
+  foreachAdd_, foreachAddScalar_, foreachAddcdiv_, foreachAddcmul_, foreachDiv_, foreachMul_, foreachSqrt, dispose, keep, zerosLike,
   type Tensor,
 } from '../torch/index.js';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
@@ -13,10 +13,18 @@ export interface AdamGroup extends ParamGroup {
   amsgrad: boolean;
   maximize: boolean;
 }
-export type AdamOptions = Partial<Omit<AdamGroup, 'params'>>;
+export interface AdamOptions extends Partial<Omit<AdamGroup, 'params'>> {
+  /**
+   * Multi-tensor (foreach) updates, as torch.optim's `foreach`. Default: on CUDA only. On CPU the per-parameter
+   * loop is faster (layer4's Adam step: 35 ms against 50-60 ms on 2 cores), because each parameter's temporaries
+   * are freed before the next one is updated and its tensors stay in cache across the eight passes.
+   */
+  foreach?: boolean;
+}
 
 abstract class AdamBase extends Optimizer<AdamGroup> {
   protected abstract readonly decoupled: boolean;
+  protected foreach: boolean | undefined;
 
   protected validateGroup(g: AdamGroup, where: string): void {
     check(Number.isFinite(g.lr) && g.lr >= 0, this.kind, where, 'learning rate', g.lr);
@@ -42,8 +50,9 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
   }
 
   protected updateGroup(g: AdamGroup): void {
-    // The common case runs as multi-tensor ops: the same arithmetic per element, far fewer calls and kernels.
-    if (!g.amsgrad && !g.maximize && (this.decoupled || g.weightDecay === 0)) this.updateGroupForeach(g);
+    // Both paths do the same arithmetic per element; multi-tensor ops launch far fewer CUDA kernels.
+    const foreach = this.foreach ?? g.params.some((p) => p.device.startsWith('cuda'));
+    if (foreach && !g.amsgrad && !g.maximize && (this.decoupled || g.weightDecay === 0)) this.updateGroupForeach(g);
     else this.updateGroupSingle(g);
   }
 
@@ -106,11 +115,12 @@ abstract class AdamBase extends Optimizer<AdamGroup> {
       let denom: Tensor;
       if (g.amsgrad) {
         const maxSq = (s.max_exp_avg_sq as Tensor).maximum_(expAvgSq);
-        denom = maxSq.sqrt().div(biasCorrection2Sqrt).add_(g.eps);
+        denom = maxSq.sqrt().div_(biasCorrection2Sqrt).add_(g.eps);
       } else {
-        denom = expAvgSq.sqrt().div(biasCorrection2Sqrt).add_(g.eps);
+        denom = expAvgSq.sqrt().div_(biasCorrection2Sqrt).add_(g.eps);
       }
       p.addcdiv_(expAvg, denom, -stepSize);
+      dispose(denom); // now, not at the end of the step: the next parameter reuses the memory while it is in cache
     }
   }
 }
@@ -132,6 +142,7 @@ export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
     super(params, adamDefaults(o, 0));
+    this.foreach = o.foreach;
   }
   get kind(): string {
     return 'Adam';
@@ -143,6 +154,7 @@ export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamGroup>, o: AdamOptions = {}) {
     super(params, adamDefaults(o, 1e-2));
+    this.foreach = o.foreach;
   }
   get kind(): string {
     return 'AdamW';
