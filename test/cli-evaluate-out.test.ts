@@ -139,3 +139,19 @@ test('evaluate of one image says "1 image"', async () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /predicting 1 image of/);
 });
+
+test('the library evaluate() refuses the same --out folders as the CLI: a run folder, RUN/eval, a class folder of the data', async () => {
+  const { evaluate } = await import('../src/eval/index.js');
+  const run = folder('lib-run', ['config.json', 'history.csv', 'report.html', 'eval/report.html']);
+  const before = fs.readdirSync(run).sort();
+  const log = () => undefined;
+  const base = { model, data, split: 'test' as const, threshold: undefined, log };
+  await assert.rejects(evaluate({ ...base, out: run }), /is a training run folder/);
+  await assert.rejects(evaluate({ ...base, out: path.join(run, 'eval') }), /the test evaluation of the training run/);
+  await assert.rejects(evaluate({ ...base, out: path.join(data, 'test', 'cat') }), /class or split folder of the data/);
+  // Relative paths are taken from the working directory, as everywhere in the library.
+  await assert.rejects(evaluate({ ...base, out: path.relative(process.cwd(), run) }), /is a training run folder/);
+  assert.deepEqual(fs.readdirSync(run).sort(), before, 'nothing is added');
+  assert.equal(fs.readFileSync(path.join(run, 'report.html'), 'utf8'), 'marker report.html');
+  assert.equal(fs.readFileSync(path.join(run, 'eval', 'report.html'), 'utf8'), 'marker eval/report.html');
+});

@@ -15,6 +15,7 @@ import {
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 import { predictItems } from './predict.js';
+import { checkEvaluationOut } from './out-folder.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
@@ -157,7 +158,10 @@ export function jsonWithNulls(v: unknown): string {
 }
 
 /** `tlearn evaluate MODEL DATA --out DIR`. */
-export async function evaluate(opts: EvaluateCommandOptions): Promise<EvaluationMetrics> {
+export async function evaluate(options: EvaluateCommandOptions): Promise<EvaluationMetrics> {
+  const opts = { ...options, model: path.resolve(options.model), data: path.resolve(options.data), out: path.resolve(options.out) };
+  // Before anything is loaded or written: a run's own files and the data's images are never replaced.
+  checkEvaluationOut(opts.out, opts.data);
   if (opts.threads) setNumThreads(opts.threads);
   const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
   try {
