@@ -113,4 +113,9 @@ test("a seed PyTorch state_dict evaluates with --classes and --image-size", asyn
   const metrics = await evaluate({ model: seedFile, data, split: 'test', out: path.join(dir, 'e'), classes: ['cat', 'dog'], imageSize: SIZE, log: () => {} });
   assert.equal(metrics.n, 12);
   assert.equal(metrics.positive_class, 'dog');
+  // The report's footer names the tlearn that wrote it, not the model file's writer ('unknown' for PyTorch's).
+  const html = fs.readFileSync(path.join(dir, 'e', 'report.html'), 'utf8');
+  assert.doesNotMatch(html, /tlearn unknown/);
+  const version = (JSON.parse(fs.readFileSync(path.join(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
+  assert.ok(html.includes(`tlearn ${version}`), 'the running version in the footer');
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatCsv, loadSource, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
-import { loadModelFile, type ModelMetadata } from '../models/index.js';
+import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
 } from '../metrics/index.js';
@@ -110,7 +110,7 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
     title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
     summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
     config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
-    predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: `tlearn ${metadata.toolVersion}`,
+    predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: reportFooter(metadata),
     split, skipped: unreadable, posWeight: ctx.posWeight ?? null,
   });
   if (ctx.reportFile) fs.copyFileSync(reportFile, ctx.reportFile);
@@ -158,6 +158,13 @@ export function jsonWithNulls(v: unknown): string {
 }
 
 /** `tlearn evaluate MODEL DATA --out DIR`. */
+/** The tlearn that wrote the report, and the one that wrote the model when it differs (a PyTorch file has none). */
+function reportFooter(metadata: ModelMetadata): string {
+  const running = toolVersion();
+  const writer = metadata.toolVersion;
+  return writer !== 'unknown' && writer !== running ? `tlearn ${running} (model written by tlearn ${writer})` : `tlearn ${running}`;
+}
+
 export async function evaluate(options: EvaluateCommandOptions): Promise<EvaluationMetrics> {
   const opts = { ...options, model: path.resolve(options.model), data: path.resolve(options.data), out: path.resolve(options.out) };
   // Before anything is loaded or written: a run's own files and the data's images are never replaced.
