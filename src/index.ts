@@ -9,6 +9,10 @@ export * as models from './models/index.js';
 export * as data from './data/index.js';
 export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';
-export * as eval from './eval/index.js';
+// The evaluation layer (src/eval) is `evaluation`: `import { eval } from 'tlearn'` cannot work, since strict-mode
+// code may not bind the name eval. It stays reachable as `tlearn.eval` too. Written as import + export rather
+// than `export * as eval`, which tsx/esbuild turns into an `import * as eval` binding (a SyntaxError from source).
+import * as evaluation from './eval/index.js';
+export { evaluation, evaluation as eval };
 export * as train from './train/index.js';
 export * as cli from './cli/index.js';

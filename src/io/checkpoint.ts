@@ -105,7 +105,10 @@ export function saveCheckpoint(
 export function loadCheckpoint(file: string): Checkpoint {
   let buf: Buffer;
   try { buf = fs.readFileSync(file); } catch (e) {
-    throw new Error(`cannot read checkpoint ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'ENOENT, the file does not exist' : code === 'EISDIR' ? 'EISDIR, this is a folder, not a file' : code ?? (e as Error).message;
+    // The code stays on the error, as on Node's own, for callers that test for a missing file.
+    throw Object.assign(new Error(`cannot read checkpoint ${file}: ${why}`, { cause: e }), code ? { code } : {});
   }
   const format = detectCheckpointFormat(buf) ?? EXTENSIONS[path.extname(file).toLowerCase()];
   if (!format) throw new Error(`${file}: not a checkpoint tlearn can read (expected safetensors or a PyTorch .pth file)`);

@@ -149,7 +149,13 @@ export async function locateWeights(entry: WeightsEntry, opts: WeightsOptions = 
   return undefined;
 }
 
-export class WeightsDownloadError extends Error {}
+/** Pretrained weights could not be downloaded (offline, proxy, HTTP error) or arrived damaged. */
+export class WeightsDownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WeightsDownloadError';
+  }
+}
 
 function offlineHelp(entry: WeightsEntry, url: string, dest: string, reason: string, env?: Env): string {
   return `could not download ${entry.filename} from ${url}: ${reason}.\n` +

@@ -1,6 +1,8 @@
 // Model files: a tlearn checkpoint (safetensors or .pth, with metadata) or a plain `.pth` state_dict saved by
 // the seed's PyTorch code (`torch.save(model.state_dict(), path)`), loaded into a BinaryClassifier; and the
 // writer, whose files load in PyTorch with `torch.load(path, weights_only=True)` + strict load_state_dict.
+import fs from 'node:fs';
+import path from 'node:path';
 import { dispose } from '../torch/index.js';
 import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type CheckpointFormat } from '../io/index.js';
 import { BinaryClassifier } from './binary.js';
@@ -34,11 +36,24 @@ function sameJSON(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** A model path that is not there, or a run's folder given for its model: the error says what to give instead. */
+function missingModelFile(file: string): void {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  const hint = 'give the path of a .safetensors or .pth model file (a training run\'s final model is RUN/best_model_final.safetensors)';
+  if (!stat) throw Object.assign(new Error(`the model file ${file} does not exist: ${hint}`), { code: 'ENOENT' });
+  if (stat.isDirectory()) {
+    const inRun = path.join(file, 'best_model_final.safetensors');
+    throw Object.assign(new Error(`${file} is a folder, not a model file: give the path of a .safetensors or .pth model file` +
+      ` (for a training run's folder: ${inRun})`), { code: 'EISDIR' });
+  }
+}
+
 /**
  * Loads a binary classifier from a file. The file's keys must be exactly the model's (strict), its head the
  * seed's `fc = Sequential(Dropout, Linear(F, 1), Sigmoid)`. The model is returned in eval mode.
  */
 export function loadModelFile(file: string, opts: LoadModelOptions = {}): LoadedModel {
+  missingModelFile(file);
   const ckpt = loadCheckpoint(file);
   const { tensors: records } = adaptToTorchvision(ckpt.tensors);
   const head = headInfo(records);
