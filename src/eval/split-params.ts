@@ -82,7 +82,7 @@ export function describeSplitParams(p: ResolvedSplitParams, given: Partial<Split
     return { info: `split drawn with ${values} (the model's training split, from ${p.trainedFrom})` };
   }
   const origin = fromFlags.length ? `${fromFlags.map((k) => flag[k]).join(', ')} as given` : 'defaults';
-  const info = `split drawn with ${values} (${origin}${unknown.length && fromFlags.length < 3 ? ', defaults otherwise' : ''})`;
+  const info = `split drawn with ${values} (${origin}${unknown.length && fromFlags.length > 0 && fromFlags.length < 3 ? ', defaults otherwise' : ''})`;
   if (differ.length) {
     const was = differ.map((k) => `${flag[k]} ${p.trained[k]}`).join(', ');
     return {
