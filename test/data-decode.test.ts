@@ -217,3 +217,57 @@ a = np.array(inp['data'], dtype=np.uint8).reshape(inp['h'], inp['w'], 3)
 out(np.asarray(Image.fromarray(a).resize((23, 17), Image.BILINEAR)).ravel().tolist())`, { data: Array.from(img.data), w, h });
   assert.deepEqual(Array.from(out.data), ref);
 });
+
+/** Sharp-edged rectangles of varied colour (a photo's edges, not a smooth ramp): sub-pixel shifts show on them. */
+function patchesRgb(width: number, height: number): Buffer {
+  const buf = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const cell = Math.floor(x / 9) * 131 + Math.floor(y / 7) * 71;
+      for (let c = 0; c < 3; c++) buf[3 * (y * width + x) + c] = (cell * (37 + 22 * c) + 11 * c) % 251;
+    }
+  }
+  return buf;
+}
+
+test('a JPEG of awkward size is resized from its full decode, as torchvision does (no shrink-on-load shift)', async (t) => {
+  // 203×151 is no multiple of 2, 4 or 8: libjpeg's scaled decode (sharp's shrink-on-load) shifted it by a
+  // fraction of a pixel. The PNG holds the JPEG's own decoded pixels, so both must give the same input.
+  const w = 203, h = 151;
+  await rawSharp(patchesRgb(w, h), w, h).jpeg({ quality: 95 }).toFile(f('awkward.jpg'));
+  const full = await decodeFull(f('awkward.jpg'));
+  await rawSharp(Buffer.from(full.data), w, h).png().toFile(f('awkward.png'));
+  const cases = [
+    { size: 32, mode: 'squash' }, // shrink 4.7-6.3×: sharp picked libjpeg's 1/4 decode
+    { size: 56, mode: 'crop' }, // to 85×64, then crop: sharp picked 1/2
+  ] as const;
+  const ref = runPython<number[][]>(`
+from PIL import Image
+import torchvision.transforms as T
+res = []
+for c in inp['cases']:
+    rs = T.Resize((c['size'], c['size'])) if c['mode'] == 'squash' else T.Compose([T.Resize(round(c['size'] / 0.875)), T.CenterCrop(c['size'])])
+    t = T.Compose([rs, T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
+    for p in inp['paths']:
+        res.append(t(Image.open(p).convert('RGB')).permute(1, 2, 0).flatten().tolist())
+out(res)`, { cases, paths: [f('awkward.jpg'), f('awkward.png')] });
+  const { IMAGENET_MEAN, IMAGENET_STD } = await import('../src/data/index.js');
+  const normalised = (v: number, k: number) => (v / 255 - IMAGENET_MEAN[k % 3]!) / IMAGENET_STD[k % 3]!;
+  for (const [i, c] of cases.entries()) {
+    const jpg = await decodeResized(f('awkward.jpg'), c.size, c.mode);
+    const png = await decodeResized(f('awkward.png'), c.size, c.mode);
+    const stats = [jpg, png].map((img, j) => {
+      let sum = 0, max = 0;
+      ref[2 * i + j]!.forEach((v, k) => { const d = Math.abs(v - normalised(img.data[k]!, k)); sum += d; if (d > max) max = d; });
+      return { mean: sum / img.data.length, max };
+    });
+    const [sj, sp] = stats as [{ mean: number; max: number }, { mean: number; max: number }];
+    t.diagnostic(`${c.mode} ${c.size}: JPEG mean ${sj.mean.toFixed(4)} max ${sj.max.toFixed(3)}; PNG mean ${sp.mean.toFixed(4)} max ${sp.max.toFixed(3)} (normalised units)`);
+    let differ = 0;
+    for (let k = 0; k < jpg.data.length; k++) if (jpg.data[k] !== png.data[k]) differ++;
+    assert.equal(differ, 0, `${c.mode} ${c.size}: JPEG and PNG of the same pixels differ in ${differ} of ${jpg.data.length} values`);
+    // The tolerance of libvips' own resize against PIL on this pattern (what a PNG gets), with a little room.
+    assert.ok(sj.mean <= sp.mean * 1.05 + 1e-4 && sj.mean < 0.03, `${c.mode} ${c.size}: JPEG mean |diff| ${sj.mean} against PNG's ${sp.mean}`);
+    assert.ok(sj.max <= sp.max + 0.02 && sj.max < 0.5, `${c.mode} ${c.size}: JPEG max |diff| ${sj.max} against PNG's ${sp.max}`);
+  }
+});

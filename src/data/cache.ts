@@ -32,7 +32,8 @@ export interface CacheStats {
   badEntries: number;
 }
 
-const KEY_FORMAT = 'v1';
+// v2: JPEGs decoded at full size before shrinking (v1 entries came from libjpeg's shrink-on-load).
+const KEY_FORMAT = 'v2';
 
 /** File identity for cache keys: a changed file (size or mtime) never hits a stale entry. */
 export function fileStamp(file: string, size: number, mtimeMs: number): string {
