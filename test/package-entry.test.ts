@@ -8,7 +8,10 @@ const load = (specifier: string): Promise<Record<string, any>> => import(specifi
 
 test("import 'tlearn' gives one namespace per layer; 'tlearn/<layer>' each layer; the README's deep path still works", async () => {
   const t = await load('tlearn');
-  assert.deepEqual(Object.keys(t).sort(), ['cli', 'data', 'eval', 'io', 'metrics', 'models', 'nn', 'optim', 'report', 'torch', 'train']);
+  assert.deepEqual(Object.keys(t).sort(), ['cli', 'data', 'eval', 'evaluation', 'io', 'metrics', 'models', 'nn', 'optim', 'report', 'torch', 'train']);
+  // `import { evaluation } from 'tlearn'` (a bare `eval` binding is a SyntaxError); tlearn.eval is the same namespace.
+  assert.equal(t.evaluation, t.eval);
+  assert.equal(typeof t.evaluation.predict, 'function');
   assert.equal(typeof t.torch.scope, 'function');
   assert.equal(typeof t.train.train, 'function');
   assert.equal(typeof t.metrics.rocAucScore, 'function');

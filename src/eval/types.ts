@@ -21,14 +21,17 @@ export interface EvaluateCommandOptions {
   classes?: [string, string];
   batchSize?: number;
   device?: 'cpu' | 'cuda';
+  /** libtorch's intra-op thread count: process-wide, it stays set after the call and applies to every caller. */
   threads?: number;
   /** Progress lines for a person. */
   log: (line: string) => void;
 }
 
-export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'data' | 'split' | 'out'> {
-  /** Image files (absolute paths; folders already expanded). */
+export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'data' | 'split' | 'out' | 'log'> {
+  /** Image files (folders already expanded; relative paths are resolved against process.cwd()). */
   files: string[];
+  /** Unused by predict (it reports per file in its rows); accepted so that one options object serves both commands. */
+  log?: (line: string) => void;
 }
 
 /** One image's result (ARCHITECTURE.md "predict output"): predicted is 0/1, label the predicted class name. */

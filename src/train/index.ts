@@ -14,3 +14,4 @@ export { applyTrainable, cacheStage, setTrainModes } from './plan.js';
 export { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
 export type { EvaluateRunInput } from './final.js';
 export * from './config.js';
+export type * from './config-input.js';

@@ -8,6 +8,8 @@ import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torc
 import { auditWarnings, DataLoader, fmtSignificant, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { ConfigError, configToJSON, resolveConfig, type RunConfig } from './config.js';
+import type { RunConfigInput } from './config-input.js';
+import type { EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel } from './final.js';
@@ -112,7 +114,13 @@ function freshState(digest: string, posWeight: number | null): RunState {
   };
 }
 
-export async function train(input: RunConfig, opts: TrainOptions): Promise<RunResult> {
+/**
+ * Trains one run into `opts.out`. `input` is a config file's shape (only data.path is required; defaults fill
+ * the rest) or a complete RunConfig; it is checked here (ConfigError) as a file would be. One train() per
+ * process at a time: libtorch's random generator and thread count are process-wide, so concurrent runs are
+ * not reproducible.
+ */
+export async function train(input: RunConfigInput, opts: TrainOptions): Promise<RunResult> {
   const t0 = performance.now();
   // Checked (and completed) here too, so a configuration built in code gets the same messages as a file.
   const config = resolveConfig({ raw: input });
@@ -245,19 +253,20 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     if (onlyEvaluation) emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
     const final = await writeFinalModel(ctx, onlyEvaluation);
     // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
-    let evaluation: unknown;
+    let evaluation: EvaluationMetrics | null = null;
     let evaluated = false;
     if (!opts.skipEvaluation) {
       const evaluateRun = await findEvaluateRun();
       if (evaluateRun) {
-        evaluation = await evaluateRun({
+        // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
+        evaluation = (await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
           summary: {
             best_model: final.file, phase: final.phase.name, epoch: final.epoch, val_auc: final.metrics.val_auc, threshold: final.threshold,
             monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight,
           },
           batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
-        });
+        })) as EvaluationMetrics | null;
         evaluated = split.test.length > 0;
       }
     }
@@ -270,7 +279,7 @@ export async function train(input: RunConfig, opts: TrainOptions): Promise<RunRe
     return {
       runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
       best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
-      interrupted: false, ...(evaluation !== undefined && evaluation !== null ? { evaluation } : {}), seconds,
+      interrupted: false, ...(evaluation ? { evaluation } : {}), seconds,
     };
   } catch (e) {
     setupFailed = settingUp;

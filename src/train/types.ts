@@ -1,6 +1,7 @@
 // Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
 // options and result of train().
 import type { RunConfig } from './config.js';
+import type { EvaluationMetrics } from '../eval/index.js';
 
 /** One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). */
 export interface EpochRecord {
@@ -105,7 +106,7 @@ export interface RunResult {
   stoppedBy?: 'SIGINT' | 'SIGTERM' | 'abort' | null;
   /** True for a --resume of a run that had already finished every phase: nothing was trained or written. */
   alreadyFinished?: boolean;
-  /** The test metrics evaluateRun (src/eval) returned, when the data has a test split. */
-  evaluation?: unknown;
+  /** The test split's metrics (RUN/eval/metrics.json's content), when the data has a test split and evaluation was not skipped. */
+  evaluation?: EvaluationMetrics;
   seconds: number;
 }

@@ -1,0 +1,106 @@
+// What a user may give train() or resolveConfig({raw}): the shape of a config file (JSON or YAML), every key
+// optional except data.path, with the shorthands the validator accepts (trainable: 'fc', earlyStopping: false,
+// featureCache: false). resolveConfig fills in the rest from the defaults and checks the values; a complete
+// RunConfig (e.g. RUN/config.json read back) is one too.
+import type {
+  Arch, Augment, BnPolicy, CacheDType, CheckpointFormat, Device, Mode, Monitor, OptimizerName, Precision, ResizeMode,
+  ThresholdMethod,
+} from './config-types.js';
+
+export interface DataConfigInput {
+  /** The data folder (relative paths are resolved against process.cwd()). */
+  path: string;
+  /** A CSV `path,label[,split]` listing the images (paths in it relative to the CSV). */
+  csv?: string | null;
+  /** The positive class; default: the second class in sorted order. */
+  positive?: string | null;
+  valFraction?: number;
+  testFraction?: number;
+}
+
+export interface ModelConfigInput {
+  arch?: Arch;
+  /** 'imagenet' (default), 'imagenet-v1', 'none', a name from `tlearn weights list`, or a .pth/.safetensors path. */
+  weights?: string;
+  dropout?: number;
+}
+
+export interface InputConfigInput {
+  imageSize?: number;
+  resize?: ResizeMode;
+  mean?: readonly [number, number, number];
+  std?: readonly [number, number, number];
+}
+
+export interface FeatureCacheConfigInput {
+  enabled?: boolean;
+  memoryMB?: number;
+  dir?: string | null;
+  dtype?: CacheDType;
+}
+
+export interface EarlyStoppingConfigInput {
+  monitor?: Monitor;
+  /** Must agree with the monitor (losses 'min', the rest 'max'); leave it out to take the monitor's direction. */
+  mode?: Mode;
+  patience?: number;
+  minDelta?: number;
+}
+
+export interface ReduceLROnPlateauConfigInput {
+  monitor?: Monitor;
+  mode?: Mode;
+  patience?: number;
+  factor?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  cooldown?: number;
+  minLr?: number;
+  eps?: number;
+}
+
+/**
+ * One phase. phases[0] and phases[1] start from the default two phases (head, then layer4 + head), so any key may
+ * be left out there; a third phase or later needs at least `trainable` and `lr`.
+ */
+export interface PhaseConfigInput {
+  name?: string;
+  /** Module-name prefixes (`fc`, `layer4`, `layer4.2`, ...) or `all`; one name may be given as a string. */
+  trainable?: string | readonly string[];
+  optimizer?: OptimizerName;
+  lr?: number;
+  weightDecay?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  epochs?: number;
+  /** null or false: no early stopping; true: the defaults. */
+  earlyStopping?: EarlyStoppingConfigInput | boolean | null;
+  /** null or false: a constant learning rate; true: the defaults. */
+  reduceLROnPlateau?: ReduceLROnPlateauConfigInput | boolean | null;
+  checkpoint?: { monitor?: Monitor; mode?: Mode };
+}
+
+/** A run configuration as written in a config file: resolveConfig({raw}) and train() complete and check it. */
+export interface RunConfigInput {
+  data: DataConfigInput;
+  model?: ModelConfigInput;
+  input?: InputConfigInput;
+  augment?: Augment;
+  batchSize?: number;
+  seed?: number;
+  /** 0 = all cores. libtorch's thread count is process-wide. */
+  threads?: number;
+  device?: Device;
+  precision?: Precision;
+  channelsLast?: boolean;
+  bnPolicy?: BnPolicy;
+  posWeight?: number | 'auto' | null;
+  /** false turns the cache off. */
+  featureCache?: FeatureCacheConfigInput | boolean;
+  threshold?: { method?: ThresholdMethod; value?: number | null };
+  checkpointFormat?: CheckpointFormat;
+  /** Replaces the default two phases (a shorter list drops the later ones). */
+  phases?: readonly PhaseConfigInput[];
+}
