@@ -4,7 +4,10 @@
 // and later epochs (tlearn serves the resized images from its cache; torchvision decodes again).
 //
 //   npx tsx bench/data-pipeline.ts [--n 200] [--width 1024] [--height 768] [--epochs 3] [--workers 2]
-//                                  [--size 224] [--batch 32] [--repeat 2] [--dir PATH (reuse/keep the images)] [--json FILE]
+//                                  [--size 224] [--batch 32] [--repeat 2] [--format mixed|jpeg|png] [--dir PATH (reuse/keep the images)] [--json FILE]
+//
+// --format jpeg with an awkward size (e.g. --width 1003 --height 757) measures the JPEG path on its own:
+// tlearn decodes JPEGs at full size before shrinking (no libjpeg shrink-on-load, see src/data/decode.ts).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,12 +58,14 @@ function photo(width: number, height: number, seed: number): Buffer {
   return buf;
 }
 
-async function makeImages(dir: string, n: number, width: number, height: number): Promise<void> {
-  const marker = path.join(dir, `.made-${n}-${width}x${height}`);
+type Format = 'mixed' | 'jpeg' | 'png';
+
+async function makeImages(dir: string, n: number, width: number, height: number, format: Format): Promise<void> {
+  const marker = path.join(dir, `.made-${n}-${width}x${height}-${format}`);
   if (fs.existsSync(marker)) return;
   for (let i = 0; i < n; i++) {
     const cls = i % 2 ? 'b' : 'a';
-    const jpeg = Math.floor(i / 2) % 2 === 1; // half PNG, half JPEG in each class
+    const jpeg = format === 'mixed' ? Math.floor(i / 2) % 2 === 1 : format === 'jpeg'; // mixed: half PNG, half JPEG in each class
     const file = path.join(dir, cls, `img${String(i).padStart(4, '0')}.${jpeg ? 'jpg' : 'png'}`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const pipe = sharp(photo(width, height, i), { raw: { width, height, channels: 3 } });
@@ -74,13 +79,16 @@ async function main(): Promise<void> {
   const n = Number(a.n ?? 200), width = Number(a.width ?? 1024), height = Number(a.height ?? 768);
   const epochs = Number(a.epochs ?? 3), workers = Number(a.workers ?? 2), size = Number(a.size ?? 224);
   const batch = Number(a.batch ?? 32), repeat = Math.max(1, Number(a.repeat ?? 2));
+  const format = (a.format ?? 'mixed') as Format;
+  if (!['mixed', 'jpeg', 'png'].includes(format)) throw new Error(`--format must be mixed, jpeg or png, not '${format}'`);
   if (epochs < 2) throw new Error('--epochs must be at least 2 (first epoch and later epochs)');
   const keep = a.dir !== undefined;
   const dir = a.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-data-'));
   fs.mkdirSync(dir, { recursive: true });
-  console.log(`data pipeline benchmark: ${n} images ${width}x${height} (half PNG, half JPEG) -> ${size}x${size}, ` +
+  const kinds = format === 'mixed' ? 'half PNG, half JPEG' : `all ${format.toUpperCase()}`;
+  console.log(`data pipeline benchmark: ${n} images ${width}x${height} (${kinds}) -> ${size}x${size}, ` +
     `batch ${batch}, ${workers} workers/threads, ${os.availableParallelism()} cores`);
-  await makeImages(dir, n, width, height);
+  await makeImages(dir, n, width, height, format);
   // Read every file once so both sides start with the files in the OS page cache.
   let bytes = 0;
   for (const cls of ['a', 'b']) for (const f of fs.readdirSync(path.join(dir, cls))) bytes += fs.readFileSync(path.join(dir, cls, f)).length;
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
   console.log(line('first epoch, per CPU second', cpu.ours[0]!, cpu.ref[0]!, 'img/cpu-s'));
   console.log(line('later epochs, per CPU second', later(cpu.ours), later(cpu.ref), 'img/cpu-s'));
   const result = {
-    images: n, width, height, size, batch, workers, cores: os.availableParallelism(), repeat,
+    images: n, width, height, format, size, batch, workers, cores: os.availableParallelism(), repeat,
     wall_seconds: { tlearn: wall.ours, torchvision: wall.ref }, cpu_seconds: { tlearn: cpu.ours, torchvision: cpu.ref },
     first_epoch_ratio: wall.first, later_epoch_ratio: wall.later, first_epoch_cpu_ratio: cpu.first, later_epoch_cpu_ratio: cpu.later,
     runs: { tlearn: oursRuns, torchvision: refRuns },
