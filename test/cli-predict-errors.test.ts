@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { cliIn } from './helpers/cli.js';
-import { tinyModelFile } from './helpers/model-files.js';
+import { seedStateDictPth, tinyModelFile } from './helpers/model-files.js';
 import { tempDir } from './helpers/temp.js';
 
 const tmp = tempDir('tlearn-cli-prederr-');
@@ -75,4 +75,21 @@ test('an empty folder among several inputs is an error row like a missing file; 
   assert.equal(none.code, 2, none.err);
   assert.match(none.err, /nope\.png does not exist/);
   assert.match(none.err, /emptydir holds no images/);
+});
+
+test('a plain PyTorch state_dict: predict says which values it assumed (image size, classes) and how to give them', async () => {
+  const seed = path.join(tmp, 'seed.pth');
+  seedStateDictPth(seed);
+  const r = await cli(['predict', seed, 'good.png']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /seed\.pth has no tlearn metadata: assuming image size 224 and classes 0,1 .*--image-size.*--classes/);
+  assert.match(r.err, /squash|resized to/);
+  const half = await cli(['predict', seed, 'good.png', '--image-size', '32']);
+  assert.match(half.err, /assuming classes 0,1 /);
+  assert.doesNotMatch(half.err, /image size 224/);
+  const given = await cli(['predict', seed, 'good.png', '--image-size', '32', '--classes', 'cat,dog']);
+  assert.equal(given.code, 0, given.err);
+  assert.doesNotMatch(given.err, /assuming/);
+  // A tlearn checkpoint records everything: no such note.
+  assert.doesNotMatch((await cli(['predict', model, 'good.png'])).err, /assuming/);
 });

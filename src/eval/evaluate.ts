@@ -14,7 +14,7 @@ import {
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
-import { predictItems } from './predict.js';
+import { assumptionNote, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
 
@@ -170,8 +170,11 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
   // Before anything is loaded or written: a run's own files and the data's images are never replaced.
   checkEvaluationOut(opts.out, opts.data);
   if (opts.threads) setNumThreads(opts.threads);
-  const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  const { model, metadata } = loaded;
   try {
+    const note = assumptionNote(opts.model, loaded);
+    if (note) opts.log(note);
     // Data without its own split is split as in training (seed and fractions from the model), unless overridden.
     const given = { seed: opts.seed, valFraction: opts.valFraction, testFraction: opts.testFraction };
     const params = resolveSplitParams(metadata, opts.model, given);

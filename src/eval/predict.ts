@@ -1,7 +1,7 @@
 // Probabilities of a model for a list of image files, decoded with the model's own preprocessing.
 import { DataLoader, type LoaderItem, type SkippedItem } from '../data/index.js';
 import { batchTensors } from '../data/tensor.js';
-import { loadModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
+import { loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata } from '../models/index.js';
 import { scope, setNumThreads } from '../torch/index.js';
 import type { PredictCommandOptions, PredictRow } from './types.js';
 
@@ -37,11 +37,26 @@ export async function predictItems(model: BinaryClassifier, meta: ModelMetadata,
   return { probabilities, skipped: loader.skipped };
 }
 
+/**
+ * For a plain PyTorch state_dict, the line that says what was assumed (it records neither its input size nor its
+ * class names, and a wrong size changes every probability), or null.
+ */
+export function assumptionNote(file: string, loaded: Pick<LoadedModel, 'assumed' | 'metadata'>): string | null {
+  if (loaded.assumed.length === 0) return null;
+  const m = loaded.metadata;
+  return `note: ${file} has no tlearn metadata: assuming ${loaded.assumed.join(' and ')} (give the values it was trained ` +
+    `with: --image-size N --classes NEG,POS); images are ${m.resize === 'squash' ? `resized to ${m.imageSize}x${m.imageSize}` : `resized and centre-cropped to ${m.imageSize}`} ` +
+    'and normalised with ImageNet mean/std';
+}
+
 /** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
 export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]> {
   if (opts.threads) setNumThreads(opts.threads);
-  const { model, metadata } = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  const { model, metadata } = loaded;
   try {
+    const note = assumptionNote(opts.model, loaded);
+    if (note) opts.log?.(note);
     const threshold = opts.threshold ?? metadata.threshold;
     const items = opts.files.map((path) => ({ path, label: null }));
     const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });

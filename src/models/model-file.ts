@@ -30,6 +30,8 @@ export interface LoadedModel {
   format: CheckpointFormat;
   /** False for a plain state_dict (the metadata then holds the seed's defaults and the options). */
   fromTlearn: boolean;
+  /** For a plain state_dict: what came from defaults because no option gave it ('image size 224', 'classes 0,1'). */
+  assumed: string[];
 }
 
 function sameJSON(a: unknown, b: unknown): boolean {
@@ -102,7 +104,11 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   }
   if (opts.device && opts.device !== 'cpu') model.to(opts.device);
   model.eval();
-  return { model, metadata: final, format: ckpt.format, fromTlearn };
+  const assumed = fromTlearn ? [] : [
+    ...(opts.imageSize === undefined ? [`image size ${final.imageSize}`] : []),
+    ...(opts.classes === undefined ? [`classes ${final.classes.join(',')}`] : []),
+  ];
+  return { model, metadata: final, format: ckpt.format, fromTlearn, assumed };
 }
 
 export interface SaveModelOptions {
