@@ -79,3 +79,17 @@ test('a seed .pth exported with --classes and --image-size carries that metadata
   assert.match(help, /--classes/);
   assert.match(help, /--image-size/);
 });
+
+test('export --resize stores the resize mode of a plain state_dict (with --classes and --image-size)', async () => {
+  const seed = path.join(tmp, 'seed-resize.pth');
+  seedStateDictPth(seed);
+  const r = await cli(['export', seed, '--out', 'crop.safetensors', '--classes', 'cat,dog', '--image-size', '32', '--resize', 'crop']);
+  assert.equal(r.code, 0, r.err);
+  const loaded = loadModelFile(path.join(tmp, 'crop.safetensors'));
+  assert.equal(loaded.metadata.resize, 'crop');
+  assert.deepEqual([loaded.metadata.classes, loaded.metadata.imageSize], [['cat', 'dog'], 32]);
+  loaded.model.dispose();
+  const alone = await cli(['export', seed, '--out', 'crop2.safetensors', '--resize', 'crop']);
+  assert.equal(alone.code, 2, alone.err);
+  assert.match(alone.err, /needs both --classes and --image-size/);
+});

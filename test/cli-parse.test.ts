@@ -187,9 +187,9 @@ test('demo: the embedded dataset with short phases, flags on top', async () => {
 });
 
 test('typed options for evaluate, predict, export and weights', async () => {
-  const e = await cli(['evaluate', 'm.pth', 'data', '--out', 'ev', '--threshold', '0.3', '--classes', 'cat,dog', '--image-size', '64', '--json']);
+  const e = await cli(['evaluate', 'm.pth', 'data', '--out', 'ev', '--threshold', '0.3', '--classes', 'cat,dog', '--image-size', '64', '--resize', 'crop', '--json']);
   assert.deepEqual(e.calls[0].options, { model: 'm.pth', data: 'data', split: 'test', out: 'ev', threshold: 0.3, imageSize: 64, classes: ['cat', 'dog'],
-    batchSize: undefined, device: undefined, threads: undefined, json: true });
+    resize: 'crop', batchSize: undefined, device: undefined, threads: undefined, json: true });
   const p = await cli(['predict', 'm.pth', 'a.png', 'dir', '--csv']);
   assert.equal(p.calls[0].options.format, 'csv');
   assert.deepEqual(p.calls[0].options.inputs, ['a.png', 'dir']);

@@ -93,3 +93,17 @@ test('a plain PyTorch state_dict: predict says which values it assumed (image si
   // A tlearn checkpoint records everything: no such note.
   assert.doesNotMatch((await cli(['predict', model, 'good.png'])).err, /assuming/);
 });
+
+test('--resize gives a plain state_dict its resize mode (as trained); a tlearn checkpoint must not be contradicted', async () => {
+  const seed = path.join(tmp, 'seed-crop.pth');
+  seedStateDictPth(seed);
+  const crop = await cli(['predict', seed, 'good.png', '--image-size', '32', '--resize', 'crop']);
+  assert.equal(crop.code, 0, crop.err);
+  assert.match(crop.err, /resized and centre-cropped to 32/);
+  const refused = await cli(['predict', model, 'good.png', '--resize', 'crop']);
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(refused.err, /was trained with resize "squash"; "crop" was given/);
+  const bad = await cli(['predict', seed, 'good.png', '--resize', 'stretch']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--resize.*squash, crop/);
+});

@@ -84,6 +84,7 @@ function addModelFileOptions(cmd: Command): Command {
     .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
     .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(32, 4096))
     .option('--classes <neg,pos>', 'class names for a model file without tlearn metadata (default 0,1)', parse.classes)
+    .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata: squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
     .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
     .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096));
@@ -179,7 +180,7 @@ ${examples([
       'tlearn evaluate seed_model.pth data/ --split val --out eval/ --classes cat,dog --image-size 224 --json',
     ]))
     .action((model: string, data: string, o: Record<string, any>) => {
-      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, };
+      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, };
       // The split flags only when given: absent, the model's training values apply.
       for (const k of ['seed', 'valFraction', 'testFraction'] as const) if (o[k] !== undefined) options[k] = o[k];
       return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
@@ -200,7 +201,7 @@ ${examples([
       'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
     ]))
     .action((model: string, inputs: string[], o: Record<string, any>) => {
-      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', };
+      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
     });
 
@@ -212,6 +213,7 @@ ${examples([
     .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin); an existing file is refused without --force', parse.nonEmpty)
     .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (with --image-size)', parse.classes)
     .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(32, 4096))
+    .addOption(new Option('--resize <mode>', 'resize to store for a model file without tlearn metadata (with --classes and --image-size; default squash)').choices(RESIZE_MODES))
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',
@@ -222,6 +224,7 @@ ${examples([
       if (o.format) options.format = o.format;
       if (o.classes) options.classes = o.classes;
       if (o.imageSize !== undefined) options.imageSize = o.imageSize;
+      if (o.resize) options.resize = o.resize;
       if (o.force) options.force = true;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
     });

@@ -52,7 +52,7 @@ export function assumptionNote(file: string, loaded: Pick<LoadedModel, 'assumed'
 /** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
 export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]> {
   if (opts.threads) setNumThreads(opts.threads);
-  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, device: opts.device });
+  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device });
   const { model, metadata } = loaded;
   try {
     const note = assumptionNote(opts.model, loaded);

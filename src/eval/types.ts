@@ -16,9 +16,11 @@ export interface EvaluateCommandOptions {
   seed?: number;
   valFraction?: number;
   testFraction?: number;
-  /** For a file without tlearn metadata. */
+  /** For a file without tlearn metadata (a tlearn file's own values must not be contradicted). */
   imageSize?: number;
   classes?: [string, string];
+  /** 'squash' (Resize((s, s)), the default) or 'crop' (shorter side, then centre crop). */
+  resize?: 'squash' | 'crop';
   batchSize?: number;
   device?: 'cpu' | 'cuda';
   /** libtorch's intra-op thread count: process-wide, it stays set after the call and applies to every caller. */

@@ -8,7 +8,7 @@ import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type CheckpointForm
 import { BinaryClassifier } from './binary.js';
 import { headInfo, inferArch } from './infer.js';
 import {
-  completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata,
+  completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
 import { checkArch, featureWidth, type ResNetArch } from './resnet.js';
 import { moduleToRecords, recordsToTensors } from './state.js';
@@ -20,6 +20,8 @@ export interface LoadModelOptions {
   imageSize?: number;
   /** [negative, positive] for a file without tlearn metadata (default ['0', '1']); must agree otherwise. */
   classes?: [string, string];
+  /** The eval resize for a file without tlearn metadata (default 'squash', the seed's Resize((s, s))); must agree otherwise. */
+  resize?: ResizeMode;
   /** Device to move the model to after loading (default: stays on the CPU). */
   device?: string;
 }
@@ -82,7 +84,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
     throw new Error(`${file}: 'fc.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${featureWidth(inferred)}`);
   }
   // Options fill in what a plain state_dict cannot say; a tlearn file already says it, and must not be contradicted.
-  const given = { imageSize: opts.imageSize, classes: opts.classes };
+  const given = { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
     if (fromTlearn && !sameJSON(value, metadata[key as keyof ModelMetadata])) {
@@ -90,7 +92,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
         `${JSON.stringify(value)} was given (leave the option out to use the model's own value)`);
     }
   }
-  const final = fromTlearn ? metadata : completeMetadata({ imageSize: opts.imageSize, classes: opts.classes }, metadata, 'options');
+  const final = fromTlearn ? metadata : completeMetadata(given, metadata, 'options');
 
   const model = new BinaryClassifier({ arch: inferred, dropout: final.dropout });
   const tensors = recordsToTensors(records);

@@ -19,6 +19,7 @@ export interface ExportOptions {
   /** Metadata for a model file without tlearn metadata (checked against a tlearn file's own). */
   imageSize?: number;
   classes?: [string, string];
+  resize?: 'squash' | 'crop';
 }
 
 /** src/io/index.ts (checkpoint.ts): the format follows the file extension. */
@@ -73,18 +74,19 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const format = exportFormat(out, opts.format);
   checkExportTarget(model, out, format);
   checkNotExisting(out, opts.force ?? false);
-  if (opts.classes !== undefined || opts.imageSize !== undefined) {
+  if (opts.classes !== undefined || opts.imageSize !== undefined || opts.resize !== undefined) {
     // Through the model loader, as evaluate/predict read the file with these flags: the head is checked and the
     // metadata completed (or, for a tlearn file, checked against the flags).
     const loadModelFile = await loadFunction<LoadModelFileFn>('../models/index.js', 'loadModelFile', 'model reading');
     const saveModelFile = await loadFunction<SaveModelFileFn>('../models/index.js', 'saveModelFile', 'model writing');
-    const loaded = loadModelFile(model, { classes: opts.classes, imageSize: opts.imageSize });
+    const loaded = loadModelFile(model, { classes: opts.classes, imageSize: opts.imageSize, resize: opts.resize });
     try {
       // The other value would be the loader's placeholder (classes 0,1 or 224 px), stored as if it were the
       // model's own; evaluate and predict would then refuse the real value. So both or neither.
-      if (!loaded.fromTlearn && (opts.classes === undefined) !== (opts.imageSize === undefined)) {
+      if (!loaded.fromTlearn && (opts.classes === undefined || opts.imageSize === undefined)) {
+        const given = [opts.classes !== undefined && '--classes', opts.imageSize !== undefined && '--image-size', opts.resize !== undefined && '--resize'];
         throw new UsageError(`${opts.model}: a file without tlearn metadata needs both --classes and --image-size (or neither); ` +
-          `only ${opts.classes === undefined ? '--image-size' : '--classes'} was given`);
+          `only ${given.filter(Boolean).join(' and ')} was given`);
       }
       // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.
       const { toolVersion: _v, createdAt: _c, ...rest } = loaded.metadata;
