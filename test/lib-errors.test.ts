@@ -15,6 +15,7 @@ test('every exported error class sets its name (and is an Error)', () => {
     ['NonFiniteLossError', new tlearn.train.NonFiniteLossError('phase1', 1, 2, Number.NaN, 'training')],
     ['WeightsDownloadError', new tlearn.io.WeightsDownloadError('x')],
     ['PickleError', new tlearn.io.PickleError('x')],
+    ['OutFolderError', new tlearn.evaluation.OutFolderError('x')],
   ];
   for (const [name, err] of errors) {
     assert.ok(err instanceof Error, name);
