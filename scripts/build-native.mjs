@@ -5,6 +5,7 @@
 //   3. the system install (Debian/Ubuntu: apt-get install libtorch-dev)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +59,8 @@ if (!found) {
   process.exit(1);
 }
 console.log(`tlearn: building the native addon against ${found.how}`);
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
+// Resolved as Node resolves modules: in a project that installed tlearn, cmake-js sits in the project's node_modules.
+const cmakeJs = join(dirname(createRequire(join(root, 'package.json')).resolve('cmake-js/package.json')), 'bin', 'cmake-js');
 const jobs = String(Math.max(1, Math.min(cpus().length, Number(process.env.TLEARN_BUILD_JOBS ?? 4))));
 const res = spawnSync(
   process.execPath,

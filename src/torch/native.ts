@@ -25,7 +25,8 @@ function load(): NativeBinding {
   const file = process.env.TLEARN_NATIVE ?? join(packageRoot(), 'build', 'Release', 'tlearn_native.node');
   if (!existsSync(file)) {
     throw new Error(
-      `tlearn's native addon is not built (looked for ${file}). Run \`npm run build:native\`; it needs libtorch: ` +
+      `tlearn's native addon is not built (looked for ${file}). Build it with \`npm rebuild tlearn\` in a project that ` +
+        'installed tlearn, or `npm run build:native` in a tlearn checkout; it needs libtorch: ' +
         'set LIBTORCH=/path/to/libtorch, or pip install torch, or apt-get install libtorch-dev (see the README).',
     );
   }
