@@ -28,8 +28,19 @@ export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array>): v
   } catch (e) {
     if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
     try { fs.rmSync(tmp, { force: true }); } catch { /* best effort */ }
-    throw e;
+    throw writeError(target, e);
   }
+}
+
+/**
+ * A file-system error names the file it was writing (a full disk says only "ENOSPC: no space left on device,
+ * write"), keeping its code; other errors (a chunk that could not be produced) pass through as they are.
+ */
+function writeError(target: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (!(e instanceof Error) || typeof code !== 'string') return e;
+  const hint = code === 'ENOSPC' ? ' (free some space; what was saved before is intact)' : '';
+  return Object.assign(new Error(`cannot write ${target}: ${e.message}${hint}`, { cause: e }), { code });
 }
 
 /**
@@ -44,6 +55,29 @@ export async function writeFileAtomicAsync(target: string, data: string | Uint8A
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw writeError(target, e);
   }
+}
+
+/**
+ * The names the writers above give their temporary files (`.name.pid.rand.tmp`, see tempPathFor), with the
+ * writing process's id in group 1. The run folder's cleanup and the evaluation folder's both go by it.
+ */
+export const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-z]{1,16}\.tmp$/;
+
+/** Whether process `pid` still runs (a temp file it names may still be being written). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True for a temporary name of tlearn's atomic writers whose writing process is gone (a killed write's leftover). */
+export function isStaleTempName(name: string): boolean {
+  const m = TEMP_NAME.exec(name);
+  return m !== null && !processAlive(Number(m[1]));
 }
