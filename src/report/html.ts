@@ -1,7 +1,6 @@
 // The self-contained HTML report: one file, inline CSS and SVG, thumbnails as data: URIs, no script.
 // A Content-Security-Policy forbids any fetch, so a browser proves the page needs nothing else.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { AuditData, AuditFinding, ReportData } from './types.js';
 import { auditReportData, isAuditJson } from './audit.js';
 import { escapeHtml as esc } from './escape.js';
@@ -295,9 +294,7 @@ export async function writeReport(file: string, data: ReportData): Promise<Write
     ({ items: gallery, skipped } = await buildGallery(wrong, data.gallery ?? {}));
   }
   const html = renderReportHtml(data, { charts, gallery, gallerySkipped: skipped, mistakes });
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, html);
-  renameSync(tmp, file);
+  // io's writer creates the folder, and removes its temporary file when the write fails.
+  await writeFileAtomicAsync(file, html);
   return { file, bytes: Buffer.byteLength(html), charts: charts.map((c) => c.name), gallery: gallery.length, gallerySkipped: skipped };
 }

@@ -1,6 +1,7 @@
 // Writes every available chart as SVG and PNG into a directory (the evaluation directory contract).
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { ChartData } from './types.js';
 import { chartSpecs, type ChartName } from './charts/index.js';
 import { renderSvg, svgToPng, DEFAULT_PNG_SCALE } from './vega.js';
@@ -31,15 +32,9 @@ export async function renderCharts(data: ChartData): Promise<RenderedChart[]> {
   return out;
 }
 
-// Write-then-rename, so a reader never sees half a file.
-function writeAtomic(file: string, content: string | Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
-
 /**
- * Writes `<dir>/<chart>.svg` and `.png` for each chart whose data is present:
+ * Writes `<dir>/<chart>.svg` and `.png` for each chart whose data is present (atomically: io's writer removes
+ * its temporary file when a write fails, so a full disk leaves neither half a chart nor a stray temp file):
  * roc_curve, pr_curve, confusion_matrix, training_curves, probability_histogram, reliability.
  * Returns the paths written, in order.
  */
@@ -50,12 +45,12 @@ export async function writeCharts(dir: string, data: ChartData, opts: WriteChart
   for (const chart of await renderCharts(data)) {
     if (formats.includes('svg')) {
       const f = join(dir, `${chart.name}.svg`);
-      writeAtomic(f, chart.svg);
+      await writeFileAtomicAsync(f, chart.svg);
       written.push(f);
     }
     if (formats.includes('png')) {
       const f = join(dir, `${chart.name}.png`);
-      writeAtomic(f, await svgToPng(chart.svg, opts.pngScale ?? DEFAULT_PNG_SCALE));
+      await writeFileAtomicAsync(f, await svgToPng(chart.svg, opts.pngScale ?? DEFAULT_PNG_SCALE));
       written.push(f);
     }
   }
