@@ -115,6 +115,21 @@ test('RUN/last is replaced as a unit; a kill at any point of the swap leaves a l
   assert.throws(() => readLast(paths), /no complete state/);
 });
 
+test('a save that fails (a full disk) leaves RUN/last as it was and no .last.new; a failed first save leaves nothing', () => {
+  const full = (): Iterable<Uint8Array> => ({
+    *[Symbol.iterator]() { yield Buffer.from('part'); throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); },
+  });
+  const first = runPaths(tempDir());
+  assert.throws(() => saveLast(first, new Map([['model.bin', full()]]), { epoch: 1 }), /ENOSPC/);
+  assert.deepEqual(fs.readdirSync(first.root), [], 'no half-written .last.new is left');
+  const paths = runPaths(tempDir());
+  saveLast(paths, files('1'), { epoch: 1 });
+  assert.throws(() => saveLast(paths, new Map([['model.bin', full()]]), { epoch: 2 }), /ENOSPC/);
+  assert.deepEqual(fs.readdirSync(paths.root), ['last']);
+  assert.deepEqual(readLast(paths).state, { epoch: 1 });
+  assert.equal(readLast(paths).file('model.bin').toString(), 'model 1');
+});
+
 test('run directory: a new run refuses an earlier run, overwrite removes only run files, resume needs a state', () => {
   const paths = runPaths(tempDir());
   prepareRunDir(paths, { resume: false, overwrite: false }); // empty folder: fine

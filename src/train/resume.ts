@@ -60,6 +60,24 @@ export type LastPaths = Pick<RunPaths, 'root' | 'last' | 'lastNew' | 'lastOld'>;
  */
 export function saveLast(paths: LastPaths, files: ReadonlyMap<string, LastFile>, state: unknown): void {
   fs.rmSync(paths.lastNew, { recursive: true, force: true });
+  try {
+    writeNewState(paths, files, state);
+  } catch (e) {
+    // A full disk (say) must not leave a half-written .last.new behind: RUN/last, if any, is still the state.
+    try { fs.rmSync(paths.lastNew, { recursive: true, force: true }); } catch { /* already failing */ }
+    throw e;
+  }
+  if (fs.existsSync(paths.last)) {
+    fs.rmSync(paths.lastOld, { recursive: true, force: true });
+    fs.renameSync(paths.last, paths.lastOld);
+  }
+  fs.renameSync(paths.lastNew, paths.last);
+  fsyncDir(paths.root);
+  fs.rmSync(paths.lastOld, { recursive: true, force: true });
+}
+
+/** The new state's files in .last.new (hard links for unchanged ones), complete once state.json is there. */
+function writeNewState(paths: LastPaths, files: ReadonlyMap<string, LastFile>, state: unknown): void {
   fs.mkdirSync(paths.lastNew, { recursive: true });
   for (const [name, content] of files) {
     if (name === STATE_FILE || name.includes('/') || name.includes('\\')) throw new Error(`saveLast: invalid file name '${name}'`);
@@ -80,13 +98,6 @@ export function saveLast(paths: LastPaths, files: ReadonlyMap<string, LastFile>,
   }
   writeFileAtomic(path.join(paths.lastNew, STATE_FILE), [Buffer.from(stateToJson(state))]);
   fsyncDir(paths.lastNew);
-  if (fs.existsSync(paths.last)) {
-    fs.rmSync(paths.lastOld, { recursive: true, force: true });
-    fs.renameSync(paths.last, paths.lastOld);
-  }
-  fs.renameSync(paths.lastNew, paths.last);
-  fsyncDir(paths.root);
-  fs.rmSync(paths.lastOld, { recursive: true, force: true });
 }
 
 /** After a kill: puts the newest complete state back at RUN/last and removes the leftovers. */
