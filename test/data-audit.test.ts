@@ -186,3 +186,14 @@ test('training needs validation images: drawn from train/ when val/ is missing; 
   const ok = await prepareData(flat, { imageSize: 8, valFraction: 0, requireVal: false });
   assert.equal(ok.audit.split_totals.val, 0);
 });
+
+test('a dangling symlink named like an image is reported as unreadable (broken link), not dropped silently', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 10; i++) await writePng(path.join(root, 'cat', `${i}.png`), 8, 8, i);
+  for (let i = 0; i < 10; i++) await writePng(path.join(root, 'dog', `${i}.png`), 8, 8, 50 + i);
+  fs.symlinkSync(path.join(root, 'nonexistent.png'), path.join(root, 'dog', 'dangling.png'));
+  fs.symlinkSync(path.join(root, 'nonexistent.txt'), path.join(root, 'dog', 'notes.txt'));
+  const { audit } = await prepareData(root, { imageSize: 8, seed: 3 });
+  assert.deepEqual(audit.unreadable.map((u) => [u.path, u.reason]), [['dog/dangling.png', 'broken symbolic link (its target does not exist)']]);
+  assert.equal(audit.ignored.non_image, 1, 'a dangling link without an image name counts as a non-image file');
+});

@@ -2,7 +2,7 @@
 // the manifest's own folder, so manifest.csv is itself a valid CSV data source (the same images, the same
 // split). Also the per-file probe (size, hash, full decode check) that the manifest and the audit share.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic.js';
@@ -35,6 +35,14 @@ export interface ProbeResult extends Probe {
   decodeFailed?: boolean;
 }
 
+async function isDanglingLink(file: string): Promise<boolean> {
+  try {
+    return (await lstat(file)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads, hashes and fully decodes one file; never throws (failures come back in `error`). With
  * `decode`, the full decode is the eval transform itself and its result is returned as `image`.
@@ -47,6 +55,9 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
     mtimeMs = st.mtimeMs;
     bytes = await readFile(file);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (await isDanglingLink(file))) {
+      return { bytes: 0, sha256: '', error: 'broken symbolic link (its target does not exist)' };
+    }
     return { bytes: 0, sha256: '', error: `cannot read file: ${(e as Error).message}` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -73,7 +73,8 @@ async function entries(dir: string): Promise<Entry[]> {
     const full = path.join(dir, d.name);
     let isDir = d.isDirectory(), isFile = d.isFile();
     if (d.isSymbolicLink()) {
-      try { const s = await stat(full); isDir = s.isDirectory(); isFile = s.isFile(); } catch { isDir = false; isFile = false; }
+      // A dangling link counts as a file: named like an image, it is then reported as unreadable (not dropped).
+      try { const s = await stat(full); isDir = s.isDirectory(); isFile = s.isFile(); } catch { isDir = false; isFile = true; }
     }
     out.push({ name: d.name, full, isDir, isFile });
   }
