@@ -251,13 +251,32 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     if (/\.csv$/i.test(o.data)) {
       put(['data', 'csv'], abs, 'DATA');
       put(['data', 'path'], path.dirname(abs), 'DATA');
-    } else put(['data', 'path'], abs, 'DATA');
+    } else {
+      put(['data', 'path'], abs, 'DATA');
+      // A folder as DATA replaces the file's data source, a data.csv included (the CSV would win otherwise).
+      if (isPlainObject(raw.data) && raw.data.csv !== undefined) put(['data', 'csv'], null, 'DATA');
+    }
   }
   for (const f of FLAGS) {
     let value = o[f.key] as unknown;
     if (value === undefined) continue;
     if (f.key === 'weights' && typeof value === 'string' && isWeightsPath(value)) value = path.resolve(cwd, value);
-    if (f.key === 'threshold' && o.thresholdMethod === undefined) put(['threshold', 'method'], 'fixed', '--threshold');
+    if (f.key === 'threshold' && o.thresholdMethod === undefined) {
+      // The file's (or --set's) method decides what the value means: the target rate of sensitivity or
+      // specificity; no meaning for youden and f1, which choose the threshold themselves (refused, naming both);
+      // without a method it is the fixed threshold.
+      const method = isPlainObject(raw.threshold) ? raw.threshold.method : undefined;
+      if (method === 'youden' || method === 'f1') {
+        const from = sources.get('config.threshold.method') ?? 'in the config file';
+        issues.push({
+          path: '--threshold (config.threshold.value)',
+          message: `threshold.method "${method}" ${from.startsWith('--') ? `(${from})` : from} chooses the threshold itself, so --threshold ${String(value)} has no use; ` +
+            `leave --threshold out, or add --threshold-method fixed (or sensitivity/specificity, for a target rate) to replace it`,
+        });
+        continue;
+      }
+      if (method === undefined || method === null) put(['threshold', 'method'], 'fixed', '--threshold');
+    }
     // A method that picks its own threshold must not inherit the file's fixed value.
     if (f.key === 'thresholdMethod' && o.threshold === undefined && (value === 'youden' || value === 'f1') && isPlainObject(raw.threshold)) delete raw.threshold.value;
     put(f.path, value, f.flag);
@@ -281,6 +300,10 @@ export function resolveConfig(opts: ResolveOptions = {}): RunConfig {
     absolutize(raw, cwd);
   }
   const { sources, issues: overrideIssues } = applyOverrides(raw, opts.overrides ?? {}, cwd);
+  // data.csv alone: its folder is data.path, as for a CSV given as DATA (the CSV's paths are relative to it).
+  if (isPlainObject(raw.data) && raw.data.path === undefined && typeof raw.data.csv === 'string' && raw.data.csv !== '') {
+    raw.data.path = path.dirname(raw.data.csv);
+  }
   const { config, issues } = buildConfig(raw, sources);
   const all = [...overrideIssues, ...issues];
   if (all.length > 0) throw new ConfigError(all, opts.file);
