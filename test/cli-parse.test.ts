@@ -30,7 +30,7 @@ async function cli(args: string[], dry = true): Promise<Result> {
 }
 
 const COMMANDS: Array<[string[], string[]]> = [
-  [['train'], ['<data>', '--out <dir>', '--config <file>', '--weights', '--arch', '--image-size', '--batch-size', '--epochs1', '--epochs2',
+  [['train'], ['[data]', '--out <dir>', '--config <file>', '--weights', '--arch', '--image-size', '--batch-size', '--epochs1', '--epochs2',
     '--lr1', '--lr2', '--augment', '--positive', '--seed', '--threads', '--device', '--resume', '--json']],
   [['evaluate'], ['<model>', '<data>', '--split', '--out <dir>', '--threshold', '--json', '--image-size', '--classes']],
   [['predict'], ['<model>', '<inputs...>', '--threshold', '--json', '--csv', '--image-size', '--classes']],
@@ -173,6 +173,38 @@ test('train: a config file under the flags; bad input found after parsing exits 
     assert.match(res.err, re, `tlearn ${args.join(' ')}`);
     assert.equal(res.out, '');
   }
+});
+
+test('train without DATA: the config file\'s data.path or data.csv', async () => {
+  fs.writeFileSync(path.join(tmp, 'withdata.yaml'), 'data: { path: data }\nbatchSize: 4\n');
+  fs.mkdirSync(path.join(tmp, 'csvdir'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'csvdir', 'labels.csv'), 'path,label\n');
+  fs.writeFileSync(path.join(tmp, 'withcsv.yaml'), 'data: { csv: csvdir/labels.csv }\n');
+  const r = await cli(['train', '--out', 'runs/nodata', '--config', 'withdata.yaml']);
+  assert.equal(r.code, 0, r.err);
+  const opts = r.calls[0].options as TrainOptions;
+  assert.equal(opts.data, undefined);
+  const { config } = prepareTrain(opts, tmp);
+  assert.equal(config.data.path, dataDir);
+  assert.equal(config.batchSize, 4);
+  const c = await cli(['train', '--out', 'runs/nodata', '--config', 'withcsv.yaml']);
+  const fromCsv = prepareTrain(c.calls[0].options as TrainOptions, tmp).config;
+  assert.deepEqual([fromCsv.data.csv, fromCsv.data.path], [path.join(tmp, 'csvdir', 'labels.csv'), path.join(tmp, 'csvdir')]);
+  // DATA given anyway: it wins over the file.
+  const both = await cli(['train', 'csvdir/labels.csv', '--out', 'runs/nodata', '--config', 'withdata.yaml']);
+  assert.equal(prepareTrain(both.calls[0].options as TrainOptions, tmp).config.data.csv, path.join(tmp, 'csvdir', 'labels.csv'));
+  const folder = await cli(['train', 'data', '--out', 'runs/nodata', '--config', 'withcsv.yaml']);
+  const fromFolder = prepareTrain(folder.calls[0].options as TrainOptions, tmp).config;
+  assert.deepEqual([fromFolder.data.csv, fromFolder.data.path], [null, dataDir]);
+  // Neither: exit 2, saying what to give.
+  for (const args of [['train', '--out', 'runs/x'], ['train', '--out', 'runs/x', '--config', 'run.yaml']]) {
+    const res = await cli(args, false);
+    assert.equal(res.code, 2, res.err);
+    assert.match(res.err, /^tlearn train: invalid configuration( \(.*run\.yaml\))?:\n {2}config\.data\.path: required: the image folder or CSV file; give DATA on the command line \(tlearn train DATA --out RUN\), or data\.path \(or data\.csv\) in the config file\n$/);
+  }
+  const help = await cli(['train', '--help']);
+  assert.match(help.out, /^Usage: tlearn train \[options\] \[data\]/);
+  assert.match(help.out.replace(/\s+/g, ' '), /DATA may be left out when the --config file gives data\.path or data\.csv/);
 });
 
 test('demo: the embedded dataset with short phases, flags on top', async () => {

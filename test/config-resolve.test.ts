@@ -131,7 +131,7 @@ test('errors name the key path and what was expected', () => {
 
   const msg = (() => { try { resolveConfig({ raw: { data: { path: '/d' }, seed: -1 } }); } catch (e) { return (e as Error).message; } })();
   assert.equal(msg, 'invalid configuration:\n  config.seed: expected an integer ≥ 0 and ≤ 4294967295, got -1');
-  assert.deepEqual(issuesOf(() => resolveConfig({})), ['config.data.path: required: the data folder (DATA on the command line, or data.path in the config file)']);
+  assert.deepEqual(issuesOf(() => resolveConfig({})), ['config.data.path: required: the image folder or CSV file; give DATA on the command line (tlearn train DATA --out RUN), or data.path (or data.csv) in the config file']);
   assert.ok(issuesOf(() => resolveConfig({ raw: { data: { path: '/d', valFraction: 0.5, testFraction: 0.5 } } }))[0].startsWith('config.data: valFraction + testFraction must be below 1'));
 });
 

@@ -146,8 +146,8 @@ ${examples([
   addTrainOnlyOptions(addModelOptions(
     program.command('train')
       .summary('train a classifier on a folder or CSV of images')
-      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it. Writes config.json, manifest.csv, audit.json, history.csv, best_model_*.safetensors, eval/ and report.html into --out.`)
-      .argument('<data>', 'image folder or CSV file')
+      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes config.json, manifest.csv, audit.json, history.csv, best_model_*.safetensors, eval/ and report.html into --out.`)
+      .argument('[data]', 'image folder or CSV file (optional: see above)')
       .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)', parse.nonEmpty)
       .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
   ))
@@ -155,9 +155,10 @@ ${examples([
       'tlearn train data/ --out runs/r1',
       'tlearn train labels.csv --out runs/r2 --positive tumour --image-size 320 --batch-size 16',
       'tlearn train data/ --out runs/r3 --config run.yaml --epochs2 0 --set phases[0].optimizer=adamw',
+      'tlearn train --out runs/r4 --config run.yaml   # DATA from data.path in run.yaml',
       'tlearn train data/ --out runs/r1 --resume',
     ]))
-    .action((data: string, o: Record<string, any>) => {
+    .action((data: string | undefined, o: Record<string, any>) => {
       const options: TrainOptions = { data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
       return dispatch('train', options, async () => (await import('./commands/train.js')).runTrain(options, io));
     });

@@ -300,7 +300,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     valFraction: c.number(rd.valFraction, 'config.data.valFraction', d.data.valFraction, { min: 0, max: 1, exclusiveMax: true }),
     testFraction: c.number(rd.testFraction, 'config.data.testFraction', d.data.testFraction, { min: 0, max: 1, exclusiveMax: true }),
   };
-  if (!data.path) c.fail('config.data.path', 'required: the data folder (DATA on the command line, or data.path in the config file)');
+  if (!data.path) c.fail('config.data.path', 'required: the image folder or CSV file; give DATA on the command line (tlearn train DATA --out RUN), or data.path (or data.csv) in the config file');
   if (data.valFraction + data.testFraction >= 1) c.fail('config.data', `valFraction + testFraction must be below 1 (nothing left to train on), got ${data.valFraction} + ${data.testFraction}`);
 
   const rm = c.section(raw.model, 'config.model', ['arch', 'weights', 'dropout']);

@@ -9,7 +9,8 @@ import { loadFunction } from '../planned.js';
 import { processOut } from '../io.js';
 
 export interface TrainOptions {
-  data: string;
+  /** DATA; left out, the config file's data.path / data.csv (or, with --resume, RUN/config.json's). */
+  data?: string;
   out: string;
   configFile?: string;
   overrides: ConfigOverrides;
@@ -73,7 +74,9 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
     const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
     if (use.kind === 'run') throw new UsageError(`${out} already holds a run (${shown(use.entries)}): continue it with --resume, or choose another --out`);
     if (use.kind === 'other') throw new UsageError(`the run directory ${out} exists and is not empty (${shown(use.entries)}); choose another --out`);
-    config = resolveConfig({ file: opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile), overrides: { ...opts.overrides, data: opts.data }, cwd });
+    const file = opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile);
+    // Without DATA, the file's data.path / data.csv (the validator names both ways when neither is given).
+    config = resolveConfig({ file, overrides: { ...opts.overrides, data: opts.data }, cwd });
   }
   checkInputs(config);
   return { config, out };
