@@ -194,7 +194,7 @@ test('phases: optimizer-specific keys, extra phases, unique names', () => {
     'config.phases[0].betas: applies only to optimizer "adam" or "adamw"',
     'config.phases[1].momentum: applies only to optimizer "sgd"',
     'config.phases[2].lr: required for phases beyond the two default ones (a positive number, e.g. 1e-5)',
-    'config.phases[2].trainable: expected a non-empty array of module names (all, conv1, bn1, layer1, layer2, layer3, layer4, fc, or e.g. layer4.2), got an array of 0',
+    'config.phases[2].trainable: expected a module name or a non-empty array of them (all, conv1, bn1, layer1, layer2, layer3, layer4, fc, or e.g. layer4.2), got an array of 0',
     'config.phases[3].name: expected letters, digits, "_", "-" or "." (it becomes part of file names), got "a b"',
     'config.phases[1].name: "phase1" is already the name of phases[0]; names must be unique',
   ]);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError, resolveConfig } from '../src/train/config.js';
+import { ConfigError, configWarnings, resolveConfig } from '../src/train/config.js';
+import { tempPathFor } from '../src/io/atomic.js';
 import { tempDir } from './helpers/temp.js';
 
 const dir = tempDir('tlearn-cfgmsg-');
@@ -38,4 +39,71 @@ test('a JSON config syntax error gives line and column, not a character position
   assert.match(issuesOf(() => resolveConfig({ file }))[0]!, /^config: not valid JSON: line 3, column 1: Expected ',' or '}' after property value$/);
   fs.writeFileSync(file, '{\n  "seed": ');
   assert.match(issuesOf(() => resolveConfig({ file }))[0]!, /^config: not valid JSON: the file ends too early \(line 2\)/);
+});
+
+test('phase names: at most 100 bytes, so every file named after a phase stays under the 255-byte limit', () => {
+  const ok = 'p'.repeat(100);
+  const c = resolveConfig({ overrides: { data: '/d', set: [`phases[0].name=${ok}`] } });
+  assert.equal(c.phases[0].name, ok);
+  // The longest name derived from it: the atomic writer's temp file for the best checkpoint (pid up to 7 digits).
+  for (const ext of ['safetensors', 'pth']) {
+    const temp = path.basename(tempPathFor(path.join(dir, `best_model_${ok}.${ext}`))).replace(/\.\d+\./, '.4194304.');
+    assert.ok(Buffer.byteLength(temp) < 255, `${temp.length} bytes`);
+  }
+  const [issue] = issuesOf(() => resolveConfig({ overrides: { data: '/d', set: [`phases[0].name=${'p'.repeat(225)}`] } }));
+  assert.match(issue!, /^--set phases\[0\]\.name \(config\.phases\[0\]\.name\): too long: 225 bytes of UTF-8, at most 100 /);
+  assert.match(issue!, /best_model_<name>\.safetensors/);
+  const fromFile = path.join(dir, 'long.yaml');
+  fs.writeFileSync(fromFile, `phases:\n  - name: ${'a'.repeat(101)}\n`);
+  assert.match(issuesOf(() => resolveConfig({ file: fromFile, overrides: { data: '/d' } }))[0]!, /^config\.phases\[0\]\.name: too long: 101 bytes of UTF-8, at most 100/);
+});
+
+test('warnings: reduceLROnPlateau.minLr at or above the phase\'s lr, SGD momentum of 1 or more', () => {
+  const quiet = resolveConfig({ overrides: { data: '/d' } });
+  assert.deepEqual(configWarnings(quiet), []);
+  const c = resolveConfig({ raw: { data: { path: '/d' }, phases: [
+    { lr: 1e-3, reduceLROnPlateau: { minLr: 1 } },
+    { lr: 1e-5, reduceLROnPlateau: { minLr: 1e-5 }, optimizer: 'sgd', momentum: 5 },
+    { name: 'three', lr: 1e-5, trainable: ['fc'], reduceLROnPlateau: false },
+  ] } });
+  const w = configWarnings(c);
+  assert.equal(w.length, 3, w.join('\n'));
+  assert.match(w[0]!, /^phases\[0\] \(phase1\): reduceLROnPlateau\.minLr 1 is not below the learning rate 0\.001, so the scheduler can never lower it/);
+  assert.match(w[1]!, /^phases\[1\] \(phase2\): reduceLROnPlateau\.minLr 1e-5 is not below the learning rate 1e-5/);
+  assert.match(w[2]!, /^phases\[1\] \(phase2\): SGD momentum 5 is 1 or more/);
+  // A warning, not an error: the configuration is accepted.
+  assert.equal(c.phases[0].reduceLROnPlateau?.minLr, 1);
+});
+
+test('--set under a disabled earlyStopping says how to enable it', () => {
+  const raw = { data: { path: '/d' }, phases: [{ earlyStopping: false }, {}] };
+  const [issue] = issuesOf(() => resolveConfig({ raw, overrides: { set: ['phases[0].earlyStopping.patience=1'] } }));
+  assert.equal(issue, '--set phases[0].earlyStopping.patience (config.phases[0].earlyStopping.patience): cannot set it: ' +
+    'config.phases[0].earlyStopping is disabled (false); enable it with --set \'phases[0].earlyStopping={patience: 1}\' (its other keys take their defaults)');
+  // The suggested assignment works.
+  const c = resolveConfig({ raw, overrides: { set: ['phases[0].earlyStopping={patience: 1}'] } });
+  assert.equal(c.phases[0].earlyStopping?.patience, 1);
+  const [nulled] = issuesOf(() => resolveConfig({ raw: { data: { path: '/d' }, phases: [{ reduceLROnPlateau: null }, {}] }, overrides: { set: ['phases[0].reduceLROnPlateau.monitor=val_loss'] } }));
+  assert.match(nulled!, /config\.phases\[0\]\.reduceLROnPlateau is disabled \(null\); enable it with --set 'phases\[0\]\.reduceLROnPlateau=\{monitor: val_loss\}'/);
+});
+
+test('featureCache and trainable messages show the accepted forms', () => {
+  const file = path.join(dir, 'forms.yaml');
+  fs.writeFileSync(file, 'featureCache: off\nphases:\n  - {}\n  - trainable: "layer3, layer4"\n');
+  const issues = issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }));
+  assert.equal(issues.length, 2, issues.join('\n'));
+  assert.match(issues[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, dtype, got "off"; YAML reads off as text: write false/);
+  assert.match(issues[1]!, /^config\.phases\[1\]\.trainable: "layer3, layer4" is one name; give a list: \[layer3, layer4\] \(YAML\) or \["layer3", "layer4"\] \(JSON\)/);
+  fs.writeFileSync(file, 'featureCache: 3\n');
+  assert.match(issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }))[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, dtype, got 3$/);
+  fs.writeFileSync(file, 'phases:\n  - earlyStopping: no\n  - {}\n');
+  assert.match(issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }))[0]!, /^config\.phases\[0\]\.earlyStopping: expected true, false, null or an object with the keys monitor, mode, patience, minDelta, got "no"; YAML reads no as text: write false/);
+});
+
+test('data.csv alone in a file gives data.path (its folder)', () => {
+  const file = path.join(dir, 'csv.yaml');
+  fs.writeFileSync(file, 'data: { csv: sub/labels.csv }\n');
+  const c = resolveConfig({ file });
+  assert.equal(c.data.csv, path.join(dir, 'sub', 'labels.csv'));
+  assert.equal(c.data.path, path.join(dir, 'sub'));
 });

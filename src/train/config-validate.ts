@@ -24,6 +24,13 @@ type Obj = Record<string, unknown>;
 
 const WEIGHT_FILE_EXT = /\.(pth|pt|bin|safetensors)$/i;
 
+/**
+ * Longest phase name, in bytes of UTF-8. The longest file named after a phase is the atomic writer's temp file
+ * `.best_model_<name>.safetensors.<pid>.<8 chars>.tmp` (45 bytes besides the name with a 7-digit pid); file
+ * systems allow 255 bytes, and 100 leaves room for longer pids or suffixes.
+ */
+export const PHASE_NAME_MAX_BYTES = 100;
+
 /** Registry names and aliases usable as `model.weights` (besides 'none' and file paths). */
 function registryNames(): string[] {
   return [...new Set([...WEIGHT_NAMES.filter((n) => n !== 'none'), 'imagenet-v2', ...WEIGHTS.flatMap((w) => [w.name, ...w.aliases])])];
@@ -65,6 +72,9 @@ function expectation(rule: NumberRule): string {
   return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
 }
 
+const YAML11_TRUE = new Set(['y', 'yes', 'on']);
+const YAML11_BOOLEANS = new Set([...YAML11_TRUE, 'n', 'no', 'off']);
+
 /** Collects issues while reading values; every reader returns a usable value (the default) after a failure. */
 export class Checker {
   readonly issues: ConfigIssue[] = [];
@@ -85,11 +95,18 @@ export class Checker {
     this.issues.push({ path: flag ? `${flag} (${path})` : path, message });
   }
 
-  /** An object section: undefined gives {}, unknown keys are reported with a suggestion. */
-  section(v: unknown, path: string, keys: readonly string[]): Obj {
+  /**
+   * An object section: undefined gives {}, unknown keys are reported with a suggestion. `shorthands` names the
+   * other values the caller accepts (e.g. true, false), shown in the message.
+   */
+  section(v: unknown, path: string, keys: readonly string[], shorthands: readonly string[] = []): Obj {
     if (v === undefined) return {};
     if (!isPlainObject(v)) {
-      this.fail(path, `expected an object with the keys ${keys.join(', ')}, got ${describe(v)}`);
+      const forms = shorthands.length > 0 ? `${shorthands.join(', ')} or an object` : 'an object';
+      // YAML 1.1's booleans are text in YAML 1.2 (which the yaml package reads).
+      const yaml11 = typeof v === 'string' && shorthands.includes('false') && YAML11_BOOLEANS.has(v.toLowerCase())
+        ? `; YAML reads ${v} as text: write ${YAML11_TRUE.has(v.toLowerCase()) ? 'true' : 'false'}` : '';
+      this.fail(path, `expected ${forms} with the keys ${keys.join(', ')}, got ${describe(v)}${yaml11}`);
       return {};
     }
     for (const k of Object.keys(v)) {
@@ -164,7 +181,7 @@ function earlyStopping(c: Checker, v: unknown, path: string, base: EarlyStopping
   if (v === undefined) return base && { ...base };
   const from = base ?? DEFAULT_EARLY_STOPPING;
   if (v === true) return { ...from };
-  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'minDelta']);
+  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'minDelta'], ['true', 'false', 'null']);
   return {
     ...monitorAndMode(c, raw, path, from),
     patience: c.number(raw.patience, `${path}.patience`, from.patience, { integer: true, min: 0 }),
@@ -177,7 +194,7 @@ function reduceLR(c: Checker, v: unknown, path: string, base: ReduceLROnPlateauC
   if (v === undefined) return base && { ...base };
   const from = base ?? DEFAULT_REDUCE_LR;
   if (v === true) return { ...from };
-  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'factor', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+  const raw = c.section(v, path, ['monitor', 'mode', 'patience', 'factor', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'], ['true', 'false', 'null']);
   return {
     ...monitorAndMode(c, raw, path, from),
     patience: c.number(raw.patience, `${path}.patience`, from.patience, { integer: true, min: 0 }),
@@ -205,9 +222,15 @@ function trainable(c: Checker, v: unknown, path: string, def: string[] | undefin
     if (!def) c.fail(path, 'required for phases beyond the two default ones (e.g. ["layer3", "layer4", "fc"])');
     return def ? [...def] : [];
   }
+  if (typeof v === 'string' && /[\s,]/.test(v.trim())) {
+    // "layer3, layer4" is one string in YAML and JSON; the user meant a list.
+    const names = v.split(/[\s,]+/).filter(Boolean);
+    c.fail(path, `${JSON.stringify(v)} is one name; give a list: [${names.join(', ')}] (YAML) or [${names.map((n) => JSON.stringify(n)).join(', ')}] (JSON)`);
+    return def ? [...def] : [];
+  }
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string')) {
-    c.fail(path, `expected a non-empty array of module names (${TRAINABLE_NAMES.join(', ')}, or e.g. layer4.2), got ${describe(v)}`);
+    c.fail(path, `expected a module name or a non-empty array of them (${TRAINABLE_NAMES.join(', ')}, or e.g. layer4.2), got ${describe(v)}`);
     return def ? [...def] : [];
   }
   list.forEach((name: string, i) => {
@@ -231,6 +254,10 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
   else lr = c.number(raw.lr, `${path}.lr`, lr, { min: 0, exclusiveMin: true });
   const name = c.string(raw.name, `${path}.name`, base?.name ?? `phase${i + 1}`);
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(`${path}.name`, `expected letters, digits, "_", "-" or "." (it becomes part of file names), got ${describe(name)}`);
+  else if (Buffer.byteLength(name, 'utf8') > PHASE_NAME_MAX_BYTES) {
+    c.fail(`${path}.name`, `too long: ${Buffer.byteLength(name, 'utf8')} bytes of UTF-8, at most ${PHASE_NAME_MAX_BYTES} (file names such as ` +
+      `best_model_<name>.safetensors and its temporary .best_model_<name>.safetensors.<pid>.<random>.tmp must stay under the 255-byte limit)`);
+  }
   const train = trainable(c, raw.trainable, `${path}.trainable`, base?.trainable, arch);
   const weightDecay = c.number(raw.weightDecay, `${path}.weightDecay`, sameOptimizer ? base.weightDecay : defaults.weightDecay, { min: 0 });
   // Optimizer-specific hyper-parameters, only those of the chosen optimizer (others are errors, not ignored).
@@ -339,7 +366,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
 
   let rf: unknown = raw.featureCache;
   if (typeof rf === 'boolean') rf = { enabled: rf };
-  const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'dtype']);
+  const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'dtype'], ['true', 'false']);
   const featureCache = {
     enabled: c.bool(rfc.enabled, 'config.featureCache.enabled', d.featureCache.enabled),
     memoryMB: c.number(rfc.memoryMB, 'config.featureCache.memoryMB', d.featureCache.memoryMB, { min: 0 }),

@@ -10,9 +10,10 @@ import type { RunConfig } from './config-types.js';
 
 export * from './config-types.js';
 export { defaultConfig, modeForMonitor } from './config-defaults.js';
-export { buildConfig, isWeightsPath, type ConfigIssue } from './config-validate.js';
+export { buildConfig, isWeightsPath, PHASE_NAME_MAX_BYTES, type ConfigIssue } from './config-validate.js';
 export { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
 export { suggest, didYouMean } from './config-suggest.js';
+export { configWarnings } from './config-warnings.js';
 
 /** Invalid configuration: bad usage or bad input (the CLI exits with code 2). */
 export class ConfigError extends Error {
@@ -150,7 +151,7 @@ export function loadConfigFile(file: string): Record<string, unknown> {
 }
 
 /** Sets raw[segs] = value, creating objects/arrays on the way; returns a reason when it cannot. */
-function setPath(raw: Record<string, any>, segs: Segment[], value: unknown): string | undefined {
+function setPath(raw: Record<string, any>, segs: Segment[], value: unknown, valueText = JSON.stringify(value)): string | undefined {
   let cur: any = raw;
   for (let i = 0; i < segs.length; i++) {
     const seg = segs[i];
@@ -158,7 +159,18 @@ function setPath(raw: Record<string, any>, segs: Segment[], value: unknown): str
     if (typeof seg === 'number') {
       if (!Array.isArray(cur)) return `${formatPath(segs.slice(0, i))} is not a list`;
       if (seg > cur.length) return `${formatPath(segs.slice(0, i))} has ${cur.length} entries; the next one is [${cur.length}]`;
-    } else if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return `${formatPath(segs.slice(0, i))} is not an object`;
+    } else if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) {
+      // A section switched off (earlyStopping: false) or on with its defaults (true): set it as a whole.
+      if ((cur === false || cur === null || cur === true) && i > 0) {
+        const whole = segs.slice(0, i).map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').slice(1);
+        const rest = segs.slice(i);
+        const inner = rest.length === 1 && typeof rest[0] === 'string' ? `{${rest[0]}: ${valueText}}` : undefined;
+        const how = inner ? `--set '${whole}=${inner}'` : `--set '${whole}={...}'`;
+        return `${formatPath(segs.slice(0, i))} is ${cur === true ? 'on with its defaults (true)' : `disabled (${String(cur)})`}; ` +
+          `${cur === true ? 'give it as an object' : 'enable it'} with ${how} (its other keys take their defaults)`;
+      }
+      return `${formatPath(segs.slice(0, i))} is not an object`;
+    }
     if (last) {
       cur[seg] = value;
       return undefined;
@@ -211,13 +223,13 @@ const FLAGS: FlagSpec[] = [
 function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: string): { sources: Map<string, string>; issues: ConfigIssue[] } {
   const sources = new Map<string, string>();
   const issues: ConfigIssue[] = [];
-  const put = (segs: Segment[], value: unknown, flag: string) => {
+  const put = (segs: Segment[], value: unknown, flag: string, valueText?: string) => {
     // A flag for phase N must not create phases that the config file did not declare.
     if (segs[0] === 'phases' && typeof segs[1] === 'number' && Array.isArray(raw.phases) && segs[1] >= raw.phases.length && !flag.startsWith('--set')) {
       issues.push({ path: flag, message: `the configuration has ${raw.phases.length} phase${raw.phases.length === 1 ? '' : 's'}, so there is no phase ${segs[1] + 1}` });
       return;
     }
-    const why = setPath(raw, segs, value);
+    const why = setPath(raw, segs, value, valueText);
     if (why) issues.push({ path: `${flag} (${formatPath(segs)})`, message: `cannot set it: ${why}` });
     else sources.set(formatPath(segs), flag);
   };
@@ -244,7 +256,7 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     }
     if (typeof value === 'string' && ['data.path', 'data.csv', 'featureCache.dir'].includes(segs.join('.'))) value = path.resolve(cwd, value);
     if (typeof value === 'string' && segs.join('.') === 'model.weights' && isWeightsPath(value)) value = path.resolve(cwd, value);
-    put(segs, value, `--set ${key}`);
+    put(segs, value, `--set ${key}`, assignment.slice(eq + 1).trim());
   }
   if (o.data !== undefined) {
     const abs = path.resolve(cwd, o.data);

@@ -1,0 +1,25 @@
+// Settings that are valid (PyTorch accepts them too) but almost certainly not what was meant. They are warnings,
+// not errors: the run starts, and the trainer prints each as `warning: ...` (a `warning` event with --json).
+import type { RunConfig } from './config-types.js';
+
+/** A learning rate as written in a config file: 1e-5 rather than 0.00001. */
+function fmtRate(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential().replace('e+', 'e') : String(x);
+}
+
+/** The warnings for a resolved configuration, one line each (empty when there is nothing to say). */
+export function configWarnings(config: RunConfig): string[] {
+  const out: string[] = [];
+  config.phases.forEach((p, i) => {
+    const where = `phases[${i}] (${p.name})`;
+    const r = p.reduceLROnPlateau;
+    if (r && r.minLr >= p.lr) {
+      out.push(`${where}: reduceLROnPlateau.minLr ${fmtRate(r.minLr)} is not below the learning rate ${fmtRate(p.lr)}, so the scheduler can never lower it; ` +
+        'use a smaller minLr (e.g. 0), or reduceLROnPlateau: false');
+    }
+    if (p.optimizer === 'sgd' && p.momentum !== undefined && p.momentum >= 1) {
+      out.push(`${where}: SGD momentum ${p.momentum} is 1 or more, so past gradients never fade and the steps grow; usual values are 0.9 to 0.99`);
+    }
+  });
+  return out;
+}
