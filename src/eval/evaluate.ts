@@ -16,6 +16,7 @@ import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 import { assumptionNote, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
+import { writeEvaluationFolder } from './eval-folder.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
@@ -96,25 +97,37 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
     path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
   }));
 
-  fs.mkdirSync(input.out, { recursive: true });
-  await writeFileAtomicAsync(path.join(input.out, 'metrics.json'), jsonWithNulls(metrics));
-  await writeFileAtomicAsync(path.join(input.out, 'classification_report.txt'), reportText);
-  await writeFileAtomicAsync(path.join(input.out, 'predictions.csv'),
-    formatCsv(['path', 'label', 'probability', 'predicted'], rows.map((r) => [r.path, r.label, r.probability, r.predicted as string])));
-
   const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null);
-  await writeCharts(input.out, charts);
   const ctx = input.context ?? {};
-  const reportFile = path.join(input.out, 'report.html');
-  await writeReport(reportFile, {
-    title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
-    summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
-    config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
-    predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: reportFooter(metadata),
-    split, skipped: unreadable, posWeight: ctx.posWeight ?? null,
+  // Every file goes to a staging folder first and replaces the earlier evaluation's only once all exist: a
+  // failure (a full disk) never leaves two models' files mixed in the folder (eval-folder.ts).
+  await writeEvaluationFolder(input.out, async (dir) => {
+    await writeFileAtomicAsync(path.join(dir, 'metrics.json'), jsonWithNulls(metrics));
+    await writeFileAtomicAsync(path.join(dir, 'classification_report.txt'), reportText);
+    await writeFileAtomicAsync(path.join(dir, 'predictions.csv'),
+      formatCsv(['path', 'label', 'probability', 'predicted'], rows.map((r) => [r.path, r.label, r.probability, r.predicted as string])));
+    await writeCharts(dir, charts);
+    await writeReport(path.join(dir, 'report.html'), {
+      title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
+      summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
+      config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
+      predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: reportFooter(metadata),
+      split, skipped: unreadable, posWeight: ctx.posWeight ?? null,
+    });
   });
-  if (ctx.reportFile) fs.copyFileSync(reportFile, ctx.reportFile);
+  if (ctx.reportFile) await copyReport(path.join(input.out, 'report.html'), ctx.reportFile, input.out);
   return metrics;
+}
+
+/** The run's copy of report.html (RUN/report.html), written atomically; an error says the evaluation itself is whole. */
+async function copyReport(from: string, to: string, out: string): Promise<void> {
+  try {
+    await writeFileAtomicAsync(to, fs.readFileSync(from));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const err = new Error(`the evaluation in ${out} is complete, but ${to} could not be written: ${(e as Error).message}`, { cause: e });
+    throw code === undefined ? err : Object.assign(err, { code });
+  }
 }
 
 function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],

@@ -8,7 +8,7 @@ export { writeCharts, renderCharts, type WriteChartsOptions, type RenderedChart 
 export { writeReport, renderReportHtml, scopeSvgIds, REPORT_CSP, type RenderedParts, type WriteReportResult } from './html.js';
 export { renderSvg, svgToPng, svgSize, DEFAULT_PNG_SCALE } from './vega.js';
 export {
-  chartSpecs, rocSpec, prSpec, confusionSpec, confusionFromCounts, trainingSpec, histogramSpec, reliabilitySpec,
+  CHART_NAMES, chartSpecs, rocSpec, prSpec, confusionSpec, confusionFromCounts, trainingSpec, histogramSpec, reliabilitySpec,
   type ChartName, type ChartSpec,
 } from './charts/index.js';
 export { mostConfidentlyWrong, buildGallery, classIndex, type Mistake, type GalleryItem } from './gallery.js';

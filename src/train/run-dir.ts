@@ -2,7 +2,8 @@
 // writes into it: a new run never mixes its files with an earlier run's unless asked to replace them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+// TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
+import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
 import type { CheckpointFormat } from './config.js';
 
 export interface RunPaths {
@@ -146,19 +147,6 @@ export function tempFilesIn(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => /^\..+\.tmp$/.test(n));
 }
 
-/** The names tlearn's atomic writers (src/io/atomic.ts) give their temporary files. */
-const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-z]{1,16}\.tmp$/;
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes what a killed write left behind in the run folder and RUN/last: files named like tlearn's temporary
  * files whose writing process is gone (a live one may still be writing). Returns the names removed.
@@ -168,8 +156,7 @@ export function removeStaleTempFiles(paths: RunPaths): string[] {
   for (const dir of [paths.root, paths.last]) {
     if (!fs.existsSync(dir)) continue;
     for (const name of fs.readdirSync(dir)) {
-      const m = TEMP_NAME.exec(name);
-      if (!m || processAlive(Number(m[1]))) continue;
+      if (!isStaleTempName(name)) continue;
       const file = path.join(dir, name);
       if (!fs.lstatSync(file).isFile()) continue;
       fs.rmSync(file, { force: true });

@@ -16,7 +16,9 @@ export { trainingSpec, overallEpochs, phaseBoundaries } from './training.js';
 export { histogramSpec } from './histogram.js';
 export { reliabilitySpec, reliabilityTitle } from './reliability.js';
 
-export type ChartName = 'roc_curve' | 'pr_curve' | 'confusion_matrix' | 'training_curves' | 'probability_histogram' | 'reliability';
+/** Every chart's file stem: the names an evaluation folder may hold as `<name>.svg` and `<name>.png`. */
+export const CHART_NAMES = ['roc_curve', 'pr_curve', 'confusion_matrix', 'training_curves', 'probability_histogram', 'reliability'] as const;
+export type ChartName = (typeof CHART_NAMES)[number];
 
 export interface ChartSpec {
   /** File stem: the chart is written as `<name>.svg` and `<name>.png`. */
