@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
 import { loadModelFile } from '../src/models/index.js';
 import { train, NonFiniteLossError, RunDirError, TrainSetupError, parseHistoryJsonl, type RunResult, type TrainEvent, type EpochRecord } from '../src/train/index.js';
-import { ConfigError, type RunConfig } from '../src/train/config.js';
+import { ConfigError, resolveConfig, type RunConfig } from '../src/train/config.js';
 import { loadRunState } from '../src/train/state.js';
 import { runPaths, tempFilesIn } from '../src/train/run-dir.js';
 import { makeStripes, removeTempDirs, tempDir, tempPath, tinyConfig } from './train-fixtures.js';
@@ -242,6 +242,24 @@ test('an abort before the first epoch leaves a resumable RUN/last; resume gives 
   assert.equal(r.history.length, 0);
   const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.deepEqual(untimed(resumed.history), untimed(ref.history));
+});
+
+test('resume refuses a RUN/config.json edited after the state was saved, naming the keys; an unedited one resumes', T, async () => {
+  const out = tempDir('tlearn-edited-');
+  const ac = new AbortController();
+  await train(config, { out, handleSigint: false, quiet: true, skipEvaluation: true, signal: ac.signal, onEvent: (e) => { if (e.type === 'start') ac.abort(); } });
+  const file = path.join(out, 'config.json');
+  const original = fs.readFileSync(file, 'utf8');
+  const edited = JSON.parse(original);
+  edited.phases[0].lr = 0.05;
+  edited.phases[1].trainable = ['layer3', 'fc'];
+  fs.writeFileSync(file, JSON.stringify(edited));
+  // As the CLI does on --resume: the configuration comes from RUN/config.json.
+  await assert.rejects(train(resolveConfig({ raw: edited }), { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true }),
+    (e: Error) => e instanceof RunDirError && /config\.json was changed after .*RUN\/last.*config\.phases\[0\]\.lr.*config\.phases\[1\]\.trainable/.test(e.message));
+  fs.writeFileSync(file, original);
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
+  assert.equal(resumed.history.length, ref.history.length);
 });
 
 test('bf16 autocast, channels-last and bnPolicy train run; frozen BatchNorm statistics move only under bnPolicy train', T, async () => {

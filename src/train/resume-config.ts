@@ -29,6 +29,30 @@ export function diffKeys(a: unknown, b: unknown, prefix = 'config'): string[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix];
 }
 
+/**
+ * What a saved state records of the configuration: everything a resume may not change (epochs, threads and
+ * the like left out), so that a hand-edited RUN/config.json can be told from the one the state was saved with.
+ */
+export function stateConfig(c: RunConfig): unknown {
+  return JSON.parse(JSON.stringify(neutral(c)));
+}
+
+/**
+ * Refuses a RUN/config.json changed after RUN/last was saved (a resume would apply the edit only in part:
+ * the saved optimizer keeps its learning rate, a changed trainable set does not fit its state). States
+ * written before this check existed have no configuration and pass.
+ */
+export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunConfig): void {
+  if (recorded === undefined || recorded === null) return;
+  const diff = diffKeys(recorded, stateConfig(saved));
+  if (diff.length === 0) return;
+  throw new RunDirError(
+    `cannot resume ${paths.root}: RUN/config.json was changed after the run saved its state in RUN/last: ` +
+    `${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ${diff.length === 1 ? 'differs' : 'differ'} from the configuration ` +
+    'that state was saved with. Put config.json back as it was, or start a new run with the new configuration',
+  );
+}
+
 /** Returns RUN/config.json's configuration (the one the run was started or last resumed with). */
 export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig {
   let saved: RunConfig;

@@ -74,6 +74,8 @@ export interface RunState {
   baseTag: string | null;
   /** See EndedPhase; null (or absent, in states written before it existed) when there is none. */
   ended?: EndedPhase | null;
+  /** The configuration the state belongs to (resume-config.ts stateConfig); absent in older states. */
+  config?: unknown;
 }
 
 /** A digest of the usable items and their content hashes, in order. */

@@ -20,7 +20,7 @@ import { loadCheckpoint } from '../io/index.js';
 import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
-import { checkResumeConfig } from './resume-config.js';
+import { checkResumeConfig, checkStateConfig, stateConfig } from './resume-config.js';
 import { planResume, ResumePlanError } from './resume-plan.js';
 import { LastWriter } from './last-writer.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
@@ -107,10 +107,10 @@ function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, stat
   };
 }
 
-function freshState(digest: string, posWeight: number | null): RunState {
+function freshState(digest: string, posWeight: number | null, config: RunConfig): RunState {
   return {
     version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
-    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '', baseTag: null,
+    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '', baseTag: null, config: stateConfig(config),
   };
 }
 
@@ -170,6 +170,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       if (loaded.state.dataDigest !== digest) {
         throw new TrainSetupError(`cannot resume ${paths.root}: the data differs from the run's (files, labels, splits or contents changed since manifest.csv was written)`);
       }
+      checkStateConfig(paths, loaded.state.config, saved!);
+      loaded.state.config ??= stateConfig(saved!); // a state from before the check: recorded from now on
       // Epoch limits changed on resume: refused, or a finished phase continued (before config.json is rewritten).
       let plan: ReturnType<typeof planResume>;
       try {
@@ -192,7 +194,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     // Said once the run is known to train (a finished run resumed only says that it had finished).
     emit({ type: 'info', message: data.summary });
     for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
-    const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train));
+    const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train), config);
     if (state.posWeight !== null) emit({ type: 'info', message: posWeightLine(config, state.posWeight, split.train) });
 
     // The model: seeded init of the head, pretrained backbone, then the saved weights when resuming.
