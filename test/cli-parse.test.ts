@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/main.js';
 import type { CliIO } from '../src/cli/io.js';
-import { prepareTrain, printConfigWarnings, type TrainOptions } from '../src/cli/commands/train.js';
+import { prepareTrain, type TrainOptions } from '../src/cli/commands/train.js';
 import { prepareDemo, type DemoOptions } from '../src/cli/commands/demo.js';
 import { loadFunction } from '../src/cli/planned.js';
 import { NotAvailableError } from '../src/cli/errors.js';
@@ -205,23 +205,6 @@ test('train without DATA: the config file\'s data.path or data.csv', async () =>
   const help = await cli(['train', '--help']);
   assert.match(help.out, /^Usage: tlearn train \[options\] \[data\]/);
   assert.match(help.out.replace(/\s+/g, ' '), /DATA may be left out when the --config file gives data\.path or data\.csv/);
-});
-
-test('train: configuration warnings are printed as warnings (a line, and an event with --json), not errors', async () => {
-  const r = await cli(['train', 'data', '--out', 'runs/warn', '--set', 'phases[0].reduceLROnPlateau.minLr=1']);
-  assert.equal(r.code, 0, r.err);
-  const { config } = prepareTrain(r.calls[0].options as TrainOptions, tmp);
-  const text = { out: '', err: '' };
-  const io: CliIO = { out: (t) => { text.out += t; }, err: (t) => { text.err += t; }, cwd: tmp };
-  printConfigWarnings(config, false, io);
-  assert.match(text.out, /^warning: phases\[0\] \(phase1\): reduceLROnPlateau\.minLr 1 is not below the learning rate 0\.001/);
-  assert.equal(text.err, '');
-  text.out = '';
-  printConfigWarnings(config, true, io);
-  assert.match(text.err, /^warning: phases\[0\] \(phase1\): reduceLROnPlateau\.minLr 1/);
-  const event = JSON.parse(text.out);
-  assert.equal(event.type, 'warning');
-  assert.match(event.message, /^phases\[0\] \(phase1\): reduceLROnPlateau\.minLr 1 /);
 });
 
 test('demo: the embedded dataset with short phases, flags on top', async () => {

@@ -244,6 +244,17 @@ test('an abort before the first epoch leaves a resumable RUN/last; resume gives 
   assert.deepEqual(untimed(resumed.history), untimed(ref.history));
 });
 
+test('configuration warnings reach every caller of train() as warning events, before the run starts', T, async () => {
+  const warned = tinyConfig(data, ['phases[0].reduceLROnPlateau.minLr=1']);
+  const events: TrainEvent[] = [];
+  const ac = new AbortController();
+  await train(warned, { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true, signal: ac.signal,
+    onEvent: (e) => { events.push(e); if (e.type === 'start') ac.abort(); } });
+  const at = events.findIndex((e) => e.type === 'warning' && /reduceLROnPlateau\.minLr 1 is not below the learning rate/.test(e.message));
+  assert.ok(at >= 0, JSON.stringify(events));
+  assert.ok(at < events.findIndex((e) => e.type === 'start'), 'before the start event');
+});
+
 test('resume refuses a RUN/config.json edited after the state was saved, naming the keys; an unedited one resumes', T, async () => {
   const out = tempDir('tlearn-edited-');
   const ac = new AbortController();

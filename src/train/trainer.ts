@@ -21,6 +21,7 @@ import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
 import { checkResumeConfig, checkStateConfig, stateConfig } from './resume-config.js';
+import { configWarnings } from './config-warnings.js';
 import { planResume, ResumePlanError } from './resume-plan.js';
 import { LastWriter } from './last-writer.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
@@ -132,6 +133,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     if (e.type !== 'batch' || opts.batchEvents) opts.onEvent?.(e);
   };
   const warn = (message: string): void => emit({ type: 'warning', message });
+  // Settings that are valid but cannot act as meant (a minLr at or above the lr, say): said to every caller.
+  for (const w of configWarnings(config)) warn(w);
   if (config.phases.every((p) => p.epochs === 0)) {
     throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
   }

@@ -1,7 +1,7 @@
 // `tlearn train DATA --out RUN`: resolve and check the configuration, then hand it to the trainer.
 import fs from 'node:fs';
 import path from 'node:path';
-import { configWarnings, isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
+import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
 import { inspectRunDir } from '../../train/run-dir.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -88,17 +88,6 @@ export const EXIT_INTERRUPTED = 130;
 export const EXIT_TERMINATED = 143;
 
 /**
- * The configuration's warnings (src/train/config-warnings.ts), printed as the trainer prints its own: a
- * `warning: ...` line (stdout, or stderr with --json) and a `warning` event on stdout with --json.
- */
-export function printConfigWarnings(config: RunConfig, json: boolean, io: CliIO): void {
-  for (const message of configWarnings(config)) {
-    (json ? io.err : io.out)(`warning: ${message}\n`);
-    if (json) io.out(`${JSON.stringify({ type: 'warning', message })}\n`);
-  }
-}
-
-/**
  * Runs the trainer with progress on the CLI's streams: a progress bar on a terminal, plain lines otherwise,
  * JSON lines (the trainer's events: start, epoch, checkpoint, phase, done) on stdout with --json.
  */
@@ -107,7 +96,6 @@ export async function startTraining(config: RunConfig, out: string, resume: bool
   const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
   const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
-  printConfigWarnings(config, json, io);
   const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
     { interrupted?: boolean; stoppedBy?: string | null; alreadyFinished?: boolean } | undefined;
   if (result?.interrupted) {
