@@ -107,3 +107,10 @@ test('data.csv alone in a file gives data.path (its folder)', () => {
   assert.equal(c.data.csv, path.join(dir, 'sub', 'labels.csv'));
   assert.equal(c.data.path, path.join(dir, 'sub'));
 });
+
+test("the phase name 'final' is reserved: best_model_final is the run's chosen model, not a phase's", () => {
+  for (const name of ['final', 'FINAL']) {
+    const [issue] = issuesOf(() => resolveConfig({ overrides: { data: '/d', set: [`phases[1].name=${name}`] } }));
+    assert.match(issue!, new RegExp(`config\\.phases\\[1\\]\\.name\\): "${name}" is reserved \\(best_model_final is the run's final model, `));
+  }
+});

@@ -254,6 +254,8 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
   else lr = c.number(raw.lr, `${path}.lr`, lr, { min: 0, exclusiveMin: true });
   const name = c.string(raw.name, `${path}.name`, base?.name ?? `phase${i + 1}`);
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(`${path}.name`, `expected letters, digits, "_", "-" or "." (it becomes part of file names), got ${describe(name)}`);
+  // Case-insensitive: on macOS and Windows best_model_FINAL and best_model_final are one file.
+  else if (name.toLowerCase() === 'final') c.fail(`${path}.name`, `"${name}" is reserved (best_model_final is the run's final model, chosen among the phases' best)`);
   else if (Buffer.byteLength(name, 'utf8') > PHASE_NAME_MAX_BYTES) {
     c.fail(`${path}.name`, `too long: ${Buffer.byteLength(name, 'utf8')} bytes of UTF-8, at most ${PHASE_NAME_MAX_BYTES} (file names such as ` +
       `best_model_<name>.safetensors and its temporary .best_model_<name>.safetensors.<pid>.<random>.tmp must stay under the 255-byte limit)`);
