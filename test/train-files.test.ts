@@ -167,6 +167,25 @@ test('run directory: what a start that failed before training left is reused; an
   assert.deepEqual(inspectRunDir(paths.root), { kind: 'other', entries: ['thesis.tex'] });
 });
 
+test('a first resume-state save killed half-way (.last.new without state.json, no last/) does not block a restart; a complete one resumes', () => {
+  const paths = runPaths(tempDir());
+  for (const f of [paths.manifest, paths.audit, paths.config]) fs.writeFileSync(f, 'x');
+  fs.writeFileSync(paths.historyCsv, 'phase,epoch\n');
+  fs.mkdirSync(paths.lastNew);
+  fs.writeFileSync(path.join(paths.lastNew, 'base.safetensors'), 'partial');
+  assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /has no saved state/);
+  prepareRunDir(paths, { resume: false, overwrite: false });
+  assert.equal(fs.existsSync(paths.lastNew), false, 'the partial state is removed by the new start');
+  // Killed after state.json was written into .last.new, before the rename: that state is complete and resumes.
+  fs.writeFileSync(paths.config, 'x');
+  saveLast(paths, files('1'), { epoch: 1 });
+  fs.renameSync(paths.last, paths.lastNew);
+  assert.equal(inspectRunDir(paths.root).kind, 'run');
+  prepareRunDir(paths, { resume: true, overwrite: false });
+  assert.deepEqual(readLast(paths).state, { epoch: 1 });
+});
+
 test('resume refuses a different configuration, naming the keys; threads and epochs may change', () => {
   const data = tempDir();
   const base = resolveConfig({ overrides: { data } });

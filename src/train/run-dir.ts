@@ -5,6 +5,7 @@ import path from 'node:path';
 // TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
 import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
 import type { CheckpointFormat } from './config.js';
+import { STATE_FILE } from './resume.js';
 
 export interface RunPaths {
   root: string;
@@ -86,12 +87,22 @@ export interface RunDirUse {
   entries: string[];
 }
 
+/**
+ * A resume state folder being written (.last.new) or swapped out (.last.old) without state.json, beside no
+ * RUN/last: what a first save killed half-way leaves. It holds no state, so it is not a run's.
+ */
+function partialState(dir: string, name: string): boolean {
+  return (name === '.last.new' || name === '.last.old') && !fs.existsSync(path.join(dir, 'last')) &&
+    !fs.existsSync(path.join(dir, name, STATE_FILE));
+}
+
 /** What a folder given as --out holds, as far as starting a new run in it is concerned. */
 export function inspectRunDir(dir: string): RunDirUse {
   if (!fs.existsSync(dir)) return { kind: 'missing', entries: [] };
-  const names = fs.readdirSync(dir).filter((n) => !TEMP_NAME.test(n));
+  const names = fs.readdirSync(dir).filter((n) => !TEMP_NAME.test(n) && !partialState(dir, n));
   if (names.length === 0) return { kind: 'empty', entries: [] };
-  const started = runEntries(dir).filter((n) => !PRE_TRAINING.has(n) || (n.startsWith('history.') && !historyIsEmpty(dir, n)));
+  const started = runEntries(dir).filter((n) => !partialState(dir, n))
+    .filter((n) => !PRE_TRAINING.has(n) || (n.startsWith('history.') && !historyIsEmpty(dir, n)));
   if (started.length > 0) return { kind: 'run', entries: started };
   const other = names.filter((n) => !PRE_TRAINING.has(n));
   return other.length > 0 ? { kind: 'other', entries: other } : { kind: 'pretraining', entries: names };
@@ -109,15 +120,16 @@ export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrit
   }
   if (mode.resume) {
     if (!fs.existsSync(paths.config)) throw new RunDirError(`cannot resume: ${paths.config} does not exist (no run was started in ${paths.root})`);
-    if (!fs.existsSync(paths.last) && !fs.existsSync(paths.lastOld)) {
+    // A complete .last.new or .last.old (killed during the swap) is put back by recoverLast.
+    if (![paths.last, paths.lastNew, paths.lastOld].some((d) => fs.existsSync(path.join(d, STATE_FILE)))) {
       throw new RunDirError(`cannot resume: ${paths.root} has no saved state (RUN/last); the run stopped before its first epoch ended, start it again without --resume`);
     }
     removeStaleTempFiles(paths);
     return;
   }
   const use = inspectRunDir(paths.root);
-  if (use.kind === 'pretraining') {
-    for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { force: true });
+  if (use.kind === 'pretraining' || use.kind === 'empty') {
+    for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
   }
   if (use.kind !== 'missing') removeStaleTempFiles(paths);
   const existing = runEntries(paths.root);
