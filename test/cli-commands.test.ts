@@ -169,6 +169,16 @@ test('predict: JSON, CSV and table output', async () => {
     '0.1250       ankle boot  x,"y".png',
     '-            error       /elsewhere/bad.jpg: unsupported image format',
   ].join('\n') + '\n');
+  // One line per file whatever the name holds (control characters shown escaped); wide (CJK) labels keep the columns.
+  const odd: PredictRow[] = [
+    { path: path.join(tmp, 'a\nb\tc.png'), probability: 0.5, predicted: 1, label: '狗' },
+    { path: path.join(tmp, 'd.png'), probability: 0.25, predicted: 0, label: 'cat' },
+  ];
+  assert.equal(formatPredictions(odd, 'table', tmp), [
+    'probability  label  path',
+    '0.5000       狗     a\\nb\\tc.png',
+    '0.2500       cat    d.png',
+  ].join('\n') + '\n');
   assert.equal(csvField('plain'), 'plain');
   assert.equal(csvField('a\nb'), '"a\nb"');
   const missingModel = await cli(['predict', 'none.safetensors', 'a.png']);

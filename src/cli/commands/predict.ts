@@ -88,13 +88,33 @@ export function formatPredictions(rows: PredictRow[], format: PredictOptions['fo
     for (const r of rows) lines.push('error' in r ? `${csvField(show(r.path))},,,` : `${csvField(show(r.path))},${r.probability},${r.predicted},${csvField(r.label)}`);
     return lines.join('\n') + '\n';
   }
-  const labelWidth = Math.max(5, ...rows.map((r) => ('error' in r ? 5 : r.label.length)));
-  const lines = [`${'probability'.padEnd(11)}  ${'label'.padEnd(labelWidth)}  path`];
+  const cell = (p: string) => escapeControls(show(p));
+  const labelWidth = Math.max(5, ...rows.map((r) => ('error' in r ? 5 : displayWidth(escapeControls(r.label)))));
+  const pad = (text: string) => text + ' '.repeat(Math.max(0, labelWidth - displayWidth(text)));
+  const lines = [`${'probability'.padEnd(11)}  ${pad('label')}  path`];
   for (const r of rows) {
-    if ('error' in r) lines.push(`${'-'.padEnd(11)}  ${'error'.padEnd(labelWidth)}  ${show(r.path)}: ${r.error}`);
-    else lines.push(`${r.probability.toFixed(4).padEnd(11)}  ${r.label.padEnd(labelWidth)}  ${show(r.path)}`);
+    if ('error' in r) lines.push(`${'-'.padEnd(11)}  ${pad('error')}  ${cell(r.path)}: ${escapeControls(r.error)}`);
+    else lines.push(`${r.probability.toFixed(4).padEnd(11)}  ${pad(escapeControls(r.label))}  ${cell(r.path)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Control characters (a newline in a file name) as escapes, so that each file stays on one line of the table. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+/** Terminal columns of a text: East Asian wide and fullwidth characters (and emoji) take two. */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const wide = (c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) || (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x1f300 && c <= 0x1faff) || (c >= 0x20000 && c <= 0x3fffd);
+    width += wide ? 2 : 1;
+  }
+  return width;
 }
 
 /**
