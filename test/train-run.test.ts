@@ -255,6 +255,16 @@ test('configuration warnings reach every caller of train() as warning events, be
   assert.ok(at < events.findIndex((e) => e.type === 'start'), 'before the start event');
 });
 
+test('--weights with a trained binary classifier says that only its backbone is used and the head starts anew', T, async () => {
+  const events: TrainEvent[] = [];
+  const ac = new AbortController();
+  const weights = path.join(refOut, 'best_model_final.safetensors');
+  await train(tinyConfig(data, [], { weights }), { out: tempDir(), handleSigint: false, quiet: true, skipEvaluation: true, signal: ac.signal,
+    onEvent: (e) => { events.push(e); if (e.type === 'start') ac.abort(); } });
+  const notes = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+  assert.ok(notes.some((m) => m.includes(weights) && /binary classifier/.test(m) && /new head/.test(m)), notes.join('\n'));
+});
+
 test('resume refuses a RUN/config.json edited after the state was saved, naming the keys; an unedited one resumes', T, async () => {
   const out = tempDir('tlearn-edited-');
   const ac = new AbortController();

@@ -202,7 +202,13 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
 
     // The model: seeded init of the head, pretrained backbone, then the saved weights when resuming.
     manualSeed(config.seed);
-    model = (await createBinaryClassifier({ arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights })).model;
+    const created = await createBinaryClassifier({ arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights });
+    model = created.model;
+    // A trained binary classifier (a tlearn checkpoint, the seed's .pth) as weights: its head is not carried over.
+    if (!loaded && created.pretrained.droppedKeys.some((k) => k.startsWith('fc.1.'))) {
+      warn(`${config.model.weights} is a trained binary classifier: only its backbone is used, and this run trains a new head ` +
+        'from scratch (to use that model as it is, evaluate or predict with it; to continue its training, --resume its run)');
+    }
     if (config.device !== 'cpu') model.to(config.device);
     if (config.channelsLast) toChannelsLast(model);
     loaded?.restoreModel(model);
