@@ -15,6 +15,9 @@
 // the reference writes its best checkpoints with torch.save):
 //   2 shared CPU cores, 64 px:  tlearn 48.8-59.0 s, PyTorch 77.1-79.4 s: 1.35-1.58x; test AUC 0.9834 vs 0.9820
 //                               again later that day: tlearn 53.6-54.4 s, PyTorch 96.1-97.8 s: 1.77-1.83x (same AUCs)
+//                               after Adam moved to per-parameter updates on CPU (evening): tlearn 47.3-48.0 s,
+//                               PyTorch 82.7-88.2 s: 1.75-1.84x (same AUCs); an A/B of the tlearn side alone on
+//                               one machine: 58.7 s before, 53.9 s after
 //   H100, 224 px, cuda:         tlearn 15.2 s, PyTorch 38.8 s: 2.54x; test AUC 0.9728 vs 0.9705
 //                               after RUN/last moved to a worker thread: tlearn 12.6 s, PyTorch 30.6 s: 2.43x
 // The cache makes phase 1 almost free, but phase 2 must train layer4 every epoch on both sides, and fixed costs
