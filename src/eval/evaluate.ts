@@ -76,6 +76,24 @@ function oneClassOnly(metrics: EvaluationMetrics, y: readonly number[], classes:
   return warning;
 }
 
+/**
+ * Both classes present, but the model puts every image on one side of the threshold: its accuracy is then just
+ * that class's share (a 1:8 split gives 0.889), which reads like a result. Says so first in `warnings` (the
+ * scikit-learn-style undefined-metric warnings follow from it). Returns the warning, or null.
+ */
+function onePredictedClass(metrics: EvaluationMetrics, p: readonly number[], threshold: number, classes: readonly [string, string]): string | null {
+  const positives = p.filter((v) => v >= threshold).length;
+  if (positives !== 0 && positives !== p.length) return null;
+  const only = positives === 0 ? 0 : 1;
+  const acc = metrics.accuracy;
+  const warning = `at threshold ${threshold} the model predicts '${classes[only]}' for every image: accuracy ` +
+    `${acc === null ? 'n/a' : Number(acc.toFixed(4))} is the share of '${classes[only]}' in this data, not a skill. Judge it by ` +
+    "the AUC and the probabilities, and choose the threshold on validation (train with --threshold-method youden or f1) " +
+    'or give one (--threshold)';
+  metrics.warnings.unshift(warning);
+  return warning;
+}
+
 /** Writes every evaluation file from predictions already made; returns the metrics.json object. */
 export async function writeEvaluation(input: EvaluationInput): Promise<EvaluationMetrics> {
   const { items, probabilities, metadata, threshold } = input;
@@ -88,6 +106,8 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const metrics: EvaluationMetrics = binaryMetrics(y, p, threshold, { classes });
   const oneClass = oneClassOnly(metrics, y, classes);
   if (oneClass) input.log?.(`warning: ${oneClass}`);
+  const oneSided = oneClass ? null : onePredictedClass(metrics, p, threshold, classes);
+  if (oneSided) input.log?.(`warning: ${oneSided}`);
   const unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
   if (unreadable.length > 0) metrics.unreadable = unreadable;
   const split = input.split ?? 'test';
