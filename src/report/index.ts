@@ -1,7 +1,7 @@
 // Public API of the report layer: charts (Vega-Lite -> SVG/PNG) and the self-contained HTML report.
 export type {
   RocData, PrData, ConfusionData, HistoryRow, ProbabilityData, CalibrationData, ChartData,
-  PredictionRow, AuditData, AuditFinding, ReportData,
+  PredictionRow, AuditData, AuditFinding, ReportData, PhaseEpoch, TrainingMarks,
 } from './types.js';
 export { auditReportData, isAuditJson, type AuditJsonLike, type AuditReportOptions } from './audit.js';
 export { writeCharts, renderCharts, type WriteChartsOptions, type RenderedChart } from './write-charts.js';

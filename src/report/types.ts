@@ -71,12 +71,31 @@ export interface CalibrationData {
   brier?: number | null;
 }
 
+/** An epoch named as history rows name it: the phase and the epoch counted within that phase. */
+export interface PhaseEpoch {
+  phase: string | number;
+  epoch: number;
+}
+
+/**
+ * Which epochs the training-curve chart marks. Filled from what the run recorded (the run summary's phase/epoch of
+ * the final model, the phases' best_epoch in their checkpoint metadata); an epoch absent from the history is skipped.
+ */
+export interface TrainingMarks {
+  /** The epoch whose weights became the final model (best_model_final). */
+  model?: PhaseEpoch | null;
+  /** Per phase, the epoch whose weights were restored at the phase's end (its best checkpoint). */
+  restored?: PhaseEpoch[] | null;
+}
+
 /** Everything `writeCharts` can draw; absent members are skipped. */
 export interface ChartData {
   roc?: RocData | null;
   pr?: PrData | null;
   confusion?: ConfusionData | null;
   history?: HistoryRow[] | null;
+  /** Epochs to mark on the training curves (drawn only with `history`). */
+  trainingMarks?: TrainingMarks | null;
   probabilities?: ProbabilityData | null;
   calibration?: CalibrationData | null;
 }

@@ -12,7 +12,7 @@ import { reliabilitySpec } from './reliability.js';
 export { rocSpec, rocTitle } from './roc.js';
 export { prSpec, prTitle } from './pr.js';
 export { confusionSpec, confusionFromCounts } from './confusion.js';
-export { trainingSpec, overallEpochs, phaseBoundaries } from './training.js';
+export { trainingSpec, overallEpochs, phaseBoundaries, phaseRegions, phaseLabel, epochMarks } from './training.js';
 export { histogramSpec } from './histogram.js';
 export { reliabilitySpec, reliabilityTitle } from './reliability.js';
 
@@ -50,7 +50,7 @@ function operatingPointFromConfusion(data: ChartData) {
 export function chartSpecs(data: ChartData): ChartSpec[] {
   const out: ChartSpec[] = [];
   const op = operatingPointFromConfusion(data);
-  if (data.history && data.history.length > 0) out.push({ name: 'training_curves', caption: 'Training curves', spec: trainingSpec(data.history) });
+  if (data.history && data.history.length > 0) out.push({ name: 'training_curves', caption: 'Training curves', spec: trainingSpec(data.history, data.trainingMarks) });
   if (data.roc) {
     const roc = data.roc.operatingPoint === undefined && op ? { ...data.roc, operatingPoint: op } : data.roc;
     out.push({ name: 'roc_curve', caption: 'ROC curve', spec: rocSpec(roc) });

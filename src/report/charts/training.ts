@@ -1,7 +1,7 @@
 // Training curves from RUN/history rows: loss (train/val), validation AUC and accuracies, and the
 // learning rate on a log scale, stacked on a shared epoch axis with the phase boundaries as rules.
 import type { TopLevelSpec } from 'vega-lite';
-import type { HistoryRow } from '../types.js';
+import type { HistoryRow, PhaseEpoch, TrainingMarks } from '../types.js';
 import { isFiniteNumber } from '../format.js';
 import { COLORS, CONFIG } from './theme.js';
 
@@ -24,14 +24,56 @@ export function overallEpochs(rows: HistoryRow[]): number[] {
   return increasing ? epochs : rows.map((_, i) => i + 1);
 }
 
+/** How a phase is named on the chart: its own name ("phase2", "head"); a bare number n reads "phase n". */
+export function phaseLabel(phase: unknown): string {
+  const s = String(phase);
+  return /^\d+$/.test(s) ? `phase ${s}` : s;
+}
+
 /** Phase boundaries: x halfway between the last epoch of a phase and the first of the next. */
 export function phaseBoundaries(rows: HistoryRow[], xs: number[]): { x: number; label: string }[] {
   const out: { x: number; label: string }[] = [];
   for (let i = 1; i < rows.length; i++) {
-    if (String(rows[i].phase) !== String(rows[i - 1].phase)) out.push({ x: (xs[i - 1] + xs[i]) / 2, label: `phase ${rows[i].phase}` });
+    if (String(rows[i].phase) !== String(rows[i - 1].phase)) out.push({ x: (xs[i - 1] + xs[i]) / 2, label: phaseLabel(rows[i].phase) });
   }
   return out;
 }
+
+/** Where each phase's region starts (half an epoch before its first row) and its name, the first phase included. */
+export function phaseRegions(rows: HistoryRow[], xs: number[]): { x: number; label: string }[] {
+  const out: { x: number; label: string }[] = [];
+  rows.forEach((r, i) => {
+    if (i === 0 || String(r.phase) !== String(rows[i - 1].phase)) out.push({ x: i === 0 ? xs[0] - 0.5 : (xs[i - 1] + xs[i]) / 2, label: phaseLabel(r.phase) });
+  });
+  return out;
+}
+
+export interface EpochMark { x: number; kind: 'model' | 'restored'; phase: string; epoch: number; label: string }
+
+/**
+ * The chart x of the marked epochs, found by (phase, per-phase epoch) in the history rows. An epoch the
+ * history does not hold is not drawn (never guessed); a restored epoch that is also the model is drawn once.
+ */
+export function epochMarks(rows: HistoryRow[], xs: number[], marks: TrainingMarks | null | undefined): EpochMark[] {
+  if (!marks) return [];
+  const find = (pe: PhaseEpoch | null | undefined) => {
+    if (!pe) return -1;
+    return rows.findIndex((r) => String(r.phase) === String(pe.phase) && Number(r.epoch) === Number(pe.epoch));
+  };
+  const out: EpochMark[] = [];
+  const m = find(marks.model);
+  if (m >= 0) {
+    out.push({ x: xs[m], kind: 'model', phase: String(rows[m].phase), epoch: Number(rows[m].epoch), label: `model: ${phaseLabel(rows[m].phase)} epoch ${Number(rows[m].epoch)}` });
+  }
+  for (const pe of marks.restored ?? []) {
+    const i = find(pe);
+    if (i < 0 || i === m || out.some((o) => o.x === xs[i])) continue;
+    out.push({ x: xs[i], kind: 'restored', phase: String(rows[i].phase), epoch: Number(rows[i].epoch), label: `${phaseLabel(rows[i].phase)} epoch ${Number(rows[i].epoch)}` });
+  }
+  return out;
+}
+
+const MARK_NAMES = { model: 'final model', restored: 'restored at phase end' } as const;
 
 const PANELS: { title: string; log?: boolean; domain?: [number, number]; series: [keyof HistoryRow & string, string, string][] }[] = [
   { title: 'Loss', series: [['train_loss', 'train loss', COLORS.train], ['val_loss', 'val loss', COLORS.val]] },
@@ -42,9 +84,11 @@ const PANELS: { title: string; log?: boolean; domain?: [number, number]; series:
   { title: 'Learning rate', log: true, series: [['lr', 'learning rate', '#6b4c9a']] },
 ];
 
-export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
+export function trainingSpec(rows: HistoryRow[], marks?: TrainingMarks | null): TopLevelSpec {
   const xs = overallEpochs(rows);
   const boundaries = phaseBoundaries(rows, xs);
+  const regions = phaseRegions(rows, xs);
+  const marked = epochMarks(rows, xs, marks);
   const xMin = xs.length ? Math.min(...xs) : 0;
   const xMax = xs.length ? Math.max(...xs) : 1;
   const xScale = { domain: [xMin - 0.5, xMax + 0.5], nice: false, zero: false };
@@ -68,7 +112,11 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
         // The learning rate holds for a whole epoch, so it is drawn as steps, not as a slope.
         mark: { type: 'line', point: { filled: true, size: 36 }, strokeWidth: 2, ...(panel.log ? { interpolate: 'step-after' } : {}) },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: 'Epoch', scale: xScale, axis: { values: xTicks, format: 'd' } },
+          x: {
+            field: 'x', type: 'quantitative', scale: xScale, axis: { values: xTicks, format: 'd' },
+            // history.csv and the run summary count epochs per phase; this axis does not.
+            title: panelIndex === PANELS.length - 1 ? 'Epoch, counted over the whole run (phases one after the other)' : 'Epoch (whole run)',
+          },
           y: {
             field: 'value', type: 'quantitative', title: panel.title,
             scale: panel.log ? { type: 'log' } : panel.domain ? { domain: panel.domain } : { zero: false },
@@ -81,22 +129,62 @@ export function trainingSpec(rows: HistoryRow[]): TopLevelSpec {
     ];
     if (boundaries.length) {
       layers.push({ data: { values: boundaries }, mark: { type: 'rule', strokeDash: [4, 3], color: '#777' }, encoding: { x: { field: 'x', type: 'quantitative' } } });
-      // Named once, just above the top panel, where no curve can hide the label.
-      if (panelIndex === 0) {
-        layers.push({
-          data: { values: boundaries },
-          mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 3, y: -3, fontSize: 10, color: '#555' },
-          encoding: { x: { field: 'x', type: 'quantitative' }, text: { field: 'label' } },
-        });
-      }
+    }
+    // The marked epochs run through every panel: a solid red rule for the model, dotted grey for restored ones.
+    for (const kind of ['restored', 'model'] as const) {
+      const values = marked.filter((mk) => mk.kind === kind);
+      if (!values.length) continue;
+      layers.push({
+        data: { values },
+        mark: kind === 'model' ? { type: 'rule', color: COLORS.mark, strokeWidth: 1.5, opacity: 0.8 } : { type: 'rule', color: '#444', strokeDash: [1.5, 2.5], strokeWidth: 1.5 },
+        encoding: { x: { field: 'x', type: 'quantitative' } },
+      });
     }
     return { title: { text: panel.title, fontSize: 13 }, width: 520, height: 150, layer: layers };
   });
   return {
     config: CONFIG,
     title: 'Training curves',
-    vconcat: perPanel,
+    vconcat: [timeline(regions, marked, xScale), ...perPanel],
     resolve: { scale: { color: 'independent', y: 'independent' }, legend: { color: 'independent' } },
     spacing: 18,
   } as TopLevelSpec;
+}
+
+/**
+ * A strip above the panels on the same x scale: the phases' names at the start of their regions and the
+ * marked epochs as symbols, the model's with its label in the per-phase numbering of the run summary.
+ * Text here cannot be hidden by a curve.
+ */
+function timeline(regions: { x: number; label: string }[], marked: EpochMark[], xScale: object) {
+  const x = { field: 'x', type: 'quantitative' as const, scale: xScale, axis: null };
+  const layers: any[] = [
+    { data: { values: regions }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 0, fontSize: 11, fontWeight: 'bold', color: '#555' }, encoding: { x, text: { field: 'label' } } },
+  ];
+  if (regions.length > 1) {
+    layers.push({ data: { values: regions.slice(1) }, mark: { type: 'rule', strokeDash: [4, 3], color: '#777' }, encoding: { x } });
+  }
+  if (marked.length) {
+    const domain = (['model', 'restored'] as const).filter((k) => marked.some((mk) => mk.kind === k)).map((k) => MARK_NAMES[k]);
+    const values = marked.map((mk) => ({ ...mk, name: MARK_NAMES[mk.kind] }));
+    layers.push({
+      data: { values },
+      mark: { type: 'point', filled: true, size: 70, y: 28, shape: 'triangle-down' },
+      encoding: {
+        x,
+        color: { field: 'name', type: 'nominal', scale: { domain, range: domain.map((d) => (d === MARK_NAMES.model ? COLORS.mark : '#444')) }, legend: { title: null, orient: 'right', symbolType: 'triangle-down' } },
+      },
+    });
+    // The model's label sits right of its symbol, or left of it in the right half, so it stays in the strip.
+    const [lo, hi] = (xScale as { domain: [number, number] }).domain;
+    for (const mk of values.filter((v) => v.kind === 'model')) {
+      const right = mk.x > lo + 0.55 * (hi - lo);
+      layers.push({
+        data: { values: [mk] },
+        mark: { type: 'text', baseline: 'middle', y: 28, fontSize: 11, fontWeight: 'bold', color: COLORS.mark, align: right ? 'right' : 'left', dx: right ? -8 : 8 },
+        encoding: { x, text: { field: 'label' } },
+      });
+    }
+  }
+  return { width: 520, height: 36, view: { stroke: null }, layer: layers };
 }
