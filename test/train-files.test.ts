@@ -230,6 +230,12 @@ test('progress: JSON lines (NaN as null, no batch lines), plain lines, and a red
   pp.handle(batchEvent);
   pp.handle(epochEvent);
   assert.equal(p.text, 'phase1 epoch 1: loss 0.6931 acc 0.5000 | val_loss 0.7000 val_acc 0.5000 val_auc NaN | lr 1e-3 | 1.3s 40.0 img/s\n');
+  // A phase's new best, and the final model: chosen among the phases' best (possibly an earlier phase's), not a new best.
+  p.text = '';
+  pp.handle({ type: 'checkpoint', phase: 'phase2', epoch: 2, file: '/r/best_model_phase2.safetensors', monitor: 'val_auc', value: 0.9 });
+  pp.handle({ type: 'checkpoint', phase: 'final', epoch: 1, file: '/r/best_model_final.safetensors', monitor: 'val_auc', value: 0.95 });
+  assert.equal(p.text, '  new best val_auc 0.9000 -> /r/best_model_phase2.safetensors\n' +
+    '  final model (the best val_auc of all phases, 0.9500) -> /r/best_model_final.safetensors\n');
 
   const t = new Capture(true, 80);
   const pt = new Progress(t);

@@ -108,7 +108,9 @@ export class Progress {
         return `${e.phase} epoch ${e.epoch}: loss ${fmt(e.train_loss)} acc ${fmt(e.train_accuracy)} | val_loss ${fmt(e.val_loss)} ` +
           `val_acc ${fmt(e.val_accuracy)} val_auc ${fmt(e.val_auc)} | lr ${fmtLr(e.lr)} | ${e.seconds.toFixed(1)}s ${e.images_per_second.toFixed(1)} img/s`;
       case 'checkpoint':
-        return `  new best ${e.monitor} ${fmt(e.value)} -> ${e.file}`;
+        // The final model is chosen among the phases' best checkpoints (maybe an earlier phase's): not a new best.
+        return e.phase === 'final' ? `  final model (the best ${e.monitor} of all phases, ${fmt(e.value)}) -> ${e.file}`
+          : `  new best ${e.monitor} ${fmt(e.value)} -> ${e.file}`;
       case 'lr':
         return `  learning rate reduced to ${fmtLr(e.lr)}`;
       case 'warning':
