@@ -4,7 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { PrData } from '../types.js';
 import { fmt, isFiniteNumber } from '../format.js';
 import { finitePairs } from './points.js';
-import { COLORS, CONFIG, SQUARE } from './theme.js';
+import { COLORS, CONFIG, SQUARE, insideLabel, markLegend } from './theme.js';
 
 export function prTitle(pr: PrData): string {
   return isFiniteNumber(pr.averagePrecision) ? `Precision–recall curve — AP = ${fmt(pr.averagePrecision)}` : 'Precision–recall curve';
@@ -20,7 +20,7 @@ export function prSpec(pr: PrData): TopLevelSpec {
   const color = (name: string) => ({
     datum: name, type: 'nominal' as const,
     scale: { domain, range: domain.map((d) => palette[d]) },
-    legend: { title: null, orient: 'bottom-left' as const },
+    legend: markLegend({ dashed: ['chance'], points: ['operating point'] }),
   });
   const x = { field: 'recall', type: 'quantitative' as const, title: 'Recall (sensitivity)', scale: { domain: [0, 1] } };
   const y = { field: 'precision', type: 'quantitative' as const, title: 'Precision (positive predictive value)', scale: { domain: [0, 1.02] }, axis: { values: [0, 0.2, 0.4, 0.6, 0.8, 1] } };
@@ -44,7 +44,7 @@ export function prSpec(pr: PrData): TopLevelSpec {
     const opData = { values: [{ recall: op.recall, precision: op.precision, label }] };
     layers.push(
       { data: opData, mark: { type: 'point', filled: true, size: 110, stroke: 'white', strokeWidth: 1.5 }, encoding: { x, y, color: color('operating point') } },
-      { data: opData, mark: { type: 'text', align: 'right', dx: -9, dy: 14, fontSize: 11, color: COLORS.mark }, encoding: { x, y, text: { field: 'label' } } },
+      { data: opData, mark: { type: 'text', ...insideLabel(op.recall, op.precision / 1.02), fontSize: 11, fontWeight: 'bold', color: COLORS.mark }, encoding: { x, y, text: { field: 'label' } } },
     );
   }
   return { config: CONFIG, title: prTitle(pr), width: SQUARE, height: SQUARE, layer: layers } as TopLevelSpec;

@@ -3,7 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { CalibrationData } from '../types.js';
 import { fmt, isFiniteNumber } from '../format.js';
-import { COLORS, CONFIG } from './theme.js';
+import { COLORS, CONFIG, markLegend } from './theme.js';
 
 export function reliabilityTitle(c: CalibrationData): string {
   const parts = [isFiniteNumber(c.ece) ? `ECE = ${fmt(c.ece)}` : '', isFiniteNumber(c.brier) ? `Brier = ${fmt(c.brier)}` : ''].filter(Boolean);
@@ -26,7 +26,7 @@ export function reliabilitySpec(c: CalibrationData): TopLevelSpec {
     bins.push({ pred, obs, count, lo: nBins ? k / nBins : Math.max(0, pred - 0.015), hi: nBins ? (k + 1) / nBins : Math.min(1, pred + 0.015) });
   }
   const domain = ['model', 'perfectly calibrated'];
-  const color = (name: string) => ({ datum: name, type: 'nominal' as const, scale: { domain, range: [COLORS.model, COLORS.chance] }, legend: { title: null, orient: 'top-left' as const } });
+  const color = (name: string) => ({ datum: name, type: 'nominal' as const, scale: { domain, range: [COLORS.model, COLORS.chance] }, legend: markLegend({ dashed: ['perfectly calibrated'] }) });
   const x = { field: 'pred', type: 'quantitative' as const, title: 'Mean predicted probability', scale: { domain: [0, 1] } };
   const curve = {
     width: 340,

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { RocData } from '../types.js';
 import { fmt, isFiniteNumber } from '../format.js';
 import { finitePairs } from './points.js';
-import { COLORS, CONFIG, SQUARE } from './theme.js';
+import { COLORS, CONFIG, SQUARE, insideLabel, markLegend } from './theme.js';
 
 export function rocTitle(roc: RocData): string {
   if (!isFiniteNumber(roc.auc)) return 'ROC curve';
@@ -22,7 +22,7 @@ export function rocSpec(roc: RocData): TopLevelSpec {
   const opValid = op != null && isFiniteNumber(op.fpr) && isFiniteNumber(op.tpr);
   const domain = ['model', 'chance', ...(opValid ? ['operating point'] : [])];
   const range = [COLORS.model, COLORS.chance, COLORS.mark].slice(0, domain.length);
-  const color = (name: string) => ({ datum: name, type: 'nominal' as const, scale: { domain, range }, legend: { title: null, orient: 'bottom-right' as const } });
+  const color = (name: string) => ({ datum: name, type: 'nominal' as const, scale: { domain, range }, legend: markLegend({ dashed: ['chance'], points: ['operating point'] }) });
   const x = { field: 'fpr', type: 'quantitative' as const, title: 'False positive rate (1 − specificity)', scale: { domain: [0, 1] } };
   const y = { field: 'tpr', type: 'quantitative' as const, title: 'True positive rate (sensitivity)', scale: { domain: [0, 1] } };
 
@@ -43,7 +43,7 @@ export function rocSpec(roc: RocData): TopLevelSpec {
     const opData = { values: [{ fpr: op.fpr, tpr: op.tpr, label }] };
     layers.push(
       { data: opData, mark: { type: 'point', filled: true, size: 110, stroke: 'white', strokeWidth: 1.5 }, encoding: { x, y, color: color('operating point') } },
-      { data: opData, mark: { type: 'text', align: 'left', dx: 9, dy: 12, fontSize: 11, color: COLORS.mark }, encoding: { x, y, text: { field: 'label' } } },
+      { data: opData, mark: { type: 'text', ...insideLabel(op.fpr, op.tpr), fontSize: 11, fontWeight: 'bold', color: COLORS.mark }, encoding: { x, y, text: { field: 'label' } } },
     );
   }
   return {
