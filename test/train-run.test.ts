@@ -265,6 +265,17 @@ test('--weights with a trained binary classifier says that only its backbone is 
   assert.ok(notes.some((m) => m.includes(weights) && /binary classifier/.test(m) && /new head/.test(m)), notes.join('\n'));
 });
 
+test('the report summary says in words which file is the model, where it came from, the threshold and the starting weights', () => {
+  const html = fs.readFileSync(path.join(refOut, 'report.html'), 'utf8');
+  const summary = html.slice(html.indexOf('<section id="summary">'), html.indexOf('</section>', html.indexOf('<section id="summary">')));
+  assert.match(summary, /<th>model file \(for predict and evaluate\)<\/th><td>[^<]*best_model_final\.safetensors \(\.pth copy beside it for PyTorch\)<\/td>/);
+  assert.match(summary, /<th>chosen from<\/th><td>phase\d epoch \d+: the best val_auc on validation of all phases<\/td>/);
+  assert.match(summary, /<th>threshold<\/th><td>0\.5 \(fixed\): a probability of &#39;stripes_v&#39; at or above it predicts &#39;stripes_v&#39;<\/td>/);
+  assert.match(summary, /<th>starting weights<\/th><td>none \(random initialisation\)<\/td>/);
+  assert.match(summary, /<th>pos_weight<\/th><td>none \(unweighted loss\)<\/td>/);
+  assert.doesNotMatch(summary, /monitor_value|best_model</);
+});
+
 test('resume refuses a RUN/config.json edited after the state was saved, naming the keys; an unedited one resumes', T, async () => {
   const out = tempDir('tlearn-edited-');
   const ac = new AbortController();

@@ -220,7 +220,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   const title = data.title ?? 'tlearn report';
   const sections: { id: string; name: string; html: string }[] = [];
   if (data.summary && Object.keys(data.summary).length) {
-    sections.push({ id: 'summary', name: 'Summary', html: `<section id="summary"><h2>Run summary</h2>${kvTable(data.summary)}</section>` });
+    sections.push({ id: 'summary', name: 'Summary', html: `<section id="summary"><h2>Summary</h2>${kvTable(data.summary)}</section>` });
   }
   if (data.config !== undefined && data.config !== null) {
     sections.push({

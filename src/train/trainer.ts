@@ -12,7 +12,7 @@ import type { RunConfigInput } from './config-input.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
-import { findEvaluateRun, writeFinalModel } from './final.js';
+import { findEvaluateRun, writeFinalModel, type FinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress } from './progress.js';
@@ -105,6 +105,20 @@ function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, stat
       type: 'done', run: paths.root, best_model: file, phase, epoch, val_auc: metrics.val_auc ?? null, threshold, seconds,
       evaluated: false, monitor, monitor_value: metrics[monitor] ?? null, pos_weight: state.posWeight,
     },
+  };
+}
+
+/** The run report's summary, in words a reader of the report understands (the done event has the raw values). */
+function runSummary(config: RunConfig, final: FinalModel, positive: string, posWeight: number | null): Record<string, unknown> {
+  const method = config.threshold.method;
+  return {
+    'model file (for predict and evaluate)': final.file + (config.checkpointFormat === 'both' ? ' (.pth copy beside it for PyTorch)' : ''),
+    'chosen from': `${final.phase.name} epoch ${final.epoch}: the best ${final.monitor} on validation of all phases`,
+    'validation AUC': final.metrics.val_auc ?? null,
+    threshold: `${fmtSignificant(final.threshold)} (${method === 'fixed' ? 'fixed' : `chosen on validation: ${method}`}): ` +
+      `a probability of '${positive}' at or above it predicts '${positive}'`,
+    'starting weights': config.model.weights === 'none' ? 'none (random initialisation)' : config.model.weights,
+    pos_weight: posWeight ?? 'none (unweighted loss)',
   };
 }
 
@@ -272,10 +286,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
         // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
         evaluation = (await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: {
-            best_model: final.file, phase: final.phase.name, epoch: final.epoch, val_auc: final.metrics.val_auc, threshold: final.threshold,
-            monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight,
-          },
+          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight),
           batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
         })) as EvaluationMetrics | null;
         evaluated = split.test.length > 0;
