@@ -187,8 +187,8 @@ test('probability histogram: per-class bin counts equal numpy.histogram, thresho
   assert.ok(split > 0);
   const bars = (part: string) => {
     const counts = new Array(10).fill(0);
-    for (const m of part.matchAll(/aria-label="Predicted probability of the positive class: ([\d.]+) – ([\d.]+); Images: (\d+)"/g)) {
-      counts[Math.round(Number(m[1]) * 10)] = Number(m[3]);
+    for (const m of part.matchAll(/aria-label="Predicted probability of the positive class: ([\d.]+); Images \(count\): (\d+); hi: ([\d.]+)"/g)) {
+      counts[Math.round(Number(m[1]) * 10)] = Number(m[2]);
     }
     return counts;
   };
