@@ -84,7 +84,8 @@ test('a clean audit says "No data warnings." and still shows the split and the c
   const s = auditHtml(renderReportHtml({ audit }, NO_PARTS));
   assert.match(s, /No data warnings\./);
   assert.match(s, /seed 3/);
-  assert.match(s, /pos_weight 1 would balance/);
+  assert.match(s, /Class balance on train: 1\.00:1 \(balanced\)/);
+  assert.doesNotMatch(s, /pos_weight 1 would balance/);
   // (The collapsible full audit.json lists its empty arrays by name; the findings above it must not.)
   assert.doesNotMatch(s.replace(/<details>[\s\S]*<\/details>/, ''), /unreadable|[Ll]eakage|[Cc]onflicting|smaller than/);
   assert.match(s, /<details><summary>Full audit/);
@@ -123,4 +124,30 @@ test('pos_weight is written with the same rounding as the console (4 significant
   }
   // The suggested value too (0.05263 balances 19:1 exactly).
   assert.match(auditHtml(renderReportHtml({ audit: audit as never }, NO_PARTS)), /suggested pos_weight 0\.05263 /);
+});
+
+test('findings say what to do: one line for images that all share a small size, leakage not listed again as duplicates, next steps', () => {
+  const file = (p: string, split: string, label: string) => ({ path: p, split, label });
+  const s = auditHtml(renderReportHtml({
+    audit: {
+      image_size: 32,
+      unreadable: [{ ...file('train/a/x.png', 'train', 'a'), reason: 'pngload: end of stream' }],
+      leakage: [{ sha256: 'h1', splits: ['train', 'test'], files: [file('train/a/1.png', 'train', 'a'), file('test/a/9.png', 'test', 'a')] }],
+      duplicates: [
+        { sha256: 'h1', files: [file('train/a/1.png', 'train', 'a'), file('test/a/9.png', 'test', 'a')] },
+        { sha256: 'h2', files: [file('train/b/2.png', 'train', 'b'), file('train/b/3.png', 'train', 'b')] },
+      ],
+      conflicting_labels: [],
+      small_images: { count: 140, files: Array.from({ length: 20 }, (_, i) => ({ path: `train/a/${i}.png`, width: 28, height: 28 })) },
+      imbalance: { ratio: 8, majority_class: 'a', minority_class: 'b', pos_weight: 0.125, imbalanced: true },
+    },
+  }, NO_PARTS)).replace(/<details>[\s\S]*<\/details>/, ''); // the collapsible full audit.json lists everything
+  assert.match(s, /140 images smaller than 32 px \(all 28×28 among the 20 recorded\): they are upsampled, which cannot add detail\./);
+  assert.doesNotMatch(s, /train\/a\/5\.png/, 'no wall of paths for one fact');
+  assert.match(s, /remove each from all but one split; the validation and test metrics include them/);
+  const dupPart = s.slice(s.indexOf('Exact duplicates'));
+  assert.match(dupPart, /1 group /);
+  assert.doesNotMatch(dupPart.slice(0, dupPart.indexOf('</li></ul>') + 1), /test\/a\/9\.png/, 'the leaked pair is not listed again');
+  assert.match(s, /re-export or delete them/);
+  assert.match(s, /--threshold-method youden or f1/);
 });

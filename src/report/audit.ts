@@ -78,14 +78,15 @@ export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {})
   const unreadable = arr(a.unreadable);
   if (unreadable.length) {
     findings.push({
-      text: `${plural(unreadable.length, 'unreadable file')}, skipped (not trained or evaluated on):`,
+      text: `${plural(unreadable.length, 'unreadable file')}, skipped (not trained or evaluated on); re-export or delete them:`,
       items: capped(unreadable.map((u) => `${fileText(u, 'split')}: ${String(u.reason ?? 'unknown reason')}`)),
     });
   }
   const leakage = arr(a.leakage);
   if (leakage.length) {
     findings.push({
-      text: `Leakage: ${plural(leakage.length, 'image')} ${leakage.length === 1 ? 'is' : 'are'} in more than one split (byte-identical files), so the model is validated or tested on images it was trained on:`,
+      text: `Leakage: ${plural(leakage.length, 'image')} ${leakage.length === 1 ? 'is' : 'are'} in more than one split (byte-identical files), so the model is validated or tested on images it was trained on; ` +
+        'remove each from all but one split; the validation and test metrics include them:',
       items: capped(leakage.map((g) => group(g.files, 'split'))),
     });
   }
@@ -96,7 +97,9 @@ export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {})
       items: capped(conflicts.map((g) => group(g.files, 'label'))),
     });
   }
-  const dups = arr(a.duplicates);
+  // A leaked group is also a duplicate group: listed once, under leakage.
+  const leaked = new Set(leakage.map((g) => g.sha256).filter((h) => h !== undefined));
+  const dups = arr(a.duplicates).filter((g) => !(g.sha256 !== undefined && leaked.has(g.sha256)));
   if (dups.length) {
     const extra = dups.reduce((n, g) => n + Math.max(0, arr(g.files).length - 1), 0);
     findings.push({
@@ -115,9 +118,11 @@ export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {})
     } else if (im.imbalanced) {
       findings.push({
         text: `Class imbalance on train: ${ratio.toFixed(2)}:1 (minority class ${String(im.minority_class)}); ` + (usedText
-          ? `${usedText}${pw !== null ? ` (${fmtSignificant(pw)} balances it exactly)` : ''}; the threshold can also be chosen on validation with --threshold-method.`
-          : `${pwText} (train with --pos-weight auto, or choose the threshold on validation with --threshold-method).`),
+          ? `${usedText}${pw !== null ? ` (${fmtSignificant(pw)} balances it exactly)` : ''}; the threshold can also be chosen on validation with --threshold-method youden or f1.`
+          : `${pwText} (train with --pos-weight auto, or choose the threshold on validation with --threshold-method youden or f1).`),
       });
+    } else if (ratio < 1.05 && !usedText) {
+      notes.push(`Class balance on train: ${ratio.toFixed(2)}:1 (balanced).`);
     } else {
       notes.push(`Class balance on train: ${ratio.toFixed(2)}:1; pos_weight ${pw !== null ? fmtSignificant(pw) : 'n/a'} would balance it exactly` +
         `${usedText ? `; ${usedText}` : ''}.`);
@@ -126,10 +131,18 @@ export function auditReportData(a: AuditJsonLike, opts: AuditReportOptions = {})
   const small = a.small_images;
   const smallCount = num(small?.count) ?? 0;
   if (smallCount > 0) {
-    findings.push({
-      text: `${plural(smallCount, 'image')} smaller than ${a.image_size ?? 'the input size'} px (upsampled, so fine detail is invented):`,
-      items: capped(arr(small!.files).map((f) => `${String(f.path ?? '?')} (${String(f.width ?? '?')}×${String(f.height ?? '?')})`), smallCount),
-    });
+    const files = arr(small!.files);
+    const sizes = new Set(files.map((f) => `${String(f.width ?? '?')}×${String(f.height ?? '?')}`));
+    const what = `${plural(smallCount, 'image')} smaller than ${a.image_size ?? 'the input size'} px`;
+    // One size for all of them (a dataset of 28×28 images): one line says it; a list of paths would say it 20 times.
+    if (sizes.size === 1 && files.length > 3) {
+      findings.push({ text: `${what} (all ${[...sizes][0]} among the ${files.length} recorded): they are upsampled, which cannot add detail.` });
+    } else {
+      findings.push({
+        text: `${what} (upsampled, which cannot add detail):`,
+        items: capped(files.map((f) => `${String(f.path ?? '?')} (${String(f.width ?? '?')}×${String(f.height ?? '?')})`), smallCount),
+      });
+    }
   }
   const ig = a.ignored;
   const ignoredCount = (num(ig?.hidden) ?? 0) + (num(ig?.non_image) ?? 0) + (num(ig?.outside_class_folders) ?? 0);
