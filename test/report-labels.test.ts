@@ -21,6 +21,8 @@ test('the metrics and gallery sections name the evaluated split', () => {
   // The default (a run's test split) keeps its wording.
   const test = renderReportHtml({ metrics, predictions: [] }, parts);
   assert.ok(test.includes('<h2>Test metrics</h2>') && test.includes('27 test images') && test.includes('Most confidently wrong test images'));
+  // The navigation names the section as its heading does (it said "Errors").
+  assert.match(test, /<a href="#errors">Misclassified<\/a>/);
 });
 
 test('images skipped as unreadable are listed in the report', () => {

@@ -247,7 +247,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   }
   const classes = reportClasses(data);
   if (data.predictions && classes) {
-    sections.push({ id: 'errors', name: 'Errors', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split) });
+    sections.push({ id: 'errors', name: 'Misclassified', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>
