@@ -75,7 +75,7 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
   const counts = perClass.map((v) => binCounts(v, bins));
   // One y scale for both panels, in whole images, never empty (an empty class would give NaN ticks).
   const yMax = Math.max(1, ...counts.flat());
-  const yStep = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((st) => yMax / st <= 5) ?? Math.ceil(yMax / 5);
+  const yStep = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((st) => yMax / st <= 4) ?? Math.ceil(yMax / 4);
   const yTop = Math.ceil(yMax / yStep) * yStep;
   const yTicks = Array.from({ length: yTop / yStep + 1 }, (_, i) => i * yStep);
   const digits = bins.step >= 0.05 ? 2 : bins.step >= 0.005 ? 3 : 4;
@@ -83,7 +83,10 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
     ? ['Predicted probability of the positive class', `(zoomed to the observed ${fmt(bins.domain[0], digits)}–${fmt(bins.domain[1], digits)}, bins of ${fmt(bins.step, digits)})`]
     : 'Predicted probability of the positive class';
   const x = { field: 'lo', type: 'quantitative' as const, title: xTitle, scale: { domain: bins.domain, nice: false, zero: false }, axis: { format: `.${digits}~f` } };
-  const y = { field: 'count', type: 'quantitative' as const, title: 'Images (count)', scale: { domain: [0, yTop], nice: false }, axis: { values: yTicks, format: 'd' } };
+  const y = { field: 'count', type: 'quantitative' as const, title: 'Images (count)', scale: { domain: [0, yTop], nice: false }, axis: { values: yTicks, format: 'd', labelOverlap: false } };
+  // The threshold's label goes on the side of its rule that has room inside the plot.
+  const tFrac = threshold === null ? 0 : (threshold - bins.domain[0]) / Math.max(1e-12, bins.domain[1] - bins.domain[0]);
+  const thresholdLabelSide = tFrac > 0.7 ? { align: 'right' as const, dx: -4 } : { align: 'left' as const, dx: 4 };
   const panels = [0, 1].map((cls) => {
     const bars = counts[cls]
       .map((count, k) => ({ lo: Math.max(bins.domain[0], bins.start + k * bins.step), hi: Math.min(bins.domain[1], bins.start + (k + 1) * bins.step), count }))
@@ -113,7 +116,7 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
       const t = { values: [{ lo: threshold, label: `threshold ${fmt(threshold, digits)}` }] };
       layers.push(
         { data: t, mark: { type: 'rule', color: '#222', strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x: { field: 'lo', type: 'quantitative' } } },
-        { data: t, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 2, fontSize: 10, color: '#222' }, encoding: { x: { field: 'lo', type: 'quantitative' }, text: { field: 'label' } } },
+        { data: t, mark: { type: 'text', ...thresholdLabelSide, baseline: 'top', y: 2, fontSize: 10, color: '#222' }, encoding: { x: { field: 'lo', type: 'quantitative' }, text: { field: 'label' } } },
       );
     }
     return { title: { text: `True class: ${d.classes[cls]} (n = ${perClass[cls].length})`, fontSize: 13 }, width: WIDTH, height: HEIGHT, layer: layers };
