@@ -97,7 +97,8 @@ test('one-class data: evaluated when the model knows the class; a clear error wh
   const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
   assert.equal(metrics.n, 3);
   assert.deepEqual(metrics.classes, ['cat', 'dog']);
-  for (const k of ['auc', 'balanced_accuracy', 'mcc', 'specificity']) assert.equal(metrics[k], null, k);
+  // Precision, F1 and AP would be 1 by construction without negatives (QA round 6): null like the others.
+  for (const k of ['auc', 'balanced_accuracy', 'mcc', 'specificity', 'precision', 'f1', 'average_precision']) assert.equal(metrics[k], null, k);
   assert.equal(typeof metrics.recall, 'number', 'the sensitivity is what such data measures');
   assert.ok(metrics.warnings.some((w: string) => /only the class 'dog'/.test(w)), metrics.warnings.join('\n'));
   assert.match(r.err, /only the class 'dog'/);

@@ -49,9 +49,10 @@ export interface EvaluationInput {
 }
 
 /** Metrics that need both classes in the data: null when the evaluated images hold one class only. */
-const BOTH_CLASSES = ['balanced_accuracy', 'mcc'] as const;
+// Precision, F1 and AP are 1 (or 0) by construction when a class is absent: not results.
+const BOTH_CLASSES = ['balanced_accuracy', 'mcc', 'precision', 'f1', 'average_precision'] as const;
 const NEEDS_NEGATIVES = ['specificity'] as const;
-const NEEDS_POSITIVES = ['recall', 'f1', 'average_precision'] as const;
+const NEEDS_POSITIVES = ['recall'] as const;
 type Nullable = (typeof BOTH_CLASSES)[number] | (typeof NEEDS_NEGATIVES)[number] | (typeof NEEDS_POSITIVES)[number];
 
 export type EvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]: number | null } & {
