@@ -274,6 +274,12 @@ test('the report summary says in words which file is the model, where it came fr
   assert.match(summary, /<th>starting weights<\/th><td>none \(random initialisation\)<\/td>/);
   assert.match(summary, /<th>pos_weight<\/th><td>none \(unweighted loss\)<\/td>/);
   assert.doesNotMatch(summary, /monitor_value|best_model</);
+  // The training curves mark the epoch the final model comes from (the run's own phase and epoch).
+  const svg = fs.readFileSync(path.join(refOut, 'eval', 'training_curves.svg'), 'utf8');
+  const final = loadModelFile(path.join(refOut, 'best_model_final.safetensors'));
+  final.model.dispose();
+  const mark = `model: ${final.metadata.phase} epoch ${final.metadata.epoch}`;
+  assert.ok(svg.includes(mark), mark);
 });
 
 test('resume refuses a RUN/config.json edited after the state was saved, naming the keys; an unedited one resumes', T, async () => {

@@ -10,7 +10,7 @@ import {
 } from '../metrics/index.js';
 import {
   chartDataFromMetrics, probabilityDataFromPredictions, writeCharts, writeReport,
-  type ChartData, type HistoryRow, type PredictionRow, type ReportData,
+  type ChartData, type HistoryRow, type PredictionRow, type ReportData, type TrainingMarks,
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
@@ -26,6 +26,8 @@ export interface ReportContext {
   config?: unknown;
   audit?: ReportData['audit'];
   history?: HistoryRow[] | null;
+  /** Where the training curves mark the final model's epoch and each phase's restored epoch. */
+  trainingMarks?: TrainingMarks | null;
   /** Also copy report.html there (a run's RUN/report.html). */
   reportFile?: string;
   /** The pos_weight the run trained with (the audit then states it rather than advising one). */
@@ -118,7 +120,7 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
     path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
   }));
 
-  const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null);
+  const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null, input.context?.trainingMarks ?? null);
   const ctx = input.context ?? {};
   // Every file goes to a staging folder first and replaces the earlier evaluation's only once all exist: a
   // failure (a full disk) never leaves two models' files mixed in the folder (eval-folder.ts).
@@ -152,7 +154,7 @@ async function copyReport(from: string, to: string, out: string): Promise<void> 
 }
 
 function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
-  threshold: number, history: HistoryRow[] | null): ChartData {
+  threshold: number, history: HistoryRow[] | null, marks: TrainingMarks | null): ChartData {
   const charts: ChartData = chartDataFromMetrics({ ...metrics, roc: finiteRoc(metrics.roc), auc_ci95: finiteCi(metrics.auc_ci95) });
   const { tn, fp, fn, tp } = metrics.confusion;
   if (charts.roc) charts.roc.operatingPoint = { fpr: fp / Math.max(1, fp + tn), tpr: tp / Math.max(1, tp + fn), threshold };
@@ -169,7 +171,10 @@ function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: P
   const cal = calibrationCurve(y, p, { nBins });
   charts.calibration = { ...cal, nBins, ece: expectedCalibrationError(y, p, { nBins }), brier: metrics.brier };
   charts.probabilities = probabilityDataFromPredictions(rows, classes, threshold);
-  if (history && history.length > 0) charts.history = history;
+  if (history && history.length > 0) {
+    charts.history = history;
+    if (marks) charts.trainingMarks = marks;
+  }
   return charts;
 }
 
@@ -275,6 +280,8 @@ export interface EvaluateRunOptions {
   config?: unknown;
   audit?: ReportData['audit'];
   history?: HistoryRow[];
+  /** The final model's phase and epoch, and each phase's restored epoch (marked on the training curves). */
+  trainingMarks?: TrainingMarks;
   summary?: Record<string, unknown>;
   batchSize?: number;
   device?: string;
@@ -311,13 +318,14 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
   const test = o.dataset.items.filter((it) => it.split === 'test');
   const context: ReportContext = {
     title: `tlearn run: ${path.basename(o.runDir)}`, summary: { run: o.runDir, data: o.dataset.source, ...o.summary },
-    config: o.config, audit: o.audit ?? null, history: o.history ?? null, reportFile: path.join(o.runDir, 'report.html'),
+    config: o.config, audit: o.audit ?? null, history: o.history ?? null, trainingMarks: o.trainingMarks ?? null,
+    reportFile: path.join(o.runDir, 'report.html'),
   };
   const given = givenPosWeight(o);
   if (test.length === 0) {
     // 'auto' was resolved by the trainer: its value is in the checkpoint's metadata.
     const posWeight = given !== undefined ? given : metadataPosWeight(loadCheckpointMetadata(o.modelFile));
-    await writeReport(context.reportFile!, { ...context, posWeight, charts: o.history?.length ? { history: o.history } : null });
+    await writeReport(context.reportFile!, { ...context, posWeight, charts: o.history?.length ? { history: o.history, trainingMarks: o.trainingMarks ?? null } : null });
     return null;
   }
   const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });

@@ -80,6 +80,10 @@ export interface EvaluateRunInput {
   audit: unknown;
   history: EpochRecord[];
   summary: Record<string, unknown>;
+  /** The pos_weight trained with (null: none). */
+  posWeight: number | null;
+  /** Marked on the training curves: the final model's phase and epoch, each phase's restored epoch. */
+  trainingMarks: { model: { phase: string; epoch: number }; restored: { phase: string; epoch: number }[] };
   batchSize: number;
   device: string;
   log: (line: string) => void;

@@ -286,7 +286,11 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
         // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
         evaluation = (await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight),
+          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight), posWeight: state.posWeight,
+          trainingMarks: {
+            model: { phase: final.phase.name, epoch: final.epoch },
+            restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
+          },
           batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
         })) as EvaluationMetrics | null;
         evaluated = split.test.length > 0;
