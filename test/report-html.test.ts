@@ -217,3 +217,21 @@ test('one-class metrics: the report shows metrics.json\'s warnings, no headline 
   assert.match(both, /class="tiles"/);
   assert.doesNotMatch(both.slice(both.indexOf('<section id="metrics">')), /<div class="warnings">/);
 });
+
+test("the report words scikit-learn's warnings for a reader (metrics.json keeps them verbatim), once each", () => {
+  const sk = [
+    'Precision is ill-defined and being set to 0.0 in labels with no predicted samples. Use `zero_division` parameter to control this behavior.',
+    'Recall is ill-defined and being set to 0.0 in labels with no true samples. Use `zero_division` parameter to control this behavior.',
+    'No negative samples in y_true, false positive value should be meaningless',
+    'Only one class present in y_true: ROC AUC and its confidence interval are not defined',
+    'auc_ci95: 12 of 1000 bootstrap resamples had one class only and were skipped',
+  ];
+  const html = renderReportHtml({ metrics: { n: 4, accuracy: 0.5, confusion: { tn: 2, fp: 0, fn: 2, tp: 0 }, warnings: sk }, classificationReport: 'x' },
+    { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
+  const section = html.slice(html.indexOf('<section id="metrics">'), html.indexOf('</section>', html.indexOf('<section id="metrics">')));
+  assert.doesNotMatch(section, /zero_division|y_true|ill-defined/);
+  assert.match(section, /never predicted, so its precision \(and F1\) is undefined/);
+  assert.match(section, /has no images here, so its recall is undefined/);
+  assert.equal((section.match(/One class is absent/g) ?? []).length, 1, 'two messages about the same fact become one');
+  assert.match(section, /12 of 1000 bootstrap resamples/);
+});

@@ -5,6 +5,7 @@ import type { AuditData, AuditFinding, ReportData } from './types.js';
 import { auditReportData, isAuditJson } from './audit.js';
 import { escapeHtml as esc } from './escape.js';
 import { fmt, fmtDuration, fmtSignificant, isFiniteNumber } from './format.js';
+import { readerWarnings } from './warnings.js';
 import { REPORT_CSS } from './style.js';
 import { renderCharts, type RenderedChart } from './write-charts.js';
 import { buildGallery, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
@@ -93,7 +94,7 @@ function skippedHtml(skipped: NonNullable<ReportData['skipped']>): string {
 
 /** metrics.json's warnings (e.g. data of one class only), shown above the headline numbers they qualify. */
 function metricsWarningsHtml(m: Record<string, unknown>): string {
-  const w = Array.isArray(m.warnings) ? m.warnings.filter((x): x is string => typeof x === 'string') : [];
+  const w = readerWarnings(Array.isArray(m.warnings) ? m.warnings.filter((x): x is string => typeof x === 'string') : []);
   return w.length ? `<div class="warnings">${w.map((x) => `<p>Warning: ${esc(x)}</p>`).join('')}</div>` : '';
 }
 
