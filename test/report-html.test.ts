@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import {
   writeReport, renderReportHtml, escapeHtml, scopeSvgIds, mostConfidentlyWrong, buildGallery, makeThumbnail,
-  classIndex, confusionFromCounts, REPORT_CSP, type ReportData, type PredictionRow,
+  classIndex, confusionFromCounts, REPORT_CSP, type ReportData, type PredictionRow, type RenderedParts,
 } from '../src/report/index.js';
 
 const EVIL = '<script>alert("x")</script>&';
@@ -234,4 +234,13 @@ test("the report words scikit-learn's warnings for a reader (metrics.json keeps 
   assert.match(section, /has no images here, so its recall is undefined/);
   assert.equal((section.match(/One class is absent/g) ?? []).length, 1, 'two messages about the same fact become one');
   assert.match(section, /12 of 1000 bootstrap resamples/);
+});
+
+test('a gallery caption is the path as in predictions.csv, split folder included (train/x.png and test/x.png differ)', () => {
+  const thumbnail = { dataUri: 'data:image/png;base64,AA==', width: 8, height: 8 };
+  const html = renderReportHtml({ metrics: { n: 1 }, classes: ['cat', 'dog'], predictions: [] }, {
+    charts: [], gallerySkipped: [], mistakes: 1, generatedAt: new Date(0),
+    gallery: [{ path: 'test/dog/0003.png', truth: 1, predicted: 0, probability: 0.2, thumbnail }],
+  } as unknown as RenderedParts);
+  assert.ok(html.includes('<div title="test/dog/0003.png">test/dog/0003.png</div>'), html.slice(html.indexOf('<figcaption>'), html.indexOf('</figcaption>')));
 });

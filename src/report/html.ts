@@ -187,7 +187,8 @@ function figure(chart: RenderedChart, index: number): string {
 function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName): string {
   const items = parts.gallery.map((g) => {
     // The class folder and file name identify an image; the full path is in the tooltip.
-    const name = g.path.split(/[\\/]/).filter(Boolean).slice(-2).join('/') || g.path;
+    // As in predictions.csv (split folder included: train/x.png and test/x.png differ); an absolute path is shortened.
+    const name = /^([A-Za-z]:)?[\\/]/.test(g.path) ? g.path.split(/[\\/]/).filter(Boolean).slice(-3).join('/') : g.path;
     // Small sources (e.g. 28 px digits) are shown at the gallery size without re-encoding a bigger bitmap.
     const t = g.thumbnail;
     const scale = Math.max(1, size / Math.max(t.width, t.height));
