@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, resolveConfig, type ConfigOverrides } from '../src/train/config.js';
+import { resolveConfig, type ConfigOverrides } from '../src/train/config.js';
 import { tempDir } from './helpers/temp.js';
+import { issuesOf } from './helpers/config-issues.js';
 
 const dir = tempDir('tlearn-cfgthr-');
 
@@ -14,16 +15,6 @@ function withFile(yaml: string, overrides: ConfigOverrides) {
   const file = path.join(dir, 'run.yaml');
   fs.writeFileSync(file, `data: { path: data }\n${yaml}`);
   return resolveConfig({ file, overrides, cwd: dir });
-}
-
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  assert.fail('expected a ConfigError');
 }
 
 test('the file\'s sensitivity/specificity keeps its method; --threshold is the target rate', () => {

@@ -4,22 +4,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError, configWarnings, resolveConfig } from '../src/train/config.js';
+import { configWarnings, resolveConfig } from '../src/train/config.js';
 import { tempPathFor } from '../src/io/atomic.js';
 import { tempDir } from './helpers/temp.js';
+import { issuesOf } from './helpers/config-issues.js';
 
 const dir = tempDir('tlearn-cfgmsg-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  assert.fail('expected a ConfigError');
-}
 
 test('sensitivity/specificity without a target rate: the message names --threshold', () => {
   for (const method of ['sensitivity', 'specificity'] as const) {
