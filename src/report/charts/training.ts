@@ -175,16 +175,17 @@ function timeline(regions: { x: number; label: string }[], marked: EpochMark[], 
         color: { field: 'name', type: 'nominal', scale: { domain, range: domain.map((d) => (d === MARK_NAMES.model ? COLORS.mark : '#444')) }, legend: { title: null, orient: 'right', symbolType: 'triangle-down' } },
       },
     });
-    // The model's label sits right of its symbol, or left of it in the right half, so it stays in the strip.
+    // The model's label sits on its own line under the symbols (beside them it ran into the other marks), right
+    // of its symbol, or left of it in the right half, so it stays in the strip.
     const [lo, hi] = (xScale as { domain: [number, number] }).domain;
     for (const mk of values.filter((v) => v.kind === 'model')) {
       const right = mk.x > lo + 0.55 * (hi - lo);
       layers.push({
         data: { values: [mk] },
-        mark: { type: 'text', baseline: 'middle', y: 28, fontSize: 11, fontWeight: 'bold', color: COLORS.mark, align: right ? 'right' : 'left', dx: right ? -8 : 8 },
+        mark: { type: 'text', baseline: 'middle', y: 44, fontSize: 11, fontWeight: 'bold', color: COLORS.mark, align: right ? 'right' : 'left', dx: right ? 4 : -4 },
         encoding: { x, text: { field: 'label' } },
       });
     }
   }
-  return { width: 520, height: 36, view: { stroke: null }, layer: layers };
+  return { width: 520, height: marked.length ? 52 : 36, view: { stroke: null }, layer: layers };
 }
