@@ -273,6 +273,7 @@ test('the report summary says in words which file is the model, where it came fr
   assert.match(summary, /<th>threshold<\/th><td>0\.5 \(fixed\): a probability of &#39;stripes_v&#39; at or above it predicts &#39;stripes_v&#39;<\/td>/);
   assert.match(summary, /<th>starting weights<\/th><td>none \(random initialisation\)<\/td>/);
   assert.match(summary, /<th>pos_weight<\/th><td>none \(unweighted loss\)<\/td>/);
+  assert.match(summary, /<th>training duration<\/th><td>\d[^<–]*<\/td>/);
   assert.doesNotMatch(summary, /monitor_value|best_model</);
   // The training curves mark the epoch the final model comes from (the run's own phase and epoch).
   const svg = fs.readFileSync(path.join(refOut, 'eval', 'training_curves.svg'), 'utf8');

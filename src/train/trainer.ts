@@ -109,7 +109,7 @@ function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, stat
 }
 
 /** The run report's summary, in words a reader of the report understands (the done event has the raw values). */
-function runSummary(config: RunConfig, final: FinalModel, positive: string, posWeight: number | null): Record<string, unknown> {
+function runSummary(config: RunConfig, final: FinalModel, positive: string, posWeight: number | null, seconds: number): Record<string, unknown> {
   const method = config.threshold.method;
   return {
     'model file (for predict and evaluate)': final.file + (config.checkpointFormat === 'both' ? ' (.pth copy beside it for PyTorch)' : ''),
@@ -119,6 +119,8 @@ function runSummary(config: RunConfig, final: FinalModel, positive: string, posW
       `a probability of '${positive}' at or above it predicts '${positive}'`,
     'starting weights': config.model.weights === 'none' ? 'none (random initialisation)' : config.model.weights,
     pos_weight: posWeight ?? 'none (unweighted loss)',
+    // Up to the final model (the test evaluation and this report come after); resumed runs count every session.
+    'training duration': seconds,
   };
 }
 
@@ -286,7 +288,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
         // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
         evaluation = (await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight), posWeight: state.posWeight,
+          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
           trainingMarks: {
             model: { phase: final.phase.name, epoch: final.epoch },
             restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
