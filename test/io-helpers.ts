@@ -1,8 +1,6 @@
 // Shared fixtures for the io tests: temp dirs, tensor hashing, and the Python snippets that describe
 // tensors the same way on both sides (dtype name, shape, SHA-256 of the contiguous little-endian bytes).
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { RawTensor, StateDictRecords } from '../src/io/dtypes.js';
 import { PY_SAFETENSORS } from './helpers/py-safetensors.js';
 import { tempDir as newTempDir } from './helpers/temp.js';

@@ -1,8 +1,6 @@
 // Shared fixtures for the models tests: temp dirs, tensor comparison, reading the safetensors files the Python
 // oracle writes, and the Python prelude (a hand-written safetensors writer: Debian has no safetensors package;
 // the seed's model; random BatchNorm statistics so that eval mode depends on them).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
 import { readSafetensors } from '../src/io/index.js';
 import type { Tensor } from '../src/torch/index.js';

@@ -4,7 +4,7 @@
 // What a killed earlier write left behind (temporary files, a staging folder) is removed first.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isStaleTempName, processAlive, TEMP_NAME } from '../io/atomic.js';
+import { isStaleTempName, processAlive, tempPathFor } from '../io/atomic.js';
 import { CHART_NAMES } from '../report/index.js';
 
 /**
@@ -53,13 +53,6 @@ function folderError(cause: unknown, what: string): Error {
   return code === undefined ? err : Object.assign(err, { code });
 }
 
-function stagingPath(out: string): string {
-  const rand = Math.random().toString(36).slice(2, 10) || '0';
-  const staging = path.join(out, `${STAGING_PREFIX}${process.pid}.${rand}.tmp`);
-  if (!TEMP_NAME.test(path.basename(staging))) throw new Error(`internal: staging name ${staging} is not a temp name`);
-  return staging;
-}
-
 /**
  * Writes an evaluation into `out`: `write(dir)` writes every file of it into the folder it is given (a staging
  * folder inside `out`), then the files replace the earlier evaluation's. Errors say what state `out` is in.
@@ -68,7 +61,8 @@ export async function writeEvaluationFolder(out: string, write: (dir: string) =>
   fs.mkdirSync(out, { recursive: true });
   removeStaleLeftovers(out);
   const earlier = () => EVALUATION_FILES.filter((n) => isFile(path.join(out, n)));
-  const staging = stagingPath(out);
+  // io's temp name for OUT/evaluation: `.evaluation.PID.RAND.tmp` (STAGING_PREFIX), which the cleanups know.
+  const staging = tempPathFor(path.join(out, 'evaluation'));
   try {
     try {
       fs.mkdirSync(staging);
