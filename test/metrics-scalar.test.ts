@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  accuracy, balancedAccuracy, brierScore, calibrationCurve, expectedCalibrationError, f1, logLoss, mcc, precision,
+  accuracy, balancedAccuracy, brierScore, calibrationCurve, eceFromCurve, expectedCalibrationError, f1, logLoss, mcc, precision,
   recall, specificity,
 } from '../src/metrics/index.js';
 import { runPython } from './helpers/python.js';
@@ -96,6 +96,7 @@ out(r)`, inputs);
     assert.equal(ours.counts.reduce((a, b) => a + b, 0), c.y.length);
     assertFloats(calibrationCurve(c.y, c.s, { nBins: 10 }).counts, res[i].counts, `${what} counts of 10 bins`);
     assertFloat(expectedCalibrationError(c.y, c.s), res[i].ece, `${what} ECE`, 1e-15);
+    assert.equal(eceFromCurve(calibrationCurve(c.y, c.s, { nBins: 10 })), expectedCalibrationError(c.y, c.s), `${what} ECE from the curve`);
   });
   // A probability on an inner edge belongs to the lower bin (searchsorted side='left').
   assert.deepEqual(calibrationCurve([0, 1, 1], [0.2, 0.4, 0.6], { nBins: 5 }).counts, [1, 1, 1]);
@@ -104,6 +105,7 @@ out(r)`, inputs);
   assert.equal(expectedCalibrationError([0, 1], [1, 0]), 1);
   assert.throws(() => calibrationCurve([0, 1], [0.5, 0.5], { strategy: 'median' as 'uniform' }), /strategy/);
   assert.throws(() => calibrationCurve([0, 1], [0.5, 0.5], { nBins: 0 }), /nBins/);
+  assert.throws(() => eceFromCurve({ probTrue: [0.5], probPred: [0.5], counts: [1, 2] }), /2 counts but 1 probTrue/);
 });
 
 test('scalar metrics reject bad input clearly', () => {

@@ -6,7 +6,8 @@ import { formatCsv, loadSource, type DataItem, type Dataset, type SkippedItem, t
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
 import {
-  binaryMetrics, calibrationCurve, classificationReport, expectedCalibrationError, precisionRecallCurve, type MetricsJson,
+  binaryMetrics, calibrationCurve, classificationReport, ECE_BINS, eceFromCurve, precisionRecallCurve,
+  type CalibrationCurve, type MetricsJson,
 } from '../metrics/index.js';
 import {
   chartDataFromMetrics, probabilityDataFromPredictions, writeCharts, writeReport,
@@ -58,8 +59,24 @@ const NEEDS_POSITIVES = ['recall'] as const;
 type Nullable = (typeof BOTH_CLASSES)[number] | (typeof NEEDS_NEGATIVES)[number] | (typeof NEEDS_POSITIVES)[number];
 
 export type EvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]: number | null } & {
+  /** Expected calibration error over `ece_bins` equal-width bins (the reliability diagram's bins). */
+  ece: number;
+  ece_bins: number;
   unreadable?: { path: string; reason: string }[];
 };
+
+/**
+ * binaryMetrics plus the expected calibration error, placed after log_loss (with the other probability scores).
+ * The reliability diagram draws the same curve, so its title and metrics.json cannot disagree.
+ */
+function withCalibration(m: MetricsJson, cal: CalibrationCurve, nBins: number): EvaluationMetrics {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    out[k] = v;
+    if (k === 'log_loss') Object.assign(out, { ece: eceFromCurve(cal), ece_bins: nBins });
+  }
+  return out as EvaluationMetrics;
+}
 
 /**
  * Images of one class only (a positives-only folder measures sensitivity): the metrics that compare the
@@ -106,7 +123,9 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
   const y = used.map((i) => items[i].label);
   const p = used.map((i) => probabilities[i]);
 
-  const metrics: EvaluationMetrics = binaryMetrics(y, p, threshold, { classes });
+  // One binning for metrics.json's ece and the reliability diagram.
+  const calibration = calibrationCurve(y, p, { nBins: ECE_BINS });
+  const metrics = withCalibration(binaryMetrics(y, p, threshold, { classes }), calibration, ECE_BINS);
   const oneClass = oneClassOnly(metrics, y, classes);
   if (oneClass) input.log?.(`warning: ${oneClass}`);
   const oneSided = oneClass ? null : onePredictedClass(metrics, p, threshold, classes);
@@ -120,7 +139,7 @@ export async function writeEvaluation(input: EvaluationInput): Promise<Evaluatio
     path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
   }));
 
-  const charts = chartsFor(metrics, y, p, rows, classes, threshold, input.context?.history ?? null, input.context?.trainingMarks ?? null);
+  const charts = chartsFor(metrics, calibration, y, p, rows, classes, threshold, input.context?.history ?? null, input.context?.trainingMarks ?? null);
   const ctx = input.context ?? {};
   // Every file goes to a staging folder first and replaces the earlier evaluation's only once all exist: a
   // failure (a full disk) never leaves two models' files mixed in the folder (eval-folder.ts).
@@ -153,7 +172,7 @@ async function copyReport(from: string, to: string, out: string): Promise<void> 
   }
 }
 
-function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
+function chartsFor(metrics: EvaluationMetrics, cal: CalibrationCurve, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
   threshold: number, history: HistoryRow[] | null, marks: TrainingMarks | null): ChartData {
   const charts: ChartData = chartDataFromMetrics({ ...metrics, roc: finiteRoc(metrics.roc), auc_ci95: finiteCi(metrics.auc_ci95) });
   const { tn, fp, fn, tp } = metrics.confusion;
@@ -167,9 +186,7 @@ function chartsFor(metrics: EvaluationMetrics, y: number[], p: number[], rows: P
       operatingPoint: tp + fp > 0 ? { precision: tp / (tp + fp), recall: tp / Math.max(1, tp + fn), threshold } : null,
     };
   }
-  const nBins = 10;
-  const cal = calibrationCurve(y, p, { nBins });
-  charts.calibration = { ...cal, nBins, ece: expectedCalibrationError(y, p, { nBins }), brier: metrics.brier };
+  charts.calibration = { ...cal, nBins: metrics.ece_bins, ece: metrics.ece, brier: metrics.brier };
   charts.probabilities = probabilityDataFromPredictions(rows, classes, threshold);
   if (history && history.length > 0) {
     charts.history = history;

@@ -71,15 +71,30 @@ function searchsortedLeft(a: Float64Array, v: number): number {
   return lo;
 }
 
+/** The number of equal-width bins of the ECE that metrics.json reports (`ece_bins`). */
+export const ECE_BINS = 10;
+
 /**
- * Expected calibration error with `nBins` equal-width bins on [0, 1] (default 10):
+ * Expected calibration error with `nBins` equal-width bins on [0, 1] (default ECE_BINS = 10):
  *   ECE = sum over non-empty bins b of (n_b / n) * |mean(y in b) - mean(prob in b)|,
  * the bins being exactly calibrationCurve's 'uniform' bins (a probability on an inner edge belongs to the
  * lower bin; bin 0 includes 0). 0 is perfect calibration; the maximum is 1.
  */
 export function expectedCalibrationError(yTrue: ArrayLike<number>, prob: ArrayLike<number>, opts: { nBins?: number } = {}): number {
-  const c = calibrationCurve(yTrue, prob, { nBins: opts.nBins ?? 10, strategy: 'uniform' });
+  return eceFromCurve(calibrationCurve(yTrue, prob, { nBins: opts.nBins ?? ECE_BINS, strategy: 'uniform' }));
+}
+
+/**
+ * The ECE of a curve calibrationCurve already computed (its bins weighted by their counts), so a caller that
+ * draws the reliability diagram and reports the ECE bins the data once and both agree. The curve should be a
+ * 'uniform' one: with quantile bins this is a different (equal-mass) calibration error.
+ */
+export function eceFromCurve(c: Pick<CalibrationCurve, 'probTrue' | 'probPred' | 'counts'>): number {
+  if (c.probTrue.length !== c.counts.length || c.probPred.length !== c.counts.length) {
+    throw new RangeError(`calibration curve: ${c.counts.length} counts but ${c.probTrue.length} probTrue and ${c.probPred.length} probPred values`);
+  }
   const n = c.counts.reduce((a, b) => a + b, 0);
+  if (n === 0) return NaN;
   let ece = 0;
   for (let b = 0; b < c.counts.length; b++) ece += (c.counts[b] / n) * Math.abs(c.probTrue[b] - c.probPred[b]);
   return ece;

@@ -11,7 +11,7 @@ export {
   type ZeroDivisionOption,
 } from './scalar.js';
 export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
-export { calibrationCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
+export { calibrationCurve, ECE_BINS, eceFromCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
 export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';
 export { binaryMetrics, type BinaryMetricsOptions, type MetricsJson } from './summary.js';
 export { pyFixed } from './format.js';
