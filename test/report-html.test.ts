@@ -92,6 +92,11 @@ test('mostConfidentlyWrong: only misclassified rows, most confident first, label
     ['imgs/broken.jpg', 0, 1, 0.9],
     ['imgs/small.png', 1, 0, 0.8],
   ]);
+  assert.deepEqual(wrong.map((m) => Number(m.margin.toFixed(2))), [0.49, 0.47, 0.4, 0.3], 'distance from the threshold');
+  // Ranked by the distance from the threshold: at 0.2, a false positive at 0.55 missed by more than a false
+  // negative at 0.1, although the model gave the wrong class 0.9 there and only 0.55 here.
+  const low = mostConfidentlyWrong([{ path: 'fn', label: 1, probability: 0.1 }, { path: 'fp', label: 0, probability: 0.55 }], CLASSES, 0.2);
+  assert.deepEqual(low.map((m) => [m.path, Number(m.margin.toFixed(2)), Number(m.confidence.toFixed(2))]), [['fp', 0.35, 0.55], ['fn', 0.1, 0.9]]);
   // An explicit `predicted` column wins over the threshold.
   const explicit = mostConfidentlyWrong([{ path: 'a', label: 0, probability: 0.3, predicted: CLASSES[1] }], CLASSES, 0.5);
   assert.equal(explicit.length, 1);
@@ -167,7 +172,9 @@ test('writeReport: one self-contained file with every section, all user strings 
     assert.ok(html.includes('<th>custom_metric</th><td class="num">0.2500</td>'), 'unknown scalar metrics are listed too');
     assert.ok(html.includes('<th>Matthews corr. coef.</th><td class="num">–</td>'), 'NaN shows as a dash');
     assert.ok(html.includes('<td class="num">14</td>') && html.includes('<th class="num">29</th>'), 'audit totals');
-    assert.match(html, /4 misclassified test images; the 2 most confident shown\. 2 could not be read and were skipped\./);
+    assert.match(html, /4 misclassified test images; the 2 furthest from the threshold \(0\.500\) shown\. 2 could not be read and were skipped\./);
+    assert.ok(html.includes('<h2>Most confidently wrong test images</h2>'), 'errors far from the threshold keep the heading');
+    assert.ok(html.includes('<div class="muted">0.470 above the threshold</div>') && html.includes('<div class="muted">0.300 below the threshold</div>'));
     assert.equal((html.match(/<svg\b/g) ?? []).length, 3);
 
     // Inline SVG ids are unique within the page, and every url(#id) reference resolves.
@@ -234,6 +241,40 @@ test("the report words scikit-learn's warnings for a reader (metrics.json keeps 
   assert.match(section, /has no images here, so its recall is undefined/);
   assert.equal((section.match(/One class is absent/g) ?? []).length, 1, 'two messages about the same fact become one');
   assert.match(section, /12 of 1000 bootstrap resamples/);
+});
+
+test('misclassified images all near the threshold are headed as closest calls, each with its distance; none hidden', () => {
+  const thumbnail = { dataUri: 'data:image/png;base64,AA==', width: 8, height: 8 };
+  const rows = [
+    { path: 'test/dog/1.png', label: 'dog', probability: 0.494 }, { path: 'test/cat/2.png', label: 'cat', probability: 0.501 },
+    { path: 'test/cat/3.png', label: 'cat', probability: 0.2 }, { path: 'test/dog/4.png', label: 'dog', probability: 0.5 - 1e-5 },
+  ];
+  const render = (probabilityOf: (p: number) => number) => {
+    const wrong = mostConfidentlyWrong(rows.map((r) => ({ ...r, probability: probabilityOf(r.probability) })), ['cat', 'dog'], 0.5);
+    return renderReportHtml({ metrics: { n: 4, threshold: 0.5 }, classes: ['cat', 'dog'], predictions: [] }, {
+      charts: [], gallerySkipped: [], mistakes: wrong.length, generatedAt: new Date(0), threshold: 0.5,
+      gallery: wrong.map((m) => ({ ...m, thumbnail })),
+    });
+  };
+  const near = render((p) => p);
+  assert.ok(near.includes('<h2>Misclassified test images (closest calls)</h2>'), near.slice(near.indexOf('<section id="errors">')));
+  assert.doesNotMatch(near, /Most confidently wrong/);
+  assert.match(near, /3 misclassified test images; the 3 furthest from the threshold \(0\.500\) shown, all within 0\.1 of it: near misses, not confident errors\./);
+  // Every misclassified image is listed, furthest first, with its side of the threshold and distance.
+  const captions = [...near.matchAll(/<div title="([^"]+)">.*?<div class="muted">p\(dog\) = ([0-9.]+)<\/div><div class="muted">([^<]+)<\/div>/g)].map((m) => [m[1], m[2], m[3]]);
+  assert.deepEqual(captions, [
+    ['test/dog/1.png', '0.494', '0.006 below the threshold'],
+    ['test/cat/2.png', '0.501', '0.001 above the threshold'],
+    ['test/dog/4.png', '0.500', 'less than 0.001 below the threshold'],
+  ]);
+  // One image far off: the list keeps its "most confidently wrong" heading.
+  const far = render((p) => (p === 0.501 ? 0.8 : p));
+  assert.ok(far.includes('<h2>Most confidently wrong test images</h2>'));
+  assert.match(far, /the 3 furthest from the threshold \(0\.500\) shown\./);
+  // No mistakes: no claim either way.
+  const none = renderReportHtml({ metrics: { n: 1, threshold: 0.5 }, classes: ['cat', 'dog'], predictions: [] },
+    { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });
+  assert.ok(none.includes('<h2>Misclassified test images</h2>') && none.includes('0 misclassified test images.'));
 });
 
 test('a gallery caption is the path as in predictions.csv, split folder included (train/x.png and test/x.png differ)', () => {

@@ -13,7 +13,15 @@ export interface Mistake {
   probability: number;
   /** Probability the model gave to its (wrong) prediction. */
   confidence: number;
+  /** Distance from the threshold, |probability - threshold|: how far on the wrong side the image fell. */
+  margin: number;
 }
+
+/**
+ * Mistakes all within this distance of the threshold are near misses (p 0.494 at 0.5), not confident
+ * errors: the report then heads them "closest calls".
+ */
+export const CLOSE_CALL_MARGIN = 0.1;
 
 /** Maps a class name or index (number or numeric string) to 0/1; null when it is neither. */
 export function classIndex(value: unknown, classes: [string, string]): 0 | 1 | null {
@@ -28,9 +36,13 @@ export function classIndex(value: unknown, classes: [string, string]): 0 | 1 | n
 }
 
 /**
- * All misclassified rows, most confident first. The prediction is the row's `predicted` when present,
- * else `probability >= threshold`. Rows whose label is not one of the two classes are ignored.
+ * All misclassified rows, furthest from the threshold first (ties: the more confident first, then input
+ * order). The prediction is the row's `predicted` when present, else `probability >= threshold`. Rows whose
+ * label is not one of the two classes are ignored.
  */
+// Ranked by the distance from the threshold rather than by the probability of the wrong class: the decision
+// is p >= threshold, so with a threshold of 0.2 a false positive at 0.25 and a false negative at 0.15 missed
+// by the same amount, although the second has "confidence" 0.85. At threshold 0.5 both orders agree.
 export function mostConfidentlyWrong(rows: PredictionRow[], classes: [string, string], threshold = 0.5): Mistake[] {
   const out: Mistake[] = [];
   for (const row of rows) {
@@ -41,10 +53,10 @@ export function mostConfidentlyWrong(rows: PredictionRow[], classes: [string, st
     const given = row.predicted === undefined || row.predicted === null ? null : classIndex(row.predicted, classes);
     const predicted: 0 | 1 = given ?? (p >= threshold ? 1 : 0);
     if (predicted === truth) continue;
-    out.push({ path: row.path, truth, predicted, probability: p, confidence: predicted === 1 ? p : 1 - p });
+    out.push({ path: row.path, truth, predicted, probability: p, confidence: predicted === 1 ? p : 1 - p, margin: Math.abs(p - threshold) });
   }
   // Ties keep input order (Array.prototype.sort is stable), so the gallery is deterministic.
-  return out.sort((a, b) => b.confidence - a.confidence);
+  return out.sort((a, b) => b.margin - a.margin || b.confidence - a.confidence);
 }
 
 export interface GalleryItem extends Mistake {

@@ -8,7 +8,7 @@ import { fmt, fmtDuration, fmtSignificant, isFiniteNumber } from './format.js';
 import { readerWarnings } from './warnings.js';
 import { REPORT_CSS } from './style.js';
 import { renderCharts, type RenderedChart } from './write-charts.js';
-import { buildGallery, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
+import { buildGallery, CLOSE_CALL_MARGIN, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
 
 export const REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
@@ -20,6 +20,8 @@ export interface RenderedParts {
   gallerySkipped: string[];
   /** Number of misclassified test images in total. */
   mistakes: number;
+  /** The threshold the gallery's images are measured against (its captions give their distance from it). */
+  threshold?: number | null;
   generatedAt?: Date;
 }
 
@@ -71,6 +73,10 @@ const METRIC_LABELS: [string, string][] = [
   ['ece', 'Expected calibration error'],
 ];
 const HEADLINE = ['auc', 'accuracy', 'f1', 'average_precision'];
+/** One line under a metric whose name alone does not say what it measures. */
+const METRIC_NOTES: Record<string, string> = {
+  ece: 'average gap between predicted probability and observed rate; 0 is perfectly calibrated',
+};
 
 type SplitName = NonNullable<ReportData['split']>;
 
@@ -122,10 +128,17 @@ function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: N
     let text = isFiniteNumber(v) ? (Number.isInteger(v) && !label.has(k) ? String(v) : fmt(v, 4))
       : v === null || v === undefined || typeof v === 'number' ? '–' : String(v);
     if (k === 'auc' && Array.isArray(m.auc_ci95) && m.auc_ci95.every(isFiniteNumber)) text += ` (95% CI ${fmt(m.auc_ci95[0], 4)}–${fmt(m.auc_ci95[1], 4)})`;
-    rows.push(`<tr><th>${esc(name)}</th><td class="num">${esc(text)}</td></tr>`);
+    const note = METRIC_NOTES[k] ? `<div class="muted">${esc(METRIC_NOTES[k])}</div>` : '';
+    rows.push(`<tr><th>${esc(name)}${note}</th><td class="num">${esc(text)}</td></tr>`);
   };
-  for (const [k, name] of METRIC_LABELS) if (k in m) add(k, name, m[k]);
+  for (const [k, name] of METRIC_LABELS) {
+    if (!(k in m)) continue;
+    // The ECE depends on its binning: the label says how many bins (metrics.json's ece_bins).
+    const bins = k === 'ece' && isFiniteNumber(m.ece_bins) ? ` (${m.ece_bins} bins)` : '';
+    add(k, name + bins, m[k]);
+  }
   done.add('auc_ci95');
+  done.add('ece_bins');
   // Any other scalar the producer added still shows up, so the table never hides a metric.
   for (const [k, v] of Object.entries(m)) {
     if (done.has(k) || ['n', 'classes', 'positive_class', 'threshold'].includes(k)) continue;
@@ -184,7 +197,15 @@ function figure(chart: RenderedChart, index: number): string {
   return `<figure id="fig-${chart.name}" aria-label="${esc(chart.caption)}">${scopeSvgIds(chart.svg, `c${index}`)}</figure>`;
 }
 
-function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName): string {
+/** "0.006 below the threshold": which side of the threshold an image fell, and how far. */
+function marginText(p: number, threshold: number): string {
+  const d = p - threshold;
+  if (d === 0) return 'at the threshold';
+  const side = d < 0 ? 'below' : 'above';
+  return Math.abs(d) < 0.001 ? `less than 0.001 ${side} the threshold` : `${Math.abs(d).toFixed(3)} ${side} the threshold`;
+}
+
+function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName, threshold: number | null): string {
   const items = parts.gallery.map((g) => {
     // The class folder and file name identify an image; the full path is in the tooltip.
     // As in predictions.csv (split folder included: train/x.png and test/x.png differ); an absolute path is shortened.
@@ -193,14 +214,32 @@ function gallerySection(parts: RenderedParts, classes: [string, string], size: n
     const t = g.thumbnail;
     const scale = Math.max(1, size / Math.max(t.width, t.height));
     const cls = scale > 1 ? ' class="pixelated"' : '';
+    const margin = threshold === null ? '' : `<div class="muted">${esc(marginText(g.probability, threshold))}</div>`;
     return `<figure><div class="thumb"><img${cls} src="${t.dataUri}" width="${Math.round(t.width * scale)}" height="${Math.round(t.height * scale)}" alt="${esc(name)}"></div>
-<figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div></figcaption></figure>`;
+<figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div>${margin}</figcaption></figure>`;
   });
   const what = split === 'all' ? 'image' : `${split} image`;
-  const note = [`${parts.mistakes} misclassified ${what}${parts.mistakes === 1 ? '' : 's'}` + (parts.gallery.length ? `; the ${parts.gallery.length} most confident shown.` : '.')];
+  const images = split === 'all' ? 'images' : `${split} images`;
+  // A weak model's errors are often near misses (p 0.494 at 0.5): "most confidently wrong" would oversell them.
+  // Without a known threshold no distance is claimed.
+  const margins = parts.gallery.map((g) => (threshold === null ? NaN : Math.abs(g.probability - threshold)));
+  const closeCalls = margins.length > 0 && margins.every((m) => m < CLOSE_CALL_MARGIN);
+  const heading = parts.mistakes === 0 ? `Misclassified ${images}`
+    : closeCalls ? `Misclassified ${images} (closest calls)` : `Most confidently wrong ${images}`;
+  const shown = parts.gallery.length
+    ? `; the ${parts.gallery.length} furthest from the threshold${threshold === null ? '' : ` (${fmt(threshold, 3)})`} shown` +
+      (closeCalls ? `, all within ${CLOSE_CALL_MARGIN} of it: near misses, not confident errors.` : '.')
+    : '.';
+  const note = [`${parts.mistakes} misclassified ${what}${parts.mistakes === 1 ? '' : 's'}${shown}`];
   if (parts.gallerySkipped.length) note.push(`${parts.gallerySkipped.length} could not be read and ${parts.gallerySkipped.length === 1 ? "was" : "were"} skipped.`);
-  return `<section id="errors"><h2>Most confidently wrong ${split === 'all' ? 'images' : `${split} images`}</h2><p class="muted">${esc(note.join(' '))}</p>
+  return `<section id="errors"><h2>${esc(heading)}</h2><p class="muted">${esc(note.join(' '))}</p>
 ${items.length ? `<div class="gallery">${items.join('\n')}</div>` : ''}</section>`;
+}
+
+/** The threshold the predictions were made with: given explicitly, else metrics.json's; null when neither says. */
+function reportThreshold(data: ReportData): number | null {
+  if (isFiniteNumber(data.threshold)) return data.threshold;
+  return isFiniteNumber(data.metrics?.threshold) ? data.metrics.threshold : null;
 }
 
 /** Class names for the gallery: given explicitly, else metrics.json's `classes`. */
@@ -249,7 +288,8 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   }
   const classes = reportClasses(data);
   if (data.predictions && classes) {
-    sections.push({ id: 'errors', name: 'Misclassified', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split) });
+    const threshold = isFiniteNumber(parts.threshold) ? parts.threshold : reportThreshold(data);
+    sections.push({ id: 'errors', name: 'Misclassified', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split, threshold) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>
@@ -288,14 +328,15 @@ export async function writeReport(file: string, data: ReportData): Promise<Write
   let gallery: GalleryItem[] = [];
   let skipped: string[] = [];
   let mistakes = 0;
+  let threshold: number | null = null;
   const classes = reportClasses(data);
   if (data.predictions && classes) {
-    const threshold = data.threshold ?? (isFiniteNumber(data.metrics?.threshold) ? data.metrics.threshold : 0.5);
+    threshold = reportThreshold(data) ?? 0.5;
     const wrong = mostConfidentlyWrong(data.predictions, classes, threshold);
     mistakes = wrong.length;
     ({ items: gallery, skipped } = await buildGallery(wrong, data.gallery ?? {}));
   }
-  const html = renderReportHtml(data, { charts, gallery, gallerySkipped: skipped, mistakes });
+  const html = renderReportHtml(data, { charts, gallery, gallerySkipped: skipped, mistakes, threshold });
   // io's writer creates the folder, and removes its temporary file when the write fails.
   await writeFileAtomicAsync(file, html);
   return { file, bytes: Buffer.byteLength(html), charts: charts.map((c) => c.name), gallery: gallery.length, gallerySkipped: skipped };
