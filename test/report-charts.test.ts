@@ -116,10 +116,56 @@ test('PR chart: AP in the title, chance line at the prevalence, operating point'
   const data = fullData();
   const svg = await renderSvg(chartSpecs(data).find((c) => c.name === 'pr_curve')!.spec);
   const texts = svgTexts(svg);
-  assert.ok(texts.includes('Precision–recall curve — AP = 0.812'), texts.join(' | '));
+  assert.ok(texts.includes('Precision–recall curve — AP = 0.812 (shaded area)'), texts.join(' | '));
   assert.ok(texts.includes('operating point') && texts.includes('chance'));
   // precision at the threshold = 35 / 45
   assert.match(svg, /Recall \(sensitivity\): 0\.875; Precision \(positive predictive value\): 0\.7777/);
+});
+
+/** The numbers of an SVG path's `d` as [x, y] pairs (Vega writes M/L with absolute coordinates). */
+function pathPoints(d: string): [number, number][] {
+  assert.match(d, /^M[-\d.,eLZ]+$/, `only M/L/Z commands in ${d.slice(0, 80)}`);
+  const nums = d.match(/-?\d+(\.\d+)?(e-?\d+)?/g)!.map(Number);
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < nums.length; i += 2) out.push([nums[i], nums[i + 1]]);
+  return out;
+}
+
+test("PR chart: steps through every point scikit-learn gives, the shaded area is the AP, the operating point on the curve", async () => {
+  // Scores that give spurs: at a recall, precision first falls (a positive dropped) and then rises (a negative dropped).
+  const y = [1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0];
+  const s = [0.95, 0.9, 0.85, 0.8, 0.7, 0.65, 0.6, 0.5, 0.45, 0.4, 0.3, 0.2];
+  const ref = runPython<{ precision: number[]; recall: number[]; ap: number }>(`
+from sklearn.metrics import precision_recall_curve, average_precision_score
+y, s = inp
+p, r, t = precision_recall_curve(y, s)
+out({'precision': p.tolist(), 'recall': r.tolist(), 'ap': float(average_precision_score(y, s))})`, [y, s]);
+  const spurs = ref.recall.filter((r, i) => i > 0 && r === ref.recall[i - 1] && ref.precision[i] > ref.precision[i - 1]).length;
+  assert.ok(spurs >= 2, 'the data has spurs');
+  // The operating point at threshold 0.6: 4 of 6 positives among the 7 images called positive.
+  const op = { recall: 4 / 6, precision: 4 / 7, threshold: 0.6 };
+  const svg = await renderSvg(prSpec({ precision: ref.precision, recall: ref.recall, averagePrecision: ref.ap, prevalence: 0.5, operatingPoint: op }));
+  const paths = (cls: string) => [...svg.matchAll(new RegExp(`<g class="mark-${cls} role-mark[^"]*"[^>]*>\\s*<path[^>]*\\sd="([^"]+)"`, 'g'))].map((m) => m[1]);
+  const area = paths('area')[0];
+  // The chance level is a line too, of two points.
+  const line = paths('line').find((p) => pathPoints(p).length > 2);
+  assert.ok(area && line, 'an area and a line are drawn');
+  // 340 px square plot, precision axis 0..1.02.
+  const px = (r: number, p: number): [number, number] => [r * 340, 340 - (p / 1.02) * 340];
+  const poly = pathPoints(area!);
+  let twice = 0;
+  for (let i = 0; i < poly.length; i++) {
+    const [x1, y1] = poly[i], [x2, y2] = poly[(i + 1) % poly.length];
+    twice += x1 * y2 - x2 * y1;
+  }
+  const apFromArea = Math.abs(twice) / 2 / (340 * 340 / 1.02);
+  assert.ok(Math.abs(apFromArea - ref.ap) < 1e-3, `shaded area ${apFromArea} vs average_precision_score ${ref.ap}`);
+  // The line is sklearn's steps-post: every returned point is a vertex, the operating point among them.
+  const vertices = pathPoints(line!);
+  const isVertex = ([x, yy]: [number, number]) => vertices.some(([vx, vy]) => Math.abs(vx - x) < 0.01 && Math.abs(vy - yy) < 0.01);
+  ref.recall.forEach((r, i) => assert.ok(isVertex(px(r, ref.precision[i])), `point ${i} (${r}, ${ref.precision[i]}) on the line`));
+  assert.ok(ref.recall.some((r, i) => Math.abs(r - op.recall) < 1e-12 && Math.abs(ref.precision[i] - op.precision) < 1e-12), 'sklearn has the point');
+  assert.ok(isVertex(px(op.recall, op.precision)), 'the operating point is a vertex of the drawn curve');
 });
 
 test('confusion matrix: counts, row rates and (escaped) class names on both axes', async () => {

@@ -1,5 +1,11 @@
 // Precision-recall curve drawn as sklearn's PrecisionRecallDisplay does (steps in the given order),
 // average precision in the title, the chance level (prevalence) and the operating point marked.
+//
+// The steps keep every point scikit-learn returns, so where a threshold first drops a positive (recall and
+// precision fall) and then a negative (precision rises again at the same recall) the line has a short
+// downward spur. That spur is a real point of the curve (the operating point can be its tip), so it is not
+// smoothed away: the area under the steps, which is exactly the AP, is shaded instead, and the line is thin,
+// so the staircase reads as the curve and a spur as one threshold's dip.
 import type { TopLevelSpec } from 'vega-lite';
 import type { PrData } from '../types.js';
 import { fmt, isFiniteNumber } from '../format.js';
@@ -7,7 +13,7 @@ import { finitePairs } from './points.js';
 import { COLORS, CONFIG, SQUARE, insideLabel, markLegend } from './theme.js';
 
 export function prTitle(pr: PrData): string {
-  return isFiniteNumber(pr.averagePrecision) ? `Precision–recall curve — AP = ${fmt(pr.averagePrecision)}` : 'Precision–recall curve';
+  return isFiniteNumber(pr.averagePrecision) ? `Precision–recall curve — AP = ${fmt(pr.averagePrecision)} (shaded area)` : 'Precision–recall curve';
 }
 
 export function prSpec(pr: PrData): TopLevelSpec {
@@ -33,12 +39,22 @@ export function prSpec(pr: PrData): TopLevelSpec {
       encoding: { x, y, color: color('chance') },
     });
   }
-  layers.push({
-    data: { values: points },
-    // step-after in data order = matplotlib's drawstyle="steps-post" used by sklearn: the curve's area is AP.
-    mark: { type: 'line', strokeWidth: 2.2, interpolate: 'step-after' },
-    encoding: { x, y, order: { field: 'i', type: 'quantitative' }, color: color('model') },
-  });
+  // step-after in data order = matplotlib's drawstyle="steps-post" used by sklearn: the area under it is
+  // sum((r[i] - r[i+1]) * p[i]), sklearn's average precision. Neither mark may sort the points by x: the line
+  // follows the order field; an area would be split per value of it, so the area keeps the data order instead.
+  const order = { field: 'i', type: 'quantitative' as const };
+  layers.push(
+    {
+      data: { values: points },
+      mark: { type: 'area', interpolate: 'step-after', color: COLORS.model, opacity: 0.12 },
+      encoding: { x, y: { ...y, stack: null }, y2: { datum: 0 }, order: { value: null } },
+    },
+    {
+      data: { values: points },
+      mark: { type: 'line', strokeWidth: 1.6, interpolate: 'step-after' },
+      encoding: { x, y, order, color: color('model') },
+    },
+  );
   if (opValid) {
     const label = isFiniteNumber(op.threshold) ? `threshold ${fmt(op.threshold, 2)}` : 'operating point';
     const opData = { values: [{ recall: op.recall, precision: op.precision, label }] };
