@@ -55,3 +55,26 @@ test('an empty class: a clear message, no NaN anywhere in the SVG', async () => 
   const none = await renderSvg(histogramSpec({ probabilities: [], labels: [], classes: ['a', 'b'] }));
   assert.ok(!/NaN/.test(none));
 });
+
+test('up to 60 images: one tick per image under its panel (a rug), between the plot and its axis; none above 60', async () => {
+  const rugTicks = (svg: string, cls: number) => {
+    const group = new RegExp(`<g class="mark-rule role-mark rug_${cls}_marks"[^>]*>([\\s\\S]*?)</g>`).exec(svg);
+    return group ? [...group[1].matchAll(/<line\b[^>]*>/g)].map((m) => m[0]) : [];
+  };
+  const probabilities = [0.47, 0.5, 0.5, 0.51, 0.52, 0.53, 0.55];
+  const labels = [0, 0, 0, 0, 1, 1, 1];
+  const svg = await renderSvg(histogramSpec({ probabilities, labels, classes: ['ankle_boot', 'sneaker'], threshold: 0.525 }));
+  assert.equal(rugTicks(svg, 0).length, 4, 'one tick per ankle_boot image');
+  assert.equal(rugTicks(svg, 1).length, 3, 'one tick per sneaker image');
+  // The ticks lie below the plot (height 120), above the axis moved down to make room for them.
+  for (const tick of [...rugTicks(svg, 0), ...rugTicks(svg, 1)]) {
+    const y = Number(/transform="translate\([-\d.e]+,([-\d.e]+)\)"/.exec(tick)?.[1]);
+    assert.ok(y > 120 && y < 132, `tick at y ${y}`);
+  }
+  assert.match(svg, /<g class="mark-group role-axis" [^>]*><g transform="translate\(0\.5,132\.5\)"/, 'the x axis sits 12 px below the plot');
+
+  // Above 60 images the bars alone are drawn.
+  const many = Array.from({ length: 61 }, (_, i) => i / 61);
+  const big = await renderSvg(histogramSpec({ probabilities: many, labels: many.map((_, i) => i % 2), classes: ['a', 'b'], threshold: 0.5 }));
+  assert.equal(rugTicks(big, 0).length + rugTicks(big, 1).length, 0);
+});

@@ -2,7 +2,8 @@
 // A well-separated model piles the negative class near 0 and the positive class near 1. Early or small
 // models often put every probability in a narrow band (0.45-0.60, say): fixed 0.05 bins on [0, 1] would
 // then draw both classes as the same one or two bars, so by default the bins are fitted to the observed
-// range, and their edges fall on the threshold so that each bar lies wholly on one side of it.
+// range, and their edges fall on the threshold so that each bar lies wholly on one side of it. A small test
+// set also gets one tick per image under the bars (a rug).
 import type { TopLevelSpec } from 'vega-lite';
 import type { ProbabilityData } from '../types.js';
 import { fmt, isFiniteNumber } from '../format.js';
@@ -23,6 +24,10 @@ const NICE_STEPS = [0.001, 0.002, 0.0025, 0.005, 0.01, 0.02, 0.025, 0.05];
 const TARGET_BINS = 20;
 const WIDTH = 420;
 const HEIGHT = 120;
+/** Up to this many images, each is also drawn as a tick (a rug) under its panel, so single images can be seen. */
+export const RUG_MAX = 60;
+/** The gap between the plot and its x axis that holds the rug, in pixels. */
+const RUG_GAP = 12;
 
 /**
  * Chooses the bins. An explicit `binStep` gives bins from 0 to 1 (numpy.histogram's layout); otherwise the
@@ -87,6 +92,9 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
   // The threshold's label goes on the side of its rule that has room inside the plot.
   const tFrac = threshold === null ? 0 : (threshold - bins.domain[0]) / Math.max(1e-12, bins.domain[1] - bins.domain[0]);
   const thresholdLabelSide = tFrac > 0.7 ? { align: 'right' as const, dx: -4 } : { align: 'left' as const, dx: 4 };
+  // A small test set: a bar of 3 hides where its 3 images are (0.501 or 0.549 against a 0.5 threshold).
+  const rug = perClass[0].length + perClass[1].length <= RUG_MAX;
+  const xRug = rug ? { ...x, axis: { ...x.axis, offset: RUG_GAP } } : x;
   const panels = [0, 1].map((cls) => {
     const bars = counts[cls]
       .map((count, k) => ({ lo: Math.max(bins.domain[0], bins.start + k * bins.step), hi: Math.min(bins.domain[1], bins.start + (k + 1) * bins.step), count }))
@@ -95,7 +103,7 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
       {
         data: { values: bars },
         mark: { type: 'rect', color: cls === 1 ? COLORS.positive : COLORS.negative, opacity: 0.85, stroke: 'white', strokeWidth: 0.5 },
-        encoding: { x, x2: { field: 'hi' }, y, y2: { datum: 0 } },
+        encoding: { x: xRug, x2: { field: 'hi' }, y, y2: { datum: 0 } },
       },
       {
         data: { values: bars },
@@ -104,6 +112,15 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
         encoding: { x: { field: 'mid', type: 'quantitative' }, y: { field: 'count', type: 'quantitative' }, text: { field: 'count', type: 'quantitative' } },
       },
     ];
+    if (rug && perClass[cls].length > 0) {
+      // One tick per image in the gap between the plot and its axis; half-transparent, so equal values darken.
+      layers.push({
+        name: `rug_${cls}`,
+        data: { values: perClass[cls].map((p) => ({ p })) },
+        mark: { type: 'rule', y: HEIGHT + 2, y2: HEIGHT + RUG_GAP - 2, strokeWidth: 1.2, opacity: 0.7, color: cls === 1 ? COLORS.positive : COLORS.negative },
+        encoding: { x: { field: 'p', type: 'quantitative' } },
+      });
+    }
     if (perClass[cls].length === 0) {
       layers.push({
         data: { values: [{}] },
