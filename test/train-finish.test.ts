@@ -111,3 +111,22 @@ test('a start that fails on bad data removes the --out folder it created (and le
   await assert.rejects(train(tinyConfig(bad), { out: existing, handleSigint: false, quiet: true }), TrainSetupError);
   assert.equal(fs.existsSync(existing), true);
 });
+
+test('an epoch whose best checkpoint cannot be written is still in history.csv and history.jsonl', T, async () => {
+  const out = path.join(root, 'ckpt-fails');
+  // After epoch 1's "epoch" event and before its checkpoint (the first epoch is always the best so far) is
+  // written, a folder takes the checkpoint's name, so the rename into place fails (as root too, unlike a
+  // read-only folder).
+  const blockCheckpoint = (e: TrainEvent) => {
+    if (e.type !== 'epoch' || e.epoch !== 1) return;
+    const file = path.join(out, 'best_model_phase1.safetensors');
+    fs.rmSync(file, { force: true });
+    fs.mkdirSync(path.join(file, 'blocked'), { recursive: true });
+  };
+  const config = tinyConfig(data, [], { epochs1: 2, epochs2: 0 });
+  await assert.rejects(train(config, { out, handleSigint: false, quiet: true, onEvent: blockCheckpoint, skipEvaluation: true }), /best_model_phase1/);
+  const csv = fs.readFileSync(path.join(out, 'history.csv'), 'utf8').trim().split('\n');
+  assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(0, 2).join(',')), ['phase1,1']);
+  const jsonl = fs.readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(jsonl.length, 1);
+});

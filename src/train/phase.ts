@@ -180,6 +180,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       epochsDone = epoch;
       state.globalEpoch += 1;
       state.history.push(record);
+      // Before the checkpoint: a best checkpoint that fails to save (a full disk) must not lose the epoch's row.
+      writeHistory(ctx.paths.root, state.history);
       ctx.emit({ type: 'epoch', ...record });
 
       if (best.update(metricOf(record, pc.checkpoint.monitor), epoch, recordMetrics(record))) {
@@ -189,7 +191,6 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const lowered = plateau?.update(record) ?? null;
       if (lowered !== null) ctx.emit({ type: 'lr', phase: pc.name, epoch, lr: lowered });
       if (early && early.update(metricOf(record, early.config.monitor), epoch)) stopped = true;
-      writeHistory(ctx.paths.root, state.history);
       snapshot();
       await save(ctx, optimizer);
     }
