@@ -34,8 +34,13 @@ test('the rendered chart draws the model rule at its x in every panel, names bot
   const t = texts(svg);
   assert.deepEqual(ruleXs(svg, '#d62728'), [4, 4, 4], 'model rule at x = 4 (phase2 epoch 1) in the 3 panels');
   assert.deepEqual(ruleXs(svg, '#444'), [2, 2, 2], 'restored rule at phase1 epoch 2');
-  for (const s of ['phase1', 'phase2', 'model: phase2 epoch 1', 'final model', 'restored at phase end']) assert.ok(t.includes(s), `missing "${s}" in ${t.join(' | ')}`);
+  // Each restored epoch is named in the legend (the model's own phase2 epoch 1 is drawn once, as the model).
+  for (const s of ['phase1', 'phase2', 'model: phase2 epoch 1', 'final model', 'restored: phase1 epoch 2']) assert.ok(t.includes(s), `missing "${s}" in ${t.join(' | ')}`);
   assert.ok(!t.some((s) => s.includes('phase phase')), 'no "phase phase2"');
+  assert.equal(t.filter((s) => s.startsWith('restored')).length, 1, 'the model epoch is not listed again as restored');
+  // Two restored epochs apart from the model: one legend entry each, in run order.
+  const two = texts(await renderSvg(trainingSpec(rows(), { model: { phase: 'phase1', epoch: 3 }, restored: [{ phase: 'phase2', epoch: 2 }, { phase: 'phase1', epoch: 1 }] })));
+  assert.deepEqual(two.filter((s) => /^(final model|restored)/.test(s)), ['final model', 'restored: phase1 epoch 1', 'restored: phase2 epoch 2']);
   assert.ok(t.some((s) => /counted over the whole run/.test(s)), 'the x axis says how epochs are counted');
   // Without marks, no mark rules or legend.
   const plain = await renderSvg(trainingSpec(rows()));

@@ -73,7 +73,13 @@ export function epochMarks(rows: HistoryRow[], xs: number[], marks: TrainingMark
   return out;
 }
 
-const MARK_NAMES = { model: 'final model', restored: 'restored at phase end' } as const;
+/**
+ * The legend entry of a mark. Each restored epoch has its own entry naming its phase and epoch, so that a dotted
+ * rule in a panel can be told from the other phase's (QA round 6: one "restored at phase end" entry for all).
+ */
+function markName(mk: EpochMark): string {
+  return mk.kind === 'model' ? 'final model' : `restored: ${mk.label}`;
+}
 
 const PANELS: { title: string; log?: boolean; domain?: [number, number]; series: [keyof HistoryRow & string, string, string][] }[] = [
   { title: 'Loss', series: [['train_loss', 'train loss', COLORS.train], ['val_loss', 'val loss', COLORS.val]] },
@@ -165,14 +171,15 @@ function timeline(regions: { x: number; label: string }[], marked: EpochMark[], 
     layers.push({ data: { values: regions.slice(1) }, mark: { type: 'rule', strokeDash: [4, 3], color: '#777' }, encoding: { x } });
   }
   if (marked.length) {
-    const domain = (['model', 'restored'] as const).filter((k) => marked.some((mk) => mk.kind === k)).map((k) => MARK_NAMES[k]);
-    const values = marked.map((mk) => ({ ...mk, name: MARK_NAMES[mk.kind] }));
+    const values = marked.map((mk) => ({ ...mk, name: markName(mk) }));
+    // The model first, then the restored epochs in run order.
+    const domain = [...values.filter((v) => v.kind === 'model'), ...values.filter((v) => v.kind === 'restored').sort((a, b) => a.x - b.x)].map((v) => v.name);
     layers.push({
       data: { values },
       mark: { type: 'point', filled: true, size: 70, y: 28, shape: 'triangle-down' },
       encoding: {
         x,
-        color: { field: 'name', type: 'nominal', scale: { domain, range: domain.map((d) => (d === MARK_NAMES.model ? COLORS.mark : '#444')) }, legend: { title: null, orient: 'right', symbolType: 'triangle-down' } },
+        color: { field: 'name', type: 'nominal', scale: { domain, range: domain.map((d) => (d === 'final model' ? COLORS.mark : '#444')) }, legend: { title: null, orient: 'right', symbolType: 'triangle-down', labelLimit: 260 } },
       },
     });
     // The model's label sits on its own line under the symbols (beside them it ran into the other marks), right
