@@ -84,7 +84,7 @@ test('escapeHtml escapes the five HTML-special characters', () => {
   assert.equal(escapeHtml(12), '12');
 });
 
-test('mostConfidentlyWrong: only misclassified rows, most confident first, labels by name or index', () => {
+test('mostConfidentlyWrong: only misclassified rows, furthest from the threshold first, labels by name or index', () => {
   const wrong = mostConfidentlyWrong(predictions(), CLASSES, 0.5);
   assert.deepEqual(wrong.map((m) => [m.path, m.truth, m.predicted, Number(m.confidence.toFixed(2))]), [
     ['imgs/missing.png', 1, 0, 0.99],
@@ -259,7 +259,7 @@ test('misclassified images all near the threshold are headed as closest calls, e
   const near = render((p) => p);
   assert.ok(near.includes('<h2>Misclassified test images (closest calls)</h2>'), near.slice(near.indexOf('<section id="errors">')));
   assert.doesNotMatch(near, /Most confidently wrong/);
-  assert.match(near, /3 misclassified test images; the 3 furthest from the threshold \(0\.500\) shown, all within 0\.1 of it: near misses, not confident errors\./);
+  assert.match(near, /3 misclassified test images, all shown, furthest from the threshold \(0\.500\) first, all within 0\.1 of it: near misses, not confident errors\./);
   // Every misclassified image is listed, furthest first, with its side of the threshold and distance.
   const captions = [...near.matchAll(/<div title="([^"]+)">.*?<div class="muted">p\(dog\) = ([0-9.]+)<\/div><div class="muted">([^<]+)<\/div>/g)].map((m) => [m[1], m[2], m[3]]);
   assert.deepEqual(captions, [
@@ -270,7 +270,13 @@ test('misclassified images all near the threshold are headed as closest calls, e
   // One image far off: the list keeps its "most confidently wrong" heading.
   const far = render((p) => (p === 0.501 ? 0.8 : p));
   assert.ok(far.includes('<h2>Most confidently wrong test images</h2>'));
-  assert.match(far, /the 3 furthest from the threshold \(0\.500\) shown\./);
+  assert.match(far, /3 misclassified test images, all shown, furthest from the threshold \(0\.500\) first\./);
+  // More mistakes than shown: how many are shown, and which.
+  const capped = renderReportHtml({ metrics: { n: 9, threshold: 0.5 }, classes: ['cat', 'dog'], predictions: [] }, {
+    charts: [], gallerySkipped: [], mistakes: 5, generatedAt: new Date(0), threshold: 0.5,
+    gallery: mostConfidentlyWrong(rows, ['cat', 'dog'], 0.5).slice(0, 2).map((m) => ({ ...m, thumbnail })),
+  });
+  assert.match(capped, /5 misclassified test images; the 2 furthest from the threshold \(0\.500\) shown, all within 0\.1/);
   // No mistakes: no claim either way.
   const none = renderReportHtml({ metrics: { n: 1, threshold: 0.5 }, classes: ['cat', 'dog'], predictions: [] },
     { charts: [], gallery: [], gallerySkipped: [], mistakes: 0, generatedAt: new Date(0) });

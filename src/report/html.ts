@@ -226,8 +226,10 @@ function gallerySection(parts: RenderedParts, classes: [string, string], size: n
   const closeCalls = margins.length > 0 && margins.every((m) => m < CLOSE_CALL_MARGIN);
   const heading = parts.mistakes === 0 ? `Misclassified ${images}`
     : closeCalls ? `Misclassified ${images} (closest calls)` : `Most confidently wrong ${images}`;
+  const from = `the threshold${threshold === null ? '' : ` (${fmt(threshold, 3)})`}`;
+  const all = parts.gallery.length === parts.mistakes;
   const shown = parts.gallery.length
-    ? `; the ${parts.gallery.length} furthest from the threshold${threshold === null ? '' : ` (${fmt(threshold, 3)})`} shown` +
+    ? (all ? `, all shown, furthest from ${from} first` : `; the ${parts.gallery.length} furthest from ${from} shown`) +
       (closeCalls ? `, all within ${CLOSE_CALL_MARGIN} of it: near misses, not confident errors.` : '.')
     : '.';
   const note = [`${parts.mistakes} misclassified ${what}${parts.mistakes === 1 ? '' : 's'}${shown}`];

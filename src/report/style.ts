@@ -29,6 +29,7 @@ details > summary { cursor: pointer; color: var(--accent); margin-bottom: 8px; }
 .warnings { margin: 10px 0 0; padding: 10px 14px 10px 30px; background: var(--warnbg); border: 1px solid #f1d9a6; border-radius: 6px; color: var(--warn); }
 .ok { color: #2e7d32; }
 .muted { color: var(--muted); font-size: 13px; }
+th .muted { font-weight: 400; }
 .plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 16px; }
 figure { margin: 0; }
 figure svg { max-width: 100%; height: auto; display: block; }
