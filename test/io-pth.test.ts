@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extractStateDict, parsePth, readPth } from '../src/io/pth-read.js';
+import { PickleError } from '../src/io/pickle.js';
 import { serializePth, writePth } from '../src/io/pth-write.js';
 import { readZipEntries } from '../src/io/zip.js';
 import { fromTypedArray, typedArray, type RawTensor, type StateDictRecords } from '../src/io/dtypes.js';
@@ -163,6 +164,7 @@ out({'refused': refused})
     assert.throws(() => readPth(path.join(dir, f)), (e: Error) => {
       assert.match(e.message, re);
       assert.ok(e.message.includes(f), `message names the file: ${e.message}`);
+      assert.ok(e instanceof PickleError, `a refused global is a PickleError, not a plain ${e.name}`);
       return true;
     });
   }

@@ -3,7 +3,7 @@
 // pixel arithmetic itself (flip, jitter, normalisation) runs in libtorch: data/tensor.ts.
 import type { Rng } from './rng.js';
 import type { AugmentPreset } from './types.js';
-import type { Box, RawImage } from './decode.js';
+import type { Box } from './decode.js';
 
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];

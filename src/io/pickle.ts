@@ -24,7 +24,6 @@ export interface UnpickleResult {
   end: number;
 }
 
-const MARK = Symbol('mark');
 const LONG_LIMIT = 256; // bytes: a longer integer is no checkpoint's business
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
