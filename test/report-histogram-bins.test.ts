@@ -40,6 +40,10 @@ test('the rendered histogram: both panels on one integer count axis, labelled co
   assert.ok(t.some((s) => /zoomed to the observed/.test(s)), 'the axis says the range is zoomed');
   const yAxes = svg.match(/Y-axis titled 'Images \(count\)' for a linear scale with values from 0 to (\d+)/g)!;
   assert.equal(new Set(yAxes).size, 1, 'one y scale for both panels');
+  // Headroom: the tallest bar's count label stays clear of the threshold label at the top of the plot.
+  const yTop = Number(/values from 0 to (\d+)/.exec(yAxes[0])![1]);
+  const tallest = Math.max(...[...svg.matchAll(/Images \(count\): (\d+)/g)].map((m) => Number(m[1])));
+  assert.ok(tallest > 0 && tallest <= 0.8 * yTop, `tallest bar ${tallest} of a ${yTop} axis`);
   for (const m of svg.matchAll(/aria-label="Predicted probability of the positive class: ([\d.]+); Images \(count\): (\d+); hi: ([\d.]+)"/g)) {
     const [lo, hi] = [Number(m[1]), Number(m[3])];
     assert.ok(hi <= 0.525 + 1e-9 || lo >= 0.525 - 1e-9, `bar ${lo}–${hi} straddles the threshold`);

@@ -81,7 +81,8 @@ export function histogramSpec(d: ProbabilityData): TopLevelSpec {
   // One y scale for both panels, in whole images, never empty (an empty class would give NaN ticks).
   const yMax = Math.max(1, ...counts.flat());
   const yStep = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((st) => yMax / st <= 4) ?? Math.ceil(yMax / 4);
-  const yTop = Math.ceil(yMax / yStep) * yStep;
+  // Headroom above the tallest bar: its count label stays below the threshold's label at the top of the plot.
+  const yTop = Math.ceil(yMax / yStep) * yStep + (yMax > 0.8 * Math.ceil(yMax / yStep) * yStep ? yStep : 0);
   const yTicks = Array.from({ length: yTop / yStep + 1 }, (_, i) => i * yStep);
   const digits = bins.step >= 0.05 ? 2 : bins.step >= 0.005 ? 3 : 4;
   const xTitle = bins.zoomed
