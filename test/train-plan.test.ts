@@ -7,7 +7,7 @@ import path from 'node:path';
 import { BatchNorm2d, Dropout } from '../src/nn/index.js';
 import { BinaryClassifier } from '../src/models/index.js';
 import { memory, randn, scope, dispose } from '../src/torch/index.js';
-import { applyTrainable, cacheStage, setTrainModes, trainableParameters } from '../src/train/plan.js';
+import { applyTrainable, cacheStage, cacheStageFor, carriedStage, setTrainModes, trainableParameters } from '../src/train/plan.js';
 import { FeatureCache } from '../src/train/feature-cache.js';
 import { defaultConfig } from '../src/train/config.js';
 import { runPython } from './helpers/python.js';
@@ -77,6 +77,24 @@ test('cache point: pooled features in phase 1, layer3 output in phase 2, nothing
   assert.equal(cacheStage(model, on), null);
   applyTrainable(model, ['all']);
   assert.equal(cacheStage(model, on), null);
+});
+
+test('cache point of a later phase, read from its trainable list without changing the model; what one phase can hand to the next', () => {
+  const on = { bnPolicy: 'eval' as const, viewsCacheable: true, enabled: true };
+  applyTrainable(model, phase1!.trainable);
+  assert.equal(cacheStageFor(model, phase2!.trainable, on), 'layer3');
+  assert.equal(cacheStageFor(model, ['layer4.1', 'fc'], on), 'layer3');
+  assert.equal(cacheStageFor(model, ['layer2', 'fc'], on), 'layer1');
+  assert.equal(cacheStageFor(model, ['all'], on), null);
+  assert.equal(cacheStageFor(model, phase2!.trainable, { ...on, bnPolicy: 'train' }), null);
+  assert.equal(cacheStage(model, on), 'pool', 'the model itself is unchanged');
+  // A phase that caches stage S runs every stage up to S frozen, so it can fill the cache of a next phase
+  // that stops at S or before; a next phase that caches a later stage needs stages this phase trains.
+  assert.equal(carriedStage('pool', 'layer3'), 'layer3');
+  assert.equal(carriedStage('pool', 'pool'), 'pool');
+  assert.equal(carriedStage('layer3', 'pool'), null);
+  assert.equal(carriedStage(null, 'layer3'), null);
+  assert.equal(carriedStage('pool', null), null);
 });
 
 test('feature cache: memory budget, then the spill folder; fp16 storage; errors; nothing leaks', () => {

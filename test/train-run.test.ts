@@ -121,6 +121,12 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   const p1start = events.find((e) => e.type === 'phase' && e.event === 'start' && e.phase === 'phase1') as Extract<TrainEvent, { type: 'phase'; event: 'start' }>;
   assert.equal(p1start.trainable_parameters, 513);
   assert.match(p1start.cache!, /^pool /);
+  assert.equal(p1start.cache_entries, 0);
+  // Phase 1 computed layer3's output on its way to the pooled features: phase 2 starts with it, instead of
+  // decoding the images again: both views (flip augmentation) of the 16 training images, the 8 validation images.
+  const p2start = events.find((e) => e.type === 'phase' && e.event === 'start' && e.phase === 'phase2') as Extract<TrainEvent, { type: 'phase'; event: 'start' }>;
+  assert.match(p2start.cache!, /^layer3 /);
+  assert.equal(p2start.cache_entries, 2 * 16 + 8);
 });
 
 test('the frozen-prefix cache changes nothing: cached and uncached histories are equal', T, async () => {

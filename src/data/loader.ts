@@ -170,6 +170,9 @@ export class DataLoader {
   /** True when a view key fully determines the network input (no random crop or colour jitter). */
   get viewsCacheable(): boolean { return isViewDeterministic(this.effectiveAugment); }
 
+  /** True when each image is mirrored at random (its two views are the image and its mirror image). */
+  get randomFlips(): boolean { return AUGMENT_SPECS[this.effectiveAugment].flip === true; }
+
   /** Batches per epoch, as planned now (decode failures found later may remove some). */
   get length(): number { return this.plan(0).length; }
 

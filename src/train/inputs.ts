@@ -1,12 +1,14 @@
 // The inputs of the trainable part of the network, batch by batch. Without a feature cache these are the
 // decoded images. With one, they are the outputs of the frozen prefix (e.g. the pooled features), looked up
 // per image view; views not cached yet are decoded once, run through the prefix (eval mode, no gradients)
-// and stored. Batches that still need decoding are loaded ahead (prefetch) while the current one computes.
-import { dispose, noGrad, scope, type Tensor } from '../torch/index.js';
-import type { Batch, BatchPlan, DataLoader } from '../data/index.js';
+// and stored (with the output of an earlier stage, when the next phase will start from there). Batches
+// that still need decoding are loaded ahead (prefetch) while the current one computes.
+import { dispose, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
+import type { Batch, BatchPlan, DataLoader, ViewKey } from '../data/index.js';
 import type { ResNetStage } from '../models/index.js';
-import { imagesTensor, labelsTensor } from '../data/index.js';
+import { imagesTensor, labelsTensor, viewKey } from '../data/index.js';
 import { withPrecision, type Engine } from './engine.js';
+import { nextStage } from './plan.js';
 import type { FeatureCache } from './feature-cache.js';
 
 export interface InputSource {
@@ -16,6 +18,8 @@ export interface InputSource {
   cache: FeatureCache | null;
   /** The cached stage (the last frozen one), or null when the inputs are images. */
   stage: ResNetStage | null;
+  /** A cache of an earlier stage, for the next phase: filled with that stage's output on the way to `stage`. */
+  carry?: FeatureCache | null;
 }
 
 export interface StepInput {
@@ -30,11 +34,68 @@ export interface StepInput {
 
 const keysOf = (src: InputSource, views: readonly { key: string }[]): string[] => views.map((v) => `${src.split}:${v.key}`);
 
-/** Runs the frozen prefix on images and stores its outputs; returns the input for the trainable part. */
-function throughPrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]): Tensor {
+/** Runs the frozen prefix on images and stores its outputs (and the carry stage's); returns the outputs. */
+function storePrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]): Tensor {
   const cache = src.cache!;
-  const feats = scope(() => noGrad(() => withPrecision(e, () => e.model.forwardStages(images, 'stem', src.stage!))));
+  const carry = src.carry ?? null;
+  const { feats, early } = scope(() => noGrad(() => withPrecision(e, () => {
+    if (!carry) return { feats: e.model.forwardStages(images, 'stem', src.stage!), early: null };
+    const mid = e.model.forwardStages(images, 'stem', carry.stage);
+    return { feats: e.model.forwardStages(mid, nextStage(carry.stage), src.stage!), early: mid };
+  })));
+  // This phase's own entries first: they are read every epoch, so they get the memory budget before the carry.
   cache.put(keys, feats);
+  if (early) {
+    try {
+      carry!.put(keys, early);
+    } finally {
+      early.dispose();
+    }
+  }
+  return feats;
+}
+
+/**
+ * With random flips, the views of this batch's images that it does not show (their mirror images) go into
+ * the cache too. The mirrored view is exactly the batch flipped along its width (flip and the per-channel
+ * normalisation commute), so no later epoch has a batch with an uncached view, and each view runs through
+ * the frozen layers once.
+ */
+function storeMirrors(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[]): void {
+  const rows: number[] = [];
+  const keys: string[] = [];
+  views.forEach((v, i) => {
+    const key = `${src.split}:${viewKey(v.index, !v.flip).key}`;
+    if (!src.cache!.has(key)) {
+      rows.push(i);
+      keys.push(key);
+    }
+  });
+  if (rows.length === 0) return;
+  const mirrored = scope(() => {
+    const picked = rows.length === views.length ? images : images.indexSelect(0, tensor(BigInt64Array.from(rows.map(BigInt)), { shape: [rows.length] }).to(images.device));
+    return picked.flip([3]);
+  });
+  try {
+    storePrefix(e, src, mirrored, keys).dispose();
+  } finally {
+    mirrored.dispose();
+  }
+}
+
+/** Runs the frozen prefix on a batch, caching its outputs; returns the input for the trainable part. */
+function throughPrefix(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[]): Tensor {
+  const cache = src.cache!;
+  const keys = keysOf(src, views);
+  const feats = storePrefix(e, src, images, keys);
+  if (src.loader.randomFlips) {
+    try {
+      storeMirrors(e, src, images, views);
+    } catch (err) {
+      feats.dispose();
+      throw err;
+    }
+  }
   // Read back through the cache when it holds the batch, so the first epoch sees exactly what later epochs
   // see (fp16/bf16 storage rounds); otherwise (budget full, no spill folder) use the values directly.
   if (cache.hasAll(keys)) {
@@ -52,7 +113,7 @@ function fromBatch(e: Engine, src: InputSource, b: Batch): StepInput {
   let x = images;
   if (src.stage !== null) {
     try {
-      x = throughPrefix(e, src, images, keysOf(src, b.views));
+      x = throughPrefix(e, src, images, b.views);
     } finally {
       images.dispose();
     }

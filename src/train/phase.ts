@@ -2,16 +2,16 @@
 // validation, callbacks, the best checkpoint, the history and RUN/last), then restore the phase's best
 // weights — always, whether early stopping fired or not.
 import fs from 'node:fs';
-import path from 'node:path';
 import type { DataLoader } from '../data/index.js';
 import type { RunConfig } from './config.js';
-import { applyTrainable, cacheStage, setTrainModes, trainableParameters } from './plan.js';
+import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
 import { createOptimizer, type AnyOptimizer } from './optimizers.js';
 import { PlateauScheduler } from './callbacks/plateau.js';
 import { EarlyStopping } from './callbacks/early-stopping.js';
 import { BestTracker } from './callbacks/best-tracker.js';
 import { metricOf } from './callbacks/monitor.js';
-import { FeatureCache } from './feature-cache.js';
+import type { FeatureCache } from './feature-cache.js';
+import { closePhaseCaches, openPhaseCaches } from './phase-caches.js';
 import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
@@ -38,22 +38,8 @@ export interface RunContext {
   warn: (message: string) => void;
   /** Seconds of earlier sessions of this run plus this one so far. */
   elapsed: () => number;
-}
-
-/** The smallest memory budget of the feature cache (a 0 MB setting still caches a little before spilling). */
-const MIN_CACHE_BYTES = 1024 * 1024;
-
-function makeCache(ctx: RunContext): FeatureCache | null {
-  const { config, engine } = ctx;
-  const stage = cacheStage(engine.model, { bnPolicy: config.bnPolicy, viewsCacheable: ctx.trainLoader.viewsCacheable, enabled: config.featureCache.enabled });
-  if (stage === null) return null;
-  return new FeatureCache({
-    stage,
-    memoryBytes: Math.max(MIN_CACHE_BYTES, config.featureCache.memoryMB * 1024 * 1024),
-    dir: config.featureCache.dir ? path.join(config.featureCache.dir, `tlearn-${process.pid}-${stage}`) : ctx.paths.featureCache,
-    dtype: config.featureCache.dtype,
-    device: engine.device,
-  });
+  /** The frozen-prefix cache a finished phase filled for the next one (phase-caches.ts); owned by the run. */
+  carriedCache: FeatureCache | null;
 }
 
 /** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
@@ -129,11 +115,13 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   };
   snapshot();
 
-  const cache = makeCache(ctx);
+  const caches = openPhaseCaches({ config, model, trainLoader: ctx.trainLoader, device: engine.device, spillRoot: ctx.paths.featureCache }, index, ctx.carriedCache);
+  ctx.carriedCache = null;
+  const { cache, carry } = caches;
   ctx.emit({
     type: 'phase', event: 'start', phase: pc.name, index, trainable: pc.trainable,
     trainable_parameters: trainableParameters(model).reduce((n, p) => n + p.numel, 0),
-    cache: cache ? `${cache.stage} output per image view` : null,
+    cache: cache ? `${cache.stage} output per image view` : null, cache_entries: cache?.size ?? 0,
   });
   let lastVal: ValidationResult | null = null;
   let lastRecord: EpochRecord | null = null;
@@ -153,7 +141,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       state.midEpoch = null;
       // This phase trains now: an earlier phase's end can no longer be continued.
       state.ended = null;
-      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null };
+      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop,
@@ -167,7 +155,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         return false;
       }
       const tVal = performance.now();
-      const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage }, { phase: pc.name, epoch });
+      const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;
       const record: EpochRecord = {
         phase: pc.name, epoch, lr,
@@ -214,7 +202,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     }, epochsDone, epochsDone > 0 && endProgress?.optimizer ? endProgress : null);
     return true;
   } finally {
-    cache?.dispose();
+    ctx.carriedCache = closePhaseCaches(caches);
     optimizer.dispose();
   }
 }

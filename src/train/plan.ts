@@ -57,12 +57,35 @@ function stageIndex(name: string): number {
  * the image views must be deterministic (augmentation 'none' or 'flip'). Phase 1 of the seed protocol
  * (fc only) gives 'pool' (the pooled features); phase 2 (layer4 + fc) gives 'layer3'.
  */
-export function cacheStage(model: Module, o: { bnPolicy: BnPolicy; viewsCacheable: boolean; enabled: boolean }): ResNetStage | null {
+export function cacheStage(model: Module, o: CacheConditions): ResNetStage | null {
+  return prefixStage(model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n), o);
+}
+
+/** cacheStage for a phase that will train `trainable` (prefixes or 'all'), read without changing the model. */
+export function cacheStageFor(model: Module, trainable: readonly string[], o: CacheConditions): ResNetStage | null {
+  const prefixes = trainable.includes('all') ? [''] : trainable;
+  return prefixStage(model.namedParameters().map(([n]) => n).filter((n) => prefixes.some((p) => underPrefix(n, p))), o);
+}
+
+export interface CacheConditions { bnPolicy: BnPolicy; viewsCacheable: boolean; enabled: boolean }
+
+/** The last frozen stage given the names of the trainable parameters (see cacheStage). */
+function prefixStage(trainableNames: readonly string[], o: CacheConditions): ResNetStage | null {
   if (!o.enabled || o.bnPolicy !== 'eval' || !o.viewsCacheable) return null;
   let first: number = RESNET_STAGES.length;
-  for (const [name, p] of model.namedParameters()) if (p.requiresGrad) first = Math.min(first, stageIndex(name));
+  for (const name of trainableNames) first = Math.min(first, stageIndex(name));
   if (first === 0 || first >= RESNET_STAGES.length) return null;
   return RESNET_STAGES[first - 1];
+}
+
+/**
+ * The cache a phase that caches `current` can fill for the next phase that trains, which caches `next`:
+ * `next` itself when it is `current` or an earlier stage (this phase runs every stage up to `current`
+ * frozen, so their outputs are what the next phase will see), else null.
+ */
+export function carriedStage(current: ResNetStage | null, next: ResNetStage | null): ResNetStage | null {
+  if (current === null || next === null) return null;
+  return RESNET_STAGES.indexOf(next) <= RESNET_STAGES.indexOf(current) ? next : null;
 }
 
 /** The stage after `stage` (where the trainable rest of the network starts). */

@@ -100,7 +100,7 @@ export class Progress {
       case 'phase':
         if (e.event === 'start') {
           return `Phase ${e.phase}: training ${e.trainable.join(', ')} (${e.trainable_parameters.toLocaleString('en-US')} parameters)` +
-            (e.cache ? `; frozen part cached (${e.cache})` : '');
+            (e.cache ? `; frozen part cached (${e.cache}${e.cache_entries > 0 ? `, ${e.cache_entries} views already computed` : ''})` : '');
         }
         return `Phase ${e.phase} done after ${e.epochs} epoch${e.epochs === 1 ? '' : 's'}${e.stopped_early ? ' (early stop)' : ''}: ` +
           (e.best_epoch === null ? `no epoch had a valid ${e.monitor}` : `best ${e.monitor} ${fmt(e.best!)} at epoch ${e.best_epoch} (weights restored)`);

@@ -171,6 +171,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
   let model: BinaryClassifier | undefined;
   let engine: Engine | undefined;
+  let ctx: RunContext | undefined;
   const lastWriter = new LastWriter();
   // Until training starts, an error is about the inputs (data, weights file, saved state): bad input.
   let settingUp = true;
@@ -244,9 +245,9 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
 
     const elapsedBase = state.elapsedSeconds;
-    const ctx: RunContext = {
+    ctx = {
       config, paths, engine, identity: { config, classes: data.dataset.classes, posWeight: state.posWeight }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
-      elapsed: () => elapsedBase + (performance.now() - t0) / 1000,
+      elapsed: () => elapsedBase + (performance.now() - t0) / 1000, carriedCache: null,
     };
     writeHistory(paths.root, state.history);
     emit({
@@ -317,6 +318,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     await lastWriter.close().catch(() => undefined);
     stop.close();
     if (engine?.posWeight) dispose(engine.posWeight);
+    ctx?.carriedCache?.dispose();
     model?.dispose();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });
     if (setupFailed) removeCreated();

@@ -34,7 +34,7 @@ export type TrainEvent =
     images: { train: number; val: number; test: number }; classes: [string, string]; positive_class: string;
     phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
   }
-  | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null }
+  | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
   | ({ type: 'epoch' } & EpochRecord)
   | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number }

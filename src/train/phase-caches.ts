@@ -1,0 +1,74 @@
+// The frozen-prefix caches of one phase: its own (the output of its frozen prefix, per image view) and,
+// when the next phase that trains freezes a shorter prefix, that prefix's output too. Phase 1 of the seed
+// protocol runs the images through layer3 on its way to the pooled features; keeping layer3's output lets
+// phase 2 start from it instead of decoding every image and running the network's first part again. This
+// is valid because nothing up to that stage trains in between (carriedStage in plan.ts).
+import path from 'node:path';
+import type { ResNetStage } from '../models/index.js';
+import type { DataLoader } from '../data/index.js';
+import type { Module } from '../nn/index.js';
+import type { RunConfig } from './config.js';
+import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from './plan.js';
+import { FeatureCache } from './feature-cache.js';
+
+/** The smallest memory budget of a feature cache (a 0 MB setting still caches a little before spilling). */
+const MIN_CACHE_BYTES = 1024 * 1024;
+
+export interface PhaseCachesContext {
+  config: RunConfig;
+  model: Module;
+  trainLoader: DataLoader;
+  device: string;
+  /** Default spill folder of the run (each stage gets a folder of its own inside it). */
+  spillRoot: string;
+}
+
+export interface PhaseCaches {
+  /** This phase's cache (null: the phase trains on images). */
+  cache: FeatureCache | null;
+  /** The next training phase's cache, filled on the way (null: none to fill, or it is `cache` itself). */
+  carry: FeatureCache | null;
+  /** Whether `cache` goes on to the next phase as it is (both phases cache the same stage). */
+  handOver: boolean;
+}
+
+const conditions = (c: PhaseCachesContext): CacheConditions =>
+  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
+
+function newCache(c: PhaseCachesContext, stage: ResNetStage): FeatureCache {
+  const fc = c.config.featureCache;
+  return new FeatureCache({
+    stage,
+    // The budget holds per cached stage: a phase filling the next phase's cache has two at once.
+    memoryBytes: Math.max(MIN_CACHE_BYTES, fc.memoryMB * 1024 * 1024),
+    dir: fc.dir ? path.join(fc.dir, `tlearn-${process.pid}-${stage}`) : path.join(c.spillRoot, stage),
+    dtype: fc.dtype,
+    device: c.device,
+  });
+}
+
+/**
+ * The caches of phase `index` (its trainable parameters already applied to the model). `carried` is what
+ * the phase before handed on (used when it is this phase's stage, else freed).
+ */
+export function openPhaseCaches(c: PhaseCachesContext, index: number, carried: FeatureCache | null): PhaseCaches {
+  const stage = cacheStage(c.model, conditions(c));
+  let cache: FeatureCache | null = null;
+  if (carried && carried.stage === stage) cache = carried;
+  else {
+    carried?.dispose();
+    if (stage !== null) cache = newCache(c, stage);
+  }
+  const next = c.config.phases.slice(index + 1).find((p) => p.epochs > 0);
+  const nextStage = next ? carriedStage(stage, cacheStageFor(c.model, next.trainable, conditions(c))) : null;
+  if (nextStage === null) return { cache, carry: null, handOver: false };
+  if (nextStage === stage) return { cache, carry: null, handOver: true };
+  return { cache, carry: newCache(c, nextStage), handOver: false };
+}
+
+/** At the end of a phase: the cache for the next phase (or null), the rest freed. */
+export function closePhaseCaches(p: PhaseCaches): FeatureCache | null {
+  if (p.handOver) return p.cache;
+  p.cache?.dispose();
+  return p.carry;
+}
