@@ -112,6 +112,9 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   for (const t of ['start', 'phase', 'epoch', 'checkpoint', 'done']) assert.ok(types.has(t as TrainEvent['type']), t);
   assert.ok(!types.has('batch'));
   assert.equal(lines.at(-1)!.type, 'done');
+  // The final model's checkpoint event names the phase its epoch belongs to.
+  const finalEvent = lines.find((e) => e.type === 'checkpoint' && e.phase === 'final') as Extract<TrainEvent, { type: 'checkpoint' }>;
+  assert.deepEqual([finalEvent.source_phase, finalEvent.epoch], [ref.best!.phase, ref.best!.epoch]);
   assert.ok(events.some((e) => e.type === 'batch'));
   assert.deepEqual(events.filter((e) => e.type === 'phase').map((e) => `${(e as { phase: string }).phase}:${(e as { event: string }).event}`),
     ['phase1:start', 'phase1:end', 'phase2:start', 'phase2:end']);

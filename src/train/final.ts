@@ -67,7 +67,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   // Chosen by the last phase's monitor (choosePhase), which can differ from the chosen phase's own.
   const monitor = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint.monitor;
   const monitorValue = metrics[monitor] ?? NaN;
-  if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
+  if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', source_phase: phase.name, epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
   return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
 }
 

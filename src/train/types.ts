@@ -38,7 +38,8 @@ export type TrainEvent =
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
   | ({ type: 'epoch' } & EpochRecord)
   | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number }
-  | { type: 'checkpoint'; phase: string; epoch: number; file: string; monitor: string; value: number }
+  /** For the final model `phase` is 'final' and `source_phase` names the phase whose `epoch` it is. */
+  | { type: 'checkpoint'; phase: string; epoch: number; file: string; monitor: string; value: number; source_phase?: string }
   | { type: 'lr'; phase: string; epoch: number; lr: number }
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
