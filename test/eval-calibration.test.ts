@@ -2,25 +2,11 @@
 // reliability diagram and the report take it from there (QA round 6: it was only in the chart's title).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { writeEvaluation } from '../src/eval/index.js';
-import type { ModelMetadata } from '../src/models/index.js';
+import { evaluateProbabilities } from './helpers/evaluation.js';
 import { runPython } from './helpers/python.js';
-import { tempDir } from './helpers/temp.js';
 
-const CLASSES: [string, string] = ['ok', 'defect'];
-const metadata = {
-  kind: 'tlearn.binary-classifier', formatVersion: 1, arch: 'resnet18', dropout: 0.5, classes: CLASSES, positiveClass: 'defect', imageSize: 32,
-  resize: 'squash', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], threshold: 0.5, phase: null, epoch: null,
-  metrics: {}, weights: null, toolVersion: 'unknown', createdAt: null, extra: {},
-} as ModelMetadata;
-
-async function evaluateProbabilities(labels: (0 | 1)[], probabilities: number[]) {
-  const out = tempDir('tlearn-ece-');
-  const items = labels.map((label, i) => ({ path: `/nowhere/${CLASSES[label]}/${i}.png`, relPath: `${CLASSES[label]}/${i}.png`, label }));
-  await writeEvaluation({ out, items, root: '/nowhere', probabilities: Float64Array.from(probabilities), skipped: [], metadata, threshold: 0.5 });
-  const read = (f: string) => fs.readFileSync(path.join(out, f), 'utf8');
+async function evaluateEce(labels: (0 | 1)[], probabilities: number[]) {
+  const { read } = await evaluateProbabilities(labels, probabilities, 'tlearn-ece-');
   return { json: JSON.parse(read('metrics.json')) as Record<string, unknown>, html: read('report.html'), svg: read('reliability.svg') };
 }
 
@@ -28,7 +14,7 @@ test('metrics.json has ece and ece_bins, equal to a scikit-learn/numpy recomputa
   // Spread over several bins, with values on inner bin edges (0.2, 0.5: they belong to the lower bin) and at 0 and 1.
   const labels: (0 | 1)[] = [0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1];
   const probs = [0, 0.03, 0.2, 0.2, 0.31, 0.38, 0.5, 0.5, 0.52, 0.55, 0.61, 0.69, 0.74, 0.81, 0.88, 0.93, 0.97, 1];
-  const { json, html, svg } = await evaluateProbabilities(labels, probs);
+  const { json, html, svg } = await evaluateEce(labels, probs);
   const ref = runPython<{ ece: number; bins: number }>(`
 import numpy as np
 from sklearn.calibration import calibration_curve
@@ -59,8 +45,8 @@ out({'ece': float(np.sum(counts / len(p) * np.abs(prob_true - prob_pred))), 'bin
 });
 
 test('ECE of a perfectly calibrated and of a maximally wrong model', async () => {
-  const good = await evaluateProbabilities([0, 0, 1, 1], [0, 0, 1, 1]);
+  const good = await evaluateEce([0, 0, 1, 1], [0, 0, 1, 1]);
   assert.equal(good.json.ece, 0);
-  const bad = await evaluateProbabilities([0, 0, 1, 1], [1, 1, 0, 0]);
+  const bad = await evaluateEce([0, 0, 1, 1], [1, 1, 0, 0]);
   assert.equal(bad.json.ece, 1);
 });
