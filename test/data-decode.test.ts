@@ -271,3 +271,43 @@ out(res)`, { cases, paths: [f('awkward.jpg'), f('awkward.png')] });
     assert.ok(sj.max <= sp.max + 0.02 && sj.max < 0.5, `${c.mode} ${c.size}: JPEG max |diff| ${sj.max} against PNG's ${sp.max}`);
   }
 });
+
+test('crop mode on long, thin images computes only the centre crop: torchvision\'s bytes, bounded memory', async () => {
+  // QA 7a F1: 1×5000 in crop mode was resized whole (256 × 1,280,000 at 224 px, 37 × 185,000 at 32) in
+  // float64 before the centre was cut: tens of GB and an OOM kill. Only the kept rows and columns are made now.
+  const shapes = [[1, 5000], [5000, 1], [3, 2000], [2000, 7]] as const;
+  for (const [w, h] of shapes) await rawSharp(patchesRgb(w, h), w, h).png().toFile(f(`thin_${w}x${h}.png`));
+  const cases = shapes.map(([w, h]) => ({ path: f(`thin_${w}x${h}.png`), size: 32 }));
+  const ref = runPython<number[][]>(`
+from PIL import Image
+import numpy as np, torchvision.transforms as T
+res = []
+for c in inp:
+    t = T.Compose([T.Resize(round(c['size'] / 0.875)), T.CenterCrop(c['size'])])
+    res.append(np.asarray(t(Image.open(c['path']).convert('RGB'))).ravel().tolist())
+out(res)`, cases);
+  for (const [i, c] of cases.entries()) {
+    const img = await decodeResized(c.path, c.size, 'crop');
+    assert.deepEqual([img.width, img.height], [32, 32]);
+    assert.deepEqual(Array.from(img.data), ref[i], `${path.basename(c.path)} crop 32`);
+  }
+  // 224 px: PIL's full resize (983 MB) is too heavy for a test; the width is 1 → 256, a plain copy of the
+  // column, so the oracle is PIL's resize of the column alone to its full height, centre rows.
+  const g = evalGeometry(1, 5000, 224, 'crop');
+  assert.equal(g.resizeHeight, 1_280_000);
+  const img = await decodeResized(f('thin_1x5000.png'), 224, 'crop');
+  const col = runPython<number[]>(`
+from PIL import Image
+import numpy as np
+a = np.asarray(Image.open(inp['path']).convert('RGB').resize((1, inp['h']), Image.BILINEAR))
+out(a[inp['top']:inp['top'] + 224, 0].ravel().tolist())`, { path: f('thin_1x5000.png'), h: g.resizeHeight, top: g.top });
+  for (let y = 0; y < 224; y++) {
+    for (let x = 0; x < 224; x += 37) assert.deepEqual(pixel(img, x, y), col.slice(3 * y, 3 * y + 3), `1x5000 at 224: pixel ${x},${y}`);
+  }
+  // Beyond what a C int can hold (no torchvision equivalent): refused with the aspect ratio named, a
+  // decode error the loader and the probe report as for any unreadable file.
+  assert.throws(() => evalGeometry(1, 9_000_000, 224, 'crop'), /aspect ratio 1:9000000 \(1x9000000\) is too extreme for the crop resize/);
+  assert.throws(() => evalGeometry(9_000_000, 1, 224, 'crop'), /aspect ratio 9000000:1 /);
+  assert.equal(evalGeometry(9_000_000, 2, 224, 'crop').resizeWidth, 1_152_000_000);
+  assert.equal(evalGeometry(1, 9_000_000, 224, 'squash').resizeHeight, 224);
+});

@@ -11,7 +11,7 @@
 // tolerates them. Callers skip and report files that fail.
 import sharp from 'sharp';
 import { Semaphore } from './pool.js';
-import { resampleHeight, resampleWidth } from './resample.js';
+import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
 import type { ResizeMode } from './types.js';
 
 /** RGB 8-bit, row-major, channels interleaved (HWC). Treated as immutable once made (the cache shares it). */
@@ -29,6 +29,9 @@ export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 } as const;
  * which is what PIL's BILINEAR (torchvision's default for Resize) does as well.
  */
 export const RESIZE_KERNEL = 'linear' as const;
+
+/** Longest side the crop resize may scale an image to (a C int, as Pillow's and libvips' sizes are). */
+export const MAX_RESIZED_SIDE = 0x7fffffff;
 
 /** Image files larger than this many pixels are refused before decoding (decompression bombs). */
 export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
@@ -104,13 +107,22 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
   let rw: number, rh: number;
   if (width <= height) { rw = short; rh = Math.max(short, Math.floor((short * height) / width)); }
   else { rh = short; rw = Math.max(short, Math.floor((short * width) / height)); }
+  if (Math.max(rw, rh) > MAX_RESIZED_SIDE) {
+    // Only the crop is computed (decodeTo), so memory is no longer the limit; but no C int (Pillow's,
+    // libvips') can hold this side, so torchvision could not make this input either.
+    const ratio = Math.max(width, height) / Math.min(width, height);
+    const r = Number.isInteger(ratio) ? String(ratio) : ratio.toFixed(1);
+    throw new Error(`aspect ratio ${width >= height ? `${r}:1` : `1:${r}`} (${width}x${height}) is too extreme for the crop resize at ` +
+      `${size} px: the longer side would be scaled to ${Math.max(rw, rh)} pixels; use the squash resize for such images`);
+  }
   return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
 }
 
 /**
- * Decodes and resizes to exactly tw×th. Axes that shrink are resized by libvips inside the decode
- * pipeline, from the fully decoded image; axes that grow are resampled afterwards by the PIL-compatible
- * loop (see resample.ts).
+ * Decodes and resizes to exactly tw×th, of which only the box `keep` is made and returned (the crop
+ * resize's centre; default all of it), with the same bytes as cutting it from the whole result (planAxis).
+ * Axes that shrink are resized by libvips inside the decode pipeline, from the fully decoded image; axes
+ * that grow are resampled afterwards by the PIL-compatible loop (see resample.ts).
  *
  * Why no JPEG shrink-on-load: libjpeg's scaled IDCT (sharp's default when shrinking by 2× or more) is not
  * the box average PIL's full-size decode + resize sees, and when the size is not a multiple of the factor
@@ -123,16 +135,44 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
  * for this: a pre-resize extract of the whole image is what turns shrink-on-load off (pipeline.cc's
  * `shouldPreShrink`), and libvips' crop of the full frame copies nothing.
  */
-async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string): Promise<RawImage> {
-  const dw = Math.min(tw, width), dh = Math.min(th, height);
+async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string,
+  keep: Box = { left: 0, top: 0, width: tw, height: th }): Promise<RawImage> {
+  const x = planAxis(width, tw, keep.left, keep.width), y = planAxis(height, th, keep.top, keep.height);
   let pipe = open(input);
-  if (dw !== width || dh !== height) {
-    pipe = pipe.extract({ left: 0, top: 0, width, height }).resize(dw, dh, { fit: 'fill', kernel: RESIZE_KERNEL });
+  const pre = { left: x.preLo, top: y.preLo, width: x.preLen, height: y.preLen };
+  if (x.shrinks || y.shrinks) {
+    // The pre-extract is there even when it is the whole frame: it is what turns shrink-on-load off.
+    pipe = pipe.extract(pre).resize(x.vipsLen, y.vipsLen, { fit: 'fill', kernel: RESIZE_KERNEL });
+    if (x.keptLen !== x.vipsLen || y.keptLen !== y.vipsLen) {
+      pipe = pipe.extract({ left: x.postLo, top: y.postLo, width: x.keptLen, height: y.keptLen });
+    }
+  } else if (x.preLen !== width || y.preLen !== height) {
+    pipe = pipe.extract(pre);
   }
   let img = await finish(pipe, what);
-  if (img.width !== dw || img.height !== dh) throw new Error(`${what}: decoded to ${img.width}x${img.height}, expected ${dw}x${dh}`);
-  img = resampleWidth(img, tw);
-  return resampleHeight(img, th);
+  if (img.width !== x.keptLen || img.height !== y.keptLen) {
+    throw new Error(`${what}: decoded to ${img.width}x${img.height}, expected ${x.keptLen}x${y.keptLen}`);
+  }
+  if (x.span) img = resampleSpan(img, 'width', x.span);
+  if (y.span) img = resampleSpan(img, 'height', y.span);
+  return img;
+}
+
+/**
+ * How one axis (source length n, resized to t, of which [from, from + len) is kept) is decoded:
+ *  - shrinking (t < n): libvips resizes the whole axis, then the kept part is cut out (libvips computes
+ *    only the pixels asked for, and each output pixel depends only on its own filter window);
+ *  - growing or equal: libvips reads only the source pixels the kept outputs need (`sourceWindow`), and the
+ *    PIL-exact loop computes just the kept outputs from them.
+ * So the work and memory follow the kept part, never the full resized axis, which for a long, thin image in
+ * crop mode is enormous (1×5000 at 224 px resizes to 256 × 1,280,000 before its 224×224 centre is cut).
+ */
+function planAxis(n: number, t: number, from: number, len: number):
+  { shrinks: boolean; preLo: number; preLen: number; vipsLen: number; postLo: number; keptLen: number; span: Span | null } {
+  if (t < n) return { shrinks: true, preLo: 0, preLen: n, vipsLen: t, postLo: from, keptLen: len, span: null };
+  const { lo, hi } = sourceWindow(n, t, from, from + len);
+  const span = t === n ? null : { fullIn: n, fullOut: t, inOffset: lo, from, to: from + len };
+  return { shrinks: false, preLo: lo, preLen: hi - lo, vipsLen: hi - lo, postLo: 0, keptLen: hi - lo, span };
 }
 
 /** Resizes a decoded image to exactly tw×th (libvips for shrinking axes, PIL-compatible loop for growing ones). */
@@ -177,8 +217,7 @@ export async function decodeResized(input: ImageInput, size: number, mode: Resiz
   const what = label(input);
   const { width, height } = await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
-  const img = await decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what);
-  return extractRaw(img, { left: g.left, top: g.top, width: size, height: size });
+  return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size });
 }
 
 /**
