@@ -3,8 +3,11 @@
 // protocol runs the images through layer3 on its way to the pooled features; keeping layer3's output lets
 // phase 2 start from it instead of decoding every image and running the network's first part again. This
 // is valid because nothing up to that stage trains in between (carriedStage in plan.ts).
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { ResNetStage } from '../models/index.js';
+import { processAlive } from '../io/atomic.js';
+import { isResNetStage, type ResNetStage } from '../models/index.js';
 import type { DataLoader } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import type { RunConfig } from './config.js';
@@ -32,6 +35,52 @@ export interface PhaseCaches {
   handOver: boolean;
 }
 
+/** This machine's name as it goes into a folder name (host names are letters, digits, dots and dashes). */
+const hostTag = (): string => os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || 'host';
+
+/**
+ * The spill folder of a `stage` cache inside featureCache.dir: one per process and stage, so that runs sharing
+ * the folder never mix. The host is in the name because the folder may be on a disk that several machines
+ * share, where a process id only means something on the machine that wrote it.
+ */
+export function spillDirName(stage: ResNetStage, pid = process.pid): string {
+  return `tlearn-${hostTag()}-${pid}-${stage}`;
+}
+
+/** spillDirName's names (host, pid, stage), and the older `tlearn-<pid>-<stage>` without a host. */
+const SPILL_NAME = /^tlearn-(?:(.+)-)?(\d+)-([a-z0-9]+)$/;
+
+/**
+ * Removes the spill folders in `dir` that runs killed without a chance to clean up (kill -9, a crash, the
+ * OOM killer) left behind: those of this machine whose process is gone. A resumed run has another pid, so it
+ * never reuses them, and at 224 px a ResNet50 layer3 entry is 784 KB per image view. A folder whose process
+ * still runs (or another machine's) is left alone. Returns the folders removed.
+ */
+export function removeStaleSpillDirs(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // Not created yet (the first run that spills creates it), or not readable: nothing of ours.
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const m = SPILL_NAME.exec(e.name);
+    if (!m || !e.isDirectory() || !isResNetStage(m[3]!)) continue;
+    const host = m[1];
+    if (host !== undefined && host !== hostTag()) continue;
+    if (processAlive(Number(m[2]))) continue;
+    const full = path.join(dir, e.name);
+    try {
+      fs.rmSync(full, { recursive: true, force: true });
+      removed.push(full);
+    } catch {
+      // Another user's folder, say: not ours to force; it stays as it was.
+    }
+  }
+  return removed;
+}
+
 const conditions = (c: PhaseCachesContext): CacheConditions =>
   ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
 
@@ -41,7 +90,7 @@ function newCache(c: PhaseCachesContext, stage: ResNetStage): FeatureCache {
     stage,
     // The budget holds per cached stage: a phase filling the next phase's cache has two at once.
     memoryBytes: Math.max(MIN_CACHE_BYTES, fc.memoryMB * 1024 * 1024),
-    dir: fc.dir ? path.join(fc.dir, `tlearn-${process.pid}-${stage}`) : path.join(c.spillRoot, stage),
+    dir: fc.dir ? path.join(fc.dir, spillDirName(stage)) : path.join(c.spillRoot, stage),
     dtype: fc.dtype,
     device: c.device,
   });

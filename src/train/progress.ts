@@ -22,6 +22,56 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/**
+ * The width the progress bar line may use: the terminal's, between 40 and 120. A terminal that reports no
+ * width (0 columns, as a pty under `script` or some CI runners does) gets 80, the classic default.
+ */
+export function barColumns(columns: number | undefined): number {
+  return columns !== undefined && columns > 0 ? Math.max(40, Math.min(columns, 120)) : 80;
+}
+
+/**
+ * The line of a stopped run. A resume continues an epoch cut short with its next batch (the batches done are
+ * kept, with their sums), so the line says which batch comes next; the CLI adds the command that continues.
+ */
+export function interruptedLine(e: Extract<TrainEvent, { type: 'interrupted' }>): string {
+  const where = e.batch > 0 ? `${e.phase} epoch ${e.epoch} after batch ${e.batch} of ${e.batches}` : `${e.phase} before epoch ${e.epoch}`;
+  const next = e.batch > 0 ? `continues with batch ${e.batch + 1}` : `starts with epoch ${e.epoch}`;
+  return `Interrupted in ${where}: the state is saved in ${e.state}, and a resume ${next}.`;
+}
+
+/** Where a resumed run stands, as resumeLine needs it (the configured phases and RUN/last's position). */
+export interface ResumePoint {
+  /** The configured phases, in order. */
+  phases: readonly { name: string; epochs: number }[];
+  /** The phase in progress (or the next one, at a phase boundary). */
+  phaseIndex: number;
+  /** Progress within that phase; null at a phase boundary. */
+  phase: { epochsDone: number; stopped: boolean } | null;
+  /** An epoch cut short: the batches of it already done. */
+  midEpoch: { batchesDone: number } | null;
+  /** Names of the finished phases. */
+  finished: readonly string[];
+  /** Batches per training epoch. */
+  batches: number;
+}
+
+/**
+ * One line saying where a resumed run continues, e.g. "Resuming at phase2 epoch 9 (phase1 done; 8 of 15
+ * phase2 epochs done)"; null when every phase has finished (the trainer says that it finishes the rest).
+ */
+export function resumeLine(p: ResumePoint): string | null {
+  const current = p.phases[p.phaseIndex];
+  if (!current) return null;
+  const k = p.phase?.epochsDone ?? 0;
+  const done = p.finished.length > 0 ? `${p.finished.join(', ')} done; ` : '';
+  const counts = `${done}${k} of ${current.epochs} ${current.name} epoch${current.epochs === 1 ? '' : 's'} done`;
+  if (p.phase?.stopped) return `Resuming at the end of ${current.name}: early stopping had ended it (${counts})`;
+  if (k >= current.epochs) return `Resuming at the end of ${current.name} (${counts})`;
+  if (p.midEpoch) return `Resuming in ${current.name} epoch ${k + 1} at batch ${p.midEpoch.batchesDone + 1} of ${p.batches} (${counts})`;
+  return `Resuming at ${current.name} epoch ${k + 1} (${counts})`;
+}
+
 /** Where progress goes: a stream (a terminal gets the bar), or a function taking one line at a time. */
 export type ProgressSink = NodeJS.WritableStream | ((line: string) => void);
 
@@ -75,7 +125,7 @@ export class Progress {
     const now = performance.now();
     if (e.batch < e.batches && now - this.#lastBar < 100) return;
     this.#lastBar = now;
-    const cols = Math.max(40, Math.min(this.#out.columns ?? 100, 120));
+    const cols = barColumns(this.#out.columns);
     const rate = e.seconds > 0 ? e.images / e.seconds : 0;
     const eta = e.batch > 0 ? (e.seconds / e.batch) * (e.batches - e.batch) : NaN;
     const total = this.#epochsOf.get(e.phase);
@@ -93,7 +143,7 @@ export class Progress {
         const n = e.images;
         const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr})`).join(', then ');
         for (const p of e.phases) this.#epochsOf.set(p.name, p.epochs);
-        return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} threads, ${e.precision}) -> ${e.run}\n` +
+        return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.precision}) -> ${e.run}\n` +
           `  images: ${n.train} train, ${n.val} val, ${n.test} test; classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})\n` +
           `  phases: ${phases}`;
       }
@@ -118,7 +168,7 @@ export class Progress {
       case 'info':
         return e.message;
       case 'interrupted':
-        return `Interrupted during epoch ${e.epoch} of ${e.phase}, after ${e.batch} of ${e.batches} batches: state saved to ${e.state}. Continue with --resume.`;
+        return interruptedLine(e);
       case 'done':
         // The monitor that chose the final model is named when it is not val_auc (shown anyway).
         return `Done in ${formatDuration(e.seconds)}: ${e.best_model}` +

@@ -15,7 +15,7 @@ import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
 import { findEvaluateRun, writeFinalModel, type FinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
-import { Progress } from './progress.js';
+import { Progress, resumeLine } from './progress.js';
 import { loadCheckpoint } from '../io/index.js';
 import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
@@ -24,6 +24,7 @@ import { checkResumeConfig, checkStateConfig, stateConfig } from './resume-confi
 import { configWarnings } from './config-warnings.js';
 import { planResume, ResumePlanError } from './resume-plan.js';
 import { LastWriter } from './last-writer.js';
+import { removeStaleSpillDirs } from './phase-caches.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 
@@ -234,6 +235,14 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       posWeight: posWeightTensor({ device: config.device }, state.posWeight),
     };
 
+    // Spill folders of runs killed with kill -9 in a shared featureCache.dir (a resume never reuses them).
+    if (config.featureCache.dir) {
+      const stale = removeStaleSpillDirs(config.featureCache.dir);
+      if (stale.length > 0) {
+        emit({ type: 'info', message: `removed ${stale.length} feature-cache folder${stale.length === 1 ? '' : 's'} left by killed runs: ${stale.join(', ')}` });
+      }
+    }
+
     const imageCache = new ImageCache();
     const common = {
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
@@ -258,6 +267,13 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     });
     settingUp = false;
     if (reopenMessage) emit({ type: 'info', message: reopenMessage });
+    if (loaded) {
+      const at = resumeLine({
+        phases: config.phases, phaseIndex: state.phaseIndex, phase: state.phase, midEpoch: state.midEpoch,
+        finished: state.phases.map((p) => p.name), batches: trainLoader.length,
+      });
+      if (at) emit({ type: 'info', message: at });
+    }
     // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
     // leaves no config.json behind, so it can simply be started again.
     writeTextAtomic(paths.config, configToJSON(config));

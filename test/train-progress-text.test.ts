@@ -1,0 +1,59 @@
+// What the trainer prints, word for word where QA round 7b found it wrong: "1 thread" (not "1 threads"); a
+// terminal that reports 0 columns gets an 80-column bar (not a 10-character one); the interrupt line says
+// where a resume continues (the next batch: the batches done are kept) and says "saved" once; a resumed run
+// says in one line where it continues.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { barColumns, interruptedLine, Progress, resumeLine, type ResumePoint } from '../src/train/progress.js';
+
+const start = {
+  type: 'start', run: '/r', resumed: false, arch: 'resnet18', device: 'cpu', threads: 1, precision: 'fp32',
+  images: { train: 8, val: 4, test: 2 }, classes: ['a', 'b'], positive_class: 'b',
+  phases: [{ name: 'phase1', trainable: ['fc'], epochs: 2, lr: 0.001 }],
+} as const;
+
+test('the start line: 1 thread, 2 threads', () => {
+  const lines: string[] = [];
+  const p = new Progress((l) => lines.push(l));
+  p.handle({ ...start, phases: [...start.phases] });
+  p.handle({ ...start, threads: 2, phases: [...start.phases] });
+  assert.match(lines[0]!, /^Training resnet18 on cpu \(1 thread, fp32\)/);
+  assert.match(lines[3]!, /^Training resnet18 on cpu \(2 threads, fp32\)/);
+});
+
+test('the progress bar: 80 columns when the terminal reports none, else 40..120', () => {
+  assert.equal(barColumns(0), 80);
+  assert.equal(barColumns(undefined), 80);
+  assert.equal(barColumns(30), 40);
+  assert.equal(barColumns(100), 100);
+  assert.equal(barColumns(300), 120);
+  // A pty under `script` reports 0 columns: the drawn line is 80 wide, most of it the bar.
+  let text = '';
+  const tty = { isTTY: true, columns: 0, write: (t: string) => { text += t; return true; } } as unknown as NodeJS.WritableStream;
+  const p = new Progress(tty);
+  p.handle({ type: 'batch', phase: 'phase1', epoch: 1, batch: 1, batches: 13, loss: 0.5, images: 32, seconds: 1 });
+  const drawn = text.split('\r\x1b[2K').at(-1)!;
+  assert.equal(drawn.length, 79, drawn); // one short of the width, so the terminal never wraps it
+  assert.ok((drawn.match(/\[([#.]+)\]/)?.[1]?.length ?? 0) > 20, drawn);
+});
+
+test('the interrupt line says which batch a resume continues with, and "saved" once', () => {
+  const mid = interruptedLine({ type: 'interrupted', phase: 'phase2', epoch: 9, batch: 1, batches: 13, state: '/r/last' });
+  assert.equal(mid, 'Interrupted in phase2 epoch 9 after batch 1 of 13: the state is saved in /r/last, and a resume continues with batch 2.');
+  const between = interruptedLine({ type: 'interrupted', phase: 'phase1', epoch: 3, batch: 0, batches: 13, state: '/r/last' });
+  assert.equal(between, 'Interrupted in phase1 before epoch 3: the state is saved in /r/last, and a resume starts with epoch 3.');
+  assert.equal(mid.match(/saved/g)!.length, 1);
+});
+
+test('resumeLine: mid-epoch, between epochs, at a phase boundary, a phase ended early or at its limit, all done', () => {
+  const phases = [{ name: 'phase1', epochs: 15 }, { name: 'phase2', epochs: 15 }];
+  const at = (p: Partial<ResumePoint>) => resumeLine({ phases, phaseIndex: 1, phase: null, midEpoch: null, finished: ['phase1'], batches: 13, ...p });
+  assert.equal(at({ phase: { epochsDone: 8, stopped: false } }), 'Resuming at phase2 epoch 9 (phase1 done; 8 of 15 phase2 epochs done)');
+  assert.equal(at({ phase: { epochsDone: 8, stopped: false }, midEpoch: { batchesDone: 1 } }),
+    'Resuming in phase2 epoch 9 at batch 2 of 13 (phase1 done; 8 of 15 phase2 epochs done)');
+  assert.equal(at({}), 'Resuming at phase2 epoch 1 (phase1 done; 0 of 15 phase2 epochs done)');
+  assert.equal(at({ phaseIndex: 0, finished: [], phase: { epochsDone: 2, stopped: false } }), 'Resuming at phase1 epoch 3 (2 of 15 phase1 epochs done)');
+  assert.equal(at({ phase: { epochsDone: 6, stopped: true } }), 'Resuming at the end of phase2: early stopping had ended it (phase1 done; 6 of 15 phase2 epochs done)');
+  assert.equal(at({ phase: { epochsDone: 15, stopped: false } }), 'Resuming at the end of phase2 (phase1 done; 15 of 15 phase2 epochs done)');
+  assert.equal(at({ phaseIndex: 2, finished: ['phase1', 'phase2'] }), null);
+});
