@@ -1,7 +1,8 @@
 // `tlearn train` through the CLI: a start that failed on bad input (exit 2) does not block the retry in the
 // same --out; exit codes 2 for input errors found by the data layer and in model files, 1 for a run that fails
 // while training; --json ends a failed run with an error event; --out "" is refused; SIGTERM stops like a first
-// Ctrl-C (the batch finishes, RUN/last is saved, exit 143 with the resume command); help texts.
+// Ctrl-C (the batch finishes, RUN/last is saved, exit 143 with the resume command as the user can type it; the
+// resume says where it continues); help texts (demo's own defaults, every file of the run folder).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -124,6 +125,19 @@ test('--out "" is refused; help names the exit codes; demo --help says it falls 
   const d = await cli(['demo', '--help']);
   assert.match(d.out, /random/);
   assert.doesNotMatch(d.out, /Needs the ImageNet weights/);
+  // The option list shows the demo's own defaults, as its description does (QA 7b F4).
+  const flat = d.out.replace(/\s+/g, ' ');
+  assert.match(flat, /--image-size <px> input size in pixels \(default 112\)/);
+  assert.match(flat, /--epochs1 <n> epochs of phase 1, the head only \(default 3;/);
+  assert.match(flat, /--epochs2 <n> epochs of phase 2, layer4 \+ head \(default 2;/);
+  assert.doesNotMatch(flat, /default 224|default 10/);
+  const t = (await cli(['train', '--help'])).out.replace(/\s+/g, ' ');
+  assert.match(t, /--image-size <px> input size in pixels \(default 224\)/);
+  assert.match(t, /--epochs1 <n> epochs of phase 1, the head only \(default 10;/);
+  // train --help names every file of the run folder, the large ones too (QA 7b F8).
+  for (const name of ['config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl', 'best_model_final.safetensors', '.pth', 'eval/', 'report.html', 'last/']) {
+    assert.ok(t.includes(name), `train --help names ${name}`);
+  }
 });
 
 test('SIGTERM finishes the batch, saves RUN/last and exits 143 with the resume command; the run resumes', T, async () => {
@@ -148,9 +162,24 @@ test('SIGTERM finishes the batch, saves RUN/last and exits 143 with the resume c
   const exit = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.ok(sent, `never reached epoch 2:\n${stdout}\n${stderr}`);
   assert.equal(exit, 143, `${stdout}\n${stderr}`);
-  assert.match(stdout, /Interrupted during epoch \d+ of phase1, after \d+ of \d+ batches/);
-  assert.match(stderr, /continue with: tlearn train .* --resume/);
+  // Stopped within an epoch (a resume goes on with the next batch), or after an epoch's last batch.
+  const within = /Interrupted in phase1 epoch (\d+) after batch (\d+) of \d+: the state is saved in (.*), and a resume continues with batch (\d+)\./.exec(stdout);
+  const between = /Interrupted in phase1 before epoch (\d+): the state is saved in (.*), and a resume starts with epoch \1\./.exec(stdout);
+  assert.ok(within || between, stdout);
+  const epoch = Number((within ?? between)![1]);
+  assert.equal(within ? within[3] : between![2], path.join(out, 'last'));
+  if (within) assert.equal(Number(within[4]), Number(within[2]) + 1);
+  // One line with the command, started the way this process was (node -e: the README's `npx tlearn`); DATA
+  // and the flags come from the run's config.json.
+  const command = /^continue with: npx tlearn (train --out (\S+) --resume)$/m.exec(stderr);
+  assert.ok(command, stderr);
+  assert.equal(command[2], out);
+  assert.doesNotMatch(stderr, /saved/);
   assert.ok(fs.existsSync(path.join(out, 'last', 'state.json')));
-  const resumed = await cli([...args, '--resume']);
+  const resumed = await cli(command[1]!.split(' '));
   assert.equal(resumed.code, 0, resumed.err);
+  // It says where it continues: the batch after the last one done in the same epoch, or the next epoch.
+  const expected = within ? `Resuming in phase1 epoch ${epoch} at batch ${within[4]} of 2 (${epoch - 1} of 40 phase1 epochs done)`
+    : `Resuming at phase1 epoch ${epoch} (${epoch - 1} of 40 phase1 epochs done)`;
+  assert.ok(resumed.out.split('\n').includes(expected), `${expected}\n${resumed.out}`);
 });

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import { processOut } from '../io.js';
+import { currentInvocation, shellWord } from '../invocation.js';
 
 export interface TrainOptions {
   /** DATA; left out, the config file's data.path / data.csv (or, with --resume, RUN/config.json's). */
@@ -99,13 +100,20 @@ export async function startTraining(config: RunConfig, out: string, resume: bool
   const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
     { interrupted?: boolean; stoppedBy?: string | null; alreadyFinished?: boolean } | undefined;
   if (result?.interrupted) {
-    io.err(`stopped: the state is saved in ${path.join(out, 'last')}; continue with: tlearn train ${config.data.csv ?? config.data.path} --out ${out} --resume\n`);
+    // The trainer's line has said where it stopped and that the state is saved; this is the command that goes on
+    // (DATA left out: --resume takes the run's own from config.json).
+    io.err(`continue with: ${resumeCommand(out)}\n`);
     return result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
   // A --resume of a finished run wrote nothing: the trainer's line saying so is the whole answer.
   if (result?.alreadyFinished) return 0;
   if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   return 0;
+}
+
+/** The command that resumes the run in `out`, as the user can type it (see invocation.ts). */
+export function resumeCommand(out: string, prefix = currentInvocation()): string {
+  return `${prefix} train --out ${shellWord(out)} --resume`;
 }
 
 export async function runTrain(opts: TrainOptions, io: CliIO): Promise<number> {
