@@ -1,7 +1,7 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, DEVICES, PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
 import { packageVersion } from './paths.js';
@@ -13,6 +13,7 @@ import type { PredictOptions } from './commands/predict.js';
 import type { TrainOptions } from './commands/train.js';
 import type { WeightsOptions } from './commands/weights.js';
 import { IMAGE_EXTENSIONS } from '../data/names.js';
+import { DEMO_DEFAULTS } from './demo-defaults.js';
 
 /**
  * Called with each parsed command: its name, its typed options and the function that runs it (returning the
@@ -26,14 +27,21 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
 
+/** The defaults that `demo` sets apart from train's (shown in each command's option help). */
+interface ModelOptionDefaults { imageSize: number; epochs1: number; epochs2: number }
+const TRAIN_DEFAULTS: ModelOptionDefaults = (() => {
+  const d = defaultConfig();
+  return { imageSize: d.input.imageSize, epochs1: d.phases[0]!.epochs, epochs2: d.phases[1]!.epochs };
+})();
+
 /** Options shared by `train` and `demo` that override the run configuration. */
-function addModelOptions(cmd: Command): Command {
+function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEFAULTS): Command {
   return cmd
     .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
     .addOption(new Option('--arch <arch>', 'ResNet depth (default resnet50)').choices(ARCHS))
-    .option('--image-size <px>', 'input size in pixels (default 224)', parse.integer(32, 4096))
-    .option('--epochs1 <n>', 'epochs of phase 1, the head only (default 10; 0 skips it)', parse.integer(0))
-    .option('--epochs2 <n>', 'epochs of phase 2, layer4 + head (default 10; 0 skips it)', parse.integer(0))
+    .option('--image-size <px>', `input size in pixels (default ${d.imageSize})`, parse.integer(32, 4096))
+    .option('--epochs1 <n>', `epochs of phase 1, the head only (default ${d.epochs1}; 0 skips it)`, parse.integer(0))
+    .option('--epochs2 <n>', `epochs of phase 2, layer4 + head (default ${d.epochs2}; 0 skips it)`, parse.integer(0))
     .option('--lr1 <lr>', 'learning rate of phase 1 (default 1e-3)', parse.positiveNumber)
     .option('--lr2 <lr>', 'learning rate of phase 2 (default 1e-5)', parse.positiveNumber)
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(2, 65536))
@@ -146,7 +154,7 @@ ${examples([
   addTrainOnlyOptions(addModelOptions(
     program.command('train')
       .summary('train a classifier on a folder or CSV of images')
-      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes config.json, manifest.csv, audit.json, history.csv, best_model_*.safetensors, eval/ and report.html into --out.`)
+      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes into --out: config.json, manifest.csv, audit.json, history.csv and history.jsonl, best_model_<phase>.safetensors and best_model_final.safetensors (each with a .pth copy for PyTorch unless --checkpoint-format safetensors), eval/ (the test split's evaluation), report.html, and last/, the resume state (a few model-sized files; it stays after the run so that --resume with more epochs can continue it; delete it when no resume is wanted). The checkpoints and last/ together take several times one model file's size (a ResNet50 run: about 700 MB).`)
       .argument('[data]', 'image folder or CSV file (optional: see above)')
       .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)', parse.nonEmpty)
       .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
@@ -264,8 +272,9 @@ ${examples([
   addModelOptions(
     program.command('demo')
       .summary('train on the embedded demo dataset (Fashion-MNIST sneaker vs ankle boot)')
-      .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 3 --epochs2 2) and --image-size 112 unless given. Uses the ImageNet weights, downloading them once if they are not cached; without network access it says so and starts from random weights (as --weights none does), which trains, but to a weaker model.`)
+      .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 ${DEMO_DEFAULTS.epochs1} --epochs2 ${DEMO_DEFAULTS.epochs2}) and --image-size ${DEMO_DEFAULTS.imageSize} unless given. Uses the ImageNet weights, downloading them once if they are not cached; without network access it says so and starts from random weights (as --weights none does), which trains, but to a weaker model.`)
       .option('--out <dir>', 'run directory (default ./tlearn-demo)', parse.nonEmpty),
+    DEMO_DEFAULTS,
   )
     .addHelpText('after', examples(['tlearn demo', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
     .action((o: Record<string, any>) => {

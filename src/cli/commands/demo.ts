@@ -2,9 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ConfigOverrides } from '../../train/config.js';
+import type { WeightsOptions } from '../../io/weights.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { demoDataDir } from '../paths.js';
+import { DEMO_DEFAULTS } from '../demo-defaults.js';
 import { prepareTrain, startTraining } from './train.js';
 
 export interface DemoOptions {
@@ -14,11 +16,7 @@ export interface DemoOptions {
   json: boolean;
 }
 
-/**
- * Demo defaults, each overridable by its flag: 28-px images gain nothing from 224 px, and a few epochs show
- * both phases in minutes on a CPU.
- */
-export const DEMO_DEFAULTS: Readonly<ConfigOverrides> = Object.freeze({ imageSize: 112, epochs1: 3, epochs2: 2 });
+export { DEMO_DEFAULTS };
 
 export function prepareDemo(opts: DemoOptions, cwd: string) {
   const data = demoDataDir();
@@ -43,20 +41,29 @@ export async function runDemo(opts: DemoOptions, io: CliIO): Promise<number> {
 
 /**
  * The demo alone may run without pretrained weights: when the named ImageNet weights are neither cached nor
- * downloadable, it says so in one line and starts from random initialisation (`train` stops instead).
+ * downloadable, it says so in one line and starts from random initialisation (`train` stops instead). The
+ * download line comes only once bytes arrive, so an offline machine sees the fallback line alone. `opts`
+ * (cache folder, download URL) is for tests.
  */
-async function demoWeights(weights: string, arch: string, io: CliIO): Promise<string> {
+export async function demoWeights(weights: string, arch: string, io: CliIO, opts: WeightsOptions = {}): Promise<string> {
   const { findWeights, fetchWeights, locateWeights, WeightsDownloadError } = await import('../../io/weights.js');
   if (!['imagenet', 'imagenet-v1'].includes(weights)) return weights;
   const entry = findWeights(weights, arch);
-  if (await locateWeights(entry, {})) return weights;
-  try {
+  if (await locateWeights(entry, opts)) return weights;
+  let started = false;
+  const onProgress = (): void => {
+    if (started) return;
+    started = true;
     io.err(`demo: downloading the ImageNet weights ${entry.filename} (once; cached for later runs)\n`);
-    await fetchWeights(entry, { timeoutMs: 30_000 });
+  };
+  try {
+    await fetchWeights(entry, { timeoutMs: 30_000, ...opts, onProgress });
     return weights;
   } catch (err) {
     if (!(err instanceof WeightsDownloadError)) throw err;
-    io.err(`demo: ImageNet weights (${entry.filename}) are not cached and cannot be downloaded here; continuing from random initialisation\n`);
+    io.err(started
+      ? `demo: the download of ${entry.filename} failed (${err.message.split('\n')[0]!.replace(/\.$/, '')}); continuing from random initialisation\n`
+      : `demo: ImageNet weights (${entry.filename}) are not cached and cannot be downloaded here; continuing from random initialisation\n`);
     return 'none';
   }
 }
