@@ -155,3 +155,18 @@ test('the library evaluate() refuses the same --out folders as the CLI: a run fo
   assert.equal(fs.readFileSync(path.join(run, 'report.html'), 'utf8'), 'marker report.html');
   assert.equal(fs.readFileSync(path.join(run, 'eval', 'report.html'), 'utf8'), 'marker eval/report.html');
 });
+
+test('evaluate names the files of DATA it ignores, in the words of train\'s summary (QA 7a F3)', async () => {
+  const withJunk = path.join(tmp, 'data-junk');
+  fs.cpSync(data, withJunk, { recursive: true });
+  fs.writeFileSync(path.join(withJunk, 'test', 'cat', 'notes.txt'), 'not an image');
+  fs.writeFileSync(path.join(withJunk, 'test', 'dog', '.hidden.png'), 'hidden');
+  const r = await cli(['evaluate', model, withJunk, '--out', path.join(tmp, 'eval-junk')]);
+  assert.equal(r.code, 0, r.err);
+  const line = `${r.out}\n${r.err}`.split('\n').filter((l) => l.startsWith('Ignored:'));
+  assert.deepEqual(line, ['Ignored: 1 hidden, 1 non-image, 0 outside class folders (e.g. test/cat/notes.txt, test/dog/.hidden.png)']);
+  // Nothing ignored: no line.
+  const clean = await cli(['evaluate', model, data, '--out', path.join(tmp, 'eval-clean')]);
+  assert.equal(clean.code, 0, clean.err);
+  assert.doesNotMatch(`${clean.out}\n${clean.err}`, /Ignored:/);
+});

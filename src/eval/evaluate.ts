@@ -2,7 +2,7 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatCsv, loadSource, type DataItem, type Dataset, type SkippedItem, type Split } from '../data/index.js';
+import { formatCsv, loadSource, type DataItem, type Dataset, type IgnoredFiles, type SkippedItem, type Split } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
 import {
@@ -244,6 +244,8 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // Folders the loader left out (tlearn output inside the data, folders without images) are named.
     for (const note of ds.notes) opts.log(`note: ${note}`);
+    const ignored = ignoredFilesLine(ds.ignored);
+    if (ignored) opts.log(ignored);
     // The model's class order decides which class is positive, whatever the data's sorted order.
     const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
     const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
@@ -276,6 +278,17 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The files of DATA that are not evaluated because they are not images (or hidden, or outside the class
+ * folders), in the words of train's summary line ("Ignored: ..."), with a few of them named; null when none.
+ */
+export function ignoredFilesLine(ig: Pick<IgnoredFiles, 'hidden' | 'nonImage' | 'outside' | 'examples'>): string | null {
+  if (ig.hidden + ig.nonImage + ig.outside === 0) return null;
+  const shown = ig.examples.slice(0, 3);
+  return `Ignored: ${ig.hidden} hidden, ${ig.nonImage} non-image, ${ig.outside} outside class folders` +
+    (shown.length ? ` (e.g. ${shown.join(', ')}${ig.examples.length > shown.length ? ', ...' : ''})` : '');
 }
 
 /** The data's class names must be the model's (compared as sets; the model's order decides which is positive). */
