@@ -4,6 +4,7 @@
 // Written as audit.json (snake_case keys, like the other run files) plus a short printable summary.
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { Probe } from './manifest.js';
+import { unsupportedImagesText } from './names.js';
 import { SPLITS, type Dataset, type Split } from './types.js';
 
 export interface AuditFile { path: string; split: Split; label: string }
@@ -35,6 +36,8 @@ export interface Audit {
   };
   ignored: {
     hidden: number; non_image: number; outside_class_folders: number; examples: string[];
+    /** Of non_image, the images tlearn cannot read (BMP, PPM/PGM/PBM), by extension: {".bmp": 4}. */
+    unsupported_images: Record<string, number>;
     /** Folders without images where a class folder could be (not taken as classes). */
     empty_folders: string[];
     /** tlearn run/evaluation folders inside the data folder, and the run's own folder: not scanned. */
@@ -118,7 +121,7 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     },
     ignored: {
       hidden: ds.ignored.hidden, non_image: ds.ignored.nonImage, outside_class_folders: ds.ignored.outside,
-      examples: ds.ignored.examples, empty_folders: ds.ignored.emptyFolders, output_folders: ds.ignored.outputFolders,
+      examples: ds.ignored.examples, unsupported_images: { ...(ds.ignored.unsupported ?? {}) }, empty_folders: ds.ignored.emptyFolders, output_folders: ds.ignored.outputFolders,
     },
     notes: ds.notes,
     unreadable,
@@ -176,6 +179,8 @@ export function formatAuditSummary(a: Audit): string {
   if (ig.hidden + ig.non_image + ig.outside_class_folders > 0 || folders.length) {
     lines.push(`Ignored: ${[`${ig.hidden} hidden`, `${ig.non_image} non-image`, `${ig.outside_class_folders} outside class folders`, ...folders].join(', ')}`);
   }
+  const unsupported = unsupportedImagesText(ig.unsupported_images ?? {});
+  if (unsupported) lines.push(`  ${unsupported}`);
   if (a.unreadable.length) {
     const ex = a.unreadable.slice(0, 3).map((u) => `${u.path}: ${u.reason}`).join('; ');
     lines.push(`Unreadable (skipped): ${a.unreadable.length} — ${ex}${a.unreadable.length > 3 ? '; ...' : ''}`);
@@ -199,6 +204,8 @@ export function auditWarnings(a: Audit, o: { posWeightSet?: boolean } = {}): str
   const out: string[] = [];
   const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
   if (a.unreadable.length) out.push(`${n(a.unreadable.length, 'unreadable image', 'unreadable images')} skipped (reasons in audit.json)`);
+  const unsupported = unsupportedImagesText(a.ignored.unsupported_images ?? {});
+  if (unsupported) out.push(unsupported);
   if (a.leakage.length) {
     out.push(`${n(a.leakage.length, 'image appears', 'images appear')} in more than one split (leakage: validation/test scores will be optimistic); ` +
       `e.g. ${a.leakage[0]!.files.map((f) => `${f.path} (${f.split})`).join(' = ')}; see audit.json "leakage"`);

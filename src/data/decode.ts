@@ -10,8 +10,10 @@
 // default); mere decoder warnings (e.g. extraneous bytes between JPEG markers) are tolerated, as PIL
 // tolerates them. Callers skip and report files that fail.
 import sharp from 'sharp';
+import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
+import { explainUnreadable } from './sniff.js';
 import type { ResizeMode } from './types.js';
 
 /** RGB 8-bit, row-major, channels interleaved (HWC). Treated as immutable once made (the cache shares it). */
@@ -72,9 +74,36 @@ function label(input: ImageInput): string {
   return typeof input === 'string' ? input : '<buffer>';
 }
 
-/** Upright dimensions of an image, from its header only. */
+/**
+ * sharp's names of the formats tlearn decodes: raster images. sharp would also render SVG (librsvg: a
+ * 120-byte file declaring 16000×16000 costs seconds and half a GB) and read libvips' own .v files; those
+ * are refused by their header, before any pixel is made, whatever their file name says (PIL refuses SVG).
+ */
+export const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+const FORMAT_NAMES: Record<string, string> = { svg: 'SVG (a vector drawing)', vips: "libvips' .v format", pdf: 'PDF', magick: 'ImageMagick' };
+
+/**
+ * Upright dimensions of an image, from its header only. Every decode starts here, so this is where files
+ * tlearn cannot read are refused: formats other than RASTER_FORMATS, and (with a reason from their bytes)
+ * empty files and BMP/PNM files, which sharp only calls an "unsupported image format".
+ */
 export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
-  const m = await open(input).metadata();
+  let m: sharp.Metadata;
+  try {
+    m = await open(input).metadata();
+  } catch (e) {
+    const message = (e as Error).message;
+    const why = await explainUnreadable(input);
+    if (why) throw new Error(why);
+    // sharp's words for "no loader recognised these bytes" (a text file, random data, an unknown format).
+    if (/unsupported image format/i.test(message)) throw new Error(`not an image tlearn can read (it reads ${READABLE_FORMATS_TEXT})`);
+    throw e;
+  }
+  if (!m.format || !RASTER_FORMATS.has(m.format)) {
+    const name = FORMAT_NAMES[m.format ?? ''] ?? `format '${m.format ?? 'unknown'}'`;
+    throw new Error(`${name} is not an image format tlearn reads (${READABLE_FORMATS_TEXT})`);
+  }
   const w = m.autoOrient?.width ?? m.width;
   const h = m.autoOrient?.height ?? m.height;
   if (!w || !h) throw new Error(`${label(input)}: image has no dimensions`);
@@ -246,7 +275,7 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
  * and valid; throws with the decoder's reason otherwise. Returns the upright size and the format.
  */
 export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string }> {
-  if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file');
+  if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
   const info = await imageSize(bytes);
   await open(bytes).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL })
     .flatten({ background: ALPHA_BACKGROUND }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer();

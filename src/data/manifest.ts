@@ -62,7 +62,7 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
-    if (bytes.byteLength === 0) throw new Error('empty file');
+    if (bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
     if (decode) {
       const info = await imageSize(bytes);
       const image = await decodeResized(bytes, decode.imageSize, decode.resize);

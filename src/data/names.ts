@@ -12,6 +12,32 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
 }
 
+/** The image formats tlearn decodes, for messages. */
+export const READABLE_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF and AVIF';
+
+/**
+ * Image extensions tlearn does not decode but torchvision's ImageFolder reads (BMP, PPM/PGM; PBM/PNM alike):
+ * ignored like any other file, but counted by extension so that messages can name them.
+ */
+export const UNSUPPORTED_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.bmp', '.dib', '.ppm', '.pgm', '.pbm', '.pnm']);
+
+/** The extension of a file tlearn ignores although it is an image (lower case), or undefined. */
+export function unsupportedImageExtension(name: string): string | undefined {
+  const ext = path.extname(name).toLowerCase();
+  return UNSUPPORTED_IMAGE_EXTENSIONS.has(ext) ? ext : undefined;
+}
+
+/** "4 .bmp files ignored: ..." for counts by extension; '' when there are none. */
+export function unsupportedImagesText(counts: Readonly<Record<string, number>>): string {
+  const exts = Object.keys(counts).filter((e) => counts[e]! > 0).sort();
+  if (!exts.length) return '';
+  const total = exts.reduce((n, e) => n + counts[e]!, 0);
+  const list = exts.map((e) => `${counts[e]} ${e}`);
+  const what = list.length === 1 ? list[0] : `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
+  return `${what} file${total === 1 ? '' : 's'} ignored: tlearn cannot read BMP/PNM images (it reads ${READABLE_FORMATS_TEXT}); ` +
+    `convert ${total === 1 ? 'it' : 'them'} to PNG`;
+}
+
 const SPLIT_NAMES: Record<string, Split> = { train: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test' };
 
 export function parseSplitName(s: string): Split | undefined {

@@ -4,7 +4,9 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
-import { IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName } from './names.js';
+import {
+  IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
+} from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
 import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
 
@@ -58,12 +60,18 @@ export async function loadSource(source: string, opts: SourceOptions = {}): Prom
   return loadFolder(abs, opts);
 }
 
-function newIgnored(): IgnoredFiles { return { hidden: 0, nonImage: 0, outside: 0, examples: [], emptyFolders: [], outputFolders: [] }; }
+function newIgnored(): IgnoredFiles {
+  return { hidden: 0, nonImage: 0, unsupported: {}, outside: 0, examples: [], emptyFolders: [], outputFolders: [] };
+}
 
 function noteIgnored(ig: IgnoredFiles, kind: 'hidden' | 'nonImage' | 'outside', p: string): void {
   ig[kind]++;
   if (ig.examples.length < 10) ig.examples.push(p);
+  const ext = kind === 'hidden' ? undefined : unsupportedImageExtension(p);
+  if (ext) ig.unsupported[ext] = (ig.unsupported[ext] ?? 0) + 1;
 }
+
+const countAll = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 
 interface Entry { name: string; full: string; isDir: boolean; isFile: boolean }
 
@@ -86,6 +94,8 @@ const realOrResolved = async (p: string) => { try { return await realpath(p); } 
 /** One walk over a data folder: what was ignored, which folders were seen (symlink loops), what to skip. */
 class FolderScan {
   readonly ig = newIgnored();
+  /** Folders without images that hold images tlearn cannot read (BMP, PNM): counts by extension. */
+  readonly unsupportedIn = new Map<string, Record<string, number>>();
   private readonly seen = new Set<string>();
   constructor(readonly root: string, private readonly exclude: ReadonlySet<string>) {}
 
@@ -116,8 +126,15 @@ class FolderScan {
 
   /** The images of a would-be class folder; a folder with none is not a class (recorded, returns null). */
   async classImages(dir: string): Promise<string[] | null> {
+    const before = { ...this.ig.unsupported };
     const files = await this.images(dir);
-    if (files && files.length === 0) this.ig.emptyFolders.push(this.rel(dir) + '/');
+    if (files && files.length === 0) {
+      const rel = this.rel(dir) + '/';
+      this.ig.emptyFolders.push(rel);
+      const here: Record<string, number> = {};
+      for (const [ext, n] of Object.entries(this.ig.unsupported)) if (n > (before[ext] ?? 0)) here[ext] = n - (before[ext] ?? 0);
+      if (countAll(here)) this.unsupportedIn.set(rel, here);
+    }
     return files && files.length ? files : null;
   }
 }
@@ -186,8 +203,8 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   }
   ig.emptyFolders.sort(byString);
   ig.outputFolders.sort(byString);
-  const notes = ignoredFolderNotes(ig);
-  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig), opts.knownClasses);
+  const notes = ignoredFolderNotes(ig, scan.unsupportedIn);
+  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig, scan.unsupportedIn), opts.knownClasses);
   return build(root, root, layout, found, classes, opts, ig, notes);
 }
 
@@ -201,10 +218,20 @@ function caseOnly(names: string[]): string {
   return same.map((g) => `; labels ${g.map((n) => `'${n}'`).join(' and ')} differ only in case (labels are case-sensitive)`).join('');
 }
 
-function ignoredFolderNotes(ig: IgnoredFiles): string[] {
+/** ' (holds 4 .bmp files ...)' after a folder without images that holds images tlearn cannot read. */
+function unsupportedNote(folder: string, unsupportedIn: ReadonlyMap<string, Record<string, number>>): string {
+  const c = unsupportedIn.get(folder);
+  if (!c) return '';
+  const n = Object.values(c).reduce((a, b) => a + b, 0);
+  return ` (holds ${Object.keys(c).sort().map((e) => `${c[e]} ${e}`).join(', ')} file${n === 1 ? '' : 's'})`;
+}
+
+function ignoredFolderNotes(ig: IgnoredFiles, unsupportedIn: ReadonlyMap<string, Record<string, number>>): string[] {
   const notes: string[] = [];
   if (ig.emptyFolders.length) {
-    notes.push(`ignored ${plural(ig.emptyFolders.length, 'folder')} without images (not classes): ${ig.emptyFolders.join(', ')}`);
+    notes.push(`ignored ${plural(ig.emptyFolders.length, 'folder')} without images (not classes): ` +
+      ig.emptyFolders.map((f) => f + unsupportedNote(f, unsupportedIn)).join(', ') +
+      (unsupportedIn.size ? '; tlearn cannot read BMP/PNM images: convert them to PNG' : ''));
   }
   if (ig.outputFolders.length) {
     notes.push(`skipped ${plural(ig.outputFolders.length, 'tlearn output folder')} inside the data folder ` +
@@ -214,9 +241,12 @@ function ignoredFolderNotes(ig: IgnoredFiles): string[] {
 }
 
 /** For the class-count error: what was left out, so a folder the user expected as a class can be found. */
-function ignoredFolderText(ig: IgnoredFiles): string {
-  return (ig.emptyFolders.length ? `; ignored folders without images: ${ig.emptyFolders.join(', ')}` : '') +
-    (ig.outputFolders.length ? `; skipped tlearn output folders: ${ig.outputFolders.join(', ')}` : '');
+function ignoredFolderText(ig: IgnoredFiles, unsupportedIn: ReadonlyMap<string, Record<string, number>>): string {
+  const unsupported = unsupportedImagesText(ig.unsupported);
+  return (ig.emptyFolders.length
+    ? `; ignored folders without images: ${ig.emptyFolders.map((f) => f + unsupportedNote(f, unsupportedIn)).join(', ')}` : '') +
+    (ig.outputFolders.length ? `; skipped tlearn output folders: ${ig.outputFolders.join(', ')}` : '') +
+    (unsupported ? `; ${unsupported}` : '');
 }
 
 /** Exactly two classes with images; returns [negative, positive]. */

@@ -33,6 +33,11 @@ export interface IgnoredFiles {
   hidden: number;
   /** Files whose extension is not an image extension we decode. */
   nonImage: number;
+  /**
+   * Of the nonImage files, the images tlearn cannot read (BMP, PPM/PGM/PBM: torchvision's ImageFolder reads
+   * some of them), counted by lower-case extension, so messages can name them.
+   */
+  unsupported: Record<string, number>;
   /** Files lying outside any class folder (e.g. a README next to the class folders). */
   outside: number;
   /** A few of the ignored paths, for messages. */
