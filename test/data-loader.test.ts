@@ -314,3 +314,27 @@ out(x.flatten().tolist())`, { data: Array.from(img.data), w, h, order: p.order, 
   t.diagnostic(`max |diff| ${max}`);
   assert.ok(max < 1e-6, `max diff ${max}`);
 });
+
+test('a disk cache entry is not served for a file replaced by one of the same name, size and mtime', async () => {
+  // QA 7a F5: cp -p, rsync -t, touch -r, unzip keep the mtime; uncompressed PNGs of one size have one byte size.
+  const dir = tempDir('tlearn-stale-');
+  const file = path.join(dir, 'img.png'), other = path.join(dir, 'other.png');
+  await rawSharp(smoothRgb(20, 16, 0), 20, 16).png({ compressionLevel: 0 }).toFile(file);
+  await rawSharp(smoothRgb(20, 16, 9), 20, 16).png({ compressionLevel: 0 }).toFile(other);
+  assert.equal(fs.statSync(file).size, fs.statSync(other).size, 'fixture: same byte size');
+  fs.utimesSync(file, 1_000_000_000, 1_000_000_000);
+  const cacheDir = tempDir('tlearn-cache-');
+  const load = async () => {
+    const cache = new ImageCache({ memoryBytes: 0, dir: cacheDir });
+    const [b] = await collect(new DataLoader([{ path: file, label: 0 }], { imageSize: 16, batchSize: 1, cache }).epoch(0));
+    return { pixels: b!.pixels, cache };
+  };
+  const before = await load();
+  assert.equal((await load()).cache.stats.diskHits, 1, 'an unchanged file is served from the cache folder');
+  fs.copyFileSync(other, file); // overwritten in place: same inode
+  fs.utimesSync(file, 1_000_000_000, 1_000_000_000);
+  const after = await load();
+  assert.equal(after.cache.stats.diskHits, 0);
+  assert.deepEqual(after.pixels, (await decodeResized(file, 16, 'squash')).data);
+  assert.notDeepEqual(after.pixels, before.pixels);
+});

@@ -2,8 +2,8 @@
 // after that they go to files in a cache folder (if one is given), else they are not kept. Nothing is
 // evicted: an epoch touches every image once, so any eviction order would just thrash.
 //
-// Disk entries are keyed by a hash of (format version, transform, file path, size, mtime), so a cache
-// folder can be shared by runs: a changed file or a different image size never returns stale pixels.
+// Disk entries are keyed by a hash of (format version, transform, file path, size, mtime, ctime, inode), so a
+// cache folder can be shared by runs: a changed file or a different image size never returns stale pixels.
 // Each entry carries a header that is checked before its pixels are trusted.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -33,11 +33,22 @@ export interface CacheStats {
 }
 
 // v2: JPEGs decoded at full size before shrinking (v1 entries came from libjpeg's shrink-on-load).
-const KEY_FORMAT = 'v2';
+// v3: stamps carry ctime and inode besides size and mtime.
+const KEY_FORMAT = 'v3';
 
-/** File identity for cache keys: a changed file (size or mtime) never hits a stale entry. */
-export function fileStamp(file: string, size: number, mtimeMs: number): string {
-  return `${size}|${mtimeMs}|${file}`;
+/** What a file stamp is made of (fs.Stats has all of it). */
+export interface FileStat { size: number; mtimeMs: number; ctimeMs: number; ino: number | bigint }
+
+/**
+ * File identity for cache keys: a changed file never hits a stale entry. Size and mtime alone miss a file
+ * replaced by another of the same name and byte size with its mtime kept (cp -p, rsync -t, touch -r, unzip;
+ * uncompressed PNG/TIFF of one size all have one byte size): QA 7a got the old pixels back. Writing a file or
+ * setting its times sets its ctime to now, which no user tool can set back, and a file renamed over another has
+ * a new inode; both come with the same stat call, so they cost nothing. A chmod also changes the ctime (a miss,
+ * harmless).
+ */
+export function fileStamp(file: string, st: FileStat): string {
+  return `${st.size}|${st.mtimeMs}|${st.ctimeMs}|${st.ino}|${file}`;
 }
 
 /** Key of a file's eval-transform image (size×size, after the resize mode). */

@@ -20,7 +20,7 @@ export {
   type AugmentSpec, type JitterParams,
 } from './transforms.js';
 export {
-  baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type ImageCacheOptions,
+  baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type FileStat, type ImageCacheOptions,
 } from './cache.js';
 export {
   DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,

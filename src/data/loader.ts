@@ -284,7 +284,7 @@ export class DataLoader {
     let p = this.stamps[index];
     if (!p) {
       const file = this.items[index]!.path;
-      p = stat(file).then((s) => fileStamp(file, s.size, s.mtimeMs));
+      p = stat(file).then((s) => fileStamp(file, s));
       this.stamps[index] = p;
     }
     return p;

@@ -2,6 +2,7 @@
 // the manifest's own folder, so manifest.csv is itself a valid CSV data source (the same images, the same
 // split). Also the per-file probe (size, hash, full decode check) that the manifest and the audit share.
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,11 +49,10 @@ async function isDanglingLink(file: string): Promise<boolean> {
  * `decode`, the full decode is the eval transform itself and its result is returned as `image`.
  */
 export async function probeFile(file: string, decode?: ProbeDecode): Promise<ProbeResult> {
-  let bytes: Buffer, mtimeMs: number;
+  let bytes: Buffer, st: Stats;
   try {
-    const st = await stat(file);
+    st = await stat(file);
     if (!st.isFile()) return { bytes: 0, sha256: '', error: 'not a regular file' };
-    mtimeMs = st.mtimeMs;
     bytes = await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (await isDanglingLink(file))) {
@@ -67,7 +67,7 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
       const info = await imageSize(bytes);
       const image = await decodeResized(bytes, decode.imageSize, decode.resize);
       return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format,
-        image, stamp: fileStamp(file, bytes.byteLength, mtimeMs) };
+        image, stamp: fileStamp(file, { size: bytes.byteLength, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }) };
     }
     const info = await verifyDecodes(bytes);
     return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format };
