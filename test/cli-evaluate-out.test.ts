@@ -161,10 +161,14 @@ test('evaluate names the files of DATA it ignores, in the words of train\'s summ
   fs.cpSync(data, withJunk, { recursive: true });
   fs.writeFileSync(path.join(withJunk, 'test', 'cat', 'notes.txt'), 'not an image');
   fs.writeFileSync(path.join(withJunk, 'test', 'dog', '.hidden.png'), 'hidden');
+  fs.writeFileSync(path.join(withJunk, 'test', 'dog', 'scan.bmp'), Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)]));
   const r = await cli(['evaluate', model, withJunk, '--out', path.join(tmp, 'eval-junk')]);
   assert.equal(r.code, 0, r.err);
-  const line = `${r.out}\n${r.err}`.split('\n').filter((l) => l.startsWith('Ignored:'));
-  assert.deepEqual(line, ['Ignored: 1 hidden, 1 non-image, 0 outside class folders (e.g. test/cat/notes.txt, test/dog/.hidden.png)']);
+  const lines = `${r.out}\n${r.err}`.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('Ignored:'));
+  assert.equal(lines[at], 'Ignored: 1 hidden, 2 non-image, 0 outside class folders (e.g. test/cat/notes.txt, test/dog/.hidden.png, test/dog/scan.bmp)');
+  // The BMP among them is named, as train's summary names it.
+  assert.match(lines[at + 1]!, /^ {2}1 \.bmp file ignored: tlearn cannot read BMP\/PNM images .*convert it to PNG$/);
   // Nothing ignored: no line.
   const clean = await cli(['evaluate', model, data, '--out', path.join(tmp, 'eval-clean')]);
   assert.equal(clean.code, 0, clean.err);

@@ -2,6 +2,7 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import fs from 'node:fs';
 import path from 'node:path';
+import { unsupportedImagesText } from '../data/names.js';
 import { formatCsv, loadSource, type DataItem, type Dataset, type IgnoredFiles, type SkippedItem, type Split } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
@@ -284,11 +285,14 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
  * The files of DATA that are not evaluated because they are not images (or hidden, or outside the class
  * folders), in the words of train's summary line ("Ignored: ..."), with a few of them named; null when none.
  */
-export function ignoredFilesLine(ig: Pick<IgnoredFiles, 'hidden' | 'nonImage' | 'outside' | 'examples'>): string | null {
+export function ignoredFilesLine(ig: Pick<IgnoredFiles, 'hidden' | 'nonImage' | 'outside' | 'examples'> & Partial<Pick<IgnoredFiles, 'unsupported'>>): string | null {
   if (ig.hidden + ig.nonImage + ig.outside === 0) return null;
   const shown = ig.examples.slice(0, 3);
+  // BMP/PNM images among the non-image files: said as train's summary says it, on a line of its own.
+  const unsupported = unsupportedImagesText(ig.unsupported ?? {});
   return `Ignored: ${ig.hidden} hidden, ${ig.nonImage} non-image, ${ig.outside} outside class folders` +
-    (shown.length ? ` (e.g. ${shown.join(', ')}${ig.examples.length > shown.length ? ', ...' : ''})` : '');
+    (shown.length ? ` (e.g. ${shown.join(', ')}${ig.examples.length > shown.length ? ', ...' : ''})` : '') +
+    (unsupported ? `\n  ${unsupported}` : '');
 }
 
 /** The data's class names must be the model's (compared as sets; the model's order decides which is positive). */
