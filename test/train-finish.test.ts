@@ -33,7 +33,7 @@ function snapshot(dir: string): Map<string, string> {
 test('Done line: threshold rounded to 4 significant digits; the monitor that chose the final model is named', () => {
   const lines: string[] = [];
   const p = new Progress((l) => lines.push(l));
-  const done = { type: 'done', run: '/r', best_model: '/r/best_model_final.safetensors', phase: 'deeper', epoch: 1, val_auc: 1, threshold: 0.609136164188385, seconds: 5, evaluated: true, pos_weight: null } as const;
+  const done = { type: 'done', run: '/r', best_model: '/r/best_model_final.safetensors', phase: 'deeper', epoch: 1, val_auc: 1, threshold: 0.609136164188385, seconds: 5, evaluated: true, pos_weight: null, report: null, metrics: null, test: null } as const;
   p.handle({ ...done, monitor: 'val_auc', monitor_value: 1 });
   p.handle({ ...done, monitor: 'val_loss', monitor_value: 0.123456 });
   assert.equal(lines[0], 'Done in 00:05: /r/best_model_final.safetensors (from deeper epoch 1, val_auc 1.0000, threshold 0.6091)');

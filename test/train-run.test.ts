@@ -112,6 +112,11 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   for (const t of ['start', 'phase', 'epoch', 'checkpoint', 'done']) assert.ok(types.has(t as TrainEvent['type']), t);
   assert.ok(!types.has('batch'));
   assert.equal(lines.at(-1)!.type, 'done');
+  // done says where the report and the test metrics are, and the test split's headline numbers.
+  const done = lines.at(-1) as Extract<TrainEvent, { type: 'done' }>;
+  assert.deepEqual([done.report, done.metrics], [path.join(refOut, 'report.html'), path.join(refOut, 'eval', 'metrics.json')]);
+  const written = JSON.parse(fs.readFileSync(done.metrics!, 'utf8'));
+  assert.deepEqual(done.test, { n: 4, auc: written.auc, accuracy: written.accuracy });
   // The final model's checkpoint event names the phase its epoch belongs to.
   const finalEvent = lines.find((e) => e.type === 'checkpoint' && e.phase === 'final') as Extract<TrainEvent, { type: 'checkpoint' }>;
   assert.deepEqual([finalEvent.source_phase, finalEvent.epoch], [ref.best!.phase, ref.best!.epoch]);

@@ -104,9 +104,15 @@ function finishedRun(config: RunConfig, paths: ReturnType<typeof runPaths>, stat
     },
     done: {
       type: 'done', run: paths.root, best_model: file, phase, epoch, val_auc: metrics.val_auc ?? null, threshold, seconds,
-      evaluated: false, monitor, monitor_value: metrics[monitor] ?? null, pos_weight: state.posWeight,
+      evaluated: false, monitor, monitor_value: metrics[monitor] ?? null, pos_weight: state.posWeight, ...outputsOf(paths.root), test: null,
     },
   };
+}
+
+/** Where a run's report and test metrics are, for the done event (null for files that are not there). */
+function outputsOf(root: string): { report: string | null; metrics: string | null } {
+  const there = (f: string) => (fs.existsSync(f) ? f : null);
+  return { report: there(path.join(root, 'report.html')), metrics: there(path.join(root, 'eval', 'metrics.json')) };
 }
 
 /** The run report's summary, in words a reader of the report understands (the done event has the raw values). */
@@ -319,7 +325,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     emit({
       type: 'done', run: paths.root, best_model: final.file, phase: final.phase.name, epoch: final.epoch,
       val_auc: final.metrics.val_auc ?? null, threshold: final.threshold, seconds, evaluated,
-      monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight,
+      monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight, ...outputsOf(paths.root),
+      test: evaluated && evaluation ? { n: evaluation.n, auc: evaluation.auc, accuracy: evaluation.accuracy } : null,
     });
     return {
       runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,

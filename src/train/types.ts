@@ -52,6 +52,10 @@ export type TrainEvent =
     monitor: string; monitor_value: number | null;
     /** The positive-class weight of the loss as used (posWeight 'auto' resolved), or null when none. */
     pos_weight: number | null;
+    /** RUN/report.html and RUN/eval/metrics.json when they exist (null otherwise). */
+    report: string | null; metrics: string | null;
+    /** The test split's headline numbers when this session evaluated it (all in RUN/eval/metrics.json). */
+    test: { n: number; auc: number | null; accuracy: number } | null;
   };
 
 export interface TrainOptions {
