@@ -18,11 +18,17 @@
 //                               after Adam moved to per-parameter updates on CPU (evening): tlearn 47.3-48.0 s,
 //                               PyTorch 82.7-88.2 s: 1.75-1.84x (same AUCs); an A/B of the tlearn side alone on
 //                               one machine: 58.7 s before, 53.9 s after
+//   2 shared CPU cores, 224 px (2026-11-26, session 5, after phase 1 began filling phase 2's layer3 cache; a quiet
+//   machine): tlearn 248.9 s, PyTorch 1050.6 s: 4.22x; test AUC 0.9716 vs 0.9693. tlearn: phase-1 epoch 1 71.6 s
+//   (decode, the frozen network once per view), epochs 2-9 < 0.1 s, phase-2 epochs 12.7-15.5 s (layer4 forward and
+//   backward, the same kernels as PyTorch's), about 36 s outside epochs (start-up, checkpoints, the test AUC).
+//   PyTorch: 45.7-63.7 s per epoch in both phases.
 //   H100, 224 px, cuda:         tlearn 15.2 s, PyTorch 38.8 s: 2.54x; test AUC 0.9728 vs 0.9705
 //                               after RUN/last moved to a worker thread: tlearn 12.6 s, PyTorch 30.6 s: 2.43x
 // The cache makes phase 1 almost free, but phase 2 must train layer4 every epoch on both sides, and fixed costs
 // remain (start-up, data audit, checkpoint and RUN/last writes: about 9 s of a 2-core run, 6 s of the H100's
-// 15.6 s); 5x is out of reach for this protocol at these sizes.
+// 15.6 s); 5x is out of reach for this protocol at 64 px, and at 224 px on CPU phase 2 (141 s of 249 s) sets the
+// limit.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
