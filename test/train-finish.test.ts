@@ -130,3 +130,17 @@ test('an epoch whose best checkpoint cannot be written is still in history.csv a
   const jsonl = fs.readFileSync(path.join(out, 'history.jsonl'), 'utf8').trim().split('\n');
   assert.equal(jsonl.length, 1);
 });
+
+test('a feature-cache spill folder that cannot be written gives one warning and the same history, not a failed run', T, async () => {
+  const blocker = path.join(root, 'not-a-folder');
+  fs.writeFileSync(blocker, 'x');
+  const events: TrainEvent[] = [];
+  const set = ['featureCache.memoryMB=0', `featureCache.dir=${path.join(blocker, 'spill')}`];
+  // At 128 px a layer3 entry is 64 KB: the smallest budget (1 MB) holds 16 of the 40 views, the rest must spill.
+  const r = await train(tinyConfig(data, set, { epochs1: 2, epochs2: 1, imageSize: 128 }), { out: path.join(root, 'spill-fails'), handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => events.push(e) });
+  const warnings = events.filter((e) => e.type === 'warning' && /spill folder/.test(e.message));
+  assert.ok(warnings.length >= 1 && warnings.length <= 2, `one warning per cache: ${warnings.length}`);
+  const plain = await train(tinyConfig(data, ['featureCache.enabled=false'], { epochs1: 2, epochs2: 1, imageSize: 128 }), { out: path.join(root, 'no-cache'), handleSigint: false, quiet: true, skipEvaluation: true });
+  const strip = (h: typeof r.history) => h.map((e) => [e.phase, e.epoch, e.train_loss.toFixed(5), e.val_auc]);
+  assert.deepEqual(strip(r.history), strip(plain.history));
+});

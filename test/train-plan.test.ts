@@ -135,3 +135,19 @@ test('feature cache: memory budget, then the spill folder; fp16 storage; errors;
   dispose(x);
   assert.equal(memory().tensors, before);
 });
+
+test('feature cache: a spill folder that cannot be written (a full disk) stops the spilling, not the run', () => {
+  const blocker = path.join(tempDir(), 'a-file');
+  fs.writeFileSync(blocker, 'x');
+  const x = randn([3, 4]);
+  const cache = new FeatureCache({ stage: 'pool', memoryBytes: 16, dir: path.join(blocker, 'spill'), dtype: 'fp32', device: 'cpu' });
+  assert.equal(cache.spillError, null);
+  scope(() => cache.put(['a', 'b', 'c'], x));
+  assert.deepEqual([cache.has('a'), cache.has('b'), cache.has('c')], [true, false, false], 'the budget holds one row; the rest is not kept');
+  assert.match(cache.spillError!, /ENOTDIR|EEXIST/);
+  assert.equal(cache.stats.diskEntries, 0);
+  scope(() => cache.put(['b'], x.narrow(0, 1, 1)));
+  assert.equal(cache.has('b'), false, 'no second attempt');
+  cache.dispose();
+  dispose(x);
+});

@@ -40,6 +40,8 @@ export class FeatureCache {
   readonly #disk = new Set<string>();
   /** Shape of one entry (all entries share it). */
   #shape: number[] | null = null;
+  #spillError: string | null = null;
+  #spillReported = false;
   readonly #stats: FeatureCacheStats = { memoryEntries: 0, memoryBytes: 0, diskEntries: 0, diskBytes: 0, hits: 0, misses: 0 };
 
   constructor(o: FeatureCacheOptions) {
@@ -47,6 +49,18 @@ export class FeatureCache {
     this.#o = o;
     this.stage = o.stage;
     this.storage = STORAGE[o.dtype];
+  }
+
+  /** Why writing to the spill folder failed (then nothing more is spilled), or null. */
+  get spillError(): string | null {
+    return this.#spillError;
+  }
+
+  /** spillError the first time it is asked for after the failure, null before and after (to report it once). */
+  takeSpillError(): string | null {
+    if (this.#spillError === null || this.#spillReported) return null;
+    this.#spillReported = true;
+    return this.#spillError;
   }
 
   get stats(): FeatureCacheStats {
@@ -88,10 +102,19 @@ export class FeatureCache {
         this.#stats.memoryBytes += rowBytes;
         return;
       }
-      if (this.#o.dir === null) return;
+      if (this.#o.dir === null || this.#spillError !== null) return;
       const bits = stored.to('cpu').data();
-      fs.mkdirSync(this.#o.dir, { recursive: true });
-      fs.writeFileSync(this.#file(key), new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+      const file = this.#file(key);
+      try {
+        fs.mkdirSync(this.#o.dir, { recursive: true });
+        fs.writeFileSync(file, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
+      } catch (e) {
+        // A full disk (or an unwritable folder) must not end the run: what does not fit is computed again
+        // when needed, as without a spill folder. No further writes are tried.
+        try { fs.rmSync(file, { force: true }); } catch { /* the folder itself is unusable */ }
+        this.#spillError = (e as Error).message;
+        return;
+      }
       this.#disk.add(key);
       this.#stats.diskEntries++;
       this.#stats.diskBytes += rowBytes;
@@ -154,6 +177,12 @@ export class FeatureCache {
     for (const t of this.#mem.values()) t.dispose();
     this.#mem.clear();
     this.#disk.clear();
-    if (this.#o.dir !== null) fs.rmSync(this.#o.dir, { recursive: true, force: true });
+    if (this.#o.dir === null) return;
+    try {
+      fs.rmSync(this.#o.dir, { recursive: true, force: true });
+    } catch (e) {
+      // A folder that could not be written may not be removable either; one under a file never existed.
+      if (this.#spillError === null && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    }
   }
 }

@@ -157,6 +157,10 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const tVal = performance.now();
       const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;
+      for (const c of [cache, carry]) {
+        const failed = c?.takeSpillError();
+        if (failed) ctx.warn(`feature cache (${c!.stage}): cannot write to its spill folder (${failed}); what does not fit in featureCache.memoryMB is computed again when needed`);
+      }
       const record: EpochRecord = {
         phase: pc.name, epoch, lr,
         train_loss: totals.lossSum / totals.seen, train_accuracy: totals.correct / totals.seen,
