@@ -3,7 +3,7 @@
 export * from './types.js';
 export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
-export { outputFolderKind } from './names.js';
+export { outputFolderKind, unsupportedImagesText } from './names.js';
 export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
 export {
   MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,

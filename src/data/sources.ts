@@ -222,7 +222,7 @@ function caseOnly(names: string[]): string {
 function unsupportedNote(folder: string, unsupportedIn: ReadonlyMap<string, Record<string, number>>): string {
   const c = unsupportedIn.get(folder);
   if (!c) return '';
-  const n = Object.values(c).reduce((a, b) => a + b, 0);
+  const n = countAll(c);
   return ` (holds ${Object.keys(c).sort().map((e) => `${c[e]} ${e}`).join(', ')} file${n === 1 ? '' : 's'})`;
 }
 

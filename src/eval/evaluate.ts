@@ -2,8 +2,9 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import fs from 'node:fs';
 import path from 'node:path';
-import { unsupportedImagesText } from '../data/names.js';
-import { formatCsv, loadSource, type DataItem, type Dataset, type IgnoredFiles, type SkippedItem, type Split } from '../data/index.js';
+import {
+  formatCsv, loadSource, unsupportedImagesText, type DataItem, type Dataset, type IgnoredFiles, type SkippedItem, type Split,
+} from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
 import {

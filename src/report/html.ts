@@ -222,8 +222,7 @@ function gallerySection(parts: RenderedParts, classes: [string, string], size: n
   const images = split === 'all' ? 'images' : `${split} images`;
   // A weak model's errors are often near misses (p 0.494 at 0.5): "most confidently wrong" would oversell them.
   // Without a known threshold no distance is claimed.
-  const margins = parts.gallery.map((g) => (threshold === null ? NaN : Math.abs(g.probability - threshold)));
-  const closeCalls = margins.length > 0 && margins.every((m) => m < CLOSE_CALL_MARGIN);
+  const closeCalls = threshold !== null && parts.gallery.length > 0 && parts.gallery.every((g) => g.margin < CLOSE_CALL_MARGIN);
   const heading = parts.mistakes === 0 ? `Misclassified ${images}`
     : closeCalls ? `Misclassified ${images} (closest calls)` : `Most confidently wrong ${images}`;
   const from = `the threshold${threshold === null ? '' : ` (${fmt(threshold, 3)})`}`;

@@ -16,8 +16,6 @@ export interface DemoOptions {
   json: boolean;
 }
 
-export { DEMO_DEFAULTS };
-
 export function prepareDemo(opts: DemoOptions, cwd: string) {
   const data = demoDataDir();
   if (!fs.existsSync(path.join(data, 'train'))) {
