@@ -6,7 +6,7 @@
 // (interpreter start, imports, data reading, training, test evaluation).
 //
 //   npx tsx bench/train-protocol.ts [--data demo-data] [--size 64] [--batch 32] [--epochs1 10] [--epochs2 10]
-//        [--threads N] [--device cpu|cuda] [--bn eval|train] [--cache on|off] [--precision fp32|bf16] [--channels-last]
+//        [--threads N] [--device cpu|cuda] [--bn eval|train] [--cache on|off] [--precision fp32|bf16] [--channels-last auto|true|false]
 //        [--only tlearn|pytorch]
 //        [--json FILE]
 // Goal: tlearn in >= 5x less wall time, test AUC within +-0.02.
@@ -40,7 +40,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 interface Settings {
   data: string; size: number; batch: number; epochs1: number; epochs2: number; threads: number; seed: number;
-  bn: 'eval' | 'train'; cache: boolean; precision: 'fp32' | 'bf16'; channelsLast: boolean; device: 'cpu' | 'cuda';
+  bn: 'eval' | 'train'; cache: boolean; precision: 'fp32' | 'bf16'; channelsLast: boolean | 'auto'; device: 'cpu' | 'cuda';
 }
 interface SideResult { seconds?: number; test_auc: number; final: { phase: string; epoch: number; val_auc: number }; history: unknown[] }
 
@@ -74,7 +74,7 @@ function findUp(rel: string): string {
 /** Our side, in this (child) process: train with the seed protocol, then the test AUC of best_model_final. */
 async function runTlearn(s: Settings): Promise<SideResult> {
   const { train } = await import('../src/train/index.js');
-  const { resolveConfig } = await import('../src/train/config.js');
+  const { resolveConfig, usesChannelsLast } = await import('../src/train/config.js');
   const { loadModelFile } = await import('../src/models/index.js');
   const { DataLoader, loadSource } = await import('../src/data/index.js');
   const { imagesTensor } = await import('../src/data/tensor.js');
@@ -95,7 +95,7 @@ async function runTlearn(s: Settings): Promise<SideResult> {
     const { model } = loadModelFile(result.bestModel!, { device: s.device });
     const ds = await loadSource(s.data);
     const test = ds.items.filter((i) => i.split === 'test').map((i) => ({ path: i.path, label: i.label }));
-    const loader = new DataLoader(test, { imageSize: s.size, batchSize: s.batch, channelsLast: s.channelsLast });
+    const loader = new DataLoader(test, { imageSize: s.size, batchSize: s.batch, channelsLast: usesChannelsLast(config) });
     const probs: number[] = [];
     const labels: number[] = [];
     for await (const b of loader) {
@@ -132,13 +132,13 @@ if (a.side === 'tlearn') {
     size: Number(a.size ?? 64), batch: Number(a.batch ?? 32), epochs1: Number(a.epochs1 ?? 10), epochs2: Number(a.epochs2 ?? 10),
     threads: Number(a.threads ?? os.availableParallelism()), seed: Number(a.seed ?? 0),
     bn: (a.bn ?? 'eval') as Settings['bn'], cache: (a.cache ?? 'on') === 'on', precision: (a.precision ?? 'fp32') as Settings['precision'],
-    channelsLast: a['channels-last'] === 'true', device: (a.device ?? 'cpu') as Settings['device'],
+    channelsLast: a['channels-last'] === undefined || a['channels-last'] === 'auto' ? 'auto' : a['channels-last'] === 'true', device: (a.device ?? 'cpu') as Settings['device'],
   };
   const env = { ...process.env, OMP_NUM_THREADS: String(s.threads), TLEARN_THREADS: String(s.threads) };
   const self = fileURLToPath(import.meta.url);
   const nodeArgs = self.endsWith('.ts') ? ['--import', 'tsx', self] : [self];
   console.log(`train-protocol benchmark: ${s.data}, resnet50 random init, ${s.size}px, batch ${s.batch}, epochs ${s.epochs1}+${s.epochs2}, ` +
-    `${s.threads} threads, ${s.device}, bn ${s.bn}; tlearn cache ${s.cache ? 'on' : 'off'}, ${s.precision}${s.channelsLast ? ', channels-last' : ''}`);
+    `${s.threads} threads, ${s.device}, bn ${s.bn}; tlearn cache ${s.cache ? 'on' : 'off'}, ${s.precision}, channels-last ${s.channelsLast}`);
   const ours = a.only === 'pytorch' ? null : timed(process.execPath, [...nodeArgs, '--side', 'tlearn', '--settings', JSON.stringify(s)], env);
   const ref = a.only === 'tlearn' ? null : timed(PYTHON, [findUp('train_protocol_reference.py'), JSON.stringify({
     data: s.data, size: s.size, batch: s.batch, epochs1: s.epochs1, epochs2: s.epochs2, threads: s.threads, seed: s.seed, bn_policy: s.bn,

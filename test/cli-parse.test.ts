@@ -135,6 +135,9 @@ test('train flags reach the resolved configuration', async () => {
   assert.deepEqual((plain.calls[0].options as TrainOptions).overrides, {});
   const d = prepareTrain(plain.calls[0].options as TrainOptions, tmp).config;
   assert.equal(d.featureCache.enabled, true);
+  assert.equal(d.channelsLast, 'auto');
+  const nchw = await cli(['train', 'data', '--out', 'runs/r3', '--no-channels-last']);
+  assert.equal(prepareTrain(nchw.calls[0].options as TrainOptions, tmp).config.channelsLast, false);
   assert.deepEqual(d.phases.map((p) => [p.epochs, p.lr, p.trainable.join('+')]), [[10, 1e-3, 'fc'], [10, 1e-5, 'layer4+fc']]);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, type RunConfig,
+  checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, usesChannelsLast, type RunConfig,
 } from '../src/train/config.js';
 import { runPython } from './helpers/python.js';
 import { tempDir } from './helpers/temp.js';
@@ -46,6 +46,17 @@ test('the default configuration is the seed protocol', () => {
   assert.equal(c.bnPolicy, 'eval');
   assert.deepEqual(c.threshold, { method: 'fixed', value: 0.5 });
   assert.deepEqual(c.data, { path: '/data/x', csv: null, positive: null, valFraction: 0.15, testFraction: 0.15 });
+  assert.equal(c.channelsLast, 'auto');
+});
+
+test('channelsLast: auto (the default), true or false; auto is NHWC on CPU from 96 px', () => {
+  for (const v of ['auto', true, false] as const) assert.equal(resolveConfig({ raw: { data: { path: '/d' }, channelsLast: v } }).channelsLast, v);
+  assert.deepEqual(issuesOf(() => resolveConfig({ raw: { data: { path: '/d' }, channelsLast: 'yes' } })),
+    ['config.channelsLast: expected true, false or "auto", got "yes"']);
+  const at = (device: 'cpu' | 'cuda', imageSize: number, channelsLast: boolean | 'auto' = 'auto') =>
+    usesChannelsLast({ device, channelsLast, input: { imageSize } });
+  assert.deepEqual([at('cpu', 224), at('cpu', 96), at('cpu', 64), at('cuda', 224), at('cpu', 64, true), at('cpu', 224, false)],
+    [true, true, false, false, true, false]);
 });
 
 test('scheduler and optimizer defaults agree with PyTorch', () => {

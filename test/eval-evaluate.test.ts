@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
+import { BinaryClassifier, loadModelFile, saveModelFile } from '../src/models/index.js';
 import { evaluate, predict } from '../src/eval/index.js';
+import { predictionLoader, predictItems } from '../src/eval/predict.js';
 import { runPython } from './helpers/python.js';
 import { seedStateDictPth } from './helpers/model-files.js';
 import { tempDir } from './helpers/temp.js';
@@ -118,4 +119,21 @@ test("a seed PyTorch state_dict evaluates with --classes and --image-size", asyn
   assert.doesNotMatch(html, /tlearn unknown/);
   const version = (JSON.parse(fs.readFileSync(path.join(process.cwd(), 'package.json'), 'utf8')) as { version: string }).version;
   assert.ok(html.includes(`tlearn ${version}`), 'the running version in the footer');
+});
+
+test('predictions in channels-last (NHWC, the default on CPU from 96 px) equal NCHW ones', async () => {
+  const dir = tempDir('tlearn-eval-nhwc-');
+  const data = path.join(dir, 'data');
+  await makeImages(data);
+  const model = tinyModel(path.join(dir, 'model.safetensors'));
+  const meta = loadModelFile(path.join(dir, 'model.safetensors')).metadata;
+  const items = fs.readdirSync(path.join(data, 'test', 'dog')).map((f) => ({ path: path.join(data, 'test', 'dog', f), label: null }));
+  const nchw = await predictItems(model, meta, items, { channelsLast: false });
+  const nhwc = await predictItems(model, meta, items, { channelsLast: true });
+  assert.equal(nhwc.probabilities.length, 6);
+  nhwc.probabilities.forEach((p, i) => assert.ok(Math.abs(p - nchw.probabilities[i]!) < 1e-5, `${p} vs ${nchw.probabilities[i]}`));
+  // By default: NHWC on CPU from 96 px (where it is faster), not for this 32 px model, not on CUDA.
+  assert.equal(predictionLoader(meta, items).channelsLast, false);
+  assert.equal(predictionLoader({ ...meta, imageSize: 224 }, items).channelsLast, true);
+  assert.equal(predictionLoader({ ...meta, imageSize: 224 }, items, { device: 'cuda' }).channelsLast, false);
 });

@@ -9,18 +9,20 @@ import { barColumns, interruptedLine, Progress, resumeLine, type ResumePoint } f
 import type { TrainEvent } from '../src/train/types.js';
 
 const start: Extract<TrainEvent, { type: 'start' }> = {
-  type: 'start', run: '/r', resumed: false, arch: 'resnet18', device: 'cpu', threads: 1, precision: 'fp32',
+  type: 'start', run: '/r', resumed: false, arch: 'resnet18', device: 'cpu', threads: 1, precision: 'fp32', channels_last: false,
   images: { train: 8, val: 4, test: 2 }, classes: ['a', 'b'], positive_class: 'b',
   phases: [{ name: 'phase1', trainable: ['fc'], epochs: 2, lr: 0.001 }],
 };
 
-test('the start line: 1 thread, 2 threads', () => {
+test('the start line: 1 thread, 2 threads; channels-last when the run computes in it', () => {
   const lines: string[] = [];
   const p = new Progress((l) => lines.push(l));
   p.handle(start);
   p.handle({ ...start, threads: 2 });
+  p.handle({ ...start, threads: 2, channels_last: true });
   assert.match(lines[0]!, /^Training resnet18 on cpu \(1 thread, fp32\)/);
   assert.match(lines[3]!, /^Training resnet18 on cpu \(2 threads, fp32\)/);
+  assert.match(lines[6]!, /^Training resnet18 on cpu \(2 threads, fp32, channels-last\)/);
 });
 
 test('the progress bar: 80 columns when the terminal reports none, else 40..120', () => {

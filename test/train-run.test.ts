@@ -126,6 +126,8 @@ test('a run writes the contract\'s run directory, history, checkpoints with meta
   // The data audit's summary is printed before training starts.
   const firstInfo = events.findIndex((e) => e.type === 'info' && /^Data: .*\nClasses: /s.test(e.message));
   assert.ok(firstInfo >= 0 && firstInfo < events.findIndex((e) => e.type === 'start'), 'audit summary before the start event');
+  // channelsLast 'auto' (the default) at this tiny image size: NCHW (NHWC pays on CPU from 96 px).
+  assert.equal((events.find((e) => e.type === 'start') as Extract<TrainEvent, { type: 'start' }>).channels_last, false);
   const p1start = events.find((e) => e.type === 'phase' && e.event === 'start' && e.phase === 'phase1') as Extract<TrainEvent, { type: 'phase'; event: 'start' }>;
   assert.equal(p1start.trainable_parameters, 513);
   assert.match(p1start.cache!, /^pool /);
@@ -317,8 +319,11 @@ test('resume refuses a RUN/config.json edited after the state was saved, naming 
 
 test('bf16 autocast, channels-last and bnPolicy train run; frozen BatchNorm statistics move only under bnPolicy train', T, async () => {
   const out = tempDir('tlearn-bf16-');
-  const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }), { out, handleSigint: false, quiet: true, skipEvaluation: true });
+  const starts: TrainEvent[] = [];
+  const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }),
+    { out, handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => { if (e.type === 'start') starts.push(e); } });
   assert.equal(r.history.length, 2);
+  assert.equal((starts[0] as Extract<TrainEvent, { type: 'start' }>).channels_last, true);
   for (const row of r.history) assert.ok(Number.isFinite(row.train_loss) && row.val_auc >= 0 && row.val_auc <= 1, JSON.stringify(row));
   const stat = (file: string) => Buffer.from(readSafetensors(file).tensors.get('layer1.0.bn1.running_mean')!.data);
   const zeros = Buffer.alloc(64 * 4);

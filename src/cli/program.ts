@@ -50,7 +50,8 @@ function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEFAULTS):
     .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096))
     .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
     .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast (default fp32)').choices(PRECISIONS))
-    .option('--channels-last', 'NHWC memory format (faster on some GPUs)')
+    .option('--channels-last', 'NHWC memory format (default: on CPU at 96 px and more, where it is faster)')
+    .option('--no-channels-last', 'NCHW memory format')
     .option('--json', 'print progress as JSON lines and the result as JSON on stdout');
 }
 

@@ -8,6 +8,7 @@ export {
 export { BasicBlock, Bottleneck, ResidualBlock, type BlockKind } from './blocks.js';
 export { BinaryClassifier, type BinaryClassifierOptions } from './binary.js';
 export { runChain } from './chain.js';
+export { channelsLastPays, CHANNELS_LAST_MIN_SIZE } from './memory-format.js';
 export { recordToTensor, recordsToTensors, tensorToRecord, tensorsToRecords, moduleToRecords } from './state.js';
 export { inferArch, headInfo, blockCounts, type HeadInfo } from './infer.js';
 export {

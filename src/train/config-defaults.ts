@@ -59,7 +59,7 @@ export function defaultConfig(): RunConfig {
     threads: 0,
     device: 'cpu',
     precision: 'fp32',
-    channelsLast: false,
+    channelsLast: 'auto',
     bnPolicy: 'eval',
     posWeight: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, dtype: 'fp32' },

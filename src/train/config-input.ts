@@ -94,7 +94,7 @@ export interface RunConfigInput {
   threads?: number;
   device?: Device;
   precision?: Precision;
-  channelsLast?: boolean;
+  channelsLast?: boolean | 'auto';
   bnPolicy?: BnPolicy;
   posWeight?: number | 'auto' | null;
   /** false turns the cache off. */

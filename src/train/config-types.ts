@@ -141,7 +141,8 @@ export interface RunConfig {
   threads: number;
   device: Device;
   precision: Precision;
-  channelsLast: boolean;
+  /** NHWC activations; 'auto' = where it is faster (CPU, images of 96 px and more). */
+  channelsLast: boolean | 'auto';
   /** Frozen BatchNorm layers: 'eval' keeps their statistics fixed; 'train' updates them as the seed's model.train() did. */
   bnPolicy: BnPolicy;
   /** BCE pos_weight: null = none, a number, or 'auto' = n_neg / n_pos on the training split. */

@@ -141,6 +141,14 @@ export class Checker {
     return def;
   }
 
+  /** true, false, or the one word `word` (already handled by the caller), named in the message. */
+  boolOr<W extends string>(v: unknown, path: string, def: boolean | W, word: W): boolean | W {
+    if (v === undefined) return def;
+    if (typeof v === 'boolean') return v;
+    this.fail(path, `expected true, false or "${word}", got ${describe(v)}`);
+    return def;
+  }
+
   string(v: unknown, path: string, def: string, what = 'a non-empty string'): string {
     if (v === undefined) return def;
     if (typeof v === 'string' && v.length > 0) return v;
@@ -399,7 +407,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     threads: c.number(raw.threads, 'config.threads', d.threads, { integer: true, min: 0, max: 4096 }),
     device: c.choice(raw.device, 'config.device', d.device, DEVICES),
     precision: c.choice(raw.precision, 'config.precision', d.precision, PRECISIONS),
-    channelsLast: c.bool(raw.channelsLast, 'config.channelsLast', d.channelsLast),
+    channelsLast: raw.channelsLast === 'auto' ? 'auto' : c.boolOr(raw.channelsLast, 'config.channelsLast', d.channelsLast, 'auto'),
     bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
     posWeight,
     featureCache,

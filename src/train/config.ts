@@ -7,6 +7,8 @@ import YAML from 'yaml';
 import { defaultConfig } from './config-defaults.js';
 import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './config-validate.js';
 import type { RunConfig } from './config-types.js';
+// The leaf module itself: config stays free of libtorch (src/models' index loads the addon).
+import { channelsLastPays } from '../models/memory-format.js';
 
 export * from './config-types.js';
 export { defaultConfig, modeForMonitor } from './config-defaults.js';
@@ -46,7 +48,7 @@ export interface ConfigOverrides {
   threads?: number;
   device?: string;
   precision?: string;
-  channelsLast?: boolean;
+  channelsLast?: boolean | 'auto';
   bnPolicy?: string;
   posWeight?: number | 'auto' | null;
   featureCache?: boolean;
@@ -320,6 +322,11 @@ export function resolveConfig(opts: ResolveOptions = {}): RunConfig {
   const all = [...overrideIssues, ...issues];
   if (all.length > 0) throw new ConfigError(all, opts.file);
   return config;
+}
+
+/** Whether a run computes in channels-last (NHWC): as configured, or with 'auto' where that is faster. */
+export function usesChannelsLast(c: { device: string; channelsLast: boolean | 'auto'; input: { imageSize: number } }): boolean {
+  return c.channelsLast === 'auto' ? channelsLastPays(c.device, c.input.imageSize) : c.channelsLast;
 }
 
 /** RUN/config.json: the resolved configuration, every default filled in; resolveConfig({raw}) reads it back. */

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
 import { auditWarnings, DataLoader, fmtSignificant, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
-import { ConfigError, configToJSON, resolveConfig, type RunConfig } from './config.js';
+import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config.js';
 import type { RunConfigInput } from './config-input.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
@@ -234,10 +234,11 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
         'from scratch (to use that model as it is, evaluate or predict with it; to continue its training, --resume its run)');
     }
     if (config.device !== 'cpu') model.to(config.device);
-    if (config.channelsLast) toChannelsLast(model);
+    const channelsLast = usesChannelsLast(config);
+    if (channelsLast) toChannelsLast(model);
     loaded?.restoreModel(model);
     engine = {
-      model, device: config.device, precision: config.precision, channelsLast: config.channelsLast, bnPolicy: config.bnPolicy,
+      model, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy,
       posWeight: posWeightTensor({ device: config.device }, state.posWeight),
     };
 
@@ -252,7 +253,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     const imageCache = new ImageCache();
     const common = {
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
-      channelsLast: config.channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
+      channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
     } as const;
     const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label }));
     const trainLoader = new DataLoader(toLoader(split.train), { ...common, train: true, augment: config.augment });
@@ -267,7 +268,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     writeHistory(paths.root, state.history);
     emit({
       type: 'start', run: paths.root, resumed: resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
-      precision: config.precision, images: { train: split.train.length, val: split.val.length, test: split.test.length },
+      precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
       classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });

@@ -30,7 +30,7 @@ export const HISTORY_COLUMNS = [
 /** Progress events: printed as JSON lines with `json: true` and passed to `onEvent`. */
 export type TrainEvent =
   | {
-    type: 'start'; run: string; resumed: boolean; arch: string; device: string; threads: number; precision: string;
+    type: 'start'; run: string; resumed: boolean; arch: string; device: string; threads: number; precision: string; channels_last: boolean;
     images: { train: number; val: number; test: number }; classes: [string, string]; positive_class: string;
     phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
   }
