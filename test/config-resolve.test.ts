@@ -49,6 +49,13 @@ test('the default configuration is the seed protocol', () => {
   assert.equal(c.channelsLast, 'auto');
 });
 
+test('featureCache.diskMB: null (the default: no limit) or megabytes >= 0', () => {
+  const disk = (v: unknown) => resolveConfig({ raw: { data: { path: '/d' }, featureCache: { diskMB: v } } }).featureCache.diskMB;
+  assert.equal(resolveConfig({ overrides: { data: '/d' } }).featureCache.diskMB, null);
+  assert.deepEqual([disk(null), disk(0), disk(5000)], [null, 0, 5000]);
+  assert.deepEqual(issuesOf(() => disk(-1)), ['config.featureCache.diskMB: expected a number ≥ 0, got -1']);
+});
+
 test('channelsLast: auto (the default), true or false; auto is NHWC on CPU from 96 px', () => {
   for (const v of ['auto', true, false] as const) assert.equal(resolveConfig({ raw: { data: { path: '/d' }, channelsLast: v } }).channelsLast, v);
   assert.deepEqual(issuesOf(() => resolveConfig({ raw: { data: { path: '/d' }, channelsLast: 'yes' } })),

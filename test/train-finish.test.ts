@@ -131,7 +131,7 @@ test('an epoch whose best checkpoint cannot be written is still in history.csv a
   assert.equal(jsonl.length, 1);
 });
 
-test('a feature-cache spill folder that cannot be written gives one warning and the same history, not a failed run', T, async () => {
+test('a feature-cache spill folder that cannot be written, or that reaches featureCache.diskMB, gives one warning and the same history', T, async () => {
   const blocker = path.join(root, 'not-a-folder');
   fs.writeFileSync(blocker, 'x');
   const events: TrainEvent[] = [];
@@ -143,4 +143,12 @@ test('a feature-cache spill folder that cannot be written gives one warning and 
   const plain = await train(tinyConfig(data, ['featureCache.enabled=false'], { epochs1: 2, epochs2: 1, imageSize: 128 }), { out: path.join(root, 'no-cache'), handleSigint: false, quiet: true, skipEvaluation: true });
   const strip = (h: typeof r.history) => h.map((e) => [e.phase, e.epoch, e.train_loss.toFixed(5), e.val_auc]);
   assert.deepEqual(strip(r.history), strip(plain.history));
+
+  // 1 MB of spill folder per stage holds another 16 views; the remaining 8 are computed again in each epoch.
+  const limited: TrainEvent[] = [];
+  const capped = await train(tinyConfig(data, ['featureCache.memoryMB=0', 'featureCache.diskMB=1'], { epochs1: 2, epochs2: 1, imageSize: 128 }),
+    { out: path.join(root, 'spill-capped'), handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => limited.push(e) });
+  const notices = limited.filter((e) => e.type === 'warning' && /reached featureCache\.diskMB/.test(e.message)).map((e) => (e as { message: string }).message);
+  assert.deepEqual(notices, ['feature cache (layer3): 16 views (1 MB) in its spill folder reached featureCache.diskMB; the views beyond it are computed again when needed']);
+  assert.deepEqual(strip(capped.history), strip(plain.history));
 });

@@ -136,6 +136,22 @@ test('feature cache: memory budget, then the spill folder; fp16 storage; errors;
   assert.equal(memory().tensors, before);
 });
 
+test('feature cache: the spill folder stops at its disk limit; views beyond it are not kept; said once', () => {
+  const x = randn([5, 4]); // rows of 16 bytes
+  const dir = path.join(tempDir(), 'spill');
+  const cache = new FeatureCache({ stage: 'pool', memoryBytes: 16, diskBytes: 32, dir, dtype: 'fp32', device: 'cpu' });
+  assert.equal(cache.takeDiskLimitNotice(), null);
+  scope(() => cache.put(['a', 'b', 'c', 'd', 'e'], x));
+  assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((k) => cache.has(k)), [true, true, true, false, false]);
+  assert.deepEqual([cache.stats.memoryEntries, cache.stats.diskEntries, cache.stats.diskBytes], [1, 2, 32]);
+  assert.equal(fs.readdirSync(dir).length, 2);
+  assert.equal(cache.takeDiskLimitNotice(), '2 views (32 bytes) in its spill folder reached featureCache.diskMB');
+  assert.equal(cache.takeDiskLimitNotice(), null, 'said once');
+  scope(() => assert.deepEqual(cache.get(['c', 'a']).toArray(), [...x.narrow(0, 2, 1).toArray(), ...x.narrow(0, 0, 1).toArray()]));
+  cache.dispose();
+  dispose(x);
+});
+
 test('feature cache: a spill folder that cannot be written (a full disk) stops the spilling, not the run', () => {
   const blocker = path.join(tempDir(), 'a-file');
   fs.writeFileSync(blocker, 'x');

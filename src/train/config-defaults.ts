@@ -62,7 +62,7 @@ export function defaultConfig(): RunConfig {
     channelsLast: 'auto',
     bnPolicy: 'eval',
     posWeight: null,
-    featureCache: { enabled: true, memoryMB: 2048, dir: null, dtype: 'fp32' },
+    featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     threshold: { method: 'fixed', value: 0.5 },
     checkpointFormat: 'both',
     phases: [seedPhase('phase1', ['fc'], 1e-3), seedPhase('phase2', ['layer4', 'fc'], 1e-5)],

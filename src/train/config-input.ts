@@ -36,6 +36,7 @@ export interface FeatureCacheConfigInput {
   enabled?: boolean;
   memoryMB?: number;
   dir?: string | null;
+  diskMB?: number | null;
   dtype?: CacheDType;
 }
 

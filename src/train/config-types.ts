@@ -74,6 +74,8 @@ export interface FeatureCacheConfig {
   memoryMB: number;
   /** Spill folder once memoryMB is used; null = a folder inside the run directory. */
   dir: string | null;
+  /** Most megabytes per cached stage in the spill folder; null = no limit. Views beyond it are computed again. */
+  diskMB: number | null;
   dtype: CacheDType;
 }
 

@@ -376,11 +376,13 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
 
   let rf: unknown = raw.featureCache;
   if (typeof rf === 'boolean') rf = { enabled: rf };
-  const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'dtype'], ['true', 'false']);
+  const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'diskMB', 'dtype'], ['true', 'false']);
   const featureCache = {
     enabled: c.bool(rfc.enabled, 'config.featureCache.enabled', d.featureCache.enabled),
     memoryMB: c.number(rfc.memoryMB, 'config.featureCache.memoryMB', d.featureCache.memoryMB, { min: 0 }),
     dir: c.nullableString(rfc.dir, 'config.featureCache.dir', null, 'a folder path or null'),
+    diskMB: rfc.diskMB === null ? null : rfc.diskMB === undefined ? d.featureCache.diskMB
+      : c.number(rfc.diskMB, 'config.featureCache.diskMB', 0, { min: 0 }),
     dtype: c.choice(rfc.dtype, 'config.featureCache.dtype', d.featureCache.dtype, CACHE_DTYPES),
   };
 

@@ -2,7 +2,7 @@
 // view (item + flip), computed once and reused in every later epoch. In phase 1 of the seed protocol it
 // holds the pooled features (an epoch is then only head training); in phase 2 the input of layer4.
 // Entries stay in memory up to a byte budget (as tensors on the training device), then go to files in a
-// spill folder; fp16/bf16 storage halves both. Keys name the split too (item indices are per loader).
+// spill folder (up to a limit, if one is set); fp16/bf16 storage halves both. Keys name the split too (item indices are per loader).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,8 @@ export interface FeatureCacheOptions {
   memoryBytes: number;
   /** Spill folder (created on first use, removed by dispose); null: entries beyond the budget are not kept. */
   dir: string | null;
+  /** Most bytes written to the spill folder (default: no limit); entries beyond it are not kept. */
+  diskBytes?: number;
   dtype: CacheDType;
   /** Device of the tensors get() returns. */
   device: string;
@@ -42,6 +44,8 @@ export class FeatureCache {
   #shape: number[] | null = null;
   #spillError: string | null = null;
   #spillReported = false;
+  #diskLimitReached = false;
+  #diskLimitReported = false;
   readonly #stats: FeatureCacheStats = { memoryEntries: 0, memoryBytes: 0, diskEntries: 0, diskBytes: 0, hits: 0, misses: 0 };
 
   constructor(o: FeatureCacheOptions) {
@@ -61,6 +65,15 @@ export class FeatureCache {
     if (this.#spillError === null || this.#spillReported) return null;
     this.#spillReported = true;
     return this.#spillError;
+  }
+
+  /** Once, after the spill folder reached its limit: how much it holds (then null again). */
+  takeDiskLimitNotice(): string | null {
+    if (!this.#diskLimitReached || this.#diskLimitReported) return null;
+    this.#diskLimitReported = true;
+    const b = this.#stats.diskBytes;
+    const size = b < 1 << 20 ? `${b} bytes` : `${(b / (1 << 20)).toFixed(0)} MB`;
+    return `${this.#stats.diskEntries} views (${size}) in its spill folder reached featureCache.diskMB`;
   }
 
   get stats(): FeatureCacheStats {
@@ -103,6 +116,10 @@ export class FeatureCache {
         return;
       }
       if (this.#o.dir === null || this.#spillError !== null) return;
+      if (this.#stats.diskBytes + rowBytes > (this.#o.diskBytes ?? Infinity)) {
+        this.#diskLimitReached = true;
+        return;
+      }
       const bits = stored.to('cpu').data();
       const file = this.#file(key);
       try {

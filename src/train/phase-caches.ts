@@ -91,6 +91,7 @@ function newCache(c: PhaseCachesContext, stage: ResNetStage): FeatureCache {
     // The budget holds per cached stage: a phase filling the next phase's cache has two at once.
     memoryBytes: Math.max(MIN_CACHE_BYTES, fc.memoryMB * 1024 * 1024),
     dir: fc.dir ? path.join(fc.dir, spillDirName(stage)) : path.join(c.spillRoot, stage),
+    diskBytes: fc.diskMB === null ? Infinity : fc.diskMB * 1024 * 1024,
     dtype: fc.dtype,
     device: c.device,
   });

@@ -160,6 +160,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       for (const c of [cache, carry]) {
         const failed = c?.takeSpillError();
         if (failed) ctx.warn(`feature cache (${c!.stage}): cannot write to its spill folder (${failed}); what does not fit in featureCache.memoryMB is computed again when needed`);
+        const full = c?.takeDiskLimitNotice();
+        if (full) ctx.warn(`feature cache (${c!.stage}): ${full}; the views beyond it are computed again when needed`);
       }
       const record: EpochRecord = {
         phase: pc.name, epoch, lr,

@@ -12,6 +12,7 @@ function neutral(c: RunConfig): RunConfig {
   x.device = 'cpu';
   x.featureCache.memoryMB = 0;
   x.featureCache.dir = null;
+  x.featureCache.diskMB = null;
   for (const p of x.phases) p.epochs = 0;
   return x;
 }
@@ -66,7 +67,7 @@ export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig
     throw new RunDirError(
       `cannot resume ${paths.root} with a different configuration: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ` +
       `${diff.length === 1 ? 'differs' : 'differ'} ` +
-      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir and phases[].epochs may change on resume)',
+      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir/diskMB and phases[].epochs may change on resume)',
     );
   }
   return saved;
