@@ -83,10 +83,10 @@ test('featureCache and trainable messages show the accepted forms', () => {
   fs.writeFileSync(file, 'featureCache: off\nphases:\n  - {}\n  - trainable: "layer3, layer4"\n');
   const issues = issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }));
   assert.equal(issues.length, 2, issues.join('\n'));
-  assert.match(issues[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, dtype, got "off"; YAML reads off as text: write false/);
+  assert.match(issues[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, diskMB, dtype, got "off"; YAML reads off as text: write false/);
   assert.match(issues[1]!, /^config\.phases\[1\]\.trainable: "layer3, layer4" is one name; give a list: \[layer3, layer4\] \(YAML\) or \["layer3", "layer4"\] \(JSON\)/);
   fs.writeFileSync(file, 'featureCache: 3\n');
-  assert.match(issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }))[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, dtype, got 3$/);
+  assert.match(issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }))[0]!, /^config\.featureCache: expected true, false or an object with the keys enabled, memoryMB, dir, diskMB, dtype, got 3$/);
   fs.writeFileSync(file, 'phases:\n  - earlyStopping: no\n  - {}\n');
   assert.match(issuesOf(() => resolveConfig({ file, overrides: { data: '/d' } }))[0]!, /^config\.phases\[0\]\.earlyStopping: expected true, false, null or an object with the keys monitor, mode, patience, minDelta, got "no"; YAML reads no as text: write false/);
 });
