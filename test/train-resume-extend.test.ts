@@ -96,3 +96,16 @@ test('stale temp files of a killed atomic write are removed when the run is resu
   assert.deepEqual(tempFilesIn(path.join(out, 'last')), []);
   for (const n of mine) assert.equal(fs.readFileSync(path.join(out, n), 'utf8'), 'user file');
 });
+
+test('channels-last runs (the default on CPU from 96 px) resume to the uninterrupted history and weights too', T, async () => {
+  // Weights, activations and Adam's moments are NHWC here; RUN/last stores them row-major (NCHW).
+  const at96 = (epochs2: number) => tinyConfig(data, [], { epochs1: 1, epochs2, lr1: 0.05, lr2: 0.01, imageSize: 96 });
+  const whole = await train(at96(2), { out: tempDir('tlearn-nhwc-ref-'), ...quiet });
+  const out = tempDir('tlearn-nhwc-');
+  const starts: TrainEvent[] = [];
+  await train(at96(1), { out, ...quiet, onEvent: (e) => { if (e.type === 'start') starts.push(e); } });
+  assert.equal((starts[0] as Extract<TrainEvent, { type: 'start' }>).channels_last, true);
+  const r = await train(at96(2), { out, resume: true, ...quiet });
+  assert.deepEqual(untimed(r.history), untimed(whole.history));
+  assert.deepEqual(tensorsOf(r.bestModel!), tensorsOf(whole.bestModel!));
+});
