@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { auditWarnings, formatAuditSummary, loadSource, parseCsv, prepareData } from '../src/data/index.js';
-import { tempDir, touch, writePng } from './data-fixtures.js';
+import { auditWarnings, formatAuditSummary, ImageCache, loadSource, parseCsv, prepareData } from '../src/data/index.js';
+import { rawSharp, tempDir, touch, writePng } from './data-fixtures.js';
 
 async function dataset(): Promise<string> {
   const root = tempDir();
@@ -196,4 +196,29 @@ test('a dangling symlink named like an image is reported as unreadable (broken l
   const { audit } = await prepareData(root, { imageSize: 8, seed: 3 });
   assert.deepEqual(audit.unreadable.map((u) => [u.path, u.reason]), [['dog/dangling.png', 'broken symbolic link (its target does not exist)']]);
   assert.equal(audit.ignored.non_image, 1, 'a dangling link without an image name counts as a non-image file');
+});
+
+test('audit: nearly black images (12-bit data in 16-bit files) and one-colour images are named, with a warning', async () => {
+  const root = tempDir();
+  for (const cls of ['neg', 'pos']) {
+    for (let i = 0; i < 3; i++) await writePng(path.join(root, 'train', cls, `${i}.png`), 12, 10, i + (cls === 'pos' ? 5 : 0));
+    await writePng(path.join(root, 'val', cls, 'v.png'), 12, 10, cls === 'pos' ? 9 : 8);
+  }
+  // An X-ray-like 16-bit PNG that uses only 12 bits: values up to 15 * 257 = 3855 of 65535, 15 of 255 once scaled.
+  const dark = Buffer.from(Array.from({ length: 12 * 10 * 3 }, (_, k) => k % 16));
+  await rawSharp(dark, 12, 10).toColourspace('rgb16').png().toFile(path.join(root, 'train', 'neg', 'xray16.png'));
+  await rawSharp(Buffer.alloc(12 * 10 * 3, 200), 12, 10).png().toFile(path.join(root, 'train', 'pos', 'blank.png'));
+  const { audit, summary } = await prepareData(root, { imageSize: 8, cache: new ImageCache() });
+  // Brightest as the network sees it: after the resize to 8 px, which averages neighbours (at most 15).
+  assert.deepEqual(audit.dark_images.files.map((f) => f.path), ['train/neg/xray16.png']);
+  assert.ok(audit.dark_images.count === 1 && audit.dark_images.files[0]!.brightest <= 15 && audit.dark_images.files[0]!.brightest >= 8);
+  assert.deepEqual(audit.uniform_images, { count: 1, files: ['train/pos/blank.png'] });
+  assert.match(summary, /Nearly black: 1 image\(s\) \(brightest value under 32 of 255\)/);
+  assert.match(summary, /One colour: 1 image\(s\)/);
+  const warnings = auditWarnings(audit);
+  assert.ok(warnings.some((w) => /1 image is nearly black .*12-bit data in 16-bit files.*audit\.json "dark_images"/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /1 image is one colour .*audit\.json "uniform_images"/.test(w)), warnings.join('\n'));
+  // Without the decoded-image cache (evaluate's audit), the decode check finds them too.
+  const plain = await prepareData(root, { imageSize: 8 });
+  assert.deepEqual([plain.audit.dark_images.files.map((f) => f.path), plain.audit.uniform_images], [['train/neg/xray16.png'], audit.uniform_images]);
 });

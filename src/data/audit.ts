@@ -1,6 +1,7 @@
 // The data audit: what the data looks like before any training — counts per class and split, the class
 // imbalance with a suggested pos_weight, unreadable files, exact duplicates (by SHA-256), duplicates that
-// cross splits (leakage), duplicates with conflicting labels, and images smaller than the input size.
+// cross splits (leakage), duplicates with conflicting labels, images smaller than the input size, and images
+// that are nearly black or of one colour.
 // Written as audit.json (snake_case keys, like the other run files) plus a short printable summary.
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { Probe } from './manifest.js';
@@ -54,9 +55,19 @@ export interface Audit {
   conflicting_labels: Array<{ sha256: string; labels: string[]; files: AuditFile[] }>;
   /** Images whose width or height is below image_size (they are upsampled). */
   small_images: { count: number; files: Array<{ path: string; width: number; height: number }> };
+  /** Images whose brightest value (any channel, once decoded to 8 bits) is under DARK_BELOW. */
+  dark_images: { count: number; files: Array<{ path: string; brightest: number }> };
+  /** Images of one colour (every pixel the same): they carry nothing to learn from. */
+  uniform_images: { count: number; files: string[] };
 }
 
 const MAX_SMALL_LISTED = 100;
+/**
+ * An image whose brightest 8-bit value is under this is "nearly black": how 12-bit data in 16-bit files (a
+ * common X-ray and CT format: 4095 of 65535 becomes 15 of 255) and float images in [0, 1] come out, in tlearn
+ * as in PIL and torchvision. The network then sees almost no contrast.
+ */
+export const DARK_BELOW = 32;
 export const IMBALANCE_THRESHOLD = 1.5;
 
 /** Builds the audit from a dataset and the probe of each of its items (same order). */
@@ -69,6 +80,8 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
   const unreadable: Audit['unreadable'] = [];
   const groups = new Map<string, AuditFile[]>();
   const small: Audit['small_images']['files'] = [];
+  const dark: Audit['dark_images'] = { count: 0, files: [] };
+  const uniform: Audit['uniform_images'] = { count: 0, files: [] };
   let smallCount = 0, total = 0;
   ds.items.forEach((it, i) => {
     const p = probes[i]!;
@@ -83,6 +96,14 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     if ((p.width ?? 0) < imageSize || (p.height ?? 0) < imageSize) {
       smallCount++;
       if (small.length < MAX_SMALL_LISTED) small.push({ path: it.relPath, width: p.width ?? 0, height: p.height ?? 0 });
+    }
+    // A one-colour black image is both; it is named once, as one colour.
+    if (p.uniform) {
+      uniform.count++;
+      if (uniform.files.length < MAX_SMALL_LISTED) uniform.files.push(it.relPath);
+    } else if (p.brightest !== undefined && p.brightest < DARK_BELOW) {
+      dark.count++;
+      if (dark.files.length < MAX_SMALL_LISTED) dark.files.push({ path: it.relPath, brightest: p.brightest });
     }
   });
   const duplicates: Audit['duplicates'] = [];
@@ -129,6 +150,8 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     leakage,
     conflicting_labels: conflicting,
     small_images: { count: smallCount, files: small },
+    dark_images: dark,
+    uniform_images: uniform,
   };
 }
 
@@ -192,6 +215,8 @@ export function formatAuditSummary(a: Audit): string {
   if (a.leakage.length) lines.push(`LEAKAGE: ${a.leakage.length} duplicate group(s) span several splits (e.g. ${a.leakage[0]!.files.map((f) => f.path).join(' = ')})`);
   if (a.conflicting_labels.length) lines.push(`Conflicting labels: ${a.conflicting_labels.length} duplicate group(s) carry both labels`);
   if (a.small_images.count) lines.push(`Smaller than ${a.image_size}px: ${a.small_images.count} image(s) (upsampled)`);
+  if (a.dark_images?.count) lines.push(`Nearly black: ${a.dark_images.count} image(s) (brightest value under ${DARK_BELOW} of 255)`);
+  if (a.uniform_images?.count) lines.push(`One colour: ${a.uniform_images.count} image(s)`);
   for (const note of a.notes) lines.push(`Note: ${note}`);
   return lines.join('\n');
 }
@@ -213,6 +238,15 @@ export function auditWarnings(a: Audit, o: { posWeightSet?: boolean } = {}): str
   if (a.conflicting_labels.length) {
     out.push(`${n(a.conflicting_labels.length, 'image is', 'images are')} present with both labels; e.g. ` +
       `${a.conflicting_labels[0]!.files.map((f) => `${f.path} (${f.label})`).join(' = ')}; see audit.json "conflicting_labels"`);
+  }
+  if (a.dark_images?.count) {
+    out.push(`${n(a.dark_images.count, 'image is', 'images are')} nearly black (brightest value under ${DARK_BELOW} of 255, e.g. ` +
+      `${a.dark_images.files[0]!.path}): 12-bit data in 16-bit files, or float images in [0, 1], come out this way; rescale them ` +
+      'to the full range before training; see audit.json "dark_images"');
+  }
+  if (a.uniform_images?.count) {
+    out.push(`${n(a.uniform_images.count, 'image is', 'images are')} one colour (every pixel the same, e.g. ${a.uniform_images.files[0]}): ` +
+      'nothing to learn from; see audit.json "uniform_images"');
   }
   const im = a.imbalance;
   if (im.imbalanced && Number.isFinite(im.ratio) && !o.posWeightSet) {

@@ -274,12 +274,20 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
  * Decodes the whole image (at a small output size, so memory stays low) to prove the data is complete
  * and valid; throws with the decoder's reason otherwise. Returns the upright size and the format.
  */
-export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string }> {
+export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
   if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
   const info = await imageSize(bytes);
-  await open(bytes).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL })
-    .flatten({ background: ALPHA_BACKGROUND }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer();
-  return info;
+  const small = await finish(open(bytes).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
+  return { ...info, range: await pixelRange(small) };
+}
+
+/** What the pixels of a decoded image span: its brightest value (any channel), and whether it is one colour. */
+export interface PixelRange { brightest: number; uniform: boolean }
+
+/** The PixelRange of an image (computed by libvips, per channel). */
+export async function pixelRange(image: RawImage): Promise<PixelRange> {
+  const { channels } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).stats();
+  return { brightest: Math.max(...channels.map((c) => c.max)), uniform: channels.every((c) => c.min === c.max) };
 }
 
 // Why decode failures need a second look: sharp builds its error text from libvips' process-wide error

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
-import { decodeResized, decoderReason, diagnoseDecode, imageSize, verifyDecodes, type RawImage } from './decode.js';
+import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
 import { mapLimit } from './pool.js';
 import type { Dataset, ResizeMode } from './types.js';
 
@@ -21,6 +21,9 @@ export interface Probe {
   width?: number;
   height?: number;
   format?: string;
+  /** Brightest 8-bit value of the decoded (resized) image, and whether it is one colour. */
+  brightest?: number;
+  uniform?: boolean;
   /** Why the file cannot be used, when it cannot. */
   error?: string;
 }
@@ -66,11 +69,12 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
     if (decode) {
       const info = await imageSize(bytes);
       const image = await decodeResized(bytes, decode.imageSize, decode.resize);
-      return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format,
+      const range = await pixelRange(image);
+      return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format, ...range,
         image, stamp: fileStamp(file, { size: bytes.byteLength, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }) };
     }
     const info = await verifyDecodes(bytes);
-    return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format };
+    return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format, ...info.range };
   } catch (e) {
     return { bytes: bytes.byteLength, sha256, error: decoderReason((e as Error).message) || 'unknown decode error', decodeFailed: true };
   }
