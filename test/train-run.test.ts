@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
 import { loadModelFile } from '../src/models/index.js';
+import { cpuCache } from '../src/torch/index.js';
 import { train, NonFiniteLossError, RunDirError, TrainSetupError, parseHistoryJsonl, type RunResult, type TrainEvent, type EpochRecord } from '../src/train/index.js';
 import { ConfigError, resolveConfig, type RunConfig } from '../src/train/config.js';
 import { loadRunState } from '../src/train/state.js';
@@ -320,8 +321,16 @@ test('resume refuses a RUN/config.json edited after the state was saved, naming 
 test('bf16 autocast, channels-last and bnPolicy train run; frozen BatchNorm statistics move only under bnPolicy train', T, async () => {
   const out = tempDir('tlearn-bf16-');
   const starts: TrainEvent[] = [];
+  // Freed tensor memory kept by the caching allocator: some is idle when phase 1 ends, none when phase 2 starts
+  // (an earlier phase's shapes do not come again).
+  const idle: Record<string, number> = {};
   const r = await train(tinyConfig(data, [], { precision: 'bf16', channelsLast: true, bnPolicy: 'train', epochs1: 1, epochs2: 1 }),
-    { out, handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => { if (e.type === 'start') starts.push(e); } });
+    { out, handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => {
+      if (e.type === 'start') starts.push(e);
+      if (e.type === 'phase') idle[`${e.phase}:${e.event}`] = cpuCache.stats().idleBytes;
+    } });
+  assert.ok(idle['phase1:end']! > 0, JSON.stringify(idle));
+  assert.equal(idle['phase2:start'], 0);
   assert.equal(r.history.length, 2);
   assert.equal((starts[0] as Extract<TrainEvent, { type: 'start' }>).channels_last, true);
   for (const row of r.history) assert.ok(Number.isFinite(row.train_loss) && row.val_auc >= 0 && row.val_auc <= 1, JSON.stringify(row));

@@ -74,7 +74,8 @@ export interface CpuCacheStats {
  * Freed CPU tensor memory, kept for reuse (as PyTorch's caching allocator does on CUDA). libtorch frees every
  * activation after each op and glibc gives large blocks back to the kernel, so without the cache each batch
  * faults its activations in again: at 224 px a quarter of a run's CPU time. Blocks of 64 KiB and more are
- * kept, up to a limit: a quarter of the machine's memory, or TLEARN_CPU_CACHE_MB (0 turns the cache off).
+ * kept, up to a limit: a quarter of the memory (the container's, if it has a limit), or TLEARN_CPU_CACHE_MB (0 turns
+ * the cache off). A run empties it at each phase start, since an earlier phase's shapes do not come again.
  */
 export const cpuCache = {
   setLimit(bytes: number): void {
@@ -118,4 +119,6 @@ setNumThreads(chosen > 0 ? chosen : availableParallelism());
 
 const cacheMB = process.env.TLEARN_CPU_CACHE_MB;
 if (cacheMB !== undefined && !/^\d+$/.test(cacheMB)) throw new Error(`TLEARN_CPU_CACHE_MB must be a whole number of megabytes (0 turns the cache off), got '${cacheMB}'`);
-cpuCache.setLimit(cacheMB !== undefined ? Number(cacheMB) * 2 ** 20 : totalmem() / 4);
+// A container's memory limit (cgroup) counts, not the host's memory that os.totalmem() reports.
+const memory = Math.min(totalmem(), process.constrainedMemory?.() || Infinity);
+cpuCache.setLimit(cacheMB !== undefined ? Number(cacheMB) * 2 ** 20 : memory / 4);

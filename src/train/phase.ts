@@ -3,6 +3,7 @@
 // weights — always, whether early stopping fired or not.
 import fs from 'node:fs';
 import type { DataLoader } from '../data/index.js';
+import { cpuCache } from '../torch/index.js';
 import type { RunConfig } from './config.js';
 import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
 import { createOptimizer, type AnyOptimizer } from './optimizers.js';
@@ -117,6 +118,9 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
   const caches = openPhaseCaches({ config, model, trainLoader: ctx.trainLoader, device: engine.device, spillRoot: ctx.paths.featureCache }, index, ctx.carriedCache);
   ctx.carriedCache = null;
+  // The activations of an earlier phase (its frozen forward, a cache it dropped) have shapes this phase will
+  // not make again: their idle memory goes back to the system before this phase makes its own.
+  cpuCache.empty();
   const { cache, carry } = caches;
   ctx.emit({
     type: 'phase', event: 'start', phase: pc.name, index, trainable: pc.trainable,
