@@ -61,7 +61,8 @@ export interface Audit {
   uniform_images: { count: number; files: string[] };
 }
 
-const MAX_SMALL_LISTED = 100;
+/** Most files listed per finding in audit.json (the counts are whole). */
+const MAX_LISTED = 100;
 /**
  * An image whose brightest 8-bit value is under this is "nearly black": how 12-bit data in 16-bit files (a
  * common X-ray and CT format: 4095 of 65535 becomes 15 of 255) and float images in [0, 1] come out, in tlearn
@@ -95,15 +96,15 @@ export function buildAudit(ds: Dataset, probes: Probe[], imageSize: number): Aud
     g.push(f);
     if ((p.width ?? 0) < imageSize || (p.height ?? 0) < imageSize) {
       smallCount++;
-      if (small.length < MAX_SMALL_LISTED) small.push({ path: it.relPath, width: p.width ?? 0, height: p.height ?? 0 });
+      if (small.length < MAX_LISTED) small.push({ path: it.relPath, width: p.width ?? 0, height: p.height ?? 0 });
     }
     // A one-colour black image is both; it is named once, as one colour.
     if (p.uniform) {
       uniform.count++;
-      if (uniform.files.length < MAX_SMALL_LISTED) uniform.files.push(it.relPath);
+      if (uniform.files.length < MAX_LISTED) uniform.files.push(it.relPath);
     } else if (p.brightest !== undefined && p.brightest < DARK_BELOW) {
       dark.count++;
-      if (dark.files.length < MAX_SMALL_LISTED) dark.files.push({ path: it.relPath, brightest: p.brightest });
+      if (dark.files.length < MAX_LISTED) dark.files.push({ path: it.relPath, brightest: p.brightest });
     }
   });
   const duplicates: Audit['duplicates'] = [];

@@ -272,7 +272,8 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
 
 /**
  * Decodes the whole image (at a small output size, so memory stays low) to prove the data is complete
- * and valid; throws with the decoder's reason otherwise. Returns the upright size and the format.
+ * and valid; throws with the decoder's reason otherwise. Returns the upright size, the format and the
+ * pixel range of that small image.
  */
 export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
   if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
