@@ -6,7 +6,8 @@
 // (interpreter start, imports, data reading, training, test evaluation).
 //
 //   npx tsx bench/train-protocol.ts [--data demo-data] [--size 64] [--batch 32] [--epochs1 10] [--epochs2 10]
-//        [--threads N] [--device cpu|cuda] [--bn eval|train] [--cache on|off] [--precision fp32|bf16] [--channels-last auto|true|false]
+//        [--threads N] [--device cpu|cuda] [--bn eval|train] [--cache on|off] [--precision fp32|bf16]
+//        [--channels-last auto|true|false]
 //        [--only tlearn|pytorch]
 //        [--json FILE]
 // Goal: tlearn in >= 5x less wall time, test AUC within +-0.02.
@@ -24,8 +25,8 @@
 //   backward, the same kernels as PyTorch's), about 36 s outside epochs (start-up, checkpoints, the test AUC).
 //   PyTorch: 45.7-63.7 s per epoch in both phases.
 //   2 shared CPU cores, 224 px (2026-11-27, after the caching CPU allocator and channels-last 'auto'): tlearn 177.4 s,
-//   PyTorch 952.3 s: 5.37x; again: 170.6 s vs 913.9 s, 5.36x; test AUC 0.9717 vs 0.9693 both times. tlearn: phase-1 epoch 1 28.8 s, phase-2 epochs 10.3-13.8 s
-//   (124.3 s), about 24 s outside epochs. 64 px the same day: tlearn 45.9 s, PyTorch 75.7 s: 1.65x.
+//   PyTorch 952.3 s: 5.37x; again: 170.6 s vs 913.9 s, 5.36x; test AUC 0.9717 vs 0.9693 both times. tlearn:
+//   phase-1 epoch 1 28.8 s, phase-2 epochs 10.3-13.8 s (124.3 s), about 24 s outside epochs. 64 px the same day: tlearn 45.9 s, PyTorch 75.7 s: 1.65x.
 //   H100, 224 px, cuda:         tlearn 15.2 s, PyTorch 38.8 s: 2.54x; test AUC 0.9728 vs 0.9705
 //                               after RUN/last moved to a worker thread: tlearn 12.6 s, PyTorch 30.6 s: 2.43x
 // The cache makes phase 1 almost free, but phase 2 must train layer4 every epoch on both sides, and fixed costs

@@ -141,10 +141,10 @@ export class Checker {
     return def;
   }
 
-  /** true, false, or the one word `word` (already handled by the caller), named in the message. */
+  /** true, false, or the one word `word` (e.g. "auto"). */
   boolOr<W extends string>(v: unknown, path: string, def: boolean | W, word: W): boolean | W {
     if (v === undefined) return def;
-    if (typeof v === 'boolean') return v;
+    if (typeof v === 'boolean' || v === word) return v as boolean | W;
     this.fail(path, `expected true, false or "${word}", got ${describe(v)}`);
     return def;
   }
@@ -159,6 +159,11 @@ export class Checker {
   nullableString(v: unknown, path: string, def: string | null, what = 'a non-empty string or null'): string | null {
     if (v === null) return null;
     return v === undefined ? def : this.string(v, path, def ?? '', what) || def;
+  }
+
+  nullableNumber(v: unknown, path: string, def: number | null, rule: NumberRule = {}): number | null {
+    if (v === null) return null;
+    return v === undefined ? def : this.number(v, path, def ?? 0, rule);
   }
 
   numberTuple<N extends number>(v: unknown, path: string, def: number[], n: N, rule: NumberRule = {}): number[] {
@@ -381,8 +386,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     enabled: c.bool(rfc.enabled, 'config.featureCache.enabled', d.featureCache.enabled),
     memoryMB: c.number(rfc.memoryMB, 'config.featureCache.memoryMB', d.featureCache.memoryMB, { min: 0 }),
     dir: c.nullableString(rfc.dir, 'config.featureCache.dir', null, 'a folder path or null'),
-    diskMB: rfc.diskMB === null ? null : rfc.diskMB === undefined ? d.featureCache.diskMB
-      : c.number(rfc.diskMB, 'config.featureCache.diskMB', 0, { min: 0 }),
+    diskMB: c.nullableNumber(rfc.diskMB, 'config.featureCache.diskMB', d.featureCache.diskMB, { min: 0 }),
     dtype: c.choice(rfc.dtype, 'config.featureCache.dtype', d.featureCache.dtype, CACHE_DTYPES),
   };
 
@@ -409,7 +413,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     threads: c.number(raw.threads, 'config.threads', d.threads, { integer: true, min: 0, max: 4096 }),
     device: c.choice(raw.device, 'config.device', d.device, DEVICES),
     precision: c.choice(raw.precision, 'config.precision', d.precision, PRECISIONS),
-    channelsLast: raw.channelsLast === 'auto' ? 'auto' : c.boolOr(raw.channelsLast, 'config.channelsLast', d.channelsLast, 'auto'),
+    channelsLast: c.boolOr(raw.channelsLast, 'config.channelsLast', d.channelsLast, 'auto'),
     bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
     posWeight,
     featureCache,

@@ -2,7 +2,8 @@
 // view (item + flip), computed once and reused in every later epoch. In phase 1 of the seed protocol it
 // holds the pooled features (an epoch is then only head training); in phase 2 the input of layer4.
 // Entries stay in memory up to a byte budget (as tensors on the training device), then go to files in a
-// spill folder (up to a limit, if one is set); fp16/bf16 storage halves both. Keys name the split too (item indices are per loader).
+// spill folder (up to a limit, if one is set); fp16/bf16 storage halves both. Keys name the split too (item
+// indices are per loader).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
