@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { auditWarnings, formatAuditSummary, ImageCache, loadSource, parseCsv, prepareData } from '../src/data/index.js';
+import { auditWarnings, DataLoader, decodeCount, formatAuditSummary, ImageCache, loadSource, parseCsv, prepareData } from '../src/data/index.js';
 import { rawSharp, tempDir, touch, writePng } from './data-fixtures.js';
 
 async function dataset(): Promise<string> {
@@ -221,4 +221,29 @@ test('audit: nearly black images (12-bit data in 16-bit files) and one-colour im
   // Without the decoded-image cache (evaluate's audit), the decode check finds them too.
   const plain = await prepareData(root, { imageSize: 8 });
   assert.deepEqual([plain.audit.dark_images.files.map((f) => f.path), plain.audit.uniform_images], [['train/neg/xray16.png'], audit.uniform_images]);
+});
+
+test('the check decode fills the cache with the splits asked for, most used first, and only while it has room', async () => {
+  const root = tempDir();
+  // Sorted paths put test/ before train/: the priority must come from cacheSplits, not from the file order.
+  for (const split of ['test', 'train', 'val']) {
+    for (const cls of ['neg', 'pos']) for (let i = 0; i < 2; i++) await writePng(path.join(root, split, cls, `${i}.png`), 12, 10, i + (cls === 'pos' ? 5 : 0));
+  }
+  const size = 8, entry = size * size * 3;
+  const before = decodeCount();
+  const cache = new ImageCache({ memoryBytes: 5 * entry });
+  const { dataset } = await prepareData(root, { imageSize: size, cache, cacheSplits: ['train', 'val'] });
+  assert.equal(decodeCount() - before, 12, 'every file decoded once');
+  const stats = cache.stats;
+  assert.equal(stats.memoryEntries, 5);
+  assert.equal(cache.hasRoomFor(entry), false);
+  // All 4 train images and one val image were kept; no test image.
+  const loader = (split: string) => new DataLoader(dataset.items.filter((it) => it.split === split).map((it) => ({ path: it.path, label: it.label })),
+    { imageSize: size, batchSize: 4, cache });
+  for (const [split, hits] of [['train', 4], ['val', 1], ['test', 0]] as const) {
+    const l = loader(split);
+    const hitsBefore = cache.stats.memoryHits;
+    for await (const _ of l.epoch(0)) { /* reading is the test */ }
+    assert.equal(cache.stats.memoryHits - hitsBefore, hits, `${split} images served from the cache`);
+  }
 });

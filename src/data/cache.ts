@@ -122,6 +122,11 @@ export class ImageCache {
     this.stats_.diskEntries++; this.stats_.diskBytes += HEADER_BYTES + bytes;
   }
 
+  /** Whether set() would keep an entry of this many pixel bytes now (in memory, or on disk). */
+  hasRoomFor(bytes: number): boolean {
+    return this.dir !== null || this.stats_.memoryBytes + bytes <= this.memoryBudget;
+  }
+
   /** Drops the in-memory entries (disk entries stay). */
   clearMemory(): void {
     this.mem.clear();

@@ -44,8 +44,19 @@ function open(input: ImageInput): sharp.Sharp {
   return sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
 }
 
+let decodes = 0;
+
+/**
+ * How many times this process has decoded an image file's pixels (header reads do not count). Every pixel
+ * decode ends in finish(); tests and benchmarks use this to check that work is not done twice.
+ */
+export function decodeCount(): number {
+  return decodes;
+}
+
 /** Ends a pipeline: flatten alpha, sRGB, 8-bit, raw HWC; checks what came back. */
 async function finish(pipe: sharp.Sharp, what: string): Promise<RawImage> {
+  decodes++;
   const { data, info } = await pipe
     .flatten({ background: ALPHA_BACKGROUND })
     .toColourspace('srgb')

@@ -11,7 +11,7 @@ export {
 export { auditWarnings, buildAudit, fmtSignificant, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
-  ALPHA_BACKGROUND, cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
+  ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
   resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type ImageInput, type RawImage,
 } from './decode.js';
 export { resampleHeight, resampleWidth } from './resample.js';

@@ -11,7 +11,7 @@ import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
 import { mapLimit } from './pool.js';
-import type { Dataset, ResizeMode } from './types.js';
+import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
 
 /** What reading one file found. */
 export interface Probe {
@@ -86,17 +86,30 @@ export interface ProbeOptions {
   /** Decode to this eval transform and store the images in `cache` (keys as the DataLoader uses). */
   decode?: ProbeDecode;
   cache?: ImageCache;
+  /**
+   * The splits whose images go into `cache`, most used first (default: all, in item order). Their items are
+   * probed first, so that the splits read most often get the cache's memory when it cannot hold every image.
+   */
+  cacheSplits?: readonly Split[];
 }
 
 /** Probes every item of a dataset; results in item order (without the decoded images). */
 export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promise<Probe[]> {
   const concurrency = opts.concurrency ?? Math.max(2, os.availableParallelism());
-  const decode = opts.cache ? opts.decode : undefined;
-  const probes = await mapLimit(ds.items, concurrency, async (it) => {
-    const { image, stamp, decodeFailed, ...probe } = await probeFile(it.path, decode);
-    if (image && stamp && opts.cache && decode) await opts.cache.set(evalCacheKey(stamp, decode.imageSize, decode.resize), image);
+  const { cache, decode } = opts;
+  const rank = (s: Split) => { const r = (opts.cacheSplits ?? SPLITS).indexOf(s); return r < 0 ? SPLITS.length : r; };
+  const order = ds.items.map((_, i) => i).sort((a, b) => rank(ds.items[a]!.split) - rank(ds.items[b]!.split) || a - b);
+  const entryBytes = decode ? decode.imageSize * decode.imageSize * 3 : 0;
+  const results = await mapLimit(order, concurrency, async (i) => {
+    const it = ds.items[i]!;
+    // An image the cache would not keep is only checked (cheaper: a small decode, shrunk on load for JPEG).
+    const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes) ? decode : undefined;
+    const { image, stamp, decodeFailed, ...probe } = await probeFile(it.path, keep);
+    if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize), image);
     return { probe, decodeFailed };
   });
+  const probes = new Array<(typeof results)[number]>(ds.items.length);
+  order.forEach((i, k) => { probes[i] = results[k]!; });
   // Concurrent decodes can lose or mix up libvips' messages (see decode.ts): now that nothing else is
   // decoding, each failed file is decoded again on its own for its real reason.
   for (const [i, { probe, decodeFailed }] of probes.entries()) {

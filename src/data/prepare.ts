@@ -6,7 +6,7 @@ import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.
 import { probeDataset, writeManifest, type Probe } from './manifest.js';
 import { loadSource, type SourceOptions } from './sources.js';
 import type { ImageCache } from './cache.js';
-import { SPLITS, type Dataset, type ResizeMode } from './types.js';
+import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
 
 export interface PrepareOptions extends SourceOptions {
   /** Network input size, for the small-image check (default 224). */
@@ -22,6 +22,8 @@ export interface PrepareOptions extends SourceOptions {
    * decode is done at the eval transform and stored, and the first epoch does not decode again.
    */
   cache?: ImageCache;
+  /** The splits whose images go into `cache`, most used first (default: all). */
+  cacheSplits?: readonly Split[];
   /** Require a train split with both classes (default true; false for evaluating a test-only folder). */
   requireTrain?: boolean;
   /**
@@ -48,7 +50,7 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   const exclude = [...(opts.exclude ?? []), ...(opts.outDir ? [opts.outDir] : [])];
   const all = await loadSource(source, { ...opts, exclude });
   const probes = await probeDataset(all, {
-    concurrency: opts.concurrency, cache: opts.cache, decode: { imageSize, resize: opts.resize ?? 'squash' },
+    concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, decode: { imageSize, resize: opts.resize ?? 'squash' },
   });
   const audit = buildAudit(all, probes, imageSize);
   if (opts.outDir) {

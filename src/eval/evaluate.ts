@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  formatCsv, loadSource, unsupportedImagesText, type DataItem, type Dataset, type IgnoredFiles, type SkippedItem, type Split,
+  formatCsv, loadSource, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type SkippedItem, type Split,
 } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
@@ -321,6 +321,8 @@ export interface EvaluateRunOptions {
   batchSize?: number;
   device?: string;
   log?: (line: string) => void;
+  /** The run's decoded images (its data check decoded the test split into it), so they are not decoded again. */
+  imageCache?: ImageCache | null;
   /**
    * The pos_weight the run trained with ('auto' resolved; null = none). Default: the summary's pos_weight, a
    * number in the config, else the checkpoint's extra.pos_weight (the trainer records it there).
@@ -367,7 +369,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device });
+    const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device, cache: o.imageCache });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context,

@@ -1,5 +1,5 @@
 // Probabilities of a model for a list of image files, decoded with the model's own preprocessing.
-import { DataLoader, type LoaderItem, type SkippedItem } from '../data/index.js';
+import { DataLoader, type ImageCache, type LoaderItem, type SkippedItem } from '../data/index.js';
 import { batchTensors } from '../data/tensor.js';
 import { channelsLastPays, loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata } from '../models/index.js';
 import { scope, setNumThreads } from '../torch/index.js';
@@ -12,6 +12,8 @@ export interface PredictItemsOptions {
   channelsLast?: boolean;
   /** Called once per batch with the number of images done so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Decoded images to use and fill (a training run's, whose check decode already made them); default none. */
+  cache?: ImageCache | null;
 }
 
 export interface ItemPredictions {
@@ -25,7 +27,7 @@ export interface ItemPredictions {
 export function predictionLoader(meta: ModelMetadata, items: readonly LoaderItem[], opts: PredictItemsOptions = {}): DataLoader {
   return new DataLoader(items, {
     imageSize: meta.imageSize, resize: meta.resize, mean: meta.mean, std: meta.std,
-    batchSize: opts.batchSize ?? 32, train: false, cache: null,
+    batchSize: opts.batchSize ?? 32, train: false, cache: opts.cache ?? null,
     channelsLast: opts.channelsLast ?? channelsLastPays(opts.device ?? 'cpu', meta.imageSize),
   });
 }

@@ -7,7 +7,7 @@ import { improves } from './callbacks/monitor.js';
 import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
 import { validationPass } from './epoch.js';
 import type { RunContext } from './phase.js';
-import type { DataItem } from '../data/index.js';
+import type { DataItem, ImageCache } from '../data/index.js';
 import type { EpochRecord, PhaseSummary } from './types.js';
 
 export interface FinalModel {
@@ -87,6 +87,8 @@ export interface EvaluateRunInput {
   batchSize: number;
   device: string;
   log: (line: string) => void;
+  /** The run's decoded images (the test split's among them). */
+  imageCache: ImageCache;
 }
 
 type EvaluateRun = (o: EvaluateRunInput) => Promise<unknown>;

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
-import { auditWarnings, DataLoader, fmtSignificant, ImageCache, prepareData, type DataItem, type PreparedData } from '../data/index.js';
+import {
+  auditWarnings, DataLoader, fmtSignificant, ImageCache, isViewDeterministic, prepareData, type DataItem, type PreparedData,
+} from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config.js';
 import type { RunConfigInput } from './config-input.js';
@@ -183,9 +185,14 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   // Until training starts, an error is about the inputs (data, weights file, saved state): bad input.
   let settingUp = true;
   try {
+    // Checking the data decodes every file; it decodes to the eval transform into the loaders' cache, so
+    // the first epoch and the test evaluation do not decode again. Random-resized crops start from the
+    // original file every time, so their training images are only checked.
+    const imageCache = new ImageCache();
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
-      testFraction: config.data.testFraction, imageSize: config.input.imageSize, outDir: paths.root,
+      testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: paths.root,
+      cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'],
     });
     const split = splitItems(data);
     const digest = dataDigest(data);
@@ -250,7 +257,6 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       }
     }
 
-    const imageCache = new ImageCache();
     const common = {
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
       channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
@@ -317,7 +323,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
             model: { phase: final.phase.name, epoch: final.epoch },
             restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
           },
-          batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line),
+          batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line), imageCache,
         })) as EvaluationMetrics | null;
         evaluated = split.test.length > 0;
       }

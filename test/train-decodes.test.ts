@@ -1,0 +1,32 @@
+// How often a training run decodes each image file. The data check before training has to decode every
+// file anyway; it decodes straight to the eval transform and keeps the result in the run's image cache,
+// so the first epoch (train and val) and the final test evaluation read them from there: once per file
+// in all. Random-resized-crop presets decode the training originals in every epoch, as torchvision does;
+// their val and test images are still decoded once.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeCount } from '../src/data/index.js';
+import { train } from '../src/train/index.js';
+import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
+
+after(removeTempDirs);
+
+const T = { timeout: 600_000 };
+const counts = { train: 8, val: 4, test: 2 };
+const files = 2 * (counts.train + counts.val + counts.test);
+const data = await makeStripes(tempDir(), counts);
+
+async function decodesOfRun(augment: string): Promise<number> {
+  const before = decodeCount();
+  await train(tinyConfig(data, [], { augment }), { out: tempDir('tlearn-decodes-'), quiet: true, handleSigint: false });
+  return decodeCount() - before;
+}
+
+test('a run with the flip preset decodes every file once: the check decode feeds the first epoch and the test evaluation', T, async () => {
+  assert.equal(await decodesOfRun('flip'), files);
+});
+
+test('with random-resized crops, training images are decoded in every epoch, val and test images once', T, async () => {
+  const epochs = 4; // tinyConfig: 2 + 2
+  assert.equal(await decodesOfRun('light'), files + epochs * 2 * counts.train);
+});
