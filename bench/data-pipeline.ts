@@ -82,6 +82,11 @@ async function main(): Promise<void> {
   const format = (a.format ?? 'mixed') as Format;
   if (!['mixed', 'jpeg', 'png'].includes(format)) throw new Error(`--format must be mixed, jpeg or png, not '${format}'`);
   if (epochs < 2) throw new Error('--epochs must be at least 2 (first epoch and later epochs)');
+  // torchvision's DataLoader hands whole batches to its workers: with fewer batches than workers some sit
+  // idle (32 images in one batch of 32 use one of 2 workers), and the ratio would measure that, not decoding.
+  if (Math.ceil(n / batch) < workers) {
+    throw new Error(`--n ${n} makes ${Math.ceil(n / batch)} batch(es) of ${batch} for ${workers} workers: give at least ${batch * workers} images so that every torchvision worker decodes`);
+  }
   const keep = a.dir !== undefined;
   const dir = a.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-data-'));
   fs.mkdirSync(dir, { recursive: true });
