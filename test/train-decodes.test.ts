@@ -30,3 +30,14 @@ test('with random-resized crops, training images are decoded in every epoch, val
   const epochs = 4; // tinyConfig: 2 + 2
   assert.equal(await decodesOfRun('light'), files + epochs * 2 * counts.train);
 });
+
+test('the data check reports its progress per file to onEvent with batchEvents (the printed forms are throttled)', T, async () => {
+  const checks: Array<{ done: number; total: number }> = [];
+  await train(tinyConfig(data, [], { epochs1: 1, epochs2: 0 }), {
+    out: tempDir('tlearn-decodes-'), quiet: true, handleSigint: false, batchEvents: true, skipEvaluation: true,
+    onEvent: (e) => { if (e.type === 'check') checks.push({ done: e.done, total: e.total }); },
+  });
+  assert.equal(checks.length, files);
+  assert.deepEqual(checks.at(-1), { done: files, total: files });
+  assert.ok(checks.every((c, i) => c.done === i + 1 && c.total === files));
+});

@@ -61,3 +61,36 @@ test('resumeLine: mid-epoch, between epochs, at a phase boundary, a phase ended 
   assert.equal(at({ phase: { epochsDone: 15, stopped: false } }), 'Resuming at the end of phase2 (phase1 done; 15 of 15 phase2 epochs done)');
   assert.equal(at({ phaseIndex: 2, finished: ['phase1', 'phase2'] }), null);
 });
+
+// The data check decodes every file before training (minutes for a large folder of large images): it shows
+// its progress once it has taken a second, so short checks stay silent.
+const check = (done: number, seconds: number): TrainEvent => ({ type: 'check', done, total: 2000, seconds });
+
+test('data check progress: silent under a second; a bar on a terminal, a line every 10 s in plain text, JSON once a second', () => {
+  const lines: string[] = [];
+  const plain = new Progress((l) => lines.push(l));
+  for (const [done, s] of [[10, 0.5], [100, 5], [400, 10.2], [500, 12], [900, 20.5], [2000, 44]] as const) plain.handle(check(done, s));
+  assert.deepEqual(lines, [
+    'checking the data: 400 of 2000 files (20 %), 39.2 files/s, ETA 00:41',
+    'checking the data: 900 of 2000 files (45 %), 43.9 files/s, ETA 00:25',
+  ]);
+
+  let text = '';
+  const tty = { isTTY: true, columns: 80, write: (t: string) => { text += t; return true; } } as unknown as NodeJS.WritableStream;
+  const bar = new Progress(tty);
+  bar.handle(check(10, 0.5));
+  assert.equal(text, '', 'nothing in the first second');
+  bar.handle(check(1000, 25));
+  const drawn = text.split('\r\x1b[2K').at(-1)!;
+  assert.match(drawn, /^checking data \[#+\.+\] 1000\/2000 files 40\.0 files\/s ETA 00:25$/);
+  assert.equal(drawn.length, 79);
+  bar.handle({ type: 'info', message: 'Data: ...' });
+  assert.ok(text.endsWith('\r\x1b[2KData: ...\n'), 'the next line replaces the bar');
+
+  let json = '';
+  const j = new Progress({ write: (t: string) => { json += t; return true; } } as unknown as NodeJS.WritableStream, { json: true });
+  for (const [done, s] of [[10, 0.5], [100, 1.2], [150, 1.9], [200, 2.3]] as const) j.handle(check(done, s));
+  assert.deepEqual(json.trim().split('\n').map((l) => JSON.parse(l)), [
+    { type: 'check', done: 100, total: 2000, seconds: 1.2 }, { type: 'check', done: 200, total: 2000, seconds: 2.3 },
+  ]);
+});

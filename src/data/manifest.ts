@@ -91,6 +91,8 @@ export interface ProbeOptions {
    * probed first, so that the splits read most often get the cache's memory when it cannot hold every image.
    */
   cacheSplits?: readonly Split[];
+  /** Called after each file with the number of files probed so far. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Probes every item of a dataset; results in item order (without the decoded images). */
@@ -100,12 +102,14 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
   const rank = (s: Split) => { const r = (opts.cacheSplits ?? SPLITS).indexOf(s); return r < 0 ? SPLITS.length : r; };
   const order = ds.items.map((_, i) => i).sort((a, b) => rank(ds.items[a]!.split) - rank(ds.items[b]!.split) || a - b);
   const entryBytes = decode ? decode.imageSize * decode.imageSize * 3 : 0;
+  let done = 0;
   const results = await mapLimit(order, concurrency, async (i) => {
     const it = ds.items[i]!;
     // An image the cache would not keep is only checked (cheaper: a small decode, shrunk on load for JPEG).
     const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes) ? decode : undefined;
     const { image, stamp, decodeFailed, ...probe } = await probeFile(it.path, keep);
     if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize), image);
+    opts.onProgress?.(++done, order.length);
     return { probe, decodeFailed };
   });
   const probes = new Array<(typeof results)[number]>(ds.items.length);

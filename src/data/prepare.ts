@@ -24,6 +24,8 @@ export interface PrepareOptions extends SourceOptions {
   cache?: ImageCache;
   /** The splits whose images go into `cache`, most used first (default: all). */
   cacheSplits?: readonly Split[];
+  /** Called after each file is read, hashed and decoded, with the number done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
   /** Require a train split with both classes (default true; false for evaluating a test-only folder). */
   requireTrain?: boolean;
   /**
@@ -50,7 +52,8 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   const exclude = [...(opts.exclude ?? []), ...(opts.outDir ? [opts.outDir] : [])];
   const all = await loadSource(source, { ...opts, exclude });
   const probes = await probeDataset(all, {
-    concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, decode: { imageSize, resize: opts.resize ?? 'squash' },
+    concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, onProgress: opts.onProgress,
+    decode: { imageSize, resize: opts.resize ?? 'squash' },
   });
   const audit = buildAudit(all, probes, imageSize);
   if (opts.outDir) {

@@ -80,6 +80,9 @@ export class Progress {
   readonly #out: { write(text: string): void; columns?: number };
   #barShown = false;
   #lastBar = 0;
+  /** The data check's last shown time (its own clock, `seconds`) and when its next plain line is due. */
+  #lastCheck = -Infinity;
+  #nextCheckLine = 10;
   #epochsOf = new Map<string, number>();
 
   constructor(sink: ProgressSink, opts: { json?: boolean; quiet?: boolean } = {}) {
@@ -95,6 +98,10 @@ export class Progress {
 
   handle(e: TrainEvent): void {
     if (this.mode === 'quiet') return;
+    if (e.type === 'check') {
+      this.#check(e);
+      return;
+    }
     if (this.mode === 'json') {
       if (e.type !== 'batch') this.#out.write(eventJson(e) + '\n');
       return;
@@ -125,16 +132,43 @@ export class Progress {
     const now = performance.now();
     if (e.batch < e.batches && now - this.#lastBar < 100) return;
     this.#lastBar = now;
-    const cols = barColumns(this.#out.columns);
     const rate = e.seconds > 0 ? e.images / e.seconds : 0;
     const eta = e.batch > 0 ? (e.seconds / e.batch) * (e.batches - e.batch) : NaN;
     const total = this.#epochsOf.get(e.phase);
     const head = `${e.phase} ${e.epoch}${total ? `/${total}` : ''}`;
     const tail = ` ${e.batch}/${e.batches} loss ${fmt(e.loss)} ${rate.toFixed(1)} img/s ETA ${formatDuration(eta)}`;
-    const width = Math.max(10, cols - head.length - tail.length - 4);
-    const done = Math.round((e.batch / Math.max(1, e.batches)) * width);
+    this.#drawBar(head, e.batch / Math.max(1, e.batches), tail);
+  }
+
+  /** Redraws the one bar line in place: `head [####....]tail`, one column short of the terminal's width. */
+  #drawBar(head: string, fraction: number, tail: string): void {
+    const width = Math.max(10, barColumns(this.#out.columns) - head.length - tail.length - 4);
+    const done = Math.round(fraction * width);
     this.#out.write(`\r\x1b[2K${head} [${'#'.repeat(done)}${'.'.repeat(width - done)}]${tail}`);
     this.#barShown = true;
+  }
+
+  /**
+   * The data check's progress, once it has taken a second (short checks say nothing): a bar on a terminal
+   * (up to 10 redraws a second), a line every 10 s in plain text, a JSON line at most once a second.
+   */
+  #check(e: Extract<TrainEvent, { type: 'check' }>): void {
+    if (e.seconds < 1) return;
+    const rate = e.done / e.seconds;
+    const eta = formatDuration((e.total - e.done) / rate);
+    if (this.mode === 'json') {
+      if (e.seconds - this.#lastCheck < 1) return;
+      this.#out.write(eventJson(e) + '\n');
+    } else if (this.mode === 'tty') {
+      if (e.seconds - this.#lastCheck < 0.1 && e.done < e.total) return;
+      const tail = ` ${e.done}/${e.total} files ${rate.toFixed(1)} files/s ETA ${eta}`;
+      this.#drawBar('checking data', e.done / Math.max(1, e.total), tail);
+    } else {
+      if (e.seconds < this.#nextCheckLine || e.done === e.total) return;
+      this.#nextCheckLine = (Math.floor(e.seconds / 10) + 1) * 10;
+      this.#print(`checking the data: ${e.done} of ${e.total} files (${Math.round((100 * e.done) / e.total)} %), ${rate.toFixed(1)} files/s, ETA ${eta}`);
+    }
+    this.#lastCheck = e.seconds;
   }
 
   #line(e: TrainEvent): string | null {

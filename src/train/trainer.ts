@@ -155,7 +155,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   const progress = new Progress(opts.log ?? opts.output ?? process.stdout, { json: opts.json, quiet: opts.quiet });
   const emit = (e: TrainEvent): void => {
     progress.handle(e);
-    if (e.type !== 'batch' || opts.batchEvents) opts.onEvent?.(e);
+    if ((e.type !== 'batch' && e.type !== 'check') || opts.batchEvents) opts.onEvent?.(e);
   };
   const warn = (message: string): void => emit({ type: 'warning', message });
   // Settings that are valid but cannot act as meant (a minLr at or above the lr, say): said to every caller.
@@ -189,10 +189,12 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     // the first epoch and the test evaluation do not decode again. Random-resized crops start from the
     // original file every time, so their training images are only checked.
     const imageCache = new ImageCache();
+    const checkStart = performance.now();
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: paths.root,
       cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'],
+      onProgress: (done, total) => emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
     });
     const split = splitItems(data);
     const digest = dataDigest(data);

@@ -38,6 +38,8 @@ export type TrainEvent =
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
   | ({ type: 'epoch' } & EpochRecord)
   | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number }
+  /** The data check before training: `done` of `total` files read, hashed and decoded, `seconds` since it began. */
+  | { type: 'check'; done: number; total: number; seconds: number }
   /** For the final model `phase` is 'final' and `source_phase` names the phase whose `epoch` it is. */
   | { type: 'checkpoint'; phase: string; epoch: number; file: string; monitor: string; value: number; source_phase?: string }
   | { type: 'lr'; phase: string; epoch: number; lr: number }
@@ -76,7 +78,7 @@ export interface TrainOptions {
   output?: NodeJS.WritableStream;
   /** Instead of `output`: a function receiving each human-readable progress line (no bar). */
   log?: (line: string) => void;
-  /** Also pass the per-batch events to onEvent (default false: they are many). */
+  /** Also pass the per-batch and per-file (data check) events to onEvent (default false: they are many). */
   batchEvents?: boolean;
   /** Print nothing (events still reach onEvent). */
   quiet?: boolean;
