@@ -16,7 +16,7 @@ test('the npm package holds what an installed tlearn needs, and no tests', () =>
   const r = spawnSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
-  for (const needed of ['package.json', 'bin/tlearn.js', 'CMakeLists.txt', 'scripts/build-native.mjs', 'scripts/install-addon.mjs',
+  for (const needed of ['package.json', 'bin/tlearn.js', 'bin/threadpool.js', 'bin/package.json', 'CMakeLists.txt', 'scripts/build-native.mjs', 'scripts/install-addon.mjs',
     'native/ops.cc', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'demo-data/LICENSE', 'README.md']) {
     assert.ok(files.has(needed), `${needed} is packed`);
   }

@@ -81,7 +81,7 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
 }
 
 export interface ProbeOptions {
-  /** Concurrent probes (default: max(2, cores)). */
+  /** Concurrent probes (default: the cores plus 2, so that reading and hashing a file overlap decodes). */
   concurrency?: number;
   /** Decode to this eval transform and store the images in `cache` (keys as the DataLoader uses). */
   decode?: ProbeDecode;
@@ -97,7 +97,7 @@ export interface ProbeOptions {
 
 /** Probes every item of a dataset; results in item order (without the decoded images). */
 export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promise<Probe[]> {
-  const concurrency = opts.concurrency ?? Math.max(2, os.availableParallelism());
+  const concurrency = opts.concurrency ?? os.availableParallelism() + 2;
   const { cache, decode } = opts;
   const rank = (s: Split) => { const r = (opts.cacheSplits ?? SPLITS).indexOf(s); return r < 0 ? SPLITS.length : r; };
   const order = ds.items.map((_, i) => i).sort((a, b) => rank(ds.items[a]!.split) - rank(ds.items[b]!.split) || a - b);

@@ -13,7 +13,7 @@ export interface PrepareOptions extends SourceOptions {
   imageSize?: number;
   /** Where to write manifest.csv and audit.json (omit to write nothing). */
   outDir?: string;
-  /** Concurrent file probes (default: max(2, cores)). */
+  /** Concurrent file probes (default: the cores plus 2). */
   concurrency?: number;
   /** Eval resize mode (default 'squash'); with `cache`, the check decode produces exactly the loader's image. */
   resize?: ResizeMode;

@@ -43,6 +43,19 @@ async function checkSharp(): Promise<Check> {
   }
 }
 
+/**
+ * How many images sharp decodes at once: libuv's thread pool size (UV_THREADPOOL_SIZE, read as libuv reads
+ * it: 0 is 1, at most 1024; default 4). The tlearn command sets it (bin/threadpool.js); a process that imports
+ * tlearn as a library keeps libuv's 4 unless it is started with the variable.
+ */
+export function checkDecoding(env: Record<string, string | undefined>, cores: number): Check {
+  const raw = env.UV_THREADPOOL_SIZE;
+  const n = raw ? Math.min(1024, Math.max(1, Number.parseInt(raw, 10) || 0)) : 4;
+  const detail = `${n} image${n === 1 ? '' : 's'} decoded at once (UV_THREADPOOL_SIZE${raw ? `=${raw}` : " unset: libuv's default"}) on ${cores} cores`;
+  if (n >= cores) return { name: 'decoding', status: 'ok', detail };
+  return { name: 'decoding', status: 'warn', detail: `${detail}; start node with UV_THREADPOOL_SIZE=${cores + 2} to use every core (the tlearn command sets it itself)` };
+}
+
 async function checkTorch(): Promise<Check[]> {
   try {
     const torch = await import('../../torch/index.js');
@@ -95,6 +108,7 @@ export async function runChecks(env?: Record<string, string | undefined>): Promi
     { name: 'node', status: versionAtLeast(node, '20.17') ? 'ok' : 'fail', detail: `Node ${node} (tlearn needs 20.17 or later)` },
     { name: 'platform', status: 'ok', detail: `${process.platform} ${process.arch}, ${os.availableParallelism()} CPU cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory` },
     await checkSharp(),
+    checkDecoding(process.env, os.availableParallelism()),
     ...(await checkTorch()),
     await checkWeights(env),
     checkDemoData(),
