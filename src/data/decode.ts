@@ -251,11 +251,15 @@ export function extractRaw(img: RawImage, box: Box): RawImage {
   return { data: out, width, height };
 }
 
-/** Decodes a file (or encoded bytes) straight to the eval transform's size×size RGB image. */
-export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode): Promise<RawImage> {
+/**
+ * Decodes a file (or encoded bytes) straight to the eval transform's size×size RGB image. `upright`: its
+ * imageSize(), when the caller has it already.
+ */
+export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode,
+  upright?: { width: number; height: number }): Promise<RawImage> {
   // A path is opened twice (header, then pixels) rather than read into memory: cheaper than copying the file.
   const what = label(input);
-  const { width, height } = await imageSize(input);
+  const { width, height } = upright ?? await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
   return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size });
 }

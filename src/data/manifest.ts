@@ -68,7 +68,7 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
     if (bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
     if (decode) {
       const info = await imageSize(bytes);
-      const image = await decodeResized(bytes, decode.imageSize, decode.resize);
+      const image = await decodeResized(bytes, decode.imageSize, decode.resize, info);
       const range = await pixelRange(image);
       return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format, ...range,
         image, stamp: fileStamp(file, { size: bytes.byteLength, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }) };
