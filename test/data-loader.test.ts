@@ -338,3 +338,27 @@ test('a disk cache entry is not served for a file replaced by one of the same na
   assert.deepEqual(after.pixels, (await decodeResized(file, 16, 'squash')).data);
   assert.notDeepEqual(after.pixels, before.pixels);
 });
+
+test('a cache folder that cannot be written to (a full disk) never fails an image: the cache stops writing and says why once', async () => {
+  await ready;
+  const cacheDir = tempDir('tlearn-cache-');
+  const reasons: string[] = [];
+  const cache = new ImageCache({ memoryBytes: 24 * 24 * 3 * 2, dir: cacheDir, onDiskError: (why) => reasons.push(why) });
+  // The folder is replaced by a file: every write in it fails, as it would on a full disk (ENOSPC).
+  fs.rmSync(cacheDir, { recursive: true });
+  fs.writeFileSync(cacheDir, '');
+  const loader = new DataLoader(items, { imageSize: 24, batchSize: 4, cache, resize: 'crop' });
+  const batches = await collect(loader.epoch(0));
+  assert.equal(batches.reduce((n, b) => n + b.shape[0], 0), items.length, 'every image was loaded');
+  assert.deepEqual(loader.skipped, []);
+  assert.equal(reasons.length, 1);
+  assert.match(reasons[0]!, /^cannot write to .*tlearn-cache-\w+: E[A-Z]+/);
+  assert.equal(cache.stats.memoryEntries, 2);
+  assert.equal(cache.stats.diskEntries, 0);
+  assert.equal(cache.hasRoomFor(1), false, 'memory is full and the disk is given up');
+  // Later epochs decode what is not in memory again, with the same pixels.
+  const again = await collect(loader.epoch(0));
+  again.forEach((b, i) => assert.deepEqual(b.pixels, batches[i]!.pixels));
+  assert.equal(reasons.length, 1);
+  fs.rmSync(cacheDir);
+});

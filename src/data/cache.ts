@@ -23,6 +23,11 @@ export interface ImageCacheOptions {
   memoryBytes?: number;
   /** Folder for entries beyond the memory budget; none: those entries are not cached. */
   dir?: string | null;
+  /**
+   * Called once if an entry cannot be written to `dir` (a full disk, say). The cache then stops writing
+   * there and keeps working: what is not in memory is decoded again when it is needed.
+   */
+  onDiskError?: (reason: string) => void;
 }
 
 export interface CacheStats {
@@ -68,6 +73,9 @@ export function defaultCacheBytes(): number {
 export class ImageCache {
   readonly memoryBudget: number;
   readonly dir: string | null;
+  /** Why the cache stopped writing to `dir` (null while it writes). */
+  diskError: string | null = null;
+  private readonly onDiskError?: (reason: string) => void;
   private readonly mem = new Map<string, RawImage>();
   private readonly onDisk = new Set<string>();
   private readonly stats_: CacheStats = {
@@ -79,6 +87,7 @@ export class ImageCache {
     if (!(budget >= 0)) throw new Error(`cache memory budget must be >= 0 bytes, got ${budget}`);
     this.memoryBudget = budget;
     this.dir = opts.dir ?? null;
+    this.onDiskError = opts.onDiskError;
     if (this.dir) mkdirSync(this.dir, { recursive: true });
   }
 
@@ -105,7 +114,7 @@ export class ImageCache {
     return undefined;
   }
 
-  /** Stores an image: in memory while the budget allows, else on disk (atomically), else nowhere. */
+  /** Stores an image: in memory while the budget allows, else on disk (atomically), else nowhere. Never throws for the disk. */
   async set(key: string, img: RawImage): Promise<void> {
     if (this.mem.has(key) || this.onDisk.has(key)) return;
     const bytes = img.data.byteLength;
@@ -116,15 +125,24 @@ export class ImageCache {
       this.stats_.memoryBytes += bytes; this.stats_.memoryEntries++;
       return;
     }
-    if (!this.dir) return;
+    if (!this.dir || this.diskError !== null) return;
     this.onDisk.add(key);
-    await writeFileAtomicAsync(this.fileOf(key), encodeEntry(img));
+    try {
+      await writeFileAtomicAsync(this.fileOf(key), encodeEntry(img));
+    } catch (e) {
+      this.onDisk.delete(key);
+      if (this.diskError === null) {
+        this.diskError = `cannot write to ${this.dir}: ${(e as Error).message}`;
+        this.onDiskError?.(this.diskError);
+      }
+      return;
+    }
     this.stats_.diskEntries++; this.stats_.diskBytes += HEADER_BYTES + bytes;
   }
 
   /** Whether set() would keep an entry of this many pixel bytes now (in memory, or on disk). */
   hasRoomFor(bytes: number): boolean {
-    return this.dir !== null || this.stats_.memoryBytes + bytes <= this.memoryBudget;
+    return (this.dir !== null && this.diskError === null) || this.stats_.memoryBytes + bytes <= this.memoryBudget;
   }
 
   /** Drops the in-memory entries (disk entries stay). */
