@@ -5,6 +5,8 @@
 // their val and test images are still decoded once.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { decodeCount } from '../src/data/index.js';
 import { train } from '../src/train/index.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
@@ -40,4 +42,17 @@ test('the data check reports its progress per file to onEvent with batchEvents (
   assert.equal(checks.length, files);
   assert.deepEqual(checks.at(-1), { done: files, total: files });
   assert.ok(checks.every((c, i) => c.done === i + 1 && c.total === files));
+});
+
+test('images beyond imageCache.memoryMB go to RUN/.image-cache, so they are still decoded once; the folder goes with the run', T, async () => {
+  const before = decodeCount();
+  const out = tempDir('tlearn-decodes-');
+  let spilled = 0;
+  await train(tinyConfig(data, ['imageCache.memoryMB=0']), {
+    out, quiet: true, handleSigint: false,
+    onEvent: (e) => { if (e.type === 'start' && fs.existsSync(path.join(out, '.image-cache'))) spilled = fs.readdirSync(path.join(out, '.image-cache')).length; },
+  });
+  assert.equal(decodeCount() - before, files);
+  assert.equal(spilled, files, 'every image was on disk when training started');
+  assert.equal(fs.existsSync(path.join(out, '.image-cache')), false);
 });

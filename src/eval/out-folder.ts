@@ -30,7 +30,7 @@ export function isRunFolder(dir: string): boolean {
 }
 
 /** Folders a training run writes for itself (src/train/run-dir.ts): never an evaluation's --out, nor inside. */
-const RUN_FOLDERS = ['last', '.last.new', '.last.old', 'eval', '.feature-cache'];
+const RUN_FOLDERS = ['last', '.last.new', '.last.old', 'eval', '.feature-cache', '.image-cache'];
 
 /** The nearest folder above `out` that is a training run, or null. */
 function enclosingRun(out: string): string | null {

@@ -100,6 +100,8 @@ export interface RunConfigInput {
   posWeight?: number | 'auto' | null;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
+  /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */
+  imageCache?: { memoryMB?: number | null };
   threshold?: { method?: ThresholdMethod; value?: number | null };
   checkpointFormat?: CheckpointFormat;
   /** Replaces the default two phases (a shorter list drops the later ones). */

@@ -79,6 +79,14 @@ export interface FeatureCacheConfig {
   dtype: CacheDType;
 }
 
+export interface ImageCacheConfig {
+  /**
+   * Memory for decoded, resized images (null: min(2048, a quarter of the RAM)); the rest go to RUN/.image-cache,
+   * which the run removes when it ends.
+   */
+  memoryMB: number | null;
+}
+
 export interface ThresholdConfig {
   method: ThresholdMethod;
   /** fixed: the threshold; sensitivity/specificity: the target rate; youden/f1: null. */
@@ -150,6 +158,7 @@ export interface RunConfig {
   /** BCE pos_weight: null = none, a number, or 'auto' = n_neg / n_pos on the training split. */
   posWeight: number | 'auto' | null;
   featureCache: FeatureCacheConfig;
+  imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;
   checkpointFormat: CheckpointFormat;
   phases: PhaseConfig[];

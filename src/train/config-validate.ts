@@ -323,7 +323,7 @@ function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): Ph
 }
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'posWeight', 'featureCache', 'threshold', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'posWeight', 'featureCache', 'imageCache', 'threshold', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -390,6 +390,9 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     dtype: c.choice(rfc.dtype, 'config.featureCache.dtype', d.featureCache.dtype, CACHE_DTYPES),
   };
 
+  const ric = c.section(raw.imageCache, 'config.imageCache', ['memoryMB']);
+  const imageCache = { memoryMB: c.nullableNumber(ric.memoryMB, 'config.imageCache.memoryMB', d.imageCache.memoryMB, { min: 0 }) };
+
   const rt = c.section(raw.threshold, 'config.threshold', ['method', 'value']);
   const method = c.choice(rt.method, 'config.threshold.method', d.threshold.method, THRESHOLD_METHODS);
   let value: number | null = null;
@@ -417,6 +420,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
     posWeight,
     featureCache,
+    imageCache,
     threshold: { method, value },
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
     phases: phases(c, raw.phases, d.phases, arch),

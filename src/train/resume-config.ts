@@ -1,5 +1,5 @@
 // A resumed run must continue the same experiment: its configuration has to equal RUN/config.json except
-// for keys that do not change what is computed (threads, device, feature-cache budget and folder) and the
+// for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
 import fs from 'node:fs';
 import { resolveConfig, type RunConfig } from './config.js';
@@ -13,6 +13,7 @@ function neutral(c: RunConfig): RunConfig {
   x.featureCache.memoryMB = 0;
   x.featureCache.dir = null;
   x.featureCache.diskMB = null;
+  x.imageCache.memoryMB = null;
   for (const p of x.phases) p.epochs = 0;
   return x;
 }
@@ -67,7 +68,7 @@ export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig
     throw new RunDirError(
       `cannot resume ${paths.root} with a different configuration: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ` +
       `${diff.length === 1 ? 'differs' : 'differ'} ` +
-      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir/diskMB and phases[].epochs may change on resume)',
+      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir/diskMB, imageCache.memoryMB and phases[].epochs may change on resume)',
     );
   }
   return saved;

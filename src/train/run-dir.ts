@@ -22,6 +22,8 @@ export interface RunPaths {
   lastOld: string;
   /** Spill folder of the frozen-prefix feature cache (removed after each phase). */
   featureCache: string;
+  /** Decoded images beyond imageCache.memoryMB (removed when the run ends). */
+  imageCache: string;
   eval: string;
   best(phase: string, format: CheckpointFormat): string;
   final(format: CheckpointFormat): string;
@@ -41,6 +43,7 @@ export function runPaths(root: string): RunPaths {
     lastNew: j('.last.new'),
     lastOld: j('.last.old'),
     featureCache: j('.feature-cache'),
+    imageCache: j('.image-cache'),
     eval: j('eval'),
     // With 'both' the .safetensors file is the one read back; the .pth beside it is for PyTorch users.
     best: (phase, format) => j(`best_model_${phase}.${format === 'both' ? 'safetensors' : format}`),
@@ -52,7 +55,7 @@ export function runPaths(root: string): RunPaths {
 function runEntries(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((n) =>
-    ['config.json', 'history.csv', 'history.jsonl', 'last', '.last.new', '.last.old', 'eval', 'report.html', '.feature-cache'].includes(n) ||
+    ['config.json', 'history.csv', 'history.jsonl', 'last', '.last.new', '.last.old', 'eval', 'report.html', '.feature-cache', '.image-cache'].includes(n) ||
     /^best_model_.+\.(safetensors|pth)(\.json)?$/.test(n));
 }
 

@@ -185,10 +185,13 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   // Until training starts, an error is about the inputs (data, weights file, saved state): bad input.
   let settingUp = true;
   try {
-    // Checking the data decodes every file; it decodes to the eval transform into the loaders' cache, so
-    // the first epoch and the test evaluation do not decode again. Random-resized crops start from the
-    // original file every time, so their training images are only checked.
-    const imageCache = new ImageCache();
+    // Checking the data decodes every file; it decodes to the eval transform into the loaders' cache (memory,
+    // then RUN/.image-cache), so the first epoch and the test evaluation do not decode again. Random-resized
+    // crops start from the original file every time, so their training images are only checked.
+    const imageCache = new ImageCache({
+      memoryBytes: config.imageCache.memoryMB === null ? undefined : config.imageCache.memoryMB * 2 ** 20, dir: paths.imageCache,
+      onDiskError: (why) => warn(`image cache: ${why}; the images that do not fit in memory (imageCache.memoryMB) are decoded again when needed`),
+    });
     const checkStart = performance.now();
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
@@ -353,6 +356,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     ctx?.carriedCache?.dispose();
     model?.dispose();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });
+    fs.rmSync(paths.imageCache, { recursive: true, force: true });
     if (setupFailed) removeCreated();
   }
 }
