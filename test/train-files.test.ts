@@ -246,3 +246,14 @@ test('progress: JSON lines (NaN as null, no batch lines), plain lines, and a red
   assert.match(t.text, /\r\x1b\[2Kphase1 epoch 1: loss/);
   assert.equal(new Progress(new Capture(true), { quiet: true }).mode, 'quiet');
 });
+
+test('a run killed while checking its data (only RUN/.image-cache and the start files left) does not block a new start', () => {
+  const paths = runPaths(tempDir());
+  fs.mkdirSync(paths.imageCache);
+  fs.writeFileSync(path.join(paths.imageCache, '0123abcd.rgb'), 'entry');
+  assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
+  fs.writeFileSync(paths.manifest, 'x');
+  assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
+  prepareRunDir(paths, { resume: false, overwrite: false });
+  assert.deepEqual(fs.readdirSync(paths.root), ['manifest.csv']);
+});

@@ -68,11 +68,11 @@ export class RunDirError extends Error {
 }
 
 /**
- * Files a run writes before its first training step (the data preparation's manifest and audit, the
- * configuration, a history without rows). A folder holding only these (and stale temporary files) is what a
- * run that failed during its start left behind: a new run may reuse it.
+ * Files a run writes before its first training step (the data check's decoded images, manifest and audit,
+ * the configuration, a history without rows). A folder holding only these (and stale temporary files) is what
+ * a run that failed during its start left behind: a new run may reuse it.
  */
-const PRE_TRAINING = new Set(['config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl']);
+const PRE_TRAINING = new Set(['.image-cache', 'config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl']);
 
 function historyIsEmpty(dir: string, name: string): boolean {
   try {
