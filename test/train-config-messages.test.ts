@@ -105,3 +105,14 @@ test("the phase name 'final' is reserved: best_model_final is the run's chosen m
     assert.match(issue!, new RegExp(`config\\.phases\\[1\\]\\.name\\): "${name}" is reserved \\(best_model_final is the run's final model, `));
   }
 });
+
+test('input.presize (--presize): at least the image size; a warning when the augmentation draws no random crops', () => {
+  const c = resolveConfig({ overrides: { data: '/d', presize: 448, augment: 'standard' } });
+  assert.equal(c.input.presize, 448);
+  assert.deepEqual(configWarnings(c), []);
+  assert.equal(resolveConfig({ overrides: { data: '/d' } }).input.presize, null);
+  const [small] = issuesOf(() => resolveConfig({ overrides: { data: '/d', presize: 100 } }));
+  assert.equal(small, '--presize (config.input.presize): 100 is smaller than the image size 224; the random crops are drawn from a copy whose shorter side is at most this, so it must be at least input.imageSize (or null)');
+  const flip = resolveConfig({ overrides: { data: '/d', presize: 448 } });
+  assert.deepEqual(configWarnings(flip), ['input.presize 448 has no effect with augment "flip": only the random-resized-crop presets (light, standard) use it']);
+});

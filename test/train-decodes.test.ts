@@ -56,3 +56,9 @@ test('images beyond imageCache.memoryMB go to RUN/.image-cache, so they are stil
   assert.equal(spilled, files, 'every image was on disk when training started');
   assert.equal(fs.existsSync(path.join(out, '.image-cache')), false);
 });
+
+test('with input.presize, random crops come from a cached copy: each training image is decoded once more, not once per epoch', T, async () => {
+  const before = decodeCount();
+  await train(tinyConfig(data, [], { augment: 'light', presize: 40 }), { out: tempDir('tlearn-decodes-'), quiet: true, handleSigint: false });
+  assert.equal(decodeCount() - before, files + 2 * counts.train);
+});

@@ -59,6 +59,7 @@ function addTrainOnlyOptions(cmd: Command): Command {
   return cmd
     .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
     .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
+    .option('--presize <px>', 'random crops (augment light, standard) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
     .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
@@ -77,7 +78,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
   const pick: ConfigOverrides = {
     weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
     batchSize: o.batchSize, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
-    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, valFraction: o.valFraction, testFraction: o.testFraction,
+    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.

@@ -28,6 +28,8 @@ export interface ModelConfigInput {
 export interface InputConfigInput {
   imageSize?: number;
   resize?: ResizeMode;
+  /** Random crops from a cached copy with this shorter side at most (fastai's presizing); null: the original. */
+  presize?: number | null;
   mean?: readonly [number, number, number];
   std?: readonly [number, number, number];
 }

@@ -64,6 +64,12 @@ export interface ModelConfig {
 export interface InputConfig {
   imageSize: number;
   resize: ResizeMode;
+  /**
+   * Random-resized crops (augment light, standard) are drawn from a copy of each training image whose shorter
+   * side is at most this, decoded once and cached (fastai's presizing); null: from the original file in every
+   * epoch, as torchvision's RandomResizedCrop does.
+   */
+  presize: number | null;
   mean: [number, number, number];
   std: [number, number, number];
 }

@@ -363,16 +363,22 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   }
   const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, { min: 0, max: 1, exclusiveMax: true }) };
 
-  const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'mean', 'std']);
+  const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'presize', 'mean', 'std']);
   const mean = c.numberTuple(ri.mean, 'config.input.mean', d.input.mean, 3);
   const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, { min: 0, exclusiveMin: true });
   const input = {
     // ResNets divide the size by 32 before global pooling; below 32 the last stage sees less than a pixel.
     imageSize: c.number(ri.imageSize, 'config.input.imageSize', d.input.imageSize, { integer: true, min: 32, max: 4096 }),
     resize: c.choice(ri.resize, 'config.input.resize', d.input.resize, RESIZE_MODES),
+    presize: c.nullableNumber(ri.presize, 'config.input.presize', d.input.presize, { integer: true, min: 1, max: 65536 }),
     mean: [mean[0], mean[1], mean[2]] as [number, number, number],
     std: [std[0], std[1], std[2]] as [number, number, number],
   };
+
+  if (input.presize !== null && input.presize < input.imageSize) {
+    c.fail('config.input.presize', `${input.presize} is smaller than the image size ${input.imageSize}; the random crops are drawn from a copy ` +
+      'whose shorter side is at most this, so it must be at least input.imageSize (or null)');
+  }
 
   let posWeight: RunConfig['posWeight'] = d.posWeight;
   if (raw.posWeight === null || raw.posWeight === 'auto') posWeight = raw.posWeight;

@@ -1,5 +1,6 @@
 // Settings that are valid (PyTorch accepts them too) but almost certainly not what was meant. They are warnings,
 // not errors: the run starts, and the trainer prints each as `warning: ...` (a `warning` event with --json).
+import { isViewDeterministic } from '../data/transforms.js';
 import type { RunConfig } from './config-types.js';
 
 /** A learning rate as written in a config file: 1e-5 rather than 0.00001. */
@@ -10,6 +11,9 @@ function fmtRate(x: number): string {
 /** The warnings for a resolved configuration, one line each (empty when there is nothing to say). */
 export function configWarnings(config: RunConfig): string[] {
   const out: string[] = [];
+  if (config.input.presize !== null && isViewDeterministic(config.augment)) {
+    out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard) use it`);
+  }
   config.phases.forEach((p, i) => {
     const where = `phases[${i}] (${p.name})`;
     const r = p.reduceLROnPlateau;

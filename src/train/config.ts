@@ -42,6 +42,7 @@ export interface ConfigOverrides {
   dropout?: number;
   imageSize?: number;
   resize?: string;
+  presize?: number;
   augment?: string;
   batchSize?: number;
   seed?: number;
@@ -202,6 +203,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'dropout', flag: '--dropout', path: ['model', 'dropout'] },
   { key: 'imageSize', flag: '--image-size', path: ['input', 'imageSize'] },
   { key: 'resize', flag: '--resize', path: ['input', 'resize'] },
+  { key: 'presize', flag: '--presize', path: ['input', 'presize'] },
   { key: 'augment', flag: '--augment', path: ['augment'] },
   { key: 'batchSize', flag: '--batch-size', path: ['batchSize'] },
   { key: 'seed', flag: '--seed', path: ['seed'] },

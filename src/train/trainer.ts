@@ -267,7 +267,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
     } as const;
     const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label }));
-    const trainLoader = new DataLoader(toLoader(split.train), { ...common, train: true, augment: config.augment });
+    const trainLoader = new DataLoader(toLoader(split.train), { ...common, train: true, augment: config.augment, augmentBaseSide: config.input.presize });
     const valLoader = new DataLoader(toLoader(split.val), { ...common, train: false });
     if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
 
