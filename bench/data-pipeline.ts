@@ -82,6 +82,9 @@ async function main(): Promise<void> {
   const format = (a.format ?? 'mixed') as Format;
   if (!['mixed', 'jpeg', 'png'].includes(format)) throw new Error(`--format must be mixed, jpeg or png, not '${format}'`);
   if (epochs < 2) throw new Error('--epochs must be at least 2 (first epoch and later epochs)');
+  // sharp decodes at most UV_THREADPOOL_SIZE images at once (libuv's pool, 4 unless set before node starts).
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  if (workers > pool) throw new Error(`--workers ${workers} needs libuv's pool that large: run with UV_THREADPOOL_SIZE=${workers + 2} (it is ${pool})`);
   // torchvision's DataLoader hands whole batches to its workers: with fewer batches than workers some sit
   // idle (32 images in one batch of 32 use one of 2 workers), and the ratio would measure that, not decoding.
   if (Math.ceil(n / batch) < workers) {
