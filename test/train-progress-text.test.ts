@@ -4,7 +4,7 @@
 // says in one line where it continues.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barColumns, interruptedLine, Progress, resumeLine, type ResumePoint } from '../src/train/progress.js';
+import { barColumns, interruptedLine, periodicProgress, Progress, resumeLine, type ResumePoint } from '../src/train/progress.js';
 
 import type { TrainEvent } from '../src/train/types.js';
 
@@ -92,5 +92,19 @@ test('data check progress: silent under a second; a bar on a terminal, a line ev
   for (const [done, s] of [[10, 0.5], [100, 1.2], [150, 1.9], [200, 2.3]] as const) j.handle(check(done, s));
   assert.deepEqual(json.trim().split('\n').map((l) => JSON.parse(l)), [
     { type: 'check', done: 100, total: 2000, seconds: 1.2 }, { type: 'check', done: 200, total: 2000, seconds: 2.3 },
+  ]);
+});
+
+test('periodic progress lines for work without a bar (predict, evaluate, the run\'s test split): every 10 s, none at the end', () => {
+  const lines: string[] = [];
+  let now = 100;
+  const tick = periodicProgress((l) => lines.push(l), 'predicting', 'images', () => now);
+  for (const [done, t] of [[32, 103], [320, 110.5], [352, 112], [640, 121], [1000, 140]] as const) {
+    now = t;
+    tick(done, 1000);
+  }
+  assert.deepEqual(lines, [
+    'predicting: 320 of 1000 images (32 %), 30.5 images/s, ETA 00:22',
+    'predicting: 640 of 1000 images (64 %), 30.5 images/s, ETA 00:12',
   ]);
 });

@@ -26,5 +26,6 @@ export {
   DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
 } from './loader.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
+export { countLine, formatDuration, periodicProgress, TenSeconds } from './progress.js';
 export { mapLimit, Semaphore } from './pool.js';
 export { batchTensors, imagesTensor, labelsTensor, type BatchTensors, type PixelBatch } from './tensor.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  formatCsv, loadSource, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type SkippedItem, type Split,
+  formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type SkippedItem, type Split,
 } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
@@ -268,7 +268,9 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
     const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
     opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
+    const { probabilities, skipped } = await predictItems(model, metadata, items, {
+      batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'),
+    });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
     if (skipped.length > 0 && skipped.length < items.length) {
       opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} image${items.length - skipped.length === 1 ? '' : 's'}`);
@@ -369,7 +371,9 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, test, { batchSize: o.batchSize, device: o.device, cache: o.imageCache });
+    const { probabilities, skipped } = await predictItems(model, metadata, test, {
+      batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
+    });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context,

@@ -1,5 +1,5 @@
 // Probabilities of a model for a list of image files, decoded with the model's own preprocessing.
-import { DataLoader, type ImageCache, type LoaderItem, type SkippedItem } from '../data/index.js';
+import { DataLoader, periodicProgress, type ImageCache, type LoaderItem, type SkippedItem } from '../data/index.js';
 import { batchTensors } from '../data/tensor.js';
 import { channelsLastPays, loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata } from '../models/index.js';
 import { scope, setNumThreads } from '../torch/index.js';
@@ -69,7 +69,9 @@ export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]
     if (note) opts.log?.(note);
     const threshold = opts.threshold ?? metadata.threshold;
     const items = opts.files.map((path) => ({ path, label: null }));
-    const { probabilities, skipped } = await predictItems(model, metadata, items, { batchSize: opts.batchSize, device: opts.device });
+    const { probabilities, skipped } = await predictItems(model, metadata, items, {
+      batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'),
+    });
     const reasons = new Map(skipped.map((s) => [s.index, s.reason]));
     return opts.files.map((path, i) => {
       const p = probabilities[i];

@@ -2,7 +2,9 @@
 // ETA) redrawn in place plus a one-line summary per epoch; without a terminal the same summaries as plain
 // lines; with `json` one JSON object per event (start, phase, epoch, checkpoint, done, ...) per line.
 import type { TrainEvent } from './types.js';
-import { fmtSignificant } from '../data/index.js';
+import { countLine, fmtSignificant, formatDuration, TenSeconds } from '../data/index.js';
+
+export { formatDuration, periodicProgress } from '../data/index.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -14,13 +16,6 @@ export function eventJson(e: TrainEvent): string {
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  const mm = String(m).padStart(2, '0'), ss = String(r).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
 
 /**
  * The width the progress bar line may use: the terminal's, between 40 and 120. A terminal that reports no
@@ -82,7 +77,7 @@ export class Progress {
   #lastBar = 0;
   /** The data check's last shown time (its own clock, `seconds`) and when its next plain line is due. */
   #lastCheck = -Infinity;
-  #nextCheckLine = 10;
+  #checkLines = new TenSeconds();
   #epochsOf = new Map<string, number>();
 
   constructor(sink: ProgressSink, opts: { json?: boolean; quiet?: boolean } = {}) {
@@ -154,19 +149,17 @@ export class Progress {
    */
   #check(e: Extract<TrainEvent, { type: 'check' }>): void {
     if (e.seconds < 1) return;
-    const rate = e.done / e.seconds;
-    const eta = formatDuration((e.total - e.done) / rate);
     if (this.mode === 'json') {
       if (e.seconds - this.#lastCheck < 1) return;
       this.#out.write(eventJson(e) + '\n');
     } else if (this.mode === 'tty') {
       if (e.seconds - this.#lastCheck < 0.1 && e.done < e.total) return;
-      const tail = ` ${e.done}/${e.total} files ${rate.toFixed(1)} files/s ETA ${eta}`;
+      const rate = e.done / e.seconds;
+      const tail = ` ${e.done}/${e.total} files ${rate.toFixed(1)} files/s ETA ${formatDuration((e.total - e.done) / rate)}`;
       this.#drawBar('checking data', e.done / Math.max(1, e.total), tail);
     } else {
-      if (e.seconds < this.#nextCheckLine || e.done === e.total) return;
-      this.#nextCheckLine = (Math.floor(e.seconds / 10) + 1) * 10;
-      this.#print(`checking the data: ${e.done} of ${e.total} files (${Math.round((100 * e.done) / e.total)} %), ${rate.toFixed(1)} files/s, ETA ${eta}`);
+      if (!this.#checkLines.due(e.seconds, e.done, e.total)) return;
+      this.#print(countLine('checking the data', e.done, e.total, 'files', e.seconds));
     }
     this.#lastCheck = e.seconds;
   }
