@@ -4,7 +4,8 @@
 // says in one line where it continues.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { barColumns, interruptedLine, periodicProgress, Progress, resumeLine, type ResumePoint } from '../src/train/progress.js';
+import { periodicProgress } from '../src/data/index.js';
+import { barColumns, interruptedLine, Progress, resumeLine, type ResumePoint } from '../src/train/progress.js';
 
 import type { TrainEvent } from '../src/train/types.js';
 

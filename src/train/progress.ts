@@ -4,8 +4,6 @@
 import type { TrainEvent } from './types.js';
 import { countLine, fmtSignificant, formatDuration, TenSeconds } from '../data/index.js';
 
-export { formatDuration, periodicProgress } from '../data/index.js';
-
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
 /** JSON has no NaN or infinities: write them as null. */
@@ -15,7 +13,6 @@ export function eventJson(e: TrainEvent): string {
 
 const fmt = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 const fmtLr = (v: number): string => (v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e'));
-
 
 /**
  * The width the progress bar line may use: the terminal's, between 40 and 120. A terminal that reports no
