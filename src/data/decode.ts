@@ -9,7 +9,10 @@
 // Truncated or corrupt data is an error (sharp's failOn 'error'; PIL also refuses truncated files by
 // default); mere decoder warnings (e.g. extraneous bytes between JPEG markers) are tolerated, as PIL
 // tolerates them. Callers skip and report files that fail.
+import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { notRegularReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
@@ -95,11 +98,24 @@ export const RASTER_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp
 const FORMAT_NAMES: Record<string, string> = { svg: 'SVG (a vector drawing)', vips: "libvips' .v format", pdf: 'PDF', magick: 'ImageMagick' };
 
 /**
+ * Refuses a path that is not a regular file before libvips opens it: opening a FIFO waits for a writer for
+ * ever (in a thread of libuv's pool, so the process never ends), a device such as /dev/zero never ends.
+ */
+async function regularFileOnly(input: ImageInput): Promise<void> {
+  if (typeof input !== 'string') return;
+  let st: Stats;
+  try { st = await stat(input); } catch { return; } // libvips then says why it cannot open it
+  const why = notRegularReason(st);
+  if (why) throw new Error(why);
+}
+
+/**
  * Upright dimensions of an image, from its header only. Every decode starts here, so this is where files
  * tlearn cannot read are refused: formats other than RASTER_FORMATS, and (with a reason from their bytes)
  * empty files and BMP/PNM files, which sharp only calls an "unsupported image format".
  */
 export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
+  await regularFileOnly(input);
   let m: sharp.Metadata;
   try {
     m = await open(input).metadata();
@@ -259,6 +275,7 @@ export async function decodeResized(input: ImageInput, size: number, mode: Resiz
   upright?: { width: number; height: number }): Promise<RawImage> {
   // A path is opened twice (header, then pixels) rather than read into memory: cheaper than copying the file.
   const what = label(input);
+  if (upright) await regularFileOnly(input);
   const { width, height } = upright ?? await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
   return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size });

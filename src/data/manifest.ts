@@ -7,6 +7,7 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic.js';
+import { notRegularReason } from '../io/regular-file.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
@@ -55,12 +56,14 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
   let bytes: Buffer, st: Stats;
   try {
     st = await stat(file);
-    if (!st.isFile()) return { bytes: 0, sha256: '', error: 'not a regular file' };
+    const special = notRegularReason(st);
+    if (special) return { bytes: 0, sha256: '', error: special };
     bytes = await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (await isDanglingLink(file))) {
       return { bytes: 0, sha256: '', error: 'broken symbolic link (its target does not exist)' };
     }
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') return { bytes: 0, sha256: '', error: 'symbolic link loop (the links lead back to each other)' };
     return { bytes: 0, sha256: '', error: `cannot read file: ${(e as Error).message}` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');

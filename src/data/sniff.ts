@@ -2,13 +2,14 @@
 // a BMP and a PPM alike "unsupported image format"; torchvision's ImageFolder reads BMP and PPM/PGM, so
 // someone coming from PyTorch needs to hear that these are the files tlearn does not read and what to do.
 // Only called after a decode failed: one small read then, nothing on the normal path.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { READABLE_FORMATS_TEXT } from './names.js';
 
 /** The first bytes of a file or buffer (undefined when the file cannot be read). */
 async function head(input: string | Buffer, n = 16): Promise<Buffer | undefined> {
   if (typeof input !== 'string') return input.subarray(0, n);
   try {
+    if (!(await stat(input)).isFile()) return undefined; // a FIFO would wait for a writer
     const fh = await open(input, 'r');
     try {
       const buf = Buffer.alloc(n);

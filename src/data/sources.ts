@@ -8,6 +8,7 @@ import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
 } from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+import { specialKind } from '../io/regular-file.js';
 import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
 
 export { IMAGE_EXTENSIONS, isImageFile, parseSplitName };
@@ -56,7 +57,7 @@ export async function loadSource(source: string, opts: SourceOptions = {}): Prom
   }
   const abs = path.resolve(source);
   if (st.isFile()) return loadCsv(abs, opts);
-  if (!st.isDirectory()) throw new Error(`data source is neither a folder nor a file: ${source}`);
+  if (!st.isDirectory()) throw new Error(`${source}: not a regular file (${specialKind(st)}): the data is a folder of class folders, or a CSV file`);
   return loadFolder(abs, opts);
 }
 
@@ -79,11 +80,11 @@ async function entries(dir: string): Promise<Entry[]> {
   const out: Entry[] = [];
   for (const d of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, d.name);
-    let isDir = d.isDirectory(), isFile = d.isFile();
-    if (d.isSymbolicLink()) {
-      // A dangling link counts as a file: named like an image, it is then reported as unreadable (not dropped).
-      try { const s = await stat(full); isDir = s.isDirectory(); isFile = s.isFile(); } catch { isDir = false; isFile = true; }
-    }
+    // Whatever is not a folder counts as a file: a dangling link, a FIFO or a socket named like an image is then
+    // reported as unreadable (the probe opens only regular files), not dropped without a word.
+    let isDir = d.isDirectory();
+    if (d.isSymbolicLink()) isDir = await stat(full).then((s) => s.isDirectory(), () => false);
+    const isFile = !isDir;
     out.push({ name: d.name, full, isDir, isFile });
   }
   return out.sort((a, b) => byString(a.name, b.name));
@@ -380,7 +381,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
 
   // Every row-level problem (format, missing file, split column) is collected and reported at once.
   const problems: Array<{ line: number; text: string }> = [];
-  let badRows = 0, missingFiles = 0;
+  let badRows = 0, missingFiles = 0, notRegular = 0;
   const parsed: Array<{ line: number; rel: string; label: string; split?: string }> = [];
   for (const r of body) {
     const f = r.fields;
@@ -401,9 +402,11 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   }
   // Every listed file must exist. A CSV written on Windows separates folders with '\\': such a path that is not
   // a file as written is tried with '/'.
+  // Only regular files: a FIFO listed here would be opened later and wait for a writer for ever.
   const fileState = async (rel: string): Promise<string> => {
     try {
-      return (await stat(path.resolve(root, rel))).isFile() ? '' : 'not a file';
+      const kind = specialKind(await stat(path.resolve(root, rel)));
+      return kind === undefined ? '' : `not a regular file: ${kind}`;
     } catch { return 'not found'; }
   };
   let windowsPaths = 0;
@@ -417,7 +420,9 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     return '';
   }));
   parsed.forEach((p, i) => {
-    if (exists[i]) { problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` }); missingFiles++; }
+    if (!exists[i]) return;
+    problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` });
+    if (exists[i] === 'not found') missingFiles++; else notRegular++;
   });
   const duplicates = listedTwice(parsed, exists, root, problems);
   if (windowsPaths) notes.push(`${windowsPaths} path${windowsPaths === 1 ? '' : 's'} written with '\\' (Windows) were read with '/'`);
@@ -437,6 +442,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
       badRows ? `${badRows} bad row(s)` : '',
       missingFiles ? `${missingFiles} listed file(s) not found (paths are relative to the CSV's folder ${root}` +
         `${triedSlashes ? "; paths with '\\' were also tried with '/'" : ''})` : '',
+      notRegular ? `${notRegular} listed path(s) not regular files` : '',
       duplicates ? `${duplicates} file(s) listed more than once` : '',
       partialSplit ? `the split column is filled on ${withSplit} row(s) but empty on ${parsed.length - withSplit}; fill it on every row or on none` : '',
     ].filter(Boolean).join(' and ');

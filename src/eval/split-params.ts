@@ -33,6 +33,7 @@ function runConfigParams(modelFile: string): Partial<SplitParams> {
   const file = path.join(path.dirname(modelFile), 'config.json');
   let raw: unknown;
   try {
+    if (!fs.statSync(file).isFile()) return {}; // a FIFO would block the process for ever
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return {};

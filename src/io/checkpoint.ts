@@ -10,6 +10,7 @@ import { parseSafetensors, serializeSafetensors } from './safetensors.js';
 import { extractStateDict, parsePth } from './pth-read.js';
 import { archiveNameFor, serializePth } from './pth-write.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkRegularFileSync } from './regular-file.js';
 
 export type CheckpointFormat = 'safetensors' | 'pth';
 
@@ -77,6 +78,7 @@ export function decodeSafetensorsMetadata(meta: Record<string, string>): Record<
 function readSidecar(file: string): Record<string, unknown> | undefined {
   const p = sidecarPath(file);
   if (!fs.existsSync(p)) return undefined;
+  checkRegularFileSync(p); // a FIFO would block the process for ever
   let v: unknown;
   try { v = JSON.parse(fs.readFileSync(p, 'utf8')); } catch (e) {
     throw new Error(`${p}: metadata sidecar is not valid JSON (${(e as Error).message})`);
@@ -103,6 +105,7 @@ export function saveCheckpoint(
  * its extension. For .pth the state_dict may be wrapped ({'model': ..., 'epoch': ...}).
  */
 export function loadCheckpoint(file: string): Checkpoint {
+  checkRegularFileSync(file, { folders: 'pass' }); // a FIFO would block the process for ever (a folder: EISDIR below)
   let buf: Buffer;
   try { buf = fs.readFileSync(file); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

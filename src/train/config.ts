@@ -9,6 +9,7 @@ import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './c
 import type { RunConfig } from './config-types.js';
 // The leaf module itself: config stays free of libtorch (src/models' index loads the addon).
 import { channelsLastPays } from '../models/memory-format.js';
+import { checkRegularFileSync, NotRegularFileError } from '../io/regular-file.js';
 
 export * from './config-types.js';
 export { defaultConfig, modeForMonitor } from './config-defaults.js';
@@ -135,9 +136,11 @@ function jsonSyntaxError(text: string, err: Error): string {
 export function loadConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
+    checkRegularFileSync(file); // a FIFO would block the process for ever
     text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
-    throw new ConfigError([{ path: 'config', message: `cannot read the file: ${(err as Error).message}` }], file);
+    const why = err instanceof NotRegularFileError ? err.reason : (err as Error).message;
+    throw new ConfigError([{ path: 'config', message: `cannot read the file: ${why}` }], file);
   }
   let value: unknown;
   try {

@@ -7,6 +7,7 @@ import { loadFunction } from '../planned.js';
 import type { MetricsJson } from '../../metrics/index.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 import { checkFractions } from '../../data/split.js';
+import { notRegularReason } from '../../io/regular-file.js';
 
 /** The parsed flags: src/eval's options (paths still as typed) without the logger, plus --json. */
 export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
@@ -44,7 +45,8 @@ export function metricsToJSON(m: unknown): string {
 
 export function checkModelFile(model: string): void {
   if (!fs.existsSync(model)) throw new UsageError(`the model file ${model} does not exist`);
-  if (!fs.statSync(model).isFile()) throw new UsageError(`the model ${model} is not a file`);
+  const special = notRegularReason(fs.statSync(model));
+  if (special) throw new UsageError(`the model ${model}: ${special}`);
 }
 
 /** --val-fraction and --test-fraction must leave images to train on (each alone is checked by the parser). */

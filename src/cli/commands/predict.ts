@@ -7,6 +7,7 @@ import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { IMAGE_EXTENSIONS, isImageFile } from '../../data/names.js';
+import { notRegularReason } from '../../io/regular-file.js';
 
 /** The parsed flags: src/eval's options without the logger, files and folders as typed, and the output format. */
 export interface PredictOptions extends Omit<PredictCommandOptions, 'files' | 'log'> {
@@ -41,7 +42,8 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
       if (entry.name.startsWith('.')) continue;
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && isImageFile(entry.name)) files.push({ path: p });
+      // A FIFO or socket named like an image is kept: the decoder refuses it (not a regular file) by name.
+      else if (!entry.isSymbolicLink() && isImageFile(entry.name)) files.push({ path: p });
     }
   };
   const reasons: string[] = [];
@@ -58,7 +60,14 @@ export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
         files.push({ path: abs, error: why });
         reasons.push(`the folder ${input} ${why}`);
       }
-    } else files.push({ path: abs });
+    } else {
+      // Not opened, even by the decoder: a FIFO would be waited on for ever.
+      const special = notRegularReason(fs.statSync(abs));
+      if (special) {
+        files.push({ path: abs, error: special });
+        reasons.push(`${input}: ${special}`);
+      } else files.push({ path: abs });
+    }
   }
   if (files.every((f) => f.error !== undefined)) throw new UsageError(reasons.join('; '));
   return files;

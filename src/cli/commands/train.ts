@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
 import { inspectRunDir } from '../../train/run-dir.js';
+import { notRegularReason } from '../../io/regular-file.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
@@ -39,7 +40,9 @@ export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unkn
 /** Checks that what the configuration names exists, before any expensive work starts. */
 export function checkInputs(config: RunConfig): void {
   if (config.data.csv !== null) {
-    if (!fs.existsSync(config.data.csv) || !fs.statSync(config.data.csv).isFile()) throw new UsageError(`the data CSV ${config.data.csv} does not exist`);
+    if (!fs.existsSync(config.data.csv)) throw new UsageError(`the data CSV ${config.data.csv} does not exist`);
+    const special = notRegularReason(fs.statSync(config.data.csv));
+    if (special) throw new UsageError(`the data CSV ${config.data.csv}: ${special}`);
   } else if (!fs.existsSync(config.data.path)) {
     throw new UsageError(`the data folder ${config.data.path} does not exist`);
   } else if (!fs.statSync(config.data.path).isDirectory()) {
