@@ -136,18 +136,18 @@ test('weights list / path / fetch against an empty cache and a local server', as
   }
 });
 
-test('predict: inputs are expanded, missing ones are usage errors', () => {
+test('predict: inputs are expanded, missing ones are usage errors', async () => {
   const dir = path.join(tmp, 'imgs');
   for (const f of ['b/2.PNG', 'b/1.jpg', 'a.webp', '.hidden/x.png', '.y.png', 'notes.txt', 'c/d/e.tiff']) {
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.writeFileSync(path.join(dir, f), 'x');
   }
   fs.writeFileSync(path.join(tmp, 'single.dat'), 'x');
-  assert.deepEqual(collectInputFiles(['imgs', 'single.dat'], tmp).map((f) => path.relative(tmp, f.path)),
+  assert.deepEqual((await collectInputFiles(['imgs', 'single.dat'], tmp)).map((f) => path.relative(tmp, f.path)),
     ['imgs/a.webp', 'imgs/b/1.jpg', 'imgs/b/2.PNG', 'imgs/c/d/e.tiff', 'single.dat']);
-  assert.throws(() => collectInputFiles(['nope.png'], tmp), (e: Error) => e instanceof UsageError && /nope\.png does not exist/.test(e.message));
+  await assert.rejects(collectInputFiles(['nope.png'], tmp), (e: Error) => e instanceof UsageError && /nope\.png does not exist/.test(e.message));
   fs.mkdirSync(path.join(tmp, 'empty'));
-  assert.throws(() => collectInputFiles(['empty'], tmp), /the folder empty holds no images/);
+  await assert.rejects(collectInputFiles(['empty'], tmp), /the folder empty holds no images/);
 });
 
 test('predict: JSON, CSV and table output', async () => {

@@ -4,6 +4,7 @@ export * from './types.js';
 export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
 export { outputFolderKind, unsupportedImagesText } from './names.js';
+export { FolderLinkError, FolderWalker, imageFilesIn, type WalkEntry } from './walk.js';
 export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
 export {
   MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,

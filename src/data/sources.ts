@@ -1,6 +1,6 @@
 // Data sources: DIR/{train,val,test}/<class>/..., DIR/<class>/... (split drawn here, seeded and
 // stratified), or a CSV of path,label[,split] with paths relative to the CSV. Exactly two classes.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
@@ -8,6 +8,7 @@ import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
 } from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+import { FolderWalker } from './walk.js';
 import { specialKind } from '../io/regular-file.js';
 import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
 
@@ -74,53 +75,36 @@ function noteIgnored(ig: IgnoredFiles, kind: 'hidden' | 'nonImage' | 'outside', 
 
 const countAll = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 
-interface Entry { name: string; full: string; isDir: boolean; isFile: boolean }
-
-async function entries(dir: string): Promise<Entry[]> {
-  const out: Entry[] = [];
-  for (const d of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, d.name);
-    // Whatever is not a folder counts as a file: a dangling link, a FIFO or a socket named like an image is then
-    // reported as unreadable (the probe opens only regular files), not dropped without a word.
-    let isDir = d.isDirectory();
-    if (d.isSymbolicLink()) isDir = await stat(full).then((s) => s.isDirectory(), () => false);
-    const isFile = !isDir;
-    out.push({ name: d.name, full, isDir, isFile });
-  }
-  return out.sort((a, b) => byString(a.name, b.name));
-}
-
 const realOrResolved = async (p: string) => { try { return await realpath(p); } catch { return path.resolve(p); } };
 
-/** One walk over a data folder: what was ignored, which folders were seen (symlink loops), what to skip. */
+/**
+ * One scan of a data folder, through the shared walker (walk.ts: its link policy): what was ignored, what to
+ * skip. Every entry that is not a folder counts as a file: a broken link or a special file (a FIFO) named like
+ * an image becomes an item that the probe reports as unreadable, instead of being dropped without a word.
+ */
 class FolderScan {
   readonly ig = newIgnored();
   /** Folders without images that hold images tlearn cannot read (BMP, PNM): counts by extension. */
   readonly unsupportedIn = new Map<string, Record<string, number>>();
-  private readonly seen = new Set<string>();
-  constructor(readonly root: string, private readonly exclude: ReadonlySet<string>) {}
+  constructor(readonly walker: FolderWalker, private readonly exclude: ReadonlySet<string>) {}
 
-  rel(full: string): string { return toPosix(path.relative(this.root, full)); }
+  rel(full: string): string { return this.walker.rel(full); }
 
   /**
    * All image files under dir (recursively; hidden entries and non-images skipped and counted), or null
    * when dir is tlearn output or excluded (recorded in ig.outputFolders).
    */
   async images(dir: string): Promise<string[] | null> {
-    const real = await realpath(dir);
-    if (this.exclude.has(real)) { this.ig.outputFolders.push(this.rel(dir) + '/'); return null; }
-    if (this.seen.has(real)) return []; // a symlink loop, or the same folder linked twice
-    this.seen.add(real);
-    const list = await entries(dir);
+    if (this.exclude.has(await this.walker.real(dir))) { this.ig.outputFolders.push(this.rel(dir) + '/'); return null; }
+    const list = await this.walker.list(dir);
     if (outputFolderKind(new Set(list.map((e) => e.name)))) { this.ig.outputFolders.push(this.rel(dir) + '/'); return null; }
     const files: string[] = [];
     for (const e of list) {
       const rel = this.rel(e.full);
       if (e.name.startsWith('.')) { noteIgnored(this.ig, 'hidden', rel); continue; }
       if (e.isDir) files.push(...(await this.images(e.full)) ?? []);
-      else if (e.isFile) {
-        if (isImageFile(e.name)) files.push(e.full); else noteIgnored(this.ig, 'nonImage', rel);
-      }
+      else if (isImageFile(e.name)) files.push(e.full);
+      else noteIgnored(this.ig, 'nonImage', rel);
     }
     return files;
   }
@@ -144,9 +128,10 @@ interface Found { path: string; className: string; split?: Split }
 
 async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   const exclude = new Set(await Promise.all((opts.exclude ?? []).map(realOrResolved)));
-  const scan = new FolderScan(root, exclude);
+  const walker = await FolderWalker.open(root);
+  const scan = new FolderScan(walker, exclude);
   const ig = scan.ig;
-  const top = await entries(root);
+  const top = await walker.list(root);
   const dirs = top.filter((e) => e.isDir && !e.name.startsWith('.'));
   for (const e of top) {
     if (e.name.startsWith('.')) noteIgnored(ig, 'hidden', e.name);
@@ -190,7 +175,7 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
     }
     for (const d of splitDirs) {
       const split = parseSplitName(d.name)!;
-      for (const e of await entries(d.full)) {
+      for (const e of await walker.list(d.full)) {
         const rel = scan.rel(e.full);
         if (e.name.startsWith('.')) { noteIgnored(ig, 'hidden', rel); continue; }
         if (!e.isDir) { noteIgnored(ig, 'outside', rel); continue; }
@@ -205,11 +190,20 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   ig.emptyFolders.sort(byString);
   ig.outputFolders.sort(byString);
   const notes = ignoredFolderNotes(ig, scan.unsupportedIn);
+  const twice = await walker.reachedTwice(found.map((f) => f.path));
+  if (twice.length) notes.push(reachedTwiceNote(twice.map((g) => g.map((f) => walker.rel(f)))));
   const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig, scan.unsupportedIn), opts.knownClasses);
   return build(root, root, layout, found, classes, opts, ig, notes);
 }
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
+/** Files reached through links under several names: each name is an item, and the audit counts them as duplicates. */
+function reachedTwiceNote(groups: string[][]): string {
+  const shown = groups.slice(0, 3).map((g) => g.join(' = ')).join('; ');
+  return `${plural(groups.length, 'file')} reached under more than one name through symbolic links (each name is used, ` +
+    `see duplicates): ${shown}${groups.length > 3 ? `; ... and ${groups.length - 3} more` : ''}`;
+}
 
 /** Class names that differ only in case (e.g. 'Pos' and 'pos'): most likely a typo in the labels. */
 function caseOnly(names: string[]): string {

@@ -1,6 +1,9 @@
-// Special files (FIFOs, sockets, devices) given to train, evaluate and predict. Only regular files are
-// opened: a FIFO would wait for a writer for ever. FIFOs here are makeFifo's, which let a wrongly waiting
-// reader go after 4 s (a failure, not a hang).
+// Symbolic links and special files (FIFOs, sockets, devices) given to train, evaluate and predict. One walker
+// (src/data/walk.ts) decides for every command: links to files are followed; a folder link is followed only
+// to a folder outside the data's class and split folders that nothing else leads to, otherwise the command
+// stops and names the link and where it leads. Only regular files are opened: a FIFO would wait for a
+// writer for ever. FIFOs here are makeFifo's, which let a wrongly waiting reader go after 4 s (a failure,
+// not a hang).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +38,94 @@ const releaseFifo = async (dir: string) => { await fifos.get(dir)?.release(); fi
 const noModel = (dir: string) => assert.ok(!fs.existsSync(path.join(dir, 'run', 'best_model_final.safetensors')), 'no model is written');
 
 export const cases: HostileCase[] = [
+  {
+    name: 'a folder link to the data folder inside a class folder (train/sneaker/up -> ../..), to train',
+    async setup(dir) {
+      await splitData(path.join(dir, 'data'));
+      fs.symlinkSync('../..', path.join(dir, 'data', 'train', 'sneaker', 'up'));
+      return ['train', 'data', '--out', 'run', ...TINY];
+    },
+    code: 2,
+    message: /train\/sneaker\/up -> \.\.\/\.\. leads to the data folder itself/,
+    after: noModel,
+  },
+  {
+    name: 'a folder link to the sibling class (train/sneaker/boots -> ../boot), to train',
+    async setup(dir) {
+      await splitData(path.join(dir, 'data'));
+      fs.symlinkSync('../boot', path.join(dir, 'data', 'train', 'sneaker', 'boots'));
+      return ['train', 'data', '--out', 'run', ...TINY];
+    },
+    code: 2,
+    message: /train\/sneaker\/boots -> \.\.\/boot leads into train\/boot\//,
+    after: noModel,
+  },
+  {
+    name: 'a split folder that is a link to another split (val -> train), to train',
+    async setup(dir) {
+      await splitData(path.join(dir, 'data'));
+      fs.rmSync(path.join(dir, 'data', 'val'), { recursive: true });
+      fs.symlinkSync('train', path.join(dir, 'data', 'val'));
+      return ['train', 'data', '--out', 'run', ...TINY];
+    },
+    code: 2,
+    message: /link val -> train leads into train\//,
+    after: noModel,
+  },
+  {
+    name: 'two class folders linked to one folder outside the data (train/boot and val/boot -> ../../shoes), to train',
+    async setup(dir) {
+      await splitData(path.join(dir, 'data'));
+      await pngs(path.join(dir, 'shoes'), 4, 100);
+      for (const split of ['train', 'val']) {
+        fs.rmSync(path.join(dir, 'data', split, 'boot'), { recursive: true });
+        fs.symlinkSync('../../shoes', path.join(dir, 'data', split, 'boot'));
+      }
+      return ['train', 'data', '--out', 'run', ...TINY];
+    },
+    code: 2,
+    message: /val\/boot -> \.\.\/\.\.\/shoes leads to .*shoes, which the scan already reached as train\/boot/,
+    after: noModel,
+  },
+  {
+    name: 'a loop of folder links outside the data (a/next -> ../b, b/next -> ../a), to train',
+    async setup(dir) {
+      await splitData(path.join(dir, 'data'));
+      await pngs(path.join(dir, 'a'), 2, 200);
+      await pngs(path.join(dir, 'b'), 2, 300);
+      fs.symlinkSync('../b', path.join(dir, 'a', 'next'));
+      fs.symlinkSync('../a', path.join(dir, 'b', 'next'));
+      fs.symlinkSync('../../../a', path.join(dir, 'data', 'train', 'boot', 'more'));
+      return ['train', 'data', '--out', 'run', ...TINY];
+    },
+    code: 2,
+    message: /train\/boot\/more\/next\/next -> \.\.\/a leads to .*\ba, a folder that holds the link \(a loop\)/,
+    after: noModel,
+  },
+  {
+    name: 'a folder link to the folder itself, to predict',
+    async setup(dir) {
+      tinyModelFile(dir);
+      await pngs(path.join(dir, 'imgs', 'sub'), 2, 0);
+      fs.symlinkSync('..', path.join(dir, 'imgs', 'sub', 'up'));
+      return ['predict', 'model.safetensors', 'imgs'];
+    },
+    code: 2,
+    message: /sub\/up -> \.\. leads to the folder itself/,
+  },
+  {
+    name: 'a folder with a file link and a folder link to outside it, to predict: both followed, as train follows them',
+    async setup(dir) {
+      tinyModelFile(dir);
+      await pngs(path.join(dir, 'imgs'), 1, 0);
+      await pngs(path.join(dir, 'elsewhere'), 2, 10);
+      fs.symlinkSync('../elsewhere/1.png', path.join(dir, 'imgs', 'linked.png'));
+      fs.symlinkSync('../elsewhere', path.join(dir, 'imgs', 'more'));
+      return ['predict', 'model.safetensors', 'imgs', '--csv'];
+    },
+    code: 0,
+    message: /imgs\/linked\.png,[\d.e-]+,[01],(cat|dog)\nimgs\/more\/0\.png,[\d.e-]+,[01],(cat|dog)\nimgs\/more\/1\.png,[\d.e-]+,/,
+  },
   {
     name: 'a FIFO named as an image, to predict',
     setup(dir) {

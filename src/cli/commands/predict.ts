@@ -1,12 +1,14 @@
 // `tlearn predict MODEL FILE_OR_DIR...`: probabilities and predicted classes, as a table, JSON or CSV.
-import fs from 'node:fs';
+import type fs from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
-import { IMAGE_EXTENSIONS, isImageFile } from '../../data/names.js';
+import { IMAGE_EXTENSIONS } from '../../data/names.js';
+import { imageFilesIn } from '../../data/walk.js';
 import { notRegularReason } from '../../io/regular-file.js';
 
 /** The parsed flags: src/eval's options without the logger, files and folders as typed, and the output format. */
@@ -31,43 +33,38 @@ export interface InputFile { path: string; error?: string }
 
 /**
  * Expands the command-line inputs: files are kept as given (whatever their extension: the decoder judges them),
- * folders are searched recursively for image extensions, in sorted order; hidden entries are skipped. A path
- * that does not exist or a folder without images is kept as an entry with an `error`, like an unreadable file,
- * unless no input yields any file at all (then a usage error naming every input).
+ * folders are searched recursively for image extensions, in sorted order, by the walk train and evaluate use
+ * (src/data/walk.ts: hidden entries skipped, links to files followed, a folder link only out of the folder;
+ * any other folder link is an error naming it). A path that does not exist, is not a regular file (a FIFO
+ * would be waited on for ever) or is a folder without images is kept as an entry with an `error`, like an
+ * unreadable file, unless no input yields any file at all (then a usage error naming every input).
  */
-export function collectInputFiles(inputs: string[], cwd: string): InputFile[] {
+export async function collectInputFiles(inputs: string[], cwd: string): Promise<InputFile[]> {
   const files: InputFile[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (entry.name.startsWith('.')) continue;
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      // A FIFO or socket named like an image is kept: the decoder refuses it (not a regular file) by name.
-      else if (!entry.isSymbolicLink() && isImageFile(entry.name)) files.push({ path: p });
-    }
-  };
   const reasons: string[] = [];
   for (const input of inputs) {
     const abs = path.resolve(cwd, input);
-    if (!fs.existsSync(abs)) {
+    let st: fs.Stats;
+    try { st = await stat(abs); } catch {
       files.push({ path: abs, error: 'does not exist' });
       reasons.push(`${input} does not exist`);
-    } else if (fs.statSync(abs).isDirectory()) {
-      const before = files.length;
-      walk(abs);
-      if (files.length === before) {
+      continue;
+    }
+    if (st.isDirectory()) {
+      const found = await imageFilesIn(abs);
+      for (const f of found) files.push({ path: f });
+      if (found.length === 0) {
         const why = `holds no images (${[...IMAGE_EXTENSIONS].join(', ')})`;
         files.push({ path: abs, error: why });
         reasons.push(`the folder ${input} ${why}`);
       }
-    } else {
-      // Not opened, even by the decoder: a FIFO would be waited on for ever.
-      const special = notRegularReason(fs.statSync(abs));
-      if (special) {
-        files.push({ path: abs, error: special });
-        reasons.push(`${input}: ${special}`);
-      } else files.push({ path: abs });
+      continue;
     }
+    const special = notRegularReason(st);
+    if (special) {
+      files.push({ path: abs, error: special });
+      reasons.push(`${input}: ${special}`);
+    } else files.push({ path: abs });
   }
   if (files.every((f) => f.error !== undefined)) throw new UsageError(reasons.join('; '));
   return files;
@@ -133,7 +130,7 @@ function displayWidth(text: string): number {
 export async function runPredict(opts: PredictOptions, io: CliIO): Promise<number> {
   const model = path.resolve(io.cwd, opts.model);
   checkModelFile(model);
-  const inputs = collectInputFiles(opts.inputs, io.cwd);
+  const inputs = await collectInputFiles(opts.inputs, io.cwd);
   const files = inputs.filter((f) => f.error === undefined).map((f) => f.path);
   const { inputs: _inputs, format, ...rest } = opts;
   let predicted: PredictRow[] = [];
