@@ -92,7 +92,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
         `${JSON.stringify(value)} was given (leave the option out to use the model's own value)`);
     }
   }
-  const final = fromTlearn ? metadata : completeMetadata(given, metadata, 'options');
+  const final = fromTlearn ? metadata : completeMetadata(given, metadata, `loadModelFile(${file})`, 'option');
 
   const model = new BinaryClassifier({ arch: inferred, dropout: final.dropout });
   const tensors = recordsToTensors(records);
