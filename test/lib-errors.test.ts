@@ -16,6 +16,8 @@ test('every exported error class sets its name (and is an Error)', () => {
     ['WeightsDownloadError', new tlearn.io.WeightsDownloadError('x')],
     ['PickleError', new tlearn.io.PickleError('x')],
     ['OutFolderError', new tlearn.evaluation.OutFolderError('x')],
+    ['NonFiniteWeightsError', new tlearn.models.NonFiniteWeightsError('m.pth', 'fc.1.bias', 'NaN')],
+    ['NonFiniteOutputError', new tlearn.evaluation.NonFiniteOutputError('x')],
   ];
   for (const [name, err] of errors) {
     assert.ok(err instanceof Error, name);

@@ -160,11 +160,11 @@ torch.save(torchvision.models.resnet18().state_dict(), inp + '/imagenet18.pth')
     const st = readSafetensors(good);
     const meta = { kind: 'tlearn.binary-classifier', arch: 'resnet18', imageSize: 'big' };
     saveCheckpoint(path.join(dir, 'badmeta.safetensors'), st.tensors, meta);
-    assert.throws(() => loadModelFile(path.join(dir, 'badmeta.safetensors')), /badmeta\.safetensors: metadata 'imageSize' must be a positive integer, got "big"/);
+    assert.throws(() => loadModelFile(path.join(dir, 'badmeta.safetensors')), /checkpoint metadata imageSize "big" must be an integer ≥ 32 and ≤ 4096: .*badmeta\.safetensors/);
     saveCheckpoint(path.join(dir, 'archmeta.safetensors'), st.tensors, { kind: 'tlearn.binary-classifier', arch: 'resnet34' });
     assert.throws(() => loadModelFile(path.join(dir, 'archmeta.safetensors')), /metadata says arch 'resnet34' but the weights are those of resnet18/);
     saveCheckpoint(path.join(dir, 'pos.safetensors'), st.tensors, { kind: 'tlearn.binary-classifier', classes: ['a', 'b'], positiveClass: 'a' });
-    assert.throws(() => loadModelFile(path.join(dir, 'pos.safetensors')), /positiveClass' is "a" but classes are \["a", "b"\]/);
+    assert.throws(() => loadModelFile(path.join(dir, 'pos.safetensors')), /checkpoint metadata positiveClass "a" must be the second of classes \["a","b"\]/);
 
     fs.writeFileSync(path.join(dir, 'junk.pth'), 'not a model');
     assert.throws(() => loadModelFile(path.join(dir, 'junk.pth')), /junk\.pth/);

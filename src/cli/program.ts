@@ -14,6 +14,7 @@ import type { TrainOptions } from './commands/train.js';
 import type { WeightsOptions } from './commands/weights.js';
 import { IMAGE_EXTENSIONS } from '../data/names.js';
 import { DEMO_DEFAULTS } from './demo-defaults.js';
+import { IMAGE_SIZE } from '../models/bounds.js';
 
 /**
  * Called with each parsed command: its name, its typed options and the function that runs it (returning the
@@ -39,7 +40,7 @@ function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEFAULTS):
   return cmd
     .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
     .addOption(new Option('--arch <arch>', 'ResNet depth (default resnet50)').choices(ARCHS))
-    .option('--image-size <px>', `input size in pixels (default ${d.imageSize})`, parse.integer(32, 4096))
+    .option('--image-size <px>', `input size in pixels (default ${d.imageSize})`, parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .option('--epochs1 <n>', `epochs of phase 1, the head only (default ${d.epochs1}; 0 skips it)`, parse.integer(0))
     .option('--epochs2 <n>', `epochs of phase 2, layer4 + head (default ${d.epochs2}; 0 skips it)`, parse.integer(0))
     .option('--lr1 <lr>', 'learning rate of phase 1 (default 1e-3)', parse.positiveNumber)
@@ -92,7 +93,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
 function addModelFileOptions(cmd: Command): Command {
   return cmd
     .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
-    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(32, 4096))
+    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .option('--classes <neg,pos>', 'class names for a model file without tlearn metadata (default 0,1)', parse.classes)
     .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata: squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
@@ -223,7 +224,7 @@ ${examples([
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension)').choices(['safetensors', 'pth']))
     .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin); an existing file is refused without --force', parse.nonEmpty)
     .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (with --image-size)', parse.classes)
-    .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(32, 4096))
+    .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .addOption(new Option('--resize <mode>', 'resize to store for a model file without tlearn metadata (with --classes and --image-size; default squash)').choices(RESIZE_MODES))
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', examples([

@@ -269,7 +269,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
     opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
     const { probabilities, skipped } = await predictItems(model, metadata, items, {
-      batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'),
+      batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
     });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
     if (skipped.length > 0 && skipped.length < items.length) {
@@ -373,6 +373,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetr
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
     const { probabilities, skipped } = await predictItems(model, metadata, test, {
       batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
+      source: o.modelFile,
     });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,

@@ -1,8 +1,10 @@
 // Probabilities of a model for a list of image files, decoded with the model's own preprocessing.
 import { DataLoader, periodicProgress, type ImageCache, type LoaderItem, type SkippedItem } from '../data/index.js';
 import { batchTensors } from '../data/tensor.js';
-import { channelsLastPays, loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata } from '../models/index.js';
-import { scope, setNumThreads } from '../torch/index.js';
+import {
+  channelsLastPays, checkFinite, loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata,
+} from '../models/index.js';
+import { dispose, scope, setNumThreads } from '../torch/index.js';
 import type { PredictCommandOptions, PredictRow } from './types.js';
 
 export interface PredictItemsOptions {
@@ -14,6 +16,35 @@ export interface PredictItemsOptions {
   onProgress?: (done: number, total: number) => void;
   /** Decoded images to use and fill (a training run's, whose check decode already made them); default none. */
   cache?: ImageCache | null;
+  /** The model file, named in errors. */
+  source?: string;
+}
+
+/** The model's output is NaN (or inf) for some images although its weights are finite: the forward pass overflowed. */
+export class NonFiniteOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NonFiniteOutputError';
+  }
+}
+
+/**
+ * The error for a batch whose output is not finite. Weights holding NaN or inf are refused when a model file is
+ * read, but a model built in code may hold them: those are named first (checked only now, on the failure path).
+ */
+function nonFiniteOutput(model: BinaryClassifier, values: Float32Array, paths: string[], source: string | undefined): Error {
+  const sd = model.stateDict();
+  try {
+    checkFinite(sd, source ?? 'the model');
+  } catch (e) {
+    return e as Error;
+  } finally {
+    dispose(sd);
+  }
+  const bad = paths.map((_, k) => k).filter((k) => !Number.isFinite(values[k]));
+  const what = bad.some((k) => Number.isNaN(values[k])) ? 'NaN' : 'infinite';
+  return new NonFiniteOutputError(`${source ? `${source}: ` : ''}the model's output is ${what} for ${bad.length} of ${paths.length} images ` +
+    `(the first: ${paths[bad[0]]}); its weights are finite, so the forward pass overflowed float32 (values beyond ±3.4e38): this model cannot predict`);
 }
 
 export interface ItemPredictions {
@@ -39,7 +70,12 @@ export async function predictItems(model: BinaryClassifier, meta: ModelMetadata,
   const loader = predictionLoader(meta, items, opts);
   let done = 0;
   for await (const batch of loader.epoch(0)) {
-    const p = scope(() => model.probabilities(batchTensors(batch, opts.device ?? 'cpu').x));
+    // Checked in libtorch; NaN here used to be reported as "no prediction was made" / an unreadable image.
+    const { p, finite } = scope(() => {
+      const out = model.predictProba(batchTensors(batch, opts.device ?? 'cpu').x);
+      return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
+    });
+    if (!finite) throw nonFiniteOutput(model, p, batch.indices.map((i) => items[i].path), opts.source);
     batch.indices.forEach((item, k) => (probabilities[item] = p[k]));
     done += batch.indices.length;
     opts.onProgress?.(done, items.length);
@@ -70,7 +106,7 @@ export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]
     const threshold = opts.threshold ?? metadata.threshold;
     const items = opts.files.map((path) => ({ path, label: null }));
     const { probabilities, skipped } = await predictItems(model, metadata, items, {
-      batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'),
+      batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
     });
     const reasons = new Map(skipped.map((s) => [s.index, s.reason]));
     return opts.files.map((path, i) => {

@@ -15,7 +15,10 @@ export {
   seedMetadata, completeMetadata, metadataToJSON, isTlearnMetadata, toolVersion, IMAGENET_MEAN, IMAGENET_STD,
   RESIZE_MODES, METADATA_KIND, METADATA_VERSION, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
-export { loadModelFile, saveModelFile, type LoadModelOptions, type LoadedModel, type SaveModelOptions } from './model-file.js';
+export {
+  loadModelFile, saveModelFile, checkCheckpointContents, type LoadModelOptions, type LoadedModel, type SaveModelOptions,
+} from './model-file.js';
+export { NonFiniteWeightsError, checkFinite, checkFiniteRecords, nonFiniteValue, type NonFiniteValue } from './finite.js';
 export {
   loadPretrainedBackbone, loadBackboneFromFile, loadBackboneRecords, createBinaryClassifier, isRegistryName,
   type PretrainedInfo, type CreateBinaryClassifierOptions,

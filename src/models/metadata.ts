@@ -1,11 +1,16 @@
 // What every tlearn checkpoint says about its model, so that evaluate/predict/export can never disagree with
 // training: the architecture, the classes and which one is positive, the preprocessing (image size, resize
 // mode, mean/std), the decision threshold, where in training it was saved, its validation metrics and the
-// tool version. Values read from a file are untrusted: each is checked and a bad one is reported by key.
+// tool version. Values read from a file are untrusted: each is checked, with the bounds training itself uses
+// (bounds.ts), and a bad one is reported by key and value.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkArch, type ResNetArch } from './resnet.js';
+import {
+  DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT, rangeText, SEED, STD,
+  THRESHOLD, type NumberRule,
+} from './bounds.js';
+import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './resnet.js';
 
 export type ResizeMode = 'squash' | 'crop';
 export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];
@@ -74,45 +79,97 @@ export function toolVersion(): string {
 
 const KNOWN_KEYS = new Set(Object.keys(seedMetadata()));
 
-type Check<T> = (v: unknown) => T | undefined;
-const str: Check<string> = (v) => (typeof v === 'string' ? v : undefined);
-const posInt: Check<number> = (v) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
-const prob: Check<number> = (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? v : undefined);
-const dropoutP: Check<number> = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? v : undefined);
-const triple = (positive: boolean): Check<[number, number, number]> => (v) =>
-  Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0))
-    ? [v[0], v[1], v[2]] : undefined;
-const classPair: Check<[string, string]> = (v) =>
-  Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string' && x.length > 0) && v[0] !== v[1]
-    ? [v[0], v[1]] : undefined;
-const nullable = <T>(c: Check<T>): Check<T | null> => (v) => (v === null ? null : c(v));
-const plainObject: Check<Record<string, unknown>> = (v) =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-const metricsMap: Check<Record<string, number | null>> = (v) => {
-  const o = plainObject(v);
-  if (!o || !Object.values(o).every((x) => x === null || typeof x === 'number')) return undefined;
-  return o as Record<string, number | null>;
+/** A bad value: its key (dotted below the metadata, e.g. extra.seed), the value, and what is wrong with it. */
+class BadValue {
+  constructor(readonly key: string, readonly value: unknown, readonly problem: string) {}
+}
+
+/** A value as quoted in a message: JSON, except numbers as JavaScript writes them (Infinity); at most 100 characters. */
+function shown(v: unknown): string {
+  const text = (x: unknown): string => {
+    if (typeof x === 'number') return String(x);
+    if (Array.isArray(x)) return `[${x.slice(0, 30).map(text).join(',')}${x.length > 30 ? ',...' : ''}]`;
+    return JSON.stringify(x) ?? String(x);
+  };
+  const s = text(v);
+  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
+}
+
+/** Returns the checked value or throws a BadValue naming `key`. */
+type Check<T> = (v: unknown, key: string) => T;
+
+const fail = (key: string, v: unknown, problem: string): never => {
+  throw new BadValue(key, v, problem);
+};
+/** A number under one of the bounds training uses (bounds.ts); a number of the right kind beyond them is out of range. */
+const ruled = (rule: NumberRule): Check<number> => (v, key) => {
+  if (meetsRule(v, rule)) return v;
+  return fail(key, v, outOfRange(v, rule) ? `is out of range (${rangeText(rule)})` : `must be ${expectation(rule)}`);
+};
+const nullable = <T>(check: Check<T>): Check<T | null> => (v, key) => {
+  if (v === null) return null;
+  try {
+    return check(v, key);
+  } catch (e) {
+    if (e instanceof BadValue && e.problem.startsWith('must be')) throw new BadValue(e.key, e.value, `${e.problem}, or null`);
+    throw e;
+  }
+};
+const text = (what: string, ok: (s: string) => boolean = () => true): Check<string> => (v, key) =>
+  (typeof v === 'string' && ok(v) ? v : fail(key, v, `must be ${what}`));
+const triple = (rule: NumberRule | null, what: string): Check<[number, number, number]> => (v, key) =>
+  (Array.isArray(v) && v.length === 3 && v.every((x) => (rule ? meetsRule(x, rule) : typeof x === 'number' && Number.isFinite(x)))
+    ? [v[0], v[1], v[2]] : fail(key, v, `must be ${what}`));
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const classPair: Check<[string, string]> = (v, key) =>
+  (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string' && x.length > 0) && v[0] !== v[1]
+    ? [v[0], v[1]] : fail(key, v, 'must be two different non-empty class names [negative, positive]'));
+
+const formatVersion: Check<number> = (v, key) => {
+  const n = ruled({ integer: true, min: 1 })(v, key);
+  return n > METADATA_VERSION ? fail(key, v, `is newer than this tlearn reads (${METADATA_VERSION}); update tlearn`) : n;
 };
 
-const CHECKS: { [K in keyof ModelMetadata]: [Check<ModelMetadata[K]>, string] } = {
-  kind: [(v) => (v === METADATA_KIND ? METADATA_KIND : undefined), `"${METADATA_KIND}"`],
-  formatVersion: [posInt, 'a positive integer'],
-  arch: [(v) => { try { return checkArch(v); } catch { return undefined; } }, 'one of resnet18, resnet34, resnet50, resnet101, resnet152'],
-  dropout: [dropoutP, 'a number in [0, 1)'],
-  classes: [classPair, 'two different non-empty class names [negative, positive]'],
-  positiveClass: [str, 'a string'],
-  imageSize: [posInt, 'a positive integer'],
-  resize: [(v) => (RESIZE_MODES.includes(v as ResizeMode) ? (v as ResizeMode) : undefined), RESIZE_MODES.map((m) => `"${m}"`).join(' or ')],
-  mean: [triple(false), 'three finite numbers'],
-  std: [triple(true), 'three positive numbers'],
-  threshold: [prob, 'a number in [0, 1]'],
-  phase: [nullable(str), 'a string or null'],
-  epoch: [nullable((v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined)), 'a non-negative integer or null'],
-  metrics: [metricsMap, 'an object of numbers (or null)'],
-  weights: [nullable(str), 'a string or null'],
-  toolVersion: [str, 'a string'],
-  createdAt: [nullable(str), 'a string or null'],
-  extra: [plainObject, 'an object'],
+const metricsMap: Check<Record<string, number | null>> = (v, key) => {
+  if (!isPlainObject(v)) return fail(key, v, 'must be an object of numbers (or null)');
+  for (const [name, x] of Object.entries(v)) if (x !== null && typeof x !== 'number') fail(`${key}.${name}`, x, 'must be a number or null');
+  return v as Record<string, number | null>;
+};
+
+/** What tlearn reads back from `extra`, under the bounds of the configuration it came from; the rest is free. */
+const EXTRA_CHECKS: Record<string, Check<unknown>> = {
+  seed: ruled(SEED), val_fraction: ruled(FRACTION), test_fraction: ruled(FRACTION), pos_weight: nullable(ruled(POS_WEIGHT)),
+};
+const extraObject: Check<Record<string, unknown>> = (v, key) => {
+  if (!isPlainObject(v)) return fail(key, v, 'must be an object');
+  for (const [name, check] of Object.entries(EXTRA_CHECKS)) if (v[name] !== undefined) check(v[name], `${key}.${name}`);
+  const { val_fraction: val, test_fraction: test } = v as { val_fraction?: number; test_fraction?: number };
+  if (val !== undefined && test !== undefined && val + test >= 1) {
+    throw new BadValue(`${key}.val_fraction + ${key}.test_fraction`, `${val} + ${test}`, 'must be below 1');
+  }
+  return v;
+};
+
+const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
+  kind: (v, key) => (v === METADATA_KIND ? METADATA_KIND : fail(key, v, `must be "${METADATA_KIND}"`)),
+  formatVersion,
+  arch: (v, key) => (isResNetArch(v) ? v : fail(key, v, `must be one of ${RESNET_ARCHS.join(', ')}`)),
+  dropout: ruled(DROPOUT),
+  classes: classPair,
+  positiveClass: text('a string'),
+  imageSize: ruled(IMAGE_SIZE),
+  resize: (v, key) => (RESIZE_MODES.includes(v as ResizeMode) ? (v as ResizeMode) : fail(key, v, `must be ${RESIZE_MODES.map((m) => `"${m}"`).join(' or ')}`)),
+  mean: triple(null, 'three finite numbers'),
+  std: triple(STD, 'three positive numbers'),
+  threshold: ruled(THRESHOLD),
+  phase: nullable(text(`a phase name of at most ${PHASE_NAME_MAX_BYTES} bytes`, (s) => s.length > 0 && Buffer.byteLength(s, 'utf8') <= PHASE_NAME_MAX_BYTES)),
+  epoch: nullable(ruled(EPOCHS)),
+  metrics: metricsMap,
+  weights: nullable(text('a string')),
+  toolVersion: text('a version of at most 100 characters', (s) => s.length > 0 && s.length <= 100),
+  createdAt: nullable(text('a date and time (ISO 8601)', (s) => s.length <= 100 && !Number.isNaN(Date.parse(s)))),
+  extra: extraObject,
 };
 
 /** True when metadata read from a file was written by tlearn. */
@@ -120,29 +177,32 @@ export const isTlearnMetadata = (raw: Record<string, unknown>): boolean => raw.k
 
 /**
  * Checks metadata (from a file or a caller) and fills what is absent from `base`. Unknown keys go to `extra`.
- * Throws naming `source`, the key and what was expected.
+ * Every value is held to the bounds training uses (bounds.ts). Throws naming what is checked (`what`, e.g.
+ * 'checkpoint metadata'), the key, the value (at most 100 characters of it) and `source`:
+ * "checkpoint metadata imageSize 100000 is out of range (32-4096): FILE".
  */
-export function completeMetadata(raw: Record<string, unknown>, base: ModelMetadata, source = 'metadata'): ModelMetadata {
+export function completeMetadata(raw: Record<string, unknown>, base: ModelMetadata, source = 'metadata', what = 'checkpoint metadata'): ModelMetadata {
   const out: Record<string, unknown> = { ...base, extra: { ...base.extra } };
-  for (const [key, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    if (!KNOWN_KEYS.has(key)) {
-      (out.extra as Record<string, unknown>)[key] = value;
-      continue;
+  try {
+    for (const [key, value] of Object.entries(raw)) {
+      if (value === undefined) continue;
+      if (!KNOWN_KEYS.has(key)) {
+        (out.extra as Record<string, unknown>)[key] = value;
+        continue;
+      }
+      const ok = (CHECKS[key as keyof ModelMetadata] as Check<unknown>)(value, key);
+      out[key] = key === 'extra' ? { ...(out.extra as object), ...(ok as object) } : ok;
     }
-    const [check, expected] = CHECKS[key as keyof ModelMetadata] as [Check<unknown>, string];
-    const ok = check(value);
-    if (ok === undefined) {
-      throw new Error(`${source}: metadata '${key}' must be ${expected}, got ${JSON.stringify(value)?.slice(0, 80)}`);
-    }
-    out[key] = key === 'extra' ? { ...(out.extra as object), ...(ok as object) } : ok;
+    const m = out as unknown as ModelMetadata;
+    if (!('positiveClass' in raw) || raw.positiveClass === undefined) m.positiveClass = m.classes[1];
+    if (m.positiveClass !== m.classes[1]) fail('positiveClass', m.positiveClass, `must be the second of classes ${shown(m.classes)}`);
+    return m;
+  } catch (e) {
+    if (!(e instanceof BadValue)) throw e;
+    // A sum of two values is shown as it is ("0.6 + 0.5"), not quoted.
+    const value = e.key.includes(' + ') ? String(e.value) : shown(e.value);
+    throw new Error(`${what} ${e.key} ${value} ${e.problem}: ${source}`);
   }
-  const m = out as unknown as ModelMetadata;
-  if (!('positiveClass' in raw) || raw.positiveClass === undefined) m.positiveClass = m.classes[1];
-  if (m.positiveClass !== m.classes[1]) {
-    throw new Error(`${source}: metadata 'positiveClass' is "${m.positiveClass}" but classes are [${m.classes.map((c) => `"${c}"`).join(', ')}] (the positive class must be the second)`);
-  }
-  return m;
 }
 
 /** The metadata as the plain JSON object stored in a checkpoint (NaN/Infinity metrics become null). */

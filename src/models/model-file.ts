@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { dispose } from '../torch/index.js';
-import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type CheckpointFormat } from '../io/index.js';
+import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointFormat } from '../io/index.js';
 import { BinaryClassifier } from './binary.js';
+import { checkFinite, checkFiniteRecords } from './finite.js';
 import { headInfo, inferArch } from './infer.js';
 import {
   completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata, type ResizeMode,
@@ -92,15 +93,22 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
         `${JSON.stringify(value)} was given (leave the option out to use the model's own value)`);
     }
   }
-  const final = fromTlearn ? metadata : completeMetadata(given, metadata, 'options');
+  const final = fromTlearn ? metadata : completeMetadata(given, metadata, `loadModelFile(${file})`, 'option');
 
   const model = new BinaryClassifier({ arch: inferred, dropout: final.dropout });
   const tensors = recordsToTensors(records);
   try {
-    model.loadStateDict(tensors);
+    try {
+      model.loadStateDict(tensors);
+    } catch (e) {
+      throw new Error(`${file}: ${(e as Error).message}`);
+    }
+    // In the model's state_dict order (a safetensors file sorts its tensors by name), so the tensor named is the
+    // first PyTorch's state_dict() would list.
+    checkFinite(model.stateSlots().flatMap(([key]) => (tensors.has(key) ? [[key, tensors.get(key)!] as const] : [])), file);
   } catch (e) {
     model.dispose();
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw e;
   } finally {
     dispose(tensors);
   }
@@ -132,4 +140,13 @@ export function saveModelFile(file: string, model: BinaryClassifier, metadata: P
   const full = completeMetadata({ ...metadata, arch: model.arch, dropout: model.dropoutP }, base, `saveModelFile(${file})`);
   saveCheckpoint(file, moduleToRecords(model), metadataToJSON(full), opts);
   return full;
+}
+
+/**
+ * What `tlearn export` checks in a checkpoint it copies without building the model: tlearn's metadata (as
+ * loadModelFile checks it) and every floating-point tensor (no NaN or inf, in the file's order). Throws naming `file`.
+ */
+export function checkCheckpointContents(ckpt: Pick<Checkpoint, 'tensors' | 'metadata'>, file: string): void {
+  if (isTlearnMetadata(ckpt.metadata)) completeMetadata(ckpt.metadata, seedMetadata(), file);
+  checkFiniteRecords(ckpt.tensors, file);
 }

@@ -13,6 +13,7 @@ import { BinaryClassifier, type BinaryClassifierOptions } from './binary.js';
 import { inferArch } from './infer.js';
 import type { ResNet } from './resnet.js';
 import { recordToTensor } from './state.js';
+import { checkFinite } from './finite.js';
 
 export interface PretrainedInfo {
   /** The source as given ('imagenet', a path, 'none'). */
@@ -89,6 +90,8 @@ export function loadBackboneRecords(model: ResNet, records: StateDictRecords, so
       const r = file.get(key);
       if (r) tensors.set(key, recordToTensor(key, r));
     }
+    // Only what is loaded: a NaN in the dropped head (ImageNet's fc) never reaches the model.
+    checkFinite(tensors, source);
     // Not strict: the head is absent on purpose; everything else was checked above.
     model.loadStateDict(tensors, { strict: false });
   } finally {

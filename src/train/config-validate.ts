@@ -8,6 +8,10 @@ import {
 import { didYouMean } from './config-suggest.js';
 import { findWeights, WEIGHTS } from '../io/weights.js';
 import {
+  DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD,
+  type NumberRule,
+} from '../models/bounds.js';
+import {
   ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
   PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, WEIGHT_NAMES,
   type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig,
@@ -24,12 +28,8 @@ type Obj = Record<string, unknown>;
 
 const WEIGHT_FILE_EXT = /\.(pth|pt|bin|safetensors)$/i;
 
-/**
- * Longest phase name, in bytes of UTF-8. The longest file named after a phase is the atomic writer's temp file
- * `.best_model_<name>.safetensors.<pid>.<8 chars>.tmp` (45 bytes besides the name with a 7-digit pid); file
- * systems allow 255 bytes, and 100 leaves room for longer pids or suffixes.
- */
-export const PHASE_NAME_MAX_BYTES = 100;
+// The bounds shared with checkpoint metadata live in src/models/bounds.ts (one definition for both).
+export { PHASE_NAME_MAX_BYTES };
 
 /** Registry names and aliases usable as `model.weights` (besides 'none' and file paths). */
 function registryNames(): string[] {
@@ -53,23 +53,6 @@ export function describe(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-interface NumberRule {
-  integer?: boolean;
-  min?: number;
-  max?: number;
-  /** min/max themselves excluded. */
-  exclusiveMin?: boolean;
-  exclusiveMax?: boolean;
-}
-
-function expectation(rule: NumberRule): string {
-  const kind = rule.integer ? 'an integer' : 'a number';
-  if (rule.min === 0 && rule.exclusiveMin && rule.max === undefined) return rule.integer ? 'a positive integer' : 'a positive number';
-  const lo = rule.min === undefined ? '' : `${rule.exclusiveMin ? '>' : '≥'} ${rule.min}`;
-  const hi = rule.max === undefined ? '' : `${rule.exclusiveMax ? '<' : '≤'} ${rule.max}`;
-  return [kind, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
 }
 
 const YAML11_TRUE = new Set(['y', 'yes', 'on']);
@@ -117,11 +100,7 @@ export class Checker {
 
   number(v: unknown, path: string, def: number, rule: NumberRule = {}): number {
     if (v === undefined) return def;
-    const ok = typeof v === 'number' && Number.isFinite(v)
-      && (!rule.integer || Number.isInteger(v))
-      && (rule.min === undefined || (rule.exclusiveMin ? v > rule.min : v >= rule.min))
-      && (rule.max === undefined || (rule.exclusiveMax ? v < rule.max : v <= rule.max));
-    if (ok) return v as number;
+    if (meetsRule(v, rule)) return v;
     this.fail(path, `expected ${expectation(rule)}, got ${describe(v)}`);
     return def;
   }
@@ -296,7 +275,7 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     lr,
     weightDecay,
     ...extra,
-    epochs: c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, { integer: true, min: 0 }),
+    epochs: c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, EPOCHS),
     earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
     checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
@@ -339,8 +318,8 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     path: rd.path === undefined ? '' : c.string(rd.path, 'config.data.path', '', 'a folder path'),
     csv: c.nullableString(rd.csv, 'config.data.csv', null, 'a CSV file path or null'),
     positive: c.nullableString(rd.positive, 'config.data.positive', null, 'a class name or null'),
-    valFraction: c.number(rd.valFraction, 'config.data.valFraction', d.data.valFraction, { min: 0, max: 1, exclusiveMax: true }),
-    testFraction: c.number(rd.testFraction, 'config.data.testFraction', d.data.testFraction, { min: 0, max: 1, exclusiveMax: true }),
+    valFraction: c.number(rd.valFraction, 'config.data.valFraction', d.data.valFraction, FRACTION),
+    testFraction: c.number(rd.testFraction, 'config.data.testFraction', d.data.testFraction, FRACTION),
   };
   if (!data.path) c.fail('config.data.path', 'required: the image folder or CSV file; give DATA on the command line (tlearn train DATA --out RUN), or data.path (or data.csv) in the config file');
   if (data.valFraction + data.testFraction >= 1) c.fail('config.data', `valFraction + testFraction must be below 1 (nothing left to train on), got ${data.valFraction} + ${data.testFraction}`);
@@ -361,14 +340,13 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
       }
     }
   }
-  const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, { min: 0, max: 1, exclusiveMax: true }) };
+  const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, DROPOUT) };
 
   const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'presize', 'mean', 'std']);
   const mean = c.numberTuple(ri.mean, 'config.input.mean', d.input.mean, 3);
-  const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, { min: 0, exclusiveMin: true });
+  const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, STD);
   const input = {
-    // ResNets divide the size by 32 before global pooling; below 32 the last stage sees less than a pixel.
-    imageSize: c.number(ri.imageSize, 'config.input.imageSize', d.input.imageSize, { integer: true, min: 32, max: 4096 }),
+    imageSize: c.number(ri.imageSize, 'config.input.imageSize', d.input.imageSize, IMAGE_SIZE),
     resize: c.choice(ri.resize, 'config.input.resize', d.input.resize, RESIZE_MODES),
     presize: c.nullableNumber(ri.presize, 'config.input.presize', d.input.presize, { integer: true, min: 1, max: 65536 }),
     mean: [mean[0], mean[1], mean[2]] as [number, number, number],
@@ -382,7 +360,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
 
   let posWeight: RunConfig['posWeight'] = d.posWeight;
   if (raw.posWeight === null || raw.posWeight === 'auto') posWeight = raw.posWeight;
-  else if (typeof raw.posWeight === 'number' && Number.isFinite(raw.posWeight) && raw.posWeight > 0) posWeight = raw.posWeight;
+  else if (meetsRule(raw.posWeight, POS_WEIGHT)) posWeight = raw.posWeight;
   else if (raw.posWeight !== undefined) c.fail('config.posWeight', `expected null, "auto" or a positive number, got ${describe(raw.posWeight)}${typeof raw.posWeight === 'string' ? didYouMean(raw.posWeight, ['auto']) : ''}`);
 
   let rf: unknown = raw.featureCache;
@@ -403,7 +381,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   const method = c.choice(rt.method, 'config.threshold.method', d.threshold.method, THRESHOLD_METHODS);
   let value: number | null = null;
   if (method === 'fixed') {
-    value = c.number(rt.value ?? undefined, 'config.threshold.value', 0.5, { min: 0, max: 1 });
+    value = c.number(rt.value ?? undefined, 'config.threshold.value', 0.5, THRESHOLD);
   } else if (method === 'sensitivity' || method === 'specificity') {
     if (rt.value === undefined || rt.value === null) c.fail('config.threshold.value', `required with method "${method}": the target ${method}, a number in (0, 1], given with --threshold (e.g. --threshold 0.95) or threshold.value in a config file`);
     else value = c.number(rt.value, 'config.threshold.value', 0.9, { min: 0, max: 1, exclusiveMin: true });
@@ -418,7 +396,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     augment: c.choice(raw.augment, 'config.augment', d.augment, AUGMENTS),
     // BatchNorm cannot train on a batch of one.
     batchSize: c.number(raw.batchSize, 'config.batchSize', d.batchSize, { integer: true, min: 2, max: 65536 }),
-    seed: c.number(raw.seed, 'config.seed', d.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
+    seed: c.number(raw.seed, 'config.seed', d.seed, SEED),
     threads: c.number(raw.threads, 'config.threads', d.threads, { integer: true, min: 0, max: 4096 }),
     device: c.choice(raw.device, 'config.device', d.device, DEVICES),
     precision: c.choice(raw.precision, 'config.precision', d.precision, PRECISIONS),

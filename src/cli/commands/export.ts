@@ -26,6 +26,7 @@ export interface ExportOptions {
 export type LoadCheckpointFn = (file: string) => { tensors: Map<string, unknown>; metadata: unknown } | Promise<{ tensors: Map<string, unknown>; metadata: unknown }>;
 export type SaveCheckpointFn = (file: string, tensors: Map<string, unknown>, metadata: unknown, opts?: { format?: 'safetensors' | 'pth' }) => unknown;
 type LoadModelFileFn = (file: string, opts?: LoadModelOptions) => LoadedModel;
+type CheckCheckpointFn = (ckpt: { tensors: Map<string, unknown>; metadata: unknown }, file: string) => void;
 type SaveModelFileFn = (file: string, model: LoadedModel['model'], metadata: Partial<LoadedModel['metadata']>, opts?: SaveModelOptions) => LoadedModel['metadata'];
 
 type Format = NonNullable<ExportOptions['format']>;
@@ -100,10 +101,13 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   }
   const loadCheckpoint = await loadFunction<LoadCheckpointFn>('../io/index.js', 'loadCheckpoint', 'checkpoint reading');
   const saveCheckpoint = await loadFunction<SaveCheckpointFn>('../io/index.js', 'saveCheckpoint', 'checkpoint writing');
+  const checkCheckpointContents = await loadFunction<CheckCheckpointFn>('../models/index.js', 'checkCheckpointContents', 'model checking');
   const { tensors, metadata } = await loadCheckpoint(model);
+  // The copy is refused as evaluate and predict would refuse the file: forged metadata, NaN or inf weights.
+  checkCheckpointContents({ tensors, metadata }, model);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   await saveCheckpoint(out, tensors, metadata, { format });
-  // Only shown, not checked (the file is copied as it is): read without loading the model layer (and libtorch).
+  // Only shown (checked above with the model layer's own checks).
   const m = (metadata ?? {}) as { classes?: unknown; imageSize?: unknown };
   const shown = Array.isArray(m.classes) && typeof m.imageSize === 'number' ? { classes: m.classes as string[], imageSize: m.imageSize } : undefined;
   io.out(wroteLine(out, tensors.size, format, shown));
