@@ -21,6 +21,7 @@ export interface PthReadOptions {
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const ZIP_SIGNATURE = Uint8Array.of(0x50, 0x4b, 0x03, 0x04);
 const LEGACY_PROTOCOL = 1001;
 
 function storageFromPid(pid: readonly unknown[], where: string): { dtype: RawTensor['dtype']; key: string; location: string; numel: number } {
@@ -57,6 +58,9 @@ function parseZipPth(buf: Uint8Array, source: string, verifyCrc: boolean): PthCo
   if (orderText !== 'little' && orderText !== 'big') throw new Error(`${source}: unknown byteorder record ${JSON.stringify(orderText)}`);
 
   const storages = new Map<string, PyStorage>();
+  // Storage records are checked against their CRC-32 once the pickle is read, so that a damaged record is
+  // reported as such, not as a rejected pickle.
+  const used: ZipEntry[] = [];
   const persistentLoad = (pid: readonly unknown[]): PyStorage => {
     // The unpickler's message already names the file.
     const s = storageFromPid(pid, 'storage persistent id');
@@ -71,13 +75,15 @@ function parseZipPth(buf: Uint8Array, source: string, verifyCrc: boolean): PthCo
     if (entry.size !== s.numel * es) {
       throw new Error(`storage '${s.key}' is ${entry.size} bytes but the pickle declares ${s.numel} ${s.dtype} elements (${s.numel * es} bytes)`);
     }
-    let data = zipEntryData(buf, entry, source, verifyCrc);
+    let data = zipEntryData(buf, entry, source, false);
+    used.push(entry);
     if (orderText === 'big') data = byteSwap(data, es);
     const st = new PyStorage(s.dtype, s.key, s.location, s.numel, data);
     storages.set(s.key, st);
     return st;
   };
   const { value } = unpickle(pkl, { source: `${source} (${prefix}data.pkl)`, persistentLoad });
+  if (verifyCrc) for (const e of used) zipEntryData(buf, e, source, true);
   return { root: value, format: 'zip' };
 }
 
@@ -129,7 +135,9 @@ function parseLegacyPth(buf: Uint8Array, source: string): PthContents {
 
 /** Parses a torch.save file held in memory (zip or legacy format). */
 export function parsePth(buf: Uint8Array, source = '<buffer>', opts: PthReadOptions = {}): PthContents {
-  if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) {
+  if (buf.length === 0) throw new Error(`${source}: the file is empty (0 bytes), not a PyTorch checkpoint`);
+  // The zip signature PK\x03\x04, or its first bytes only (a file cut short): the zip reader says which.
+  if (ZIP_SIGNATURE.subarray(0, Math.min(4, buf.length)).every((b, i) => buf[i] === b)) {
     return parseZipPth(buf, source, opts.verifyCrc ?? true);
   }
   if (buf.length >= 2 && buf[0] === 0x80 && buf[1] <= 5) return parseLegacyPth(buf, source);

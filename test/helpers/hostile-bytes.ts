@@ -2,8 +2,10 @@
 // pickles spelled opcode by opcode, zip archives whose directories lie, PNG and JPEG headers that declare
 // huge images. Each builder writes exactly the bytes it is asked for and checks nothing: the point is to
 // give tlearn what a careless or malicious writer would. Nothing here ever unpickles or decodes.
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { buildZip } from '../../src/io/zip.js';
 
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
@@ -95,6 +97,10 @@ export interface RawZipEntry {
   method?: number;
   /** The uncompressed size the headers declare (default data.length). */
   declaredSize?: number;
+  /** The compressed size the headers declare (default data.length). */
+  declaredCompressedSize?: number;
+  /** General purpose flags (bit 0: encrypted). */
+  flags?: number;
 }
 
 /**
@@ -110,9 +116,10 @@ export function rawZip(entries: RawZipEntry[], count = entries.length): Buffer {
     const name = Buffer.from(e.name, 'utf8');
     const crc = zlib.crc32(e.data) >>> 0;
     const fields = (h: Buffer, at: number) => {
+      h.writeUInt16LE(e.flags ?? 0, at - 2);
       h.writeUInt16LE(e.method ?? 0, at);
       h.writeUInt32LE(crc, at + 6);
-      h.writeUInt32LE(e.data.length, at + 10);
+      h.writeUInt32LE(e.declaredCompressedSize ?? e.data.length, at + 10);
       h.writeUInt32LE(e.declaredSize ?? e.data.length, at + 14);
       h.writeUInt16LE(name.length, at + 18);
     };
@@ -185,4 +192,15 @@ export async function smallPng(size = 64): Promise<Buffer> {
   const raw = Buffer.alloc(size * size * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) & 0xff;
   return sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+}
+
+/**
+ * A small checkpoint as tlearn writes one (the head's tensors and tlearn metadata) in the format of `file`'s
+ * extension, as bytes: the starting point of the damaged and truncated ones.
+ */
+export function smallCheckpoint(file: string): Buffer {
+  const t = (shape: number[]) => ({ dtype: 'float32' as const, shape, data: new Uint8Array(4 * shape.reduce((a, b) => a * b, 1)).fill(7) });
+  const tensors = new Map([['fc.1.weight', t([1, 512])], ['fc.1.bias', t([1])], ['bn1.running_mean', t([64])]]);
+  saveCheckpoint(file, tensors, { kind: 'tlearn.binary-classifier', arch: 'resnet18', classes: ['cat', 'dog'], imageSize: 32 });
+  return fs.readFileSync(file);
 }
