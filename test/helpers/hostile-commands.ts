@@ -17,8 +17,8 @@ async function png(file: string, shade: number): Promise<void> {
   await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: shade, g: 90, b: 200 - shade } } }).png().toFile(file);
 }
 
-/** Two classes of three small images, in split folders (val and test too, so train can start). */
-async function dataFolder(dir: string): Promise<void> {
+/** DIR/data: two classes of three small images, in split folders (val and test too, so train can start). */
+export async function dataFolder(dir: string): Promise<void> {
   for (const split of ['train', 'val', 'test']) {
     for (const [c, base] of [['cat', 10], ['dog', 150]] as const) {
       for (let i = 0; i < 3; i++) await png(path.join(dir, 'data', split, c, `${i}.png`), base + 9 * i);
