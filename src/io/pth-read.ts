@@ -6,7 +6,7 @@ import { dtypeSize, type RawTensor, type StateDictRecords } from './dtypes.js';
 import { unpickle } from './pickle.js';
 import { describe, storageClassDType } from './pickle-globals.js';
 import { PyDict, PyGlobal, PyStorage, PyTensor } from './pickle-types.js';
-import { byteSwap, materializeStrided } from './strided.js';
+import { byteSwap, checkGatherSize, GATHER_FLOOR_BYTES, gatheredBytes, materializeStrided } from './strided.js';
 import { readZipEntries, zipEntryData, type ZipEntry } from './zip.js';
 
 export interface PthContents {
@@ -21,6 +21,7 @@ export interface PthReadOptions {
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const ZIP_SIGNATURE = Uint8Array.of(0x50, 0x4b, 0x03, 0x04);
 const LEGACY_PROTOCOL = 1001;
 
 function storageFromPid(pid: readonly unknown[], where: string): { dtype: RawTensor['dtype']; key: string; location: string; numel: number } {
@@ -57,8 +58,12 @@ function parseZipPth(buf: Uint8Array, source: string, verifyCrc: boolean): PthCo
   if (orderText !== 'little' && orderText !== 'big') throw new Error(`${source}: unknown byteorder record ${JSON.stringify(orderText)}`);
 
   const storages = new Map<string, PyStorage>();
+  // Storage records are checked against their CRC-32 once the pickle is read, so that a damaged record is
+  // reported as such, not as a rejected pickle.
+  const used: ZipEntry[] = [];
   const persistentLoad = (pid: readonly unknown[]): PyStorage => {
-    const s = storageFromPid(pid, source);
+    // The unpickler's message already names the file.
+    const s = storageFromPid(pid, 'storage persistent id');
     const known = storages.get(s.key);
     if (known) {
       if (known.dtype !== s.dtype || known.numel !== s.numel) throw new Error(`storage '${s.key}' is referenced with two different types or sizes`);
@@ -70,13 +75,15 @@ function parseZipPth(buf: Uint8Array, source: string, verifyCrc: boolean): PthCo
     if (entry.size !== s.numel * es) {
       throw new Error(`storage '${s.key}' is ${entry.size} bytes but the pickle declares ${s.numel} ${s.dtype} elements (${s.numel * es} bytes)`);
     }
-    let data = zipEntryData(buf, entry, source, verifyCrc);
+    let data = zipEntryData(buf, entry, source, false);
+    used.push(entry);
     if (orderText === 'big') data = byteSwap(data, es);
     const st = new PyStorage(s.dtype, s.key, s.location, s.numel, data);
     storages.set(s.key, st);
     return st;
   };
   const { value } = unpickle(pkl, { source: `${source} (${prefix}data.pkl)`, persistentLoad });
+  if (verifyCrc) for (const e of used) zipEntryData(buf, e, source, true);
   return { root: value, format: 'zip' };
 }
 
@@ -92,7 +99,7 @@ function parseLegacyPth(buf: Uint8Array, source: string): PthContents {
 
   const storages = new Map<string, PyStorage>();
   const persistentLoad = (pid: readonly unknown[]): PyStorage => {
-    const s = storageFromPid(pid, where);
+    const s = storageFromPid(pid, 'storage persistent id');
     if (pid.length > 5 && pid[5] !== null) throw new Error('storage views (pre-0.4 checkpoints) are not supported');
     const known = storages.get(s.key);
     if (known) {
@@ -128,7 +135,9 @@ function parseLegacyPth(buf: Uint8Array, source: string): PthContents {
 
 /** Parses a torch.save file held in memory (zip or legacy format). */
 export function parsePth(buf: Uint8Array, source = '<buffer>', opts: PthReadOptions = {}): PthContents {
-  if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) {
+  if (buf.length === 0) throw new Error(`${source}: the file is empty (0 bytes), not a PyTorch checkpoint`);
+  // The zip signature PK\x03\x04, or its first bytes only (a file cut short): the zip reader says which.
+  if (ZIP_SIGNATURE.subarray(0, Math.min(4, buf.length)).every((b, i) => buf[i] === b)) {
     return parseZipPth(buf, source, opts.verifyCrc ?? true);
   }
   if (buf.length >= 2 && buf[0] === 0x80 && buf[1] <= 5) return parseLegacyPth(buf, source);
@@ -169,8 +178,11 @@ function tensorDict(v: unknown): boolean {
   return true;
 }
 
+/** What converting one file's values may still make; `copies` holds each tensor copied so far, made once. */
+export interface PlainBudget { nodes: number; copies?: Map<PyTensor, RawTensor> }
+
 /** Converts unpickled data to plain JS for metadata: dicts → objects, tuples → arrays, tensors → RawTensor. */
-export function toPlain(v: unknown, what = 'value', budget = { nodes: 0 }): unknown {
+export function toPlain(v: unknown, what = 'value', budget: PlainBudget = { nodes: 0 }): unknown {
   return plain(v, what, 0, new Set(), budget);
 }
 
@@ -178,13 +190,59 @@ export function toPlain(v: unknown, what = 'value', budget = { nodes: 0 }): unkn
 // deep): conversion is bounded in depth and in the total number of nodes produced.
 const MAX_PLAIN_NODES = 1_000_000;
 
-function plain(v: unknown, what: string, depth: number, active: Set<unknown>, budget: { nodes: number }): unknown {
+/** A tensor materialized once however often the pickle references it (a shared view is copied once). */
+function materializeOnce(t: PyTensor, what: string, copies: Map<PyTensor, RawTensor> | undefined): RawTensor {
+  let r = copies?.get(t);
+  if (!r) { r = materializeTensor(t, what); copies?.set(t, r); }
+  return r;
+}
+
+/** Every distinct tensor reachable from `v` through dicts, lists, tuples and sets, each container walked once. */
+function reachableTensors(v: unknown): PyTensor[] {
+  const seen = new Set<unknown>();
+  const found = new Set<PyTensor>();
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x instanceof PyTensor) { found.add(x); continue; }
+    if (x === null || typeof x !== 'object' || seen.has(x)) continue;
+    seen.add(x);
+    if (Array.isArray(x) || x instanceof Set) for (const y of x) stack.push(y);
+    else if (x instanceof PyDict) for (const [, y] of x) stack.push(y);
+  }
+  return [...found];
+}
+
+/**
+ * Checks, before anything is copied, what the file's non-contiguous views will take once copied out of their
+ * storages (`views`: each tensor with its name for messages). A permuted view (e.g. channels_last) copies at
+ * most its storage, so the total may be the storages' size plus GATHER_FLOOR_BYTES for views that repeat
+ * elements (stride 0, as expand() saves). Each view alone is limited by materializeStrided, but a few-KB file
+ * of many expanded views would still allocate gigabytes.
+ */
+function checkGatheredTotal(views: Array<[string, PyTensor]>, source: string): void {
+  const storages = new Set<PyStorage>();
+  let need = 0;
+  for (const [what, t] of views) {
+    storages.add(t.storage);
+    const bytes = gatheredBytes(what, t.dtype, t.shape, t.stride);
+    if (bytes > 0) checkGatherSize(what, bytes, t.storage.data?.length ?? 0);
+    need += bytes;
+  }
+  let held = 0;
+  for (const st of storages) held += st.data?.length ?? 0;
+  if (need > held + GATHER_FLOOR_BYTES) {
+    throw new Error(`${source}: non-contiguous tensor views would take ${need} bytes once copied, from storages of ${held} bytes: too large to materialize`);
+  }
+}
+
+function plain(v: unknown, what: string, depth: number, active: Set<unknown>, budget: PlainBudget): unknown {
   if (depth > 64) throw new Error(`${what}: nested too deeply`);
   if (++budget.nodes > MAX_PLAIN_NODES) throw new Error(`${what}: more than ${MAX_PLAIN_NODES} values`);
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') return v;
   if (v instanceof Uint8Array) return v;
-  if (v instanceof PyTensor) return materializeTensor(v, what);
+  if (v instanceof PyTensor) return materializeOnce(v, what, budget.copies);
   if (v instanceof PyGlobal) return v.path;
   if (active.has(v)) throw new Error(`${what}: contains a reference cycle`);
   active.add(v);
@@ -230,7 +288,7 @@ export function extractStateDict(root: unknown, source = '<checkpoint>'): StateD
     }
   }
   const extra: Record<string, unknown> = {};
-  const budget = { nodes: 0 };
+  const budget: PlainBudget = { nodes: 0, copies: new Map() };
   if (!sd) {
     // A dict mixing tensors and other values at the top: keep the tensors, report the rest.
     const tensorKeys = [...root].filter(([k, v]) => typeof k === 'string' && v instanceof PyTensor);
@@ -240,9 +298,14 @@ export function extractStateDict(root: unknown, source = '<checkpoint>'): StateD
     }
     sd = root;
   }
+  // Every view the file holds, the state_dict's by name, is accounted for before any is copied.
+  const named = new Map<PyTensor, string>();
+  for (const [k, v] of sd) if (v instanceof PyTensor && typeof k === 'string' && !named.has(v)) named.set(v, `${source}: tensor '${k}'`);
+  for (const t of reachableTensors(root)) if (!named.has(t)) named.set(t, `${source}: a tensor outside the state_dict`);
+  checkGatheredTotal([...named].map(([t, what]) => [what, t]), source);
   const tensors: StateDictRecords = new Map();
   for (const [k, v] of sd) {
-    if (v instanceof PyTensor && typeof k === 'string') tensors.set(k, materializeTensor(v, `${source}: tensor '${k}'`));
+    if (v instanceof PyTensor && typeof k === 'string') tensors.set(k, materializeOnce(v, `${source}: tensor '${k}'`, budget.copies));
     else extra[String(k)] = toPlain(v, `${source}: entry '${String(k)}'`, budget);
   }
   if (sd !== root) {

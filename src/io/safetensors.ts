@@ -24,6 +24,7 @@ const KNOWN_UNSUPPORTED = new Set(['U16', 'U32', 'U64', 'C64', 'F8_E4M3', 'F8_E5
 /** Parses a whole safetensors file held in memory. `source` names the file in error messages. */
 export function parseSafetensors(buf: Uint8Array, source = '<buffer>'): SafetensorsContents {
   const bad = (what: string): never => { throw new Error(`${source}: not a valid safetensors file: ${what}`); };
+  if (buf.length === 0) bad('the file is empty (0 bytes)');
   if (buf.length < 8) bad(`file is ${buf.length} bytes, shorter than the 8-byte header length`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n64 = dv.getBigUint64(0, true);

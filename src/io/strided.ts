@@ -14,6 +14,31 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
+/** True when a view with these strides is laid out row-major (dimensions of size 1 may carry any stride). */
+function isRowMajor(shape: readonly number[], stride: readonly number[]): boolean {
+  const cs = contiguousStrides(shape);
+  return shape.every((d, i) => d === 1 || stride[i] === cs[i]);
+}
+
+/**
+ * A view can describe far more elements than its storage holds (stride 0, as from expand()): refuses to blow
+ * a small file up into a huge allocation. `bytes` is the copy's size.
+ */
+export function checkGatherSize(what: string, bytes: number, storageBytes: number): void {
+  if (bytes > Math.max(storageBytes, GATHER_FLOOR_BYTES)) {
+    throw new Error(`${what}: non-contiguous view of ${bytes} bytes over a ${storageBytes}-byte storage is too large to materialize`);
+  }
+}
+
+/**
+ * The bytes materializeStrided allocates for this view: 0 for a row-major view (returned as a view of its
+ * storage), else its whole size. Throws on an invalid shape, like materializeStrided.
+ */
+export function gatheredBytes(what: string, dtype: DTypeName, shape: readonly number[], stride: readonly number[]): number {
+  if (stride.length !== shape.length || isRowMajor(shape, stride)) return 0;
+  return numel(shape, `${what} size`) * dtypeSize(dtype);
+}
+
 /**
  * Materializes `shape`/`stride`/`offset` (in elements) over `storage` bytes of element type `dtype`.
  * `storageNumel` is the storage's element count. Throws (message prefixed by `what`) if out of bounds.
@@ -33,16 +58,9 @@ export function materializeStrided(
   if (!Number.isSafeInteger(last) || last >= storageNumel) {
     throw new Error(`${what}: view (offset ${offset}, size [${shape.join(', ')}], stride [${stride.join(', ')}]) reaches element ${last}, outside its storage of ${storageNumel} elements`);
   }
-  // Dimensions of size 1 may carry any stride; they do not affect contiguity.
-  const cs = contiguousStrides(shape);
-  const contiguous = shape.every((d, i) => d === 1 || stride[i] === cs[i]);
-  if (contiguous) return { dtype, shape: [...shape], data: storage.subarray(offset * es, (offset + n) * es) };
+  if (isRowMajor(shape, stride)) return { dtype, shape: [...shape], data: storage.subarray(offset * es, (offset + n) * es) };
 
-  // A view can describe far more elements than its storage holds (stride 0, as from expand()); refuse
-  // to blow a small file up into a huge allocation.
-  if (n * es > Math.max(storage.length, GATHER_FLOOR_BYTES)) {
-    throw new Error(`${what}: non-contiguous view of ${n * es} bytes over a ${storage.length}-byte storage is too large to materialize`);
-  }
+  checkGatherSize(what, n * es, storage.length);
   // Gather: walk the index space with an odometer, copying the innermost dimension as runs when dense.
   const out = new Uint8Array(n * es);
   const rank = shape.length;
