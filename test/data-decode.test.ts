@@ -141,7 +141,7 @@ from PIL import Image
 im = Image.open(inp); im.load(); out(list(im.size))`, f('extra.jpg'));
   assert.deepEqual(ok, [64, 64]);
   const missing = await probeFile(f('nope.png'));
-  assert.match(missing.error!, /cannot read/);
+  assert.match(missing.error!, /does not exist/);
   assert.equal((await probeFile(f('full.jpg'))).error, undefined);
 });
 

@@ -9,10 +9,8 @@
 // Truncated or corrupt data is an error (sharp's failOn 'error'; PIL also refuses truncated files by
 // default); mere decoder warnings (e.g. extraneous bytes between JPEG markers) are tolerated, as PIL
 // tolerates them. Callers skip and report files that fail.
-import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { notRegularReason } from '../io/regular-file.js';
+import { unopenableReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
@@ -103,9 +101,7 @@ const FORMAT_NAMES: Record<string, string> = { svg: 'SVG (a vector drawing)', vi
  */
 async function regularFileOnly(input: ImageInput): Promise<void> {
   if (typeof input !== 'string') return;
-  let st: Stats;
-  try { st = await stat(input); } catch { return; } // libvips then says why it cannot open it
-  const why = notRegularReason(st);
+  const why = await unopenableReason(input);
   if (why) throw new Error(why);
 }
 

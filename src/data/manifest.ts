@@ -3,11 +3,11 @@
 // split). Also the per-file probe (size, hash, full decode check) that the manifest and the audit share.
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomicAsync } from '../io/atomic.js';
-import { notRegularReason } from '../io/regular-file.js';
+import { unopenableReason } from '../io/regular-file.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
@@ -40,30 +40,18 @@ export interface ProbeResult extends Probe {
   decodeFailed?: boolean;
 }
 
-async function isDanglingLink(file: string): Promise<boolean> {
-  try {
-    return (await lstat(file)).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Reads, hashes and fully decodes one file; never throws (failures come back in `error`). With
  * `decode`, the full decode is the eval transform itself and its result is returned as `image`.
  */
 export async function probeFile(file: string, decode?: ProbeDecode): Promise<ProbeResult> {
+  const unopenable = await unopenableReason(file);
+  if (unopenable) return { bytes: 0, sha256: '', error: unopenable };
   let bytes: Buffer, st: Stats;
   try {
     st = await stat(file);
-    const special = notRegularReason(st);
-    if (special) return { bytes: 0, sha256: '', error: special };
     bytes = await readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && (await isDanglingLink(file))) {
-      return { bytes: 0, sha256: '', error: 'broken symbolic link (its target does not exist)' };
-    }
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') return { bytes: 0, sha256: '', error: 'symbolic link loop (the links lead back to each other)' };
     return { bytes: 0, sha256: '', error: `cannot read file: ${(e as Error).message}` };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');

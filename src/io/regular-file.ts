@@ -3,7 +3,7 @@
 // CSV, a config, a model and its sidecar) is checked with these before it is opened, so that such a path
 // gets a message ("not a regular file (a FIFO)") instead of a hang.
 import fs, { type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 
 /** What a path that is not a regular file is, in words ('a FIFO', 'a folder', ...); undefined for a regular file. */
 export function specialKind(st: Stats): string | undefined {
@@ -49,4 +49,28 @@ export async function checkRegularFile(file: string): Promise<void> {
   try { st = await stat(file); } catch { return; }
   const why = notRegularReason(st);
   if (why) throw new NotRegularFileError(file, why);
+}
+
+/**
+ * Why `file` cannot be opened as a regular file, in words, or undefined when it can: 'does not exist', 'broken
+ * symbolic link (...)', 'symbolic link loop (...)', 'not a regular file (a FIFO)', or the system's message.
+ * One wording for the decoder, the data check and predict's inputs.
+ */
+export async function unopenableReason(file: string): Promise<string | undefined> {
+  try {
+    return notRegularReason(await stat(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'symbolic link loop (the links lead back to each other)';
+    if (code === 'ENOENT') return (await isLink(file)) ? 'broken symbolic link (its target does not exist)' : 'does not exist';
+    return `cannot read file: ${(e as Error).message}`;
+  }
+}
+
+async function isLink(file: string): Promise<boolean> {
+  try {
+    return (await lstat(file)).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

@@ -30,7 +30,7 @@ async function goodPng(file: string): Promise<void> {
 const TINY = ['--weights', 'none', '--arch', 'resnet18', '--image-size', '32', '--epochs1', '1', '--epochs2', '0', '--threads', '1'];
 
 export const cases: HostileCase[] = [
-  // fixed by the walker branch (before it, the audit gave the raw "ELOOP: too many symbolic links encountered, stat '...'")
+  // Fixed by the walker (before it, the audit gave the raw "ELOOP: too many symbolic links encountered, stat '...'")
   {
     name: 'a class folder holding only a link to itself and a two-link loop named like images, to train',
     async setup(dir) {
@@ -47,8 +47,8 @@ export const cases: HostileCase[] = [
       for (const u of audit.unreadable) assert.match(u.reason, LOOP, `${u.path}: ${u.reason}`);
     },
   },
-  // fixed by the walker branch: NOT YET. Before it the links were dropped without a word; on main 4dcb29a (walker
-  // merged) they are rows, but with libvips' "Input file is missing: ..." as the reason.
+  // Before the walker the links were dropped without a word; then they were rows with libvips' "Input file is
+  // missing: ..." as the reason, until the decoder's check said why (src/io/regular-file.ts unopenableReason).
   {
     name: 'a folder holding a link to itself and a two-link loop named like images beside a good image, to predict',
     async setup(dir) {
@@ -65,7 +65,7 @@ export const cases: HostileCase[] = [
       for (const row of rows.slice(1)) assert.match(row.error ?? '', LOOP, row.path);
     },
   },
-  // fixed by the walker branch: NOT YET. Before it and on main 4dcb29a: "cannot predict x.png: does not exist".
+  // Before unopenableReason: "cannot predict x.png: does not exist".
   {
     name: 'a link of a two-link loop named on the command line beside a good image, to predict',
     async setup(dir) {
@@ -81,7 +81,7 @@ export const cases: HostileCase[] = [
       assert.match(r.out, /^good\.png,[\d.e-]+,[01],(cat|dog)$/m);
     },
   },
-  // fixed by the walker branch: NOT YET. Before it and on main 4dcb29a: "skipped test/dog/x.png: Input file is missing: ...".
+  // Before unopenableReason: "skipped test/dog/x.png: Input file is missing: ...".
   {
     name: 'a two-link loop named like images beside good images of a class, to evaluate',
     async setup(dir) {

@@ -9,7 +9,7 @@ import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { IMAGE_EXTENSIONS } from '../../data/names.js';
 import { imageFilesIn } from '../../data/walk.js';
-import { notRegularReason } from '../../io/regular-file.js';
+import { notRegularReason, unopenableReason } from '../../io/regular-file.js';
 
 /** The parsed flags: src/eval's options without the logger, files and folders as typed, and the output format. */
 export interface PredictOptions extends Omit<PredictCommandOptions, 'files' | 'log'> {
@@ -46,8 +46,9 @@ export async function collectInputFiles(inputs: string[], cwd: string): Promise<
     const abs = path.resolve(cwd, input);
     let st: fs.Stats;
     try { st = await stat(abs); } catch {
-      files.push({ path: abs, error: 'does not exist' });
-      reasons.push(`${input} does not exist`);
+      const why = (await unopenableReason(abs)) ?? 'does not exist';
+      files.push({ path: abs, error: why });
+      reasons.push(why === 'does not exist' ? `${input} does not exist` : `${input}: ${why}`);
       continue;
     }
     if (st.isDirectory()) {
