@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 // TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
 import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
+import { makeOutputFolder } from '../io/output-path.js';
 import type { CheckpointFormat } from './config.js';
 import { STATE_FILE } from './resume.js';
 
@@ -145,7 +146,7 @@ export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrit
     }
     for (const name of existing) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
   }
-  fs.mkdirSync(paths.root, { recursive: true });
+  makeOutputFolder(paths.root, `the run folder ${paths.root}`);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

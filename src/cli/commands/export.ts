@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import { checkOutputPath, makeOutputFolder } from '../../io/output-path.js';
 import type { LoadedModel, LoadModelOptions, SaveModelOptions } from '../../models/index.js';
 
 export interface ExportOptions {
@@ -60,6 +61,7 @@ export function checkExportTarget(model: string, out: string, format: Format): v
   }
   if (path.resolve(model) === path.resolve(out)) throw new UsageError('--out must differ from MODEL');
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder`);
+  checkOutputPath(out, `the export file ${out}`, 'file');
 }
 
 /** An existing file (another run's checkpoint, say) is only replaced on request. */
@@ -90,7 +92,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
       }
       // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.
       const { toolVersion: _v, createdAt: _c, ...rest } = loaded.metadata;
-      fs.mkdirSync(path.dirname(out), { recursive: true });
+      makeOutputFolder(path.dirname(out), `the export file ${out}`);
       const written = saveModelFile(out, loaded.model, loaded.fromTlearn ? loaded.metadata : rest, { format });
       io.out(wroteLine(out, loaded.model.stateDict({ keepVars: true }).size, format, written));
     } finally {
@@ -101,7 +103,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const loadCheckpoint = await loadFunction<LoadCheckpointFn>('../io/index.js', 'loadCheckpoint', 'checkpoint reading');
   const saveCheckpoint = await loadFunction<SaveCheckpointFn>('../io/index.js', 'saveCheckpoint', 'checkpoint writing');
   const { tensors, metadata } = await loadCheckpoint(model);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  makeOutputFolder(path.dirname(out), `the export file ${out}`);
   await saveCheckpoint(out, tensors, metadata, { format });
   // Only shown, not checked (the file is copied as it is): read without loading the model layer (and libtorch).
   const m = (metadata ?? {}) as { classes?: unknown; imageSize?: unknown };

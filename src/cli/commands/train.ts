@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
 import { inspectRunDir } from '../../train/run-dir.js';
+import { checkOutputPath } from '../../io/output-path.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
@@ -69,6 +70,8 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
     config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
   } else {
     if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+    // Under a file, through a dangling link, in a protected place: said before the configuration and weights are loaded.
+    checkOutputPath(out, `the run folder ${out}`);
     // An empty folder, or one holding only what a start that failed before training left (config.json,
     // manifest.csv, audit.json, an empty history), can be used; an earlier run or someone else's files cannot.
     const use = inspectRunDir(out);
