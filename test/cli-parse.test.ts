@@ -164,7 +164,7 @@ test('train: a config file under the flags; bad input found after parsing exits 
     [['train', 'data', '--out', 'runs/x', '--weights', 'w/missing.pth'], /the weights file .*w\/missing\.pth does not exist/],
     [['train', 'data', '--out', 'runs/x', '--weights', 'imagnet'], /--weights \(config\.model\.weights\): .*got "imagnet" \(did you mean "imagenet"\?\)/],
     [['train', 'data', '--out', 'runs/x', '--arch', 'resnet18', '--weights', 'imagenet-v2'], /torchvision has no IMAGENET1K_V2 weights for resnet18/],
-    [['train', 'data', '--out', 'runs/used'], /runs\/used already holds a run \(best_model_phase1\.safetensors\): continue it with --resume, or choose another --out/],
+    [['train', 'data', '--out', 'runs/used'], /runs\/used already holds a run \(best_model_phase1\.safetensors\) that cannot be continued: it has no resume state \(last\/\); choose another --out/],
     [['train', 'data', '--out', 'runs/other'], /runs\/other exists and is not empty \(notes\.txt\); choose another --out/],
     [['train', 'data', '--out', 'runs/x', '--resume'], /nothing to resume: .*runs\/x\/last does not exist/],
     [['train', 'data', '--out', 'runs/used', '--resume', '--config', 'run.yaml'], /cannot be combined with --config/],

@@ -61,7 +61,7 @@ test('a start that failed on bad data (exit 2, a JSON error event) does not bloc
   fs.writeFileSync(path.join(out, 'history.csv'), 'phase,epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,seconds,images_per_second\n');
   const resume = await cli(['train', 'data', '--out', out, ...tiny, '--resume']);
   assert.equal(resume.code, 2);
-  assert.match(resume.err, /training never started there.*without --resume/);
+  assert.match(resume.err, /holds no completed epoch; start it again with the same command \(without --resume\)/);
   const retry = await cli(['train', 'data', '--out', out, ...tiny]);
   assert.equal(retry.code, 0, retry.err);
   assert.ok(fs.existsSync(path.join(out, 'best_model_final.safetensors')));

@@ -138,12 +138,12 @@ test('run directory: a new run refuses an earlier run, overwrite removes only ru
   fs.writeFileSync(paths.historyCsv, 'x');
   fs.writeFileSync(paths.best('phase1', 'safetensors'), 'x');
   assert.throws(() => prepareRunDir(paths, { resume: false, overwrite: false }), (e: Error) =>
-    e instanceof RunDirError && /already holds a run \(.*history\.csv.*\): continue it with --resume/.test(e.message));
+    e instanceof RunDirError && /already holds a run \(best_model_phase1\.safetensors\) that cannot be continued: it has no resume state/.test(e.message));
   prepareRunDir(paths, { resume: false, overwrite: true });
   assert.deepEqual(fs.readdirSync(paths.root), ['notes.txt']);
   assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /cannot resume: .*config\.json does not exist/);
   fs.writeFileSync(paths.config, '{}');
-  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /has no saved state/);
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /holds no completed epoch; start it again with the same command \(without --resume\)/);
   const file = path.join(paths.root, 'notes.txt');
   assert.throws(() => prepareRunDir(runPaths(file), { resume: false, overwrite: false }), /exists and is not a directory/);
 });
@@ -160,8 +160,12 @@ test('run directory: what a start that failed before training left is reused; an
   assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
   prepareRunDir(paths, { resume: false, overwrite: false });
   assert.deepEqual(fs.readdirSync(paths.root).sort(), ['audit.json', 'manifest.csv']);
+  // History rows without saved weights (no checkpoint, no resume state: the first save failed) are a failed start's too.
   fs.writeFileSync(paths.historyCsv, 'phase,epoch\nphase1,1\n');
-  assert.deepEqual(inspectRunDir(paths.root), { kind: 'run', entries: ['history.csv'] });
+  assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
+  fs.writeFileSync(paths.best('phase1', 'safetensors'), 'x');
+  assert.deepEqual(inspectRunDir(paths.root), { kind: 'run', entries: ['best_model_phase1.safetensors', 'history.csv'], resumable: false });
+  fs.rmSync(paths.best('phase1', 'safetensors'));
   fs.rmSync(paths.historyCsv);
   fs.writeFileSync(path.join(paths.root, 'thesis.tex'), 'mine');
   assert.deepEqual(inspectRunDir(paths.root), { kind: 'other', entries: ['thesis.tex'] });
@@ -174,7 +178,7 @@ test('a first resume-state save killed half-way (.last.new without state.json, n
   fs.mkdirSync(paths.lastNew);
   fs.writeFileSync(path.join(paths.lastNew, 'base.safetensors'), 'partial');
   assert.equal(inspectRunDir(paths.root).kind, 'pretraining');
-  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /has no saved state/);
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /holds no completed epoch/);
   prepareRunDir(paths, { resume: false, overwrite: false });
   assert.equal(fs.existsSync(paths.lastNew), false, 'the partial state is removed by the new start');
   // Killed after state.json was written into .last.new, before the rename: that state is complete and resumes.

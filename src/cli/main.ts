@@ -60,7 +60,7 @@ function wantsJsonEvents(argv: string[]): boolean {
 
 /**
  * The exit code of an error that ended `command`: 2 for bad usage or bad input, 1 for a failure of the run.
- * Bad input found by the trainer (a run folder in the way; data, weights or a saved state that cannot be used,
+ * Bad input found by the trainer (a run folder in the way, an --out that cannot be created (any command); data, weights or a saved state that cannot be used,
  * found before training starts) comes as RunDirError / TrainSetupError, matched by name so that this file
  * does not load the trainer. evaluate, predict and export only read their inputs and compute: what goes wrong
  * there is the inputs' fault (a corrupt or foreign model file, options that contradict its metadata, bad
@@ -69,7 +69,7 @@ function wantsJsonEvents(argv: string[]): boolean {
 export function exitCodeOf(err: unknown, command: string): number {
   if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
   if (err instanceof NotAvailableError) return EXIT_FAILURE;
-  if (err instanceof Error && ['RunDirError', 'TrainSetupError'].includes(err.name)) return EXIT_USAGE;
+  if (err instanceof Error && ['RunDirError', 'TrainSetupError', 'OutputPathError'].includes(err.name)) return EXIT_USAGE;
   if (['evaluate', 'predict', 'export'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
   return EXIT_FAILURE;
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isStaleTempName, processAlive, tempPathFor } from '../io/atomic.js';
+import { makeOutputFolder } from '../io/output-path.js';
 import { CHART_NAMES } from '../report/index.js';
 
 /**
@@ -58,7 +59,7 @@ function folderError(cause: unknown, what: string): Error {
  * folder inside `out`), then the files replace the earlier evaluation's. Errors say what state `out` is in.
  */
 export async function writeEvaluationFolder(out: string, write: (dir: string) => Promise<void>): Promise<void> {
-  fs.mkdirSync(out, { recursive: true });
+  makeOutputFolder(out, `the evaluation folder ${out}`);
   removeStaleLeftovers(out);
   const earlier = () => EVALUATION_FILES.filter((n) => isFile(path.join(out, n)));
   // io's temp name for OUT/evaluation: `.evaluation.PID.RAND.tmp` (STAGING_PREFIX), which the cleanups know.

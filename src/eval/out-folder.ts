@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isImageFile, outputFolderKind } from '../data/index.js';
+import { checkOutputPath } from '../io/output-path.js';
 
 /** An `out` folder that evaluate refuses (bad input: the CLI exits 2). */
 export class OutFolderError extends Error {
@@ -13,6 +14,8 @@ export class OutFolderError extends Error {
 /** Refuses a file, a training run's folder (or a folder it keeps for itself) and a class/split folder of `data`. */
 export function checkEvaluationOut(out: string, data: string): void {
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new OutFolderError(`--out ${out} is a file, not a folder`);
+  // Under a file, through a dangling link, in a protected place: said now, not after the predictions.
+  checkOutputPath(out, `the evaluation folder ${out}`);
   checkNotRunFolder(out, data);
   checkNotInsideDataFolders(out, data);
 }

@@ -23,3 +23,4 @@ export {
   type WeightsEntry, type WeightsOptions, type ResNetArch,
 } from './weights.js';
 export { writeFileAtomic, writeFileAtomicAsync } from './atomic.js';
+export { OutputPathError, outputPathProblem, checkOutputPath, makeOutputFolder } from './output-path.js';

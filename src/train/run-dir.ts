@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 // TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
 import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
+import { makeOutputFolder } from '../io/output-path.js';
 import type { CheckpointFormat } from './config.js';
-import { STATE_FILE } from './resume.js';
+import { STATE_FILE, stateFromJson } from './resume.js';
 
 export interface RunPaths {
   root: string;
@@ -74,6 +75,9 @@ export class RunDirError extends Error {
  */
 const PRE_TRAINING = new Set(['.image-cache', 'config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl']);
 
+/** Where a resume state can be: RUN/last, or (a kill during the swap) .last.new / .last.old, put back by recoverLast. */
+const STATE_DIRS = ['last', '.last.new', '.last.old'];
+
 function historyIsEmpty(dir: string, name: string): boolean {
   try {
     const lines = fs.readFileSync(path.join(dir, name), 'utf8').split('\n').filter((l) => l.trim() !== '');
@@ -84,10 +88,15 @@ function historyIsEmpty(dir: string, name: string): boolean {
 }
 
 export interface RunDirUse {
-  /** missing or empty; 'pretraining': only a failed start's files; 'run': an earlier run; 'other': other files. */
+  /**
+   * missing or empty; 'pretraining': a failed start's files only (no completed epoch); 'run': an earlier run;
+   * 'other': other files.
+   */
   kind: 'missing' | 'empty' | 'pretraining' | 'run' | 'other';
   /** The entries behind the verdict (run files for 'run', the unknown entries for 'other'). */
   entries: string[];
+  /** For 'run': whether it has a complete resume state, so that --resume can continue it. */
+  resumable?: boolean;
 }
 
 /**
@@ -99,21 +108,75 @@ function partialState(dir: string, name: string): boolean {
     !fs.existsSync(path.join(dir, name, STATE_FILE));
 }
 
+/**
+ * Whether the complete resume state in `dir/name` has trained anything: an epoch, or batches of one (Ctrl-C).
+ * The state a run saves right before its first batch has not. An unreadable state counts as trained: it is
+ * kept, and --resume says what is wrong with it.
+ */
+function stateHasTrained(dir: string, name: string): boolean {
+  const file = path.join(dir, name, STATE_FILE);
+  try {
+    const s = stateFromJson(fs.readFileSync(file, 'utf8'), file) as { globalEpoch?: unknown; midEpoch?: unknown; history?: unknown };
+    return !(s.globalEpoch === 0 && s.midEpoch === null && Array.isArray(s.history) && s.history.length === 0);
+  } catch {
+    return true;
+  }
+}
+
+const hasState = (dir: string, name: string): boolean => fs.existsSync(path.join(dir, name, STATE_FILE));
+
+/**
+ * An entry that shows a completed epoch (or a trained batch): a checkpoint, the test evaluation or report, a
+ * resume state that has trained. Without one, a run's files (config.json, a history whose rows belong to no
+ * saved weights, a resume state saved before training) are a failed start's: a full disk at the first
+ * checkpoint leaves exactly that, and neither --resume nor keeping them would help anyone.
+ */
+function showsCompletedEpoch(dir: string, name: string): boolean {
+  if (STATE_DIRS.includes(name)) return hasState(dir, name) && stateHasTrained(dir, name);
+  return name === 'eval' || name === 'report.html' || name.startsWith('best_model_');
+}
+
 /** What a folder given as --out holds, as far as starting a new run in it is concerned. */
 export function inspectRunDir(dir: string): RunDirUse {
   if (!fs.existsSync(dir)) return { kind: 'missing', entries: [] };
-  const names = fs.readdirSync(dir).filter((n) => !TEMP_NAME.test(n) && !partialState(dir, n));
+  const names = fs.readdirSync(dir).filter((n) => !TEMP_NAME.test(n) && !partialState(dir, n)).sort();
   if (names.length === 0) return { kind: 'empty', entries: [] };
-  const started = runEntries(dir).filter((n) => !partialState(dir, n))
-    .filter((n) => !PRE_TRAINING.has(n) || (n.startsWith('history.') && !historyIsEmpty(dir, n)));
-  if (started.length > 0) return { kind: 'run', entries: started };
-  const other = names.filter((n) => !PRE_TRAINING.has(n));
+  const ours = runEntries(dir).filter((n) => !partialState(dir, n)).sort();
+  if (ours.some((n) => showsCompletedEpoch(dir, n))) {
+    // Named: what holds the run (checkpoints, the history's rows, the resume state...), not the start's files.
+    const entries = ours.filter((n) => !PRE_TRAINING.has(n) || (n.startsWith('history.') && !historyIsEmpty(dir, n)));
+    return { kind: 'run', entries, resumable: STATE_DIRS.some((n) => hasState(dir, n)) };
+  }
+  const other = names.filter((n) => !PRE_TRAINING.has(n) && !ours.includes(n));
   return other.length > 0 ? { kind: 'other', entries: other } : { kind: 'pretraining', entries: names };
+}
+
+const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
+
+/** The refusal of a new run in `dir`, which holds an earlier run (`use`, kind 'run'): what to do instead. */
+export function runInTheWay(dir: string, use: RunDirUse): string {
+  return use.resumable
+    ? `${dir} already holds a run (${shown(use.entries)}): continue it with --resume, or choose another --out`
+    : `${dir} already holds a run (${shown(use.entries)}) that cannot be continued: it has no resume state (last/); ` +
+      'choose another --out, or move those files away to start again there';
+}
+
+/** Why --resume cannot continue a run in `dir` (null when it has a resume state): what to do instead. */
+export function resumeRefusal(dir: string): string | null {
+  if (STATE_DIRS.some((n) => hasState(dir, n))) return null;
+  const use = inspectRunDir(dir);
+  // A failed start's files, possibly beside files that are not tlearn's.
+  if (use.kind === 'pretraining' || (use.kind === 'other' && fs.existsSync(path.join(dir, 'config.json')))) return `${dir} holds no completed epoch; start it again with the same command (without --resume)`;
+  if (use.kind === 'run') {
+    return `cannot resume ${dir}: it has no resume state (last/), so its run cannot be continued; its files ` +
+      `(${shown(use.entries)}) stay as they are. Start a new run with another --out`;
+  }
+  return `nothing to resume: ${path.join(dir, 'last')} does not exist`;
 }
 
 /**
  * Makes the run directory ready. A new run needs a directory without an earlier run's files (the files of
- * a start that failed before training are replaced); with `overwrite` those files are removed first
+ * a start that failed before completing an epoch are replaced); with `overwrite` those files are removed first
  * (nothing else in the folder is touched). A resumed run needs RUN/config.json and a resume state. Either
  * way, temporary files left by a killed write are removed.
  */
@@ -123,29 +186,17 @@ export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrit
   }
   if (mode.resume) {
     if (!fs.existsSync(paths.config)) throw new RunDirError(`cannot resume: ${paths.config} does not exist (no run was started in ${paths.root})`);
-    // A complete .last.new or .last.old (killed during the swap) is put back by recoverLast.
-    if (![paths.last, paths.lastNew, paths.lastOld].some((d) => fs.existsSync(path.join(d, STATE_FILE)))) {
-      throw new RunDirError(`cannot resume: ${paths.root} has no saved state (RUN/last); the run stopped before its first epoch ended, start it again without --resume`);
-    }
+    const refusal = resumeRefusal(paths.root);
+    if (refusal) throw new RunDirError(refusal);
     removeStaleTempFiles(paths);
     return;
   }
   const use = inspectRunDir(paths.root);
-  if (use.kind === 'pretraining' || use.kind === 'empty') {
-    for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
-  }
+  if (use.kind === 'run' && !mode.overwrite) throw new RunDirError(runInTheWay(paths.root, use));
   if (use.kind !== 'missing') removeStaleTempFiles(paths);
-  const existing = runEntries(paths.root);
-  if (existing.length > 0) {
-    if (!mode.overwrite) {
-      throw new RunDirError(
-        `${paths.root} already holds a run (${existing.slice(0, 4).join(', ')}${existing.length > 4 ? ', ...' : ''}): ` +
-        'continue it with --resume, or choose another --out (or remove it)',
-      );
-    }
-    for (const name of existing) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
-  }
-  fs.mkdirSync(paths.root, { recursive: true });
+  // An earlier run's files with overwrite; otherwise what a failed start left (beside files that are not tlearn's).
+  for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
+  makeOutputFolder(paths.root, `the run folder ${paths.root}`);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import { checkOutputPath, makeOutputFolder } from '../../io/output-path.js';
 import type { LoadedModel, LoadModelOptions, SaveModelOptions } from '../../models/index.js';
 
 export interface ExportOptions {
@@ -61,6 +62,7 @@ export function checkExportTarget(model: string, out: string, format: Format): v
   }
   if (path.resolve(model) === path.resolve(out)) throw new UsageError('--out must differ from MODEL');
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a folder`);
+  checkOutputPath(out, `the export file ${out}`, 'file');
 }
 
 /** An existing file (another run's checkpoint, say) is only replaced on request. */
@@ -91,7 +93,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
       }
       // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.
       const { toolVersion: _v, createdAt: _c, ...rest } = loaded.metadata;
-      fs.mkdirSync(path.dirname(out), { recursive: true });
+      makeOutputFolder(path.dirname(out), `the export file ${out}`);
       const written = saveModelFile(out, loaded.model, loaded.fromTlearn ? loaded.metadata : rest, { format });
       io.out(wroteLine(out, loaded.model.stateDict({ keepVars: true }).size, format, written));
     } finally {
@@ -105,7 +107,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   const { tensors, metadata } = await loadCheckpoint(model);
   // The copy is refused as evaluate and predict would refuse the file: forged metadata, NaN or inf weights.
   checkCheckpointContents({ tensors, metadata }, model);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  makeOutputFolder(path.dirname(out), `the export file ${out}`);
   await saveCheckpoint(out, tensors, metadata, { format });
   // Only shown (checked above with the model layer's own checks).
   const m = (metadata ?? {}) as { classes?: unknown; imageSize?: unknown };

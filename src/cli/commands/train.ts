@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
-import { inspectRunDir } from '../../train/run-dir.js';
+import { inspectRunDir, resumeRefusal, runInTheWay } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';
+import { checkOutputPath } from '../../io/output-path.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadFunction } from '../planned.js';
@@ -63,20 +64,21 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
   let config: RunConfig;
   if (opts.resume) {
     if (opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
-    if (!['last', '.last.old', '.last.new'].some((n) => fs.existsSync(path.join(out, n)))) {
-      throw new UsageError(inspectRunDir(out).kind === 'pretraining'
-        ? `nothing to resume in ${out}: training never started there (the start failed); run the same command without --resume`
-        : `nothing to resume: ${path.join(out, 'last')} does not exist`);
-    }
+    // No resume state: a failed start is started again, a run without one cannot be continued (said how).
+    const refusal = resumeRefusal(out);
+    if (refusal) throw new UsageError(refusal);
     if (!fs.existsSync(saved)) throw new UsageError(`cannot resume: ${saved} is missing`);
     config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
   } else {
     if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
-    // An empty folder, or one holding only what a start that failed before training left (config.json,
-    // manifest.csv, audit.json, an empty history), can be used; an earlier run or someone else's files cannot.
+    // Under a file, through a dangling link, in a protected place: said before the configuration and weights are loaded.
+    checkOutputPath(out, `the run folder ${out}`);
+    // An empty folder, or one holding only what a start that failed before completing an epoch left (config.json,
+    // manifest.csv, audit.json, a history, a resume state saved before training), can be used; an earlier run or
+    // someone else's files cannot.
     const use = inspectRunDir(out);
     const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
-    if (use.kind === 'run') throw new UsageError(`${out} already holds a run (${shown(use.entries)}): continue it with --resume, or choose another --out`);
+    if (use.kind === 'run') throw new UsageError(runInTheWay(out, use));
     if (use.kind === 'other') throw new UsageError(`the run directory ${out} exists and is not empty (${shown(use.entries)}); choose another --out`);
     const file = opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile);
     // Without DATA, the file's data.path / data.csv (the validator names both ways when neither is given).
