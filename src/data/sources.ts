@@ -4,6 +4,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
+import { decodeText } from './text.js';
 import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
 } from './names.js';
@@ -360,7 +361,7 @@ function listedTwice(parsed: Array<{ line: number; rel: string; label: string; s
 
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const root = path.dirname(file);
-  const rows = parseCsv(await readFile(file, 'utf8'), file);
+  const rows = parseCsv(decodeText(await readFile(file), file), file);
   if (rows.length === 0) throw new Error(`${file}: CSV is empty (expected rows of path,label[,split])`);
   const firstPath = rows[0]!.fields[0]?.trim() ?? '';
   const cols = csvColumns(rows[0]!.fields, firstPath !== '' && await isFile(path.resolve(root, firstPath)), file);
