@@ -92,6 +92,49 @@ export const cases: HostileCase[] = [
     after: (dir, r) => { shortMessage(dir, r); noRun(dir); },
   },
   {
+    name: 'a --positive of 2 MB, to train',
+    async setup(dir) {
+      for (const cls of ['cat', 'dog']) for (let i = 0; i < 3; i++) await writePng(path.join(dir, 'data', cls, `${i}.png`), 24, 20, i);
+      return ['train', 'data', '--out', 'run', '--weights', 'none', '--positive', 'x'.repeat(2_000_000)];
+    },
+    code: 2,
+    message: /positive class 'x+…x+ \(2000000 characters\)' is not one of the classes found in .*data: 'cat' \(3 images\), 'dog' \(3 images\)/,
+    after: shortMessage,
+  },
+  {
+    name: 'a CSV whose header is one 2 MB field, to train',
+    async setup(dir) {
+      const { root } = await csvData(dir);
+      fs.writeFileSync(path.join(root, 'labels.csv'), `${'x'.repeat(2_000_000)},label\ncat/caté0.png,cat\n`);
+      return ['train', 'data/labels.csv', '--out', 'run', '--weights', 'none'];
+    },
+    code: 2,
+    message: /labels\.csv: header not recognised: no path column \(got: x+…x+,label \(2000006 characters\)\)/,
+    after: shortMessage,
+  },
+  {
+    name: 'a CSV with a class name of 2 MB, to train',
+    async setup(dir) {
+      const { root, text } = await csvData(dir);
+      fs.writeFileSync(path.join(root, 'labels.csv'), text.replace(/,dog\r\n/g, `,${'x'.repeat(2_000_000)}\r\n`).replace(/,cat\r\n/, ',bird\r\n'));
+      return ['train', 'data/labels.csv', '--out', 'run', '--weights', 'none'];
+    },
+    code: 2,
+    message: /expected exactly 2 classes, found 3: 'bird' \(1 image\), 'cat' \(1 image\), 'x+…x+ \(2000000 characters\)' \(2 images\)/,
+    after: shortMessage,
+  },
+  {
+    name: 'a CSV row whose path and split are 2 MB each, to train',
+    async setup(dir) {
+      const { root, text } = await csvData(dir);
+      fs.writeFileSync(path.join(root, 'labels.csv'), `${text}${'x'.repeat(2_000_000)}.png,cat\r\ncat/caté0.png,cat,${'x'.repeat(2_000_000)}\r\n`);
+      return ['train', 'data/labels.csv', '--out', 'run', '--weights', 'none'];
+    },
+    code: 2,
+    message: /line 6: x+…x+\.png \(2000004 characters\) \(not found\)/,
+    after: shortMessage,
+  },
+  {
     name: 'a JSON config with a key given twice, to train',
     setup(dir) {
       fs.writeFileSync(path.join(dir, 'run.json'), '{\n  "phases": [\n    {"epochs": 1},\n    {"lr": 1e-5,\n     "epochs": 2,\n     "lr": 1e-4}\n  ]\n}\n');
