@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../train/config.js';
 import { isRunFailure } from '../train/failures.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, UsageError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, shortenArguments, UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';
 import { buildProgram } from './program.js';
 
@@ -37,7 +37,7 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
       // The arguments did not parse, so no action ran: a --json stream still ends with its error event.
       if (!command && wantsJsonEvents(argv)) {
-        io.out(`${JSON.stringify({ type: 'error', message: err.message.replace(/^error: /, ''), exitCode: EXIT_USAGE })}\n`);
+        io.out(`${JSON.stringify({ type: 'error', message: shortenArguments(err.message).replace(/^error: /, ''), exitCode: EXIT_USAGE })}\n`);
       }
       return EXIT_USAGE;
     }

@@ -2,6 +2,7 @@
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { Command, Option } from 'commander';
 import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config.js';
+import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
 import { packageVersion } from './paths.js';
@@ -140,7 +141,7 @@ export function buildProgram(io: CliIO, dispatch: Dispatch): Command {
   program
     .description('Train binary image classifiers by transfer learning from ImageNet ResNets (libtorch, from TypeScript).')
     .version(packageVersion(), '-V, --version')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(shortenArguments(text)) })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `

@@ -3,6 +3,7 @@
 // image,label or file_path,target; fold or set for the split), and a first row that reads like a header
 // tlearn does not know is an error naming it, rather than a data row whose "file" is missing.
 import { isImageFile, parseSplitName } from './names.js';
+import { shorten } from './quote.js';
 
 export interface CsvColumns {
   /** The first row is a header (and not data). */
@@ -47,7 +48,7 @@ const ACCEPTED = `accepted names: path: ${COLUMN_NAMES.path.join('/')}; label: $
  */
 export function csvColumns(first: string[], firstIsFile: boolean, where: string): CsvColumns {
   const trimmed = first.map((f) => f.trim());
-  const got = `(got: ${trimmed.join(',')})`;
+  const got = `(got: ${shorten(trimmed.join(','))})`;
   const p = find(trimmed, COLUMN_NAMES.path), l = find(trimmed, COLUMN_NAMES.label), s = find(trimmed, COLUMN_NAMES.split);
   if (p >= 0 && l >= 0) {
     return {

@@ -14,7 +14,7 @@ import { unopenableReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
-import { explainUnreadable } from './sniff.js';
+import { explainUnreadable, notReadableFormat, refuseByContent } from './sniff.js';
 import type { ResizeMode } from './types.js';
 
 /** RGB 8-bit, row-major, channels interleaved (HWC). Treated as immutable once made (the cache shares it). */
@@ -107,11 +107,13 @@ async function regularFileOnly(input: ImageInput): Promise<void> {
 
 /**
  * Upright dimensions of an image, from its header only. Every decode starts here, so this is where files
- * tlearn cannot read are refused: formats other than RASTER_FORMATS, and (with a reason from their bytes)
- * empty files and BMP/PNM files, which sharp only calls an "unsupported image format".
+ * tlearn cannot read are refused: SVG, other markup and gzip by their first bytes before sharp sees them (its
+ * header read of an SVG parses the whole document), formats other than RASTER_FORMATS, and (with a reason from
+ * their bytes) empty files and BMP/PNM files, which sharp only calls an "unsupported image format".
  */
 export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
   await regularFileOnly(input);
+  await refuseByContent(input);
   let m: sharp.Metadata;
   try {
     m = await open(input).metadata();
@@ -125,7 +127,7 @@ export async function imageSize(input: ImageInput): Promise<{ width: number; hei
   }
   if (!m.format || !RASTER_FORMATS.has(m.format)) {
     const name = FORMAT_NAMES[m.format ?? ''] ?? `format '${m.format ?? 'unknown'}'`;
-    throw new Error(`${name} is not an image format tlearn reads (${READABLE_FORMATS_TEXT})`);
+    throw new Error(notReadableFormat(name));
   }
   const w = m.autoOrient?.width ?? m.width;
   const h = m.autoOrient?.height ?? m.height;

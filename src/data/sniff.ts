@@ -1,7 +1,10 @@
-// Reasons a user can act on for files the decoder refuses without a useful word. sharp calls an empty file,
-// a BMP and a PPM alike "unsupported image format"; torchvision's ImageFolder reads BMP and PPM/PGM, so
-// someone coming from PyTorch needs to hear that these are the files tlearn does not read and what to do.
-// Only called after a decode failed: one small read then, nothing on the normal path.
+// What a file's first bytes say before and after the decoder has seen them.
+//  - Before (refuseByContent, on every decode): SVG and other markup, and gzip (an .svgz drawing), which no raster
+//    format starts like. sharp hands such bytes to librsvg even for the header, which parses the whole document
+//    (9 MB of shapes: 6 s) and answers a drawing declared 100000x100000 with "exceeds pixel limit".
+//  - After a decode failed (explainUnreadable): reasons a user can act on. sharp calls an empty file, a BMP and a
+//    PPM alike "unsupported image format"; torchvision's ImageFolder reads BMP and PPM/PGM, so someone coming
+//    from PyTorch needs to hear that these are the files tlearn does not read and what to do.
 import { open, stat } from 'node:fs/promises';
 import { READABLE_FORMATS_TEXT } from './names.js';
 
@@ -29,6 +32,48 @@ export function unreadableKind(bytes: Uint8Array): string | undefined {
   if (/^P[Ff]\s/.test(text)) return 'PFM';
   if (text.startsWith('%PDF')) return 'PDF';
   return undefined;
+}
+
+/** The refusal of a format tlearn does not decode, named in words. */
+export function notReadableFormat(name: string): string {
+  return `${name} is not an image format tlearn reads (${READABLE_FORMATS_TEXT})`;
+}
+
+/** How much of a file the content sniff reads: an XML declaration, a doctype and comments before `<svg` fit. */
+export const SNIFF_BYTES = 4096;
+
+/**
+ * Markup or compressed data where an image should be: 'svg' (an `<svg` element in a document that starts with
+ * markup after an optional BOM and whitespace, or libvips' own test: the first 24 bytes are plain text and `<svg`
+ * comes within the first 1000), 'markup' (other XML or HTML), 'gzip' (an .svgz drawing, which libvips renders
+ * too). UTF-16 text (with its BOM) is read as such. Undefined for anything else, every raster format included.
+ */
+export function markupKind(bytes: Uint8Array): 'svg' | 'markup' | 'gzip' | undefined {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, SNIFF_BYTES));
+  if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+  let text: string;
+  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+    const units = Buffer.from(b.subarray(2, 2 + ((b.length - 2) & ~1)));
+    text = (b[0] === 0xfe ? units.swap16() : units).toString('utf16le');
+  } else {
+    // One character per byte: enough to find ASCII markup, whatever the encoding of the rest.
+    text = b.subarray(b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0).toString('latin1');
+  }
+  if (/^\s*</.test(text)) return /<svg/i.test(text) ? 'svg' : 'markup';
+  const plain = b.subarray(0, 24).every((c) => c >= 0x09 && c <= 0x7f);
+  return plain && /<svg/i.test(text.slice(0, 1000)) ? 'svg' : undefined;
+}
+
+const MARKUP_NAMES = { svg: 'SVG (a vector drawing)', markup: 'XML or HTML text', gzip: 'gzip-compressed data (an .svgz drawing?)' };
+
+/**
+ * Throws when the first bytes of a file (or buffer) are SVG, other markup or gzip: called before any bytes
+ * reach sharp, so that librsvg never parses them. A file that cannot be read is left for the decoder to report.
+ */
+export async function refuseByContent(input: string | Buffer): Promise<void> {
+  const bytes = await head(input, SNIFF_BYTES);
+  const kind = bytes && markupKind(bytes);
+  if (kind) throw new Error(notReadableFormat(MARKUP_NAMES[kind]));
 }
 
 /**

@@ -4,6 +4,8 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
+import { shorten } from './quote.js';
+import { decodeText } from './text.js';
 import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
 } from './names.js';
@@ -248,7 +250,7 @@ function ignoredFolderText(ig: IgnoredFiles, unsupportedIn: ReadonlyMap<string, 
 function checkClasses(counts: Map<string, number>, where: string, positive?: string, ignored = '',
   known?: SourceOptions['knownClasses']): [string, string] {
   const names = [...counts.keys()].sort(byString);
-  const desc = names.map((n) => `'${n}' (${plural(counts.get(n)!, 'image')})`).join(', ');
+  const desc = names.map((n) => `'${shorten(n)}' (${plural(counts.get(n)!, 'image')})`).join(', ');
   if (known && names.length === 1) {
     if (known.classes.includes(names[0]!)) return [...known.classes];
     throw new Error(`${where}: the only class found, ${desc}, is not one of the classes of ${known.owner}: ${known.classes.join(', ')}${ignored}`);
@@ -258,7 +260,7 @@ function checkClasses(counts: Map<string, number>, where: string, positive?: str
       caseOnly(names));
   }
   if (positive !== undefined) {
-    if (!names.includes(positive)) throw new Error(`positive class '${positive}' is not one of the classes found in ${where}: ${desc}`);
+    if (!names.includes(positive)) throw new Error(`positive class '${shorten(positive)}' is not one of the classes found in ${where}: ${desc}`);
     return [names.find((n) => n !== positive)!, positive];
   }
   return [names[0]!, names[1]!];
@@ -345,22 +347,22 @@ function listedTwice(parsed: Array<{ line: number; rel: string; label: string; s
     const labels = [...new Set(rows.map((r) => r.label))];
     const splits = [...new Set(rows.map(split))];
     const differ = [
-      labels.length > 1 ? `labels (${labels.join(', ')})` : '',
-      splits.length > 1 ? `splits (${splits.join(', ')})` : '',
+      labels.length > 1 ? `labels (${shorten(labels.join(', '))})` : '',
+      splits.length > 1 ? `splits (${shorten(splits.join(', '))})` : '',
     ].filter(Boolean);
     const twice = rows.length === 2;
     const how = differ.length
       ? `with different ${differ.join(' and ')}`
       : `with the same label${rows.some((r) => r.split) ? ' and split' : ''}: ${twice ? 'remove one' : 'keep one'} (a duplicate row would count the image twice)`;
     const p = rows[1]!;
-    problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} is listed ${twice ? 'twice' : `${rows.length} times`} (lines ${joinAnd(rows.map((r) => r.line))}) ${how}` });
+    problems.push({ line: p.line, text: `line ${p.line}: ${shorten(p.rel)} is listed ${twice ? 'twice' : `${rows.length} times`} (lines ${joinAnd(rows.map((r) => r.line))}) ${how}` });
   }
   return files;
 }
 
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const root = path.dirname(file);
-  const rows = parseCsv(await readFile(file, 'utf8'), file);
+  const rows = parseCsv(decodeText(await readFile(file), file), file);
   if (rows.length === 0) throw new Error(`${file}: CSV is empty (expected rows of path,label[,split])`);
   const firstPath = rows[0]!.fields[0]?.trim() ?? '';
   const cols = csvColumns(rows[0]!.fields, firstPath !== '' && await isFile(path.resolve(root, firstPath)), file);
@@ -388,9 +390,9 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     const rel = f[cols.path]!.trim(), label = f[cols.label]!.trim();
     const sp = cols.split >= 0 ? f[cols.split]?.trim() : undefined;
     if (!rel) { problem('empty path'); continue; }
-    if (!label) { problem(`empty label for ${rel}`); continue; }
+    if (!label) { problem(`empty label for ${shorten(rel)}`); continue; }
     if (sp && !parseSplitName(sp)) {
-      problem(`split '${sp}'${cols.names?.split ? ` (column '${cols.names.split}')` : ''} is not train, val or test`); continue;
+      problem(`split '${shorten(sp)}'${cols.names?.split ? ` (column '${cols.names.split}')` : ''} is not train, val or test`); continue;
     }
     parsed.push({ line: r.line, rel, label, split: sp || undefined });
   }
@@ -415,7 +417,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   }));
   parsed.forEach((p, i) => {
     if (!exists[i]) return;
-    problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} (${exists[i]})` });
+    problems.push({ line: p.line, text: `line ${p.line}: ${shorten(p.rel)} (${exists[i]})` });
     if (exists[i] === 'not found') missingFiles++; else notRegular++;
   });
   const duplicates = listedTwice(parsed, exists, root, problems);
@@ -424,7 +426,7 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const withSplit = parsed.filter((p) => p.split).length;
   const partialSplit = withSplit > 0 && withSplit < parsed.length;
   if (partialSplit) {
-    for (const p of parsed) if (!p.split) problems.push({ line: p.line, text: `line ${p.line}: ${p.rel} has no split` });
+    for (const p of parsed) if (!p.split) problems.push({ line: p.line, text: `line ${p.line}: ${shorten(p.rel)} has no split` });
   }
   if (problems.length) {
     const delimiter = otherDelimiter(rows);

@@ -1,5 +1,6 @@
 // Small JPEG thumbnails as data: URIs, so the HTML report embeds its images and needs no other file.
 import sharp from 'sharp';
+import { refuseByContent } from '../data/sniff.js';
 
 export interface Thumbnail {
   dataUri: string;
@@ -16,6 +17,7 @@ const MAX_INPUT_PIXELS = 100_000_000;
  */
 export async function makeThumbnail(file: string, size = 96, quality = 80): Promise<Thumbnail> {
   if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new Error(`thumbnail size must be an integer in [8, 1024], got ${size}`);
+  await refuseByContent(file); // SVG would be rendered by librsvg
   const { data, info } = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
     .rotate()
     .resize(size, size, { fit: 'inside', withoutEnlargement: true })

@@ -1,5 +1,6 @@
 // Checks `trainable` entries against the module names of torchvision's ResNets, so a typo such as
 // "layer5" or "layer4.7" fails at configuration time instead of silently freezing everything.
+import { quote } from '../data/quote.js';
 import type { Arch } from './config-types.js';
 
 /** Blocks per stage (torchvision resnet.py). */
@@ -27,7 +28,7 @@ export function checkModuleName(name: string, arch: Arch): string | undefined {
   if (name === 'all') return undefined;
   const parts = name.split('.');
   const top = parts[0];
-  if (!(TOP_LEVEL as readonly string[]).includes(top)) return `unknown module "${top}"`;
+  if (!(TOP_LEVEL as readonly string[]).includes(top)) return `unknown module ${quote(top)}`;
   if (top === 'fc') {
     if (parts.length === 1 || (parts.length === 2 && parts[1] === '1')) return undefined;
     return `the head "fc" has only the trainable module "fc.1" (Dropout is fc.0 and has no parameters)`;
@@ -36,7 +37,7 @@ export function checkModuleName(name: string, arch: Arch): string | undefined {
   if (parts.length === 1) return undefined;
   const stage = Number(top.slice(5)) - 1;
   const blocks = BLOCKS[arch][stage];
-  if (!/^\d+$/.test(parts[1]) || Number(parts[1]) >= blocks) return `${arch} ${top} has blocks 0..${blocks - 1}, not "${parts[1]}"`;
+  if (!/^\d+$/.test(parts[1]) || Number(parts[1]) >= blocks) return `${arch} ${top} has blocks 0..${blocks - 1}, not ${quote(parts[1])}`;
   if (parts.length === 2) return undefined;
   const block = Number(parts[1]);
   const subs = isBottleneck(arch) ? ['conv1', 'bn1', 'conv2', 'bn2', 'conv3', 'bn3'] : ['conv1', 'bn1', 'conv2', 'bn2'];
@@ -45,5 +46,5 @@ export function checkModuleName(name: string, arch: Arch): string | undefined {
   if (hasDownsample) subs.push('downsample');
   if (parts.length === 3 && subs.includes(parts[2])) return undefined;
   if (parts.length === 4 && parts[2] === 'downsample' && hasDownsample && (parts[3] === '0' || parts[3] === '1')) return undefined;
-  return `${arch} ${top}.${block} has the modules ${subs.join(', ')}, not "${parts.slice(2).join('.')}"`;
+  return `${arch} ${top}.${block} has the modules ${subs.join(', ')}, not ${quote(parts.slice(2).join('.'))}`;
 }

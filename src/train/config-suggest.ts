@@ -21,16 +21,18 @@ function normalise(s: string): string {
 /** The closest candidate, or undefined when nothing is close enough to be a plausible typo. */
 export function suggest(input: string, candidates: readonly string[]): string | undefined {
   const n = normalise(input);
+  const limit = Math.max(1, Math.floor(Math.max(n.length, 3) / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    // The distance is at least the difference in length: a 50 MB input is compared with nothing.
+    if (Math.abs(normalise(c).length - n.length) > limit) continue;
     const d = normalise(c) === n ? 0 : editDistance(n, normalise(c));
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  const limit = Math.max(1, Math.floor(Math.max(n.length, 3) / 3));
   return bestD <= limit ? best : undefined;
 }
 

@@ -6,6 +6,7 @@ import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
 } from './config-defaults.js';
 import { didYouMean } from './config-suggest.js';
+import { quote, shorten } from '../data/quote.js';
 import { findWeights, WEIGHTS } from '../io/weights.js';
 import {
   DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD,
@@ -45,14 +46,13 @@ export function isPlainObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** How a value is shown in a message: strings quoted, containers by kind, long text cut. */
+/** How a value is shown in a message: strings quoted (at most ~100 characters of them), containers by kind. */
 export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (typeof v === 'object') return 'an object';
-  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return typeof v === 'string' ? quote(v) : shorten(String(v));
 }
 
 const YAML11_TRUE = new Set(['y', 'yes', 'on']);
@@ -93,7 +93,7 @@ export class Checker {
       return {};
     }
     for (const k of Object.keys(v)) {
-      if (!keys.includes(k)) this.fail(`${path}.${k}`, `unknown key${didYouMean(k, keys)}; expected one of ${keys.join(', ')}`);
+      if (!keys.includes(k)) this.fail(`${path}.${shorten(k)}`, `unknown key${didYouMean(k, keys)}; expected one of ${keys.join(', ')}`);
     }
     return v;
   }
@@ -217,7 +217,7 @@ function trainable(c: Checker, v: unknown, path: string, def: string[] | undefin
   if (typeof v === 'string' && /[\s,]/.test(v.trim())) {
     // "layer3, layer4" is one string in YAML and JSON; the user meant a list.
     const names = v.split(/[\s,]+/).filter(Boolean);
-    c.fail(path, `${JSON.stringify(v)} is one name; give a list: [${names.join(', ')}] (YAML) or [${names.map((n) => JSON.stringify(n)).join(', ')}] (JSON)`);
+    c.fail(path, `${quote(v)} is one name; give a list: ${shorten(`[${names.join(', ')}]`)} (YAML) or ${shorten(`[${names.map((n) => JSON.stringify(n)).join(', ')}]`)} (JSON)`);
     return def ? [...def] : [];
   }
   const list = typeof v === 'string' ? [v] : v;
@@ -295,7 +295,7 @@ function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): Ph
   const out = v.map((p, i) => phase(c, p, i, defaults[i], arch));
   const seen = new Map<string, number>();
   out.forEach((p, i) => {
-    if (seen.has(p.name)) c.fail(`config.phases[${i}].name`, `"${p.name}" is already the name of phases[${seen.get(p.name)}]; names must be unique`);
+    if (seen.has(p.name)) c.fail(`config.phases[${i}].name`, `${quote(p.name)} is already the name of phases[${seen.get(p.name)}]; names must be unique`);
     else seen.set(p.name, i);
   });
   return out;

@@ -1,15 +1,16 @@
 // Run configuration: defaults <- config file (JSON or YAML) <- `--set key=value` <- command-line flags.
 // The result is validated as a whole; every problem is reported with its key path (and the flag that set it).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import { shorten } from '../data/quote.js';
 import { defaultConfig } from './config-defaults.js';
+import { ConfigError, formatPath, type Segment } from './config-error.js';
+import { loadConfigFile } from './config-file.js';
 import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './config-validate.js';
 import type { RunConfig } from './config-types.js';
 // The leaf module itself: config stays free of libtorch (src/models' index loads the addon).
 import { channelsLastPays } from '../models/memory-format.js';
-import { checkRegularFileSync, NotRegularFileError } from '../io/regular-file.js';
 
 export * from './config-types.js';
 export { defaultConfig, modeForMonitor } from './config-defaults.js';
@@ -17,19 +18,8 @@ export { buildConfig, isWeightsPath, PHASE_NAME_MAX_BYTES, type ConfigIssue } fr
 export { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
 export { suggest, didYouMean } from './config-suggest.js';
 export { configWarnings } from './config-warnings.js';
-
-/** Invalid configuration: bad usage or bad input (the CLI exits with code 2). */
-export class ConfigError extends Error {
-  readonly issues: ConfigIssue[];
-  readonly file?: string;
-  constructor(issues: ConfigIssue[], file?: string) {
-    const head = file ? `invalid configuration (${file})` : 'invalid configuration';
-    super(`${head}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.issues = issues;
-    this.file = file;
-  }
-}
+export { ConfigError } from './config-error.js';
+export { loadConfigFile, MAX_CONFIG_BYTES } from './config-file.js';
 
 /** Command-line overrides. Values are checked with the rest of the configuration, naming the flag. */
 export interface ConfigOverrides {
@@ -76,12 +66,6 @@ export interface ResolveOptions {
   cwd?: string;
 }
 
-type Segment = string | number;
-
-function formatPath(segs: Segment[]): string {
-  return 'config' + segs.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('');
-}
-
 /** Parses `phases[1].lr` / `config.data.path` into segments. */
 export function parseKeyPath(key: string): Segment[] {
   const segs: Segment[] = [];
@@ -95,7 +79,7 @@ export function parseKeyPath(key: string): Segment[] {
     else break;
   }
   if (re.lastIndex !== key.length || expectName || segs.length === 0) {
-    throw new ConfigError([{ path: `--set ${key}`, message: 'expected a key path such as phases[1].lr or data.valFraction' }]);
+    throw new ConfigError([{ path: `--set ${shorten(key)}`, message: 'expected a key path such as phases[1].lr or data.valFraction' }]);
   }
   if (segs[0] === 'config' && segs.length > 1) segs.shift();
   return segs;
@@ -118,44 +102,6 @@ function absolutize(raw: Record<string, any>, base: string): void {
   fix(raw.model, 'weights', isWeightsPath);
 }
 
-/** JSON.parse's message with its character position as line and column (what an editor shows). */
-function jsonSyntaxError(text: string, err: Error): string {
-  const msg = err.message;
-  const at = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(msg);
-  if (at) {
-    const before = text.slice(0, Number(at[2]));
-    const line = before.split('\n').length;
-    const column = before.length - before.lastIndexOf('\n');
-    return `line ${line}, column ${column}: ${at[1]}`;
-  }
-  if (/Unexpected end of JSON input/.test(msg)) return `the file ends too early (line ${text.split('\n').length}): a value, ']' or '}' is missing`;
-  return msg;
-}
-
-/** Reads a JSON (.json) or YAML (anything else) config file into a raw object. */
-export function loadConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    checkRegularFileSync(file); // a FIFO would block the process for ever
-    text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  } catch (err) {
-    const why = err instanceof NotRegularFileError ? err.reason : (err as Error).message;
-    throw new ConfigError([{ path: 'config', message: `cannot read the file: ${why}` }], file);
-  }
-  let value: unknown;
-  try {
-    if (/\.json$/i.test(file)) value = JSON.parse(text);
-    // YAML 1.2 (a superset of JSON); duplicate keys are errors.
-    else value = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (err) {
-    const message = /\.json$/i.test(file) ? `not valid JSON: ${jsonSyntaxError(text, err as Error)}` : `not valid YAML: ${(err as Error).message}`;
-    throw new ConfigError([{ path: 'config', message }], file);
-  }
-  if (value === null || value === undefined) return {};
-  if (!isPlainObject(value)) throw new ConfigError([{ path: 'config', message: `expected a mapping of keys at the top level, got ${Array.isArray(value) ? 'a list' : typeof value}` }], file);
-  return value;
-}
-
 /** Sets raw[segs] = value, creating objects/arrays on the way; returns a reason when it cannot. */
 function setPath(raw: Record<string, any>, segs: Segment[], value: unknown, valueText = JSON.stringify(value)): string | undefined {
   let cur: any = raw;
@@ -170,8 +116,8 @@ function setPath(raw: Record<string, any>, segs: Segment[], value: unknown, valu
       if ((cur === false || cur === null || cur === true) && i > 0) {
         const whole = segs.slice(0, i).map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').slice(1);
         const rest = segs.slice(i);
-        const inner = rest.length === 1 && typeof rest[0] === 'string' ? `{${rest[0]}: ${valueText}}` : undefined;
-        const how = inner ? `--set '${whole}=${inner}'` : `--set '${whole}={...}'`;
+        const inner = rest.length === 1 && typeof rest[0] === 'string' ? `{${shorten(rest[0])}: ${shorten(valueText)}}` : undefined;
+        const how = inner ? `--set '${shorten(whole)}=${inner}'` : `--set '${shorten(whole)}={...}'`;
         return `${formatPath(segs.slice(0, i))} is ${cur === true ? 'on with its defaults (true)' : `disabled (${String(cur)})`}; ` +
           `${cur === true ? 'give it as an object' : 'enable it'} with ${how} (its other keys take their defaults)`;
       }
@@ -243,7 +189,7 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
   for (const assignment of o.set ?? []) {
     const eq = assignment.indexOf('=');
     if (eq <= 0) {
-      issues.push({ path: `--set ${assignment}`, message: 'expected KEY=VALUE, e.g. phases[1].lr=1e-4' });
+      issues.push({ path: `--set ${shorten(assignment)}`, message: 'expected KEY=VALUE, e.g. phases[1].lr=1e-4' });
       continue;
     }
     const key = assignment.slice(0, eq).trim();
@@ -258,12 +204,12 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     try {
       value = YAML.parse(assignment.slice(eq + 1));
     } catch (err) {
-      issues.push({ path: `--set ${key}`, message: `the value is not valid YAML: ${(err as Error).message.split('\n')[0]}` });
+      issues.push({ path: `--set ${shorten(key)}`, message: `the value is not valid YAML: ${shorten((err as Error).message.split('\n')[0]!)}` });
       continue;
     }
     if (typeof value === 'string' && ['data.path', 'data.csv', 'featureCache.dir'].includes(segs.join('.'))) value = path.resolve(cwd, value);
     if (typeof value === 'string' && segs.join('.') === 'model.weights' && isWeightsPath(value)) value = path.resolve(cwd, value);
-    put(segs, value, `--set ${key}`, assignment.slice(eq + 1).trim());
+    put(segs, value, `--set ${shorten(key)}`, assignment.slice(eq + 1).trim());
   }
   if (o.data !== undefined) {
     const abs = path.resolve(cwd, o.data);

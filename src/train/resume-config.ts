@@ -1,8 +1,7 @@
 // A resumed run must continue the same experiment: its configuration has to equal RUN/config.json except
 // for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
-import fs from 'node:fs';
-import { resolveConfig, type RunConfig } from './config.js';
+import { loadConfigFile, resolveConfig, type RunConfig } from './config.js';
 import type { RunPaths } from './run-dir.js';
 import { RunDirError } from './run-dir.js';
 
@@ -59,7 +58,8 @@ export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunC
 export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig {
   let saved: RunConfig;
   try {
-    saved = resolveConfig({ raw: JSON.parse(fs.readFileSync(paths.config, 'utf8')) });
+    // The file's own checks: its size, its encoding, a key given twice.
+    saved = resolveConfig({ raw: loadConfigFile(paths.config) });
   } catch (e) {
     throw new RunDirError(`cannot resume: ${paths.config} is not a valid run configuration (${(e as Error).message})`);
   }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
+import { shorten } from '../../data/quote.js';
 import { inspectRunDir, resumeRefusal, runInTheWay } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';
 import { checkOutputPath } from '../../io/output-path.js';
@@ -38,19 +39,19 @@ export interface TrainRunOptions {
 /** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
 export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unknown>;
 
-/** Checks that what the configuration names exists, before any expensive work starts. */
+/** Checks that what the configuration names exists, before any expensive work starts (paths shown shortened). */
 export function checkInputs(config: RunConfig): void {
   if (config.data.csv !== null) {
-    if (!fs.existsSync(config.data.csv)) throw new UsageError(`the data CSV ${config.data.csv} does not exist`);
+    if (!fs.existsSync(config.data.csv)) throw new UsageError(`the data CSV ${shorten(config.data.csv)} does not exist`);
     const special = notRegularReason(fs.statSync(config.data.csv));
-    if (special) throw new UsageError(`the data CSV ${config.data.csv}: ${special}`);
+    if (special) throw new UsageError(`the data CSV ${shorten(config.data.csv)}: ${special}`);
   } else if (!fs.existsSync(config.data.path)) {
-    throw new UsageError(`the data folder ${config.data.path} does not exist`);
+    throw new UsageError(`the data folder ${shorten(config.data.path)} does not exist`);
   } else if (!fs.statSync(config.data.path).isDirectory()) {
-    throw new UsageError(`DATA must be a folder or a .csv file, ${config.data.path} is neither`);
+    throw new UsageError(`DATA must be a folder or a .csv file, ${shorten(config.data.path)} is neither`);
   }
   if (isWeightsPath(config.model.weights) && !fs.existsSync(config.model.weights)) {
-    throw new UsageError(`the weights file ${config.model.weights} does not exist`);
+    throw new UsageError(`the weights file ${shorten(config.model.weights)} does not exist`);
   }
 }
 
