@@ -3,7 +3,7 @@
 // those itself). Every problem is a ConfigError naming the file.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { quote } from '../data/quote.js';
+import { quote, shorten } from '../data/quote.js';
 import { decodeText } from '../data/text.js';
 import { checkRegularFileSync, NotRegularFileError } from '../io/regular-file.js';
 import { ConfigError, formatPath } from './config-error.js';
@@ -78,6 +78,22 @@ function parseJson(text: string, file: string): unknown {
   return value;
 }
 
+/**
+ * YAML 1.2 (a superset of JSON); duplicate keys are errors, and so is a tag other than YAML's own (`!!python/
+ * object/apply:os.system`, `!!js/function`): the yaml package would only warn on the process's stderr and keep
+ * the tagged value as a plain string, so `checkpointFormat: !!python/object/apply:os.system "both"` was accepted.
+ */
+function parseYaml(text: string): unknown {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) throw doc.errors[0];
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') throw w;
+    const [from, to] = w.pos;
+    throw new Error(`the tag ${shorten(text.slice(from, to))} (line ${w.linePos?.[0].line ?? '?'}) is not one tlearn reads; remove it`);
+  }
+  return doc.toJS(); // at most 100 alias references by default: a billion laughs is refused
+}
+
 /** Reads a JSON (.json) or YAML (anything else) config file into a raw object. */
 export function loadConfigFile(file: string): Record<string, unknown> {
   let text: string;
@@ -92,8 +108,7 @@ export function loadConfigFile(file: string): Record<string, unknown> {
   if (/\.json$/i.test(file)) value = parseJson(text, file);
   else {
     try {
-      // YAML 1.2 (a superset of JSON); duplicate keys are errors.
-      value = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+      value = parseYaml(text);
     } catch (err) {
       throw new ConfigError([{ path: 'config', message: `not valid YAML: ${(err as Error).message}` }], file);
     }
