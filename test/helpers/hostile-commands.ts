@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 
-export type ModelCommand = 'predict' | 'evaluate' | 'export' | 'train --weights';
+export type ModelCommand = 'predict' | 'evaluate' | 'export' | 'export --classes' | 'train --weights';
 
 /** Where each command would write: none of these may exist after a refusal. */
 const OUTPUTS = ['eval-out', 'exported.safetensors', 'exported.pth'];
@@ -37,6 +37,8 @@ export async function readingModel(dir: string, command: ModelCommand, model: st
       return ['evaluate', model, 'data', '--out', 'eval-out'];
     case 'export':
       return ['export', model, '--out', model.endsWith('.pth') ? 'exported.safetensors' : 'exported.pth'];
+    case 'export --classes':
+      return ['export', model, '--classes', 'cat,dog', '--image-size', '32', '--out', 'exported.safetensors'];
     case 'train --weights':
       await dataFolder(dir);
       return ['train', 'data', '--out', 'run', '--weights', model, '--arch', 'resnet18', '--image-size', '32',

@@ -2,70 +2,20 @@
 // finite weights overflow in the forward pass, or whose metadata holds values training would never accept,
 // given to predict, evaluate, export and train --weights. Each is refused with exit 2 and a message naming
 // the tensor (by its state_dict key) or the metadata key and value; nothing is written.
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { HostileCase } from './case.js';
 import { forgeModelFile, OVERFLOWING, type Forgery } from '../helpers/forged-models.js';
 import { tinyModelFile } from '../helpers/model-files.js';
+import { readingModel, wroteNothing, type ModelCommand } from '../helpers/hostile-commands.js';
 
-type Command = 'predict' | 'evaluate' | 'export' | 'export --classes' | 'train --weights';
-
-async function png(file: string, shade: number): Promise<void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  await sharp({ create: { width: 12, height: 10, channels: 3, background: { r: shade, g: 90, b: 200 - shade } } }).png().toFile(file);
-}
-
-/** data/{train,val,test}/{cat,dog}: two small images each (the tiny model's classes). */
-async function dataFolder(dir: string): Promise<void> {
-  for (const split of ['train', 'val', 'test']) {
-    for (const [c, base] of [['cat', 10], ['dog', 150]] as const) {
-      for (let i = 0; i < 2; i++) await png(path.join(dir, 'data', split, c, `${i}.png`), base + 9 * i);
-    }
-  }
-}
-
-/** tlearn's arguments for `command` reading `model` (in dir); writes the images it needs. */
-async function args(dir: string, command: Command, model: string): Promise<string[]> {
-  switch (command) {
-    case 'predict':
-      await png(path.join(dir, 'photo.png'), 60);
-      return ['predict', model, 'photo.png'];
-    case 'evaluate':
-      await dataFolder(dir);
-      return ['evaluate', model, 'data', '--out', 'eval-out'];
-    case 'export':
-      return ['export', model, '--out', model.endsWith('.pth') ? 'exported.safetensors' : 'exported.pth'];
-    case 'export --classes':
-      return ['export', model, '--classes', 'cat,dog', '--image-size', '32', '--out', 'exported.safetensors'];
-    case 'train --weights':
-      await dataFolder(dir);
-      return ['train', 'data', '--out', 'run', '--weights', path.join(dir, model), '--arch', 'resnet18', '--image-size', '32',
-        '--epochs1', '1', '--epochs2', '0', '--batch-size', '4', '--threads', '1'];
-  }
-}
-
-/** Nothing written: no export, no evaluation folder, no trained model (train's data check may stay). */
-function wroteNothing(dir: string): void {
-  for (const out of ['eval-out', 'exported.pth', 'exported.safetensors']) {
-    assert.equal(fs.existsSync(path.join(dir, out)), false, `${out} was written although the model was refused`);
-  }
-  const run = path.join(dir, 'run');
-  if (fs.existsSync(run)) {
-    const left = fs.readdirSync(run).filter((f) => !['config.json', 'audit.json', 'manifest.csv'].includes(f));
-    assert.deepEqual(left, [], 'train went beyond its start although the weights were refused');
-  }
-}
-
-/** A case: the tiny cat/dog checkpoint forged as `f`, saved as `file` and given to `command`. */
-function forged(name: string, command: Command, file: string, f: Forgery, gist: RegExp): HostileCase {
+function forged(name: string, command: ModelCommand, file: string, f: Forgery, gist: RegExp): HostileCase {
   return {
     name: `${name}, to ${command}`,
     async setup(dir) {
       forgeModelFile(tinyModelFile(dir), path.join(dir, file), f);
       fs.rmSync(path.join(dir, 'model.safetensors'));
-      return args(dir, command, file);
+      return readingModel(dir, command, file);
     },
     code: 2,
     message: gist,
