@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveConfig } from '../../src/train/config.js';
 import { writePng } from '../data-fixtures.js';
 import { tinyModelFile } from '../helpers/model-files.js';
-import type { CliResult } from '../helpers/cli.js';
+import { cliIn, type CliResult } from '../helpers/cli.js';
+import { dataFolder } from '../helpers/hostile-commands.js';
 import type { HostileCase } from './case.js';
 
 /** The longest run of 'x' in a text: how much of a value made of x's a message quotes. */
@@ -146,11 +146,16 @@ export const cases: HostileCase[] = [
   },
   {
     name: 'a RUN/config.json with a key given twice, to train --resume',
-    setup(dir) {
-      const run = path.join(dir, 'run');
-      fs.mkdirSync(path.join(run, 'last'), { recursive: true });
-      const text = JSON.stringify(resolveConfig({ overrides: { data: dir } }), null, 2);
-      fs.writeFileSync(path.join(run, 'config.json'), text.replace('"seed": 0,', '"seed": 0,\n  "seed": 1,'));
+    async setup(dir) {
+      // A real run of one epoch (a folder with no completed epoch is a failed start, which --resume refuses first).
+      await dataFolder(dir);
+      const trained = await cliIn(dir)(['train', 'data', '--out', 'run', '--weights', 'none', '--arch', 'resnet18', '--image-size', '32',
+        '--epochs1', '1', '--epochs2', '0', '--batch-size', '4', '--threads', '1']);
+      assert.equal(trained.code, 0, trained.err);
+      const file = path.join(dir, 'run', 'config.json');
+      const text = fs.readFileSync(file, 'utf8');
+      assert.match(text, /"seed": 0,/);
+      fs.writeFileSync(file, text.replace('"seed": 0,', '"seed": 0,\n  "seed": 1,'));
       return ['train', '--out', 'run', '--resume'];
     },
     code: 2,
