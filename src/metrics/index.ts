@@ -20,6 +20,11 @@ export {
   multiclassPrfPerClass, multiclassRocAuc, ovrRocAucPerClass, topKAccuracy, type MulticlassPrfOptions, type OvrAverage,
   type PerClassPrf,
 } from './multiclass.js';
+export {
+  hammingLoss, multilabelAveragePrecision, multilabelAveragePrecisionPerLabel, multilabelClassificationReport,
+  multilabelPrf, multilabelPrfPerLabel, multilabelRocAuc, multilabelRocAucPerLabel, subsetAccuracy,
+  type MultilabelPrfOptions, type MultilabelScoreAverage, type PerLabelPrf,
+} from './multilabel.js';
 export { checkClassIndices, checkLabelMatrix, checkProbaMatrix, checkScoreMatrix, type LabelMatrix, type ScoreMatrix } from './matrix.js';
 export { pyFixed } from './format.js';
 export { npSum, npMean, percentileSorted } from './numeric.js';
