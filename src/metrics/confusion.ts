@@ -1,5 +1,6 @@
 // Confusion matrices in scikit-learn's layout: rows are true labels, columns predicted labels, labels in
 // ascending order; for a binary problem C.ravel() = [tn, fp, fn, tp].
+import type { PrfCounts } from './prf.js';
 import { checkBinaryLabels, checkFinite, checkSameLength } from './validate.js';
 
 export interface BinaryConfusion {
@@ -61,6 +62,28 @@ export function confusionMatrix(
     if (a !== undefined && b !== undefined) matrix[a][b]++;
   }
   return { labels, matrix };
+}
+
+/**
+ * Per-label counts of 1-D labels (scikit-learn's multilabel_confusion_matrix: each label against the rest),
+ * in the order of `labels`; values outside `labels` are not counted.
+ */
+export function labelCounts(t: ArrayLike<number>, p: ArrayLike<number>, labels: number[]): PrfCounts {
+  const k = labels.length;
+  const tp = new Array<number>(k).fill(0);
+  const predSum = new Array<number>(k).fill(0);
+  const trueSum = new Array<number>(k).fill(0);
+  const index = new Map<number, number>();
+  labels.forEach((l, i) => index.set(l === 0 ? 0 : l, i));
+  if (index.size !== k) throw new RangeError('labels: contains duplicates');
+  for (let i = 0; i < t.length; i++) {
+    const a = index.get(t[i]);
+    const b = index.get(p[i]);
+    if (a !== undefined) trueSum[a]++;
+    if (b !== undefined) predSum[b]++;
+    if (a !== undefined && a === b) tp[a]++;
+  }
+  return { tp, predSum, trueSum };
 }
 
 /** `sklearn.utils.multiclass.unique_labels(y_true, y_pred)` for numeric labels: sorted distinct values. */

@@ -14,5 +14,17 @@ export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type Boo
 export { calibrationCurve, ECE_BINS, eceFromCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
 export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';
 export { binaryMetrics, type BinaryMetricsOptions, type MetricsJson } from './summary.js';
+export type { PrfAverage, PrfCounts, PrfOptions, PrfScores } from './prf.js';
+export {
+  multiclassAccuracy, multiclassBalancedAccuracy, multiclassConfusionMatrix, multiclassLogLoss, multiclassPrf,
+  multiclassPrfPerClass, multiclassRocAuc, ovrRocAucPerClass, topKAccuracy, type MulticlassPrfOptions, type OvrAverage,
+  type PerClassPrf,
+} from './multiclass.js';
+export {
+  hammingLoss, multilabelAveragePrecision, multilabelAveragePrecisionPerLabel, multilabelClassificationReport,
+  multilabelPrf, multilabelPrfPerLabel, multilabelRocAuc, multilabelRocAucPerLabel, subsetAccuracy,
+  type MultilabelPrfOptions, type MultilabelScoreAverage, type PerLabelPrf,
+} from './multilabel.js';
+export { checkClassIndices, checkLabelMatrix, checkProbaMatrix, checkScoreMatrix, type LabelMatrix, type ScoreMatrix } from './matrix.js';
 export { pyFixed } from './format.js';
 export { npSum, npMean, percentileSorted } from './numeric.js';
