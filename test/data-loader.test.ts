@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import sharp from 'sharp';
 import {
-  DataLoader, decodeResized, ImageCache, Rng, deriveSeed, randomResizedCropBox, drawJitter, IMAGENET_MEAN, IMAGENET_STD,
+  DataLoader, decodeFull, decodeResized, ImageCache, Rng, deriveSeed, randomResizedCropBox, drawJitter, IMAGENET_MEAN, IMAGENET_STD,
   type Batch, type JitterParams, type LoaderItem, type RawImage,
 } from '../src/data/index.js';
 import { batchTensors, imagesTensor } from '../src/data/tensor.js';
@@ -261,17 +262,33 @@ import torchvision.transforms as T
 t = T.Compose([T.Resize(round(inp['s'] / 0.875)), T.CenterCrop(inp['s']), T.ToTensor(), T.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
 out(t(Image.open(inp['f']).convert('RGB')).flatten().tolist())`, { f: file, s });
   const x = xOf(batches[0]!);
-  let sum = 0, max = 0;
-  ref.forEach((v, i) => { const d = Math.abs(v - x[i]!); sum += d; max = Math.max(max, d); });
-  t.diagnostic(`loader vs torchvision (160x120 -> crop ${s}): mean |diff| ${(sum / ref.length).toExponential(2)}, max ${max.toFixed(4)}`);
+  let sum = 0, max = 0, maxLevels = 0;
+  ref.forEach((v, i) => {
+    const d = Math.abs(v - x[i]!);
+    sum += d; max = Math.max(max, d);
+    // The same difference in 8-bit pixel levels: undo Normalize's division by the channel's std (NCHW order).
+    maxLevels = Math.max(maxLevels, d * IMAGENET_STD[Math.floor(i / (s * s))]! * 255);
+  });
+  t.diagnostic(`loader vs torchvision (160x120 -> crop ${s}): mean |diff| ${(sum / ref.length).toExponential(2)}, max ${max.toFixed(4)} (${maxLevels.toFixed(3)} levels)`);
   assert.ok(sum / ref.length < 0.02);
+  // Measured: max 0.0175 = exactly one 8-bit level (1/255/std; libvips' and Pillow's downscaling round a few
+  // pixels differently). Differences come in whole levels, so a bound of 1.5 levels allows that rounding and
+  // fails at the first 2-level difference (a shifted crop, a wrong filter, a channel mix-up give far more).
+  assert.ok(maxLevels < 1.5, `max |diff| ${max} is ${maxLevels} pixel levels`);
 });
 
-// Keeps the fixture helper honest: the written PNG is what smoothRgb describes.
+// Keeps the fixture helper honest: the written PNG is what smoothRgb describes (size and every pixel, read back
+// by sharp and by the loader's own full decode), and seeds give distinct content.
 test('fixture sanity', async () => {
   const f = await writePng(path.join(dir, 'fx.png'), 5, 4, 1);
-  const img = await decodeResized(f, 4, 'squash');
-  assert.equal(img.width, 4);
+  const { data, info } = await sharp(f).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([info.width, info.height, info.channels], [5, 4, 3]);
+  assert.deepEqual(data, smoothRgb(5, 4, 7), 'writePng(seed 1) holds smoothRgb(phase 7)');
+  const full = await decodeFull(f);
+  assert.deepEqual([full.width, full.height], [5, 4]);
+  assert.deepEqual(Buffer.from(full.data), data);
+  const other = await sharp(await writePng(path.join(dir, 'fx2.png'), 5, 4, 2)).raw().toBuffer();
+  assert.notDeepEqual(other, data, 'another seed, other pixels');
 });
 
 test('prepareData with a cache: the audit decode fills it, so the first epoch decodes nothing', async () => {

@@ -78,8 +78,40 @@ out({'auc': roc_auc_score(y, p), 'acc': accuracy_score(y, pred),
   const c = metrics.confusion;
   assert.deepEqual([c.tn, c.fp, c.fn, c.tp], ref.cm);
   const reportText = fs.readFileSync(path.join(out, 'classification_report.txt'), 'utf8');
-  if (!/ 0\.00 /.test(ref.report)) assert.equal(reportText, ref.report); // identical unless a 0/0 warning case
+  assert.equal(reportText, ref.report);
   model.dispose();
+});
+
+// The contract: classification_report.txt is byte-identical to sklearn's classification_report(digits=2) with its
+// default zero_division ('warn': 0.00 printed and a warning) also when one class is never predicted. Thresholds
+// 0 (every image 'dog') and just above the largest probability (every image 'cat') force both cases whatever the
+// tiny model predicts.
+test('classification_report.txt equals scikit-learn when a class is never predicted (0/0 precision printed as 0.00)', async () => {
+  const dir = tempDir('tlearn-eval-zd-');
+  const data = path.join(dir, 'data');
+  await makeImages(data);
+  const modelFile = path.join(dir, 'model.safetensors');
+  tinyModel(modelFile).dispose();
+  const readRows = (out: string) =>
+    fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  await evaluate({ model: modelFile, data, split: 'test', out: path.join(dir, 'e0'), threshold: 0, log: () => {} });
+  const highest = Math.max(...readRows(path.join(dir, 'e0')).map((r) => Number(r[2])));
+  const aboveAll = highest + 1e-9;
+  assert.ok(aboveAll <= 1, `a threshold above every probability exists (highest ${highest})`);
+  await evaluate({ model: modelFile, data, split: 'test', out: path.join(dir, 'e1'), threshold: aboveAll, log: () => {} });
+  for (const [name, threshold, only] of [['e0', 0, 'dog'], ['e1', aboveAll, 'cat']] as const) {
+    const rows = readRows(path.join(dir, name));
+    assert.ok(rows.every((r) => r[3] === only), `threshold ${threshold}: every image predicted '${only}'`);
+    const y = rows.map((r) => (r[1] === 'dog' ? 1 : 0));
+    const pred = rows.map((r) => (r[3] === 'dog' ? 1 : 0));
+    const ref = runPython<string>(`
+from sklearn.metrics import classification_report
+y, pred = inp
+out(classification_report(y, pred, labels=[0, 1], target_names=['cat', 'dog'], digits=2))
+`, [y, pred]);
+    assert.match(ref, / 0\.00 /, 'the reference prints a 0/0 precision as 0.00');
+    assert.equal(fs.readFileSync(path.join(dir, name, 'classification_report.txt'), 'utf8'), ref, `threshold ${threshold}`);
+  }
 });
 
 test('predict reports unreadable files per file; evaluate refuses other class names', async () => {

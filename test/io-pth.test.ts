@@ -6,7 +6,7 @@ import { extractStateDict, parsePth, readPth } from '../src/io/pth-read.js';
 import { PickleError } from '../src/io/pickle.js';
 import { serializePth, writePth } from '../src/io/pth-write.js';
 import { readZipEntries } from '../src/io/zip.js';
-import { fromTypedArray, typedArray, type RawTensor, type StateDictRecords } from '../src/io/dtypes.js';
+import { dtypeSize, fromTypedArray, typedArray, type RawTensor, type StateDictRecords } from '../src/io/dtypes.js';
 import { runPython } from './helpers/python.js';
 import { describeAll, PY_PRELUDE, tempDir } from './io-helpers.js';
 
@@ -207,17 +207,33 @@ test('pth: the pickle VM survives random corruption of data.pkl (CRC check off)'
   const pklEntry = readZipEntries(good, 'x').find((e) => e.name === 'small/data.pkl')!;
   let seed = 12345;
   const rand = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32; };
-  for (let trial = 0; trial < 3000; trial++) {
+  const expected = describeAll(smallRecords());
+  const trials = 3000;
+  let detected = 0, same = 0, changed = 0;
+  for (let trial = 0; trial < trials; trial++) {
     const bad = Buffer.from(good);
     const flips = 1 + Math.floor(rand() * 3);
     for (let f = 0; f < flips; f++) bad[pklEntry.dataOffset + Math.floor(rand() * pklEntry.size)] = Math.floor(rand() * 256);
+    let r: ReturnType<typeof extractStateDict>;
     try {
-      extractStateDict(parsePth(bad, 'fuzz.pth', { verifyCrc: false }).root, 'fuzz.pth');
+      r = extractStateDict(parsePth(bad, 'fuzz.pth', { verifyCrc: false }).root, 'fuzz.pth');
     } catch (e) {
       assert.ok(e instanceof Error, 'throws Errors only');
       assert.match((e as Error).message, /fuzz\.pth/, (e as Error).message);
+      detected++;
+      continue;
     }
+    // What parses is consistent: each tensor's bytes are its shape's element count times its dtype's size.
+    for (const [name, t] of r.tensors) {
+      assert.equal(t.data.byteLength, t.shape.reduce((a, b) => a * b, 1) * dtypeSize(t.dtype), `trial ${trial}: ${name}`);
+    }
+    if (JSON.stringify(describeAll(r.tensors)) === JSON.stringify(expected)) same++; else changed++;
   }
+  // Measured: 2939 of the 3000 corruptions are refused; 53 read identical data (bytes the unpickler ignores) and 8
+  // read the same tensors under another key (a key string's length or text byte changed). The run is seeded, so
+  // the counts are fixed; the floor leaves room for format changes of the writer, not for a reader that stops
+  // refusing broken pickles (before, a reader that refused nothing passed).
+  assert.ok(detected > 0.9 * trials, `most corruptions are detected (${detected}/${trials}; ${same} read the same, ${changed} other)`);
 });
 
 test('pth: sizes declared in the pickle are checked against the records', () => {
