@@ -193,3 +193,30 @@ export function valueOrError<T>(fn: () => T): T | string {
     return `ERROR: ${(e as Error).message}`;
   }
 }
+
+/**
+ * Python helpers of the multiclass and multilabel oracles: err (a value, or sklearn's ValueError as text),
+ * caught (a value and its UserWarnings), prfs (per-class and averaged precision/recall/F1 over `averages`).
+ */
+export function pyOracleHelpers(averages: string[]): string {
+  return `def err(f):
+    try:
+        v = f()
+        return v.tolist() if hasattr(v, 'tolist') else v
+    except ValueError as e:
+        return 'ERROR: ' + str(e)
+def caught(f):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        v = f()
+    msgs = []
+    for x in w:
+        if issubclass(x.category, UserWarning) and str(x.message) not in msgs: msgs.append(str(x.message))
+    return v, msgs
+def prfs(f, y, p, labels, zd):
+    per = f(y, p, labels=labels, average=None, zero_division=zd)
+    d = {'per': [x.tolist() for x in per]}
+    for a in ${JSON.stringify(averages)}:
+        d[a] = [float(x) for x in f(y, p, labels=labels, average=a, zero_division=zd)[:3]]
+    return d`;
+}

@@ -8,7 +8,7 @@ import {
 } from '../src/metrics/index.js';
 import { runPython } from './helpers/python.js';
 import { assertFloat, assertFloats } from './metrics-cases.js';
-import { assertDictEqual, makeMultilabelCases, PY_SKLEARN_CURRENT, valueOrError, type MultilabelCase } from './metrics-multi-cases.js';
+import { assertDictEqual, makeMultilabelCases, PY_SKLEARN_CURRENT, valueOrError, pyOracleHelpers, type MultilabelCase } from './metrics-multi-cases.js';
 
 const AVERAGES = ['micro', 'macro', 'weighted', 'samples'] as const;
 const NAMES = [['cat', 'dog', 'bird', 'fish', 'horse', 'mouse', 'owl', 'pig', 'rat', 'seal', 'toad', 'wolf'],
@@ -34,26 +34,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import (accuracy_score, hamming_loss, precision_recall_fscore_support, roc_auc_score,
     average_precision_score, classification_report)
-def err(f):
-    try:
-        v = f()
-        return v.tolist() if hasattr(v, 'tolist') else v
-    except ValueError as e:
-        return 'ERROR: ' + str(e)
-def caught(f):
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always')
-        v = f()
-    msgs = []
-    for x in w:
-        if issubclass(x.category, UserWarning) and str(x.message) not in msgs: msgs.append(str(x.message))
-    return v, msgs
-def prfs(f, y, p, labels, zd):
-    per = f(y, p, labels=labels, average=None, zero_division=zd)
-    d = {'per': [x.tolist() for x in per]}
-    for a in ['micro', 'macro', 'weighted', 'samples']:
-        d[a] = [float(x) for x in f(y, p, labels=labels, average=a, zero_division=zd)[:3]]
-    return d
+${pyOracleHelpers(['micro', 'macro', 'weighted', 'samples'])}
 def report(c, zd, **kw):
     return classification_report(np.array(c['y']), np.array(c['p']), labels=c['labels'], target_names=c['targetNames'],
         digits=c['digits'], zero_division=zd, **kw)

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { binaryConfusion, classificationReport, confusionMatrix, type ClassificationReportOptions } from '../src/metrics/index.js';
 import { runPython } from './helpers/python.js';
-import { makeCases, sameFloat } from './metrics-cases.js';
+import { makeCases } from './metrics-cases.js';
+import { assertDictEqual, PY_SKLEARN_CURRENT } from './metrics-multi-cases.js';
 
 interface ReportCase {
   y: number[];
@@ -39,19 +40,6 @@ const toOpts = (c: ReportCase): ClassificationReportOptions => ({
   labels: c.labels, targetNames: c.targetNames, digits: c.digits, zeroDivision: c.zd === 'nan' ? NaN : c.zd,
 });
 
-function assertDictEqual(actual: Record<string, unknown>, expected: Record<string, unknown>, what: string): void {
-  // Same keys (order aside: JS lists integer-like keys first) and the same values, NaN equal to NaN.
-  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${what}: keys`);
-  for (const [k, v] of Object.entries(expected)) {
-    const a = actual[k];
-    if (typeof v === 'number') assert.ok(sameFloat(a as number, v), `${what}[${k}]: got ${String(a)}, expected ${v}`);
-    else for (const [k2, v2] of Object.entries(v as Record<string, number>)) {
-      const a2 = (a as Record<string, number>)[k2];
-      assert.ok(sameFloat(a2, v2), `${what}[${k}][${k2}]: got ${a2}, expected ${v2}`);
-    }
-  }
-}
-
 const PY_PREP = `
 import numpy as np
 from sklearn.metrics import classification_report
@@ -75,37 +63,9 @@ out([{'text': report(c), 'dict': report(c, output_dict=True)} for c in inp])`, c
   assert.deepEqual(Object.keys(d), ['neg', 'pos', 'accuracy', 'macro avg', 'weighted avg']);
 });
 
-// scikit-learn >= 1.4 arithmetic, put into Debian's scikit-learn 1.2 by replacing the one function that
-// changed (precision_recall_fscore_support); the report's formatting is then scikit-learn's own code.
-const PY_CURRENT = `
-import sklearn.metrics._classification as C
-def nanavg(a, weights=None):
-    if len(a) == 0: return np.float64(np.nan)
-    mask = np.isnan(a)
-    if mask.all(): return np.float64(np.nan)
-    if weights is None: return np.nanmean(a)
-    a, weights = a[~mask], np.asarray(weights)[~mask]
-    try: return np.average(a, weights=weights)
-    except ZeroDivisionError: return np.average(a)
-def prfs(y_true, y_pred, *, labels=None, average=None, sample_weight=None, zero_division='warn', **kw):
-    labels = C._check_set_wise_labels(y_true, y_pred, average, labels, 1)
-    M = C.multilabel_confusion_matrix(y_true, y_pred, labels=labels)
-    tp = M[:, 1, 1]; pred = tp + M[:, 0, 1]; true = tp + M[:, 1, 0]
-    if average == 'micro': tp, pred, true = (np.array([x.sum()]) for x in (tp, pred, true))
-    z = 0.0 if zero_division == 'warn' else float(zero_division)
-    def div(a, b):
-        b = b.copy(); mask = b == 0; b[mask] = 1
-        r = a / b; r[mask] = z; return r
-    p, r, f = div(tp, pred), div(tp, true), div(2.0 * tp, 1.0 * true + pred)
-    if average is None: return p, r, f, true
-    w = true if average == 'weighted' else None
-    return nanavg(p, w), nanavg(r, w), nanavg(f, w), None
-C.precision_recall_fscore_support = prfs
-`;
-
 test("classificationReport (default compat 'current') equals scikit-learn >= 1.4 arithmetic, zero_division NaN included", () => {
   const cases = reportCases(['warn', 0, 1, 'nan']);
-  const res = runPython<{ text: string; dict: Record<string, unknown> }[]>(`${PY_PREP}${PY_CURRENT}
+  const res = runPython<{ text: string; dict: Record<string, unknown> }[]>(`${PY_PREP}${PY_SKLEARN_CURRENT}
 out([{'text': report(c), 'dict': report(c, output_dict=True)} for c in inp])`, cases);
   let nanSeen = 0;
   cases.forEach((c, i) => {
