@@ -45,6 +45,19 @@ function open(input: ImageInput): sharp.Sharp {
   return sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
 }
 
+const megapixels = (n: number) => Math.round(n / 1e6);
+
+/**
+ * Why an image over MAX_INPUT_PIXELS is refused, with the size its header declares (libvips alone says "Input
+ * image exceeds pixel limit"). The second look reads the header only, without the limit; nothing is decoded.
+ */
+async function overPixelLimit(input: ImageInput): Promise<string> {
+  const m = await sharp(input, { limitInputPixels: false }).metadata().catch(() => undefined);
+  const size = m?.width && m.height ? `${m.width}×${m.height} pixels (${megapixels(m.width * m.height)} megapixels)` : 'more pixels';
+  return `the image declares ${size}, more than the ${megapixels(MAX_INPUT_PIXELS)} megapixels tlearn decodes ` +
+    '(a decompression bomb, or an image to shrink first)';
+}
+
 let decodes = 0;
 
 /**
@@ -119,6 +132,7 @@ export async function imageSize(input: ImageInput): Promise<{ width: number; hei
     m = await open(input).metadata();
   } catch (e) {
     const message = (e as Error).message;
+    if (/exceeds pixel limit/i.test(message)) throw new Error(await overPixelLimit(input));
     const why = await explainUnreadable(input);
     if (why) throw new Error(why);
     // sharp's words for "no loader recognised these bytes" (a text file, random data, an unknown format).
