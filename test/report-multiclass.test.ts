@@ -84,6 +84,10 @@ test('a 50-class matrix renders with every class label on both axes, long names 
   assert.ok(fontSizes.length > 0 && Math.min(...fontSizes) >= 10, `smallest font ${Math.min(...fontSizes)} px`);
   assert.equal((spec as { layer: unknown[] }).layer.length, 1, 'cells only, no text layer at 50 classes');
   assert.ok(!texts.some((t) => /^\d+\.\d%$/.test(t)), 'no per-cell percentages at 50 classes');
+  // On the page the 50-class matrix keeps its size (scrolling sideways) instead of shrinking its labels.
+  const page = await multiClassSections(view);
+  assert.match(page.sections[1].html, /<figure id="fig-confusion_matrix" aria-label="Confusion matrix" style="overflow-x:auto"><svg style="max-width:none" /);
+  assert.match(page.sections[1].html, /<figure id="fig-roc_curve" aria-label="One-vs-rest ROC curves"><svg xmlns/);
   // A few classes: every cell shows its count and its percentage.
   const small = svgTexts(await renderSvg(multiConfusionSpec(['a', 'b', 'c'], [[8, 2, 0], [1, 3, 0], [0, 0, 0]])));
   for (const t of ['8', '80.0%', '2', '20.0%', '75.0%', 'no image']) assert.ok(small.includes(t), t);

@@ -10,7 +10,7 @@ import { fmt } from '../format.js';
 import { scopeSvgIds } from '../html.js';
 import { loadThumbnail } from '../gallery.js';
 import { galleryFigure } from '../gallery-figure.js';
-import { renderSvg } from '../vega.js';
+import { renderSvg, svgSize } from '../vega.js';
 import type { RenderedChart } from '../write-charts.js';
 import { multiConfusionSpec } from '../charts/confusion-multi.js';
 import { ovrRocSpec } from '../charts/roc-multi.js';
@@ -53,9 +53,17 @@ async function render(name: ChartName, caption: string, spec: TopLevelSpec): Pro
   }
 }
 
+/** Wider than this, a chart keeps its size and the page scrolls it sideways: shrunk to fit, 50 labels get too small. */
+const SCROLL_WIDER_THAN = 1000;
+
 function figures(charts: RenderedChart[]): string {
-  // Prefix 'm' keeps ids apart from the binary charts' 'c0', 'c1' should a page hold both.
-  return charts.map((c, i) => `<figure id="fig-${c.name}" aria-label="${esc(c.caption)}">${scopeSvgIds(c.svg, `m${i}`)}</figure>`).join('\n');
+  return charts.map((c, i) => {
+    // Prefix 'm' keeps ids apart from the binary charts' 'c0', 'c1' should a page hold both.
+    let svg = scopeSvgIds(c.svg, `m${i}`);
+    const wide = svgSize(svg).width > SCROLL_WIDER_THAN;
+    if (wide) svg = svg.replace(/^<svg\b/, '<svg style="max-width:none"');
+    return `<figure id="fig-${c.name}" aria-label="${esc(c.caption)}"${wide ? ' style="overflow-x:auto"' : ''}>${svg}</figure>`;
+  }).join('\n');
 }
 
 const imagesWord = (split: string, n: number) => `${split === 'all' ? '' : `${split} `}image${n === 1 ? '' : 's'}`;
