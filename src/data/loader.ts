@@ -22,8 +22,11 @@ import {
 } from './transforms.js';
 import { AUGMENT_PRESETS, RESIZE_MODES, type AugmentPreset, type ResizeMode } from './types.js';
 
-/** What the loader needs of an item: a file and a 0/1 label (null when unknown, e.g. for prediction). */
-export interface LoaderItem { path: string; label: 0 | 1 | null }
+/**
+ * What the loader needs of an item: a file and its class index (binary: 0/1; null when unknown, e.g. for
+ * prediction); a multi-label item has its class indices in `labels`.
+ */
+export interface LoaderItem { path: string; label: number | null; labels?: readonly number[] }
 
 export interface DataLoaderOptions {
   /** Output side in pixels (default 224). */
@@ -154,8 +157,8 @@ export class DataLoader {
     if (!RESIZE_MODES.includes(this.resize)) throw new Error(`DataLoader: resize must be one of ${RESIZE_MODES.join(', ')}, got '${this.resize}'`);
     if (!AUGMENT_PRESETS.includes(this.augment)) throw new Error(`DataLoader: augment must be one of ${AUGMENT_PRESETS.join(', ')}, got '${this.augment}'`);
     items.forEach((it, i) => {
-      if (!it || typeof it.path !== 'string' || !(it.label === 0 || it.label === 1 || it.label === null)) {
-        throw new Error(`DataLoader: item ${i} must be { path: string, label: 0 | 1 | null }`);
+      if (!it || typeof it.path !== 'string' || !((Number.isInteger(it.label) && it.label! >= 0) || it.label === null)) {
+        throw new Error(`DataLoader: item ${i} must be { path: string, label: a class index (0, 1, ...) or null }`);
       }
     });
     this.sem = new Semaphore(opts.concurrency ?? os.availableParallelism());

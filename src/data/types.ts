@@ -24,6 +24,8 @@ export interface DataItem {
   className: string;
   /** 1 for the positive class, 0 for the negative one. */
   label: 0 | 1;
+  /** TEMPORARY until the data layer's multi-label branch lands. */
+  labels?: readonly number[];
   split: Split;
 }
 
@@ -57,6 +59,8 @@ export interface Dataset {
   /** [negative, positive]. */
   classes: [string, string];
   positiveClass: string;
+  /** TEMPORARY until the data layer's task branch lands. */
+  task?: 'binary' | 'multiclass' | 'multilabel';
   items: DataItem[];
   ignored: IgnoredFiles;
   /** Decisions taken while loading that the user should see (ignored folders, ...): one line each. */

@@ -52,10 +52,10 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   restoreWeights(ctx.engine.model, phase.checkpoint!);
   // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
   const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
-  const t = pickThreshold(ctx.config, val.labels, val.probs);
-  if (t.warning) ctx.warn(t.warning);
+  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
+  for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
-  const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t.threshold, t.choice, {
+  const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {
     selected_from: path.basename(phase.checkpoint!),
   });
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
