@@ -272,15 +272,17 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
 
     const elapsedBase = state.elapsedSeconds;
+    // Binary only here for now (issue 16): [negative, positive].
+    const binaryClasses: [string, string] = [data.dataset.classes[0]!, data.dataset.classes[1]!];
     ctx = {
-      config, paths, engine, identity: { config, classes: data.dataset.classes, posWeight: state.posWeight }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
+      config, paths, engine, identity: { config, classes: binaryClasses, posWeight: state.posWeight }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
       elapsed: () => elapsedBase + (performance.now() - t0) / 1000, carriedCache: null,
     };
     writeHistory(paths.root, state.history);
     emit({
       type: 'start', run: paths.root, resumed: resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
       precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
-      classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
+      classes: binaryClasses, positive_class: binaryClasses[1],
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
     settingUp = false;
@@ -323,7 +325,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
         // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
         evaluation = (await evaluateRun({
           runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
+          summary: runSummary(config, final, data.dataset.classes[1]!, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
           trainingMarks: {
             model: { phase: final.phase.name, epoch: final.epoch },
             restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
