@@ -16,6 +16,8 @@ export interface FinalModel {
   epoch: number;
   metrics: Record<string, number>;
   threshold: number;
+  /** Multi-label: one threshold per label; null otherwise. */
+  thresholds: number[] | null;
   /** The metric that chose it among the phases' best (the last phase's checkpoint monitor) and its value. */
   monitor: string;
   monitorValue: number | null;
@@ -68,7 +70,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   const monitor = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint.monitor;
   const monitorValue = metrics[monitor] ?? NaN;
   if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', source_phase: phase.name, epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
-  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
+  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, thresholds: t.thresholds, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
 }
 
 /** The options of src/eval's evaluateRun (the lead's API), as far as the trainer fills them. */

@@ -120,14 +120,19 @@ function outputsOf(root: string): { report: string | null; metrics: string | nul
 }
 
 /** The run report's summary, in words a reader of the report understands (the done event has the raw values). */
-function runSummary(config: RunConfig, final: FinalModel, positive: string, posWeight: number | null, seconds: number): Record<string, unknown> {
+function runSummary(config: RunConfig, final: FinalModel, positive: string | null, posWeight: number | null, seconds: number): Record<string, unknown> {
   const method = config.threshold.method;
+  const how = method === 'fixed' ? 'fixed' : `chosen on validation: ${method}`;
   return {
     'model file (for predict and evaluate)': final.file + (config.checkpointFormat === 'both' ? ' (.pth copy beside it for PyTorch)' : ''),
     'chosen from': `${final.phase.name} epoch ${final.epoch}: the best ${final.monitor} on validation of all phases`,
     'validation AUC': final.metrics.val_auc ?? null,
-    threshold: `${fmtSignificant(final.threshold)} (${method === 'fixed' ? 'fixed' : `chosen on validation: ${method}`}): ` +
-      `a probability of '${positive}' at or above it predicts '${positive}'`,
+    // Binary: one threshold on the positive class; multilabel: one per label; multiclass: the most probable class.
+    threshold: positive !== null
+      ? `${fmtSignificant(final.threshold)} (${how}): a probability of '${positive}' at or above it predicts '${positive}'`
+      : final.thresholds
+        ? `one per label (${how}): ${final.thresholds.map((t) => fmtSignificant(t)).join(', ')}`
+        : 'none: the most probable class is predicted',
     'starting weights': config.model.weights === 'none' ? 'none (random initialisation)' : config.model.weights,
     pos_weight: posWeight ?? 'none (unweighted loss)',
     // Up to the final model (the test evaluation and this report come after); resumed runs count every session.
@@ -199,12 +204,12 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: paths.root,
-      cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'],
+      cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
       onProgress: (done, total) => emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
     });
     const split = splitItems(data);
     const digest = dataDigest(data);
-    const kind = data.dataset.task ?? 'binary';
+    const kind = data.dataset.task;
     const classes = data.dataset.classes;
     const misplaced = lossSettingIssues(config, kind, classes.length);
     if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
@@ -292,7 +297,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     emit({
       type: 'start', run: paths.root, resumed: resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
       precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
-      classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
+      task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
     settingUp = false;
