@@ -1,6 +1,6 @@
 // Neural-network functions (torch.nn.functional), each one ATen call.
 import { native } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
