@@ -386,7 +386,7 @@ test('CSV: the class count joins the row problems; case-only label differences a
     return true;
   });
   // Three labels are a multiclass task by default: the case-only difference is still pointed out.
-  await assert.rejects(loadSource(csv), /1 listed file\(s\) not found[^]*Also: labels 'Pos' and 'pos' differ only in case/);
+  await assert.rejects(loadSource(csv), /1 listed file\(s\) not found[\s\S]*Also: labels 'Pos' and 'pos' differ only in case/);
   fs.writeFileSync(csv, 'path;label\na1.png;neg\nb1.png;pos\n');
   await assert.rejects(loadSource(csv), /separated by ';'.*tlearn reads comma-separated/);
 });

@@ -121,7 +121,7 @@ export const cases: HostileCase[] = [
     },
     code: 2,
     // Three labels are a multiclass task (issue 16): the split's message names each class too small, shortened.
-    message: /class 'bird' has only 1 image[^]*class 'x+…x+ \(2000000 characters\)' has only 2 images/,
+    message: /class 'bird' has only 1 image[\s\S]*class 'x+…x+ \(2000000 characters\)' has only 2 images/,
     after: shortMessage,
   },
   {
