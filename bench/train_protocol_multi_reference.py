@@ -24,7 +24,8 @@
 #        "batch": 32, "epochs1": 10, "epochs2": 10, "threads": 2, "seed": 0, "bn_policy": "eval", "device": "cpu",
 #        "arch": "resnet50", "weights": "none" | "FILE.pth"}'
 # Prints one JSON line per epoch ({"event": "epoch", ...}) as it ends, then the result as the last line:
-# {seconds, task, classes, test_auc, test_accuracy, test_loss, final, history, torch, threads}.
+# {seconds, task, classes, weights_used, test_auc, test_accuracy, test_loss, final, history, torch, threads}; with
+# "predictions": true also test_paths, test_probabilities and test_targets.
 import copy, csv, json, math, os, shutil, sys, tempfile, time
 t_start = time.perf_counter()
 import numpy as np
@@ -186,7 +187,7 @@ def set_modes():
 
 
 def evaluate(split):
-    """(loss, macro AUC, accuracy) of a split."""
+    """(loss, macro AUC, accuracy, probabilities, targets) of a split."""
     model.eval()
     probs, targets, loss_sum = [], [], 0.0
     with torch.no_grad():
@@ -203,7 +204,7 @@ def evaluate(split):
     else:
         auc = roc_auc_score(Y, P, average='macro')
         acc = float(((P >= 0.5) == (Y == 1)).all(1).mean())
-    return loss_sum / len(Y), float(auc), acc
+    return loss_sum / len(Y), float(auc), acc, P, Y
 
 
 history = []
@@ -234,7 +235,7 @@ def run_phase(name, trainable, lr, epochs):
             opt.step()
             loss_sum += loss.item() * len(y)
             n += len(y)
-        val_loss, val_auc, val_acc = evaluate('val')
+        val_loss, val_auc, val_acc, _, _ = evaluate('val')
         row = {'phase': name, 'epoch': epoch, 'train_loss': loss_sum / n, 'val_loss': val_loss, 'val_auc': val_auc,
                'val_accuracy': val_acc, 'lr': opt.param_groups[0]['lr'], 'seconds': time.perf_counter() - t0}
         history.append(row)
@@ -256,8 +257,13 @@ if auc1 > auc2:
     model.load_state_dict(state1)
 torch.save(model.state_dict(), os.path.join(out_dir, 'best_model_final.pth'))
 final = {'phase': 'phase1' if auc1 > auc2 else 'phase2', 'epoch': epoch1 if auc1 > auc2 else epoch2, 'val_auc': max(auc1, auc2)}
-test_loss, test_auc, test_acc = evaluate('test')
+test_loss, test_auc, test_acc, test_p, test_y = evaluate('test')
 shutil.rmtree(out_dir)
-print(json.dumps({'seconds': time.perf_counter() - t_start, 'task': task, 'classes': classes, 'weights_used': weight_used,
-                  'test_auc': test_auc, 'test_accuracy': test_acc, 'test_loss': test_loss, 'final': final, 'history': history,
-                  'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+result = {'seconds': time.perf_counter() - t_start, 'task': task, 'classes': classes, 'weights_used': weight_used,
+          'test_auc': test_auc, 'test_accuracy': test_acc, 'test_loss': test_loss, 'final': final, 'history': history,
+          'torch': torch.__version__, 'threads': torch.get_num_threads()}
+if cfg.get('predictions'):
+    # The test split's probabilities and targets, in the order of the data's listing, for tests to check the metrics.
+    result['test_paths'] = [p for p, _ in ds['test'].rows]
+    result['test_probabilities'], result['test_targets'] = test_p.tolist(), test_y.tolist()
+print(json.dumps(result))
