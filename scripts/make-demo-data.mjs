@@ -6,6 +6,8 @@
 //   node scripts/make-demo-data.mjs --source DIR|FILE   # an extracted package tree, a folder holding the
 //                                                       # four *-ubyte.gz files, or the .deb itself
 //   options: --out demo-data  --train 200  --val 50  --test 100   (images per class)
+//   --task multiclass: demo-data-multiclass/ instead, 4 classes (Trouser 1, Sneaker 7, Bag 8, Ankle boot 9),
+//                      by default --train 150 --val 40 --test 75
 //
 // Deterministic: train = the first `train` images of each class in train-images, val = the next `val` ones,
 // test = the first `test` images of each class in t10k-images. The same package gives byte-identical PNGs.
@@ -16,14 +18,23 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 
-const CLASSES = [
-  { label: 7, dir: 'sneaker' },
-  { label: 9, dir: 'ankle_boot' },
-];
+// Per task: the classes, where they go and how many images per class by default. The multi-class set has its
+// own folder: next to demo-data/'s split folders, another folder of images would be a stray class folder.
+const TASKS = {
+  binary: {
+    classes: [{ label: 7, dir: 'sneaker' }, { label: 9, dir: 'ankle_boot' }],
+    out: 'demo-data', train: 200, val: 50, test: 100,
+  },
+  // Trousers and bags are easy; sneaker vs ankle boot is the confusable pair the confusion matrix shows.
+  multiclass: {
+    classes: [{ label: 1, dir: 'trouser' }, { label: 7, dir: 'sneaker' }, { label: 8, dir: 'bag' }, { label: 9, dir: 'ankle_boot' }],
+    out: 'demo-data-multiclass', train: 150, val: 40, test: 75,
+  },
+};
 const IDX_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 
 function parseArgs(argv) {
-  const opts = { out: 'demo-data', train: 200, val: 50, test: 100, source: undefined };
+  const opts = { task: 'binary', out: undefined, train: undefined, val: undefined, test: undefined, source: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -33,16 +44,23 @@ function parseArgs(argv) {
     };
     if (a === '--out') opts.out = value();
     else if (a === '--source') opts.source = value();
+    else if (a === '--task') {
+      opts.task = value();
+      if (!Object.hasOwn(TASKS, opts.task)) throw new Error(`--task: expected ${Object.keys(TASKS).join(' or ')}, got "${opts.task}"`);
+    }
     else if (a === '--train' || a === '--val' || a === '--test') {
       const v = value();
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 6000) throw new Error(`${a}: expected an integer 0..6000, got "${v}"`);
       opts[a.slice(2)] = n;
     } else if (a === '-h' || a === '--help') {
-      process.stdout.write(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}"`);
   }
+  const preset = TASKS[opts.task];
+  for (const k of ['out', 'train', 'val', 'test']) opts[k] ??= preset[k];
+  opts.classes = preset.classes;
   if (opts.train + opts.val > 6000) throw new Error('--train + --val must not exceed 6000 (images per class in train-images)');
   if (opts.test > 1000) throw new Error('--test must not exceed 1000 (images per class in t10k-images)');
   return opts;
@@ -127,7 +145,7 @@ async function main() {
     let files = 0;
     for (const p of plan) {
       const { images, labels } = sets[p.set];
-      for (const cls of CLASSES) {
+      for (const cls of opts.classes) {
         const dir = path.join(opts.out, p.split, cls.dir);
         fs.mkdirSync(dir, { recursive: true });
         const idx = pickIndices(labels, cls.label, p.start, p.count, `${p.set}-labels-idx1-ubyte.gz`);
@@ -147,7 +165,7 @@ async function main() {
       }
     }
     fs.writeFileSync(path.join(opts.out, 'SOURCES.csv'), sourceRows.join('\n') + '\n');
-    console.error(`wrote ${files} PNGs (${(bytes / 1024).toFixed(1)} KiB) under ${opts.out}/{train,val,test}/{${CLASSES.map((c) => c.dir).join(',')}}`);
+    console.error(`wrote ${files} PNGs (${(bytes / 1024).toFixed(1)} KiB) under ${opts.out}/{train,val,test}/{${opts.classes.map((c) => c.dir).join(',')}}`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -15,40 +15,66 @@ const root = here.split(path.sep).slice(-2).join('/') === 'dist/test' ? path.res
 const demo = path.join(root, 'demo-data');
 const script = path.join(root, 'scripts/make-demo-data.mjs');
 
-test('demo-data: layout, counts, 28x28 grayscale PNGs, licence, size', async () => {
-  const expected = { train: 200, val: 50, test: 100 };
+/**
+ * Checks one embedded demo folder: the class folders of each split hold exactly NNNN.png for 0..n-1, all listed
+ * in SOURCES.csv, 28x28 one-channel PNGs (first and last of each folder decoded); train/val from train-images,
+ * test from t10k, no source image twice; the MIT notice and the regenerating command. Returns the PNG bytes.
+ */
+async function checkDemoFolder(dir: string, classes: string[], expected: Record<string, number>, command: RegExp): Promise<number> {
   let bytes = 0;
-  const sources = fs.readFileSync(path.join(demo, 'SOURCES.csv'), 'utf8').trimEnd().split('\n');
+  const sources = fs.readFileSync(path.join(dir, 'SOURCES.csv'), 'utf8').trimEnd().split('\n');
   assert.equal(sources[0], 'path,label,source_file,source_index');
   const listed = new Set(sources.slice(1).map((l) => l.split(',')[0]));
   for (const [split, n] of Object.entries(expected)) {
-    assert.deepEqual(fs.readdirSync(path.join(demo, split)).sort(), ['ankle_boot', 'sneaker']);
-    for (const cls of ['ankle_boot', 'sneaker']) {
-      const files = fs.readdirSync(path.join(demo, split, cls)).sort();
+    assert.deepEqual(fs.readdirSync(path.join(dir, split)).sort(), [...classes].sort());
+    for (const cls of classes) {
+      const files = fs.readdirSync(path.join(dir, split, cls)).sort();
       assert.equal(files.length, n, `${split}/${cls}`);
       assert.deepEqual(files, Array.from({ length: n }, (_, i) => `${String(i).padStart(4, '0')}.png`));
       for (const f of files) {
-        const file = path.join(demo, split, cls, f);
+        const file = path.join(dir, split, cls, f);
         bytes += fs.statSync(file).size;
         assert.ok(listed.has(`${split}/${cls}/${f}`), `SOURCES.csv lists ${split}/${cls}/${f}`);
       }
       // Decoding every file would be slow on a shared machine: check the first and the last of each folder.
       for (const f of [files[0], files[files.length - 1]]) {
-        const meta = await sharp(path.join(demo, split, cls, f)).metadata();
+        const meta = await sharp(path.join(dir, split, cls, f)).metadata();
         assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], ['png', 28, 28, 1], `${split}/${cls}/${f}`);
       }
     }
   }
-  assert.equal(listed.size, 700);
-  assert.ok(bytes < 1024 * 1024, `demo PNGs take ${bytes} bytes`);
+  assert.equal(listed.size, classes.length * Object.values(expected).reduce((a, b) => a + b, 0));
   // Train/val come from train-images, test from t10k, and no source image is used twice.
   const keys = sources.slice(1).map((l) => l.split(',').slice(2).join(':'));
   assert.equal(new Set(keys).size, keys.length);
   for (const l of sources.slice(1)) assert.equal(l.split(',')[2], l.startsWith('test/') ? 't10k-images-idx3-ubyte.gz' : 'train-images-idx3-ubyte.gz');
-  const licence = fs.readFileSync(path.join(demo, 'LICENSE'), 'utf8');
+  const licence = fs.readFileSync(path.join(dir, 'LICENSE'), 'utf8');
   assert.match(licence, /Copyright © \[2017\] Zalando SE/);
   assert.match(licence, /Permission is hereby granted, free of charge/);
-  assert.match(fs.readFileSync(path.join(demo, 'README.md'), 'utf8'), /node scripts\/make-demo-data\.mjs/);
+  assert.match(fs.readFileSync(path.join(dir, 'README.md'), 'utf8'), command);
+  return bytes;
+}
+
+/** Every file under a folder, in bytes. */
+function folderBytes(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile()).reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+}
+
+test('demo-data: layout, counts, 28x28 grayscale PNGs, licence, size', async () => {
+  const bytes = await checkDemoFolder(demo, ['ankle_boot', 'sneaker'], { train: 200, val: 50, test: 100 }, /node scripts\/make-demo-data\.mjs/);
+  assert.ok(bytes < 1024 * 1024, `demo PNGs take ${bytes} bytes`);
+});
+
+test('demo-data-multiclass: four classes, layout, counts, 28x28 grayscale PNGs, licence, at most 1 MB in all', async () => {
+  const dir = path.join(root, 'demo-data-multiclass');
+  await checkDemoFolder(dir, ['ankle_boot', 'bag', 'sneaker', 'trouser'], { train: 150, val: 40, test: 75 },
+    /node scripts\/make-demo-data\.mjs --task multiclass/);
+  // Issue #16 allows the demo data to grow by 1 MB: everything in the folder counts (PNGs, SOURCES.csv, notices).
+  const bytes = folderBytes(dir);
+  assert.ok(bytes <= 1_000_000, `demo-data-multiclass/ takes ${bytes} bytes`);
+  // It cannot live inside demo-data/: the binary demo's loader would read it as a stray class folder.
+  assert.deepEqual(fs.readdirSync(demo, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(), ['test', 'train', 'val']);
 });
 
 function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
@@ -112,4 +138,39 @@ test('make-demo-data.mjs: first N per class, exact pixels, size checks before us
   const badArg = spawnSync(process.execPath, [script, '--train', 'many'], { encoding: 'utf8' });
   assert.equal(badArg.status, 1);
   assert.match(badArg.stderr, /--train: expected an integer 0\.\.6000, got "many"/);
+});
+
+test('make-demo-data.mjs --task multiclass: four classes into demo-data-multiclass/, first N per class, exact pixels', async () => {
+  const tmp = tempDir('tlearn-demo-');
+  const src = path.join(tmp, 'src');
+  fs.mkdirSync(src);
+  // Labels 1 Trouser, 7 Sneaker, 8 Bag, 9 Ankle boot; 0 and 3 are other classes that must be skipped.
+  const trainPixels = fakeDataset(src, 'train', [8, 1, 0, 9, 7, 1, 8, 3, 7, 9, 9, 8, 1, 7]);
+  const testPixels = fakeDataset(src, 't10k', [7, 9, 3, 8, 1]);
+  // No --out: the default folder, relative to the working directory.
+  const r = spawnSync(process.execPath, [script, '--task', 'multiclass', '--source', src, '--train', '1', '--val', '2', '--test', '1'], { cwd: tmp, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = path.join(tmp, 'demo-data-multiclass');
+  const expect: Record<string, [Uint8Array, number[]]> = {
+    'train/trouser': [trainPixels, [1]], 'train/sneaker': [trainPixels, [4]], 'train/bag': [trainPixels, [0]], 'train/ankle_boot': [trainPixels, [3]],
+    'val/trouser': [trainPixels, [5, 12]], 'val/sneaker': [trainPixels, [8, 13]], 'val/bag': [trainPixels, [6, 11]], 'val/ankle_boot': [trainPixels, [9, 10]],
+    'test/trouser': [testPixels, [4]], 'test/sneaker': [testPixels, [0]], 'test/bag': [testPixels, [3]], 'test/ankle_boot': [testPixels, [1]],
+  };
+  for (const split of ['train', 'val', 'test']) assert.deepEqual(fs.readdirSync(path.join(out, split)).sort(), ['ankle_boot', 'bag', 'sneaker', 'trouser']);
+  for (const [folder, [pixels, indices]] of Object.entries(expect)) {
+    const files = fs.readdirSync(path.join(out, folder)).sort();
+    assert.equal(files.length, indices.length, folder);
+    for (let k = 0; k < files.length; k++) {
+      const data = await sharp(path.join(out, folder, files[k]!)).extractChannel(0).raw().toBuffer();
+      assert.deepEqual(Buffer.from(data), Buffer.from(pixels.subarray(indices[k]! * 784, indices[k]! * 784 + 784)), `${folder}/${files[k]}`);
+    }
+  }
+  const sources = fs.readFileSync(path.join(out, 'SOURCES.csv'), 'utf8');
+  assert.equal(sources.trimEnd().split('\n').length, 1 + 16);
+  assert.match(sources, /\nval\/bag\/0001\.png,bag,train-images-idx3-ubyte\.gz,11\n/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'demo-data')), 'the binary demo folder is left alone');
+
+  const badTask = spawnSync(process.execPath, [script, '--task', 'multilabel'], { cwd: tmp, encoding: 'utf8' });
+  assert.equal(badTask.status, 1);
+  assert.match(badTask.stderr, /--task: expected binary or multiclass, got "multilabel"/);
 });

@@ -17,10 +17,11 @@ test('the npm package holds what an installed tlearn needs, and no tests', () =>
   assert.equal(r.status, 0, r.stderr);
   const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
   for (const needed of ['package.json', 'bin/tlearn.js', 'bin/threadpool.js', 'bin/package.json', 'CMakeLists.txt', 'scripts/build-native.mjs', 'scripts/install-addon.mjs',
-    'native/ops.cc', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'demo-data/LICENSE', 'README.md']) {
+    'native/ops.cc', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'demo-data/LICENSE', 'demo-data-multiclass/LICENSE', 'README.md']) {
     assert.ok(files.has(needed), `${needed} is packed`);
   }
   assert.ok([...files].some((f) => f.startsWith('demo-data/train/')), 'the demo images are packed');
+  assert.ok([...files].some((f) => f.startsWith('demo-data-multiclass/train/')), 'the multi-class demo images are packed');
   const unwanted = [...files].filter((f) => /^(test|dist\/test|dist\/bench|bench|src|build|node_modules)\//.test(f));
   assert.deepEqual(unwanted, [], 'no tests, benchmarks, TypeScript sources or build outputs');
 });

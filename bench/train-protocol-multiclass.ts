@@ -1,0 +1,153 @@
+// The multi-class protocol end to end (issue #16, deliverable 9), tlearn against plain PyTorch
+// (bench/train_protocol_multi_reference.py), side by side on the same images: 4 Fashion-MNIST classes
+// (demo-data-multiclass/ by default), resnet50 from random init on both sides (ImageNet weights cannot be
+// downloaded here), fc = Sequential(Dropout(0.5), Linear(2048, 4)), cross-entropy on the logits, phase 1 fc
+// (Adam 1e-3), phase 2 layer4 + fc (new Adam 1e-5), early stopping on val AUC (one-vs-rest, macro), plateau LR
+// on val loss, best weights restored; then the test accuracy (argmax) and test AUC of the final model.
+// Each side runs as its own process and is timed from start to exit. tlearn's side is the CLI itself,
+// `tlearn train DATA --task multiclass ...`: its time also holds the test evaluation's report and charts (the
+// reference computes two numbers), so the time at its `done` event (training and final model) is shown too.
+//
+//   npx tsx bench/train-protocol-multiclass.ts [--data demo-data-multiclass] [--size 64] [--batch 32]
+//        [--epochs1 10] [--epochs2 10] [--threads N] [--seed 0] [--device cpu|cuda] [--bn eval|train]
+//        [--cache on|off] [--only tlearn|pytorch] [--json FILE]
+// A larger set: node scripts/make-demo-data.mjs --task multiclass --out /tmp/fm4 --train 1000 --val 200 --test 500
+//   (--source /usr/share/datasets/fashion-mnist with Debian's dataset-fashion-mnist installed), then --data /tmp/fm4.
+// Goal: a wall-time ratio at least the binary protocol's at the same image size (bench/train-protocol.ts), test
+// accuracy within +-0.02.
+//
+// Written against the `--task` flag of issue #16 before the multi-class trainer was merged: the tlearn side runs
+// once it is; `--only pytorch` runs the reference alone.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Settings {
+  data: string; size: number; batch: number; epochs1: number; epochs2: number; threads: number; seed: number;
+  bn: 'eval' | 'train'; cache: boolean; device: 'cpu' | 'cuda';
+}
+interface Final { phase: string; epoch: number; val_auc: number }
+interface SideResult {
+  seconds: number; trainedAt: number | null; testAccuracy: number; testAuc: number | null; final: Final; epochs: number;
+}
+
+function args(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
+    const next = a[i + 1];
+    if (next === undefined || next.startsWith('--')) out[a[i]!.slice(2)] = 'true';
+    else {
+      out[a[i]!.slice(2)] = next;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The repository root (bench/ from source, dist/bench/ compiled). */
+function repoRoot(): string {
+  let dir = here;
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  return process.cwd();
+}
+
+/** Runs a command; resolves with its stdout lines, each with the seconds since the start when it arrived. */
+function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; lines: { at: number; text: string }[] }> {
+  const t0 = performance.now();
+  const lines: { at: number; text: string }[] = [];
+  let partial = '';
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const at = (performance.now() - t0) / 1000;
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      for (const text of parts) if (text.trim()) lines.push({ at, text });
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (partial.trim()) lines.push({ at: seconds, text: partial });
+      if (code !== 0) reject(new Error(`${cmd} ${argv.join(' ')} failed with status ${code}`));
+      else resolve({ seconds, lines });
+    });
+  });
+}
+
+/** tlearn's side: the CLI with --json; the test metrics from RUN/eval/metrics.json. */
+async function runTlearn(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResult> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-run-'));
+  const run = path.join(out, 'run');
+  try {
+    const argv = [path.join(repoRoot(), 'bin', 'tlearn.js'), 'train', s.data, '--task', 'multiclass', '--out', run, '--json',
+      '--arch', 'resnet50', '--weights', 'none', '--image-size', String(s.size), '--batch-size', String(s.batch),
+      '--epochs1', String(s.epochs1), '--epochs2', String(s.epochs2), '--threads', String(s.threads), '--seed', String(s.seed),
+      '--augment', 'none', '--bn-policy', s.bn, '--device', s.device, ...(s.cache ? [] : ['--no-feature-cache'])];
+    const r = await timed(process.execPath, argv, env);
+    const doneLine = r.lines.find((l) => l.text.startsWith('{') && (JSON.parse(l.text) as { type?: string }).type === 'done');
+    if (!doneLine) throw new Error('tlearn train --json printed no done event');
+    const done = JSON.parse(doneLine.text) as { phase: string; epoch: number; val_auc: number };
+    const metricsFile = path.join(run, 'eval', 'metrics.json');
+    if (!fs.existsSync(metricsFile)) throw new Error(`${metricsFile} is missing: the run did not evaluate its test split`);
+    const metrics = JSON.parse(fs.readFileSync(metricsFile, 'utf8')) as Record<string, unknown>;
+    if (typeof metrics.accuracy !== 'number') throw new Error(`${metricsFile} has no numeric accuracy`);
+    const epochs = fs.readFileSync(path.join(run, 'history.jsonl'), 'utf8').trim().split('\n').length;
+    return {
+      seconds: r.seconds, trainedAt: doneLine.at, testAccuracy: metrics.accuracy,
+      testAuc: typeof metrics.auc === 'number' ? metrics.auc : null,
+      final: { phase: done.phase, epoch: done.epoch, val_auc: done.val_auc }, epochs,
+    };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** The reference: one JSON line per epoch, then its result. */
+async function runPytorch(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResult> {
+  const script = [path.join(here, 'train_protocol_multi_reference.py'), path.join(repoRoot(), 'bench', 'train_protocol_multi_reference.py')]
+    .find((p) => fs.existsSync(p));
+  if (!script) throw new Error('bench/train_protocol_multi_reference.py not found');
+  const r = await timed(PYTHON, [script, JSON.stringify({
+    task: 'multiclass', data: s.data, arch: 'resnet50', weights: 'none', size: s.size, batch: s.batch, epochs1: s.epochs1,
+    epochs2: s.epochs2, threads: s.threads, seed: s.seed, bn_policy: s.bn, device: s.device,
+  })], env);
+  const res = JSON.parse(r.lines.at(-1)!.text) as { test_accuracy: number; test_auc: number; final: Final; history: unknown[] };
+  const lastEpoch = r.lines.filter((l) => l.text.includes('"event": "epoch"')).at(-1);
+  return {
+    seconds: r.seconds, trainedAt: lastEpoch?.at ?? null, testAccuracy: res.test_accuracy, testAuc: res.test_auc,
+    final: res.final, epochs: res.history.length,
+  };
+}
+
+const a = args();
+const s: Settings = {
+  data: path.resolve(a.data ?? path.join(repoRoot(), 'demo-data-multiclass')),
+  size: Number(a.size ?? 64), batch: Number(a.batch ?? 32), epochs1: Number(a.epochs1 ?? 10), epochs2: Number(a.epochs2 ?? 10),
+  threads: Number(a.threads ?? os.availableParallelism()), seed: Number(a.seed ?? 0),
+  bn: (a.bn ?? 'eval') as Settings['bn'], cache: (a.cache ?? 'on') === 'on', device: (a.device ?? 'cpu') as Settings['device'],
+};
+const env = { ...process.env, OMP_NUM_THREADS: String(s.threads), TLEARN_THREADS: String(s.threads) };
+console.log(`train-protocol-multiclass benchmark: ${s.data}, resnet50 random init, ${s.size}px, batch ${s.batch}, ` +
+  `epochs ${s.epochs1}+${s.epochs2}, ${s.threads} threads, ${s.device}, bn ${s.bn}; tlearn cache ${s.cache ? 'on' : 'off'}`);
+const ours = a.only === 'pytorch' ? null : await runTlearn(s, env);
+const ref = a.only === 'tlearn' ? null : await runPytorch(s, env);
+const fmt = (v: number | null, d = 4) => (v === null ? 'n/a' : v.toFixed(d));
+const line = (name: string, r: SideResult | null, trained: string) => r &&
+  console.log(`${name.padEnd(8)} wall ${r.seconds.toFixed(1).padStart(7)} s (${trained} ${fmt(r.trainedAt, 1)} s)   ` +
+    `test accuracy ${fmt(r.testAccuracy)}   test AUC (ovr macro) ${fmt(r.testAuc)}   ` +
+    `final ${r.final.phase} epoch ${r.final.epoch} (val AUC ${fmt(r.final.val_auc)}), ${r.epochs} epochs`);
+line('tlearn', ours, 'done event at');
+line('PyTorch', ref, 'last epoch at');
+if (ours && ref) {
+  console.log(`speed-up ${(ref.seconds / ours.seconds).toFixed(2)}x (goal: at least bench/train-protocol.ts's at ${s.size} px); ` +
+    `test accuracy difference ${(ours.testAccuracy - ref.testAccuracy).toFixed(4)} (goal within +-0.02)`);
+}
+if (a.json) fs.writeFileSync(a.json, JSON.stringify({ settings: s, tlearn: ours, pytorch: ref }, null, 2) + '\n');
