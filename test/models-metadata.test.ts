@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModelFile } from '../src/models/index.js';
-import { buildConfig } from '../src/train/config-validate.js';
+import { buildConfig } from '../src/train/config/validate.js';
 import { forgeModelFile } from './helpers/forged-models.js';
 import { tinyModelFile } from './helpers/model-files.js';
 import { runPython } from './helpers/python.js';

@@ -1,6 +1,6 @@
 // Entry point of the `tlearn` command (bin/tlearn.js imports the compiled file and calls main()).
 import { CommanderError } from 'commander';
-import { ConfigError } from '../train/config.js';
+import { ConfigError } from '../train/config/index.js';
 import { isRunFailure } from '../train/failures.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, shortenArguments, UsageError } from './errors.js';
 import { processIO, type CliIO } from './io.js';

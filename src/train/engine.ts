@@ -2,7 +2,7 @@
 // the loss's pos_weight. Loader batches become tensors on the device through src/data (imagesTensor, labelsTensor).
 import { autocast, keep, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { BinaryClassifier } from '../models/index.js';
-import type { BnPolicy, Precision } from './config.js';
+import type { BnPolicy, Precision } from './config/index.js';
 
 export interface Engine {
   model: BinaryClassifier;

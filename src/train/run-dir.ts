@@ -5,8 +5,8 @@ import path from 'node:path';
 // TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
 import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
 import { makeOutputFolder } from '../io/output-path.js';
-import type { CheckpointFormat } from './config.js';
-import { STATE_FILE, stateFromJson } from './resume.js';
+import type { CheckpointFormat } from './config/index.js';
+import { STATE_FILE, stateFromJson } from './resume/last.js';
 
 export interface RunPaths {
   root: string;
@@ -15,7 +15,7 @@ export interface RunPaths {
   audit: string;
   historyCsv: string;
   historyJsonl: string;
-  /** The resume state, replaced as a whole (see resume.ts). */
+  /** The resume state, replaced as a whole (see resume/last.ts). */
   last: string;
   /** Where a new resume state is written before it replaces `last`. */
   lastNew: string;

@@ -9,8 +9,8 @@ import {
   auditWarnings, DataLoader, fmtSignificant, ImageCache, isViewDeterministic, prepareData, type DataItem, type PreparedData,
 } from '../data/index.js';
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
-import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config.js';
-import type { RunConfigInput } from './config-input.js';
+import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config/index.js';
+import type { RunConfigInput } from './config/input.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
@@ -22,12 +22,12 @@ import { loadCheckpoint } from '../io/index.js';
 import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
-import { checkResumeConfig, checkStateConfig, stateConfig } from './resume-config.js';
-import { configWarnings } from './config-warnings.js';
-import { planResume, ResumePlanError } from './resume-plan.js';
-import { LastWriter } from './last-writer.js';
-import { removeStaleSpillDirs } from './phase-caches.js';
-import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
+import { checkResumeConfig, checkStateConfig, stateConfig } from './resume/config.js';
+import { configWarnings } from './config/warnings.js';
+import { planResume, ResumePlanError } from './resume/plan.js';
+import { LastWriter } from './resume/last-writer.js';
+import { removeStaleSpillDirs } from './cache/phase-caches.js';
+import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './resume/state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 
 /** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */

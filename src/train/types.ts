@@ -1,6 +1,6 @@
 // Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
 // options and result of train().
-import type { RunConfig } from './config.js';
+import type { RunConfig } from './config/index.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 
 /** One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). */

@@ -1,7 +1,7 @@
 // `tlearn train DATA --out RUN`: resolve and check the configuration, then hand it to the trainer.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
+import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config/index.js';
 import { shorten } from '../../data/quote.js';
 import { inspectRunDir, resumeRefusal, runInTheWay } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';

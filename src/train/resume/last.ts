@@ -5,8 +5,8 @@
 // .last.old; recoverLast() puts the newest complete one back in place before anything reads it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { RunPaths } from './run-dir.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import type { RunPaths } from '../run-dir.js';
 
 /** The file inside a state folder that is written last: its presence marks the folder complete. */
 export const STATE_FILE = 'state.json';

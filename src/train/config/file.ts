@@ -3,11 +3,11 @@
 // those itself). Every problem is a ConfigError naming the file.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { quote, shorten } from '../data/quote.js';
-import { decodeText } from '../data/text.js';
-import { checkRegularFileSync, NotRegularFileError } from '../io/regular-file.js';
-import { ConfigError, formatPath } from './config-error.js';
-import { isPlainObject } from './config-validate.js';
+import { quote, shorten } from '../../data/quote.js';
+import { decodeText } from '../../data/text.js';
+import { checkRegularFileSync, NotRegularFileError } from '../../io/regular-file.js';
+import { ConfigError, formatPath } from './error.js';
+import { isPlainObject } from './validate.js';
 import { findDuplicateKey } from './json-duplicates.js';
 
 /** The largest config file read: a complete configuration with every key is about 3 KB. */

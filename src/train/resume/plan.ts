@@ -5,7 +5,7 @@
 // phase has trained since; the result equals a run that had the higher limit from the start. A phase that
 // early stopping ended is never continued: more epochs would not be what that run would have trained.
 // Everything refused here is refused before RUN/config.json is rewritten.
-import type { RunConfig } from './config.js';
+import type { RunConfig } from '../config/index.js';
 import type { RunState } from './state.js';
 
 export class ResumePlanError extends Error {}
