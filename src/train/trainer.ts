@@ -11,10 +11,10 @@ import {
 import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
 import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config/index.js';
 import type { RunConfigInput } from './config/input.js';
-import type { EvaluationMetrics } from '../eval/index.js';
+import { evaluateRun, type EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
 import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
-import { findEvaluateRun, writeFinalModel, type FinalModel } from './final.js';
+import { writeFinalModel, type FinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress, resumeLine } from './progress.js';
@@ -314,24 +314,20 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     const onlyEvaluation = loaded !== null && firstPhase >= config.phases.length;
     if (onlyEvaluation) emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
     const final = await writeFinalModel(ctx, onlyEvaluation);
-    // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
+    // The test split into RUN/eval/ and the report RUN/report.html (src/eval).
     let evaluation: EvaluationMetrics | null = null;
     let evaluated = false;
     if (!opts.skipEvaluation) {
-      const evaluateRun = await findEvaluateRun();
-      if (evaluateRun) {
-        // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
-        evaluation = (await evaluateRun({
-          runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
-          trainingMarks: {
-            model: { phase: final.phase.name, epoch: final.epoch },
-            restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
-          },
-          batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line), imageCache,
-        })) as EvaluationMetrics | null;
-        evaluated = split.test.length > 0;
-      }
+      evaluation = await evaluateRun({
+        runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
+        summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
+        trainingMarks: {
+          model: { phase: final.phase.name, epoch: final.epoch },
+          restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
+        },
+        batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line), imageCache,
+      });
+      evaluated = split.test.length > 0;
     }
     const seconds = ctx.elapsed();
     emit({

@@ -8,7 +8,8 @@ import { notRegularReason } from '../../io/regular-file.js';
 import { checkOutputPath } from '../../io/output-path.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { loadFunction } from '../planned.js';
+import type { TrainEvent } from '../../train/types.js';
+import { loadPart } from '../planned.js';
 import { processOut } from '../io.js';
 import { currentInvocation, shellWord } from '../invocation.js';
 
@@ -22,22 +23,11 @@ export interface TrainOptions {
   json: boolean;
 }
 
-/** What the trainer (src/train/index.ts `train`) receives besides the configuration. */
-export interface TrainRunOptions {
-  /** Run directory (absolute). */
-  out: string;
-  /** Continue from RUN/last/. */
-  resume: boolean;
-  /** Human-readable progress lines (stdout, or stderr with --json). */
-  log?: (line: string) => void;
-  /** Machine-readable progress events (epoch ends, phase changes...): JSON lines on stdout with --json. */
-  onEvent?: (event: Record<string, unknown>) => void;
-  /** A terminal to draw the progress bar on (instead of log). */
-  output?: NodeJS.WritableStream;
-}
+/** What the trainer (src/train/index.ts `train`) receives besides the configuration: its own type. */
+export type TrainRunOptions = import('../../train/index.js').TrainOptions;
 
-/** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
-export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unknown>;
+/** src/train/index.ts: `train(config, opts)`, resolving to the run's result: its own type. */
+export type TrainFn = typeof import('../../train/index.js').train;
 
 /** Checks that what the configuration names exists, before any expensive work starts (paths shown shortened). */
 export function checkInputs(config: RunConfig): void {
@@ -99,20 +89,19 @@ export const EXIT_TERMINATED = 143;
  * JSON lines (the trainer's events: start, epoch, checkpoint, phase, done) on stdout with --json.
  */
 export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<number> {
-  const train = await loadFunction<TrainFn>('../train/index.js', 'train', 'training');
+  const { train } = await loadPart(() => import('../../train/index.js'), 'training');
   const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
-  const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
+  const onEvent = json ? (event: TrainEvent) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
-  const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
-    { interrupted?: boolean; stoppedBy?: string | null; alreadyFinished?: boolean } | undefined;
-  if (result?.interrupted) {
+  const result = await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) });
+  if (result.interrupted) {
     // The trainer's line has said where it stopped and that the state is saved; this is the command that goes on
     // (DATA left out: --resume takes the run's own from config.json).
     io.err(`continue with: ${resumeCommand(out)}\n`);
     return result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
   // A --resume of a finished run wrote nothing: the trainer's line saying so is the whole answer.
-  if (result?.alreadyFinished) return 0;
+  if (result.alreadyFinished) return 0;
   if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   return 0;
 }
