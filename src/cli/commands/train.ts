@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config/index.js';
 import { shorten } from '../../data/quote.js';
-import { inspectRunDir, resumeRefusal, runInTheWay } from '../../train/run-dir.js';
+import { checkRunDir } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';
-import { checkOutputPath } from '../../io/output-path.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { TrainEvent } from '../../train/types.js';
@@ -53,24 +52,12 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
   const out = path.resolve(cwd, opts.out);
   const saved = path.join(out, 'config.json');
   let config: RunConfig;
+  if (opts.resume && opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
+  // The trainer's own rules (RunDirError, exit 2), checked here before the configuration and weights are loaded.
+  checkRunDir(out, { resume: opts.resume });
   if (opts.resume) {
-    if (opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
-    // No resume state: a failed start is started again, a run without one cannot be continued (said how).
-    const refusal = resumeRefusal(out);
-    if (refusal) throw new UsageError(refusal);
-    if (!fs.existsSync(saved)) throw new UsageError(`cannot resume: ${saved} is missing`);
     config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
   } else {
-    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
-    // Under a file, through a dangling link, in a protected place: said before the configuration and weights are loaded.
-    checkOutputPath(out, `the run folder ${out}`);
-    // An empty folder, or one holding only what a start that failed before completing an epoch left (config.json,
-    // manifest.csv, audit.json, a history, a resume state saved before training), can be used; an earlier run or
-    // someone else's files cannot.
-    const use = inspectRunDir(out);
-    const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
-    if (use.kind === 'run') throw new UsageError(runInTheWay(out, use));
-    if (use.kind === 'other') throw new UsageError(`the run directory ${out} exists and is not empty (${shown(use.entries)}); choose another --out`);
     const file = opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile);
     // Without DATA, the file's data.path / data.csv (the validator names both ways when neither is given).
     config = resolveConfig({ file, overrides: { ...opts.overrides, data: opts.data }, cwd });
