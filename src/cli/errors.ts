@@ -1,5 +1,5 @@
 // Exit codes of the contract: 0 success, 1 failure of the run, 2 bad usage or bad input.
-import { MAX_QUOTED, shorten } from '../data/quote.js';
+import { MAX_QUOTED, shorten } from '../format/quote.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

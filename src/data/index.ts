@@ -9,7 +9,8 @@ export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions
 export {
   MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
 } from './manifest.js';
-export { auditWarnings, buildAudit, fmtSignificant, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { fmtSignificant } from '../format/numbers.js';
+export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,

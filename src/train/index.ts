@@ -1,5 +1,5 @@
 // Public API of src/train: train(config, options) and what it returns and emits, the run configuration
-// (helper E's config.ts), and the pieces the CLI and tests use (run paths, history files, callbacks).
+// (config/), and the pieces the CLI and tests use (run paths, history files, callbacks).
 export { train, TrainSetupError } from './trainer.js';
 export type { EpochRecord, PhaseSummary, RunResult, TrainEvent, TrainOptions } from './types.js';
 export { HISTORY_COLUMNS } from './types.js';

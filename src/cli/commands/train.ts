@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config/index.js';
-import { shorten } from '../../data/quote.js';
+import { shorten } from '../../format/quote.js';
 import { checkRunDir } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';
 import { UsageError } from '../errors.js';

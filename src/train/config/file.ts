@@ -3,7 +3,7 @@
 // those itself). Every problem is a ConfigError naming the file.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { quote, shorten } from '../../data/quote.js';
+import { quote, shorten } from '../../format/quote.js';
 import { decodeText } from '../../data/text.js';
 import { checkRegularFileSync, NotRegularFileError } from '../../io/regular-file.js';
 import { ConfigError, formatPath } from './error.js';

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { shorten } from '../../data/quote.js';
+import { shorten } from '../../format/quote.js';
 import { defaultConfig } from './defaults.js';
 import { ConfigError, formatPath, type Segment } from './error.js';
 import { loadConfigFile } from './file.js';

@@ -6,7 +6,7 @@ import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
 } from './defaults.js';
 import { didYouMean } from './suggest.js';
-import { quote, shorten } from '../../data/quote.js';
+import { quote, shorten } from '../../format/quote.js';
 import { findWeights, WEIGHTS } from '../../io/weights.js';
 import {
   DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD,
