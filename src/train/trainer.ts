@@ -161,7 +161,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   // Settings that are valid but cannot act as meant (a minLr at or above the lr, say): said to every caller.
   for (const w of configWarnings(config)) warn(w);
   if (config.phases.every((p) => p.epochs === 0)) {
-    throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
+    const keys = config.phases.map((_, i) => `phases[${i}].epochs`);
+    throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train: set ${keys.join(' or ')} above 0`);
   }
   // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in
   // finally), nor the parents it created for a nested --out.

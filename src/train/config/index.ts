@@ -172,6 +172,12 @@ const FLAGS: FlagSpec[] = [
   { key: 'lr2', flag: '--lr2', path: ['phases', 1, 'lr'] },
 ];
 
+/**
+ * The command-line flag that sets each key path (`phases[0].epochs` -> `--epochs1`). Errors thrown to library
+ * code name keys only; the CLI names the flag beside each key it finds in their messages (cli/errors.ts withFlags).
+ */
+export const KEY_FLAGS: ReadonlyMap<string, string> = new Map(FLAGS.map((f) => [formatPath(f.path).replace(/^config\./, ''), f.flag]));
+
 /** Applies --set assignments and flags to `raw` (in place); returns the flag per key path and any issues. */
 function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: string): { sources: Map<string, string>; issues: ConfigIssue[] } {
   const sources = new Map<string, string>();
