@@ -146,7 +146,7 @@ OP(binaryCrossEntropyWithLogits,
 OP(binaryCrossEntropy, return at::binary_cross_entropy(a.T(0), a.T(1), a.OT(2), a.I(3, at::Reduction::Mean)))
 OP(mseLoss, return at::mse_loss(a.T(0), a.T(1), a.I(2, at::Reduction::Mean)))
 OP(nllLoss, return at::nll_loss(a.T(0), a.T(1), a.OT(2), a.I(3, at::Reduction::Mean), a.I(4, -100)))
-OP(crossEntropy, return at::cross_entropy_loss(a.T(0), a.T(1), a.OT(2), a.I(3, at::Reduction::Mean), a.I(4, -100)))
+OP(crossEntropy, return at::cross_entropy_loss(a.T(0), a.T(1), a.OT(2), a.I(3, at::Reduction::Mean), a.I(4, -100), a.D(5, 0.0)))
 OP(flip, return at::flip(a.T(0), a.IL(1)))
 
 // ---- shape and indexing ----

@@ -68,7 +68,7 @@ test('eval batches keep order and every item; train drops a final batch of one',
   assert.equal(dl.length, 2);
   assert.throws(() => new DataLoader(items, { batchSize: 0 }), /batchSize must be an integer >= 1/);
   assert.throws(() => new DataLoader(items, { augment: 'heavy' as never }), /augment must be one of none, flip, light, standard/);
-  assert.throws(() => new DataLoader([{ path: 'a', label: 2 as never }]), /item 0 must be/);
+  assert.throws(() => new DataLoader([{ path: 'a', label: 0.5 }]), /item 0 must be/);
 });
 
 test('same seed gives the same batches; epochs and seeds differ', async () => {

@@ -62,13 +62,14 @@ test('drawn split is stratified, seeded and independent of listing order', async
 });
 
 test('class count errors list what was found', async () => {
-  await assert.rejects(loadSource(classDirs({ a: 2, b: 1, c: 3 })), /expected exactly 2 classes, found 3: 'a' \(2 images\), 'b' \(1 image\), 'c' \(3 images\)/);
-  await assert.rejects(loadSource(classDirs({ only: 3 })), /expected exactly 2 classes, found 1: 'only'/);
+  // Three classes are a multiclass task unless binary is asked for (issue 16).
+  await assert.rejects(loadSource(classDirs({ a: 2, b: 1, c: 3 }), { task: 'binary' }), /3 classes found: a, b, c \(2, 1 and 3 images\); binary needs exactly 2/);
+  await assert.rejects(loadSource(classDirs({ only: 3 })), /1 class found: only \(3 images\); at least 2 are needed/);
   const emptyClass = classDirs({ a: 3 });
   fs.mkdirSync(path.join(emptyClass, 'b'));
   touch(path.join(emptyClass, 'b', 'readme.txt'));
   // A folder without images is not a class (QA session 3, item 6): it is named as ignored.
-  await assert.rejects(loadSource(emptyClass), /found 1: 'a' \(3 images\); ignored folders without images: b\//);
+  await assert.rejects(loadSource(emptyClass), /1 class found: a \(3 images\); at least 2 are needed; ignored folders without images: b\//);
   await assert.rejects(loadSource(path.join(emptyClass, 'missing')), /data source not found/);
 });
 
@@ -89,7 +90,7 @@ test('split folders: given split, val/test optional, aliases, stray folders refu
   assert.equal(ds.ignored.outside, 1);
   assert.equal(ds.items.find((it) => it.split === 'val')!.relPath.startsWith('valid/'), true);
   classDirs({ z: 1 }, path.join(root, 'test'));
-  await assert.rejects(loadSource(root), /expected exactly 2 classes, found 3/);
+  await assert.rejects(loadSource(root, { task: 'binary' }), /3 classes found/);
   const stray = tempDir();
   classDirs({ x: 1, y: 1 }, path.join(stray, 'train'));
   touch(path.join(stray, 'extras', 'x.png'));
@@ -164,7 +165,7 @@ test('CSV: missing files are all listed; bad rows are reported with line numbers
   fs.writeFileSync(csv, 'path,label\n');
   await assert.rejects(loadSource(csv), /no data rows/);
   fs.writeFileSync(csv, 'ok1.png,a\nok2.png,a\n');
-  await assert.rejects(loadSource(csv), /expected exactly 2 classes, found 1: 'a' \(2 images\)/);
+  await assert.rejects(loadSource(csv), /1 class found: a \(2 images\)/);
 });
 
 test('CSV parser: quotes, escaped quotes, embedded newlines, BOM; writer round-trips', () => {
@@ -229,7 +230,7 @@ test('folders without images are not classes: ignored and reported', async () =>
   // Only one folder with images: the error lists what was found and what was ignored.
   const one = classDirs({ a: 3 });
   touch(path.join(one, 'b', 'readme.txt'));
-  await assert.rejects(loadSource(one), /expected exactly 2 classes, found 1: 'a' \(3 images\).*folders without images: b\//s);
+  await assert.rejects(loadSource(one), /1 class found: a \(3 images\).*folders without images: b\//s);
   // In split folders too: an empty class folder of one split is not a class.
   const sp = tempDir();
   classDirs({ x: 3, y: 3 }, path.join(sp, 'train'));
@@ -263,7 +264,7 @@ test('a run or evaluation folder inside the data folder is skipped; exclude name
   const ex = await loadSource(root, { exclude: [rel] });
   assert.deepEqual(ex.classes, ['a', 'b']);
   assert.deepEqual(ex.ignored.outputFolders, ['a/ev/', 'failed/', 'fresh/', 'run1/']);
-  await assert.rejects(loadSource(root), /found 3: 'a' \(3 images\), 'b' \(3 images\), 'fresh' \(1 image\)/);
+  await assert.rejects(loadSource(root, { task: 'binary' }), /3 classes found: a, b, fresh \(3, 3 and 1 images\)/);
   // Next to split folders: the output folder is not a stray folder.
   const sp = tempDir();
   classDirs({ x: 3, y: 3 }, path.join(sp, 'train'));
@@ -378,12 +379,14 @@ test('CSV: the class count joins the row problems; case-only label differences a
   for (const n of ['a1', 'a2', 'b1', 'b2']) touch(path.join(root, `${n}.png`));
   const csv = path.join(root, 'l.csv');
   fs.writeFileSync(csv, 'path,label\na1.png,neg\na2.png,neg\nb1.png,pos\nb2.png,Pos\ngone.png,neg\n');
-  await assert.rejects(loadSource(csv), (e: Error) => {
+  await assert.rejects(loadSource(csv, { task: 'binary' }), (e: Error) => {
     assert.match(e.message, /1 listed file\(s\) not found/);
-    assert.match(e.message, /expected exactly 2 classes, found 3: 'Pos' \(1 image\), 'neg' \(3 images\), 'pos' \(1 image\)/);
+    assert.match(e.message, /3 classes found: Pos, neg, pos \(1, 3 and 1 images\); binary needs exactly 2/);
     assert.match(e.message, /labels 'Pos' and 'pos' differ only in case/);
     return true;
   });
+  // Three labels are a multiclass task by default: the case-only difference is still pointed out.
+  await assert.rejects(loadSource(csv), /1 listed file\(s\) not found[\s\S]*Also: labels 'Pos' and 'pos' differ only in case/);
   fs.writeFileSync(csv, 'path;label\na1.png;neg\nb1.png;pos\n');
   await assert.rejects(loadSource(csv), /separated by ';'.*tlearn reads comma-separated/);
 });

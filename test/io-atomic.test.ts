@@ -22,6 +22,7 @@ test('a write that fails names the target and keeps the error code; no temp file
     assert.deepEqual(fs.readdirSync(dir), ['best_model_phase1.safetensors'], 'no temp file left');
   }
   // Errors that are not the file system's (a chunk that cannot be produced) pass through unchanged.
+  // biome-ignore lint/correctness/useYield: a serializer that fails before its first chunk
   const failing = function* (): Generator<Uint8Array> { throw new Error('serialize failed'); };
   assert.throws(() => writeFileAtomic(path.join(dir, 'x.bin'), failing()), /^Error: serialize failed$/);
 });

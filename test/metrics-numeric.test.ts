@@ -43,7 +43,7 @@ out({'lin': lin, 'pct': pct})`, { data, qs });
 test("pyFixed equals Python's format(x, '.Nf'), including exact halves and huge values", () => {
   const rng = mulberry32(3);
   const values = [0, -0, 0.125, 0.375, 0.625, 0.875, 0.5, 1.5, 2.5, 0.005, 0.015, 0.045, 1 / 3, 2 / 3, 0.999, 0.9999999,
-    1, 1e22, 123456789.987654321, 5e-324, 1e-7, NaN, Infinity, -Infinity, -0.125, -2.5, 0.0625, 0.1875];
+    1, 1e22, 123456789.98765433, 5e-324, 1e-7, NaN, Infinity, -Infinity, -0.125, -2.5, 0.0625, 0.1875];
   for (let i = 0; i < 200; i++) values.push(Math.floor(rng() * 4096) / 4096, rng(), rng() * 1000);
   const digits = [0, 1, 2, 3, 4, 6, 10, 17];
   const expected = runPython<string[][]>(`

@@ -96,7 +96,10 @@ test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR and OneCycleL
   for (const c of plateaus) {
     const opt = optimizer('sgd', c.lrs);
     const s = c.make(opt);
-    const seq = c.metrics.map((m) => (s.step(m), opt.paramGroups.map((g) => g.lr)));
+    const seq = c.metrics.map((m) => {
+      s.step(m);
+      return opt.paramGroups.map((g) => g.lr);
+    });
     assertClose(seq.flat(), py[c.name].lrs.flat(), `ReduceLROnPlateau ${c.name}`, 1e-12, 0);
     assert.deepEqual(s.getLastLr(), seq[seq.length - 1]);
     // The sequence really changes (the configs are not vacuous).

@@ -13,6 +13,7 @@ import { FeatureCache } from '../src/train/cache/feature-cache.js';
 import { disposeInput, stepInputs, type InputSource } from '../src/train/inputs.js';
 import type { Engine } from '../src/train/engine.js';
 import { makeStripes, removeTempDirs, tempDir } from './train-fixtures.js';
+import { BinaryTask, NO_LOSS_SETTINGS } from '../src/tasks/index.js';
 
 after(removeTempDirs);
 
@@ -23,7 +24,8 @@ test('flip augmentation: epoch 1 caches both views of each image (and the carry 
   const model = new BinaryClassifier({ arch: 'resnet18' });
   applyTrainable(model, ['fc']);
   setTrainModes(model, 'eval');
-  const engine: Engine = { model, device: 'cpu', precision: 'fp32', channelsLast: false, bnPolicy: 'eval', posWeight: undefined };
+  const task = new BinaryTask(['a', 'b'], NO_LOSS_SETTINGS);
+  const engine: Engine = { model, task, device: 'cpu', precision: 'fp32', channelsLast: false, bnPolicy: 'eval' };
   const cache = new FeatureCache({ stage: 'pool', memoryBytes: 1 << 20, dir: null, dtype: 'fp32', device: 'cpu' });
   const carry = new FeatureCache({ stage: 'layer3', memoryBytes: 1 << 20, dir: null, dtype: 'fp32', device: 'cpu' });
   const src: InputSource = { loader, split: 'train', cache, stage: 'pool', carry };

@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BatchNorm2d, Dropout } from '../src/nn/index.js';
+import type { BatchNorm2d, Dropout } from '../src/nn/index.js';
 import { BinaryClassifier } from '../src/models/index.js';
 import { memory, randn, scope, dispose } from '../src/torch/index.js';
 import { applyTrainable, cacheStage, cacheStageFor, carriedStage, setTrainModes, trainableParameters } from '../src/train/plan.js';

@@ -1,7 +1,7 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
 import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
@@ -66,7 +66,10 @@ function addTrainOnlyOptions(cmd: Command): Command {
     .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
     .addOption(new Option('--bn-policy <policy>', 'frozen BatchNorm: eval keeps statistics fixed, train updates them like the seed (default eval)').choices(BN_POLICIES))
-    .option('--pos-weight <w>', 'BCE pos_weight: a number, or auto = negatives/positives in train (default none)', parse.posWeight)
+    .addOption(new Option('--task <task>', 'what to predict: auto = binary for 2 classes, multiclass for more, multilabel for a CSV of ;-separated labels (default auto)').choices(TASK_REQUESTS))
+    .option('--pos-weight <w>', 'BCE pos_weight (binary; multilabel: per label): a number, or auto = negatives/positives in train (default none)', parse.posWeight)
+    .addOption(new Option('--class-weights <w>', 'multiclass cross-entropy class weights: auto = n / (classes x class count) as scikit-learn\'s balanced (default none)').choices(['auto', 'none']))
+    .option('--label-smoothing <s>', 'multiclass cross-entropy label smoothing in [0, 1) (default 0)', parse.fraction(false))
     .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
     .option('--threshold <t>', 'the fixed decision threshold (default 0.5), or the target rate of --threshold-method sensitivity/specificity (e.g. 0.95)', parse.fraction(true))
     .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
@@ -82,6 +85,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
     batchSize: o.batchSize, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold,
+    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
     featureCache: o.featureCache === false ? false : undefined,
@@ -205,8 +209,9 @@ ${examples([
       .description(`Predict the class of each image. Folders are searched recursively for image files (${[...IMAGE_EXTENSIONS].join(', ')}). Unreadable and missing files are reported as rows (JSON: {path, error}) and, with --json/--csv or when nothing could be predicted, on stderr; the exit code is 1 only when no file could be predicted (2 when no input exists).`)
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<inputs...>', 'image files or folders')
-      .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label}').conflicts('csv'))
-      .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label').conflicts('json')),
+      .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label} (multiclass: also probabilities per class; multilabel: {path, labels, probabilities})').conflicts('csv'))
+      .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label (multiclass/multilabel: one column per class)').conflicts('json'))
+      .option('--top-k <k>', 'multiclass: also list the k most probable classes of each image (JSON top_k)', parse.integer(1, 10000)),
   )
     .addHelpText('after', examples([
       'tlearn predict model.safetensors photo1.jpg photo2.png',
@@ -214,7 +219,7 @@ ${examples([
       'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
     ]))
     .action((model: string, inputs: string[], o: Record<string, any>) => {
-      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', };
+      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.topK === undefined ? {} : { topK: o.topK }) };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
     });
 

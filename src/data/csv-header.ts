@@ -12,6 +12,8 @@ export interface CsvColumns {
   label: number;
   /** -1: no split column (headerless CSVs: the third field, when present). */
   split: number;
+  /** The label column is named as a list of labels (`labels`): each row holds ';'-separated names (multilabel). */
+  multi?: boolean;
   /** As written in the header, for the note of which columns were used. */
   names?: { path: string; label: string; split?: string };
 }
@@ -21,6 +23,8 @@ export const COLUMN_NAMES = {
   path: ['path', 'filepath', 'file', 'filename', 'image', 'imagepath', 'img', 'imgpath', 'imagefile'],
   label: ['label', 'class', 'target', 'y', 'classname', 'category'],
   split: ['split', 'set', 'subset', 'fold', 'partition'],
+  /** A label column holding a list of names (multilabel), used when there is no single-label column. */
+  labels: ['labels', 'tags'],
 } as const;
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/[\s_-]+/g, '');
@@ -38,7 +42,8 @@ function find(fields: string[], names: readonly string[]): number {
 const WORDLIKE = /^\p{L}[\p{L}\p{N} _.-]*$/u;
 
 const EXPECTED = 'expected path,label[,split]';
-const ACCEPTED = `accepted names: path: ${COLUMN_NAMES.path.join('/')}; label: ${COLUMN_NAMES.label.join('/')}; ` +
+const ACCEPTED = `accepted names: path: ${COLUMN_NAMES.path.join('/')}; label: ${COLUMN_NAMES.label.join('/')} ` +
+  `(or ${COLUMN_NAMES.labels.join('/')}: ';'-separated names); ` +
   `split: ${COLUMN_NAMES.split.join('/')} (any case; spaces, '_' and '-' ignored)`;
 
 /**
@@ -49,10 +54,12 @@ const ACCEPTED = `accepted names: path: ${COLUMN_NAMES.path.join('/')}; label: $
 export function csvColumns(first: string[], firstIsFile: boolean, where: string): CsvColumns {
   const trimmed = first.map((f) => f.trim());
   const got = `(got: ${shorten(trimmed.join(','))})`;
-  const p = find(trimmed, COLUMN_NAMES.path), l = find(trimmed, COLUMN_NAMES.label), s = find(trimmed, COLUMN_NAMES.split);
+  const p = find(trimmed, COLUMN_NAMES.path), s = find(trimmed, COLUMN_NAMES.split);
+  const single = find(trimmed, COLUMN_NAMES.label);
+  const l = single >= 0 ? single : find(trimmed, COLUMN_NAMES.labels);
   if (p >= 0 && l >= 0) {
     return {
-      header: true, path: p, label: l, split: s,
+      header: true, path: p, label: l, split: s, ...(single < 0 ? { multi: true } : {}),
       names: { path: trimmed[p]!, label: trimmed[l]!, ...(s >= 0 ? { split: trimmed[s] } : {}) },
     };
   }

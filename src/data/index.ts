@@ -5,12 +5,13 @@ export { deriveSeed, Rng } from './rng.js';
 export { IMAGE_EXTENSIONS, isImageFile, loadSource, parseSplitName, type SourceOptions } from './sources.js';
 export { outputFolderKind, unsupportedImagesText } from './names.js';
 export { FolderLinkError, FolderWalker, imageFilesIn, type WalkEntry } from './walk.js';
-export { checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+export { allocate, checkFractions, DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+export { iterativeSplit } from './split-multilabel.js';
 export {
-  MANIFEST_HEADER, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
+  MANIFEST_HEADER, MANIFEST_HEADER_MULTILABEL, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
 } from './manifest.js';
 export { fmtSignificant } from '../format/numbers.js';
-export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, SMALL_CLASS, TOP_PAIRS, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,

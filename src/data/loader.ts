@@ -22,8 +22,11 @@ import {
 } from './transforms.js';
 import { AUGMENT_PRESETS, RESIZE_MODES, type AugmentPreset, type ResizeMode } from './types.js';
 
-/** What the loader needs of an item: a file and a 0/1 label (null when unknown, e.g. for prediction). */
-export interface LoaderItem { path: string; label: 0 | 1 | null }
+/**
+ * What the loader needs of an item: a file and its label, the class index (binary 0/1; null when unknown, e.g. for
+ * prediction), and for a multi-label task the indices of its labels (read with labelWidth C).
+ */
+export interface LoaderItem { path: string; label: number | null; labels?: readonly number[] }
 
 export interface DataLoaderOptions {
   /** Output side in pixels (default 224). */
@@ -58,6 +61,11 @@ export interface DataLoaderOptions {
   augmentBaseSide?: number | null;
   /** Called once per file that fails to decode (the file is then left out of every later epoch). */
   onSkip?: (skipped: SkippedItem) => void;
+  /**
+   * Values of `y` per image (default 1: the item's label). C: a multi-hot row of the item's `labels` (a
+   * multi-label task over C labels; a row of NaN for an item whose label is null).
+   */
+  labelWidth?: number;
 }
 
 export interface SkippedItem { index: number; path: string; reason: string }
@@ -86,7 +94,7 @@ export interface Batch {
   /** Normalisation: (x / 255 - mean) / std per channel. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
-  /** Labels as 0/1 (NaN for unlabelled items). */
+  /** n × labelWidth values: labelWidth 1: the labels (binary 0/1, class indices; NaN for unlabelled items); C: multi-hot rows. */
   y: Float32Array;
   paths: string[];
   /** Item indices into the loader's items. */
@@ -94,6 +102,20 @@ export interface Batch {
   views: ViewKey[];
   epoch: number;
   batchIndex: number;
+}
+
+/** An item's path and label fit the label width: a label (or null) for width 1, label indices below C for C. */
+function checkItem(it: LoaderItem, i: number, width: number): void {
+  if (!it || typeof it.path !== 'string' || !(it.label === null || Number.isInteger(it.label))) {
+    throw new Error(`DataLoader: item ${i} must be { path: string, label: number | null, labels?: number[] }`);
+  }
+  if (width === 1) return;
+  if (it.labels === undefined) {
+    if (it.label === null) return;
+    throw new Error(`DataLoader: item ${i} (${it.path}) has no labels, and labelWidth ${width} reads multi-hot rows from them`);
+  }
+  const bad = Array.isArray(it.labels) ? it.labels.find((l) => !(Number.isInteger(l) && l >= 0 && l < width)) : 'none';
+  if (bad !== undefined) throw new Error(`DataLoader: item ${i} (${it.path}): labels must be integers in [0, ${width}), got ${String(bad)}`);
 }
 
 export function viewKey(index: number, flip: boolean): ViewKey {
@@ -117,6 +139,7 @@ export class DataLoader {
   readonly dropLast: boolean;
   readonly dropSingleton: boolean;
   readonly augmentBaseSide: number | null;
+  readonly labelWidth: number;
   /** Files that failed to decode, in the order they were met. */
   readonly skipped: SkippedItem[] = [];
   private readonly failed = new Set<number>();
@@ -142,6 +165,7 @@ export class DataLoader {
     this.dropLast = opts.dropLast ?? false;
     this.dropSingleton = opts.dropSingleton ?? this.train;
     this.augmentBaseSide = opts.augmentBaseSide ?? null;
+    this.labelWidth = opts.labelWidth ?? 1;
     this.onSkip = opts.onSkip;
     const intOpt = (name: string, v: number, min: number) => {
       if (!(Number.isInteger(v) && v >= min)) throw new Error(`DataLoader: ${name} must be an integer >= ${min}, got ${v}`);
@@ -149,15 +173,12 @@ export class DataLoader {
     intOpt('imageSize', this.imageSize, 1);
     intOpt('batchSize', this.batchSize, 1);
     intOpt('prefetch', this.prefetch, 1);
+    intOpt('labelWidth', this.labelWidth, 1);
     if (!Number.isFinite(this.seed)) throw new Error(`DataLoader: seed must be a finite number, got ${this.seed}`);
     if (this.augmentBaseSide !== null) intOpt('augmentBaseSide', this.augmentBaseSide, this.imageSize);
     if (!RESIZE_MODES.includes(this.resize)) throw new Error(`DataLoader: resize must be one of ${RESIZE_MODES.join(', ')}, got '${this.resize}'`);
     if (!AUGMENT_PRESETS.includes(this.augment)) throw new Error(`DataLoader: augment must be one of ${AUGMENT_PRESETS.join(', ')}, got '${this.augment}'`);
-    items.forEach((it, i) => {
-      if (!it || typeof it.path !== 'string' || !(it.label === 0 || it.label === 1 || it.label === null)) {
-        throw new Error(`DataLoader: item ${i} must be { path: string, label: 0 | 1 | null }`);
-      }
-    });
+    items.forEach((it, i) => checkItem(it, i, this.labelWidth));
     this.sem = new Semaphore(opts.concurrency ?? os.availableParallelism());
     this.mean = opts.mean ?? IMAGENET_MEAN;
     this.std = opts.std ?? IMAGENET_STD;
@@ -234,13 +255,16 @@ export class DataLoader {
     const n = keep.length, s = this.imageSize, bytes = s * s * 3;
     // Every byte is written below, so skip the zero-fill (4.8 MB for 32×224²).
     const pixels = new Uint8Array(Buffer.allocUnsafeSlow(n * bytes).buffer, 0, n * bytes);
-    const y = new Float32Array(n);
+    const w = this.labelWidth;
+    const y = new Float32Array(n * w);
     const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [], jitter: Array<JitterParams | null> = [];
     keep.forEach((k, slot) => {
       const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
       if (v.img.data.length !== bytes) throw new Error(`DataLoader: ${item.path} gave ${v.img.width}x${v.img.height}, expected ${s}x${s}`);
       pixels.set(v.img.data, slot * bytes);
-      y[slot] = item.label === null ? NaN : item.label;
+      if (w === 1) y[slot] = item.label === null ? NaN : item.label;
+      else if (item.label === null && !item.labels) y.fill(NaN, slot * w, slot * w + w);
+      else for (const l of item.labels!) y[slot * w + l] = 1;
       paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null);
     });
     return {

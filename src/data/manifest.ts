@@ -114,6 +114,11 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
 }
 
 export const MANIFEST_HEADER = ['path', 'label', 'split', 'bytes', 'sha256'] as const;
+/**
+ * A multi-label dataset's manifest: the second column is `labels`, each row's label names joined by ';' (empty:
+ * none), so reading it back finds a multi-label task even when no image has two labels.
+ */
+export const MANIFEST_HEADER_MULTILABEL = ['path', 'labels', 'split', 'bytes', 'sha256'] as const;
 
 /** Writes manifest.csv (atomically) for the items that have a successful probe. */
 export async function writeManifest(file: string, ds: Dataset, probes: Probe[]): Promise<number> {
@@ -124,6 +129,6 @@ export async function writeManifest(file: string, ds: Dataset, probes: Probe[]):
     if (p.error) return;
     rows.push([path.relative(dir, it.path).split(path.sep).join('/'), it.className, it.split, p.bytes, p.sha256]);
   });
-  await writeFileAtomicAsync(file, formatCsv([...MANIFEST_HEADER], rows));
+  await writeFileAtomicAsync(file, formatCsv([...(ds.task === 'multilabel' ? MANIFEST_HEADER_MULTILABEL : MANIFEST_HEADER)], rows));
   return rows.length;
 }

@@ -1,6 +1,6 @@
 // One call from a data argument to a checked dataset: load the source, read/hash/decode every file,
 // audit, write manifest.csv and audit.json (atomically), drop unreadable files, and refuse a split
-// that has lost one of the classes.
+// that has lost one of the classes (labels).
 import path from 'node:path';
 import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.js';
 import { probeDataset, writeManifest, type Probe } from './manifest.js';
@@ -26,7 +26,7 @@ export interface PrepareOptions extends SourceOptions {
   cacheSplits?: readonly Split[];
   /** Called after each file is read, hashed and decoded, with the number done so far and the total. */
   onProgress?: (done: number, total: number) => void;
-  /** Require a train split with both classes (default true; false for evaluating a test-only folder). */
+  /** Require a train split with every class (default true; false for evaluating a test-only folder). */
   requireTrain?: boolean;
   /**
    * Require validation images when there are training images (default: requireTrain). Training monitors
@@ -68,8 +68,9 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
 }
 
 /**
- * train must hold both classes (when required); val must hold images when there are training images (when
- * required); val and test may otherwise be absent, but not hold only one class.
+ * train must hold every class (when required); val must hold images when there are training images (when
+ * required); val and test may otherwise be absent, but not lack a class. Beyond two classes the message gives
+ * the class's images per split; a multi-label split needs an image of every label.
  */
 export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true, requireVal = false): void {
   const problems: string[] = [];
@@ -79,7 +80,10 @@ export function checkSplits(ds: Dataset, audit: Audit, requireTrain = true, requ
     const total = audit.split_totals[s];
     if (total === 0 && !(s === 'train' && requireTrain)) continue;
     for (const c of ds.classes) {
-      if (audit.counts[s][c] === 0) problems.push(`split '${s}' has no usable images of class '${c}'`);
+      if (audit.counts[s][c] !== 0) continue;
+      const per = ds.task === 'binary' || ds.task === undefined ? ''
+        : ` (${SPLITS.map((t) => `${t} ${audit.counts[t][c]}`).join(', ')})`;
+      problems.push(`split '${s}' has no usable images of ${ds.task === 'multilabel' ? 'label' : 'class'} '${c}'${per}`);
     }
   }
   if (problems.length) {

@@ -1,5 +1,6 @@
 // Data sources: DIR/{train,val,test}/<class>/..., DIR/<class>/... (split drawn here, seeded and
-// stratified), or a CSV of path,label[,split] with paths relative to the CSV. Exactly two classes.
+// stratified), or a CSV of path,label[,split] with paths relative to the CSV. The task follows from the
+// classes found unless one is asked for: 2 classes binary, more multiclass, ';'-separated labels multilabel.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
@@ -10,14 +11,21 @@ import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,
 } from './names.js';
 import { DEFAULT_FRACTIONS, stratifiedSplit, type SplitFractions } from './split.js';
+import { iterativeSplit } from './split-multilabel.js';
 import { FolderWalker } from './walk.js';
 import { specialKind } from '../io/regular-file.js';
-import type { DataItem, Dataset, IgnoredFiles, Split } from './types.js';
+import type { DataItem, Dataset, IgnoredFiles, Split, TaskKind, TaskRequest } from './types.js';
 
 export { IMAGE_EXTENSIONS, isImageFile, parseSplitName };
 
 export interface SourceOptions {
-  /** Name of the positive class; default: the second class in sorted order. */
+  /**
+   * The task (default 'auto': exactly 2 classes binary, more multiclass; a CSV whose labels hold ';'-separated
+   * names, or whose label column is `labels`, multilabel). 'binary' needs exactly 2 classes; 'multiclass'
+   * and 'multilabel' at least 2. Only 'multilabel' and 'auto' split a CSV's labels at ';'.
+   */
+  task?: TaskRequest;
+  /** Name of the positive class (binary only); default: the second class in sorted order. */
   positive?: string;
   /** Seed of the drawn split (class-dirs layout, or a CSV without a split column). Default 0. */
   seed?: number;
@@ -36,10 +44,12 @@ export interface SourceOptions {
    */
   drawVal?: boolean;
   /**
-   * The classes a model knows, [negative, positive], with the model's name for messages: data with only one
-   * of them is accepted (evaluating a positives-only folder measures sensitivity), and returns these classes.
+   * The classes a model knows (binary: [negative, positive]) and its task (default: binary for 2 classes, else
+   * multiclass), with the model's name for messages. The model's task is the data's; data with a subset of its
+   * classes is accepted (evaluating a positives-only folder measures sensitivity), and returns these classes.
+   * A binary model's data with two classes is returned as found, as before: its caller compares the names.
    */
-  knownClasses?: { classes: [string, string]; owner: string };
+  knownClasses?: { classes: readonly string[]; owner: string; task?: TaskKind };
 }
 
 const MAX_LISTED = 20;
@@ -126,7 +136,8 @@ class FolderScan {
   }
 }
 
-interface Found { path: string; className: string; split?: Split }
+/** One image found; `labels`: its label names, when labels are lists (multilabel). */
+interface Found { path: string; className: string; split?: Split; labels?: string[] }
 
 async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   const exclude = new Set(await Promise.all((opts.exclude ?? []).map(realOrResolved)));
@@ -194,8 +205,12 @@ async function loadFolder(root: string, opts: SourceOptions): Promise<Dataset> {
   const notes = ignoredFolderNotes(ig, scan.unsupportedIn);
   const twice = await walker.reachedTwice(found.map((f) => f.path));
   if (twice.length) notes.push(reachedTwiceNote(twice.map((g) => g.map((f) => walker.rel(f)))));
-  const classes = checkClasses(classFolders, root, opts.positive, ignoredFolderText(ig, scan.unsupportedIn), opts.knownClasses);
-  return build(root, root, layout, found, classes, opts, ig, notes);
+  const request = taskRequest(opts);
+  if (request === 'multilabel') for (const f of found) f.labels = [f.className];
+  const resolved = resolveClasses(classFolders, root, {
+    task: request, positive: opts.positive, ignored: ignoredFolderText(ig, scan.unsupportedIn), known: opts.knownClasses,
+  });
+  return build(root, root, layout, found, resolved, opts, ig, [...notes, ...taskNotes(resolved, classFolders, request)]);
 }
 
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
@@ -246,29 +261,96 @@ function ignoredFolderText(ig: IgnoredFiles, unsupportedIn: ReadonlyMap<string, 
     (unsupported ? `; ${unsupported}` : '');
 }
 
-/** Exactly two classes with images; returns [negative, positive]. */
-function checkClasses(counts: Map<string, number>, where: string, positive?: string, ignored = '',
-  known?: SourceOptions['knownClasses']): [string, string] {
-  const names = [...counts.keys()].sort(byString);
-  const desc = names.map((n) => `'${shorten(n)}' (${plural(counts.get(n)!, 'image')})`).join(', ');
-  if (known && names.length === 1) {
-    if (known.classes.includes(names[0]!)) return [...known.classes];
-    throw new Error(`${where}: the only class found, ${desc}, is not one of the classes of ${known.owner}: ${known.classes.join(', ')}${ignored}`);
-  }
-  if (names.length !== 2) {
-    throw new Error(`${where}: expected exactly 2 classes, found ${names.length}${names.length ? ': ' + desc : ''}${ignored}` +
-      caseOnly(names));
-  }
-  if (positive !== undefined) {
-    if (!names.includes(positive)) throw new Error(`positive class '${shorten(positive)}' is not one of the classes found in ${where}: ${desc}`);
-    return [names.find((n) => n !== positive)!, positive];
-  }
-  return [names[0]!, names[1]!];
+/** The task the options ask for: a model's own, else `task`, else 'auto'. */
+function taskRequest(opts: SourceOptions): TaskRequest {
+  const k = opts.knownClasses;
+  if (k) return k.task ?? (k.classes.length === 2 ? 'binary' : 'multiclass');
+  return opts.task ?? 'auto';
 }
 
-function build(source: string, root: string, layout: Dataset['layout'], found: Found[], classes: [string, string],
+interface Resolved { task: TaskKind; classes: string[] }
+
+/** "3 classes found: a, b, c (2, 1 and 3 images)", at most MAX_LISTED names. */
+function foundText(names: string[], counts: Map<string, number>): string {
+  if (names.length === 0) return '0 classes found';
+  const shown = names.slice(0, MAX_LISTED);
+  const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : '';
+  const images = shown.length === 1 ? plural(counts.get(shown[0]!)!, 'image') : `${joinAnd(shown.map((n) => counts.get(n)!))}${more ? ', ...' : ''} images`;
+  return `${plural(names.length, 'class', 'classes')} found: ${shown.map((n) => shorten(n)).join(', ')}${more} (${images})`;
+}
+
+/**
+ * The task and its classes from the images per class (per label for a multilabel CSV). binary: exactly two
+ * classes, [negative, positive]; multiclass and multilabel: at least two, sorted (a model's: its own order).
+ */
+function resolveClasses(counts: Map<string, number>, where: string, o: {
+  task: TaskRequest; positive?: string; ignored?: string; known?: SourceOptions['knownClasses']; multilabel?: boolean;
+}): Resolved {
+  const names = [...counts.keys()].sort(byString);
+  const desc = names.map((n) => `'${shorten(n)}' (${plural(counts.get(n)!, 'image')})`).join(', ');
+  const ignored = o.ignored ?? '';
+  const found = foundText(names, counts);
+  const known = o.known;
+  if (known && o.task !== 'binary') {
+    const foreign = names.filter((n) => !known.classes.includes(n));
+    if (foreign.length || names.length === 0) {
+      throw new Error(`${where}: ${found}${foreign.length ? `; not among the classes of ${known.owner}: ${foreign.map((n) => `'${shorten(n)}'`).join(', ')}` : ''} ` +
+        `(its classes: ${known.classes.join(', ')})${ignored}`);
+    }
+    return { task: o.task === 'multilabel' ? 'multilabel' : 'multiclass', classes: [...known.classes] };
+  }
+  if (known && names.length === 1) {
+    if (known.classes.includes(names[0]!)) return { task: 'binary', classes: [...known.classes] };
+    throw new Error(`${where}: the only class found, ${desc}, is not one of the classes of ${known.owner}: ${known.classes.join(', ')}${ignored}`);
+  }
+  let task: TaskKind;
+  if (o.task !== 'auto') task = o.task;
+  else if (o.multilabel) task = 'multilabel';
+  else if (names.length === 2) task = 'binary';
+  else if (names.length > 2) task = 'multiclass';
+  else throw new Error(`${where}: ${found}; at least 2 are needed${ignored}${caseOnly(names)}`);
+  if (task === 'binary') {
+    if (names.length !== 2) {
+      const what = known ? `${known.owner} is a binary model of ${known.classes.join(', ')}` : `binary needs exactly 2${names.length > 2 ? " (use task 'multiclass')" : ''}`;
+      throw new Error(`${where}: ${found}; ${what}${ignored}${caseOnly(names)}`);
+    }
+  } else if (names.length < 2) {
+    throw new Error(`${where}: ${found}; ${task} needs at least 2${ignored}${caseOnly(names)}`);
+  }
+  if (o.positive !== undefined && task !== 'binary') {
+    throw new Error(`${where}: positive class '${shorten(o.positive)}' is given, but the task is ${task} (${found}): ` +
+      'a positive class belongs to a binary task only');
+  }
+  if (task !== 'binary') return { task, classes: names };
+  if (o.positive !== undefined) {
+    if (!names.includes(o.positive)) throw new Error(`positive class '${shorten(o.positive)}' is not one of the classes found in ${where}: ${desc}`);
+    return { task, classes: [names.find((n) => n !== o.positive)!, o.positive] };
+  }
+  return { task, classes: [names[0]!, names[1]!] };
+}
+
+/** What the user should know of a task chosen from the data (nothing for binary, the seed's protocol). */
+function taskNotes(r: Resolved, counts: Map<string, number>, request: TaskRequest): string[] {
+  if (r.task === 'binary') return [];
+  const notes: string[] = [];
+  if (request === 'auto') {
+    notes.push(r.task === 'multilabel'
+      ? `task multilabel: the labels are lists of names separated by ';' (${plural(r.classes.length, 'label')})`
+      : `task multiclass: ${plural(r.classes.length, 'class', 'classes')} found`);
+  }
+  const same = caseOnly([...counts.keys()].sort(byString));
+  if (same) notes.push(same.slice(2));
+  return notes;
+}
+
+function build(source: string, root: string, layout: Dataset['layout'], found: Found[], resolved: Resolved,
   opts: SourceOptions, ignored: IgnoredFiles, notes: string[] = []): Dataset {
+  const { task, classes } = resolved;
   const rel = found.map((f) => toPosix(path.relative(root, f.path)));
+  // Multi-label images are split by iterative stratification, single-label ones per class.
+  const draw = (idx: number[], fr: SplitFractions): Split[] => task === 'multilabel'
+    ? iterativeSplit(idx.map((i) => rel[i]!), idx.map((i) => found[i]!.labels!), seed, fr)
+    : stratifiedSplit(idx.map((i) => rel[i]!), idx.map((i) => found[i]!.className), seed, fr);
   let split: Dataset['split'];
   let splits: Split[];
   const seed = opts.seed ?? 0;
@@ -288,8 +370,7 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
         : { why: 'no val/ folder', from: 'train/' };
       let drawn: Split[];
       try {
-        drawn = stratifiedSplit(train.map((i) => rel[i]!), train.map((i) => found[i]!.className), seed,
-          { valFraction: fractions.valFraction, testFraction: 0 });
+        drawn = draw(train, { valFraction: fractions.valFraction, testFraction: 0 });
       } catch (e) {
         throw new Error(`${source}: ${where.why}, so a validation split is drawn from ${where.from}: ${(e as Error).message}`);
       }
@@ -301,16 +382,21 @@ function build(source: string, root: string, layout: Dataset['layout'], found: F
     }
   } else {
     try {
-      splits = stratifiedSplit(rel, found.map((f) => f.className), seed, fractions);
+      splits = draw(found.map((_, i) => i), fractions);
     } catch (e) {
       throw new Error(`${source}: ${(e as Error).message}`);
     }
     split = { kind: 'drawn', seed, ...fractions };
   }
-  const items: DataItem[] = found.map((f, i) => ({
-    path: f.path, relPath: rel[i]!, className: f.className, label: f.className === classes[1] ? 1 : 0, split: splits[i]!,
-  }));
-  return { root, source, layout, classes, positiveClass: classes[1], items, ignored, split, notes };
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const items: DataItem[] = found.map((f, i) => {
+    const at = { path: f.path, relPath: rel[i]! };
+    if (task === 'binary') return { ...at, className: f.className, label: f.className === classes[1] ? 1 : 0, split: splits[i]! };
+    if (task === 'multiclass') return { ...at, className: f.className, label: index.get(f.className)!, split: splits[i]! };
+    const labels = [...new Set(f.labels!.map((l) => index.get(l)!))].sort((a, b) => a - b);
+    return { ...at, className: labels.map((k) => classes[k]).join(';'), label: -1, labels, split: splits[i]! };
+  });
+  return { root, source, layout, task, classes, positiveClass: task === 'binary' ? classes[1]! : null, items, ignored, split, notes };
 }
 
 /** ';' or a tab when every row is a single field holding it: a CSV saved with another delimiter. */
@@ -360,6 +446,13 @@ function listedTwice(parsed: Array<{ line: number; rel: string; label: string; s
   return files;
 }
 
+/** Images per label: the label as written, or each name of its list. */
+function labelCounts(parsed: ReadonlyArray<{ label: string }>, list?: (label: string) => string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const p of parsed) for (const l of list ? list(p.label) : [p.label]) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return counts;
+}
+
 async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const root = path.dirname(file);
   const rows = parseCsv(decodeText(await readFile(file), file), file);
@@ -369,6 +462,12 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
   const body = cols.header ? rows.slice(1) : rows;
   const width = rows[0]!.fields.length;
   const notes: string[] = [];
+  // Labels are lists (multilabel) when asked for, or under 'auto' when the column is `labels` or a label holds
+  // ';'. A single-label task reads each label whole (a binary run's manifest of a class 'a;b' reads back as it was).
+  const request = taskRequest(opts);
+  const lists = request === 'multilabel' ||
+    (request === 'auto' && (!!cols.multi || body.some((r) => (r.fields[cols.label] ?? '').includes(';'))));
+  const labelList = (label: string) => [...new Set(label.split(';').map((l) => l.trim()).filter(Boolean))];
   if (cols.names) {
     const n = cols.names;
     notes.push(`CSV columns used: path from '${n.path}', label from '${n.label}'` +
@@ -390,7 +489,8 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     const rel = f[cols.path]!.trim(), label = f[cols.label]!.trim();
     const sp = cols.split >= 0 ? f[cols.split]?.trim() : undefined;
     if (!rel) { problem('empty path'); continue; }
-    if (!label) { problem(`empty label for ${shorten(rel)}`); continue; }
+    // An empty list of labels is an image with none of them.
+    if (!label && !lists) { problem(`empty label for ${shorten(rel)}`); continue; }
     if (sp && !parseSplitName(sp)) {
       problem(`split '${shorten(sp)}'${cols.names?.split ? ` (column '${cols.names.split}')` : ''} is not train, val or test`); continue;
     }
@@ -444,23 +544,23 @@ async function loadCsv(file: string, opts: SourceOptions): Promise<Dataset> {
     ].filter(Boolean).join(' and ');
     problems.sort((a, b) => a.line - b.line);
     // The class count of the rows that parsed, too, so that one round of fixes is enough.
-    const labels = new Map<string, number>();
-    for (const p of parsed) labels.set(p.label, (labels.get(p.label) ?? 0) + 1);
+    const labels = labelCounts(parsed, lists ? labelList : undefined);
     let classes = '';
-    if (labels.size !== 2) {
-      try { checkClasses(labels, file); } catch (e) { classes = `\nAlso: ${(e as Error).message.slice(file.length + 2)}`; }
-    }
+    try {
+      resolveClasses(labels, file, { task: request, known: opts.knownClasses, multilabel: lists });
+      const same = caseOnly([...labels.keys()].sort(byString));
+      if (same) classes = `\nAlso: ${same.slice(2)}`;
+    } catch (e) { classes = `\nAlso: ${(e as Error).message.slice(file.length + 2)}`; }
     throw new Error(`${file}: ${what}:\n${listSome(problems.map((p) => p.text))}${classes}`);
   }
   if (parsed.length === 0) throw new Error(`${file}: CSV has no data rows (expected rows of path,label[,split])`);
-  const found: Found[] = [];
-  const counts = new Map<string, number>();
-  for (const p of parsed) {
-    found.push({ path: path.resolve(root, p.rel), className: p.label, split: p.split ? parseSplitName(p.split) : undefined });
-    counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
-  }
-  const classes = checkClasses(counts, file, opts.positive, '', opts.knownClasses);
-  const ds = build(file, root, 'csv', found, classes, opts, newIgnored(), notes);
+  const found: Found[] = parsed.map((p) => ({
+    path: path.resolve(root, p.rel), className: p.label, split: p.split ? parseSplitName(p.split) : undefined,
+    ...(lists ? { labels: labelList(p.label) } : {}),
+  }));
+  const counts = labelCounts(parsed, lists ? labelList : undefined);
+  const resolved = resolveClasses(counts, file, { task: request, positive: opts.positive, known: opts.knownClasses, multilabel: lists });
+  const ds = build(file, root, 'csv', found, resolved, opts, newIgnored(), [...notes, ...taskNotes(resolved, counts, request)]);
   // Keep the CSV's own spelling of each path (relative paths may contain '..').
   ds.items.forEach((it, i) => { it.relPath = parsed[i]!.rel; });
   return ds;

@@ -1,6 +1,7 @@
 // Seeded stratified split: each class is shuffled on its own and cut into test, val and train parts,
 // so every split keeps the class ratio. Items are sorted by path first, so the result depends only on
 // the set of files and the seed, not on the order the file system lists them.
+import { shorten } from '../format/quote.js';
 import { deriveSeed, Rng } from './rng.js';
 import type { Split } from './types.js';
 
@@ -36,7 +37,7 @@ export function allocate(n: number, f: SplitFractions): { nVal: number; nTest: n
 }
 
 /** train, plus val and test when their fraction is above 0. */
-function splitsAskedFor(f: SplitFractions): number {
+export function splitsAskedFor(f: SplitFractions): number {
   return 1 + (f.valFraction > 0 ? 1 : 0) + (f.testFraction > 0 ? 1 : 0);
 }
 
@@ -74,9 +75,9 @@ export function stratifiedSplit(keys: string[], classes: string[], seed: number,
 function tooSmallMessage(names: string[], byClass: Map<string, number[]>, f: SplitFractions): string {
   const need = splitsAskedFor(f);
   const which = ['train', ...(f.valFraction > 0 ? ['val'] : []), ...(f.testFraction > 0 ? ['test'] : [])].join(', ');
-  const lines = names.map((c) => `  class '${c}' has only ${plural(byClass.get(c)!.length, 'image')}; ` +
+  const lines = names.map((c) => `  class '${shorten(c)}' has only ${plural(byClass.get(c)!.length, 'image')}; ` +
     `it needs at least ${plural(need, 'image')} (one for each of ${which})`);
-  const quoted = names.map((c) => `'${c}'`).join(' and ');
+  const quoted = names.map((c) => `'${shorten(c)}'`).join(' and ');
   return `too few images for a stratified split with val ${f.valFraction}, test ${f.testFraction}: ` +
     `every split needs at least one image of each class\n${lines.join('\n')}\n` +
     `Add images of ${quoted}; or lower the fractions (valFraction/testFraction, --val-fraction/--test-fraction; ` +

@@ -11,6 +11,15 @@ export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];
 export type AugmentPreset = 'none' | 'flip' | 'light' | 'standard';
 export const AUGMENT_PRESETS: readonly AugmentPreset[] = ['none', 'flip', 'light', 'standard'];
 
+/**
+ * What is learnt: one of two classes (sigmoid, the seed's protocol), one of C classes (softmax), or any
+ * subset of C labels (a sigmoid per label).
+ */
+export type TaskKind = 'binary' | 'multiclass' | 'multilabel';
+export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'multilabel'];
+/** A task asked for: 'auto' decides from the data (2 classes: binary; more: multiclass; ';'-separated labels: multilabel). */
+export type TaskRequest = TaskKind | 'auto';
+
 /** Where the images came from. */
 export type SourceLayout = 'split-dirs' | 'class-dirs' | 'csv';
 
@@ -20,10 +29,15 @@ export interface DataItem {
   path: string;
   /** Path as listed in the source: relative to the data folder, or as written in the CSV. */
   relPath: string;
-  /** Class name. */
+  /** Class name; multilabel: the image's label names in class order joined by ';' ('' for none). */
   className: string;
-  /** 1 for the positive class, 0 for the negative one. */
-  label: 0 | 1;
+  /**
+   * Index of the class in Dataset.classes: binary 1 for the positive class, 0 for the negative one;
+   * multiclass 0..C-1; multilabel -1 (see labels).
+   */
+  label: number;
+  /** Multilabel only: the indices in Dataset.classes of the image's labels, ascending (empty: none of them). */
+  labels?: readonly number[];
   split: Split;
 }
 
@@ -54,9 +68,14 @@ export interface Dataset {
   /** The folder or CSV file given. */
   source: string;
   layout: SourceLayout;
-  /** [negative, positive]. */
-  classes: [string, string];
-  positiveClass: string;
+  task: TaskKind;
+  /**
+   * binary: [negative, positive]; multiclass and multilabel: the class (label) names in sorted order (a model's
+   * own order when the data is read for a model, see SourceOptions.knownClasses).
+   */
+  classes: string[];
+  /** The positive class (classes[1]) of a binary task; null otherwise. */
+  positiveClass: string | null;
   items: DataItem[];
   ignored: IgnoredFiles;
   /** Decisions taken while loading that the user should see (ignored folders, ...): one line each. */

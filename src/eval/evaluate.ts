@@ -20,6 +20,7 @@ import type { EvaluateCommandOptions } from './types.js';
 import { assumptionNote, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { writeEvaluationFolder } from './eval-folder.js';
+import { writeMultiEvaluation } from './evaluate-multi.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
@@ -40,7 +41,7 @@ export interface ReportContext {
 export interface EvaluationInput {
   out: string;
   /** Labelled items, with paths relative to `root` for the written files. */
-  items: readonly Pick<DataItem, 'path' | 'relPath' | 'label'>[];
+  items: readonly Pick<DataItem, 'path' | 'relPath' | 'label' | 'labels'>[];
   root: string;
   probabilities: Float64Array;
   skipped: readonly SkippedItem[];
@@ -118,8 +119,9 @@ function onePredictedClass(metrics: EvaluationMetrics, p: readonly number[], thr
 
 /** Writes every evaluation file from predictions already made; returns the metrics.json object. */
 export async function writeEvaluation(input: EvaluationInput): Promise<EvaluationMetrics> {
+  if (input.metadata.task !== 'binary') return (await writeMultiEvaluation(input)) as unknown as EvaluationMetrics;
   const { items, probabilities, metadata, threshold } = input;
-  const classes = metadata.classes;
+  const classes = metadata.classes as [string, string];
   const used = items.map((_, i) => i).filter((i) => !Number.isNaN(probabilities[i]));
   if (used.length === 0) throw new Error('no image of the split could be read; nothing to evaluate');
   const y = used.map((i) => items[i].label);
@@ -241,15 +243,15 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
       // A val drawn from train changes only the val and train parts.
       drawVal: opts.split === 'val' || opts.split === 'train',
       // Data of one of the model's classes only is evaluated (e.g. the sensitivity on a positives-only folder).
-      knownClasses: { classes: metadata.classes, owner: opts.model },
+      knownClasses: { classes: metadata.classes as [string, string], owner: opts.model },
     });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // Folders the loader left out (tlearn output inside the data, folders without images) are named.
     for (const note of ds.notes) opts.log(`note: ${note}`);
     const ignored = ignoredFilesLine(ds.ignored);
     if (ignored) opts.log(ignored);
-    // The model's class order decides which class is positive, whatever the data's sorted order.
-    const labelled = ds.items.map((it) => ({ ...it, label: (it.className === metadata.classes[1] ? 1 : 0) as 0 | 1 }));
+    // The model's class order decides the labels (which class is positive), whatever the data's sorted order.
+    const labelled = ds.items.map((it) => inModelClasses(it, ds.classes, metadata.classes));
     const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
     const drawnVal = ds.split.kind === 'val_drawn';
     const noSplit = ds.layout === 'csv' ? (drawnVal ? 'has no val rows' : 'has no split column')
@@ -298,14 +300,27 @@ export function ignoredFilesLine(ig: Pick<IgnoredFiles, 'hidden' | 'nonImage' | 
     (unsupported ? `\n  ${unsupported}` : '');
 }
 
-/** The data's class names must be the model's (compared as sets; the model's order decides which is positive). */
-// (Data with one class only comes back from loadSource with the model's classes when it is one of them.)
+/**
+ * The data's class names must be the model's (compared as sets; the model's order decides the labels). A
+ * multi-class or multi-label model may be evaluated on data holding some of its classes only.
+ */
+// (Binary data with one class only comes back from loadSource with the model's classes when it is one of them.)
 function checkClasses(dataClasses: readonly string[], modelClasses: readonly string[], modelFile: string, data: string): void {
-  const same = dataClasses.length === 2 && modelClasses.every((c) => dataClasses.includes(c));
-  if (!same) {
-    throw new Error(`${data} has classes [${dataClasses.join(', ')}] but ${modelFile} was trained on [${modelClasses.join(', ')}]; ` +
-      'rename the class folders, or for a plain PyTorch state_dict pass --classes NEG,POS');
+  const binary = modelClasses.length === 2 && dataClasses.length === 2;
+  const ok = binary ? modelClasses.every((c) => dataClasses.includes(c)) : dataClasses.every((c) => modelClasses.includes(c));
+  if (!ok) {
+    const unknown = dataClasses.filter((c) => !modelClasses.includes(c));
+    throw new Error(`${data} has classes [${dataClasses.join(', ')}] but ${modelFile} was trained on [${modelClasses.join(', ')}]` +
+      `${unknown.length ? ` (unknown to the model: ${unknown.join(', ')})` : ''}; ` +
+      'rename the class folders, or for a plain PyTorch state_dict pass --classes with its class names in order');
   }
+}
+
+/** An item's label(s) as indices in the model's class list (the data's own indices follow its sorted classes). */
+function inModelClasses<T extends Pick<DataItem, 'className' | 'label' | 'labels'>>(it: T, dataClasses: readonly string[], modelClasses: readonly string[]): T {
+  const index = (c: string) => modelClasses.indexOf(c);
+  if (it.labels) return { ...it, labels: it.labels.map((j) => index(dataClasses[j]!)).sort((a, b) => a - b) };
+  return { ...it, label: index(it.className) as T['label'] };
 }
 
 export interface EvaluateRunOptions {

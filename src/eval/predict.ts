@@ -2,8 +2,9 @@
 import { DataLoader, periodicProgress, type ImageCache, type LoaderItem, type SkippedItem } from '../data/index.js';
 import { batchTensors } from '../data/tensor.js';
 import {
-  channelsLastPays, checkFinite, loadModelFile, type BinaryClassifier, type LoadedModel, type ModelMetadata,
+  channelsLastPays, checkFinite, loadModelFile, type ImageClassifier, type LoadedModel, type ModelMetadata,
 } from '../models/index.js';
+import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
 import { dispose, scope, setNumThreads } from '../torch/index.js';
 import type { PredictCommandOptions, PredictRow } from './types.js';
 
@@ -32,7 +33,7 @@ export class NonFiniteOutputError extends Error {
  * The error for a batch whose output is not finite. Weights holding NaN or inf are refused when a model file is
  * read, but a model built in code may hold them: those are named first (checked only now, on the failure path).
  */
-function nonFiniteOutput(model: BinaryClassifier, values: Float32Array, paths: string[], source: string | undefined): Error {
+function nonFiniteOutput(model: ImageClassifier, values: Float32Array, paths: string[], source: string | undefined): Error {
   const sd = model.stateDict();
   try {
     checkFinite(sd, source ?? 'the model');
@@ -41,15 +42,22 @@ function nonFiniteOutput(model: BinaryClassifier, values: Float32Array, paths: s
   } finally {
     dispose(sd);
   }
-  const bad = paths.map((_, k) => k).filter((k) => !Number.isFinite(values[k]));
-  const what = bad.some((k) => Number.isNaN(values[k])) ? 'NaN' : 'infinite';
+  const k = model.outputs;
+  const rowOf = (i: number) => values.subarray(i * k, (i + 1) * k);
+  const bad = paths.map((_, i) => i).filter((i) => rowOf(i).some((v) => !Number.isFinite(v)));
+  const what = bad.some((i) => rowOf(i).some((v) => Number.isNaN(v))) ? 'NaN' : 'infinite';
   return new NonFiniteOutputError(`${source ? `${source}: ` : ''}the model's output is ${what} for ${bad.length} of ${paths.length} images ` +
     `(the first: ${paths[bad[0]]}); its weights are finite, so the forward pass overflowed float32 (values beyond ±3.4e38): this model cannot predict`);
 }
 
 export interface ItemPredictions {
-  /** Probability of the positive class per item; NaN where the file could not be decoded. */
+  /**
+   * The model's probabilities, `width` per item (row-major; binary: the positive class's, one per item); NaN
+   * where the file could not be decoded.
+   */
   probabilities: Float64Array;
+  /** Probabilities per item: the head's outputs (1 for a binary model). */
+  width: number;
   /** Files that could not be decoded, with the reason. */
   skipped: SkippedItem[];
 }
@@ -64,9 +72,10 @@ export function predictionLoader(meta: ModelMetadata, items: readonly LoaderItem
 }
 
 /** Runs the model (eval mode, no gradients) over the items with the preprocessing stored in its metadata. */
-export async function predictItems(model: BinaryClassifier, meta: ModelMetadata, items: readonly LoaderItem[],
+export async function predictItems(model: ImageClassifier, meta: ModelMetadata, items: readonly LoaderItem[],
   opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
-  const probabilities = new Float64Array(items.length).fill(NaN);
+  const width = model.outputs;
+  const probabilities = new Float64Array(items.length * width).fill(NaN);
   const loader = predictionLoader(meta, items, opts);
   let done = 0;
   for await (const batch of loader.epoch(0)) {
@@ -76,11 +85,11 @@ export async function predictItems(model: BinaryClassifier, meta: ModelMetadata,
       return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
     });
     if (!finite) throw nonFiniteOutput(model, p, batch.indices.map((i) => items[i].path), opts.source);
-    batch.indices.forEach((item, k) => (probabilities[item] = p[k]));
+    batch.indices.forEach((item, k) => probabilities.set(p.subarray(k * width, (k + 1) * width), item * width));
     done += batch.indices.length;
     opts.onProgress?.(done, items.length);
   }
-  return { probabilities, skipped: loader.skipped };
+  return { probabilities, width, skipped: loader.skipped };
 }
 
 /**
@@ -98,22 +107,22 @@ export function assumptionNote(file: string, loaded: Pick<LoadedModel, 'assumed'
 /** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
 export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]> {
   if (opts.threads) setNumThreads(opts.threads);
-  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device });
+  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device, task: opts.task });
   const { model, metadata } = loaded;
   try {
     const note = assumptionNote(opts.model, loaded);
     if (note) opts.log?.(note);
-    const threshold = opts.threshold ?? metadata.threshold;
+    const task = createTask(metadata.task, metadata.classes, NO_LOSS_SETTINGS);
+    const decision = { threshold: opts.threshold ?? metadata.threshold, thresholds: metadata.thresholds };
     const items = opts.files.map((path) => ({ path, label: null }));
-    const { probabilities, skipped } = await predictItems(model, metadata, items, {
+    const { probabilities, width, skipped } = await predictItems(model, metadata, items, {
       batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
     });
     const reasons = new Map(skipped.map((s) => [s.index, s.reason]));
-    return opts.files.map((path, i) => {
-      const p = probabilities[i];
-      if (reasons.has(i) || Number.isNaN(p)) return { path, error: reasons.get(i) ?? 'no prediction was made' };
-      const predicted = p >= threshold ? 1 : 0;
-      return { path, probability: p, predicted, label: metadata.classes[predicted] };
+    return opts.files.map((path, i): PredictRow => {
+      const row = probabilities.subarray(i * width, (i + 1) * width);
+      if (reasons.has(i) || row.some(Number.isNaN)) return { path, error: reasons.get(i) ?? 'no prediction was made' };
+      return { path, ...task.predict(row, decision, opts.topK ?? 0) };
     });
   } finally {
     model.dispose();

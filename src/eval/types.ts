@@ -1,4 +1,6 @@
 // What `evaluate` and `predict` take and return (the CLI's commands pass these after parsing and checks).
+import type { TaskKind } from '../models/index.js';
+import type { Prediction } from '../tasks/index.js';
 
 export interface EvaluateCommandOptions {
   /** A tlearn checkpoint or a plain PyTorch state_dict (absolute path). */
@@ -18,7 +20,10 @@ export interface EvaluateCommandOptions {
   testFraction?: number;
   /** For a file without tlearn metadata (a tlearn file's own values must not be contradicted). */
   imageSize?: number;
-  classes?: [string, string];
+  /** Binary: [negative, positive]; otherwise one name per output. */
+  classes?: string[];
+  /** The task of a plain state_dict with several outputs (its keys cannot tell multiclass from multilabel). */
+  task?: TaskKind;
   /** 'squash' (Resize((s, s)), the default) or 'crop' (shorter side, then centre crop). */
   resize?: 'squash' | 'crop';
   batchSize?: number;
@@ -34,9 +39,9 @@ export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'dat
   files: string[];
   /** Unused by predict (it reports per file in its rows); accepted so that one options object serves both commands. */
   log?: (line: string) => void;
+  /** Multiclass: also list the k most probable classes per image. */
+  topK?: number;
 }
 
-/** One image's result (ARCHITECTURE.md "predict output"): predicted is 0/1, label the predicted class name. */
-export type PredictRow =
-  | { path: string; probability: number; predicted: 0 | 1; label: string }
-  | { path: string; error: string };
+/** One image's result (ARCHITECTURE.md "predict output"): the task's prediction, or why the file had none. */
+export type PredictRow = ({ path: string } & Prediction) | { path: string; error: string };

@@ -50,7 +50,7 @@ const BY_TORCH = new Map([...invert('torch'), ['float', 'float32'], ['half', 'fl
   ['long', 'int64'], ['int', 'int32'], ['short', 'int16']] as [string, DTypeName][]);
 
 export function isDTypeName(x: unknown): x is DTypeName {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(INFO, x);
+  return typeof x === 'string' && Object.hasOwn(INFO, x);
 }
 export function dtypeSize(d: DTypeName): number { return INFO[d].size; }
 export function safetensorsCode(d: DTypeName): string { return INFO[d].safetensors; }

@@ -163,7 +163,7 @@ export function buildZip(records: ZipRecordIn[], opts: ZipWriteOptions = {}): Ui
     // Local ZIP64 extra carries both sizes; the local header's 32-bit fields are then saturated.
     const z64Local = zip64 ? 20 : 0;
     const base = offset + 30 + name.length + z64Local;
-    let pad = (align - ((base + 4) % align)) % align;
+    const pad = (align - ((base + 4) % align)) % align;
     const extraLen = z64Local + 4 + pad;
     if (extraLen > U16_MAX) throw new Error('zip: extra field too long');
     const local = Buffer.alloc(30 + name.length + extraLen);

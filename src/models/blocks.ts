@@ -3,7 +3,7 @@
 // attribute order so that state_dict keys and their order match, and constructed in torchvision's order
 // (downsample before the block, by the caller) so that a seeded construction draws the same random numbers.
 import type { Tensor } from '../torch/index.js';
-import { BatchNorm2d, Conv2d, Module, ReLU, Sequential } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, Module, ReLU, type Sequential } from '../nn/index.js';
 import { runChain, type Step } from './chain.js';
 
 /** torchvision's ReLU(inplace=True): applied in place on a tensor the block made (saves an allocation). */

@@ -26,6 +26,14 @@ export const SEED: NumberRule = { integer: true, min: 0, max: 2 ** 32 - 1 };
 export const FRACTION: NumberRule = { min: 0, max: 1, exclusiveMax: true };
 /** A number of epochs, or an epoch (1-based; 0 where none was trained). */
 export const EPOCHS: NumberRule = { integer: true, min: 0 };
+/** The kinds of classification task (a tlearn model is one of them; data and configuration name them too). */
+export const TASK_KINDS = ['binary', 'multiclass', 'multilabel'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+/** Most classes a model may have (a head of 10 000 outputs is already far beyond any image folder). */
+export const MAX_CLASSES = 10_000;
+/** Longest class name, in characters. */
+export const CLASS_NAME_MAX = 200;
+
 /** The loss's positive-class weight. */
 export const POS_WEIGHT: NumberRule = { min: 0, exclusiveMin: true };
 

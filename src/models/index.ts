@@ -6,7 +6,9 @@ export {
   type ResNetArch, type ResNetStage, type ResNetOptions, type ArchSpec,
 } from './resnet.js';
 export { BasicBlock, Bottleneck, ResidualBlock, type BlockKind } from './blocks.js';
-export { BinaryClassifier, type BinaryClassifierOptions } from './binary.js';
+export {
+  BinaryClassifier, ImageClassifier, type BinaryClassifierOptions, type ImageClassifierOptions, type HeadActivation,
+} from './classifier.js';
 export { runChain } from './chain.js';
 export { channelsLastPays, CHANNELS_LAST_MIN_SIZE } from './memory-format.js';
 export { recordToTensor, recordsToTensors, tensorToRecord, tensorsToRecords, moduleToRecords } from './state.js';
@@ -16,10 +18,11 @@ export {
   RESIZE_MODES, METADATA_KIND, METADATA_VERSION, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
 export {
-  loadModelFile, saveModelFile, checkCheckpointContents, type LoadModelOptions, type LoadedModel, type SaveModelOptions,
+  loadModelFile, saveModelFile, checkCheckpointContents, headOutputs, type LoadModelOptions, type LoadedModel, type SaveModelOptions,
 } from './model-file.js';
+export { TASK_KINDS, MAX_CLASSES, type TaskKind } from './bounds.js';
 export { NonFiniteWeightsError, checkFinite, checkFiniteRecords, nonFiniteValue, type NonFiniteValue } from './finite.js';
 export {
-  loadPretrainedBackbone, loadBackboneFromFile, loadBackboneRecords, createBinaryClassifier, isRegistryName,
-  type PretrainedInfo, type CreateBinaryClassifierOptions,
+  loadPretrainedBackbone, loadBackboneFromFile, loadBackboneRecords, createBinaryClassifier, createClassifier, isRegistryName,
+  type PretrainedInfo, type CreateBinaryClassifierOptions, type CreateClassifierOptions,
 } from './pretrained.js';

@@ -8,8 +8,8 @@ import { quoteValue } from '../format/quote.js';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT, rangeText, SEED, STD,
-  THRESHOLD, type NumberRule,
+  CLASS_NAME_MAX, DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, MAX_CLASSES, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT,
+  rangeText, SEED, STD, TASK_KINDS, THRESHOLD, type NumberRule, type TaskKind,
 } from './bounds.js';
 import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './resnet.js';
 
@@ -27,16 +27,20 @@ export interface ModelMetadata {
   arch: ResNetArch;
   /** Dropout probability of the head (fc.0). */
   dropout: number;
-  /** [negative, positive]. */
-  classes: [string, string];
-  /** Always classes[1]; stored for readers that do not know the convention. */
-  positiveClass: string;
+  /** What the head predicts (absent in files of tlearn before multi-class: 'binary'). */
+  task: TaskKind;
+  /** The ordered class list: binary [negative, positive]; otherwise one per output of fc.1. */
+  classes: string[];
+  /** Binary: always classes[1], stored for readers that do not know the convention; null for the other tasks. */
+  positiveClass: string | null;
   imageSize: number;
   resize: ResizeMode;
   mean: [number, number, number];
   std: [number, number, number];
-  /** Probability at or above which an image is predicted positive. */
+  /** Probability at or above which an image is predicted positive (binary; 0.5 and unused otherwise). */
   threshold: number;
+  /** Multi-label: one threshold per class (a label is predicted at or above its own); null for the other tasks. */
+  thresholds: number[] | null;
   /** Training phase name and epoch (1-based) at which the weights were saved; null when unknown. */
   phase: string | null;
   epoch: number | null;
@@ -54,8 +58,8 @@ export interface ModelMetadata {
 /** The metadata assumed for a plain state_dict saved by the seed's PyTorch code. */
 export function seedMetadata(arch: ResNetArch = 'resnet50'): ModelMetadata {
   return {
-    kind: METADATA_KIND, formatVersion: METADATA_VERSION, arch, dropout: 0.5, classes: ['0', '1'], positiveClass: '1',
-    imageSize: 224, resize: 'squash', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], threshold: 0.5,
+    kind: METADATA_KIND, formatVersion: METADATA_VERSION, arch, dropout: 0.5, task: 'binary', classes: ['0', '1'], positiveClass: '1',
+    imageSize: 224, resize: 'squash', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], threshold: 0.5, thresholds: null,
     phase: null, epoch: null, metrics: {}, weights: null, toolVersion: 'unknown', createdAt: null, extra: {},
   };
 }
@@ -113,9 +117,15 @@ const triple = (rule: NumberRule | null, what: string): Check<[number, number, n
     ? [v[0], v[1], v[2]] : fail(key, v, `must be ${what}`));
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const classPair: Check<[string, string]> = (v, key) =>
-  (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string' && x.length > 0) && v[0] !== v[1]
-    ? [v[0], v[1]] : fail(key, v, 'must be two different non-empty class names [negative, positive]'));
+/** Distinct non-empty names; how many the task allows is checked with the task (checkTaskFields). */
+const classList: Check<string[]> = (v, key) =>
+  (Array.isArray(v) && v.length >= 1 && v.length <= MAX_CLASSES
+    && v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= CLASS_NAME_MAX) && new Set(v).size === v.length
+    ? [...v] : fail(key, v, `must be two different non-empty class names [negative, positive] (binary), or up to ${MAX_CLASSES} (other tasks)`));
+
+const thresholdList: Check<number[]> = (v, key) =>
+  (Array.isArray(v) && v.length <= MAX_CLASSES && v.every((x) => meetsRule(x, THRESHOLD))
+    ? [...v] : fail(key, v, `must be a list of numbers in ${rangeText(THRESHOLD)}`));
 
 const formatVersion: Check<number> = (v, key) => {
   const n = ruled({ integer: true, min: 1 })(v, key);
@@ -147,13 +157,16 @@ const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   formatVersion,
   arch: (v, key) => (isResNetArch(v) ? v : fail(key, v, `must be one of ${RESNET_ARCHS.join(', ')}`)),
   dropout: ruled(DROPOUT),
-  classes: classPair,
-  positiveClass: text('a string'),
+  task: (v, key) => (TASK_KINDS.includes(v as TaskKind) ? (v as TaskKind) : fail(key, v, `must be one of ${TASK_KINDS.map((t) => `"${t}"`).join(', ')}`)),
+  classes: classList,
+  // null for multi-class and multi-label models (checkTaskFields); the message names the binary model's case.
+  positiveClass: (v, key) => (v === null ? null : text('a string')(v, key)),
   imageSize: ruled(IMAGE_SIZE),
   resize: (v, key) => (RESIZE_MODES.includes(v as ResizeMode) ? (v as ResizeMode) : fail(key, v, `must be ${RESIZE_MODES.map((m) => `"${m}"`).join(' or ')}`)),
   mean: triple(null, 'three finite numbers'),
   std: triple(STD, 'three positive numbers'),
   threshold: ruled(THRESHOLD),
+  thresholds: nullable(thresholdList),
   phase: nullable(text(`a phase name of at most ${PHASE_NAME_MAX_BYTES} bytes`, (s) => s.length > 0 && Buffer.byteLength(s, 'utf8') <= PHASE_NAME_MAX_BYTES)),
   epoch: nullable(ruled(EPOCHS)),
   metrics: metricsMap,
@@ -162,6 +175,28 @@ const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   createdAt: nullable(text('a date and time (ISO 8601)', (s) => s.length <= 100 && !Number.isNaN(Date.parse(s)))),
   extra: extraObject,
 };
+
+/**
+ * The fields that depend on the task: binary has exactly two classes and positiveClass = classes[1] (filled in
+ * when absent); multi-class at least two classes; multi-label one threshold per class. Other tasks have no
+ * positive class.
+ */
+function checkTaskFields(m: ModelMetadata, raw: Record<string, unknown>): void {
+  const given = (k: string) => k in raw && raw[k] !== undefined;
+  if (m.task === 'binary') {
+    if (m.classes.length !== 2) fail('classes', m.classes, 'must be two different non-empty class names [negative, positive] (task "binary")');
+    if (!given('positiveClass')) m.positiveClass = m.classes[1]!;
+    if (m.positiveClass !== m.classes[1]) fail('positiveClass', m.positiveClass, `must be the second of classes ${quoteValue(m.classes)}`);
+  } else {
+    if (!given('positiveClass')) m.positiveClass = null;
+    if (m.positiveClass !== null) fail('positiveClass', m.positiveClass, `must be null: a ${m.task} model has no positive class`);
+    if (m.task === 'multiclass' && m.classes.length < 2) fail('classes', m.classes, 'must name at least 2 classes (task "multiclass")');
+  }
+  if (m.task !== 'multilabel' && m.thresholds !== null) fail('thresholds', m.thresholds, `must be null for task "${m.task}" (one threshold: threshold)`);
+  if (m.task === 'multilabel' && m.thresholds !== null && m.thresholds.length !== m.classes.length) {
+    fail('thresholds', m.thresholds, `must hold one threshold per class (${m.classes.length})`);
+  }
+}
 
 /** True when metadata read from a file was written by tlearn. */
 export const isTlearnMetadata = (raw: Record<string, unknown>): boolean => raw.kind === METADATA_KIND;
@@ -185,8 +220,7 @@ export function completeMetadata(raw: Record<string, unknown>, base: ModelMetada
       out[key] = key === 'extra' ? { ...(out.extra as object), ...(ok as object) } : ok;
     }
     const m = out as unknown as ModelMetadata;
-    if (!('positiveClass' in raw) || raw.positiveClass === undefined) m.positiveClass = m.classes[1];
-    if (m.positiveClass !== m.classes[1]) fail('positiveClass', m.positiveClass, `must be the second of classes ${quoteValue(m.classes)}`);
+    checkTaskFields(m, raw);
     return m;
   } catch (e) {
     if (!(e instanceof BadValue)) throw e;
@@ -200,5 +234,7 @@ export function completeMetadata(raw: Record<string, unknown>, base: ModelMetada
 export function metadataToJSON(m: ModelMetadata): Record<string, unknown> {
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(m.metrics)) metrics[k] = v === null || !Number.isFinite(v) ? null : v;
-  return { ...m, metrics };
+  // thresholds exist only for multi-label models: other files stay as they were before multi-label models.
+  const { thresholds, ...rest } = m;
+  return { ...rest, ...(thresholds === null ? {} : { thresholds }), metrics };
 }

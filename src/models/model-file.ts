@@ -1,17 +1,18 @@
 // Model files: a tlearn checkpoint (safetensors or .pth, with metadata) or a plain `.pth` state_dict saved by
-// the seed's PyTorch code (`torch.save(model.state_dict(), path)`), loaded into a BinaryClassifier; and the
+// the seed's PyTorch code (`torch.save(model.state_dict(), path)`), loaded into an ImageClassifier; and the
 // writer, whose files load in PyTorch with `torch.load(path, weights_only=True)` + strict load_state_dict.
 import fs from 'node:fs';
 import path from 'node:path';
 import { dispose } from '../torch/index.js';
 import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointFormat } from '../io/index.js';
-import { BinaryClassifier } from './binary.js';
+import { ImageClassifier } from './classifier.js';
 import { checkFinite, checkFiniteRecords } from './finite.js';
 import { headInfo, inferArch } from './infer.js';
 import {
   completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
 import { checkArch, featureWidth, type ResNetArch } from './resnet.js';
+import type { TaskKind } from './bounds.js';
 import { moduleToRecords, recordsToTensors } from './state.js';
 
 export interface LoadModelOptions {
@@ -19,8 +20,16 @@ export interface LoadModelOptions {
   arch?: ResNetArch;
   /** For a file without tlearn metadata (default 224); must agree with the metadata of a tlearn file. */
   imageSize?: number;
-  /** [negative, positive] for a file without tlearn metadata (default ['0', '1']); must agree otherwise. */
-  classes?: [string, string];
+  /**
+   * The class names for a file without tlearn metadata (binary: [negative, positive], default ['0', '1'];
+   * otherwise one per output, default '0', '1', ...); must agree otherwise.
+   */
+  classes?: string[];
+  /**
+   * The task of a file without tlearn metadata: its keys cannot tell a multi-class head from a multi-label one
+   * (the Sigmoid has no weights). Default: 'binary' for 1 output, 'multiclass' for more; must agree otherwise.
+   */
+  task?: TaskKind;
   /** The eval resize for a file without tlearn metadata (default 'squash', the seed's Resize((s, s))); must agree otherwise. */
   resize?: ResizeMode;
   /** Device to move the model to after loading (default: stays on the CPU). */
@@ -28,7 +37,7 @@ export interface LoadModelOptions {
 }
 
 export interface LoadedModel {
-  model: BinaryClassifier;
+  model: ImageClassifier;
   metadata: ModelMetadata;
   format: CheckpointFormat;
   /** False for a plain state_dict (the metadata then holds the seed's defaults and the options). */
@@ -53,9 +62,21 @@ function missingModelFile(file: string): void {
   }
 }
 
+/** The head's outputs a task has for its classes. */
+export const headOutputs = (task: TaskKind, classes: number): number => (task === 'binary' ? 1 : classes);
+
+/** A plain state_dict's metadata: the seed's, with the task and class names its head implies (or the options give). */
+function plainMetadata(arch: ResNetArch, outputs: number, opts: LoadModelOptions, file: string): ModelMetadata {
+  const task = opts.task ?? (outputs === 1 ? 'binary' : 'multiclass');
+  const base = seedMetadata(arch);
+  if (task === 'binary') return base;
+  return completeMetadata({ task, classes: Array.from({ length: outputs }, (_, i) => String(i)) }, base, file);
+}
+
 /**
- * Loads a binary classifier from a file. The file's keys must be exactly the model's (strict), its head the
- * seed's `fc = Sequential(Dropout, Linear(F, 1), Sigmoid)`. The model is returned in eval mode.
+ * Loads a classifier from a file. The file's keys must be exactly the model's (strict), its head
+ * `fc = Sequential(Dropout, Linear(F, K)[, Sigmoid])` with K = 1 for a binary model and K = classes otherwise.
+ * The model is returned in eval mode.
  */
 export function loadModelFile(file: string, opts: LoadModelOptions = {}): LoadedModel {
   missingModelFile(file);
@@ -66,15 +87,18 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
     const what = head.kind === 'linear'
       ? `a ResNet with a ${head.outFeatures}-class Linear head (fc.weight [${head.outFeatures}, ${head.inFeatures}])`
       : 'a state_dict without a classifier head (no fc.1.weight)';
-    throw new Error(`${file}: this is ${what}, not a binary classifier with the head ` +
-      `fc = Sequential(Dropout, Linear(F, 1), Sigmoid); to start training from it, pass it as pretrained weights (--weights ${file})`);
+    throw new Error(`${file}: this is ${what}, not a binary classifier (fc = Sequential(Dropout, Linear(F, 1), Sigmoid)) nor a ` +
+      `multi-class or multi-label one (fc = Sequential(Dropout, Linear(F, C)[, Sigmoid])); to start training from it, pass it as pretrained weights (--weights ${file})`);
   }
-  if (head.outFeatures !== 1) throw new Error(`${file}: 'fc.1.weight' has ${head.outFeatures} outputs, a binary classifier has 1`);
   const inferred = inferArch(records, file);
 
   const fromTlearn = isTlearnMetadata(ckpt.metadata);
-  const base = seedMetadata(inferred);
+  const base = plainMetadata(inferred, head.outFeatures!, opts, file);
   const metadata = completeMetadata(fromTlearn ? ckpt.metadata : {}, base, file);
+  const outputs = headOutputs(metadata.task, metadata.classes.length);
+  if (head.outFeatures !== outputs) {
+    throw new Error(`${file}: 'fc.1.weight' has ${head.outFeatures} outputs; a ${metadata.task} model of ${metadata.classes.length} classes has ${outputs}`);
+  }
   if (metadata.arch !== inferred) {
     throw new Error(`${file}: metadata says arch '${metadata.arch}' but the weights are those of ${inferred}`);
   }
@@ -85,7 +109,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
     throw new Error(`${file}: 'fc.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${featureWidth(inferred)}`);
   }
   // Options fill in what a plain state_dict cannot say; a tlearn file already says it, and must not be contradicted.
-  const given = { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize };
+  const given = { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, task: opts.task };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
     if (fromTlearn && !sameJSON(value, metadata[key as keyof ModelMetadata])) {
@@ -94,8 +118,13 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
     }
   }
   const final = fromTlearn ? metadata : completeMetadata(given, metadata, `loadModelFile(${file})`, 'option');
+  if (!fromTlearn && final.classes.length !== metadata.classes.length) {
+    throw new Error(`${file}: has ${outputs} output${outputs === 1 ? '' : 's'}; ${final.classes.length} class names were given (${final.classes.join(',')})`);
+  }
 
-  const model = new BinaryClassifier({ arch: inferred, dropout: final.dropout });
+  const model = new ImageClassifier({
+    arch: inferred, dropout: final.dropout, outputs, activation: final.task === 'multiclass' ? 'softmax' : 'sigmoid',
+  });
   const tensors = recordsToTensors(records);
   try {
     try {
@@ -132,7 +161,7 @@ export interface SaveModelOptions {
  * Writes the model's state_dict (torch's keys and order) and its metadata; arch, dropout, tool version and
  * time of writing are filled from the model and the tool. Returns the metadata as written.
  */
-export function saveModelFile(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata> = {}, opts: SaveModelOptions = {}): ModelMetadata {
+export function saveModelFile(file: string, model: ImageClassifier, metadata: Partial<ModelMetadata> = {}, opts: SaveModelOptions = {}): ModelMetadata {
   if (metadata.arch !== undefined && metadata.arch !== model.arch) {
     throw new Error(`saveModelFile(${file}): metadata arch '${metadata.arch}' differs from the model's ${model.arch}`);
   }

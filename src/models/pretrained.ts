@@ -9,7 +9,7 @@ import {
   adaptToTorchvision, fetchWeights, findWeights, loadCheckpoint, type KeyLayout, type StateDictRecords,
   type WeightsEntry, type WeightsOptions,
 } from '../io/index.js';
-import { BinaryClassifier, type BinaryClassifierOptions } from './binary.js';
+import { BinaryClassifier, ImageClassifier, type BinaryClassifierOptions, type ImageClassifierOptions } from './classifier.js';
 import { inferArch } from './infer.js';
 import type { ResNet } from './resnet.js';
 import { recordToTensor } from './state.js';
@@ -128,20 +128,17 @@ export async function loadPretrainedBackbone(model: ResNet, source: string, opts
   return { ...loadBackboneFromFile(model, file), source: s, entry };
 }
 
-export interface CreateBinaryClassifierOptions extends BinaryClassifierOptions {
+interface WeightsChoice {
   /** 'imagenet' (default), 'imagenet-v1', 'none' or a file path. */
   weights?: string;
   /** Cache/download options for registry weights. */
   weightsOptions?: WeightsOptions;
 }
+export type CreateBinaryClassifierOptions = BinaryClassifierOptions & WeightsChoice;
+export type CreateClassifierOptions = ImageClassifierOptions & WeightsChoice;
 
-/**
- * The seed's model: a torchvision ResNet (default resnet50) with pretrained backbone weights and the new head
- * fc = Sequential(Dropout(p), Linear(F, 1), Sigmoid). After manualSeed(s), the head's initial weights equal
- * those of the same PyTorch code run after torch.manual_seed(s).
- */
-export async function createBinaryClassifier(o: CreateBinaryClassifierOptions = {}): Promise<{ model: BinaryClassifier; pretrained: PretrainedInfo }> {
-  const model = new BinaryClassifier(o);
+/** Loads the backbone's weights into a new model; the model is freed when that fails. */
+async function withBackbone<M extends ImageClassifier>(model: M, o: WeightsChoice): Promise<{ model: M; pretrained: PretrainedInfo }> {
   try {
     const pretrained = await loadPretrainedBackbone(model, o.weights ?? 'imagenet', o.weightsOptions);
     return { model, pretrained };
@@ -149,4 +146,18 @@ export async function createBinaryClassifier(o: CreateBinaryClassifierOptions = 
     model.dispose();
     throw e;
   }
+}
+
+/**
+ * The seed's model: a torchvision ResNet (default resnet50) with pretrained backbone weights and the new head
+ * fc = Sequential(Dropout(p), Linear(F, 1), Sigmoid). After manualSeed(s), the head's initial weights equal
+ * those of the same PyTorch code run after torch.manual_seed(s).
+ */
+export function createBinaryClassifier(o: CreateBinaryClassifierOptions = {}): Promise<{ model: BinaryClassifier; pretrained: PretrainedInfo }> {
+  return withBackbone(new BinaryClassifier(o), o);
+}
+
+/** A classifier with K outputs (ImageClassifier) on a pretrained backbone; the head is drawn as createBinaryClassifier's. */
+export function createClassifier(o: CreateClassifierOptions = {}): Promise<{ model: ImageClassifier; pretrained: PretrainedInfo }> {
+  return withBackbone(new ImageClassifier(o), o);
 }

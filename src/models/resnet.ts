@@ -4,11 +4,11 @@
 // manualSeed(s) the weights equal those of torch.manual_seed(s); torchvision.models.resnetXX()), and the same
 // outputs. The network is also a list of named stages, so that a trainer can run a frozen prefix once and
 // cache its output (forwardStages).
-import { type Tensor } from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
 import {
   AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init,
 } from '../nn/index.js';
-import { BLOCKS, Bottleneck, BasicBlock, conv1x1, reluInPlace, type BlockKind } from './blocks.js';
+import { BLOCKS, type Bottleneck, type BasicBlock, conv1x1, reluInPlace, type BlockKind } from './blocks.js';
 import { runChain } from './chain.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
@@ -31,7 +31,7 @@ export const ARCHS: Readonly<Record<ResNetArch, ArchSpec>> = Object.freeze({
 export const RESNET_ARCHS = Object.keys(ARCHS) as ResNetArch[];
 
 export function isResNetArch(x: unknown): x is ResNetArch {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(ARCHS, x);
+  return typeof x === 'string' && Object.hasOwn(ARCHS, x);
 }
 export function checkArch(arch: unknown, what = 'arch'): ResNetArch {
   if (!isResNetArch(arch)) throw new Error(`${what}: unknown architecture ${JSON.stringify(arch)}; expected one of ${RESNET_ARCHS.join(', ')}`);

@@ -1,6 +1,6 @@
 // Weight initialisation, as torch.nn.init: in place, without recording gradients, from libtorch's generator
 // (so that manualSeed(s) followed by the same calls gives the same numbers as torch.manual_seed(s) on CPU).
-import { Tensor, noGrad } from '../torch/index.js';
+import { type Tensor, noGrad } from '../torch/index.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';

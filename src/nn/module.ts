@@ -1,7 +1,7 @@
 // Module: the base of every layer and model. It owns named parameters (leaf tensors that require grad),
 // named buffers (running statistics and the like) and named child modules, in registration order, so that
 // dotted names and stateDict() order equal PyTorch's state_dict() for the equivalent torch model.
-import { Tensor, keep, noGrad, scope, isDType, type DType, type DeviceName } from '../torch/index.js';
+import { type Tensor, keep, noGrad, scope, isDType, type DType, type DeviceName } from '../torch/index.js';
 import { applyStateDict, type LoadOptions, type LoadResult, type StateDictInput } from './state-dict.js';
 
 export type StateDict = Map<string, Tensor>;

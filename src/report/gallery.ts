@@ -76,12 +76,17 @@ export async function buildGallery(
   const skipped: string[] = [];
   for (const m of mistakes) {
     if (items.length >= max) break;
-    const file = opts.imageRoot && !isAbsolute(m.path) ? resolve(opts.imageRoot, m.path) : m.path;
     try {
-      items.push({ ...m, thumbnail: await makeThumbnail(file, opts.thumbnailSize ?? 96) });
+      items.push({ ...m, thumbnail: await loadThumbnail(m.path, opts) });
     } catch {
       skipped.push(m.path);
     }
   }
   return { items, skipped };
+}
+
+/** The thumbnail of a gallery image; a relative path is read under `imageRoot`. Throws when it cannot be read. */
+export function loadThumbnail(path: string, opts: { thumbnailSize?: number; imageRoot?: string } = {}): Promise<Thumbnail> {
+  const file = opts.imageRoot && !isAbsolute(path) ? resolve(opts.imageRoot, path) : path;
+  return makeThumbnail(file, opts.thumbnailSize ?? 96);
 }

@@ -9,6 +9,7 @@ import { readerWarnings } from './warnings.js';
 import { REPORT_CSS } from './style.js';
 import { renderCharts, type RenderedChart } from './write-charts.js';
 import { buildGallery, CLOSE_CALL_MARGIN, mostConfidentlyWrong, type GalleryItem } from './gallery.js';
+import { galleryFigure } from './gallery-figure.js';
 
 export const REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
@@ -207,16 +208,9 @@ function marginText(p: number, threshold: number): string {
 
 function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName, threshold: number | null): string {
   const items = parts.gallery.map((g) => {
-    // The class folder and file name identify an image; the full path is in the tooltip.
-    // As in predictions.csv (split folder included: train/x.png and test/x.png differ); an absolute path is shortened.
-    const name = /^([A-Za-z]:)?[\\/]/.test(g.path) ? g.path.split(/[\\/]/).filter(Boolean).slice(-3).join('/') : g.path;
-    // Small sources (e.g. 28 px digits) are shown at the gallery size without re-encoding a bigger bitmap.
-    const t = g.thumbnail;
-    const scale = Math.max(1, size / Math.max(t.width, t.height));
-    const cls = scale > 1 ? ' class="pixelated"' : '';
     const margin = threshold === null ? '' : `<div class="muted">${esc(marginText(g.probability, threshold))}</div>`;
-    return `<figure><div class="thumb"><img${cls} src="${t.dataUri}" width="${Math.round(t.width * scale)}" height="${Math.round(t.height * scale)}" alt="${esc(name)}"></div>
-<figcaption><div title="${esc(g.path)}">${esc(name)}</div><div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div>${margin}</figcaption></figure>`;
+    return galleryFigure(g.path, g.thumbnail, size,
+      `<div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div>${margin}`);
   });
   const what = split === 'all' ? 'image' : `${split} image`;
   const images = split === 'all' ? 'images' : `${split} images`;
@@ -283,6 +277,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
       html: `<section id="classification-report"><h2>Classification report</h2>${supportZeroNote(absentClass(data.metrics, reportClasses(data)))}<pre>${esc(data.classificationReport)}</pre></section>`,
     });
   }
+  for (const extra of data.sections ?? []) sections.push(extra);
   const plots = parts.charts.map((c, i) => ({ c, i })).filter(({ c }) => c.name !== 'training_curves');
   if (plots.length) {
     sections.push({ id: 'plots', name: 'Plots', html: `<section id="plots"><h2>Evaluation plots</h2><div class="plots">${plots.map(({ c, i }) => figure(c, i)).join('\n')}</div></section>` });

@@ -155,4 +155,16 @@ export interface ReportData {
   skipped?: { path: string; reason: string }[];
   /** The pos_weight the run trained with (null/absent: none): the audit then states it instead of advising one. */
   posWeight?: number | null;
+  /**
+   * Sections built elsewhere (a C-class evaluation's per-class table, charts and gallery: multiClassSections),
+   * placed after the classification report, their html already escaped.
+   */
+  sections?: ReportSection[] | null;
+}
+
+/** One section of the page: its anchor id, its name in the navigation, and its finished HTML. */
+export interface ReportSection {
+  id: string;
+  name: string;
+  html: string;
 }

@@ -39,10 +39,15 @@ export async function renderCharts(data: ChartData): Promise<RenderedChart[]> {
  * Returns the paths written, in order.
  */
 export async function writeCharts(dir: string, data: ChartData, opts: WriteChartsOptions = {}): Promise<string[]> {
+  return writeRenderedCharts(dir, await renderCharts(data), opts);
+}
+
+/** Writes charts already rendered (e.g. a C-class report's, from multiClassSections) as writeCharts does. */
+export async function writeRenderedCharts(dir: string, charts: RenderedChart[], opts: WriteChartsOptions = {}): Promise<string[]> {
   const formats = opts.formats ?? ['svg', 'png'];
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const chart of await renderCharts(data)) {
+  for (const chart of charts) {
     if (formats.includes('svg')) {
       const f = join(dir, `${chart.name}.svg`);
       await writeFileAtomicAsync(f, chart.svg);

@@ -1,6 +1,6 @@
 // Tensor factories, as torch.zeros/ones/full/randn/rand/arange/tensor.
 import { native } from './native.js';
-import { Tensor, wrap, elementSize, type AnyTypedArray, type DType, type DeviceName } from './tensor.js';
+import { type Tensor, wrap, elementSize, type AnyTypedArray, type DType, type DeviceName } from './tensor.js';
 
 export interface TensorOptions {
   dtype?: DType;

@@ -1,6 +1,6 @@
 // Neural-network functions (torch.nn.functional), each one ATen call.
 import { native } from './native.js';
-import { Tensor, wrap } from './tensor.js';
+import { type Tensor, wrap } from './tensor.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -60,6 +60,16 @@ export function binaryCrossEntropy(prob: Tensor, target: Tensor, o: { weight?: T
 export function mseLoss(x: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   return wrap(native.mseLoss(x.handle, target.handle, REDUCTION[reduction]));
 }
-export function crossEntropy(logits: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction; ignoreIndex?: number } = {}): Tensor {
-  return wrap(native.crossEntropy(logits.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100));
+export interface CrossEntropyOptions {
+  /** One weight per class ([C]). */
+  weight?: Tensor;
+  reduction?: Reduction;
+  ignoreIndex?: number;
+  /** torch's label_smoothing in [0, 1): the target mixes (1 - s) of the one-hot with s of the uniform distribution. */
+  labelSmoothing?: number;
+}
+/** Cross-entropy on logits [N, C] against class indices [N] (int64), as torch.nn.functional.cross_entropy. */
+export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
+  return wrap(native.crossEntropy(logits.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100,
+    o.labelSmoothing ?? 0));
 }

@@ -1,7 +1,7 @@
 // Process-level state: grad mode, autocast, seeds and RNG state, threads, devices, build information.
 import { availableParallelism, totalmem } from 'node:os';
 import { native } from './native.js';
-import { Tensor, wrap, type DType } from './tensor.js';
+import { type Tensor, wrap, type DType } from './tensor.js';
 
 function assertSync(result: unknown, what: string): void {
   if (result && typeof (result as { then?: unknown }).then === 'function') {

@@ -1,20 +1,23 @@
 // Model checkpoints of a run: best_model_<phase> whenever a phase's monitored metric improves, restoring
 // that file at the end of the phase, and best_model_final. Each file carries the full metadata
 // (preprocessing, classes, threshold, where in training it was saved, validation metrics, tool version).
-import { chooseThreshold, type ThresholdChoice } from '../metrics/index.js';
 import fs from 'node:fs';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { dispose } from '../torch/index.js';
-import { recordsToTensors, saveModelFile, type BinaryClassifier, type ModelMetadata } from '../models/index.js';
+import { recordsToTensors, saveModelFile, type ImageClassifier, type ModelMetadata, type TaskKind } from '../models/index.js';
+import type { LossSettings, Task, ThresholdPick } from '../tasks/index.js';
 import type { RunConfig } from './config/index.js';
 import type { EpochRecord } from './types.js';
 
 export interface RunIdentity {
   config: RunConfig;
-  /** [negative, positive]. */
-  classes: [string, string];
+  task: TaskKind;
+  /** The ordered classes (binary: [negative, positive]). */
+  classes: readonly string[];
   /** The loss's positive-class weight as used ('auto' resolved), or null: recorded in every checkpoint (extra.pos_weight). */
   posWeight: number | null;
+  /** The loss's weights as used (multi-class and multi-label runs record them in extra). */
+  loss: LossSettings;
 }
 
 /** The metrics of a record that go into a checkpoint. */
@@ -25,31 +28,36 @@ export function recordMetrics(r: EpochRecord): Record<string, number> {
 }
 
 /**
- * The decision threshold for validation scores, by config.threshold. A method that cannot work here (one
- * class only, an unreachable target) falls back to 0.5 and says why.
+ * The decision threshold(s) for validation scores, by config.threshold and the task. A method that cannot work
+ * here (one class only, an unreachable target) falls back to 0.5 and says why (warnings).
  */
-export function pickThreshold(config: RunConfig, labels: Float32Array, probs: Float32Array): { choice: ThresholdChoice | null; threshold: number; warning?: string } {
-  const { method, value } = config.threshold;
-  try {
-    const choice = chooseThreshold(labels, probs, { method, value: value ?? undefined });
-    // "Nothing positive" is a hair above the top score, which can exceed 1 when a score is exactly 1.
-    return { choice, threshold: Math.min(1, Math.max(0, choice.threshold)) };
-  } catch (e) {
-    return { choice: null, threshold: 0.5, warning: `threshold method '${method}' failed on the validation set (${(e as Error).message}); using 0.5` };
-  }
+export function pickThreshold(task: Task, config: RunConfig, labels: Float32Array, probs: Float32Array): ThresholdPick {
+  return task.pickThresholds(probs, labels, config.threshold);
+}
+
+/** The loss weights of a multi-class or multi-label run, for the checkpoint's extra (binary keeps pos_weight alone). */
+function lossExtra(id: RunIdentity): Record<string, unknown> {
+  if (id.task === 'binary') return {};
+  return {
+    ...(id.loss.posWeight ? { pos_weights: [...id.loss.posWeight] } : {}),
+    ...(id.loss.classWeights ? { class_weights: [...id.loss.classWeights] } : {}),
+    ...(id.task === 'multiclass' ? { label_smoothing: id.loss.labelSmoothing } : {}),
+  };
 }
 
 export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number, metrics: Record<string, number>,
-  threshold: number, choice: ThresholdChoice | null, extra: Record<string, unknown> = {}): Partial<ModelMetadata> {
+  pick: ThresholdPick, extra: Record<string, unknown> = {}): Partial<ModelMetadata> {
   const c = id.config;
   return {
-    classes: id.classes,
-    positiveClass: id.classes[1],
+    task: id.task,
+    classes: [...id.classes],
+    positiveClass: id.task === 'binary' ? id.classes[1]! : null,
     imageSize: c.input.imageSize,
     resize: c.input.resize,
     mean: [...c.input.mean],
     std: [...c.input.std],
-    threshold,
+    threshold: pick.threshold,
+    thresholds: pick.thresholds,
     phase,
     epoch,
     metrics: { ...metrics },
@@ -57,20 +65,21 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
     extra: {
       threshold_method: c.threshold.method,
       threshold_value: c.threshold.value,
-      ...(choice ? { threshold_rates_val: Object.fromEntries(Object.entries(choice.achieved).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) } : {}),
+      ...(pick.achieved ? { threshold_rates_val: pick.achieved } : {}),
       bn_policy: c.bnPolicy,
       pos_weight: id.posWeight,
       seed: c.seed,
       // With the seed, the drawn split (data without split folders) can be redrawn by `evaluate`.
       val_fraction: c.data.valFraction,
       test_fraction: c.data.testFraction,
+      ...lossExtra(id),
       ...extra,
     },
   };
 }
 
 /** Writes a model checkpoint (atomically, through src/io) in the configured format. */
-export function writeCheckpoint(file: string, model: BinaryClassifier, metadata: Partial<ModelMetadata>, format: RunConfig['checkpointFormat']): ModelMetadata {
+export function writeCheckpoint(file: string, model: ImageClassifier, metadata: Partial<ModelMetadata>, format: RunConfig['checkpointFormat']): ModelMetadata {
   // With 'both', the .safetensors is written at every improvement and the .pth copy once the phase is over
   // (pthCopy): a .pth of a 100 MB model at every better epoch would cost seconds each time.
   return saveModelFile(file, model, metadata, { format: format === 'both' ? 'safetensors' : format });
@@ -86,7 +95,7 @@ export function pthCopy(file: string): string {
 }
 
 /** Loads a checkpoint's weights into the model in place (all keys, strictly). */
-export function restoreWeights(model: BinaryClassifier, file: string): Record<string, unknown> {
+export function restoreWeights(model: ImageClassifier, file: string): Record<string, unknown> {
   const ckpt = loadCheckpoint(file);
   const tensors = recordsToTensors(ckpt.tensors);
   try {

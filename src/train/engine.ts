@@ -1,17 +1,18 @@
-// The numeric side of a run that every pass shares: the model, the device, mixed precision, channels-last,
-// the loss's pos_weight. Loader batches become tensors on the device through src/data (imagesTensor, labelsTensor).
-import { autocast, keep, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
-import type { BinaryClassifier } from '../models/index.js';
+// The numeric side of a run that every pass shares: the model, its task (targets, loss, probabilities), the
+// device, mixed precision, channels-last. Loader images become tensors on the device through src/data
+// (imagesTensor), labels through the task.
+import { autocast, noGrad, scope } from '../torch/index.js';
+import type { ImageClassifier } from '../models/index.js';
+import type { Task } from '../tasks/index.js';
 import type { BnPolicy, Precision } from './config/index.js';
 
 export interface Engine {
-  model: BinaryClassifier;
+  model: ImageClassifier;
+  task: Task;
   device: 'cpu' | 'cuda';
   precision: Precision;
   channelsLast: boolean;
   bnPolicy: BnPolicy;
-  /** BCE pos_weight as a kept [1] tensor on the device, or undefined. */
-  posWeight: Tensor | undefined;
 }
 
 /** Runs fn under bf16 autocast when the run asks for it (forward passes only; backward runs outside). */
@@ -20,22 +21,14 @@ export function withPrecision<T>(e: Engine, fn: () => T): T {
 }
 
 /** Converts the 4-D weights to channels-last strides (the tensors stay the same objects, as `param.data = ...`). */
-export function toChannelsLast(model: BinaryClassifier): void {
+export function toChannelsLast(model: ImageClassifier): void {
   noGrad(() => scope(() => {
     for (const t of [...model.parameters(), ...model.buffers()]) if (t.ndim === 4) t.setData_(t.contiguous(true));
   }));
 }
 
-export function posWeightTensor(e: Pick<Engine, 'device'>, value: number | null): Tensor | undefined {
-  if (value === null) return undefined;
-  return keep(scope(() => {
-    const t = tensor(new Float32Array([value]), { shape: [1] });
-    return e.device === 'cpu' ? t : t.to(e.device);
-  }));
-}
-
 /** The training flag of every module, to put back after a pass that changes modes (validation). */
-export function saveModes(model: BinaryClassifier): () => void {
+export function saveModes(model: ImageClassifier): () => void {
   const modes = model.modules().map((m) => [m, m.training] as const);
   return () => {
     for (const [m, on] of modes) m.training = on;

@@ -1,7 +1,6 @@
 // One training pass and one validation pass. Steps run synchronously inside `scope` (every temporary is
 // freed per batch); between batches the loop yields to the event loop, so a Ctrl-C handler can run.
-import { F, noGrad, scope, type Tensor } from '../torch/index.js';
-import { rocAucScore } from '../metrics/index.js';
+import { noGrad, scope, type Tensor } from '../torch/index.js';
 import type { BatchPlan } from '../data/index.js';
 import type { ResNetStage } from '../models/index.js';
 import { nextStage } from './plan.js';
@@ -21,12 +20,7 @@ export interface EpochTotals {
 }
 export const emptyTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0, batches: 0, seconds: 0 });
 
-/** Predictions at probability >= 0.5 (the rule `score >= threshold` used everywhere in tlearn) that match the labels. */
-export function countCorrect(probs: Float32Array, labels: Float32Array): number {
-  let c = 0;
-  for (let i = 0; i < probs.length; i++) c += (probs[i]! >= 0.5 ? 1 : 0) === labels[i] ? 1 : 0;
-  return c;
-}
+export { countCorrect } from '../tasks/index.js';
 
 function logitsOf(e: Engine, x: Tensor, from: ResNetStage): Tensor {
   return withPrecision(e, () => e.model.forwardStages(x, from, 'fc'));
@@ -38,13 +32,13 @@ function trainStep(e: Engine, opt: AnyOptimizer, from: ResNetStage, x: Tensor, y
   return scope(() => {
     opt.zeroGrad();
     const logits = logitsOf(e, x, from).float();
-    const loss = F.binaryCrossEntropyWithLogits(logits, y, { posWeight: e.posWeight });
+    const loss = e.task.loss(logits, y);
     const value = loss.item();
     // Before backward and the update: a non-finite loss must not reach the weights.
     checkFinite(value, where.phase, where.epoch, where.batch, 'training');
     loss.backward();
     opt.step();
-    const probs = noGrad(() => logits.detach().sigmoid().toFloat32Array());
+    const probs = noGrad(() => e.task.probabilities(logits.detach()).toFloat32Array());
     return { loss: value, probs };
   });
 }
@@ -79,7 +73,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
       disposeInput(input);
     }
     o.totals.lossSum += r.loss * input.n;
-    o.totals.correct += countCorrect(r.probs, input.labels);
+    o.totals.correct += o.engine.task.correct(r.probs, input.labels);
     o.totals.seen += input.n;
     o.totals.batches = input.batchIndex + 1;
     o.totals.seconds = base + (performance.now() - t0) / 1000;
@@ -94,8 +88,9 @@ export interface ValidationResult {
   loss: number;
   accuracy: number;
   auc: number;
-  /** Probabilities of the positive class, in the validation loader's order. */
+  /** Probabilities (n x the head's outputs; binary: of the positive class), in the validation loader's order. */
   probs: Float32Array;
+  /** Labels (n x the task's label width). */
   labels: Float32Array;
 }
 
@@ -112,14 +107,12 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
       try {
         const r = scope(() => noGrad(() => {
           const logits = logitsOf(e, input.x, from).float();
-          const loss = F.binaryCrossEntropyWithLogits(logits, input.y, { posWeight: e.posWeight, reduction: 'sum' }).item();
-          return { loss, p: logits.sigmoid().toFloat32Array() };
+          const loss = e.task.batchLossSum(logits, input.y, input.n);
+          return { loss, p: e.task.probabilities(logits).toFloat32Array() };
         }));
         lossSum += r.loss;
-        for (let i = 0; i < input.n; i++) {
-          probs.push(r.p[i]!);
-          labels.push(input.labels[i]!);
-        }
+        for (const v of r.p) probs.push(v);
+        for (const v of input.labels) labels.push(v);
       } finally {
         disposeInput(input);
       }
@@ -128,17 +121,12 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   } finally {
     restore();
   }
-  const n = probs.length;
+  const n = labels.length / e.task.labelWidth;
   if (n === 0) throw new Error('the validation set yielded no images (every file failed to decode?)');
   const loss = lossSum / n;
   checkFinite(loss, where.phase, where.epoch, null, 'validation');
   const p = Float32Array.from(probs);
   const y = Float32Array.from(labels);
-  let auc = NaN;
-  try {
-    auc = rocAucScore(y, p);
-  } catch {
-    // Only one class among the validation images that decoded: AUC is undefined (NaN never counts as best).
-  }
-  return { loss, accuracy: countCorrect(p, y) / n, auc, probs: p, labels: y };
+  const { accuracy, auc } = e.task.validationScores(p, y);
+  return { loss, accuracy, auc, probs: p, labels: y };
 }

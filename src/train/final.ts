@@ -15,6 +15,8 @@ export interface FinalModel {
   epoch: number;
   metrics: Record<string, number>;
   threshold: number;
+  /** Multi-label: one threshold per label; null otherwise. */
+  thresholds: number[] | null;
   /** The metric that chose it among the phases' best (the last phase's checkpoint monitor) and its value. */
   monitor: string;
   monitorValue: number | null;
@@ -51,10 +53,10 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   restoreWeights(ctx.engine.model, phase.checkpoint!);
   // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
   const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
-  const t = pickThreshold(ctx.config, val.labels, val.probs);
-  if (t.warning) ctx.warn(t.warning);
+  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
+  for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
-  const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t.threshold, t.choice, {
+  const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {
     selected_from: path.basename(phase.checkpoint!),
   });
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
@@ -67,5 +69,5 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   const monitor = ctx.config.phases[ctx.config.phases.length - 1]!.checkpoint.monitor;
   const monitorValue = metrics[monitor] ?? NaN;
   if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', source_phase: phase.name, epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
-  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
+  return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, thresholds: t.thresholds, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
 }

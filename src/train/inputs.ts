@@ -6,7 +6,7 @@
 import { dispose, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch, BatchPlan, DataLoader, ViewKey } from '../data/index.js';
 import type { ResNetStage } from '../models/index.js';
-import { imagesTensor, labelsTensor, viewKey } from '../data/index.js';
+import { imagesTensor, viewKey, type LoaderItem } from '../data/index.js';
 import { withPrecision, type Engine } from './engine.js';
 import { nextStage } from './plan.js';
 import type { FeatureCache } from './cache/feature-cache.js';
@@ -25,8 +25,9 @@ export interface InputSource {
 export interface StepInput {
   /** Input of the stage after `stage` (images when stage is null). Owned by the consumer: dispose it. */
   x: Tensor;
-  /** [n, 1] labels on the device. Owned by the consumer. */
+  /** The task's targets on the device (Task.targets). Owned by the consumer. */
   y: Tensor;
+  /** n x the task's label width. */
   labels: Float32Array;
   n: number;
   batchIndex: number;
@@ -118,15 +119,23 @@ function fromBatch(e: Engine, src: InputSource, b: Batch): StepInput {
       images.dispose();
     }
   }
-  return { x, y: labelsTensor(b.y, e.device), labels: b.y, n: b.indices.length, batchIndex: b.batchIndex };
+  return { x, y: e.task.targets(b.y, e.device), labels: b.y, n: b.indices.length, batchIndex: b.batchIndex };
+}
+
+/** The labels of items as a loader batch has them: the class index (NaN when unknown), or a multi-hot row of `width`. */
+export function labelRows(items: readonly LoaderItem[], indices: readonly number[], width: number): Float32Array {
+  const out = new Float32Array(indices.length * width);
+  indices.forEach((i, k) => {
+    const it = items[i]!;
+    if (width === 1) out[k] = it.label === null ? NaN : it.label;
+    else for (const j of it.labels ?? []) out[k * width + j] = 1;
+  });
+  return out;
 }
 
 function fromCache(e: Engine, src: InputSource, plan: BatchPlan): StepInput {
-  const labels = new Float32Array(plan.indices.map((i) => {
-    const l = src.loader.items[i]!.label;
-    return l === null ? NaN : l;
-  }));
-  return { x: src.cache!.get(keysOf(src, plan.views)), y: labelsTensor(labels, e.device), labels, n: plan.indices.length, batchIndex: plan.batchIndex };
+  const labels = labelRows(src.loader.items, plan.indices, e.task.labelWidth);
+  return { x: src.cache!.get(keysOf(src, plan.views)), y: e.task.targets(labels, e.device), labels, n: plan.indices.length, batchIndex: plan.batchIndex };
 }
 
 /** The inputs of `plans[startBatch..]`, in order. */

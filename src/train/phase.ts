@@ -220,8 +220,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 const fileExists = (f: string): boolean => fs.existsSync(f);
 
 function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, record: EpochRecord, val: ValidationResult): void {
-  const t = pickThreshold(ctx.config, val.labels, val.probs);
-  if (t.warning) ctx.warn(t.warning);
-  const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t.threshold, t.choice);
+  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
+  for (const w of t.warnings) ctx.warn(w);
+  const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t);
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
 }

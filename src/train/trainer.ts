@@ -4,16 +4,18 @@
 // split when src/evaluate is available. Progress goes to a terminal, plain lines, or JSON lines.
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { cuda, dispose, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
+import { cuda, getNumThreads, manualSeed, setNumThreads } from '../torch/index.js';
 import {
   auditWarnings, DataLoader, fmtSignificant, ImageCache, isViewDeterministic, prepareData, type DataItem, type PreparedData,
 } from '../data/index.js';
-import { createBinaryClassifier, type BinaryClassifier } from '../models/index.js';
+import { createClassifier, type ImageClassifier, type TaskKind } from '../models/index.js';
+import { createTask, type Task } from '../tasks/index.js';
+import { lossSettingIssues, resolveLossSettings } from './loss-settings.js';
 import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config/index.js';
 import type { RunConfigInput } from './config/input.js';
 import { evaluateRun, type EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
-import { posWeightTensor, toChannelsLast, type Engine } from './engine.js';
+import { toChannelsLast, type Engine } from './engine.js';
 import { writeFinalModel, type FinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
@@ -65,9 +67,9 @@ function splitItems(data: PreparedData): Record<'train' | 'val' | 'test', DataIt
   return out;
 }
 
-/** n_negative / n_positive of the training split for 'auto'; the number itself; or null. */
-function resolvePosWeight(config: RunConfig, train: DataItem[]): number | null {
-  if (config.posWeight === null) return null;
+/** Binary: n_negative / n_positive of the training split for 'auto'; the number itself; or null (and null for other tasks). */
+function resolvePosWeight(config: RunConfig, train: DataItem[], task: TaskKind): number | null {
+  if (config.posWeight === null || task !== 'binary') return null;
   if (typeof config.posWeight === 'number') return config.posWeight;
   const pos = train.filter((i) => i.label === 1).length;
   return (train.length - pos) / pos;
@@ -118,14 +120,19 @@ function outputsOf(root: string): { report: string | null; metrics: string | nul
 }
 
 /** The run report's summary, in words a reader of the report understands (the done event has the raw values). */
-function runSummary(config: RunConfig, final: FinalModel, positive: string, posWeight: number | null, seconds: number): Record<string, unknown> {
+function runSummary(config: RunConfig, final: FinalModel, positive: string | null, posWeight: number | null, seconds: number): Record<string, unknown> {
   const method = config.threshold.method;
+  const how = method === 'fixed' ? 'fixed' : `chosen on validation: ${method}`;
   return {
     'model file (for predict and evaluate)': final.file + (config.checkpointFormat === 'both' ? ' (.pth copy beside it for PyTorch)' : ''),
     'chosen from': `${final.phase.name} epoch ${final.epoch}: the best ${final.monitor} on validation of all phases`,
     'validation AUC': final.metrics.val_auc ?? null,
-    threshold: `${fmtSignificant(final.threshold)} (${method === 'fixed' ? 'fixed' : `chosen on validation: ${method}`}): ` +
-      `a probability of '${positive}' at or above it predicts '${positive}'`,
+    // Binary: one threshold on the positive class; multilabel: one per label; multiclass: the most probable class.
+    threshold: positive !== null
+      ? `${fmtSignificant(final.threshold)} (${how}): a probability of '${positive}' at or above it predicts '${positive}'`
+      : final.thresholds
+        ? `one per label (${how}): ${final.thresholds.map((t) => fmtSignificant(t)).join(', ')}`
+        : 'none: the most probable class is predicted',
     'starting weights': config.model.weights === 'none' ? 'none (random initialisation)' : config.model.weights,
     pos_weight: posWeight ?? 'none (unweighted loss)',
     // Up to the final model (the test evaluation and this report come after); resumed runs count every session.
@@ -179,7 +186,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     throw e;
   }
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
-  let model: BinaryClassifier | undefined;
+  let model: ImageClassifier | undefined;
+  let task: Task | undefined;
   let engine: Engine | undefined;
   let ctx: RunContext | undefined;
   const lastWriter = new LastWriter();
@@ -197,11 +205,15 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
       testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: paths.root,
-      cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'],
+      cache: imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
       onProgress: (done, total) => emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
     });
     const split = splitItems(data);
     const digest = dataDigest(data);
+    const kind = data.dataset.task;
+    const classes = data.dataset.classes;
+    const misplaced = lossSettingIssues(config, kind, classes.length);
+    if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
 
     let loaded: LoadedRunState | null = null;
     let reopenMessage: string | null = null;
@@ -234,12 +246,17 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     // Said once the run is known to train (a finished run resumed only says that it had finished).
     emit({ type: 'info', message: data.summary });
     for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
-    const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train), config);
+    const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train, kind), config);
     if (state.posWeight !== null) emit({ type: 'info', message: posWeightLine(config, state.posWeight, split.train) });
+    const loss = resolveLossSettings(config, kind, split.train, classes, state.posWeight);
+    if (loss.line) emit({ type: 'info', message: loss.line });
+    task = createTask(kind, classes, loss.settings, config.device);
 
     // The model: seeded init of the head, pretrained backbone, then the saved weights when resuming.
     manualSeed(config.seed);
-    const created = await createBinaryClassifier({ arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights });
+    const created = await createClassifier({
+      arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights, outputs: task.outputs, activation: task.activation,
+    });
     model = created.model;
     // A trained binary classifier (a tlearn checkpoint, the seed's .pth) as weights: its head is not carried over.
     if (!loaded && created.pretrained.droppedKeys.some((k) => k.startsWith('fc.1.'))) {
@@ -251,8 +268,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     if (channelsLast) toChannelsLast(model);
     loaded?.restoreModel(model);
     engine = {
-      model, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy,
-      posWeight: posWeightTensor({ device: config.device }, state.posWeight),
+      model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy,
     };
 
     // Spill folders of runs killed with kill -9 in a shared featureCache.dir (a resume never reuses them).
@@ -267,21 +283,22 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
       channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std,
     } as const;
-    const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label }));
-    const trainLoader = new DataLoader(toLoader(split.train), { ...common, train: true, augment: config.augment, augmentBaseSide: config.input.presize });
-    const valLoader = new DataLoader(toLoader(split.val), { ...common, train: false });
+    const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
+    const labelled = { ...common, labelWidth: task.labelWidth };
+    const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize });
+    const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false });
     if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
 
     const elapsedBase = state.elapsedSeconds;
     ctx = {
-      config, paths, engine, identity: { config, classes: data.dataset.classes, posWeight: state.posWeight }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
+      config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, loss: loss.settings }, trainLoader, valLoader, state, lastWriter, stop, emit, warn,
       elapsed: () => elapsedBase + (performance.now() - t0) / 1000, carriedCache: null,
     };
     writeHistory(paths.root, state.history);
     emit({
       type: 'start', run: paths.root, resumed: resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
       precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
-      classes: data.dataset.classes, positive_class: data.dataset.positiveClass,
+      task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
       phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     });
     settingUp = false;
@@ -349,7 +366,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     // After an error (a NaN loss, say) the state saved last still reaches the disk before train() ends.
     await lastWriter.close().catch(() => undefined);
     stop.close();
-    if (engine?.posWeight) dispose(engine.posWeight);
+    task?.dispose();
     ctx?.carriedCache?.dispose();
     model?.dispose();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });

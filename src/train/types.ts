@@ -1,5 +1,6 @@
 // Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
 // options and result of train().
+import type { TaskKind } from '../models/index.js';
 import type { RunConfig } from './config/index.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 
@@ -34,7 +35,9 @@ export const HISTORY_COLUMNS = [
 export type TrainEvent =
   | {
     type: 'start'; run: string; resumed: boolean; arch: string; device: string; threads: number; precision: string; channels_last: boolean;
-    images: { train: number; val: number; test: number }; classes: [string, string]; positive_class: string;
+    images: { train: number; val: number; test: number };
+    /** binary, multiclass or multilabel. */
+    task?: TaskKind; classes: string[]; positive_class: string | null;
     phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
   }
   | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }

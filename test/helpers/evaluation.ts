@@ -8,7 +8,7 @@ import { tempDir } from './temp.js';
 
 export const CLASSES: [string, string] = ['ok', 'defect'];
 const metadata = {
-  kind: 'tlearn.binary-classifier', formatVersion: 1, arch: 'resnet18', dropout: 0.5, classes: CLASSES, positiveClass: 'defect', imageSize: 32,
+  kind: 'tlearn.binary-classifier', formatVersion: 1, arch: 'resnet18', dropout: 0.5, task: 'binary', thresholds: null, classes: CLASSES, positiveClass: 'defect', imageSize: 32,
   resize: 'squash', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], threshold: 0.5, phase: null, epoch: null,
   metrics: {}, weights: null, toolVersion: 'unknown', createdAt: null, extra: {},
 } as ModelMetadata;

@@ -29,7 +29,7 @@ export function runPython<T = any>(code: string, input: unknown = null, opts: { 
   if (res.error) throw res.error;
   if (res.status !== 0) throw new Error(`python oracle failed (exit ${res.status}):\n${res.stderr}`);
   // JSON has no NaN/Infinity: Python writes them bare; map them to JS numbers through a reviver.
-  const text = res.stdout.replace(/(?<=[\[,:\s])(-?Infinity|NaN)(?=[\],}\s])/g, '"__$1__"');
+  const text = res.stdout.replace(/(?<=[[,:\s])(-?Infinity|NaN)(?=[\],}\s])/g, '"__$1__"');
   return JSON.parse(text, (_k, v) =>
     v === '__NaN__' ? NaN : v === '__Infinity__' ? Infinity : v === '__-Infinity__' ? -Infinity : v) as T;
 }

@@ -16,7 +16,7 @@ interface Job {
 }
 
 const jobFile = process.argv[2];
-if (jobFile && jobFile.endsWith('.json')) {
+if (jobFile?.endsWith('.json')) {
   const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as Job;
   const result = await train(job.config, {
     out: job.out, resume: job.resume, quiet: true, batchEvents: true, skipEvaluation: true,

@@ -86,22 +86,41 @@ function shownPath(p: string, cwd: string): string {
 export function formatPredictions(rows: PredictRow[], format: PredictOptions['format'], cwd: string): string {
   const show = (p: string) => shownPath(p, cwd);
   if (format === 'json') {
-    return JSON.stringify(rows.map((r) => ('error' in r ? { path: show(r.path), error: r.error }
-      : { path: show(r.path), probability: r.probability, predicted: r.predicted, label: r.label })), null, 2) + '\n';
+    return JSON.stringify(rows.map((r) => ({ ...r, path: show(r.path) })), null, 2) + '\n';
   }
-  if (format === 'csv') {
-    const lines = ['path,probability,predicted,label'];
-    // A file that failed keeps its row (empty fields) so the CSV lines up with the inputs; the reason goes to stderr.
-    for (const r of rows) lines.push('error' in r ? `${csvField(show(r.path))},,,` : `${csvField(show(r.path))},${r.probability},${r.predicted},${csvField(r.label)}`);
-    return lines.join('\n') + '\n';
-  }
+  if (format === 'csv') return predictionsCsv(rows, show);
   const cell = (p: string) => escapeControls(show(p));
-  const labelWidth = Math.max(5, ...rows.map((r) => ('error' in r ? 5 : displayWidth(escapeControls(r.label)))));
+  const shown = (r: PredictRow) => ('error' in r ? 'error' : escapeControls('labels' in r ? r.labels.join(', ') || '(none)' : r.label));
+  const labelWidth = Math.max(5, ...rows.map((r) => displayWidth(shown(r))));
   const pad = (text: string) => text + ' '.repeat(Math.max(0, labelWidth - displayWidth(text)));
-  const lines = [`${'probability'.padEnd(11)}  ${pad('label')}  path`];
+  // A multi-label row has no single probability: its labels are those at or above their thresholds.
+  const multilabel = rows.some((r) => 'labels' in r);
+  const lines = [`${multilabel ? '' : `${'probability'.padEnd(11)}  `}${pad(multilabel ? 'labels' : 'label')}  path`];
   for (const r of rows) {
-    if ('error' in r) lines.push(`${'-'.padEnd(11)}  ${pad('error')}  ${cell(r.path)}: ${escapeControls(r.error)}`);
-    else lines.push(`${r.probability.toFixed(4).padEnd(11)}  ${pad(escapeControls(r.label))}  ${cell(r.path)}`);
+    const p = 'error' in r || 'labels' in r ? '-' : r.probability.toFixed(4);
+    const tail = 'error' in r ? `${cell(r.path)}: ${escapeControls(r.error)}` : cell(r.path);
+    lines.push(`${multilabel ? '' : `${p.padEnd(11)}  `}${pad(shown(r))}  ${tail}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * CSV: binary `path,probability,predicted,label`; multiclass `path,label,probability,<one column per class>`;
+ * multilabel `path,labels,<one column per label>` (labels joined by ';'). A file that failed keeps its row
+ * (empty fields) so the CSV lines up with the inputs; the reason goes to stderr.
+ */
+function predictionsCsv(rows: PredictRow[], show: (p: string) => string): string {
+  const first = rows.find((r) => !('error' in r));
+  const classes = first && 'probabilities' in first ? Object.keys(first.probabilities) : [];
+  const header = !first || !('probabilities' in first) ? ['path', 'probability', 'predicted', 'label']
+    : 'labels' in first ? ['path', 'labels', ...classes] : ['path', 'label', 'probability', ...classes];
+  const lines = [header.map(csvField).join(',')];
+  for (const r of rows) {
+    const fields = 'error' in r ? new Array<string>(header.length - 1).fill('')
+      : 'labels' in r ? [csvField(r.labels.join(';')), ...classes.map((c) => String(r.probabilities[c]))]
+        : 'probabilities' in r ? [csvField(r.label), String(r.probability), ...classes.map((c) => String(r.probabilities[c]))]
+          : [String(r.probability), String(r.predicted), csvField(r.label)];
+    lines.push([csvField(show(r.path)), ...fields].join(','));
   }
   return lines.join('\n') + '\n';
 }

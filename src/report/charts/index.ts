@@ -34,7 +34,7 @@ export interface ChartSpec {
  */
 function operatingPointFromConfusion(data: ChartData) {
   const m = data.confusion?.matrix;
-  if (!m || m.length !== 2 || m.some((r) => r.length !== 2)) return null;
+  if (m?.length !== 2 || m.some((r) => r.length !== 2)) return null;
   const [[tn, fp], [fn, tp]] = m;
   if (![tn, fp, fn, tp].every(isFiniteNumber)) return null;
   const threshold = data.confusion?.threshold ?? null;

@@ -7,7 +7,7 @@ import { COLORS, CONFIG, SQUARE, insideLabel, markLegend } from './theme.js';
 
 export function rocTitle(roc: RocData): string {
   if (!isFiniteNumber(roc.auc)) return 'ROC curve';
-  const ci = roc.aucCi95 && roc.aucCi95.every(isFiniteNumber) ? ` (95% CI ${fmt(roc.aucCi95[0])}–${fmt(roc.aucCi95[1])})` : '';
+  const ci = roc.aucCi95?.every(isFiniteNumber) ? ` (95% CI ${fmt(roc.aucCi95[0])}–${fmt(roc.aucCi95[1])})` : '';
   return `ROC curve — AUC = ${fmt(roc.auc)}${ci}`;
 }
 

@@ -42,7 +42,10 @@ export interface ConfigOverrides {
   precision?: string;
   channelsLast?: boolean | 'auto';
   bnPolicy?: string;
+  task?: string;
   posWeight?: number | 'auto' | null;
+  classWeights?: 'auto' | 'none';
+  labelSmoothing?: number;
   featureCache?: boolean;
   checkpointFormat?: string;
   /** A fixed decision threshold (threshold.method = fixed). */
@@ -161,7 +164,10 @@ const FLAGS: FlagSpec[] = [
   { key: 'precision', flag: '--precision', path: ['precision'] },
   { key: 'channelsLast', flag: '--channels-last', path: ['channelsLast'] },
   { key: 'bnPolicy', flag: '--bn-policy', path: ['bnPolicy'] },
+  { key: 'task', flag: '--task', path: ['task'] },
   { key: 'posWeight', flag: '--pos-weight', path: ['posWeight'] },
+  { key: 'classWeights', flag: '--class-weights', path: ['classWeights'] },
+  { key: 'labelSmoothing', flag: '--label-smoothing', path: ['labelSmoothing'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },
@@ -232,6 +238,7 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     let value = o[f.key] as unknown;
     if (value === undefined) continue;
     if (f.key === 'weights' && typeof value === 'string' && isWeightsPath(value)) value = path.resolve(cwd, value);
+    if (f.key === 'classWeights' && value === 'none') value = null;
     if (f.key === 'threshold' && o.thresholdMethod === undefined) {
       // The file's (or --set's) method decides what the value means: the target rate of sensitivity or
       // specificity; no meaning for youden and f1, which choose the threshold themselves (refused, naming both);

@@ -99,7 +99,10 @@ export interface RunConfigInput {
   precision?: Precision;
   channelsLast?: boolean | 'auto';
   bnPolicy?: BnPolicy;
+  task?: string;
   posWeight?: number | 'auto' | null;
+  classWeights?: 'auto' | number[] | null;
+  labelSmoothing?: number;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */

@@ -1,6 +1,12 @@
 // The run configuration: what a user can ask a training run for. Every field is filled in after
 // resolveConfig(), so the trainer never has to know a default, and RUN/config.json records the whole run.
 
+import { TASK_KINDS } from '../../models/bounds.js';
+
+/** The task a run trains ('auto': decided by the data). */
+export const TASK_REQUESTS = ['auto', ...TASK_KINDS] as const;
+export type TaskRequest = (typeof TASK_REQUESTS)[number];
+
 export const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 export type Arch = (typeof ARCHS)[number];
 
@@ -161,8 +167,20 @@ export interface RunConfig {
   channelsLast: boolean | 'auto';
   /** Frozen BatchNorm layers: 'eval' keeps their statistics fixed; 'train' updates them as the seed's model.train() did. */
   bnPolicy: BnPolicy;
-  /** BCE pos_weight: null = none, a number, or 'auto' = n_neg / n_pos on the training split. */
+  /**
+   * What the model predicts: 'auto' = binary for 2 classes, multiclass for more, multilabel for a CSV of
+   * ';'-separated labels (or a labels column).
+   */
+  task: TaskRequest;
+  /**
+   * BCE pos_weight (binary, and each label of multilabel): null = none, a number, or 'auto' = n_neg / n_pos
+   * on the training split (per label for multilabel).
+   */
   posWeight: number | 'auto' | null;
+  /** Multiclass cross-entropy class weights: null = none, 'auto' = sklearn's compute_class_weight('balanced'), or one per class. */
+  classWeights: 'auto' | number[] | null;
+  /** Multiclass cross-entropy label smoothing in [0, 1). */
+  labelSmoothing: number;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

@@ -14,7 +14,7 @@ import {
 } from '../../models/bounds.js';
 import {
   ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
-  PRECISIONS, RESIZE_MODES, THRESHOLD_METHODS, WEIGHT_NAMES,
+  PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES,
   type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig,
   type ReduceLROnPlateauConfig, type RunConfig,
 } from './types.js';
@@ -302,7 +302,7 @@ function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): Ph
 }
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'posWeight', 'featureCache', 'imageCache', 'threshold', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -363,6 +363,15 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   else if (meetsRule(raw.posWeight, POS_WEIGHT)) posWeight = raw.posWeight;
   else if (raw.posWeight !== undefined) c.fail('config.posWeight', `expected null, "auto" or a positive number, got ${describe(raw.posWeight)}${typeof raw.posWeight === 'string' ? didYouMean(raw.posWeight, ['auto']) : ''}`);
 
+  let classWeights: RunConfig['classWeights'] = d.classWeights;
+  if (raw.classWeights === null || raw.classWeights === 'auto') classWeights = raw.classWeights;
+  else if (Array.isArray(raw.classWeights) && raw.classWeights.length > 0 && raw.classWeights.every((w) => meetsRule(w, POS_WEIGHT))) {
+    classWeights = [...raw.classWeights] as number[];
+  } else if (raw.classWeights !== undefined) {
+    c.fail('config.classWeights', `expected null, "auto" or a list of positive numbers (one per class), got ${describe(raw.classWeights)}` +
+      `${typeof raw.classWeights === 'string' ? didYouMean(raw.classWeights, ['auto']) : ''}`);
+  }
+
   let rf: unknown = raw.featureCache;
   if (typeof rf === 'boolean') rf = { enabled: rf };
   const rfc = c.section(rf, 'config.featureCache', ['enabled', 'memoryMB', 'dir', 'diskMB', 'dtype'], ['true', 'false']);
@@ -402,7 +411,10 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     precision: c.choice(raw.precision, 'config.precision', d.precision, PRECISIONS),
     channelsLast: c.boolOr(raw.channelsLast, 'config.channelsLast', d.channelsLast, 'auto'),
     bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
+    task: c.choice(raw.task, 'config.task', d.task, TASK_REQUESTS),
     posWeight,
+    classWeights,
+    labelSmoothing: c.number(raw.labelSmoothing, 'config.labelSmoothing', d.labelSmoothing, { min: 0, max: 1, exclusiveMax: true }),
     featureCache,
     imageCache,
     threshold: { method, value },

@@ -1,0 +1,76 @@
+// Evaluation of a multi-class or multi-label model: the same folder as a binary evaluation (metrics.json,
+// classification_report.txt, predictions.csv, charts, report.html) with the task's metric set (src/tasks) and
+// the C-class report sections (src/report/multi): row-normalised confusion matrix, per-class table,
+// one-vs-rest ROC curves, the misclassified gallery grouped by the most confused pairs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatCsv } from '../data/index.js';
+import { writeFileAtomicAsync } from '../io/index.js';
+import { multiClassSections, multiLabelSections, writeRenderedCharts, writeReport, type MultiSections } from '../report/index.js';
+import { multiclassEvaluation, multilabelEvaluation } from '../tasks/index.js';
+import { writeEvaluationFolder } from './eval-folder.js';
+import type { EvaluationInput } from './evaluate.js';
+
+const jsonWithNulls = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
+
+/** Writes every evaluation file of a multi-class or multi-label model; returns the metrics.json object. */
+export async function writeMultiEvaluation(input: EvaluationInput): Promise<Record<string, unknown>> {
+  const { items, probabilities, metadata } = input;
+  const classes = metadata.classes;
+  const c = classes.length;
+  const used = items.map((_, i) => i).filter((i) => !Number.isNaN(probabilities[i * c]));
+  if (used.length === 0) throw new Error('no image of the split could be read; nothing to evaluate');
+  const probs = new Float32Array(used.length * c);
+  used.forEach((i, k) => probs.set(probabilities.subarray(i * c, (i + 1) * c), k * c));
+  const paths = used.map((i) => items[i]!.relPath);
+  const split = input.split ?? 'test';
+  const unreadable = input.skipped.map((s) => ({ path: items[s.index]!.relPath, reason: s.reason }));
+  const probColumns = (k: number) => classes.map((_, j) => probs[k * c + j]!);
+
+  let metrics: Record<string, unknown>;
+  let reportText: string;
+  let header: string[];
+  let rows: (string | number)[][];
+  let sections: MultiSections;
+  if (metadata.task === 'multiclass') {
+    const y = Int32Array.from(used, (i) => items[i]!.label);
+    const e = multiclassEvaluation(y, probs, classes);
+    ({ metrics, reportText } = e);
+    header = ['path', 'label', 'predicted', 'probability', ...classes];
+    rows = used.map((_, k) => [paths[k]!, classes[y[k]!]!, classes[e.predicted[k]!]!, probs[k * c + e.predicted[k]!]!, ...probColumns(k)]);
+    sections = await multiClassSections({ classes: [...classes], yTrue: y, probs, paths: used.map((i) => items[i]!.path) },
+      { split, gallery: { imageRoot: input.root } });
+  } else {
+    const y = new Uint8Array(used.length * c);
+    used.forEach((i, k) => { for (const j of items[i]!.labels ?? []) y[k * c + j] = 1; });
+    const thresholds = metadata.thresholds ?? classes.map(() => input.threshold);
+    const e = multilabelEvaluation(y, probs, classes, thresholds);
+    ({ metrics, reportText } = e);
+    const names = (row: ArrayLike<number>, k: number) => classes.filter((_, j) => row[k * c + j] === 1).join(';');
+    header = ['path', 'labels', 'predicted', ...classes];
+    rows = used.map((_, k) => [paths[k]!, names(y, k), names(e.predicted, k), ...probColumns(k)]);
+    sections = await multiLabelSections({ classes: [...classes], yTrue: y, probs, thresholds: Float32Array.from(thresholds), paths: used.map((i) => items[i]!.path) },
+      { split, gallery: { imageRoot: input.root } });
+  }
+  if (unreadable.length > 0) metrics.unreadable = unreadable;
+  for (const w of metrics.warnings as string[]) input.log?.(`warning: ${w}`);
+
+  const ctx = input.context ?? {};
+  const history = ctx.history?.length ? { history: ctx.history, ...(ctx.trainingMarks ? { trainingMarks: ctx.trainingMarks } : {}) } : null;
+  await writeEvaluationFolder(input.out, async (dir) => {
+    await writeFileAtomicAsync(path.join(dir, 'metrics.json'), jsonWithNulls(metrics));
+    await writeFileAtomicAsync(path.join(dir, 'classification_report.txt'), reportText);
+    await writeFileAtomicAsync(path.join(dir, 'predictions.csv'), formatCsv(header, rows));
+    await writeRenderedCharts(dir, sections.charts);
+    await writeReport(path.join(dir, 'report.html'), {
+      title: ctx.title ?? `tlearn evaluation: ${metadata.task}, ${c} classes`,
+      summary: { model: metadata.arch, task: metadata.task, classes: c, 'image size': metadata.imageSize,
+        [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
+      config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts: history,
+      sections: sections.sections, split, skipped: unreadable,
+    });
+  });
+  if (ctx.reportFile) await writeFileAtomicAsync(ctx.reportFile, fs.readFileSync(path.join(input.out, 'report.html')));
+  return metrics;
+}

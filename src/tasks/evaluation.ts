@@ -1,0 +1,91 @@
+// The metric set of a multi-class or multi-label evaluation (metrics.json), every value computed as
+// scikit-learn computes it (src/metrics), with `warnings` saying why a value is null (a class absent from the
+// evaluated images has no one-vs-rest AUC: scikit-learn raises, tlearn writes null and says so).
+import {
+  hammingLoss, multiclassAccuracy, multiclassBalancedAccuracy, multiclassConfusionMatrix, multiclassLogLoss, multiclassPrf,
+  multiclassRocAuc, multilabelAveragePrecision, multilabelClassificationReport, multilabelPrf, multilabelRocAuc, subsetAccuracy,
+  topKAccuracy, classificationReport,
+} from '../metrics/index.js';
+import { argmaxRows } from './multiclass.js';
+import { rowsOf } from './task.js';
+
+/** `fn()`, or null with the reason pushed to `warnings`. */
+function orNull(name: string, warnings: string[], fn: () => number): number | null {
+  try {
+    return fn();
+  } catch (e) {
+    warnings.push(`${name} is null: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+export interface MulticlassEvaluation {
+  metrics: Record<string, unknown>;
+  /** classification_report(digits=2) text. */
+  reportText: string;
+  predicted: Int32Array;
+}
+
+/** metrics.json of a multi-class model: y = class indices, probs = n x C softmax rows. */
+export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes: readonly string[]): MulticlassEvaluation {
+  const c = classes.length;
+  const rows = rowsOf(probs, c);
+  const predicted = argmaxRows(probs, c);
+  const warnings: string[] = [];
+  const labels = classes.map((_, j) => j);
+  const opts = { labels, zeroDivision: 0 as const };
+  const macro = multiclassPrf(y, predicted, 'macro', opts);
+  const weighted = multiclassPrf(y, predicted, 'weighted', opts);
+  const topK: Record<string, number> = {};
+  for (let k = 2; k <= Math.min(5, c - 1); k++) topK[String(k)] = topKAccuracy(y, rows, k);
+  const metrics = {
+    n: y.length, task: 'multiclass', classes: [...classes],
+    accuracy: multiclassAccuracy(y, predicted),
+    balanced_accuracy: multiclassBalancedAccuracy(y, predicted),
+    precision_macro: macro.precision, recall_macro: macro.recall, f1_macro: macro.f1,
+    precision_weighted: weighted.precision, recall_weighted: weighted.recall, f1_weighted: weighted.f1,
+    top_k_accuracy: topK,
+    log_loss: multiclassLogLoss(y, rows),
+    auc: orNull('auc (one-vs-rest, macro)', warnings, () => multiclassRocAuc(y, rows, { average: 'macro' })),
+    auc_weighted: orNull('auc_weighted (one-vs-rest, weighted)', warnings, () => multiclassRocAuc(y, rows, { average: 'weighted' })),
+    confusion_matrix: multiclassConfusionMatrix(y, predicted, c),
+    classification_report: classificationReport(y, predicted, { labels, targetNames: [...classes], outputDict: true, zeroDivision: 0 }),
+    warnings,
+  };
+  const reportText = classificationReport(y, predicted, { labels, targetNames: [...classes], digits: 2, zeroDivision: 0 });
+  return { metrics, reportText, predicted };
+}
+
+export interface MultilabelEvaluation {
+  metrics: Record<string, unknown>;
+  reportText: string;
+  /** n x C predicted 0/1 at each label's threshold. */
+  predicted: Uint8Array;
+}
+
+/** metrics.json of a multi-label model: y = n x C multi-hot, probs = n x C sigmoid rows, one threshold per label. */
+export function multilabelEvaluation(y: Uint8Array, probs: Float32Array, classes: readonly string[], thresholds: readonly number[]): MultilabelEvaluation {
+  const c = classes.length;
+  const predicted = Uint8Array.from(probs, (p, i) => (p >= thresholds[i % c]! ? 1 : 0));
+  const yRows = rowsOf(y, c), pRows = rowsOf(predicted, c), sRows = rowsOf(probs, c);
+  const warnings: string[] = [];
+  const labels = classes.map((_, j) => j);
+  const opts = { labels, zeroDivision: 0 as const };
+  const macro = multilabelPrf(yRows, pRows, 'macro', opts);
+  const micro = multilabelPrf(yRows, pRows, 'micro', opts);
+  const metrics = {
+    n: y.length / c, task: 'multilabel', classes: [...classes], thresholds: [...thresholds],
+    subset_accuracy: subsetAccuracy(yRows, pRows),
+    hamming_loss: hammingLoss(yRows, pRows),
+    precision_macro: macro.precision, recall_macro: macro.recall, f1_macro: macro.f1,
+    precision_micro: micro.precision, recall_micro: micro.recall, f1_micro: micro.f1,
+    auc: orNull('auc (macro over labels)', warnings, () => multilabelRocAuc(yRows, sRows, { average: 'macro' })),
+    auc_micro: orNull('auc_micro', warnings, () => multilabelRocAuc(yRows, sRows, { average: 'micro' })),
+    average_precision_macro: multilabelAveragePrecision(yRows, sRows, { average: 'macro', warnings }),
+    average_precision_micro: multilabelAveragePrecision(yRows, sRows, { average: 'micro', warnings }),
+    classification_report: multilabelClassificationReport(yRows, pRows, { labels, targetNames: [...classes], outputDict: true, zeroDivision: 0 }),
+    warnings,
+  };
+  const reportText = multilabelClassificationReport(yRows, pRows, { labels, targetNames: [...classes], digits: 2, zeroDivision: 0 });
+  return { metrics, reportText, predicted };
+}

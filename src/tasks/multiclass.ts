@@ -1,0 +1,93 @@
+// One of C classes: softmax over C logits, cross-entropy (class weights, label smoothing), the prediction is
+// the most probable class; val_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
+import { F, tensor, type Tensor } from '../torch/index.js';
+import { multiclassRocAuc } from '../metrics/index.js';
+import { byClass, orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { weightTensor } from './weights.js';
+
+/** The index of the largest of each row's k probabilities (the first one on ties, as torch.argmax). */
+export function argmaxRows(probs: ArrayLike<number>, k: number): Int32Array {
+  const n = probs.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+export class MulticlassTask implements Task {
+  readonly kind = 'multiclass' as const;
+  readonly activation = 'softmax' as const;
+  readonly labelWidth = 1;
+  readonly outputs: number;
+  readonly #weight: Tensor | undefined;
+  readonly #labelSmoothing: number;
+
+  constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
+    if (classes.length < 2) throw new Error(`a multiclass task needs at least 2 classes, got ${classes.length}`);
+    if (loss.classWeights && loss.classWeights.length !== classes.length) {
+      throw new Error(`classWeights has ${loss.classWeights.length} values for ${classes.length} classes`);
+    }
+    this.outputs = classes.length;
+    this.#weight = weightTensor(loss.classWeights, device);
+    this.#labelSmoothing = loss.labelSmoothing;
+  }
+
+  targets(labels: Float32Array, device: string): Tensor {
+    const t = tensor(labels, { shape: [labels.length] });
+    const idx = t.to('int64');
+    t.dispose();
+    if (device === 'cpu') return idx;
+    const moved = idx.to(device);
+    idx.dispose();
+    return moved;
+  }
+
+  loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    return F.crossEntropy(logits, targets, { weight: this.#weight, labelSmoothing: this.#labelSmoothing, reduction });
+  }
+
+  batchLossSum(logits: Tensor, targets: Tensor, n: number): number {
+    return this.loss(logits, targets).item() * n;
+  }
+
+  probabilities(logits: Tensor): Tensor {
+    return F.softmax(logits, 1);
+  }
+
+  correct(probs: Float32Array, labels: Float32Array): number {
+    const pred = argmaxRows(probs, this.outputs);
+    let c = 0;
+    for (let i = 0; i < pred.length; i++) c += pred[i] === labels[i] ? 1 : 0;
+    return c;
+  }
+
+  validationScores(probs: Float32Array, labels: Float32Array): ValidationScores {
+    return {
+      accuracy: this.correct(probs, labels) / labels.length,
+      // A class absent from validation: the macro one-vs-rest AUC is undefined (scikit-learn raises), NaN here.
+      auc: orNaN(() => multiclassRocAuc(labels, rowsOf(probs, this.outputs))),
+    };
+  }
+
+  pickThresholds(): ThresholdPick {
+    return { threshold: 0.5, thresholds: null, warnings: [], achieved: null };
+  }
+
+  predict(probs: ArrayLike<number>, _d: Decision, topK = 0): Prediction {
+    const predicted = argmaxRows(probs, this.outputs)[0]!;
+    const out: Prediction = { label: this.classes[predicted]!, probability: probs[predicted]!, predicted, probabilities: byClass(this.classes, probs) };
+    if (topK > 0) {
+      // Stable: equal probabilities keep the class order, as torch.topk's first-index order on ties.
+      const order = this.classes.map((_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
+      out.top_k = order.slice(0, topK).map((j) => ({ label: this.classes[j]!, probability: probs[j]! }));
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.#weight?.dispose();
+  }
+}
