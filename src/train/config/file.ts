@@ -45,7 +45,7 @@ function readCapped(file: string): Buffer {
 
 /** A system error's words without the path it repeats (ENOENT: no such file or directory). */
 function systemReason(err: Error): string {
-  return err.message.replace(/, \w+ '[^]*'$/, '');
+  return err.message.replace(/, \w+ '[\s\S]*'$/, '');
 }
 
 /** JSON.parse's message with its character position as line and column (what an editor shows). */
