@@ -78,7 +78,7 @@ function findUp(rel: string): string {
 /** Our side, in this (child) process: train with the seed protocol, then the test AUC of best_model_final. */
 async function runTlearn(s: Settings): Promise<SideResult> {
   const { train } = await import('../src/train/index.js');
-  const { resolveConfig, usesChannelsLast } = await import('../src/train/config.js');
+  const { resolveConfig, usesChannelsLast } = await import('../src/train/config/index.js');
   const { loadModelFile } = await import('../src/models/index.js');
   const { DataLoader, loadSource } = await import('../src/data/index.js');
   const { imagesTensor } = await import('../src/data/tensor.js');

@@ -9,7 +9,7 @@ import { runCli } from '../src/cli/main.js';
 import type { CliIO } from '../src/cli/io.js';
 import { prepareTrain, type TrainOptions } from '../src/cli/commands/train.js';
 import { prepareDemo, type DemoOptions } from '../src/cli/commands/demo.js';
-import { loadFunction } from '../src/cli/planned.js';
+import { loadPart } from '../src/cli/planned.js';
 import { NotAvailableError } from '../src/cli/errors.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -234,9 +234,16 @@ test('typed options for evaluate, predict, export and weights', async () => {
 });
 
 test('a missing implementation module is reported, not faked', async () => {
-  await assert.rejects(loadFunction('../does-not-exist/index.js', 'train', 'training'),
+  const missing = '../src/does-not-exist/index.js'; // relative to this test file, as a command's import is to it
+  await assert.rejects(loadPart(() => import(missing), 'training'),
     (err: Error) => err instanceof NotAvailableError && /training is not available in this build of tlearn \(module (dist\/)?src\/does-not-exist\/index\.js is missing\)/.test(err.message));
-  await assert.rejects(loadFunction('./errors.js', 'train', 'training'), /src\/cli\/errors\.js has no function train/);
+  // A missing npm package or an error inside a module is a real failure, not a part left out of the build.
+  const noPackage = 'tlearn-no-such-package';
+  await assert.rejects(loadPart(() => import(noPackage), 'training'), (err: Error) => !(err instanceof NotAvailableError) && /Cannot find package/.test(err.message));
+  await assert.rejects(loadPart(() => Promise.reject(new Error('boom inside')), 'training'), (err: Error) => !(err instanceof NotAvailableError) && err.message === 'boom inside');
+  // Typed as the module itself: the command calls the layer's own declaration.
+  const { UsageError } = await loadPart(() => import('../src/cli/errors.js'), 'errors');
+  assert.equal(new UsageError('x').name, 'UsageError');
 });
 
 test('the installed entry point sets the process exit code', () => {

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError, MAX_CONFIG_BYTES, resolveConfig } from '../src/train/config.js';
-import { checkResumeConfig } from '../src/train/resume-config.js';
+import { ConfigError, MAX_CONFIG_BYTES, resolveConfig } from '../src/train/config/index.js';
+import { checkResumeConfig } from '../src/train/resume/config.js';
 import { runPaths } from '../src/train/run-dir.js';
-import { quote, shorten } from '../src/data/quote.js';
+import { quote, shorten } from '../src/format/quote.js';
 import { tempDir } from './helpers/temp.js';
 import { issuesOf } from './helpers/config-issues.js';
 

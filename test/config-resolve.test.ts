@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, usesChannelsLast, type RunConfig,
-} from '../src/train/config.js';
+} from '../src/train/config/index.js';
 import { runPython } from './helpers/python.js';
 import { tempDir } from './helpers/temp.js';
 

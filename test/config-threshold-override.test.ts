@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { resolveConfig, type ConfigOverrides } from '../src/train/config.js';
+import { resolveConfig, type ConfigOverrides } from '../src/train/config/index.js';
 import { tempDir } from './helpers/temp.js';
 import { issuesOf } from './helpers/config-issues.js';
 

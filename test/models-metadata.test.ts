@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModelFile } from '../src/models/index.js';
-import { buildConfig } from '../src/train/config-validate.js';
+import { buildConfig } from '../src/train/config/validate.js';
 import { forgeModelFile } from './helpers/forged-models.js';
 import { tinyModelFile } from './helpers/model-files.js';
 import { runPython } from './helpers/python.js';
@@ -52,13 +52,13 @@ const CASES: [Record<string, unknown>, RegExp][] = [
   [{ std: [0.2, 0, 0.2] }, /^checkpoint metadata std \[0\.2,0,0\.2\] must be three positive numbers: /],
   [{ threshold: -0.1 }, /^checkpoint metadata threshold -0\.1 is out of range \(\[0, 1\]\): /],
   [{ phase: 5 }, /^checkpoint metadata phase 5 must be a phase name/],
-  [{ phase: 'p'.repeat(101) }, /^checkpoint metadata phase "p{20,}\.\.\. must be a phase name of at most 100 bytes, or null: /],
+  [{ phase: 'p'.repeat(101) }, /^checkpoint metadata phase "p{20,}…p{20,}" \(103 characters\) must be a phase name of at most 100 bytes, or null: /],
   [{ epoch: -1 }, /^checkpoint metadata epoch -1 is out of range \(≥ 0\): /],
   [{ epoch: '3' }, /^checkpoint metadata epoch "3" must be an integer ≥ 0, or null: /],
   [{ metrics: { val_auc: 'high' } }, /^checkpoint metadata metrics\.val_auc "high" must be a number or null: /],
   [{ metrics: [0.9] }, /^checkpoint metadata metrics \[0\.9\] must be an object of numbers/],
   [{ weights: 5 }, /^checkpoint metadata weights 5 must be a string, or null: /],
-  [{ toolVersion: long }, /^checkpoint metadata toolVersion "v{20,}\.\.\. must be a version of at most 100 characters: /],
+  [{ toolVersion: long }, /^checkpoint metadata toolVersion "v{20,}…v{20,}" \(5002 characters\) must be a version of at most 100 characters: /],
   [{ createdAt: 'yesterday' }, /^checkpoint metadata createdAt "yesterday" must be a date and time \(ISO 8601\), or null: /],
   [{ extra: 'x' }, /^checkpoint metadata extra "x" must be an object: /],
   [{ extra: { seed: -1 } }, /^checkpoint metadata extra\.seed -1 is out of range \(0-4294967295\): /],

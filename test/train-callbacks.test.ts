@@ -8,9 +8,9 @@ import { EarlyStopping } from '../src/train/callbacks/early-stopping.js';
 import { BestTracker } from '../src/train/callbacks/best-tracker.js';
 import { PlateauScheduler } from '../src/train/callbacks/plateau.js';
 import { improves } from '../src/train/callbacks/monitor.js';
-import { stateFromJson, stateToJson } from '../src/train/resume.js';
-import { DEFAULT_REDUCE_LR } from '../src/train/config-defaults.js';
-import type { ReduceLROnPlateauConfig } from '../src/train/config.js';
+import { stateFromJson, stateToJson } from '../src/train/resume/last.js';
+import { DEFAULT_REDUCE_LR } from '../src/train/config/defaults.js';
+import type { ReduceLROnPlateauConfig } from '../src/train/config/index.js';
 import type { EpochRecord } from '../src/train/types.js';
 import { runPython } from './helpers/python.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { configWarnings, resolveConfig } from '../src/train/config.js';
+import { configWarnings, resolveConfig } from '../src/train/config/index.js';
 import { tempPathFor } from '../src/io/atomic.js';
 import { tempDir } from './helpers/temp.js';
 import { issuesOf } from './helpers/config-issues.js';

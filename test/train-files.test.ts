@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { historyCsv, historyJsonl, parseHistoryJsonl, writeHistory } from '../src/train/history.js';
-import { readLast, recoverLast, saveLast, stateFromJson, stateToJson } from '../src/train/resume.js';
-import { LastWriter } from '../src/train/last-writer.js';
+import { readLast, recoverLast, saveLast, stateFromJson, stateToJson } from '../src/train/resume/last.js';
+import { LastWriter } from '../src/train/resume/last-writer.js';
 import { inspectRunDir, prepareRunDir, runPaths, tempFilesIn, RunDirError } from '../src/train/run-dir.js';
-import { checkResumeConfig, diffKeys } from '../src/train/resume-config.js';
+import { checkResumeConfig, diffKeys } from '../src/train/resume/config.js';
 import { Progress } from '../src/train/progress.js';
-import { configToJSON, resolveConfig } from '../src/train/config.js';
+import { configToJSON, resolveConfig } from '../src/train/config/index.js';
 import { HISTORY_COLUMNS, type EpochRecord, type TrainEvent } from '../src/train/types.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './train-fixtures.js';
@@ -134,18 +134,21 @@ test('run directory: a new run refuses an earlier run, overwrite removes only ru
   const paths = runPaths(tempDir());
   prepareRunDir(paths, { resume: false, overwrite: false }); // empty folder: fine
   fs.writeFileSync(path.join(paths.root, 'notes.txt'), 'mine');
-  prepareRunDir(paths, { resume: false, overwrite: false }); // unrelated files do not count as a run
+  // Files that are not tlearn's are someone else's: refused (a config.json among them would be replaced), kept.
+  assert.throws(() => prepareRunDir(paths, { resume: false, overwrite: false }), (e: Error) =>
+    e instanceof RunDirError && /exists and is not empty \(notes\.txt\); choose another --out/.test(e.message));
+  assert.deepEqual(fs.readdirSync(paths.root), ['notes.txt']);
   fs.writeFileSync(paths.historyCsv, 'x');
   fs.writeFileSync(paths.best('phase1', 'safetensors'), 'x');
   assert.throws(() => prepareRunDir(paths, { resume: false, overwrite: false }), (e: Error) =>
     e instanceof RunDirError && /already holds a run \(best_model_phase1\.safetensors\) that cannot be continued: it has no resume state/.test(e.message));
   prepareRunDir(paths, { resume: false, overwrite: true });
   assert.deepEqual(fs.readdirSync(paths.root), ['notes.txt']);
-  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /cannot resume: .*config\.json does not exist/);
+  assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /nothing to resume: .*last does not exist/);
   fs.writeFileSync(paths.config, '{}');
   assert.throws(() => prepareRunDir(paths, { resume: true, overwrite: false }), /holds no completed epoch; start it again with the same command \(without --resume\)/);
   const file = path.join(paths.root, 'notes.txt');
-  assert.throws(() => prepareRunDir(runPaths(file), { resume: false, overwrite: false }), /exists and is not a directory/);
+  assert.throws(() => prepareRunDir(runPaths(file), { resume: false, overwrite: false }), /cannot use the run folder .*notes\.txt: it is a file, not a folder/);
 });
 
 test('run directory: what a start that failed before training left is reused; an earlier run and foreign files are told apart', () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { tempDir as newTempDir } from './helpers/temp.js';
-import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config.js';
+import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config/index.js';
 import { mulberry32 } from '../src/metrics/index.js';
 
 // Temp folders: runs write ~100 MB each, so call removeTempDirs() from an `after` hook; the rest goes at exit.

@@ -9,7 +9,7 @@ import { BinaryClassifier } from '../src/models/index.js';
 import { DataLoader, imagesTensor, loadSource, type BatchPlan } from '../src/data/index.js';
 import { memory, noGrad, scope } from '../src/torch/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/plan.js';
-import { FeatureCache } from '../src/train/feature-cache.js';
+import { FeatureCache } from '../src/train/cache/feature-cache.js';
 import { disposeInput, stepInputs, type InputSource } from '../src/train/inputs.js';
 import type { Engine } from '../src/train/engine.js';
 import { makeStripes, removeTempDirs, tempDir } from './train-fixtures.js';

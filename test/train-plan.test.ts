@@ -8,8 +8,8 @@ import type { BatchNorm2d, Dropout } from '../src/nn/index.js';
 import { BinaryClassifier } from '../src/models/index.js';
 import { memory, randn, scope, dispose } from '../src/torch/index.js';
 import { applyTrainable, cacheStage, cacheStageFor, carriedStage, setTrainModes, trainableParameters } from '../src/train/plan.js';
-import { FeatureCache } from '../src/train/feature-cache.js';
-import { defaultConfig } from '../src/train/config.js';
+import { FeatureCache } from '../src/train/cache/feature-cache.js';
+import { defaultConfig } from '../src/train/config/index.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './train-fixtures.js';
 

@@ -12,8 +12,8 @@ import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
 import { loadModelFile } from '../src/models/index.js';
 import { cpuCache } from '../src/torch/index.js';
 import { train, NonFiniteLossError, RunDirError, TrainSetupError, parseHistoryJsonl, type RunResult, type TrainEvent, type EpochRecord } from '../src/train/index.js';
-import { ConfigError, resolveConfig, type RunConfig } from '../src/train/config.js';
-import { loadRunState } from '../src/train/state.js';
+import { ConfigError, resolveConfig, type RunConfig } from '../src/train/config/index.js';
+import { loadRunState } from '../src/train/resume/state.js';
 import { runPaths, tempFilesIn } from '../src/train/run-dir.js';
 import { makeStripes, removeTempDirs, tempDir, tempPath, tinyConfig } from './train-fixtures.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeStaleSpillDirs, spillDirName } from '../src/train/phase-caches.js';
+import { removeStaleSpillDirs, spillDirName } from '../src/train/cache/phase-caches.js';
 import { train } from '../src/train/index.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 

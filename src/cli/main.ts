@@ -1,8 +1,8 @@
 // Entry point of the `tlearn` command (bin/tlearn.js imports the compiled file and calls main()).
 import { CommanderError } from 'commander';
-import { ConfigError } from '../train/config.js';
+import { ConfigError } from '../train/config/index.js';
 import { isRunFailure } from '../train/failures.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, shortenArguments, UsageError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, NotAvailableError, shortenArguments, UsageError, withFlags } from './errors.js';
 import { processIO, type CliIO } from './io.js';
 import { buildProgram } from './program.js';
 
@@ -42,7 +42,8 @@ export async function runCli(argv: string[], io: CliIO = processIO(), opts: RunC
       return EXIT_USAGE;
     }
     const exitCode = exitCodeOf(err, command);
-    const message = err instanceof Error ? err.message : String(err);
+    // The trainer's setup errors name configuration keys; the command line names the flags beside them.
+    const message = err instanceof Error ? (err.name === 'TrainSetupError' ? withFlags(err.message) : err.message) : String(err);
     io.err(`${current}: ${message}\n`);
     if (exitCode === EXIT_FAILURE && err instanceof Error && process.env.TLEARN_DEBUG) io.err(`${err.stack}\n`);
     if (jsonEvents) io.out(`${JSON.stringify({ type: 'error', message, exitCode })}\n`);

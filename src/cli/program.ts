@@ -1,7 +1,7 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
 import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';

@@ -6,6 +6,7 @@
 // pairs of labels on one image.
 // Written as audit.json (snake_case keys, like the other run files) plus a short printable summary.
 import { writeFileAtomicAsync } from '../io/atomic.js';
+import { fmtSignificant } from '../format/numbers.js';
 import type { Probe } from './manifest.js';
 import { unsupportedImagesText } from './names.js';
 import { SPLITS, type Dataset, type Split, type TaskKind } from './types.js';
@@ -217,13 +218,6 @@ export async function writeAudit(file: string, audit: Audit): Promise<void> {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
-/**
- * A weight or threshold to 4 significant digits, without trailing zeros (1/19 -> 0.05263, 3 -> 3). The audit, the
- * trainer's console and the report all print pos_weight with it, so one value reads the same everywhere.
- */
-export function fmtSignificant(x: number): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
-}
 
 /** A short human summary of the audit (a dozen lines), for the terminal and the report. */
 export function formatAuditSummary(a: Audit): string {

@@ -3,7 +3,7 @@
 // image,label or file_path,target; fold or set for the split), and a first row that reads like a header
 // tlearn does not know is an error naming it, rather than a data row whose "file" is missing.
 import { isImageFile, parseSplitName } from './names.js';
-import { shorten } from './quote.js';
+import { shorten } from '../format/quote.js';
 
 export interface CsvColumns {
   /** The first row is a header (and not data). */

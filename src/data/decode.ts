@@ -14,15 +14,11 @@ import { unopenableReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
+import type { RawImage } from './raw-image.js';
 import { explainUnreadable, notReadableFormat, refuseByContent } from './sniff.js';
 import type { ResizeMode } from './types.js';
 
-/** RGB 8-bit, row-major, channels interleaved (HWC). Treated as immutable once made (the cache shares it). */
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
+export type { RawImage };
 
 /** Background used to composite transparent pixels. */
 export const ALPHA_BACKGROUND = { r: 255, g: 255, b: 255 } as const;

@@ -10,7 +10,8 @@ export { iterativeSplit } from './split-multilabel.js';
 export {
   MANIFEST_HEADER, MANIFEST_HEADER_MULTILABEL, probeDataset, probeFile, writeManifest, type Probe, type ProbeDecode, type ProbeOptions, type ProbeResult,
 } from './manifest.js';
-export { auditWarnings, buildAudit, fmtSignificant, formatAuditSummary, IMBALANCE_THRESHOLD, SMALL_CLASS, TOP_PAIRS, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { fmtSignificant } from '../format/numbers.js';
+export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, SMALL_CLASS, TOP_PAIRS, writeAudit, type Audit, type AuditFile } from './audit.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,

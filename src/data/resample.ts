@@ -7,7 +7,7 @@
 // point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly. The weights are
 // worked out here (a few per output row or column); the pixel arithmetic runs in libtorch.
 import { full, noGrad, scope, tensor } from '../torch/index.js';
-import type { RawImage } from './decode.js';
+import type { RawImage } from './raw-image.js';
 
 const PRECISION_BITS = 32 - 8 - 2;
 

@@ -5,7 +5,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCsv } from './csv.js';
 import { csvColumns } from './csv-header.js';
-import { shorten } from './quote.js';
+import { shorten } from '../format/quote.js';
 import { decodeText } from './text.js';
 import {
   IMAGE_EXTENSIONS, isImageFile, outputFolderKind, parseSplitName, unsupportedImageExtension, unsupportedImagesText,

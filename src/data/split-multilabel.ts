@@ -7,7 +7,7 @@
 // still misses when that leaves every split it leaves with its labels: so every label is in every split.
 // Items are sorted by key first (then shuffled from the seed), so the result depends only on the set of files
 // and the seed, not on the order the file system lists them. Images without any label go by the fractions.
-import { shorten } from './quote.js';
+import { shorten } from '../format/quote.js';
 import { deriveSeed, Rng } from './rng.js';
 import { allocate, checkFractions, DEFAULT_FRACTIONS, splitsAskedFor, type SplitFractions } from './split.js';
 import type { Split } from './types.js';

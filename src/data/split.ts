@@ -1,7 +1,7 @@
 // Seeded stratified split: each class is shuffled on its own and cut into test, val and train parts,
 // so every split keeps the class ratio. Items are sorted by path first, so the result depends only on
 // the set of files and the seed, not on the order the file system lists them.
-import { shorten } from './quote.js';
+import { shorten } from '../format/quote.js';
 import { deriveSeed, Rng } from './rng.js';
 import type { Split } from './types.js';
 

@@ -1,4 +1,4 @@
-// The bounds of the values a model is trained with, shared by the run configuration (src/train/config-validate.ts),
+// The bounds of the values a model is trained with, shared by the run configuration (src/train/config/validate.ts),
 // the command line's flags and a checkpoint's metadata (metadata.ts): one definition, so a checkpoint may hold
 // exactly what training accepts. This file imports nothing, so the CLI can read it without loading the engine.
 

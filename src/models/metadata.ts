@@ -4,6 +4,7 @@
 // tool version. Values read from a file are untrusted: each is checked, with the bounds training itself uses
 // (bounds.ts), and a bad one is reported by key and value.
 import * as fs from 'node:fs';
+import { quoteValue } from '../format/quote.js';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -88,16 +89,6 @@ class BadValue {
   constructor(readonly key: string, readonly value: unknown, readonly problem: string) {}
 }
 
-/** A value as quoted in a message: JSON, except numbers as JavaScript writes them (Infinity); at most 100 characters. */
-function shown(v: unknown): string {
-  const text = (x: unknown): string => {
-    if (typeof x === 'number') return String(x);
-    if (Array.isArray(x)) return `[${x.slice(0, 30).map(text).join(',')}${x.length > 30 ? ',...' : ''}]`;
-    return JSON.stringify(x) ?? String(x);
-  };
-  const s = text(v);
-  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
-}
 
 /** Returns the checked value or throws a BadValue naming `key`. */
 type Check<T> = (v: unknown, key: string) => T;
@@ -195,7 +186,7 @@ function checkTaskFields(m: ModelMetadata, raw: Record<string, unknown>): void {
   if (m.task === 'binary') {
     if (m.classes.length !== 2) fail('classes', m.classes, 'must be two different non-empty class names [negative, positive] (task "binary")');
     if (!given('positiveClass')) m.positiveClass = m.classes[1]!;
-    if (m.positiveClass !== m.classes[1]) fail('positiveClass', m.positiveClass, `must be the second of classes ${shown(m.classes)}`);
+    if (m.positiveClass !== m.classes[1]) fail('positiveClass', m.positiveClass, `must be the second of classes ${quoteValue(m.classes)}`);
   } else {
     if (!given('positiveClass')) m.positiveClass = null;
     if (m.positiveClass !== null) fail('positiveClass', m.positiveClass, `must be null: a ${m.task} model has no positive class`);
@@ -234,7 +225,7 @@ export function completeMetadata(raw: Record<string, unknown>, base: ModelMetada
   } catch (e) {
     if (!(e instanceof BadValue)) throw e;
     // A sum of two values is shown as it is ("0.6 + 0.5"), not quoted.
-    const value = e.key.includes(' + ') ? String(e.value) : shown(e.value);
+    const value = e.key.includes(' + ') ? String(e.value) : quoteValue(e.value);
     throw new Error(`${what} ${e.key} ${value} ${e.problem}: ${source}`);
   }
 }

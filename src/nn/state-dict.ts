@@ -1,7 +1,6 @@
 // Loading a state dict into a module: check every key and shape first, report problems by name, then copy
 // in place under noGrad (copy_ converts dtype and device, as torch's param.copy_(input_param) does).
 import { Tensor, noGrad } from '../torch/index.js';
-import type { Module } from './module.js';
 
 export type StateDictInput = ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
 export interface LoadOptions {
@@ -21,16 +20,28 @@ export interface LoadResult {
   mismatched: ShapeMismatch[];
 }
 
+/**
+ * What loading needs of a module, as Module provides it; stated here so that this file, which module.ts
+ * imports, does not import module.ts back.
+ */
+export interface StateOwner {
+  readonly typeName: string;
+  /** [full key, owning module, its local name, the tensor] for every parameter and buffer. */
+  stateSlots(): [string, StateOwner, string, Tensor][];
+  canFillMissingState(local: string): boolean;
+  fillMissingState(local: string): void;
+}
+
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-export function applyStateDict(model: Module, sd: StateDictInput, opts: LoadOptions = {}): LoadResult {
+export function applyStateDict(model: StateOwner, sd: StateDictInput, opts: LoadOptions = {}): LoadResult {
   const strict = opts.strict ?? true;
   const input: Map<string, unknown> = sd instanceof Map ? new Map(sd) : new Map(Object.entries(sd));
   const slots = model.stateSlots();
   const known = new Set(slots.map(([key]) => key));
   const result: LoadResult = { missingKeys: [], unexpectedKeys: [], mismatched: [] };
   const copies: [Tensor, Tensor][] = [];
-  const fills: [Module, string][] = [];
+  const fills: [StateOwner, string][] = [];
 
   for (const [key, owner, local, target] of slots) {
     if (!input.has(key)) {

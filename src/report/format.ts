@@ -10,8 +10,8 @@ export function fmt(x: unknown, digits = 3): string {
   return x.toFixed(digits);
 }
 
-// pos_weight and thresholds: the data layer's rounding, shared with the audit and the trainer's console.
-export { fmtSignificant } from '../data/index.js';
+// pos_weight and thresholds: the rounding shared with the audit and the trainer's console.
+export { fmtSignificant } from '../format/numbers.js';
 
 /** Compact form for learning rates and similar values spanning decades. */
 export function fmtSci(x: unknown): string {

@@ -6,7 +6,7 @@ import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { dispose } from '../torch/index.js';
 import { recordsToTensors, saveModelFile, type ImageClassifier, type ModelMetadata, type TaskKind } from '../models/index.js';
 import type { LossSettings, Task, ThresholdPick } from '../tasks/index.js';
-import type { RunConfig } from './config.js';
+import type { RunConfig } from './config/index.js';
 import type { EpochRecord } from './types.js';
 
 export interface RunIdentity {

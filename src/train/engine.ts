@@ -4,7 +4,7 @@
 import { autocast, noGrad, scope } from '../torch/index.js';
 import type { ImageClassifier } from '../models/index.js';
 import type { Task } from '../tasks/index.js';
-import type { BnPolicy, Precision } from './config.js';
+import type { BnPolicy, Precision } from './config/index.js';
 
 export interface Engine {
   model: ImageClassifier;

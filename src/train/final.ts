@@ -1,14 +1,13 @@
 // After the phases: the best of the phases' best checkpoints becomes best_model_final (its weights are loaded
 // into the model), the decision threshold is chosen on the validation set by config.threshold and stored in
-// its metadata; then src/eval's evaluateRun evaluates the test split and writes the run report.
+// its metadata (the trainer then has src/eval's evaluateRun evaluate the test split and write the run report).
 import fs from 'node:fs';
 import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
 import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
 import { validationPass } from './epoch.js';
 import type { RunContext } from './phase.js';
-import type { DataItem, ImageCache } from '../data/index.js';
-import type { EpochRecord, PhaseSummary } from './types.js';
+import type { PhaseSummary } from './types.js';
 
 export interface FinalModel {
   file: string;
@@ -71,44 +70,4 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   const monitorValue = metrics[monitor] ?? NaN;
   if (!again) ctx.emit({ type: 'checkpoint', phase: 'final', source_phase: phase.name, epoch: phase.bestEpoch!, file, monitor, value: monitorValue });
   return { file, phase, epoch: phase.bestEpoch!, metrics, threshold: t.threshold, thresholds: t.thresholds, monitor, monitorValue: Number.isFinite(monitorValue) ? monitorValue : null };
-}
-
-/** The options of src/eval's evaluateRun (the lead's API), as far as the trainer fills them. */
-export interface EvaluateRunInput {
-  runDir: string;
-  modelFile: string;
-  dataset: { items: DataItem[]; root: string; source: string };
-  config: unknown;
-  audit: unknown;
-  history: EpochRecord[];
-  summary: Record<string, unknown>;
-  /** The pos_weight trained with (null: none). */
-  posWeight: number | null;
-  /** Marked on the training curves: the final model's phase and epoch, each phase's restored epoch. */
-  trainingMarks: { model: { phase: string; epoch: number }; restored: { phase: string; epoch: number }[] };
-  batchSize: number;
-  device: string;
-  log: (line: string) => void;
-  /** The run's decoded images (the test split's among them). */
-  imageCache: ImageCache;
-}
-
-type EvaluateRun = (o: EvaluateRunInput) => Promise<unknown>;
-
-/**
- * src/eval's evaluateRun (RUN/eval/ for the test split, and RUN/report.html), when this build has it;
- * undefined otherwise. Imported lazily: src/eval is a layer above this one and imports the trainer's
- * neighbours, so a static import would invert the layers.
- */
-export async function findEvaluateRun(): Promise<EvaluateRun | undefined> {
-  const url = new URL('../eval/index.js', import.meta.url);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url.href)) as Record<string, unknown>;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes('eval')) return undefined;
-    throw e;
-  }
-  return typeof mod.evaluateRun === 'function' ? (mod.evaluateRun as EvaluateRun) : undefined;
 }

@@ -1,5 +1,5 @@
 // Public API of src/train: train(config, options) and what it returns and emits, the run configuration
-// (helper E's config.ts), and the pieces the CLI and tests use (run paths, history files, callbacks).
+// (config/), and the pieces the CLI and tests use (run paths, history files, callbacks).
 export { train, TrainSetupError } from './trainer.js';
 export type { EpochRecord, PhaseSummary, RunResult, TrainEvent, TrainOptions } from './types.js';
 export { HISTORY_COLUMNS } from './types.js';
@@ -11,7 +11,8 @@ export { PlateauScheduler } from './callbacks/plateau.js';
 export { NonFiniteLossError } from './callbacks/nan-guard.js';
 export { improves, metricOf } from './callbacks/monitor.js';
 export { applyTrainable, cacheStage, setTrainModes } from './plan.js';
-export { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
-export type { EvaluateRunInput } from './final.js';
-export * from './config.js';
-export type * from './config-input.js';
+export { FeatureCache, type FeatureCacheOptions } from './cache/feature-cache.js';
+// What the trainer hands to src/eval's evaluateRun at the end of a run (its options, under the name this API gave them).
+export type { EvaluateRunOptions as EvaluateRunInput } from '../eval/index.js';
+export * from './config/index.js';
+export type * from './config/input.js';

@@ -9,7 +9,7 @@ import type { ResNetStage } from '../models/index.js';
 import { imagesTensor, viewKey, type LoaderItem } from '../data/index.js';
 import { withPrecision, type Engine } from './engine.js';
 import { nextStage } from './plan.js';
-import type { FeatureCache } from './feature-cache.js';
+import type { FeatureCache } from './cache/feature-cache.js';
 
 export interface InputSource {
   loader: DataLoader;

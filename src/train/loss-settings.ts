@@ -5,7 +5,7 @@
 import { fmtSignificant, type DataItem } from '../data/index.js';
 import type { TaskKind } from '../models/index.js';
 import type { LossSettings } from '../tasks/index.js';
-import type { RunConfig } from './config.js';
+import type { RunConfig } from './config/index.js';
 
 type LossConfig = Pick<RunConfig, 'posWeight' | 'classWeights' | 'labelSmoothing'>;
 

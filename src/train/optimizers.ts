@@ -2,7 +2,7 @@
 // does for phase 2), so no state or parameter-group layout carries over the unfreeze (Lightning#6891).
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
 import type { Tensor } from '../torch/index.js';
-import type { PhaseConfig } from './config.js';
+import type { PhaseConfig } from './config/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOptimizer = Optimizer<any>;

@@ -4,20 +4,20 @@
 import fs from 'node:fs';
 import type { DataLoader } from '../data/index.js';
 import { cpuCache } from '../torch/index.js';
-import type { RunConfig } from './config.js';
+import type { RunConfig } from './config/index.js';
 import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
 import { createOptimizer, type AnyOptimizer } from './optimizers.js';
 import { PlateauScheduler } from './callbacks/plateau.js';
 import { EarlyStopping } from './callbacks/early-stopping.js';
 import { BestTracker } from './callbacks/best-tracker.js';
 import { metricOf } from './callbacks/monitor.js';
-import type { FeatureCache } from './feature-cache.js';
-import { closePhaseCaches, openPhaseCaches } from './phase-caches.js';
+import type { FeatureCache } from './cache/feature-cache.js';
+import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
-import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './state.js';
-import type { LastWriter } from './last-writer.js';
+import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './resume/state.js';
+import type { LastWriter } from './resume/last-writer.js';
 import type { Engine } from './engine.js';
 import type { RunPaths } from './run-dir.js';
 import type { StopController } from './signals.js';
@@ -39,7 +39,7 @@ export interface RunContext {
   warn: (message: string) => void;
   /** Seconds of earlier sessions of this run plus this one so far. */
   elapsed: () => number;
-  /** The frozen-prefix cache a finished phase filled for the next one (phase-caches.ts); owned by the run. */
+  /** The frozen-prefix cache a finished phase filled for the next one (cache/phase-caches.ts); owned by the run. */
   carriedCache: FeatureCache | null;
 }
 
@@ -60,7 +60,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   applyTrainable(model, pc.trainable);
   setTrainModes(model, config.bnPolicy);
   // `ended`: how the phase's last epoch left it (what RUN/last holds right now), kept so that a resume with a
-  // higher epoch limit can continue the phase (resume-plan.ts); undefined for a phase that trained nothing.
+  // higher epoch limit can continue the phase (resume/plan.ts); undefined for a phase that trained nothing.
   const finish = async (summary: PhaseSummary, optimizerEpochs: number, ended?: PhaseProgress | null, announce = true): Promise<void> => {
     state.phases.push(summary);
     state.phaseIndex = index + 1;

@@ -2,7 +2,7 @@
 // in training mode, and which leading part of the network is frozen and deterministic enough to cache.
 import { BatchNorm2d, underPrefix, type Module } from '../nn/index.js';
 import { RESNET_STAGES, type ResNetStage } from '../models/index.js';
-import type { BnPolicy } from './config.js';
+import type { BnPolicy } from './config/index.js';
 
 /** Makes exactly the parameters under `trainable` (module-name prefixes, or 'all') require grad; returns their names. */
 export function applyTrainable(model: Module, trainable: readonly string[]): string[] {

@@ -2,7 +2,8 @@
 // ETA) redrawn in place plus a one-line summary per epoch; without a terminal the same summaries as plain
 // lines; with `json` one JSON object per event (start, phase, epoch, checkpoint, done, ...) per line.
 import type { TrainEvent } from './types.js';
-import { countLine, fmtSignificant, formatDuration, TenSeconds } from '../data/index.js';
+import { countLine, formatDuration, TenSeconds } from '../data/index.js';
+import { fmtSignificant } from '../format/numbers.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 

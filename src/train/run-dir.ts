@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 // TEMP_NAME is the atomic writers' temp-file pattern, shared with the evaluation folder's cleanup.
 import { isStaleTempName, TEMP_NAME, writeFileAtomic } from '../io/atomic.js';
-import { makeOutputFolder } from '../io/output-path.js';
-import type { CheckpointFormat } from './config.js';
-import { STATE_FILE, stateFromJson } from './resume.js';
+import { checkOutputPath, makeOutputFolder } from '../io/output-path.js';
+import type { CheckpointFormat } from './config/index.js';
+import { STATE_FILE, stateFromJson } from './resume/last.js';
 
 export interface RunPaths {
   root: string;
@@ -15,7 +15,7 @@ export interface RunPaths {
   audit: string;
   historyCsv: string;
   historyJsonl: string;
-  /** The resume state, replaced as a whole (see resume.ts). */
+  /** The resume state, replaced as a whole (see resume/last.ts). */
   last: string;
   /** Where a new resume state is written before it replaces `last`. */
   lastNew: string;
@@ -175,25 +175,42 @@ export function resumeRefusal(dir: string): string | null {
 }
 
 /**
- * Makes the run directory ready. A new run needs a directory without an earlier run's files (the files of
- * a start that failed before completing an epoch are replaced); with `overwrite` those files are removed first
- * (nothing else in the folder is touched). A resumed run needs RUN/config.json and a resume state. Either
- * way, temporary files left by a killed write are removed.
+ * The run-folder rules, the one place they are checked: by the CLI before it loads anything, by train() before
+ * it writes. Reads only; throws a RunDirError saying what is in the way and what to do. A new run needs a
+ * folder that can be created, or one that is empty or holds only what a start that failed before completing
+ * an epoch left; an earlier run's files are in the way unless `overwrite`, and so are files that are not
+ * tlearn's (their folder may hold a config.json of someone else's, which the run would replace). A resumed run
+ * needs a resume state and RUN/config.json.
+ */
+export function checkRunDir(root: string, mode: { resume: boolean; overwrite?: boolean }): void {
+  if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) throw new RunDirError(`cannot use the run folder ${root}: it is a file, not a folder`);
+  if (mode.resume) {
+    const refusal = resumeRefusal(root);
+    if (refusal) throw new RunDirError(refusal);
+    const config = path.join(root, 'config.json');
+    if (!fs.existsSync(config)) throw new RunDirError(`cannot resume: ${config} is missing`);
+    return;
+  }
+  // Under a file, through a dangling link, in a protected place: said before any work.
+  checkOutputPath(root, `the run folder ${root}`);
+  if (mode.overwrite) return;
+  const use = inspectRunDir(root);
+  if (use.kind === 'run') throw new RunDirError(runInTheWay(root, use));
+  if (use.kind === 'other') throw new RunDirError(`the run folder ${root} exists and is not empty (${shown(use.entries)}); choose another --out`);
+}
+
+/**
+ * Makes the run directory ready, after checkRunDir. A new run replaces the files of a start that failed
+ * before completing an epoch; with `overwrite` an earlier run's files are removed first (nothing else in the
+ * folder is touched). Either way, temporary files left by a killed write are removed.
  */
 export function prepareRunDir(paths: RunPaths, mode: { resume: boolean; overwrite: boolean }): void {
-  if (fs.existsSync(paths.root) && !fs.statSync(paths.root).isDirectory()) {
-    throw new RunDirError(`--out ${paths.root}: exists and is not a directory`);
-  }
+  checkRunDir(paths.root, mode);
   if (mode.resume) {
-    if (!fs.existsSync(paths.config)) throw new RunDirError(`cannot resume: ${paths.config} does not exist (no run was started in ${paths.root})`);
-    const refusal = resumeRefusal(paths.root);
-    if (refusal) throw new RunDirError(refusal);
     removeStaleTempFiles(paths);
     return;
   }
-  const use = inspectRunDir(paths.root);
-  if (use.kind === 'run' && !mode.overwrite) throw new RunDirError(runInTheWay(paths.root, use));
-  if (use.kind !== 'missing') removeStaleTempFiles(paths);
+  if (fs.existsSync(paths.root)) removeStaleTempFiles(paths);
   // An earlier run's files with overwrite; otherwise what a failed start left (beside files that are not tlearn's).
   for (const name of runEntries(paths.root)) fs.rmSync(path.join(paths.root, name), { recursive: true, force: true });
   makeOutputFolder(paths.root, `the run folder ${paths.root}`);

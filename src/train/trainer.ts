@@ -11,12 +11,12 @@ import {
 import { createClassifier, type ImageClassifier, type TaskKind } from '../models/index.js';
 import { createTask, type Task } from '../tasks/index.js';
 import { lossSettingIssues, resolveLossSettings } from './loss-settings.js';
-import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config.js';
-import type { RunConfigInput } from './config-input.js';
-import type { EvaluationMetrics } from '../eval/index.js';
+import { ConfigError, configToJSON, resolveConfig, usesChannelsLast, type RunConfig } from './config/index.js';
+import type { RunConfigInput } from './config/input.js';
+import { evaluateRun, type EvaluationMetrics } from '../eval/index.js';
 import { isRunFailure } from './failures.js';
 import { toChannelsLast, type Engine } from './engine.js';
-import { findEvaluateRun, writeFinalModel, type FinalModel } from './final.js';
+import { writeFinalModel, type FinalModel } from './final.js';
 import { writeHistory } from './history.js';
 import { runPhase, type RunContext } from './phase.js';
 import { Progress, resumeLine } from './progress.js';
@@ -24,12 +24,12 @@ import { loadCheckpoint } from '../io/index.js';
 import path from 'node:path';
 import { prepareRunDir, RunDirError, runPaths, writeTextAtomic } from './run-dir.js';
 import { StopController } from './signals.js';
-import { checkResumeConfig, checkStateConfig, stateConfig } from './resume-config.js';
-import { configWarnings } from './config-warnings.js';
-import { planResume, ResumePlanError } from './resume-plan.js';
-import { LastWriter } from './last-writer.js';
-import { removeStaleSpillDirs } from './phase-caches.js';
-import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './state.js';
+import { checkResumeConfig, checkStateConfig, stateConfig } from './resume/config.js';
+import { configWarnings } from './config/warnings.js';
+import { planResume, ResumePlanError } from './resume/plan.js';
+import { LastWriter } from './resume/last-writer.js';
+import { removeStaleSpillDirs } from './cache/phase-caches.js';
+import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './resume/state.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 
 /** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */
@@ -168,7 +168,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   // Settings that are valid but cannot act as meant (a minLr at or above the lr, say): said to every caller.
   for (const w of configWarnings(config)) warn(w);
   if (config.phases.every((p) => p.epochs === 0)) {
-    throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train (phases[].epochs${config.phases.length === 2 ? ', --epochs1 / --epochs2' : ''})`);
+    const keys = config.phases.map((_, i) => `phases[${i}].epochs`);
+    throw new TrainSetupError(`every phase has 0 epochs, so there is nothing to train: set ${keys.join(' or ')} above 0`);
   }
   // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in
   // finally), nor the parents it created for a nested --out.
@@ -331,24 +332,20 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     const onlyEvaluation = loaded !== null && firstPhase >= config.phases.length;
     if (onlyEvaluation) emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
     const final = await writeFinalModel(ctx, onlyEvaluation);
-    // The test split into RUN/eval/ and the report RUN/report.html (src/eval, when this build has it).
+    // The test split into RUN/eval/ and the report RUN/report.html (src/eval).
     let evaluation: EvaluationMetrics | null = null;
     let evaluated = false;
     if (!opts.skipEvaluation) {
-      const evaluateRun = await findEvaluateRun();
-      if (evaluateRun) {
-        // findEvaluateRun loads src/eval lazily (layering), so its return type is restated here.
-        evaluation = (await evaluateRun({
-          runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
-          summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
-          trainingMarks: {
-            model: { phase: final.phase.name, epoch: final.epoch },
-            restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
-          },
-          batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line), imageCache,
-        })) as EvaluationMetrics | null;
-        evaluated = split.test.length > 0;
-      }
+      evaluation = await evaluateRun({
+        runDir: paths.root, modelFile: final.file, dataset: data.dataset, config, audit: data.audit, history: state.history,
+        summary: runSummary(config, final, data.dataset.positiveClass, state.posWeight, ctx.elapsed()), posWeight: state.posWeight,
+        trainingMarks: {
+          model: { phase: final.phase.name, epoch: final.epoch },
+          restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
+        },
+        batchSize: config.batchSize, device: config.device, log: (line) => progress.message(line), imageCache,
+      });
+      evaluated = split.test.length > 0;
     }
     const seconds = ctx.elapsed();
     emit({

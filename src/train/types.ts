@@ -1,11 +1,14 @@
 // Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
 // options and result of train().
 import type { TaskKind } from '../models/index.js';
-import type { RunConfig } from './config.js';
+import type { RunConfig } from './config/index.js';
 import type { EvaluationMetrics } from '../eval/index.js';
 
-/** One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). */
-export interface EpochRecord {
+/**
+ * One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). A type, not an
+ * interface, so that it is a report's HistoryRow (which admits extra columns) as it is, for src/eval's evaluateRun.
+ */
+export type EpochRecord = {
   /** The phase's name (config.phases[i].name). */
   phase: string;
   /** 1-based epoch within the phase. */
@@ -22,7 +25,7 @@ export interface EpochRecord {
   seconds: number;
   /** Training images per second (training pass only). */
   images_per_second: number;
-}
+};
 
 export const HISTORY_COLUMNS = [
   'phase', 'epoch', 'lr', 'train_loss', 'train_accuracy', 'val_loss', 'val_accuracy', 'val_auc', 'seconds', 'images_per_second',

@@ -1,6 +1,6 @@
 // The issues of the ConfigError a call throws, as "path: message" lines (fails the test when it throws no ConfigError).
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/train/config.js';
+import { ConfigError } from '../../src/train/config/index.js';
 
 export function issuesOf(fn: () => unknown): string[] {
   try {

@@ -55,5 +55,5 @@ export const cases: HostileCase[] = [
   forged('metadata extra.seed -1 (the split evaluate redraws)', 'evaluate', 'm.safetensors', { metadata: { extra: { seed: -1 } } },
     /checkpoint metadata extra\.seed -1 is out of range \(0-4294967295\)/),
   forged('metadata toolVersion of 100 kB', 'evaluate', 'm.safetensors', { metadata: { toolVersion: 'x'.repeat(100_000) } },
-    /checkpoint metadata toolVersion "x{90,}\.\.\. must be a version of at most 100 characters/),
+    /checkpoint metadata toolVersion "x{50,}…x{30,}" \(100002 characters\) must be a version of at most 100 characters/),
 ];

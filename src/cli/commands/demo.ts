@@ -1,7 +1,7 @@
 // `tlearn demo`: train on the embedded Fashion-MNIST subset (sneaker vs ankle boot) with short phases.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConfigOverrides } from '../../train/config.js';
+import type { ConfigOverrides } from '../../train/config/index.js';
 import type { WeightsOptions } from '../../io/weights.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';

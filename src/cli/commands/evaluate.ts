@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { loadFunction } from '../planned.js';
-import type { MetricsJson } from '../../metrics/index.js';
+import { loadPart } from '../planned.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 import { checkFractions } from '../../data/split.js';
 import { notRegularReason } from '../../io/regular-file.js';
@@ -17,10 +16,11 @@ export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
 /** What src/eval/index.ts `evaluate` receives: the options with absolute paths, and a progress logger. */
 export type EvaluateRunOptions = EvaluateCommandOptions;
 
-/** metrics.json (ARCHITECTURE.md, "Evaluation directory"), as src/metrics builds it. */
-export type EvaluationMetrics = MetricsJson;
+/** metrics.json (ARCHITECTURE.md, "Evaluation directory"), as src/eval writes it (null where a metric is undefined). */
+export type EvaluationMetrics = import('../../eval/index.js').EvaluationMetrics;
 
-export type EvaluateFn = (opts: EvaluateRunOptions) => Promise<EvaluationMetrics>;
+/** src/eval/index.ts `evaluate`: its own type. */
+export type EvaluateFn = typeof import('../../eval/index.js').evaluate;
 
 function fmt(x: number | null | undefined, digits = 4): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
@@ -66,7 +66,7 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   checkModelFile(model);
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   checkSplitFractions(opts);
-  const evaluate = await loadFunction<EvaluateFn>('../eval/index.js', 'evaluate', 'evaluation');
+  const { evaluate } = await loadPart(() => import('../../eval/index.js'), 'evaluation');
   const { json, ...rest } = opts;
   const metrics = await evaluate({ ...rest, model, data, out, log: (line) => io.err(`${line}\n`) });
   io.out(json ? metricsToJSON(metrics) : `${formatMetricsSummary(metrics)}written to ${out}\n`);

@@ -5,10 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { loadFunction } from '../planned.js';
+import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { checkOutputPath, makeOutputFolder } from '../../io/output-path.js';
-import type { LoadedModel, LoadModelOptions, SaveModelOptions } from '../../models/index.js';
 
 export interface ExportOptions {
   model: string;
@@ -22,13 +21,6 @@ export interface ExportOptions {
   classes?: [string, string];
   resize?: 'squash' | 'crop';
 }
-
-/** src/io/index.ts (checkpoint.ts): the format follows the file extension. */
-export type LoadCheckpointFn = (file: string) => { tensors: Map<string, unknown>; metadata: unknown } | Promise<{ tensors: Map<string, unknown>; metadata: unknown }>;
-export type SaveCheckpointFn = (file: string, tensors: Map<string, unknown>, metadata: unknown, opts?: { format?: 'safetensors' | 'pth' }) => unknown;
-type LoadModelFileFn = (file: string, opts?: LoadModelOptions) => LoadedModel;
-type CheckCheckpointFn = (ckpt: { tensors: Map<string, unknown>; metadata: unknown }, file: string) => void;
-type SaveModelFileFn = (file: string, model: LoadedModel['model'], metadata: Partial<LoadedModel['metadata']>, opts?: SaveModelOptions) => LoadedModel['metadata'];
 
 type Format = NonNullable<ExportOptions['format']>;
 /**
@@ -80,8 +72,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
   if (opts.classes !== undefined || opts.imageSize !== undefined || opts.resize !== undefined) {
     // Through the model loader, as evaluate/predict read the file with these flags: the head is checked and the
     // metadata completed (or, for a tlearn file, checked against the flags).
-    const loadModelFile = await loadFunction<LoadModelFileFn>('../models/index.js', 'loadModelFile', 'model reading');
-    const saveModelFile = await loadFunction<SaveModelFileFn>('../models/index.js', 'saveModelFile', 'model writing');
+    const { loadModelFile, saveModelFile } = await loadPart(() => import('../../models/index.js'), 'model reading and writing');
     const loaded = loadModelFile(model, { classes: opts.classes, imageSize: opts.imageSize, resize: opts.resize });
     try {
       // The other value would be the loader's placeholder (classes 0,1 or 224 px), stored as if it were the
@@ -101,17 +92,16 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
     }
     return;
   }
-  const loadCheckpoint = await loadFunction<LoadCheckpointFn>('../io/index.js', 'loadCheckpoint', 'checkpoint reading');
-  const saveCheckpoint = await loadFunction<SaveCheckpointFn>('../io/index.js', 'saveCheckpoint', 'checkpoint writing');
-  const checkCheckpointContents = await loadFunction<CheckCheckpointFn>('../models/index.js', 'checkCheckpointContents', 'model checking');
+  const { loadCheckpoint, saveCheckpoint } = await loadPart(() => import('../../io/index.js'), 'checkpoint reading and writing');
+  const { checkCheckpointContents } = await loadPart(() => import('../../models/index.js'), 'model checking');
   const { tensors, metadata } = await loadCheckpoint(model);
   // The copy is refused as evaluate and predict would refuse the file: forged metadata, NaN or inf weights.
   checkCheckpointContents({ tensors, metadata }, model);
   makeOutputFolder(path.dirname(out), `the export file ${out}`);
   await saveCheckpoint(out, tensors, metadata, { format });
   // Only shown (checked above with the model layer's own checks).
-  const m = (metadata ?? {}) as { classes?: unknown; imageSize?: unknown };
-  const shown = Array.isArray(m.classes) && typeof m.imageSize === 'number' ? { classes: m.classes as string[], imageSize: m.imageSize } : undefined;
+  const { classes, imageSize } = metadata;
+  const shown = Array.isArray(classes) && typeof imageSize === 'number' ? { classes, imageSize } : undefined;
   io.out(wroteLine(out, tensors.size, format, shown));
 }
 

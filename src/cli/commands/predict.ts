@@ -5,7 +5,7 @@ import path from 'node:path';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
-import { loadFunction } from '../planned.js';
+import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { IMAGE_EXTENSIONS } from '../../data/names.js';
 import { imageFilesIn } from '../../data/walk.js';
@@ -22,8 +22,8 @@ export type { PredictRow };
 /** What src/eval/index.ts `predict` receives: absolute image paths (folders already expanded). */
 export type PredictRunOptions = PredictCommandOptions;
 
-/** src/eval/index.ts: one row per file, in the order of `files`. */
-export type PredictFn = (opts: PredictRunOptions) => Promise<PredictRow[]>;
+/** src/eval/index.ts `predict` (one row per file, in the order of `files`): its own type. */
+export type PredictFn = typeof import('../../eval/index.js').predict;
 
 /**
  * One file to predict, in input order; `error` for an input that yields no file (a path that does not exist,
@@ -155,7 +155,7 @@ export async function runPredict(opts: PredictOptions, io: CliIO): Promise<numbe
   const { inputs: _inputs, format, ...rest } = opts;
   let predicted: PredictRow[] = [];
   if (files.length > 0) {
-    const predict = await loadFunction<PredictFn>('../eval/index.js', 'predict', 'prediction');
+    const { predict } = await loadPart(() => import('../../eval/index.js'), 'prediction');
     predicted = await predict({ ...rest, model, files, log: (line) => io.err(`${line}\n`) });
     if (predicted.length !== files.length) throw new Error(`predict returned ${predicted.length} results for ${files.length} files`);
   }

@@ -1,14 +1,14 @@
 // `tlearn train DATA --out RUN`: resolve and check the configuration, then hand it to the trainer.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config.js';
-import { shorten } from '../../data/quote.js';
-import { inspectRunDir, resumeRefusal, runInTheWay } from '../../train/run-dir.js';
+import { isWeightsPath, resolveConfig, type ConfigOverrides, type RunConfig } from '../../train/config/index.js';
+import { shorten } from '../../format/quote.js';
+import { checkRunDir } from '../../train/run-dir.js';
 import { notRegularReason } from '../../io/regular-file.js';
-import { checkOutputPath } from '../../io/output-path.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
-import { loadFunction } from '../planned.js';
+import type { TrainEvent } from '../../train/types.js';
+import { loadPart } from '../planned.js';
 import { processOut } from '../io.js';
 import { currentInvocation, shellWord } from '../invocation.js';
 
@@ -22,22 +22,11 @@ export interface TrainOptions {
   json: boolean;
 }
 
-/** What the trainer (src/train/index.ts `train`) receives besides the configuration. */
-export interface TrainRunOptions {
-  /** Run directory (absolute). */
-  out: string;
-  /** Continue from RUN/last/. */
-  resume: boolean;
-  /** Human-readable progress lines (stdout, or stderr with --json). */
-  log?: (line: string) => void;
-  /** Machine-readable progress events (epoch ends, phase changes...): JSON lines on stdout with --json. */
-  onEvent?: (event: Record<string, unknown>) => void;
-  /** A terminal to draw the progress bar on (instead of log). */
-  output?: NodeJS.WritableStream;
-}
+/** What the trainer (src/train/index.ts `train`) receives besides the configuration: its own type. */
+export type TrainRunOptions = import('../../train/index.js').TrainOptions;
 
-/** src/train/index.ts: `train(config, opts)`, resolving to a JSON-serialisable summary of the run. */
-export type TrainFn = (config: RunConfig, opts: TrainRunOptions) => Promise<unknown>;
+/** src/train/index.ts: `train(config, opts)`, resolving to the run's result: its own type. */
+export type TrainFn = typeof import('../../train/index.js').train;
 
 /** Checks that what the configuration names exists, before any expensive work starts (paths shown shortened). */
 export function checkInputs(config: RunConfig): void {
@@ -63,24 +52,12 @@ export function prepareTrain(opts: TrainOptions, cwd: string): { config: RunConf
   const out = path.resolve(cwd, opts.out);
   const saved = path.join(out, 'config.json');
   let config: RunConfig;
+  if (opts.resume && opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
+  // The trainer's own rules (RunDirError, exit 2), checked here before the configuration and weights are loaded.
+  checkRunDir(out, { resume: opts.resume });
   if (opts.resume) {
-    if (opts.configFile !== undefined) throw new UsageError(`--resume continues with ${saved}; it cannot be combined with --config`);
-    // No resume state: a failed start is started again, a run without one cannot be continued (said how).
-    const refusal = resumeRefusal(out);
-    if (refusal) throw new UsageError(refusal);
-    if (!fs.existsSync(saved)) throw new UsageError(`cannot resume: ${saved} is missing`);
     config = resolveConfig({ file: saved, overrides: { ...opts.overrides, data: opts.data }, cwd });
   } else {
-    if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
-    // Under a file, through a dangling link, in a protected place: said before the configuration and weights are loaded.
-    checkOutputPath(out, `the run folder ${out}`);
-    // An empty folder, or one holding only what a start that failed before completing an epoch left (config.json,
-    // manifest.csv, audit.json, a history, a resume state saved before training), can be used; an earlier run or
-    // someone else's files cannot.
-    const use = inspectRunDir(out);
-    const shown = (names: string[]) => `${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''}`;
-    if (use.kind === 'run') throw new UsageError(runInTheWay(out, use));
-    if (use.kind === 'other') throw new UsageError(`the run directory ${out} exists and is not empty (${shown(use.entries)}); choose another --out`);
     const file = opts.configFile === undefined ? undefined : path.resolve(cwd, opts.configFile);
     // Without DATA, the file's data.path / data.csv (the validator names both ways when neither is given).
     config = resolveConfig({ file, overrides: { ...opts.overrides, data: opts.data }, cwd });
@@ -99,20 +76,19 @@ export const EXIT_TERMINATED = 143;
  * JSON lines (the trainer's events: start, epoch, checkpoint, phase, done) on stdout with --json.
  */
 export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<number> {
-  const train = await loadFunction<TrainFn>('../train/index.js', 'train', 'training');
+  const { train } = await loadPart(() => import('../../train/index.js'), 'training');
   const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
-  const onEvent = json ? (event: Record<string, unknown>) => io.out(`${JSON.stringify(event)}\n`) : undefined;
+  const onEvent = json ? (event: TrainEvent) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
-  const result = (await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) })) as
-    { interrupted?: boolean; stoppedBy?: string | null; alreadyFinished?: boolean } | undefined;
-  if (result?.interrupted) {
+  const result = await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) });
+  if (result.interrupted) {
     // The trainer's line has said where it stopped and that the state is saved; this is the command that goes on
     // (DATA left out: --resume takes the run's own from config.json).
     io.err(`continue with: ${resumeCommand(out)}\n`);
     return result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   }
   // A --resume of a finished run wrote nothing: the trainer's line saying so is the whole answer.
-  if (result?.alreadyFinished) return 0;
+  if (result.alreadyFinished) return 0;
   if (!json) io.out(`run written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   return 0;
 }

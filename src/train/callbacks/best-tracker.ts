@@ -1,7 +1,7 @@
 // Which epoch of a phase is the best so far (Keras ModelCheckpoint(save_best_only=True)): strictly better
 // than every earlier epoch in the monitor's direction; NaN never counts. The trainer writes
 // best_model_<phase> whenever update() says so, and restores that file at the end of the phase.
-import type { CheckpointConfig } from '../config.js';
+import type { CheckpointConfig } from '../config/index.js';
 import { improves, stateNumber, worst } from './monitor.js';
 
 export interface BestState {

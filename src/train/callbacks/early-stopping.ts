@@ -2,7 +2,7 @@
 // than minDelta; after `patience` epochs in a row without improvement the phase stops (never on its first
 // epoch). Restoring the best weights is NOT done here: the trainer always restores them at the end of a
 // phase, whether or not this callback fired (Keras only does it when it fired: keras#12511).
-import type { EarlyStoppingConfig } from '../config.js';
+import type { EarlyStoppingConfig } from '../config/index.js';
 import { improves, stateNumber, worst } from './monitor.js';
 
 export interface EarlyStoppingState {

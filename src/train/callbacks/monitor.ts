@@ -1,6 +1,6 @@
 // Reading a monitored metric out of an epoch record, and the one comparison every callback uses.
 // The mode is always explicit (never guessed from the name: Keras' "auto" once minimised AUC).
-import type { Mode, Monitor } from '../config.js';
+import type { Mode, Monitor } from '../config/index.js';
 import type { EpochRecord } from '../types.js';
 
 export function metricOf(record: EpochRecord, monitor: Monitor): number {

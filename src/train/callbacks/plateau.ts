@@ -1,7 +1,7 @@
 // ReduceLROnPlateau as a callback: src/optim's scheduler (PyTorch's exact semantics) fed with the monitored
 // metric of each epoch record. Reports whether the rate went down, for the progress output.
 import { ReduceLROnPlateau, type AnyOptimizer, type SchedulerState } from '../../optim/index.js';
-import type { ReduceLROnPlateauConfig } from '../config.js';
+import type { ReduceLROnPlateauConfig } from '../config/index.js';
 import type { EpochRecord } from '../types.js';
 import { metricOf } from './monitor.js';
 

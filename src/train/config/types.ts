@@ -1,7 +1,7 @@
 // The run configuration: what a user can ask a training run for. Every field is filled in after
 // resolveConfig(), so the trainer never has to know a default, and RUN/config.json records the whole run.
 
-import { TASK_KINDS } from '../models/bounds.js';
+import { TASK_KINDS } from '../../models/bounds.js';
 
 /** The task a run trains ('auto': decided by the data). */
 export const TASK_REQUESTS = ['auto', ...TASK_KINDS] as const;

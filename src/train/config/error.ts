@@ -1,8 +1,8 @@
 // The error of an invalid configuration, and how its messages name a key path. A message quotes at most ~100
-// characters of any value or key (src/data/quote.ts): a 50 MB string in a config file or a --set must not come
+// characters of any value or key (src/format/quote.ts): a 50 MB string in a config file or a --set must not come
 // back as a 50 MB message.
-import { shorten } from '../data/quote.js';
-import type { ConfigIssue } from './config-validate.js';
+import { shorten } from '../../format/quote.js';
+import type { ConfigIssue } from './validate.js';
 
 /** Longest message one issue may have: a last guard for a value quoted without `quote` (none should be). */
 const MAX_ISSUE_CHARS = 1000;

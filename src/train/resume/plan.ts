@@ -5,12 +5,13 @@
 // phase has trained since; the result equals a run that had the higher limit from the start. A phase that
 // early stopping ended is never continued: more epochs would not be what that run would have trained.
 // Everything refused here is refused before RUN/config.json is rewritten.
-import type { RunConfig } from './config.js';
+import type { RunConfig } from '../config/index.js';
 import type { RunState } from './state.js';
 
 export class ResumePlanError extends Error {}
 
-const flagOf = (i: number, n: number): string => (n === 2 ? `--epochs${i + 1} / ` : '') + `phases[${i}].epochs`;
+// Messages name the configuration key; the CLI adds the flag that sets it (--epochs1).
+const keyOf = (i: number): string => `phases[${i}].epochs`;
 
 /**
  * Checks the requested epoch limits against the saved state and the saved configuration. Returns the index
@@ -28,10 +29,10 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
       if (s.stoppedEarly) {
         throw new ResumePlanError(
           `${pc.name} was ended by early stopping after ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} (its limit was ${before}); ` +
-          `more epochs would not continue it. Resume with ${flagOf(i, n)} = ${before}, or start a new run`);
+          `more epochs would not continue it. Resume with ${keyOf(i)} = ${before}, or start a new run`);
       }
       if (want < s.epochs) {
-        throw new ResumePlanError(`${pc.name} already trained ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}; ${flagOf(i, n)} cannot go down to ${want} on resume`);
+        throw new ResumePlanError(`${pc.name} already trained ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}; ${keyOf(i)} cannot go down to ${want} on resume`);
       }
       if (want === s.epochs) continue;
       const later = state.phases.slice(i + 1).find((p) => p.epochs > 0);
@@ -39,7 +40,7 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
       if (later || current) {
         const name = later?.name ?? current!.name;
         throw new ResumePlanError(`${pc.name} cannot be extended: ${name} has trained since (${later ? `${later.epochs} epochs` : 'in progress'}); ` +
-          `resume with ${flagOf(i, n)} = ${before}, or start a new run with more epochs`);
+          `resume with ${keyOf(i)} = ${before}, or start a new run with more epochs`);
       }
       if (s.epochs > 0 && state.ended?.index !== i) {
         throw new ResumePlanError(`${pc.name} cannot be extended: RUN/last does not hold the state of its last epoch (saved by an older tlearn); start a new run`);
@@ -52,12 +53,12 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
     if (i === state.phaseIndex && state.phase !== null) {
       const p = state.phase;
       if (p.stopped && want !== before) {
-        throw new ResumePlanError(`${pc.name} was ended by early stopping after ${p.epochsDone} epochs; resume with ${flagOf(i, n)} = ${before}`);
+        throw new ResumePlanError(`${pc.name} was ended by early stopping after ${p.epochsDone} epochs; resume with ${keyOf(i)} = ${before}`);
       }
       const started = p.epochsDone + (state.midEpoch ? 1 : 0);
       if (want < started) {
         throw new ResumePlanError(`${pc.name} already trained ${p.epochsDone} epoch${p.epochsDone === 1 ? '' : 's'}` +
-          `${state.midEpoch ? ` and part of epoch ${started}` : ''}; ${flagOf(i, n)} cannot go down to ${want} on resume`);
+          `${state.midEpoch ? ` and part of epoch ${started}` : ''}; ${keyOf(i)} cannot go down to ${want} on resume`);
       }
     }
   }

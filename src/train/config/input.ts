@@ -5,7 +5,7 @@
 import type {
   Arch, Augment, BnPolicy, CacheDType, CheckpointFormat, Device, Mode, Monitor, OptimizerName, Precision, ResizeMode,
   ThresholdMethod,
-} from './config-types.js';
+} from './types.js';
 
 export interface DataConfigInput {
   /** The data folder (relative paths are resolved against process.cwd()). */

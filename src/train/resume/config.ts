@@ -1,9 +1,9 @@
 // A resumed run must continue the same experiment: its configuration has to equal RUN/config.json except
 // for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
-import { loadConfigFile, resolveConfig, type RunConfig } from './config.js';
-import type { RunPaths } from './run-dir.js';
-import { RunDirError } from './run-dir.js';
+import { loadConfigFile, resolveConfig, type RunConfig } from '../config/index.js';
+import type { RunPaths } from '../run-dir.js';
+import { RunDirError } from '../run-dir.js';
 
 function neutral(c: RunConfig): RunConfig {
   const x = structuredClone(c);

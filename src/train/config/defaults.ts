@@ -4,7 +4,7 @@
 // PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
 import type {
   CheckpointConfig, EarlyStoppingConfig, Mode, Monitor, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
-} from './config-types.js';
+} from './types.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
 export function modeForMonitor(monitor: Monitor): Mode {

@@ -1,7 +1,7 @@
 // The worker thread behind LastWriter: runs saveLast (sync file writes, fsync, folder swap) off the main
 // thread, one job at a time, and answers each with { ok } or { ok: false, message }. Loads no libtorch.
 import { parentPort } from 'node:worker_threads';
-import { saveLast, type LastFile, type LastPaths } from './resume.js';
+import { saveLast, type LastFile, type LastPaths } from './last.js';
 
 export interface LastJob {
   paths: LastPaths;

@@ -3,23 +3,23 @@
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { shorten } from '../data/quote.js';
-import { defaultConfig } from './config-defaults.js';
-import { ConfigError, formatPath, type Segment } from './config-error.js';
-import { loadConfigFile } from './config-file.js';
-import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './config-validate.js';
-import type { RunConfig } from './config-types.js';
+import { shorten } from '../../format/quote.js';
+import { defaultConfig } from './defaults.js';
+import { ConfigError, formatPath, type Segment } from './error.js';
+import { loadConfigFile } from './file.js';
+import { buildConfig, isPlainObject, isWeightsPath, type ConfigIssue } from './validate.js';
+import type { RunConfig } from './types.js';
 // The leaf module itself: config stays free of libtorch (src/models' index loads the addon).
-import { channelsLastPays } from '../models/memory-format.js';
+import { channelsLastPays } from '../../models/memory-format.js';
 
-export * from './config-types.js';
-export { defaultConfig, modeForMonitor } from './config-defaults.js';
-export { buildConfig, isWeightsPath, PHASE_NAME_MAX_BYTES, type ConfigIssue } from './config-validate.js';
-export { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
-export { suggest, didYouMean } from './config-suggest.js';
-export { configWarnings } from './config-warnings.js';
-export { ConfigError } from './config-error.js';
-export { loadConfigFile, MAX_CONFIG_BYTES } from './config-file.js';
+export * from './types.js';
+export { defaultConfig, modeForMonitor } from './defaults.js';
+export { buildConfig, isWeightsPath, PHASE_NAME_MAX_BYTES, type ConfigIssue } from './validate.js';
+export { checkModuleName, TRAINABLE_NAMES } from './modules.js';
+export { suggest, didYouMean } from './suggest.js';
+export { configWarnings } from './warnings.js';
+export { ConfigError } from './error.js';
+export { loadConfigFile, MAX_CONFIG_BYTES } from './file.js';
 
 /** Command-line overrides. Values are checked with the rest of the configuration, naming the flag. */
 export interface ConfigOverrides {
@@ -177,6 +177,12 @@ const FLAGS: FlagSpec[] = [
   { key: 'lr1', flag: '--lr1', path: ['phases', 0, 'lr'] },
   { key: 'lr2', flag: '--lr2', path: ['phases', 1, 'lr'] },
 ];
+
+/**
+ * The command-line flag that sets each key path (`phases[0].epochs` -> `--epochs1`). Errors thrown to library
+ * code name keys only; the CLI names the flag beside each key it finds in their messages (cli/errors.ts withFlags).
+ */
+export const KEY_FLAGS: ReadonlyMap<string, string> = new Map(FLAGS.map((f) => [formatPath(f.path).replace(/^config\./, ''), f.flag]));
 
 /** Applies --set assignments and flags to `raw` (in place); returns the flag per key path and any issues. */
 function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: string): { sources: Map<string, string>; issues: ConfigIssue[] } {

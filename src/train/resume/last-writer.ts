@@ -4,7 +4,7 @@
 // disk before handing over the next, so memory holds at most two snapshots and the `keep` links of a save
 // always find the files of the one before. A kill at any moment leaves the previous RUN/last (recoverLast).
 import { Worker } from 'node:worker_threads';
-import type { LastFile, LastPaths } from './resume.js';
+import type { LastFile, LastPaths } from './last.js';
 import type { LastJob, LastReply } from './last-worker.js';
 
 /** Buffers larger than Node's shared pool slab are never pool slices, so handing them over cannot detach a neighbour's. */

@@ -5,8 +5,7 @@
 // .last.old; recoverLast() puts the newest complete one back in place before anything reads it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { RunPaths } from './run-dir.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 
 /** The file inside a state folder that is written last: its presence marks the folder complete. */
 export const STATE_FILE = 'state.json';
@@ -50,8 +49,16 @@ const complete = (dir: string): boolean => fs.existsSync(path.join(dir, STATE_FI
  */
 export type LastFile = Iterable<Uint8Array> | { keep: true | string };
 
-/** The folders saveLast works with (plain strings, so they can be posted to the writer thread). */
-export type LastPaths = Pick<RunPaths, 'root' | 'last' | 'lastNew' | 'lastOld'>;
+/**
+ * The folders saveLast works with (plain strings, so they can be posted to the writer thread); run-dir.ts's
+ * RunPaths has them (it imports this file, so this one does not import it back).
+ */
+export interface LastPaths {
+  root: string;
+  last: string;
+  lastNew: string;
+  lastOld: string;
+}
 
 /**
  * Writes a new resume state (binary files plus the JSON state) and swaps it in as RUN/last. Files marked

@@ -1,23 +1,23 @@
 // Turns a raw, user-written configuration (parsed JSON/YAML plus command-line overrides) into a complete
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
-import { checkModuleName, TRAINABLE_NAMES } from './config-modules.js';
+import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
 import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
-} from './config-defaults.js';
-import { didYouMean } from './config-suggest.js';
-import { quote, shorten } from '../data/quote.js';
-import { findWeights, WEIGHTS } from '../io/weights.js';
+} from './defaults.js';
+import { didYouMean } from './suggest.js';
+import { quote, shorten } from '../../format/quote.js';
+import { findWeights, WEIGHTS } from '../../io/weights.js';
 import {
   DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD,
   type NumberRule,
-} from '../models/bounds.js';
+} from '../../models/bounds.js';
 import {
   ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
   PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES,
   type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig,
   type ReduceLROnPlateauConfig, type RunConfig,
-} from './config-types.js';
+} from './types.js';
 
 export interface ConfigIssue {
   /** Key path, e.g. `config.phases[1].lr`. */

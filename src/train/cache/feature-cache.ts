@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { keep, scope, stack, tensor, elementSize, type DType, type Tensor } from '../torch/index.js';
-import type { ResNetStage } from '../models/index.js';
-import type { CacheDType } from './config.js';
+import { keep, scope, stack, tensor, elementSize, type DType, type Tensor } from '../../torch/index.js';
+import type { ResNetStage } from '../../models/index.js';
+import type { CacheDType } from '../config/index.js';
 
 const STORAGE: Record<CacheDType, DType> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
 

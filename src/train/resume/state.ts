@@ -4,19 +4,19 @@
 // the history so far and the finished phases; the binary part has the model, the optimizer's tensors and
 // libtorch's RNG state. The data pipeline's randomness needs no state: it is derived from (seed, epoch, item).
 import { createHash } from 'node:crypto';
-import { getRngState, setRngState, dispose, scope, type Tensor } from '../torch/index.js';
-import { parseSafetensors, serializeSafetensors, type StateDictRecords } from '../io/index.js';
-import { moduleToRecords, recordsToTensors, tensorToRecord, tensorsToRecords, type BinaryClassifier } from '../models/index.js';
-import type { OptimizerMeta, SchedulerState } from '../optim/index.js';
-import type { PreparedData } from '../data/index.js';
-import { readLast, type LastFile } from './resume.js';
+import { getRngState, setRngState, dispose, scope, type Tensor } from '../../torch/index.js';
+import { parseSafetensors, serializeSafetensors, type StateDictRecords } from '../../io/index.js';
+import { moduleToRecords, recordsToTensors, tensorToRecord, tensorsToRecords, type BinaryClassifier } from '../../models/index.js';
+import type { OptimizerMeta, SchedulerState } from '../../optim/index.js';
+import type { PreparedData } from '../../data/index.js';
+import { readLast, type LastFile } from './last.js';
 import type { LastWriter } from './last-writer.js';
-import type { RunPaths } from './run-dir.js';
-import type { EarlyStoppingState } from './callbacks/early-stopping.js';
-import type { BestState } from './callbacks/best-tracker.js';
-import type { EpochTotals } from './epoch.js';
-import type { AnyOptimizer } from './optimizers.js';
-import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from './types.js';
+import type { RunPaths } from '../run-dir.js';
+import type { EarlyStoppingState } from '../callbacks/early-stopping.js';
+import type { BestState } from '../callbacks/best-tracker.js';
+import type { EpochTotals } from '../epoch.js';
+import type { AnyOptimizer } from '../optimizers.js';
+import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from '../types.js';
 
 export const STATE_VERSION = 1;
 
@@ -37,7 +37,7 @@ export interface PhaseProgress {
 /**
  * The state of the last phase that trained, as its last epoch left it (before its best weights were
  * restored), kept at the phase boundaries after it until another phase trains: a resume that raises that
- * phase's epoch limit continues it from here (see resume-plan.ts). The weights and the optimizer's tensors
+ * phase's epoch limit continues it from here (see resume/plan.ts). The weights and the optimizer's tensors
  * are RUN/last/ended-model.safetensors and ended-optimizer.safetensors.
  */
 export interface EndedPhase {
@@ -74,7 +74,7 @@ export interface RunState {
   baseTag: string | null;
   /** See EndedPhase; null (or absent, in states written before it existed) when there is none. */
   ended?: EndedPhase | null;
-  /** The configuration the state belongs to (resume-config.ts stateConfig); absent in older states. */
+  /** The configuration the state belongs to (resume/config.ts stateConfig); absent in older states. */
   config?: unknown;
 }
 
@@ -104,7 +104,7 @@ function mutableRecords(model: BinaryClassifier): StateDictRecords {
 }
 
 /**
- * Writes RUN/last as one unit (see resume.ts). The model is stored as base.safetensors, the whole model as
+ * Writes RUN/last as one unit (see last.ts). The model is stored as base.safetensors, the whole model as
  * it was when the phase started (written once per phase, then carried over by hard link), plus
  * model.safetensors with what can change during the phase: a save in phase 1 of the seed protocol writes
  * the head and the BatchNorm statistics, not the 90 MB backbone. The optimizer's state goes with a phase in

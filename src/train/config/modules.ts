@@ -1,7 +1,7 @@
 // Checks `trainable` entries against the module names of torchvision's ResNets, so a typo such as
 // "layer5" or "layer4.7" fails at configuration time instead of silently freezing everything.
-import { quote } from '../data/quote.js';
-import type { Arch } from './config-types.js';
+import { quote } from '../../format/quote.js';
+import type { Arch } from './types.js';
 
 /** Blocks per stage (torchvision resnet.py). */
 const BLOCKS: Record<Arch, [number, number, number, number]> = {

@@ -1,7 +1,7 @@
 // Settings that are valid (PyTorch accepts them too) but almost certainly not what was meant. They are warnings,
 // not errors: the run starts, and the trainer prints each as `warning: ...` (a `warning` event with --json).
-import { isViewDeterministic } from '../data/transforms.js';
-import type { RunConfig } from './config-types.js';
+import { isViewDeterministic } from '../../data/transforms.js';
+import type { RunConfig } from './types.js';
 
 /** A learning rate as written in a config file: 1e-5 rather than 0.00001. */
 function fmtRate(x: number): string {

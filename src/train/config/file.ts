@@ -3,11 +3,11 @@
 // those itself). Every problem is a ConfigError naming the file.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { quote, shorten } from '../data/quote.js';
-import { decodeText } from '../data/text.js';
-import { checkRegularFileSync, NotRegularFileError } from '../io/regular-file.js';
-import { ConfigError, formatPath } from './config-error.js';
-import { isPlainObject } from './config-validate.js';
+import { quote, shorten } from '../../format/quote.js';
+import { decodeText } from '../../data/text.js';
+import { checkRegularFileSync, NotRegularFileError } from '../../io/regular-file.js';
+import { ConfigError, formatPath } from './error.js';
+import { isPlainObject } from './validate.js';
 import { findDuplicateKey } from './json-duplicates.js';
 
 /** The largest config file read: a complete configuration with every key is about 3 KB. */
@@ -45,7 +45,7 @@ function readCapped(file: string): Buffer {
 
 /** A system error's words without the path it repeats (ENOENT: no such file or directory). */
 function systemReason(err: Error): string {
-  return err.message.replace(/, \w+ '[^]*'$/, '');
+  return err.message.replace(/, \w+ '[\s\S]*'$/, '');
 }
 
 /** JSON.parse's message with its character position as line and column (what an editor shows). */

@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { processAlive } from '../io/atomic.js';
-import { isResNetStage, type ResNetStage } from '../models/index.js';
-import type { DataLoader } from '../data/index.js';
-import type { Module } from '../nn/index.js';
-import type { RunConfig } from './config.js';
-import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from './plan.js';
+import { processAlive } from '../../io/atomic.js';
+import { isResNetStage, type ResNetStage } from '../../models/index.js';
+import type { DataLoader } from '../../data/index.js';
+import type { Module } from '../../nn/index.js';
+import type { RunConfig } from '../config/index.js';
+import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from '../plan.js';
 import { FeatureCache } from './feature-cache.js';
 
 /** The smallest memory budget of a feature cache (a 0 MB setting still caches a little before spilling). */
