@@ -28,11 +28,12 @@ test('a failed start into a nested --out removes every folder it created, and on
   fs.mkdirSync(third);
   fs.copyFileSync(path.join(data, 'train', 'stripes_h', '000.png'), path.join(third, 'x.png'));
   try {
-    const failed = await cli(['train', 'data', '--out', 'deep/a/b', ...tiny]);
+    // A third class folder is refused by a binary task (without --task it is a multi-class run).
+    const failed = await cli(['train', 'data', '--out', 'deep/a/b', ...tiny, '--task', 'binary']);
     assert.equal(failed.code, 2, failed.err);
     assert.equal(fs.existsSync(path.join(root, 'deep')), false, 'deep/a/b was created by the run and is removed up to deep/');
     fs.mkdirSync(path.join(root, 'mine'));
-    const inMine = await cli(['train', 'data', '--out', 'mine/x/y', ...tiny]);
+    const inMine = await cli(['train', 'data', '--out', 'mine/x/y', ...tiny, '--task', 'binary']);
     assert.equal(inMine.code, 2, inMine.err);
     assert.deepEqual(fs.readdirSync(path.join(root, 'mine')), [], "the user's own mine/ stays, empty as it was");
   } finally {
@@ -45,7 +46,7 @@ test('a start that failed on bad data (exit 2, a JSON error event) does not bloc
   fs.mkdirSync(third);
   fs.copyFileSync(path.join(data, 'train', 'stripes_h', '000.png'), path.join(third, 'x.png'));
   const out = path.join(root, 'run-retry');
-  const failed = await cli(['train', 'data', '--out', out, ...tiny, '--json']);
+  const failed = await cli(['train', 'data', '--out', out, ...tiny, '--task', 'binary', '--json']);
   fs.rmSync(third, { recursive: true });
   assert.equal(failed.code, 2, failed.err);
   assert.match(failed.err, /tlearn train: .*classes/);
