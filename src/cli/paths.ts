@@ -28,7 +28,7 @@ export function packageVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version as string;
 }
 
-/** The embedded demo dataset (Fashion-MNIST sneaker vs ankle boot). */
-export function demoDataDir(): string {
-  return path.join(packageRoot(), 'demo-data');
+/** The embedded demo dataset: Fashion-MNIST sneaker vs ankle boot (binary), or four classes (multiclass). */
+export function demoDataDir(task: 'binary' | 'multiclass' = 'binary'): string {
+  return path.join(packageRoot(), task === 'binary' ? 'demo-data' : 'demo-data-multiclass');
 }

@@ -282,12 +282,13 @@ ${examples([
     program.command('demo')
       .summary('train on the embedded demo dataset (Fashion-MNIST sneaker vs ankle boot)')
       .description(`Train on the small dataset shipped with tlearn (Fashion-MNIST sneakers vs ankle boots, 400 train / 100 val / 200 test images, MIT licence, (c) Zalando SE), with short phases (--epochs1 ${DEMO_DEFAULTS.epochs1} --epochs2 ${DEMO_DEFAULTS.epochs2}) and --image-size ${DEMO_DEFAULTS.imageSize} unless given. Uses the ImageNet weights, downloading them once if they are not cached; without network access it says so and starts from random weights (as --weights none does), which trains, but to a weaker model.`)
-      .option('--out <dir>', 'run directory (default ./tlearn-demo)', parse.nonEmpty),
+      .option('--out <dir>', 'run directory (default ./tlearn-demo)', parse.nonEmpty)
+      .addOption(new Option('--task <task>', 'binary: sneaker vs ankle boot; multiclass: trouser, sneaker, bag, ankle boot (600 train / 160 val / 300 test images) (default binary)').choices(['binary', 'multiclass'])),
     DEMO_DEFAULTS,
   )
-    .addHelpText('after', examples(['tlearn demo', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
+    .addHelpText('after', examples(['tlearn demo', 'tlearn demo --task multiclass', 'tlearn demo --out /tmp/demo --epochs1 1 --epochs2 1 --weights none']))
     .action((o: Record<string, any>) => {
-      const options: DemoOptions = { out: o.out, overrides: overridesFrom(o), json: !!o.json };
+      const options: DemoOptions = { out: o.out, overrides: overridesFrom(o), json: !!o.json, ...(o.task ? { task: o.task } : {}) };
       return dispatch('demo', options, async () => (await import('./commands/demo.js')).runDemo(options, io));
     });
 

@@ -14,17 +14,22 @@ export interface DemoOptions {
   out?: string;
   overrides: ConfigOverrides;
   json: boolean;
+  /** 'multiclass': four Fashion-MNIST classes (demo-data-multiclass/); default the binary pair. */
+  task?: 'binary' | 'multiclass';
 }
 
+const DESCRIPTION = { binary: 'Fashion-MNIST sneaker vs ankle boot', multiclass: 'Fashion-MNIST trouser, sneaker, bag and ankle boot' } as const;
+
 export function prepareDemo(opts: DemoOptions, cwd: string) {
-  const data = demoDataDir();
+  const task = opts.task ?? 'binary';
+  const data = demoDataDir(task);
   if (!fs.existsSync(path.join(data, 'train'))) {
-    throw new UsageError(`the demo dataset is missing (${data}/train); regenerate it with node scripts/make-demo-data.mjs`);
+    throw new UsageError(`the demo dataset is missing (${data}/train); regenerate it with node scripts/make-demo-data.mjs${task === 'binary' ? '' : ` --task ${task}`}`);
   }
   return prepareTrain({
     data,
     out: opts.out ?? 'tlearn-demo',
-    overrides: { ...DEMO_DEFAULTS, ...opts.overrides },
+    overrides: { ...DEMO_DEFAULTS, ...opts.overrides, task },
     resume: false,
     json: opts.json,
   }, cwd);
@@ -32,7 +37,7 @@ export function prepareDemo(opts: DemoOptions, cwd: string) {
 
 export async function runDemo(opts: DemoOptions, io: CliIO): Promise<number> {
   const { config, out } = prepareDemo(opts, io.cwd);
-  if (!opts.json) io.out(`demo: Fashion-MNIST sneaker vs ankle boot from ${config.data.path}\n`);
+  if (!opts.json) io.out(`demo: ${DESCRIPTION[opts.task ?? 'binary']} from ${config.data.path}\n`);
   config.model.weights = await demoWeights(config.model.weights, config.model.arch, io);
   return startTraining(config, out, false, opts.json, io);
 }
