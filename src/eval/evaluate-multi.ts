@@ -9,7 +9,7 @@ import { writeFileAtomicAsync } from '../io/index.js';
 import { multiClassSections, multiLabelSections, writeRenderedCharts, writeReport, type MultiSections } from '../report/index.js';
 import { multiclassEvaluation, multilabelEvaluation } from '../tasks/index.js';
 import { writeEvaluationFolder } from './eval-folder.js';
-import type { EvaluationInput } from './evaluate.js';
+import type { EvaluationInput } from './evaluation-input.js';
 
 const jsonWithNulls = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';

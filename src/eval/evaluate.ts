@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type SkippedItem, type Split,
+  formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type Split,
 } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
 import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
@@ -21,38 +21,10 @@ import { assumptionNote, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { writeEvaluationFolder } from './eval-folder.js';
 import { writeMultiEvaluation } from './evaluate-multi.js';
+import type { EvaluationInput, ReportContext } from './evaluation-input.js';
+
+export type { EvaluationInput, ReportContext } from './evaluation-input.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
-
-/** What the HTML report shows beside the test results (a training run passes its own). */
-export interface ReportContext {
-  title?: string;
-  summary?: Record<string, unknown>;
-  config?: unknown;
-  audit?: ReportData['audit'];
-  history?: HistoryRow[] | null;
-  /** Where the training curves mark the final model's epoch and each phase's restored epoch. */
-  trainingMarks?: TrainingMarks | null;
-  /** Also copy report.html there (a run's RUN/report.html). */
-  reportFile?: string;
-  /** The pos_weight the run trained with (the audit then states it rather than advising one). */
-  posWeight?: number | null;
-}
-
-export interface EvaluationInput {
-  out: string;
-  /** Labelled items, with paths relative to `root` for the written files. */
-  items: readonly Pick<DataItem, 'path' | 'relPath' | 'label' | 'labels'>[];
-  root: string;
-  probabilities: Float64Array;
-  skipped: readonly SkippedItem[];
-  metadata: ModelMetadata;
-  threshold: number;
-  /** The split the items are (default 'test'): the report's headings and counts name it. */
-  split?: 'train' | 'val' | 'test' | 'all';
-  context?: ReportContext;
-  /** Progress and warning lines for a person. */
-  log?: (line: string) => void;
-}
 
 /** Metrics that need both classes in the data: null when the evaluated images hold one class only. */
 // Precision, F1 and AP are 1 (or 0) by construction when a class is absent: not results.
