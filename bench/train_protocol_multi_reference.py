@@ -199,7 +199,8 @@ def evaluate(split):
             targets.append(y.cpu().numpy())
     P, Y = np.concatenate(probs), np.concatenate(targets)
     if task == 'multiclass':
-        auc = roc_auc_score(Y, P, multi_class='ovr', average='macro', labels=np.arange(C))
+        # Two classes (softmax over 2): scikit-learn scores a binary y_true by the second column alone.
+        auc = roc_auc_score(Y, P[:, 1]) if C == 2 else roc_auc_score(Y, P, multi_class='ovr', average='macro', labels=np.arange(C))
         acc = float((P.argmax(1) == Y).mean())
     else:
         auc = roc_auc_score(Y, P, average='macro')

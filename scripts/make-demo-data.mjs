@@ -47,8 +47,7 @@ function parseArgs(argv) {
     else if (a === '--task') {
       opts.task = value();
       if (!Object.hasOwn(TASKS, opts.task)) throw new Error(`--task: expected ${Object.keys(TASKS).join(' or ')}, got "${opts.task}"`);
-    }
-    else if (a === '--train' || a === '--val' || a === '--test') {
+    } else if (a === '--train' || a === '--val' || a === '--test') {
       const v = value();
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 6000) throw new Error(`${a}: expected an integer 0..6000, got "${v}"`);

@@ -71,6 +71,20 @@ test('multiclass reference: split folders, balanced class weights, test accuracy
   assert.ok(Math.abs(res.test_auc - multiclassRocAuc(y, res.test_probabilities)) < 1e-12);
 });
 
+test('multiclass reference on 2 classes (softmax over 2, as --task multiclass allows): the AUC of the second class', async () => {
+  const dir = tempDir('tlearn-multiref-');
+  let k = 0;
+  for (const [split, n] of [['train', 4], ['val', 3], ['test', 3]] as const) {
+    for (const cls of ['no', 'yes']) for (let i = 0; i < n; i++) await png(path.join(dir, split, cls, `${i}.png`), k++);
+  }
+  const r = reference({ task: 'multiclass', data: dir, epochs2: 0 });
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.lines.at(-1)!) as Result;
+  assert.deepEqual(res.classes, ['no', 'yes']);
+  assert.equal(res.history.length, 1);
+  assert.ok(Math.abs(res.test_auc - multiclassRocAuc(res.test_targets as number[], res.test_probabilities)) < 1e-12);
+});
+
 test('multilabel reference: a CSV with ";" labels and a split column, pos_weight auto per label, subset accuracy and macro AUC', async () => {
   const dir = tempDir('tlearn-multiref-');
   // Labels per image, cycling so that each label has positives and negatives in every split.
