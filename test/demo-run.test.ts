@@ -35,3 +35,27 @@ test('tlearn demo trains, evaluates and writes the report', { timeout: 600_000 }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tlearn demo --task multiclass trains the four-class demo data and evaluates it per class', { timeout: 600_000 }, () => {
+  const dir = tempDir('tlearn-demo-mc-');
+  const out = path.join(dir, 'run');
+  try {
+    const res = spawnSync(process.execPath, [path.join(root, 'bin', 'tlearn.js'), 'demo', '--task', 'multiclass', '--out', out, '--epochs1', '1', '--epochs2', '0',
+      '--image-size', '32', '--json'], {
+      encoding: 'utf8', env: { ...process.env, TLEARN_WEIGHTS_URL: 'http://127.0.0.1:9/', TLEARN_HOME: path.join(dir, 'home') },
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const events = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; task?: string; classes?: string[] });
+    const start = events.find((e) => e.type === 'start')!;
+    assert.equal(start.task, 'multiclass');
+    assert.deepEqual(start.classes, ['ankle_boot', 'bag', 'sneaker', 'trouser']);
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'eval', 'metrics.json'), 'utf8'));
+    assert.equal(metrics.n, 300);
+    assert.equal(metrics.confusion_matrix.length, 4);
+    for (const f of ['eval/confusion_matrix.png', 'eval/roc_curve.png', 'eval/classification_report.txt', 'report.html']) {
+      assert.ok(fs.existsSync(path.join(out, f)), `${f} is written`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
