@@ -7,10 +7,7 @@ import { cpuCache } from '../torch/index.js';
 import type { RunConfig } from './config/index.js';
 import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
 import { createOptimizer, type AnyOptimizer } from './optimizers.js';
-import { PlateauScheduler } from './callbacks/plateau.js';
-import { EarlyStopping } from './callbacks/early-stopping.js';
-import { BestTracker } from './callbacks/best-tracker.js';
-import { metricOf } from './callbacks/monitor.js';
+import { phaseCallbacks } from './callbacks/phase-callbacks.js';
 import type { FeatureCache } from './cache/feature-cache.js';
 import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, trainPass, validationPass, type ValidationResult } from './epoch.js';
@@ -84,10 +81,14 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   }
 
   const optimizer = createOptimizer(pc, trainableParameters(model));
-  const plateau = pc.reduceLROnPlateau ? new PlateauScheduler(optimizer, pc.reduceLROnPlateau) : null;
-  const early = pc.earlyStopping ? new EarlyStopping(pc.earlyStopping) : null;
-  const best = new BestTracker(pc.checkpoint);
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
+  const { callbacks, best } = phaseCallbacks(pc, optimizer, {
+    saveBest: ({ record, val, epoch }, value) => {
+      saveBest(ctx, bestFile, pc.name, epoch, record, val);
+      ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value });
+    },
+    lrLowered: (epoch, lr) => ctx.emit({ type: 'lr', phase: pc.name, epoch, lr }),
+  });
   let epochsDone = 0;
   let stopped = false;
   let mid = state.midEpoch;
@@ -101,17 +102,18 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         for (const t of tensors.values()) t.dispose();
       }
     }
-    if (plateau && progress.scheduler) plateau.loadStateDict(progress.scheduler);
-    if (early && progress.earlyStopping) early.loadStateDict(progress.earlyStopping);
-    best.loadStateDict(progress.best);
+    for (const c of callbacks) {
+      const saved = progress[c.key];
+      if (saved) c.loadStateDict(saved);
+    }
     epochsDone = progress.epochsDone;
     stopped = progress.stopped;
   }
   const snapshot = (): void => {
     state.phase = {
       // The optimizer's part is filled in by each save (saveRunState); until then it is the one RUN/last holds.
-      epochsDone, stopped, optimizer: state.phase?.optimizer ?? null, scheduler: plateau?.stateDict() ?? null,
-      earlyStopping: early?.stateDict() ?? null, best: best.stateDict(),
+      epochsDone, stopped, optimizer: state.phase?.optimizer ?? null, scheduler: null, earlyStopping: null, best: best.stateDict(),
+      ...Object.fromEntries(callbacks.map((c) => [c.key, c.stateDict()])),
     };
   };
   snapshot();
@@ -182,13 +184,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       writeHistory(ctx.paths.root, state.history);
       ctx.emit({ type: 'epoch', ...record });
 
-      if (best.update(metricOf(record, pc.checkpoint.monitor), epoch, recordMetrics(record))) {
-        saveBest(ctx, bestFile, pc.name, epoch, record, val);
-        ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value: best.best });
-      }
-      const lowered = plateau?.update(record) ?? null;
-      if (lowered !== null) ctx.emit({ type: 'lr', phase: pc.name, epoch, lr: lowered });
-      if (early && early.update(metricOf(record, early.config.monitor), epoch)) stopped = true;
+      // Every callback runs, in order (best checkpoint, LR plateau, early stopping); any may end the phase.
+      for (const c of callbacks) if (c.afterEpoch({ record, val, epoch }) === 'stop') stopped = true;
       snapshot();
       await save(ctx, optimizer);
     }

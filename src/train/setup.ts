@@ -1,0 +1,243 @@
+// The start of a run, before its first epoch: the data (manifest.csv, audit.json), the resume point, the task
+// and its loss weights, the model on its pretrained backbone (or resumed weights), the loaders, and the context
+// the phases share. What it creates is registered in `held`, so that train() frees it whatever happens.
+import { getNumThreads, manualSeed } from '../torch/index.js';
+import {
+  auditWarnings, DataLoader, fmtSignificant, isViewDeterministic, type ImageCache, prepareData, type DataItem, type PreparedData,
+} from '../data/index.js';
+import { createClassifier, type ImageClassifier, type TaskKind } from '../models/index.js';
+import { createTask, type Task } from '../tasks/index.js';
+import { lossSettingIssues, resolveLossSettings } from './loss-settings.js';
+import { ConfigError, configToJSON, usesChannelsLast, type RunConfig } from './config/index.js';
+import { toChannelsLast, type Engine } from './engine.js';
+import { writeHistory } from './history.js';
+import type { RunContext } from './phase.js';
+import { resumeLine } from './progress.js';
+import { writeTextAtomic, type RunPaths } from './run-dir.js';
+import type { StopController } from './signals.js';
+import { checkStateConfig, stateConfig } from './resume/config.js';
+import { planResume, ResumePlanError } from './resume/plan.js';
+import type { LastWriter } from './resume/last-writer.js';
+import { removeStaleSpillDirs } from './cache/phase-caches.js';
+import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './resume/state.js';
+import { finishedRun } from './finish.js';
+import type { RunResult, TrainEvent } from './types.js';
+
+/** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */
+export class TrainSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainSetupError';
+  }
+}
+
+/** The items by split (prepareData has made sure that train and val have both classes). */
+export function splitItems(data: PreparedData): Record<'train' | 'val' | 'test', DataItem[]> {
+  const out = { train: [] as DataItem[], val: [] as DataItem[], test: [] as DataItem[] };
+  for (const it of data.dataset.items) out[it.split].push(it);
+  return out;
+}
+
+/** Binary: n_negative / n_positive of the training split for 'auto'; the number itself; or null (and null for other tasks). */
+function resolvePosWeight(config: RunConfig, train: DataItem[], task: TaskKind): number | null {
+  if (config.posWeight === null || task !== 'binary') return null;
+  if (typeof config.posWeight === 'number') return config.posWeight;
+  const pos = train.filter((i) => i.label === 1).length;
+  return (train.length - pos) / pos;
+}
+
+/** The info line that says which pos_weight the loss uses (printed once per session). */
+function posWeightLine(config: RunConfig, value: number, train: DataItem[]): string {
+  if (config.posWeight !== 'auto') return `pos_weight ${fmtSignificant(value)} (from the configuration)`;
+  const pos = train.filter((i) => i.label === 1).length;
+  return `pos_weight ${fmtSignificant(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`;
+}
+
+function freshState(digest: string, posWeight: number | null, config: RunConfig): RunState {
+  return {
+    version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
+    phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '', baseTag: null, config: stateConfig(config),
+  };
+}
+
+/** What a run holds that train() must free at its end: filled in as setUpRun creates it. */
+export interface HeldResources {
+  model?: ImageClassifier;
+  task?: Task;
+  ctx?: RunContext;
+}
+
+export interface SetupInput {
+  config: RunConfig;
+  /** The configuration the run was started with (--resume), or null for a fresh run. */
+  saved: RunConfig | null;
+  paths: RunPaths;
+  resume: boolean;
+  skipEvaluation: boolean;
+  imageCache: ImageCache;
+  stop: StopController;
+  lastWriter: LastWriter;
+  emit: (e: TrainEvent) => void;
+  warn: (message: string) => void;
+  /** Seconds of this session so far. */
+  sessionSeconds: () => number;
+}
+
+/** A run ready for its phases: the shared context, its data, and the state it resumes from (null when fresh). */
+export interface ReadyRun {
+  ctx: RunContext;
+  data: PreparedData;
+  split: Record<'train' | 'val' | 'test', DataItem[]>;
+  loaded: LoadedRunState | null;
+}
+
+/** The data checked and prepared (manifest.csv, audit.json), decoding into the loaders' cache as it goes. */
+async function prepareRunData(s: SetupInput): Promise<PreparedData> {
+  const { config } = s;
+  // Checking the data decodes every file; it decodes to the eval transform into the loaders' cache (memory,
+  // then RUN/.image-cache), so the first epoch and the test evaluation do not decode again. Random-resized
+  // crops start from the original file every time, so their training images are only checked.
+  const checkStart = performance.now();
+  return prepareData(config.data.csv ?? config.data.path, {
+    positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
+    testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: s.paths.root,
+    cache: s.imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
+    onProgress: (done, total) => s.emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
+  });
+}
+
+/** The saved state of a --resume, checked against the data and the configuration, with the resume plan applied. */
+function resumePoint(s: SetupInput, digest: string): { loaded: LoadedRunState; reopenMessage: string | null; finished: boolean } {
+  const { config, paths, saved } = s;
+  const loaded = loadRunState(paths, config.phases.length);
+  if (loaded.state.dataDigest !== digest) {
+    throw new TrainSetupError(`cannot resume ${paths.root}: the data differs from the run's (files, labels, splits or contents changed since manifest.csv was written)`);
+  }
+  checkStateConfig(paths, loaded.state.config, saved!);
+  loaded.state.config ??= stateConfig(saved!); // a state from before the check: recorded from now on
+  // Epoch limits changed on resume: refused, or a finished phase continued (before config.json is rewritten).
+  let plan: ReturnType<typeof planResume>;
+  try {
+    plan = planResume(config, saved!, loaded.state);
+  } catch (e) {
+    if (e instanceof ResumePlanError) throw new TrainSetupError(`cannot resume ${paths.root}: ${e.message}`);
+    throw e;
+  }
+  if (plan.reopen !== null) loaded.reopen(plan.reopen);
+  return { loaded, reopenMessage: plan.message, finished: plan.reopen === null };
+}
+
+/** The model on the device: seeded init of the head, pretrained backbone, then the saved weights when resuming. */
+async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState | null, held: HeldResources, warn: (m: string) => void): Promise<{ model: ImageClassifier; channelsLast: boolean }> {
+  manualSeed(config.seed);
+  const created = await createClassifier({
+    arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights, outputs: task.outputs, activation: task.activation,
+  });
+  const model = (held.model = created.model);
+  // A trained classifier (a tlearn checkpoint, the seed's .pth) as weights: its head is not carried over.
+  if (!loaded && created.pretrained.droppedKeys.some((k) => k.startsWith('fc.1.'))) {
+    warn(`${config.model.weights} is a trained binary classifier: only its backbone is used, and this run trains a new head ` +
+      'from scratch (to use that model as it is, evaluate or predict with it; to continue its training, --resume its run)');
+  }
+  if (config.device !== 'cpu') model.to(config.device);
+  const channelsLast = usesChannelsLast(config);
+  if (channelsLast) toChannelsLast(model);
+  loaded?.restoreModel(model);
+  return { model, channelsLast };
+}
+
+/** The training and validation loaders, with the task's label width. */
+function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean): { trainLoader: DataLoader; valLoader: DataLoader } {
+  const labelled = {
+    imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
+    channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth,
+  } as const;
+  const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
+  const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize });
+  const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false });
+  if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
+  return { trainLoader, valLoader };
+}
+
+/**
+ * Everything before the first epoch. Returns the run ready for its phases, or (a --resume of a run with nothing
+ * left to do) the result of the finished run after emitting its done event; nothing is written then.
+ */
+export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(ReadyRun & { reopenMessage?: string }) | { finished: RunResult }> {
+  const { config, paths, emit, warn } = s;
+  const data = await prepareRunData(s);
+  const split = splitItems(data);
+  const digest = dataDigest(data);
+  const kind = data.dataset.task;
+  const classes = data.dataset.classes;
+  const misplaced = lossSettingIssues(config, kind, classes.length);
+  if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
+
+  const point = s.resume ? resumePoint(s, digest) : null;
+  const loaded = point?.loaded ?? null;
+  // Nothing left to train: say so and leave every file as it was (no new evaluation or report either).
+  const finished = point?.finished ? finishedRun(config, paths, point.loaded.state, !s.skipEvaluation) : null;
+  if (finished) {
+    const n = point!.loaded.state.history.length;
+    emit({ type: 'info', message: `${paths.root} had already finished (${n} epoch${n === 1 ? '' : 's'}); nothing left to train` });
+    emit(finished.done);
+    return { finished: finished.result };
+  }
+  // Said once the run is known to train (a finished run resumed only says that it had finished).
+  emit({ type: 'info', message: data.summary });
+  for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
+  const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train, kind), config);
+  if (state.posWeight !== null) emit({ type: 'info', message: posWeightLine(config, state.posWeight, split.train) });
+  const loss = resolveLossSettings(config, kind, split.train, classes, state.posWeight);
+  if (loss.line) emit({ type: 'info', message: loss.line });
+  const task = (held.task = createTask(kind, classes, loss.settings, config.device));
+  const { model, channelsLast } = await buildModel(config, task, loaded, held, warn);
+  const engine: Engine = { model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy };
+
+  // Spill folders of runs killed with kill -9 in a shared featureCache.dir (a resume never reuses them).
+  if (config.featureCache.dir) {
+    const stale = removeStaleSpillDirs(config.featureCache.dir);
+    if (stale.length > 0) {
+      emit({ type: 'info', message: `removed ${stale.length} feature-cache folder${stale.length === 1 ? '' : 's'} left by killed runs: ${stale.join(', ')}` });
+    }
+  }
+  const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast);
+  const elapsedBase = state.elapsedSeconds;
+  const ctx: RunContext = held.ctx = {
+    config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, loss: loss.settings }, trainLoader, valLoader,
+    state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
+  };
+  writeHistory(paths.root, state.history);
+  emit({
+    type: 'start', run: paths.root, resumed: s.resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
+    precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
+    task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
+    phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
+  });
+  return { ctx, data, split, loaded, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
+}
+
+/**
+ * The last steps before the first epoch, once the run is known to start: says where a resumed run continues,
+ * writes config.json, restores the random generator and saves the starting point of a fresh run.
+ */
+export async function startTraining(run: ReadyRun & { reopenMessage?: string }): Promise<void> {
+  const { ctx, loaded } = run;
+  const { config, state, paths } = ctx;
+  if (run.reopenMessage) ctx.emit({ type: 'info', message: run.reopenMessage });
+  if (loaded) {
+    const at = resumeLine({
+      phases: config.phases, phaseIndex: state.phaseIndex, phase: state.phase, midEpoch: state.midEpoch,
+      finished: state.phases.map((p) => p.name), batches: ctx.trainLoader.length,
+    });
+    if (at) ctx.emit({ type: 'info', message: at });
+  }
+  // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
+  // leaves no config.json behind, so it can simply be started again.
+  writeTextAtomic(paths.config, configToJSON(config));
+  // Last, right before training: nothing after this may draw from libtorch's generator but training itself.
+  loaded?.restoreRng();
+  // A fresh run saves its starting point at once, so that RUN/last exists from the first moment on (a
+  // Ctrl-C before the first epoch ends can be resumed too) and holds the base of phase 1.
+  if (!loaded) await saveRunState(paths, ctx.engine.model, null, state, ctx.lastWriter);
+}
