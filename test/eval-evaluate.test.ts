@@ -7,11 +7,17 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as torch from '../src/torch/index.js';
 import { BinaryClassifier, loadModelFile, saveModelFile } from '../src/models/index.js';
-import { evaluate, predict } from '../src/eval/index.js';
+import { evaluate, predict, type BinaryEvaluationMetrics, type EvaluationMetrics } from '../src/eval/index.js';
 import { predictionLoader, predictItems } from '../src/eval/predict.js';
 import { runPython } from './helpers/python.js';
 import { seedStateDictPth } from './helpers/model-files.js';
 import { tempDir } from './helpers/temp.js';
+
+/** A binary model's metrics (evaluate() also returns those of multi-class and multi-label models, which carry `task`). */
+function binary(m: EvaluationMetrics): BinaryEvaluationMetrics {
+  assert.ok(!('task' in m), 'a binary model\'s metrics');
+  return m;
+}
 
 const SIZE = 32;
 
@@ -44,7 +50,7 @@ test('evaluate writes the evaluation contract; metrics equal scikit-learn on its
   const model = tinyModel(modelFile);
   const out = path.join(dir, 'eval');
   const logs: string[] = [];
-  const metrics = await evaluate({ model: modelFile, data, split: 'test', out, log: (l) => logs.push(l) });
+  const metrics = binary(await evaluate({ model: modelFile, data, split: 'test', out, log: (l) => logs.push(l) }));
   for (const f of ['metrics.json', 'classification_report.txt', 'predictions.csv', 'report.html', 'roc_curve.svg', 'roc_curve.png',
     'pr_curve.svg', 'confusion_matrix.png', 'probability_histogram.svg', 'reliability.svg']) {
     assert.ok(fs.existsSync(path.join(out, f)), `${f} is written`);
@@ -143,7 +149,7 @@ test("a seed PyTorch state_dict evaluates with --classes and --image-size", asyn
   await makeImages(data);
   const seedFile = path.join(dir, 'best_model_phase1.pth');
   seedStateDictPth(seedFile);
-  const metrics = await evaluate({ model: seedFile, data, split: 'test', out: path.join(dir, 'e'), classes: ['cat', 'dog'], imageSize: SIZE, log: () => {} });
+  const metrics = binary(await evaluate({ model: seedFile, data, split: 'test', out: path.join(dir, 'e'), classes: ['cat', 'dog'], imageSize: SIZE, log: () => {} }));
   assert.equal(metrics.n, 12);
   assert.equal(metrics.positive_class, 'dog');
   // The report's footer names the tlearn that wrote it, not the model file's writer ('unknown' for PyTorch's).

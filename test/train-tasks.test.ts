@@ -173,6 +173,13 @@ test('multiclass: a 3-class run equals the same protocol in PyTorch; its model, 
   assert.equal(metrics.n, 9);
   assert.equal(metrics.confusion_matrix.length, 3);
   assert.ok(fs.existsSync(path.join(run, 'eval', 'confusion_matrix.svg')) && fs.existsSync(path.join(run, 'report.html')));
+  // tlearn evaluate on the same test split: the same metrics, and a summary in words.
+  const ev = await cliIn(dir)(['evaluate', path.join(run, 'best_model_final.safetensors'), data, '--split', 'test', '--out', path.join(dir, 'eval2')]);
+  assert.equal(ev.code, 0, ev.err);
+  assert.match(ev.out, /n=9 {2}task=multiclass {2}classes=class0,class1,class2\naccuracy \d\.\d{4} {2}balanced accuracy/);
+  const again = JSON.parse(fs.readFileSync(path.join(dir, 'eval2', 'metrics.json'), 'utf8'));
+  assert.deepEqual(again.confusion_matrix, metrics.confusion_matrix);
+  assert.equal(again.accuracy, metrics.accuracy);
 
   const images = fs.readdirSync(path.join(data, 'test', 'class1')).map((f) => path.join(data, 'test', 'class1', f));
   const p = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), ...images, '--json', '--top-k', '2']);
@@ -224,6 +231,12 @@ test('multilabel: a 4-label CSV run equals the same protocol in PyTorch; thresho
   assert.equal(metrics.task, 'multilabel');
   assert.deepEqual(metrics.thresholds, thresholds);
   assert.ok(typeof metrics.hamming_loss === 'number' && typeof metrics.subset_accuracy === 'number');
+  const ev = await cliIn(dir)(['evaluate', path.join(run, 'best_model_final.safetensors'), path.join(data, 'labels.csv'), '--split', 'test', '--out', path.join(dir, 'eval2'), '--json']);
+  assert.equal(ev.code, 0, ev.err);
+  const again = JSON.parse(ev.out);
+  assert.equal(again.task, 'multilabel');
+  assert.equal(again.n, 16);
+  assert.equal(again.hamming_loss, metrics.hamming_loss);
 
   const image = path.join(data, rows.find(([, , s]) => s === 'test')![0]);
   const p = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), image, '--json']);

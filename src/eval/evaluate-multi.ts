@@ -7,7 +7,7 @@ import path from 'node:path';
 import { formatCsv } from '../data/index.js';
 import { writeFileAtomicAsync } from '../io/index.js';
 import { multiClassSections, multiLabelSections, writeRenderedCharts, writeReport, type MultiSections } from '../report/index.js';
-import { multiclassEvaluation, multilabelEvaluation } from '../tasks/index.js';
+import { multiclassEvaluation, multilabelEvaluation, type MulticlassMetrics, type MultilabelMetrics } from '../tasks/index.js';
 import { writeEvaluationFolder } from './eval-folder.js';
 import type { EvaluationInput } from './evaluation-input.js';
 
@@ -15,7 +15,7 @@ const jsonWithNulls = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
 
 /** Writes every evaluation file of a multi-class or multi-label model; returns the metrics.json object. */
-export async function writeMultiEvaluation(input: EvaluationInput): Promise<Record<string, unknown>> {
+export async function writeMultiEvaluation(input: EvaluationInput): Promise<MulticlassMetrics | MultilabelMetrics> {
   const { items, probabilities, metadata } = input;
   const classes = metadata.classes;
   const c = classes.length;
@@ -28,7 +28,7 @@ export async function writeMultiEvaluation(input: EvaluationInput): Promise<Reco
   const unreadable = input.skipped.map((s) => ({ path: items[s.index]!.relPath, reason: s.reason }));
   const probColumns = (k: number) => classes.map((_, j) => probs[k * c + j]!);
 
-  let metrics: Record<string, unknown>;
+  let metrics: MulticlassMetrics | MultilabelMetrics;
   let reportText: string;
   let header: string[];
   let rows: (string | number)[][];
@@ -54,7 +54,7 @@ export async function writeMultiEvaluation(input: EvaluationInput): Promise<Reco
       { split, gallery: { imageRoot: input.root } });
   }
   if (unreadable.length > 0) metrics.unreadable = unreadable;
-  for (const w of metrics.warnings as string[]) input.log?.(`warning: ${w}`);
+  for (const w of metrics.warnings) input.log?.(`warning: ${w}`);
 
   const ctx = input.context ?? {};
   const history = ctx.history?.length ? { history: ctx.history, ...(ctx.trainingMarks ? { trainingMarks: ctx.trainingMarks } : {}) } : null;

@@ -6,7 +6,7 @@ import {
   formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type Split,
 } from '../data/index.js';
 import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
-import { loadModelFile, toolVersion, type ModelMetadata } from '../models/index.js';
+import { loadModelFile, toolVersion, type ModelMetadata, type TaskKind } from '../models/index.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, ECE_BINS, eceFromCurve, precisionRecallCurve,
   type CalibrationCurve, type MetricsJson,
@@ -21,6 +21,7 @@ import { assumptionNote, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { writeEvaluationFolder } from './eval-folder.js';
 import { writeMultiEvaluation } from './evaluate-multi.js';
+import type { MulticlassMetrics, MultilabelMetrics } from '../tasks/index.js';
 import type { EvaluationInput, ReportContext } from './evaluation-input.js';
 
 export type { EvaluationInput, ReportContext } from './evaluation-input.js';
@@ -33,7 +34,7 @@ const NEEDS_NEGATIVES = ['specificity'] as const;
 const NEEDS_POSITIVES = ['recall'] as const;
 type Nullable = (typeof BOTH_CLASSES)[number] | (typeof NEEDS_NEGATIVES)[number] | (typeof NEEDS_POSITIVES)[number];
 
-export type EvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]: number | null } & {
+export type BinaryEvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]: number | null } & {
   /** Expected calibration error over `ece_bins` equal-width bins (the reliability diagram's bins). */
   ece: number;
   ece_bins: number;
@@ -44,13 +45,13 @@ export type EvaluationMetrics = Omit<MetricsJson, Nullable> & { [K in Nullable]:
  * binaryMetrics plus the expected calibration error, placed after log_loss (with the other probability scores).
  * The reliability diagram draws the same curve, so its title and metrics.json cannot disagree.
  */
-function withCalibration(m: MetricsJson, cal: CalibrationCurve, nBins: number): EvaluationMetrics {
+function withCalibration(m: MetricsJson, cal: CalibrationCurve, nBins: number): BinaryEvaluationMetrics {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) {
     out[k] = v;
     if (k === 'log_loss') Object.assign(out, { ece: eceFromCurve(cal), ece_bins: nBins });
   }
-  return out as EvaluationMetrics;
+  return out as BinaryEvaluationMetrics;
 }
 
 /**
@@ -58,7 +59,7 @@ function withCalibration(m: MetricsJson, cal: CalibrationCurve, nBins: number): 
  * classes are undefined, so they are written as null (the conventional 0 would read as a result), and
  * `warnings` says so. Returns that warning, or null with both classes present.
  */
-function oneClassOnly(metrics: EvaluationMetrics, y: readonly number[], classes: readonly [string, string]): string | null {
+function oneClassOnly(metrics: BinaryEvaluationMetrics, y: readonly number[], classes: readonly [string, string]): string | null {
   const pos = y.some((v) => v === 1), neg = y.some((v) => v === 0);
   if (pos && neg) return null;
   const present = pos ? 1 : 0;
@@ -76,7 +77,7 @@ function oneClassOnly(metrics: EvaluationMetrics, y: readonly number[], classes:
  * that class's share (a 1:8 split gives 0.889), which reads like a result. Says so first in `warnings` (the
  * scikit-learn-style undefined-metric warnings follow from it). Returns the warning, or null.
  */
-function onePredictedClass(metrics: EvaluationMetrics, p: readonly number[], threshold: number, classes: readonly [string, string]): string | null {
+function onePredictedClass(metrics: BinaryEvaluationMetrics, p: readonly number[], threshold: number, classes: readonly [string, string]): string | null {
   const positives = p.filter((v) => v >= threshold).length;
   if (positives !== 0 && positives !== p.length) return null;
   const only = positives === 0 ? 0 : 1;
@@ -89,9 +90,24 @@ function onePredictedClass(metrics: EvaluationMetrics, p: readonly number[], thr
   return warning;
 }
 
-/** Writes every evaluation file from predictions already made; returns the metrics.json object. */
-export async function writeEvaluation(input: EvaluationInput): Promise<EvaluationMetrics> {
-  if (input.metadata.task !== 'binary') return (await writeMultiEvaluation(input)) as unknown as EvaluationMetrics;
+/** metrics.json of any task: a binary model's (no `task` key, as before tasks), a multi-class or multi-label model's. */
+export type AnyEvaluationMetrics = BinaryEvaluationMetrics | MulticlassMetrics | MultilabelMetrics;
+/** What evaluate() returns (the name of the API before tasks; `'task' in m` tells a multi-class/-label model's). */
+export type EvaluationMetrics = AnyEvaluationMetrics;
+
+/** The evaluation folder's writer of each task: the binary one below, the C-class one in evaluate-multi.ts. */
+const WRITERS: Record<TaskKind, (input: EvaluationInput) => Promise<AnyEvaluationMetrics>> = {
+  binary: writeBinaryEvaluation,
+  multiclass: writeMultiEvaluation,
+  multilabel: writeMultiEvaluation,
+};
+
+/** Writes every evaluation file from predictions already made, as the model's task says; returns the metrics.json object. */
+export function writeEvaluation(input: EvaluationInput): Promise<AnyEvaluationMetrics> {
+  return WRITERS[input.metadata.task](input);
+}
+
+async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEvaluationMetrics> {
   const { items, probabilities, metadata, threshold } = input;
   const classes = metadata.classes as [string, string];
   const used = items.map((_, i) => i).filter((i) => !Number.isNaN(probabilities[i]));
@@ -148,7 +164,7 @@ async function copyReport(from: string, to: string, out: string): Promise<void> 
   }
 }
 
-function chartsFor(metrics: EvaluationMetrics, cal: CalibrationCurve, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
+function chartsFor(metrics: BinaryEvaluationMetrics, cal: CalibrationCurve, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
   threshold: number, history: HistoryRow[] | null, marks: TrainingMarks | null): ChartData {
   const charts: ChartData = chartDataFromMetrics({ ...metrics, roc: finiteRoc(metrics.roc), auc_ci95: finiteCi(metrics.auc_ci95) });
   const { tn, fp, fn, tp } = metrics.confusion;
@@ -197,7 +213,7 @@ function reportFooter(metadata: ModelMetadata): string {
   return writer !== 'unknown' && writer !== running ? `tlearn ${running} (model written by tlearn ${writer})` : `tlearn ${running}`;
 }
 
-export async function evaluate(options: EvaluateCommandOptions): Promise<EvaluationMetrics> {
+export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEvaluationMetrics> {
   const opts = { ...options, model: path.resolve(options.model), data: path.resolve(options.data), out: path.resolve(options.out) };
   // Before anything is loaded or written: a run's own files and the data's images are never replaced.
   checkEvaluationOut(opts.out, opts.data);
@@ -215,7 +231,10 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<Evaluat
       // A val drawn from train changes only the val and train parts.
       drawVal: opts.split === 'val' || opts.split === 'train',
       // Data of one of the model's classes only is evaluated (e.g. the sensitivity on a positives-only folder).
-      knownClasses: { classes: metadata.classes as [string, string], owner: opts.model },
+      knownClasses: { classes: metadata.classes, owner: opts.model, task: metadata.task },
+      // A multi-class or multi-label model reads the data as it was trained (a multi-label CSV's label lists, say);
+      // a binary model's data may hold one of its classes only, which the data's own detection allows.
+      ...(metadata.task === 'binary' ? {} : { task: metadata.task }),
     });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // Folders the loader left out (tlearn output inside the data, folders without images) are named.
@@ -340,7 +359,7 @@ function metadataPosWeight(metadata: Pick<ModelMetadata, 'extra'>): number | nul
  * The end of `tlearn train`: evaluates the test split (when there is one) into RUN/eval/ and writes the run
  * report RUN/report.html. Returns the test metrics, or null when the data has no test split.
  */
-export async function evaluateRun(o: EvaluateRunOptions): Promise<EvaluationMetrics | null> {
+export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationMetrics | null> {
   const test = o.dataset.items.filter((it) => it.split === 'test');
   const context: ReportContext = {
     title: `tlearn run: ${path.basename(o.runDir)}`, summary: { run: o.runDir, data: o.dataset.source, ...o.summary },

@@ -71,6 +71,10 @@ export class BinaryTask implements Task {
     return { probability: p, predicted, label: this.classes[predicted]! };
   }
 
+  lossRecord(): Record<string, unknown> {
+    return {};
+  }
+
   dispose(): void {
     this.#posWeight?.dispose();
   }

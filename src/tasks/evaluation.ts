@@ -19,8 +19,54 @@ function orNull(name: string, warnings: string[], fn: () => number): number | nu
   }
 }
 
+/** metrics.json of a multi-class model (ARCHITECTURE.md, "Tasks"). */
+export interface MulticlassMetrics {
+  n: number;
+  task: 'multiclass';
+  classes: string[];
+  accuracy: number;
+  balanced_accuracy: number;
+  precision_macro: number;
+  recall_macro: number;
+  f1_macro: number;
+  precision_weighted: number;
+  recall_weighted: number;
+  f1_weighted: number;
+  top_k_accuracy: Record<string, number>;
+  log_loss: number;
+  auc: number | null;
+  auc_weighted: number | null;
+  confusion_matrix: number[][];
+  classification_report: unknown;
+  warnings: string[];
+  unreadable?: { path: string; reason: string }[];
+}
+
+/** metrics.json of a multi-label model (ARCHITECTURE.md, "Tasks"). */
+export interface MultilabelMetrics {
+  n: number;
+  task: 'multilabel';
+  classes: string[];
+  thresholds: number[];
+  subset_accuracy: number;
+  hamming_loss: number;
+  precision_macro: number;
+  recall_macro: number;
+  f1_macro: number;
+  precision_micro: number;
+  recall_micro: number;
+  f1_micro: number;
+  auc: number | null;
+  auc_micro: number | null;
+  average_precision_macro: number;
+  average_precision_micro: number;
+  classification_report: unknown;
+  warnings: string[];
+  unreadable?: { path: string; reason: string }[];
+}
+
 export interface MulticlassEvaluation {
-  metrics: Record<string, unknown>;
+  metrics: MulticlassMetrics;
   /** classification_report(digits=2) text. */
   reportText: string;
   predicted: Int32Array;
@@ -38,7 +84,7 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
   const weighted = multiclassPrf(y, predicted, 'weighted', opts);
   const topK: Record<string, number> = {};
   for (let k = 2; k <= Math.min(5, c - 1); k++) topK[String(k)] = topKAccuracy(y, rows, k);
-  const metrics = {
+  const metrics: MulticlassMetrics = {
     n: y.length, task: 'multiclass', classes: [...classes],
     accuracy: multiclassAccuracy(y, predicted),
     balanced_accuracy: multiclassBalancedAccuracy(y, predicted),
@@ -57,7 +103,7 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
 }
 
 export interface MultilabelEvaluation {
-  metrics: Record<string, unknown>;
+  metrics: MultilabelMetrics;
   reportText: string;
   /** n x C predicted 0/1 at each label's threshold. */
   predicted: Uint8Array;
@@ -73,7 +119,7 @@ export function multilabelEvaluation(y: Uint8Array, probs: Float32Array, classes
   const opts = { labels, zeroDivision: 0 as const };
   const macro = multilabelPrf(yRows, pRows, 'macro', opts);
   const micro = multilabelPrf(yRows, pRows, 'micro', opts);
-  const metrics = {
+  const metrics: MultilabelMetrics = {
     n: y.length / c, task: 'multilabel', classes: [...classes], thresholds: [...thresholds],
     subset_accuracy: subsetAccuracy(yRows, pRows),
     hamming_loss: hammingLoss(yRows, pRows),

@@ -20,4 +20,6 @@ export function createTask(kind: TaskKind, classes: readonly string[], loss: Los
     case 'multilabel': return new MultilabelTask(classes, loss, device);
   }
 }
-export { multiclassEvaluation, multilabelEvaluation, type MulticlassEvaluation, type MultilabelEvaluation } from './evaluation.js';
+export {
+  multiclassEvaluation, multilabelEvaluation, type MulticlassEvaluation, type MulticlassMetrics, type MultilabelEvaluation, type MultilabelMetrics,
+} from './evaluation.js';

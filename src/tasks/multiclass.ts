@@ -24,6 +24,7 @@ export class MulticlassTask implements Task {
   readonly outputs: number;
   readonly #weight: Tensor | undefined;
   readonly #labelSmoothing: number;
+  readonly #classWeights: readonly number[] | null;
 
   constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
     if (classes.length < 2) throw new Error(`a multiclass task needs at least 2 classes, got ${classes.length}`);
@@ -33,6 +34,7 @@ export class MulticlassTask implements Task {
     this.outputs = classes.length;
     this.#weight = weightTensor(loss.classWeights, device);
     this.#labelSmoothing = loss.labelSmoothing;
+    this.#classWeights = loss.classWeights;
   }
 
   targets(labels: Float32Array, device: string): Tensor {
@@ -85,6 +87,10 @@ export class MulticlassTask implements Task {
       out.top_k = order.slice(0, topK).map((j) => ({ label: this.classes[j]!, probability: probs[j]! }));
     }
     return out;
+  }
+
+  lossRecord(): Record<string, unknown> {
+    return { ...(this.#classWeights ? { class_weights: [...this.#classWeights] } : {}), label_smoothing: this.#labelSmoothing };
   }
 
   dispose(): void {

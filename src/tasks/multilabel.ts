@@ -30,6 +30,7 @@ export class MultilabelTask implements Task {
   readonly labelWidth: number;
   readonly #posWeight: Tensor | undefined;
   readonly #half: Float32Array;
+  readonly #posWeights: readonly number[] | null;
 
   constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
     if (classes.length < 1) throw new Error('a multilabel task needs at least 1 label');
@@ -39,6 +40,7 @@ export class MultilabelTask implements Task {
     this.outputs = this.labelWidth = classes.length;
     this.#posWeight = weightTensor(loss.posWeight, device);
     this.#half = new Float32Array(classes.length).fill(0.5);
+    this.#posWeights = loss.posWeight;
   }
 
   targets(labels: Float32Array, device: string): Tensor {
@@ -93,6 +95,10 @@ export class MultilabelTask implements Task {
   predict(probs: ArrayLike<number>, d: Decision): Prediction {
     const t = d.thresholds ?? this.#half;
     return { labels: this.classes.filter((_, j) => probs[j]! >= t[j]!), probabilities: byClass(this.classes, probs) };
+  }
+
+  lossRecord(): Record<string, unknown> {
+    return this.#posWeights ? { pos_weights: [...this.#posWeights] } : {};
   }
 
   dispose(): void {

@@ -78,6 +78,8 @@ export interface Task {
   pickThresholds(probs: Float32Array, labels: Float32Array, method: { method: string; value: number | null }): ThresholdPick;
   /** One image's prediction from its row of probabilities (`outputs` values); topK > 0 adds the k best (multiclass). */
   predict(probs: ArrayLike<number>, decision: Decision, topK?: number): Prediction;
+  /** The loss's settings as the checkpoint's `extra` records them (binary: none; its pos_weight is recorded apart). */
+  lossRecord(): Record<string, unknown>;
   /** Frees the loss weights' tensors. */
   dispose(): void;
 }

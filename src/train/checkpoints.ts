@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import { dispose } from '../torch/index.js';
 import { recordsToTensors, saveModelFile, type ImageClassifier, type ModelMetadata, type TaskKind } from '../models/index.js';
-import type { LossSettings, Task, ThresholdPick } from '../tasks/index.js';
+import type { Task, ThresholdPick } from '../tasks/index.js';
 import type { RunConfig } from './config/index.js';
 import type { EpochRecord } from './types.js';
 
@@ -16,8 +16,8 @@ export interface RunIdentity {
   classes: readonly string[];
   /** The loss's positive-class weight as used ('auto' resolved), or null: recorded in every checkpoint (extra.pos_weight). */
   posWeight: number | null;
-  /** The loss's weights as used (multi-class and multi-label runs record them in extra). */
-  loss: LossSettings;
+  /** The loss's settings as its task records them in every checkpoint's extra (Task.lossRecord). */
+  lossRecord: Record<string, unknown>;
 }
 
 /** The metrics of a record that go into a checkpoint. */
@@ -33,16 +33,6 @@ export function recordMetrics(r: EpochRecord): Record<string, number> {
  */
 export function pickThreshold(task: Task, config: RunConfig, labels: Float32Array, probs: Float32Array): ThresholdPick {
   return task.pickThresholds(probs, labels, config.threshold);
-}
-
-/** The loss weights of a multi-class or multi-label run, for the checkpoint's extra (binary keeps pos_weight alone). */
-function lossExtra(id: RunIdentity): Record<string, unknown> {
-  if (id.task === 'binary') return {};
-  return {
-    ...(id.loss.posWeight ? { pos_weights: [...id.loss.posWeight] } : {}),
-    ...(id.loss.classWeights ? { class_weights: [...id.loss.classWeights] } : {}),
-    ...(id.task === 'multiclass' ? { label_smoothing: id.loss.labelSmoothing } : {}),
-  };
 }
 
 export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number, metrics: Record<string, number>,
@@ -72,7 +62,7 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
       // With the seed, the drawn split (data without split folders) can be redrawn by `evaluate`.
       val_fraction: c.data.valFraction,
       test_fraction: c.data.testFraction,
-      ...lossExtra(id),
+      ...id.lossRecord,
       ...extra,
     },
   };

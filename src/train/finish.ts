@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmtSignificant, type ImageCache, type PreparedData } from '../data/index.js';
-import { evaluateRun, type EvaluationMetrics } from '../eval/index.js';
+import { evaluateRun, type AnyEvaluationMetrics } from '../eval/index.js';
 import { loadCheckpoint } from '../io/index.js';
 import type { RunConfig } from './config/index.js';
 import { writeFinalModel, type FinalModel } from './final.js';
@@ -88,7 +88,7 @@ export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunRes
   const { config, paths, state } = ctx;
   if (f.onlyEvaluation) ctx.emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
   const final = await writeFinalModel(ctx, f.onlyEvaluation);
-  let evaluation: EvaluationMetrics | null = null;
+  let evaluation: AnyEvaluationMetrics | null = null;
   let evaluated = false;
   if (!f.skipEvaluation) {
     evaluation = await evaluateRun({
@@ -107,7 +107,8 @@ export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunRes
     type: 'done', run: paths.root, best_model: final.file, phase: final.phase.name, epoch: final.epoch,
     val_auc: final.metrics.val_auc ?? null, threshold: final.threshold, seconds, evaluated,
     monitor: final.monitor, monitor_value: final.monitorValue, pos_weight: state.posWeight, ...outputsOf(paths.root),
-    test: evaluated && evaluation ? { n: evaluation.n, auc: evaluation.auc, accuracy: evaluation.accuracy } : null,
+    // A multi-label model's accuracy is its subset accuracy (every label right).
+    test: evaluated && evaluation ? { n: evaluation.n, auc: evaluation.auc, accuracy: 'subset_accuracy' in evaluation ? evaluation.subset_accuracy : evaluation.accuracy } : null,
   });
   return {
     runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,

@@ -204,7 +204,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast);
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
-    config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, loss: loss.settings }, trainLoader, valLoader,
+    config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
     state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
   };
   writeHistory(paths.root, state.history);

@@ -2,7 +2,7 @@
 // options and result of train().
 import type { TaskKind } from '../models/index.js';
 import type { RunConfig } from './config/index.js';
-import type { EvaluationMetrics } from '../eval/index.js';
+import type { AnyEvaluationMetrics } from '../eval/index.js';
 
 /**
  * One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). A type, not an
@@ -120,6 +120,6 @@ export interface RunResult {
   /** True for a --resume of a run that had already finished every phase: nothing was trained or written. */
   alreadyFinished?: boolean;
   /** The test split's metrics (RUN/eval/metrics.json's content), when the data has a test split and evaluation was not skipped. */
-  evaluation?: EvaluationMetrics;
+  evaluation?: AnyEvaluationMetrics;
   seconds: number;
 }

@@ -17,7 +17,7 @@ export interface EvaluateOptions extends Omit<EvaluateCommandOptions, 'log'> {
 export type EvaluateRunOptions = EvaluateCommandOptions;
 
 /** metrics.json (ARCHITECTURE.md, "Evaluation directory"), as src/eval writes it (null where a metric is undefined). */
-export type EvaluationMetrics = import('../../eval/index.js').EvaluationMetrics;
+export type EvaluationMetrics = import('../../eval/index.js').AnyEvaluationMetrics;
 
 /** src/eval/index.ts `evaluate`: its own type. */
 export type EvaluateFn = typeof import('../../eval/index.js').evaluate;
@@ -28,6 +28,15 @@ function fmt(x: number | null | undefined, digits = 4): string {
 
 /** The few lines a person wants to see after an evaluation. */
 export function formatMetricsSummary(m: EvaluationMetrics): string {
+  if ('task' in m) {
+    const head = `n=${m.n}  task=${m.task}  classes=${m.classes.join(',')}`;
+    if (m.task === 'multiclass') {
+      return [head, `accuracy ${fmt(m.accuracy)}  balanced accuracy ${fmt(m.balanced_accuracy)}  AUC (one-vs-rest, macro) ${fmt(m.auc)}`,
+        `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  log loss ${fmt(m.log_loss)}`].join('\n') + '\n';
+    }
+    return [head, `subset accuracy ${fmt(m.subset_accuracy)}  Hamming loss ${fmt(m.hamming_loss)}  AUC (macro) ${fmt(m.auc)}`,
+      `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  micro F1 ${fmt(m.f1_micro)}`].join('\n') + '\n';
+  }
   const ci = m.auc_ci95?.[0] != null ? ` (95% CI ${fmt(m.auc_ci95[0], 3)}-${fmt(m.auc_ci95[1], 3)})` : '';
   const c = m.confusion;
   return [
