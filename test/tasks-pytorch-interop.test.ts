@@ -63,3 +63,38 @@ with torch.no_grad(): out({"classes": meta["classes"], "probs": torch.softmax(mo
     assert.equal(row.label, classes[theirs.probs[i]!.indexOf(Math.max(...theirs.probs[i]!))]);
   });
 });
+
+test('a plain PyTorch state_dict with a 3-output head: --classes names its outputs, --task multilabel reads them as labels', async () => {
+  const dir = tempDir('tlearn-tasks-plain-');
+  const pth = path.join(dir, 'plain.pth');
+  const image = path.join(dir, 'im.png');
+  await sharp(Buffer.alloc(32 * 32 * 3).map((_, k) => (k * 11) % 256), { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(image);
+  const probs = runPython<{ softmax: number[]; sigmoid: number[] }>(String.raw`
+import numpy as np, torch, torchvision
+from torch import nn
+from PIL import Image
+torch.manual_seed(5)
+m = torchvision.models.resnet18()
+m.fc = nn.Sequential(nn.Dropout(0.5), nn.Linear(512, 3))
+torch.save(m.state_dict(), inp['pth'])
+m.eval()
+mean, std = np.array([0.485, 0.456, 0.406], dtype=np.float32), np.array([0.229, 0.224, 0.225], dtype=np.float32)
+x = torch.from_numpy(((np.asarray(Image.open(inp['image']).convert('RGB'), dtype=np.float32) / 255 - mean) / std).astype(np.float32)).permute(2, 0, 1)[None]
+with torch.no_grad():
+    z = m(x)
+out({'softmax': torch.softmax(z, 1)[0].tolist(), 'sigmoid': torch.sigmoid(z)[0].tolist()})
+`, { pth, image });
+  const cli = cliIn(dir);
+  const mc = await cli(['predict', pth, image, '--classes', 'x,y,z', '--image-size', '32', '--json']);
+  assert.equal(mc.code, 0, mc.err);
+  const [row] = JSON.parse(mc.out) as { probabilities: Record<string, number> }[];
+  ['x', 'y', 'z'].forEach((c, j) => assert.ok(Math.abs(row!.probabilities[c]! - probs.softmax[j]!) <= 1e-5, `${c} softmax`));
+  const ml = await cli(['predict', pth, image, '--classes', 'x,y,z', '--image-size', '32', '--task', 'multilabel', '--json']);
+  assert.equal(ml.code, 0, ml.err);
+  const [labels] = JSON.parse(ml.out) as { labels: string[]; probabilities: Record<string, number> }[];
+  ['x', 'y', 'z'].forEach((c, j) => assert.ok(Math.abs(labels!.probabilities[c]! - probs.sigmoid[j]!) <= 1e-5, `${c} sigmoid`));
+  assert.deepEqual(labels!.labels, ['x', 'y', 'z'].filter((_, j) => probs.sigmoid[j]! >= 0.5));
+  const wrong = await cli(['predict', pth, image, '--classes', 'x,y', '--image-size', '32']);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.err, /has 3 outputs; 2 class names were given \(x,y\)/);
+});

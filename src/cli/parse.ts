@@ -42,13 +42,17 @@ export function posWeight(value: string): number | 'auto' {
   return n;
 }
 
-/** `--classes NEG,POS`: two distinct, non-empty names. */
-export function classes(value: string): [string, string] {
+/**
+ * `--classes NEG,POS` (a binary model: two names, negative first), or `A,B,C,...` (a multi-class or multi-label
+ * model: one name per output, in order): distinct, non-empty names. How many the model needs is checked with it.
+ */
+export function classes(value: string): string[] {
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.length !== 2 || !parts[0] || !parts[1] || parts[0] === parts[1]) {
-    throw new InvalidArgumentError('expected two different class names separated by a comma, negative first: NEG,POS');
+  if (parts.length < 2 || parts.some((p) => !p) || new Set(parts).size !== parts.length) {
+    throw new InvalidArgumentError('expected two different class names separated by a comma, negative first: NEG,POS ' +
+      '(a multi-class or multi-label model: one name per output, in order: A,B,C,...)');
   }
-  return [parts[0], parts[1]];
+  return parts;
 }
 
 export function nonEmpty(value: string): string {

@@ -99,7 +99,8 @@ function addModelFileOptions(cmd: Command): Command {
   return cmd
     .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
     .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
-    .option('--classes <neg,pos>', 'class names for a model file without tlearn metadata (default 0,1)', parse.classes)
+    .option('--classes <names>', 'class names for a model file without tlearn metadata: NEG,POS for one output, else one per output in order (default 0,1,...)', parse.classes)
+    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass; one output is binary)').choices(['binary', 'multiclass', 'multilabel']))
     .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata: squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
     .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
@@ -197,7 +198,7 @@ ${examples([
       'tlearn evaluate seed_model.pth data/ --split val --out eval/ --classes cat,dog --image-size 224 --json',
     ]))
     .action((model: string, data: string, o: Record<string, any>) => {
-      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, };
+      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, ...(o.task ? { task: o.task } : {}) };
       // The split flags only when given: absent, the model's training values apply.
       for (const k of ['seed', 'valFraction', 'testFraction'] as const) if (o[k] !== undefined) options[k] = o[k];
       return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
@@ -219,7 +220,7 @@ ${examples([
       'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
     ]))
     .action((model: string, inputs: string[], o: Record<string, any>) => {
-      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.topK === undefined ? {} : { topK: o.topK }) };
+      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }) };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
     });
 

@@ -218,7 +218,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
   // Before anything is loaded or written: a run's own files and the data's images are never replaced.
   checkEvaluationOut(opts.out, opts.data);
   if (opts.threads) setNumThreads(opts.threads);
-  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device });
+  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device, task: opts.task });
   const { model, metadata } = loaded;
   try {
     const note = assumptionNote(opts.model, loaded);

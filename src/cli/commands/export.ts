@@ -18,7 +18,7 @@ export interface ExportOptions {
   force?: boolean;
   /** Metadata for a model file without tlearn metadata (checked against a tlearn file's own). */
   imageSize?: number;
-  classes?: [string, string];
+  classes?: string[];
   resize?: 'squash' | 'crop';
 }
 
