@@ -243,6 +243,9 @@ test('multilabel: a 4-label CSV run equals the same protocol in PyTorch; thresho
   assert.equal(p.code, 0, p.err);
   const [row] = JSON.parse(p.out) as { labels: string[]; probabilities: Record<string, number> }[];
   assert.deepEqual(row!.labels, classes.filter((c, j) => row!.probabilities[c]! >= thresholds[j]!));
+  // --threshold replaces every label's threshold: at 0 every label is predicted.
+  const all = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), image, '--json', '--threshold', '0']);
+  assert.deepEqual((JSON.parse(all.out) as { labels: string[] }[])[0]!.labels, classes);
   const csv = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), image, '--csv']);
   assert.equal(csv.out.split('\n')[0], 'path,labels,l0,l1,l2,l3');
 });

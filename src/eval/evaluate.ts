@@ -17,7 +17,7 @@ import {
 } from '../report/index.js';
 import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
-import { assumptionNote, predictItems } from './predict.js';
+import { assumptionNote, givenThresholds, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { writeEvaluationFolder } from './eval-folder.js';
 import { writeMultiEvaluation } from './evaluate-multi.js';
@@ -269,7 +269,9 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
       opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} image${items.length - skipped.length === 1 ? '' : 's'}`);
     }
     return await writeEvaluation({
-      out: opts.out, items, root: ds.root, probabilities, skipped, metadata, threshold: opts.threshold ?? metadata.threshold,
+      out: opts.out, items, root: ds.root, probabilities, skipped, threshold: opts.threshold ?? metadata.threshold,
+      // --threshold replaces a multi-label model's thresholds too, for every label.
+      metadata: { ...metadata, thresholds: givenThresholds(metadata, opts.threshold) },
       split: opts.split, context: { summary }, log: opts.log,
     });
   } finally {

@@ -104,6 +104,12 @@ export function assumptionNote(file: string, loaded: Pick<LoadedModel, 'assumed'
     'and normalised with ImageNet mean/std';
 }
 
+/** A multi-label model's thresholds: --threshold, when given, for every label; else the model's own (null for other tasks). */
+export function givenThresholds(metadata: Pick<ModelMetadata, 'thresholds'>, threshold: number | undefined): number[] | null {
+  if (metadata.thresholds === null) return null;
+  return threshold === undefined ? metadata.thresholds : metadata.thresholds.map(() => threshold);
+}
+
 /** `tlearn predict`: one row per file, in order; a file that cannot be read gets an error row. */
 export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]> {
   if (opts.threads) setNumThreads(opts.threads);
@@ -113,7 +119,7 @@ export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]
     const note = assumptionNote(opts.model, loaded);
     if (note) opts.log?.(note);
     const task = createTask(metadata.task, metadata.classes, NO_LOSS_SETTINGS);
-    const decision = { threshold: opts.threshold ?? metadata.threshold, thresholds: metadata.thresholds };
+    const decision = { threshold: opts.threshold ?? metadata.threshold, thresholds: givenThresholds(metadata, opts.threshold) };
     const items = opts.files.map((path) => ({ path, label: null }));
     const { probabilities, width, skipped } = await predictItems(model, metadata, items, {
       batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
