@@ -21,6 +21,10 @@
 // (387 CPU s) at load 4-5; test accuracy 0.900 and AUC 0.982 both times (seeded: the same numbers). Its epochs took
 // 54-105 s each. A quiet machine is needed for a ratio worth reporting.
 //
+// Measured 2026-12-06 on a quiet 2-core machine, 64 px, 10+10 epochs, 2 threads (the defaults): tlearn 59.5 s (last
+// epoch at 53.7 s), test accuracy 0.9533, AUC 0.9945; PyTorch 115.0 s, 0.9500, 0.9950: 1.93x, accuracy within
+// 0.0033. bench/train-protocol.ts the same hour at 64 px: tlearn 41.2 s, PyTorch 67.6 s, 1.64x (AUC 0.9837 vs 0.9818).
+//
 // Both sides end to end (main with the multi-class trainer merged, 2026-12-06, 32 px, 1+1 epochs, 2 threads, the
 // shared machine under load: a check that it runs, not a ratio): tlearn 126.4 s (last epoch at 97.2 s), test accuracy
 // 0.720, AUC 0.933; PyTorch 99.4 s, 0.697, 0.951. `--only pytorch` runs the reference alone.
