@@ -1,33 +1,10 @@
 // The "Data audit" section's content from audit.json (src/data's Audit): the findings a person must see
 // before trusting the metrics, each with the files concerned. Read structurally and defensively, since the
 // object may come from a file (infinities written as null) or from another version of tlearn.
-import type { AuditData, AuditFinding } from './types.js';
+import type { AuditData, AuditFinding, AuditJsonLike, FileRef } from './types.js';
+
+export type { AuditJsonLike } from './types.js';
 import { fmtSignificant } from './format.js';
-
-interface FileRef { path?: unknown; split?: unknown; label?: unknown }
-
-/** The fields of audit.json this section reads (all optional: a missing one is simply not reported). */
-export interface AuditJsonLike {
-  source?: string;
-  layout?: string;
-  classes?: string[];
-  split?: { kind?: string; seed?: number; val_fraction?: number; test_fraction?: number };
-  /** Decisions taken while loading the data (one sentence each). */
-  notes?: string[];
-  image_size?: number;
-  counts?: Record<string, Record<string, number>>;
-  split_totals?: Record<string, number>;
-  imbalance?: { ratio?: number | null; majority_class?: string; minority_class?: string; pos_weight?: number | null; imbalanced?: boolean };
-  ignored?: {
-    hidden?: number; non_image?: number; outside_class_folders?: number; examples?: string[];
-    empty_folders?: string[]; output_folders?: string[];
-  };
-  unreadable?: Array<FileRef & { reason?: unknown }>;
-  duplicates?: Array<{ sha256?: string; files?: FileRef[] }>;
-  leakage?: Array<{ sha256?: string; splits?: string[]; files?: FileRef[] }>;
-  conflicting_labels?: Array<{ sha256?: string; labels?: string[]; files?: FileRef[] }>;
-  small_images?: { count?: number; files?: Array<{ path?: unknown; width?: unknown; height?: unknown }> };
-}
 
 /** How many files a finding lists before "... and N more" (the full list is in audit.json). */
 const MAX_ITEMS = 20;

@@ -1,6 +1,5 @@
 // Plain-data inputs of the report layer. Deliberately independent of src/metrics: any producer of
 // these arrays (our metrics, scikit-learn output read from JSON, a user script) can feed the charts.
-import type { AuditJsonLike } from './audit.js';
 
 /** ROC curve points in sklearn's `roc_curve` order (fpr non-decreasing). */
 export interface RocData {
@@ -167,4 +166,30 @@ export interface ReportSection {
   id: string;
   name: string;
   html: string;
+}
+
+/** A file named by an audit.json finding. */
+export interface FileRef { path?: unknown; split?: unknown; label?: unknown }
+
+/** The fields of audit.json this section reads (all optional: a missing one is simply not reported). */
+export interface AuditJsonLike {
+  source?: string;
+  layout?: string;
+  classes?: string[];
+  split?: { kind?: string; seed?: number; val_fraction?: number; test_fraction?: number };
+  /** Decisions taken while loading the data (one sentence each). */
+  notes?: string[];
+  image_size?: number;
+  counts?: Record<string, Record<string, number>>;
+  split_totals?: Record<string, number>;
+  imbalance?: { ratio?: number | null; majority_class?: string; minority_class?: string; pos_weight?: number | null; imbalanced?: boolean };
+  ignored?: {
+    hidden?: number; non_image?: number; outside_class_folders?: number; examples?: string[];
+    empty_folders?: string[]; output_folders?: string[];
+  };
+  unreadable?: Array<FileRef & { reason?: unknown }>;
+  duplicates?: Array<{ sha256?: string; files?: FileRef[] }>;
+  leakage?: Array<{ sha256?: string; splits?: string[]; files?: FileRef[] }>;
+  conflicting_labels?: Array<{ sha256?: string; labels?: string[]; files?: FileRef[] }>;
+  small_images?: { count?: number; files?: Array<{ path?: unknown; width?: unknown; height?: unknown }> };
 }
