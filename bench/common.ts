@@ -1,5 +1,7 @@
-// Shared bench helpers: timing, the Python reference runner, and printing figures side by side.
+// Shared bench helpers: timing, the Python reference runner, printing figures side by side, the command line.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -25,4 +27,27 @@ export function runPythonBench<T>(code: string, input: unknown, threads: number)
 export function row(label: string, ours: number, ref: number, unit: string, higherIsBetter = true): string {
   const ratio = higherIsBetter ? ours / ref : ref / ours;
   return `${label.padEnd(46)} tlearn ${ours.toFixed(2).padStart(9)} ${unit.padEnd(10)} PyTorch ${ref.toFixed(2).padStart(9)} ${unit.padEnd(10)} ratio ${ratio.toFixed(2)}x`;
+}
+
+/** `--key value` and bare `--flag` (= 'true') arguments of a benchmark's command line. */
+export function flagArgs(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
+    const next = a[i + 1];
+    if (next === undefined || next.startsWith('--')) out[a[i]!.slice(2)] = 'true';
+    else {
+      out[a[i]!.slice(2)] = next;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The repository root seen from `here` (bench/ from source, dist/bench/ compiled). */
+export function repoRoot(here: string): string {
+  let dir = here;
+  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  return process.cwd();
 }

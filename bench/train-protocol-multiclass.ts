@@ -33,6 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flagArgs as args, repoRoot as rootFrom } from './common.js';
 
 const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,27 +47,6 @@ interface SideResult {
   seconds: number; trainedAt: number | null; testAccuracy: number; testAuc: number | null; final: Final; epochs: number;
 }
 
-function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
-    const next = a[i + 1];
-    if (next === undefined || next.startsWith('--')) out[a[i]!.slice(2)] = 'true';
-    else {
-      out[a[i]!.slice(2)] = next;
-      i++;
-    }
-  }
-  return out;
-}
-
-/** The repository root (bench/ from source, dist/bench/ compiled). */
-function repoRoot(): string {
-  let dir = here;
-  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-  return process.cwd();
-}
 
 /** Runs a command; resolves with its stdout lines, each with the seconds since the start when it arrived. */
 function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; lines: { at: number; text: string }[] }> {
@@ -97,7 +77,7 @@ async function runTlearn(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResul
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-run-'));
   const run = path.join(out, 'run');
   try {
-    const argv = [path.join(repoRoot(), 'bin', 'tlearn.js'), 'train', s.data, '--task', 'multiclass', '--out', run, '--json',
+    const argv = [path.join(rootFrom(here), 'bin', 'tlearn.js'), 'train', s.data, '--task', 'multiclass', '--out', run, '--json',
       '--arch', 'resnet50', '--weights', 'none', '--image-size', String(s.size), '--batch-size', String(s.batch),
       '--epochs1', String(s.epochs1), '--epochs2', String(s.epochs2), '--threads', String(s.threads), '--seed', String(s.seed),
       '--augment', 'none', '--bn-policy', s.bn, '--device', s.device, ...(s.cache ? [] : ['--no-feature-cache'])];
@@ -122,7 +102,7 @@ async function runTlearn(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResul
 
 /** The reference: one JSON line per epoch, then its result. */
 async function runPytorch(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResult> {
-  const script = [path.join(here, 'train_protocol_multi_reference.py'), path.join(repoRoot(), 'bench', 'train_protocol_multi_reference.py')]
+  const script = [path.join(here, 'train_protocol_multi_reference.py'), path.join(rootFrom(here), 'bench', 'train_protocol_multi_reference.py')]
     .find((p) => fs.existsSync(p));
   if (!script) throw new Error('bench/train_protocol_multi_reference.py not found');
   const r = await timed(PYTHON, [script, JSON.stringify({
@@ -139,7 +119,7 @@ async function runPytorch(s: Settings, env: NodeJS.ProcessEnv): Promise<SideResu
 
 const a = args();
 const s: Settings = {
-  data: path.resolve(a.data ?? path.join(repoRoot(), 'demo-data-multiclass')),
+  data: path.resolve(a.data ?? path.join(rootFrom(here), 'demo-data-multiclass')),
   size: Number(a.size ?? 64), batch: Number(a.batch ?? 32), epochs1: Number(a.epochs1 ?? 10), epochs2: Number(a.epochs2 ?? 10),
   threads: Number(a.threads ?? os.availableParallelism()), seed: Number(a.seed ?? 0),
   bn: (a.bn ?? 'eval') as Settings['bn'], cache: (a.cache ?? 'on') === 'on', device: (a.device ?? 'cpu') as Settings['device'],

@@ -38,6 +38,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flagArgs as args, repoRoot as rootFrom } from './common.js';
 
 const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,27 +49,6 @@ interface Settings {
 }
 interface SideResult { seconds?: number; test_auc: number; final: { phase: string; epoch: number; val_auc: number }; history: unknown[] }
 
-function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    if (!a[i]!.startsWith('--')) throw new Error(`unexpected argument ${a[i]}`);
-    const next = a[i + 1];
-    if (next === undefined || next.startsWith('--')) out[a[i]!.slice(2)] = 'true';
-    else {
-      out[a[i]!.slice(2)] = next;
-      i++;
-    }
-  }
-  return out;
-}
-
-/** The repository root (bench/ from source, dist/bench/ compiled). */
-function repoRoot(): string {
-  let dir = here;
-  for (let i = 0; i < 4; i++, dir = path.dirname(dir)) if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-  return process.cwd();
-}
 
 function findUp(rel: string): string {
   for (const p of [path.join(here, rel), path.join(here, '..', '..', 'bench', rel), path.join(process.cwd(), 'bench', rel)]) if (fs.existsSync(p)) return p;
@@ -132,7 +112,7 @@ if (a.side === 'tlearn') {
   process.stdout.write(JSON.stringify(r) + '\n');
 } else {
   const s: Settings = {
-    data: path.resolve(a.data ?? path.join(repoRoot(), 'demo-data')),
+    data: path.resolve(a.data ?? path.join(rootFrom(here), 'demo-data')),
     size: Number(a.size ?? 64), batch: Number(a.batch ?? 32), epochs1: Number(a.epochs1 ?? 10), epochs2: Number(a.epochs2 ?? 10),
     threads: Number(a.threads ?? os.availableParallelism()), seed: Number(a.seed ?? 0),
     bn: (a.bn ?? 'eval') as Settings['bn'], cache: (a.cache ?? 'on') === 'on', precision: (a.precision ?? 'fp32') as Settings['precision'],

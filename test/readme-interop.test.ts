@@ -5,28 +5,16 @@
 // compositing's rounding) may differ.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { manualSeed, noGrad, scope } from '../src/torch/index.js';
 import { BinaryClassifier, loadModelFile, saveModelFile } from '../src/models/index.js';
 import { predictItems } from '../src/eval/predict.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { pythonBlocks } from './helpers/readme.js';
 
 after(removeTempDirs);
-
-/** The python blocks of the README section that starts with `heading`, in order. */
-function pythonBlocks(heading: string): string[] {
-  // From test/ when run from source, from dist/test/ when compiled.
-  const file = ['../README.md', '../../README.md'].map((r) => fileURLToPath(new URL(r, import.meta.url))).find((f) => fs.existsSync(f))!;
-  const readme = fs.readFileSync(file, 'utf8');
-  const start = readme.indexOf(heading);
-  assert.ok(start >= 0, `README has ${heading}`);
-  const section = readme.slice(start, readme.indexOf('\n## ', start + heading.length));
-  return [...section.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
 
 async function images(dir: string): Promise<string[]> {
   const gray16 = path.join(dir, 'xray16.png');

@@ -3,27 +3,16 @@
 // head, and PyTorch's softmax equals `tlearn predict`'s probabilities (<= 1e-5).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { manualSeed } from '../src/torch/index.js';
 import { ImageClassifier, saveModelFile } from '../src/models/index.js';
 import { runPython } from './helpers/python.js';
 import { cliIn } from './helpers/cli.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { pythonBlocks } from './helpers/readme.js';
 
 after(removeTempDirs);
-
-/** The python blocks of the README section that starts with `heading`, in order. */
-function pythonBlocks(heading: string): string[] {
-  const file = ['../README.md', '../../README.md'].map((r) => fileURLToPath(new URL(r, import.meta.url))).find((f) => fs.existsSync(f))!;
-  const readme = fs.readFileSync(file, 'utf8');
-  const start = readme.indexOf(heading);
-  assert.ok(start >= 0, `README has ${heading}`);
-  const section = readme.slice(start, readme.indexOf('\n## ', start + heading.length));
-  return [...section.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
 
 test("a 5-class model exported to .pth loads with the README's snippet and predicts tlearn's probabilities in PyTorch", async () => {
   const dir = tempDir('tlearn-tasks-interop-');
