@@ -231,10 +231,8 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
       // A val drawn from train changes only the val and train parts.
       drawVal: opts.split === 'val' || opts.split === 'train',
       // Data of one of the model's classes only is evaluated (e.g. the sensitivity on a positives-only folder).
+      // The model's task reads the data as it was trained (a multi-label CSV's label lists, say).
       knownClasses: { classes: metadata.classes, owner: opts.model, task: metadata.task },
-      // A multi-class or multi-label model reads the data as it was trained (a multi-label CSV's label lists, say);
-      // a binary model's data may hold one of its classes only, which the data's own detection allows.
-      ...(metadata.task === 'binary' ? {} : { task: metadata.task }),
     });
     checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
     // Folders the loader left out (tlearn output inside the data, folders without images) are named.

@@ -23,3 +23,4 @@ export function createTask(kind: TaskKind, classes: readonly string[], loss: Los
 export {
   multiclassEvaluation, multilabelEvaluation, type MulticlassEvaluation, type MulticlassMetrics, type MultilabelEvaluation, type MultilabelMetrics,
 } from './evaluation.js';
+export { LOSS_POLICIES, type LossPolicy, type LossRequest, type LossResolution } from './loss.js';

@@ -3,11 +3,10 @@
 // the phases share. What it creates is registered in `held`, so that train() frees it whatever happens.
 import { getNumThreads, manualSeed } from '../torch/index.js';
 import {
-  auditWarnings, DataLoader, fmtSignificant, isViewDeterministic, type ImageCache, prepareData, type DataItem, type PreparedData,
+  auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type DataItem, type PreparedData,
 } from '../data/index.js';
-import { createClassifier, type ImageClassifier, type TaskKind } from '../models/index.js';
-import { createTask, type Task } from '../tasks/index.js';
-import { lossSettingIssues, resolveLossSettings } from './loss-settings.js';
+import { createClassifier, type ImageClassifier } from '../models/index.js';
+import { createTask, LOSS_POLICIES, type Task } from '../tasks/index.js';
 import { ConfigError, configToJSON, usesChannelsLast, type RunConfig } from './config/index.js';
 import { toChannelsLast, type Engine } from './engine.js';
 import { writeHistory } from './history.js';
@@ -36,21 +35,6 @@ export function splitItems(data: PreparedData): Record<'train' | 'val' | 'test',
   const out = { train: [] as DataItem[], val: [] as DataItem[], test: [] as DataItem[] };
   for (const it of data.dataset.items) out[it.split].push(it);
   return out;
-}
-
-/** Binary: n_negative / n_positive of the training split for 'auto'; the number itself; or null (and null for other tasks). */
-function resolvePosWeight(config: RunConfig, train: DataItem[], task: TaskKind): number | null {
-  if (config.posWeight === null || task !== 'binary') return null;
-  if (typeof config.posWeight === 'number') return config.posWeight;
-  const pos = train.filter((i) => i.label === 1).length;
-  return (train.length - pos) / pos;
-}
-
-/** The info line that says which pos_weight the loss uses (printed once per session). */
-function posWeightLine(config: RunConfig, value: number, train: DataItem[]): string {
-  if (config.posWeight !== 'auto') return `pos_weight ${fmtSignificant(value)} (from the configuration)`;
-  const pos = train.filter((i) => i.label === 1).length;
-  return `pos_weight ${fmtSignificant(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`;
 }
 
 function freshState(digest: string, posWeight: number | null, config: RunConfig): RunState {
@@ -170,7 +154,8 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const digest = dataDigest(data);
   const kind = data.dataset.task;
   const classes = data.dataset.classes;
-  const misplaced = lossSettingIssues(config, kind, classes.length);
+  const lossPolicy = LOSS_POLICIES[kind];
+  const misplaced = lossPolicy.misplaced(config, classes.length);
   if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
 
   const point = s.resume ? resumePoint(s, digest) : null;
@@ -186,10 +171,9 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   // Said once the run is known to train (a finished run resumed only says that it had finished).
   emit({ type: 'info', message: data.summary });
   for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
-  const state = loaded?.state ?? freshState(digest, resolvePosWeight(config, split.train, kind), config);
-  if (state.posWeight !== null) emit({ type: 'info', message: posWeightLine(config, state.posWeight, split.train) });
-  const loss = resolveLossSettings(config, kind, split.train, classes, state.posWeight);
-  if (loss.line) emit({ type: 'info', message: loss.line });
+  const loss = lossPolicy.resolve(config, split.train, classes, loaded?.state.posWeight);
+  const state = loaded?.state ?? freshState(digest, loss.posWeight, config);
+  for (const message of loss.lines) emit({ type: 'info', message });
   const task = (held.task = createTask(kind, classes, loss.settings, config.device));
   const { model, channelsLast } = await buildModel(config, task, loaded, held, warn);
   const engine: Engine = { model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy };
