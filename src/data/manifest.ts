@@ -94,12 +94,23 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
   const order = ds.items.map((_, i) => i).sort((a, b) => rank(ds.items[a]!.split) - rank(ds.items[b]!.split) || a - b);
   const entryBytes = decode ? decode.imageSize * decode.imageSize * 3 : 0;
   let done = 0;
+  // Images decided to be kept whose decode has not reached the cache yet: their room is taken from the start, so
+  // the priority order holds whichever decode finishes first (a slow training image is not displaced by val ones).
+  let pending = 0;
   const results = await mapLimit(order, concurrency, async (i) => {
     const it = ds.items[i]!;
     // An image the cache would not keep is only checked (cheaper: a small decode, shrunk on load for JPEG).
-    const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes) ? decode : undefined;
-    const { image, stamp, decodeFailed, ...probe } = await probeFile(it.path, keep);
-    if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize), image);
+    const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes * (pending + 1)) ? decode : undefined;
+    if (keep) pending++;
+    let probed: Awaited<ReturnType<typeof probeFile>>;
+    try {
+      probed = await probeFile(it.path, keep);
+      const { image, stamp } = probed;
+      if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize), image);
+    } finally {
+      if (keep) pending--;
+    }
+    const { image: _image, stamp: _stamp, decodeFailed, ...probe } = probed;
     opts.onProgress?.(++done, order.length);
     return { probe, decodeFailed };
   });
