@@ -144,7 +144,7 @@ class TlearnCommand extends Command {
 export function buildProgram(io: CliIO, dispatch: Dispatch): Command {
   const program = new TlearnCommand('tlearn');
   program
-    .description('Train binary image classifiers by transfer learning from ImageNet ResNets (libtorch, from TypeScript).')
+    .description('Train image classifiers (binary, multi-class, multi-label) by transfer learning from ImageNet ResNets (libtorch, from TypeScript).')
     .version(packageVersion(), '-V, --version')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(shortenArguments(text)) })
     .exitOverride()
