@@ -249,3 +249,23 @@ test('multilabel: a 4-label CSV run equals the same protocol in PyTorch; thresho
   const csv = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), image, '--csv']);
   assert.equal(csv.out.split('\n')[0], 'path,labels,l0,l1,l2,l3');
 });
+
+test('--task multiclass on two classes trains a softmax over 2 (no positive class); its probabilities sum to 1', async () => {
+  const dir = tempDir('tlearn-multiclass2-');
+  const data = path.join(dir, 'data');
+  runPython(PY_DATA, { root: data, task: 'multiclass', n: { train: 12, val: 6, test: 3 }, seed: 3 });
+  fs.rmSync(path.join(data, 'train', 'class2'), { recursive: true });
+  fs.rmSync(path.join(data, 'val', 'class2'), { recursive: true });
+  fs.rmSync(path.join(data, 'test', 'class2'), { recursive: true });
+  const run = path.join(dir, 'run');
+  const r = await cliIn(dir)(['train', data, ...flags(run).filter((f) => f !== '--json'), '--task', 'multiclass', '--epochs2', '0']);
+  assert.equal(r.code, 0, r.err);
+  const meta = loadCheckpoint(path.join(run, 'best_model_final.safetensors')).metadata as Record<string, unknown>;
+  assert.equal(meta.task, 'multiclass');
+  assert.deepEqual(meta.classes, ['class0', 'class1']);
+  assert.equal(meta.positiveClass, null);
+  const image = path.join(data, 'test', 'class0', fs.readdirSync(path.join(data, 'test', 'class0'))[0]!);
+  const p = await cliIn(dir)(['predict', path.join(run, 'best_model_final.safetensors'), image, '--json']);
+  const [row] = JSON.parse(p.out) as { probabilities: Record<string, number> }[];
+  assert.ok(Math.abs(row!.probabilities.class0! + row!.probabilities.class1! - 1) < 1e-6);
+});
