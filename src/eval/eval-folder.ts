@@ -4,7 +4,7 @@
 // What a killed earlier write left behind (temporary files, a staging folder) is removed first.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isStaleTempName, processAlive, tempPathFor } from '../io/atomic.js';
+import { isStaleTempName, processAlive, tempPathFor, writeFileAtomicAsync } from '../io/atomic.js';
 import { makeOutputFolder } from '../io/output-path.js';
 import { CHART_NAMES } from '../report/index.js';
 
@@ -96,5 +96,21 @@ export async function writeEvaluationFolder(out: string, write: (dir: string) =>
     }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** JSON with the contract's convention: non-finite numbers (the ROC's +inf first threshold) are written as null. */
+export function jsonWithNulls(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
+}
+
+/** The run's copy of report.html (RUN/report.html), written atomically; an error says the evaluation itself is whole. */
+export async function copyReport(from: string, to: string, out: string): Promise<void> {
+  try {
+    await writeFileAtomicAsync(to, fs.readFileSync(from));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const err = new Error(`the evaluation in ${out} is complete, but ${to} could not be written: ${(e as Error).message}`, { cause: e });
+    throw code === undefined ? err : Object.assign(err, { code });
   }
 }

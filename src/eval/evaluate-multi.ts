@@ -2,17 +2,13 @@
 // classification_report.txt, predictions.csv, charts, report.html) with the task's metric set (src/tasks) and
 // the C-class report sections (src/report/multi): row-normalised confusion matrix, per-class table,
 // one-vs-rest ROC curves, the misclassified gallery grouped by the most confused pairs.
-import fs from 'node:fs';
 import path from 'node:path';
 import { formatCsv } from '../data/index.js';
 import { writeFileAtomicAsync } from '../io/index.js';
 import { multiClassSections, multiLabelSections, writeRenderedCharts, writeReport, type MultiSections } from '../report/index.js';
 import { multiclassEvaluation, multilabelEvaluation, type MulticlassMetrics, type MultilabelMetrics } from '../tasks/index.js';
-import { writeEvaluationFolder } from './eval-folder.js';
+import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
 import type { EvaluationInput } from './evaluation-input.js';
-
-const jsonWithNulls = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
 
 /** Writes every evaluation file of a multi-class or multi-label model; returns the metrics.json object. */
 export async function writeMultiEvaluation(input: EvaluationInput): Promise<MulticlassMetrics | MultilabelMetrics> {
@@ -71,6 +67,6 @@ export async function writeMultiEvaluation(input: EvaluationInput): Promise<Mult
       sections: sections.sections, split, skipped: unreadable,
     });
   });
-  if (ctx.reportFile) await writeFileAtomicAsync(ctx.reportFile, fs.readFileSync(path.join(input.out, 'report.html')));
+  if (ctx.reportFile) await copyReport(path.join(input.out, 'report.html'), ctx.reportFile, input.out);
   return metrics;
 }

@@ -1,6 +1,5 @@
 // Evaluation of a model on a labelled split: metrics.json, classification_report.txt, predictions.csv,
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type Split,
@@ -19,7 +18,9 @@ import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 import { assumptionNote, givenThresholds, predictItems } from './predict.js';
 import { checkEvaluationOut } from './out-folder.js';
-import { writeEvaluationFolder } from './eval-folder.js';
+import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
+
+export { jsonWithNulls } from './eval-folder.js';
 import { writeMultiEvaluation } from './evaluate-multi.js';
 import type { MulticlassMetrics, MultilabelMetrics } from '../tasks/index.js';
 import type { EvaluationInput, ReportContext } from './evaluation-input.js';
@@ -153,16 +154,6 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
   return metrics;
 }
 
-/** The run's copy of report.html (RUN/report.html), written atomically; an error says the evaluation itself is whole. */
-async function copyReport(from: string, to: string, out: string): Promise<void> {
-  try {
-    await writeFileAtomicAsync(to, fs.readFileSync(from));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const err = new Error(`the evaluation in ${out} is complete, but ${to} could not be written: ${(e as Error).message}`, { cause: e });
-    throw code === undefined ? err : Object.assign(err, { code });
-  }
-}
 
 function chartsFor(metrics: BinaryEvaluationMetrics, cal: CalibrationCurve, y: number[], p: number[], rows: PredictionRow[], classes: [string, string],
   threshold: number, history: HistoryRow[] | null, marks: TrainingMarks | null): ChartData {
@@ -200,10 +191,6 @@ function loadCheckpointMetadata(file: string): Pick<ModelMetadata, 'extra'> {
   return { extra: m && typeof m.extra === 'object' && m.extra !== null ? m.extra as Record<string, unknown> : {} };
 }
 
-/** JSON with the contract's convention: non-finite numbers (the ROC's +inf first threshold) are written as null. */
-export function jsonWithNulls(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isFinite(x) ? null : x), 2) + '\n';
-}
 
 /** `tlearn evaluate MODEL DATA --out DIR`. */
 /** The tlearn that wrote the report, and the one that wrote the model when it differs (a PyTorch file has none). */
