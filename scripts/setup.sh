@@ -3,7 +3,7 @@
 #   system packages (libtorch-dev, cmake, g++), Node packages, the native addon, the TypeScript build.
 # Options:
 #   --test-deps   also install what the test suite needs (Python torch/torchvision/scikit-learn as the
-#                 numeric oracle, Chromium for the report test); the product itself never needs them
+#                 numeric oracle, python3-onnx as the ONNX checker, Chromium for the report and web-page tests); the product itself never needs them
 #   --demo        run `tlearn demo` at the end
 # Set LIBTORCH=/path/to/libtorch (or have a pip torch) to build against another libtorch, e.g. one with CUDA.
 set -euo pipefail
@@ -24,7 +24,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 packages=(cmake g++ make)
 # libtorch: skip the system package when the user points at another libtorch.
 if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev); fi
-if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn chromium openssl); fi
+if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn python3-onnx chromium openssl); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -45,7 +45,9 @@ if [ "$node_major" -lt 20 ]; then echo "setup.sh: tlearn needs Node.js 20 or new
 
 # Node packages (exactly the locked versions), then the addon and the TypeScript build.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (optional: ONNX export and prediction) has its CPU build inside the package; the
+  # variable stops its install script from trying to download CUDA files.
+  ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund
 fi
 if [ ! -f build/Release/tlearn_native.node ] || [ -n "$(find native CMakeLists.txt -newer build/Release/tlearn_native.node -print -quit)" ]; then
   npm run --silent build:native
