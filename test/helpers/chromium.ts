@@ -1,7 +1,8 @@
 // Headless Chromium for report tests, driven over the DevTools protocol on a pipe
 // (--remote-debugging-pipe: Chromium reads commands on fd 3 and writes replies on fd 4, NUL-separated JSON).
-// It loads a page and reports console messages, uncaught exceptions, log entries (CSP violations,
-// failed loads), every network request, and a PNG screenshot.
+// It loads a page (a file, or an http:// URL) and reports console messages, uncaught exceptions, log entries
+// (CSP violations, failed loads), every network request, and a PNG screenshot; `act` can drive the loaded page
+// first (evaluate script, set the files of an <input type=file>, wait for a condition).
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,26 @@ export interface PageInspection {
   imagesComplete: boolean;
 }
 
-export async function inspectPage(file: string, opts: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<PageInspection> {
+/** What `act` can do with the loaded page. */
+export interface PageDriver {
+  /** The value of a JS expression in the page (promises awaited; the value must be JSON-serialisable). */
+  evaluate<T = unknown>(expression: string): Promise<T>;
+  /** Sets the files of the <input type=file> matched by selector, as if the user picked them (fires change). */
+  setFiles(selector: string, files: string[]): Promise<void>;
+  /** Polls a JS expression until it is truthy; throws after timeoutMs. */
+  waitFor(expression: string, timeoutMs?: number): Promise<void>;
+}
+
+export interface InspectOptions {
+  width?: number;
+  height?: number;
+  timeoutMs?: number;
+  /** Runs after the load event, before the probe and the screenshot. */
+  act?: (page: PageDriver) => Promise<void>;
+}
+
+/** Loads `target` (a file path, or an http:// or https:// URL) in headless Chromium and inspects it. */
+export async function inspectPage(target: string, opts: InspectOptions = {}): Promise<PageInspection> {
   const exe = findChromium();
   if (!exe) throw new Error('chromium not found: install it (apt-get install -y chromium) or set TLEARN_CHROMIUM');
   const width = opts.width ?? 1200;
@@ -142,9 +162,11 @@ export async function inspectPage(file: string, opts: { width?: number; height?:
     const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
     for (const domain of ['Page', 'Runtime', 'Log', 'Network']) await send(`${domain}.enable`, {}, sessionId);
     await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false }, sessionId);
-    const nav = await send('Page.navigate', { url: pathToFileURL(file).href }, sessionId);
+    const url = /^https?:\/\//.test(target) ? target : pathToFileURL(target).href;
+    const nav = await send('Page.navigate', { url }, sessionId);
     if (nav.errorText) throw new Error(`navigation failed: ${nav.errorText}`);
     await loadFired;
+    if (opts.act) await opts.act(driver(send, sessionId));
     const probe = await send('Runtime.evaluate', {
       expression: `JSON.stringify({ title: document.title, text: document.body.innerText.length,
         svg: document.querySelectorAll('svg').length, img: document.images.length,
@@ -170,4 +192,29 @@ export async function inspectPage(file: string, opts: { width?: number; height?:
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+type Send = (method: string, params?: object, sessionId?: string) => Promise<any>;
+
+function driver(send: Send, sessionId: string): PageDriver {
+  const evaluate = async <T>(expression: string): Promise<T> => {
+    const r = await send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId);
+    if (r.exceptionDetails) throw new Error(`page script failed: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    return r.result.value as T;
+  };
+  return {
+    evaluate,
+    async setFiles(selector, files) {
+      const r = await send('Runtime.evaluate', { expression: `document.querySelector(${JSON.stringify(selector)})` }, sessionId);
+      if (!r.result.objectId) throw new Error(`no element matches ${selector}`);
+      await send('DOM.setFileInputFiles', { files, objectId: r.result.objectId }, sessionId);
+    },
+    async waitFor(expression, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      while (!(await evaluate<boolean>(`Boolean(${expression})`))) {
+        if (Date.now() > until) throw new Error(`the page did not reach ${expression} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
 }

@@ -1,0 +1,113 @@
+// `tlearn export --format web`: a static folder that classifies images in the browser with onnxruntime-web.
+// The folder is made whole in a staging folder next to DIR and renamed into place, so a failure (a full disk,
+// a missing onnxruntime-web file) never leaves half a page under DIR.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelMetadata } from '../../models/metadata.js';
+import { makeOutputFolder } from '../../io/output-path.js';
+import { ORT_WEB_FILES, ortWebDir, PAGE_FILES, pageSourceDir } from './page-files.js';
+
+/** `kind` of model.json: marks a folder written here (the only kind of non-empty folder --force replaces). */
+export const WEB_PAGE_KIND = 'tlearn.web-page';
+
+export interface WebPageInput {
+  /** The ONNX graph, exported with input 'uint8-nhwc' (the page feeds raw RGB pixels; the graph normalises). */
+  modelBytes: Uint8Array;
+  metadata: ModelMetadata;
+  /** Replace DIR when it holds an earlier page of this kind (without it a non-empty DIR is refused). */
+  force?: boolean;
+  /** Where onnxruntime-web's dist/ is (default: resolved next to tlearn). */
+  ortDir?: string;
+}
+
+export interface WrittenWebPage {
+  dir: string;
+  /** Relative paths of the files written, and the folder's total size in bytes. */
+  files: string[];
+  bytes: number;
+}
+
+/** What the page reads in model.json: the graph's interface and the metadata its decisions need. */
+export function pageModelJson(metadata: ModelMetadata): object {
+  const m = metadata;
+  return {
+    kind: WEB_PAGE_KIND,
+    version: 1,
+    input: 'uint8-nhwc',
+    metadata: {
+      arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
+      mean: m.mean, std: m.std, threshold: m.threshold, thresholds: m.thresholds, phase: m.phase, epoch: m.epoch,
+      toolVersion: m.toolVersion, createdAt: m.createdAt,
+    },
+  };
+}
+
+/** Why DIR cannot take the page (null: it can). A non-empty folder needs `force` and must be an earlier page. */
+export function webDirProblem(dir: string, force: boolean): string | null {
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  if (!st) return null;
+  if (!st.isDirectory()) return `${dir} exists and is not a folder`;
+  if (fs.readdirSync(dir).length === 0) return null;
+  if (!force) return `${dir} already exists and is not empty; choose another folder, or add --force to replace an earlier web export`;
+  if (!isWebPageDir(dir)) {
+    // --force deletes the folder: only one this command wrote, never a folder given by a slip of the keyboard.
+    return `${dir} is not a page written by tlearn export --format web (no model.json of kind ${WEB_PAGE_KIND}); --force only replaces such a folder`;
+  }
+  return null;
+}
+
+function isWebPageDir(dir: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).kind === WEB_PAGE_KIND;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the page folder DIR: index.html, app.js, style.css, model.json, model.onnx and ort/ (onnxruntime-web). */
+export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
+  const target = path.resolve(dir);
+  const problem = webDirProblem(target, input.force ?? false);
+  if (problem) throw new Error(problem);
+  const ortDir = input.ortDir ?? ortWebDir();
+  const pageDir = pageSourceDir();
+  const parent = path.dirname(target);
+  const madeParent = makeOutputFolder(parent, `the web page folder ${target}`);
+  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.partial-`));
+  try {
+    const files: string[] = [];
+    const put = (rel: string, write: (abs: string) => void): void => {
+      write(path.join(staging, rel));
+      files.push(rel);
+    };
+    for (const f of PAGE_FILES) put(f, (abs) => fs.copyFileSync(path.join(pageDir, f), abs));
+    put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(input.metadata), null, 2)}\n`));
+    put('model.onnx', (abs) => fs.writeFileSync(abs, input.modelBytes));
+    fs.mkdirSync(path.join(staging, 'ort'));
+    for (const f of ORT_WEB_FILES) put(`ort/${f}`, (abs) => fs.copyFileSync(path.join(ortDir, f), abs));
+    const bytes = files.reduce((n, f) => n + fs.statSync(path.join(staging, f)).size, 0);
+    replaceWith(staging, target);
+    return { dir: target, files, bytes };
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (madeParent) fs.rmSync(madeParent, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Renames the finished staging folder to target; an existing target is moved aside first and removed after. */
+function replaceWith(staging: string, target: string): void {
+  if (!fs.existsSync(target)) {
+    fs.renameSync(staging, target);
+    return;
+  }
+  const old = `${staging}.old`;
+  fs.renameSync(target, old);
+  try {
+    fs.renameSync(staging, target);
+  } catch (e) {
+    fs.renameSync(old, target);
+    throw e;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}

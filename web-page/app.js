@@ -1,0 +1,195 @@
+// The page of `tlearn export --format web`: picks or drops images, resizes each in a canvas the way tlearn's
+// evaluation does (the model's resize mode), runs model.onnx with onnxruntime-web (WebAssembly) and shows the
+// task's decision and a bar per class. Plain ES module, no build step; every file it loads is in this folder.
+import * as ort from './ort/ort.wasm.min.mjs';
+
+// onnxruntime-web looks for its .mjs/.wasm next to this folder's copy, never on a CDN.
+ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
+// Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages (served with
+// Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp). Elsewhere: 1.
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+
+const $ = (id) => document.getElementById(id);
+
+/** Python's round(): halves to the even neighbour (torchvision's CenterCrop offsets). */
+function roundHalfEven(x) {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * tlearn's eval geometry (src/data/decode.ts evalGeometry): 'squash' resizes the whole image to size×size;
+ * 'crop' resizes the shorter side to round(size / 0.875) (256 for 224), the longer one truncated in
+ * proportion, then takes the centred size×size.
+ */
+export function evalGeometry(width, height, size, mode) {
+  if (mode === 'squash') return { resizeWidth: size, resizeHeight: size, left: 0, top: 0 };
+  const short = Math.max(size, Math.round(size / 0.875));
+  let rw, rh;
+  if (width <= height) { rw = short; rh = Math.max(short, Math.floor((short * height) / width)); }
+  else { rh = short; rw = Math.max(short, Math.floor((short * width) / height)); }
+  return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
+}
+
+/**
+ * The model's input for one image: uint8 RGB pixels, NHWC [1, size, size, 3]. The graph itself casts,
+ * scales and normalises. Transparent pixels are composited over white, as tlearn's decoder does; the
+ * browser applies the EXIF orientation, as tlearn does. The canvas's resampling is not Pillow's, so
+ * probabilities can differ from `tlearn predict` by a little (about 0.01).
+ */
+async function pixels(file, size, mode) {
+  const probe = await createImageBitmap(file);
+  const g = evalGeometry(probe.width, probe.height, size, mode);
+  probe.close();
+  const bitmap = await createImageBitmap(file, { resizeWidth: g.resizeWidth, resizeHeight: g.resizeHeight, resizeQuality: 'high' });
+  const canvas = new OffscreenCanvas(size, size);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, size, size);
+  ctx.drawImage(bitmap, -g.left, -g.top);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, size, size).data;
+  // RGBA to RGB: a repack of bytes, no arithmetic; the graph does the maths.
+  const rgb = new Uint8Array(size * size * 3);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  return new ort.Tensor('uint8', rgb, [1, size, size, 3]);
+}
+
+/** The task's reading of the output row, as `tlearn predict` reports it. */
+function decide(meta, probs) {
+  const { task, classes } = meta;
+  if (task === 'binary') {
+    const p = probs[0];
+    const positive = p >= meta.threshold;
+    return {
+      label: classes[positive ? 1 : 0],
+      probability: p,
+      bars: [{ name: classes[0], value: 1 - p, chosen: !positive }, { name: classes[1], value: p, chosen: positive }],
+      note: `P(${classes[1]}) = ${p.toFixed(3)}, threshold ${meta.threshold}`,
+    };
+  }
+  if (task === 'multiclass') {
+    let best = 0;
+    for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
+    return {
+      label: classes[best],
+      probability: probs[best],
+      bars: classes.map((name, i) => ({ name, value: probs[i], chosen: i === best })),
+      note: `P = ${probs[best].toFixed(3)}`,
+    };
+  }
+  const chosen = classes.filter((_, i) => probs[i] >= meta.thresholds[i]);
+  return {
+    label: chosen.join(', '),
+    labels: chosen,
+    bars: classes.map((name, i) => ({ name, value: probs[i], chosen: probs[i] >= meta.thresholds[i], threshold: meta.thresholds[i] })),
+    note: chosen.length ? `${chosen.length} of ${classes.length} labels at or above their thresholds` : 'no label at or above its threshold',
+  };
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('data-') || k.startsWith('aria-')) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+}
+
+/** One result card: thumbnail, file name, decision, a bar per class (a <meter>, read out by screen readers). */
+function resultItem(file, outcome) {
+  const item = el('li', { class: 'result', 'data-file': file.name });
+  item.append(el('img', { class: 'thumb', src: URL.createObjectURL(file), alt: '', width: 96, height: 96 }));
+  const body = el('div', { class: 'body' }, el('h3', { class: 'file' }, file.name));
+  if (outcome.error) {
+    item.classList.add('failed');
+    item.setAttribute('data-error', outcome.error);
+    body.append(el('p', { class: 'decision' }, `Could not classify: ${outcome.error}`));
+  } else {
+    item.setAttribute('data-label', outcome.label);
+    item.setAttribute('data-probabilities', JSON.stringify(outcome.probabilities));
+    body.append(el('p', { class: 'decision' }, el('strong', {}, outcome.label || '(none)'), ` — ${outcome.note}`));
+    const bars = el('ul', { class: 'bars' });
+    for (const bar of outcome.bars) {
+      const id = `bar-${crypto.randomUUID()}`;
+      const mark = bar.threshold === undefined ? '' : ` (threshold ${bar.threshold})`;
+      bars.append(el('li', { class: bar.chosen ? 'chosen' : '' },
+        el('label', { htmlFor: id }, bar.name),
+        el('meter', { id, min: 0, max: 1, value: bar.value }),
+        el('span', { class: 'value' }, `${bar.value.toFixed(3)}${mark}`)));
+    }
+    body.append(bars);
+  }
+  item.append(body);
+  return item;
+}
+
+async function main() {
+  const status = $('status');
+  const setStatus = (state, text) => { status.dataset.state = state; status.textContent = text; };
+  let meta, session;
+  try {
+    const page = await (await fetch('model.json')).json();
+    if (page.input !== 'uint8-nhwc') throw new Error(`model.json: input ${page.input} (this page feeds uint8-nhwc)`);
+    meta = page.metadata;
+    session = await ort.InferenceSession.create('model.onnx', { executionProviders: ['wasm'] });
+  } catch (e) {
+    setStatus('failed', `The model could not be loaded: ${e.message}`);
+    console.error(e);
+    return;
+  }
+  const kind = { binary: 'binary', multiclass: 'multi-class', multilabel: 'multi-label' }[meta.task];
+  document.title = `${meta.arch} ${kind} classifier — tlearn`;
+  $('title').textContent = `${meta.arch} ${kind} classifier`;
+  $('summary').textContent = `Classes: ${meta.classes.join(', ')} · ${meta.imageSize} px, ${meta.resize} resize` +
+    (meta.task === 'binary' ? ` · threshold ${meta.threshold}` : '') + ` · ${ort.env.wasm.numThreads} thread(s)`;
+  setStatus('ready', 'Ready: choose or drop images.');
+
+  let queue = Promise.resolve();
+  let done = 0;
+  const classify = (files) => {
+    const images = [...files].filter((f) => f.type.startsWith('image/') || f.type === '');
+    if (!images.length) return;
+    queue = queue.then(async () => {
+      setStatus('busy', `Classifying ${images.length} image(s)…`);
+      const t0 = performance.now();
+      for (const file of images) {
+        let outcome;
+        try {
+          const input = await pixels(file, meta.imageSize, meta.resize);
+          const output = await session.run({ [session.inputNames[0]]: input });
+          const probs = Array.from(output[session.outputNames[0]].data);
+          input.dispose();
+          outcome = { ...decide(meta, probs), probabilities: probs };
+        } catch (e) {
+          outcome = { error: e.message || String(e) };
+        }
+        $('results').prepend(resultItem(file, outcome));
+      }
+      done += images.length;
+      const ms = performance.now() - t0;
+      status.dataset.done = String(done);
+      status.dataset.ms = ms.toFixed(1);
+      setStatus('ready', `Classified ${done} image(s) (last ${images.length} in ${(ms / 1000).toFixed(2)} s). Choose or drop more.`);
+    });
+  };
+
+  const input = $('files');
+  input.disabled = false;
+  input.addEventListener('change', () => { classify(input.files); input.value = ''; });
+  const drop = $('drop');
+  for (const type of ['dragenter', 'dragover']) drop.addEventListener(type, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => { e.preventDefault(); classify(e.dataTransfer.files); });
+}
+
+main();
