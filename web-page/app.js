@@ -34,32 +34,99 @@ export function evalGeometry(width, height, size, mode) {
   return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
 }
 
+// Pillow's bilinear resampling (tlearn's src/data/resample.ts, as torchvision's Resize does it): a triangle filter
+// as wide as the scale, normalised weights in 22-bit fixed point, rounding half up, clipped to 0..255. The
+// browser's own resampling (canvas drawImage, createImageBitmap's resize) is a different filter: on fine
+// detail it was 10 to 15 grey levels off on average, which moved the probabilities by about 0.01.
+const PRECISION_BITS = 32 - 8 - 2;
+
+/** Per output: the first input, the number of inputs and their integer weights (Pillow's precompute_coeffs). */
+function coefficients(inSize, outSize) {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale;
+  const taps = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(outSize * 2);
+  const weights = new Int32Array(outSize * taps);
+  const k = new Float64Array(taps);
+  for (let o = 0; o < outSize; o++) {
+    const center = (o + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const n = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    let sum = 0;
+    for (let x = 0; x < n; x++) {
+      const t = Math.abs((x + xmin - center + 0.5) / filterScale);
+      k[x] = t < 1 ? 1 - t : 0;
+      sum += k[x];
+    }
+    for (let x = 0; x < n; x++) {
+      const w = sum !== 0 ? k[x] / sum : 0;
+      weights[o * taps + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
+    }
+    bounds[2 * o] = xmin;
+    bounds[2 * o + 1] = n;
+  }
+  return { bounds, weights, taps };
+}
+
+/** Resamples one axis of packed RGB pixels (w×h) to `size` along it; axis 'x' (width) or 'y' (height). */
+function resampleAxis(src, w, h, axis, size) {
+  const inSize = axis === 'x' ? w : h;
+  if (inSize === size) return src;
+  const { bounds, weights, taps } = coefficients(inSize, size);
+  const ow = axis === 'x' ? size : w, oh = axis === 'x' ? h : size;
+  const out = new Uint8Array(ow * oh * 3);
+  // Step between neighbouring inputs along the axis, and between lines across it, in bytes.
+  const along = axis === 'x' ? 3 : w * 3, across = axis === 'x' ? w * 3 : 3;
+  const lines = axis === 'x' ? h : w;
+  const half = 1 << (PRECISION_BITS - 1), unit = 1 << PRECISION_BITS;
+  for (let line = 0; line < lines; line++) {
+    for (let o = 0; o < size; o++) {
+      const first = bounds[2 * o], n = bounds[2 * o + 1];
+      let r = half, g = half, b = half;
+      for (let t = 0; t < n; t++) {
+        const at = line * across + (first + t) * along, wt = weights[o * taps + t];
+        r += src[at] * wt; g += src[at + 1] * wt; b += src[at + 2] * wt;
+      }
+      const to = axis === 'x' ? (line * ow + o) * 3 : (o * ow + line) * 3;
+      out[to] = Math.min(255, Math.max(0, Math.floor(r / unit)));
+      out[to + 1] = Math.min(255, Math.max(0, Math.floor(g / unit)));
+      out[to + 2] = Math.min(255, Math.max(0, Math.floor(b / unit)));
+    }
+  }
+  return out;
+}
+
 /**
- * The model's input for one image: uint8 RGB pixels, NHWC [1, size, size, 3]. The graph itself casts,
- * scales and normalises. Transparent pixels are composited over white, as tlearn's decoder does; the
- * browser applies the EXIF orientation, as tlearn does. The canvas's resampling is not Pillow's, so
- * probabilities can differ from `tlearn predict` by a little (about 0.01).
+ * The model's input for one image: uint8 RGB pixels, NHWC [1, size, size, 3]; the graph itself casts, scales
+ * and normalises. As tlearn decodes: the EXIF orientation applied (the browser's default), transparency
+ * composited over white, the model's resize mode (Pillow's bilinear, width then height), the centre crop.
+ * The decoders still differ a little (JPEG's chroma upsampling, colour profiles), hence a small tolerance.
  */
-async function pixels(file, size, mode) {
-  const probe = await createImageBitmap(file);
-  const g = evalGeometry(probe.width, probe.height, size, mode);
-  probe.close();
-  const bitmap = await createImageBitmap(file, { resizeWidth: g.resizeWidth, resizeHeight: g.resizeHeight, resizeQuality: 'high' });
-  const canvas = new OffscreenCanvas(size, size);
+export async function pixels(file, size, mode) {
+  const bitmap = await createImageBitmap(file);
+  const { width: w, height: h } = bitmap;
+  const g = evalGeometry(w, h, size, mode);
+  const canvas = new OffscreenCanvas(w, h);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, size, size);
-  ctx.drawImage(bitmap, -g.left, -g.top);
+  ctx.fillRect(0, 0, w, h);
+  ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
-  const rgba = ctx.getImageData(0, 0, size, size).data;
-  // RGBA to RGB: a repack of bytes, no arithmetic; the graph does the maths.
-  const rgb = new Uint8Array(size * size * 3);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+  const rgb = new Uint8Array(w * h * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
     rgb[j] = rgba[i];
     rgb[j + 1] = rgba[i + 1];
     rgb[j + 2] = rgba[i + 2];
   }
-  return new ort.Tensor('uint8', rgb, [1, size, size, 3]);
+  const resized = resampleAxis(resampleAxis(rgb, w, h, 'x', g.resizeWidth), g.resizeWidth, h, 'y', g.resizeHeight);
+  const input = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const from = ((g.top + y) * g.resizeWidth + g.left) * 3;
+    input.set(resized.subarray(from, from + size * 3), y * size * 3);
+  }
+  return { input: new ort.Tensor('uint8', input, [1, size, size, 3]), rgb: input };
 }
 
 /** The task's reading of the output row, as `tlearn predict` reports it. */
@@ -165,7 +232,7 @@ async function main() {
       for (const file of images) {
         let outcome;
         try {
-          const input = await pixels(file, meta.imageSize, meta.resize);
+          const { input } = await pixels(file, meta.imageSize, meta.resize);
           const output = await session.run({ [session.inputNames[0]]: input });
           const probs = Array.from(output[session.outputNames[0]].data);
           input.dispose();

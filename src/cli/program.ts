@@ -10,6 +10,7 @@ import type { DemoOptions } from './commands/demo.js';
 import type { DoctorOptions } from './commands/doctor.js';
 import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
+import type { ExportWebOptions } from './commands/export-web.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { TrainOptions } from './commands/train.js';
 import type { WeightsOptions } from './commands/weights.js';
@@ -228,8 +229,8 @@ ${examples([
     .summary('convert a model to safetensors or PyTorch .pth')
     .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension: .safetensors for safetensors; .pth, .pt or .bin for pth (--format, if given, must agree). For a .pth state_dict without tlearn metadata (the seed's PyTorch code), give both --classes and --image-size (or neither): they are stored in the exported file, as evaluate and predict would use them.`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
-    .addOption(new Option('--format <format>', 'output format (default: from the --out extension)').choices(['safetensors', 'pth']))
-    .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin); an existing file is refused without --force', parse.nonEmpty)
+    .addOption(new Option('--format <format>', 'output format (default: from the --out extension); web: a folder with a browser page that runs the model (see README)').choices(['safetensors', 'pth', 'web']))
+    .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin), or the folder for --format web; an existing file is refused without --force', parse.nonEmpty)
     .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (with --image-size)', parse.classes)
     .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .addOption(new Option('--resize <mode>', 'resize to store for a model file without tlearn metadata (with --classes and --image-size; default squash)').choices(RESIZE_MODES))
@@ -237,8 +238,14 @@ ${examples([
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',
       'tlearn export seed_model.pth --out model.safetensors --classes cat,dog --image-size 224',
+      'tlearn export runs/r1/best_model_final.safetensors --format web --out page/',
     ]))
     .action((model: string, o: Record<string, any>) => {
+      if (o.format === 'web') {
+        const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
+          ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}) };
+        return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
+      }
       const options: ExportOptions = { model, out: o.out };
       if (o.format) options.format = o.format;
       if (o.classes) options.classes = o.classes;

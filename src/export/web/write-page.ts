@@ -74,6 +74,7 @@ export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
   const parent = path.dirname(target);
   const madeParent = makeOutputFolder(parent, `the web page folder ${target}`);
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.partial-`));
+  fs.chmodSync(staging, 0o755); // mkdtemp makes it private; a web server running as another user must read it
   try {
     const files: string[] = [];
     const put = (rel: string, write: (abs: string) => void): void => {

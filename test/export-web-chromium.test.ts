@@ -1,0 +1,149 @@
+// The page of `tlearn export --format web` in headless Chromium, served by a static server on 127.0.0.1: it loads
+// with no console error, no exception, no CSP violation and no request outside that server, and on images
+// picked in its file input it gives the same decisions as `tlearn predict` with probabilities within 0.02
+// (the canvas's resampling is not Pillow's). A binary model (squash resize) and a 3-class one (crop resize).
+// Chromium is required: without it this test fails and says how to install it.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cliIn } from './helpers/cli.js';
+import { manualSeed } from '../src/torch/index.js';
+import { ImageClassifier, saveModelFile, type ModelMetadata } from '../src/models/index.js';
+import { findChromium, inspectPage, type PageInspection } from './helpers/chromium.js';
+import { serveFolder } from './helpers/static-server.js';
+import { variedImages } from './helpers/varied-images.js';
+import { removeTempDirs, tempDir } from './helpers/temp.js';
+
+after(removeTempDirs);
+
+function requireChromium(): void {
+  assert.ok(findChromium(), 'chromium is required for the web page test but was not found: '
+    + 'install it with `apt-get install -y chromium`, or point TLEARN_CHROMIUM at a Chromium/Chrome binary');
+}
+
+interface PageResult { file: string; label: string | null; probabilities: number[]; error: string | null }
+
+/** Exports MODEL as a web page, serves it, picks FILES in it; returns the page's results and what it loaded. */
+async function runPage(dir: string, model: string, files: string[]): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
+  const cli = cliIn(dir);
+  const out = path.join(dir, 'page');
+  const r = await cli(['export', model, '--format', 'web', '--out', out]);
+  assert.equal(r.code, 0, r.err);
+  const server = await serveFolder(out);
+  let results: PageResult[] = [];
+  try {
+    const page = await inspectPage(server.url, {
+      width: 1000, height: 1400, timeoutMs: 120_000,
+      act: async (p) => {
+        await p.waitFor(`['ready', 'failed'].includes(document.getElementById('status').dataset.state)`, 60_000);
+        assert.equal(await p.evaluate(`document.getElementById('status').dataset.state`), 'ready',
+          await p.evaluate<string>(`document.getElementById('status').textContent`));
+        await p.setFiles('#files', files);
+        await p.waitFor(`document.getElementById('status').dataset.done === '${files.length}'`, 60_000);
+        results = await p.evaluate<PageResult[]>(`[...document.querySelectorAll('#results .result')].map((e) => ({
+          file: e.dataset.file, label: e.dataset.label ?? null, error: e.dataset.error ?? null,
+          probabilities: e.dataset.probabilities ? JSON.parse(e.dataset.probabilities) : [] }))`);
+      },
+    });
+    return { results, page, served: [...server.requests], url: server.url };
+  } finally {
+    await server.close();
+  }
+}
+
+/** The page loaded cleanly: no console problem, no exception, nothing requested outside the server. */
+function assertClean(page: PageInspection, url: string): void {
+  assert.deepEqual(page.exceptions, []);
+  assert.deepEqual(page.problems, [], `console/log problems:\n${page.messages.join('\n')}`);
+  const blob = `blob:${url.replace(/\/$/, '')}/`; // the thumbnails: object URLs of the picked files
+  for (const u of page.requests) assert.ok(u.startsWith(url) || u.startsWith(blob), `request outside the page's server: ${u.slice(0, 100)}`);
+}
+
+async function predictJson(dir: string, model: string, files: string[]): Promise<Record<string, any>[]> {
+  const r = await cliIn(dir)(['predict', model, ...files, '--json']);
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out);
+}
+
+/** A seeded random resnet18 (32 px) like tinyModelFile's, with the given metadata. */
+function seededModel(file: string, o: { outputs: number; activation: 'sigmoid' | 'softmax' }, metadata: Partial<ModelMetadata>): string {
+  manualSeed(1);
+  const m = new ImageClassifier({ arch: 'resnet18', ...o });
+  try {
+    saveModelFile(file, m, { imageSize: 32, ...metadata });
+  } finally {
+    m.dispose();
+  }
+  return file;
+}
+
+/** What the page showed for each of predict's rows, matched by file name. */
+function pairs(expected: Record<string, any>[], results: PageResult[]): [Record<string, any>, PageResult][] {
+  assert.equal(results.length, expected.length);
+  return expected.map((e) => {
+    const got = results.find((r) => r.file === path.basename(e.path));
+    assert.ok(got, `no result for ${e.path}`);
+    assert.equal(got.error, null, `${got.file}: ${got.error}`);
+    return [e, got];
+  });
+}
+
+test('the binary page gives tlearn predict\'s decisions on 5 images (probabilities within 0.02), with no outside request', async () => {
+  requireChromium();
+  const dir = tempDir();
+  const files = await variedImages(dir);
+  const meta = { classes: ['cat', 'dog'], positiveClass: 'dog' };
+  // The decisions must differ between images (a page that always said one class must fail) and no image may
+  // sit within the tolerance of the threshold: the threshold goes in the middle of the widest gap between
+  // the probabilities of the middle images.
+  const scores = (await predictJson(dir, seededModel(path.join(dir, 'probe.safetensors'), { outputs: 1, activation: 'sigmoid' }, meta), files))
+    .map((e) => e.probability as number).sort((a, b) => a - b);
+  const gaps = [1, 2, 3].map((i) => ({ lo: scores[i - 1]!, hi: scores[i]! })).sort((a, b) => (b.hi - b.lo) - (a.hi - a.lo));
+  assert.ok(gaps[0]!.hi - gaps[0]!.lo > 0.02, `the images score too alike for a decision test: ${scores}`);
+  const threshold = Number(((gaps[0]!.lo + gaps[0]!.hi) / 2).toFixed(6));
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 1, activation: 'sigmoid' }, { ...meta, threshold });
+  const expected = await predictJson(dir, model, files);
+  assert.ok(new Set(expected.map((e) => e.label)).size === 2, 'both classes predicted');
+
+  const { results, page, served, url } = await runPage(dir, model, files);
+  assertClean(page, url);
+  assert.deepEqual(served.filter((p) => p.startsWith('/ort/')).sort(), ['/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm', '/ort/ort.wasm.min.mjs']);
+  for (const [e, got] of pairs(expected, results)) {
+    assert.ok(Math.abs(got.probabilities[0]! - e.probability) <= 0.02, `${got.file}: page ${got.probabilities[0]} vs predict ${e.probability}`);
+    assert.equal(got.label, e.label, got.file);
+  }
+});
+
+test('the multi-class page (crop resize) gives tlearn predict\'s class and probabilities within 0.02', async () => {
+  requireChromium();
+  const dir = tempDir();
+  const files = await variedImages(dir);
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
+    { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' });
+  const expected = await predictJson(dir, model, files);
+  const { results, page, url } = await runPage(dir, model, files);
+  assertClean(page, url);
+  for (const [e, got] of pairs(expected, results)) {
+    const want = ['boot', 'sandal', 'sneaker'].map((c) => e.probabilities[c] as number);
+    assert.equal(got.probabilities.length, 3);
+    for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
+    assert.equal(got.label, e.label, got.file);
+  }
+});
+
+test('the checks see an outside request and a console error of a page served over http (negative control)', async () => {
+  requireChromium();
+  const dir = tempDir();
+  // Port 9 is on Chromium's unsafe-port list: the request is refused locally, no network is touched.
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!DOCTYPE html><html><head><meta charset="utf-8"><title>bad</title></head><body>'
+    + '<img src="http://127.0.0.1:9/x.png" alt=""><script>console.error("boom")</script></body></html>');
+  const server = await serveFolder(dir);
+  try {
+    const page = await inspectPage(server.url, { width: 400, height: 300 });
+    assert.throws(() => assertClean(page, server.url), /console\.error: boom/);
+    assert.throws(() => assertClean({ ...page, problems: [] }, server.url), /request outside the page's server: http:\/\/127\.0\.0\.1:9\/x\.png/);
+  } finally {
+    await server.close();
+  }
+});
