@@ -1,7 +1,8 @@
 // The page of `tlearn export --format web` in headless Chromium, served by a static server on 127.0.0.1: it loads
 // with no console error, no exception, no CSP violation and no request outside that server, and on images
 // picked in its file input it gives the same decisions as `tlearn predict` with probabilities within 0.02
-// (the canvas's resampling is not Pillow's). A binary model (squash resize) and a 3-class one (crop resize).
+// (the browser's decoder is not libvips). A binary model (squash resize) and a 3-class one (crop resize); the
+// page's model input itself is compared with tlearn's decoder, pixel by pixel.
 // Chromium is required: without it this test fails and says how to install it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,8 @@ import path from 'node:path';
 import { cliIn } from './helpers/cli.js';
 import { manualSeed } from '../src/torch/index.js';
 import { ImageClassifier, saveModelFile, type ModelMetadata } from '../src/models/index.js';
-import { findChromium, inspectPage, type PageInspection } from './helpers/chromium.js';
+import { findChromium, inspectPage, type PageDriver, type PageInspection } from './helpers/chromium.js';
+import { decodeResized } from '../src/data/decode.js';
 import { serveFolder } from './helpers/static-server.js';
 import { variedImages } from './helpers/varied-images.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
@@ -22,10 +24,28 @@ function requireChromium(): void {
     + 'install it with `apt-get install -y chromium`, or point TLEARN_CHROMIUM at a Chromium/Chrome binary');
 }
 
+/**
+ * The page's model input for each file (app.js's `pixels`) against tlearn's decoder: the same geometry and
+ * Pillow's filter leave only the decoders' small differences (libvips' shrink, JPEG chroma, alpha rounding).
+ */
+async function checkPixels(p: PageDriver, files: string[], size: number, mode: 'squash' | 'crop'): Promise<void> {
+  for (const file of files) {
+    const ref = await decodeResized(file, size, mode);
+    const got = await p.evaluate<number[]>(`(async () => {
+      const bytes = Uint8Array.from(atob('${fs.readFileSync(file).toString('base64')}'), (c) => c.charCodeAt(0));
+      const { pixels } = await import('./app.js');
+      return Array.from((await pixels(new File([bytes], 'x'), ${size}, '${mode}')).rgb); })()`);
+    assert.equal(got.length, ref.data.length);
+    let max = 0, sum = 0;
+    for (let i = 0; i < got.length; i++) { const d = Math.abs(got[i]! - ref.data[i]!); max = Math.max(max, d); sum += d; }
+    assert.ok(sum / got.length <= 1 && max <= 16, `${path.basename(file)} at ${size} px (${mode}): mean ${(sum / got.length).toFixed(2)}, max ${max} grey levels off tlearn's decode`);
+  }
+}
+
 interface PageResult { file: string; label: string | null; probabilities: number[]; error: string | null }
 
 /** Exports MODEL as a web page, serves it, picks FILES in it; returns the page's results and what it loaded. */
-async function runPage(dir: string, model: string, files: string[]): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
+async function runPage(dir: string, model: string, files: string[], also?: (p: PageDriver) => Promise<void>): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
   const cli = cliIn(dir);
   const out = path.join(dir, 'page');
   const r = await cli(['export', model, '--format', 'web', '--out', out]);
@@ -44,6 +64,7 @@ async function runPage(dir: string, model: string, files: string[]): Promise<{ r
         results = await p.evaluate<PageResult[]>(`[...document.querySelectorAll('#results .result')].map((e) => ({
           file: e.dataset.file, label: e.dataset.label ?? null, error: e.dataset.error ?? null,
           probabilities: e.dataset.probabilities ? JSON.parse(e.dataset.probabilities) : [] }))`);
+        if (also) await also(p);
       },
     });
     return { results, page, served: [...server.requests], url: server.url };
@@ -106,7 +127,7 @@ test('the binary page gives tlearn predict\'s decisions on 5 images (probabiliti
   const expected = await predictJson(dir, model, files);
   assert.ok(new Set(expected.map((e) => e.label)).size === 2, 'both classes predicted');
 
-  const { results, page, served, url } = await runPage(dir, model, files);
+  const { results, page, served, url } = await runPage(dir, model, files, (p) => checkPixels(p, files, 32, 'squash'));
   assertClean(page, url);
   assert.deepEqual(served.filter((p) => p.startsWith('/ort/')).sort(), ['/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm', '/ort/ort.wasm.min.mjs']);
   for (const [e, got] of pairs(expected, results)) {
@@ -122,7 +143,7 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class and proba
   const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
     { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' });
   const expected = await predictJson(dir, model, files);
-  const { results, page, url } = await runPage(dir, model, files);
+  const { results, page, url } = await runPage(dir, model, files, async (p) => { await checkPixels(p, files, 32, 'crop'); await checkPixels(p, files, 224, 'crop'); });
   assertClean(page, url);
   for (const [e, got] of pairs(expected, results)) {
     const want = ['boot', 'sandal', 'sneaker'].map((c) => e.probabilities[c] as number);
