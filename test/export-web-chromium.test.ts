@@ -99,6 +99,18 @@ function seededModel(file: string, o: { outputs: number; activation: 'sigmoid' |
   return file;
 }
 
+/**
+ * A threshold in the middle of the widest gap between the scores of the middle images (not below the lowest
+ * two or above the highest two), so that decisions differ between images (a page that always said one class
+ * must fail) and no image sits within the tolerance of the threshold.
+ */
+function splitThreshold(scores: number[]): number {
+  const sorted = [...scores].sort((a, b) => a - b);
+  const gaps = [1, 2, 3].map((i) => ({ lo: sorted[i - 1]!, hi: sorted[i]! })).sort((a, b) => (b.hi - b.lo) - (a.hi - a.lo));
+  assert.ok(gaps[0]!.hi - gaps[0]!.lo > 0.02, `the images score too alike for a decision test: ${sorted}`);
+  return Number(((gaps[0]!.lo + gaps[0]!.hi) / 2).toFixed(6));
+}
+
 /** What the page showed for each of predict's rows, matched by file name. */
 function pairs(expected: Record<string, any>[], results: PageResult[]): [Record<string, any>, PageResult][] {
   assert.equal(results.length, expected.length);
@@ -119,10 +131,8 @@ test('the binary page gives tlearn predict\'s decisions on 5 images (probabiliti
   // sit within the tolerance of the threshold: the threshold goes in the middle of the widest gap between
   // the probabilities of the middle images.
   const scores = (await predictJson(dir, seededModel(path.join(dir, 'probe.safetensors'), { outputs: 1, activation: 'sigmoid' }, meta), files))
-    .map((e) => e.probability as number).sort((a, b) => a - b);
-  const gaps = [1, 2, 3].map((i) => ({ lo: scores[i - 1]!, hi: scores[i]! })).sort((a, b) => (b.hi - b.lo) - (a.hi - a.lo));
-  assert.ok(gaps[0]!.hi - gaps[0]!.lo > 0.02, `the images score too alike for a decision test: ${scores}`);
-  const threshold = Number(((gaps[0]!.lo + gaps[0]!.hi) / 2).toFixed(6));
+    .map((e) => e.probability as number);
+  const threshold = splitThreshold(scores);
   const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 1, activation: 'sigmoid' }, { ...meta, threshold });
   const expected = await predictJson(dir, model, files);
   assert.ok(new Set(expected.map((e) => e.label)).size === 2, 'both classes predicted');
@@ -151,6 +161,26 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class and proba
     for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
     assert.equal(got.label, e.label, got.file);
   }
+});
+
+test('the multi-label page gives tlearn predict\'s labels at the per-label thresholds, probabilities within 0.02', async () => {
+  requireChromium();
+  const dir = tempDir();
+  const files = await variedImages(dir);
+  const classes = ['red', 'striped', 'round'];
+  const meta = { task: 'multilabel' as const, classes, positiveClass: null };
+  const probe = await predictJson(dir, seededModel(path.join(dir, 'probe.safetensors'), { outputs: 3, activation: 'sigmoid' }, meta), files);
+  const thresholds = classes.map((c) => splitThreshold(probe.map((e) => e.probabilities[c] as number)));
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'sigmoid' }, { ...meta, thresholds });
+  const expected = await predictJson(dir, model, files);
+  const { results, page, url } = await runPage(dir, model, files);
+  assertClean(page, url);
+  for (const [e, got] of pairs(expected, results)) {
+    const want = classes.map((c) => e.probabilities[c] as number);
+    for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
+    assert.equal(got.label, e.labels.join(', '), got.file);
+  }
+  assert.ok(new Set(expected.map((e) => e.labels.join())).size > 1, 'the label sets differ between images');
 });
 
 test('the checks see an outside request and a console error of a page served over http (negative control)', async () => {
