@@ -69,15 +69,19 @@ function coefficients(inSize, outSize) {
   return { bounds, weights, taps };
 }
 
-/** Resamples one axis of packed RGB pixels (w×h) to `size` along it; axis 'x' (width) or 'y' (height). */
-function resampleAxis(src, w, h, axis, size) {
+/**
+ * Resamples one axis of w×h pixels to `size` along it (axis 'x': width, 'y': height) into packed RGB; the source
+ * has `channels` bytes per pixel (4: the canvas's RGBA, whose alpha is already 255 and is dropped here).
+ */
+function resampleAxis(src, w, h, axis, size, channels = 3) {
   const inSize = axis === 'x' ? w : h;
-  if (inSize === size) return src;
+  // Same size: Pillow's weights are then exactly 1 and 0, so only an RGBA source needs the pass (to drop alpha).
+  if (inSize === size && channels === 3) return src;
   const { bounds, weights, taps } = coefficients(inSize, size);
   const ow = axis === 'x' ? size : w, oh = axis === 'x' ? h : size;
   const out = new Uint8Array(ow * oh * 3);
   // Step between neighbouring inputs along the axis, and between lines across it, in bytes.
-  const along = axis === 'x' ? 3 : w * 3, across = axis === 'x' ? w * 3 : 3;
+  const along = axis === 'x' ? channels : w * channels, across = axis === 'x' ? w * channels : channels;
   const lines = axis === 'x' ? h : w;
   const half = 1 << (PRECISION_BITS - 1), unit = 1 << PRECISION_BITS;
   for (let line = 0; line < lines; line++) {
@@ -114,13 +118,7 @@ export async function pixels(file, size, mode) {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = ctx.getImageData(0, 0, w, h).data;
-  const rgb = new Uint8Array(w * h * 3);
-  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    rgb[j] = rgba[i];
-    rgb[j + 1] = rgba[i + 1];
-    rgb[j + 2] = rgba[i + 2];
-  }
-  const resized = resampleAxis(resampleAxis(rgb, w, h, 'x', g.resizeWidth), g.resizeWidth, h, 'y', g.resizeHeight);
+  const resized = resampleAxis(resampleAxis(rgba, w, h, 'x', g.resizeWidth, 4), g.resizeWidth, h, 'y', g.resizeHeight);
   const input = new Uint8Array(size * size * 3);
   for (let y = 0; y < size; y++) {
     const from = ((g.top + y) * g.resizeWidth + g.left) * 3;
