@@ -1,6 +1,7 @@
 // ONNX export (src/export/onnx): the written graph passes ONNX's own checker, onnxruntime-node computes what
 // libtorch's predictProba computes (batch 1 and 7, every task, BasicBlock and Bottleneck ResNets), the uint8
-// graph equals the float path on the same pixels, metadata round-trips, and the op counts are ResNet50's.
+// graph equals the float path on the same pixels, metadata round-trips, the op counts are ResNet50's, and torchvision
+// with the same weights (a second oracle, independent of tlearn's modules) gives what onnxruntime gives.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,7 +12,10 @@ import type { ResNetArch, TaskKind } from '../src/models/index.js';
 import { decodeModel, metadataOf, ONNX_PROPS } from '../src/onnx/index.js';
 import { imagesTensor } from '../src/data/index.js';
 import { memory, randn, type Tensor } from '../src/torch/index.js';
+import { writeSafetensors } from '../src/io/index.js';
+import { moduleToRecords, tensorToRecord } from '../src/models/index.js';
 import { runPython } from './helpers/python.js';
+import { PY_SAFETENSORS } from './helpers/py-safetensors.js';
 import { tempDir } from './helpers/temp.js';
 import { maxAbsDiff, runOnnx, tinyClassifier } from './helpers/onnx-models.js';
 
@@ -158,5 +162,34 @@ test('metadata that does not describe the model is refused', () => {
     assert.throws(() => exportOnnx(model, metadata, { sourceSha256: 'not-a-hash' }), /sourceSha256 must be 64 hex digits/);
   } finally {
     model.dispose();
+  }
+});
+
+test('PyTorch as a second oracle: torchvision resnet18 with the same weights gives the probabilities onnxruntime gives', async () => {
+  const { model, metadata } = tinyClassifier('multiclass', 'resnet18', S);
+  const dir = tempDir();
+  try {
+    const { bytes } = exportOnnx(model, metadata);
+    const x = randn([3, 3, S, S]);
+    const file = path.join(dir, 'weights.safetensors');
+    writeSafetensors(file, new Map([...moduleToRecords(model), ['__input__', tensorToRecord(x)]]));
+    const ours = Array.from(await runOnnx(bytes, x.data<'float32'>(), x.shape));
+    x.dispose();
+    const d = runPython<number>(`import torch, torchvision, struct, collections
+${PY_SAFETENSORS}
+tensors, _, _ = st_read(inp['file'])
+x = tensors.pop('__input__')
+m = torchvision.models.resnet18()
+m.fc = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(512, 4))
+m.load_state_dict(tensors)
+m.eval()
+with torch.no_grad():
+    p = torch.softmax(m(x), 1).flatten()
+out(float((p - torch.tensor(inp['ours'])).abs().max()))
+`, { file, ours });
+    assert.ok(d <= 1e-5, `max |onnxruntime − torchvision| = ${d}`);
+  } finally {
+    model.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
