@@ -26,6 +26,8 @@ console.log(Array.from(out.y.data).join(','));
 `;
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp };
   delete env.ORT_DISABLE_TELEMETRY;
+  // And src/onnx runs where the libtorch addon cannot load.
+  env.TLEARN_NATIVE = '/nonexistent';
   const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(res.status, 0, res.stderr);
   assert.equal(res.stdout.trim(), '0,2');
