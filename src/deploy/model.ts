@@ -132,6 +132,17 @@ function checkProbabilities(p: Float32Array, width: number, multiclass: boolean,
   }
 }
 
+/** What a file that is not ONNX holds, when its first bytes say it (a renamed image or checkpoint), else null. */
+function looksLike(b: Uint8Array): string | null {
+  const starts = (...sig: number[]) => sig.every((v, i) => b[i] === v);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'a PNG image';
+  if (starts(0xff, 0xd8, 0xff)) return 'a JPEG image';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'a zip archive (a PyTorch .pth checkpoint? give it without renaming)';
+  if (b.length > 9 && b[8] === 0x7b && b[9] === 0x22) return 'a safetensors file (give it as .safetensors)';
+  if (b.length === 0) return 'empty';
+  return null;
+}
+
 /** Loads an .onnx file for prediction; onnxruntime-node must be installed (the error says how otherwise). */
 export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): Promise<OnnxModel> {
   if (opts.device !== undefined && opts.device !== 'cpu') {
@@ -142,7 +153,10 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
   try {
     proto = decodeModel(bytes, file);
   } catch (e) {
-    if (e instanceof OnnxFormatError) throw new OnnxFormatError(`${e.message}; a .onnx model file is expected (tlearn export --format onnx writes one)`);
+    if (e instanceof OnnxFormatError) {
+      const looks = looksLike(bytes);
+      throw new OnnxFormatError(`${e.message}${looks ? `; its content is ${looks}` : ''}; a .onnx model file is expected (tlearn export --format onnx writes one)`);
+    }
     throw e;
   }
   const { inputs, outputs } = signature(proto);
