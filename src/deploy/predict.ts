@@ -44,10 +44,8 @@ export async function predictOnnx(opts: PredictCommandOptions): Promise<PredictR
 
 /** `tlearn evaluate MODEL.onnx DATA --out DIR`: the same files and metrics as for a checkpoint. */
 export function evaluateOnnx(options: EvaluateCommandOptions): Promise<AnyEvaluationMetrics> {
-  let model: OnnxModel | undefined;
   return evaluateWith(options, async (opts) => {
-    model = await loadOnnxModel(opts.model, opts);
-    const m = model;
-    return { metadata: m.metadata, assumed: m.assumed, predict: (items, o) => predictOnnxItems(m, items, o), dispose: () => void m.dispose() };
+    const m = await loadOnnxModel(opts.model, opts);
+    return { metadata: m.metadata, assumed: m.assumed, predict: (items, o) => predictOnnxItems(m, items, o), dispose: () => m.dispose() };
   });
 }

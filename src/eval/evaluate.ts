@@ -202,7 +202,7 @@ export interface EvaluationModel {
   /** For a file without tlearn metadata: what came from defaults ('image size 224'). */
   assumed: string[];
   predict(items: readonly LoaderItem[], opts: PredictItemsOptions): Promise<ItemPredictions>;
-  dispose(): void;
+  dispose(): void | Promise<void>;
 }
 
 /**
@@ -270,7 +270,7 @@ export async function evaluateWith(options: EvaluateCommandOptions,
       split: opts.split, context: { summary }, log: opts.log,
     });
   } finally {
-    loaded.dispose();
+    await loaded.dispose();
   }
 }
 
