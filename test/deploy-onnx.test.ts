@@ -68,7 +68,10 @@ function assertSameRows(a: Row[], b: Row[], what: string): void {
 
 /** Two metrics.json objects with the same keys and numbers within `tol`. */
 function assertCloseJson(a: unknown, b: unknown, tol: number, at = 'metrics'): void {
-  if (typeof a === 'number' && typeof b === 'number') return assert.ok(Math.abs(a - b) <= tol, `${at}: ${a} vs ${b}`);
+  if (typeof a === 'number' && typeof b === 'number') {
+    assert.ok(Math.abs(a - b) <= tol, `${at}: ${a} vs ${b}`);
+    return;
+  }
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
     assert.deepEqual(Object.keys(b), Object.keys(a), `${at}: keys`);
     for (const k of Object.keys(a)) assertCloseJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], tol, `${at}.${k}`);
