@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writePng } from './data-fixtures.js';
 import { cliIn } from './helpers/cli.js';
 import { tinyClassifier } from './helpers/onnx-models.js';
+import { foreignOnnx } from './helpers/onnx-foreign.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { exportOnnx } from '../src/export/onnx/index.js';
@@ -195,4 +196,16 @@ console.log(JSON.stringify({ code, err }));`;
   const r = JSON.parse(out) as { code: number; err: string };
   assert.equal(r.code, 1, r.err);
   assert.ok(r.err.includes('onnxruntime-node, which is not installed') && r.err.includes(ORT_INSTALL_HINT), r.err);
+});
+
+test('a foreign .onnx ending in Sigmoid evaluates as a binary model with --classes; the report says what ran', async () => {
+  const dir = tempDir('tlearn-deploy-foreign-eval-');
+  fs.writeFileSync(path.join(dir, 'sigmoid.onnx'), foreignOnnx({ outputs: 1, activation: 'sigmoid' }));
+  const data = await dataFor(dir, ['cat', 'dog']);
+  const r = await cliIn(dir)(['evaluate', 'sigmoid.onnx', data, '--split', 'all', '--out', 'eval', '--classes', 'cat,dog', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const m = JSON.parse(r.out) as { n: number; classes: string[]; positive_class: string };
+  assert.deepEqual([m.n, m.classes, m.positive_class], [6, ['cat', 'dog'], 'dog']);
+  assert.match(fs.readFileSync(path.join(dir, 'eval', 'report.html'), 'utf8'), /a foreign ONNX graph \(run by onnxruntime\)/);
+  assert.equal(fs.readFileSync(path.join(dir, 'eval', 'predictions.csv'), 'utf8').split('\n')[0], 'path,label,probability,predicted');
 });

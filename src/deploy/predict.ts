@@ -46,6 +46,8 @@ export async function predictOnnx(opts: PredictCommandOptions): Promise<PredictR
 export function evaluateOnnx(options: EvaluateCommandOptions): Promise<AnyEvaluationMetrics> {
   return evaluateWith(options, async (opts) => {
     const m = await loadOnnxModel(opts.model, opts);
-    return { metadata: m.metadata, assumed: m.assumed, predict: (items, o) => predictOnnxItems(m, items, o), dispose: () => m.dispose() };
+    return { metadata: m.metadata, assumed: m.assumed, predict: (items, o) => predictOnnxItems(m, items, o), dispose: () => m.dispose(),
+      // A foreign graph's metadata holds the seed's arch, which says nothing about it.
+      summary: { model: m.fromTlearn ? `${m.metadata.arch} (ONNX, run by onnxruntime)` : 'a foreign ONNX graph (run by onnxruntime)' } };
   });
 }

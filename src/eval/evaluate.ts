@@ -203,6 +203,8 @@ export interface EvaluationModel {
   assumed: string[];
   predict(items: readonly LoaderItem[], opts: PredictItemsOptions): Promise<ItemPredictions>;
   dispose(): void | Promise<void>;
+  /** Lines for the report's summary that describe the model beyond its metadata (e.g. the engine). */
+  summary?: Record<string, unknown>;
 }
 
 /**
@@ -238,7 +240,7 @@ export async function evaluateWith(options: EvaluateCommandOptions,
     if (ignored) opts.log(ignored);
     // The model's class order decides the labels (which class is positive), whatever the data's sorted order.
     const labelled = ds.items.map((it) => inModelClasses(it, ds.classes, metadata.classes));
-    const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
+    const summary: Record<string, unknown> = { 'model file': opts.model, ...loaded.summary, data: opts.data, split: opts.split };
     const drawnVal = ds.split.kind === 'val_drawn';
     const noSplit = ds.layout === 'csv' ? (drawnVal ? 'has no val rows' : 'has no split column')
       : (drawnVal ? 'has no val/ folder' : 'has no split folders');
