@@ -132,7 +132,7 @@ test('metadata round-trips: tlearn_metadata equals metadataToJSON, the readable 
   }
 });
 
-test('export leaves the model as it was: modes restored, weights unchanged, no tensor leaked', () => {
+test('export leaves the model as it was (modes restored, weights unchanged, no tensor leaked) and is deterministic', () => {
   const { model, metadata } = tinyClassifier('binary', 'resnet18', S);
   try {
     model.train();
@@ -142,8 +142,9 @@ test('export leaves the model as it was: modes restored, weights unchanged, no t
     const before = model.probabilities(x);
     const live = memory().tensors;
     exportOnnx(model, metadata, { input: 'uint8-nhwc' });
-    exportOnnx(model, metadata);
+    const first = exportOnnx(model, metadata).bytes;
     assert.equal(memory().tensors, live, 'no tensor left behind');
+    assert.deepEqual(exportOnnx(model, metadata).bytes, first, 'the same model exports to the same bytes');
     assert.deepEqual(model.modules().map((m) => m.training), modes, 'each module keeps its mode');
     assert.deepEqual(model.probabilities(x), before, 'same weights and statistics');
     x.dispose();
