@@ -185,7 +185,7 @@ ${examples([
     program.command('evaluate')
       .summary('evaluate a model on a labelled split')
       .description(`Evaluate MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) on a split of DATA. Writes metrics.json, classification_report.txt, predictions.csv, the charts and report.html into --out. --out must not be a training run folder (one with config.json and a history, last/ or best_model_* files) nor a folder of the run's own (eval/, last/, or an existing folder that holds no earlier evaluation): evaluate refuses them (exit 2) so that the run's report, test evaluation and resume state are never replaced; use a new folder such as RUN/eval-<name>. For DATA without split folders (or a CSV without a split column) the split is drawn with the seed and fractions the model was trained with (stored in the checkpoint), unless --seed, --val-fraction or --test-fraction are given.`)
-      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<model>', 'checkpoint file (.safetensors or .pth), or an .onnx model (run by onnxruntime-node, without libtorch)')
       .argument('<data>', 'image folder or CSV file')
       .addOption(new Option('--split <split>', 'which split of DATA').choices(SPLITS).default('test'))
       .requiredOption('--out <dir>', 'folder for the evaluation files (not a training run folder: use e.g. RUN/eval-<name>)', parse.nonEmpty)
@@ -209,7 +209,7 @@ ${examples([
     program.command('predict')
       .summary('predict images or folders of images')
       .description(`Predict the class of each image. Folders are searched recursively for image files (${[...IMAGE_EXTENSIONS].join(', ')}). Unreadable and missing files are reported as rows (JSON: {path, error}) and, with --json/--csv or when nothing could be predicted, on stderr; the exit code is 1 only when no file could be predicted (2 when no input exists).`)
-      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<model>', 'checkpoint file (.safetensors or .pth), or an .onnx model (run by onnxruntime-node, without libtorch)')
       .argument('<inputs...>', 'image files or folders')
       .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label} (multiclass: also probabilities per class; multilabel: {path, labels, probabilities})').conflicts('csv'))
       .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label (multiclass/multilabel: one column per class)').conflicts('json'))
@@ -219,6 +219,7 @@ ${examples([
       'tlearn predict model.safetensors photo1.jpg photo2.png',
       'tlearn predict model.safetensors photos/ --json --threshold 0.3',
       'tlearn predict seed_model.pth photos/ --classes cat,dog --csv > out.csv',
+      'tlearn predict model.onnx photos/ --json',
     ]))
     .action((model: string, inputs: string[], o: Record<string, any>) => {
       const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }) };

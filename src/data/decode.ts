@@ -217,8 +217,8 @@ async function decodeTo(input: ImageInput, width: number, height: number, tw: nu
   if (img.width !== x.keptLen || img.height !== y.keptLen) {
     throw new Error(`${what}: decoded to ${img.width}x${img.height}, expected ${x.keptLen}x${y.keptLen}`);
   }
-  if (x.span) img = resampleSpan(img, 'width', x.span);
-  if (y.span) img = resampleSpan(img, 'height', y.span);
+  if (x.span) img = await resampleSpan(img, 'width', x.span);
+  if (y.span) img = await resampleSpan(img, 'height', y.span);
   return img;
 }
 
@@ -251,7 +251,7 @@ export async function resizeRaw(img: RawImage, tw: number, th: number): Promise<
       .toBuffer({ resolveWithObject: true });
     out = toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels, 'resize');
   }
-  out = resampleWidth(out, tw);
+  out = await resampleWidth(out, tw);
   return resampleHeight(out, th);
 }
 

@@ -5,11 +5,48 @@
 // small images (Fashion-MNIST's 28×28 → 224 is all upsampling). Upsampled axes therefore go through this
 // file, which follows Pillow's ImagingResample (precomputed normalised triangle weights, 22-bit fixed
 // point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly. The weights are
-// worked out here (a few per output row or column); the pixel arithmetic runs in libtorch.
-import { full, noGrad, scope, tensor } from '../torch/index.js';
+// worked out here (a few per output row or column); the pixel arithmetic (gather, multiply, sum, shift, clip)
+// runs in an engine: libtorch by default (resample-torch.ts, imported on first use, so that importing the
+// decoder loads no native addon), or onnxruntime (resample-onnx.ts) where libtorch is absent. Every product
+// and sum is an exact float64 integer in both, so the engines give the same bytes.
 import type { RawImage } from './raw-image.js';
 
-const PRECISION_BITS = 32 - 8 - 2;
+export const PRECISION_BITS = 32 - 8 - 2;
+
+/**
+ * The pixel arithmetic of one axis: for each output o along `axis` (0: height, 1: width) and each pixel of the
+ * other axis and channel, clip(floor((2^21 + Σ_t img[index[t, o]] * weight[t, o]) / 2^22), 0, 255) as uint8.
+ * `index` and `weight` are [taps, outSize] row-major; the result is the image with `outSize` along `axis`.
+ */
+export interface ResampleEngine {
+  readonly name: string;
+  gatherSum(img: RawImage, axis: 0 | 1, index: BigInt64Array, weight: Float64Array, taps: number, outSize: number): Promise<Uint8Array>;
+}
+
+/** libtorch's engine, loaded on first use. */
+const torchEngine: ResampleEngine = {
+  name: 'libtorch',
+  async gatherSum(...args) {
+    const { torchResampleEngine } = await import('./resample-torch.js');
+    return torchResampleEngine.gatherSum(...args);
+  },
+};
+
+let engine: ResampleEngine = torchEngine;
+
+/**
+ * Chooses the engine of every later resample in this process (null: libtorch again). Both give identical
+ * bytes, so the choice changes only which library computes them: tlearn's ONNX prediction (src/deploy)
+ * selects onnxruntime, so that it runs where libtorch is not installed.
+ */
+export function setResampleEngine(e: ResampleEngine | null): void {
+  engine = e ?? torchEngine;
+}
+
+/** The engine resamples run in now. */
+export function resampleEngine(): ResampleEngine {
+  return engine;
+}
 
 // bounds: (first input, count) per output; float64 because a huge output axis can address inputs past 2^31.
 interface Coeffs { bounds: Float64Array; weights: Int32Array; taps: number }
@@ -70,13 +107,13 @@ export function sourceWindow(inSize: number, outSize: number, from: number, to: 
 }
 
 /**
- * Resamples one axis (0: height, 1: width) of an RGB image in libtorch. Pillow sums pixel × 22-bit weight in
- * integers; here the same products and sums are exact float64 integers (below 2^53), so floor(sum / 2^22)
+ * Resamples one axis (0: height, 1: width) of an RGB image. Pillow sums pixel × 22-bit weight in integers;
+ * the engines compute the same products and sums as exact float64 integers (below 2^53), so floor(sum / 2^22)
  * equals Pillow's shift bit for bit. Each tap is a gather along the axis times its weights. Only the span's
  * outputs are made, so memory follows the span, not the full output axis (a 1×5000 image's crop at 224 px
  * would otherwise be a 256 × 1,280,000 intermediate).
  */
-function resampleAxis(img: RawImage, axis: 0 | 1, span: Span): RawImage {
+async function resampleAxis(img: RawImage, axis: 0 | 1, span: Span): Promise<RawImage> {
   const have = axis === 0 ? img.height : img.width;
   const { fullIn, fullOut, inOffset, from, to } = span;
   const outSize = to - from;
@@ -88,21 +125,15 @@ function resampleAxis(img: RawImage, axis: 0 | 1, span: Span): RawImage {
     ? extractRows(img, from - inOffset, outSize)
     : extractCols(img, from - inOffset, outSize);
   const { bounds, weights, taps } = coefficients(fullIn, fullOut, from, to);
-  const bshape = axis === 0 ? [outSize, 1, 1] : [1, outSize, 1];
-  const data = scope(() => noGrad(() => {
-    const x = tensor(img.data, { shape: [img.height, img.width, 3] }).to('float64');
-    let acc = full([axis === 0 ? outSize : img.height, axis === 0 ? img.width : outSize, 3], 1 << (PRECISION_BITS - 1), { dtype: 'float64' });
-    for (let t = 0; t < taps; t++) {
-      const index = new BigInt64Array(outSize), weight = new Float64Array(outSize);
-      for (let o = 0; o < outSize; o++) {
-        const xmin = bounds[2 * o]! - inOffset, n = bounds[2 * o + 1]!;
-        index[o] = BigInt(t < n ? xmin + t : xmin); // taps past the window weigh 0
-        weight[o] = t < n ? weights[o * taps + t]! : 0;
-      }
-      acc = acc.add_(x.indexSelect(axis, tensor(index)).mul(tensor(weight, { shape: bshape })));
+  const index = new BigInt64Array(taps * outSize), weight = new Float64Array(taps * outSize);
+  for (let t = 0; t < taps; t++) {
+    for (let o = 0; o < outSize; o++) {
+      const xmin = bounds[2 * o]! - inOffset, n = bounds[2 * o + 1]!;
+      index[t * outSize + o] = BigInt(t < n ? xmin + t : xmin); // taps past the window weigh 0
+      weight[t * outSize + o] = t < n ? weights[o * taps + t]! : 0;
     }
-    return acc.div_(1 << PRECISION_BITS).floor().clamp(0, 255).to('uint8').data<'uint8'>();
-  }));
+  }
+  const data = await engine.gatherSum(img, axis, index, weight, taps, outSize);
   return axis === 0 ? { data, width: img.width, height: outSize } : { data, width: outSize, height: img.height };
 }
 
@@ -122,16 +153,16 @@ function extractCols(img: RawImage, left: number, n: number): RawImage {
 const whole = (inSize: number, outSize: number): Span => ({ fullIn: inSize, fullOut: outSize, inOffset: 0, from: 0, to: outSize });
 
 /** Resamples the width of an RGB image to outWidth (Pillow's bilinear, exactly). */
-export function resampleWidth(img: RawImage, outWidth: number): RawImage {
+export async function resampleWidth(img: RawImage, outWidth: number): Promise<RawImage> {
   return outWidth === img.width ? img : resampleAxis(img, 1, whole(img.width, outWidth));
 }
 
 /** Resamples the height of an RGB image to outHeight (Pillow's bilinear, exactly). */
-export function resampleHeight(img: RawImage, outHeight: number): RawImage {
+export async function resampleHeight(img: RawImage, outHeight: number): Promise<RawImage> {
   return outHeight === img.height ? img : resampleAxis(img, 0, whole(img.height, outHeight));
 }
 
 /** Only the span's part of one axis of a resample (Pillow's bilinear, exactly); the other axis is kept. */
-export function resampleSpan(img: RawImage, axis: 'width' | 'height', span: Span): RawImage {
+export function resampleSpan(img: RawImage, axis: 'width' | 'height', span: Span): Promise<RawImage> {
   return resampleAxis(img, axis === 'height' ? 0 : 1, span);
 }

@@ -3,10 +3,10 @@
 // the C-class report sections (src/report/multi): row-normalised confusion matrix, per-class table,
 // one-vs-rest ROC curves, the misclassified gallery grouped by the most confused pairs.
 import path from 'node:path';
-import { formatCsv } from '../data/index.js';
+import { formatCsv } from '../data/csv.js';
 import { writeFileAtomicAsync } from '../io/index.js';
 import { multiClassSections, multiLabelSections, writeRenderedCharts, writeReport, type MultiSections } from '../report/index.js';
-import { multiclassEvaluation, multilabelEvaluation, type MulticlassMetrics, type MultilabelMetrics } from '../tasks/index.js';
+import { multiclassEvaluation, multilabelEvaluation, type MulticlassMetrics, type MultilabelMetrics } from '../tasks/evaluation.js';
 import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
 import type { EvaluationInput } from './evaluation-input.js';
 

@@ -1,29 +1,32 @@
 // Evaluation of a model on a labelled split: metrics.json, classification_report.txt, predictions.csv,
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import path from 'node:path';
-import {
-  formatCsv, loadSource, periodicProgress, unsupportedImagesText, type DataItem, type Dataset, type ImageCache, type IgnoredFiles, type Split,
-} from '../data/index.js';
-import { loadCheckpoint, writeFileAtomicAsync } from '../io/index.js';
-import { loadModelFile, toolVersion, type ModelMetadata, type TaskKind } from '../models/index.js';
+import { formatCsv } from '../data/csv.js';
+import { unsupportedImagesText } from '../data/names.js';
+import { periodicProgress } from '../data/progress.js';
+import { loadSource } from '../data/sources.js';
+import type { DataItem, IgnoredFiles, Split } from '../data/types.js';
+import type { LoaderItem } from '../data/loader.js';
+import { writeFileAtomicAsync } from '../io/atomic.js';
+import { toolVersion, type ModelMetadata } from '../models/metadata.js';
+import type { TaskKind } from '../models/bounds.js';
 import {
   binaryMetrics, calibrationCurve, classificationReport, ECE_BINS, eceFromCurve, precisionRecallCurve,
   type CalibrationCurve, type MetricsJson,
 } from '../metrics/index.js';
 import {
   chartDataFromMetrics, probabilityDataFromPredictions, writeCharts, writeReport,
-  type ChartData, type HistoryRow, type PredictionRow, type ReportData, type TrainingMarks,
+  type ChartData, type HistoryRow, type PredictionRow, type TrainingMarks,
 } from '../report/index.js';
-import { setNumThreads } from '../torch/index.js';
 import type { EvaluateCommandOptions } from './types.js';
-import { assumptionNote, givenThresholds, predictItems } from './predict.js';
+import { assumptionNote, givenThresholds, type ItemPredictions, type PredictItemsOptions } from './predict-items.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
 
 export { jsonWithNulls } from './eval-folder.js';
 import { writeMultiEvaluation } from './evaluate-multi.js';
-import type { MulticlassMetrics, MultilabelMetrics } from '../tasks/index.js';
-import type { EvaluationInput, ReportContext } from './evaluation-input.js';
+import type { MulticlassMetrics, MultilabelMetrics } from '../tasks/evaluation.js';
+import type { EvaluationInput } from './evaluation-input.js';
 
 export type { EvaluationInput, ReportContext } from './evaluation-input.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
@@ -185,14 +188,7 @@ const finiteRoc = (roc: MetricsJson['roc']) =>
 const finiteCi = (ci: MetricsJson['auc_ci95']): [number, number] | null =>
   ci[0] !== null && ci[1] !== null ? [ci[0], ci[1]] : null;
 
-/** A checkpoint's metadata (extra only is read), without building the model; {} when it has none. */
-function loadCheckpointMetadata(file: string): Pick<ModelMetadata, 'extra'> {
-  const m = loadCheckpoint(file).metadata as { extra?: unknown } | null | undefined;
-  return { extra: m && typeof m.extra === 'object' && m.extra !== null ? m.extra as Record<string, unknown> : {} };
-}
 
-
-/** `tlearn evaluate MODEL DATA --out DIR`. */
 /** The tlearn that wrote the report, and the one that wrote the model when it differs (a PyTorch file has none). */
 function reportFooter(metadata: ModelMetadata): string {
   const running = toolVersion();
@@ -200,13 +196,29 @@ function reportFooter(metadata: ModelMetadata): string {
   return writer !== 'unknown' && writer !== running ? `tlearn ${running} (model written by tlearn ${writer})` : `tlearn ${running}`;
 }
 
-export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEvaluationMetrics> {
+/** A model loaded for an evaluation, whatever its engine: its metadata, what was assumed, and its predictions. */
+export interface EvaluationModel {
+  metadata: ModelMetadata;
+  /** For a file without tlearn metadata: what came from defaults ('image size 224'). */
+  assumed: string[];
+  predict(items: readonly LoaderItem[], opts: PredictItemsOptions): Promise<ItemPredictions>;
+  dispose(): void | Promise<void>;
+  /** Lines for the report's summary that describe the model beyond its metadata (e.g. the engine). */
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * `tlearn evaluate MODEL DATA --out DIR` with the model `load` gives (called once the output folder is known to
+ * be safe to write): the data read with the model's task and classes, split as in training, predicted and
+ * written. src/eval's evaluate() loads a checkpoint in libtorch, src/deploy an .onnx file in onnxruntime.
+ */
+export async function evaluateWith(options: EvaluateCommandOptions,
+  load: (opts: EvaluateCommandOptions) => EvaluationModel | Promise<EvaluationModel>): Promise<AnyEvaluationMetrics> {
   const opts = { ...options, model: path.resolve(options.model), data: path.resolve(options.data), out: path.resolve(options.out) };
   // Before anything is loaded or written: a run's own files and the data's images are never replaced.
   checkEvaluationOut(opts.out, opts.data);
-  if (opts.threads) setNumThreads(opts.threads);
-  const loaded = loadModelFile(opts.model, { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device, task: opts.task });
-  const { model, metadata } = loaded;
+  const loaded = await load(opts);
+  const { metadata } = loaded;
   try {
     const note = assumptionNote(opts.model, loaded);
     if (note) opts.log(note);
@@ -228,7 +240,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
     if (ignored) opts.log(ignored);
     // The model's class order decides the labels (which class is positive), whatever the data's sorted order.
     const labelled = ds.items.map((it) => inModelClasses(it, ds.classes, metadata.classes));
-    const summary: Record<string, unknown> = { 'model file': opts.model, data: opts.data, split: opts.split };
+    const summary: Record<string, unknown> = { 'model file': opts.model, ...loaded.summary, data: opts.data, split: opts.split };
     const drawnVal = ds.split.kind === 'val_drawn';
     const noSplit = ds.layout === 'csv' ? (drawnVal ? 'has no val rows' : 'has no split column')
       : (drawnVal ? 'has no val/ folder' : 'has no split folders');
@@ -246,7 +258,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
     const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
     opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, items, {
+    const { probabilities, skipped } = await loaded.predict(items, {
       batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
     });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
@@ -260,7 +272,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<AnyEval
       split: opts.split, context: { summary }, log: opts.log,
     });
   } finally {
-    model.dispose();
+    await loaded.dispose();
   }
 }
 
@@ -299,80 +311,4 @@ function inModelClasses<T extends Pick<DataItem, 'className' | 'label' | 'labels
   const index = (c: string) => modelClasses.indexOf(c);
   if (it.labels) return { ...it, labels: it.labels.map((j) => index(dataClasses[j]!)).sort((a, b) => a - b) };
   return { ...it, label: index(it.className) as T['label'] };
-}
-
-export interface EvaluateRunOptions {
-  runDir: string;
-  /** The checkpoint to evaluate (the run's best_model_final). */
-  modelFile: string;
-  /** The run's dataset (its test split is evaluated). */
-  dataset: Pick<Dataset, 'items' | 'root' | 'source'>;
-  config?: unknown;
-  audit?: ReportData['audit'];
-  history?: HistoryRow[];
-  /** The final model's phase and epoch, and each phase's restored epoch (marked on the training curves). */
-  trainingMarks?: TrainingMarks;
-  summary?: Record<string, unknown>;
-  batchSize?: number;
-  device?: string;
-  log?: (line: string) => void;
-  /** The run's decoded images (its data check decoded the test split into it), so they are not decoded again. */
-  imageCache?: ImageCache | null;
-  /**
-   * The pos_weight the run trained with ('auto' resolved; null = none). Default: the summary's pos_weight, a
-   * number in the config, else the checkpoint's extra.pos_weight (the trainer records it there).
-   */
-  posWeight?: number | null;
-}
-
-const finiteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** The pos_weight the run used, from what evaluateRun was given; undefined when only the checkpoint can tell. */
-function givenPosWeight(o: EvaluateRunOptions): number | null | undefined {
-  if (o.posWeight !== undefined) return o.posWeight;
-  if (finiteNumber(o.summary?.pos_weight)) return o.summary.pos_weight;
-  const c = o.config as { posWeight?: unknown } | undefined;
-  if (finiteNumber(c?.posWeight)) return c.posWeight;
-  if (c && c.posWeight === null) return null;
-  return undefined;
-}
-
-function metadataPosWeight(metadata: Pick<ModelMetadata, 'extra'>): number | null {
-  const v = metadata.extra?.pos_weight;
-  return finiteNumber(v) ? v : null;
-}
-
-/**
- * The end of `tlearn train`: evaluates the test split (when there is one) into RUN/eval/ and writes the run
- * report RUN/report.html. Returns the test metrics, or null when the data has no test split.
- */
-export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationMetrics | null> {
-  const test = o.dataset.items.filter((it) => it.split === 'test');
-  const context: ReportContext = {
-    title: `tlearn run: ${path.basename(o.runDir)}`, summary: { run: o.runDir, data: o.dataset.source, ...o.summary },
-    config: o.config, audit: o.audit ?? null, history: o.history ?? null, trainingMarks: o.trainingMarks ?? null,
-    reportFile: path.join(o.runDir, 'report.html'),
-  };
-  const given = givenPosWeight(o);
-  if (test.length === 0) {
-    // 'auto' was resolved by the trainer: its value is in the checkpoint's metadata.
-    const posWeight = given !== undefined ? given : metadataPosWeight(loadCheckpointMetadata(o.modelFile));
-    await writeReport(context.reportFile!, { ...context, posWeight, charts: o.history?.length ? { history: o.history, trainingMarks: o.trainingMarks ?? null } : null });
-    return null;
-  }
-  const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });
-  context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
-  try {
-    o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, test, {
-      batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
-      source: o.modelFile,
-    });
-    return await writeEvaluation({
-      out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
-      threshold: metadata.threshold, context,
-    });
-  } finally {
-    model.dispose();
-  }
 }

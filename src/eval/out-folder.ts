@@ -3,7 +3,7 @@
 // same protection as the CLI.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isImageFile, outputFolderKind } from '../data/index.js';
+import { isImageFile, outputFolderKind } from '../data/names.js';
 import { checkOutputPath } from '../io/output-path.js';
 
 /** An `out` folder that evaluate refuses (bad input: the CLI exits 2). */

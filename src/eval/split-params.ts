@@ -5,7 +5,7 @@
 // and for them the run's config.json beside the checkpoint supplies the fractions. Flags override both.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_FRACTIONS } from '../data/index.js';
+import { DEFAULT_FRACTIONS } from '../data/split.js';
 import type { ModelMetadata } from '../models/index.js';
 
 export interface SplitParams { seed: number; valFraction: number; testFraction: number }

@@ -11,7 +11,7 @@ import {
   CLASS_NAME_MAX, DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, MAX_CLASSES, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT,
   rangeText, SEED, STD, TASK_KINDS, THRESHOLD, type NumberRule, type TaskKind,
 } from './bounds.js';
-import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './resnet.js';
+import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './archs.js';
 
 export type ResizeMode = 'squash' | 'crop';
 export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];

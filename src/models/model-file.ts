@@ -14,6 +14,7 @@ import {
 import { checkArch, featureWidth, type ResNetArch } from './resnet.js';
 import type { TaskKind } from './bounds.js';
 import { moduleToRecords, recordsToTensors } from './state.js';
+import { applyModelOptions, headOutputs, plainMetadata } from './options.js';
 
 export interface LoadModelOptions {
   /** Expected architecture (checked against the file); inferred from the keys when absent. */
@@ -46,10 +47,6 @@ export interface LoadedModel {
   assumed: string[];
 }
 
-function sameJSON(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** A model path that is not there, or a run's folder given for its model: the error says what to give instead. */
 function missingModelFile(file: string): void {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
@@ -62,16 +59,7 @@ function missingModelFile(file: string): void {
   }
 }
 
-/** The head's outputs a task has for its classes. */
-export const headOutputs = (task: TaskKind, classes: number): number => (task === 'binary' ? 1 : classes);
-
-/** A plain state_dict's metadata: the seed's, with the task and class names its head implies (or the options give). */
-function plainMetadata(arch: ResNetArch, outputs: number, opts: LoadModelOptions, file: string): ModelMetadata {
-  const task = opts.task ?? (outputs === 1 ? 'binary' : 'multiclass');
-  const base = seedMetadata(arch);
-  if (task === 'binary') return base;
-  return completeMetadata({ task, classes: Array.from({ length: outputs }, (_, i) => String(i)) }, base, file);
-}
+export { headOutputs } from './options.js';
 
 /**
  * Loads a classifier from a file. The file's keys must be exactly the model's (strict), its head
@@ -108,19 +96,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   if (head.inFeatures !== featureWidth(inferred)) {
     throw new Error(`${file}: 'fc.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${featureWidth(inferred)}`);
   }
-  // Options fill in what a plain state_dict cannot say; a tlearn file already says it, and must not be contradicted.
-  const given = { imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, task: opts.task };
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    if (fromTlearn && !sameJSON(value, metadata[key as keyof ModelMetadata])) {
-      throw new Error(`${file}: was trained with ${key} ${JSON.stringify(metadata[key as keyof ModelMetadata])}; ` +
-        `${JSON.stringify(value)} was given (leave the option out to use the model's own value)`);
-    }
-  }
-  const final = fromTlearn ? metadata : completeMetadata(given, metadata, `loadModelFile(${file})`, 'option');
-  if (!fromTlearn && final.classes.length !== metadata.classes.length) {
-    throw new Error(`${file}: has ${outputs} output${outputs === 1 ? '' : 's'}; ${final.classes.length} class names were given (${final.classes.join(',')})`);
-  }
+  const { final, assumed } = applyModelOptions(file, metadata, fromTlearn, opts, outputs);
 
   const model = new ImageClassifier({
     arch: inferred, dropout: final.dropout, outputs, activation: final.task === 'multiclass' ? 'softmax' : 'sigmoid',
@@ -143,10 +119,6 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   }
   if (opts.device && opts.device !== 'cpu') model.to(opts.device);
   model.eval();
-  const assumed = fromTlearn ? [] : [
-    ...(opts.imageSize === undefined ? [`image size ${final.imageSize}`] : []),
-    ...(opts.classes === undefined ? [`classes ${final.classes.join(',')}`] : []),
-  ];
   return { model, metadata: final, format: ckpt.format, fromTlearn, assumed };
 }
 

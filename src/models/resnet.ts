@@ -11,32 +11,8 @@ import {
 import { BLOCKS, type Bottleneck, type BasicBlock, conv1x1, reluInPlace, type BlockKind } from './blocks.js';
 import { runChain } from './chain.js';
 
-export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
-
-export interface ArchSpec {
-  block: BlockKind;
-  /** Blocks in layer1..layer4. */
-  layers: [number, number, number, number];
-  /** torchvision's parameter count with the 1000-class head. */
-  numParams: number;
-}
-
-export const ARCHS: Readonly<Record<ResNetArch, ArchSpec>> = Object.freeze({
-  resnet18: { block: 'basic', layers: [2, 2, 2, 2], numParams: 11_689_512 },
-  resnet34: { block: 'basic', layers: [3, 4, 6, 3], numParams: 21_797_672 },
-  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], numParams: 25_557_032 },
-  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3], numParams: 44_549_160 },
-  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3], numParams: 60_192_808 },
-});
-export const RESNET_ARCHS = Object.keys(ARCHS) as ResNetArch[];
-
-export function isResNetArch(x: unknown): x is ResNetArch {
-  return typeof x === 'string' && Object.hasOwn(ARCHS, x);
-}
-export function checkArch(arch: unknown, what = 'arch'): ResNetArch {
-  if (!isResNetArch(arch)) throw new Error(`${what}: unknown architecture ${JSON.stringify(arch)}; expected one of ${RESNET_ARCHS.join(', ')}`);
-  return arch;
-}
+export { ARCHS, RESNET_ARCHS, checkArch, isResNetArch, type ArchSpec, type ResNetArch } from './archs.js';
+import { ARCHS, checkArch, type ResNetArch } from './archs.js';
 
 /** Width of the pooled features (fc's input): 512 for resnet18/34, 2048 for resnet50/101/152. */
 export const featureWidth = (arch: ResNetArch): number => 512 * BLOCKS[ARCHS[arch].block].expansion;

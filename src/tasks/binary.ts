@@ -5,6 +5,7 @@ import { labelsTensor } from '../data/index.js';
 import { chooseThreshold, rocAucScore, type ThresholdMethod } from '../metrics/index.js';
 import { orNaN, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
+import { predictRow } from './decide.js';
 
 /** Predictions at probability >= 0.5 (the rule `score >= threshold` used everywhere in tlearn) that match the labels. */
 export function countCorrect(probs: Float32Array, labels: Float32Array): number {
@@ -66,9 +67,7 @@ export class BinaryTask implements Task {
   }
 
   predict(probs: ArrayLike<number>, d: Decision): Prediction {
-    const p = probs[0]!;
-    const predicted = p >= d.threshold ? 1 : 0;
-    return { probability: p, predicted, label: this.classes[predicted]! };
+    return predictRow('binary', this.classes, probs, d);
   }
 
   lossRecord(): Record<string, unknown> {

@@ -6,7 +6,7 @@ import {
   multiclassRocAuc, multilabelAveragePrecision, multilabelClassificationReport, multilabelPrf, multilabelRocAuc, subsetAccuracy,
   topKAccuracy, classificationReport,
 } from '../metrics/index.js';
-import { argmaxRows } from './multiclass.js';
+import { argmaxRows } from './decide.js';
 import { rowsOf } from './task.js';
 
 /** `fn()`, or null with the reason pushed to `warnings`. */

@@ -2,20 +2,11 @@
 // the most probable class; val_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
 import { F, tensor, type Tensor } from '../torch/index.js';
 import { multiclassRocAuc } from '../metrics/index.js';
-import { byClass, orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
+import { argmaxRows, predictRow } from './decide.js';
 
-/** The index of the largest of each row's k probabilities (the first one on ties, as torch.argmax). */
-export function argmaxRows(probs: ArrayLike<number>, k: number): Int32Array {
-  const n = probs.length / k;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
+export { argmaxRows } from './decide.js';
 
 export class MulticlassTask implements Task {
   readonly kind = 'multiclass' as const;
@@ -78,15 +69,8 @@ export class MulticlassTask implements Task {
     return { threshold: 0.5, thresholds: null, warnings: [], achieved: null };
   }
 
-  predict(probs: ArrayLike<number>, _d: Decision, topK = 0): Prediction {
-    const predicted = argmaxRows(probs, this.outputs)[0]!;
-    const out: Prediction = { label: this.classes[predicted]!, probability: probs[predicted]!, predicted, probabilities: byClass(this.classes, probs) };
-    if (topK > 0) {
-      // Stable: equal probabilities keep the class order, as torch.topk's first-index order on ties.
-      const order = this.classes.map((_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
-      out.top_k = order.slice(0, topK).map((j) => ({ label: this.classes[j]!, probability: probs[j]! }));
-    }
-    return out;
+  predict(probs: ArrayLike<number>, d: Decision, topK = 0): Prediction {
+    return predictRow('multiclass', this.classes, probs, d, topK);
   }
 
   lossRecord(): Record<string, unknown> {

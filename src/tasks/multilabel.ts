@@ -3,8 +3,9 @@
 // model); accuracy is scikit-learn's subset accuracy (every label right), val_auc the macro ROC AUC over labels.
 import { F, tensor, type Tensor } from '../torch/index.js';
 import { chooseThreshold, multilabelRocAuc, type ThresholdMethod } from '../metrics/index.js';
-import { byClass, orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
+import { predictRow } from './decide.js';
 
 /** Rows (images) whose every label is predicted right at `thresholds` (one per label). */
 export function subsetCorrect(probs: ArrayLike<number>, labels: ArrayLike<number>, thresholds: ArrayLike<number>): number {
@@ -93,8 +94,7 @@ export class MultilabelTask implements Task {
   }
 
   predict(probs: ArrayLike<number>, d: Decision): Prediction {
-    const t = d.thresholds ?? this.#half;
-    return { labels: this.classes.filter((_, j) => probs[j]! >= t[j]!), probabilities: byClass(this.classes, probs) };
+    return predictRow('multilabel', this.classes, probs, d);
   }
 
   lossRecord(): Record<string, unknown> {

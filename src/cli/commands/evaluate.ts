@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadPart } from '../planned.js';
+import { isOnnxFile, onnxPart } from './onnx-model.js';
 import type { EvaluateCommandOptions } from '../../eval/types.js';
 import { checkFractions } from '../../data/split.js';
 import { notRegularReason } from '../../io/regular-file.js';
@@ -75,7 +76,8 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   checkModelFile(model);
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   checkSplitFractions(opts);
-  const { evaluate } = await loadPart(() => import('../../eval/index.js'), 'evaluation');
+  // An .onnx model runs in onnxruntime (src/deploy), without libtorch; a checkpoint in libtorch (src/eval).
+  const evaluate = isOnnxFile(model) ? (await onnxPart()).evaluateOnnx : (await loadPart(() => import('../../eval/index.js'), 'evaluation')).evaluate;
   const { json, ...rest } = opts;
   const metrics = await evaluate({ ...rest, model, data, out, log: (line) => io.err(`${line}\n`) });
   io.out(json ? metricsToJSON(metrics) : `${formatMetricsSummary(metrics)}written to ${out}\n`);

@@ -7,6 +7,7 @@ import type { CliIO } from '../io.js';
 import type { PredictCommandOptions, PredictRow } from '../../eval/types.js';
 import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import { isOnnxFile, onnxPart } from './onnx-model.js';
 import { IMAGE_EXTENSIONS } from '../../data/names.js';
 import { imageFilesIn } from '../../data/walk.js';
 import { notRegularReason, unopenableReason } from '../../io/regular-file.js';
@@ -155,7 +156,8 @@ export async function runPredict(opts: PredictOptions, io: CliIO): Promise<numbe
   const { inputs: _inputs, format, ...rest } = opts;
   let predicted: PredictRow[] = [];
   if (files.length > 0) {
-    const { predict } = await loadPart(() => import('../../eval/index.js'), 'prediction');
+    // An .onnx model runs in onnxruntime (src/deploy), without libtorch; a checkpoint in libtorch (src/eval).
+    const predict = isOnnxFile(model) ? (await onnxPart()).predictOnnx : (await loadPart(() => import('../../eval/index.js'), 'prediction')).predict;
     predicted = await predict({ ...rest, model, files, log: (line) => io.err(`${line}\n`) });
     if (predicted.length !== files.length) throw new Error(`predict returned ${predicted.length} results for ${files.length} files`);
   }
