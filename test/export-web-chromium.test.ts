@@ -16,6 +16,7 @@ import { decodeResized } from '../src/data/decode.js';
 import { serveFolder } from './helpers/static-server.js';
 import { variedImages } from './helpers/varied-images.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
+import sharp from 'sharp';
 
 after(removeTempDirs);
 
@@ -26,9 +27,11 @@ function requireChromium(): void {
 
 /**
  * The page's model input for each file (app.js's `pixels`) against tlearn's decoder: the same geometry and
- * Pillow's filter leave only the decoders' small differences (libvips' shrink, JPEG chroma, alpha rounding).
+ * Pillow's filter leave only the decoders' small differences (libvips' shrink, JPEG chroma, alpha rounding)
+ * and resize.onnx's float32 sums (a value on the other side of a .5: 1 level). Measured on these images: mean
+ * up to 0.65 (the alpha PNG), max 10 (the JPEG at 32 px); the JS port of Pillow's filter gave 0.63 and 10.
  */
-async function checkPixels(p: PageDriver, files: string[], size: number, mode: 'squash' | 'crop'): Promise<void> {
+async function checkPixels(p: PageDriver, files: string[], size: number, mode: 'squash' | 'crop', meanBound = 0.7): Promise<void> {
   for (const file of files) {
     const ref = await decodeResized(file, size, mode);
     const got = await p.evaluate<number[]>(`(async () => {
@@ -38,7 +41,7 @@ async function checkPixels(p: PageDriver, files: string[], size: number, mode: '
     assert.equal(got.length, ref.data.length);
     let max = 0, sum = 0;
     for (let i = 0; i < got.length; i++) { const d = Math.abs(got[i]! - ref.data[i]!); max = Math.max(max, d); sum += d; }
-    assert.ok(sum / got.length <= 1 && max <= 16, `${path.basename(file)} at ${size} px (${mode}): mean ${(sum / got.length).toFixed(2)}, max ${max} grey levels off tlearn's decode`);
+    assert.ok(sum / got.length <= meanBound && max <= 10, `${path.basename(file)} at ${size} px (${mode}): mean ${(sum / got.length).toFixed(2)}, max ${max} grey levels off tlearn's decode`);
   }
 }
 
@@ -181,6 +184,38 @@ test('the multi-label page gives tlearn predict\'s labels at the per-label thres
     assert.equal(got.label, e.labels.join(', '), got.file);
   }
   assert.ok(new Set(expected.map((e) => e.labels.join())).size > 1, 'the label sets differ between images');
+});
+
+/** A 12-megapixel photo-like JPEG (4000×3000 stored, EXIF orientation 6: upright it is 3000×4000). */
+async function bigRotatedJpeg(file: string): Promise<string> {
+  const [w, h] = [4000, 3000];
+  const px = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const k = (y * w + x) * 3;
+      px[k] = (x * 255) / w; px[k + 1] = 128 + 100 * Math.sin(x / 37 + y / 53); px[k + 2] = x < w / 2 ? (y * 255) / h : 40;
+    }
+  }
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).withMetadata({ orientation: 6 }).toFile(file);
+  return file;
+}
+
+test('a 12-megapixel EXIF-rotated JPEG: the page\'s pixels are tlearn\'s within the bounds and its class is predict\'s', async () => {
+  requireChromium();
+  const dir = tempDir();
+  const files = [await bigRotatedJpeg(path.join(dir, 'big-rotated.jpg'))];
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
+    { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' });
+  const expected = await predictJson(dir, model, files);
+  // The JPEG decoders differ more on this photo at 32 px (measured: mean 0.78, max 8, with the JS port of Pillow's
+  // filter too; 0.51 and 2 at 224 px). It also checks that resize.onnx's float32 copy of the image fits.
+  const { results, page, url } = await runPage(dir, model, files, async (p) => { await checkPixels(p, files, 32, 'crop', 0.85); await checkPixels(p, files, 224, 'crop', 0.85); });
+  assertClean(page, url);
+  for (const [e, got] of pairs(expected, results)) {
+    const want = ['boot', 'sandal', 'sneaker'].map((c) => e.probabilities[c] as number);
+    for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
+    assert.equal(got.label, e.label, got.file);
+  }
 });
 
 test('the checks see an outside request and a console error of a page served over http (negative control)', async () => {

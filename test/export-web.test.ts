@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { ORT_WEB_FILES, ortWebDir, WEB_PAGE_KIND, writeWebPage } from '../src/export/web/index.js';
 import { seedMetadata } from '../src/models/metadata.js';
 import { tempDir } from './helpers/temp.js';
+import { onnxRuntime } from '../src/onnx/index.js';
+import { resampleHeight, resampleWidth } from '../src/data/resample.js';
+import { evalGeometry } from '../src/data/decode.js';
 
 const BYTES = new Uint8Array([8, 8, 18, 6, 116, 108, 101, 97, 114, 110]); // any bytes: the writer only copies them
 const META = { ...seedMetadata('resnet18'), imageSize: 32, classes: ['cat', 'dog'], positiveClass: 'dog', threshold: 0.4 };
@@ -19,7 +22,7 @@ test('writeWebPage writes the page, model.json, model.onnx and only the onnxrunt
   const written = writeWebPage(dir, { modelBytes: BYTES, metadata: META });
   assert.equal(written.dir, dir);
   const all = fs.readdirSync(dir, { recursive: true }).map(String).sort();
-  assert.deepEqual(all, ['app.js', 'favicon.svg', 'index.html', 'model.json', 'model.onnx', 'ort', ...ORT_WEB_FILES.map((f) => `ort/${f}`), 'style.css'].sort());
+  assert.deepEqual(all, ['app.js', 'favicon.svg', 'index.html', 'model.json', 'model.onnx', 'ort', ...ORT_WEB_FILES.map((f) => `ort/${f}`), 'resize.js', 'resize.onnx', 'style.css'].sort());
   assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx'))), BYTES);
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
   assert.equal(json.kind, WEB_PAGE_KIND);
@@ -32,7 +35,8 @@ test('writeWebPage writes the page, model.json, model.onnx and only the onnxrunt
   assert.doesNotMatch(html, /(src|href)="https?:/);
   assert.match(html, /Content-Security-Policy" content="default-src 'self'/);
   const app = fs.readFileSync(path.join(dir, 'app.js'), 'utf8');
-  assert.deepEqual([...app.matchAll(/from '([^']+)'/g)].map((m) => m[1]), ['./ort/ort.wasm.min.mjs']);
+  assert.deepEqual([...app.matchAll(/from '([^']+)'/g)].map((m) => m[1]), ['./ort/ort.wasm.min.mjs', './resize.js']);
+  assert.doesNotMatch(fs.readFileSync(path.join(dir, 'resize.js'), 'utf8'), /\bimport\b/);
   assert.deepEqual(fs.readdirSync(path.join(parent, 'nested')), ['page'], 'no staging folder left');
 });
 
@@ -76,4 +80,50 @@ test('a failure while writing leaves no folder and no staging folder; an earlier
 test('without onnxruntime-web the message names it and how to install it', () => {
   const elsewhere = tempDir(); // no node_modules above it
   assert.throws(() => ortWebDir(pathToFileURL(path.join(elsewhere, 'x.js')).href), /needs onnxruntime-web, which is not installed: .*npm install onnxruntime-web/);
+});
+
+/**
+ * The page's resize (resize.onnx with the weights of web-page/resize.js) run in onnxruntime-node against
+ * tlearn's Pillow-exact resample (width, then height, then the crop window): float32 sums may land a value on
+ * the other side of a .5, so single pixels may differ by 1 grey level, never more, and almost all are equal.
+ */
+test('resize.onnx with resize.js\'s weights gives Pillow\'s bilinear resize and crop within 1 grey level', async () => {
+  const dir = tempDir();
+  writeWebPage(path.join(dir, 'page'), { modelBytes: BYTES, metadata: META });
+  const { resizeInputs } = await import(pathToFileURL(path.join(dir, 'page', 'resize.js')).href);
+  const ort = await onnxRuntime();
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, 'page', 'resize.onnx')));
+  let seed = 3;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Upscales, downscales (by 1.3 to 9), one axis kept, both resize modes, odd sizes.
+  const cases: [number, number, number, 'squash' | 'crop'][] = [[20, 14, 32, 'squash'], [90, 40, 32, 'crop'], [300, 217, 32, 'crop'],
+    [37, 80, 224, 'crop'], [640, 480, 224, 'crop'], [500, 131, 64, 'squash'], [32, 32, 32, 'squash'], [1, 9, 32, 'crop']];
+  let differing = 0, total = 0;
+  for (const [width, height, size, mode] of cases) {
+    const rgb = new Uint8Array(width * height * 3), rgba = new Uint8Array(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      for (let c = 0; c < 3; c++) rgba[4 * i + c] = rgb[3 * i + c] = Math.floor(rand() * 256);
+      rgba[4 * i + 3] = Math.floor(rand() * 256); // the graph must drop it
+    }
+    const g = evalGeometry(width, height, size, mode);
+    const full = await resampleHeight(await resampleWidth({ data: rgb, width, height }, g.resizeWidth), g.resizeHeight);
+    const inputs = resizeInputs(width, height, g, size);
+    const out = await session.run({
+      image: new ort.Tensor('uint8', rgba, [height, width, 4]),
+      starts: new ort.Tensor('int64', BigInt64Array.from(inputs.starts.map(BigInt)), [3]),
+      ends: new ort.Tensor('int64', BigInt64Array.from(inputs.ends.map(BigInt)), [3]),
+      width_weights: new ort.Tensor('float32', inputs.widthWeights.data, inputs.widthWeights.dims),
+      height_weights: new ort.Tensor('float32', inputs.heightWeights.data, inputs.heightWeights.dims),
+    });
+    assert.deepEqual(out.pixels!.dims, [1, size, size, 3]);
+    const got = out.pixels!.data as Uint8Array;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size * 3; x++) {
+        const want = full.data[(g.top + y) * g.resizeWidth * 3 + g.left * 3 + x]!, d = Math.abs(got[y * size * 3 + x]! - want);
+        assert.ok(d <= 1, `${width}×${height} → ${size} (${mode}) at row ${y}, byte ${x}: ${got[y * size * 3 + x]} vs Pillow's ${want}`);
+        differing += d; total++;
+      }
+    }
+  }
+  assert.ok(differing / total < 0.01, `${differing} of ${total} bytes off by 1`);
 });

@@ -1,7 +1,8 @@
-// The page of `tlearn export --format web`: picks or drops images, resizes each in a canvas the way tlearn's
-// evaluation does (the model's resize mode), runs model.onnx with onnxruntime-web (WebAssembly) and shows the
+// The page of `tlearn export --format web`: picks or drops images, resizes each the way tlearn's evaluation
+// does (the model's resize mode, in resize.onnx), runs model.onnx with onnxruntime-web (WebAssembly) and shows the
 // task's decision and a bar per class. Plain ES module, no build step; every file it loads is in this folder.
 import * as ort from './ort/ort.wasm.min.mjs';
+import { resizeInputs } from './resize.js';
 
 // onnxruntime-web looks for its .mjs/.wasm next to this folder's copy, never on a CDN.
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
@@ -34,83 +35,28 @@ export function evalGeometry(width, height, size, mode) {
   return { resizeWidth: rw, resizeHeight: rh, left: roundHalfEven((rw - size) / 2), top: roundHalfEven((rh - size) / 2) };
 }
 
-// Pillow's bilinear resampling (tlearn's src/data/resample.ts, as torchvision's Resize does it): a triangle filter
-// as wide as the scale, normalised weights in 22-bit fixed point, rounding half up, clipped to 0..255. The
-// browser's own resampling (canvas drawImage, createImageBitmap's resize) is a different filter: on fine
-// detail it was 10 to 15 grey levels off on average, which moved the probabilities by about 0.01.
-const PRECISION_BITS = 32 - 8 - 2;
-
-/** Per output: the first input, the number of inputs and their integer weights (Pillow's precompute_coeffs). */
-function coefficients(inSize, outSize) {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
-  const bounds = new Int32Array(outSize * 2);
-  const weights = new Int32Array(outSize * taps);
-  const k = new Float64Array(taps);
-  for (let o = 0; o < outSize; o++) {
-    const center = (o + 0.5) * scale;
-    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
-    const n = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
-    let sum = 0;
-    for (let x = 0; x < n; x++) {
-      const t = Math.abs((x + xmin - center + 0.5) / filterScale);
-      k[x] = t < 1 ? 1 - t : 0;
-      sum += k[x];
-    }
-    for (let x = 0; x < n; x++) {
-      const w = sum !== 0 ? k[x] / sum : 0;
-      weights[o * taps + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
-    }
-    bounds[2 * o] = xmin;
-    bounds[2 * o + 1] = n;
-  }
-  return { bounds, weights, taps };
-}
-
-/**
- * Resamples one axis of w×h pixels to `size` along it (axis 'x': width, 'y': height) into packed RGB; the source
- * has `channels` bytes per pixel (4: the canvas's RGBA, whose alpha is already 255 and is dropped here).
- */
-function resampleAxis(src, w, h, axis, size, channels = 3) {
-  const inSize = axis === 'x' ? w : h;
-  // Same size: Pillow's weights are then exactly 1 and 0, so only an RGBA source needs the pass (to drop alpha).
-  if (inSize === size && channels === 3) return src;
-  const { bounds, weights, taps } = coefficients(inSize, size);
-  const ow = axis === 'x' ? size : w, oh = axis === 'x' ? h : size;
-  const out = new Uint8Array(ow * oh * 3);
-  // Step between neighbouring inputs along the axis, and between lines across it, in bytes.
-  const along = axis === 'x' ? channels : w * channels, across = axis === 'x' ? w * channels : channels;
-  const lines = axis === 'x' ? h : w;
-  const half = 1 << (PRECISION_BITS - 1), unit = 1 << PRECISION_BITS;
-  for (let line = 0; line < lines; line++) {
-    for (let o = 0; o < size; o++) {
-      const first = bounds[2 * o], n = bounds[2 * o + 1];
-      let r = half, g = half, b = half;
-      for (let t = 0; t < n; t++) {
-        const at = line * across + (first + t) * along, wt = weights[o * taps + t];
-        r += src[at] * wt; g += src[at + 1] * wt; b += src[at + 2] * wt;
-      }
-      const to = axis === 'x' ? (line * ow + o) * 3 : (o * ow + line) * 3;
-      out[to] = Math.min(255, Math.max(0, Math.floor(r / unit)));
-      out[to + 1] = Math.min(255, Math.max(0, Math.floor(g / unit)));
-      out[to + 2] = Math.min(255, Math.max(0, Math.floor(b / unit)));
-    }
-  }
-  return out;
+// The resize of tlearn's evaluation (Pillow's bilinear, as torchvision's Resize does it: a triangle filter as
+// wide as the scale, width pass then height pass, each rounded half up and clipped to 0..255) and the crop run in
+// resize.onnx with onnxruntime-web: resize.js works out the weights of the crop window's outputs, the graph
+// does the pixel arithmetic (two MatMuls). The browser's own resampling (canvas drawImage, createImageBitmap's
+// resize) is a different filter: on fine detail it was 10 to 15 grey levels off on average, which moved the
+// probabilities by about 0.01.
+let resizeSession = null;
+function resizer() {
+  resizeSession ??= ort.InferenceSession.create('resize.onnx', { executionProviders: ['wasm'] })
+    .catch((e) => { resizeSession = null; throw e; });
+  return resizeSession;
 }
 
 /**
  * The model's input for one image: uint8 RGB pixels, NHWC [1, size, size, 3]; the graph itself casts, scales
- * and normalises. As tlearn decodes: the EXIF orientation applied (the browser's default), transparency
- * composited over white, the model's resize mode (Pillow's bilinear, width then height), the centre crop.
+ * and normalises. As tlearn decodes: the EXIF orientation applied, transparency composited over white (both by
+ * the browser: the canvas is filled white before the image is drawn), the model's resize mode, the centre crop.
  * The decoders still differ a little (JPEG's chroma upsampling, colour profiles), hence a small tolerance.
  */
 export async function pixels(file, size, mode) {
-  const bitmap = await createImageBitmap(file);
+  const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   const { width: w, height: h } = bitmap;
-  const g = evalGeometry(w, h, size, mode);
   const canvas = new OffscreenCanvas(w, h);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   ctx.fillStyle = '#fff';
@@ -118,13 +64,16 @@ export async function pixels(file, size, mode) {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   const rgba = ctx.getImageData(0, 0, w, h).data;
-  const resized = resampleAxis(resampleAxis(rgba, w, h, 'x', g.resizeWidth, 4), g.resizeWidth, h, 'y', g.resizeHeight);
-  const input = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const from = ((g.top + y) * g.resizeWidth + g.left) * 3;
-    input.set(resized.subarray(from, from + size * 3), y * size * 3);
-  }
-  return { input: new ort.Tensor('uint8', input, [1, size, size, 3]), rgb: input };
+  const r = resizeInputs(w, h, evalGeometry(w, h, size, mode), size);
+  const feeds = {
+    image: new ort.Tensor('uint8', new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), [h, w, 4]),
+    starts: new ort.Tensor('int64', BigInt64Array.from(r.starts, BigInt), [3]),
+    ends: new ort.Tensor('int64', BigInt64Array.from(r.ends, BigInt), [3]),
+    width_weights: new ort.Tensor('float32', r.widthWeights.data, r.widthWeights.dims),
+    height_weights: new ort.Tensor('float32', r.heightWeights.data, r.heightWeights.dims),
+  };
+  const input = (await (await resizer()).run(feeds)).pixels;
+  return { input, rgb: input.data };
 }
 
 /** The task's reading of the output row, as `tlearn predict` reports it. */
@@ -207,6 +156,7 @@ async function main() {
     if (page.input !== 'uint8-nhwc') throw new Error(`model.json: input ${page.input} (this page feeds uint8-nhwc)`);
     meta = page.metadata;
     session = await ort.InferenceSession.create('model.onnx', { executionProviders: ['wasm'] });
+    await resizer();
   } catch (e) {
     setStatus('failed', `The model could not be loaded: ${e.message}`);
     console.error(e);

@@ -1,12 +1,12 @@
 // Where the files of the browser page come from: the page itself (web-page/ in the package: index.html, app.js,
-// style.css, copied as they are, no build step) and onnxruntime-web's WebAssembly build (an optional dependency).
+// resize.js, style.css, copied as they are, no build step) and onnxruntime-web's WebAssembly build (an optional dependency).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The page's own files, in web-page/ at the package root. */
-export const PAGE_FILES = ['index.html', 'app.js', 'style.css', 'favicon.svg'] as const;
+/** The page's own files, in web-page/ at the package root (resize.js: the weights of resize.onnx). */
+export const PAGE_FILES = ['index.html', 'app.js', 'resize.js', 'style.css', 'favicon.svg'] as const;
 
 /**
  * onnxruntime-web's files the page needs, from its dist/: the WASM-only ES module app.js imports, and the

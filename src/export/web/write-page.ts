@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelMetadata } from '../../models/metadata.js';
 import { makeOutputFolder } from '../../io/output-path.js';
+import { pageResizeGraph } from './resize-graph.js';
 import { ORT_WEB_FILES, ortWebDir, PAGE_FILES, pageSourceDir } from './page-files.js';
 
 /** `kind` of model.json: marks a folder written here (the only kind of non-empty folder --force replaces). */
@@ -64,7 +65,10 @@ function isWebPageDir(dir: string): boolean {
   }
 }
 
-/** Writes the page folder DIR: index.html, app.js, style.css, model.json, model.onnx and ort/ (onnxruntime-web). */
+/**
+ * Writes the page folder DIR: index.html, app.js, resize.js, style.css, model.json, model.onnx, resize.onnx (the
+ * resize's pixel arithmetic) and ort/ (onnxruntime-web).
+ */
 export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
   const target = path.resolve(dir);
   const problem = webDirProblem(target, input.force ?? false);
@@ -84,6 +88,7 @@ export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
     for (const f of PAGE_FILES) put(f, (abs) => fs.copyFileSync(path.join(pageDir, f), abs));
     put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(input.metadata), null, 2)}\n`));
     put('model.onnx', (abs) => fs.writeFileSync(abs, input.modelBytes));
+    put('resize.onnx', (abs) => fs.writeFileSync(abs, pageResizeGraph()));
     fs.mkdirSync(path.join(staging, 'ort'));
     for (const f of ORT_WEB_FILES) put(`ort/${f}`, (abs) => fs.copyFileSync(path.join(ortDir, f), abs));
     const bytes = files.reduce((n, f) => n + fs.statSync(path.join(staging, f)).size, 0);
