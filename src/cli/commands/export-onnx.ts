@@ -89,13 +89,10 @@ export async function runOnnxExport(opts: OnnxExportOptions, io: CliIO): Promise
     }
     const check = await checkImages(opts, model, io);
     const input = INPUT_LAYOUTS[opts.input ?? 'float'];
-    let result;
-    try {
-      result = await exportOnnxFile({ modelFile: model, model: loaded.model, metadata: loaded.metadata, out, input, check, log: (l) => io.err(`${l}\n`) });
-    } catch (e) {
-      if (e instanceof CheckImagesError) throw new UsageError(e.message);
-      throw e;
-    }
+    const result = await exportOnnxFile({ modelFile: model, model: loaded.model, metadata: loaded.metadata, out, input, check, log: (l) => io.err(`${l}\n`) })
+      .catch((e: unknown) => {
+        throw e instanceof CheckImagesError ? new UsageError(e.message) : e;
+      });
     const line = parityLine(result.report);
     if (!result.written) {
       const c = result.report.check;
