@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportOnnxFile, type GraphExporter } from '../src/export/onnx-file.js';
+import { runOnnxExport } from '../src/cli/commands/export-onnx.js';
 import { exportOnnx } from '../src/export/onnx/index.js';
 import { fileCheckImages } from '../src/export/check-images.js';
 import { loadModelFile } from '../src/models/index.js';
@@ -138,5 +139,17 @@ out(True)
       loaded.model.dispose();
     }
     assert.deepEqual(fs.readdirSync(path.dirname(out)), []);
+  });
+
+  it('the command exits 1 on a perturbed graph, prints the figures, and leaves nothing behind', async () => {
+    const outDir = path.join(dir, 'bad-cli');
+    fs.mkdirSync(outDir);
+    let out = '', err = '';
+    const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; }, cwd: outDir };
+    const code = await runOnnxExport({ model, out: 'model.onnx' }, io, perturbed);
+    assert.equal(code, 1, err);
+    assert.equal(out, '');
+    assert.match(err, /parity on 3 images .*max \|difference\| [0-9.e+-]+.*\nerror: the exported graph disagrees with the model.*nothing was written under .*model\.onnx or .*model\.onnx\.json/);
+    assert.deepEqual(fs.readdirSync(outDir), []);
   });
 });

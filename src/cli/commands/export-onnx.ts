@@ -8,7 +8,7 @@ import { loadPart } from '../planned.js';
 import { collectInputFiles } from './predict.js';
 import type { OnnxInputLayout } from '../../onnx/props.js';
 import type { CheckImages } from '../../export/check-images.js';
-import type { OnnxExportReport } from '../../export/onnx-file.js';
+import type { GraphExporter, OnnxExportReport } from '../../export/onnx-file.js';
 
 export interface OnnxExportOptions {
   model: string;
@@ -69,8 +69,11 @@ async function checkImages(opts: OnnxExportOptions, model: string, io: CliIO): P
   return images.randomCheckImages();
 }
 
-/** After runExport's checks of MODEL and --out (extension, not the input, not a folder). */
-export async function runOnnxExport(opts: OnnxExportOptions, io: CliIO): Promise<number> {
+/**
+ * After runExport's checks of MODEL and --out (extension, not the input, not a folder). `exporter` replaces the
+ * graph writer: only tests pass one (a graph spoilt on purpose must fail the check); no flag reaches it.
+ */
+export async function runOnnxExport(opts: OnnxExportOptions, io: CliIO, exporter?: GraphExporter): Promise<number> {
   const model = path.resolve(io.cwd, opts.model);
   const out = path.resolve(io.cwd, opts.out);
   if (opts.check && opts.noCheck) throw new UsageError('--check and --no-check contradict each other: give one of them');
@@ -89,7 +92,7 @@ export async function runOnnxExport(opts: OnnxExportOptions, io: CliIO): Promise
     }
     const check = await checkImages(opts, model, io);
     const input = INPUT_LAYOUTS[opts.input ?? 'float'];
-    const result = await exportOnnxFile({ modelFile: model, model: loaded.model, metadata: loaded.metadata, out, input, check, log: (l) => io.err(`${l}\n`) })
+    const result = await exportOnnxFile({ modelFile: model, model: loaded.model, metadata: loaded.metadata, out, input, check, exporter, log: (l) => io.err(`${l}\n`) })
       .catch((e: unknown) => {
         throw e instanceof CheckImagesError ? new UsageError(e.message) : e;
       });
