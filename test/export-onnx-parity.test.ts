@@ -152,4 +152,17 @@ out(True)
     assert.match(err, /parity on 3 images .*max \|difference\| [0-9.e+-]+.*\nerror: the exported graph disagrees with the model.*nothing was written under .*model\.onnx or .*model\.onnx\.json/);
     assert.deepEqual(fs.readdirSync(outDir), []);
   });
+
+  it('with --force, a failed check leaves an earlier export under the name as it was, and says so', async () => {
+    const outDir = path.join(dir, 'bad-force');
+    fs.mkdirSync(outDir);
+    fs.writeFileSync(path.join(outDir, 'model.onnx'), 'earlier graph');
+    let err = '';
+    const io = { out: () => {}, err: (t: string) => { err += t; }, cwd: outDir };
+    const code = await runOnnxExport({ model, out: 'model.onnx', force: true }, io, perturbed);
+    assert.equal(code, 1, err);
+    assert.match(err, /nothing was written under .*\(the earlier .*model\.onnx is left as it was\)/);
+    assert.deepEqual(fs.readdirSync(outDir), ['model.onnx']);
+    assert.equal(fs.readFileSync(path.join(outDir, 'model.onnx'), 'utf8'), 'earlier graph');
+  });
 });

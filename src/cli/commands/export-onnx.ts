@@ -100,7 +100,10 @@ export async function runOnnxExport(opts: OnnxExportOptions, io: CliIO, exporter
     if (!result.written) {
       const c = result.report.check;
       const which = c.checked && c.differing.length > 0 ? `; decisions differ for ${c.differing.join(', ')}` : '';
-      io.err(`${line}\nerror: the exported graph disagrees with the model${which}: nothing was written under ${out} or ${reportFile}\n`);
+      // An earlier export under the name (--force) is not this graph: it stays as it was, and the message says so.
+      const earlier = [out, reportFile].filter((f) => fs.existsSync(f));
+      const kept = earlier.length > 0 ? ` (the earlier ${earlier.join(' and ')} ${earlier.length === 1 ? 'is' : 'are'} left as ${earlier.length === 1 ? 'it was' : 'they were'})` : '';
+      io.err(`${line}\nerror: the exported graph disagrees with the model${which}: nothing was written under ${out} or ${reportFile}${kept}\n`);
       return 1;
     }
     io.out(`${line}\nwrote ${out} (${result.report.bytes} bytes, input ${input}) and ${reportFile}\n`);
