@@ -116,8 +116,11 @@ async function main(): Promise<void> {
         `onnxruntime/libtorch ${(ips(b, o) / ips(b, lib)).toFixed(2)}x, onnxruntime/PyTorch ${(ips(b, o) / ips(b, p)).toFixed(2)}x, ` +
         `libtorch/PyTorch ${(ips(b, lib) / ips(b, p)).toFixed(2)}x [goal onnxruntime/libtorch >= 1.0x]`);
       console.log(`  same probabilities: max |onnxruntime - libtorch| ${maxDiff(o.p, lib.p).toExponential(1)}, ` +
-        `max |libtorch - PyTorch| ${maxDiff(lib.p, p.p).toExponential(1)}; best times ${(o.best * 1e3).toFixed(1)} / ${(lib.best * 1e3).toFixed(1)} / ${(p.best * 1e3).toFixed(1)} ms`);
+        `max |libtorch - PyTorch| ${maxDiff(lib.p, p.p).toExponential(1)} (probabilities from ${Math.min(...lib.p).toPrecision(3)} to ${Math.max(...lib.p).toPrecision(3)}: ` +
+        `random weights can saturate them, which hides differences); best times ${(o.best * 1e3).toFixed(1)} / ${(lib.best * 1e3).toFixed(1)} / ${(p.best * 1e3).toFixed(1)} ms`);
     }
+    // Other work on the machine changes every figure: the load says how quiet it was.
+    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} on ${os.cpus().length} cores`);
     if (WEB_BENCH) for (const b of cfg.batches) console.log(`browser (onnxruntime-web): ${(await WEB_BENCH(onnxFile, b)).toFixed(2)} images/s at batch ${b}`);
     else console.log('browser page (onnxruntime-web in headless Chromium): not measured here (the web export\'s benchmark; WEB_BENCH hook)');
   } finally {
