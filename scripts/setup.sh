@@ -3,7 +3,8 @@
 #   system packages (libtorch-dev, cmake, g++), Node packages, the native addon, the TypeScript build.
 # Options:
 #   --test-deps   also install what the test suite needs (Python torch/torchvision/scikit-learn as the
-#                 numeric oracle, python3-onnx as the ONNX checker, Chromium for the report and web-page tests); the product itself never needs them
+#                 numeric oracle, python3-onnx as the ONNX checker, Chromium for the report and web-page
+#                 tests); the product itself never needs them
 #   --demo        run `tlearn demo` at the end
 # Set LIBTORCH=/path/to/libtorch (or have a pip torch) to build against another libtorch, e.g. one with CUDA.
 set -euo pipefail

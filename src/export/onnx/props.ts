@@ -21,8 +21,8 @@ export function metadataProps(m: ModelMetadata, input: OnnxInputLayout, sourceSh
     [ONNX_PROPS.metadata]: JSON.stringify(metadataToJSON(m)),
   };
   if (sourceSha256 !== undefined) {
-    if (!/^[0-9a-f]{64}$/.test(sourceSha256)) throw new Error(`sourceSha256 must be 64 lower-case hex digits, got ${JSON.stringify(sourceSha256)}`);
-    p[ONNX_PROPS.sourceSha256] = sourceSha256;
+    if (!/^[0-9a-f]{64}$/i.test(sourceSha256)) throw new Error(`sourceSha256 must be 64 hex digits, got ${JSON.stringify(sourceSha256)}`);
+    p[ONNX_PROPS.sourceSha256] = sourceSha256.toLowerCase();
   }
   return p;
 }
