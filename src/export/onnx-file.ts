@@ -35,7 +35,7 @@ export interface OnnxExportRequest {
 
 /** What the check found, as model.onnx.json states it (ARCHITECTURE.md, "model.onnx.json"). */
 export type CheckRecord =
-  | ({ checked: true; source: string; available: number; skipped: number } & Omit<ParityResult, 'differing'> & { differing: string[] })
+  | ({ checked: true; source: string; available: number; skipped: number } & ParityResult)
   | { checked: false; reason: string };
 
 export interface OnnxExportReport {
