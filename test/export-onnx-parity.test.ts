@@ -166,3 +166,48 @@ out(True)
     assert.equal(fs.readFileSync(path.join(outDir, 'model.onnx'), 'utf8'), 'earlier graph');
   });
 });
+
+describe('tlearn export --format web: the page\'s graph gets the same proof', () => {
+  let dir: string, run: string, model: string;
+  before(async () => {
+    dir = tempDir('tlearn-web-parity-');
+    run = await fakeRun(dir);
+    model = path.join(run, 'best_model_final.safetensors');
+  });
+  after(removeTempDirs);
+
+  it('checks the uint8 graph on the run\'s test split and writes the figures as DIR/model.onnx.json', async () => {
+    const r = await cliIn(dir)(['export', model, '--format', 'web', '--out', 'page']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /parity on 3 images \(the test split of .*manifest\.csv\):.* 0 decisions differ/);
+    const report = readJson(path.join(dir, 'page/model.onnx.json'));
+    assert.equal(report.sha256, sha256(path.join(dir, 'page/model.onnx')));
+    assert.equal(report.source.sha256, sha256(model));
+    assert.equal(report.input, 'uint8-nhwc');
+    assert.equal(report.check.checked, true);
+    assert.equal(report.check.images, 3);
+    assert.ok(report.check.passed && report.check.maxAbsDiff <= 1e-4);
+  });
+
+  it('a spoilt graph fails the check: exit 1 and no folder under --out', async () => {
+    const { runExportWeb } = await import('../src/cli/commands/export-web.js');
+    const lines: string[] = [];
+    const io = { cwd: dir, out: (s: string) => { lines.push(s); }, err: (s: string) => { lines.push(s); } };
+    const code = await runExportWeb({ model, out: 'spoilt' }, io, perturbed);
+    assert.equal(code, 1);
+    assert.match(lines.join(''), /the page's graph disagrees with the model.*nothing was written/);
+    assert.equal(fs.existsSync(path.join(dir, 'spoilt')), false);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('spoilt') || f.endsWith('.tmp')), []);
+  });
+
+  it('--no-check warns and the record says unchecked; --input is refused for the page', async () => {
+    const r = await cliIn(dir)(['export', model, '--format', 'web', '--out', 'page2', '--no-check']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /--no-check/);
+    assert.deepEqual(readJson(path.join(dir, 'page2/model.onnx.json')).check, { checked: false, reason: 'skipped with --no-check' });
+    const bad = await cliIn(dir)(['export', model, '--format', 'web', '--out', 'page3', '--input', 'float']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--input is for --format onnx/);
+    assert.equal(fs.existsSync(path.join(dir, 'page3')), false);
+  });
+});

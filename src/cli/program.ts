@@ -247,11 +247,6 @@ ${examples([
       'tlearn export runs/r1/best_model_final.safetensors --format web --out page/',
     ]))
     .action((model: string, o: Record<string, any>, cmd: Command) => {
-      if (o.format === 'web') {
-        const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
-          ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}) };
-        return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
-      }
       const options: ExportOptions = { model, out: o.out };
       if (o.format) options.format = o.format;
       if (o.classes) options.classes = o.classes;
@@ -265,6 +260,12 @@ ${examples([
       const onnx: ExportOptions['onnx'] = {
         input: o.input, check: given('--check') ? (Array.isArray(o.check) ? o.check : []) : undefined, noCheck: given('--no-check') || undefined,
       };
+      if (o.format === 'web') {
+        const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
+          ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}),
+          ...(onnx.check ? { check: onnx.check } : {}), ...(onnx.noCheck ? { noCheck: true } : {}), ...(onnx.input !== undefined ? { input: onnx.input } : {}) };
+        return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
+      }
       if (Object.values(onnx).some((v) => v !== undefined)) options.onnx = onnx;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
     });

@@ -73,7 +73,7 @@ export async function exportOnnxFile(req: OnnxExportRequest): Promise<OnnxExport
   try {
     writeFileAtomic(tmp, [bytes]);
     let check: CheckRecord = { checked: false, reason: 'skipped with --no-check' };
-    if (req.check) check = await runCheck(req, tmp);
+    if (req.check) check = await checkGraphFile(req, req.check, tmp);
     const report: OnnxExportReport = {
       file: path.basename(req.out), sha256: sha256Of(bytes), bytes: bytes.byteLength, source: { file: req.modelFile, sha256: sourceSha256 },
       input: req.input, opCounts, check, tlearn: toolVersion(), createdAt: new Date().toISOString(),
@@ -94,8 +94,12 @@ export async function exportOnnxFile(req: OnnxExportRequest): Promise<OnnxExport
   }
 }
 
-async function runCheck(req: OnnxExportRequest, graphFile: string): Promise<CheckRecord> {
-  const c = req.check!;
+/**
+ * Runs the parity check of the graph in `graphFile` (written with `req.input`) against `req.model` on the check
+ * images: the record model.onnx.json states. Also used by the web page's export, whose graph takes uint8 pixels.
+ */
+export async function checkGraphFile(req: Pick<OnnxExportRequest, 'model' | 'metadata' | 'input' | 'threads' | 'log'>, c: CheckImages,
+  graphFile: string): Promise<CheckRecord & { checked: true }> {
   const skipped: SkippedItem[] = [];
   const shown = c.available > c.items.length && c.kind !== 'random' ? `the first ${c.items.length} of ${c.available} images` : `${c.available} image${c.available === 1 ? '' : 's'}`;
   req.log?.(`checking the graph against libtorch on ${shown} (${c.source})`);

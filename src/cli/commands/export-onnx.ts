@@ -41,7 +41,8 @@ export function parityLine(report: OnnxExportReport): string {
     `(onnxruntime ${c.onnxruntime})`;
 }
 
-async function checkImages(opts: OnnxExportOptions, model: string, io: CliIO): Promise<CheckImages | null> {
+/** The parity check's images: --check FILES, else the run's test split, else random pixels; null for --no-check. */
+export async function checkImages(opts: Pick<OnnxExportOptions, 'check' | 'noCheck'>, model: string, io: CliIO): Promise<CheckImages | null> {
   const images = await loadPart(() => import('../../export/check-images.js'), 'the ONNX export');
   if (opts.noCheck) {
     io.err('warning: --no-check: the graph is written without comparing it with the model (model.onnx.json says it is unchecked)\n');
