@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const names = process.argv.slice(2).length ? process.argv.slice(2) : ['engine', 'resnet-eval', 'data-pipeline', 'train-protocol'];
+const names = process.argv.slice(2).length ? process.argv.slice(2) : ['engine', 'resnet-eval', 'data-pipeline', 'train-protocol', 'onnx-predict'];
 let failed = 0;
 for (const name of names) {
   console.log(`\n== ${name} ==`);

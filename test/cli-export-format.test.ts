@@ -27,7 +27,7 @@ test('--format is inferred from the --out extension (.bin is pth); the messages 
   // No known extension: --format alone would not help (it needs the extension too), so the message says the names.
   const u = await cli(['export', model, '--out', 'noext']);
   assert.equal(u.code, 2, u.err);
-  assert.match(u.err, /--out .*noext: the file name must end in \.safetensors \(safetensors\) or \.pth, \.pt or \.bin \(pth\)/);
+  assert.match(u.err, /--out .*noext: the file name must end in \.safetensors \(safetensors\), \.pth, \.pt or \.bin \(pth\) or \.onnx \(onnx\)/);
   const f = await cli(['export', model, '--out', 'noext', '--format', 'pth']);
   assert.equal(f.code, 2, f.err);
   assert.match(f.err, /must end in \.pth, \.pt or \.bin for --format pth/);

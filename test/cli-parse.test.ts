@@ -90,7 +90,7 @@ test('bad usage exits with 2 and a clear message on stderr', async () => {
     [['predict', 'm.pth', 'x.png', '--classes', 'cat,cat'], /expected two different class names/],
     // (--format may be left out: the --out extension decides it; the run checks it.)
     [['export', 'm.pth', '--out', 'x.pth', '--image-size', '8'], /'--image-size <px>' argument '8' is invalid/],
-    [['export', 'm.pth', '--format', 'onnx', '--out', 'x.onnx'], /Allowed choices are safetensors, pth/],
+    [['export', 'm.pth', '--format', 'tflite', '--out', 'x.tflite'], /Allowed choices are safetensors, pth, onnx/],
     [['weights'], /Usage: tlearn weights/],
     [['weights', 'fetch'], /missing required argument 'name'/],
     [['weights', 'remove', 'x'], /unknown command 'remove'/],

@@ -227,32 +227,46 @@ ${examples([
     });
 
   program.command('export')
-    .summary('convert a model to safetensors or PyTorch .pth')
-    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension: .safetensors for safetensors; .pth, .pt or .bin for pth (--format, if given, must agree). For a .pth state_dict without tlearn metadata (the seed's PyTorch code), give both --classes and --image-size (or neither): they are stored in the exported file, as evaluate and predict would use them.`)
+    .summary('convert a model to safetensors, PyTorch .pth or ONNX')
+    .description(`Write MODEL in another format, with its metadata. A .pth written here loads in PyTorch with torch.load(path, weights_only=True) and load_state_dict(strict=True). The format follows the --out extension: .safetensors for safetensors; .pth, .pt or .bin for pth (--format, if given, must agree); .onnx for onnx: a graph for onnxruntime (probabilities out, a dynamic batch), checked before it is kept: it is run with onnxruntime-node on the run's own test images (RUN/manifest.csv beside MODEL; the first 256), or on --check FILES, or, with neither, on random pixels, and compared with libtorch's probabilities; the figures go to OUT.json, and a graph that differs by more than 1e-4 or changes a decision is not kept (exit 1). For a .pth state_dict without tlearn metadata (the seed's PyTorch code), give both --classes and --image-size (or neither): they are stored in the exported file, as evaluate and predict would use them.`)
     .argument('<model>', 'checkpoint file (.safetensors or .pth)')
-    .addOption(new Option('--format <format>', 'output format (default: from the --out extension); web: a folder with a browser page that runs the model (see README)').choices(['safetensors', 'pth', 'web']))
-    .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin), or the folder for --format web; an existing file is refused without --force', parse.nonEmpty)
+    .addOption(new Option('--format <format>', 'output format (default: from the --out extension); web: a folder with a browser page that runs the model (see README)').choices(['safetensors', 'pth', 'onnx', 'web']))
+    .requiredOption('--out <file>', 'file to write (.safetensors; .pth, .pt or .bin; .onnx), or the folder for --format web; an existing file is refused without --force', parse.nonEmpty)
     .option('--classes <neg,pos>', 'class names to store for a model file without tlearn metadata (with --image-size)', parse.classes)
     .option('--image-size <px>', 'input size to store for a model file without tlearn metadata (with --classes)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .addOption(new Option('--resize <mode>', 'resize to store for a model file without tlearn metadata (with --classes and --image-size; default squash)').choices(RESIZE_MODES))
-    .option('--force', 'replace --out if it exists')
+    .addOption(new Option('--input <layout>', 'onnx: the graph\'s input: float (normalised float32 NCHW, as in PyTorch) or uint8 (raw RGB pixels NHWC of the image size; Cast, /255 and mean/std in the graph) (default float)').choices(['float', 'uint8']))
+    .option('--check <files...>', 'onnx: images (files or folders) to check the graph on, instead of the run\'s test split')
+    .option('--no-check', 'onnx: write the graph without the parity check (with a warning)')
+    .option('--force', 'replace --out (and an onnx export\'s OUT.json) if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',
       'tlearn export seed_model.pth --out model.safetensors --classes cat,dog --image-size 224',
+      'tlearn export runs/r1/best_model_final.safetensors --out model.onnx',
+      'tlearn export runs/r1/best_model_final.safetensors --out web.onnx --input uint8 --check photos/',
       'tlearn export runs/r1/best_model_final.safetensors --format web --out page/',
     ]))
-    .action((model: string, o: Record<string, any>) => {
-      if (o.format === 'web') {
-        const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
-          ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}) };
-        return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
-      }
+    .action((model: string, o: Record<string, any>, cmd: Command) => {
       const options: ExportOptions = { model, out: o.out };
       if (o.format) options.format = o.format;
       if (o.classes) options.classes = o.classes;
       if (o.imageSize !== undefined) options.imageSize = o.imageSize;
       if (o.resize) options.resize = o.resize;
       if (o.force) options.force = true;
+      // commander keeps the last of --check FILES and --no-check; both given is a contradiction, said as such.
+      const raw = ((cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? []);
+      const end = raw.indexOf('--');
+      const given = (flag: string) => (end < 0 ? raw : raw.slice(0, end)).some((a) => a === flag || a.startsWith(`${flag}=`));
+      const onnx: ExportOptions['onnx'] = {
+        input: o.input, check: given('--check') ? (Array.isArray(o.check) ? o.check : []) : undefined, noCheck: given('--no-check') || undefined,
+      };
+      if (o.format === 'web') {
+        const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
+          ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}),
+          ...(onnx.check ? { check: onnx.check } : {}), ...(onnx.noCheck ? { noCheck: true } : {}), ...(onnx.input !== undefined ? { input: onnx.input } : {}) };
+        return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
+      }
+      if (Object.values(onnx).some((v) => v !== undefined)) options.onnx = onnx;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
     });
 

@@ -8,11 +8,12 @@ import type { CliIO } from '../io.js';
 import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { checkOutputPath, makeOutputFolder } from '../../io/output-path.js';
+import type { OnnxExportOptions } from './export-onnx.js';
 
 export interface ExportOptions {
   model: string;
-  /** Default: from --out's extension (.safetensors; .pth, .pt or .bin). */
-  format?: 'safetensors' | 'pth';
+  /** Default: from --out's extension (.safetensors; .pth, .pt or .bin; .onnx). */
+  format?: 'safetensors' | 'pth' | 'onnx';
   out: string;
   /** Replace --out if it exists (without it an existing file is refused). */
   force?: boolean;
@@ -20,6 +21,8 @@ export interface ExportOptions {
   imageSize?: number;
   classes?: string[];
   resize?: 'squash' | 'crop';
+  /** --format onnx only (export-onnx.ts): the graph's input, the parity check's images, or no check. */
+  onnx?: Pick<OnnxExportOptions, 'input' | 'check' | 'noCheck'>;
 }
 
 type Format = NonNullable<ExportOptions['format']>;
@@ -27,7 +30,7 @@ type Format = NonNullable<ExportOptions['format']>;
  * The extensions each format accepts. Each names one format only, so the extension always decides it and
  * --format is a check (.bin, PyTorch's pytorch_model.bin, is a pickled .pth).
  */
-export const EXTENSIONS: Record<Format, string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'] };
+export const EXTENSIONS: Record<Format, string[]> = { safetensors: ['.safetensors'], pth: ['.pth', '.pt', '.bin'], onnx: ['.onnx'] };
 
 /** '.a', '.b or .c' */
 export function orList(items: string[]): string {
@@ -62,13 +65,20 @@ export function checkNotExisting(out: string, force: boolean): void {
   if (!force && fs.existsSync(out)) throw new UsageError(`--out ${out} already exists; choose another file, or add --force to replace it`);
 }
 
-export async function runExport(opts: ExportOptions, io: CliIO): Promise<void> {
+export async function runExport(opts: ExportOptions, io: CliIO): Promise<number | void> {
   const model = path.resolve(io.cwd, opts.model);
   const out = path.resolve(io.cwd, opts.out);
   checkModelFile(model);
   const format = exportFormat(out, opts.format);
+  const onnxFlags = Object.entries(opts.onnx ?? {}).filter(([, v]) => v !== undefined).map(([k]) => ({ input: '--input', check: '--check', noCheck: '--no-check' })[k]);
+  if (format !== 'onnx' && onnxFlags.length > 0) throw new UsageError(`${onnxFlags.join(' and ')} only apply to --format onnx (an .onnx --out)`);
   checkExportTarget(model, out, format);
   checkNotExisting(out, opts.force ?? false);
+  if (format === 'onnx') {
+    const { runOnnxExport } = await import('./export-onnx.js');
+    const { onnx, format: _f, ...rest } = opts;
+    return runOnnxExport({ ...rest, ...onnx }, io);
+  }
   if (opts.classes !== undefined || opts.imageSize !== undefined || opts.resize !== undefined) {
     // Through the model loader, as evaluate/predict read the file with these flags: the head is checked and the
     // metadata completed (or, for a tlearn file, checked against the flags).

@@ -19,6 +19,8 @@ export interface WebPageInput {
   force?: boolean;
   /** Where onnxruntime-web's dist/ is (default: resolved next to tlearn). */
   ortDir?: string;
+  /** The graph's proof of parity (export's model.onnx.json), written beside it as model.onnx.json. */
+  checkReport?: unknown;
 }
 
 export interface WrittenWebPage {
@@ -89,6 +91,7 @@ export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
     put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(input.metadata), null, 2)}\n`));
     put('model.onnx', (abs) => fs.writeFileSync(abs, input.modelBytes));
     put('resize.onnx', (abs) => fs.writeFileSync(abs, pageResizeGraph()));
+    if (input.checkReport !== undefined) put('model.onnx.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(input.checkReport, null, 2)}\n`));
     fs.mkdirSync(path.join(staging, 'ort'));
     for (const f of ORT_WEB_FILES) put(`ort/${f}`, (abs) => fs.copyFileSync(path.join(ortDir, f), abs));
     const bytes = files.reduce((n, f) => n + fs.statSync(path.join(staging, f)).size, 0);
