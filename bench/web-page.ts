@@ -1,5 +1,5 @@
 // The browser page of `tlearn export --format web` in headless Chromium: images/s of the whole page path (the
-// browser's decode, Pillow's bilinear resize in JS, onnxruntime-web's WASM inference, the DOM update) on N
+// browser's decode, Pillow's bilinear resize in resize.onnx, onnxruntime-web's WASM inference, the DOM update) on N
 // JPEGs of 640×480, for a seeded random ResNet50 (or --arch) at --size px. Run twice: served plainly (one
 // thread, as most static servers serve it) and cross-origin isolated (COOP/COEP headers: the page then asks
 // onnxruntime-web for up to 4 threads). Needs Chromium and onnxruntime-web.
