@@ -41,8 +41,8 @@ function frameworkMessage(err: FastifyError, opts: ServeOptions): string {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'unsupported content type: send multipart/form-data (image files), an image/* or application/octet-stream body, or JSON';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'the JSON body is empty';
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': case undefined:
-      return err.statusCode === 400 && err instanceof SyntaxError ? `malformed JSON: ${err.message}` : err.message;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'the body is not valid JSON (keys named __proto__, and constructor holding prototype, are refused too)';
     default: return err.message;
   }
 }
