@@ -20,11 +20,15 @@ class LibtorchEngine implements Engine {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private dead: Error | null = null;
+  private readonly exited: Promise<void>;
 
   constructor(private readonly worker: Worker, readonly info: ModelInfo) {
     worker.on('message', (m: FromWorker) => this.answer(m));
     worker.on('error', (e) => this.fail(new Error(`the model worker failed: ${e.message}`)));
-    worker.on('exit', (code) => this.fail(new Error(`the model worker stopped (exit code ${code})`)));
+    this.exited = new Promise((resolve) => worker.once('exit', (code) => {
+      this.fail(new Error(`the model worker stopped (exit code ${code})`));
+      resolve();
+    }));
   }
 
   private answer(m: FromWorker): void {
@@ -44,7 +48,7 @@ class LibtorchEngine implements Engine {
     this.pending.clear();
   }
 
-  private call<T>(msg: WithoutId<ToWorker>, transfer: ArrayBuffer[]): Promise<T> {
+  private call<T>(msg: WithoutId<Exclude<ToWorker, { type: 'stop' }>>, transfer: ArrayBuffer[]): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -63,9 +67,14 @@ class LibtorchEngine implements Engine {
     return this.call({ type: 'predict', pixels: own, n }, [own]);
   }
 
+  /**
+   * Rejects what is pending and lets the worker end once the forward pass it may be running is done. Not
+   * worker.terminate(): a worker stopped inside a libtorch call throws from the addon, which aborts the process.
+   */
   async close(): Promise<void> {
     this.fail(new Error('the server is shutting down'));
-    await this.worker.terminate();
+    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    await this.exited;
   }
 }
 

@@ -65,7 +65,10 @@ function start(loaded: LoadedModel): void {
   }
 
   port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'decode') {
+    if (msg.type === 'stop') {
+      // Messages run one at a time, so no forward pass is running now; decodes in flight end on their own.
+      port.close();
+    } else if (msg.type === 'decode') {
       void decodes.run(() => decode(Buffer.from(msg.bytes), m.imageSize, m.resize)).then((r) => {
         if (r instanceof Uint8Array) post({ type: 'decoded', id: msg.id, pixels: r.buffer as ArrayBuffer }, [r.buffer as ArrayBuffer]);
         else post({ type: 'refused', id: msg.id, refusal: r });

@@ -17,7 +17,9 @@ export interface WorkerSetup {
 
 export type ToWorker =
   | { type: 'decode'; id: number; bytes: ArrayBuffer }
-  | { type: 'predict'; id: number; pixels: ArrayBuffer; n: number };
+  | { type: 'predict'; id: number; pixels: ArrayBuffer; n: number }
+  /** Finish what is running, then end (a worker terminated inside a libtorch call aborts the whole process). */
+  | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
