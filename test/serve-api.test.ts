@@ -18,6 +18,7 @@ const files = images.map((b, i) => {
   fs.writeFileSync(f, b);
   return f;
 });
+const big = modelFile(dir, 'r50', 'resnet50', 224);
 const withoutPath = (rows: Array<Record<string, unknown>>) => rows.map(({ path: _p, ...r }) => r);
 
 // A request of the six images is one batch, as predict's: bit-identical. One image alone is a batch of one, which
@@ -104,8 +105,20 @@ test('concurrent requests share forward passes and get what each would get alone
   });
 });
 
+test('at the default --max-wait-ms 5, concurrent requests to a slow model meet in few forward passes', async () => {
+  // The images are decoded in the model's thread, between forward passes: a batch that left with the first image
+  // decoded stalled the decodes of the others, which then left one or two at a time (5 to 8 passes for 8 requests).
+  // A batch now waits for the images already being decoded.
+  const eight = await Promise.all(Array.from({ length: 8 }, (_, i) => testImage(i + 20)));
+  await withServer(big, {}, async (s) => {
+    const r = await Promise.all(eight.map((b) => post(`${s.url}/v1/predict`, b, 'image/png')));
+    assert.deepEqual(r.map((x) => x.status), new Array(8).fill(200));
+    const passes = metric(await metrics(s), 'tlearn_serve_batch_size_count');
+    assert.ok(passes <= 2, `8 concurrent requests took ${passes} forward passes`);
+  });
+});
+
 test('a 224-px resnet50 (channels-last, crop resize) answers as tlearn predict on JPEG and PNG files', async () => {
-  const big = modelFile(dir, 'r50', 'resnet50', 224);
   const few = files.slice(0, 3);
   const expected = withoutPath(await predictJson(big, few));
   await withServer(big, { maxWaitMs: 200 }, async (s) => {

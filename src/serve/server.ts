@@ -123,15 +123,17 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
     }
     admitted += n;
     try {
-      const decoded = await Promise.all(images.map((bytes) => engine.decode(bytes)));
+      const token = batcher.decodeStarted();
+      const decoded = await Promise.all(images.map((bytes) => engine.decode(bytes))).catch((e) => { batcher.decodeFailed(token); throw e; });
       const refused = decoded.map((d, i) => [d, i] as const).filter(([d]) => isRefusal(d));
       for (const [r] of refused) if (isRefusal(r)) metrics.imagesRefused.inc({ status: String(r.status) });
       metrics.imagesDecoded.inc(n - refused.length);
       if (refused.length > 0) {
+        batcher.decodeFailed(token);
         const [r, i] = refused[0]!;
         if (isRefusal(r)) throw new HttpError(r.status, n > 1 ? `image ${i + 1} of ${n}: ${r.message}` : r.message);
       }
-      return { predictions: await batcher.predict(decoded as Uint8Array[]) };
+      return { predictions: await batcher.predict(decoded as Uint8Array[], token) };
     } finally {
       admitted -= n;
     }
