@@ -9,7 +9,7 @@ import { imagesTensor } from '../data/tensor.js';
 import { assumptionNote, givenThresholds, nonFiniteOutput } from '../eval/predict.js';
 import { channelsLastPays, loadModelFile, type LoadedModel } from '../models/index.js';
 import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
-import { scope, setNumThreads } from '../torch/index.js';
+import { cpuCache, scope, setNumThreads } from '../torch/index.js';
 import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
 import { refusalStatus } from './refusals.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
@@ -89,7 +89,16 @@ function start(loaded: LoadedModel): void {
   post({ type: 'ready', info });
 }
 
+/**
+ * The CPU block cache's limit while serving, unless TLEARN_CPU_CACHE_MB says otherwise. Its default (a quarter of the
+ * memory) suits training, whose shapes repeat; a server's batches take every size from 1 to --max-batch, each with
+ * blocks of its own, and the cache kept them all: the RSS grew from 1.8 to 4.2 GB over 1000 requests (resnet18, 224
+ * px, concurrency 32), and by 16 % with a 256 MB limit.
+ */
+const SERVE_CACHE_BYTES = 256 * 2 ** 20;
+
 try {
+  if (process.env.TLEARN_CPU_CACHE_MB === undefined) cpuCache.setLimit(SERVE_CACHE_BYTES);
   if (setup.threads) setNumThreads(setup.threads);
   start(loadModelFile(setup.model, setup.load));
 } catch (e) {

@@ -77,10 +77,10 @@ export async function runServe(opts: ServeOptions, io: CliIO): Promise<number> {
   const options = await serverOptions(opts, io.cwd);
   // Listened for from the start: a signal while the model loads stops the server as soon as it is up.
   const signal = nextSignal();
-  // OpenMP threads that spin while they wait (libgomp's default) fight the decoding threads and the event loop for
-  // the cores between the layers of a forward pass: on 2 cores, resnet18 at 224 px served 14.7 requests/s at 32
-  // concurrent requests with spinning and 72 with passive waiting (bench/serve.ts). Read by libgomp when the model
-  // worker loads libtorch (the main thread never does), so it is set before; a value the user gave is kept.
+  // OpenMP threads that spin while they wait (libgomp's default) compete with the decoding threads and the event
+  // loop for the cores between the layers of a forward pass, the usual reason to wait passively in a server. On the
+  // shared 2-core machine the measurements were inconclusive (bench/serve.ts: passive faster in two runs of three). Read by libgomp when the
+  // model worker loads libtorch (the main thread never does), so it is set before; a value the user gave is kept.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const { serve, ModelLoadError, ListenError, EngineChoiceError } = await loadPart(() => import('../../serve/index.js'), 'serving');
   let server: Awaited<ReturnType<typeof serve>>;
