@@ -12,11 +12,14 @@ import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
 import type { ExportWebOptions } from './commands/export-web.js';
 import type { PredictOptions } from './commands/predict.js';
+import type { ServeOptions } from './commands/serve.js';
 import type { TrainOptions } from './commands/train.js';
 import type { WeightsOptions } from './commands/weights.js';
 import { IMAGE_EXTENSIONS } from '../data/names.js';
 import { DEMO_DEFAULTS } from './demo-defaults.js';
 import { IMAGE_SIZE } from '../models/bounds.js';
+import { SERVE_DEFAULTS } from '../serve/options.js';
+import { availableParallelism } from 'node:os';
 
 /**
  * Called with each parsed command: its name, its typed options and the function that runs it (returning the
@@ -224,6 +227,52 @@ ${examples([
     .action((model: string, inputs: string[], o: Record<string, any>) => {
       const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }) };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
+    });
+
+  program.command('serve')
+    .summary('answer predictions over HTTP (dynamic batching, limits, metrics)')
+    .description(`Serve MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) over HTTP: POST /v1/predict (multipart files, a raw image body, or JSON {"images": [base64...]}) and POST /v1/models/<name>:predict (KServe V1 {"instances": [{"b64": ...}]}) answer {"predictions": [...]} as predict --json does; GET /v1/models/<name>, /healthz, /readyz, /metrics (Prometheus). Concurrent requests are batched (--max-batch, --max-wait-ms); a full queue answers 503 with Retry-After. Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C finish the requests in flight (up to --drain-timeout-s) and exit 0; startup errors exit 2.`)
+    .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)', parse.nonEmpty)
+    .option('--port <n>', 'port (default 8080; 0 = any free port)', parse.integer(0, 65535))
+    .option('--max-batch <n>', 'images per forward pass at most (default 32)', parse.integer(1, 4096))
+    .option('--max-wait-ms <ms>', 'how long an image waits for others to fill a batch (default 5)', parse.integer(0, 60000))
+    .option('--max-queue <n>', 'images admitted at once; beyond: 503 with Retry-After (default 256)', parse.integer(1, 1_000_000))
+    .option('--max-images <n>', 'images per request at most; beyond: 413 (default 64, at most --max-queue)', parse.integer(1, 1_000_000))
+    .option('--max-body-mb <mb>', 'request body size at most; beyond: 413 (default 20)', parse.positiveNumber)
+    .option('--max-megapixels <mp>', 'images declaring more pixels are refused from their header, before decoding: 422 (default 50)', parse.positiveNumber)
+    .addOption(new Option('--engine <engine>', 'inference engine (default libtorch; onnx is not in this build yet)').choices(['libtorch', 'onnx']))
+    .option('--api-key-file <file>', 'require Authorization: Bearer <the first line of FILE> on every route but /healthz and /readyz', parse.nonEmpty)
+    .option('--cors <origin>', 'allow browsers on this origin (or *) to call the API (default: no CORS headers)', parse.nonEmpty)
+    .option('--name <name>', 'the model\'s name in /v1/models/<name> (default: the file name without extension)', parse.nonEmpty)
+    .option('--threads <n>', 'CPU threads of the model, 0 = all cores (default 0)', parse.integer(0, 4096))
+    .option('--request-timeout-s <s>', 'a client must send its whole request within this time (default 30; headers within 10)', parse.integer(1, 3600))
+    .option('--drain-timeout-s <s>', 'on SIGTERM/SIGINT, how long requests in flight may take to finish (default 30)', parse.integer(0, 3600))
+    .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
+    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
+    .option('--classes <names>', 'class names for a model file without tlearn metadata (as predict)', parse.classes)
+    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass', 'multilabel']))
+    .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata (default squash)').choices(RESIZE_MODES))
+    .addHelpText('after', examples([
+      'tlearn serve runs/cats/best_model_final.safetensors',
+      'curl -F image=@photo.jpg http://127.0.0.1:8080/v1/predict',
+      'tlearn serve model.safetensors --host 0.0.0.0 --port 9000 --api-key-file key.txt --max-batch 16',
+    ]))
+    .action((model: string, o: Record<string, any>) => {
+      const d = SERVE_DEFAULTS;
+      const maxQueue = o.maxQueue ?? d.maxQueue;
+      const options: ServeOptions = {
+        model, engine: o.engine ?? 'libtorch', host: o.host ?? d.host, port: o.port ?? d.port, maxBatch: o.maxBatch ?? d.maxBatch,
+        maxWaitMs: o.maxWaitMs ?? d.maxWaitMs, maxQueue, maxImages: o.maxImages ?? Math.min(d.maxImages, maxQueue),
+        maxBodyMb: o.maxBodyMb ?? d.maxBodyMb, maxMegapixels: o.maxMegapixels ?? d.maxMegapixels, decodeConcurrency: availableParallelism(),
+        headersTimeoutS: Math.min(d.headersTimeoutS, o.requestTimeoutS ?? d.requestTimeoutS), requestTimeoutS: o.requestTimeoutS ?? d.requestTimeoutS,
+        drainTimeoutS: o.drainTimeoutS ?? d.drainTimeoutS,
+        ...(o.apiKeyFile === undefined ? {} : { apiKeyFile: o.apiKeyFile }), ...(o.cors === undefined ? {} : { cors: o.cors }),
+        ...(o.name === undefined ? {} : { name: o.name }), ...(o.threads ? { threads: o.threads } : {}),
+        ...(o.threshold === undefined ? {} : { threshold: o.threshold }), ...(o.imageSize === undefined ? {} : { imageSize: o.imageSize }),
+        ...(o.classes ? { classes: o.classes } : {}), ...(o.task ? { task: o.task } : {}), ...(o.resize ? { resize: o.resize } : {}),
+      };
+      return dispatch('serve', options, async () => (await import('./commands/serve.js')).runServe(options, io));
     });
 
   program.command('export')

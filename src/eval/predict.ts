@@ -23,7 +23,7 @@ export class NonFiniteOutputError extends Error {
  * The error for a batch whose output is not finite. Weights holding NaN or inf are refused when a model file is
  * read, but a model built in code may hold them: those are named first (checked only now, on the failure path).
  */
-function nonFiniteOutput(model: ImageClassifier, values: Float32Array, paths: string[], source: string | undefined): Error {
+export function nonFiniteOutput(model: ImageClassifier, values: Float32Array, paths: string[], source: string | undefined): Error {
   const sd = model.stateDict();
   try {
     checkFinite(sd, source ?? 'the model');

@@ -1,0 +1,106 @@
+// The model worker: a worker thread that owns libtorch for the server. It loads the checkpoint, decodes
+// request images with `tlearn predict`'s own decoding (src/data/decode.ts, on sharp's thread pool) and runs
+// batches through the model. libtorch's ops are synchronous: here they block this thread only, never the
+// server's event loop, which keeps answering probes and queueing requests while a batch runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeResized, decoderReason, diagnoseDecode, imageSize, isLostReason } from '../data/decode.js';
+import { Semaphore } from '../data/pool.js';
+import { imagesTensor } from '../data/tensor.js';
+import { assumptionNote, givenThresholds, nonFiniteOutput } from '../eval/predict.js';
+import { channelsLastPays, loadModelFile, type LoadedModel } from '../models/index.js';
+import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
+import { cpuCache, scope, setNumThreads } from '../torch/index.js';
+import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
+import { refusalStatus } from './refusals.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+const megapixels = (n: number) => Math.round(n / 1e5) / 10;
+
+/** Encoded bytes → the model's size×size RGB input, or the refusal (header checks first: nothing large is decoded). */
+async function decode(bytes: Buffer, size: number, resize: 'squash' | 'crop'): Promise<Uint8Array | ImageRefusal> {
+  if (bytes.length === 0) return { status: 400, message: 'the image is empty (0 bytes)' };
+  try {
+    const upright = await imageSize(bytes);
+    const pixels = upright.width * upright.height;
+    if (pixels > setup.maxPixels) {
+      return {
+        status: 422, message: `the image declares ${upright.width}×${upright.height} pixels (${megapixels(pixels)} megapixels), ` +
+          `more than the ${megapixels(setup.maxPixels)} megapixels this server decodes (--max-megapixels): a decompression bomb, or an image to shrink first`,
+      };
+    }
+    const img = await decodeResized(bytes, size, resize, upright);
+    return new Uint8Array(img.data); // a copy of its own, so that its buffer can be transferred
+  } catch (e) {
+    let message = decoderReason((e as Error).message);
+    // libvips' message can be lost to a concurrent decode (see decode.ts): ask again, alone.
+    if (isLostReason(message)) message = (await diagnoseDecode(bytes)) ?? message;
+    const status = refusalStatus(message);
+    return { status, message: status === 400 ? `the image cannot be decoded (damaged or truncated?): ${message}` : message };
+  }
+}
+
+function start(loaded: LoadedModel): void {
+  const { model, metadata: m } = loaded;
+  const task = createTask(m.task, m.classes, NO_LOSS_SETTINGS);
+  const decision = { threshold: setup.threshold ?? m.threshold, thresholds: givenThresholds(m, setup.threshold) };
+  // The layout predict's loader picks (channels-last on the CPU from 96 px), so that the numbers are predict's.
+  const layout = channelsLastPays('cpu', m.imageSize) ? 'nhwc' as const : 'nchw' as const;
+  const width = model.outputs;
+  const decodes = new Semaphore(setup.decodeConcurrency);
+
+  function predict(pixels: Uint8Array, n: number): BatchResult {
+    const s = m.imageSize;
+    const { p, finite } = scope(() => {
+      const x = imagesTensor({ pixels, shape: [n, 3, s, s], layout, jitter: new Array(n).fill(null), mean: m.mean, std: m.std, views: [] });
+      const out = model.predictProba(x);
+      return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
+    });
+    if (!finite) throw nonFiniteOutput(model, p, Array.from({ length: n }, (_, i) => `image ${i + 1} of the batch`), setup.model);
+    const predictions = Array.from({ length: n }, (_, i) => task.predict(p.subarray(i * width, (i + 1) * width), decision, 0));
+    return { probabilities: p, predictions };
+  }
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'stop') {
+      // Messages run one at a time, so no forward pass is running now; decodes in flight end on their own.
+      port.close();
+    } else if (msg.type === 'decode') {
+      void decodes.run(() => decode(Buffer.from(msg.bytes), m.imageSize, m.resize)).then((r) => {
+        if (r instanceof Uint8Array) post({ type: 'decoded', id: msg.id, pixels: r.buffer as ArrayBuffer }, [r.buffer as ArrayBuffer]);
+        else post({ type: 'refused', id: msg.id, refusal: r });
+      });
+    } else {
+      try {
+        const result = predict(new Uint8Array(msg.pixels), msg.n);
+        post({ type: 'predicted', id: msg.id, result }, [result.probabilities.buffer as ArrayBuffer]);
+      } catch (e) {
+        post({ type: 'failed', id: msg.id, message: (e as Error).message });
+      }
+    }
+  });
+  const info: ModelInfo = {
+    arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
+    threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, loaded),
+  };
+  post({ type: 'ready', info });
+}
+
+/**
+ * The CPU block cache's limit while serving, unless TLEARN_CPU_CACHE_MB says otherwise. Its default (a quarter of the
+ * memory) suits training, whose shapes repeat; a server's batches take every size from 1 to --max-batch, each with
+ * blocks of its own, and the cache kept them all: the RSS grew from 1.8 to 4.2 GB over 1000 requests (resnet18, 224
+ * px, concurrency 32), and by 16 % with a 256 MB limit.
+ */
+const SERVE_CACHE_BYTES = 256 * 2 ** 20;
+
+try {
+  if (process.env.TLEARN_CPU_CACHE_MB === undefined) cpuCache.setLimit(SERVE_CACHE_BYTES);
+  if (setup.threads) setNumThreads(setup.threads);
+  start(loadModelFile(setup.model, setup.load));
+} catch (e) {
+  post({ type: 'load-failed', message: (e as Error).message });
+}

@@ -1,0 +1,30 @@
+// The messages between the server (main thread) and the model worker. Buffers travel as transferred
+// ArrayBuffers: the sender gives them up, nothing is copied.
+import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
+
+/** workerData of the model worker. */
+export interface WorkerSetup {
+  model: string;
+  load: { imageSize?: number; classes?: string[]; task?: 'binary' | 'multiclass' | 'multilabel'; resize?: 'squash' | 'crop' };
+  threshold?: number;
+  /** libtorch intra-op threads (undefined: tlearn's default, every core). */
+  threads?: number;
+  /** Images decoded at once (each holds its full-size decode in memory). */
+  decodeConcurrency: number;
+  /** Images declaring more pixels than this are refused from their header (422). */
+  maxPixels: number;
+}
+
+export type ToWorker =
+  | { type: 'decode'; id: number; bytes: ArrayBuffer }
+  | { type: 'predict'; id: number; pixels: ArrayBuffer; n: number }
+  /** Finish what is running, then end (a worker terminated inside a libtorch call aborts the whole process). */
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'load-failed'; message: string }
+  | { type: 'decoded'; id: number; pixels: ArrayBuffer }
+  | { type: 'refused'; id: number; refusal: ImageRefusal }
+  | { type: 'predicted'; id: number; result: BatchResult }
+  | { type: 'failed'; id: number; message: string };
