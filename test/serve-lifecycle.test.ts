@@ -15,8 +15,8 @@ const many = { images: await Promise.all(Array.from({ length: 6 }, (_, i) => tes
 interface Child { proc: ChildProcess; url: string; err: () => string; exit: Promise<number | null> }
 
 /** `tlearn serve MODEL --port 0 ARGS` as a child; resolves once it prints its URL (bounded: 120 s). */
-function startChild(args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, [TLEARN, 'serve', model, '--port', '0', '--threads', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [TLEARN, 'serve', model, '--port', '0', '--threads', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '', err = '';
   proc.stderr!.on('data', (d) => { err += d; });
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -33,8 +33,11 @@ function startChild(args: string[]): Promise<Child> {
 
 const refusedConnection = (url: string) => get(`${url}/healthz`).then(() => false, () => true);
 
-test('SIGTERM: the request in flight completes, new connections are refused, exit code 0', { timeout: 240_000 }, async () => {
-  const c = await startChild([]);
+test('SIGTERM: the request in flight completes, new connections are refused, exit code 0; nothing written to TMPDIR', { timeout: 240_000 }, async () => {
+  // onnxruntime (decoding) writes a telemetry id file '.ses' into TMPDIR unless ORT_DISABLE_TELEMETRY is in the
+  // process's environment before it loads, also when it loads in a worker thread.
+  const tmp = fs.mkdtempSync(`${dir}/tmp-`);
+  const c = await startChild([], { TMPDIR: tmp });
   try {
     assert.equal((await get(`${c.url}/healthz`)).status, 200);
     const inFlight = postJson(`${c.url}/v1/predict`, many);
@@ -46,6 +49,7 @@ test('SIGTERM: the request in flight completes, new connections are refused, exi
     assert.equal(await c.exit, 0, c.err());
     assert.ok(await refusedConnection(c.url));
     assert.match(c.err(), /SIGTERM: draining \(up to 30 s\)\n.*stopped\n$/s);
+    assert.deepEqual(fs.readdirSync(tmp), []);
   } finally {
     c.proc.kill('SIGKILL');
   }

@@ -231,8 +231,8 @@ ${examples([
 
   program.command('serve')
     .summary('answer predictions over HTTP (dynamic batching, limits, metrics)')
-    .description(`Serve MODEL (a tlearn checkpoint, or a .pth state_dict saved by the seed's PyTorch code) over HTTP: POST /v1/predict (multipart files, a raw image body, or JSON {"images": [base64...]}) and POST /v1/models/<name>:predict (KServe V1 {"instances": [{"b64": ...}]}) answer {"predictions": [...]} as predict --json does; GET /v1/models/<name>, /healthz, /readyz, /metrics (Prometheus). Concurrent requests are batched (--max-batch, --max-wait-ms); a full queue answers 503 with Retry-After. Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C finish the requests in flight (up to --drain-timeout-s) and exit 0; startup errors exit 2.`)
-    .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+    .description(`Serve MODEL (a tlearn checkpoint, a .pth state_dict saved by the seed's PyTorch code, or an .onnx file, run by onnxruntime-node without libtorch) over HTTP: POST /v1/predict (multipart files, a raw image body, or JSON {"images": [base64...]}) and POST /v1/models/<name>:predict (KServe V1 {"instances": [{"b64": ...}]}) answer {"predictions": [...]} as predict --json does; GET /v1/models/<name>, /healthz, /readyz, /metrics (Prometheus). Concurrent requests are batched (--max-batch, --max-wait-ms); a full queue answers 503 with Retry-After. Listens on 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C finish the requests in flight (up to --drain-timeout-s) and exit 0; startup errors exit 2.`)
+    .argument('<model>', 'checkpoint file (.safetensors or .pth) or .onnx file')
     .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)', parse.nonEmpty)
     .option('--port <n>', 'port (default 8080; 0 = any free port)', parse.integer(0, 65535))
     .option('--max-batch <n>', 'images per forward pass at most (default 32)', parse.integer(1, 4096))
@@ -241,7 +241,7 @@ ${examples([
     .option('--max-images <n>', 'images per request at most; beyond: 413 (default 64, at most --max-queue)', parse.integer(1, 1_000_000))
     .option('--max-body-mb <mb>', 'request body size at most; beyond: 413 (default 20)', parse.positiveNumber)
     .option('--max-megapixels <mp>', 'images declaring more pixels are refused from their header, before decoding: 422 (default 50)', parse.positiveNumber)
-    .addOption(new Option('--engine <engine>', 'inference engine (default libtorch; onnx is not in this build yet)').choices(['libtorch', 'onnx']))
+    .addOption(new Option('--engine <engine>', 'inference engine: libtorch for a checkpoint, onnx (onnxruntime-node) for an .onnx file (default: from the file)').choices(['libtorch', 'onnx']))
     .option('--api-key-file <file>', 'require Authorization: Bearer <the first line of FILE> on every route but /healthz and /readyz', parse.nonEmpty)
     .option('--cors <origin>', 'allow browsers on this origin (or *) to call the API (default: no CORS headers)', parse.nonEmpty)
     .option('--name <name>', 'the model\'s name in /v1/models/<name> (default: the file name without extension)', parse.nonEmpty)
@@ -257,12 +257,13 @@ ${examples([
       'tlearn serve runs/cats/best_model_final.safetensors',
       'curl -F image=@photo.jpg http://127.0.0.1:8080/v1/predict',
       'tlearn serve model.safetensors --host 0.0.0.0 --port 9000 --api-key-file key.txt --max-batch 16',
+      'tlearn serve model.onnx --threads 2',
     ]))
     .action((model: string, o: Record<string, any>) => {
       const d = SERVE_DEFAULTS;
       const maxQueue = o.maxQueue ?? d.maxQueue;
       const options: ServeOptions = {
-        model, engine: o.engine ?? 'libtorch', host: o.host ?? d.host, port: o.port ?? d.port, maxBatch: o.maxBatch ?? d.maxBatch,
+        model, engine: o.engine ?? (/\.onnx$/i.test(model) ? 'onnx' : 'libtorch'), host: o.host ?? d.host, port: o.port ?? d.port, maxBatch: o.maxBatch ?? d.maxBatch,
         maxWaitMs: o.maxWaitMs ?? d.maxWaitMs, maxQueue, maxImages: o.maxImages ?? Math.min(d.maxImages, maxQueue),
         maxBodyMb: o.maxBodyMb ?? d.maxBodyMb, maxMegapixels: o.maxMegapixels ?? d.maxMegapixels, decodeConcurrency: availableParallelism(),
         headersTimeoutS: Math.min(d.headersTimeoutS, o.requestTimeoutS ?? d.requestTimeoutS), requestTimeoutS: o.requestTimeoutS ?? d.requestTimeoutS,

@@ -34,6 +34,11 @@ export interface OnnxModel {
   input: OnnxInputLayout;
   /** The engine prediction and evaluation run (src/eval/predict-items.ts). */
   engine: ProbabilityEngine;
+  /**
+   * The same for n images' uint8 NHWC pixels of the model's size, concatenated (what a server's batch holds); `names`
+   * name the images in errors. Async: onnxruntime runs it on its own threads.
+   */
+  probabilitiesOf(pixels: Uint8Array, n: number, names: string[]): Promise<Float32Array>;
   /** Releases the onnxruntime sessions. */
   dispose(): Promise<void>;
 }
@@ -185,25 +190,26 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
   const width = headOutputs(metadata.task, metadata.classes.length);
   const inputName = inputs[0]!.name, outputName = outputs[0]!.name;
   const s = metadata.imageSize;
+  /** n images' uint8 NHWC pixels → their probabilities; `names` name the images in errors. */
+  async function probabilitiesOf(pixels: Uint8Array, n: number, names: string[]): Promise<Float32Array> {
+    let x = new ort.Tensor('uint8', pixels.subarray(0, n * s * s * 3), [n, s, s, 3]);
+    if (pre) x = (await pre.run({ [PREPROCESS_INPUT]: x }))[PREPROCESS_OUTPUT] as typeof x;
+    const out = (await session.run({ [inputName]: x }))[outputName]!;
+    if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== n || out.dims[1] !== width) {
+      throw new Error(`${file}: the graph gave ${out.type} [${out.dims.join(', ')}] for ${n} images; expected float32 [${n}, ${width}]`);
+    }
+    const p = out.data as Float32Array;
+    const bad = names.findIndex((_, i) => p.subarray(i * width, (i + 1) * width).some((v) => !Number.isFinite(v)));
+    if (bad >= 0) throw new Error(`${file}: the model's output is not finite for ${names[bad]}: this model cannot predict`);
+    if (!own) checkProbabilities(p, width, metadata.task === 'multiclass', names, file);
+    return p;
+  }
   const engine: ProbabilityEngine = {
     width,
-    async probabilities(batch: Batch, paths: string[]): Promise<Float32Array> {
-      const n = batch.indices.length;
-      let x = new ort.Tensor('uint8', batch.pixels.subarray(0, n * s * s * 3), [n, s, s, 3]);
-      if (pre) x = (await pre.run({ [PREPROCESS_INPUT]: x }))[PREPROCESS_OUTPUT] as typeof x;
-      const out = (await session.run({ [inputName]: x }))[outputName]!;
-      if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== n || out.dims[1] !== width) {
-        throw new Error(`${file}: the graph gave ${out.type} [${out.dims.join(', ')}] for ${n} images; expected float32 [${n}, ${width}]`);
-      }
-      const p = out.data as Float32Array;
-      const bad = paths.findIndex((_, i) => p.subarray(i * width, (i + 1) * width).some((v) => !Number.isFinite(v)));
-      if (bad >= 0) throw new Error(`${file}: the model's output is not finite for ${paths[bad]}: this model cannot predict`);
-      if (!own) checkProbabilities(p, width, metadata.task === 'multiclass', paths, file);
-      return p;
-    },
+    probabilities: (batch: Batch, paths: string[]) => probabilitiesOf(batch.pixels, batch.indices.length, paths),
   };
   return {
-    file, metadata, fromTlearn: own !== null, assumed, input: layout, engine,
+    file, metadata, fromTlearn: own !== null, assumed, input: layout, engine, probabilitiesOf,
     async dispose() {
       await session.release();
       await pre?.release();

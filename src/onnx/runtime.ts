@@ -10,12 +10,19 @@ export const ORT_INSTALL_HINT =
 
 let loading: Promise<OrtModule> | undefined;
 
+/**
+ * onnxruntime 1.31 turns telemetry on by default: it writes a device id file ('.ses') into the temp folder and queues
+ * events for upload. tlearn runs models offline and writes only what it is asked to; a user who sets the variable
+ * keeps their own choice. Call it on the main thread before a worker thread loads onnxruntime: a worker's process.env
+ * is a copy, and setting it there does not reach the process's environment, which onnxruntime reads.
+ */
+export function disableOrtTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
+
 /** The onnxruntime-node module, or an Error saying how to install it. */
 export function onnxRuntime(): Promise<OrtModule> {
-  // onnxruntime 1.31 turns telemetry on by default: it writes a device id file ('.ses') into the temp folder
-  // and queues events for upload. tlearn runs models offline and writes only what it is asked to; a user who
-  // sets the variable keeps their own choice.
-  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  disableOrtTelemetry();
   loading ??= import('onnxruntime-node').then(
     (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule,
     (e: unknown) => {

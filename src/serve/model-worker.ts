@@ -1,47 +1,22 @@
-// The model worker: a worker thread that owns libtorch for the server. It loads the checkpoint, decodes
-// request images with `tlearn predict`'s own decoding (src/data/decode.ts, on sharp's thread pool) and runs
-// batches through the model. libtorch's ops are synchronous: here they block this thread only, never the
-// server's event loop, which keeps answering probes and queueing requests while a batch runs.
+// The model worker: a worker thread that owns libtorch for the server. It loads the checkpoint and runs batches
+// through the model; it also decodes request images (decode-image.ts, predict's decoding, whose upsampling uses
+// libtorch here) where onnxruntime-node is missing; otherwise the main thread decodes (main-decoder.ts). libtorch's
+// ops are synchronous: here they block this thread only, never the server's event loop, which keeps answering probes
+// and queueing requests while a batch runs.
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeResized, decoderReason, diagnoseDecode, imageSize, isLostReason } from '../data/decode.js';
 import { Semaphore } from '../data/pool.js';
 import { imagesTensor } from '../data/tensor.js';
 import { assumptionNote, givenThresholds, nonFiniteOutput } from '../eval/predict.js';
 import { channelsLastPays, loadModelFile, type LoadedModel } from '../models/index.js';
 import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
 import { cpuCache, scope, setNumThreads } from '../torch/index.js';
-import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
-import { refusalStatus } from './refusals.js';
+import { decodeRequestImage } from './decode-image.js';
+import type { BatchResult, ModelInfo } from './engine.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-const megapixels = (n: number) => Math.round(n / 1e5) / 10;
-
-/** Encoded bytes → the model's size×size RGB input, or the refusal (header checks first: nothing large is decoded). */
-async function decode(bytes: Buffer, size: number, resize: 'squash' | 'crop'): Promise<Uint8Array | ImageRefusal> {
-  if (bytes.length === 0) return { status: 400, message: 'the image is empty (0 bytes)' };
-  try {
-    const upright = await imageSize(bytes);
-    const pixels = upright.width * upright.height;
-    if (pixels > setup.maxPixels) {
-      return {
-        status: 422, message: `the image declares ${upright.width}×${upright.height} pixels (${megapixels(pixels)} megapixels), ` +
-          `more than the ${megapixels(setup.maxPixels)} megapixels this server decodes (--max-megapixels): a decompression bomb, or an image to shrink first`,
-      };
-    }
-    const img = await decodeResized(bytes, size, resize, upright);
-    return new Uint8Array(img.data); // a copy of its own, so that its buffer can be transferred
-  } catch (e) {
-    let message = decoderReason((e as Error).message);
-    // libvips' message can be lost to a concurrent decode (see decode.ts): ask again, alone.
-    if (isLostReason(message)) message = (await diagnoseDecode(bytes)) ?? message;
-    const status = refusalStatus(message);
-    return { status, message: status === 400 ? `the image cannot be decoded (damaged or truncated?): ${message}` : message };
-  }
-}
 
 function start(loaded: LoadedModel): void {
   const { model, metadata: m } = loaded;
@@ -69,7 +44,7 @@ function start(loaded: LoadedModel): void {
       // Messages run one at a time, so no forward pass is running now; decodes in flight end on their own.
       port.close();
     } else if (msg.type === 'decode') {
-      void decodes.run(() => decode(Buffer.from(msg.bytes), m.imageSize, m.resize)).then((r) => {
+      void decodes.run(() => decodeRequestImage(Buffer.from(msg.bytes), m.imageSize, m.resize, setup.maxPixels)).then((r) => {
         if (r instanceof Uint8Array) post({ type: 'decoded', id: msg.id, pixels: r.buffer as ArrayBuffer }, [r.buffer as ArrayBuffer]);
         else post({ type: 'refused', id: msg.id, refusal: r });
       });

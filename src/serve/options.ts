@@ -5,7 +5,10 @@ export interface ServeOptions {
   model: string;
   /** The name clients use in /v1/models/<name> (default: the model file's name without its extension). */
   name: string;
+  /** libtorch serves checkpoints, onnx .onnx files (the CLI picks it from the file). */
   engine: 'libtorch' | 'onnx';
+  /** The libtorch engine's decoding: 'auto' (default) in a decode worker where onnxruntime-node is installed, else in the model's worker. */
+  decodeIn?: 'thread' | 'model' | 'auto';
   host: string;
   /** 0: any free port (the server says which). */
   port: number;

@@ -1,6 +1,8 @@
-// Starts a server for a model file: the engine the options name, then the HTTP server on it.
+// Starts a server for a model file: the engine the options name (libtorch for a checkpoint, onnx for an .onnx file),
+// then the HTTP server on it.
 import { availableParallelism } from 'node:os';
 import { loadLibtorchEngine } from './libtorch-engine.js';
+import { loadOnnxEngine } from './onnx-engine.js';
 import type { ServeOptions } from './options.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -12,18 +14,24 @@ export class EngineChoiceError extends Error {
   }
 }
 
+/** The engine that serves a model file by default: onnx for an .onnx file, libtorch for a checkpoint. */
+export const defaultEngine = (model: string): 'libtorch' | 'onnx' => (/\.onnx$/i.test(model) ? 'onnx' : 'libtorch');
+
 export async function serve(opts: ServeOptions): Promise<RunningServer> {
-  const onnxFile = /\.onnx$/i.test(opts.model);
-  if (opts.engine === 'onnx' || onnxFile) {
-    // Not faked: the ONNX engine (issue 17's src/deploy, onnxruntime-node) is not part of this build yet.
-    throw new EngineChoiceError(onnxFile
-      ? `${opts.model} is an ONNX file: serving .onnx files needs the onnx engine, which this build of tlearn does not have yet; serve the checkpoint it was exported from (.safetensors or .pth) with --engine libtorch`
-      : `--engine onnx serves .onnx files, and this build of tlearn does not have that engine yet; ${opts.model} is a checkpoint: serve it with --engine libtorch (the default)`);
+  const onnxFile = defaultEngine(opts.model) === 'onnx';
+  if (opts.engine === 'libtorch' && onnxFile) {
+    throw new EngineChoiceError(`${opts.model} is an ONNX file: serve it with --engine onnx (the default for .onnx files), or serve the checkpoint it was exported from with --engine libtorch`);
   }
-  const engine = await loadLibtorchEngine({
-    model: opts.model,
-    load: { imageSize: opts.imageSize, classes: opts.classes, task: opts.task, resize: opts.resize },
+  if (opts.engine === 'onnx' && !onnxFile) {
+    // Not exported on the fly: an export is checked against libtorch's probabilities first (tlearn export's parity
+    // check, with its record), which is a step of its own.
+    throw new EngineChoiceError(`--engine onnx serves .onnx files and ${opts.model} is a checkpoint: export it first with ` +
+      `\`tlearn export ${opts.model} --out model.onnx\` and serve model.onnx, or serve the checkpoint with --engine libtorch (the default for checkpoints)`);
+  }
+  const common = {
+    model: opts.model, load: { imageSize: opts.imageSize, classes: opts.classes, task: opts.task, resize: opts.resize },
     threshold: opts.threshold, threads: opts.threads, decodeConcurrency: opts.decodeConcurrency ?? availableParallelism(), maxPixels: opts.maxPixels,
-  });
+  };
+  const engine = opts.engine === 'onnx' ? await loadOnnxEngine(common) : await loadLibtorchEngine(common, opts.decodeIn ?? 'auto');
   return startServer(engine, opts);
 }

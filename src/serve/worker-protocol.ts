@@ -1,4 +1,4 @@
-// The messages between the server (main thread) and the model worker. Buffers travel as transferred
+// The messages between the server (main thread) and the model worker (libtorch's or onnxruntime's). Buffers travel as transferred
 // ArrayBuffers: the sender gives them up, nothing is copied.
 import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
 
@@ -15,6 +15,18 @@ export interface WorkerSetup {
   maxPixels: number;
 }
 
+/** workerData of the ONNX model worker (onnx-worker.ts); it never decodes (the main thread does). */
+export interface OnnxWorkerSetup {
+  model: string;
+  load: WorkerSetup['load'];
+  threshold?: number;
+  /** onnxruntime's intra-op threads (undefined: its default, every core). */
+  threads?: number;
+}
+
+/** workerData of the decode worker (decode-worker.ts). */
+export interface DecoderSetup { imageSize: number; resize: 'squash' | 'crop'; maxPixels: number; concurrency: number }
+
 export type ToWorker =
   | { type: 'decode'; id: number; bytes: ArrayBuffer }
   | { type: 'predict'; id: number; pixels: ArrayBuffer; n: number }
@@ -23,6 +35,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
+  | { type: 'decoder-ready' }
   | { type: 'load-failed'; message: string }
   | { type: 'decoded'; id: number; pixels: ArrayBuffer }
   | { type: 'refused'; id: number; refusal: ImageRefusal }

@@ -1,5 +1,5 @@
-// tlearn serve's startup refusals: a model it cannot serve (missing, corrupt, NaN weights, an .onnx, --engine onnx
-// with a checkpoint), a port in use, a host that is not this machine's, an unusable --api-key-file or --cors, and
+// tlearn serve's startup refusals: a model it cannot serve (missing, corrupt, NaN weights, a corrupt .onnx, an .onnx
+// with --engine libtorch, --engine onnx with a checkpoint), a port in use, a host that is not this machine's, an unusable --api-key-file or --cors, and
 // limits that contradict each other. Each is one line and exit code 2, and no server is left listening.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -28,11 +28,19 @@ export const cases: HostileCase[] = [
     return ['serve', 'nan.safetensors', '--port', '0'];
   }, /nan\.safetensors: weights contain NaN: fc\.1\.weight/),
   refused('--engine onnx with a checkpoint', (dir) => ['serve', model(dir), '--engine', 'onnx', '--port', '0'],
-    /--engine onnx serves \.onnx files, and this build of tlearn does not have that engine yet/),
-  refused('an .onnx file', (dir) => {
+    /--engine onnx serves \.onnx files and .*model\.safetensors is a checkpoint: export it first with `tlearn export .*model\.safetensors --out model\.onnx`/),
+  refused('--engine libtorch with an .onnx file', (dir) => {
+    fs.writeFileSync(path.join(dir, 'm.onnx'), Buffer.alloc(100));
+    return ['serve', 'm.onnx', '--engine', 'libtorch', '--port', '0'];
+  }, /m\.onnx is an ONNX file: serve it with --engine onnx/),
+  refused('an .onnx file of zeros', (dir) => {
     fs.writeFileSync(path.join(dir, 'm.onnx'), Buffer.alloc(100));
     return ['serve', 'm.onnx', '--port', '0'];
-  }, /m\.onnx is an ONNX file: serving \.onnx files needs the onnx engine/),
+  }, /m\.onnx.*a \.onnx model file is expected/),
+  refused('a PNG renamed .onnx', (dir) => {
+    fs.writeFileSync(path.join(dir, 'm.onnx'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(60, 1)]));
+    return ['serve', 'm.onnx', '--port', '0'];
+  }, /m\.onnx.*its content is a PNG image/),
   {
     name: 'a port that is in use, to serve',
     async setup(dir) {

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
+import { onnxPart } from './onnx-model.js';
 import type { ServeOptions as ServerOptions } from '../../serve/options.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'model' | 'name' | 'apiKey' | 'maxBodyBytes' | 'maxPixels' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'drainTimeoutMs'> {
@@ -48,8 +49,13 @@ async function serverOptions(opts: ServeOptions, cwd: string): Promise<ServerOpt
     try { apiKey = readApiKey(path.resolve(cwd, opts.apiKeyFile)); } catch (e) { throw new UsageError((e as Error).message); }
   }
   const { apiKeyFile: _f, maxBodyMb, maxMegapixels, headersTimeoutS, requestTimeoutS, drainTimeoutS, ...rest } = opts;
+  // Where the libtorch engine decodes (README, Serving): a decode worker (with onnxruntime) or the model's worker.
+  const decodeIn = process.env.TLEARN_SERVE_DECODE;
+  if (decodeIn !== undefined && decodeIn !== 'thread' && decodeIn !== 'model' && decodeIn !== 'auto') {
+    throw new UsageError(`TLEARN_SERVE_DECODE=${JSON.stringify(decodeIn)}: expected thread, model or auto`);
+  }
   return {
-    ...rest, model, apiKey, name: opts.name ?? path.basename(model).replace(/\.[^.]+$/, ''),
+    ...rest, model, apiKey, ...(decodeIn ? { decodeIn } : {}), name: opts.name ?? path.basename(model).replace(/\.[^.]+$/, ''),
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024), maxPixels: Math.round(maxMegapixels * 1e6),
     headersTimeoutMs: headersTimeoutS * 1000, requestTimeoutMs: requestTimeoutS * 1000, drainTimeoutMs: drainTimeoutS * 1000,
   };
@@ -82,7 +88,9 @@ export async function runServe(opts: ServeOptions, io: CliIO): Promise<number> {
   // shared 2-core machine the measurements were inconclusive (bench/serve.ts: passive faster in two runs of three). Read by libgomp when the
   // model worker loads libtorch (the main thread never does), so it is set before; a value the user gave is kept.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
-  const { serve, ModelLoadError, ListenError, EngineChoiceError } = await loadPart(() => import('../../serve/index.js'), 'serving');
+  const { serve, ModelLoadError, ListenError, EngineChoiceError, defaultEngine } = await loadPart(() => import('../../serve/index.js'), 'serving');
+  // An .onnx file served by onnxruntime: a missing onnxruntime-node is named with how to install it (exit code 1).
+  if (options.engine === 'onnx' && defaultEngine(options.model) === 'onnx') await onnxPart();
   let server: Awaited<ReturnType<typeof serve>>;
   try {
     server = await serve(options);
