@@ -6,6 +6,9 @@
 // The server is `node bin/tlearn.js serve` in a child process; the model a seeded random-weight classifier (the
 // speed does not depend on the weights). Usage (after npx tsc):
 //   node dist/bench/serve.js [--arch resnet50] [--size 224] [--seconds 20] [--rss-requests 10000] [--threads 0]
+//     [--engine libtorch|onnx] [--decode auto|thread|model] [--levels 1,8,32,64]
+// --engine onnx serves the model exported to .onnx and times predict's loop through onnxruntime (src/deploy);
+// --decode sets TLEARN_SERVE_DECODE (where the libtorch engine decodes).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,7 @@ import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { flagArgs, repoRoot } from './common.js';
 import { pngDeclaring } from '../test/helpers/hostile-bytes.js';
+import { exportOnnx } from '../src/export/onnx/index.js';
 import { BinaryClassifier, saveModelFile, type ResNetArch } from '../src/models/index.js';
 import { manualSeed } from '../src/torch/index.js';
 
@@ -25,6 +29,8 @@ const seconds = Number(args.seconds ?? 20);
 const rssRequests = Number(args['rss-requests'] ?? 10_000);
 const threads = Number(args.threads ?? 0);
 const levels = (args.levels ?? '1,8,32,64').split(',').map(Number);
+const engine = args.engine ?? 'libtorch';
+const decode = args.decode ?? 'auto';
 const root = repoRoot(path.dirname(fileURLToPath(import.meta.url)));
 const tlearn = path.join(root, 'bin', 'tlearn.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tlearn-bench-serve-'));
@@ -59,10 +65,16 @@ async function main(): Promise<void> {
   manualSeed(0);
   const model = path.join(work, `${arch}.safetensors`);
   const m = new BinaryClassifier({ arch });
-  saveModelFile(model, m, { classes: ['a', 'b'], positiveClass: 'b', imageSize: size, threshold: 0.5 });
+  const saved = saveModelFile(model, m, { classes: ['a', 'b'], positiveClass: 'b', imageSize: size, threshold: 0.5 });
+  const onnxFile = path.join(work, `${arch}.onnx`);
+  if (engine === 'onnx') {
+    m.eval();
+    fs.writeFileSync(onnxFile, exportOnnx(m, saved).bytes);
+  }
   m.dispose();
+  const served = engine === 'onnx' ? onnxFile : model;
   const image = await jpeg(1);
-  console.log(`tlearn serve benchmark: ${arch} at ${size} px, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; JPEG ${image.length} bytes`);
+  console.log(`tlearn serve benchmark: ${arch} at ${size} px, ${engine} engine, decoding: ${decode}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; JPEG ${image.length} bytes`);
 
   // Offline prediction: `tlearn predict`'s own loop (predictItems: decode on sharp's pool, batches of 32) timed in a
   // child process after a warm-up batch, with the model loaded beforehand; the same threads and OMP settings as the
@@ -72,7 +84,16 @@ async function main(): Promise<void> {
   const n = Number(args['offline-images'] ?? 128);
   for (let i = 0; i < n; i++) fs.writeFileSync(path.join(dir, `${String(i).padStart(4, '0')}.jpg`), await jpeg(i));
   const files = fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
-  const offlineScript = `
+  const offlineScript = engine === 'onnx' ? `
+    const { loadOnnxModel, predictOnnxItems } = await import(${JSON.stringify(path.join(root, 'dist/src/deploy/index.js'))});
+    const [model, threads, ...files] = process.argv.slice(1);
+    const m = await loadOnnxModel(model, { threads: Number(threads) || undefined });
+    const items = files.map((p) => ({ path: p, label: null }));
+    await predictOnnxItems(m, items.slice(0, 32));
+    const t0 = performance.now();
+    await predictOnnxItems(m, items);
+    console.log(files.length / ((performance.now() - t0) / 1000));
+    await m.dispose();` : `
     const { loadModelFile } = await import(${JSON.stringify(path.join(root, 'dist/src/models/index.js'))});
     const { predictItems } = await import(${JSON.stringify(path.join(root, 'dist/src/eval/predict.js'))});
     const { setNumThreads } = await import(${JSON.stringify(path.join(root, 'dist/src/torch/index.js'))});
@@ -85,7 +106,7 @@ async function main(): Promise<void> {
     await predictItems(m, metadata, items);
     console.log(files.length / ((performance.now() - t0) / 1000));`;
   const offlineRate = (env: NodeJS.ProcessEnv) => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', offlineScript, model, String(threads), ...files], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', offlineScript, served, String(threads), ...files], { encoding: 'utf8', env: { ...process.env, ...env } });
     if (r.status !== 0) throw new Error(`offline prediction failed: ${r.stderr}`);
     return Number(r.stdout.trim());
   };
@@ -93,7 +114,8 @@ async function main(): Promise<void> {
   const offline = offlineRate({ OMP_WAIT_POLICY: 'PASSIVE' });
   console.log(`offline prediction (predict's loop, ${n} images): ${offlineDefault.toFixed(2)} images/s with the default OpenMP wait policy, ${offline.toFixed(2)} with OMP_WAIT_POLICY=PASSIVE`);
 
-  const child = spawn(process.execPath, [tlearn, 'serve', model, '--port', '0', ...(threads ? ['--threads', String(threads)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [tlearn, 'serve', served, '--port', '0', ...(threads ? ['--threads', String(threads)] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TLEARN_SERVE_DECODE: decode } });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
