@@ -3,8 +3,8 @@
 // (up to DECODE_GRACE_MS more). One batch runs at a time (the engine runs them one after another anyway); the next
 // gathers while it runs. A batch that fails fails its own images only.
 //
-// Why wait for decodes: the libtorch engine decodes in the thread that runs the model, so a decode makes progress
-// between forward passes only. Dispatching whatever was decoded after maxWaitMs sent batches of one or two images
+// Why wait for decodes: where the libtorch engine decodes in the thread that runs the model (without onnxruntime-node,
+// or TLEARN_SERVE_DECODE=model), a decode makes progress between forward passes only. Dispatching whatever was decoded after maxWaitMs sent batches of one or two images
 // back to back at 32 concurrent requests (mean batch 1.7 over a benchmark run), each forward pass stalling the
 // decodes of the next; waiting for the requests admitted before the oldest queued image (the engine is idle then, so
 // they decode at full speed) gathers them into one batch. Requests admitted later do not hold it back.
