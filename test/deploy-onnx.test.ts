@@ -13,6 +13,7 @@ import { cliIn } from './helpers/cli.js';
 import { tinyClassifier } from './helpers/onnx-models.js';
 import { foreignOnnx } from './helpers/onnx-foreign.js';
 import { runPython } from './helpers/python.js';
+import { packageWithout } from './helpers/package-without.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { exportOnnx } from '../src/export/onnx/index.js';
 import { loadModelFile, metadataToJSON, saveModelFile, type TaskKind } from '../src/models/index.js';
@@ -176,16 +177,8 @@ console.log(JSON.stringify({ rows, libtorch: /libtorch/.test(maps), addon: /tlea
 });
 
 test('without onnxruntime-node, predict of an .onnx says how to install it (exit 1)', async () => {
-  // A copy of the compiled package whose node_modules has every package but onnxruntime-node.
   const dir = tempDir('tlearn-deploy-noort-');
-  const pkg = path.join(dir, 'pkg');
-  fs.cpSync(path.join(root, 'dist', 'src'), path.join(pkg, 'dist', 'src'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-  const modules = fs.realpathSync(path.join(root, 'node_modules'));
-  fs.mkdirSync(path.join(pkg, 'node_modules'));
-  for (const name of fs.readdirSync(modules)) {
-    if (name !== 'onnxruntime-node') fs.symlinkSync(path.join(modules, name), path.join(pkg, 'node_modules', name));
-  }
+  const pkg = packageWithout(dir, 'onnxruntime-node');
   const model = path.join(dir, 'model.onnx');
   fs.writeFileSync(model, 'not read: onnxruntime-node is looked for first');
   const img = await writePng(path.join(dir, 'a.png'), 12, 10, 1);

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { tinyClassifier } from './helpers/onnx-models.js';
+import { packageWithout } from './helpers/package-without.js';
 import { tempDir } from './helpers/temp.js';
 import { assertSamePredictions, blob, get, metric, metrics, post, postJson, predictJson, testImage, TLEARN, withServer } from './helpers/serve.js';
 import { hostileRequests } from './helpers/serve-hostile-requests.js';
@@ -21,7 +22,6 @@ import { ORT_INSTALL_HINT } from '../src/onnx/index.js';
 
 const dir = tempDir('tlearn-serve-onnx-');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A seeded classifier saved as a checkpoint and exported to .onnx beside it. */
 function onnxModel(name: string, task: TaskKind, arch: ResNetArch, size: number): { ckpt: string; onnx: string } {
@@ -152,15 +152,7 @@ test('tlearn serve model.onnx without libtorch: /healthz answers while a batch r
 });
 
 test('without onnxruntime-node, tlearn serve model.onnx says how to install it (exit 1)', () => {
-  // A copy of the compiled package whose node_modules has every package but onnxruntime-node.
-  const pkg = path.join(dir, 'pkg');
-  fs.cpSync(path.join(root, 'dist', 'src'), path.join(pkg, 'dist', 'src'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-  const modules = fs.realpathSync(path.join(root, 'node_modules'));
-  fs.mkdirSync(path.join(pkg, 'node_modules'));
-  for (const name of fs.readdirSync(modules)) {
-    if (name !== 'onnxruntime-node') fs.symlinkSync(path.join(modules, name), path.join(pkg, 'node_modules', name));
-  }
+  const pkg = packageWithout(dir, 'onnxruntime-node');
   const script = `const { runCli } = await import(${JSON.stringify(pathToFileURL(path.join(pkg, 'dist/src/cli/main.js')).href)});
 let err = ''; const code = await runCli(['serve', ${JSON.stringify(onnx)}, '--port', '0'], { out: () => {}, err: (t) => { err += t; }, cwd: process.cwd() });
 console.log(JSON.stringify({ code, err }));`;
