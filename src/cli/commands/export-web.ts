@@ -2,7 +2,6 @@
 // (src/export/web): the model exported to ONNX with uint8 NHWC input (the page feeds raw RGB pixels and the
 // graph normalises), the page, and onnxruntime-web's WebAssembly files. Kept apart from export.ts, whose
 // --out is one file.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotAvailableError, UsageError } from '../errors.js';
@@ -64,7 +63,7 @@ export async function runExportWeb(opts: ExportWebOptions, io: CliIO, exporter?:
     if (!loaded.fromTlearn && (opts.classes === undefined || opts.imageSize === undefined)) {
       throw new UsageError(`${opts.model}: a file without tlearn metadata needs --classes and --image-size for the page (it shows the classes and resizes to the image size)`);
     }
-    const sourceSha256 = createHash('sha256').update(fs.readFileSync(model)).digest('hex');
+    const sourceSha256 = sha256Of(fs.readFileSync(model));
     const { bytes, opCounts } = (exporter ?? exportOnnx)(loaded.model, loaded.metadata, { input: 'uint8-nhwc', sourceSha256 });
     // The page's graph gets the same proof as an .onnx export, before anything is written under --out.
     const images = await checkImages(opts, model, io);
