@@ -1,0 +1,149 @@
+// c10d through the addon: 2 ranks as child processes (1 thread each, Gloo on 127.0.0.1) against expected
+// values and against one process on the whole batch.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { GradientReducer, ProcessGroup, distributedBackends } from '../src/distributed/index.js';
+import { BN_EPS, BN_MOMENTUM, bnCase, plainBatchNorm, reducerBatch, sgdSteps, tinyNet } from './helpers/dist-fixtures.js';
+import { assertClose } from './helpers/numeric.js';
+
+const ts = import.meta.url.endsWith('.ts');
+const rankScript = fileURLToPath(new URL(`./helpers/dist-rank.${ts ? 'ts' : 'js'}`, import.meta.url));
+const T = { timeout: 60_000, skip: distributedBackends().gloo ? false : 'the addon was built without c10d (libgloo-dev)' };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Rank {
+  child: ChildProcess;
+  result: Promise<{ code: number | null; result: Record<string, unknown> | undefined; stderr: string }>;
+  ready: Promise<void>;
+}
+
+function startRank(scenario: string, rank: number, world: number, port: number): Rank {
+  const env = { ...process.env, OMP_NUM_THREADS: '1' };
+  const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), rankScript, scenario, String(rank), String(world), String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((r) => (onReady = r));
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    if (/^READY$/m.test(stdout)) onReady();
+  });
+  child.stderr!.on('data', (d) => (stderr += d));
+  const result = new Promise<{ code: number | null; result: Record<string, unknown> | undefined; stderr: string }>((resolve) =>
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve({ code, result: line ? JSON.parse(line.slice(7)) : undefined, stderr });
+    }),
+  );
+  return { child, result, ready };
+}
+
+async function runRanks(scenario: string, world = 2): Promise<Record<string, Record<string, unknown>>[]> {
+  const port = await freePort();
+  const ranks = Array.from({ length: world }, (_, r) => startRank(scenario, r, world, port));
+  const done = await Promise.all(ranks.map((r) => r.result));
+  done.forEach((d, r) => assert.equal(d.code, 0, `rank ${r} exited ${d.code}: ${d.stderr}`));
+  return done.map((d) => d.result! as Record<string, Record<string, unknown>>);
+}
+
+// The collectives, the reducer and SyncBatchNorm run in one pair of ranks, started once.
+let computed: ReturnType<typeof runRanks> | undefined;
+const compute = async (part: string) => (await (computed ??= runRanks('compute'))).map((r) => r[part]);
+
+test('allReduce (sum, avg, max, min), broadcast, allGather and barrier between 2 ranks give the expected values', T, async () => {
+  const results = await compute('collectives');
+  for (const [rank, r] of results.entries()) {
+    assert.deepEqual(r.sum, [3, 3, 3], `rank ${rank} sum`);
+    assert.deepEqual(r.avg, [1.5, 1.5, 1.5], `rank ${rank} avg`);
+    assert.deepEqual(r.max, [2, 2, 2], `rank ${rank} max`);
+    assert.deepEqual(r.min, [1, 1, 1], `rank ${rank} min`);
+    assert.deepEqual(r.broadcast, [11, 11], `rank ${rank} broadcast from rank 1`);
+    assert.deepEqual(r.allGather, [[0, 1, 2], [10, 11, 12]], `rank ${rank} allGather`);
+  }
+  // Rank 0 waited 400 ms for rank 1 inside an awaited allReduce: its timers kept firing meanwhile.
+  assert.equal(results[0].completedAtLaunch, false);
+  assert.ok((results[0].ticksWhileWaiting as number) >= 5, `the event loop ran while the allReduce waited (${results[0].ticksWhileWaiting} ticks)`);
+});
+
+test('a killed peer makes the pending allReduce fail on the other rank with an error naming the rank and op', T, async () => {
+  const port = await freePort();
+  const r0 = startRank('peer-killed', 0, 2, port), r1 = startRank('peer-killed', 1, 2, port);
+  await r1.ready;
+  r1.child.kill('SIGKILL');
+  const { code, result } = await r0.result;
+  assert.equal(code, 0);
+  assert.equal(result?.name, 'DistributedError');
+  assert.match(String(result?.message), /^allReduce failed on rank 0 of 2 \(gloo\): /);
+  assert.equal(result?.rank, 0);
+  assert.equal(result?.op, 'allReduce');
+  await r1.result;
+});
+
+test('a peer that never joins the collective makes it fail at the configured timeout (3 s)', T, async () => {
+  const port = await freePort();
+  const r0 = startRank('peer-silent', 0, 2, port), r1 = startRank('peer-silent', 1, 2, port);
+  const { code, result } = await r0.result;
+  r1.child.kill('SIGKILL');
+  await r1.result;
+  assert.equal(code, 0);
+  assert.match(String(result?.message), /^allReduce failed on rank 0 of 2 \(gloo\): .*[Tt]imed out/);
+  assert.ok((result?.ms as number) >= 2500, `failed after ${result?.ms} ms, not before the timeout`);
+});
+
+test("c10d's Reducer averages gradients: 2 ranks on half batches equal 1 process on the whole batch, step by step", T, async () => {
+  const results = await compute('reducer');
+  // Rank 1 built its model with another seed: the broadcast from rank 0 made both start from rank 0's.
+  const { x, y } = reducerBatch(0, 1);
+  const expected = sgdSteps(tinyNet(100), x, y, () => {});
+  for (const [rank, r] of results.entries()) {
+    const grads = r.grads as number[][];
+    for (let s = 0; s < expected.length; s++) assertClose(grads[s], expected[s], `rank ${rank} step ${s} gradients`);
+    assert.ok((r.buckets as number[][]).length > 1, 'several buckets');
+  }
+});
+
+test('syncBatchNorm on 2 half batches gives the output, gradients and running statistics of BatchNorm on the whole batch', T, async () => {
+  const results = await compute('syncbn');
+  const c = bnCase(0, 1);
+  const y = plainBatchNorm(c);
+  y.mul(c.g).sum().backward();
+  const half = y.numel / 2;
+  for (const [rank, r] of results.entries()) {
+    assertClose(r.y as number[], y.toArray().slice(rank * half, (rank + 1) * half), `rank ${rank} output`);
+    assertClose(r.dx as number[], c.x.grad!.toArray().slice(rank * half, (rank + 1) * half), `rank ${rank} input gradient`, 1e-4);
+    assertClose(r.dw as number[], c.weight.grad!.toArray(), `rank ${rank} weight gradient`, 1e-4);
+    assertClose(r.db as number[], c.bias.grad!.toArray(), `rank ${rank} bias gradient`);
+    assertClose(r.runningMean as number[], c.runningMean.toArray(), `rank ${rank} running mean`);
+    assertClose(r.runningVar as number[], c.runningVar.toArray(), `rank ${rank} running variance`);
+  }
+  assert.ok(BN_MOMENTUM > 0 && BN_EPS > 0);
+});
+
+test('bad arguments are refused with a clear message before any rendezvous', T, async () => {
+  await assert.rejects(ProcessGroup.init({ rank: 2, worldSize: 2, masterPort: 29500 }), /rank must be in \[0, 2\), got 2/);
+  await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: 70000 }), /masterPort must be in \[1, 65535\]/);
+  await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: 1, timeoutMs: 0 }), /timeoutMs must be a positive integer/);
+  const pg = await ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: await freePort(), timeoutMs: 5000 });
+  try {
+    const { x } = reducerBatch(0, 1);
+    assert.throws(() => pg.allReduce(x, 'mean' as never), /reduce op must be sum, avg, max, min or product, got 'mean'/);
+    assert.throws(() => pg.allReduce(x.t()), /must be contiguous/);
+    assert.throws(() => new GradientReducer(pg, [x]), /parameter 0 is not a leaf tensor that requires grad/);
+    assert.deepEqual((await pg.allReduce(x.clone(), 'avg')).toArray(), x.toArray(), 'a group of one');
+  } finally {
+    pg.close();
+  }
+  assert.throws(() => pg.barrier(), /the process group of rank 0 is closed/);
+});

@@ -1,0 +1,79 @@
+// One rank of a distributed test, started by test/distributed.test.ts as a child process:
+//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed or peer-silent)
+// It prints one line `RESULT <json>` (or `READY` where the parent acts on it). Without arguments it does
+// nothing (the test runner may load every file under test/).
+import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
+import { full, arange, setNumThreads } from '../../src/torch/index.js';
+import { BN_EPS, BN_MOMENTUM, bnCase, reducerBatch, sgdSteps, tinyNet } from './dist-fixtures.js';
+
+const [scenario, rankArg, worldArg, portArg] = process.argv.slice(2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const out = (o: unknown) => process.stdout.write(`RESULT ${JSON.stringify(o)}\n`);
+
+async function collectives(pg: ProcessGroup, rank: number): Promise<Record<string, unknown>> {
+  const r: Record<string, unknown> = {};
+  for (const op of ['sum', 'avg', 'max', 'min'] as const) r[op] = (await pg.allReduce(full([3], rank + 1), op)).toArray();
+  r.broadcast = pg.broadcast(full([2], 10 + rank), 1).wait().toArray();
+  r.allGather = (await pg.allGather(arange(0, 3).add(10 * rank))).map((t) => t.toArray());
+  // The event loop keeps running while a collective waits for a late peer (rank 1 comes 400 ms later).
+  if (rank === 1) await sleep(400);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  const work = pg.allReduce(full([1], 1));
+  r.completedAtLaunch = rank === 0 ? work.isCompleted() : null;
+  await work;
+  clearInterval(timer);
+  r.ticksWhileWaiting = ticks;
+  await pg.barrier();
+  return r;
+}
+
+function reducer(pg: ProcessGroup, rank: number, world: number): Record<string, unknown> {
+  const net = tinyNet(100 + rank);
+  broadcastModule(pg, [...net.parameters(), ...net.buffers()]);
+  // Tiny buckets, so that several all-reduces run during backward and the buckets get rebuilt.
+  const red = new GradientReducer(pg, net.parameters(), { bucketBytes: 64, firstBucketBytes: 64 });
+  const { x, y } = reducerBatch(rank, world);
+  const grads = sgdSteps(net, x, y, (o) => red.prepareForBackward(o));
+  const buckets = red.buckets;
+  red.close();
+  return { grads, buckets };
+}
+
+function syncBn(pg: ProcessGroup, rank: number, world: number): Record<string, unknown> {
+  const c = bnCase(rank, world);
+  const y = syncBatchNorm(c.x, c.weight, c.bias, c.runningMean, c.runningVar, BN_MOMENTUM, BN_EPS, pg);
+  y.mul(c.g).sum().backward();
+  // The weight and bias gradients are per-rank sums; their sum over ranks is the whole batch's.
+  const dw = pg.allReduce(c.weight.grad!.clone()).wait(), db = pg.allReduce(c.bias.grad!.clone()).wait();
+  return { y: y.toArray(), dx: c.x.grad!.toArray(), dw: dw.toArray(), db: db.toArray(), runningMean: c.runningMean.toArray(), runningVar: c.runningVar.toArray() };
+}
+
+async function main(): Promise<void> {
+  const rank = Number(rankArg), world = Number(worldArg);
+  setNumThreads(1);
+  const timeoutMs = scenario.startsWith('peer') ? 3000 : 20000;
+  const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs });
+  // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
+  if (scenario === 'compute') out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) });
+  else if (scenario === 'peer-killed' || scenario === 'peer-silent') {
+    await pg.barrier();
+    if (rank === 1) {
+      // Killed by the parent (peer-killed), or alive but never joining the next collective (peer-silent).
+      process.stdout.write('READY\n');
+      await sleep(30000);
+    }
+    const t0 = Date.now();
+    try {
+      await pg.allReduce(full([4], 1));
+      out({ ok: true });
+    } catch (e) {
+      const err = e as Error & { rank?: number; op?: string };
+      out({ message: err.message, name: err.name, rank: err.rank, op: err.op, ms: Date.now() - t0 });
+    }
+    process.exit(0);
+  }
+  pg.close();
+}
+
+if (scenario) await main();
