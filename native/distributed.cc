@@ -499,10 +499,14 @@ void allReduceNow(const c10::intrusive_ptr<c10d::ProcessGroup>& pg, at::Tensor& 
 // forward all-reduces each channel's sum, sum of squares and count; backward all-reduces sum(dy) and
 // sum(dy * xhat). Weight and bias gradients stay local sums (DDP's all-reduce averages them).
 struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
+  // Optional tensors, as libtorch 1.13's custom functions refuse undefined ones; an absent one has no edge.
+  using OT = c10::optional<at::Tensor>;
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
-                                                const at::Tensor& weight, const at::Tensor& bias,
-                                                at::Tensor runningMean, at::Tensor runningVar, double momentum,
-                                                double eps, c10::IValue group) {
+                                                const OT& weightArg, const OT& biasArg, const OT& runningMeanArg,
+                                                const OT& runningVarArg, double momentum, double eps,
+                                                c10::IValue group) {
+    at::Tensor weight = weightArg.value_or(at::Tensor()), bias = biasArg.value_or(at::Tensor());
+    at::Tensor runningMean = runningMeanArg.value_or(at::Tensor()), runningVar = runningVarArg.value_or(at::Tensor());
     auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(group.toCapsule());
     const int64_t C = x.size(1);
     std::vector<int64_t> dims{0};
@@ -529,8 +533,10 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     if (runningMean.defined()) runningMean.mul_(1 - momentum).add_(meanT.to(runningMean.scalar_type()), momentum);
     if (runningVar.defined())
       runningVar.mul_(1 - momentum).add_((gvar * (count / (count - 1))).to(runningVar.scalar_type()), momentum);
-    ctx->save_for_backward({x, weight, meanT, invstd});
+    ctx->save_for_backward(weight.defined() ? torch::autograd::variable_list{x, meanT, invstd, weight}
+                                            : torch::autograd::variable_list{x, meanT, invstd});
     ctx->saved_data["count"] = count;
+    ctx->saved_data["hasBias"] = bias.defined();
     ctx->saved_data["group"] = group;
     return {y};
   }
@@ -538,7 +544,10 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     auto saved = ctx->get_saved_variables();
-    at::Tensor x = saved[0], weight = saved[1], mean = saved[2], invstd = saved[3];
+    at::Tensor x = saved[0], mean = saved[1], invstd = saved[2], weight = saved.size() > 3 ? saved[3] : at::Tensor();
+    // needs_input_grad counts the edges of the inputs given (x, then weight and bias where present).
+    const size_t weightEdge = 1, biasEdge = weight.defined() ? 2 : 1;
+    const bool hasBias = ctx->saved_data["hasBias"].toBool();
     double count = ctx->saved_data["count"].toDouble();
     auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(ctx->saved_data["group"].toCapsule());
     const int64_t C = x.size(1);
@@ -550,8 +559,8 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     at::Tensor xhat = (x - mean.view(shape)) * invstd.view(shape);
     at::Tensor sumDy = dy.sum(dims), sumDyXhat = (dy * xhat).sum(dims);
     at::Tensor gradWeight, gradBias, gradInput;
-    if (weight.defined() && ctx->needs_input_grad(1)) gradWeight = sumDyXhat.clone();
-    if (ctx->needs_input_grad(2)) gradBias = sumDy.clone();
+    if (weight.defined() && ctx->needs_input_grad(weightEdge)) gradWeight = sumDyXhat.clone();
+    if (hasBias && ctx->needs_input_grad(biasEdge)) gradBias = sumDy.clone();
     // Every rank reduces, whatever it needs: the ranks run the same graph, so the collective always matches.
     at::Tensor packed = at::cat({sumDy, sumDyXhat});
     allReduceNow(pg, packed, "syncBatchNorm backward");
@@ -575,7 +584,8 @@ Napi::Value syncBatchNorm(const tlearn::Args& a) {
     if (t->defined() && (t->dim() != 1 || t->size(0) != C))
       throw ArgError("syncBatchNorm: weight, bias and running statistics must have " + std::to_string(C) + " elements");
   c10::intrusive_ptr<torch::CustomClassHolder> holder = g->pg;
-  return tlearn::toJS(a.env(), SyncBatchNormFn::apply(x, weight, bias, rm, rv, momentum, eps,
+  auto opt = [](const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::nullopt; };
+  return tlearn::toJS(a.env(), SyncBatchNormFn::apply(x, opt(weight), opt(bias), opt(rm), opt(rv), momentum, eps,
                                                       c10::IValue::make_capsule(holder))[0]);
 }
 

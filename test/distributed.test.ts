@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GradientReducer, ProcessGroup, distributedBackends } from '../src/distributed/index.js';
+import { F } from '../src/torch/index.js';
 import { BN_EPS, BN_MOMENTUM, bnCase, plainBatchNorm, reducerBatch, sgdSteps, tinyNet } from './helpers/dist-fixtures.js';
 import { assertClose } from './helpers/numeric.js';
 
@@ -114,12 +115,15 @@ test("c10d's Reducer averages gradients: 2 ranks on half batches equal 1 process
   }
 });
 
-test('syncBatchNorm on 2 half batches gives the output, gradients and running statistics of BatchNorm on the whole batch', T, async () => {
+test('syncBatchNorm on 2 half batches gives the output, gradients and running statistics of BatchNorm on the whole batch (also without affine parameters)', T, async () => {
   const results = await compute('syncbn');
   const c = bnCase(0, 1);
   const y = plainBatchNorm(c);
   y.mul(c.g).sum().backward();
   const half = y.numel / 2;
+  const plain = F.batchNorm(c.plain, undefined, undefined, undefined, undefined, true, BN_MOMENTUM, BN_EPS);
+  plain.mul(c.plainG).sum().backward();
+  const plainHalf = plain.numel / 2;
   for (const [rank, r] of results.entries()) {
     assertClose(r.y as number[], y.toArray().slice(rank * half, (rank + 1) * half), `rank ${rank} output`);
     assertClose(r.dx as number[], c.x.grad!.toArray().slice(rank * half, (rank + 1) * half), `rank ${rank} input gradient`, 1e-4);
@@ -127,8 +131,9 @@ test('syncBatchNorm on 2 half batches gives the output, gradients and running st
     assertClose(r.db as number[], c.bias.grad!.toArray(), `rank ${rank} bias gradient`);
     assertClose(r.runningMean as number[], c.runningMean.toArray(), `rank ${rank} running mean`);
     assertClose(r.runningVar as number[], c.runningVar.toArray(), `rank ${rank} running variance`);
+    assertClose(r.plain as number[], plain.toArray().slice(rank * plainHalf, (rank + 1) * plainHalf), `rank ${rank} output without affine parameters`);
+    assertClose(r.plainDx as number[], c.plain.grad!.toArray().slice(rank * plainHalf, (rank + 1) * plainHalf), `rank ${rank} input gradient without affine parameters`, 1e-4);
   }
-  assert.ok(BN_MOMENTUM > 0 && BN_EPS > 0);
 });
 
 test('bad arguments are refused with a clear message before any rendezvous', T, async () => {
@@ -146,4 +151,15 @@ test('bad arguments are refused with a clear message before any rendezvous', T, 
     pg.close();
   }
   assert.throws(() => pg.barrier(), /the process group of rank 0 is closed/);
+});
+
+test('a rendezvous that nobody serves fails after connectTimeoutMs with an error naming the rank and the address', T, async () => {
+  const port = await freePort();
+  await assert.rejects(ProcessGroup.init({ rank: 1, worldSize: 2, masterPort: port, connectTimeoutMs: 1000 }), (e: Error & { rank?: number; op?: string }) => {
+    assert.equal(e.name, 'DistributedError');
+    assert.equal(e.rank, 1);
+    assert.equal(e.op, 'init');
+    assert.match(e.message, new RegExp(`^init failed on rank 1 of 2 \\(gloo\\) \\(rendezvous at 127\\.0\\.0\\.1:${port}\\): `));
+    return true;
+  });
 });

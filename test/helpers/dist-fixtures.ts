@@ -47,12 +47,17 @@ export function bnCase(rank: number, world: number) {
   const weight = randn([3]).requiresGrad_(true), bias = randn([3]).requiresGrad_(true);
   const n = GLOBAL_BATCH / world;
   const xs = x.narrow(0, rank * n, n).contiguous().requiresGrad_(true);
-  return { x: xs, g: g.narrow(0, rank * n, n), weight, bias, runningMean: randn([3]).mul(0.1), runningVar: randn([3]).abs().add(0.5) };
+  const plain = randn([GLOBAL_BATCH, 3]).mul(3).sub(1), plainG = randn([GLOBAL_BATCH, 3]);
+  return {
+    x: xs, g: g.narrow(0, rank * n, n), weight, bias, runningMean: randn([3]).mul(0.1), runningVar: randn([3]).abs().add(0.5),
+    // Without affine parameters and running statistics, on (N, C): the global batch's standardisation.
+    plain: plain.narrow(0, rank * n, n).contiguous().requiresGrad_(true), plainG: plainG.narrow(0, rank * n, n),
+  };
 }
 
 export const BN_MOMENTUM = 0.1, BN_EPS = 1e-5;
 
-/** Plain batch norm in training mode on the whole batch, the reference of syncBatchNorm. */
+/** Plain batch norm in training mode on the whole batch, the reference of syncBatchNorm (loss: sum(y·g)). */
 export function plainBatchNorm(c: ReturnType<typeof bnCase>): Tensor {
   return F.batchNorm(c.x, c.runningMean, c.runningVar, c.weight, c.bias, true, BN_MOMENTUM, BN_EPS);
 }

@@ -46,7 +46,10 @@ function syncBn(pg: ProcessGroup, rank: number, world: number): Record<string, u
   y.mul(c.g).sum().backward();
   // The weight and bias gradients are per-rank sums; their sum over ranks is the whole batch's.
   const dw = pg.allReduce(c.weight.grad!.clone()).wait(), db = pg.allReduce(c.bias.grad!.clone()).wait();
-  return { y: y.toArray(), dx: c.x.grad!.toArray(), dw: dw.toArray(), db: db.toArray(), runningMean: c.runningMean.toArray(), runningVar: c.runningVar.toArray() };
+  const plain = syncBatchNorm(c.plain, undefined, undefined, undefined, undefined, BN_MOMENTUM, BN_EPS, pg);
+  plain.mul(c.plainG).sum().backward();
+  return { y: y.toArray(), dx: c.x.grad!.toArray(), dw: dw.toArray(), db: db.toArray(), runningMean: c.runningMean.toArray(), runningVar: c.runningVar.toArray(),
+    plain: plain.toArray(), plainDx: c.plain.grad!.toArray() };
 }
 
 async function main(): Promise<void> {
