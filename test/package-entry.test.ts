@@ -8,7 +8,7 @@ const load = (specifier: string): Promise<Record<string, any>> => import(specifi
 
 test("import 'tlearn' gives one namespace per layer; 'tlearn/<layer>' each layer; the README's deep path still works", async () => {
   const t = await load('tlearn');
-  assert.deepEqual(Object.keys(t).sort(), ['cli', 'data', 'eval', 'evaluation', 'io', 'metrics', 'models', 'nn', 'optim', 'report', 'torch', 'train']);
+  assert.deepEqual(Object.keys(t).sort(), ['cli', 'data', 'distributed', 'eval', 'evaluation', 'io', 'metrics', 'models', 'nn', 'optim', 'report', 'torch', 'train']);
   // `import { evaluation } from 'tlearn'` (a bare `eval` binding is a SyntaxError); tlearn.eval is the same namespace.
   assert.equal(t.evaluation, t.eval);
   assert.equal(typeof t.evaluation.predict, 'function');
@@ -20,4 +20,6 @@ test("import 'tlearn' gives one namespace per layer; 'tlearn/<layer>' each layer
   const y = torch.scope(() => torch.ones([2, 3]).sum().item());
   assert.equal(y, 6);
   assert.equal((await load('tlearn/dist/src/torch/index.js')).scope, torch.scope);
+  assert.equal((await load('tlearn/distributed')).ProcessGroup, t.distributed.ProcessGroup);
+  assert.equal(typeof t.distributed.GradientReducer, 'function');
 });
