@@ -78,24 +78,31 @@ test('allReduce (sum, avg, max, min), broadcast, allGather and barrier between 2
   assert.ok((results[0].ticksWhileWaiting as number) >= 5, `the event loop ran while the allReduce waited (${results[0].ticksWhileWaiting} ticks)`);
 });
 
-test('a killed peer makes the pending allReduce fail on the other rank with an error naming the rank and op', T, async () => {
+test("a killed peer makes the pending allReduce, then the reducer's backward, fail on the other rank with an error naming the rank and op", T, async () => {
   const port = await freePort();
   const r0 = startRank('peer-killed', 0, 2, port), r1 = startRank('peer-killed', 1, 2, port);
   await r1.ready;
   r1.child.kill('SIGKILL');
-  const { code, result } = await r0.result;
+  const { code, result: r } = await r0.result;
   assert.equal(code, 0);
+  const result = r?.allReduce as Record<string, unknown> | undefined;
+  const backward = r?.backward as Record<string, unknown> | undefined;
   assert.equal(result?.name, 'DistributedError');
   assert.match(String(result?.message), /^allReduce failed on rank 0 of 2 \(gloo\): /);
   assert.equal(result?.rank, 0);
   assert.equal(result?.op, 'allReduce');
+  // Then the reducer's bucket all-reduce inside backward.
+  assert.equal(backward?.name, 'DistributedError');
+  assert.match(String(backward?.message), /gradient allReduce failed on rank 0 of 2 \(gloo\) \(gradient bucket \d+\): /);
+  assert.equal(backward?.op, 'gradient allReduce');
   await r1.result;
 });
 
 test('a peer that never joins the collective makes it fail at the configured timeout (3 s)', T, async () => {
   const port = await freePort();
   const r0 = startRank('peer-silent', 0, 2, port), r1 = startRank('peer-silent', 1, 2, port);
-  const { code, result } = await r0.result;
+  const { code, result: r } = await r0.result;
+  const result = r?.allReduce as Record<string, unknown> | undefined;
   r1.child.kill('SIGKILL');
   await r1.result;
   assert.equal(code, 0);

@@ -19,7 +19,8 @@ export const DEFAULT_FIRST_BUCKET_BYTES = 1024 * 1024;
 
 /**
  * Averages the gradients of `params` across the ranks of `pg` during backward. Each step:
- * `reducer.prepareForBackward(outputs)` after the forward pass, then `loss.backward()`; when backward
+ * `reducer.prepareForBackward(outputs)` after the forward pass, then `loss.backward()` (or
+ * `reducer.backward(loss)`, which names the rank when the all-reduce fails); when backward
  * returns, every parameter's `.grad` is the mean over ranks. Every trainable parameter must receive a
  * gradient each step (DDP's find_unused_parameters=false); pass only the parameters that train.
  */
@@ -60,6 +61,17 @@ export class GradientReducer {
       native.distReducerPrepare(this.handle, list.map((t) => t.handle));
     } catch (e) {
       throw this.pg.error('gradient allReduce', e);
+    }
+  }
+
+  /** `loss.backward()`, with a failed gradient all-reduce (a peer gone, a timeout) thrown as a
+   *  DistributedError naming the rank; other errors pass through unchanged. */
+  backward(loss: Tensor): void {
+    try {
+      loss.backward();
+    } catch (e) {
+      if (e instanceof Error && / failed on rank \d+ of \d+/.test(e.message)) throw this.pg.error('gradient allReduce', e);
+      throw e;
     }
   }
 

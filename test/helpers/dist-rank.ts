@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
   if (scenario === 'compute') out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) });
   else if (scenario === 'peer-killed' || scenario === 'peer-silent') {
+    const net = tinyNet(100);
+    const red = new GradientReducer(pg, net.parameters());
     await pg.barrier();
     if (rank === 1) {
       // Killed by the parent (peer-killed), or alive but never joining the next collective (peer-silent).
@@ -67,13 +69,26 @@ async function main(): Promise<void> {
       await sleep(30000);
     }
     const t0 = Date.now();
+    const caught = (e: unknown) => {
+      const err = e as Error & { rank?: number; op?: string };
+      return { message: err.message, name: err.name, rank: err.rank, op: err.op, ms: Date.now() - t0 };
+    };
+    const r: Record<string, unknown> = {};
     try {
       await pg.allReduce(full([4], 1));
-      out({ ok: true });
     } catch (e) {
-      const err = e as Error & { rank?: number; op?: string };
-      out({ message: err.message, name: err.name, rank: err.rank, op: err.op, ms: Date.now() - t0 });
+      r.allReduce = caught(e);
     }
+    // The reducer's all-reduce during backward fails too (on the connection found broken).
+    const { x, y } = reducerBatch(0, 2);
+    const outp = net.forward(x);
+    red.prepareForBackward(outp);
+    try {
+      red.backward(outp.sub(y).pow(2).mean());
+    } catch (e) {
+      r.backward = caught(e);
+    }
+    out(r);
     process.exit(0);
   }
   pg.close();
