@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GradientReducer, ProcessGroup, distributedBackends } from '../src/distributed/index.js';
 import { F } from '../src/torch/index.js';
+import { native } from '../src/torch/native.js';
 import { BN_EPS, BN_MOMENTUM, bnCase, plainBatchNorm, reducerBatch, sgdSteps, tinyNet } from './helpers/dist-fixtures.js';
 import { assertClose } from './helpers/numeric.js';
 
@@ -169,4 +170,18 @@ test('a rendezvous that nobody serves fails after connectTimeoutMs with an error
     assert.match(e.message, new RegExp(`^init failed on rank 1 of 2 \\(gloo\\) \\(rendezvous at 127\\.0\\.0\\.1:${port}\\): `));
     return true;
   });
+});
+
+test('an addon without c10d, or without NCCL, is refused with what to install', async () => {
+  // As an addon built without the Gloo headers answers (its dist* ops are then absent too).
+  const probe = native.distAvailable;
+  native.distAvailable = () => ({ gloo: false, nccl: false });
+  try {
+    await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: 29500 }), /built without distributed support.*sudo apt-get install libgloo-dev.*npm run build:native/s);
+  } finally {
+    native.distAvailable = probe;
+  }
+  if (!distributedBackends().nccl) {
+    await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: 29500, backend: 'nccl' }), /backend 'nccl' needs a CUDA libtorch with NCCL.*or use backend 'gloo'/);
+  }
 });
