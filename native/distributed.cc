@@ -184,6 +184,9 @@ Napi::Value initGroup(const tlearn::Args& a) {
   if (port < 1 || port > 65535) throw ArgError("masterPort must be in [1, 65535], got " + std::to_string(port));
   if (backend != "gloo" && backend != "nccl") throw ArgError("backend must be 'gloo' or 'nccl', got '" + backend + "'");
   if (timeoutMs < 1 || connectMs < 1) throw ArgError("timeouts must be positive milliseconds");
+  // NCCL's collectives honour the timeout only with async error handling (libtorch 1.13 leaves it off);
+  // set here, on the JS thread, before the group reads it. A value the user set is kept.
+  if (backend == "nccl") setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
   auto* w = new InitWorker(a.env(), static_cast<int>(rank), static_cast<int>(size), addr, static_cast<int>(port),
                            backend, ms(timeoutMs), ms(connectMs));
   Napi::Promise p = w->promise();
