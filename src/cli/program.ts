@@ -11,6 +11,7 @@ import type { DoctorOptions } from './commands/doctor.js';
 import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
 import type { ExportWebOptions } from './commands/export-web.js';
+import type { ExplainCommandOptions } from './commands/explain.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { TrainOptions } from './commands/train.js';
@@ -227,6 +228,29 @@ ${examples([
     .action((model: string, inputs: string[], o: Record<string, any>) => {
       const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }) };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
+    });
+
+  addModelFileOptions(
+    program.command('explain')
+      .summary('Grad-CAM heatmaps: where in each image the model looked')
+      .description('For each image, the Grad-CAM map of a class (--class, else the predicted class) at a ResNet stage (--layer): the gradients of the class\'s logit (a binary model\'s negative class: the negated logit) with respect to the stage\'s output, averaged per channel, weight the channels; the ReLU of their sum is upsampled bilinearly to the input size and scaled to [0, 1] per image. Writes OUT/<name>.gradcam.png (the map over the image as the model sees it, with a colour bar) and OUT/<name>.gradcam.json (the map\'s values, rows of the input size).')
+      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<inputs...>', 'image files or folders')
+      .requiredOption('--out <dir>', 'folder for the overlays and maps', parse.nonEmpty)
+      .addOption(new Option('--layer <stage>', 'the stage whose output is explained').choices(['layer1', 'layer2', 'layer3', 'layer4']).default('layer4'))
+      .option('--class <name>', 'the class to explain (default: each image\'s predicted class)', parse.nonEmpty)
+      .option('--json', 'print a JSON array of {path, class, probability, overlay, map}'),
+  )
+    .addHelpText('after', examples([
+      'tlearn explain runs/cats/best_model_final.safetensors photos/ --out runs/cats/gradcam',
+      'tlearn explain model.safetensors scan.png --out cam --layer layer3 --class tumour',
+    ]))
+    .action((model: string, inputs: string[], o: Record<string, any>) => {
+      const options: ExplainCommandOptions = {
+        model, inputs, out: o.out, layer: o.layer, className: o.class, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize,
+        batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, ...(o.task ? { task: o.task } : {}),
+      };
+      return dispatch('explain', options, async () => (await import('./commands/explain.js')).runExplain(options, io));
     });
 
   program.command('serve')
