@@ -18,7 +18,10 @@ export function evaluate(options: EvaluateCommandOptions): Promise<AnyEvaluation
     const { model, metadata, assumed } = loadModelFile(opts.model, {
       imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device, task: opts.task,
     });
-    return { metadata, assumed, predict: (items, o) => predictItems(model, metadata, items, o), dispose: () => model.dispose() };
+    return {
+      metadata, assumed, predict: (items, o) => predictItems(model, metadata, items, o), dispose: () => model.dispose(),
+      ...(metadata.temperature ? { summary: { 'calibration temperature': metadata.temperature } } : {}),
+    };
   });
 }
 
@@ -91,13 +94,13 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, test, {
+    const { probabilities, skipped, uncalibrated } = await predictItems(model, metadata, test, {
       batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
       source: o.modelFile,
     });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
-      threshold: metadata.threshold, context,
+      threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),
     });
   } finally {
     model.dispose();

@@ -34,5 +34,10 @@ export interface EvaluationInput {
   context?: ReportContext;
   /** Progress and warning lines for a person. */
   log?: (line: string) => void;
+  /** With test-time augmentation (`tta`): the probabilities without it, reported beside the main ones. */
+  plain?: Float64Array;
+  tta?: 'flip' | null;
+  /** For a model with a calibration temperature: the probabilities at T = 1, reported beside the main ones. */
+  uncalibrated?: Float64Array;
 }
 

@@ -66,9 +66,9 @@ export class ImageClassifier extends ResNet {
   }
 
   /** The head's activation applied to logits [N, K] (divided by the temperature first when it is not 1). */
-  probabilitiesOf(logits: Tensor): Tensor {
-    if (this.temperature !== 1) {
-      const scaled = logits.div(this.temperature);
+  probabilitiesOf(logits: Tensor, temperature = this.temperature): Tensor {
+    if (temperature !== 1) {
+      const scaled = logits.div(temperature);
       try {
         return this.activation === 'sigmoid' ? scaled.sigmoid() : F.softmax(scaled, 1);
       } finally {
