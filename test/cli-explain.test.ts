@@ -51,3 +51,27 @@ test('explain writes an overlay with a colour bar and a [0, 1] map of the input 
     removeTempDirs();
   }
 });
+
+test('a binary evaluation report shows Grad-CAM overlays in the misclassified gallery and for a sample of correct predictions', async () => {
+  const dir = tempDir();
+  try {
+    manualSeed(3);
+    const m = new BinaryClassifier({ arch: 'resnet18' });
+    saveModelFile(path.join(dir, 'model.safetensors'), m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
+    m.dispose();
+    for (const [cls, seeds] of [['cat', [1, 2, 3, 4]], ['dog', [5, 6, 7, 8]]] as const) {
+      for (const s of seeds) await writePng(path.join(dir, 'data', 'test', cls, `${s}.png`), 30, 24, s);
+    }
+    const r = await cliIn(dir)(['evaluate', 'model.safetensors', 'data', '--out', 'ev']);
+    assert.equal(r.code, 0, r.err);
+    const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'ev', 'metrics.json'), 'utf8'));
+    const html = fs.readFileSync(path.join(dir, 'ev', 'report.html'), 'utf8');
+    const { fp, fn, tp, tn } = metrics.confusion;
+    assert.equal((html.match(/Grad-CAM of the prediction/g) ?? []).length, fp + fn, 'every misclassified image shows its overlay');
+    const correct = html.match(/<section id="gradcam-correct">[\s\S]*?<\/section>/)?.[0] ?? '';
+    assert.equal((correct.match(/<figure>/g) ?? []).length, Math.min(6, tp + tn), 'a sample of correct predictions');
+    assert.match(correct, /src="data:image\/png;base64,/);
+  } finally {
+    removeTempDirs();
+  }
+});

@@ -9,6 +9,7 @@ import { setNumThreads } from '../torch/index.js';
 import { evaluateWith, writeEvaluation, type AnyEvaluationMetrics } from './evaluate.js';
 import type { ReportContext } from './evaluation-input.js';
 import { predictItems } from './predict.js';
+import { camOverlays } from '../explain/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 
 /** `tlearn evaluate MODEL DATA --out DIR` for a checkpoint (safetensors or .pth), in libtorch. */
@@ -20,6 +21,7 @@ export function evaluate(options: EvaluateCommandOptions): Promise<AnyEvaluation
     });
     return {
       metadata, assumed, predict: (items, o) => predictItems(model, metadata, items, o), dispose: () => model.dispose(),
+      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: opts.device }),
       ...(metadata.temperature ? { summary: { 'calibration temperature': metadata.temperature } } : {}),
     };
   });
@@ -101,6 +103,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),
+      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: o.device }),
     });
   } finally {
     model.dispose();

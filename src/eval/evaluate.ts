@@ -31,6 +31,7 @@ import type { EvaluationInput } from './evaluation-input.js';
 export type { EvaluationInput, ReportContext } from './evaluation-input.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
 import { trustComparisons } from './trust.js';
+import { camGallery, type Explainer } from './gallery-cam.js';
 
 /** Metrics that need both classes in the data: null when the evaluated images hold one class only. */
 // Precision, F1 and AP are 1 (or 0) by construction when a class is absent: not results.
@@ -139,6 +140,8 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
     path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
   }));
 
+  const cams = input.explainer ? await camGallery(input.explainer, rows, used.map((i) => items[i].path), classes, threshold) : null;
+  if (cams?.section) trust.sections.push(cams.section);
   const charts = chartsFor(metrics, calibration, y, p, rows, classes, threshold, input.context?.history ?? null, input.context?.trainingMarks ?? null);
   const ctx = input.context ?? {};
   // Every file goes to a staging folder first and replaces the earlier evaluation's only once all exist: a
@@ -153,7 +156,7 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
       title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
       summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
       config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
-      predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: reportFooter(metadata),
+      predictions: rows, classes, threshold, gallery: { imageRoot: input.root, ...(cams ? { overlays: cams.overlays } : {}) }, footer: reportFooter(metadata),
       split, skipped: unreadable, posWeight: ctx.posWeight ?? null, ...(trust.sections.length ? { sections: trust.sections } : {}),
     });
   });
@@ -207,6 +210,8 @@ export interface EvaluationModel {
   assumed: string[];
   predict(items: readonly LoaderItem[], opts: PredictItemsOptions): Promise<ItemPredictions>;
   dispose(): void | Promise<void>;
+  /** Grad-CAM overlays for the report (a libtorch model); absent: plain thumbnails. */
+  explainer?: Explainer;
   /** Lines for the report's summary that describe the model beyond its metadata (e.g. the engine). */
   summary?: Record<string, unknown>;
 }
@@ -275,7 +280,7 @@ export async function evaluateWith(options: EvaluateCommandOptions,
       // --threshold replaces a multi-label model's thresholds too, for every label.
       metadata: { ...metadata, thresholds: givenThresholds(metadata, opts.threshold) },
       split: opts.split, context: { summary: opts.tta ? { ...summary, 'test-time augmentation': opts.tta } : summary }, log: opts.log,
-      ...(plain ? { plain, tta: opts.tta ?? 'flip' } : {}), ...(uncalibrated ? { uncalibrated } : {}),
+      ...(plain ? { plain, tta: opts.tta ?? 'flip' } : {}), ...(uncalibrated ? { uncalibrated } : {}), ...(loaded.explainer ? { explainer: loaded.explainer } : {}),
     });
   } finally {
     await loaded.dispose();

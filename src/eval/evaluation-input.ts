@@ -4,6 +4,7 @@
 import type { DataItem, SkippedItem } from '../data/index.js';
 import type { ModelMetadata } from '../models/index.js';
 import type { HistoryRow, ReportData, TrainingMarks } from '../report/index.js';
+import type { Explainer } from './gallery-cam.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
 export interface ReportContext {
@@ -39,5 +40,7 @@ export interface EvaluationInput {
   tta?: 'flip' | null;
   /** For a model with a calibration temperature: the probabilities at T = 1, reported beside the main ones. */
   uncalibrated?: Float64Array;
+  /** A libtorch model's Grad-CAM overlays for the report's galleries (binary models; gallery-cam.ts). */
+  explainer?: Explainer;
 }
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchTensors } from '../data/tensor.js';
-import { predictionLoader } from '../eval/predict.js';
+import { explainLoader } from './loader.js';
 import { loadModelFile, type ImageClassifier, type LoadModelOptions, type ModelMetadata } from '../models/index.js';
 import { noGrad, scope, setNumThreads, tensor, type Tensor } from '../torch/index.js';
 import { camTarget, gradCam, type CamLayer } from './gradcam.js';
@@ -66,9 +66,7 @@ export async function explain(o: ExplainOptions): Promise<ExplainRow[]> {
     }
     fs.mkdirSync(o.out, { recursive: true });
     const names = outputNames(o.files);
-    const items = o.files.map((p) => ({ path: p, label: null }));
-    // NCHW: the pixels are also the overlay's picture.
-    const loader = predictionLoader(metadata, items, { batchSize: o.batchSize ?? 16, device: o.device, channelsLast: false });
+    const loader = explainLoader(metadata, o.files, o.batchSize ?? 16);
     const rows: ExplainRow[] = o.files.map((p) => ({ path: p, error: 'no map was made' }));
     for await (const batch of loader.epoch(0)) {
       const done = await explainBatch(model, metadata, batch, o, forced, table);
