@@ -198,3 +198,8 @@ OP_INPLACE(foreachAddcmul_, at::_foreach_addcmul_(a.TL(0), a.TL(1), a.TL(2), a.S
 OP_INPLACE(foreachAddcdivScalars_, at::_foreach_addcdiv_(a.TL(0), a.TL(1), a.TL(2), at::ArrayRef<at::Scalar>(a.SL(3))))
 OP_INPLACE(foreachDivScalars_, at::_foreach_div_(a.TL(0), at::ArrayRef<at::Scalar>(a.SL(1))))
 OP(foreachSqrt, return at::_foreach_sqrt(a.TL(0)))
+
+// ---- issue 20 (explain): bilinear resizing of feature maps (Grad-CAM's upsampling to the input size) ----
+// F.interpolate(x, size=(h, w), mode='bilinear', align_corners=...) on an [N, C, H, W] tensor.
+OP(upsampleBilinear2d, return at::upsample_bilinear2d(a.T(0), a.IL(1), a.B(2, false), c10::nullopt, c10::nullopt))
+// ---- end issue 20 ----

@@ -71,7 +71,7 @@ export function exitCodeOf(err: unknown, command: string): number {
   if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
   if (err instanceof NotAvailableError) return EXIT_FAILURE;
   if (err instanceof Error && ['RunDirError', 'TrainSetupError', 'OutputPathError'].includes(err.name)) return EXIT_USAGE;
-  if (['evaluate', 'predict', 'export'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
+  if (['evaluate', 'predict', 'export', 'explain'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 

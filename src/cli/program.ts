@@ -1,7 +1,7 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, CALIBRATIONS, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
 import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
@@ -11,6 +11,7 @@ import type { DoctorOptions } from './commands/doctor.js';
 import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
 import type { ExportWebOptions } from './commands/export-web.js';
+import type { ExplainCommandOptions } from './commands/explain.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { TrainOptions } from './commands/train.js';
@@ -76,6 +77,7 @@ function addTrainOnlyOptions(cmd: Command): Command {
     .option('--label-smoothing <s>', 'multiclass cross-entropy label smoothing in [0, 1) (default 0)', parse.fraction(false))
     .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
     .option('--threshold <t>', 'the fixed decision threshold (default 0.5), or the target rate of --threshold-method sensitivity/specificity (e.g. 0.95)', parse.fraction(true))
+    .addOption(new Option('--calibration <method>', 'temperature: fit a temperature on the validation logits after training, stored in the model and applied wherever it predicts; the threshold is chosen after it (default none)').choices(CALIBRATIONS))
     .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
     .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
     .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
@@ -88,7 +90,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
     weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
     batchSize: o.batchSize, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
-    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold,
+    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration,
     task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
@@ -195,14 +197,15 @@ ${examples([
       .option('--seed <n>', 'seed of the split drawn for DATA without split folders (default: the model\'s training seed)', parse.integer(0, 2 ** 32 - 1))
       .option('--val-fraction <f>', 'val share of that split (default: the model\'s training value)', parse.fraction(false))
       .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
-      .option('--json', 'print metrics.json on stdout'),
+      .option('--json', 'print metrics.json on stdout')
+      .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = the mean of the probabilities of each image and its horizontal mirror (metrics.json and the report also give the result without it)').choices(['flip'])),
   )
     .addHelpText('after', examples([
       'tlearn evaluate runs/r1/best_model_final.safetensors data/ --out runs/r1/eval-again',
       'tlearn evaluate seed_model.pth data/ --split val --out eval/ --classes cat,dog --image-size 224 --json',
     ]))
     .action((model: string, data: string, o: Record<string, any>) => {
-      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, ...(o.task ? { task: o.task } : {}) };
+      const options: EvaluateOptions = { model, data, split: o.split, out: o.out, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, ...(o.task ? { task: o.task } : {}), ...(o.tta ? { tta: o.tta } : {}) };
       // The split flags only when given: absent, the model's training values apply.
       for (const k of ['seed', 'valFraction', 'testFraction'] as const) if (o[k] !== undefined) options[k] = o[k];
       return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
@@ -216,7 +219,8 @@ ${examples([
       .argument('<inputs...>', 'image files or folders')
       .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label} (multiclass: also probabilities per class; multilabel: {path, labels, probabilities})').conflicts('csv'))
       .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label (multiclass/multilabel: one column per class)').conflicts('json'))
-      .option('--top-k <k>', 'multiclass: also list the k most probable classes of each image (JSON top_k)', parse.integer(1, 10000)),
+      .option('--top-k <k>', 'multiclass: also list the k most probable classes of each image (JSON top_k)', parse.integer(1, 10000))
+      .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = the mean of the probabilities of each image and its horizontal mirror').choices(['flip'])),
   )
     .addHelpText('after', examples([
       'tlearn predict model.safetensors photo1.jpg photo2.png',
@@ -225,8 +229,31 @@ ${examples([
       'tlearn predict model.onnx photos/ --json',
     ]))
     .action((model: string, inputs: string[], o: Record<string, any>) => {
-      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }) };
+      const options: PredictOptions = { model, inputs, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, format: o.json ? 'json' : o.csv ? 'csv' : 'table', ...(o.task ? { task: o.task } : {}), ...(o.topK === undefined ? {} : { topK: o.topK }), ...(o.tta ? { tta: o.tta } : {}) };
       return dispatch('predict', options, async () => (await import('./commands/predict.js')).runPredict(options, io));
+    });
+
+  addModelFileOptions(
+    program.command('explain')
+      .summary('Grad-CAM heatmaps: where in each image the model looked')
+      .description('For each image, the Grad-CAM map of a class (--class, else the predicted class) at a ResNet stage (--layer): the gradients of the class\'s logit (a binary model\'s negative class: the negated logit) with respect to the stage\'s output, averaged per channel, weight the channels; the ReLU of their sum is upsampled bilinearly to the input size and scaled to [0, 1] per image. Writes OUT/<name>.gradcam.png (the map over the image as the model sees it, with a colour bar) and OUT/<name>.gradcam.json (the map\'s values, rows of the input size).')
+      .argument('<model>', 'checkpoint file (.safetensors or .pth)')
+      .argument('<inputs...>', 'image files or folders')
+      .requiredOption('--out <dir>', 'folder for the overlays and maps', parse.nonEmpty)
+      .addOption(new Option('--layer <stage>', 'the stage whose output is explained').choices(['layer1', 'layer2', 'layer3', 'layer4']).default('layer4'))
+      .option('--class <name>', 'the class to explain (default: each image\'s predicted class)', parse.nonEmpty)
+      .option('--json', 'print a JSON array of {path, class, probability, overlay, map}'),
+  )
+    .addHelpText('after', examples([
+      'tlearn explain runs/cats/best_model_final.safetensors photos/ --out runs/cats/gradcam',
+      'tlearn explain model.safetensors scan.png --out cam --layer layer3 --class tumour',
+    ]))
+    .action((model: string, inputs: string[], o: Record<string, any>) => {
+      const options: ExplainCommandOptions = {
+        model, inputs, out: o.out, layer: o.layer, className: o.class, threshold: o.threshold, imageSize: o.imageSize, classes: o.classes, resize: o.resize,
+        batchSize: o.batchSize, device: o.device, threads: o.threads, json: !!o.json, ...(o.task ? { task: o.task } : {}),
+      };
+      return dispatch('explain', options, async () => (await import('./commands/explain.js')).runExplain(options, io));
     });
 
   program.command('serve')

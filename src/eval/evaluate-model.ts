@@ -9,6 +9,7 @@ import { setNumThreads } from '../torch/index.js';
 import { evaluateWith, writeEvaluation, type AnyEvaluationMetrics } from './evaluate.js';
 import type { ReportContext } from './evaluation-input.js';
 import { predictItems } from './predict.js';
+import { camOverlays } from '../explain/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 
 /** `tlearn evaluate MODEL DATA --out DIR` for a checkpoint (safetensors or .pth), in libtorch. */
@@ -18,7 +19,11 @@ export function evaluate(options: EvaluateCommandOptions): Promise<AnyEvaluation
     const { model, metadata, assumed } = loadModelFile(opts.model, {
       imageSize: opts.imageSize, classes: opts.classes, resize: opts.resize, device: opts.device, task: opts.task,
     });
-    return { metadata, assumed, predict: (items, o) => predictItems(model, metadata, items, o), dispose: () => model.dispose() };
+    return {
+      metadata, assumed, predict: (items, o) => predictItems(model, metadata, items, o), dispose: () => model.dispose(),
+      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: opts.device }),
+      ...(metadata.temperature ? { summary: { 'calibration temperature': metadata.temperature } } : {}),
+    };
   });
 }
 
@@ -91,13 +96,14 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped } = await predictItems(model, metadata, test, {
+    const { probabilities, skipped, uncalibrated } = await predictItems(model, metadata, test, {
       batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
       source: o.modelFile,
     });
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
-      threshold: metadata.threshold, context,
+      threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),
+      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: o.device }),
     });
   } finally {
     model.dispose();

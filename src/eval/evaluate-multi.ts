@@ -9,6 +9,7 @@ import { multiClassSections, multiLabelSections, writeRenderedCharts, writeRepor
 import { multiclassEvaluation, multilabelEvaluation, type MulticlassMetrics, type MultilabelMetrics } from '../tasks/evaluation.js';
 import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
 import type { EvaluationInput } from './evaluation-input.js';
+import { trustComparisons } from './trust.js';
 
 /** Writes every evaluation file of a multi-class or multi-label model; returns the metrics.json object. */
 export async function writeMultiEvaluation(input: EvaluationInput): Promise<MulticlassMetrics | MultilabelMetrics> {
@@ -51,6 +52,9 @@ export async function writeMultiEvaluation(input: EvaluationInput): Promise<Mult
   }
   if (unreadable.length > 0) metrics.unreadable = unreadable;
   for (const w of metrics.warnings) input.log?.(`warning: ${w}`);
+  // Without TTA and before temperature scaling, when either applies (issue 20).
+  const trust = await trustComparisons(input, used);
+  Object.assign(metrics, trust.json);
 
   const ctx = input.context ?? {};
   const history = ctx.history?.length ? { history: ctx.history, ...(ctx.trainingMarks ? { trainingMarks: ctx.trainingMarks } : {}) } : null;
@@ -64,7 +68,7 @@ export async function writeMultiEvaluation(input: EvaluationInput): Promise<Mult
       summary: { model: metadata.arch, task: metadata.task, classes: c, 'image size': metadata.imageSize,
         [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
       config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts: history,
-      sections: sections.sections, split, skipped: unreadable,
+      sections: [...sections.sections, ...trust.sections], split, skipped: unreadable,
     });
   });
   if (ctx.reportFile) await copyReport(path.join(input.out, 'report.html'), ctx.reportFile, input.out);

@@ -30,6 +30,8 @@ import type { EvaluationInput } from './evaluation-input.js';
 
 export type { EvaluationInput, ReportContext } from './evaluation-input.js';
 import { describeSplitParams, resolveSplitParams } from './split-params.js';
+import { trustComparisons } from './trust.js';
+import { camGallery, type Explainer } from './gallery-cam.js';
 
 /** Metrics that need both classes in the data: null when the evaluated images hold one class only. */
 // Precision, F1 and AP are 1 (or 0) by construction when a class is absent: not results.
@@ -128,6 +130,9 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
   if (oneSided) input.log?.(`warning: ${oneSided}`);
   const unreadable = input.skipped.map((s) => ({ path: items[s.index].relPath, reason: s.reason }));
   if (unreadable.length > 0) metrics.unreadable = unreadable;
+  // Without TTA and before temperature scaling, when either applies (issue 20).
+  const trust = await trustComparisons(input, used);
+  Object.assign(metrics, trust.json);
   const split = input.split ?? 'test';
   const predicted = p.map((v) => (v >= threshold ? 1 : 0));
   const reportText = classificationReport(y, predicted, { labels: [0, 1], targetNames: classes, digits: 2 });
@@ -135,6 +140,8 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
     path: items[i].relPath, label: classes[items[i].label], probability: p[k], predicted: classes[predicted[k]],
   }));
 
+  const cams = input.explainer ? await camGallery(input.explainer, rows, used.map((i) => items[i].path), classes, threshold) : null;
+  if (cams?.section) trust.sections.push(cams.section);
   const charts = chartsFor(metrics, calibration, y, p, rows, classes, threshold, input.context?.history ?? null, input.context?.trainingMarks ?? null);
   const ctx = input.context ?? {};
   // Every file goes to a staging folder first and replaces the earlier evaluation's only once all exist: a
@@ -149,8 +156,8 @@ async function writeBinaryEvaluation(input: EvaluationInput): Promise<BinaryEval
       title: ctx.title ?? `tlearn evaluation: ${classes[1]} vs ${classes[0]}`,
       summary: { model: metadata.arch, 'image size': metadata.imageSize, threshold, [split === 'all' ? 'images' : `${split} images`]: used.length, ...ctx.summary },
       config: ctx.config, audit: ctx.audit ?? null, metrics: { ...metrics }, classificationReport: reportText, charts,
-      predictions: rows, classes, threshold, gallery: { imageRoot: input.root }, footer: reportFooter(metadata),
-      split, skipped: unreadable, posWeight: ctx.posWeight ?? null,
+      predictions: rows, classes, threshold, gallery: { imageRoot: input.root, ...(cams ? { overlays: cams.overlays } : {}) }, footer: reportFooter(metadata),
+      split, skipped: unreadable, posWeight: ctx.posWeight ?? null, ...(trust.sections.length ? { sections: trust.sections } : {}),
     });
   });
   if (ctx.reportFile) await copyReport(path.join(input.out, 'report.html'), ctx.reportFile, input.out);
@@ -203,6 +210,8 @@ export interface EvaluationModel {
   assumed: string[];
   predict(items: readonly LoaderItem[], opts: PredictItemsOptions): Promise<ItemPredictions>;
   dispose(): void | Promise<void>;
+  /** Grad-CAM overlays for the report (a libtorch model); absent: plain thumbnails. */
+  explainer?: Explainer;
   /** Lines for the report's summary that describe the model beyond its metadata (e.g. the engine). */
   summary?: Record<string, unknown>;
 }
@@ -258,8 +267,9 @@ export async function evaluateWith(options: EvaluateCommandOptions,
     const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
     if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
     opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
-    const { probabilities, skipped } = await loaded.predict(items, {
+    const { probabilities, skipped, plain, uncalibrated } = await loaded.predict(items, {
       batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
+      ...(opts.tta ? { tta: opts.tta } : {}),
     });
     for (const s of skipped) opts.log(`skipped ${items[s.index].relPath}: ${s.reason}`);
     if (skipped.length > 0 && skipped.length < items.length) {
@@ -269,7 +279,8 @@ export async function evaluateWith(options: EvaluateCommandOptions,
       out: opts.out, items, root: ds.root, probabilities, skipped, threshold: opts.threshold ?? metadata.threshold,
       // --threshold replaces a multi-label model's thresholds too, for every label.
       metadata: { ...metadata, thresholds: givenThresholds(metadata, opts.threshold) },
-      split: opts.split, context: { summary }, log: opts.log,
+      split: opts.split, context: { summary: opts.tta ? { ...summary, 'test-time augmentation': opts.tta } : summary }, log: opts.log,
+      ...(plain ? { plain, tta: opts.tta ?? 'flip' } : {}), ...(uncalibrated ? { uncalibrated } : {}), ...(loaded.explainer ? { explainer: loaded.explainer } : {}),
     });
   } finally {
     await loaded.dispose();

@@ -4,6 +4,7 @@
 import type { DataItem, SkippedItem } from '../data/index.js';
 import type { ModelMetadata } from '../models/index.js';
 import type { HistoryRow, ReportData, TrainingMarks } from '../report/index.js';
+import type { Explainer } from './gallery-cam.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
 export interface ReportContext {
@@ -34,5 +35,12 @@ export interface EvaluationInput {
   context?: ReportContext;
   /** Progress and warning lines for a person. */
   log?: (line: string) => void;
+  /** With test-time augmentation (`tta`): the probabilities without it, reported beside the main ones. */
+  plain?: Float64Array;
+  tta?: 'flip' | null;
+  /** For a model with a calibration temperature: the probabilities at T = 1, reported beside the main ones. */
+  uncalibrated?: Float64Array;
+  /** A libtorch model's Grad-CAM overlays for the report's galleries (binary models; gallery-cam.ts). */
+  explainer?: Explainer;
 }
 

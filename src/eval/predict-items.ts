@@ -20,6 +20,8 @@ export interface PredictItemsOptions {
   cache?: ImageCache | null;
   /** The model file, named in errors. */
   source?: string;
+  /** Test-time augmentation (libtorch engine): 'flip' averages the image's and its mirror's probabilities. */
+  tta?: 'flip' | null;
 }
 
 export interface ItemPredictions {
@@ -32,6 +34,17 @@ export interface ItemPredictions {
   width: number;
   /** Files that could not be decoded, with the reason. */
   skipped: SkippedItem[];
+  /** With test-time augmentation: the probabilities without it (same layout as `probabilities`). */
+  plain?: Float64Array;
+  /** For a model with a calibration temperature: the probabilities at temperature 1. */
+  uncalibrated?: Float64Array;
+}
+
+/** One batch's probabilities and, where the engine makes them, the reference variants (see ItemPredictions). */
+export interface EngineVariants {
+  main: Float32Array;
+  plain?: Float32Array;
+  uncalibrated?: Float32Array;
 }
 
 /**
@@ -41,6 +54,8 @@ export interface ItemPredictions {
 export interface ProbabilityEngine {
   readonly width: number;
   probabilities(batch: Batch, paths: string[]): Promise<Float32Array>;
+  /** The probabilities with their reference variants, from the same forward passes (engines that have them). */
+  variants?(batch: Batch, paths: string[]): Promise<EngineVariants>;
 }
 
 /** The loader of predictItems: the model's preprocessing, in channels-last where that is faster unless told. */
@@ -57,15 +72,23 @@ export async function predictWith(engine: ProbabilityEngine, meta: ModelMetadata
   opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
   const width = engine.width;
   const probabilities = new Float64Array(items.length * width).fill(NaN);
+  const extra: { plain?: Float64Array; uncalibrated?: Float64Array } = {};
   const loader = predictionLoader(meta, items, opts);
   let done = 0;
+  const put = (into: Float64Array, p: Float32Array, indices: number[]) =>
+    indices.forEach((item, k) => into.set(p.subarray(k * width, (k + 1) * width), item * width));
   for await (const batch of loader.epoch(0)) {
-    const p = await engine.probabilities(batch, batch.indices.map((i) => items[i]!.path));
-    batch.indices.forEach((item, k) => probabilities.set(p.subarray(k * width, (k + 1) * width), item * width));
+    const paths = batch.indices.map((i) => items[i]!.path);
+    const v: EngineVariants = engine.variants ? await engine.variants(batch, paths) : { main: await engine.probabilities(batch, paths) };
+    put(probabilities, v.main, batch.indices);
+    for (const key of ['plain', 'uncalibrated'] as const) {
+      const p = v[key];
+      if (p) put(extra[key] ??= new Float64Array(items.length * width).fill(NaN), p, batch.indices);
+    }
     done += batch.indices.length;
     opts.onProgress?.(done, items.length);
   }
-  return { probabilities, width, skipped: loader.skipped };
+  return { probabilities, width, skipped: loader.skipped, ...extra };
 }
 
 /** What was assumed for a model file without tlearn metadata ('image size 224', 'classes 0,1'). */

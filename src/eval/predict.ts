@@ -5,7 +5,9 @@ import { batchTensors } from '../data/tensor.js';
 import { checkFinite, loadModelFile, type ImageClassifier, type ModelMetadata } from '../models/index.js';
 import { dispose, scope, setNumThreads } from '../torch/index.js';
 import type { PredictCommandOptions, PredictRow } from './types.js';
-import { assumptionNote, predictionRows, predictWith, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine } from './predict-items.js';
+import { assumptionNote, predictionRows, predictWith, type EngineVariants, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine } from './predict-items.js';
+import { probabilityVariants } from './torch-engine.js';
+import type { Batch } from '../data/loader.js';
 
 export {
   assumptionNote, givenThresholds, predictionLoader, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine,
@@ -40,20 +42,24 @@ export function nonFiniteOutput(model: ImageClassifier, values: Float32Array, pa
     `(the first: ${paths[bad[0]]}); its weights are finite, so the forward pass overflowed float32 (values beyond ±3.4e38): this model cannot predict`);
 }
 
-/** The libtorch engine: the model's forward pass (eval mode, no gradients) on a batch's tensors, checked in libtorch. */
-export function torchEngine(model: ImageClassifier, opts: Pick<PredictItemsOptions, 'device' | 'source'> = {}): ProbabilityEngine {
-  return {
-    width: model.outputs,
-    async probabilities(batch, paths) {
-      // Checked in libtorch; NaN here used to be reported as "no prediction was made" / an unreadable image.
-      const { p, finite } = scope(() => {
-        const out = model.predictProba(batchTensors(batch, opts.device ?? 'cpu').x);
-        return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
-      });
-      if (!finite) throw nonFiniteOutput(model, p, paths, opts.source);
-      return p;
-    },
+/**
+ * The libtorch engine: the model's forward pass (eval mode, no gradients) on a batch's tensors, checked in libtorch;
+ * with `tta: 'flip'` the mean of the image's and its mirror's probabilities (torch-engine.ts).
+ */
+export function torchEngine(model: ImageClassifier, opts: Pick<PredictItemsOptions, 'device' | 'source' | 'tta'> = {}): ProbabilityEngine {
+  const variants = async (batch: Batch, paths: string[]): Promise<EngineVariants> => {
+    // Checked in libtorch; NaN here used to be reported as "no prediction was made" / an unreadable image.
+    const { v, finite } = scope(() => {
+      const out = probabilityVariants(model, batchTensors(batch, opts.device ?? 'cpu').x, opts.tta ?? null);
+      return {
+        v: { main: out.main.toFloat32Array(), plain: out.plain?.toFloat32Array(), uncalibrated: out.uncalibrated?.toFloat32Array() },
+        finite: out.main.isfinite().all().item() !== 0,
+      };
+    });
+    if (!finite) throw nonFiniteOutput(model, v.main, paths, opts.source);
+    return { main: v.main, ...(v.plain ? { plain: v.plain } : {}), ...(v.uncalibrated ? { uncalibrated: v.uncalibrated } : {}) };
   };
+  return { width: model.outputs, variants, probabilities: async (batch, paths) => (await variants(batch, paths)).main };
 }
 
 /** Runs the model (eval mode, no gradients) over the items with the preprocessing stored in its metadata. */
@@ -72,7 +78,7 @@ export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]
     if (note) opts.log?.(note);
     const items = opts.files.map((path) => ({ path, label: null }));
     const result = await predictItems(model, metadata, items, {
-      batchSize: opts.batchSize, device: opts.device, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
+      batchSize: opts.batchSize, device: opts.device, tta: opts.tta, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
     });
     return predictionRows(opts.files, result, metadata, opts);
   } finally {

@@ -32,6 +32,8 @@ export interface EvaluateCommandOptions {
   threads?: number;
   /** Progress lines for a person. */
   log: (line: string) => void;
+  /** Test-time augmentation: 'flip' = the mean of the probabilities of each image and its horizontal mirror. */
+  tta?: 'flip' | null;
 }
 
 export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'data' | 'split' | 'out' | 'log'> {

@@ -34,6 +34,9 @@ export const MAX_CLASSES = 10_000;
 /** Longest class name, in characters. */
 export const CLASS_NAME_MAX = 200;
 
+/** A calibration temperature (Guo et al. 2017): the logits are divided by it before the sigmoid or softmax. */
+export const TEMPERATURE: NumberRule = { min: 0, exclusiveMin: true };
+
 /** The loss's positive-class weight. */
 export const POS_WEIGHT: NumberRule = { min: 0, exclusiveMin: true };
 

@@ -29,6 +29,11 @@ export class ImageClassifier extends ResNet {
   readonly dropoutP: number;
   readonly outputs: number;
   readonly activation: HeadActivation;
+  /**
+   * The calibration temperature: probabilities are activation(logits / temperature). 1 (the default) skips the
+   * division, so an uncalibrated model computes exactly what it did before calibration existed.
+   */
+  temperature = 1;
 
   constructor(o: ImageClassifierOptions = {}) {
     const p = o.dropout ?? 0.5;
@@ -60,8 +65,16 @@ export class ImageClassifier extends ResNet {
     return super.forward(x);
   }
 
-  /** The head's activation applied to logits [N, K]. */
-  probabilitiesOf(logits: Tensor): Tensor {
+  /** The head's activation applied to logits [N, K] (divided by the temperature first when it is not 1). */
+  probabilitiesOf(logits: Tensor, temperature = this.temperature): Tensor {
+    if (temperature !== 1) {
+      const scaled = logits.div(temperature);
+      try {
+        return this.activation === 'sigmoid' ? scaled.sigmoid() : F.softmax(scaled, 1);
+      } finally {
+        scaled.dispose();
+      }
+    }
     return this.activation === 'sigmoid' ? logits.sigmoid() : F.softmax(logits, 1);
   }
 

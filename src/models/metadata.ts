@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CLASS_NAME_MAX, DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, MAX_CLASSES, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT,
-  rangeText, SEED, STD, TASK_KINDS, THRESHOLD, type NumberRule, type TaskKind,
+  rangeText, SEED, STD, TASK_KINDS, TEMPERATURE, THRESHOLD, type NumberRule, type TaskKind,
 } from './bounds.js';
 import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './archs.js';
 
@@ -41,6 +41,11 @@ export interface ModelMetadata {
   threshold: number;
   /** Multi-label: one threshold per class (a label is predicted at or above its own); null for the other tasks. */
   thresholds: number[] | null;
+  /**
+   * The calibration temperature fitted on validation logits (config calibration: temperature): probabilities are
+   * sigmoid/softmax(logits / temperature). null or absent (the default, and files without the key): not calibrated.
+   */
+  temperature?: number | null;
   /** Training phase name and epoch (1-based) at which the weights were saved; null when unknown. */
   phase: string | null;
   epoch: number | null;
@@ -59,7 +64,7 @@ export interface ModelMetadata {
 export function seedMetadata(arch: ResNetArch = 'resnet50'): ModelMetadata {
   return {
     kind: METADATA_KIND, formatVersion: METADATA_VERSION, arch, dropout: 0.5, task: 'binary', classes: ['0', '1'], positiveClass: '1',
-    imageSize: 224, resize: 'squash', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], threshold: 0.5, thresholds: null,
+    imageSize: 224, resize: 'squash', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], threshold: 0.5, thresholds: null, temperature: null,
     phase: null, epoch: null, metrics: {}, weights: null, toolVersion: 'unknown', createdAt: null, extra: {},
   };
 }
@@ -167,6 +172,7 @@ const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   std: triple(STD, 'three positive numbers'),
   threshold: ruled(THRESHOLD),
   thresholds: nullable(thresholdList),
+  temperature: nullable(ruled(TEMPERATURE)),
   phase: nullable(text(`a phase name of at most ${PHASE_NAME_MAX_BYTES} bytes`, (s) => s.length > 0 && Buffer.byteLength(s, 'utf8') <= PHASE_NAME_MAX_BYTES)),
   epoch: nullable(ruled(EPOCHS)),
   metrics: metricsMap,
@@ -234,7 +240,7 @@ export function completeMetadata(raw: Record<string, unknown>, base: ModelMetada
 export function metadataToJSON(m: ModelMetadata): Record<string, unknown> {
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(m.metrics)) metrics[k] = v === null || !Number.isFinite(v) ? null : v;
-  // thresholds exist only for multi-label models: other files stay as they were before multi-label models.
-  const { thresholds, ...rest } = m;
-  return { ...rest, ...(thresholds === null ? {} : { thresholds }), metrics };
+  // thresholds exist only for multi-label models, temperature only for calibrated ones: other files stay as they were.
+  const { thresholds, temperature, ...rest } = m;
+  return { ...rest, ...(thresholds === null ? {} : { thresholds }), ...(temperature === null || temperature === undefined ? {} : { temperature }), metrics };
 }

@@ -118,6 +118,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
     dispose(tensors);
   }
   if (opts.device && opts.device !== 'cpu') model.to(opts.device);
+  model.temperature = final.temperature ?? 1;
   model.eval();
   return { model, metadata: final, format: ckpt.format, fromTlearn, assumed };
 }

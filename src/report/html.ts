@@ -206,11 +206,14 @@ function marginText(p: number, threshold: number): string {
   return Math.abs(d) < 0.001 ? `less than 0.001 ${side} the threshold` : `${Math.abs(d).toFixed(3)} ${side} the threshold`;
 }
 
-function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName, threshold: number | null): string {
+function gallerySection(parts: RenderedParts, classes: [string, string], size: number, split: SplitName, threshold: number | null,
+  overlays: NonNullable<ReportData['gallery']>['overlays'] = {}): string {
   const items = parts.gallery.map((g) => {
     const margin = threshold === null ? '' : `<div class="muted">${esc(marginText(g.probability, threshold))}</div>`;
-    return galleryFigure(g.path, g.thumbnail, size,
-      `<div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div>${margin}`);
+    const overlay = Object.hasOwn(overlays, g.path) ? overlays[g.path] : undefined;
+    return galleryFigure(g.path, overlay ?? g.thumbnail, size,
+      `<div>true: <b>${esc(classes[g.truth])}</b></div><div class="wrong">predicted: ${esc(classes[g.predicted])}</div><div class="muted">p(${esc(classes[1])}) = ${esc(fmt(g.probability, 3))}</div>${margin}` +
+      (overlay ? '<div class="muted">Grad-CAM of the prediction</div>' : ''));
   });
   const what = split === 'all' ? 'image' : `${split} image`;
   const images = split === 'all' ? 'images' : `${split} images`;
@@ -285,7 +288,7 @@ export function renderReportHtml(data: ReportData, parts: RenderedParts): string
   const classes = reportClasses(data);
   if (data.predictions && classes) {
     const threshold = isFiniteNumber(parts.threshold) ? parts.threshold : reportThreshold(data);
-    sections.push({ id: 'errors', name: 'Misclassified', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split, threshold) });
+    sections.push({ id: 'errors', name: 'Misclassified', html: gallerySection(parts, classes, data.gallery?.thumbnailSize ?? 96, split, threshold, data.gallery?.overlays) });
   }
   const when = (parts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `<!DOCTYPE html>

@@ -145,7 +145,11 @@ export interface ReportData {
   /** Class names [negative, positive] used to interpret prediction labels. */
   classes?: [string, string];
   threshold?: number;
-  gallery?: { max?: number; thumbnailSize?: number; imageRoot?: string };
+  gallery?: {
+    max?: number; thumbnailSize?: number; imageRoot?: string;
+    /** Grad-CAM overlays of the predicted class, by prediction row path: shown instead of the plain thumbnails. */
+    overlays?: Record<string, { dataUri: string; width: number; height: number }>;
+  };
   /** Footer text, e.g. the tool version. */
   footer?: string;
   /** Which split the metrics and the gallery are about (default 'test'): the headings and counts say it. */

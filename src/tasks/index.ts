@@ -24,3 +24,4 @@ export {
   multiclassEvaluation, multilabelEvaluation, type MulticlassEvaluation, type MulticlassMetrics, type MultilabelEvaluation, type MultilabelMetrics,
 } from './evaluation.js';
 export { LOSS_POLICIES, type LossPolicy, type LossRequest, type LossResolution } from './loss.js';
+export { calibrationError, fitTemperature, LOG_T_RANGE, nllOfTemperature, temperedProbabilities, type TemperatureFit } from './temperature.js';

@@ -34,6 +34,10 @@ export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return wrap(native.adaptiveAvgPool2d(x.handle, pair(outputSize)));
 }
+/** F.interpolate(x, size=[h, w], mode='bilinear', align_corners) on an [N, C, H, W] tensor. */
+export function upsampleBilinear2d(x: Tensor, size: Pair, alignCorners = false): Tensor {
+  return wrap(native.upsampleBilinear2d(x.handle, pair(size), alignCorners));
+}
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   return wrap(native.linear(x.handle, weight.handle, bias?.handle));
 }

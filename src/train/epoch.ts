@@ -92,6 +92,8 @@ export interface ValidationResult {
   probs: Float32Array;
   /** Labels (n x the task's label width). */
   labels: Float32Array;
+  /** The logits the probabilities came from (n x the head's outputs; what temperature scaling is fitted on). */
+  logits: Float32Array;
 }
 
 /** The validation pass: the whole model in eval mode, without gradients; modes are restored afterwards. */
@@ -101,6 +103,7 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   e.model.eval();
   const probs: number[] = [];
   const labels: number[] = [];
+  const logitValues: number[] = [];
   let lossSum = 0;
   try {
     for await (const input of stepInputs(e, source, source.loader.plan(0))) {
@@ -108,10 +111,11 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
         const r = scope(() => noGrad(() => {
           const logits = logitsOf(e, input.x, from).float();
           const loss = e.task.batchLossSum(logits, input.y, input.n);
-          return { loss, p: e.task.probabilities(logits).toFloat32Array() };
+          return { loss, p: e.task.probabilities(logits).toFloat32Array(), z: logits.toFloat32Array() };
         }));
         lossSum += r.loss;
         for (const v of r.p) probs.push(v);
+        for (const v of r.z) logitValues.push(v);
         for (const v of input.labels) labels.push(v);
       } finally {
         disposeInput(input);
@@ -128,5 +132,5 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   const p = Float32Array.from(probs);
   const y = Float32Array.from(labels);
   const { accuracy, auc } = e.task.validationScores(p, y);
-  return { loss, accuracy, auc, probs: p, labels: y };
+  return { loss, accuracy, auc, probs: p, labels: y, logits: Float32Array.from(logitValues) };
 }

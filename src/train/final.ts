@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
 import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
-import { validationPass } from './epoch.js';
+import { validationPass, type ValidationResult } from './epoch.js';
+import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
 import type { RunContext } from './phase.js';
 import type { PhaseSummary } from './types.js';
 
@@ -43,6 +44,29 @@ export function choosePhase(ctx: RunContext): { phase: PhaseSummary; metrics: Re
 }
 
 /**
+ * Temperature scaling on the validation logits: T, the calibrated probabilities, and what the checkpoint records
+ * (extra.calibration: T with the validation NLL and ECE before and after).
+ */
+function calibrate(ctx: RunContext, val: ValidationResult): { probs: Float32Array; record: Record<string, number | string> & { temperature: number } } {
+  const task = ctx.engine.task;
+  const fit = fitTemperature(task.kind, val.logits, val.labels, task.outputs);
+  const probs = temperedProbabilities(task.kind, val.logits, task.outputs, fit.temperature);
+  if (fit.atBound) {
+    ctx.warn(`temperature scaling: the validation NLL is lowest at the end of the search interval (T = ${fit.temperature.toPrecision(3)}); ` +
+      'the validation set may be too small or perfectly separated for a meaningful temperature');
+  }
+  const record = {
+    method: 'temperature', temperature: fit.temperature,
+    val_log_loss_before: fit.nllBefore, val_log_loss_after: fit.nllAfter,
+    val_ece_before: calibrationError(task.kind, val.probs, val.labels, task.outputs),
+    val_ece_after: calibrationError(task.kind, probs, val.labels, task.outputs),
+  };
+  ctx.emit({ type: 'info', message: `temperature scaling: T = ${fit.temperature.toPrecision(4)}; validation log loss ${fit.nllBefore.toFixed(4)} -> ${fit.nllAfter.toFixed(4)}, ` +
+    `ECE ${record.val_ece_before.toFixed(4)} -> ${record.val_ece_after.toFixed(4)}` });
+  return { probs, record };
+}
+
+/**
  * `again`: the run had trained every phase already (a --resume of a run killed while evaluating): the final
  * model is written again, without the checkpoint event that would read as a new best.
  */
@@ -53,12 +77,16 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   restoreWeights(ctx.engine.model, phase.checkpoint!);
   // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
   const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
-  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
+  // With calibration: temperature, T is fitted on these logits and the threshold chosen on the calibrated probabilities.
+  const calibrated = ctx.config.calibration === 'temperature' ? calibrate(ctx, val) : null;
+  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, calibrated?.probs ?? val.probs);
   for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
   const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {
     selected_from: path.basename(phase.checkpoint!),
+    ...(calibrated ? { calibration: calibrated.record } : {}),
   });
+  if (calibrated) meta.temperature = calibrated.record.temperature;
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
   if (ctx.config.checkpointFormat === 'both') {
     // Also the phases' copies, in case a run was stopped between a phase's end and its .pth copy.

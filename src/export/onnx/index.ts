@@ -48,8 +48,11 @@ export function exportOnnx(model: ImageClassifier, metadata: ModelMetadata, o: E
     const g = new GraphBuilder(`tlearn_${metadata.arch}`);
     const x = graphInput(g, input, metadata);
     const e = new GraphEmitter(g);
-    const logits = scope(() => e.emit(model, '', x));
-    // predictProba: probabilitiesOf(forward(x)).
+    const raw = scope(() => e.emit(model, '', x));
+    // predictProba: probabilitiesOf(forward(x)), the logits divided by a calibration temperature other than 1
+    // first (so that every consumer of the graph, src/deploy and the web page included, gets calibrated output).
+    const t = metadata.temperature ?? 1;
+    const logits = t === 1 ? raw : g.node('Div', [raw, g.floats('temperature', [t], [])]);
     const probs = model.activation === 'sigmoid'
       ? g.node('Sigmoid', [logits], {}, ONNX_OUTPUT_NAME)
       : g.node('Softmax', [logits], { axis: 1 }, ONNX_OUTPUT_NAME);

@@ -68,6 +68,7 @@ export function defaultConfig(): RunConfig {
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },
+    calibration: 'none',
     checkpointFormat: 'both',
     phases: [seedPhase('phase1', ['fc'], 1e-3), seedPhase('phase2', ['layer4', 'fc'], 1e-5)],
   };

@@ -51,6 +51,7 @@ export interface ConfigOverrides {
   /** A fixed decision threshold (threshold.method = fixed). */
   threshold?: number;
   thresholdMethod?: string;
+  calibration?: string;
   epochs1?: number;
   epochs2?: number;
   lr1?: number;
@@ -172,6 +173,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },
   { key: 'threshold', flag: '--threshold', path: ['threshold', 'value'] },
+  { key: 'calibration', flag: '--calibration', path: ['calibration'] },
   { key: 'epochs1', flag: '--epochs1', path: ['phases', 0, 'epochs'] },
   { key: 'epochs2', flag: '--epochs2', path: ['phases', 1, 'epochs'] },
   { key: 'lr1', flag: '--lr1', path: ['phases', 0, 'lr'] },

@@ -34,6 +34,10 @@ export type CacheDType = (typeof CACHE_DTYPES)[number];
 export const THRESHOLD_METHODS = ['fixed', 'youden', 'f1', 'sensitivity', 'specificity'] as const;
 export type ThresholdMethod = (typeof THRESHOLD_METHODS)[number];
 
+/** How probabilities are calibrated after training: none, or temperature scaling fitted on validation (Guo et al. 2017). */
+export const CALIBRATIONS = ['none', 'temperature'] as const;
+export type Calibration = (typeof CALIBRATIONS)[number];
+
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
@@ -184,6 +188,11 @@ export interface RunConfig {
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;
+  /**
+   * 'temperature': at the end of training one temperature T is fitted on the validation logits (minimising the
+   * NLL), stored in the final checkpoint and applied wherever it predicts; the threshold is chosen after it.
+   */
+  calibration: Calibration;
   checkpointFormat: CheckpointFormat;
   phases: PhaseConfig[];
 }

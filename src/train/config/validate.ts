@@ -14,7 +14,7 @@ import {
 } from '../../models/bounds.js';
 import {
   ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, MODES, MONITORS, OPTIMIZERS,
-  PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES,
+  PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS,
   type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig,
   type ReduceLROnPlateauConfig, type RunConfig,
 } from './types.js';
@@ -302,7 +302,7 @@ function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): Ph
 }
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -418,6 +418,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     featureCache,
     imageCache,
     threshold: { method, value },
+    calibration: c.choice(raw.calibration, 'config.calibration', d.calibration, CALIBRATIONS),
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
     phases: phases(c, raw.phases, d.phases, arch),
   };

@@ -1,0 +1,58 @@
+// Report sections that put a result beside its reference (issue 20): the probabilities before and after temperature
+// scaling (a table of log loss, ECE, Brier, AUC and both reliability diagrams), and the plain result beside the
+// test-time-augmented one. The numbers come from the caller (src/eval); this file only lays them out.
+import type { ReportSection, CalibrationData } from './types.js';
+import { escapeHtml as esc } from './escape.js';
+import { fmt } from './format.js';
+import { scopeSvgIds } from './html.js';
+import { renderSvg } from './vega.js';
+import { reliabilitySpec } from './charts/reliability.js';
+
+/** One column of a comparison: its heading and its values by metric name (null: not defined). */
+export interface ComparisonColumn {
+  heading: string;
+  values: Record<string, number | null>;
+}
+
+/** The metrics shown, in order, with their names in the table. */
+const ROWS: [string, string][] = [
+  ['auc', 'ROC AUC'], ['accuracy', 'Accuracy'], ['log_loss', 'Log loss'], ['brier', 'Brier score'], ['ece', 'Expected calibration error'],
+];
+
+function table(columns: ComparisonColumn[]): string {
+  const rows = ROWS.filter(([k]) => columns.some((c) => c.values[k] !== undefined));
+  const head = `<tr><th>Metric</th>${columns.map((c) => `<th>${esc(c.heading)}</th>`).join('')}</tr>`;
+  const body = rows.map(([k, name]) => `<tr><td>${esc(name)}</td>${columns.map((c) => {
+    const v = c.values[k];
+    return `<td>${v === null || v === undefined || !Number.isFinite(v) ? '–' : fmt(v)}</td>`;
+  }).join('')}</tr>`).join('');
+  return `<table class="kv">${head}${body}</table>`;
+}
+
+/**
+ * The calibration section: the table before/after and, for a binary model, the reliability diagram of each
+ * (`diagrams`: before, after).
+ */
+export async function calibrationSection(temperature: number, columns: [ComparisonColumn, ComparisonColumn],
+  diagrams: [CalibrationData, CalibrationData] | null, split: string): Promise<ReportSection> {
+  let figures = '';
+  if (diagrams) {
+    const svgs = await Promise.all(diagrams.map((d) => renderSvg(reliabilitySpec(d))));
+    figures = svgs.map((svg, i) => `<figure aria-label="${esc(columns[i]!.heading)}"><figcaption>${esc(columns[i]!.heading)}</figcaption>${scopeSvgIds(svg, `t${i}`)}</figure>`).join('\n');
+  }
+  return {
+    id: 'calibration-temperature', name: 'Temperature scaling',
+    html: `<section id="calibration-temperature"><h2>Temperature scaling</h2><p>The model divides its logits by T = ${fmt(temperature)} ` +
+      `(fitted on the validation logits by minimising the log loss, Guo et al. 2017) before the ${esc(split)} probabilities are computed; ` +
+      `the decision threshold was chosen after it. Before: the same model at T = 1.</p>${table(columns)}${figures}</section>`,
+  };
+}
+
+/** The test-time augmentation section: the plain result beside the augmented one. */
+export function ttaSection(method: string, columns: [ComparisonColumn, ComparisonColumn]): ReportSection {
+  return {
+    id: 'tta', name: 'Test-time augmentation',
+    html: `<section id="tta"><h2>Test-time augmentation</h2><p>With --tta ${esc(method)}, each image's probabilities are the mean of ` +
+      `the image's and its horizontal mirror's (as fastai's tta); the metrics above are those. Beside them, the same model without it.</p>${table(columns)}</section>`,
+  };
+}

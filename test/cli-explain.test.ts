@@ -1,0 +1,77 @@
+// `tlearn explain`: an overlay PNG (the picture, then a jet colour bar from 1 at the top to 0 at the bottom) and
+// the raw map in JSON per image, for the predicted class or --class; output names made unique.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { manualSeed } from '../src/torch/index.js';
+import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
+import { writePng } from './data-fixtures.js';
+import { cliIn } from './helpers/cli.js';
+import { removeTempDirs, tempDir } from './helpers/temp.js';
+
+test('explain writes an overlay with a colour bar and a [0, 1] map of the input size for each image', async () => {
+  const dir = tempDir();
+  try {
+    manualSeed(3);
+    const m = new BinaryClassifier({ arch: 'resnet18' });
+    saveModelFile(path.join(dir, 'model.safetensors'), m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 64, threshold: 0.5 });
+    m.dispose();
+    await writePng(path.join(dir, 'a', 'x.png'), 80, 50, 1);
+    await writePng(path.join(dir, 'b', 'x.png'), 40, 70, 2);
+    const cli = cliIn(dir);
+    const r = await cli(['explain', 'model.safetensors', 'a/x.png', 'b/x.png', '--out', 'cam', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const rows = JSON.parse(r.out) as { path: string; class: string; probability: number; overlay: string; map: string }[];
+    assert.deepEqual(rows.map((x) => path.basename(x.overlay)), ['x.gradcam.png', 'x-2.gradcam.png']);
+    for (const row of rows) {
+      const map = JSON.parse(fs.readFileSync(path.join(dir, row.map), 'utf8'));
+      assert.equal(map.layer, 'layer4');
+      assert.equal(map.class, row.class);
+      assert.deepEqual(map.size, [64, 64]);
+      const values = (map.map as number[][]).flat();
+      assert.equal(values.length, 64 * 64);
+      assert.ok(values.every((v) => v >= 0 && v <= 1) && Math.max(...values) > 0.99, 'the map is scaled to [0, 1]');
+      const { data, info } = await sharp(path.join(dir, row.overlay)).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height], [64 + 6 + 12 + 22, 64]);
+      const px = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+      assert.deepEqual(px(64 + 6 + 5, 0), [128, 0, 0], 'jet(1) at the top of the bar');
+      assert.deepEqual(px(64 + 6 + 5, 63), [0, 0, 128], 'jet(0) at the bottom of the bar');
+    }
+    // The predicted class by default (threshold 0.5): its probability is at least 0.5 (cat: 1 - p(dog)).
+    for (const row of rows) assert.ok(row.probability >= 0.5, `${row.class} ${row.probability}`);
+    const forced = await cli(['explain', 'model.safetensors', 'a/x.png', '--out', 'cam2', '--class', 'cat', '--json']);
+    assert.equal(forced.code, 0, forced.err);
+    assert.equal(JSON.parse(forced.out)[0].class, 'cat');
+    const bad = await cli(['explain', 'model.safetensors', 'a/x.png', '--out', 'cam3', '--class', 'bird']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--class "bird" is not one of the model's classes \(cat, dog\)/);
+  } finally {
+    removeTempDirs();
+  }
+});
+
+test('a binary evaluation report shows Grad-CAM overlays in the misclassified gallery and for a sample of correct predictions', async () => {
+  const dir = tempDir();
+  try {
+    manualSeed(3);
+    const m = new BinaryClassifier({ arch: 'resnet18' });
+    saveModelFile(path.join(dir, 'model.safetensors'), m, { classes: ['cat', 'dog'], positiveClass: 'dog', imageSize: 32, threshold: 0.5 });
+    m.dispose();
+    for (const [cls, seeds] of [['cat', [1, 2, 3, 4]], ['dog', [5, 6, 7, 8]]] as const) {
+      for (const s of seeds) await writePng(path.join(dir, 'data', 'test', cls, `${s}.png`), 30, 24, s);
+    }
+    const r = await cliIn(dir)(['evaluate', 'model.safetensors', 'data', '--out', 'ev']);
+    assert.equal(r.code, 0, r.err);
+    const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'ev', 'metrics.json'), 'utf8'));
+    const html = fs.readFileSync(path.join(dir, 'ev', 'report.html'), 'utf8');
+    const { fp, fn, tp, tn } = metrics.confusion;
+    assert.equal((html.match(/Grad-CAM of the prediction/g) ?? []).length, fp + fn, 'every misclassified image shows its overlay');
+    const correct = html.match(/<section id="gradcam-correct">[\s\S]*?<\/section>/)?.[0] ?? '';
+    assert.equal((correct.match(/<figure>/g) ?? []).length, Math.min(6, tp + tn), 'a sample of correct predictions');
+    assert.match(correct, /src="data:image\/png;base64,/);
+  } finally {
+    removeTempDirs();
+  }
+});

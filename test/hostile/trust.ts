@@ -1,0 +1,54 @@
+// Issue 20's refusals: explain with a class the model does not have, an ONNX file (no gradients) or a stage that
+// is not one; --tta for an ONNX model; a checkpoint whose calibration temperature is not a positive number.
+import path from 'node:path';
+import fs from 'node:fs';
+import { writePng } from '../data-fixtures.js';
+import { tinyModelFile } from '../helpers/model-files.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/io/index.js';
+import type { HostileCase } from './case.js';
+
+async function modelAndImage(dir: string): Promise<void> {
+  tinyModelFile(dir);
+  await writePng(path.join(dir, 'img.png'), 20, 16, 1);
+}
+
+export const cases: HostileCase[] = [
+  {
+    name: 'a --class the model does not have, to explain',
+    setup: async (dir) => { await modelAndImage(dir); return ['explain', 'model.safetensors', 'img.png', '--out', 'cam', '--class', 'bird']; },
+    code: 2,
+    message: /--class "bird" is not one of the model's classes \(cat, dog\)/,
+  },
+  {
+    name: 'an ONNX model, to explain',
+    setup: async (dir) => { await modelAndImage(dir); fs.writeFileSync(path.join(dir, 'model.onnx'), 'x'); return ['explain', 'model.onnx', 'img.png', '--out', 'cam']; },
+    code: 2,
+    message: /explain needs the model's gradients: give its checkpoint/,
+  },
+  {
+    name: 'a --layer that is not a ResNet stage, to explain',
+    setup: async (dir) => { await modelAndImage(dir); return ['explain', 'model.safetensors', 'img.png', '--out', 'cam', '--layer', 'fc']; },
+    code: 2,
+    message: /--layer.*'fc' is invalid/,
+  },
+  {
+    name: '--tta flip with an ONNX model, to predict',
+    setup: async (dir) => { await modelAndImage(dir); fs.writeFileSync(path.join(dir, 'model.onnx'), 'x'); return ['predict', 'model.onnx', 'img.png', '--tta', 'flip']; },
+    code: 2,
+    message: /--tta flip needs the model's checkpoint \(\.safetensors or \.pth\); the ONNX engine has no test-time augmentation/,
+  },
+  ...([0, -1.5, 'NaN'] as const).map((t): HostileCase => ({
+    name: `a checkpoint with temperature ${JSON.stringify(t)}, to predict`,
+    setup: async (dir) => {
+      tinyModelFile(dir);
+      await writePng(path.join(dir, 'img.png'), 20, 16, 1);
+      const file = path.join(dir, 'model.safetensors');
+      // Written by the io layer, which stores metadata as given: only the model reader checks it.
+      const ckpt = loadCheckpoint(file);
+      saveCheckpoint(file, ckpt.tensors, { ...ckpt.metadata, temperature: t });
+      return ['predict', 'model.safetensors', 'img.png'];
+    },
+    code: 2,
+    message: new RegExp(`checkpoint metadata temperature ${t === 'NaN' ? '"NaN" must be a positive number, or null' : `${t} is out of range \\(> 0\\)`}`),
+  })),
+];
