@@ -8,6 +8,8 @@ import { ALL_ARCHS, familyOf, type Arch, type FamilyName } from './zoo.js';
 import { ResNet } from './resnet.js';
 import { inferResNetArch } from './infer.js';
 import type { ResNetArch } from './archs.js';
+import { EFFICIENTNET_ARCHS, EfficientNet, efficientNetSignature, type EfficientNetArch } from './efficientnet.js';
+import { MOBILENET_V3_ARCHS, MOBILENET_V3_FEATURES, MobileNetV3, type MobileNetV3Arch } from './mobilenetv3.js';
 
 export interface NetOptions {
   /**
@@ -30,6 +32,45 @@ export const FAMILY_BUILDERS: Partial<Record<FamilyName, FamilyBuilder>> = {
   resnet: {
     create: (arch, o) => new ResNet(arch as ResNetArch, o),
     recognise: (records, source) => (records.has('conv1.weight') && records.has('layer1.0.conv1.weight') ? inferResNetArch(records, source) : undefined),
+  },
+  efficientnet: {
+    create: (arch, o) => new EfficientNet(arch as EfficientNetArch, o),
+    recognise: (records, source) => {
+      // features.<stage>.<block>.block.… (MobileNetV3 has no block index: features.<i>.block.…).
+      const blocks: number[] = [];
+      let lastIndex = -1;
+      for (const k of records.keys()) {
+        const m = /^features\.(\d+)\.(\d+)\.block\./.exec(k);
+        if (m) blocks[Number(m[1]) - 1] = Math.max(blocks[Number(m[1]) - 1] ?? 0, Number(m[2]) + 1);
+        const f = /^features\.(\d+)\./.exec(k);
+        if (f) lastIndex = Math.max(lastIndex, Number(f[1]));
+      }
+      if (blocks.length === 0) return undefined;
+      const lastConv = records.get(`features.${lastIndex}.0.weight`);
+      const found = `${Array.from(blocks, (b) => b ?? 0).join(',')}/${lastConv?.shape[0] ?? '?'}`;
+      const hit = EFFICIENTNET_ARCHS.find((a) => efficientNetSignature(a) === found);
+      if (!hit) {
+        throw new Error(`${source}: an EfficientNet state_dict whose blocks per stage and final channels (${found}) match none of ` +
+          `${EFFICIENTNET_ARCHS.map((a) => `${a} ${efficientNetSignature(a)}`).join('; ')}`);
+      }
+      return hit;
+    },
+  },
+  mobilenet_v3: {
+    create: (arch, o) => new MobileNetV3(arch as MobileNetV3Arch, o),
+    recognise: (records, source) => {
+      let blocks = false;
+      let lastIndex = -1;
+      for (const k of records.keys()) {
+        if (/^features\.\d+\.block\./.test(k)) blocks = true;
+        const f = /^features\.(\d+)\./.exec(k);
+        if (f) lastIndex = Math.max(lastIndex, Number(f[1]));
+      }
+      if (!blocks || !records.has('classifier.0.weight')) return undefined;
+      const hit = MOBILENET_V3_ARCHS.find((a) => MOBILENET_V3_FEATURES[a] === lastIndex + 1);
+      if (!hit) throw new Error(`${source}: a MobileNetV3 state_dict with ${lastIndex + 1} feature entries (small has ${MOBILENET_V3_FEATURES.mobilenet_v3_small}, large ${MOBILENET_V3_FEATURES.mobilenet_v3_large})`);
+      return hit;
+    },
   },
 };
 
