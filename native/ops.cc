@@ -203,3 +203,11 @@ OP(foreachSqrt, return at::_foreach_sqrt(a.TL(0)))
 // F.interpolate(x, size=(h, w), mode='bilinear', align_corners=...) on an [N, C, H, W] tensor.
 OP(upsampleBilinear2d, return at::upsample_bilinear2d(a.T(0), a.IL(1), a.B(2, false), c10::nullopt, c10::nullopt))
 // ---- end issue 20 ----
+
+// ==== backbone zoo (issue 21): activations and normalisation of EfficientNet, MobileNetV3, ConvNeXt, ViT ====
+UNARY(silu, silu)
+UNARY(hardswish, hardswish)
+UNARY(hardsigmoid, hardsigmoid)
+// layer_norm(x, normalized_shape, weight?, bias?, eps): over the last len(normalized_shape) dimensions.
+OP(layerNorm, return at::layer_norm(a.T(0), a.IL(1), a.OT(2), a.OT(3), a.D(4, 1e-5)))
+// ==== end backbone zoo ====

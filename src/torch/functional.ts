@@ -77,3 +77,17 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
   return wrap(native.crossEntropy(logits.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100,
     o.labelSmoothing ?? 0));
 }
+
+// ---- backbone zoo (issue 21): the activations and normalisation of EfficientNet, MobileNetV3, ConvNeXt, ViT ----
+/** x·sigmoid(x) (torch.nn.functional.silu, EfficientNet's activation). */
+export const silu = (x: Tensor): Tensor => wrap(native.silu(x.handle));
+/** x·relu6(x + 3)/6 (MobileNetV3). */
+export const hardswish = (x: Tensor): Tensor => wrap(native.hardswish(x.handle));
+/** relu6(x + 3)/6 (MobileNetV3's squeeze-excitation gate). */
+export const hardsigmoid = (x: Tensor): Tensor => wrap(native.hardsigmoid(x.handle));
+/** The exact (erf) GELU, torch's default approximate='none'. */
+export const gelu = (x: Tensor): Tensor => wrap(native.gelu(x.handle));
+/** Layer normalisation over the trailing dimensions `normalizedShape`, as torch.nn.functional.layer_norm. */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  return wrap(native.layerNorm(x.handle, [...normalizedShape], weight?.handle, bias?.handle, eps));
+}
