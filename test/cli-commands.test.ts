@@ -103,11 +103,12 @@ test('weights list / path / fetch against an empty cache and a local server', as
       const list = await cli(['weights', 'list']);
       assert.equal(list.code, 0, list.err);
       const lines = list.out.trimEnd().split('\n');
-      assert.match(lines[0], /^name +arch +version +top-1 +file +cached$/);
+      assert.match(lines[0], /^name +arch +version +top-1 +params +size +image +file +cached$/);
       assert.equal(lines.length, WEIGHTS.length + 1);
-      assert.match(list.out, /\nimagenet +resnet50 +IMAGENET1K_V2 +80\.86 +resnet50-11ad3fa6\.pth +-\n/);
-      assert.match(list.out, /\nimagenet-v1 +resnet50 +IMAGENET1K_V1 +76\.13 +resnet50-0676ba61\.pth +-\n/);
-      assert.match(list.out, /\nresnet18 +resnet18 +IMAGENET1K_V1 +69\.76 +resnet18-f37072fd\.pth +-\n/);
+      assert.match(list.out, /\nimagenet +resnet50 +IMAGENET1K_V2 +80\.86 +25\.6M +~102MB +224\/232 +resnet50-11ad3fa6\.pth +-\n/);
+      assert.match(list.out, /\nimagenet-v1 +resnet50 +IMAGENET1K_V1 +76\.13 +25\.6M +~102MB +224\/256 +resnet50-0676ba61\.pth +-\n/);
+      assert.match(list.out, /\nresnet18 +resnet18 +IMAGENET1K_V1 +69\.76 +11\.7M +~47MB +224\/256 +resnet18-f37072fd\.pth +-\n/);
+      assert.match(list.out, /\nefficientnet_b3 +efficientnet_b3 +IMAGENET1K_V1 +82\.01 +12\.2M +~49MB +300\/320 +efficientnet_b3_rwightman-cf984f9c\.pth +-\n/);
 
       const json = JSON.parse((await cli(['weights', 'list', '--json'])).out) as Array<{ name: string; filename: string; cached: string | null }>;
       assert.deepEqual(json.map((e) => e.name), WEIGHTS.map((e) => e.name));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, usesChannelsLast, type RunConfig,
+  ARCHS, checkModuleName, ConfigError, configToJSON, defaultConfig, resolveConfig, suggest, usesChannelsLast, type RunConfig,
 } from '../src/train/config/index.js';
 import { runPython } from './helpers/python.js';
 import { tempDir } from './helpers/temp.js';
@@ -136,7 +136,7 @@ test('errors name the key path and what was expected', () => {
   const expected = [
     'config.batch_size: unknown key (did you mean "batchSize"?)',
     'config.data.valFracton: unknown key (did you mean "valFraction"?)',
-    'config.model.arch: expected one of "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", got "resnet51" (did you mean "resnet50"?)',
+    `config.model.arch: expected one of ${ARCHS.map((a) => `"${a}"`).join(', ')}, got "resnet51" (did you mean "resnet50"?)`,
     'config.model.weights: expected "imagenet", "imagenet-v1", "none", a name from `tlearn weights list` or a path to a .pth/.safetensors file, got "imagnet" (did you mean "imagenet"?)',
     'config.input.std[1]: expected a positive number, got 0',
     'config.input.imageSize: expected an integer ≥ 32 and ≤ 4096, got 16',

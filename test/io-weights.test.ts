@@ -57,7 +57,14 @@ test('weights registry: torchvision file names, names and per-architecture defau
   assert.throws(() => findWeights('imagenet-v2', 'resnet18'), /no IMAGENET1K_V2 weights for resnet18/);
   assert.throws(() => findWeights('vgg16'), /unknown weights 'vgg16'; known: imagenet, imagenet-v1/);
   assert.throws(() => findWeights('resnet18', 'resnet50'), /are for resnet18, not resnet50/);
-  assert.equal(listWeights().length, 8);
+  // Every architecture of the zoo has torchvision's ImageNet file, its transform's sizes and its documented top-1.
+  assert.equal(listWeights().length, 17);
+  assert.equal(findWeights('imagenet', 'efficientnet_b3').filename, 'efficientnet_b3_rwightman-cf984f9c.pth');
+  assert.deepEqual([findWeights('imagenet', 'efficientnet_b3').cropSize, findWeights('imagenet', 'efficientnet_b3').resizeSize], [300, 320]);
+  assert.equal(findWeights('imagenet', 'efficientnet_b1').version, 'IMAGENET1K_V2');
+  assert.equal(findWeights('imagenet-v1', 'mobilenet_v3_large').filename, 'mobilenet_v3_large-8738ca79.pth');
+  assert.equal(findWeights('mobilenet_v3_small').acc1, 67.668);
+  assert.equal(findWeights('efficientnet_v2_s').cropSize, 384);
   for (const w of listWeights()) assert.match(hashPrefixOf(w.filename), /^[0-9a-f]{8}$/);
 });
 

@@ -12,12 +12,14 @@ import { tempPathFor } from './atomic.js';
 import { getViaProxy, proxyFor } from './proxy.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
+/** An architecture of the zoo (src/models/zoo.ts; src/io sits below src/models, so it is a plain string here). */
+export type WeightsArch = string;
 
 export interface WeightsEntry {
   /** Registry name (`tlearn weights fetch NAME`, `--weights NAME`). */
   name: string;
   aliases: string[];
-  arch: ResNetArch;
+  arch: WeightsArch;
   /** torchvision's enum member. */
   version: 'IMAGENET1K_V1' | 'IMAGENET1K_V2';
   filename: string;
@@ -33,7 +35,7 @@ export interface WeightsEntry {
 
 export const DEFAULT_BASE_URL = 'https://download.pytorch.org/models/';
 
-function entry(name: string, aliases: string[], arch: ResNetArch, version: WeightsEntry['version'], filename: string,
+function entry(name: string, aliases: string[], arch: WeightsArch, version: WeightsEntry['version'], filename: string,
   acc1: number, acc5: number, numParams: number): WeightsEntry {
   const v2 = version === 'IMAGENET1K_V2';
   return {
@@ -42,7 +44,13 @@ function entry(name: string, aliases: string[], arch: ResNetArch, version: Weigh
   };
 }
 
-/** torchvision 0.14's ResNet weights (file names checked against torchvision/models/resnet.py). */
+/** Weights of the other families: sizes from the weights' own eval transform (crop, resize). */
+function zooEntry(name: string, aliases: string[], arch: WeightsArch, version: WeightsEntry['version'], filename: string,
+  acc1: number, acc5: number, numParams: number, cropSize: number, resizeSize: number): WeightsEntry {
+  return { name, aliases, arch, version, filename, acc1, acc5, numParams, resizeSize, cropSize, description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)` };
+}
+
+/** torchvision 0.14's weights (file names, metrics and transforms checked against torchvision/models/*.py). */
 export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
   entry('imagenet', ['resnet50', 'resnet50-v2', 'imagenet-v2'], 'resnet50', 'IMAGENET1K_V2', 'resnet50-11ad3fa6.pth', 80.858, 95.434, 25557032),
   entry('imagenet-v1', ['resnet50-v1'], 'resnet50', 'IMAGENET1K_V1', 'resnet50-0676ba61.pth', 76.13, 92.862, 25557032),
@@ -52,6 +60,15 @@ export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
   entry('resnet101-v1', [], 'resnet101', 'IMAGENET1K_V1', 'resnet101-63fe2227.pth', 77.374, 93.546, 44549160),
   entry('resnet152', ['resnet152-v2'], 'resnet152', 'IMAGENET1K_V2', 'resnet152-f82ba261.pth', 82.284, 96.002, 60192808),
   entry('resnet152-v1', [], 'resnet152', 'IMAGENET1K_V1', 'resnet152-394f9c45.pth', 78.312, 94.046, 60192808),
+  zooEntry('efficientnet_b0', [], 'efficientnet_b0', 'IMAGENET1K_V1', 'efficientnet_b0_rwightman-3dd342df.pth', 77.692, 93.532, 5288548, 224, 256),
+  zooEntry('efficientnet_b1', ['efficientnet_b1-v2'], 'efficientnet_b1', 'IMAGENET1K_V2', 'efficientnet_b1-c27df63c.pth', 79.838, 94.934, 7794184, 240, 255),
+  zooEntry('efficientnet_b1-v1', [], 'efficientnet_b1', 'IMAGENET1K_V1', 'efficientnet_b1_rwightman-533bc792.pth', 78.642, 94.186, 7794184, 240, 256),
+  zooEntry('efficientnet_b2', [], 'efficientnet_b2', 'IMAGENET1K_V1', 'efficientnet_b2_rwightman-bcdf34b7.pth', 80.608, 95.31, 9109994, 288, 288),
+  zooEntry('efficientnet_b3', [], 'efficientnet_b3', 'IMAGENET1K_V1', 'efficientnet_b3_rwightman-cf984f9c.pth', 82.008, 96.054, 12233232, 300, 320),
+  zooEntry('efficientnet_v2_s', [], 'efficientnet_v2_s', 'IMAGENET1K_V1', 'efficientnet_v2_s-dd5fe13b.pth', 84.228, 96.878, 21458488, 384, 384),
+  zooEntry('mobilenet_v3_small', [], 'mobilenet_v3_small', 'IMAGENET1K_V1', 'mobilenet_v3_small-047dcff4.pth', 67.668, 87.402, 2542856, 224, 256),
+  zooEntry('mobilenet_v3_large', ['mobilenet_v3_large-v2'], 'mobilenet_v3_large', 'IMAGENET1K_V2', 'mobilenet_v3_large-5c1a4163.pth', 75.274, 92.566, 5483032, 224, 232),
+  zooEntry('mobilenet_v3_large-v1', [], 'mobilenet_v3_large', 'IMAGENET1K_V1', 'mobilenet_v3_large-8738ca79.pth', 74.042, 91.34, 5483032, 224, 256),
 ]);
 
 export function listWeights(): WeightsEntry[] { return [...WEIGHTS]; }

@@ -12,7 +12,14 @@ export {
 export { runChain } from './chain.js';
 export { channelsLastPays, CHANNELS_LAST_MIN_SIZE } from './memory-format.js';
 export { recordToTensor, recordsToTensors, tensorToRecord, tensorsToRecords, moduleToRecords } from './state.js';
-export { inferArch, headInfo, blockCounts, type HeadInfo } from './infer.js';
+export { inferResNetArch, headInfo, blockCounts, type HeadInfo } from './infer.js';
+export { StagedNet, type StageDef } from './staged.js';
+export { TaskHead } from './head.js';
+export { FAMILY_BUILDERS, registerFamily, createNet, inferArch, type FamilyBuilder, type NetOptions } from './families.js';
+export {
+  ARCH_INFO, FAMILY_INFO, ALL_ARCHS, TRAINABLE_ALIASES, isArch, isStageName, checkAnyArch, archInfo, familyOf, familyInfo, isResNetFamily,
+  expandTrainable, type Arch, type ArchInfo, type FamilyInfo, type FamilyName,
+} from './zoo.js';
 export {
   seedMetadata, completeMetadata, metadataToJSON, isTlearnMetadata, toolVersion, IMAGENET_MEAN, IMAGENET_STD,
   RESIZE_MODES, METADATA_KIND, METADATA_VERSION, type ModelMetadata, type ResizeMode,

@@ -1,6 +1,7 @@
 // Recognising a ResNet state_dict from its keys and shapes alone (a seed .pth has no metadata): the block
 // type (resnet18/34 have no conv3 in their blocks) and the number of blocks per layer name the architecture;
-// the head's keys say whether it is the seed's binary head or a Linear classifier.
+// the head's keys (at the family's headPath) say whether it is the seed's binary head or a Linear classifier.
+// Every family's recognition is in families.ts (inferArch).
 import type { StateDictRecords } from '../io/index.js';
 import { ARCHS, RESNET_ARCHS, type ResNetArch } from './resnet.js';
 
@@ -25,7 +26,7 @@ export function blockCounts(keys: Iterable<string>): [number, number, number, nu
 }
 
 /** The architecture of a torchvision-layout ResNet state_dict, or throws saying what was found. */
-export function inferArch(records: StateDictRecords, source = 'state_dict'): ResNetArch {
+export function inferResNetArch(records: StateDictRecords, source = 'state_dict'): ResNetArch {
   const conv1 = records.get('conv1.weight');
   if (!conv1) {
     const first = [...records.keys()].slice(0, 5).join(', ');
@@ -44,11 +45,11 @@ export function inferArch(records: StateDictRecords, source = 'state_dict'): Res
   return hit;
 }
 
-/** What the keys under `fc.` describe. */
-export function headInfo(records: StateDictRecords): HeadInfo {
-  const w1 = records.get('fc.1.weight');
+/** What the keys under the head's path (`fc.` for ResNet) describe. */
+export function headInfo(records: StateDictRecords, headPath = 'fc'): HeadInfo {
+  const w1 = records.get(`${headPath}.1.weight`);
   if (w1 && w1.shape.length === 2) return { kind: 'binary', inFeatures: w1.shape[1], outFeatures: w1.shape[0] };
-  const w = records.get('fc.weight');
+  const w = records.get(`${headPath}.weight`);
   if (w && w.shape.length === 2) return { kind: 'linear', inFeatures: w.shape[1], outFeatures: w.shape[0] };
   return { kind: 'none' };
 }

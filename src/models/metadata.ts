@@ -11,7 +11,7 @@ import {
   CLASS_NAME_MAX, DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, MAX_CLASSES, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT,
   rangeText, SEED, STD, TASK_KINDS, THRESHOLD, type NumberRule, type TaskKind,
 } from './bounds.js';
-import { isResNetArch, RESNET_ARCHS, type ResNetArch } from './archs.js';
+import { ALL_ARCHS, isArch, type Arch } from './zoo.js';
 
 export type ResizeMode = 'squash' | 'crop';
 export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];
@@ -24,7 +24,7 @@ export const METADATA_VERSION = 1;
 export interface ModelMetadata {
   kind: typeof METADATA_KIND;
   formatVersion: number;
-  arch: ResNetArch;
+  arch: Arch;
   /** Dropout probability of the head (fc.0). */
   dropout: number;
   /** What the head predicts (absent in files of tlearn before multi-class: 'binary'). */
@@ -56,7 +56,7 @@ export interface ModelMetadata {
 }
 
 /** The metadata assumed for a plain state_dict saved by the seed's PyTorch code. */
-export function seedMetadata(arch: ResNetArch = 'resnet50'): ModelMetadata {
+export function seedMetadata(arch: Arch = 'resnet50'): ModelMetadata {
   return {
     kind: METADATA_KIND, formatVersion: METADATA_VERSION, arch, dropout: 0.5, task: 'binary', classes: ['0', '1'], positiveClass: '1',
     imageSize: 224, resize: 'squash', mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], threshold: 0.5, thresholds: null,
@@ -155,7 +155,7 @@ const extraObject: Check<Record<string, unknown>> = (v, key) => {
 const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   kind: (v, key) => (v === METADATA_KIND ? METADATA_KIND : fail(key, v, `must be "${METADATA_KIND}"`)),
   formatVersion,
-  arch: (v, key) => (isResNetArch(v) ? v : fail(key, v, `must be one of ${RESNET_ARCHS.join(', ')}`)),
+  arch: (v, key) => (isArch(v) ? v : fail(key, v, `must be one of ${ALL_ARCHS.join(', ')}`)),
   dropout: ruled(DROPOUT),
   task: (v, key) => (TASK_KINDS.includes(v as TaskKind) ? (v as TaskKind) : fail(key, v, `must be one of ${TASK_KINDS.map((t) => `"${t}"`).join(', ')}`)),
   classes: classList,

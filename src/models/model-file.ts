@@ -7,18 +7,19 @@ import { dispose } from '../torch/index.js';
 import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointFormat } from '../io/index.js';
 import { ImageClassifier } from './classifier.js';
 import { checkFinite, checkFiniteRecords } from './finite.js';
-import { headInfo, inferArch } from './infer.js';
+import { headInfo } from './infer.js';
+import { inferArch } from './families.js';
 import {
   completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
-import { checkArch, featureWidth, type ResNetArch } from './resnet.js';
+import { checkAnyArch, familyInfo, isResNetFamily, type Arch } from './zoo.js';
 import type { TaskKind } from './bounds.js';
 import { moduleToRecords, recordsToTensors } from './state.js';
 import { applyModelOptions, headOutputs, plainMetadata } from './options.js';
 
 export interface LoadModelOptions {
   /** Expected architecture (checked against the file); inferred from the keys when absent. */
-  arch?: ResNetArch;
+  arch?: Arch;
   /** For a file without tlearn metadata (default 224); must agree with the metadata of a tlearn file. */
   imageSize?: number;
   /**
@@ -70,37 +71,47 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   missingModelFile(file);
   const ckpt = loadCheckpoint(file);
   const { tensors: records } = adaptToTorchvision(ckpt.tensors);
-  const head = headInfo(records);
+  // The family first (its head lies at its headPath); keys of no known family keep ResNet's messages about fc.
+  let inferred: Arch | undefined;
+  let inferError: Error | undefined;
+  try {
+    inferred = inferArch(records, file);
+  } catch (e) {
+    inferError = e as Error;
+  }
+  const headPath = inferred ? familyInfo(inferred).headPath : 'fc';
+  const head = headInfo(records, headPath);
   if (head.kind !== 'binary') {
     const what = head.kind === 'linear'
-      ? `a ResNet with a ${head.outFeatures}-class Linear head (fc.weight [${head.outFeatures}, ${head.inFeatures}])`
-      : 'a state_dict without a classifier head (no fc.1.weight)';
-    throw new Error(`${file}: this is ${what}, not a binary classifier (fc = Sequential(Dropout, Linear(F, 1), Sigmoid)) nor a ` +
-      `multi-class or multi-label one (fc = Sequential(Dropout, Linear(F, C)[, Sigmoid])); to start training from it, pass it as pretrained weights (--weights ${file})`);
+      ? `a ${!inferred || isResNetFamily(inferred) ? 'ResNet' : inferred} with a ${head.outFeatures}-class Linear head (${headPath}.weight [${head.outFeatures}, ${head.inFeatures}])`
+      : `a state_dict without a classifier head (no ${headPath}.1.weight)`;
+    throw new Error(`${file}: this is ${what}, not a binary classifier (${headPath} = Sequential(Dropout, Linear(F, 1), Sigmoid)) nor a ` +
+      `multi-class or multi-label one (${headPath} = Sequential(Dropout, Linear(F, C)[, Sigmoid])); to start training from it, pass it as pretrained weights (--weights ${file})`);
   }
-  const inferred = inferArch(records, file);
+  if (!inferred) throw inferError!;
 
   const fromTlearn = isTlearnMetadata(ckpt.metadata);
   const base = plainMetadata(inferred, head.outFeatures!, opts, file);
   const metadata = completeMetadata(fromTlearn ? ckpt.metadata : {}, base, file);
   const outputs = headOutputs(metadata.task, metadata.classes.length);
   if (head.outFeatures !== outputs) {
-    throw new Error(`${file}: 'fc.1.weight' has ${head.outFeatures} outputs; a ${metadata.task} model of ${metadata.classes.length} classes has ${outputs}`);
+    throw new Error(`${file}: '${headPath}.1.weight' has ${head.outFeatures} outputs; a ${metadata.task} model of ${metadata.classes.length} classes has ${outputs}`);
   }
   if (metadata.arch !== inferred) {
     throw new Error(`${file}: metadata says arch '${metadata.arch}' but the weights are those of ${inferred}`);
   }
-  if (opts.arch !== undefined && checkArch(opts.arch, 'arch option') !== inferred) {
+  if (opts.arch !== undefined && checkAnyArch(opts.arch, 'arch option') !== inferred) {
     throw new Error(`${file}: holds a ${inferred} model, not the requested ${opts.arch}`);
-  }
-  if (head.inFeatures !== featureWidth(inferred)) {
-    throw new Error(`${file}: 'fc.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${featureWidth(inferred)}`);
   }
   const { final, assumed } = applyModelOptions(file, metadata, fromTlearn, opts, outputs);
 
   const model = new ImageClassifier({
     arch: inferred, dropout: final.dropout, outputs, activation: final.task === 'multiclass' ? 'softmax' : 'sigmoid',
   });
+  if (head.inFeatures !== model.numFeatures) {
+    model.dispose();
+    throw new Error(`${file}: '${headPath}.1.weight' takes ${head.inFeatures} features, ${inferred} produces ${model.numFeatures}`);
+  }
   const tensors = recordsToTensors(records);
   try {
     try {

@@ -2,7 +2,7 @@
 // say (image size, classes, task, resize), and refuse them where a tlearn file says otherwise. Shared by the
 // libtorch loader (model-file.ts) and the ONNX one (src/deploy), which must not load libtorch.
 import type { TaskKind } from './bounds.js';
-import type { ResNetArch } from './archs.js';
+import type { Arch } from './zoo.js';
 import { completeMetadata, seedMetadata, type ModelMetadata, type ResizeMode } from './metadata.js';
 
 export interface ModelFileOptions {
@@ -46,7 +46,7 @@ export function applyModelOptions(file: string, metadata: ModelMetadata, fromTle
 export const headOutputs = (task: TaskKind, classes: number): number => (task === 'binary' ? 1 : classes);
 
 /** A plain state_dict's metadata: the seed's, with the task and class names its head implies (or the options give). */
-export function plainMetadata(arch: ResNetArch | undefined, outputs: number, opts: ModelFileOptions, file: string): ModelMetadata {
+export function plainMetadata(arch: Arch | undefined, outputs: number, opts: ModelFileOptions, file: string): ModelMetadata {
   const task = opts.task ?? (outputs === 1 ? 'binary' : 'multiclass');
   const base = seedMetadata(arch);
   if (task === 'binary') return base;

@@ -2,6 +2,7 @@
 // src/io's verified cache and download), from a file (torchvision/timm layout, microsoft/resnet-50 layout,
 // DataParallel prefixes), or none. The backbone loads strictly: every key present, no unknown key, equal
 // shapes; the file's own head (fc.*, e.g. ImageNet's 1000 classes) is dropped and the model keeps its new head.
+// The head is the module at the family's headPath (fc, classifier.1, ...).
 import * as fs from 'node:fs';
 import { dispose, type Tensor } from '../torch/index.js';
 import { underPrefix } from '../nn/index.js';
@@ -10,8 +11,9 @@ import {
   type WeightsEntry, type WeightsOptions,
 } from '../io/index.js';
 import { BinaryClassifier, ImageClassifier, type BinaryClassifierOptions, type ImageClassifierOptions } from './classifier.js';
-import { inferArch } from './infer.js';
-import type { ResNet } from './resnet.js';
+import { inferArch } from './families.js';
+import type { StagedNet } from './staged.js';
+import { familyInfo, isArch, isResNetFamily } from './zoo.js';
 import { recordToTensor } from './state.js';
 import { checkFinite } from './finite.js';
 
@@ -46,14 +48,17 @@ export function isRegistryName(source: string): boolean {
  * Copies the backbone (everything but fc) of a state_dict into `model`. `records` may be in any layout that
  * adaptToTorchvision knows. Throws, naming `source` and the keys, if the backbone does not match exactly.
  */
-export function loadBackboneRecords(model: ResNet, records: StateDictRecords, source: string): { layout: KeyLayout; droppedKeys: string[] } {
-  const adapted = adaptToTorchvision(records);
+export function loadBackboneRecords(model: StagedNet, records: StateDictRecords, source: string): { layout: KeyLayout; droppedKeys: string[] } {
+  const resnet = !isArch(model.arch) || isResNetFamily(model.arch);
+  // The layouts adaptToTorchvision maps (transformers, DataParallel prefixes) are ResNet's; other families load torchvision's keys as they are.
+  const adapted = resnet ? adaptToTorchvision(records) : { tensors: records, layout: 'torchvision' as KeyLayout };
   if (adapted.layout === 'unknown') {
     const first = [...records.keys()].slice(0, 5).join(', ');
     throw new Error(`${source}: not a ResNet state_dict in a known layout (no 'conv1.weight' or transformers 'embedder' key; first keys: ${first || 'none'})`);
   }
   const file = adapted.tensors;
-  const isHead = (k: string): boolean => underPrefix(k, 'fc');
+  const headPath = isArch(model.arch) ? familyInfo(model.arch).headPath : 'fc';
+  const isHead = (k: string): boolean => underPrefix(k, headPath);
   const slots = model.stateSlots().filter(([key]) => !isHead(key));
   const wanted = new Set(slots.map(([key]) => key));
   const missing: string[] = [];
@@ -81,7 +86,7 @@ export function loadBackboneRecords(model: ResNet, records: StateDictRecords, so
     try {
       const other = inferArch(file, source);
       if (other !== model.arch) lines.push(`  (the file holds ${other} weights; use --arch ${other} or weights made for ${model.arch})`);
-    } catch { /* not a recognisable ResNet: the lists say enough */ }
+    } catch { /* not a recognisable architecture: the lists say enough */ }
     throw new Error(lines.join('\n'));
   }
   const tensors = new Map<string, Tensor>();
@@ -101,7 +106,7 @@ export function loadBackboneRecords(model: ResNet, records: StateDictRecords, so
 }
 
 /** Loads the backbone from a checkpoint file (.pth, .pt, .bin, .safetensors). */
-export function loadBackboneFromFile(model: ResNet, file: string): PretrainedInfo {
+export function loadBackboneFromFile(model: StagedNet, file: string): PretrainedInfo {
   if (!fs.existsSync(file)) throw new Error(`pretrained weights file ${file} does not exist`);
   const { tensors } = loadCheckpoint(file);
   const { layout, droppedKeys } = loadBackboneRecords(model, tensors, file);
@@ -113,7 +118,7 @@ export function loadBackboneFromFile(model: ResNet, file: string): PretrainedInf
  * a registry name ('imagenet' = the architecture's best torchvision weights, 'imagenet-v1', ...; found in the
  * cache or downloaded and verified), or a file path.
  */
-export async function loadPretrainedBackbone(model: ResNet, source: string, opts: WeightsOptions = {}): Promise<PretrainedInfo> {
+export async function loadPretrainedBackbone(model: StagedNet, source: string, opts: WeightsOptions = {}): Promise<PretrainedInfo> {
   const s = source.trim();
   if (s === '' ) throw new Error(`weights: empty source; use 'imagenet', 'imagenet-v1', 'none' or a file path`);
   if (s.toLowerCase() === 'none') return { source: 'none', droppedKeys: [] };

@@ -6,8 +6,9 @@
 // cache its output (forwardStages).
 import type { Tensor } from '../torch/index.js';
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init,
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, type Module, ReLU, Sequential, init,
 } from '../nn/index.js';
+import { StagedNet, type StageDef } from './staged.js';
 import { BLOCKS, type Bottleneck, type BasicBlock, conv1x1, reluInPlace, type BlockKind } from './blocks.js';
 import { runChain } from './chain.js';
 
@@ -45,7 +46,11 @@ export interface ResNetOptions {
   head?: (inFeatures: number) => Module;
 }
 
-export class ResNet extends Module {
+const RESNET_STAGE_DEFS: readonly StageDef[] = Object.freeze(RESNET_STAGES.map((name) => ({
+  name, prefixes: name === 'stem' ? ['conv1', 'bn1', 'relu', 'maxpool'] : name === 'pool' ? ['avgpool'] : [name],
+})));
+
+export class ResNet extends StagedNet {
   readonly arch: ResNetArch;
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
@@ -108,9 +113,12 @@ export class ResNet extends Module {
     return new Sequential(...layers);
   }
 
-  /** The logits of the head (for torchvision's head, the class scores). */
-  forward(x: Tensor): Tensor {
-    return this.forwardStages(x, 'stem', 'fc');
+  get stageDefs(): readonly StageDef[] {
+    return RESNET_STAGE_DEFS;
+  }
+
+  get headModule(): Module {
+    return this.fc;
   }
 
   /** The pooled, flattened features ([N, numFeatures]): everything before fc. */
@@ -118,36 +126,24 @@ export class ResNet extends Module {
     return this.forwardStages(x, 'stem', 'pool');
   }
 
-  /**
-   * Runs the stages `from` … `to` (both included) of RESNET_STAGES. `x` must be what `from` takes: an image
-   * batch [N, 3, H, W] for 'stem', the previous stage's output otherwise. Intermediates are freed as they go.
-   */
-  forwardStages(x: Tensor, from: ResNetStage = 'stem', to: ResNetStage = 'fc'): Tensor {
-    const i = RESNET_STAGES.indexOf(from);
-    const j = RESNET_STAGES.indexOf(to);
-    if (i < 0 || j < 0) {
-      const bad = i < 0 ? from : to;
-      throw new Error(`${this.arch}.forwardStages: unknown stage ${JSON.stringify(bad)}; stages are ${RESNET_STAGES.join(', ')}`);
-    }
-    if (i > j) throw new Error(`${this.arch}.forwardStages: stage '${from}' comes after '${to}'`);
-    return runChain(x, RESNET_STAGES.slice(i, j + 1).map((s) => (t: Tensor) => this.runStage(s, t)));
+  override forwardStages(x: Tensor, from: ResNetStage = 'stem', to: ResNetStage = 'fc'): Tensor {
+    return super.forwardStages(x, from, to);
   }
 
   /** One stage on its input. */
-  protected runStage(stage: ResNetStage, x: Tensor): Tensor {
-    switch (stage) {
+  runStage(stage: string, x: Tensor): Tensor {
+    switch (stage as ResNetStage) {
       case 'stem':
-        if (x.ndim !== 4 || x.size(1) !== 3) {
-          throw new Error(`${this.arch}: expected an image batch of shape [N, 3, H, W], got [${x.shape.join(', ')}]`);
-        }
+        this.checkImages(x);
         return runChain(x, [this.conv1, this.bn1, reluInPlace, this.maxpool]);
       case 'layer1': case 'layer2': case 'layer3': case 'layer4':
-        return runChain(x, this[stage]);
+        return runChain(x, this[stage as 'layer1' | 'layer2' | 'layer3' | 'layer4']);
       case 'pool':
         return runChain(x, [this.avgpool, (t: Tensor) => t.flatten(1)]);
       case 'fc':
         return this.headLogits(x);
     }
+    throw new Error(`${this.arch}: unknown stage ${JSON.stringify(stage)}; stages are ${RESNET_STAGES.join(', ')}`);
   }
 
   /** The head applied to pooled features; subclasses whose head ends in an activation return its input. */
@@ -155,14 +151,8 @@ export class ResNet extends Module {
     return this.fc.forward(features);
   }
 
-  /** The first stage holding a parameter that requires grad (undefined when all are frozen). Everything
-   *  before it is frozen and, with BatchNorm in eval mode and deterministic inputs, can be cached. */
-  firstTrainableStage(): ResNetStage | undefined {
-    let first: number = RESNET_STAGES.length;
-    for (const [name, p] of this.namedParameters()) {
-      if (p.requiresGrad) first = Math.min(first, RESNET_STAGES.indexOf(stageOf(name)));
-    }
-    return (RESNET_STAGES as readonly ResNetStage[])[first];
+  override firstTrainableStage(): ResNetStage | undefined {
+    return super.firstTrainableStage() as ResNetStage | undefined;
   }
 }
 

@@ -2,7 +2,6 @@
 // freed per batch); between batches the loop yields to the event loop, so a Ctrl-C handler can run.
 import { noGrad, scope, type Tensor } from '../torch/index.js';
 import type { BatchPlan } from '../data/index.js';
-import type { ResNetStage } from '../models/index.js';
 import { nextStage } from './plan.js';
 import { saveModes, withPrecision, type Engine } from './engine.js';
 import { disposeInput, stepInputs, type InputSource } from './inputs.js';
@@ -22,12 +21,12 @@ export const emptyTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0
 
 export { countCorrect } from '../tasks/index.js';
 
-function logitsOf(e: Engine, x: Tensor, from: ResNetStage): Tensor {
-  return withPrecision(e, () => e.model.forwardStages(x, from, 'fc'));
+function logitsOf(e: Engine, x: Tensor, from: string): Tensor {
+  return withPrecision(e, () => e.model.forwardStages(x, from));
 }
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
-function trainStep(e: Engine, opt: AnyOptimizer, from: ResNetStage, x: Tensor, y: Tensor,
+function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
   where: { phase: string; epoch: number; batch: number }): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();
@@ -62,7 +61,7 @@ export interface TrainPassOptions {
  * stop was requested before the end of the epoch, or null when the epoch is complete.
  */
 export async function trainPass(o: TrainPassOptions): Promise<number | null> {
-  const from = nextStage(o.source.stage);
+  const from = nextStage(o.source.stage, o.engine.model.stages);
   const t0 = performance.now();
   const base = o.totals.seconds;
   for await (const input of stepInputs(o.engine, o.source, o.plans, o.startBatch)) {
@@ -96,7 +95,7 @@ export interface ValidationResult {
 
 /** The validation pass: the whole model in eval mode, without gradients; modes are restored afterwards. */
 export async function validationPass(e: Engine, source: InputSource, where: { phase: string; epoch: number }): Promise<ValidationResult> {
-  const from = nextStage(source.stage);
+  const from = nextStage(source.stage, e.model.stages);
   const restore = saveModes(e.model);
   e.model.eval();
   const probs: number[] = [];

@@ -5,7 +5,6 @@
 // that still need decoding are loaded ahead (prefetch) while the current one computes.
 import { dispose, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch, BatchPlan, DataLoader, ViewKey } from '../data/index.js';
-import type { ResNetStage } from '../models/index.js';
 import { imagesTensor, viewKey, type LoaderItem } from '../data/index.js';
 import { withPrecision, type Engine } from './engine.js';
 import { nextStage } from './plan.js';
@@ -17,7 +16,7 @@ export interface InputSource {
   split: string;
   cache: FeatureCache | null;
   /** The cached stage (the last frozen one), or null when the inputs are images. */
-  stage: ResNetStage | null;
+  stage: string | null;
   /** A cache of an earlier stage, for the next phase: filled with that stage's output on the way to `stage`. */
   carry?: FeatureCache | null;
 }
@@ -40,9 +39,9 @@ function storePrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]
   const cache = src.cache!;
   const carry = src.carry ?? null;
   const { feats, early } = scope(() => noGrad(() => withPrecision(e, () => {
-    if (!carry) return { feats: e.model.forwardStages(images, 'stem', src.stage!), early: null };
-    const mid = e.model.forwardStages(images, 'stem', carry.stage);
-    return { feats: e.model.forwardStages(mid, nextStage(carry.stage), src.stage!), early: mid };
+    if (!carry) return { feats: e.model.forwardStages(images, undefined, src.stage!), early: null };
+    const mid = e.model.forwardStages(images, undefined, carry.stage);
+    return { feats: e.model.forwardStages(mid, nextStage(carry.stage, e.model.stages), src.stage!), early: mid };
   })));
   // This phase's own entries first: they are read every epoch, so they get the memory budget before the carry.
   cache.put(keys, feats);

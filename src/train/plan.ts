@@ -1,7 +1,7 @@
 // Turning a phase's configuration into the state of the model: which parameters train, which modules run
 // in training mode, and which leading part of the network is frozen and deterministic enough to cache.
 import { BatchNorm2d, underPrefix, type Module } from '../nn/index.js';
-import { RESNET_STAGES, type ResNetStage } from '../models/index.js';
+import { RESNET_STAGES, StagedNet, stageOf as resnetStageOf } from '../models/index.js';
 import type { BnPolicy } from './config/index.js';
 
 /** Makes exactly the parameters under `trainable` (module-name prefixes, or 'all') require grad; returns their names. */
@@ -41,13 +41,13 @@ export function setTrainModes(model: Module, bnPolicy: BnPolicy): void {
   }
 }
 
-/** The stage of a parameter name ('layer3.1.conv2.weight' -> 'layer3'; conv1/bn1 -> 'stem'). */
-function stageIndex(name: string): number {
-  const top = name.split('.')[0];
-  const stage: string = top === 'conv1' || top === 'bn1' ? 'stem' : top === 'avgpool' ? 'pool' : top;
-  const i = RESNET_STAGES.indexOf(stage as ResNetStage);
-  if (i < 0) throw new Error(`'${name}' does not belong to a ResNet stage`);
-  return i;
+/** The stages of a model (a StagedNet's own; ResNet's for any other module, whose names must be ResNet's). */
+function stagesOf(model: Module): { names: readonly string[]; index: (name: string) => number } {
+  if (model instanceof StagedNet) {
+    const names = model.stages;
+    return { names, index: (n) => names.indexOf(model.stageOf(n)) };
+  }
+  return { names: RESNET_STAGES, index: (n) => (RESNET_STAGES as readonly string[]).indexOf(resnetStageOf(n)) };
 }
 
 /**
@@ -55,27 +55,29 @@ function stageIndex(name: string): number {
  * can be: the first stage holding a trainable parameter must not be the stem, the frozen BatchNorm
  * layers must be in eval mode (bnPolicy 'eval'; under 'train' their output depends on the batch), and
  * the image views must be deterministic (augmentation 'none' or 'flip'). Phase 1 of the seed protocol
- * (fc only) gives 'pool' (the pooled features); phase 2 (layer4 + fc) gives 'layer3'.
+ * (fc only) gives 'pool' (the pooled features); phase 2 (layer4 + fc) gives 'layer3'. Any family of the zoo
+ * splits the same way at its own stages (the input of the first trainable one is cached).
  */
-export function cacheStage(model: Module, o: CacheConditions): ResNetStage | null {
-  return prefixStage(model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n), o);
+export function cacheStage(model: Module, o: CacheConditions): string | null {
+  return prefixStage(model, model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n]) => n), o);
 }
 
 /** cacheStage for a phase that will train `trainable` (prefixes or 'all'), read without changing the model. */
-export function cacheStageFor(model: Module, trainable: readonly string[], o: CacheConditions): ResNetStage | null {
+export function cacheStageFor(model: Module, trainable: readonly string[], o: CacheConditions): string | null {
   const prefixes = trainable.includes('all') ? [''] : trainable;
-  return prefixStage(model.namedParameters().map(([n]) => n).filter((n) => prefixes.some((p) => underPrefix(n, p))), o);
+  return prefixStage(model, model.namedParameters().map(([n]) => n).filter((n) => prefixes.some((p) => underPrefix(n, p))), o);
 }
 
 export interface CacheConditions { bnPolicy: BnPolicy; viewsCacheable: boolean; enabled: boolean }
 
 /** The last frozen stage given the names of the trainable parameters (see cacheStage). */
-function prefixStage(trainableNames: readonly string[], o: CacheConditions): ResNetStage | null {
+function prefixStage(model: Module, trainableNames: readonly string[], o: CacheConditions): string | null {
   if (!o.enabled || o.bnPolicy !== 'eval' || !o.viewsCacheable) return null;
-  let first: number = RESNET_STAGES.length;
-  for (const name of trainableNames) first = Math.min(first, stageIndex(name));
-  if (first === 0 || first >= RESNET_STAGES.length) return null;
-  return RESNET_STAGES[first - 1];
+  const { names, index } = stagesOf(model);
+  let first: number = names.length;
+  for (const name of trainableNames) first = Math.min(first, index(name));
+  if (first === 0 || first >= names.length) return null;
+  return names[first - 1]!;
 }
 
 /**
@@ -83,12 +85,12 @@ function prefixStage(trainableNames: readonly string[], o: CacheConditions): Res
  * `next` itself when it is `current` or an earlier stage (this phase runs every stage up to `current`
  * frozen, so their outputs are what the next phase will see), else null.
  */
-export function carriedStage(current: ResNetStage | null, next: ResNetStage | null): ResNetStage | null {
+export function carriedStage(current: string | null, next: string | null, stages: readonly string[] = RESNET_STAGES): string | null {
   if (current === null || next === null) return null;
-  return RESNET_STAGES.indexOf(next) <= RESNET_STAGES.indexOf(current) ? next : null;
+  return stages.indexOf(next) <= stages.indexOf(current) ? next : null;
 }
 
-/** The stage after `stage` (where the trainable rest of the network starts). */
-export function nextStage(stage: ResNetStage | null): ResNetStage {
-  return stage === null ? 'stem' : RESNET_STAGES[RESNET_STAGES.indexOf(stage) + 1];
+/** The stage after `stage` (where the trainable rest of the network starts) among the model's `stages`. */
+export function nextStage(stage: string | null, stages: readonly string[] = RESNET_STAGES): string {
+  return stages[stage === null ? 0 : stages.indexOf(stage) + 1]!;
 }

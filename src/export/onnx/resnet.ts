@@ -44,8 +44,12 @@ registerEmitter(ResNet, (e, m, path, x) => e.child(m, 'fc', path, features(e, m,
 // ImageClassifier.forward gives the logits: Dropout then Linear (fc.0, fc.1); the head's activation is applied
 // by the caller from `activation`, as predictProba does (fc.2, the Sigmoid module, is not part of forward).
 const classifierLogits = (e: GraphEmitter, m: ImageClassifier, path: string, x: string): string => {
-  const fc = childPath(path, 'fc');
-  return e.chain([[`${fc}.0`, m.fc.at(0)], [`${fc}.1`, m.fc.at(1)]], features(e, m, path, x));
+  if (m.net instanceof ResNet) {
+    const fc = childPath(path, 'fc');
+    return e.chain([[`${fc}.0`, m.fc.at(0)], [`${fc}.1`, m.fc.at(1)]], features(e, m.net, path, x));
+  }
+  // Other families: the network's own emitter, under the same path (its modules are the classifier's).
+  return e.emit(m.net, path, x);
 };
 registerEmitter(ImageClassifier, classifierLogits);
 registerEmitter(BinaryClassifier, classifierLogits);

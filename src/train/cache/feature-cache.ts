@@ -8,14 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { keep, scope, stack, tensor, elementSize, type DType, type Tensor } from '../../torch/index.js';
-import type { ResNetStage } from '../../models/index.js';
 import type { CacheDType } from '../config/index.js';
 
 const STORAGE: Record<CacheDType, DType> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
 
 export interface FeatureCacheOptions {
   /** The stage whose output is cached: 'pool' (pooled features), 'layer3', ... */
-  stage: ResNetStage;
+  stage: string;
   memoryBytes: number;
   /** Spill folder (created on first use, removed by dispose); null: entries beyond the budget are not kept. */
   dir: string | null;
@@ -36,7 +35,7 @@ export interface FeatureCacheStats {
 }
 
 export class FeatureCache {
-  readonly stage: ResNetStage;
+  readonly stage: string;
   readonly storage: DType;
   readonly #o: FeatureCacheOptions;
   readonly #mem = new Map<string, Tensor>();

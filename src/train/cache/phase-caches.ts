@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { processAlive } from '../../io/atomic.js';
-import { isResNetStage, type ResNetStage } from '../../models/index.js';
 import type { DataLoader } from '../../data/index.js';
 import type { Module } from '../../nn/index.js';
+import { isStageName, StagedNet } from '../../models/index.js';
 import type { RunConfig } from '../config/index.js';
 import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from '../plan.js';
 import { FeatureCache } from './feature-cache.js';
@@ -43,7 +43,7 @@ const hostTag = (): string => os.hostname().replace(/[^A-Za-z0-9.-]/g, '_') || '
  * the folder never mix. The host is in the name because the folder may be on a disk that several machines
  * share, where a process id only means something on the machine that wrote it.
  */
-export function spillDirName(stage: ResNetStage, pid = process.pid): string {
+export function spillDirName(stage: string, pid = process.pid): string {
   return `tlearn-${hostTag()}-${pid}-${stage}`;
 }
 
@@ -66,7 +66,7 @@ export function removeStaleSpillDirs(dir: string): string[] {
   const removed: string[] = [];
   for (const e of entries) {
     const m = SPILL_NAME.exec(e.name);
-    if (!m || !e.isDirectory() || !isResNetStage(m[3]!)) continue;
+    if (!m || !e.isDirectory() || !isStageName(m[3]!)) continue;
     const host = m[1];
     if (host !== undefined && host !== hostTag()) continue;
     if (processAlive(Number(m[2]))) continue;
@@ -84,7 +84,7 @@ export function removeStaleSpillDirs(dir: string): string[] {
 const conditions = (c: PhaseCachesContext): CacheConditions =>
   ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
 
-function newCache(c: PhaseCachesContext, stage: ResNetStage): FeatureCache {
+function newCache(c: PhaseCachesContext, stage: string): FeatureCache {
   const fc = c.config.featureCache;
   return new FeatureCache({
     stage,
@@ -110,7 +110,7 @@ export function openPhaseCaches(c: PhaseCachesContext, index: number, carried: F
     if (stage !== null) cache = newCache(c, stage);
   }
   const next = c.config.phases.slice(index + 1).find((p) => p.epochs > 0);
-  const nextStage = next ? carriedStage(stage, cacheStageFor(c.model, next.trainable, conditions(c))) : null;
+  const nextStage = next ? carriedStage(stage, cacheStageFor(c.model, next.trainable, conditions(c)), c.model instanceof StagedNet ? c.model.stages : undefined) : null;
   if (nextStage === null) return { cache, carry: null, handOver: false };
   if (nextStage === stage) return { cache, carry: null, handOver: true };
   return { cache, carry: newCache(c, nextStage), handOver: false };

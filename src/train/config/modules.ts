@@ -1,10 +1,14 @@
 // Checks `trainable` entries against the module names of torchvision's ResNets, so a typo such as
 // "layer5" or "layer4.7" fails at configuration time instead of silently freezing everything.
+// Other families are checked against their parameter names when the phase starts (applyTrainable); the
+// aliases `head` and `last_stage` name the family's head and phase 2's stage (src/models/zoo.ts).
 import { quote } from '../../format/quote.js';
+import { isResNetFamily, TRAINABLE_ALIASES } from '../../models/zoo.js';
+import type { ResNetArch } from '../../models/archs.js';
 import type { Arch } from './types.js';
 
 /** Blocks per stage (torchvision resnet.py). */
-const BLOCKS: Record<Arch, [number, number, number, number]> = {
+const BLOCKS: Record<ResNetArch, [number, number, number, number]> = {
   resnet18: [2, 2, 2, 2],
   resnet34: [3, 4, 6, 3],
   resnet50: [3, 4, 6, 3],
@@ -15,7 +19,7 @@ const BLOCKS: Record<Arch, [number, number, number, number]> = {
 const TOP_LEVEL = ['conv1', 'bn1', 'layer1', 'layer2', 'layer3', 'layer4', 'fc'] as const;
 export const TRAINABLE_NAMES: readonly string[] = ['all', ...TOP_LEVEL];
 
-function isBottleneck(arch: Arch): boolean {
+function isBottleneck(arch: ResNetArch): boolean {
   return arch !== 'resnet18' && arch !== 'resnet34';
 }
 
@@ -25,7 +29,10 @@ function isBottleneck(arch: Arch): boolean {
  * [|conv3|bn3 for bottleneck archs]|downsample> (downsample exists only in block 0 where the shape changes).
  */
 export function checkModuleName(name: string, arch: Arch): string | undefined {
-  if (name === 'all') return undefined;
+  if (name === 'all' || (TRAINABLE_ALIASES as readonly string[]).includes(name)) return undefined;
+  if (!isResNetFamily(arch)) {
+    return /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/.test(name) ? undefined : `${quote(name)} is not a module name (names such as features.7 or classifier.1)`;
+  }
   const parts = name.split('.');
   const top = parts[0];
   if (!(TOP_LEVEL as readonly string[]).includes(top)) return `unknown module ${quote(top)}`;

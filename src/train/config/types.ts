@@ -2,13 +2,15 @@
 // resolveConfig(), so the trainer never has to know a default, and RUN/config.json records the whole run.
 
 import { TASK_KINDS } from '../../models/bounds.js';
+import { ALL_ARCHS, type Arch as ZooArch } from '../../models/zoo.js';
 
 /** The task a run trains ('auto': decided by the data). */
 export const TASK_REQUESTS = ['auto', ...TASK_KINDS] as const;
 export type TaskRequest = (typeof TASK_REQUESTS)[number];
 
-export const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
-export type Arch = (typeof ARCHS)[number];
+/** Every architecture of the zoo (src/models/zoo.ts). */
+export const ARCHS: readonly ZooArch[] = ALL_ARCHS;
+export type Arch = ZooArch;
 
 /** Named pretrained weights (the registry in src/io/weights.ts maps them per arch); anything else is a file path. */
 export const WEIGHT_NAMES = ['imagenet', 'imagenet-v1', 'none'] as const;

@@ -2,6 +2,7 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
+import { ARCH_INFO, expandTrainable, isResNetFamily } from '../../models/zoo.js';
 import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
 } from './defaults.js';
@@ -231,7 +232,15 @@ function trainable(c: Checker, v: unknown, path: string, def: string[] | undefin
     const hint = why.startsWith('unknown module') ? didYouMean(name.split('.')[0], TRAINABLE_NAMES) : '';
     c.fail(`${path}[${i}]`, `${why}${hint}; expected ${TRAINABLE_NAMES.join(', ')} or a sub-module such as layer4.2`);
   });
-  return [...list];
+  // The aliases become the architecture's prefixes (head: fc, classifier.1, ...; last_stage: layer4, features.6-8, ...).
+  return expandTrainable(list, arch);
+}
+
+/** The seed's phases name ResNet's modules (fc, layer4); other architectures get theirs through the aliases. */
+function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig[] {
+  if (isResNetFamily(arch)) return defaults;
+  const aliases: Record<string, string> = { fc: 'head', layer4: 'last_stage' };
+  return defaults.map((p) => ({ ...p, trainable: p.trainable.map((n) => aliases[n] ?? n) }));
 }
 
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
@@ -346,7 +355,8 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   const mean = c.numberTuple(ri.mean, 'config.input.mean', d.input.mean, 3);
   const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, STD);
   const input = {
-    imageSize: c.number(ri.imageSize, 'config.input.imageSize', d.input.imageSize, IMAGE_SIZE),
+    // Unless set, the architecture's own (its ImageNet weights' crop: efficientnet_b3 300; ResNet 224, the seed's).
+    imageSize: c.number(ri.imageSize, 'config.input.imageSize', isResNetFamily(arch) ? d.input.imageSize : ARCH_INFO[arch].imageSize, IMAGE_SIZE),
     resize: c.choice(ri.resize, 'config.input.resize', d.input.resize, RESIZE_MODES),
     presize: c.nullableNumber(ri.presize, 'config.input.presize', d.input.presize, { integer: true, min: 1, max: 65536 }),
     mean: [mean[0], mean[1], mean[2]] as [number, number, number],
@@ -419,7 +429,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     imageCache,
     threshold: { method, value },
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
-    phases: phases(c, raw.phases, d.phases, arch),
+    phases: phases(c, raw.phases, familyDefaults(d.phases, arch), arch),
   };
   return { config, issues: c.issues };
 }
