@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as torch from '../src/torch/index.js';
 import { GELU, Linear, Module, MultiheadAttention, Sequential, init } from '../src/nn/index.js';
-import { runPython } from './helpers/python.js';
 import { parityOracle } from './helpers/module-parity.js';
 
 /** MultiheadAttention as the module ViT's encoder block calls: attention(x, x, x, need_weights=False)[0]. */
@@ -34,23 +33,7 @@ const parity = parityOracle({
   mha2: { pyBuild: pySelfAttention(8, 2), inputShape: [3, 5, 8] },
   mha3: { pyBuild: pySelfAttention(12, 3, 0.25), inputShape: [2, 4, 12], trainSeed: 21 },
   gelu: { pyBuild: 'm = nn.Sequential(nn.Linear(6, 10), nn.GELU(), nn.Linear(10, 4))', inputShape: [3, 6] },
-});
-
-test('MultiheadAttention (2 heads: the fused eval path under no_grad) equals torch in eval and train mode, gradients and an SGD step', () => {
-  const keys = parity('mha2', () => new SelfAttention(8, 2));
-  assert.deepEqual(keys, ['a.in_proj_weight', 'a.in_proj_bias', 'a.out_proj.weight', 'a.out_proj.bias']);
-});
-
-test('MultiheadAttention with 3 heads (always the explicit path) and attention dropout drawn from the same seed', () => {
-  parity('mha3', () => new SelfAttention(12, 3, 0.25));
-});
-
-test('GELU is torch.nn.GELU (exact erf form) in a Linear-GELU-Linear block', () => {
-  parity('gelu', () => new Sequential(new Linear(6, 10), new GELU(), new Linear(10, 4)));
-});
-
-test('after manualSeed, MultiheadAttention and trunc_normal_ draw what torch draws', () => {
-  const py = runPython<{ mha: Record<string, number[]>; tn: number[]; tn01: number[] }>(`
+}, `
 import torch
 from torch import nn
 torch.manual_seed(11)
@@ -63,6 +46,22 @@ t2 = torch.empty(300)
 nn.init.trunc_normal_(t2, std=0.02)
 out({'mha': mha, 'tn': t.tolist(), 'tn01': t2.tolist()})
 `);
+
+test('MultiheadAttention (2 heads: the fused eval path under no_grad) equals torch in eval and train mode, gradients and an SGD step', () => {
+  const keys = parity.check('mha2', () => new SelfAttention(8, 2));
+  assert.deepEqual(keys, ['a.in_proj_weight', 'a.in_proj_bias', 'a.out_proj.weight', 'a.out_proj.bias']);
+});
+
+test('MultiheadAttention with 3 heads (always the explicit path) and attention dropout drawn from the same seed', () => {
+  parity.check('mha3', () => new SelfAttention(12, 3, 0.25));
+});
+
+test('GELU is torch.nn.GELU (exact erf form) in a Linear-GELU-Linear block', () => {
+  parity.check('gelu', () => new Sequential(new Linear(6, 10), new GELU(), new Linear(10, 4)));
+});
+
+test('after manualSeed, MultiheadAttention and trunc_normal_ draw what torch draws', () => {
+  const py = parity.extra<{ mha: Record<string, number[]>; tn: number[]; tn01: number[] }>();
   torch.manualSeed(11);
   const m = new MultiheadAttention(8, 2);
   try {

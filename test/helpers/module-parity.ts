@@ -74,7 +74,7 @@ export function assertRelClose(actual: torch.Tensor, expected: torch.Tensor, wha
 }
 
 const PY_ORACLE = PY_PARITY_PRELUDE + String.raw`
-keys = {}
+_case_keys = {}
 for name, c in inp['cases'].items():
     torch.manual_seed(0)
     ns = {'torch': torch, 'torchvision': torchvision, 'nn': nn}
@@ -99,21 +99,41 @@ for name, c in inp['cases'].items():
     opt.step()
     st_write(d + '.io.safetensors', {'x': x, 'r': r, 'y_nograd': y_nograd, 'y_eval': y_eval.detach(), 'y_train': y_train.detach(), **grads})
     st_write(d + '.after.safetensors', m.state_dict())
-    keys[name] = list(m.state_dict().keys())
-out(keys)
+    _case_keys[name] = list(m.state_dict().keys())
+extra = None
+def out(o):
+    global extra
+    extra = o
+inp, cases_inp = inp['extraInput'], inp
+exec(cases_inp['extraCode'], globals())
+_outs.append({'keys': _case_keys, 'extra': extra})
 `;
 
+export interface ParityOracle<K extends string> {
+  /** Builds the tlearn module and checks it against the torch run of case `name`; returns torch's state_dict keys. */
+  check(name: K, build: () => Module, rtol?: number): string[];
+  /** What the extra Python code passed to out() (run in the same process, after the cases; `inp` is extraInput). */
+  extra<T>(): T;
+}
+
 /**
- * Runs the torch side of several cases in one Python process (importing torch takes seconds) and returns a
- * checker per case. The folder is removed when the test process exits.
+ * Runs the torch side of several cases in one Python process (importing torch takes seconds), with optional extra
+ * Python code for the test file's other questions, lazily on first use. Files go to a temp folder removed at exit.
  */
-export function parityOracle<K extends string>(cases: Record<K, PyCase>): (name: K, build: () => Module, rtol?: number) => string[] {
+export function parityOracle<K extends string>(cases: Record<K, PyCase>, extraCode = '', extraInput: unknown = null): ParityOracle<K> {
   const dir = tempDir('tlearn-parity-');
-  let keys: Record<string, string[]> | undefined;
-  return (name, build, rtol = 1e-5) => {
-    keys ??= runPython<Record<string, string[]>>(PY_ORACLE, { dir, cases });
-    checkParity(path.join(dir, name), keys[name], build(), cases[name].trainSeed ?? 7, rtol);
-    return keys[name];
+  let result: { keys: Record<string, string[]>; extra: unknown } | undefined;
+  const run = (): { keys: Record<string, string[]>; extra: unknown } => {
+    result ??= runPython(PY_ORACLE, { dir, cases, extraCode, extraInput });
+    return result!;
+  };
+  return {
+    check(name, build, rtol = 1e-5) {
+      const { keys } = run();
+      checkParity(path.join(dir, name), keys[name], build(), cases[name].trainSeed ?? 7, rtol);
+      return keys[name];
+    },
+    extra: <T>() => run().extra as T,
   };
 }
 
@@ -156,3 +176,14 @@ function checkParity(base: string, keys: string[], m: Module, trainSeed: number,
     torch.dispose(after);
   }
 }
+
+/** Python lines that make torchvision constructors skip their weight initialisation (for keys-and-shapes checks
+ *  of the big variants: ConvNeXt's trunc_normal_ over 50 M weights takes seconds). Runs inside a function body or
+ *  at top level; restores nothing (use it in a process that builds no model whose weights matter afterwards). */
+export const PY_NO_INIT = String.raw`
+import torch.nn.init as _init
+for _f in ['trunc_normal_', 'normal_', 'kaiming_normal_', 'kaiming_uniform_', 'xavier_uniform_', 'uniform_', 'zeros_', 'ones_', 'constant_']:
+    setattr(_init, _f, lambda t, *a, **k: t)
+torch.nn.Linear.reset_parameters = lambda self: None
+torch.nn.modules.conv._ConvNd.reset_parameters = lambda self: None
+`;
