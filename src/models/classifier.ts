@@ -66,6 +66,8 @@ export class ImageClassifier extends StagedNet {
     this.dropoutP = p;
     this.outputs = outputs;
     this.activation = activation;
+    // The network's own parameters (ViT's class_token) are the classifier's too, under the same names.
+    for (const [name, t] of this.net.namedParameters()) if (!name.includes('.')) this.registerParameter(name, t);
     for (const [name, child] of this.net.namedChildren()) {
       this.registerModule(name, child);
       if (!(name in this)) Object.defineProperty(this, name, { value: child, enumerable: true });

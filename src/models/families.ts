@@ -8,6 +8,9 @@ import { ALL_ARCHS, familyOf, type Arch, type FamilyName } from './zoo.js';
 import { ResNet } from './resnet.js';
 import { inferResNetArch } from './infer.js';
 import type { ResNetArch } from './archs.js';
+import { ConvNeXt, recogniseConvNeXt } from './convnext.js';
+import { RegNet, recogniseRegNet } from './regnet.js';
+import { VisionTransformer, recogniseViT } from './vit.js';
 
 export interface NetOptions {
   /**
@@ -31,6 +34,10 @@ export const FAMILY_BUILDERS: Partial<Record<FamilyName, FamilyBuilder>> = {
     create: (arch, o) => new ResNet(arch as ResNetArch, o),
     recognise: (records, source) => (records.has('conv1.weight') && records.has('layer1.0.conv1.weight') ? inferResNetArch(records, source) : undefined),
   },
+  // Before EfficientNet: ConvNeXt's keys (features.1.0.block.0.weight) have the shape of EfficientNet's too.
+  convnext: { create: (arch, o) => new ConvNeXt(arch, o), recognise: recogniseConvNeXt },
+  regnet: { create: (arch, o) => new RegNet(arch, o), recognise: recogniseRegNet },
+  vit: { create: (arch, o) => new VisionTransformer(arch, o), recognise: recogniseViT },
 };
 
 /** Registers a family's builder (each family's module calls this once, at import). */
