@@ -28,6 +28,8 @@ export interface ImageClassifierOptions {
   outputs?: number;
   /** Default 'sigmoid' (a Sigmoid module ends the head, as in the seed). */
   activation?: HeadActivation;
+  /** For a model whose weights are all loaded right after (NetOptions.skipInit). */
+  skipInit?: boolean;
 }
 
 export type BinaryClassifierOptions = Omit<ImageClassifierOptions, 'outputs' | 'activation'>;
@@ -61,7 +63,7 @@ export class ImageClassifier extends StagedNet {
     const activation = o.activation ?? 'sigmoid';
     if (activation !== 'sigmoid' && activation !== 'softmax') throw new Error(`activation must be 'sigmoid' or 'softmax', got ${JSON.stringify(activation)}`);
     this.arch = checkAnyArch(o.arch ?? 'resnet50');
-    this.net = createNet(this.arch, { head: (inFeatures) => new TaskHead(p, inFeatures, outputs, activation === 'sigmoid') });
+    this.net = createNet(this.arch, { head: (inFeatures) => new TaskHead(p, inFeatures, outputs, activation === 'sigmoid'), skipInit: o.skipInit });
     this.numFeatures = this.net.numFeatures;
     this.dropoutP = p;
     this.outputs = outputs;

@@ -20,6 +20,9 @@ export interface NetOptions {
    * (dropoutPath) then gets p = 0. Without it the network is torchvision's, 1000 classes.
    */
   head?: (inFeatures: number) => Module;
+  /** Leaves out the family's own initialisation where it is costly (ConvNeXt's trunc_normal_ over 28-50 M weights)
+   *  for a network whose every weight is loaded right after (a model file); the layers' default draws remain. */
+  skipInit?: boolean;
 }
 
 export interface FamilyBuilder {
