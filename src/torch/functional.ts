@@ -75,8 +75,6 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
 }
 
 // ---- the transformer pieces of ViT and ConvNeXt (issue 21) ----
-/** GELU, the exact (erf) form: torch.nn.GELU() with approximate='none'. */
-export const gelu = (x: Tensor): Tensor => wrap(native.gelu(x.handle));
 /** Batched matrix product of [B, n, m] and [B, m, p]. */
 export const bmm = (a: Tensor, b: Tensor): Tensor => wrap(native.bmm(a.handle, b.handle));
 /**
