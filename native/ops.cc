@@ -198,3 +198,11 @@ OP_INPLACE(foreachAddcmul_, at::_foreach_addcmul_(a.TL(0), a.TL(1), a.TL(2), a.S
 OP_INPLACE(foreachAddcdivScalars_, at::_foreach_addcdiv_(a.TL(0), a.TL(1), a.TL(2), at::ArrayRef<at::Scalar>(a.SL(3))))
 OP_INPLACE(foreachDivScalars_, at::_foreach_div_(a.TL(0), at::ArrayRef<at::Scalar>(a.SL(1))))
 OP(foreachSqrt, return at::_foreach_sqrt(a.TL(0)))
+
+// ==== backbone zoo (issue 21): activations and normalisation of EfficientNet, MobileNetV3, ConvNeXt, ViT ====
+UNARY(silu, silu)
+UNARY(hardswish, hardswish)
+UNARY(hardsigmoid, hardsigmoid)
+// layer_norm(x, normalized_shape, weight?, bias?, eps): over the last len(normalized_shape) dimensions.
+OP(layerNorm, return at::layer_norm(a.T(0), a.IL(1), a.OT(2), a.OT(3), a.D(4, 1e-5)))
+// ==== end backbone zoo ====

@@ -11,6 +11,8 @@ import type { ResNetArch } from './archs.js';
 import { ConvNeXt, recogniseConvNeXt } from './convnext.js';
 import { RegNet, recogniseRegNet } from './regnet.js';
 import { VisionTransformer, recogniseViT } from './vit.js';
+import { EFFICIENTNET_ARCHS, EfficientNet, efficientNetSignature, type EfficientNetArch } from './efficientnet.js';
+import { MOBILENET_V3_ARCHS, MOBILENET_V3_FEATURES, MobileNetV3, type MobileNetV3Arch } from './mobilenetv3.js';
 
 export interface NetOptions {
   /**
@@ -41,6 +43,45 @@ export const FAMILY_BUILDERS: Partial<Record<FamilyName, FamilyBuilder>> = {
   convnext: { create: (arch, o) => new ConvNeXt(arch, o), recognise: recogniseConvNeXt },
   regnet: { create: (arch, o) => new RegNet(arch, o), recognise: recogniseRegNet },
   vit: { create: (arch, o) => new VisionTransformer(arch, o), recognise: recogniseViT },
+  efficientnet: {
+    create: (arch, o) => new EfficientNet(arch as EfficientNetArch, o),
+    recognise: (records, source) => {
+      // features.<stage>.<block>.block.… (MobileNetV3 has no block index: features.<i>.block.…).
+      const blocks: number[] = [];
+      let lastIndex = -1;
+      for (const k of records.keys()) {
+        const m = /^features\.(\d+)\.(\d+)\.block\./.exec(k);
+        if (m) blocks[Number(m[1]) - 1] = Math.max(blocks[Number(m[1]) - 1] ?? 0, Number(m[2]) + 1);
+        const f = /^features\.(\d+)\./.exec(k);
+        if (f) lastIndex = Math.max(lastIndex, Number(f[1]));
+      }
+      if (blocks.length === 0) return undefined;
+      const lastConv = records.get(`features.${lastIndex}.0.weight`);
+      const found = `${Array.from(blocks, (b) => b ?? 0).join(',')}/${lastConv?.shape[0] ?? '?'}`;
+      const hit = EFFICIENTNET_ARCHS.find((a) => efficientNetSignature(a) === found);
+      if (!hit) {
+        throw new Error(`${source}: an EfficientNet state_dict whose blocks per stage and final channels (${found}) match none of ` +
+          `${EFFICIENTNET_ARCHS.map((a) => `${a} ${efficientNetSignature(a)}`).join('; ')}`);
+      }
+      return hit;
+    },
+  },
+  mobilenet_v3: {
+    create: (arch, o) => new MobileNetV3(arch as MobileNetV3Arch, o),
+    recognise: (records, source) => {
+      let blocks = false;
+      let lastIndex = -1;
+      for (const k of records.keys()) {
+        if (/^features\.\d+\.block\./.test(k)) blocks = true;
+        const f = /^features\.(\d+)\./.exec(k);
+        if (f) lastIndex = Math.max(lastIndex, Number(f[1]));
+      }
+      if (!blocks || !records.has('classifier.0.weight')) return undefined;
+      const hit = MOBILENET_V3_ARCHS.find((a) => MOBILENET_V3_FEATURES[a] === lastIndex + 1);
+      if (!hit) throw new Error(`${source}: a MobileNetV3 state_dict with ${lastIndex + 1} feature entries (small has ${MOBILENET_V3_FEATURES.mobilenet_v3_small}, large ${MOBILENET_V3_FEATURES.mobilenet_v3_large})`);
+      return hit;
+    },
+  },
 };
 
 /** Registers a family's builder (each family's module calls this once, at import). */

@@ -74,6 +74,20 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
     o.labelSmoothing ?? 0));
 }
 
+// ---- backbone zoo (issue 21): the activations and normalisation of EfficientNet, MobileNetV3, ConvNeXt, ViT ----
+/** x·sigmoid(x) (torch.nn.functional.silu, EfficientNet's activation). */
+export const silu = (x: Tensor): Tensor => wrap(native.silu(x.handle));
+/** x·relu6(x + 3)/6 (MobileNetV3). */
+export const hardswish = (x: Tensor): Tensor => wrap(native.hardswish(x.handle));
+/** relu6(x + 3)/6 (MobileNetV3's squeeze-excitation gate). */
+export const hardsigmoid = (x: Tensor): Tensor => wrap(native.hardsigmoid(x.handle));
+/** The exact (erf) GELU, torch's default approximate='none'. */
+export const gelu = (x: Tensor): Tensor => wrap(native.gelu(x.handle));
+/** Layer normalisation over the trailing dimensions `normalizedShape`, as torch.nn.functional.layer_norm. */
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  return wrap(native.layerNorm(x.handle, [...normalizedShape], weight?.handle, bias?.handle, eps));
+}
+
 // ---- the transformer pieces of ViT and ConvNeXt (issue 21) ----
 /** Batched matrix product of [B, n, m] and [B, m, p]. */
 export const bmm = (a: Tensor, b: Tensor): Tensor => wrap(native.bmm(a.handle, b.handle));
