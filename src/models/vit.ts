@@ -31,7 +31,7 @@ export const VIT_DESIGNS = Object.freeze({
 export type ViTArch = keyof typeof VIT_DESIGNS;
 
 /** torchvision's MLPBlock: Linear, GELU, Dropout, Linear, Dropout; xavier_uniform_ weights, N(0, 1e-6) biases. */
-class MLPBlock extends Sequential {
+export class MLPBlock extends Sequential {
   constructor(inDim: number, mlpDim: number, dropout: number) {
     const l1 = new Linear(inDim, mlpDim);
     const l2 = new Linear(mlpDim, inDim);
@@ -105,7 +105,7 @@ export class Encoder extends Module {
 }
 
 /** torchvision's `heads`: Sequential(OrderedDict(head=Linear)); the task's head replaces `head`. */
-class Heads extends NamedSequential {}
+export class Heads extends NamedSequential {}
 
 export interface ViTOptions {
   numClasses?: number;
