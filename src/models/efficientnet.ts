@@ -46,7 +46,7 @@ function configOf(arch: EfficientNetArch): { stages: StageConfig[]; lastChannel:
 abstract class EfficientBlock extends Module {
   abstract readonly block: Sequential;
   abstract readonly stochasticDepth: StochasticDepth;
-  protected abstract readonly useResConnect: boolean;
+  abstract readonly useResConnect: boolean;
   forward(x: Tensor): Tensor {
     const r = runChain(x, [...this.block]);
     if (!this.useResConnect) return r;
@@ -61,7 +61,7 @@ abstract class EfficientBlock extends Module {
 export class MBConv extends EfficientBlock {
   readonly block: Sequential;
   readonly stochasticDepth: StochasticDepth;
-  protected readonly useResConnect: boolean;
+  readonly useResConnect: boolean;
   constructor(c: StageConfig, sdProb: number, norm: (c: number) => Module) {
     super();
     this.useResConnect = c.stride === 1 && c.inC === c.outC;
@@ -79,7 +79,7 @@ export class MBConv extends EfficientBlock {
 export class FusedMBConv extends EfficientBlock {
   readonly block: Sequential;
   readonly stochasticDepth: StochasticDepth;
-  protected readonly useResConnect: boolean;
+  readonly useResConnect: boolean;
   constructor(c: StageConfig, sdProb: number, norm: (c: number) => Module) {
     super();
     this.useResConnect = c.stride === 1 && c.inC === c.outC;

@@ -15,6 +15,9 @@ export { recordToTensor, recordsToTensors, tensorToRecord, tensorsToRecords, mod
 export { inferResNetArch, headInfo, blockCounts, type HeadInfo } from './infer.js';
 export { StagedNet, type StageDef } from './staged.js';
 export { TaskHead } from './head.js';
+export { Conv2dNormActivation, makeDivisible } from './convnet-parts.js';
+export { EfficientNet, MBConv, FusedMBConv, EFFICIENTNET_ARCHS, type EfficientNetArch } from './efficientnet.js';
+export { MobileNetV3, InvertedResidual, MOBILENET_V3_ARCHS, type MobileNetV3Arch } from './mobilenetv3.js';
 export { FAMILY_BUILDERS, registerFamily, createNet, inferArch, type FamilyBuilder, type NetOptions } from './families.js';
 export {
   ARCH_INFO, FAMILY_INFO, ALL_ARCHS, TRAINABLE_ALIASES, isArch, isStageName, checkAnyArch, archInfo, familyOf, familyInfo, isResNetFamily,

@@ -3,7 +3,7 @@
 // running an exported graph through onnxruntime-node.
 import { BatchNorm2d, Conv2d } from '../../src/nn/index.js';
 import { ImageClassifier, seedMetadata, type ModelMetadata } from '../../src/models/index.js';
-import type { ResNetArch, TaskKind } from '../../src/models/index.js';
+import type { Arch, TaskKind } from '../../src/models/index.js';
 import { cpuSessionOptions, onnxRuntime } from '../../src/onnx/index.js';
 import { manualSeed, noGrad } from '../../src/torch/index.js';
 
@@ -28,7 +28,7 @@ const CLASSES: Record<TaskKind, string[]> = {
 };
 
 /** A seeded classifier for `task` with random BatchNorm state, and metadata that describes it. */
-export function tinyClassifier(task: TaskKind, arch: ResNetArch, imageSize = 32, seed = 7): { model: ImageClassifier; metadata: ModelMetadata } {
+export function tinyClassifier(task: TaskKind, arch: Arch, imageSize = 32, seed = 7): { model: ImageClassifier; metadata: ModelMetadata } {
   manualSeed(seed);
   const classes = CLASSES[task];
   const model = new ImageClassifier({

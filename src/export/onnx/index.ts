@@ -10,6 +10,7 @@ import { graphInput } from './preprocess.js';
 import { metadataProps } from './props.js';
 import './layers.js';
 import './resnet.js';
+import './zoo.js';
 import './zoo2.js';
 
 export { registerEmitter, exportableTypes, childPath, GraphEmitter, UnsupportedModuleError, type Emitter } from './emitter.js';
