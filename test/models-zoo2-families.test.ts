@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as torch from '../src/torch/index.js';
-import { ImageClassifier, expandTrainable, inferArch, loadModelFile, saveModelFile, type Arch } from '../src/models/index.js';
+import { ARCH_INFO, ImageClassifier, expandTrainable, inferArch, loadModelFile, saveModelFile, type Arch } from '../src/models/index.js';
+import { findWeights, listWeights } from '../src/io/index.js';
 import { underPrefix } from '../src/nn/index.js';
 import { readSafetensors } from '../src/io/index.js';
 import { recordsToTensors } from '../src/models/index.js';
@@ -60,9 +61,10 @@ function model(c: Case): ImageClassifier {
   return m;
 }
 
-let py: Record<string, [string, number[]][]> | undefined;
+type PyOut = Record<string, [string, number[]][]> & { _weights: Record<string, [string, number, number, number, number, number, string, boolean]> };
+let py: PyOut | undefined;
 /** Saves every case's model, then one Python process loads them into torchvision, predicts, and gives the keys. */
-function python(): Record<string, [string, number[]][]> {
+function python(): PyOut {
   if (py) return py;
   for (const c of CASES) {
     saveModelFile(path.join(dir, `${c.arch}.safetensors`), model(c));
@@ -74,7 +76,14 @@ from torch import nn
 ` + PY_SAFETENSORS + PY_NO_INIT + `
 torch.set_num_threads(2)
 head = lambda f: nn.Sequential(nn.Dropout(0.5), nn.Linear(f, 1), nn.Sigmoid())
-keys = {}
+import torchvision.models as M
+keys = {'_weights': {}}
+for e in [M.ConvNeXt_Tiny_Weights, M.ConvNeXt_Small_Weights, M.RegNet_Y_400MF_Weights, M.RegNet_Y_1_6GF_Weights, M.RegNet_Y_3_2GF_Weights, M.ViT_B_16_Weights]:
+    for w in e:
+        if 'SWAG' in w.name:
+            continue
+        t, mt = w.transforms(), w.meta['_metrics']['ImageNet-1K']
+        keys['_weights'][w.url.split('/')[-1]] = [w.name, mt['acc@1'], mt['acc@5'], w.meta['num_params'], t.crop_size[0], t.resize_size[0], str(t.interpolation), e.DEFAULT.url.split('/')[-1] == w.url.split('/')[-1]]
 for c in inp['cases']:
     a, d = c['arch'], inp['dir']
     m = getattr(torchvision.models, a)()
@@ -151,6 +160,23 @@ for (const c of CASES) {
     }
   });
 }
+
+test('the weights registry holds torchvision\'s ConvNeXt, RegNetY and ViT-B/16 ImageNet files with their metrics and eval transforms', () => {
+  const tv = python()._weights;
+  const ours = listWeights().filter((w) => /^(convnext|regnet|vit)/.test(w.arch));
+  assert.deepEqual(ours.map((w) => w.filename).sort(), Object.keys(tv).sort(), 'the same files');
+  for (const w of ours) {
+    const [version, acc1, acc5, numParams, crop, resize, interpolation, isDefault] = tv[w.filename]!;
+    assert.deepEqual([w.version, w.acc1, w.acc5, w.numParams, w.cropSize, w.resizeSize], [version, acc1, acc5, numParams, crop, resize], w.filename);
+    const info = ARCH_INFO[w.arch as Arch];
+    assert.equal(info.numParams, numParams, `${w.arch} parameter count`);
+    if (isDefault) {
+      // The arch's default size, resize and interpolation are those of torchvision's default weights; 'imagenet' finds them.
+      assert.deepEqual([info.imageSize, info.resizeSize, `InterpolationMode.${info.interpolation.toUpperCase()}`], [crop, resize, interpolation], `${w.arch} defaults`);
+      assert.equal(findWeights('imagenet', w.arch).filename, w.filename);
+    }
+  }
+});
 
 test.after(() => {
   for (const m of models.values()) m.dispose();
