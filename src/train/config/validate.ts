@@ -213,7 +213,8 @@ function checkpoint(c: Checker, v: unknown, path: string, base: CheckpointConfig
 function trainable(c: Checker, v: unknown, path: string, def: string[] | undefined, arch: Arch): string[] {
   if (v === undefined) {
     if (!def) c.fail(path, 'required for phases beyond the two default ones (e.g. ["layer3", "layer4", "fc"])');
-    return def ? [...def] : [];
+    // The defaults of other families are the aliases (familyDefaults): the resolved config names the modules.
+    return def ? expandTrainable(def, arch) : [];
   }
   if (typeof v === 'string' && /[\s,]/.test(v.trim())) {
     // "layer3, layer4" is one string in YAML and JSON; the user meant a list.
