@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as torch from '../src/torch/index.js';
-import { ARCH_INFO, ImageClassifier, expandTrainable, inferArch, loadModelFile, saveModelFile, type Arch } from '../src/models/index.js';
+import {
+  ARCH_INFO, ImageClassifier, expandTrainable, inferArch, loadBackboneRecords, loadModelFile, moduleToRecords, saveModelFile, type Arch,
+} from '../src/models/index.js';
 import { findWeights, listWeights } from '../src/io/index.js';
 import { underPrefix } from '../src/nn/index.js';
 import { readSafetensors } from '../src/io/index.js';
@@ -160,6 +162,18 @@ for (const c of CASES) {
     }
   });
 }
+
+test('vit_b_16: pretrained weights with the pre-0.14 MLP keys (torchvision\'s own file) load as the upgrade hook renames them', () => {
+  const m = model(CASES[2]!);
+  const old = new Map([...moduleToRecords(m)].map(([k, r]) => [k.replace(/\.mlp\.0\./, '.mlp.linear_1.').replace(/\.mlp\.3\./, '.mlp.linear_2.'), r]));
+  assert.ok(old.has('encoder.layers.encoder_layer_0.mlp.linear_1.weight'));
+  const w = m.getSubmodule('encoder.layers.encoder_layer_0.mlp.0') as unknown as { weight: torch.Tensor };
+  const before = w.weight.clone();
+  torch.noGrad(() => w.weight.zero_());
+  loadBackboneRecords(m, old, 'vit_b_16-c867db91.pth');
+  assert.ok(w.weight.equal(before), 'mlp.0.weight loaded from mlp.linear_1.weight');
+  before.dispose();
+});
 
 test('the weights registry holds torchvision\'s ConvNeXt, RegNetY and ViT-B/16 ImageNet files with their metrics and eval transforms', () => {
   const tv = python()._weights;
