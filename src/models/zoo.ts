@@ -28,6 +28,8 @@ export interface ArchInfo {
   interpolation: 'bilinear' | 'bicubic';
   /** Module-name prefixes of phase 2's "last stage" (the `last_stage` alias of `trainable`). */
   lastStage: readonly string[];
+  /** The network takes only imageSize (ViT: its position embedding has one token per patch of that size). */
+  fixedImageSize?: boolean;
 }
 
 export interface FamilyInfo {
@@ -80,7 +82,7 @@ export const ARCH_INFO = Object.freeze({
   // ViT-B/16: the last quarter of the encoder (layers 9-11, about as many blocks as ResNet50's layer4) and encoder.ln.
   // The position embedding fixes the image size at 224.
   vit_b_16: {
-    family: 'vit', numParams: 86_567_656, imageSize: 224, resizeSize: 256, interpolation: 'bilinear',
+    family: 'vit', numParams: 86_567_656, imageSize: 224, resizeSize: 256, interpolation: 'bilinear', fixedImageSize: true,
     lastStage: ['encoder.layers.encoder_layer_9', 'encoder.layers.encoder_layer_10', 'encoder.layers.encoder_layer_11', 'encoder.ln'],
   },
 } satisfies Record<string, ArchInfo>);
