@@ -1,7 +1,8 @@
 // RegNet's per-stage settings from its design parameters, as torchvision 0.14's BlockParams.from_init_params:
 // block widths on a quantised linear ramp in log space, grouped into stages of equal width, then widths and
 // group widths made compatible. torchvision computes the ramp on float32 tensors and rounds half to even
-// (torch.round), so this does the same (Math.fround at each step) and yields the same integers. Plain data: no engine.
+// (torch.round), so this does the same (Math.fround at each step) and yields the same integers.
+import { makeDivisible } from './convnet-parts.js';
 
 export interface RegNetDesign {
   depth: number;
@@ -32,13 +33,6 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** torchvision's _make_divisible(v, divisor): the nearest multiple of divisor, not below 90 % of v. */
-export function makeDivisible(v: number, divisor: number, minValue?: number): number {
-  const floorMin = minValue ?? divisor;
-  let n = Math.max(floorMin, Math.floor(Math.trunc(v + divisor / 2) / divisor) * divisor);
-  if (n < 0.9 * v) n += divisor;
-  return n;
-}
 
 export function regnetParams(d: RegNetDesign): RegNetParams {
   const QUANT = 8;

@@ -5,23 +5,25 @@
 // construction draws the same numbers), and run as stages: stem, block1..block4, pool, fc.
 import type { Tensor } from '../torch/index.js';
 import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, NamedSequential, ReLU, Sequential, Sigmoid, SqueezeExcitation, init,
+  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, NamedSequential, ReLU, Sigmoid, SqueezeExcitation, init,
 } from '../nn/index.js';
 import { StagedNet, type StageDef } from './staged.js';
+import { Conv2dNormActivation } from './convnet-parts.js';
 import { runChain } from './chain.js';
 import { REGNET_DESIGNS, regnetParams, roundHalfEven, type RegNetArch, type RegNetParams } from './regnet-params.js';
 
 export { REGNET_DESIGNS, regnetParams, type RegNetArch, type RegNetParams } from './regnet-params.js';
 
 /** torchvision's Conv2dNormActivation with BatchNorm: conv (no bias, "same" padding), BN, optional ReLU. */
-function convBn(inC: number, outC: number, k: number, o: { stride?: number; groups?: number; relu?: boolean } = {}): Sequential {
-  const conv = new Conv2d(inC, outC, k, { stride: o.stride ?? 1, padding: (k - 1) >> 1, groups: o.groups ?? 1, bias: false });
-  return new Sequential(conv, new BatchNorm2d(outC), ...(o.relu === false ? [] : [new ReLU()]));
+function convBn(inC: number, outC: number, k: number, o: { stride?: number; groups?: number; relu?: boolean } = {}): Conv2dNormActivation {
+  return new Conv2dNormActivation(inC, outC, k, {
+    stride: o.stride, groups: o.groups, norm: (c) => new BatchNorm2d(c), activation: o.relu === false ? undefined : () => new ReLU(),
+  });
 }
 
 /** x + F(x) (or proj(x) + F(x)), then ReLU; F (`f`) = a: 1×1, b: 3×3 grouped with the stride, se, c: 1×1. */
 export class ResBottleneckBlock extends Module {
-  readonly proj: Sequential | undefined;
+  readonly proj: Conv2dNormActivation | undefined;
   readonly f: NamedSequential;
   readonly activation: ReLU;
 
@@ -60,7 +62,7 @@ export interface RegNetOptions {
 
 export class RegNet extends StagedNet {
   readonly arch: string;
-  readonly stem: Sequential;
+  readonly stem: Conv2dNormActivation;
   readonly trunkOutput: NamedSequential;
   readonly avgpool: AdaptiveAvgPool2d;
   readonly fc: Module;
