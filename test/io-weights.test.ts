@@ -58,7 +58,7 @@ test('weights registry: torchvision file names, names and per-architecture defau
   assert.throws(() => findWeights('vgg16'), /unknown weights 'vgg16'; known: imagenet, imagenet-v1/);
   assert.throws(() => findWeights('resnet18', 'resnet50'), /are for resnet18, not resnet50/);
   // Every architecture of the zoo has torchvision's ImageNet file, its transform's sizes and its documented top-1.
-  assert.equal(listWeights().length, 17);
+  assert.equal(listWeights().length, 26);
   assert.equal(findWeights('imagenet', 'efficientnet_b3').filename, 'efficientnet_b3_rwightman-cf984f9c.pth');
   assert.deepEqual([findWeights('imagenet', 'efficientnet_b3').cropSize, findWeights('imagenet', 'efficientnet_b3').resizeSize], [300, 320]);
   assert.equal(findWeights('imagenet', 'efficientnet_b1').version, 'IMAGENET1K_V2');

@@ -69,6 +69,15 @@ export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
   zooEntry('mobilenet_v3_small', [], 'mobilenet_v3_small', 'IMAGENET1K_V1', 'mobilenet_v3_small-047dcff4.pth', 67.668, 87.402, 2542856, 224, 256),
   zooEntry('mobilenet_v3_large', ['mobilenet_v3_large-v2'], 'mobilenet_v3_large', 'IMAGENET1K_V2', 'mobilenet_v3_large-5c1a4163.pth', 75.274, 92.566, 5483032, 224, 232),
   zooEntry('mobilenet_v3_large-v1', [], 'mobilenet_v3_large', 'IMAGENET1K_V1', 'mobilenet_v3_large-8738ca79.pth', 74.042, 91.34, 5483032, 224, 256),
+  zooEntry('convnext_tiny', [], 'convnext_tiny', 'IMAGENET1K_V1', 'convnext_tiny-983f1562.pth', 82.52, 96.146, 28589128, 224, 236),
+  zooEntry('convnext_small', [], 'convnext_small', 'IMAGENET1K_V1', 'convnext_small-0c510722.pth', 83.616, 96.65, 50223688, 224, 230),
+  zooEntry('regnet_y_400mf', ['regnet_y_400mf-v2'], 'regnet_y_400mf', 'IMAGENET1K_V2', 'regnet_y_400mf-e6988f5f.pth', 75.804, 92.742, 4344144, 224, 232),
+  zooEntry('regnet_y_400mf-v1', [], 'regnet_y_400mf', 'IMAGENET1K_V1', 'regnet_y_400mf-c65dace8.pth', 74.046, 91.716, 4344144, 224, 256),
+  zooEntry('regnet_y_1_6gf', ['regnet_y_1_6gf-v2'], 'regnet_y_1_6gf', 'IMAGENET1K_V2', 'regnet_y_1_6gf-0d7bc02a.pth', 80.876, 95.444, 11202430, 224, 232),
+  zooEntry('regnet_y_1_6gf-v1', [], 'regnet_y_1_6gf', 'IMAGENET1K_V1', 'regnet_y_1_6gf-b11a554e.pth', 77.95, 93.966, 11202430, 224, 256),
+  zooEntry('regnet_y_3_2gf', ['regnet_y_3_2gf-v2'], 'regnet_y_3_2gf', 'IMAGENET1K_V2', 'regnet_y_3_2gf-9180c971.pth', 81.982, 95.972, 19436338, 224, 232),
+  zooEntry('regnet_y_3_2gf-v1', [], 'regnet_y_3_2gf', 'IMAGENET1K_V1', 'regnet_y_3_2gf-b5a9779c.pth', 78.948, 94.576, 19436338, 224, 256),
+  zooEntry('vit_b_16', [], 'vit_b_16', 'IMAGENET1K_V1', 'vit_b_16-c867db91.pth', 81.072, 95.318, 86567656, 224, 256),
 ]);
 
 export function listWeights(): WeightsEntry[] { return [...WEIGHTS]; }

@@ -28,6 +28,8 @@ export interface ImageClassifierOptions {
   outputs?: number;
   /** Default 'sigmoid' (a Sigmoid module ends the head, as in the seed). */
   activation?: HeadActivation;
+  /** For a model whose weights are all loaded right after (NetOptions.skipInit). */
+  skipInit?: boolean;
 }
 
 export type BinaryClassifierOptions = Omit<ImageClassifierOptions, 'outputs' | 'activation'>;
@@ -66,11 +68,13 @@ export class ImageClassifier extends StagedNet {
     const activation = o.activation ?? 'sigmoid';
     if (activation !== 'sigmoid' && activation !== 'softmax') throw new Error(`activation must be 'sigmoid' or 'softmax', got ${JSON.stringify(activation)}`);
     this.arch = checkAnyArch(o.arch ?? 'resnet50');
-    this.net = createNet(this.arch, { head: (inFeatures) => new TaskHead(p, inFeatures, outputs, activation === 'sigmoid') });
+    this.net = createNet(this.arch, { head: (inFeatures) => new TaskHead(p, inFeatures, outputs, activation === 'sigmoid'), skipInit: o.skipInit });
     this.numFeatures = this.net.numFeatures;
     this.dropoutP = p;
     this.outputs = outputs;
     this.activation = activation;
+    // The network's own parameters (ViT's class_token) are the classifier's too, under the same names.
+    for (const [name, t] of this.net.namedParameters()) if (!name.includes('.')) this.registerParameter(name, t);
     for (const [name, child] of this.net.namedChildren()) {
       this.registerModule(name, child);
       if (!(name in this)) Object.defineProperty(this, name, { value: child, enumerable: true });

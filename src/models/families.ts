@@ -8,6 +8,9 @@ import { ALL_ARCHS, familyOf, type Arch, type FamilyName } from './zoo.js';
 import { ResNet } from './resnet.js';
 import { inferResNetArch } from './infer.js';
 import type { ResNetArch } from './archs.js';
+import { ConvNeXt, recogniseConvNeXt } from './convnext.js';
+import { RegNet, recogniseRegNet } from './regnet.js';
+import { VisionTransformer, recogniseViT } from './vit.js';
 import { EFFICIENTNET_ARCHS, EfficientNet, efficientNetSignature, type EfficientNetArch } from './efficientnet.js';
 import { MOBILENET_V3_ARCHS, MOBILENET_V3_FEATURES, MobileNetV3, type MobileNetV3Arch } from './mobilenetv3.js';
 
@@ -19,6 +22,9 @@ export interface NetOptions {
    * (dropoutPath) then gets p = 0. Without it the network is torchvision's, 1000 classes.
    */
   head?: (inFeatures: number) => Module;
+  /** Leaves out the family's own initialisation where it is costly (ConvNeXt's trunc_normal_ over 28-50 M weights)
+   *  for a network whose every weight is loaded right after (a model file); the layers' default draws remain. */
+  skipInit?: boolean;
 }
 
 export interface FamilyBuilder {
@@ -33,6 +39,10 @@ export const FAMILY_BUILDERS: Partial<Record<FamilyName, FamilyBuilder>> = {
     create: (arch, o) => new ResNet(arch as ResNetArch, o),
     recognise: (records, source) => (records.has('conv1.weight') && records.has('layer1.0.conv1.weight') ? inferResNetArch(records, source) : undefined),
   },
+  // Before EfficientNet: ConvNeXt's keys (features.1.0.block.0.weight) have the shape of EfficientNet's too.
+  convnext: { create: (arch, o) => new ConvNeXt(arch, o), recognise: recogniseConvNeXt },
+  regnet: { create: (arch, o) => new RegNet(arch, o), recognise: recogniseRegNet },
+  vit: { create: (arch, o) => new VisionTransformer(arch, o), recognise: recogniseViT },
   efficientnet: {
     create: (arch, o) => new EfficientNet(arch as EfficientNetArch, o),
     recognise: (records, source) => {

@@ -106,7 +106,7 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   const { final, assumed } = applyModelOptions(file, metadata, fromTlearn, opts, outputs);
 
   const model = new ImageClassifier({
-    arch: inferred, dropout: final.dropout, outputs, activation: final.task === 'multiclass' ? 'softmax' : 'sigmoid',
+    arch: inferred, dropout: final.dropout, outputs, activation: final.task === 'multiclass' ? 'softmax' : 'sigmoid', skipInit: true,
   });
   if (head.inFeatures !== model.numFeatures) {
     model.dispose();

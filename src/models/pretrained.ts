@@ -13,7 +13,8 @@ import {
 import { BinaryClassifier, ImageClassifier, type BinaryClassifierOptions, type ImageClassifierOptions } from './classifier.js';
 import { inferArch } from './families.js';
 import type { StagedNet } from './staged.js';
-import { familyInfo, isArch, isResNetFamily } from './zoo.js';
+import { familyInfo, familyOf, isArch, isResNetFamily, type Arch } from './zoo.js';
+import { upgradeViTKeys } from './vit.js';
 import { recordToTensor } from './state.js';
 import { checkFinite } from './finite.js';
 
@@ -51,7 +52,9 @@ export function isRegistryName(source: string): boolean {
 export function loadBackboneRecords(model: StagedNet, records: StateDictRecords, source: string): { layout: KeyLayout; droppedKeys: string[] } {
   const resnet = !isArch(model.arch) || isResNetFamily(model.arch);
   // The layouts adaptToTorchvision maps (transformers, DataParallel prefixes) are ResNet's; other families load torchvision's keys as they are.
-  const adapted = resnet ? adaptToTorchvision(records) : { tensors: records, layout: 'torchvision' as KeyLayout };
+  // torchvision's own ViT file (vit_b_16-c867db91.pth) predates 0.14's MLP names: its upgrade hook's renaming.
+  const upgraded = !resnet && familyOf(model.arch as Arch) === 'vit' ? upgradeViTKeys(records) : records;
+  const adapted = resnet ? adaptToTorchvision(records) : { tensors: upgraded, layout: 'torchvision' as KeyLayout };
   if (adapted.layout === 'unknown') {
     const first = [...records.keys()].slice(0, 5).join(', ');
     throw new Error(`${source}: not a ResNet state_dict in a known layout (no 'conv1.weight' or transformers 'embedder' key; first keys: ${first || 'none'})`);

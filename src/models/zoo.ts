@@ -16,7 +16,7 @@
 //  6. ONNX emitters for the family's module classes (src/export/onnx/<family>.ts, imported by index.ts).
 import type { ResNetArch } from './archs.js';
 
-export type FamilyName = 'resnet' | 'efficientnet' | 'mobilenet_v3';
+export type FamilyName = 'resnet' | 'efficientnet' | 'mobilenet_v3' | 'convnext' | 'regnet' | 'vit';
 
 export interface ArchInfo {
   family: FamilyName;
@@ -28,6 +28,8 @@ export interface ArchInfo {
   interpolation: 'bilinear' | 'bicubic';
   /** Module-name prefixes of phase 2's "last stage" (the `last_stage` alias of `trainable`). */
   lastStage: readonly string[];
+  /** The network takes only imageSize (ViT: its position embedding has one token per patch of that size). */
+  fixedImageSize?: boolean;
 }
 
 export interface FamilyInfo {
@@ -41,6 +43,9 @@ export const FAMILY_INFO: Readonly<Record<FamilyName, FamilyInfo>> = Object.free
   resnet: { headPath: 'fc' },
   efficientnet: { headPath: 'classifier.1', dropoutPath: 'classifier.0' },
   mobilenet_v3: { headPath: 'classifier.3', dropoutPath: 'classifier.2' },
+  convnext: { headPath: 'classifier.2' },
+  regnet: { headPath: 'fc' },
+  vit: { headPath: 'heads.head' },
 });
 
 const resnet = (numParams: number, resizeSize = 232): ArchInfo =>
@@ -66,6 +71,20 @@ export const ARCH_INFO = Object.freeze({
   // conv, and classifier.0, the Linear before the head (576 -> 1024, 960 -> 1280), trains with them.
   mobilenet_v3_small: { family: 'mobilenet_v3', numParams: 2_542_856, imageSize: 224, resizeSize: 256, interpolation: 'bilinear', lastStage: [...features(9, 12), 'classifier.0'] },
   mobilenet_v3_large: { family: 'mobilenet_v3', numParams: 5_483_032, imageSize: 224, resizeSize: 232, interpolation: 'bilinear', lastStage: [...features(13, 16), 'classifier.0'] },
+  // ConvNeXt: features.0 stem, odd entries the stages, even ones (2, 4, 6) the downsampling between them. The last
+  // stage is stride 32: the downsampling into it, its blocks, and classifier.0 (the LayerNorm2d the head reads).
+  convnext_tiny: { family: 'convnext', numParams: 28_589_128, imageSize: 224, resizeSize: 236, interpolation: 'bilinear', lastStage: ['features.6', 'features.7', 'classifier.0'] },
+  convnext_small: { family: 'convnext', numParams: 50_223_688, imageSize: 224, resizeSize: 230, interpolation: 'bilinear', lastStage: ['features.6', 'features.7', 'classifier.0'] },
+  // RegNetY: trunk_output.block4 is the stride-32 stage (as ResNet's layer4); resize 232 is the V2 weights' (V1: 256).
+  regnet_y_400mf: { family: 'regnet', numParams: 4_344_144, imageSize: 224, resizeSize: 232, interpolation: 'bilinear', lastStage: ['trunk_output.block4'] },
+  regnet_y_1_6gf: { family: 'regnet', numParams: 11_202_430, imageSize: 224, resizeSize: 232, interpolation: 'bilinear', lastStage: ['trunk_output.block4'] },
+  regnet_y_3_2gf: { family: 'regnet', numParams: 19_436_338, imageSize: 224, resizeSize: 232, interpolation: 'bilinear', lastStage: ['trunk_output.block4'] },
+  // ViT-B/16: the last quarter of the encoder (layers 9-11, about as many blocks as ResNet50's layer4) and encoder.ln.
+  // The position embedding fixes the image size at 224.
+  vit_b_16: {
+    family: 'vit', numParams: 86_567_656, imageSize: 224, resizeSize: 256, interpolation: 'bilinear', fixedImageSize: true,
+    lastStage: ['encoder.layers.encoder_layer_9', 'encoder.layers.encoder_layer_10', 'encoder.layers.encoder_layer_11', 'encoder.ln'],
+  },
 } satisfies Record<string, ArchInfo>);
 
 export type Arch = keyof typeof ARCH_INFO;
@@ -85,7 +104,7 @@ export const isResNetFamily = (arch: Arch): arch is ResNetArch => familyOf(arch)
 
 /** Whether a name is a stage of some family (the feature cache's spill folders are named after them). */
 export function isStageName(s: string): boolean {
-  return /^(stem|layer[1-4]|pool|fc|features\d+|prehead|head)$/.test(s);
+  return /^(stem|layer\d+|pool|fc|features\d+|prehead|head|block\d+|classifier|embed|ln)$/.test(s);
 }
 
 /** The `trainable` aliases: `head` (the task's head, at the family's headPath) and `last_stage` (phase 2's). */

@@ -16,3 +16,7 @@ export { MaxPool2d, AdaptiveAvgPool2d, Flatten } from './pooling.js';
 export type { MaxPool2dOptions } from './pooling.js';
 export { Sequential, ModuleList } from './container.js';
 export * as init from './init.js';
+export { Permute } from './permute.js';
+export { NamedSequential } from './named.js';
+export { MultiheadAttention } from './attention.js';
+export type { MultiheadAttentionOptions } from './attention.js';

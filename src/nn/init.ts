@@ -70,3 +70,42 @@ export function xavierUniform_(t: Tensor, gain = 1): Tensor {
   const std = gain * Math.sqrt(2 / (fanIn + fanOut));
   return uniform_(t, -Math.sqrt(3) * std, Math.sqrt(3) * std);
 }
+
+/**
+ * Normal N(mean, std²) truncated to [a, b], as torch.nn.init.trunc_normal_: uniform numbers on the truncated
+ * CDF's range mapped through erfinv, the same calls in the same order (so seeded draws equal torch's).
+ */
+export function truncNormal_(t: Tensor, o: { mean?: number; std?: number; a?: number; b?: number } = {}): Tensor {
+  const mean = o.mean ?? 0;
+  const std = o.std ?? 1;
+  const a = o.a ?? -2;
+  const b = o.b ?? 2;
+  const normCdf = (x: number): number => (1 + erf(x / Math.SQRT2)) / 2;
+  const l = normCdf((a - mean) / std);
+  const u = normCdf((b - mean) / std);
+  return noGrad(() => t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * Math.SQRT2).add_(mean).clamp_(a, b));
+}
+
+/** The error function for truncNormal_'s bounds (JS has none): the Maclaurin series below 2.5, erfc's continued
+ *  fraction above, within ~1e-13 of Python's math.erf. torchvision's calls (std ≪ 2) saturate to exactly ±1. */
+function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)).
+    let sum = 0;
+    let term = ax;
+    for (let n = 0; n < 200; n++) {
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+      term *= -(ax * ax) / (n + 1);
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  // erfc(x) = exp(-x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + 2/(x + ...))))) (Lentz).
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + (k / 2) / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}

@@ -91,3 +91,17 @@ export const gelu = (x: Tensor): Tensor => wrap(native.gelu(x.handle));
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
   return wrap(native.layerNorm(x.handle, [...normalizedShape], weight?.handle, bias?.handle, eps));
 }
+
+// ---- the transformer pieces of ViT and ConvNeXt (issue 21) ----
+/** Batched matrix product of [B, n, m] and [B, m, p]. */
+export const bmm = (a: Tensor, b: Tensor): Tensor => wrap(native.bmm(a.handle, b.handle));
+/**
+ * torch._native_multi_head_attention for self-attention without a mask, the output only: x [N, L, E], the packed
+ * in-projection inProjWeight [3E, E] / inProjBias [3E] and the out-projection [E, E] / [E]. It is the path that
+ * nn.MultiheadAttention takes in eval mode when no gradient is recorded; it has no autograd formula.
+ */
+export function nativeSelfAttention(x: Tensor, numHeads: number, inProjWeight: Tensor, inProjBias: Tensor, outProjWeight: Tensor,
+  outProjBias: Tensor): Tensor {
+  return wrap(native.nativeMultiHeadAttention(x.handle, x.size(-1), numHeads, inProjWeight.handle, inProjBias.handle,
+    outProjWeight.handle, outProjBias.handle));
+}

@@ -280,6 +280,8 @@ export class Tensor {
   uniform_(from = 0, to = 1): this { native.uniform_(this.handle, from, to); return this; }
   normal_(mean = 0, std = 1): this { native.normal_(this.handle, mean, std); return this; }
   bernoulli_(p: number): this { native.bernoulli_(this.handle, p); return this; }
+  /** The inverse error function, in place (torch.nn.init.trunc_normal_ maps uniform numbers through it). */
+  erfinv_(): this { native.erfinv_(this.handle); return this; }
 }
 
 /** Wraps a handle returned by the addon. */

@@ -11,6 +11,7 @@ import { metadataProps } from './props.js';
 import './layers.js';
 import './resnet.js';
 import './zoo.js';
+import './zoo2.js';
 
 export { registerEmitter, exportableTypes, childPath, GraphEmitter, UnsupportedModuleError, type Emitter } from './emitter.js';
 export { foldConvBn, float32Bytes, type FoldedConv } from './weights.js';

@@ -35,8 +35,10 @@ registerEmitter(LayerNorm, (e, m, path, x) => {
   return e.g.node('LayerNormalization', [x, scale, bias], { axis: -m.normalizedShape.length, epsilon: { float: m.eps } }, path);
 });
 registerEmitter(StochasticDepth, (_e, _m, _path, x) => x);
+// SqueezeExcitation.scale's order (avgpool, fc1, activation, fc2, scale_activation), not the registration order
+// (torchvision registers fc2 before activation).
 registerEmitter(SqueezeExcitation, (e, m, path, x) => {
-  const scale = e.chain(children(m, path), x);
+  const scale = e.chain(['avgpool', 'fc1', 'activation', 'fc2', 'scale_activation'].map((n) => [childPath(path, n), m.getSubmodule(n)] as const), x);
   return e.g.node('Mul', [scale, x], {}, `${path}.scale`);
 });
 registerEmitter(Conv2dNormActivation, (e, m, path, x) => e.chain(children(m, path), x));

@@ -2,7 +2,7 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
-import { ARCH_INFO, expandTrainable, isResNetFamily } from '../../models/zoo.js';
+import { ARCH_INFO, expandTrainable, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
 import {
   DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, defaultConfig, modeForMonitor, OPTIMIZER_DEFAULTS,
 } from './defaults.js';
@@ -364,6 +364,11 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     std: [std[0], std[1], std[2]] as [number, number, number],
   };
 
+  const info: ArchInfo = ARCH_INFO[arch];
+  if (info.fixedImageSize && input.imageSize !== info.imageSize) {
+    c.fail('config.input.imageSize', `${arch} takes ${info.imageSize}×${info.imageSize} images only (its position embedding has one token per ` +
+      `patch of that size and its weights were trained on it), got ${input.imageSize}`);
+  }
   if (input.presize !== null && input.presize < input.imageSize) {
     c.fail('config.input.presize', `${input.presize} is smaller than the image size ${input.imageSize}; the random crops are drawn from a copy ` +
       'whose shorter side is at most this, so it must be at least input.imageSize (or null)');
