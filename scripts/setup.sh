@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian/Ubuntu machine and builds tlearn:
-#   system packages (libtorch-dev, cmake, g++), Node packages, the native addon, the TypeScript build.
+#   system packages (libtorch-dev, libgloo-dev, cmake, g++), Node packages, the native addon, the TypeScript build.
 # Options:
 #   --test-deps   also install what the test suite needs (Python torch/torchvision/scikit-learn as the
 #                 numeric oracle, python3-onnx as the ONNX checker, Chromium for the report and web-page
@@ -24,7 +24,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 packages=(cmake g++ make)
 # libtorch: skip the system package when the user points at another libtorch.
-if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev); fi
+# libgloo-dev: the Gloo headers that distributed training (c10d's ProcessGroupGloo) compiles against.
+if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev libgloo-dev); fi
 if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn python3-onnx chromium openssl); fi
 
 missing=()

@@ -1,0 +1,610 @@
+// Data-parallel training on libtorch's c10d: a TCPStore rendezvous, a process group (Gloo on CPU, NCCL in
+// CUDA builds), the collectives with awaitable work handles, c10d's own Reducer (DDP's bucketed gradient
+// all-reduce during backward) and a SyncBatchNorm autograd function. src/distributed is the typed API.
+//
+// Every failure becomes a JS Error that names the operation and the rank ("allReduce failed on rank 1 of 2:
+// ..."), whether it comes from c10d, from Gloo's worker threads or from a timeout.
+#include "binding.h"
+
+namespace {
+#ifdef TLEARN_DISTRIBUTED
+constexpr bool kHasGloo = true;
+#else
+constexpr bool kHasGloo = false;
+#endif
+#ifdef USE_C10D_NCCL
+constexpr bool kHasNccl = true;
+#else
+constexpr bool kHasNccl = false;
+#endif
+}  // namespace
+
+// Which backends this build has; the other dist* ops exist only when it has any.
+OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); o.Set("nccl", kHasNccl);
+   return Napi::Value(o))
+
+#ifdef TLEARN_DISTRIBUTED
+
+#include <ATen/core/ivalue.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/comm.hpp>
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+using tlearn::ArgError;
+using tlearn::Void;
+
+namespace {
+
+using ms = std::chrono::milliseconds;
+
+std::string errorText(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const c10::Error& err) {
+    return err.what_without_backtrace();
+  } catch (const std::exception& err) {
+    return err.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+// One process group with its store. Closing drops both; Gloo's destructor first finishes queued work.
+struct GroupBox {
+  static constexpr uint32_t kMagic = 0x54504730;  // "TPG0"
+  uint32_t magic = kMagic;
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  int rank = 0, size = 1;
+  std::string backend;
+  ms timeout{300000};
+  std::string where(const std::string& op) const {
+    return op + " failed on rank " + std::to_string(rank) + " of " + std::to_string(size) + " (" + backend + ")";
+  }
+};
+
+GroupBox* unwrapGroup(const Napi::Value& v) {
+  if (!v.IsExternal()) throw ArgError("argument 0: expected a process group");
+  auto* g = v.As<Napi::External<GroupBox>>().Data();
+  if (g == nullptr || g->magic != GroupBox::kMagic) throw ArgError("argument 0: not a process group handle");
+  if (!g->pg) throw ArgError("the process group is closed");
+  return g;
+}
+
+// One launched collective: the c10d work, what it returns and how to name it in an error.
+struct WorkBox {
+  static constexpr uint32_t kMagic = 0x54574b30;  // "TWK0"
+  uint32_t magic = kMagic;
+  c10::intrusive_ptr<c10d::Work> work;
+  std::vector<at::Tensor> outputs;  // allGather's per-rank tensors
+  std::string label;                // "allReduce failed on rank 1 of 2 (gloo)"
+  ms timeout{300000};
+};
+
+WorkBox* unwrapWork(const Napi::Value& v) {
+  if (!v.IsExternal()) throw ArgError("argument 0: expected a work handle");
+  auto* w = v.As<Napi::External<WorkBox>>().Data();
+  if (w == nullptr || w->magic != WorkBox::kMagic) throw ArgError("argument 0: not a work handle");
+  return w;
+}
+
+Napi::Value wrapWork(Napi::Env env, WorkBox* w) {
+  return Napi::External<WorkBox>::New(env, w, [](Napi::Env, WorkBox* b) { delete b; });
+}
+
+// Gloo's transport device: GLOO_SOCKET_IFNAME as in PyTorch; loopback when the master is local (a single
+// machine, also in containers whose hostname resolves elsewhere); else the address of this host's name.
+std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterAddr) {
+  if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+    return c10d::ProcessGroupGloo::createDeviceForInterface(ifname);
+  if (masterAddr == "localhost" || masterAddr.rfind("127.", 0) == 0)
+    return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+// The rendezvous and the group's construction wait for every rank, so they run on a worker thread and
+// init() returns a promise. No tensor is made here (the handle registry is not thread-safe).
+class InitWorker : public Napi::AsyncWorker {
+ public:
+  InitWorker(Napi::Env env, int rank, int size, std::string addr, int port, std::string backend, ms timeout,
+             ms connectTimeout)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), addr_(std::move(addr)), port_(port),
+        connectTimeout_(connectTimeout) {
+    box_ = new GroupBox();
+    box_->rank = rank;
+    box_->size = size;
+    box_->backend = std::move(backend);
+    box_->timeout = timeout;
+  }
+  ~InitWorker() override { delete box_; }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      c10d::TCPStoreOptions o;
+      o.port = static_cast<uint16_t>(port_);
+      o.isServer = box_->rank == 0;
+      o.numWorkers = static_cast<size_t>(box_->size);
+      o.waitWorkers = false;
+      o.timeout = connectTimeout_;
+      box_->store = c10::make_intrusive<c10d::TCPStore>(addr_, o);
+      box_->store->setTimeout(connectTimeout_);
+      if (box_->backend == "gloo") {
+        auto opts = c10d::ProcessGroupGloo::Options::create(box_->timeout);
+        opts->devices.push_back(glooDevice(addr_));
+        opts->threads = 2;
+        box_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(box_->store, box_->rank, box_->size, opts);
+      } else {
+#ifdef USE_C10D_NCCL
+        auto opts = c10d::ProcessGroupNCCL::Options::create();
+        opts->timeout = box_->timeout;
+        box_->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(box_->store, box_->rank, box_->size, opts);
+#else
+        throw std::runtime_error("this libtorch has no NCCL backend");
+#endif
+      }
+      box_->store->setTimeout(box_->timeout);
+    } catch (...) {
+      SetError(box_->where("init") + " (rendezvous at " + addr_ + ":" + std::to_string(port_) + "): " +
+               errorText(std::current_exception()));
+    }
+  }
+  void OnOK() override {
+    GroupBox* g = box_;
+    box_ = nullptr;
+    deferred_.Resolve(Napi::External<GroupBox>::New(Env(), g, [](Napi::Env, GroupBox* b) { delete b; }));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  GroupBox* box_;
+  std::string addr_;
+  int port_;
+  ms connectTimeout_;
+};
+
+Napi::Value initGroup(const tlearn::Args& a) {
+  int64_t rank = a.I(0), size = a.I(1), port = a.I(3);
+  std::string addr = a.Str(2), backend = a.Str(4);
+  int64_t timeoutMs = a.I(5), connectMs = a.I(6, timeoutMs);
+  if (size < 1) throw ArgError("worldSize must be at least 1, got " + std::to_string(size));
+  if (rank < 0 || rank >= size)
+    throw ArgError("rank must be in [0, " + std::to_string(size) + "), got " + std::to_string(rank));
+  if (port < 1 || port > 65535) throw ArgError("masterPort must be in [1, 65535], got " + std::to_string(port));
+  if (backend != "gloo" && backend != "nccl") throw ArgError("backend must be 'gloo' or 'nccl', got '" + backend + "'");
+  if (timeoutMs < 1 || connectMs < 1) throw ArgError("timeouts must be positive milliseconds");
+  auto* w = new InitWorker(a.env(), static_cast<int>(rank), static_cast<int>(size), addr, static_cast<int>(port),
+                           backend, ms(timeoutMs), ms(connectMs));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+void checkTensor(const GroupBox* g, const at::Tensor& t, const char* op) {
+  if (!t.defined()) throw ArgError(std::string(op) + ": the tensor is undefined");
+  if (!t.is_contiguous()) throw ArgError(std::string(op) + ": the tensor must be contiguous (call .contiguous())");
+  if (g->backend == "gloo" && !t.device().is_cpu())
+    throw ArgError(std::string(op) + ": the gloo backend takes CPU tensors, got one on " + t.device().str());
+  if (g->backend == "nccl" && !t.device().is_cuda())
+    throw ArgError(std::string(op) + ": the nccl backend takes CUDA tensors, got one on " + t.device().str());
+}
+
+WorkBox* newWork(const GroupBox* g, const char* op) {
+  auto* w = new WorkBox();
+  w->label = g->where(op);
+  w->timeout = g->timeout;
+  return w;
+}
+
+// Launching a collective only queues it; errors found while queueing are named like those found later.
+template <typename F>
+void launch(WorkBox* w, F&& f) {
+  try {
+    w->work = f();
+  } catch (...) {
+    std::string msg = w->label + ": " + errorText(std::current_exception());
+    delete w;
+    throw std::runtime_error(msg);
+  }
+}
+
+c10d::ReduceOp::RedOpType reduceOp(const std::string& op) {
+  if (op == "sum" || op == "avg") return c10d::ReduceOp::SUM;
+  if (op == "max") return c10d::ReduceOp::MAX;
+  if (op == "min") return c10d::ReduceOp::MIN;
+  if (op == "product") return c10d::ReduceOp::PRODUCT;
+  throw ArgError("reduce op must be sum, avg, max, min or product, got '" + op + "'");
+}
+
+Napi::Value allReduce(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  at::Tensor t = a.T(1);
+  std::string op = a.has(2) ? a.Str(2) : "sum";
+  auto red = reduceOp(op);
+  checkTensor(g, t, "allReduce");
+  if (op == "avg") {
+    // 1.13's Gloo has no AVG: divide first, then sum (as DDP divides gradients before its all-reduce).
+    if (!at::isFloatingType(t.scalar_type())) throw ArgError("allReduce: avg needs a floating-point tensor");
+    at::NoGradGuard ng;
+    t.div_(g->size);
+  }
+  WorkBox* w = newWork(g, "allReduce");
+  launch(w, [&] {
+    std::vector<at::Tensor> v{t};
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp(red);
+    return g->pg->allreduce(v, o);
+  });
+  return wrapWork(a.env(), w);
+}
+
+Napi::Value broadcast(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  at::Tensor t = a.T(1);
+  int64_t root = a.I(2, 0);
+  if (root < 0 || root >= g->size) throw ArgError("broadcast: root must be a rank in [0, " + std::to_string(g->size) + ")");
+  checkTensor(g, t, "broadcast");
+  WorkBox* w = newWork(g, "broadcast");
+  launch(w, [&] {
+    std::vector<at::Tensor> v{t};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    return g->pg->broadcast(v, o);
+  });
+  return wrapWork(a.env(), w);
+}
+
+Napi::Value allGather(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  at::Tensor t = a.T(1);
+  checkTensor(g, t, "allGather");
+  WorkBox* w = newWork(g, "allGather");
+  for (int r = 0; r < g->size; r++) w->outputs.push_back(at::empty_like(t));
+  launch(w, [&] {
+    std::vector<std::vector<at::Tensor>> outs{w->outputs};
+    std::vector<at::Tensor> in{t};
+    return g->pg->allgather(outs, in);
+  });
+  return wrapWork(a.env(), w);
+}
+
+Napi::Value barrier(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  WorkBox* w = newWork(g, "barrier");
+  launch(w, [&] {
+    c10d::BarrierOptions o;
+    o.timeout = g->timeout;
+    return g->pg->barrier(o);
+  });
+  return wrapWork(a.env(), w);
+}
+
+// Blocks until the work is done (or the timeout passes): for use inside a training step.
+Napi::Value workWait(const tlearn::Args& a) {
+  WorkBox* w = unwrapWork(a.raw(0));
+  ms timeout = a.has(1) ? ms(a.I(1)) : w->timeout;
+  try {
+    w->work->wait(timeout);
+  } catch (...) {
+    throw std::runtime_error(w->label + ": " + errorText(std::current_exception()));
+  }
+  return a.env().Undefined();
+}
+
+// A promise settled on the JS thread when the work completes: c10d's future calls back on a Gloo thread,
+// which only hands over to the event loop through a thread-safe function. Nothing blocks the loop.
+struct Settle {
+  Napi::Promise::Deferred deferred;
+  std::string error;  // empty when the work succeeded
+};
+void settleOnJs(Napi::Env env, Napi::Function, std::nullptr_t*, Settle* s) {
+  if (env != nullptr) {
+    if (s->error.empty()) s->deferred.Resolve(env.Undefined());
+    else s->deferred.Reject(Napi::Error::New(env, s->error).Value());
+  }
+  delete s;
+}
+using SettleFn = Napi::TypedThreadSafeFunction<std::nullptr_t, Settle, settleOnJs>;
+
+Napi::Value workPromise(const tlearn::Args& a) {
+  WorkBox* w = unwrapWork(a.raw(0));
+  auto* s = new Settle{Napi::Promise::Deferred::New(a.env()), ""};
+  Napi::Promise p = s->deferred.Promise();
+  SettleFn tsfn = SettleFn::New(a.env(), "tlearn-dist-work", 0, 1);
+  std::string label = w->label;
+  auto done = [tsfn, s, label](std::string error) mutable {
+    if (!error.empty()) s->error = label + ": " + error;
+    tsfn.NonBlockingCall(s);
+    tsfn.Release();
+  };
+  c10::intrusive_ptr<c10::ivalue::Future> fut;
+  try {
+    fut = w->work->getFuture();
+  } catch (...) {
+    fut.reset();  // a backend without futures: a waiter thread instead
+  }
+  if (fut) {
+    fut->addCallback([done](c10::ivalue::Future& f) mutable { done(f.hasError() ? f.tryRetrieveErrorMessage() : ""); });
+  } else {
+    auto work = w->work;
+    ms timeout = w->timeout;
+    std::thread([work, timeout, done]() mutable {
+      try {
+        work->wait(timeout);
+        done("");
+      } catch (...) {
+        done(errorText(std::current_exception()));
+      }
+    }).detach();
+  }
+  return p;
+}
+
+Napi::Value workResult(const tlearn::Args& a) {
+  WorkBox* w = unwrapWork(a.raw(0));
+  return tlearn::toJS(a.env(), w->outputs);
+}
+
+// ---- c10d's Reducer: DDP's gradient averaging ----
+
+// The all-reduce of one gradient bucket, as DDP's default (divide by the world size, then sum), with a
+// future whose error names the rank: the Reducer waits on it at the end of backward.
+class NamedAllreduceHook : public c10d::CommHookInterface {
+ public:
+  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label)
+      : pg_(std::move(pg)), label_(std::move(label)) {}
+  c10::intrusive_ptr<c10::ivalue::Future> runHook(c10d::GradBucket& bucket) override {
+    at::Tensor buffer = bucket.getBufferRef();
+    buffer.div_(pg_->getSize());
+    std::vector<at::Tensor> v{buffer};
+    auto fut = pg_->allreduce(v)->getFuture();
+    auto out = c10::make_intrusive<c10::ivalue::Future>(c10::ListType::ofTensors(), fut->devices());
+    std::string label = label_ + " (gradient bucket " + std::to_string(bucket.getIndex()) + ")";
+    fut->addCallback([out, buffer, label](c10::ivalue::Future& f) {
+      if (f.hasError())
+        out->setError(std::make_exception_ptr(std::runtime_error(label + ": " + f.tryRetrieveErrorMessage())));
+      else
+        out->markCompleted(c10::IValue(std::vector<at::Tensor>{buffer}));
+    });
+    return out;
+  }
+  at::Tensor parseHookResult(const c10::IValue& result) override { return result.toTensorVector()[0]; }
+
+ private:
+  c10::intrusive_ptr<c10d::ProcessGroup> pg_;
+  std::string label_;
+};
+
+struct ReducerBox {
+  static constexpr uint32_t kMagic = 0x54524430;  // "TRD0"
+  uint32_t magic = kMagic;
+  std::shared_ptr<c10d::Reducer> reducer;
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  std::vector<std::vector<size_t>> buckets;  // parameter indices per bucket, in reduction order
+  std::string label;
+};
+
+ReducerBox* unwrapReducer(const Napi::Value& v) {
+  if (!v.IsExternal()) throw ArgError("argument 0: expected a gradient reducer");
+  auto* r = v.As<Napi::External<ReducerBox>>().Data();
+  if (r == nullptr || r->magic != ReducerBox::kMagic) throw ArgError("argument 0: not a gradient reducer handle");
+  if (!r->reducer) throw ArgError("the gradient reducer is closed");
+  return r;
+}
+
+Napi::Value reducerCreate(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  std::vector<at::Tensor> params = a.TL(1);
+  int64_t cap = a.I(2, c10d::kDefaultBucketBytesCap);
+  int64_t first = a.I(3, c10d::kDefaultFirstBucketBytes);
+  if (params.empty()) throw ArgError("GradientReducer: no parameters to reduce");
+  if (cap < 1 || first < 1) throw ArgError("GradientReducer: bucket sizes must be positive bytes");
+  for (size_t i = 0; i < params.size(); i++) {
+    if (!params[i].requires_grad() || !params[i].is_leaf())
+      throw ArgError("GradientReducer: parameter " + std::to_string(i) + " is not a leaf tensor that requires grad");
+    checkTensor(g, params[i], "GradientReducer");
+  }
+  auto* box = new ReducerBox();
+  box->pg = g->pg;
+  box->label = g->where("gradient allReduce");
+  try {
+    // As torch.nn.parallel.DistributedDataParallel: buckets by size in parameter order (the first one capped
+    // at 1 MB), then reversed, since backward produces gradients roughly in reverse order.
+    std::vector<bool> sparse(params.size(), false);
+    std::vector<std::vector<size_t>> buckets;
+    std::vector<size_t> limits;
+    std::tie(buckets, limits) = c10d::compute_bucket_assignment_by_size(
+        params, {static_cast<size_t>(first), static_cast<size_t>(cap)}, sparse);
+    std::reverse(buckets.begin(), buckets.end());
+    std::reverse(limits.begin(), limits.end());
+    box->buckets = buckets;
+    box->reducer = std::make_shared<c10d::Reducer>(params, buckets, limits, g->pg, sparse, cap,
+                                                   /*find_unused_parameters=*/false,
+                                                   /*gradient_as_bucket_view=*/false,
+                                                   std::unordered_map<size_t, std::string>{}, first);
+    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label));
+  } catch (...) {
+    std::string msg = g->where("GradientReducer") + ": " + errorText(std::current_exception());
+    delete box;
+    throw std::runtime_error(msg);
+  }
+  return Napi::External<ReducerBox>::New(a.env(), box, [](Napi::Env, ReducerBox* b) { delete b; });
+}
+
+// Before backward, as DDP's forward does: rebuild the buckets once in the order gradients arrived in the
+// first iteration (a collective: every rank calls it at the same step), then arm the autograd hooks.
+Napi::Value reducerPrepare(const tlearn::Args& a) {
+  ReducerBox* r = unwrapReducer(a.raw(0));
+  std::vector<at::Tensor> outputs = a.TL(1);
+  try {
+    r->reducer->rebuild_buckets();
+    r->reducer->prepare_for_backward(outputs);
+  } catch (...) {
+    throw std::runtime_error(r->label + ": " + errorText(std::current_exception()));
+  }
+  return a.env().Undefined();
+}
+
+Napi::Value reducerBuckets(const tlearn::Args& a) {
+  ReducerBox* r = unwrapReducer(a.raw(0));
+  auto arr = Napi::Array::New(a.env(), r->buckets.size());
+  for (uint32_t k = 0; k < r->buckets.size(); k++) {
+    std::vector<int64_t> idx(r->buckets[k].begin(), r->buckets[k].end());
+    arr.Set(k, tlearn::toJS(a.env(), idx));
+  }
+  return arr;
+}
+
+// The initial broadcast of parameters and buffers from rank 0 (DDP's _sync_module_states), coalesced into
+// 250 MB buffers as DDP does.
+Napi::Value broadcastCoalesced(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  std::vector<at::Tensor> tensors = a.TL(1);
+  int64_t root = a.I(2, 0);
+  if (root < 0 || root >= g->size) throw ArgError("broadcastModule: root must be a rank in [0, " + std::to_string(g->size) + ")");
+  for (const auto& t : tensors) checkTensor(g, t, "broadcastModule");
+  try {
+    at::NoGradGuard ng;
+    c10d::broadcast_coalesced(g->pg, tensors, 250 * 1024 * 1024, static_cast<int>(root));
+  } catch (...) {
+    throw std::runtime_error(g->where("broadcastModule") + ": " + errorText(std::current_exception()));
+  }
+  return a.env().Undefined();
+}
+
+// ---- SyncBatchNorm ----
+
+void allReduceNow(const c10::intrusive_ptr<c10d::ProcessGroup>& pg, at::Tensor& t, const std::string& what) {
+  try {
+    std::vector<at::Tensor> v{t};
+    pg->allreduce(v)->wait();
+  } catch (...) {
+    throw std::runtime_error(what + " failed on rank " + std::to_string(pg->getRank()) + " of " +
+                             std::to_string(pg->getSize()) + ": " + errorText(std::current_exception()));
+  }
+}
+
+// Batch normalisation over the global batch of all ranks, as torch.nn.SyncBatchNorm in training mode:
+// forward all-reduces each channel's sum, sum of squares and count; backward all-reduces sum(dy) and
+// sum(dy * xhat). Weight and bias gradients stay local sums (DDP's all-reduce averages them).
+struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                                                const at::Tensor& weight, const at::Tensor& bias,
+                                                at::Tensor runningMean, at::Tensor runningVar, double momentum,
+                                                double eps, c10::IValue group) {
+    auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(group.toCapsule());
+    const int64_t C = x.size(1);
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[1] = C;
+    // Local two-pass statistics, combined across ranks as sums in float64 (no cancellation in float32).
+    auto vm = at::var_mean(x, dims, /*unbiased=*/false);
+    at::Tensor mean = std::get<1>(vm).to(at::kDouble), var = std::get<0>(vm).to(at::kDouble);
+    double n = static_cast<double>(x.numel() / std::max<int64_t>(C, 1));
+    at::Tensor stats = at::cat({mean * n, (var + mean * mean) * n, at::full({1}, n, mean.options())});
+    allReduceNow(pg, stats, "syncBatchNorm forward");
+    double count = stats[2 * C].item<double>();
+    if (count <= 1)
+      throw std::runtime_error("syncBatchNorm: expected more than 1 value per channel over all ranks, got " +
+                               std::to_string(static_cast<int64_t>(count)));
+    at::Tensor gmean = stats.narrow(0, 0, C) / count;
+    at::Tensor gvar = (stats.narrow(0, C, C) / count - gmean * gmean).clamp_min(0);
+    at::Tensor invstd = (gvar + eps).rsqrt().to(x.scalar_type());
+    at::Tensor meanT = gmean.to(x.scalar_type());
+    at::Tensor y = (x - meanT.view(shape)) * invstd.view(shape);
+    if (weight.defined()) y = y * weight.view(shape);
+    if (bias.defined()) y = y + bias.view(shape);
+    if (runningMean.defined()) runningMean.mul_(1 - momentum).add_(meanT.to(runningMean.scalar_type()), momentum);
+    if (runningVar.defined())
+      runningVar.mul_(1 - momentum).add_((gvar * (count / (count - 1))).to(runningVar.scalar_type()), momentum);
+    ctx->save_for_backward({x, weight, meanT, invstd});
+    ctx->saved_data["count"] = count;
+    ctx->saved_data["group"] = group;
+    return {y};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    at::Tensor x = saved[0], weight = saved[1], mean = saved[2], invstd = saved[3];
+    double count = ctx->saved_data["count"].toDouble();
+    auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(ctx->saved_data["group"].toCapsule());
+    const int64_t C = x.size(1);
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[1] = C;
+    at::Tensor dy = grads[0].defined() ? grads[0] : at::zeros_like(x);
+    at::Tensor xhat = (x - mean.view(shape)) * invstd.view(shape);
+    at::Tensor sumDy = dy.sum(dims), sumDyXhat = (dy * xhat).sum(dims);
+    at::Tensor gradWeight, gradBias, gradInput;
+    if (weight.defined() && ctx->needs_input_grad(1)) gradWeight = sumDyXhat.clone();
+    if (ctx->needs_input_grad(2)) gradBias = sumDy.clone();
+    // Every rank reduces, whatever it needs: the ranks run the same graph, so the collective always matches.
+    at::Tensor packed = at::cat({sumDy, sumDyXhat});
+    allReduceNow(pg, packed, "syncBatchNorm backward");
+    if (ctx->needs_input_grad(0)) {
+      at::Tensor meanDy = packed.narrow(0, 0, C) / count, meanDyXhat = packed.narrow(0, C, C) / count;
+      at::Tensor scale = weight.defined() ? invstd * weight : invstd;
+      gradInput = (dy - meanDy.view(shape) - xhat * meanDyXhat.view(shape)) * scale.view(shape);
+    }
+    return {gradInput, gradWeight, gradBias, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+Napi::Value syncBatchNorm(const tlearn::Args& a) {
+  at::Tensor x = a.T(0), weight = a.UT(1), bias = a.UT(2), rm = a.UT(3), rv = a.UT(4);
+  double momentum = a.D(5), eps = a.D(6);
+  GroupBox* g = unwrapGroup(a.raw(7));
+  if (x.dim() < 2) throw ArgError("syncBatchNorm: expected an input with a channel dimension (N, C, ...)");
+  checkTensor(g, x.contiguous(), "syncBatchNorm");
+  const int64_t C = x.size(1);
+  for (const at::Tensor* t : {&weight, &bias, &rm, &rv})
+    if (t->defined() && (t->dim() != 1 || t->size(0) != C))
+      throw ArgError("syncBatchNorm: weight, bias and running statistics must have " + std::to_string(C) + " elements");
+  c10::intrusive_ptr<torch::CustomClassHolder> holder = g->pg;
+  return tlearn::toJS(a.env(), SyncBatchNormFn::apply(x, weight, bias, rm, rv, momentum, eps,
+                                                      c10::IValue::make_capsule(holder))[0]);
+}
+
+}  // namespace
+
+OP(distInit, return initGroup(a))
+OP(distRank, return int64_t(unwrapGroup(a.raw(0))->rank))
+OP(distWorldSize, return int64_t(unwrapGroup(a.raw(0))->size))
+OP(distBackend, return unwrapGroup(a.raw(0))->backend)
+OP_INPLACE(distClose, if (a.raw(0).IsExternal()) {
+  auto* g = a.raw(0).As<Napi::External<GroupBox>>().Data();
+  if (g != nullptr && g->magic == GroupBox::kMagic) { g->pg.reset(); g->store.reset(); }
+})
+OP(distAllReduce, return allReduce(a))
+OP(distBroadcast, return broadcast(a))
+OP(distAllGather, return allGather(a))
+OP(distBarrier, return barrier(a))
+OP(distWorkWait, return workWait(a))
+OP(distWorkPromise, return workPromise(a))
+OP(distWorkIsCompleted, return unwrapWork(a.raw(0))->work->isCompleted())
+OP(distWorkResult, return workResult(a))
+OP(distReducerCreate, return reducerCreate(a))
+OP(distReducerPrepare, return reducerPrepare(a))
+OP(distReducerBuckets, return reducerBuckets(a))
+OP_INPLACE(distReducerClose, if (a.raw(0).IsExternal()) {
+  auto* r = a.raw(0).As<Napi::External<ReducerBox>>().Data();
+  if (r != nullptr && r->magic == ReducerBox::kMagic) r->reducer.reset();
+})
+OP(distBroadcastCoalesced, return broadcastCoalesced(a))
+OP(distSyncBatchNorm, return syncBatchNorm(a))
+
+#endif  // TLEARN_DISTRIBUTED
