@@ -12,6 +12,8 @@ import { loadPart } from '../planned.js';
 import { processOut } from '../io.js';
 import { currentInvocation, shellWord } from '../invocation.js';
 import { checkNproc, launchRanks, withoutNproc, worldFromEnv } from './train-launch.js';
+import type { DistributedEnv } from '../../distributed/env.js';
+import { watchLauncher } from '../../distributed/launch.js';
 
 export interface TrainOptions {
   /** DATA; left out, the config file's data.path / data.csv (or, with --resume, RUN/config.json's). */
@@ -81,12 +83,14 @@ export const EXIT_TERMINATED = 143;
  * Runs the trainer with progress on the CLI's streams: a progress bar on a terminal, plain lines otherwise,
  * JSON lines (the trainer's events: start, epoch, checkpoint, phase, done) on stdout with --json.
  */
-export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO): Promise<number> {
+export async function startTraining(config: RunConfig, out: string, resume: boolean, json: boolean, io: CliIO, world?: DistributedEnv): Promise<number> {
   const { train } = await loadPart(() => import('../../train/index.js'), 'training');
   const log = (line: string) => (json ? io.err : io.out)(`${line}\n`);
   const onEvent = json ? (event: TrainEvent) => io.out(`${JSON.stringify(event)}\n`) : undefined;
   const tty = !json && process.stdout.isTTY && io.out === processOut;
-  const result = await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }) });
+  const result = await train(config, { out, resume, onEvent, ...(tty ? { output: process.stdout } : { log }), ...(world ? { world } : {}) });
+  // The other ranks of a data-parallel run have written their log (RUN/logs/rank-N.log); rank 0 says the rest.
+  if (world && world.rank > 0) return result.interrupted ? (result.stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED) : 0;
   if (result.interrupted) {
     // The trainer's line has said where it stopped and that the state is saved; this is the command that goes on
     // (DATA left out: --resume takes the run's own from config.json).
@@ -109,5 +113,12 @@ export async function runTrain(opts: TrainOptions, io: CliIO): Promise<number> {
   if (opts.nproc !== undefined) checkNproc(opts.nproc, world);
   const { config, out } = prepareTrain(opts, io.cwd, { runDir: world.rank === 0 });
   if (opts.nproc !== undefined && opts.nproc > 1) return launchRanks(opts.nproc, withoutNproc(opts.argv ?? []), out, io);
-  return startTraining(config, out, opts.resume, opts.json, io);
+  if (world.worldSize === 1) return startTraining(config, out, opts.resume, opts.json, io);
+  // A rank that --nproc started goes when its launcher goes (a launcher killed with SIGKILL leaves no rank behind).
+  const stopWatching = watchLauncher();
+  try {
+    return await startTraining(config, out, opts.resume, opts.json, io, world);
+  } finally {
+    stopWatching();
+  }
 }
