@@ -9,14 +9,18 @@ const TORCHRUN = { RANK: '3', WORLD_SIZE: '4', LOCAL_RANK: '1', LOCAL_WORLD_SIZE
 
 test('no launcher variables: a world of one', () => {
   assert.deepEqual(distributedEnv({ PATH: '/usr/bin' }), {
-    rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, masterAddr: null, masterPort: null, source: 'none',
+    rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, masterAddr: null, masterPort: null, source: 'none', serveStore: true, storePrefix: '',
   });
 });
 
 test("torchrun's variables, and a Kubeflow pod's (no LOCAL_*: one rank per machine)", () => {
   assert.deepEqual(distributedEnv(TORCHRUN), {
-    rank: 3, worldSize: 4, localRank: 1, localWorldSize: 2, masterAddr: 'node0', masterPort: 29500, source: 'torchrun',
+    rank: 3, worldSize: 4, localRank: 1, localWorldSize: 2, masterAddr: 'node0', masterPort: 29500, source: 'torchrun', serveStore: false, storePrefix: '',
   });
+  // torchrun's agent serves the store; the ranks' keys go below its attempt's prefix.
+  const agent = distributedEnv({ ...TORCHRUN, RANK: '0', LOCAL_RANK: '0', TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '2' });
+  assert.deepEqual([agent.serveStore, agent.storePrefix], [false, '/worker/attempt_2']);
+  assert.equal(distributedEnv({ ...TORCHRUN, RANK: '0', LOCAL_RANK: '0' }).serveStore, true);
   const pod = distributedEnv({ RANK: '1', WORLD_SIZE: '3', MASTER_ADDR: 'job-master-0', MASTER_PORT: '23456' });
   assert.deepEqual([pod.rank, pod.worldSize, pod.localRank, pod.localWorldSize], [1, 3, 0, 1]);
   // WORLD_SIZE=1 needs no rendezvous.
@@ -28,7 +32,7 @@ test("torchrun's variables, and a Kubeflow pod's (no LOCAL_*: one rank per machi
 test("SLURM's variables when torchrun's are absent, the master from SLURM_LAUNCH_NODE_IPADDR or the node list", () => {
   const base = { SLURM_PROCID: '5', SLURM_NTASKS: '8', SLURM_LOCALID: '1', SLURM_NODEID: '2', SLURM_TASKS_PER_NODE: '2(x3),2', SLURM_JOB_ID: '4812345' };
   assert.deepEqual(distributedEnv({ ...base, SLURM_LAUNCH_NODE_IPADDR: '10.0.0.7' }), {
-    rank: 5, worldSize: 8, localRank: 1, localWorldSize: 2, masterAddr: '10.0.0.7', masterPort: 17345, source: 'slurm',
+    rank: 5, worldSize: 8, localRank: 1, localWorldSize: 2, masterAddr: '10.0.0.7', masterPort: 17345, source: 'slurm', serveStore: false, storePrefix: '',
   });
   const byList = distributedEnv({ ...base, SLURM_JOB_NODELIST: 'gpu[07-09,12],cpu1' });
   assert.equal(byList.masterAddr, 'gpu07');

@@ -21,6 +21,13 @@ export interface DistributedEnv {
   masterPort: number | null;
   /** Which variables said so. */
   source: EnvSource;
+  /**
+   * Whether this rank serves the rendezvous store: rank 0, except under torchrun, whose agent serves it
+   * (TORCHELASTIC_USE_AGENT_STORE=True); the ranks' keys then go below /worker/attempt_N (storePrefix), as
+   * torch.distributed's do.
+   */
+  serveStore: boolean;
+  storePrefix: string;
 }
 
 /** A launcher's variables that contradict each other or are not numbers: bad input, exit 2. */
@@ -33,7 +40,9 @@ export class DistributedEnvError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const SINGLE: DistributedEnv = { rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, masterAddr: null, masterPort: null, source: 'none' };
+const SINGLE: DistributedEnv = {
+  rank: 0, worldSize: 1, localRank: 0, localWorldSize: 1, masterAddr: null, masterPort: null, source: 'none', serveStore: true, storePrefix: '',
+};
 
 /** An integer variable >= min, or undefined when it is not set (an empty value counts as not set). */
 function intVar(env: Env, name: string, min: number): number | undefined {
@@ -77,7 +86,7 @@ export function firstNode(list: string): string | null {
   return first ? `${m[1]}${first[1]}` : null;
 }
 
-function checkRanks(d: Omit<DistributedEnv, 'masterAddr' | 'masterPort' | 'source'>, names: Record<'rank' | 'world' | 'local' | 'localWorld', string>): void {
+function checkRanks(d: Pick<DistributedEnv, 'rank' | 'worldSize' | 'localRank' | 'localWorldSize'>, names: Record<'rank' | 'world' | 'local' | 'localWorld', string>): void {
   if (d.worldSize < 1) throw new DistributedEnvError(`${names.world}=${d.worldSize}: a world needs at least 1 rank`);
   if (d.rank >= d.worldSize) throw new DistributedEnvError(`${names.rank}=${d.rank} is not below ${names.world}=${d.worldSize} (ranks are 0 to ${d.worldSize - 1})`);
   if (d.localWorldSize > d.worldSize) {
@@ -104,7 +113,12 @@ function torchrunEnv(env: Env): DistributedEnv {
   localWorldSize ??= 1;
   const d = { rank, worldSize, localRank: localRank ?? 0, localWorldSize };
   checkRanks(d, { rank: 'RANK', world: 'WORLD_SIZE', local: 'LOCAL_RANK', localWorld: 'LOCAL_WORLD_SIZE' });
-  return { ...d, ...master(env, worldSize, 'torchrun'), source: 'torchrun' };
+  const agent = env.TORCHELASTIC_USE_AGENT_STORE === 'True';
+  const attempt = intVar(env, 'TORCHELASTIC_RESTART_COUNT', 0) ?? 0;
+  return {
+    ...d, ...master(env, worldSize, 'torchrun'), source: 'torchrun',
+    serveStore: !agent && rank === 0, storePrefix: agent ? `/worker/attempt_${attempt}` : '',
+  };
 }
 
 function slurmEnv(env: Env): DistributedEnv {
@@ -126,7 +140,7 @@ function slurmEnv(env: Env): DistributedEnv {
   }
   const d = { rank, worldSize, localRank, localWorldSize };
   checkRanks(d, { rank: 'SLURM_PROCID', world: 'SLURM_NTASKS', local: 'SLURM_LOCALID', localWorld: 'SLURM_TASKS_PER_NODE' });
-  return { ...d, ...master(env, worldSize, 'slurm'), source: 'slurm' };
+  return { ...d, ...master(env, worldSize, 'slurm'), source: 'slurm', serveStore: rank === 0, storePrefix: '' };
 }
 
 function master(env: Env, worldSize: number, source: EnvSource): Pick<DistributedEnv, 'masterAddr' | 'masterPort'> {

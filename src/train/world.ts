@@ -16,7 +16,7 @@ export class TrainWorld {
   static async join(env: DistributedEnv, o: { timeoutMs: number; device: 'cpu' | 'cuda' }): Promise<TrainWorld> {
     const pg = await ProcessGroup.init({
       rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr ?? '127.0.0.1', masterPort: env.masterPort!,
-      backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs,
+      backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs, serveStore: env.serveStore, storePrefix: env.storePrefix,
     });
     return new TrainWorld(pg, env);
   }
