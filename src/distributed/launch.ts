@@ -28,6 +28,8 @@ export interface LaunchOptions {
   handleSignals?: boolean;
   /** Stops the ranks as a SIGTERM would (tests, embedding code). */
   signal?: AbortSignal;
+  /** Give rank r the GPU r alone (CUDA_VISIBLE_DEVICES=r), for --device cuda. */
+  gpusPerRank?: boolean;
   /** Called with the ranks' process ids once they are started. */
   onStart?(pids: number[]): void;
 }
@@ -110,6 +112,8 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
           ...(o.env ?? process.env),
           RANK: String(rank), WORLD_SIZE: String(o.nproc), LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(o.nproc),
           MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TLEARN_LAUNCHER_PID: String(process.pid),
+          // One GPU per rank (LOCAL_RANK's), unless the user has chosen which GPUs each sees.
+          ...(o.gpusPerRank && !(o.env ?? process.env).CUDA_VISIBLE_DEVICES ? { CUDA_VISIBLE_DEVICES: String(rank) } : {}),
         };
         const inherit = rank === 0 && o.rank0 === 'inherit';
         const child = spawn(o.command, o.args as string[], {

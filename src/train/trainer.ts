@@ -45,6 +45,13 @@ function setupRuntime(config: RunConfig, env: DistributedEnv | null): void {
       'or build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)',
     );
   }
+  // Ranks on one machine each need their own GPU; this build computes on the first GPU it sees, so each rank must see one.
+  if (config.device === 'cuda' && env && env.localWorldSize > 1 && cuda.deviceCount() > 1) {
+    throw new TrainSetupError(
+      `rank ${env.rank} sees ${cuda.deviceCount()} GPUs, and ${env.localWorldSize} ranks on this machine would all compute on the first: ` +
+      'give each rank its own with CUDA_VISIBLE_DEVICES (tlearn train --nproc does; under torchrun or srun, set it to LOCAL_RANK / SLURM_LOCALID in a wrapper)',
+    );
+  }
 }
 
 /**

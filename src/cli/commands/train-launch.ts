@@ -41,12 +41,12 @@ export function checkNproc(nproc: number, world: DistributedEnv): void {
 }
 
 /** Starts `nproc` ranks of `tlearn train` with `argv` (the command line without --nproc); returns the exit code. */
-export async function launchRanks(nproc: number, argv: readonly string[], out: string, io: CliIO): Promise<number> {
+export async function launchRanks(nproc: number, argv: readonly string[], out: string, io: CliIO, device: 'cpu' | 'cuda' = 'cpu'): Promise<number> {
   const script = path.join(packageRoot(), 'bin', 'tlearn.js');
   const terminal = io.out === processOut;
   const result = await launch({
     nproc, command: process.execPath, args: [script, ...argv], cwd: io.cwd,
-    rank0: terminal ? 'inherit' : { out: io.out, err: io.err },
+    rank0: terminal ? 'inherit' : { out: io.out, err: io.err }, gpusPerRank: device === 'cuda',
     otherErr: io.err,
     message: (line) => io.err(`tlearn train --nproc: ${line}\n`),
   });

@@ -112,7 +112,7 @@ export async function runTrain(opts: TrainOptions, io: CliIO): Promise<number> {
   const world = worldFromEnv();
   if (opts.nproc !== undefined) checkNproc(opts.nproc, world);
   const { config, out } = prepareTrain(opts, io.cwd, { runDir: world.rank === 0 });
-  if (opts.nproc !== undefined && opts.nproc > 1) return launchRanks(opts.nproc, withoutNproc(opts.argv ?? []), out, io);
+  if (opts.nproc !== undefined && opts.nproc > 1) return launchRanks(opts.nproc, withoutNproc(opts.argv ?? []), out, io, config.device);
   if (world.worldSize === 1) return startTraining(config, out, opts.resume, opts.json, io);
   // A rank that --nproc started goes when its launcher goes (a launcher killed with SIGKILL leaves no rank behind).
   const stopWatching = watchLauncher();
