@@ -29,6 +29,7 @@ OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); 
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 #ifdef USE_C10D_NCCL
@@ -117,9 +118,9 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
 class InitWorker : public Napi::AsyncWorker {
  public:
   InitWorker(Napi::Env env, int rank, int size, std::string addr, int port, std::string backend, ms timeout,
-             ms connectTimeout)
+             ms connectTimeout, bool serveStore, std::string prefix)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), addr_(std::move(addr)), port_(port),
-        connectTimeout_(connectTimeout) {
+        connectTimeout_(connectTimeout), serveStore_(serveStore), prefix_(std::move(prefix)) {
     box_ = new GroupBox();
     box_->rank = rank;
     box_->size = size;
@@ -133,11 +134,14 @@ class InitWorker : public Napi::AsyncWorker {
     try {
       c10d::TCPStoreOptions o;
       o.port = static_cast<uint16_t>(port_);
-      o.isServer = box_->rank == 0;
+      // Under torchrun the agent already serves the store at MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE): connect only.
+      o.isServer = serveStore_;
       o.numWorkers = static_cast<size_t>(box_->size);
       o.waitWorkers = false;
       o.timeout = connectTimeout_;
       box_->store = c10::make_intrusive<c10d::TCPStore>(addr_, o);
+      // torch.distributed's keys under torchrun live below /worker/attempt_N of the agent's store.
+      if (!prefix_.empty()) box_->store = c10::make_intrusive<c10d::PrefixStore>(prefix_, box_->store);
       box_->store->setTimeout(connectTimeout_);
       if (box_->backend == "gloo") {
         auto opts = c10d::ProcessGroupGloo::Options::create(box_->timeout);
@@ -172,12 +176,16 @@ class InitWorker : public Napi::AsyncWorker {
   std::string addr_;
   int port_;
   ms connectTimeout_;
+  bool serveStore_;
+  std::string prefix_;
 };
 
 Napi::Value initGroup(const tlearn::Args& a) {
   int64_t rank = a.I(0), size = a.I(1), port = a.I(3);
   std::string addr = a.Str(2), backend = a.Str(4);
   int64_t timeoutMs = a.I(5), connectMs = a.I(6, timeoutMs);
+  bool serveStore = a.B(7, rank == 0);
+  std::string prefix = a.has(8) ? a.Str(8) : std::string();
   if (size < 1) throw ArgError("worldSize must be at least 1, got " + std::to_string(size));
   if (rank < 0 || rank >= size)
     throw ArgError("rank must be in [0, " + std::to_string(size) + "), got " + std::to_string(rank));
@@ -188,7 +196,7 @@ Napi::Value initGroup(const tlearn::Args& a) {
   // set here, on the JS thread, before the group reads it. A value the user set is kept.
   if (backend == "nccl") setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
   auto* w = new InitWorker(a.env(), static_cast<int>(rank), static_cast<int>(size), addr, static_cast<int>(port),
-                           backend, ms(timeoutMs), ms(connectMs));
+                           backend, ms(timeoutMs), ms(connectMs), serveStore, prefix);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

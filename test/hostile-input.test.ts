@@ -19,9 +19,13 @@ for (const file of modules) {
     for (const c of cases) {
       test(c.name, { timeout: c.timeoutMs ?? 60_000 }, async () => {
         const dir = tempDir('tlearn-hostile-');
+        const before = Object.fromEntries(Object.keys(c.env ?? {}).map((k) => [k, process.env[k]]));
         try {
           const args = await c.setup(dir);
-          const r = await cliIn(dir)(args);
+          Object.assign(process.env, c.env ?? {});
+          const r = await cliIn(dir)(args).finally(() => {
+            for (const [k, v] of Object.entries(before)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+          });
           const text = `${r.err}\n${r.out}`;
           assert.equal(r.code, c.code, `exit code of tlearn ${args.join(' ')}:\n${text.slice(0, 2000)}`);
           assert.match(text, c.message);

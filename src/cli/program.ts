@@ -172,7 +172,8 @@ ${examples([
       .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes into --out: config.json, manifest.csv, audit.json, history.csv and history.jsonl, best_model_<phase>.safetensors and best_model_final.safetensors (each with a .pth copy for PyTorch unless --checkpoint-format safetensors), eval/ (the test split's evaluation), report.html, and last/, the resume state (a few model-sized files; it stays after the run so that --resume with more epochs can continue it; delete it when no resume is wanted). The checkpoints and last/ together take several times one model file's size (a ResNet50 run: about 700 MB).`)
       .argument('[data]', 'image folder or CSV file (optional: see above)')
       .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)', parse.nonEmpty)
-      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
+      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it')
+      .option('--nproc <n>', 'data-parallel: start N ranks on this machine, each with --batch-size images per step (default 1; torchrun, SLURM and Kubeflow set RANK/WORLD_SIZE themselves)', parse.integer(1, 1024)),
   ))
     .addHelpText('after', examples([
       'tlearn train data/ --out runs/r1',
@@ -181,8 +182,11 @@ ${examples([
       'tlearn train --out runs/r4 --config run.yaml   # DATA from data.path in run.yaml',
       'tlearn train data/ --out runs/r1 --resume',
     ]))
-    .action((data: string | undefined, o: Record<string, any>) => {
-      const options: TrainOptions = { data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
+    .action((data: string | undefined, o: Record<string, any>, cmd: Command) => {
+      const options: TrainOptions = {
+        data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json,
+        ...(o.nproc !== undefined ? { nproc: o.nproc as number, argv: (cmd.parent as unknown as { rawArgs: string[] }).rawArgs } : {}),
+      };
       return dispatch('train', options, async () => (await import('./commands/train.js')).runTrain(options, io));
     });
 

@@ -17,6 +17,7 @@ import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, i
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
+import { checkShard, shardIndices, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
 } from './transforms.js';
@@ -66,6 +67,11 @@ export interface DataLoaderOptions {
    * multi-label task over C labels; a row of NaN for an item whose label is null).
    */
   labelWidth?: number;
+  /**
+   * Data-parallel training: this rank's strided slice of each epoch's order, as DistributedSampler takes it
+   * (src/distributed/sampler.ts). Absent: every item (a single process).
+   */
+  shard?: ShardSpec;
 }
 
 export interface SkippedItem { index: number; path: string; reason: string }
@@ -140,6 +146,7 @@ export class DataLoader {
   readonly dropSingleton: boolean;
   readonly augmentBaseSide: number | null;
   readonly labelWidth: number;
+  readonly shard: ShardSpec | null;
   /** Files that failed to decode, in the order they were met. */
   readonly skipped: SkippedItem[] = [];
   private readonly failed = new Set<number>();
@@ -166,6 +173,8 @@ export class DataLoader {
     this.dropSingleton = opts.dropSingleton ?? this.train;
     this.augmentBaseSide = opts.augmentBaseSide ?? null;
     this.labelWidth = opts.labelWidth ?? 1;
+    this.shard = opts.shard ?? null;
+    if (this.shard) checkShard(this.shard);
     this.onSkip = opts.onSkip;
     const intOpt = (name: string, v: number, min: number) => {
       if (!(Number.isInteger(v) && v >= min)) throw new Error(`DataLoader: ${name} must be an integer >= ${min}, got ${v}`);
@@ -204,6 +213,9 @@ export class DataLoader {
     // files have failed so far (a resumed run plans the same epochs).
     let order = Array.from({ length: this.items.length }, (_, i) => i);
     if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
+    // A rank's shard comes from the whole order (every rank has the same), before its own decode failures are
+    // dropped: the ranks keep as many batches, whichever files each of them found unreadable.
+    if (this.shard) order = shardIndices(order, this.shard);
     order = order.filter((i) => !this.failed.has(i));
     const plans: BatchPlan[] = [];
     for (let start = 0; start < order.length; start += this.batchSize) {

@@ -21,6 +21,10 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
   /** How long the rendezvous may wait for all ranks to arrive; default timeoutMs. */
   connectTimeoutMs?: number;
+  /** Whether this rank serves the TCPStore (default: rank 0); false under torchrun, whose agent serves it. */
+  serveStore?: boolean;
+  /** A prefix for the group's store keys (torchrun's workers use /worker/attempt_N); default none. */
+  storePrefix?: string;
 }
 
 /** Reductions of allReduce. 'avg' divides by the world size first, then sums (Gloo in libtorch 1.13 has no AVG). */
@@ -106,7 +110,8 @@ export class ProcessGroup {
     }
     let handle: Handle;
     try {
-      handle = await native.distInit(o.rank, o.worldSize, o.masterAddr ?? '127.0.0.1', o.masterPort, backend, timeoutMs, o.connectTimeoutMs);
+      handle = await native.distInit(o.rank, o.worldSize, o.masterAddr ?? '127.0.0.1', o.masterPort, backend, timeoutMs, o.connectTimeoutMs,
+        o.serveStore ?? o.rank === 0, o.storePrefix ?? '');
     } catch (e) {
       throw new DistributedError(nativeMessage(e), 'init', o.rank, o.worldSize);
     }

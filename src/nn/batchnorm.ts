@@ -12,6 +12,10 @@ export interface BatchNormOptions {
   trackRunningStats?: boolean;
 }
 
+/** Training-mode batch norm with other statistics than this process's batch (data-parallel: every rank's batch). */
+export type BatchNormStats = (x: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, runningMean: Tensor | undefined,
+  runningVar: Tensor | undefined, momentum: number, eps: number) => Tensor;
+
 export class BatchNorm2d extends Module {
   readonly weight: Tensor | undefined;
   readonly bias: Tensor | undefined;
@@ -20,6 +24,11 @@ export class BatchNorm2d extends Module {
   readonly numBatchesTracked: Tensor | undefined;
   readonly eps: number;
   readonly momentum: number | null;
+  /**
+   * In training mode, normalise with these statistics instead (src/train sets SyncBatchNorm's in data-parallel
+   * runs); null: this batch's, as torch.nn.BatchNorm2d.
+   */
+  syncStats: BatchNormStats | null = null;
 
   constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
     super();
@@ -47,6 +56,7 @@ export class BatchNorm2d extends Module {
     }
     // Batch statistics in training, and in eval when there are no running statistics.
     const useBatch = this.training || (!this.runningMean && !this.runningVar);
+    if (this.training && this.syncStats) return this.syncStats(x, this.weight, this.bias, this.runningMean, this.runningVar, factor, this.eps);
     if (useBatch) {
       const perChannel = x.shape.reduce((a, b) => a * b, 1) / x.size(1);
       if (perChannel <= 1) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input size [${x.shape}]`);

@@ -5,6 +5,7 @@ import { autocast, noGrad, scope } from '../torch/index.js';
 import type { ImageClassifier } from '../models/index.js';
 import type { Task } from '../tasks/index.js';
 import type { BnPolicy, Precision } from './config/index.js';
+import type { TrainWorld } from './world.js';
 
 export interface Engine {
   model: ImageClassifier;
@@ -13,6 +14,8 @@ export interface Engine {
   precision: Precision;
   channelsLast: boolean;
   bnPolicy: BnPolicy;
+  /** The ranks of a data-parallel run (null or absent: a single process). */
+  world?: TrainWorld | null;
 }
 
 /** Runs fn under bf16 autocast when the run asks for it (forward passes only; backward runs outside). */

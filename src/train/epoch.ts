@@ -8,6 +8,7 @@ import { disposeInput, stepInputs, type InputSource } from './inputs.js';
 import { checkFinite } from './callbacks/nan-guard.js';
 import { yieldToEventLoop, type StopController } from './signals.js';
 import type { AnyOptimizer } from './optimizers.js';
+import type { GradientReducer } from '../distributed/index.js';
 
 /** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
 export interface EpochTotals {
@@ -27,7 +28,7 @@ function logitsOf(e: Engine, x: Tensor, from: string): Tensor {
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
 function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
-  where: { phase: string; epoch: number; batch: number }): { loss: number; probs: Float32Array } {
+  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();
     const logits = logitsOf(e, x, from).float();
@@ -35,6 +36,8 @@ function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Ten
     const value = loss.item();
     // Before backward and the update: a non-finite loss must not reach the weights.
     checkFinite(value, where.phase, where.epoch, where.batch, 'training');
+    // Data-parallel: the buckets' all-reduces start while backward runs; after it every gradient is the ranks' mean.
+    reducer?.prepareForBackward(logits);
     loss.backward();
     opt.step();
     const probs = noGrad(() => e.task.probabilities(logits.detach()).toFloat32Array());
@@ -53,6 +56,8 @@ export interface TrainPassOptions {
   phase: string;
   epoch: number;
   stop: StopController;
+  /** Data-parallel: averages the gradients over the ranks during backward (null: a single process). */
+  reducer?: GradientReducer | null;
   onBatch?: (batch: number, batches: number, totals: EpochTotals) => void;
 }
 
@@ -67,7 +72,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
   for await (const input of stepInputs(o.engine, o.source, o.plans, o.startBatch)) {
     let r: { loss: number; probs: Float32Array };
     try {
-      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 });
+      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, o.reducer ?? null);
     } finally {
       disposeInput(input);
     }
@@ -78,7 +83,9 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     o.totals.seconds = base + (performance.now() - t0) / 1000;
     o.onBatch?.(input.batchIndex + 1, o.plans.length, o.totals);
     await yieldToEventLoop();
-    if (o.stop.stopRequested && input.batchIndex + 1 < o.plans.length) return input.batchIndex + 1;
+    // The ranks stop at the same step: a stop asked for on any of them (a signal reaches them one by one) stops all.
+    const stop = o.engine.world ? await o.engine.world.any(o.stop.stopRequested) : o.stop.stopRequested;
+    if (stop && input.batchIndex + 1 < o.plans.length) return input.batchIndex + 1;
   }
   return null;
 }
@@ -124,12 +131,20 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   } finally {
     restore();
   }
-  const n = labels.length / e.task.labelWidth;
+  let p: Float32Array = Float32Array.from(probs);
+  let y: Float32Array = Float32Array.from(labels);
+  if (e.world) {
+    // Every rank has its shard's rows: gathered back into the split's order, so that every metric is the whole
+    // split's and every rank decides the same.
+    const all = source.loader.items.length;
+    p = await e.world.gatherRows(p, e.task.outputs, all);
+    y = await e.world.gatherRows(y, e.task.labelWidth, all);
+    lossSum = (await e.world.sum([lossSum]))[0]!;
+  }
+  const n = y.length / e.task.labelWidth;
   if (n === 0) throw new Error('the validation set yielded no images (every file failed to decode?)');
   const loss = lossSum / n;
   checkFinite(loss, where.phase, where.epoch, null, 'validation');
-  const p = Float32Array.from(probs);
-  const y = Float32Array.from(labels);
   const { accuracy, auc } = e.task.validationScores(p, y);
   return { loss, accuracy, auc, probs: p, labels: y, logits: Float32Array.from(logitValues) };
 }

@@ -40,9 +40,14 @@ export interface RunContext {
   carriedCache: FeatureCache | null;
 }
 
+/** Rank 0 of a data-parallel run, or a single process: the one that writes the run folder. */
+export const isMain = (ctx: RunContext): boolean => !ctx.engine.world || ctx.engine.world.isMain;
+
 /** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
 function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean } = {}): Promise<void> {
   ctx.state.elapsedSeconds = ctx.elapsed();
+  // Every rank holds the same weights and optimizer state: rank 0's copy is the run's.
+  if (!isMain(ctx)) return Promise.resolve();
   return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter, opts);
 }
 
@@ -52,6 +57,8 @@ function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnde
  */
 export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRunState | null): Promise<boolean> {
   const { config, engine, state } = ctx;
+  const world = engine.world ?? null;
+  const main = isMain(ctx);
   const pc = config.phases[index]!;
   const model = engine.model;
   applyTrainable(model, pc.trainable);
@@ -84,6 +91,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
   const { callbacks, best } = phaseCallbacks(pc, optimizer, {
     saveBest: ({ record, val, epoch }, value) => {
+      if (!main) return;
       saveBest(ctx, bestFile, pc.name, epoch, record, val);
       ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value });
     },
@@ -131,9 +139,11 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   });
   let lastVal: ValidationResult | null = null;
   let lastRecord: EpochRecord | null = null;
+  // Data-parallel: the gradients of what trains in this phase are averaged over the ranks during backward.
+  const reducer = world ? world.reducer(trainableParameters(model)) : null;
   try {
     while (!stopped && epochsDone < pc.epochs) {
-      if (ctx.stop.stopRequested) {
+      if (world ? await world.any(ctx.stop.stopRequested) : ctx.stop.stopRequested) {
         // RUN/last holds this point once the save of the last epoch (or of the phase boundary) is on disk.
         await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch: epochsDone + 1, batch: 0, batches: ctx.trainLoader.length, state: ctx.paths.last });
@@ -141,7 +151,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       }
       const epoch = epochsDone + 1;
       const lr = mid?.lr ?? optimizer.paramGroups[0].lr;
-      const totals = mid ? { ...mid.totals } : emptyTotals();
+      // RUN/last holds the sums of all ranks: rank 0 continues them, the others add their own from zero.
+      const totals = mid && main ? { ...mid.totals } : emptyTotals();
       const startBatch = mid?.batchesDone ?? 0;
       mid = null;
       state.midEpoch = null;
@@ -150,9 +161,13 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
-        engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop,
+        engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer,
         onBatch: (b, n, t) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds }),
       });
+      if (world) {
+        // The epoch's sums over all ranks (every rank computes the same record; rank 0's time).
+        [totals.lossSum, totals.correct, totals.seen] = await world.sum([totals.lossSum, totals.correct, totals.seen]);
+      }
       if (cut !== null) {
         state.midEpoch = { batchesDone: cut, totals, lr };
         await save(ctx, optimizer);
@@ -181,7 +196,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       state.globalEpoch += 1;
       state.history.push(record);
       // Before the checkpoint: a best checkpoint that fails to save (a full disk) must not lose the epoch's row.
-      writeHistory(ctx.paths.root, state.history);
+      if (main) writeHistory(ctx.paths.root, state.history);
       ctx.emit({ type: 'epoch', ...record });
 
       // Every callback runs, in order (best checkpoint, LR plateau, early stopping); any may end the phase.
@@ -193,15 +208,17 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     // Taken before the best weights come back: RUN/last holds this (the last epoch's save, or the state resumed from).
     const endProgress = state.phase;
     if (best.bestEpoch !== null) {
-      restoreWeights(model, bestFile);
+      // Rank 0 reads its checkpoint and sends the weights to the others (whose disk need not hold the run folder).
+      if (main) restoreWeights(model, bestFile);
+      world?.broadcastModel(model);
     } else if (lastRecord && lastVal) {
       // No epoch had a valid monitored value (e.g. an undefined AUC every time): keep the last weights as the phase's result.
       ctx.warn(`phase ${pc.name}: no epoch had a valid ${pc.checkpoint.monitor}; keeping the weights of its last epoch`);
-      saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
-    } else if (!fileExists(bestFile)) {
+      if (main) saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
+    } else if (main && !fileExists(bestFile)) {
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
     }
-    if (config.checkpointFormat === 'both' && fileExists(bestFile)) pthCopy(bestFile);
+    if (main && config.checkpointFormat === 'both' && fileExists(bestFile)) pthCopy(bestFile);
     await finish({
       name: pc.name, epochs: epochsDone, stoppedEarly: stopped, bestEpoch: best.bestEpoch ?? lastRecord?.epoch ?? null,
       best: best.bestEpoch !== null ? best.best : null, monitor: pc.checkpoint.monitor,
@@ -209,6 +226,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     }, epochsDone, epochsDone > 0 && endProgress?.optimizer ? endProgress : null);
     return true;
   } finally {
+    reducer?.close();
     ctx.carriedCache = closePhaseCaches(caches);
     optimizer.dispose();
   }

@@ -56,8 +56,8 @@ export function runPaths(root: string): RunPaths {
 function runEntries(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((n) =>
-    ['config.json', 'history.csv', 'history.jsonl', 'last', '.last.new', '.last.old', 'eval', 'report.html', '.feature-cache', '.image-cache'].includes(n) ||
-    /^best_model_.+\.(safetensors|pth)(\.json)?$/.test(n));
+    ['config.json', 'history.csv', 'history.jsonl', 'last', '.last.new', '.last.old', 'eval', 'report.html', '.feature-cache', '.image-cache', 'logs'].includes(n) ||
+    RANK_CACHE.test(n) || /^best_model_.+\.(safetensors|pth)(\.json)?$/.test(n));
 }
 
 /** Thrown for a run directory that cannot be used as asked (bad usage: the CLI exits with 2). */
@@ -73,7 +73,10 @@ export class RunDirError extends Error {
  * the configuration, a history without rows). A folder holding only these (and stale temporary files) is what
  * a run that failed during its start left behind: a new run may reuse it.
  */
-const PRE_TRAINING = new Set(['.image-cache', 'config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl']);
+const PRE_TRAINING_NAMES = new Set(['.image-cache', 'config.json', 'manifest.csv', 'audit.json', 'history.csv', 'history.jsonl', 'logs']);
+/** A data-parallel rank's own cache folders (rank N > 0; removed at its end, left by a kill). */
+const RANK_CACHE = /^\.(image|feature)-cache-rank-\d+$/;
+const PRE_TRAINING = { has: (n: string): boolean => PRE_TRAINING_NAMES.has(n) || RANK_CACHE.test(n) };
 
 /** Where a resume state can be: RUN/last, or (a kill during the swap) .last.new / .last.old, put back by recoverLast. */
 const STATE_DIRS = ['last', '.last.new', '.last.old'];

@@ -21,6 +21,7 @@ import { removeStaleSpillDirs } from './cache/phase-caches.js';
 import { dataDigest, loadRunState, saveRunState, STATE_VERSION, type LoadedRunState, type RunState } from './resume/state.js';
 import { finishedRun } from './finish.js';
 import type { RunResult, TrainEvent } from './types.js';
+import type { TrainWorld } from './world.js';
 
 /** Thrown for a run that cannot start as configured (device, data): bad input, the CLI exits with 2. */
 export class TrainSetupError extends Error {
@@ -37,10 +38,12 @@ export function splitItems(data: PreparedData): Record<'train' | 'val' | 'test',
   return out;
 }
 
-function freshState(digest: string, posWeight: number | null, config: RunConfig): RunState {
+function freshState(digest: string, posWeight: number | null, config: RunConfig, worldSize: number): RunState {
   return {
     version: STATE_VERSION, dataDigest: digest, phaseIndex: 0, globalEpoch: 0, phase: null, midEpoch: null,
     phases: [], history: [], posWeight, elapsedSeconds: 0, savedAt: '', baseTag: null, config: stateConfig(config),
+    // Recorded only for data-parallel runs, so that a single process's RUN/last stays as it was.
+    ...(worldSize > 1 ? { worldSize } : {}),
   };
 }
 
@@ -57,6 +60,8 @@ export interface SetupInput {
   saved: RunConfig | null;
   paths: RunPaths;
   resume: boolean;
+  /** The ranks of a data-parallel run; null: a single process. */
+  world: TrainWorld | null;
   skipEvaluation: boolean;
   imageCache: ImageCache;
   stop: StopController;
@@ -73,6 +78,8 @@ export interface ReadyRun {
   data: PreparedData;
   split: Record<'train' | 'val' | 'test', DataItem[]>;
   loaded: LoadedRunState | null;
+  /** The validation loader over the whole split (a data-parallel run's ctx.valLoader is this rank's shard). */
+  wholeValidation(): DataLoader;
 }
 
 /** The data checked and prepared (manifest.csv, audit.json), decoding into the loaders' cache as it goes. */
@@ -84,7 +91,9 @@ async function prepareRunData(s: SetupInput): Promise<PreparedData> {
   const checkStart = performance.now();
   return prepareData(config.data.csv ?? config.data.path, {
     positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
-    testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, outDir: s.paths.root,
+    testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize,
+    // manifest.csv and audit.json are rank 0's to write; the others only leave the run folder out of the data.
+    ...(s.world && !s.world.isMain ? { exclude: [s.paths.root] } : { outDir: s.paths.root }),
     cache: s.imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
     onProgress: (done, total) => s.emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
   });
@@ -98,6 +107,12 @@ function resumePoint(s: SetupInput, digest: string): { loaded: LoadedRunState; r
     throw new TrainSetupError(`cannot resume ${paths.root}: the data differs from the run's (files, labels, splits or contents changed since manifest.csv was written)`);
   }
   checkStateConfig(paths, loaded.state.config, saved!);
+  // The shards, the per-rank batches and a mid-epoch position depend on the number of ranks.
+  const ranks = s.world?.size ?? 1;
+  if ((loaded.state.worldSize ?? 1) !== ranks) {
+    const was = loaded.state.worldSize ?? 1;
+    throw new TrainSetupError(`cannot resume ${paths.root} with ${ranks} rank${ranks === 1 ? '' : 's'}: it was trained with ${was} (each rank's share of the data and of every batch depends on it); resume it with ${was === 1 ? 'a single process (no --nproc, no launcher)' : `${was} ranks (--nproc ${was}, or WORLD_SIZE=${was})`}`);
+  }
   loaded.state.config ??= stateConfig(saved!); // a state from before the check: recorded from now on
   // Epoch limits changed on resume: refused, or a finished phase continued (before config.json is rewritten).
   let plan: ReturnType<typeof planResume>;
@@ -112,7 +127,7 @@ function resumePoint(s: SetupInput, digest: string): { loaded: LoadedRunState; r
 }
 
 /** The model on the device: seeded init of the head, pretrained backbone, then the saved weights when resuming. */
-async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState | null, held: HeldResources, warn: (m: string) => void): Promise<{ model: ImageClassifier; channelsLast: boolean }> {
+async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState | null, held: HeldResources, warn: (m: string) => void, world: TrainWorld | null): Promise<{ model: ImageClassifier; channelsLast: boolean }> {
   manualSeed(config.seed);
   const created = await createClassifier({
     arch: config.model.arch, dropout: config.model.dropout, weights: config.model.weights, outputs: task.outputs, activation: task.activation,
@@ -127,20 +142,33 @@ async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState 
   const channelsLast = usesChannelsLast(config);
   if (channelsLast) toChannelsLast(model);
   loaded?.restoreModel(model);
+  if (world) {
+    // Every rank starts from rank 0's weights, as DDP's construction makes sure.
+    world.broadcastModel(model);
+    if (config.syncBatchNorm) world.syncBatchNorm(model);
+  }
   return { model, channelsLast };
 }
 
-/** The training and validation loaders, with the task's label width. */
-function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean): { trainLoader: DataLoader; valLoader: DataLoader } {
+/**
+ * The training and validation loaders, with the task's label width. A data-parallel rank's loaders see its
+ * shard (src/distributed/sampler.ts): training padded as DistributedSampler, validation unpadded (gathered).
+ */
+function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null): { trainLoader: DataLoader; valLoader: DataLoader; wholeValidation(): DataLoader } {
   const labelled = {
     imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
     channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth,
   } as const;
   const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
-  const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize });
-  const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false });
-  if (trainLoader.length === 0) throw new TrainSetupError(`the training split has ${split.train.length} image(s): not enough for one batch`);
-  return { trainLoader, valLoader };
+  const shard = (pad: boolean) => (world ? { shard: { rank: world.rank, worldSize: world.size, pad } } : {});
+  const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize, ...shard(true) });
+  const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false) });
+  const wholeValidation = () => (world ? new DataLoader(toLoader(split.val), { ...labelled, train: false }) : valLoader);
+  if (trainLoader.length === 0) {
+    const per = world ? ` (${trainLoader.plan(0)[0]?.indices.length ?? 0} per rank of ${world.size})` : '';
+    throw new TrainSetupError(`the training split has ${split.train.length} image(s)${per}: not enough for one batch`);
+  }
+  return { trainLoader, valLoader, wholeValidation };
 }
 
 /**
@@ -172,11 +200,11 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   emit({ type: 'info', message: data.summary });
   for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
   const loss = lossPolicy.resolve(config, split.train, classes, loaded?.state.posWeight);
-  const state = loaded?.state ?? freshState(digest, loss.posWeight, config);
+  const state = loaded?.state ?? freshState(digest, loss.posWeight, config, s.world?.size ?? 1);
   for (const message of loss.lines) emit({ type: 'info', message });
   const task = (held.task = createTask(kind, classes, loss.settings, config.device));
-  const { model, channelsLast } = await buildModel(config, task, loaded, held, warn);
-  const engine: Engine = { model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy };
+  const { model, channelsLast } = await buildModel(config, task, loaded, held, warn, s.world);
+  const engine: Engine = { model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy, world: s.world };
 
   // Spill folders of runs killed with kill -9 in a shared featureCache.dir (a resume never reuses them).
   if (config.featureCache.dir) {
@@ -185,20 +213,21 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
       emit({ type: 'info', message: `removed ${stale.length} feature-cache folder${stale.length === 1 ? '' : 's'} left by killed runs: ${stale.join(', ')}` });
     }
   }
-  const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast);
+  const { trainLoader, valLoader, wholeValidation } = buildLoaders(config, split, task, s.imageCache, channelsLast, s.world);
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
     state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
   };
-  writeHistory(paths.root, state.history);
+  if (!s.world || s.world.isMain) writeHistory(paths.root, state.history);
   emit({
     type: 'start', run: paths.root, resumed: s.resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
     precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
     task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
     phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
+    ...(s.world ? { world: { size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize, global_batch: config.batchSize * s.world.size, sync_batchnorm: config.syncBatchNorm } } : {}),
   });
-  return { ctx, data, split, loaded, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
+  return { ctx, data, split, loaded, wholeValidation, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
 }
 
 /**
@@ -218,10 +247,11 @@ export async function startTraining(run: ReadyRun & { reopenMessage?: string }):
   }
   // Written once the data and the model are ready: a run that failed before (bad data, a bad weights file)
   // leaves no config.json behind, so it can simply be started again.
-  writeTextAtomic(paths.config, configToJSON(config));
+  const main = !ctx.engine.world || ctx.engine.world.isMain;
+  if (main) writeTextAtomic(paths.config, configToJSON(config));
   // Last, right before training: nothing after this may draw from libtorch's generator but training itself.
   loaded?.restoreRng();
   // A fresh run saves its starting point at once, so that RUN/last exists from the first moment on (a
   // Ctrl-C before the first epoch ends can be resumed too) and holds the base of phase 1.
-  if (!loaded) await saveRunState(paths, ctx.engine.model, null, state, ctx.lastWriter);
+  if (!loaded && main) await saveRunState(paths, ctx.engine.model, null, state, ctx.lastWriter);
 }

@@ -20,6 +20,9 @@ import { LastWriter } from './resume/last-writer.js';
 import { setUpRun, startTraining, TrainSetupError, type HeldResources } from './setup.js';
 import { finishRun } from './finish.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
+import { threadsPerRank, type DistributedEnv } from '../distributed/env.js';
+import { RankLog } from './rank-log.js';
+import { TrainWorld } from './world.js';
 
 export { TrainSetupError } from './setup.js';
 
@@ -31,14 +34,22 @@ function asSetupError(e: unknown): unknown {
   return wrapped;
 }
 
-function setupRuntime(config: RunConfig): void {
-  // 0 = all cores: src/torch already starts with every core unless OMP_NUM_THREADS / TLEARN_THREADS say otherwise.
+function setupRuntime(config: RunConfig, env: DistributedEnv | null): void {
+  // 0 = all cores (shared by the ranks on this machine): src/torch already starts with every core unless
+  // OMP_NUM_THREADS / TLEARN_THREADS say otherwise.
   if (config.threads > 0) setNumThreads(config.threads);
-  else if (!process.env.TLEARN_THREADS && !process.env.OMP_NUM_THREADS) setNumThreads(availableParallelism());
+  else if (!process.env.TLEARN_THREADS && !process.env.OMP_NUM_THREADS) setNumThreads(env ? threadsPerRank(availableParallelism(), env) : availableParallelism());
   if (config.device === 'cuda' && !cuda.isAvailable()) {
     throw new TrainSetupError(
       "device 'cuda' was requested, but this libtorch has no CUDA support or sees no GPU; use --device cpu, " +
       'or build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)',
+    );
+  }
+  // Ranks on one machine each need their own GPU; this build computes on the first GPU it sees, so each rank must see one.
+  if (config.device === 'cuda' && env && env.localWorldSize > 1 && cuda.deviceCount() > 1) {
+    throw new TrainSetupError(
+      `rank ${env.rank} sees ${cuda.deviceCount()} GPUs, and ${env.localWorldSize} ranks on this machine would all compute on the first: ` +
+      'give each rank its own with CUDA_VISIBLE_DEVICES (tlearn train --nproc does; under torchrun or srun, set it to LOCAL_RANK / SLURM_LOCALID in a wrapper)',
     );
   }
 }
@@ -53,12 +64,17 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   const t0 = performance.now();
   // Checked (and completed) here too, so a configuration built in code gets the same messages as a file.
   const config = resolveConfig({ raw: input });
-  const paths = runPaths(opts.out);
+  // Data-parallel: rank 0 writes the run folder and speaks; the others log to RUN/logs/rank-N.log and keep
+  // their caches apart (rankPaths).
+  const env = opts.world && opts.world.worldSize > 1 ? opts.world : null;
+  const isMain = env === null || env.rank === 0;
+  const paths = isMain ? runPaths(opts.out) : rankPaths(runPaths(opts.out), env!.rank);
+  const rankLog = isMain ? null : new RankLog();
   const resume = opts.resume ?? false;
-  const progress = new Progress(opts.log ?? opts.output ?? process.stdout, { json: opts.json, quiet: opts.quiet });
+  const progress = new Progress(rankLog ? rankLog.line : opts.log ?? opts.output ?? process.stdout, { json: isMain && opts.json, quiet: opts.quiet });
   const emit = (e: TrainEvent): void => {
     progress.handle(e);
-    if ((e.type !== 'batch' && e.type !== 'check') || opts.batchEvents) opts.onEvent?.(e);
+    if (isMain && ((e.type !== 'batch' && e.type !== 'check') || opts.batchEvents)) opts.onEvent?.(e);
   };
   const warn = (message: string): void => emit({ type: 'warning', message });
   // Settings that are valid but cannot act as meant (a minLr at or above the lr, say): said to every caller.
@@ -69,16 +85,22 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   }
   // A start that fails on bad input before writing anything leaves no empty --out folder behind (removed in
   // finally), nor the parents it created for a nested --out.
-  const createdTop = firstMissingAncestor(paths.root);
+  const createdTop = isMain ? firstMissingAncestor(paths.root) : null;
   const removeCreated = () => { if (createdTop) removeEmptyUpTo(paths.root, createdTop); };
   let setupFailed = false;
-  prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
+  // The ranks meet first (rank 0 serves the rendezvous); then rank 0 prepares the run folder while the others wait.
+  const world = env ? await TrainWorld.join(env, { timeoutMs: config.collectiveTimeoutSeconds * 1000, device: config.device }) : null;
   let saved: RunConfig | null;
   try {
+    if (isMain) prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });
+    await world?.barrier();
+    rankLog?.open(path.join(paths.root, 'logs', `rank-${env!.rank}.log`));
     saved = resume ? checkResumeConfig(paths, config) : null;
-    setupRuntime(config);
+    setupRuntime(config, env);
   } catch (e) {
     removeCreated();
+    world?.close();
+    rankLog?.close();
     throw e;
   }
   const stop = new StopController({ signal: opts.signal, handleSigint: opts.handleSigint, onFirst: (m) => progress.message(m) });
@@ -92,7 +114,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       onDiskError: (why) => warn(`image cache: ${why}; the images that do not fit in memory (imageCache.memoryMB) are decoded again when needed`),
     });
     const run = await setUpRun({
-      config, saved, paths, resume, skipEvaluation: opts.skipEvaluation ?? false, imageCache, stop, lastWriter, emit, warn,
+      config, saved, paths, resume, world, skipEvaluation: opts.skipEvaluation ?? false, imageCache, stop, lastWriter, emit, warn,
       sessionSeconds: () => (performance.now() - t0) / 1000,
     }, held);
     if ('finished' in run) return run.finished;
@@ -107,6 +129,14 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       }
     }
     await lastWriter.close();
+    if (world) {
+      // The end of the run (best_model_final, the test evaluation, the report) is rank 0's alone, over the whole
+      // validation and test splits: the other ranks are done.
+      world.close();
+      ctx.engine.world = null;
+      if (!world.isMain) return { ...interrupted(ctx), interrupted: false };
+      ctx.valLoader = run.wholeValidation();
+    }
     return await finishRun(ctx, {
       data: run.data, testImages: run.split.test.length, onlyEvaluation: run.loaded !== null && firstPhase >= config.phases.length,
       skipEvaluation: opts.skipEvaluation ?? false, imageCache, log: (line) => progress.message(line),
@@ -121,10 +151,17 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     held.task?.dispose();
     held.ctx?.carriedCache?.dispose();
     held.model?.dispose();
+    world?.close();
+    rankLog?.close();
     fs.rmSync(paths.featureCache, { recursive: true, force: true });
     fs.rmSync(paths.imageCache, { recursive: true, force: true });
     if (setupFailed) removeCreated();
   }
+}
+
+/** A rank's own cache folders beside rank 0's (the ranks of one machine share the run folder). */
+function rankPaths(p: ReturnType<typeof runPaths>, rank: number): ReturnType<typeof runPaths> {
+  return { ...p, featureCache: `${p.featureCache}-rank-${rank}`, imageCache: `${p.imageCache}-rank-${rank}` };
 }
 
 /** The outermost folder of `dir` that does not exist yet (`dir` itself at most), or null when `dir` exists. */

@@ -39,6 +39,8 @@ export type TrainEvent =
     /** binary, multiclass or multilabel. */
     task?: TaskKind; classes: string[]; positive_class: string | null;
     phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
+    /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the batch of one step of all. */
+    world?: { size: number; rank: number; batch_per_rank: number; global_batch: number; sync_batchnorm: boolean };
   }
   | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
@@ -90,6 +92,12 @@ export interface TrainOptions {
   quiet?: boolean;
   /** Skip the end of the run: src/eval's test-split evaluation (RUN/eval/) and report (RUN/report.html). */
   skipEvaluation?: boolean;
+  /**
+   * Data-parallel training: this process's rank in a world of several (src/distributed/env.ts reads it from
+   * torchrun's or SLURM's variables). Only rank 0 writes the run folder and speaks through output/log/onEvent;
+   * the others write RUN/logs/rank-N.log. Absent or a world of one: a single-process run.
+   */
+  world?: import('../distributed/env.js').DistributedEnv;
 }
 
 export interface PhaseSummary {

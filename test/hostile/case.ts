@@ -13,6 +13,8 @@ export interface HostileCase {
   message: RegExp;
   /** Further checks after the command (nothing lost, nothing written). */
   after?(dir: string, result: CliResult): void | Promise<void>;
+  /** Environment variables set while tlearn runs (and put back after): a launcher's, say. */
+  env?: Record<string, string>;
   /** Limit for the whole case in ms (default 60 000): a case that hangs fails instead of blocking the suite. */
   timeoutMs?: number;
 }

@@ -61,6 +61,8 @@ export function defaultConfig(): RunConfig {
     precision: 'fp32',
     channelsLast: 'auto',
     bnPolicy: 'eval',
+    syncBatchNorm: true,
+    collectiveTimeoutSeconds: 300,
     task: 'auto',
     posWeight: null,
     classWeights: null,

@@ -99,6 +99,8 @@ export interface RunConfigInput {
   precision?: Precision;
   channelsLast?: boolean | 'auto';
   bnPolicy?: BnPolicy;
+  syncBatchNorm?: boolean;
+  collectiveTimeoutSeconds?: number;
   task?: string;
   posWeight?: number | 'auto' | null;
   classWeights?: 'auto' | number[] | null;

@@ -174,6 +174,13 @@ export interface RunConfig {
   /** Frozen BatchNorm layers: 'eval' keeps their statistics fixed; 'train' updates them as the seed's model.train() did. */
   bnPolicy: BnPolicy;
   /**
+   * Data-parallel runs: BatchNorm layers that train normalise with the statistics of all ranks' batches together
+   * (torch.nn.SyncBatchNorm), so that N ranks train as one process with the global batch; false: each rank's own.
+   */
+  syncBatchNorm: boolean;
+  /** Data-parallel runs: how long a rank waits in a collective for the others before it stops with an error. */
+  collectiveTimeoutSeconds: number;
+  /**
    * What the model predicts: 'auto' = binary for 2 classes, multiclass for more, multilabel for a CSV of
    * ';'-separated labels (or a labels column).
    */

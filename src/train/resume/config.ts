@@ -13,6 +13,8 @@ function neutral(c: RunConfig): RunConfig {
   x.featureCache.dir = null;
   x.featureCache.diskMB = null;
   x.imageCache.memoryMB = null;
+  // How long a rank waits for the others changes nothing that is computed (and states from before it lack it).
+  delete (x as Partial<RunConfig>).collectiveTimeoutSeconds;
   for (const p of x.phases) p.epochs = 0;
   // Applied once the phases are over (temperature scaling of the final model), and absent from the states of
   // runs saved before it existed.
@@ -48,6 +50,8 @@ export function stateConfig(c: RunConfig): unknown {
  */
 export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunConfig): void {
   if (recorded === undefined || recorded === null) return;
+  // A state saved before syncBatchNorm existed was saved with its default.
+  if (typeof recorded === 'object' && !('syncBatchNorm' in recorded)) recorded = { ...recorded, syncBatchNorm: true };
   const diff = diffKeys(recorded, stateConfig(saved));
   if (diff.length === 0) return;
   throw new RunDirError(

@@ -74,6 +74,8 @@ export interface RunState {
   baseTag: string | null;
   /** See EndedPhase; null (or absent, in states written before it existed) when there is none. */
   ended?: EndedPhase | null;
+  /** The number of ranks of a data-parallel run (absent: 1); a resume needs as many. */
+  worldSize?: number;
   /** The configuration the state belongs to (resume/config.ts stateConfig); absent in older states. */
   config?: unknown;
 }
@@ -196,6 +198,7 @@ export function checkRunState(raw: unknown, phaseCount: number): RunState {
   if (!(raw.posWeight === null || typeof raw.posWeight === 'number')) fail('has a malformed posWeight');
   if (typeof raw.elapsedSeconds !== 'number') fail('has no elapsedSeconds');
   if (typeof raw.baseTag !== 'string') fail('has no baseTag');
+  if (raw.worldSize !== undefined && !(Number.isInteger(raw.worldSize) && (raw.worldSize as number) >= 2)) fail('has a malformed worldSize');
   if (raw.ended === undefined) raw.ended = null;
   if (raw.ended !== null) {
     const e = raw.ended;

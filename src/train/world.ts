@@ -1,0 +1,95 @@
+// The ranks of a data-parallel run, as the trainer uses them (src/distributed's c10d process group underneath):
+// rank 0's weights to all, a few numbers summed or agreed on, evaluation rows gathered back into dataset order,
+// gradients averaged during backward (GradientReducer) and BatchNorm statistics over all ranks' batches.
+// A single process has no TrainWorld (null), so that its code path stays exactly what it was.
+import { tensor, type Tensor } from '../torch/index.js';
+import type { ImageClassifier } from '../models/index.js';
+import { BatchNorm2d } from '../nn/index.js';
+import type { DistributedEnv } from '../distributed/env.js';
+import { unshardRows } from '../distributed/sampler.js';
+import { broadcastModule, GradientReducer, ProcessGroup, syncBatchNorm } from '../distributed/index.js';
+
+export class TrainWorld {
+  private constructor(readonly pg: ProcessGroup, readonly env: DistributedEnv) {}
+
+  /** Joins the other ranks (rank 0 serves the rendezvous at MASTER_ADDR:MASTER_PORT). */
+  static async join(env: DistributedEnv, o: { timeoutMs: number; device: 'cpu' | 'cuda' }): Promise<TrainWorld> {
+    const pg = await ProcessGroup.init({
+      rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr ?? '127.0.0.1', masterPort: env.masterPort!,
+      backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs, serveStore: env.serveStore, storePrefix: env.storePrefix,
+    });
+    return new TrainWorld(pg, env);
+  }
+
+  get rank(): number { return this.env.rank; }
+  get size(): number { return this.env.worldSize; }
+  /** Rank 0: the one that writes the run folder and speaks on the terminal. */
+  get isMain(): boolean { return this.env.rank === 0; }
+
+  /** Every parameter and buffer becomes rank 0's (as DDP's construction does). */
+  broadcastModel(model: ImageClassifier): void {
+    broadcastModule(this.pg, [...model.parameters(), ...model.buffers()]);
+  }
+
+  /** The sums over the ranks of each value (float64). */
+  async sum(values: readonly number[]): Promise<number[]> {
+    const t = tensor(Float64Array.from(values), { shape: [values.length] });
+    try {
+      await this.pg.allReduce(t, 'sum');
+      return t.toArray();
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** True on every rank when it is true on any (a stop asked for on one rank stops all at the same step). */
+  async any(flag: boolean): Promise<boolean> {
+    return (await this.sum([flag ? 1 : 0]))[0]! > 0;
+  }
+
+  /** Rank 0's value of a number on every rank. */
+  async fromMain(value: number): Promise<number> {
+    return (await this.sum([this.isMain ? value : 0]))[0]!;
+  }
+
+  /**
+   * Each rank's rows of the unpadded strided shard of `n` items (sampler.ts), gathered on every rank and put
+   * back in dataset order. Ranks whose shard is one row shorter send a filler row (all-gather needs equal sizes).
+   */
+  async gatherRows(rows: Float32Array, width: number, n: number): Promise<Float32Array> {
+    const most = Math.ceil(n / this.size);
+    const padded = new Float32Array(most * width);
+    padded.set(rows.subarray(0, Math.min(rows.length, padded.length)));
+    const t = tensor(padded, { shape: [most * width] });
+    try {
+      const parts = await this.pg.allGather(t);
+      try {
+        return unshardRows(parts.map((p) => p.toFloat32Array()), width, n);
+      } finally {
+        for (const p of parts) p.dispose();
+      }
+    } finally {
+      t.dispose();
+    }
+  }
+
+  async barrier(): Promise<void> {
+    await this.pg.barrier();
+  }
+
+  /** Averages the gradients of `params` over the ranks during each backward, in ~25 MB buckets. */
+  reducer(params: Tensor[]): GradientReducer {
+    return new GradientReducer(this.pg, params);
+  }
+
+  /** Batch statistics of every BatchNorm layer in training mode taken over all ranks' batches (torch.nn.SyncBatchNorm). */
+  syncBatchNorm(model: ImageClassifier): void {
+    for (const m of model.modules()) {
+      if (m instanceof BatchNorm2d) m.syncStats = (x, w, b, rm, rv, momentum, eps) => syncBatchNorm(x, w, b, rm, rv, momentum, eps, this.pg);
+    }
+  }
+
+  close(): void {
+    this.pg.close();
+  }
+}

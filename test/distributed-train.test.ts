@@ -1,0 +1,104 @@
+// Data-parallel training end to end on CPU (Gloo), tiny resnet18 at 32 px: 2 ranks x 1 thread with per-rank
+// batch 16, launched by Debian's torchrun, train as 1 process with batch 32 (the same history within float
+// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation); only rank 0 writes the
+// run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
+// RUN/last is resumed with 2 ranks (and refused with 1).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { train } from '../src/train/index.js';
+import { freePort } from '../src/distributed/launch.js';
+import { cliIn } from './helpers/cli.js';
+import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(root, 'bin', 'tlearn.js');
+const TORCHRUN = '/usr/bin/torchrun';
+const FLAGS = ['--arch', 'resnet18', '--weights', 'none', '--image-size', '32', '--epochs1', '1', '--epochs2', '1', '--dropout', '0', '--threads', '1', '--augment', 'flip'];
+let data: string;
+
+before(async () => {
+  // 64 training images: 2 steps per epoch with 2 x 16 (or 1 x 32); 20 validation images shard 10 + 10.
+  data = await makeStripes(tempDir(), { train: 32, val: 10, test: 4 }, 20);
+});
+after(removeTempDirs);
+
+const rows = (run: string) => fs.readFileSync(path.join(run, 'history.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+
+test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; rank 1 writes only its log', { skip: !fs.existsSync(TORCHRUN) && 'no /usr/bin/torchrun' }, async () => {
+  const two = path.join(tempDir(), 'two');
+  const port = await freePort();
+  // Debian's torch 1.13 on Python 3.11 cannot parse torchrun's default --redirects/--tee 0 (IntFlag): give 2 and 1.
+  const r = spawnSync(TORCHRUN, ['--no_python', '--nproc_per_node', '2', '--master_port', String(port), '-r', '2', '-t', '1', '--log_dir', path.join(two, '..', 'tlogs'),
+    process.execPath, bin, 'train', data, '--out', two, '--batch-size', '16', ...FLAGS], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /world: 2 ranks x 16 images = a global batch of 32, synchronized BatchNorm/);
+
+  const one = path.join(tempDir(), 'one');
+  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  const [a, b] = [rows(one), rows(two)];
+  assert.equal(b.length, 2);
+  a.forEach((row, i) => {
+    assert.deepEqual(b[i]!.slice(0, 3), row.slice(0, 3));
+    // train_loss, train_accuracy, val_loss, val_accuracy, val_auc: only the order of the sums differs.
+    for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
+  });
+  assert.ok(fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8').includes('this is rank 1'));
+  assert.deepEqual(fs.readdirSync(two).filter((n) => n.includes('rank')), [], 'no per-rank cache folders left behind');
+});
+
+/** Starts `tlearn train ... --nproc 2` and resolves with its exit code and output; `onLine` sees rank 0's stdout lines. */
+function launchCli(args: string[], onLine: (line: string, pid: number) => void = () => undefined): Promise<{ code: number | null; out: string; err: string; exitedAt: number }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.setEncoding('utf8').on('data', (t: string) => {
+      out += t;
+      for (const l of t.split('\n')) onLine(l, p.pid!);
+    });
+    p.stderr.setEncoding('utf8').on('data', (t: string) => { err += t; });
+    p.on('close', (code) => resolve({ code, out, err, exitedAt: performance.now() }));
+  });
+}
+
+/** The child of `parent` whose environment says RANK=rank. */
+function rankPid(parent: number, rank: number): number {
+  for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === parent && fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no rank ${rank} under ${parent}`);
+}
+
+test('a rank killed in phase 2: the launcher stops the other and fails naming it; --resume continues with 2 ranks, not 1', async () => {
+  const run = path.join(tempDir(), 'run');
+  const args = ['train', data, '--out', run, '--batch-size', '16', ...FLAGS];
+  let killedAt = 0;
+  const killed = await launchCli([...args, '--nproc', '2'], (line, pid) => {
+    if (killedAt === 0 && line.startsWith('Phase phase2: training')) {
+      killedAt = performance.now();
+      process.kill(rankPid(pid, 1), 'SIGKILL');
+    }
+  });
+  assert.ok(killedAt > 0, `phase 2 never started:\n${killed.out}\n${killed.err}`);
+  assert.equal(killed.code, 1, killed.err);
+  assert.match(killed.err, /rank 1 was killed by SIGKILL.*every rank has stopped/);
+  assert.ok(killed.exitedAt - killedAt < 30_000, 'every rank gone within 30 s');
+
+  const single = await cliIn(root)(['train', '--out', run, '--resume']);
+  assert.equal(single.code, 2, single.err);
+  assert.match(single.err, /cannot resume .* with 1 rank: it was trained with 2 .*--nproc 2/);
+
+  const resumed = await launchCli(['train', '--out', run, '--resume', '--nproc', '2']);
+  assert.equal(resumed.code, 0, `${resumed.out}\n${resumed.err}`);
+  assert.match(resumed.out, /Resuming/);
+  assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase2 1']);
+  assert.ok(fs.existsSync(path.join(run, 'best_model_final.safetensors')));
+});
