@@ -53,6 +53,12 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   restoreWeights(ctx.engine.model, phase.checkpoint!);
   // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
   const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
+  if (ctx.onFinalValidation) {
+    // validationPass leaves out the items whose file failed to decode; the others come in the loader's order.
+    const skipped = new Set(ctx.valLoader.skipped.map((s) => s.index));
+    const paths = ctx.valLoader.items.filter((_, i) => !skipped.has(i)).map((it) => it.path);
+    ctx.onFinalValidation({ paths, probs: val.probs, labels: val.labels });
+  }
   const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
   for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
