@@ -106,10 +106,11 @@ function throughPrefixMissing(e: Engine, src: InputSource, images: Tensor, views
   const part = rowsOf(images, missing);
   try {
     storePrefix(e, src, part, missing.map((i) => keys[i]!)).dispose();
-    if (src.loader.randomFlips) storeMirrors(e, src, part, missing.map((i) => views[i]!));
   } finally {
     part.dispose();
   }
+  // Every image's other view too (a cached view's mirror may not be), so that later epochs find all of them.
+  if (src.loader.randomFlips) storeMirrors(e, src, images, views);
   return src.cache!.hasAll(keys) ? src.cache!.get(keys) : null;
 }
 
