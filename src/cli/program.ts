@@ -6,6 +6,7 @@ import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
 import { packageVersion } from './paths.js';
+import type { CvCommandOptions } from './commands/cv.js';
 import type { DemoOptions } from './commands/demo.js';
 import type { DoctorOptions } from './commands/doctor.js';
 import type { EvaluateOptions } from './commands/evaluate.js';
@@ -182,6 +183,21 @@ ${examples([
     .action((data: string | undefined, o: Record<string, any>) => {
       const options: TrainOptions = { data, out: o.out, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
       return dispatch('train', options, async () => (await import('./commands/train.js')).runTrain(options, io));
+    });
+
+  addTrainOnlyOptions(addModelOptions(
+    program.command('cv')
+      .summary('k-fold cross-validation: one run per fold, out-of-fold probabilities, likely label errors')
+      .description('Cross-validate the training protocol: the images of train and val (the test split stays out) are cut into --folds stratified folds (seeded by --seed), and one run trains per fold into RUN/fold-K/ (a normal run folder) with that fold as validation. The frozen layers\' outputs are computed once and shared by the folds. Writes RUN/oof.csv (each image\'s probabilities from the fold that held it out), RUN/cv.json (every metric per fold, mean ± sd, a 95 % interval for the AUC), RUN/label_issues.csv (likely label errors by confident learning) and RUN/report.html. Takes train\'s options.')
+      .argument('[data]', 'image folder or CSV file (optional with --config data.path or --resume)')
+      .requiredOption('--out <dir>', 'folder of the cross-validation (or the one to continue with --resume)', parse.nonEmpty)
+      .requiredOption('--folds <k>', 'number of folds', parse.integer(2, 100))
+      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
+  ))
+    .addHelpText('after', examples(['tlearn cv data/ --folds 5 --out runs/cv5', 'tlearn cv data/ --folds 5 --out runs/cv5 --resume']))
+    .action((data: string | undefined, o: Record<string, any>) => {
+      const options: CvCommandOptions = { data, out: o.out, folds: o.folds, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
+      return dispatch('cv', options, async () => (await import('./commands/cv.js')).runCv(options, io));
     });
 
   addModelFileOptions(

@@ -155,20 +155,21 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   const p = cvPaths(opts.out);
   const resume = opts.resume ?? false;
   checkCvFolder(p, resume);
-  makeOutputFolder(p.root, '--out');
   const log = opts.log ?? (() => undefined);
   const emit = (e: CvEvent) => opts.onEvent?.(e);
 
   // The pool and the test split, as `train` would split this data (seed and fractions of the configuration).
   const data = await prepareData(config.data.csv ?? config.data.path, {
     positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction, testFraction: config.data.testFraction,
-    imageSize: config.input.imageSize, resize: config.input.resize, outDir: p.root, task: config.task,
+    imageSize: config.input.imageSize, resize: config.input.resize, exclude: [p.root], task: config.task,
   });
   const { task, classes } = data.dataset;
   const pool = data.dataset.items.filter((it) => it.split !== 'test').sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const test = data.dataset.items.filter((it) => it.split === 'test');
   const fold = assignFolds(pool.map((it) => it.path), pool.map((it) => labelNames(it, classes)), k, config.seed);
   const foldsText = formatCsv(['path', task === 'multilabel' ? 'labels' : 'label', 'fold'], pool.map((it, i) => [it.path, labelNames(it, classes).join(';'), fold[i]! + 1]));
+  // Created once the data can be cut into folds: a refused start leaves nothing behind.
+  makeOutputFolder(p.root, '--out');
   if (resume) {
     const before = fs.existsSync(p.foldsCsv) ? fs.readFileSync(p.foldsCsv, 'utf8') : null;
     if (before !== foldsText) {

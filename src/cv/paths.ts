@@ -5,8 +5,6 @@ export interface CvPaths {
   root: string;
   /** The resolved configuration every fold trains with (but its data), what --resume reads back. */
   config: string;
-  manifest: string;
-  audit: string;
   /** path,label,fold of every image of the training pool. */
   foldsCsv: string;
   /** The fold folds' data CSVs (path,label,split), one per fold. */
@@ -29,7 +27,7 @@ export function cvPaths(root: string): CvPaths {
   const r = path.resolve(root);
   const j = (...p: string[]) => path.join(r, ...p);
   return {
-    root: r, config: j('cv-config.json'), manifest: j('manifest.csv'), audit: j('audit.json'), foldsCsv: j('folds.csv'),
+    root: r, config: j('cv-config.json'), foldsCsv: j('folds.csv'),
     dataCsv: (k) => j('folds', `fold-${k}.csv`), fold: (k) => j(`fold-${k}`), foldOof: (k) => j(`fold-${k}`, 'oof.csv'),
     foldRecord: (k) => j(`fold-${k}`, 'fold.json'), oof: j('oof.csv'), summary: j('cv.json'), labelIssues: j('label_issues.csv'),
     report: j('report.html'), featureCache: j('.feature-cache'),
