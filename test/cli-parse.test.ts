@@ -41,6 +41,7 @@ const COMMANDS: Array<[string[], string[]]> = [
   [['weights', 'path'], ['<name>']],
   [['demo'], ['--out <dir>', '--epochs1', '--epochs2', '--weights']],
   [['doctor'], ['--json']],
+  [['lr-find'], ['[data]', '--out <dir>', '--phase <n>', '--from', '--steps', '--config <file>']],
   [['cv'], ['[data]', '--out <dir>', '--folds <k>', '--config <file>', '--epochs1', '--resume', '--json']],
 ];
 

@@ -27,7 +27,7 @@ function logitsOf(e: Engine, x: Tensor, from: ResNetStage): Tensor {
 }
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
-function trainStep(e: Engine, opt: AnyOptimizer, from: ResNetStage, x: Tensor, y: Tensor,
+export function trainStep(e: Engine, opt: AnyOptimizer, from: ResNetStage, x: Tensor, y: Tensor,
   where: { phase: string; epoch: number; batch: number }): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();

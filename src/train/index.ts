@@ -17,3 +17,6 @@ export { SharedFeatureCaches } from './cache/shared.js';
 export type { EvaluateRunOptions as EvaluateRunInput } from '../eval/index.js';
 export * from './config/index.js';
 export type * from './config/input.js';
+export { lrFind, type LrFindOptions, type LrFindResult } from './lr-find/run.js';
+export { rangeTest, type RangeTestPoint, type RangeTestResult } from './lr-find/range-test.js';
+export { LossSmoother, npGradient, rangeTestLr, steepestIndex, valleyIndex, RANGE_TEST_DEFAULTS, type RangeTestSettings } from './lr-find/schedule.js';
