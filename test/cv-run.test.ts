@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { crossValidate, type CvEvent } from '../src/cv/index.js';
+import { crossValidate, type CvEvent, type CvResult } from '../src/cv/index.js';
 import { parseCsv } from '../src/data/csv.js';
 import { FeatureCache } from '../src/train/cache/feature-cache.js';
 import type { Tensor } from '../src/torch/index.js';
@@ -42,7 +42,7 @@ test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per 
   const stop = new AbortController();
   const count1 = countPuts();
   const events1: CvEvent[] = [];
-  let first;
+  let first: CvResult;
   try {
     first = await crossValidate(config, {
       out, folds: 3, handleSigint: false, signal: stop.signal, skipEvaluation: true,
@@ -64,7 +64,7 @@ test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per 
   // Session 2: --resume.
   const count2 = countPuts();
   const events2: CvEvent[] = [];
-  let result;
+  let result: CvResult;
   try {
     result = await crossValidate(config, { out, folds: 3, resume: true, handleSigint: false, skipEvaluation: true, onEvent: (e) => events2.push(e) });
   } finally {
