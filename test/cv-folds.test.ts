@@ -3,7 +3,7 @@
 // stratification; a class with fewer images than folds refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignFolds, FoldError } from '../src/cv/index.js';
+import { assignFolds, FoldError, meanSd, tInterval95 } from '../src/cv/index.js';
 
 const paths = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `/d/${prefix}/${String(i).padStart(3, '0')}.png`);
 
@@ -43,4 +43,14 @@ test('a class with fewer images than folds is named, with the folds it allows', 
   assert.throws(() => assignFolds(keys, keys.map((k) => [k.split('/')[2]!]), 3, 0),
     (e: Error) => e instanceof FoldError && /class 'b' has 2 images/.test(e.message) && /--folds 2/.test(e.message));
   assert.throws(() => assignFolds(keys, keys.map(() => ['a']), 1, 0), /at least 2/);
+});
+
+test("cv.json's arithmetic: mean, sample sd, and the t interval (t(0.975, 2) = 4.303) clipped to the AUC's range", () => {
+  // 0.6, 0.7, 0.8: mean 0.7, sd sqrt((0.01 + 0 + 0.01) / 2) = 0.1, half width 4.303 * 0.1 / sqrt(3) = 0.24844.
+  const s = meanSd([0.6, 0.7, 0.8, null])!;
+  assert.ok(Math.abs(s.mean - 0.7) < 1e-12 && Math.abs(s.sd! - 0.1) < 1e-12 && s.n === 3);
+  const [lo, hi] = tInterval95([0.6, 0.7, 0.8])!;
+  assert.ok(Math.abs(lo - (0.7 - 4.303 * 0.1 / Math.sqrt(3))) < 1e-12 && Math.abs(hi - (0.7 + 4.303 * 0.1 / Math.sqrt(3))) < 1e-12);
+  assert.deepEqual(tInterval95([0.9, 1, 0.95], [0, 1])![1], 1);
+  assert.equal(tInterval95([0.5]), null);
 });

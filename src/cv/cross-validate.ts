@@ -266,7 +266,7 @@ async function finishCv(p: CvPaths, config: RunConfig, data: PreparedData, pool:
     folds: records.length, seed: config.seed, task, classes: [...classes], pool: pool.length, test: data.dataset.items.length - pool.length,
     stratification: task === 'multilabel' ? 'iterative stratification (Sechidis et al. 2011), K equal shares' : 'stratified by class (scikit-learn StratifiedKFold-style dealing after a seeded shuffle)',
     per_fold: records, mean_sd: summarise(records.map((r) => r.metrics)),
-    auc_ci95_across_folds: { metric: aucKey, method: "Student's t interval of the fold AUCs: mean ± t(0.975, K-1) · sd / sqrt(K)", interval: tInterval95(records.map((r) => r.metrics[aucKey])) },
+    auc_ci95_across_folds: { metric: aucKey, method: "Student's t interval of the fold AUCs: mean ± t(0.975, K-1) · sd / sqrt(K), clipped to [0, 1]", interval: tInterval95(records.map((r) => r.metrics[aucKey]), [0, 1]) },
     oof: pooled, label_issues: labelIssues, notes, seconds,
   };
   writeFileAtomic(p.summary, [Buffer.from(JSON.stringify(summary, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n')]);

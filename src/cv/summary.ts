@@ -21,12 +21,15 @@ export function meanSd(values: readonly (number | null | undefined)[]): MeanSd |
   return { mean, sd, n: xs.length };
 }
 
-/** The t interval of the mean of `values` at 95 %, or null with fewer than two finite values. */
-export function tInterval95(values: readonly (number | null | undefined)[]): [number, number] | null {
+/**
+ * The t interval of the mean of `values` at 95 %, clipped to `bounds` (an AUC lies in [0, 1]), or null with fewer
+ * than two finite values.
+ */
+export function tInterval95(values: readonly (number | null | undefined)[], bounds: [number, number] = [-Infinity, Infinity]): [number, number] | null {
   const s = meanSd(values);
   if (!s || s.sd === null) return null;
   const half = tQuantile975(s.n - 1) * s.sd / Math.sqrt(s.n);
-  return [s.mean - half, s.mean + half];
+  return [Math.max(bounds[0], s.mean - half), Math.min(bounds[1], s.mean + half)];
 }
 
 /** Per metric name, mean and sd over the folds' records (a metric missing or null in a fold is left out for it). */
