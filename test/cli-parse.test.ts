@@ -41,6 +41,8 @@ const COMMANDS: Array<[string[], string[]]> = [
   [['weights', 'path'], ['<name>']],
   [['demo'], ['--out <dir>', '--epochs1', '--epochs2', '--weights']],
   [['doctor'], ['--json']],
+  [['lr-find'], ['[data]', '--out <dir>', '--phase <n>', '--from', '--steps', '--config <file>']],
+  [['cv'], ['[data]', '--out <dir>', '--folds <k>', '--config <file>', '--epochs1', '--resume', '--json']],
 ];
 
 test('--help on every command: exit 0, usage, the contract flags and examples', async () => {

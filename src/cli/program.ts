@@ -6,7 +6,9 @@ import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
 import { packageVersion } from './paths.js';
+import type { CvCommandOptions } from './commands/cv.js';
 import type { DemoOptions } from './commands/demo.js';
+import type { LrFindCommandOptions } from './commands/lr-find.js';
 import type { DoctorOptions } from './commands/doctor.js';
 import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
@@ -188,6 +190,43 @@ ${examples([
         ...(o.nproc !== undefined ? { nproc: o.nproc as number, argv: (cmd.parent as unknown as { rawArgs: string[] }).rawArgs } : {}),
       };
       return dispatch('train', options, async () => (await import('./commands/train.js')).runTrain(options, io));
+    });
+
+  addTrainOnlyOptions(addModelOptions(
+    program.command('cv')
+      .summary('k-fold cross-validation: one run per fold, out-of-fold probabilities, likely label errors')
+      .description('Cross-validate the training protocol: the images of train and val (the test split stays out) are cut into --folds stratified folds (seeded by --seed), and one run trains per fold into RUN/fold-K/ (a normal run folder) with that fold as validation. The frozen layers\' outputs are computed once and shared by the folds. Writes RUN/oof.csv (each image\'s probabilities from the fold that held it out), RUN/cv.json (every metric per fold, mean ± sd, a 95 % interval for the AUC), RUN/label_issues.csv (likely label errors by confident learning) and RUN/report.html. Takes train\'s options.')
+      .argument('[data]', 'image folder or CSV file (optional with --config data.path or --resume)')
+      .requiredOption('--out <dir>', 'folder of the cross-validation (or the one to continue with --resume)', parse.nonEmpty)
+      .requiredOption('--folds <k>', 'number of folds', parse.integer(2, 100))
+      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
+  ))
+    .addHelpText('after', examples(['tlearn cv data/ --folds 5 --out runs/cv5', 'tlearn cv data/ --folds 5 --out runs/cv5 --resume']))
+    .action((data: string | undefined, o: Record<string, any>) => {
+      const options: CvCommandOptions = { data, out: o.out, folds: o.folds, configFile: o.config, overrides: overridesFrom(o), resume: !!o.resume, json: !!o.json };
+      return dispatch('cv', options, async () => (await import('./commands/cv.js')).runCv(options, io));
+    });
+
+  addTrainOnlyOptions(addModelOptions(
+    program.command('lr-find')
+      .summary('LR range test of a phase: loss against learning rate, suggested rates')
+      .description('The learning-rate range test (Smith 2017) as fastai\'s lr_find and Lightning\'s lr_finder run it: one step per batch with the rate growing exponentially from --start-lr to --end-lr over --steps steps, the loss smoothed (beta 0.98), stopped once it exceeds 4x its best; the weights are restored afterwards. Phase 1 starts from the start weights; phase 2 from phase 1\'s result (--from a run folder that trained it, or its checkpoint). Uses the frozen-prefix cache. Writes lr_find.csv, lr_find.json, lr_find.svg and lr_find.png into --out and prints the suggested rates (steepest descent; fastai\'s valley) and the flag to paste. Takes train\'s options (--resume has no use here).')
+      .argument('[data]', 'image folder or CSV file (optional with --config data.path)')
+      .requiredOption('--out <dir>', 'folder for the plot and the figures', parse.nonEmpty)
+      .option('--phase <n>', 'which phase of the configuration (default 1)', parse.integer(1, 100))
+      .option('--from <run|checkpoint>', 'phase 2 and later: the run folder whose best_model_phase<n-1> to start from, or a checkpoint file', parse.nonEmpty)
+      .option('--steps <n>', 'steps of the test (default 100)', parse.integer(2, 100000))
+      .option('--start-lr <lr>', 'first learning rate (default 1e-7)', parse.positiveNumber)
+      .option('--end-lr <lr>', 'learning rate the schedule ends at (default 10)', parse.positiveNumber)
+      .option('--config <file>', 'a JSON or YAML run configuration; the flags override it'),
+  ))
+    .addHelpText('after', examples(['tlearn lr-find data/ --out runs/lr1', 'tlearn lr-find data/ --out runs/lr2 --phase 2 --from runs/r1']))
+    .action((data: string | undefined, o: Record<string, any>) => {
+      const options: LrFindCommandOptions = {
+        data, out: o.out, phase: o.phase ?? 1, configFile: o.config, overrides: overridesFrom(o), json: !!o.json,
+        ...(o.from ? { from: o.from } : {}), ...(o.steps ? { steps: o.steps } : {}), ...(o.startLr ? { startLr: o.startLr } : {}), ...(o.endLr ? { endLr: o.endLr } : {}),
+      };
+      return dispatch('lr-find', options, async () => (await import('./commands/lr-find.js')).runLrFind(options, io));
     });
 
   addModelFileOptions(

@@ -28,3 +28,6 @@ export {
 export { checkClassIndices, checkLabelMatrix, checkProbaMatrix, checkScoreMatrix, type LabelMatrix, type ScoreMatrix } from './matrix.js';
 export { pyFixed } from './format.js';
 export { npSum, npMean, percentileSorted } from './numeric.js';
+export {
+  calibrateJoint, confidentJoint, findLabelIssues, perClassThresholds, probabilityRows, type ConfidentLearningResult, type LabelIssue,
+} from './confident-learning.js';

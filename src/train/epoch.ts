@@ -27,8 +27,8 @@ function logitsOf(e: Engine, x: Tensor, from: string): Tensor {
 }
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
-function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
-  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null): { loss: number; probs: Float32Array } {
+export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
+  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null = null): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();
     const logits = logitsOf(e, x, from).float();

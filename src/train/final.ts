@@ -79,7 +79,14 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
   // With calibration: temperature, T is fitted on these logits and the threshold chosen on the calibrated probabilities.
   const calibrated = ctx.config.calibration === 'temperature' ? calibrate(ctx, val) : null;
-  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, calibrated?.probs ?? val.probs);
+  const probs = calibrated?.probs ?? val.probs;
+  if (ctx.onFinalValidation) {
+    // validationPass leaves out the items whose file failed to decode; the others come in the loader's order.
+    const skipped = new Set(ctx.valLoader.skipped.map((s) => s.index));
+    const paths = ctx.valLoader.items.filter((_, i) => !skipped.has(i)).map((it) => it.path);
+    ctx.onFinalValidation({ paths, probs, labels: val.labels });
+  }
+  const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, probs);
   for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
   const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {

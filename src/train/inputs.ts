@@ -19,6 +19,13 @@ export interface InputSource {
   stage: string | null;
   /** A cache of an earlier stage, for the next phase: filled with that stage's output on the way to `stage`. */
   carry?: FeatureCache | null;
+  /**
+   * Key views by the image's path instead of split and item index (caches shared between runs, see
+   * cache/shared.ts). A deterministic view is the eval image, flipped or not, in the training and the
+   * validation loader alike, so both loaders share an image's entries; a batch then runs only its views
+   * that are not cached yet through the prefix.
+   */
+  byPath?: boolean;
 }
 
 export interface StepInput {
@@ -32,7 +39,11 @@ export interface StepInput {
   batchIndex: number;
 }
 
-const keysOf = (src: InputSource, views: readonly { key: string }[]): string[] => views.map((v) => `${src.split}:${v.key}`);
+const keyOf = (src: InputSource, v: ViewKey): string =>
+  src.byPath ? `${src.loader.items[v.index]!.path}${v.flip ? '\u0000f' : ''}` : `${src.split}:${v.key}`;
+const keysOf = (src: InputSource, views: readonly ViewKey[]): string[] => views.map((v) => keyOf(src, v));
+/** Whether the caches hold a view (with byPath, the carry too: a shared cache may have been filled in another run's phase). */
+const holds = (src: InputSource, key: string): boolean => src.cache!.has(key) && (!src.byPath || !src.carry || src.carry.has(key));
 
 /** Runs the frozen prefix on images and stores its outputs (and the carry stage's); returns the outputs. */
 function storePrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]): Tensor {
@@ -65,17 +76,14 @@ function storeMirrors(e: Engine, src: InputSource, images: Tensor, views: readon
   const rows: number[] = [];
   const keys: string[] = [];
   views.forEach((v, i) => {
-    const key = `${src.split}:${viewKey(v.index, !v.flip).key}`;
-    if (!src.cache!.has(key)) {
+    const key = keyOf(src, viewKey(v.index, !v.flip));
+    if (!holds(src, key)) {
       rows.push(i);
       keys.push(key);
     }
   });
   if (rows.length === 0) return;
-  const mirrored = scope(() => {
-    const picked = rows.length === views.length ? images : images.indexSelect(0, tensor(BigInt64Array.from(rows.map(BigInt)), { shape: [rows.length] }).to(images.device));
-    return picked.flip([3]);
-  });
+  const mirrored = scope(() => (rows.length === views.length ? images : rowsOf(images, rows)).flip([3]));
   try {
     storePrefix(e, src, mirrored, keys).dispose();
   } finally {
@@ -83,10 +91,36 @@ function storeMirrors(e: Engine, src: InputSource, images: Tensor, views: readon
   }
 }
 
+/** Rows `rows` of a batch (on its device). */
+const rowsOf = (images: Tensor, rows: readonly number[]): Tensor =>
+  scope(() => images.indexSelect(0, tensor(BigInt64Array.from(rows.map(BigInt)), { shape: [rows.length] }).to(images.device)));
+
+/**
+ * byPath: a batch some of whose views are cached already (by another run sharing the caches) runs only the
+ * others through the prefix and reads the whole batch back from the cache. Null when that is not possible.
+ */
+function throughPrefixMissing(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[], keys: string[]): Tensor | null {
+  const missing = keys.flatMap((k, i) => (holds(src, k) ? [] : [i]));
+  if (missing.length === 0 || missing.length === keys.length) return null;
+  const part = rowsOf(images, missing);
+  try {
+    storePrefix(e, src, part, missing.map((i) => keys[i]!)).dispose();
+  } finally {
+    part.dispose();
+  }
+  // Every image's other view too (a cached view's mirror may not be), so that later epochs find all of them.
+  if (src.loader.randomFlips) storeMirrors(e, src, images, views);
+  return src.cache!.hasAll(keys) ? src.cache!.get(keys) : null;
+}
+
 /** Runs the frozen prefix on a batch, caching its outputs; returns the input for the trainable part. */
 function throughPrefix(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[]): Tensor {
   const cache = src.cache!;
   const keys = keysOf(src, views);
+  if (src.byPath) {
+    const partial = throughPrefixMissing(e, src, images, views, keys);
+    if (partial) return partial;
+  }
   const feats = storePrefix(e, src, images, keys);
   if (src.loader.randomFlips) {
     try {
@@ -139,7 +173,7 @@ function fromCache(e: Engine, src: InputSource, plan: BatchPlan): StepInput {
 
 /** The inputs of `plans[startBatch..]`, in order. */
 export async function* stepInputs(e: Engine, src: InputSource, plans: readonly BatchPlan[], startBatch = 0): AsyncGenerator<StepInput> {
-  const cached = (i: number): boolean => src.cache !== null && src.cache.hasAll(keysOf(src, plans[i]!.views));
+  const cached = (i: number): boolean => src.cache !== null && keysOf(src, plans[i]!.views).every((k) => (src.byPath ? holds(src, k) : src.cache!.has(k)));
   const pending = new Map<number, Promise<Batch | null>>();
   const prefetch = src.loader.prefetch;
   // Starts loading the next `prefetch` plans (after `from`) that the cache cannot serve.

@@ -18,7 +18,8 @@ import type { LastWriter } from './resume/last-writer.js';
 import type { Engine } from './engine.js';
 import type { RunPaths } from './run-dir.js';
 import type { StopController } from './signals.js';
-import type { EpochRecord, PhaseSummary, TrainEvent } from './types.js';
+import type { EpochRecord, PhaseSummary, TrainEvent, TrainOptions } from './types.js';
+import type { SharedFeatureCaches } from './cache/shared.js';
 
 export interface RunContext {
   config: RunConfig;
@@ -38,6 +39,10 @@ export interface RunContext {
   elapsed: () => number;
   /** The frozen-prefix cache a finished phase filled for the next one (cache/phase-caches.ts); owned by the run. */
   carriedCache: FeatureCache | null;
+  /** Caches shared with other runs (TrainOptions.featureCaches), or null. */
+  sharedCaches: SharedFeatureCaches | null;
+  /** Called with the final model's validation probabilities (TrainOptions.onFinalValidation). */
+  onFinalValidation?: TrainOptions['onFinalValidation'];
 }
 
 /** Rank 0 of a data-parallel run, or a single process: the one that writes the run folder. */
@@ -126,7 +131,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   };
   snapshot();
 
-  const caches = openPhaseCaches({ config, model, trainLoader: ctx.trainLoader, device: engine.device, spillRoot: ctx.paths.featureCache }, index, ctx.carriedCache);
+  const caches = openPhaseCaches({ config, model, trainLoader: ctx.trainLoader, device: engine.device, spillRoot: ctx.paths.featureCache, shared: ctx.sharedCaches }, index, ctx.carriedCache);
   ctx.carriedCache = null;
   // The activations of an earlier phase (its frozen forward, a cache it dropped) have shapes this phase will
   // not make again: their idle memory goes back to the system before this phase makes its own.
@@ -158,7 +163,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       state.midEpoch = null;
       // This phase trains now: an earlier phase's end can no longer be continued.
       state.ended = null;
-      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry };
+      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry, byPath: ctx.sharedCaches !== null };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer,
@@ -176,7 +181,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         return false;
       }
       const tVal = performance.now();
-      const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry }, { phase: pc.name, epoch });
+      const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry, byPath: trainSource.byPath }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;
       for (const c of [cache, carry]) {
         const failed = c?.takeSpillError();
@@ -227,7 +232,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     return true;
   } finally {
     reducer?.close();
-    ctx.carriedCache = closePhaseCaches(caches);
+    ctx.carriedCache = closePhaseCaches(caches, ctx.sharedCaches);
     optimizer.dispose();
   }
 }

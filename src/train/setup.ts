@@ -70,6 +70,8 @@ export interface SetupInput {
   warn: (message: string) => void;
   /** Seconds of this session so far. */
   sessionSeconds: () => number;
+  sharedCaches: RunContext['sharedCaches'];
+  onFinalValidation: RunContext['onFinalValidation'];
 }
 
 /** A run ready for its phases: the shared context, its data, and the state it resumes from (null when fresh). */
@@ -218,6 +220,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
     state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
+    sharedCaches: s.sharedCaches, ...(s.onFinalValidation ? { onFinalValidation: s.onFinalValidation } : {}),
   };
   if (!s.world || s.world.isMain) writeHistory(paths.root, state.history);
   emit({

@@ -19,6 +19,7 @@ import { configWarnings } from './config/warnings.js';
 import { LastWriter } from './resume/last-writer.js';
 import { setUpRun, startTraining, TrainSetupError, type HeldResources } from './setup.js';
 import { finishRun } from './finish.js';
+import { releaseCache } from './cache/phase-caches.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 import { threadsPerRank, type DistributedEnv } from '../distributed/env.js';
 import { RankLog } from './rank-log.js';
@@ -115,7 +116,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     });
     const run = await setUpRun({
       config, saved, paths, resume, world, skipEvaluation: opts.skipEvaluation ?? false, imageCache, stop, lastWriter, emit, warn,
-      sessionSeconds: () => (performance.now() - t0) / 1000,
+      sessionSeconds: () => (performance.now() - t0) / 1000, sharedCaches: opts.featureCaches ?? null, onFinalValidation: opts.onFinalValidation,
     }, held);
     if ('finished' in run) return run.finished;
     settingUp = false;
@@ -149,7 +150,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     await lastWriter.close().catch(() => undefined);
     stop.close();
     held.task?.dispose();
-    held.ctx?.carriedCache?.dispose();
+    releaseCache(held.ctx?.carriedCache, opts.featureCaches);
     held.model?.dispose();
     world?.close();
     rankLog?.close();

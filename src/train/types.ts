@@ -3,6 +3,7 @@
 import type { TaskKind } from '../models/index.js';
 import type { RunConfig } from './config/index.js';
 import type { AnyEvaluationMetrics } from '../eval/index.js';
+import type { SharedFeatureCaches } from './cache/shared.js';
 
 /**
  * One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). A type, not an
@@ -98,6 +99,17 @@ export interface TrainOptions {
    * the others write RUN/logs/rank-N.log. Absent or a world of one: a single-process run.
    */
   world?: import('../distributed/env.js').DistributedEnv;
+  /**
+   * Frozen-prefix caches shared with other runs on the same images from the same starting weights (k-fold
+   * cross-validation): owned by the caller, who disposes them; entries are keyed by image path. Default: the
+   * run's own caches.
+   */
+  featureCaches?: SharedFeatureCaches;
+  /**
+   * Called once with the final model's validation probabilities (n x the head's outputs; binary: of the
+   * positive class) and the paths of the images, in the same order; cross-validation's out-of-fold predictions.
+   */
+  onFinalValidation?: (v: { paths: string[]; probs: Float32Array; labels: Float32Array }) => void;
 }
 
 export interface PhaseSummary {

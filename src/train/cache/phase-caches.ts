@@ -13,6 +13,7 @@ import { isStageName, StagedNet } from '../../models/index.js';
 import type { RunConfig } from '../config/index.js';
 import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from '../plan.js';
 import { FeatureCache } from './feature-cache.js';
+import { sharedStageValid, type SharedFeatureCaches } from './shared.js';
 
 /** The smallest memory budget of a feature cache (a 0 MB setting still caches a little before spilling). */
 const MIN_CACHE_BYTES = 1024 * 1024;
@@ -24,6 +25,8 @@ export interface PhaseCachesContext {
   device: string;
   /** Default spill folder of the run (each stage gets a folder of its own inside it). */
   spillRoot: string;
+  /** Caches shared with other runs (cross-validation folds), used for the stages where that is valid. */
+  shared?: SharedFeatureCaches | null;
 }
 
 export interface PhaseCaches {
@@ -84,13 +87,30 @@ export function removeStaleSpillDirs(dir: string): string[] {
 const conditions = (c: PhaseCachesContext): CacheConditions =>
   ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
 
-function newCache(c: PhaseCachesContext, stage: string): FeatureCache {
+/**
+ * The cache of `stage` for use in phase `index`: the shared one where its prefix still holds the starting
+ * weights (sharedStageValid), else one of this run's own.
+ */
+function cacheFor(c: PhaseCachesContext, stage: string, index: number): FeatureCache {
+  const shared = c.shared;
+  if (!shared) return newCache(c, stage, c.spillRoot);
+  const frozen = c.config.phases.map((p) => cacheStageFor(c.model, p.trainable, conditions(c)));
+  if (!sharedStageValid(stage, index, frozen, c.config.phases.map((p) => p.epochs), c.model instanceof StagedNet ? c.model.stages : undefined)) return newCache(c, stage, c.spillRoot);
+  return shared.take(stage, () => newCache(c, stage, shared.spillRoot));
+}
+
+/** Frees a cache unless other runs share it (its owner frees it). */
+export function releaseCache(c: FeatureCache | null | undefined, shared: SharedFeatureCaches | null | undefined): void {
+  if (c && !shared?.owns(c)) c.dispose();
+}
+
+function newCache(c: PhaseCachesContext, stage: string, spillRoot: string): FeatureCache {
   const fc = c.config.featureCache;
   return new FeatureCache({
     stage,
     // The budget holds per cached stage: a phase filling the next phase's cache has two at once.
     memoryBytes: Math.max(MIN_CACHE_BYTES, fc.memoryMB * 1024 * 1024),
-    dir: fc.dir ? path.join(fc.dir, spillDirName(stage)) : path.join(c.spillRoot, stage),
+    dir: fc.dir ? path.join(fc.dir, spillDirName(stage)) : path.join(spillRoot, stage),
     diskBytes: fc.diskMB === null ? Infinity : fc.diskMB * 1024 * 1024,
     dtype: fc.dtype,
     device: c.device,
@@ -106,19 +126,20 @@ export function openPhaseCaches(c: PhaseCachesContext, index: number, carried: F
   let cache: FeatureCache | null = null;
   if (carried && carried.stage === stage) cache = carried;
   else {
-    carried?.dispose();
-    if (stage !== null) cache = newCache(c, stage);
+    releaseCache(carried, c.shared);
+    if (stage !== null) cache = cacheFor(c, stage, index);
   }
-  const next = c.config.phases.slice(index + 1).find((p) => p.epochs > 0);
+  const nextIndex = c.config.phases.findIndex((p, i) => i > index && p.epochs > 0);
+  const next = nextIndex < 0 ? undefined : c.config.phases[nextIndex]!;
   const nextStage = next ? carriedStage(stage, cacheStageFor(c.model, next.trainable, conditions(c)), c.model instanceof StagedNet ? c.model.stages : undefined) : null;
   if (nextStage === null) return { cache, carry: null, handOver: false };
   if (nextStage === stage) return { cache, carry: null, handOver: true };
-  return { cache, carry: newCache(c, nextStage), handOver: false };
+  return { cache, carry: cacheFor(c, nextStage, nextIndex), handOver: false };
 }
 
-/** At the end of a phase: the cache for the next phase (or null), the rest freed. */
-export function closePhaseCaches(p: PhaseCaches): FeatureCache | null {
+/** At the end of a phase: the cache for the next phase (or null), the rest freed (shared caches stay with their owner). */
+export function closePhaseCaches(p: PhaseCaches, shared?: SharedFeatureCaches | null): FeatureCache | null {
   if (p.handOver) return p.cache;
-  p.cache?.dispose();
+  releaseCache(p.cache, shared);
   return p.carry;
 }

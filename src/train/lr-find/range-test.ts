@@ -1,0 +1,95 @@
+// The LR range test on a model: a fresh optimizer of the phase over its trainable parameters, one step per
+// batch at the schedule's rate (every parameter group), batches drawn epoch after epoch from the training
+// loader (through the frozen-prefix cache when the phase has one), until the planned steps are done or the
+// smoothed loss diverges. The weights and buffers (BatchNorm statistics) are copied before and put back after,
+// so the model leaves exactly as it came; the optimizer is discarded.
+import type { Tensor } from '../../torch/index.js';
+import { NonFiniteLossError } from '../callbacks/nan-guard.js';
+import type { PhaseConfig } from '../config/index.js';
+import type { Engine } from '../engine.js';
+import { trainStep } from '../epoch.js';
+import { disposeInput, stepInputs, type InputSource } from '../inputs.js';
+import { createOptimizer } from '../optimizers.js';
+import { applyTrainable, nextStage, setTrainModes, trainableParameters } from '../plan.js';
+import { yieldToEventLoop } from '../signals.js';
+import { LossSmoother, rangeTestLr, RANGE_TEST_DEFAULTS, type RangeTestSettings } from './schedule.js';
+
+export interface RangeTestPoint { step: number; lr: number; loss: number; smoothed: number }
+
+export interface RangeTestResult {
+  points: RangeTestPoint[];
+  /** Why it ended: the planned steps done, the smoothed loss over 4x the best, or a non-finite loss. */
+  stoppedBy: 'steps' | 'divergence' | 'non-finite loss';
+}
+
+/** Copies of the model's state (parameters and persistent buffers), its requires-grad flags and module modes. */
+function snapshot(e: Engine): () => void {
+  const model = e.model;
+  const saved = new Map<string, Tensor>();
+  for (const [k, t] of model.stateDict()) {
+    saved.set(k, t.clone());
+    t.dispose();
+  }
+  const grads = model.namedParameters().map(([, p]) => p.requiresGrad);
+  const modes = model.modules().map((m) => m.training);
+  return () => {
+    try {
+      model.loadStateDict(saved);
+    } finally {
+      for (const t of saved.values()) t.dispose();
+    }
+    model.namedParameters().forEach(([, p], i) => p.requiresGrad_(grads[i]!));
+    model.modules().forEach((m, i) => { m.training = modes[i]!; });
+  };
+}
+
+/** Runs the range test of `phase` on e.model with the inputs of `source`; the model is restored afterwards. */
+export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSource, bnPolicy: 'eval' | 'train',
+  settings: Partial<RangeTestSettings> = {}): Promise<RangeTestResult> {
+  const s = { ...RANGE_TEST_DEFAULTS, ...settings };
+  if (!(s.startLr > 0 && s.endLr > s.startLr && Number.isInteger(s.steps) && s.steps >= 2)) {
+    throw new RangeError(`range test: need 0 < startLr < endLr and steps >= 2, got ${s.startLr}, ${s.endLr}, ${s.steps}`);
+  }
+  const restore = snapshot(e);
+  const points: RangeTestPoint[] = [];
+  let stoppedBy: RangeTestResult['stoppedBy'] = 'steps';
+  try {
+    applyTrainable(e.model, phase.trainable);
+    setTrainModes(e.model, bnPolicy);
+    const optimizer = createOptimizer(phase, trainableParameters(e.model));
+    try {
+      const smoother = new LossSmoother(s.beta, s.divergence);
+      const from = nextStage(source.stage);
+      let step = 0;
+      for (let epoch = 0; step < s.steps && stoppedBy === 'steps'; epoch++) {
+        const plans = source.loader.plan(epoch);
+        if (plans.length === 0) throw new Error('range test: the training loader has no batches');
+        for await (const input of stepInputs(e, source, plans)) {
+          const lr = rangeTestLr(step, s);
+          for (const g of optimizer.paramGroups) g.lr = lr;
+          let loss: number;
+          try {
+            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }).loss;
+          } catch (err) {
+            if (!(err instanceof NonFiniteLossError)) throw err;
+            stoppedBy = 'non-finite loss';
+            break;
+          } finally {
+            disposeInput(input);
+          }
+          const { smoothed, stop } = smoother.add(loss);
+          points.push({ step, lr, loss, smoothed });
+          step++;
+          await yieldToEventLoop();
+          if (stop) { stoppedBy = 'divergence'; break; }
+          if (step >= s.steps) break;
+        }
+      }
+    } finally {
+      optimizer.dispose();
+    }
+  } finally {
+    restore();
+  }
+  return { points, stoppedBy };
+}

@@ -1,0 +1,118 @@
+// `crossValidate`: stratified, disjoint folds covering the training pool (the test split stays out); one run
+// folder per fold; out-of-fold probabilities for every pool image exactly once; the frozen prefix run once per
+// image view for the whole CV (counted at FeatureCache.put: every row it is given was computed by the prefix);
+// an interrupted CV resumed at the first unfinished fold, the finished ones kept as they were. (The folds' test
+// evaluations and run reports are skipped here for time: they are train()'s own, tested with it.)
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { crossValidate, type CvEvent, type CvResult } from '../src/cv/index.js';
+import { parseCsv } from '../src/data/csv.js';
+import { FeatureCache } from '../src/train/cache/feature-cache.js';
+import type { Tensor } from '../src/torch/index.js';
+import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
+
+after(removeTempDirs);
+
+/** Rows given to FeatureCache.put per stage (each one frozen forward of an image view) and the distinct keys. */
+function countPuts(): { rows: Map<string, number>; keys: Map<string, Set<string>>; restore: () => void } {
+  const rows = new Map<string, number>(), keys = new Map<string, Set<string>>();
+  const put = FeatureCache.prototype.put;
+  FeatureCache.prototype.put = function (this: FeatureCache, ks: readonly string[], batch: Tensor) {
+    rows.set(this.stage, (rows.get(this.stage) ?? 0) + ks.length);
+    const set = keys.get(this.stage) ?? new Set<string>();
+    for (const k of ks) set.add(k);
+    keys.set(this.stage, set);
+    return put.call(this, ks, batch);
+  };
+  return { rows, keys, restore: () => { FeatureCache.prototype.put = put; } };
+}
+
+const csv = (file: string) => parseCsv(fs.readFileSync(file, 'utf8')).slice(1).map((r) => r.fields);
+
+test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per image; the prefix once per view; resume keeps finished folds', async () => {
+  const root = tempDir();
+  // 6 train + 3 val per class: a pool of 18 (9 per class, 3 per class and fold); 2 test images per class.
+  const data = await makeStripes(path.join(root, 'data'), { train: 6, val: 3, test: 2 });
+  const config = tinyConfig(data, [], { epochs1: 1, epochs2: 1, checkpointFormat: 'safetensors' });
+  const out = path.join(root, 'cv');
+
+  // Session 1: stopped once fold 1 is done.
+  const stop = new AbortController();
+  const count1 = countPuts();
+  const events1: CvEvent[] = [];
+  let first: CvResult;
+  try {
+    first = await crossValidate(config, {
+      out, folds: 3, handleSigint: false, signal: stop.signal, skipEvaluation: true,
+      onEvent: (e) => { events1.push(e); if (e.type === 'cv' && e.event === 'fold' && e.status === 'done' && e.fold === 1) stop.abort(); },
+    });
+  } finally {
+    count1.restore();
+  }
+  assert.equal(first.interrupted, true);
+  assert.ok(fs.existsSync(path.join(out, 'fold-1', 'fold.json')) && !fs.existsSync(path.join(out, 'fold-2', 'fold.json')));
+  const fold1Model = path.join(out, 'fold-1', 'best_model_final.safetensors');
+  const fold1Stamp = fs.statSync(fold1Model).mtimeMs;
+  // Fold 1 alone: its training folds with both views, its held-out fold unflipped; each computed once.
+  for (const stage of ['pool', 'layer3']) {
+    assert.equal(count1.rows.get(stage), count1.keys.get(stage)!.size, `${stage}: a view computed twice in session 1`);
+    assert.equal(count1.keys.get(stage)!.size, 12 * 2 + 6, stage);
+  }
+
+  // Session 2: --resume.
+  const count2 = countPuts();
+  const events2: CvEvent[] = [];
+  let result: CvResult;
+  try {
+    result = await crossValidate(config, { out, folds: 3, resume: true, handleSigint: false, skipEvaluation: true, onEvent: (e) => events2.push(e) });
+  } finally {
+    count2.restore();
+  }
+  assert.equal(result.interrupted, false);
+  const foldEvents = events2.filter((e) => e.type === 'cv' && e.event === 'fold').map((e) => e.type === 'cv' && e.event === 'fold' ? `${e.fold}:${e.status}` : '');
+  assert.deepEqual(foldEvents, ['1:kept', '2:resume', '2:done', '3:start', '3:done']);
+  assert.equal(fs.statSync(fold1Model).mtimeMs, fold1Stamp, 'fold 1 was not trained again');
+  // Every view of the pool (18 images x 2) through the prefix exactly once in this session, for both stages.
+  for (const stage of ['pool', 'layer3']) {
+    assert.equal(count2.rows.get(stage), count2.keys.get(stage)!.size, `${stage}: a view computed twice`);
+    assert.equal(count2.keys.get(stage)!.size, 18 * 2, stage);
+  }
+
+  // Folds: disjoint, covering the pool (train + val, no test image), 6 images of each class in each fold.
+  const folds = csv(path.join(out, 'folds.csv'));
+  assert.equal(folds.length, 18);
+  assert.equal(new Set(folds.map((r) => r[0])).size, 18);
+  assert.ok(folds.every((r) => !r[0]!.includes(`${path.sep}test${path.sep}`)));
+  for (const f of ['1', '2', '3']) for (const cls of ['stripes_h', 'stripes_v']) {
+    assert.equal(folds.filter((r) => r[2] === f && r[1] === cls).length, 3, `fold ${f} class ${cls}`);
+  }
+  // Each fold's run: validation = its fold, training = the others, test = the data's test split.
+  for (const f of [1, 2, 3]) {
+    // The manifest's paths are relative to the fold's data CSV (RUN/folds/fold-K.csv).
+    const manifest = csv(path.join(out, `fold-${f}`, 'manifest.csv')).map((r) => [path.resolve(out, 'folds', r[0]!), ...r.slice(1)]);
+    const val = new Set(manifest.filter((r) => r[2] === 'val').map((r) => r[0]));
+    assert.deepEqual(val, new Set(folds.filter((r) => r[2] === String(f)).map((r) => r[0])));
+    assert.equal(manifest.filter((r) => r[2] === 'train').length, 12);
+    assert.equal(manifest.filter((r) => r[2] === 'test').length, 4);
+    assert.ok(fs.existsSync(path.join(out, `fold-${f}`, 'history.csv')));
+  }
+  // oof.csv: every pool image exactly once, with the fold that held it out and a probability.
+  const oof = csv(path.join(out, 'oof.csv'));
+  assert.equal(oof.length, 18);
+  assert.deepEqual(new Set(oof.map((r) => r[0])), new Set(folds.map((r) => r[0])));
+  const foldOf = new Map(folds.map((r) => [r[0], r[2]]));
+  for (const r of oof) {
+    assert.equal(r[2], foldOf.get(r[0]));
+    assert.ok(Number(r[3]) >= 0 && Number(r[3]) <= 1);
+  }
+  // cv.json: the folds' metrics, mean ± sd, the AUC's t interval; label_issues.csv and the report.
+  const cv = JSON.parse(fs.readFileSync(path.join(out, 'cv.json'), 'utf8'));
+  assert.equal(cv.per_fold.length, 3);
+  for (const m of ['val_auc', 'val_accuracy', 'val_log_loss', 'val_f1']) assert.equal(typeof cv.mean_sd[m].mean, 'number', m);
+  assert.equal(cv.auc_ci95_across_folds.interval.length, 2);
+  assert.ok(fs.readFileSync(path.join(out, 'label_issues.csv'), 'utf8').startsWith('path,given_label,suggested_label,self_confidence,rank\n'));
+  assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /Cross-validation: 3 folds/);
+  assert.ok(!fs.existsSync(path.join(out, '.feature-cache')));
+});
