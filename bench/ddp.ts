@@ -1,9 +1,10 @@
 // Data-parallel benchmark: the training step of each phase of the seed protocol on ResNet50 (phase 1: the head on
 // cached pooled features; phase 2: layer4 + head on cached layer3 outputs) with 1 rank and with N ranks of this
 // machine (Gloo, threads = cores / ranks, the same per-rank batch: DDP's weak scaling), the bytes all-reduced
-// per step, the time one all-reduce of those bytes takes alone, and the share of the step the ranks lose to
-// communication ((t_N - t_1 at the same per-rank work) / t_N, an upper bound: it includes the slower per-rank
-// compute with fewer threads). Run: npm run build && node dist/bench/ddp.js [--ranks 2] [--batch 8] [--steps 5]
+// per step, the time one all-reduce of those bytes takes alone, and the communication share: that time over the
+// N-rank step (an upper bound: the reducer overlaps part of it with backward). The step times compare 1 rank with
+// all cores against N ranks sharing them, at the same per-rank batch (N times the images per step).
+// Run: npm run build && node dist/bench/ddp.js [--ranks 2] [--batch 8] [--steps 5]
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
@@ -88,7 +89,7 @@ if (args.worker) {
   console.log('phase   trainable params  bytes/step   step 1 rank  step N ranks  all-reduce alone  comm share  images/s 1 -> N');
   one.forEach((a, i) => {
     const b = many[i]!;
-    const share = Math.max(0, (b.stepMs - a.stepMs) / b.stepMs);
+    const share = Math.min(1, b.allReduceMs / b.stepMs);
     console.log(`${a.phase}  ${String(a.params).padStart(16)}  ${(a.bytes / 1e6).toFixed(2).padStart(8)} MB  ${a.stepMs.toFixed(1).padStart(9)} ms  ${b.stepMs.toFixed(1).padStart(10)} ms  ` +
       `${b.allReduceMs.toFixed(1).padStart(13)} ms  ${(100 * share).toFixed(0).padStart(8)} %  ${(batch / a.stepMs * 1000).toFixed(0)} -> ${(ranks * batch / b.stepMs * 1000).toFixed(0)}`);
   });
