@@ -5,7 +5,7 @@
 import { binaryMetrics, calibrationCurve, ECE_BINS, eceFromCurve } from '../metrics/index.js';
 import type { TaskKind } from '../models/index.js';
 import { calibrationSection, ttaSection, type CalibrationData, type ComparisonColumn, type ReportSection } from '../report/index.js';
-import { calibrationError } from '../tasks/temperature.js';
+import { calibrationError } from '../tasks/calibration-error.js';
 import { multiclassEvaluation, multilabelEvaluation } from '../tasks/evaluation.js';
 import type { EvaluationInput } from './evaluation-input.js';
 

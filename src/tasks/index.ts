@@ -24,4 +24,5 @@ export {
   multiclassEvaluation, multilabelEvaluation, type MulticlassEvaluation, type MulticlassMetrics, type MultilabelEvaluation, type MultilabelMetrics,
 } from './evaluation.js';
 export { LOSS_POLICIES, type LossPolicy, type LossRequest, type LossResolution } from './loss.js';
-export { calibrationError, fitTemperature, LOG_T_RANGE, nllOfTemperature, temperedProbabilities, type TemperatureFit } from './temperature.js';
+export { calibrationError } from './calibration-error.js';
+export { fitTemperature, LOG_T_RANGE, nllOfTemperature, temperedProbabilities, type TemperatureFit } from './temperature.js';

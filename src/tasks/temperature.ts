@@ -6,8 +6,6 @@
 // probabilities are chosen again after calibration.
 import { F, noGrad, scope, tensor } from '../torch/index.js';
 import type { TaskKind } from '../models/index.js';
-import { ECE_BINS, expectedCalibrationError } from '../metrics/index.js';
-import { argmaxRows } from './decide.js';
 
 /** The search interval of log T: T in [0.01, 100]. */
 export const LOG_T_RANGE: readonly [number, number] = [Math.log(0.01), Math.log(100)];
@@ -86,17 +84,4 @@ export function temperedProbabilities(kind: TaskKind, logits: Float32Array, widt
     const s = t === 1 ? z : z.div(t);
     return (kind === 'multiclass' ? F.softmax(s, 1) : s.sigmoid()).toFloat32Array();
   }));
-}
-
-/**
- * The expected calibration error of probabilities [n, width] (10 equal-width bins, as metrics.json's ece): binary
- * on the positive class's probability; multi-class on the top label (Guo et al.: confidence = the largest
- * probability, correct = it is the true class); multi-label over every (image, label) pair.
- */
-export function calibrationError(kind: TaskKind, probs: ArrayLike<number>, labels: ArrayLike<number>, width: number): number {
-  if (kind !== 'multiclass') return expectedCalibrationError(labels, probs, { nBins: ECE_BINS });
-  const top = argmaxRows(probs, width);
-  const confidence = Float64Array.from(top, (c, i) => probs[i * width + c]!);
-  const correct = Float64Array.from(top, (c, i) => (c === labels[i] ? 1 : 0));
-  return expectedCalibrationError(correct, confidence, { nBins: ECE_BINS });
 }
