@@ -1,7 +1,7 @@
 // Data-parallel training end to end on CPU (Gloo), tiny resnet18 at 32 px: 2 ranks x 1 thread with per-rank
 // batch 16, launched by Debian's torchrun, train as 1 process with batch 32 (the same history within float
-// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation); only rank 0 writes the
-// run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
+// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation) and the same test metrics
+// (each rank predicts its test shard, gathered on rank 0); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
 // RUN/last is resumed with 2 ranks (and refused with 1).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,7 +38,7 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; r
   assert.match(r.stdout, /world: 2 ranks x 16 images = a global batch of 32, synchronized BatchNorm/);
 
   const one = path.join(tempDir(), 'one');
-  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false });
   const [a, b] = [rows(one), rows(two)];
   assert.equal(b.length, 2);
   a.forEach((row, i) => {
@@ -46,7 +46,17 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; r
     // train_loss, train_accuracy, val_loss, val_accuracy, val_auc: only the order of the sums differs.
     for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
   });
-  assert.ok(fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8').includes('this is rank 1'));
+  const rank1 = fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8');
+  assert.ok(rank1.includes('this is rank 1'));
+  // The test split (8 images) is predicted 4 + 4 and gathered: rank 0's metrics are the whole split's, as 1 process's.
+  assert.match(rank1, /predicting its 4 of the 8 test images/, rank1);
+  const metrics = (run: string) => JSON.parse(fs.readFileSync(path.join(run, 'eval', 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  const [m1, m2] = [metrics(one), metrics(two)];
+  assert.equal(m2.n, 8);
+  for (const k of ['n', 'auc', 'accuracy', 'log_loss', 'brier']) {
+    assert.ok(typeof m1[k] === 'number' && Math.abs((m2[k] as number) - (m1[k] as number)) < 1e-5, `${k}: ${m2[k]} vs ${m1[k]}`);
+  }
+  assert.equal(fs.readFileSync(path.join(two, 'eval', 'predictions.csv'), 'utf8').split('\n').length, fs.readFileSync(path.join(one, 'eval', 'predictions.csv'), 'utf8').split('\n').length);
   assert.deepEqual(fs.readdirSync(two).filter((n) => n.includes('rank')), [], 'no per-rank cache folders left behind');
 });
 
