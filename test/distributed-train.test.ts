@@ -2,7 +2,8 @@
 // batch 16, launched by Debian's torchrun, train as 1 process with batch 32 (the same history within float
 // tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation) and the same test metrics
 // (each rank predicts its test shard, gathered on rank 0); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
-// RUN/last is resumed with 2 ranks (and refused with 1).
+// RUN/last is resumed with 2 ranks (and refused with 1). Ctrl-C on the launcher: every rank stops and rank 0
+// saves RUN/last (exit 130), which --resume --nproc 2 finishes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { train } from '../src/train/index.js';
 import { freePort } from '../src/distributed/launch.js';
+import { loadRunState } from '../src/train/resume/state.js';
+import { runPaths } from '../src/train/run-dir.js';
 import { cliIn } from './helpers/cli.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 
@@ -111,4 +114,29 @@ test('a rank killed in phase 2: the launcher stops the other and fails naming it
   assert.match(resumed.out, /Resuming/);
   assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase2 1']);
   assert.ok(fs.existsSync(path.join(run, 'best_model_final.safetensors')));
+});
+
+test('Ctrl-C on --nproc 2 during training: every rank stops, the launcher exits 130 as 1 process does, RUN/last loads and --resume --nproc 2 finishes', async () => {
+  const run = path.join(tempDir(), 'run');
+  const flags = FLAGS.map((f, i) => (FLAGS[i - 1] === '--epochs1' ? '2' : f));
+  let sentAt = 0;
+  const stopped = await launchCli(['train', data, '--out', run, '--batch-size', '16', ...flags, '--nproc', '2'], (line, pid) => {
+    if (sentAt === 0 && line.startsWith('Phase phase1: training')) {
+      sentAt = performance.now();
+      process.kill(pid, 'SIGINT');
+    }
+  });
+  assert.ok(sentAt > 0, `training never started:\n${stopped.out}\n${stopped.err}`);
+  assert.equal(stopped.code, 130, `${stopped.out}\n${stopped.err}`);
+  assert.match(stopped.out, /Interrupt: finishing the current batch/);
+  const saved = loadRunState(runPaths(run), 2).state;
+  assert.equal(saved.worldSize, 2);
+  // Stopped before the last epoch (where in phase 1 depends on how fast the signal travels on a busy machine).
+  assert.ok(saved.history.length < 3, `stopped after ${saved.history.length} epochs`);
+  assert.ok(!fs.existsSync(path.join(run, 'best_model_final.safetensors')));
+
+  const resumed = await launchCli(['train', '--out', run, '--resume', '--nproc', '2']);
+  assert.equal(resumed.code, 0, `${resumed.out}\n${resumed.err}`);
+  assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase1 2', 'phase2 1']);
+  assert.ok(fs.existsSync(path.join(run, 'eval', 'metrics.json')));
 });
