@@ -1,8 +1,9 @@
 // Data-parallel training end to end on CPU (Gloo), tiny resnet18 at 32 px: 2 ranks x 1 thread with per-rank
 // batch 16, launched by Debian's torchrun, train as 1 process with batch 32 (the same history within float
-// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation); only rank 0 writes the
-// run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
-// RUN/last is resumed with 2 ranks (and refused with 1).
+// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation) and the same test metrics
+// (each rank predicts its test shard, gathered on rank 0); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
+// RUN/last is resumed with 2 ranks (and refused with 1). Ctrl-C on the launcher: every rank stops and rank 0
+// saves RUN/last (exit 130), which --resume --nproc 2 finishes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { train } from '../src/train/index.js';
 import { freePort } from '../src/distributed/launch.js';
+import { loadRunState } from '../src/train/resume/state.js';
+import { runPaths } from '../src/train/run-dir.js';
 import { cliIn } from './helpers/cli.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 
@@ -38,7 +41,7 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; r
   assert.match(r.stdout, /world: 2 ranks x 16 images = a global batch of 32, synchronized BatchNorm/);
 
   const one = path.join(tempDir(), 'one');
-  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false });
   const [a, b] = [rows(one), rows(two)];
   assert.equal(b.length, 2);
   a.forEach((row, i) => {
@@ -46,7 +49,17 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; r
     // train_loss, train_accuracy, val_loss, val_accuracy, val_auc: only the order of the sums differs.
     for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
   });
-  assert.ok(fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8').includes('this is rank 1'));
+  const rank1 = fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8');
+  assert.ok(rank1.includes('this is rank 1'));
+  // The test split (8 images) is predicted 4 + 4 and gathered: rank 0's metrics are the whole split's, as 1 process's.
+  assert.match(rank1, /predicting its 4 of the 8 test images/, rank1);
+  const metrics = (run: string) => JSON.parse(fs.readFileSync(path.join(run, 'eval', 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  const [m1, m2] = [metrics(one), metrics(two)];
+  assert.equal(m2.n, 8);
+  for (const k of ['n', 'auc', 'accuracy', 'log_loss', 'brier']) {
+    assert.ok(typeof m1[k] === 'number' && Math.abs((m2[k] as number) - (m1[k] as number)) < 1e-5, `${k}: ${m2[k]} vs ${m1[k]}`);
+  }
+  assert.equal(fs.readFileSync(path.join(two, 'eval', 'predictions.csv'), 'utf8').split('\n').length, fs.readFileSync(path.join(one, 'eval', 'predictions.csv'), 'utf8').split('\n').length);
   assert.deepEqual(fs.readdirSync(two).filter((n) => n.includes('rank')), [], 'no per-rank cache folders left behind');
 });
 
@@ -101,4 +114,29 @@ test('a rank killed in phase 2: the launcher stops the other and fails naming it
   assert.match(resumed.out, /Resuming/);
   assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase2 1']);
   assert.ok(fs.existsSync(path.join(run, 'best_model_final.safetensors')));
+});
+
+test('Ctrl-C on --nproc 2 during training: every rank stops, the launcher exits 130 as 1 process does, RUN/last loads and --resume --nproc 2 finishes', async () => {
+  const run = path.join(tempDir(), 'run');
+  const flags = FLAGS.map((f, i) => (FLAGS[i - 1] === '--epochs1' ? '2' : f));
+  let sentAt = 0;
+  const stopped = await launchCli(['train', data, '--out', run, '--batch-size', '16', ...flags, '--nproc', '2'], (line, pid) => {
+    if (sentAt === 0 && line.startsWith('Phase phase1: training')) {
+      sentAt = performance.now();
+      process.kill(pid, 'SIGINT');
+    }
+  });
+  assert.ok(sentAt > 0, `training never started:\n${stopped.out}\n${stopped.err}`);
+  assert.equal(stopped.code, 130, `${stopped.out}\n${stopped.err}`);
+  assert.match(stopped.out, /Interrupt: finishing the current batch/);
+  const saved = loadRunState(runPaths(run), 2).state;
+  assert.equal(saved.worldSize, 2);
+  // Stopped before the last epoch (where in phase 1 depends on how fast the signal travels on a busy machine).
+  assert.ok(saved.history.length < 3, `stopped after ${saved.history.length} epochs`);
+  assert.ok(!fs.existsSync(path.join(run, 'best_model_final.safetensors')));
+
+  const resumed = await launchCli(['train', '--out', run, '--resume', '--nproc', '2']);
+  assert.equal(resumed.code, 0, `${resumed.out}\n${resumed.err}`);
+  assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase1 2', 'phase2 1']);
+  assert.ok(fs.existsSync(path.join(run, 'eval', 'metrics.json')));
 });
