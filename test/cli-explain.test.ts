@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { manualSeed } from '../src/torch/index.js';
-import { BinaryClassifier, saveModelFile } from '../src/models/index.js';
+import { BinaryClassifier, ImageClassifier, saveModelFile } from '../src/models/index.js';
 import { writePng } from './data-fixtures.js';
 import { cliIn } from './helpers/cli.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
@@ -70,6 +70,32 @@ test('a binary evaluation report shows Grad-CAM overlays in the misclassified ga
     assert.equal((html.match(/Grad-CAM of the prediction/g) ?? []).length, fp + fn, 'every misclassified image shows its overlay');
     const correct = html.match(/<section id="gradcam-correct">[\s\S]*?<\/section>/)?.[0] ?? '';
     assert.equal((correct.match(/<figure>/g) ?? []).length, Math.min(6, tp + tn), 'a sample of correct predictions');
+    assert.match(correct, /src="data:image\/png;base64,/);
+  } finally {
+    removeTempDirs();
+  }
+});
+
+test('a multi-class evaluation report shows the overlay of the predicted class in the confused-pair gallery and for correct predictions', async () => {
+  const dir = tempDir();
+  try {
+    manualSeed(3);
+    const m = new ImageClassifier({ arch: 'resnet18', outputs: 3, activation: 'softmax' });
+    saveModelFile(path.join(dir, 'model.safetensors'), m, { task: 'multiclass', classes: ['a', 'b', 'c'], positiveClass: null, imageSize: 32 });
+    m.dispose();
+    for (const [cls, seeds] of [['a', [1, 2]], ['b', [3, 4]], ['c', [5, 6]]] as const) {
+      for (const s of seeds) await writePng(path.join(dir, 'data', 'test', cls, `${s}.png`), 30, 24, s);
+    }
+    const r = await cliIn(dir)(['evaluate', 'model.safetensors', 'data', '--out', 'ev']);
+    assert.equal(r.code, 0, r.err);
+    const rows = fs.readFileSync(path.join(dir, 'ev', 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const wrong = rows.filter((x) => x[1] !== x[2]).length;
+    assert.ok(wrong > 0 && wrong < rows.length, `the fixture has both kinds of prediction (${wrong} of ${rows.length} wrong)`);
+    const html = fs.readFileSync(path.join(dir, 'ev', 'report.html'), 'utf8');
+    const errors = html.match(/<section id="errors">[\s\S]*?<\/section>/)?.[0] ?? '';
+    assert.equal((errors.match(/Grad-CAM of the prediction/g) ?? []).length, wrong, 'every misclassified image shows its overlay');
+    const correct = html.match(/<section id="gradcam-correct">[\s\S]*?<\/section>/)?.[0] ?? '';
+    assert.equal((correct.match(/<figure>/g) ?? []).length, rows.length - wrong, 'the correct predictions (6 at most)');
     assert.match(correct, /src="data:image\/png;base64,/);
   } finally {
     removeTempDirs();

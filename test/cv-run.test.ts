@@ -10,14 +10,25 @@ import path from 'node:path';
 import { crossValidate, type CvEvent, type CvResult } from '../src/cv/index.js';
 import { parseCsv } from '../src/data/csv.js';
 import { FeatureCache } from '../src/train/cache/feature-cache.js';
+import { loadModelFile, StagedNet } from '../src/models/index.js';
+import { predictItems } from '../src/eval/predict.js';
 import type { Tensor } from '../src/torch/index.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 
 after(removeTempDirs);
 
-/** Rows given to FeatureCache.put per stage (each one frozen forward of an image view) and the distinct keys. */
-function countPuts(): { rows: Map<string, number>; keys: Map<string, Set<string>>; restore: () => void } {
+/**
+ * Rows given to FeatureCache.put per stage (each one frozen forward of an image view) and the distinct keys;
+ * `images`: rows that entered the network as images (every pass through the frozen layers, cached or not).
+ */
+function countPuts(): { rows: Map<string, number>; keys: Map<string, Set<string>>; images: { rows: number }; restore: () => void } {
   const rows = new Map<string, number>(), keys = new Map<string, Set<string>>();
+  const images = { rows: 0 };
+  const forward = StagedNet.prototype.forwardStages;
+  StagedNet.prototype.forwardStages = function (this: StagedNet, x: Tensor, from?: string, to?: string) {
+    if (from === undefined || from === this.stages[0]) images.rows += x.size(0);
+    return forward.call(this, x, from, to);
+  };
   const put = FeatureCache.prototype.put;
   FeatureCache.prototype.put = function (this: FeatureCache, ks: readonly string[], batch: Tensor) {
     rows.set(this.stage, (rows.get(this.stage) ?? 0) + ks.length);
@@ -26,7 +37,7 @@ function countPuts(): { rows: Map<string, number>; keys: Map<string, Set<string>
     keys.set(this.stage, set);
     return put.call(this, ks, batch);
   };
-  return { rows, keys, restore: () => { FeatureCache.prototype.put = put; } };
+  return { rows, keys, images, restore: () => { FeatureCache.prototype.put = put; StagedNet.prototype.forwardStages = forward; } };
 }
 
 const csv = (file: string) => parseCsv(fs.readFileSync(file, 'utf8')).slice(1).map((r) => r.fields);
@@ -60,6 +71,8 @@ test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per 
     assert.equal(count1.rows.get(stage), count1.keys.get(stage)!.size, `${stage}: a view computed twice in session 1`);
     assert.equal(count1.keys.get(stage)!.size, 12 * 2 + 6, stage);
   }
+  // ... and no view entered the frozen layers again: the final model's validation pass reads the shared cache.
+  assert.equal(count1.images.rows, 12 * 2 + 6, 'image views through the frozen layers in session 1');
 
   // Session 2: --resume.
   const count2 = countPuts();
@@ -79,6 +92,7 @@ test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per 
     assert.equal(count2.rows.get(stage), count2.keys.get(stage)!.size, `${stage}: a view computed twice`);
     assert.equal(count2.keys.get(stage)!.size, 18 * 2, stage);
   }
+  assert.equal(count2.images.rows, 18 * 2, 'image views through the frozen layers: once each for the whole CV');
 
   // Folds: disjoint, covering the pool (train + val, no test image), 6 images of each class in each fold.
   const folds = csv(path.join(out, 'folds.csv'));
@@ -106,6 +120,15 @@ test('3-fold CV: folds stratified, disjoint and covering the pool; oof once per 
   for (const r of oof) {
     assert.equal(r[2], foldOf.get(r[0]));
     assert.ok(Number(r[3]) >= 0 && Number(r[3]) <= 1);
+  }
+  // Fold 3's held-out probabilities came from the shared cache: equal to its final model's uncached forward within 1e-6.
+  const final = loadModelFile(path.join(out, 'fold-3', 'best_model_final.safetensors'));
+  try {
+    const held = oof.filter((r) => r[2] === '3');
+    const { probabilities } = await predictItems(final.model, final.metadata, held.map((r) => ({ path: path.resolve(out, r[0]!), label: null })));
+    held.forEach((r, i) => assert.ok(Math.abs(probabilities[i]! - Number(r[3])) <= 1e-6, `${r[0]}: ${probabilities[i]} uncached, ${r[3]} in oof.csv`));
+  } finally {
+    final.model.dispose();
   }
   // cv.json: the folds' metrics, mean ± sd, the AUC's t interval; label_issues.csv and the report.
   const cv = JSON.parse(fs.readFileSync(path.join(out, 'cv.json'), 'utf8'));

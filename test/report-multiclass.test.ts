@@ -260,6 +260,21 @@ test('multilabel: per-label table with threshold and average precision, errors g
   assert.deepEqual(heads, ['&lt;b&gt;cat&lt;/b&gt; missed (the image has it) · 2 test images', 'never false alarm (the image does not have it) · 2 test images']);
   const roc = svgTexts(out.charts[0].svg);
   assert.ok(roc.some((t) => /all 3 labels; 1 label without both positive and negative images left out/.test(t)), roc.join(' | '));
+
+  // Grad-CAM overlays (issue 20): one call for the gallery, each image with its group's label; an image without
+  // an overlay falls back to its thumbnail (m4.png does not exist: skipped).
+  const calls: [string[], number[]][] = [];
+  const overlay = { dataUri: 'data:image/png;base64,AAAA', width: 8, height: 8 };
+  const withCam = await multiLabelSections(view, { gallery: { maxGroups: 2, imageRoot: '/data', overlays: async (files, classes) => {
+    calls.push([files, classes]);
+    return new Map([0, 2, 3].map((k) => [k, overlay]));
+  } } });
+  assert.deepEqual(calls, [[['/data/m1.png', '/data/m4.png', '/data/m6.png', '/data/m1.png'], [0, 0, 3, 3]]]);
+  assert.deepEqual(withCam.gallerySkipped, ['m4.png']);
+  const camErrors = withCam.sections[2].html;
+  assert.equal((camErrors.match(/Grad-CAM of &lt;b&gt;cat&lt;\/b&gt;/g) ?? []).length, 1);
+  assert.equal((camErrors.match(/Grad-CAM of never/g) ?? []).length, 2);
+  assert.equal((camErrors.match(/src="data:image\/png;base64,AAAA"/g) ?? []).length, 3);
 });
 
 test('inconsistent views are refused naming the problem', () => {

@@ -40,7 +40,7 @@ export interface EvaluationInput {
   tta?: 'flip' | null;
   /** For a model with a calibration temperature: the probabilities at T = 1, reported beside the main ones. */
   uncalibrated?: Float64Array;
-  /** A libtorch model's Grad-CAM overlays for the report's galleries (binary models; gallery-cam.ts). */
+  /** A libtorch model's Grad-CAM overlays for the report's galleries (every task; gallery-cam.ts). */
   explainer?: Explainer;
 }
 

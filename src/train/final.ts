@@ -6,6 +6,7 @@ import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
 import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
 import { validationPass, type ValidationResult } from './epoch.js';
+import { sharedPhaseCache } from './cache/phase-caches.js';
 import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
 import type { RunContext } from './phase.js';
 import type { PhaseSummary } from './types.js';
@@ -75,8 +76,13 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   if (!pick) throw new Error('no phase trained for at least one epoch, so there is no model to save (check phases[].epochs)');
   const { phase, metrics } = pick;
   restoreWeights(ctx.engine.model, phase.checkpoint!);
-  // Validate the chosen weights once more (uncached, whole model) for the scores the threshold is chosen on.
-  const val = await validationPass(ctx.engine, { loader: ctx.valLoader, split: 'val', cache: null, stage: null }, { phase: phase.name, epoch: phase.bestEpoch! });
+  // Validate the chosen weights once more for the scores the threshold is chosen on: the whole model, except in a
+  // cross-validation, where the frozen prefix's outputs come from the shared cache its phase read (each image view
+  // passes the frozen network once for the whole CV, issue 20); a plain run validates uncached, as it always did.
+  const shared = sharedPhaseCache({ config: ctx.config, model: ctx.engine.model, trainLoader: ctx.trainLoader, shared: ctx.sharedCaches },
+    ctx.config.phases.findIndex((p) => p.name === phase.name));
+  const source = shared ? { loader: ctx.valLoader, split: 'val', cache: shared, stage: shared.stage, byPath: true } : { loader: ctx.valLoader, split: 'val', cache: null, stage: null };
+  const val = await validationPass(ctx.engine, source, { phase: phase.name, epoch: phase.bestEpoch! });
   // With calibration: temperature, T is fitted on these logits and the threshold chosen on the calibrated probabilities.
   const calibrated = ctx.config.calibration === 'temperature' ? calibrate(ctx, val) : null;
   const probs = calibrated?.probs ?? val.probs;

@@ -2,6 +2,7 @@
 // confusion matrix (multiclass), the one-vs-rest ROC curves and the gallery of errors grouped by confused pair
 // (multilabel: by label and kind of error). The caller passes `sections` to writeReport and writes `charts`
 // (confusion_matrix, roc_curve: the binary report's file names) with writeRenderedCharts.
+import { isAbsolute, resolve } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportSection } from '../types.js';
 import type { ChartName } from '../charts/index.js';
@@ -31,6 +32,11 @@ export interface MultiSectionsOptions {
     thumbnailSize?: number;
     /** Folder that relative paths are read under. */
     imageRoot?: string;
+    /**
+     * Grad-CAM overlays (issue 20) of the images (absolute paths) for the class indices, by index; an image
+     * without one shows its plain thumbnail. Multiclass: the predicted class; multilabel: the group's label.
+     */
+    overlays?: (files: string[], classes: number[]) => Promise<Map<number, Thumbnail>>;
   };
 }
 
@@ -70,23 +76,35 @@ const imagesWord = (split: string, n: number) => `${split === 'all' ? '' : `${sp
 
 interface Group<T> { heading: string; count: number; images: T[] }
 
-/** Thumbnails of the first groups' first images; unreadable images are skipped and counted. */
+/** The image of a group with the class whose Grad-CAM it shows and the caption line of that overlay. */
+interface Cam { target: number; caption: string }
+
+/**
+ * Thumbnails of the first groups' first images (their overlays where the caller gives them: one call for the
+ * whole gallery); unreadable images are skipped and counted.
+ */
 async function galleryHtml<T extends { path: string }>(groups: Group<T>[], caption: (img: T) => string, opts: MultiSectionsOptions['gallery'] = {},
-  split: string): Promise<{ html: string; skipped: string[] }> {
+  split: string, cam: (img: T) => Cam): Promise<{ html: string; skipped: string[] }> {
   const size = opts.thumbnailSize ?? 96;
   const skipped: string[] = [];
   const blocks: string[] = [];
-  for (const g of groups.slice(0, opts.maxGroups ?? 6)) {
+  const shownGroups = groups.slice(0, opts.maxGroups ?? 6).map((g) => ({ g, images: g.images.slice(0, opts.perGroup ?? 6) }));
+  const all = shownGroups.flatMap((s) => s.images);
+  const file = (p: string) => (opts.imageRoot && !isAbsolute(p) ? resolve(opts.imageRoot, p) : p);
+  const overlays = opts.overlays && all.length ? await opts.overlays(all.map((img) => file(img.path)), all.map((img) => cam(img).target)) : new Map<number, Thumbnail>();
+  let k = 0;
+  for (const { g, images } of shownGroups) {
     const items: string[] = [];
-    for (const img of g.images.slice(0, opts.perGroup ?? 6)) {
+    for (const img of images) {
+      const overlay = overlays.get(k++);
       let t: Thumbnail;
       try {
-        t = await loadThumbnail(img.path, opts);
+        t = overlay ?? await loadThumbnail(img.path, opts);
       } catch {
         skipped.push(img.path);
         continue;
       }
-      items.push(galleryFigure(img.path, t, size, caption(img)));
+      items.push(galleryFigure(img.path, t, size, caption(img) + (overlay ? `<div class="muted">${cam(img).caption}</div>` : '')));
     }
     const shown = Math.min(g.count, opts.perGroup ?? 6);
     blocks.push(`<h3>${g.heading} · ${g.count} ${esc(imagesWord(split, g.count))}${shown < g.count ? `, the ${shown} most confident shown` : ''}</h3>` +
@@ -114,7 +132,7 @@ export async function multiClassSections(view: MultiClassView, opts: MultiSectio
   const groups = pairs.map((p) => ({ heading: `true <b>${esc(names[p.truth])}</b> → predicted <span class="wrong">${esc(names[p.predicted])}</span>`, count: p.count, images: p.images.map((img) => ({ ...img, pair: p })) }));
   const gallery = await galleryHtml(groups, (img) =>
     `<div class="wrong">p(${esc(names[img.pair.predicted])}) = ${esc(fmt(img.pPredicted, 3))}</div><div class="muted">p(${esc(names[img.pair.truth])}) = ${esc(fmt(img.pTrue, 3))}</div>`,
-  opts.gallery, split);
+  opts.gallery, split, (img) => ({ target: img.pair.predicted, caption: 'Grad-CAM of the prediction' }));
   const mistakes = pairs.reduce((a, p) => a + p.count, 0);
   const shownPairs = Math.min(pairs.length, opts.gallery?.maxGroups ?? 6);
   const note = mistakes === 0 ? `No misclassified ${imagesWord(split, 2)}.`
@@ -140,7 +158,7 @@ export async function multiLabelSections(view: MultiLabelView, opts: MultiSectio
   }));
   const gallery = await galleryHtml(groups, (img) =>
     `<div class="wrong">p(${esc(names[img.group.label])}) = ${esc(fmt(img.probability, 3))}</div><div class="muted">threshold ${esc(fmt(img.group.threshold, 3))}</div>`,
-  opts.gallery, split);
+  opts.gallery, split, (img) => ({ target: img.group.label, caption: `Grad-CAM of ${esc(names[img.group.label])}` }));
   const errors = found.reduce((a, g) => a + g.count, 0);
   const shown = Math.min(found.length, opts.gallery?.maxGroups ?? 6);
   const note = errors === 0 ? `No label wrong on any ${imagesWord(split, 1)}.`

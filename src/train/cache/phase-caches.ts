@@ -84,7 +84,7 @@ export function removeStaleSpillDirs(dir: string): string[] {
   return removed;
 }
 
-const conditions = (c: PhaseCachesContext): CacheConditions =>
+const conditions = (c: Pick<PhaseCachesContext, 'config' | 'trainLoader'>): CacheConditions =>
   ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
 
 /**
@@ -97,6 +97,21 @@ function cacheFor(c: PhaseCachesContext, stage: string, index: number): FeatureC
   const frozen = c.config.phases.map((p) => cacheStageFor(c.model, p.trainable, conditions(c)));
   if (!sharedStageValid(stage, index, frozen, c.config.phases.map((p) => p.epochs), c.model instanceof StagedNet ? c.model.stages : undefined)) return newCache(c, stage, c.spillRoot);
   return shared.take(stage, () => newCache(c, stage, shared.spillRoot));
+}
+
+/**
+ * The shared cache that phase `index` read its frozen prefix's output from (cacheFor's choice), when the shared
+ * caches hold it; null without shared caches or where that phase's prefix is not the starting weights'. The
+ * final model of that phase has the same prefix, so its outputs there are the cached ones (eval-mode layers).
+ */
+export function sharedPhaseCache(c: Pick<PhaseCachesContext, 'config' | 'model' | 'trainLoader' | 'shared'>, index: number): FeatureCache | null {
+  const shared = c.shared;
+  if (!shared || index < 0) return null;
+  const frozen = c.config.phases.map((p) => cacheStageFor(c.model, p.trainable, conditions(c)));
+  const stage = frozen[index];
+  if (stage === null || stage === undefined) return null;
+  if (!sharedStageValid(stage, index, frozen, c.config.phases.map((p) => p.epochs), c.model instanceof StagedNet ? c.model.stages : undefined)) return null;
+  return shared.caches.get(stage) ?? null;
 }
 
 /** Frees a cache unless other runs share it (its owner frees it). */
