@@ -8,7 +8,7 @@ import { writeReport, type HistoryRow, type ReportData, type TrainingMarks } fro
 import { setNumThreads } from '../torch/index.js';
 import { evaluateWith, writeEvaluation, type AnyEvaluationMetrics } from './evaluate.js';
 import type { ReportContext } from './evaluation-input.js';
-import { predictItems, type ItemPredictions } from './predict.js';
+import { predictItems } from './predict.js';
 import { camOverlays } from '../explain/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 
@@ -55,37 +55,6 @@ export interface EvaluateRunOptions {
    * number in the config, else the checkpoint's extra.pos_weight (the trainer records it there).
    */
   posWeight?: number | null;
-  /**
-   * How the test items are predicted, given the function that predicts some of them with the run's model: a
-   * data-parallel run shares them among its ranks and gathers the rows (src/train); default: all here.
-   */
-  predictTest?: TestPrediction;
-}
-
-type TestItem = Dataset['items'][number];
-export type TestPrediction = (test: readonly TestItem[], predict: (items: readonly TestItem[]) => Promise<ItemPredictions>) => Promise<ItemPredictions>;
-
-/**
- * The part of evaluateRun that a data-parallel run's other ranks do: they predict their share of the test
- * split (through `predictTest`, as evaluateRun does on rank 0) and write nothing. Nothing when there is no test
- * split (evaluateRun then predicts nothing either).
- */
-export async function predictRunTestShare(o: Pick<EvaluateRunOptions, 'modelFile' | 'dataset' | 'batchSize' | 'device' | 'imageCache' | 'log'> & {
-  predictTest: TestPrediction;
-  /** Waits until the model file is written; false: this rank takes no part (it cannot read the file). */
-  ready: () => Promise<boolean>;
-}): Promise<void> {
-  const test = o.dataset.items.filter((it) => it.split === 'test');
-  if (test.length === 0 || !(await o.ready())) return;
-  const { model, metadata } = loadModelFile(o.modelFile, { device: o.device });
-  try {
-    await o.predictTest(test, (items) => {
-      o.log?.(`predicting its ${items.length} of the ${test.length} test images`);
-      return predictItems(model, metadata, items, { batchSize: o.batchSize, device: o.device, cache: o.imageCache, source: o.modelFile });
-    });
-  } finally {
-    model.dispose();
-  }
 }
 
 const finiteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -127,11 +96,10 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const predict = (items: readonly TestItem[]) => predictItems(model, metadata, items, {
+    const { probabilities, skipped, uncalibrated } = await predictItems(model, metadata, test, {
       batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
       source: o.modelFile,
     });
-    const { probabilities, skipped, uncalibrated } = await (o.predictTest ? o.predictTest(test, predict) : predict(test));
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmtSignificant, type ImageCache, type PreparedData } from '../data/index.js';
-import { evaluateRun, type AnyEvaluationMetrics, type TestPrediction } from '../eval/index.js';
+import { evaluateRun, type AnyEvaluationMetrics } from '../eval/index.js';
 import { loadCheckpoint } from '../io/index.js';
 import type { RunConfig } from './config/index.js';
 import { writeFinalModel, type FinalModel } from './final.js';
@@ -81,8 +81,6 @@ export interface FinishInput {
   imageCache: ImageCache;
   /** Progress lines of the evaluation. */
   log: (line: string) => void;
-  /** A data-parallel run's rank 0: the test split predicted by every rank (world.ts); default: here alone. */
-  predictTest?: TestPrediction;
 }
 
 /** Writes the final model, evaluates the test split into RUN/eval/ with the report RUN/report.html, emits done. */
@@ -101,7 +99,6 @@ export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunRes
         restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
       },
       batchSize: config.batchSize, device: config.device, log: f.log, imageCache: f.imageCache,
-      ...(f.predictTest ? { predictTest: f.predictTest } : {}),
     });
     evaluated = f.testImages > 0;
   }

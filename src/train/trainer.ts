@@ -19,7 +19,6 @@ import { configWarnings } from './config/warnings.js';
 import { LastWriter } from './resume/last-writer.js';
 import { setUpRun, startTraining, TrainSetupError, type HeldResources } from './setup.js';
 import { finishRun } from './finish.js';
-import { predictRunTestShare, type TestPrediction } from '../eval/index.js';
 import { releaseCache } from './cache/phase-caches.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
 import { threadsPerRank, type DistributedEnv } from '../distributed/env.js';
@@ -131,28 +130,17 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       }
     }
     await lastWriter.close();
-    let predictTest: TestPrediction | undefined;
     if (world) {
-      // The end of the run (best_model_final, the report) is rank 0's, over the whole validation split; the test
-      // split is predicted by every rank that can read best_model_final (a shared --out) and gathered on rank 0.
+      // The end of the run (best_model_final, the test evaluation, the report) is rank 0's alone, over the whole
+      // validation and test splits: the other ranks are done.
+      world.close();
       ctx.engine.world = null;
-      const testShare = testSharing(world, ctx.paths.final(config.checkpointFormat));
-      if (!world.isMain) {
-        if (!(opts.skipEvaluation ?? false)) {
-          await predictRunTestShare({
-            modelFile: ctx.paths.final(config.checkpointFormat), dataset: run.data.dataset, batchSize: config.batchSize, device: config.device,
-            imageCache, log: (line) => progress.message(line), ...testShare,
-          });
-        }
-        world.close();
-        return { ...interrupted(ctx), interrupted: false };
-      }
-      predictTest = testShare.predictTest;
+      if (!world.isMain) return { ...interrupted(ctx), interrupted: false };
       ctx.valLoader = run.wholeValidation();
     }
     return await finishRun(ctx, {
       data: run.data, testImages: run.split.test.length, onlyEvaluation: run.loaded !== null && firstPhase >= config.phases.length,
-      skipEvaluation: opts.skipEvaluation ?? false, imageCache, log: (line) => progress.message(line), ...(predictTest ? { predictTest } : {}),
+      skipEvaluation: opts.skipEvaluation ?? false, imageCache, log: (line) => progress.message(line),
     });
   } catch (e) {
     setupFailed = settingUp;
@@ -170,23 +158,6 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
     fs.rmSync(paths.imageCache, { recursive: true, force: true });
     if (setupFailed) removeCreated();
   }
-}
-
-/**
- * The test prediction of a data-parallel run: every rank predicts its unpadded shard and rank 0 gathers the
- * rows, when every rank can read best_model_final (a shared --out); else rank 0 predicts the whole split alone.
- */
-function testSharing(world: TrainWorld, finalFile: string): { predictTest: TestPrediction; ready: () => Promise<boolean> } {
-  // Rank 0 comes here with best_model_final written; the others wait for it at the barrier.
-  const ready = async () => {
-    await world.barrier();
-    return (await world.sum([fs.existsSync(finalFile) ? 1 : 0]))[0] === world.size;
-  };
-  return {
-    ready,
-    // Rank 0's: evaluateRun calls it once its model is loaded; the others', once `ready` said yes.
-    predictTest: async (test, predict) => (!world.isMain || await ready() ? world.gatherPredictions(test, predict) : predict(test)),
-  };
 }
 
 /** A rank's own cache folders beside rank 0's (the ranks of one machine share the run folder). */
