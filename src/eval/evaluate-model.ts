@@ -103,7 +103,7 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),
-      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: o.device }),
+      explainer: (files, classes) => camOverlays(model, metadata, files, classes, { device: o.device, cache: o.imageCache ?? null }),
     });
   } finally {
     model.dispose();

@@ -1,6 +1,7 @@
 // Grad-CAM overlays as small images for a report's galleries: the map of a chosen class over each image as the
 // model sees it (its preprocessing), blended with the jet colormap, encoded as a PNG data: URI.
 import sharp from 'sharp';
+import type { ImageCache } from '../data/cache.js';
 import type { ImageClassifier, ModelMetadata } from '../models/index.js';
 import { batchTensors } from '../data/tensor.js';
 import { noGrad, scope, tensor } from '../torch/index.js';
@@ -15,12 +16,12 @@ export interface OverlayThumbnail { dataUri: string; width: number; height: numb
  * `classes[i]` (binary: 1 positive, 0 negative) at `layer`. Images that cannot be decoded are left out.
  */
 export async function camOverlays(model: ImageClassifier, meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std'>,
-  files: readonly string[], classes: readonly number[], opts: { layer?: CamLayer; device?: string } = {}): Promise<Map<number, OverlayThumbnail>> {
+  files: readonly string[], classes: readonly number[], opts: { layer?: CamLayer; device?: string; cache?: ImageCache | null } = {}): Promise<Map<number, OverlayThumbnail>> {
   const out = new Map<number, OverlayThumbnail>();
   if (files.length === 0) return out;
   const table = jetTable();
   try {
-    for await (const batch of explainLoader(meta, files, 8).epoch(0)) {
+    for await (const batch of explainLoader(meta, files, 8, opts.cache ?? null).epoch(0)) {
       const [n, , h, w] = batch.shape;
       const pictures = scope(() => {
         const x = batchTensors(batch, opts.device ?? 'cpu').x;
