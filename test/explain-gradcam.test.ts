@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import path from 'node:path';
 import { manualSeed, randn, scope } from '../src/torch/index.js';
 import { ImageClassifier, saveModelFile } from '../src/models/index.js';
-import { camTarget, gradCam, type CamLayer } from '../src/explain/gradcam.js';
+import { camLayers, camTarget, defaultCamLayer, gradCam, type CamLayer } from '../src/explain/gradcam.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 
@@ -80,4 +80,28 @@ test('Grad-CAM of class logits (multi-class, layer4 and layer3) equals PyTorch w
 
 test('Grad-CAM of a binary model: the logit for the positive class, its negation for the negative one, equals PyTorch', () => {
   compare(1, [1, 0], ['layer4']);
+});
+
+// Every family of the zoo: Grad-CAM takes the last feature map before the pooling by default (a ResNet's layer4),
+// refuses a stage that is not a feature map naming those that are, and a ViT (tokens, no pooling stage) has none.
+test('Grad-CAM on other families: the default layer is the last feature map; a ViT has none', () => {
+  const mobile = new ImageClassifier({ arch: 'mobilenet_v3_small', outputs: 1 });
+  const vit = new ImageClassifier({ arch: 'vit_b_16', outputs: 1, skipInit: true });
+  try {
+    assert.deepEqual(camLayers(new ImageClassifier({ arch: 'resnet18', outputs: 1, skipInit: true })), ['layer1', 'layer2', 'layer3', 'layer4']);
+    const layer = defaultCamLayer(mobile);
+    assert.equal(layer, 'features12');
+    scope(() => {
+      const x = randn([2, 3, 64, 64]);
+      const { maps } = gradCam(mobile, x, layer!, [camTarget(1, 1), camTarget(1, 0)]);
+      assert.deepEqual(maps.shape, [2, 64, 64]);
+      assert.ok(maps.max().item() <= 1 && maps.min().item() >= 0);
+      assert.throws(() => gradCam(mobile, x, 'layer4', [camTarget(1, 1), camTarget(1, 0)]), /"layer4" is not a feature-map stage of mobilenet_v3_small; choose one of features1, .*features12/);
+    });
+    assert.equal(defaultCamLayer(vit), null);
+    assert.throws(() => scope(() => gradCam(vit, randn([1, 3, 224, 224]), 'layer4', [camTarget(1, 1)])), /vit_b_16 has none/);
+  } finally {
+    mobile.dispose();
+    vit.dispose();
+  }
 });

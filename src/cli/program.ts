@@ -279,11 +279,11 @@ ${examples([
   addModelFileOptions(
     program.command('explain')
       .summary('Grad-CAM heatmaps: where in each image the model looked')
-      .description('For each image, the Grad-CAM map of a class (--class, else the predicted class) at a ResNet stage (--layer): the gradients of the class\'s logit (a binary model\'s negative class: the negated logit) with respect to the stage\'s output, averaged per channel, weight the channels; the ReLU of their sum is upsampled bilinearly to the input size and scaled to [0, 1] per image. Writes OUT/<name>.gradcam.png (the map over the image as the model sees it, with a colour bar) and OUT/<name>.gradcam.json (the map\'s values, rows of the input size).')
+      .description('For each image, the Grad-CAM map of a class (--class, else the predicted class) at a stage of the network (--layer): the gradients of the class\'s logit (a binary model\'s negative class: the negated logit) with respect to the stage\'s output, averaged per channel, weight the channels; the ReLU of their sum is upsampled bilinearly to the input size and scaled to [0, 1] per image. Writes OUT/<name>.gradcam.png (the map over the image as the model sees it, with a colour bar) and OUT/<name>.gradcam.json (the map\'s values, rows of the input size).')
       .argument('<model>', 'checkpoint file (.safetensors or .pth)')
       .argument('<inputs...>', 'image files or folders')
       .requiredOption('--out <dir>', 'folder for the overlays and maps', parse.nonEmpty)
-      .addOption(new Option('--layer <stage>', 'the stage whose output is explained').choices(['layer1', 'layer2', 'layer3', 'layer4']).default('layer4'))
+      .option('--layer <stage>', "the stage whose output is explained (default: the model's last feature map before its pooling, layer4 for a ResNet)", parse.nonEmpty)
       .option('--class <name>', 'the class to explain (default: each image\'s predicted class)', parse.nonEmpty)
       .option('--json', 'print a JSON array of {path, class, probability, overlay, map}'),
   )

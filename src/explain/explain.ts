@@ -7,7 +7,7 @@ import { batchTensors } from '../data/tensor.js';
 import { explainLoader } from './loader.js';
 import { loadModelFile, type ImageClassifier, type LoadModelOptions, type ModelMetadata } from '../models/index.js';
 import { noGrad, scope, setNumThreads, tensor, type Tensor } from '../torch/index.js';
-import { camTarget, gradCam, type CamLayer } from './gradcam.js';
+import { camLayers, camTarget, defaultCamLayer, gradCam, type CamLayer } from './gradcam.js';
 import { blend, colorize, jetTable, overlayPng } from './overlay.js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 
@@ -16,7 +16,8 @@ export interface ExplainOptions extends Pick<LoadModelOptions, 'imageSize' | 'cl
   /** Image files (absolute paths). */
   files: string[];
   out: string;
-  layer: CamLayer;
+  /** Default: the model's last feature map before its pooling (layer4 for a ResNet). */
+  layer?: CamLayer;
   /** The class to explain (a name of the model's classes); default: each image's predicted class. */
   className?: string;
   /** The binary decision threshold that picks the predicted class (default: the model's). */
@@ -57,6 +58,14 @@ export function outputNames(files: readonly string[]): string[] {
 export async function explain(o: ExplainOptions): Promise<ExplainRow[]> {
   if (o.threads) setNumThreads(o.threads);
   const { model, metadata } = loadModelFile(o.model, { imageSize: o.imageSize, classes: o.classes, task: o.task, resize: o.resize, device: o.device });
+  const layer = o.layer ?? defaultCamLayer(model);
+  if (layer === null || !camLayers(model).includes(layer)) {
+    const layers = camLayers(model);
+    model.dispose();
+    throw new Error(layers.length === 0
+      ? `Grad-CAM needs a convolutional feature map, and ${metadata.arch} has none (its stages carry tokens)`
+      : `--layer ${JSON.stringify(layer)} is not a feature-map stage of ${metadata.arch}; choose one of ${layers.join(', ')}`);
+  }
   const table = jetTable();
   try {
     let forced: number | undefined;
@@ -69,7 +78,7 @@ export async function explain(o: ExplainOptions): Promise<ExplainRow[]> {
     const loader = explainLoader(metadata, o.files, o.batchSize ?? 16);
     const rows: ExplainRow[] = o.files.map((p) => ({ path: p, error: 'no map was made' }));
     for await (const batch of loader.epoch(0)) {
-      const done = await explainBatch(model, metadata, batch, o, forced, table);
+      const done = await explainBatch(model, metadata, batch, { ...o, layer }, forced, table);
       for (let k = 0; k < batch.indices.length; k++) {
         const i = batch.indices[k]!;
         const name = names[i]!;
@@ -78,7 +87,7 @@ export async function explain(o: ExplainOptions): Promise<ExplainRow[]> {
         const d = done[k]!;
         await writeFileAtomicAsync(overlay, d.png);
         await writeFileAtomicAsync(mapFile, JSON.stringify({
-          path: o.files[i], model: o.model, layer: o.layer, class: d.className, probability: d.probability, size: d.size,
+          path: o.files[i], model: o.model, layer, class: d.className, probability: d.probability, size: d.size,
           normalisation: '(m - min) / (max - min + 1e-7) per image, after bilinear upsampling', map: d.map,
         }) + '\n');
         rows[i] = { path: o.files[i]!, class: d.className, probability: d.probability, overlay, map: mapFile };
@@ -105,7 +114,7 @@ async function explainBatch(model: ImageClassifier, meta: ModelMetadata, batch: 
     const probsNow = model.probabilities(x);
     const k = model.outputs;
     const chosen = Array.from({ length: n }, (_, i) => forced ?? predictedClass({ task: meta.task, threshold: o.threshold ?? meta.threshold }, probsNow.subarray(i * k, (i + 1) * k)));
-    const cam = gradCam(model, x, o.layer, chosen.map((c) => camTarget(k, c)));
+    const cam = gradCam(model, x, o.layer!, chosen.map((c) => camTarget(k, c)));
     const images = tensor(batch.pixels, { shape: [n, h, w, 3] });
     const heat = colorize(cam.maps, table);
     return { maps: { t: cam.maps, chosen }, probs: probsNow, pictures: noGrad(() => blend(images, heat)) };

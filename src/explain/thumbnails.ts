@@ -5,7 +5,7 @@ import type { ImageCache } from '../data/cache.js';
 import type { ImageClassifier, ModelMetadata } from '../models/index.js';
 import { batchTensors } from '../data/tensor.js';
 import { noGrad, scope, tensor } from '../torch/index.js';
-import { camTarget, gradCam, type CamLayer } from './gradcam.js';
+import { camTarget, defaultCamLayer, gradCam, type CamLayer } from './gradcam.js';
 import { blend, colorize, jetTable } from './overlay.js';
 import { explainLoader } from './loader.js';
 
@@ -18,14 +18,16 @@ export interface OverlayThumbnail { dataUri: string; width: number; height: numb
 export async function camOverlays(model: ImageClassifier, meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std'>,
   files: readonly string[], classes: readonly number[], opts: { layer?: CamLayer; device?: string; cache?: ImageCache | null } = {}): Promise<Map<number, OverlayThumbnail>> {
   const out = new Map<number, OverlayThumbnail>();
-  if (files.length === 0) return out;
+  // A network without a feature map (ViT) has no Grad-CAM: its report keeps the plain thumbnails.
+  const layer = opts.layer ?? defaultCamLayer(model);
+  if (files.length === 0 || layer === null) return out;
   const table = jetTable();
   try {
     for await (const batch of explainLoader(meta, files, 8, opts.cache ?? null).epoch(0)) {
       const [n, , h, w] = batch.shape;
       const pictures = scope(() => {
         const x = batchTensors(batch, opts.device ?? 'cpu').x;
-        const cam = gradCam(model, x, opts.layer ?? 'layer4', batch.indices.map((i) => camTarget(model.outputs, classes[i]!)));
+        const cam = gradCam(model, x, layer, batch.indices.map((i) => camTarget(model.outputs, classes[i]!)));
         return noGrad(() => blend(tensor(batch.pixels, { shape: [n, h, w, 3] }), colorize(cam.maps, table))).contiguous().data<'uint8'>();
       });
       for (let k = 0; k < n; k++) {

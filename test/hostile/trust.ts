@@ -26,10 +26,10 @@ export const cases: HostileCase[] = [
     message: /explain needs the model's gradients: give its checkpoint/,
   },
   {
-    name: 'a --layer that is not a ResNet stage, to explain',
+    name: 'a --layer that is not a feature-map stage of the model, to explain',
     setup: async (dir) => { await modelAndImage(dir); return ['explain', 'model.safetensors', 'img.png', '--out', 'cam', '--layer', 'fc']; },
     code: 2,
-    message: /--layer.*'fc' is invalid/,
+    message: /--layer "fc" is not a feature-map stage of resnet18; choose one of layer1, layer2, layer3, layer4/,
   },
   {
     name: '--tta flip with an ONNX model, to predict',

@@ -14,7 +14,7 @@ export interface ExplainCommandOptions {
   model: string;
   inputs: string[];
   out: string;
-  layer: CamLayer;
+  layer?: CamLayer;
   className?: string;
   threshold?: number;
   imageSize?: number;
