@@ -68,7 +68,9 @@ test('a config file over 1 MB is refused by its size before it is read or parsed
   assert.match(issuesOf(() => resolveConfig({ file: write('over.yaml', `${edge}\n`), overrides: { data: '/d' } }))[0]!, /^config: the file is more than 1 MB; a configuration file is at most 1 MB/);
 });
 
-test('a 50 MB value or key is quoted with at most 100 of its characters, and quickly', { timeout: 60_000 }, () => {
+// "Quickly" guards against work quadratic in the value's length (minutes at 50 MB), not a speed: the bound is loose
+// because CI's 2 cores may be shared (7 s was measured under a load of 18).
+test('a 50 MB value or key is quoted with at most 100 of its characters, and quickly', { timeout: 240_000 }, () => {
   const L = 'x'.repeat(50_000_000);
   const cases: Array<[string, unknown]> = [
     ['unknown top-level key', { [L]: 1 }],
@@ -88,7 +90,7 @@ test('a 50 MB value or key is quoted with at most 100 of its characters, and qui
     const ms = performance.now() - t0;
     assert.ok(longestRun(msg) <= 100, `${what}: ${longestRun(msg)} characters of the value quoted:\n${msg.slice(0, 500)}`);
     assert.ok(msg.length < 2000, `${what}: a message of ${msg.length} characters:\n${msg.slice(0, 500)}`);
-    assert.ok(ms < 5000, `${what}: ${ms} ms`);
+    assert.ok(ms < 20_000, `${what}: ${ms} ms`);
   }
 });
 
