@@ -23,6 +23,11 @@ export class TrainWorld {
     return new TrainWorld(pg, env);
   }
 
+  /** A world over a process group that is already open (the distributed tests' ranks). */
+  static over(pg: ProcessGroup, env: Pick<DistributedEnv, 'rank' | 'worldSize'>): TrainWorld {
+    return new TrainWorld(pg, env as DistributedEnv);
+  }
+
   get rank(): number { return this.env.rank; }
   get size(): number { return this.env.worldSize; }
   /** Rank 0: the one that writes the run folder and speaks on the terminal. */
