@@ -1,7 +1,8 @@
 // Data-parallel training end to end on CPU (Gloo), tiny resnet18 at 32 px: 2 ranks x 1 thread with per-rank
 // batch 16, launched by Debian's torchrun, train as 1 process with batch 32 (the same history within float
-// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation) and the same test metrics
-// (rank 0 predicts the test split at the end); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
+// tolerance: synchronized BatchNorm in phase 2, averaged gradients, gathered validation), the same best_model_final
+// (threshold and temperature from the final validation pass, which both ranks share) and the same test predictions
+// (each rank predicts its shard, gathered on rank 0); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
 // RUN/last is resumed with 2 ranks (and refused with 1). Ctrl-C on the launcher: every rank stops and rank 0
 // saves RUN/last (exit 130), which --resume --nproc 2 finishes.
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadCheckpoint } from '../src/io/index.js';
 import { train } from '../src/train/index.js';
 import { freePort } from '../src/distributed/launch.js';
 import { loadRunState } from '../src/train/resume/state.js';
@@ -31,17 +33,17 @@ after(removeTempDirs);
 
 const rows = (run: string) => fs.readFileSync(path.join(run, 'history.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 
-test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; rank 1 writes only its log', { skip: !fs.existsSync(TORCHRUN) && 'no /usr/bin/torchrun' }, async () => {
+test('2 ranks x 16 through torchrun train as 1 process x 32: the same history, final model and test predictions; rank 1 shares the end and writes only its log', { skip: !fs.existsSync(TORCHRUN) && 'no /usr/bin/torchrun' }, async () => {
   const two = path.join(tempDir(), 'two');
   const port = await freePort();
   // Debian's torch 1.13 on Python 3.11 cannot parse torchrun's default --redirects/--tee 0 (IntFlag): give 2 and 1.
   const r = spawnSync(TORCHRUN, ['--no_python', '--nproc_per_node', '2', '--master_port', String(port), '-r', '2', '-t', '1', '--log_dir', path.join(two, '..', 'tlogs'),
-    process.execPath, bin, 'train', data, '--out', two, '--batch-size', '16', ...FLAGS], { encoding: 'utf8', timeout: 240_000 });
+    process.execPath, bin, 'train', data, '--out', two, '--batch-size', '16', '--calibration', 'temperature', ...FLAGS], { encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /world: 2 ranks x 16 images = a global batch of 32, synchronized BatchNorm/);
 
   const one = path.join(tempDir(), 'one');
-  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false });
+  await train(tinyConfig(data, [], { batchSize: 32, epochs1: 1, epochs2: 1, dropout: 0, threads: 1, calibration: 'temperature' }), { out: one, quiet: true, handleSigint: false });
   const [a, b] = [rows(one), rows(two)];
   assert.equal(b.length, 2);
   a.forEach((row, i) => {
@@ -51,14 +53,31 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history; r
   });
   const rank1 = fs.readFileSync(path.join(two, 'logs', 'rank-1.log'), 'utf8');
   assert.ok(rank1.includes('this is rank 1'));
-  // The test split (8 images) is predicted by rank 0 alone at the end: its metrics are the whole split's, as 1 process's.
+  // The end of the run is shared: rank 1 validates its half of the validation split for best_model_final and
+  // predicts its half of the test split; rank 0 gathers both in the splits' order.
+  assert.match(rank1, /final validation: its 10 of the 20 validation images/, rank1);
+  assert.match(rank1, /predicting its 4 of the 8 test images/, rank1);
+  const close = (x: unknown, y: unknown, what: string) => assert.ok(typeof x === 'number' && typeof y === 'number' && Math.abs(x - y) < 1e-5, `${what}: ${x} vs ${y}`);
+  type Meta = { threshold: number; temperature: number; metrics: Record<string, number>; extra: { calibration: Record<string, number> } };
+  const meta = (run: string) => loadCheckpoint(path.join(run, 'best_model_final.safetensors')).metadata as Meta;
+  const [f1, f2] = [meta(one), meta(two)];
+  close(f2.threshold, f1.threshold, 'threshold');
+  close(f2.temperature, f1.temperature, 'temperature');
+  assert.notEqual(f1.temperature, 1);
+  for (const k of ['val_log_loss_before', 'val_log_loss_after', 'val_ece_before', 'val_ece_after']) close(f2.extra.calibration[k], f1.extra.calibration[k], k);
+  for (const k of ['val_loss', 'val_accuracy', 'val_auc']) close(f2.metrics[k], f1.metrics[k], k);
+  // The test metrics and every image's probability are the whole split's, as 1 process's.
   const metrics = (run: string) => JSON.parse(fs.readFileSync(path.join(run, 'eval', 'metrics.json'), 'utf8')) as Record<string, unknown>;
   const [m1, m2] = [metrics(one), metrics(two)];
   assert.equal(m2.n, 8);
-  for (const k of ['n', 'auc', 'accuracy', 'log_loss', 'brier']) {
-    assert.ok(typeof m1[k] === 'number' && Math.abs((m2[k] as number) - (m1[k] as number)) < 1e-5, `${k}: ${m2[k]} vs ${m1[k]}`);
-  }
-  assert.equal(fs.readFileSync(path.join(two, 'eval', 'predictions.csv'), 'utf8').split('\n').length, fs.readFileSync(path.join(one, 'eval', 'predictions.csv'), 'utf8').split('\n').length);
+  for (const k of ['n', 'auc', 'accuracy', 'log_loss', 'brier']) close(m2[k], m1[k], k);
+  const predictions = (run: string) => fs.readFileSync(path.join(run, 'eval', 'predictions.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const [p1, p2] = [predictions(one), predictions(two)];
+  assert.equal(p2.length, 9);
+  p1.forEach((row, i) => {
+    assert.deepEqual([p2[i]![0], p2[i]![1], p2[i]![3]], [row[0], row[1], row[3]]);
+    if (i > 0) close(Number(p2[i]![2]), Number(row[2]), `probability of ${row[0]}`);
+  });
   assert.deepEqual(fs.readdirSync(two).filter((n) => n.includes('rank')), [], 'no per-rank cache folders left behind');
 });
 

@@ -144,6 +144,17 @@ test('syncBatchNorm on 2 half batches gives the output, gradients and running st
   }
 });
 
+test("TrainWorld.gatherPredictions: each rank's shard of the items, every rank gets all rows in order with the skipped files' indices, a variant only one rank made, and a rank with no item", T, async () => {
+  for (const [rank, r] of (await compute('predictions')).entries()) {
+    // NaN travels as null in the rank's JSON result.
+    assert.deepEqual(r.five, {
+      probabilities: [0, 1, 10, 11, 20, 21, null, null, 40, 41], width: 2, skipped: [{ index: 3, path: 'i3', reason: 'broken' }],
+      uncalibrated: [100, 101, null, null, 120, 121, null, null, 140, 141],
+    }, `rank ${rank}, 5 items`);
+    assert.deepEqual(r.one, { probabilities: [0, 1], width: 2, skipped: [], uncalibrated: [100, 101] }, `rank ${rank}, 1 item`);
+  }
+});
+
 test('bad arguments are refused with a clear message before any rendezvous', T, async () => {
   await assert.rejects(ProcessGroup.init({ rank: 2, worldSize: 2, masterPort: 29500 }), /rank must be in \[0, 2\), got 2/);
   await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterPort: 70000 }), /masterPort must be in \[1, 65535\]/);

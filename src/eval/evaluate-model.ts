@@ -8,7 +8,7 @@ import { writeReport, type HistoryRow, type ReportData, type TrainingMarks } fro
 import { setNumThreads } from '../torch/index.js';
 import { evaluateWith, writeEvaluation, type AnyEvaluationMetrics } from './evaluate.js';
 import type { ReportContext } from './evaluation-input.js';
-import { predictItems } from './predict.js';
+import { predictItems, type ItemPredictions } from './predict.js';
 import { camOverlays } from '../explain/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 
@@ -55,7 +55,17 @@ export interface EvaluateRunOptions {
    * number in the config, else the checkpoint's extra.pos_weight (the trainer records it there).
    */
   posWeight?: number | null;
+  /**
+   * How the test items are predicted, given the function that predicts some of them with the run's model: a
+   * data-parallel run (src/train) has every rank predict its share and gathers the rows in the items' order.
+   * Default: all of them here.
+   */
+  predictTest?: TestPrediction;
 }
+
+type TestItem = Dataset['items'][number];
+/** Shares out `test`, has each part predicted by `predict`, and returns every item's predictions in `test`'s order. */
+export type TestPrediction = (test: readonly TestItem[], predict: (items: TestItem[]) => Promise<ItemPredictions>) => Promise<ItemPredictions>;
 
 const finiteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -96,10 +106,11 @@ export async function evaluateRun(o: EvaluateRunOptions): Promise<AnyEvaluationM
   context.posWeight = given !== undefined ? given : metadataPosWeight(metadata);
   try {
     o.log?.(`evaluating the test split (${test.length} image${test.length === 1 ? '' : 's'})`);
-    const { probabilities, skipped, uncalibrated } = await predictItems(model, metadata, test, {
+    const predict = (items: readonly TestItem[]) => predictItems(model, metadata, items, {
       batchSize: o.batchSize, device: o.device, cache: o.imageCache, onProgress: o.log && periodicProgress(o.log, 'evaluating', 'images'),
       source: o.modelFile,
     });
+    const { probabilities, skipped, uncalibrated } = await (o.predictTest ? o.predictTest(test, predict) : predict(test));
     return await writeEvaluation({
       out: path.join(o.runDir, 'eval'), items: test, root: o.dataset.root, probabilities, skipped, metadata,
       threshold: metadata.threshold, context, ...(uncalibrated ? { uncalibrated } : {}),

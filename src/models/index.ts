@@ -28,7 +28,7 @@ export {
   RESIZE_MODES, METADATA_KIND, METADATA_VERSION, type ModelMetadata, type ResizeMode,
 } from './metadata.js';
 export {
-  loadModelFile, saveModelFile, checkCheckpointContents, headOutputs, type LoadModelOptions, type LoadedModel, type SaveModelOptions,
+  loadModelFile, saveModelFile, modelFileMetadata, checkCheckpointContents, headOutputs, type LoadModelOptions, type LoadedModel, type SaveModelOptions,
 } from './model-file.js';
 export { TASK_KINDS, MAX_CLASSES, type TaskKind } from './bounds.js';
 export { NonFiniteWeightsError, checkFinite, checkFiniteRecords, nonFiniteValue, type NonFiniteValue } from './finite.js';

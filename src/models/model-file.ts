@@ -149,10 +149,15 @@ export function saveModelFile(file: string, model: ImageClassifier, metadata: Pa
   if (metadata.arch !== undefined && metadata.arch !== model.arch) {
     throw new Error(`saveModelFile(${file}): metadata arch '${metadata.arch}' differs from the model's ${model.arch}`);
   }
-  const base = { ...seedMetadata(model.arch), toolVersion: toolVersion(), createdAt: new Date().toISOString() };
-  const full = completeMetadata({ ...metadata, arch: model.arch, dropout: model.dropoutP }, base, `saveModelFile(${file})`);
+  const full = modelFileMetadata(model, metadata, `saveModelFile(${file})`);
   saveCheckpoint(file, moduleToRecords(model), metadataToJSON(full), opts);
   return full;
+}
+
+/** The metadata saveModelFile writes for `model` (completed and checked; errors name `source`), without writing. */
+export function modelFileMetadata(model: ImageClassifier, metadata: Partial<ModelMetadata>, source: string): ModelMetadata {
+  const base = { ...seedMetadata(model.arch), toolVersion: toolVersion(), createdAt: new Date().toISOString() };
+  return completeMetadata({ ...metadata, arch: model.arch, dropout: model.dropoutP }, base, source);
 }
 
 /**

@@ -133,12 +133,14 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   }
   let p: Float32Array = Float32Array.from(probs);
   let y: Float32Array = Float32Array.from(labels);
+  let z: Float32Array = Float32Array.from(logitValues);
   if (e.world) {
     // Every rank has its shard's rows: gathered back into the split's order, so that every metric is the whole
-    // split's and every rank decides the same.
+    // split's and every rank decides the same (the logits too: the final model's temperature is fitted on them).
     const all = source.loader.items.length;
     p = await e.world.gatherRows(p, e.task.outputs, all);
     y = await e.world.gatherRows(y, e.task.labelWidth, all);
+    z = await e.world.gatherRows(z, e.task.outputs, all);
     lossSum = (await e.world.sum([lossSum]))[0]!;
   }
   const n = y.length / e.task.labelWidth;
@@ -146,5 +148,5 @@ export async function validationPass(e: Engine, source: InputSource, where: { ph
   const loss = lossSum / n;
   checkFinite(loss, where.phase, where.epoch, null, 'validation');
   const { accuracy, auc } = e.task.validationScores(p, y);
-  return { loss, accuracy, auc, probs: p, labels: y, logits: Float32Array.from(logitValues) };
+  return { loss, accuracy, auc, probs: p, labels: y, logits: z };
 }

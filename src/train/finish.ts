@@ -4,13 +4,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fmtSignificant, type ImageCache, type PreparedData } from '../data/index.js';
-import { evaluateRun, type AnyEvaluationMetrics } from '../eval/index.js';
+import { evaluateRun, predictItems, type AnyEvaluationMetrics } from '../eval/index.js';
 import { loadCheckpoint } from '../io/index.js';
 import type { RunConfig } from './config/index.js';
 import { writeFinalModel, type FinalModel } from './final.js';
 import type { RunContext } from './phase.js';
 import type { runPaths } from './run-dir.js';
 import type { RunState } from './resume/state.js';
+import type { TrainWorld } from './world.js';
 import type { RunResult, TrainEvent } from './types.js';
 
 /**
@@ -83,11 +84,25 @@ export interface FinishInput {
   log: (line: string) => void;
 }
 
-/** Writes the final model, evaluates the test split into RUN/eval/ with the report RUN/report.html, emits done. */
+/**
+ * Writes the final model, evaluates the test split into RUN/eval/ with the report RUN/report.html, emits done.
+ * Data-parallel: every rank validates its shard for the final model and predicts its shard of the test split;
+ * rank 0 gathers them and writes everything, the others return once their rows are sent.
+ */
 export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunResult> {
   const { config, paths, state } = ctx;
+  const world = ctx.engine.world ?? null;
   if (f.onlyEvaluation) ctx.emit({ type: 'info', message: `${paths.root}: every phase had finished; finishing the interrupted evaluation` });
   const final = await writeFinalModel(ctx, f.onlyEvaluation);
+  const result = (evaluation: AnyEvaluationMetrics | null, seconds: number): RunResult => ({
+    runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
+    best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
+    interrupted: false, ...(evaluation ? { evaluation } : {}), seconds,
+  });
+  if (world && !world.isMain) {
+    if (!f.skipEvaluation) await predictTestShare(ctx, world, final, f);
+    return result(null, ctx.elapsed());
+  }
   let evaluation: AnyEvaluationMetrics | null = null;
   let evaluated = false;
   if (!f.skipEvaluation) {
@@ -99,6 +114,7 @@ export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunRes
         restored: state.phases.filter((p) => p.bestEpoch !== null).map((p) => ({ phase: p.name, epoch: p.bestEpoch! })),
       },
       batchSize: config.batchSize, device: config.device, log: f.log, imageCache: f.imageCache,
+      ...(world ? { predictTest: (test, predict) => world.gatherPredictions(test, predict) } : {}),
     });
     evaluated = f.testImages > 0;
   }
@@ -110,9 +126,26 @@ export async function finishRun(ctx: RunContext, f: FinishInput): Promise<RunRes
     // A multi-label model's accuracy is its subset accuracy (every label right).
     test: evaluated && evaluation ? { n: evaluation.n, auc: evaluation.auc, accuracy: 'subset_accuracy' in evaluation ? evaluation.subset_accuracy : evaluation.accuracy } : null,
   });
-  return {
-    runDir: paths.root, config, history: state.history, phases: state.phases, bestModel: final.file,
-    best: { phase: final.phase.name, epoch: final.epoch, metrics: final.metrics }, threshold: final.threshold,
-    interrupted: false, ...(evaluation ? { evaluation } : {}), seconds,
-  };
+  return result(evaluation, seconds);
+}
+
+/**
+ * A data-parallel rank other than 0: its share of the test split, predicted with the final weights it holds (the
+ * same as best_model_final's, which only rank 0's disk need hold) and sent to rank 0 (world.gatherPredictions,
+ * as rank 0's evaluateRun does it). Nothing when there is no test split (rank 0 then predicts nothing either).
+ */
+async function predictTestShare(ctx: RunContext, world: TrainWorld, final: FinalModel, f: FinishInput): Promise<void> {
+  const test = f.data.dataset.items.filter((it) => it.split === 'test');
+  if (test.length === 0) return;
+  const model = ctx.engine.model;
+  const temperature = model.temperature;
+  model.temperature = final.metadata.temperature ?? 1;
+  try {
+    await world.gatherPredictions(test, (items) => {
+      f.log(`predicting its ${items.length} of the ${test.length} test images`);
+      return predictItems(model, final.metadata, items, { batchSize: ctx.config.batchSize, device: ctx.config.device, cache: f.imageCache, source: final.file });
+    });
+  } finally {
+    model.temperature = temperature;
+  }
 }

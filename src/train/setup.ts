@@ -80,8 +80,6 @@ export interface ReadyRun {
   data: PreparedData;
   split: Record<'train' | 'val' | 'test', DataItem[]>;
   loaded: LoadedRunState | null;
-  /** The validation loader over the whole split (a data-parallel run's ctx.valLoader is this rank's shard). */
-  wholeValidation(): DataLoader;
 }
 
 /** The data checked and prepared (manifest.csv, audit.json), decoding into the loaders' cache as it goes. */
@@ -156,7 +154,7 @@ async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState 
  * The training and validation loaders, with the task's label width. A data-parallel rank's loaders see its
  * shard (src/distributed/sampler.ts): training padded as DistributedSampler, validation unpadded (gathered).
  */
-function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null): { trainLoader: DataLoader; valLoader: DataLoader; wholeValidation(): DataLoader } {
+function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null): { trainLoader: DataLoader; valLoader: DataLoader } {
   const labelled = {
     imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
     channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth,
@@ -165,12 +163,11 @@ function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, i
   const shard = (pad: boolean) => (world ? { shard: { rank: world.rank, worldSize: world.size, pad } } : {});
   const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize, ...shard(true) });
   const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false) });
-  const wholeValidation = () => (world ? new DataLoader(toLoader(split.val), { ...labelled, train: false }) : valLoader);
   if (trainLoader.length === 0) {
     const per = world ? ` (${trainLoader.plan(0)[0]?.indices.length ?? 0} per rank of ${world.size})` : '';
     throw new TrainSetupError(`the training split has ${split.train.length} image(s)${per}: not enough for one batch`);
   }
-  return { trainLoader, valLoader, wholeValidation };
+  return { trainLoader, valLoader };
 }
 
 /**
@@ -215,7 +212,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
       emit({ type: 'info', message: `removed ${stale.length} feature-cache folder${stale.length === 1 ? '' : 's'} left by killed runs: ${stale.join(', ')}` });
     }
   }
-  const { trainLoader, valLoader, wholeValidation } = buildLoaders(config, split, task, s.imageCache, channelsLast, s.world);
+  const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast, s.world);
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
@@ -230,7 +227,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
     phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
     ...(s.world ? { world: { size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize, global_batch: config.batchSize * s.world.size, sync_batchnorm: config.syncBatchNorm } } : {}),
   });
-  return { ctx, data, split, loaded, wholeValidation, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
+  return { ctx, data, split, loaded, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
 }
 
 /**

@@ -130,14 +130,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
       }
     }
     await lastWriter.close();
-    if (world) {
-      // The end of the run (best_model_final, the test evaluation, the report) is rank 0's alone, over the whole
-      // validation and test splits: the other ranks are done.
-      world.close();
-      ctx.engine.world = null;
-      if (!world.isMain) return { ...interrupted(ctx), interrupted: false };
-      ctx.valLoader = run.wholeValidation();
-    }
+    // Data-parallel: every rank stays for the end of the run, validating its shard of the validation split for
+    // best_model_final and predicting its shard of the test split; rank 0 gathers them and writes it all.
     return await finishRun(ctx, {
       data: run.data, testImages: run.split.test.length, onlyEvaluation: run.loaded !== null && firstPhase >= config.phases.length,
       skipEvaluation: opts.skipEvaluation ?? false, imageCache, log: (line) => progress.message(line),

@@ -1,12 +1,14 @@
 // The ranks of a data-parallel run, as the trainer uses them (src/distributed's c10d process group underneath):
-// rank 0's weights to all, a few numbers summed or agreed on, evaluation rows gathered back into dataset order,
+// rank 0's weights to all, a few numbers summed or agreed on, evaluation rows (validation, the test split's
+// predictions) gathered back into dataset order,
 // gradients averaged during backward (GradientReducer) and BatchNorm statistics over all ranks' batches.
 // A single process has no TrainWorld (null), so that its code path stays exactly what it was.
 import { tensor, type Tensor } from '../torch/index.js';
 import type { ImageClassifier } from '../models/index.js';
 import { BatchNorm2d } from '../nn/index.js';
 import type { DistributedEnv } from '../distributed/env.js';
-import { unshardRows } from '../distributed/sampler.js';
+import { shardIndices, unshardRows } from '../distributed/sampler.js';
+import type { ItemPredictions } from '../eval/index.js';
 import { broadcastModule, GradientReducer, ProcessGroup, syncBatchNorm } from '../distributed/index.js';
 
 export class TrainWorld {
@@ -19,6 +21,11 @@ export class TrainWorld {
       backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs, serveStore: env.serveStore, storePrefix: env.storePrefix,
     });
     return new TrainWorld(pg, env);
+  }
+
+  /** A world over a process group that is already open (the distributed tests' ranks). */
+  static over(pg: ProcessGroup, env: Pick<DistributedEnv, 'rank' | 'worldSize'>): TrainWorld {
+    return new TrainWorld(pg, env as DistributedEnv);
   }
 
   get rank(): number { return this.env.rank; }
@@ -71,6 +78,44 @@ export class TrainWorld {
     } finally {
       t.dispose();
     }
+  }
+
+  /** Every rank's JSON value, in rank order (sent as UTF-8 bytes, one per float32, padded to the longest). */
+  async gatherJson<T>(value: T): Promise<T[]> {
+    const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+    const lengths = await this.gatherRows(Float32Array.of(bytes.length), 1, this.size);
+    const longest = Math.max(...lengths);
+    const t = tensor(Float32Array.from({ length: longest }, (_, i) => (i < bytes.length ? bytes[i]! : 0)), { shape: [longest] });
+    try {
+      const parts = await this.pg.allGather(t);
+      try {
+        return parts.map((p, r) => JSON.parse(Buffer.from(p.toFloat32Array().subarray(0, lengths[r]!)).toString('utf8')) as T);
+      } finally {
+        for (const p of parts) p.dispose();
+      }
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /**
+   * The predictions of `items` made by every rank together: each predicts its unpadded strided shard, and
+   * every rank gets the whole list's rows in order (probabilities are float32 from the engine, so sending them
+   * as float32 loses nothing; files a rank could not decode keep their reasons, with indices into `items`).
+   */
+  async gatherPredictions<T>(items: readonly T[], predict: (shard: T[]) => Promise<ItemPredictions>): Promise<ItemPredictions> {
+    const n = items.length;
+    const mine = shardIndices(items.map((_, i) => i), { rank: this.rank, worldSize: this.size, pad: false });
+    const r = await predict(mine.map((i) => items[i]!));
+    const extras = (['plain', 'uncalibrated'] as const).filter((k) => r[k] !== undefined);
+    const told = await this.gatherJson({ skipped: r.skipped.map((s) => ({ ...s, index: mine[s.index]! })), extras });
+    const width = r.width;
+    const gather = async (a: Float64Array | undefined): Promise<Float64Array> =>
+      Float64Array.from(await this.gatherRows(a ? Float32Array.from(a) : new Float32Array(mine.length * width).fill(NaN), width, n));
+    const out: ItemPredictions = { probabilities: await gather(r.probabilities), width, skipped: told.flatMap((t) => t.skipped).sort((a, b) => a.index - b.index) };
+    // A variant that some rank made (another may have had no batch at all): every rank sends its rows, in the same order.
+    for (const k of ['plain', 'uncalibrated'] as const) if (told.some((t) => t.extras.includes(k))) out[k] = await gather(r[k]);
+    return out;
   }
 
   async barrier(): Promise<void> {

@@ -4,6 +4,8 @@
 // nothing (the test runner may load every file under test/).
 import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
 import { full, arange, setNumThreads } from '../../src/torch/index.js';
+import { TrainWorld } from '../../src/train/world.js';
+import type { ItemPredictions } from '../../src/eval/index.js';
 import { BN_EPS, BN_MOMENTUM, bnCase, reducerBatch, sgdSteps, tinyNet } from './dist-fixtures.js';
 
 const [scenario, rankArg, worldArg, portArg] = process.argv.slice(2);
@@ -52,13 +54,35 @@ function syncBn(pg: ProcessGroup, rank: number, world: number): Record<string, u
     plain: plain.toArray(), plainDx: c.plain.grad!.toArray() };
 }
 
+/**
+ * TrainWorld.gatherPredictions of 5 items (2 probabilities each: 10 i and 10 i + 1) and of 1 item: item 3 (rank
+ * 1's second) cannot be decoded, and only rank 0's predictions have an uncalibrated variant (100 + 10 i).
+ */
+async function gatheredPredictions(pg: ProcessGroup, rank: number, world: number): Promise<Record<string, unknown>> {
+  const w = TrainWorld.over(pg, { rank, worldSize: world });
+  const predict = async (shard: { path: string; i: number }[]): Promise<ItemPredictions> => {
+    const rows = (f: (i: number) => number) => Float64Array.from(shard.flatMap(({ i }) => (i === 3 ? [NaN, NaN] : [f(i), f(i) + 1])));
+    return {
+      probabilities: rows((i) => 10 * i), width: 2,
+      skipped: shard.flatMap((it, k) => (it.i === 3 ? [{ index: k, path: it.path, reason: 'broken' }] : [])),
+      ...(rank === 0 && shard.length > 0 ? { uncalibrated: rows((i) => 100 + 10 * i) } : {}),
+    };
+  };
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `i${i}`, i }));
+  const plain = (p: ItemPredictions) =>
+    ({ probabilities: [...p.probabilities], width: p.width, skipped: p.skipped, uncalibrated: p.uncalibrated && [...p.uncalibrated] });
+  return { five: plain(await w.gatherPredictions(items(5), predict)), one: plain(await w.gatherPredictions(items(1), predict)) };
+}
+
 async function main(): Promise<void> {
   const rank = Number(rankArg), world = Number(worldArg);
   setNumThreads(1);
   const timeoutMs = scenario.startsWith('peer') ? 3000 : 20000;
   const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs });
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
-  if (scenario === 'compute') out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) });
+  if (scenario === 'compute') {
+    out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world), predictions: await gatheredPredictions(pg, rank, world) });
+  }
   else if (scenario === 'peer-killed' || scenario === 'peer-silent') {
     const net = tinyNet(100);
     const red = new GradientReducer(pg, net.parameters());
