@@ -33,6 +33,11 @@ export class TrainWorld {
   /** Rank 0: the one that writes the run folder and speaks on the terminal. */
   get isMain(): boolean { return this.env.rank === 0; }
 
+  /** A 1-D tensor for a collective: on the GPU under NCCL (whose collectives take CUDA tensors only), else on the CPU. */
+  private wire(data: Float32Array | Float64Array): Tensor {
+    return tensor(data, { shape: [data.length], device: this.pg.backend === 'nccl' ? 'cuda' : 'cpu' });
+  }
+
   /** Every parameter and buffer becomes rank 0's (as DDP's construction does). */
   broadcastModel(model: ImageClassifier): void {
     broadcastModule(this.pg, [...model.parameters(), ...model.buffers()]);
@@ -40,7 +45,7 @@ export class TrainWorld {
 
   /** The sums over the ranks of each value (float64). */
   async sum(values: readonly number[]): Promise<number[]> {
-    const t = tensor(Float64Array.from(values), { shape: [values.length] });
+    const t = this.wire(Float64Array.from(values));
     try {
       await this.pg.allReduce(t, 'sum');
       return t.toArray();
@@ -67,7 +72,7 @@ export class TrainWorld {
     const most = Math.ceil(n / this.size);
     const padded = new Float32Array(most * width);
     padded.set(rows.subarray(0, Math.min(rows.length, padded.length)));
-    const t = tensor(padded, { shape: [most * width] });
+    const t = this.wire(padded);
     try {
       const parts = await this.pg.allGather(t);
       try {
@@ -85,7 +90,7 @@ export class TrainWorld {
     const bytes = Buffer.from(JSON.stringify(value), 'utf8');
     const lengths = await this.gatherRows(Float32Array.of(bytes.length), 1, this.size);
     const longest = Math.max(...lengths);
-    const t = tensor(Float32Array.from({ length: longest }, (_, i) => (i < bytes.length ? bytes[i]! : 0)), { shape: [longest] });
+    const t = this.wire(Float32Array.from({ length: longest }, (_, i) => (i < bytes.length ? bytes[i]! : 0)));
     try {
       const parts = await this.pg.allGather(t);
       try {
