@@ -198,6 +198,9 @@ test('timm download: checked by SHA-256 where known, else a complete safetensors
   ];
   for (const [entry, message] of refused) await assert.rejects(fetchWeights(entry, { env }), message);
   assert.deepEqual(fs.readdirSync(cache).sort(), ['hashed.tv_in1k.safetensors', 'tiny.tv_in1k.safetensors'], 'nothing refused is kept');
+  // Offline: the message says where the file may be placed by hand, in either cache.
+  await assert.rejects(fetchWeights(timmEntry('gone.tv_in1k'), { env: { ...env, HF_ENDPOINT: 'http://127.0.0.1:9' }, timeoutMs: 2000 }),
+    /could not download gone\.tv_in1k\.safetensors from http:\/\/127\.0\.0\.1:9\/timm\/gone\.tv_in1k\/resolve\/main\/model\.safetensors: [\s\S]*place it at .*gone\.tv_in1k\.safetensors \(or in Hugging Face's hub cache, .*models--timm--gone\.tv_in1k\/snapshots\/<revision>\/model\.safetensors\)/);
   // A copy in Hugging Face's hub cache (timm.create_model(..., pretrained=True)) is reused when it passes the same check.
   const snap = path.join(root, 'hf', 'models--timm--cached.tv_in1k', 'snapshots', 'abc');
   fs.mkdirSync(snap, { recursive: true });

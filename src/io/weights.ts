@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempPathFor } from './atomic.js';
 import { getViaProxy, proxyFor } from './proxy.js';
-import { huggingFaceCachedFiles, timmEntries, timmFileProblem, timmUrl } from './timm-weights.js';
+import { huggingFaceCachedFiles, huggingFaceHubCache, timmEntries, timmFileProblem, timmUrl } from './timm-weights.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
 /** An architecture of the zoo (src/models/zoo.ts; src/io sits below src/models, so it is a plain string here). */
@@ -224,7 +224,9 @@ export class WeightsDownloadError extends Error {
 function offlineHelp(entry: WeightsEntry, url: string, dest: string, reason: string, env?: Env): string {
   return `could not download ${entry.filename} from ${url}: ${reason}.\n` +
     `Without network access, download it elsewhere and place it at ${dest} ` +
-    `(or in ${entry.source === 'timm' ? 'Hugging Face\'s hub cache, as timm.create_model(pretrained=True) leaves it' : `PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}`}), ` +
+    `(or in ${entry.source === 'timm'
+      ? `Hugging Face's hub cache, as timm.create_model(pretrained=True) leaves it: ${path.join(huggingFaceHubCache(env ?? process.env), `models--timm--${entry.name}`, 'snapshots', '<revision>', 'model.safetensors')}`
+      : `PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}`}), ` +
     `or pass --weights PATH to use a local .pth/.safetensors file, or --weights none to start from random weights. ` +
     `Behind a proxy, set HTTPS_PROXY=http://host:port.`;
 }
