@@ -99,20 +99,27 @@ test('weights list / path / fetch against an empty cache and a local server', as
   const port = (server.address() as AddressInfo).port;
   try {
     await withEnv({ HOME: home, TLEARN_HOME: path.join(home, 'tl'), TORCH_HOME: path.join(home, 'torch'), XDG_CACHE_HOME: path.join(home, 'xdg'),
+      HF_HUB_CACHE: path.join(home, 'hf'), HF_ENDPOINT: 'https://huggingface.co',
       TLEARN_WEIGHTS_URL: `http://127.0.0.1:${port}/models/` }, async () => {
       const list = await cli(['weights', 'list']);
       assert.equal(list.code, 0, list.err);
       const lines = list.out.trimEnd().split('\n');
-      assert.match(lines[0], /^name +arch +version +top-1 +params +size +image +file +cached$/);
+      assert.match(lines[0], /^name +arch +version +top-1 +params +size +image +source +file +cached$/);
       assert.equal(lines.length, WEIGHTS.length + 1);
-      assert.match(list.out, /\nimagenet +resnet50 +IMAGENET1K_V2 +80\.86 +25\.6M +~102MB +224\/232 +resnet50-11ad3fa6\.pth +-\n/);
-      assert.match(list.out, /\nimagenet-v1 +resnet50 +IMAGENET1K_V1 +76\.13 +25\.6M +~102MB +224\/256 +resnet50-0676ba61\.pth +-\n/);
-      assert.match(list.out, /\nresnet18 +resnet18 +IMAGENET1K_V1 +69\.76 +11\.7M +~47MB +224\/256 +resnet18-f37072fd\.pth +-\n/);
-      assert.match(list.out, /\nefficientnet_b3 +efficientnet_b3 +IMAGENET1K_V1 +82\.01 +12\.2M +~49MB +300\/320 +efficientnet_b3_rwightman-cf984f9c\.pth +-\n/);
+      assert.match(list.out, /\nimagenet +resnet50 +IMAGENET1K_V2 +80\.86 +25\.6M +~102MB +224\/232 +torchvision +resnet50-11ad3fa6\.pth +-\n/);
+      assert.match(list.out, /\nimagenet-v1 +resnet50 +IMAGENET1K_V1 +76\.13 +25\.6M +~102MB +224\/256 +torchvision +resnet50-0676ba61\.pth +-\n/);
+      assert.match(list.out, /\nresnet18 +resnet18 +IMAGENET1K_V1 +69\.76 +11\.7M +~47MB +224\/256 +torchvision +resnet18-f37072fd\.pth +-\n/);
+      assert.match(list.out, /\nefficientnet_b3 +efficientnet_b3 +IMAGENET1K_V1 +82\.01 +12\.2M +~49MB +300\/320 +torchvision +efficientnet_b3_rwightman-cf984f9c\.pth +-\n/);
 
-      const json = JSON.parse((await cli(['weights', 'list', '--json'])).out) as Array<{ name: string; filename: string; cached: string | null }>;
+      // timm's names for the same weights: Hugging Face's safetensors files.
+      assert.match(list.out, /\nresnet50\.tv_in1k +resnet50 +IMAGENET1K_V1 +76\.13 +25\.6M +~102MB +224\/256 +timm +resnet50\.tv_in1k\.safetensors +-\n/);
+      assert.match(list.out, /\nregnety_004\.tv2_in1k +regnet_y_400mf +IMAGENET1K_V2 +75\.80 +4\.3M +~17MB +224\/232 +timm +regnety_004\.tv2_in1k\.safetensors +-\n/);
+
+      const json = JSON.parse((await cli(['weights', 'list', '--json'])).out) as Array<{ name: string; filename: string; cached: string | null; url: string; source: string }>;
       assert.deepEqual(json.map((e) => e.name), WEIGHTS.map((e) => e.name));
       assert.ok(json.every((e) => e.cached === null));
+      assert.equal(json.find((e) => e.name === 'resnet50.tv2_in1k')?.url, 'https://huggingface.co/timm/resnet50.tv2_in1k/resolve/main/model.safetensors');
+      assert.equal(json.find((e) => e.name === 'resnet18')?.url, `http://127.0.0.1:${port}/models/resnet18-f37072fd.pth`);
 
       const p = await cli(['weights', 'path', 'imagenet']);
       assert.equal(p.code, 0);

@@ -19,8 +19,9 @@ export {
 export { adaptToTorchvision, transformersKeyToTorchvision, type AdaptedKeys, type KeyLayout } from './key-adapters.js';
 export {
   WEIGHTS, DEFAULT_BASE_URL, listWeights, findWeights, fetchWeights, locateWeights, weightsCachePath, weightsCacheDir,
-  tlearnCacheDir, torchHubCheckpointDirs, hashPrefixOf, sha256File, WeightsDownloadError,
+  tlearnCacheDir, torchHubCheckpointDirs, hashPrefixOf, expectedSha256, weightsFileProblem, weightsUrl, sha256File, WeightsDownloadError,
   type WeightsEntry, type WeightsOptions, type ResNetArch,
 } from './weights.js';
+export { huggingFaceHubCache, huggingFaceEndpoint } from './timm-weights.js';
 export { writeFileAtomic, writeFileAtomicAsync } from './atomic.js';
 export { OutputPathError, outputPathProblem, checkOutputPath, makeOutputFolder } from './output-path.js';

@@ -3,7 +3,8 @@
 // our torchvision-identical models. timm's ResNet keys are already torchvision's.
 import type { StateDictRecords } from './dtypes.js';
 
-export type KeyLayout = 'torchvision' | 'transformers' | 'unknown';
+/** 'timm': timm's RegNet names (src/models/regnet-timm.ts renames them; timm's ResNet keys are torchvision's). */
+export type KeyLayout = 'torchvision' | 'transformers' | 'timm' | 'unknown';
 
 export interface AdaptedKeys {
   tensors: StateDictRecords;

@@ -1,6 +1,7 @@
-// The registry of pretrained weights (torchvision's official ResNet files) and their cache: each file is
-// downloaded once over HTTPS, checked against the SHA-256 prefix in its name (torch.hub's convention),
-// and renamed into place only when complete and verified. Files already in PyTorch's hub cache are reused.
+// The registry of pretrained weights (torchvision's official files, and timm's safetensors copies of some of them
+// on the Hugging Face hub) and their cache: each file is downloaded once over HTTPS, checked (torchvision: the
+// SHA-256 prefix in its name, torch.hub's convention; timm: see timm-weights.ts), and renamed into place only
+// when complete and verified. Files already in PyTorch's (or, for timm's, Hugging Face's) hub cache are reused.
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured (proxy.ts).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -10,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempPathFor } from './atomic.js';
 import { getViaProxy, proxyFor } from './proxy.js';
+import { huggingFaceCachedFiles, huggingFaceHubCache, timmEntries, timmFileProblem, timmUrl } from './timm-weights.js';
 
 export type ResNetArch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'resnet152';
 /** An architecture of the zoo (src/models/zoo.ts; src/io sits below src/models, so it is a plain string here). */
@@ -31,6 +33,10 @@ export interface WeightsEntry {
   resizeSize: number;
   cropSize: number;
   description: string;
+  /** Who publishes the file: torchvision (download.pytorch.org) or timm (the Hugging Face hub, repository timm/<name>). */
+  source: 'torchvision' | 'timm';
+  /** The file's full SHA-256 where the name carries none (timm's files), when known; see expectedSha256. */
+  sha256?: string;
 }
 
 export const DEFAULT_BASE_URL = 'https://download.pytorch.org/models/';
@@ -40,18 +46,18 @@ function entry(name: string, aliases: string[], arch: WeightsArch, version: Weig
   const v2 = version === 'IMAGENET1K_V2';
   return {
     name, aliases, arch, version, filename, acc1, acc5, numParams, resizeSize: v2 ? 232 : 256, cropSize: 224,
-    description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)`,
+    description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)`, source: 'torchvision',
   };
 }
 
 /** Weights of the other families: sizes from the weights' own eval transform (crop, resize). */
 function zooEntry(name: string, aliases: string[], arch: WeightsArch, version: WeightsEntry['version'], filename: string,
   acc1: number, acc5: number, numParams: number, cropSize: number, resizeSize: number): WeightsEntry {
-  return { name, aliases, arch, version, filename, acc1, acc5, numParams, resizeSize, cropSize, description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)` };
+  return { name, aliases, arch, version, filename, acc1, acc5, numParams, resizeSize, cropSize, description: `torchvision ${arch} ${version} (ImageNet-1k top-1 ${acc1}%)`, source: 'torchvision' };
 }
 
 /** torchvision 0.14's weights (file names, metrics and transforms checked against torchvision/models/*.py). */
-export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
+const TORCHVISION_WEIGHTS: readonly WeightsEntry[] = [
   entry('imagenet', ['resnet50', 'resnet50-v2', 'imagenet-v2'], 'resnet50', 'IMAGENET1K_V2', 'resnet50-11ad3fa6.pth', 80.858, 95.434, 25557032),
   entry('imagenet-v1', ['resnet50-v1'], 'resnet50', 'IMAGENET1K_V1', 'resnet50-0676ba61.pth', 76.13, 92.862, 25557032),
   entry('resnet18', ['resnet18-v1'], 'resnet18', 'IMAGENET1K_V1', 'resnet18-f37072fd.pth', 69.758, 89.078, 11689512),
@@ -78,7 +84,10 @@ export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([
   zooEntry('regnet_y_3_2gf', ['regnet_y_3_2gf-v2'], 'regnet_y_3_2gf', 'IMAGENET1K_V2', 'regnet_y_3_2gf-9180c971.pth', 81.982, 95.972, 19436338, 224, 232),
   zooEntry('regnet_y_3_2gf-v1', [], 'regnet_y_3_2gf', 'IMAGENET1K_V1', 'regnet_y_3_2gf-b5a9779c.pth', 78.948, 94.576, 19436338, 224, 256),
   zooEntry('vit_b_16', [], 'vit_b_16', 'IMAGENET1K_V1', 'vit_b_16-c867db91.pth', 81.072, 95.318, 86567656, 224, 256),
-]);
+];
+
+/** torchvision's weights, then timm's names for the same tensors (timm-weights.ts). */
+export const WEIGHTS: readonly WeightsEntry[] = Object.freeze([...TORCHVISION_WEIGHTS, ...timmEntries(TORCHVISION_WEIGHTS)]);
 
 export function listWeights(): WeightsEntry[] { return [...WEIGHTS]; }
 
@@ -89,7 +98,8 @@ export function listWeights(): WeightsEntry[] { return [...WEIGHTS]; }
 export function findWeights(name: string, arch?: string): WeightsEntry {
   const n = name.trim().toLowerCase();
   if (arch && arch !== 'resnet50' && ['imagenet', 'imagenet-v1', 'imagenet-v2'].includes(n)) {
-    const forArch = WEIGHTS.filter((w) => w.arch === arch);
+    // The generic names mean torchvision's files (timm's copies are asked for by their own names).
+    const forArch = WEIGHTS.filter((w) => w.arch === arch && w.source === 'torchvision');
     if (forArch.length === 0) throw new Error(`no pretrained weights known for architecture '${arch}' (known: ${[...new Set(WEIGHTS.map((w) => w.arch))].join(', ')})`);
     const want = n === 'imagenet-v1' ? 'IMAGENET1K_V1' : n === 'imagenet-v2' ? 'IMAGENET1K_V2' : undefined;
     const hit = want ? forArch.find((w) => w.version === want) : (forArch.find((w) => w.version === 'IMAGENET1K_V2') ?? forArch[0]);
@@ -97,9 +107,15 @@ export function findWeights(name: string, arch?: string): WeightsEntry {
     return hit;
   }
   const hit = WEIGHTS.find((w) => w.name === n || w.aliases.includes(n));
-  if (!hit) throw new Error(`unknown weights '${name}'; known: ${WEIGHTS.map((w) => w.name).join(', ')} (or give a file path, or 'none')`);
+  if (!hit) throw new Error(`unknown weights '${name}'; known: ${WEIGHTS.filter((w) => w.source === 'torchvision').map((w) => w.name).join(', ')}, and timm's names for the same files (${WEIGHTS.filter((w) => w.source === 'timm').map((w) => w.name).join(', ')}) (or give a file path, or 'none')`);
   if (arch && hit.arch !== arch) throw new Error(`weights '${name}' are for ${hit.arch}, not ${arch}`);
   return hit;
+}
+
+/** The SHA-256 (or its prefix) a file must have: the entry's own, else the prefix in its name; undefined when unknown. */
+export function expectedSha256(entry: WeightsEntry): string | undefined {
+  if (entry.sha256) return entry.sha256;
+  return entry.source === 'timm' ? undefined : hashPrefixOf(entry.filename);
 }
 
 /** The SHA-256 prefix that torch.hub encodes in a file name (`resnet50-11ad3fa6.pth` → `11ad3fa6`). */
@@ -145,9 +161,10 @@ export interface WeightsOptions {
   env?: Env;
   /** Overrides the cache folder (default weightsCacheDir(env)). */
   cacheDir?: string;
-  /** Where files are downloaded from (default TLEARN_WEIGHTS_URL, else download.pytorch.org/models/). */
+  /** Where torchvision's files are downloaded from (default TLEARN_WEIGHTS_URL, else download.pytorch.org/models/);
+   *  timm's come from the Hugging Face hub (HF_ENDPOINT, else huggingface.co). */
   baseUrl?: string;
-  /** Also look in PyTorch's hub cache (default true). */
+  /** Also look in PyTorch's hub cache (and for timm's files, Hugging Face's; default true). */
   useTorchHub?: boolean;
   /** Check the SHA-256 of a file found in a cache before using it (default true). */
   verify?: boolean;
@@ -165,14 +182,35 @@ export function weightsCachePath(entry: WeightsEntry, opts: WeightsOptions = {})
 /** A verified copy of the weights already on disk (tlearn cache, then torch hub cache), or undefined. */
 export async function locateWeights(entry: WeightsEntry, opts: WeightsOptions = {}): Promise<string | undefined> {
   const candidates = [weightsCachePath(entry, opts)];
-  if (opts.useTorchHub ?? true) candidates.push(...torchHubCheckpointDirs(opts.env).map((d) => path.join(d, entry.filename)));
-  const prefix = hashPrefixOf(entry.filename);
+  if (opts.useTorchHub ?? true) {
+    candidates.push(...(entry.source === 'timm' ? huggingFaceCachedFiles(entry, opts.env ?? process.env)
+      : torchHubCheckpointDirs(opts.env).map((d) => path.join(d, entry.filename))));
+  }
   for (const file of candidates) {
     if (!fs.existsSync(file)) continue;
-    if ((opts.verify ?? true) && !(await sha256File(file)).startsWith(prefix)) continue; // damaged: ignore it
+    if ((opts.verify ?? true) && (await weightsFileProblem(entry, file)) !== undefined) continue; // damaged: ignore it
     return file;
   }
   return undefined;
+}
+
+/**
+ * Why `file` is not `entry`'s file (undefined when it is): its SHA-256 does not start with the expected one, or, for
+ * a timm file whose SHA-256 is unknown, it is not a complete safetensors file with the architecture's parameter count.
+ */
+export async function weightsFileProblem(entry: WeightsEntry, file: string, digest?: string): Promise<string | undefined> {
+  const want = expectedSha256(entry);
+  if (want === undefined) return timmFileProblem(entry, file);
+  const got = digest ?? (await sha256File(file));
+  return got.startsWith(want) ? undefined : `its SHA-256 ${got.slice(0, 16)}… does not start with ${want.slice(0, 16)}`;
+}
+
+/** Where `entry`'s file is downloaded from. */
+export function weightsUrl(entry: WeightsEntry, opts: WeightsOptions = {}): string {
+  const env = opts.env ?? process.env;
+  if (entry.source === 'timm') return timmUrl(entry, env);
+  const base = opts.baseUrl ?? env.TLEARN_WEIGHTS_URL ?? DEFAULT_BASE_URL;
+  return base.endsWith('/') ? base + entry.filename : `${base}/${entry.filename}`;
 }
 
 /** Pretrained weights could not be downloaded (offline, proxy, HTTP error) or arrived damaged. */
@@ -186,7 +224,9 @@ export class WeightsDownloadError extends Error {
 function offlineHelp(entry: WeightsEntry, url: string, dest: string, reason: string, env?: Env): string {
   return `could not download ${entry.filename} from ${url}: ${reason}.\n` +
     `Without network access, download it elsewhere and place it at ${dest} ` +
-    `(or in PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}), ` +
+    `(or in ${entry.source === 'timm'
+      ? `Hugging Face's hub cache, as timm.create_model(pretrained=True) leaves it: ${path.join(huggingFaceHubCache(env ?? process.env), `models--timm--${entry.name}`, 'snapshots', '<revision>', 'model.safetensors')}`
+      : `PyTorch's hub cache, ${torchHubCheckpointDirs(env)[0]}`}), ` +
     `or pass --weights PATH to use a local .pth/.safetensors file, or --weights none to start from random weights. ` +
     `Behind a proxy, set HTTPS_PROXY=http://host:port.`;
 }
@@ -265,9 +305,7 @@ export async function fetchWeights(which: string | WeightsEntry, opts: WeightsOp
   const found = await locateWeights(entry, opts);
   if (found) return found;
   const dest = weightsCachePath(entry, opts);
-  const base = opts.baseUrl ?? (opts.env ?? process.env).TLEARN_WEIGHTS_URL ?? DEFAULT_BASE_URL;
-  const url = base.endsWith('/') ? base + entry.filename : `${base}/${entry.filename}`;
-  const prefix = hashPrefixOf(entry.filename);
+  const url = weightsUrl(entry, opts);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const tmp = tempPathFor(dest);
   try {
@@ -277,9 +315,10 @@ export async function fetchWeights(which: string | WeightsEntry, opts: WeightsOp
     } catch (e) {
       throw new WeightsDownloadError(offlineHelp(entry, url, dest, (e as Error).message || String(e), opts.env));
     }
-    if (!digest.startsWith(prefix)) {
-      throw new WeightsDownloadError(`downloaded ${entry.filename} from ${url} but its SHA-256 ${digest.slice(0, 16)}… ` +
-        `does not start with ${prefix}: the file is corrupt or not the expected one; it was discarded`);
+    const problem = await weightsFileProblem(entry, tmp, digest);
+    if (problem !== undefined) {
+      throw new WeightsDownloadError(`downloaded ${entry.filename} from ${url} but ${problem}: ` +
+        `the file is corrupt or not the expected one; it was discarded`);
     }
     fs.renameSync(tmp, dest);
     return dest;

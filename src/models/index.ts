@@ -36,3 +36,4 @@ export {
   loadPretrainedBackbone, loadBackboneFromFile, loadBackboneRecords, createBinaryClassifier, createClassifier, isRegistryName,
   type PretrainedInfo, type CreateBinaryClassifierOptions, type CreateClassifierOptions,
 } from './pretrained.js';
+export { timmRegNetKeyToTorchvision, timmRegNetToTorchvision, isTimmRegNet, fromTimmLayout } from './regnet-timm.js';

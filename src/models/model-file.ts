@@ -8,6 +8,7 @@ import { adaptToTorchvision, loadCheckpoint, saveCheckpoint, type Checkpoint, ty
 import { ImageClassifier } from './classifier.js';
 import { checkFinite, checkFiniteRecords } from './finite.js';
 import { headInfo } from './infer.js';
+import { fromTimmLayout } from './regnet-timm.js';
 import { inferArch } from './families.js';
 import {
   completeMetadata, isTlearnMetadata, metadataToJSON, seedMetadata, toolVersion, type ModelMetadata, type ResizeMode,
@@ -70,7 +71,8 @@ export { headOutputs } from './options.js';
 export function loadModelFile(file: string, opts: LoadModelOptions = {}): LoadedModel {
   missingModelFile(file);
   const ckpt = loadCheckpoint(file);
-  const { tensors: records } = adaptToTorchvision(ckpt.tensors);
+  // A model saved from timm (a RegNet under timm's names) is read under torchvision's keys.
+  const { tensors: records } = fromTimmLayout(adaptToTorchvision(ckpt.tensors).tensors, file);
   // The family first (its head lies at its headPath); keys of no known family keep ResNet's messages about fc.
   let inferred: Arch | undefined;
   let inferError: Error | undefined;

@@ -1,5 +1,6 @@
 // Pretrained ImageNet weights into a model's backbone: from the registry ('imagenet', 'imagenet-v1', ... via
-// src/io's verified cache and download), from a file (torchvision/timm layout, microsoft/resnet-50 layout,
+// src/io's verified cache and download, timm's names for torchvision's files included), from a file (torchvision
+// layout, timm's (a ResNet's keys are torchvision's, a RegNet's are renamed), microsoft/resnet-50 layout,
 // DataParallel prefixes), or none. The backbone loads strictly: every key present, no unknown key, equal
 // shapes; the file's own head (fc.*, e.g. ImageNet's 1000 classes) is dropped and the model keeps its new head.
 // The head is the module at the family's headPath (fc, classifier.1, ...).
@@ -15,6 +16,7 @@ import { inferArch } from './families.js';
 import type { StagedNet } from './staged.js';
 import { familyInfo, familyOf, isArch, isResNetFamily, type Arch } from './zoo.js';
 import { upgradeViTKeys } from './vit.js';
+import { fromTimmLayout } from './regnet-timm.js';
 import { recordToTensor } from './state.js';
 import { checkFinite } from './finite.js';
 
@@ -54,7 +56,9 @@ export function loadBackboneRecords(model: StagedNet, records: StateDictRecords,
   // The layouts adaptToTorchvision maps (transformers, DataParallel prefixes) are ResNet's; other families load torchvision's keys as they are.
   // torchvision's own ViT file (vit_b_16-c867db91.pth) predates 0.14's MLP names: its upgrade hook's renaming.
   const upgraded = !resnet && familyOf(model.arch as Arch) === 'vit' ? upgradeViTKeys(records) : records;
-  const adapted = resnet ? adaptToTorchvision(records) : { tensors: upgraded, layout: 'torchvision' as KeyLayout };
+  // timm's RegNet file (regnety_*.tv2_in1k) names torchvision's modules its own way: renamed one to one.
+  const fromTimm = resnet ? undefined : fromTimmLayout(upgraded, source);
+  const adapted = fromTimm ? { tensors: fromTimm.tensors, layout: (fromTimm.timm ? 'timm' : 'torchvision') as KeyLayout } : adaptToTorchvision(records);
   if (adapted.layout === 'unknown') {
     const first = [...records.keys()].slice(0, 5).join(', ');
     throw new Error(`${source}: not a ResNet state_dict in a known layout (no 'conv1.weight' or transformers 'embedder' key; first keys: ${first || 'none'})`);

@@ -22,12 +22,13 @@ export const approxSizeMB = (e: WeightsEntry): number => Math.round((e.numParams
 
 /**
  * The list as a table: name, arch, torchvision version, top-1, parameters (millions), about the file's size,
- * image size (center crop / resize of the eval transform, the arch's default), file, where it is cached ("-" if not).
+ * image size (center crop / resize of the eval transform, the arch's default), who publishes the file (torchvision,
+ * or timm for its copies of torchvision's weights), file, where it is cached ("-" if not).
  */
 export function formatWeightsTable(rows: Array<WeightsEntry & { cached: string | null }>): string {
-  const head = ['name', 'arch', 'version', 'top-1', 'params', 'size', 'image', 'file', 'cached'];
+  const head = ['name', 'arch', 'version', 'top-1', 'params', 'size', 'image', 'source', 'file', 'cached'];
   const cells = rows.map((r) => [r.name, r.arch, r.version, r.acc1.toFixed(2), `${(r.numParams / 1e6).toFixed(1)}M`, `~${approxSizeMB(r)}MB`,
-    `${r.cropSize}/${r.resizeSize}`, r.filename, r.cached ?? '-']);
+    `${r.cropSize}/${r.resizeSize}`, r.source, r.filename, r.cached ?? '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i]))).join('  ');
   return [line(head), ...cells.map(line)].join('\n') + '\n';
@@ -47,9 +48,9 @@ export async function runWeights(opts: WeightsOptions, io: CliIO): Promise<void>
   const common = { env: opts.env, baseUrl: opts.baseUrl };
   if (opts.action === 'list') {
     const rows = [];
-    const base = opts.baseUrl ?? (opts.env ?? process.env).TLEARN_WEIGHTS_URL ?? w.DEFAULT_BASE_URL;
     for (const e of w.listWeights()) {
-      rows.push({ ...e, url: new URL(e.filename, base).href, sha256Prefix: w.hashPrefixOf(e.filename), approxSizeMB: approxSizeMB(e), cached: (await w.locateWeights(e, common)) ?? null });
+      // sha256Prefix: what the download is checked against (timm's files: the full SHA-256 where known, else null).
+      rows.push({ ...e, url: w.weightsUrl(e, common), sha256Prefix: w.expectedSha256(e) ?? null, approxSizeMB: approxSizeMB(e), cached: (await w.locateWeights(e, common)) ?? null });
     }
     io.out(opts.json ? JSON.stringify(rows, null, 2) + '\n' : formatWeightsTable(rows));
     return;
