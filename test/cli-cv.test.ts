@@ -60,14 +60,17 @@ async function checkCv(dir: string, data: string, pool: number, task: 'binary' |
 
 test('tlearn cv on a binary image folder: two fold runs, oof.csv, cv.json, label_issues.csv, the report; --resume on it is a no-op', async () => {
   const dir = tempDir();
-  // 6 train + 2 val per class: a pool of 16; 1 test image per class stays out.
-  await makeStripes(path.join(dir, 'data'), { train: 6, val: 2, test: 1 });
+  // 6 train + 2 val per class: a pool of 16. No test split (each fold would evaluate it and write its report:
+  // train()'s own, tested with it; cv-run.test.ts checks that a test split stays out of the folds).
+  await makeStripes(path.join(dir, 'data'), { train: 6, val: 2, test: 0 });
+  fs.rmSync(path.join(dir, 'data', 'test'), { recursive: true });
   await checkCv(dir, 'data', 16, 'binary');
 });
 
 test('tlearn cv on a multi-label CSV: two fold runs, oof.csv with every label, cv.json; --resume on it is a no-op', async () => {
   const dir = tempDir();
   await makeStripes(path.join(dir, 'img'), { train: 4, val: 4, test: 0 });
+  fs.rmSync(path.join(dir, 'img', 'test'), { recursive: true });
   // Labels: the stripes' direction (h or v), and 'wide' for every other image: 16 images of train and val, 3 labels, no test rows.
   const images = ['train', 'val'].flatMap((s) => ['stripes_h', 'stripes_v'].flatMap((c) => [0, 1, 2, 3].map((k) => ({ rel: `img/${s}/${c}/00${k}.png`, s, c, k }))));
   fs.writeFileSync(path.join(dir, 'labels.csv'), ['path,labels,split', ...images.map((x) => `${x.rel},${x.c === 'stripes_h' ? 'h' : 'v'}${x.k % 2 ? ';wide' : ''},${x.s}`)].join('\n') + '\n');

@@ -58,9 +58,7 @@ async function predicted(model: string, args: string[] = []): Promise<number[][]
 test('predict and evaluate --tta flip: the ONNX engine gives the libtorch engine\'s probabilities within 1e-4', async () => {
   for (const [c, o] of [[ckpt, onnx], [path.join(dir, 'multi.safetensors'), path.join(dir, 'multi.onnx')]] as const) {
     const torchTta = (await predicted(c, ['--tta', 'flip'])).flat(), onnxTta = (await predicted(o, ['--tta', 'flip'])).flat();
-    const onnxPlain = (await predicted(o)).flat();
     assert.ok(maxAbsDiff(onnxTta, torchTta) < 1e-4, `${path.basename(o)}: ${maxAbsDiff(onnxTta, torchTta)}`);
-    assert.ok(maxAbsDiff(onnxTta, onnxPlain) > 1e-4, `${path.basename(o)}: the mirror changes the probabilities`);
   }
   const evaluated = async (model: string, out: string) => {
     const r = await cli(['evaluate', model, 'data', '--out', out, '--tta', 'flip']);
@@ -77,7 +75,7 @@ test('predict and evaluate --tta flip: the ONNX engine gives the libtorch engine
     assert.ok(Math.abs(o.m.tta.with[k] - t.m.tta.with[k]) < 1e-4, `with TTA, ${k}`);
     assert.ok(Math.abs(o.m.tta.without[k] - t.m.tta.without[k]) < 1e-4, `without TTA, ${k}`);
   }
-  assert.notEqual(o.m.tta.with.log_loss, o.m.tta.without.log_loss);
+  assert.ok(Math.abs(o.m.tta.with.log_loss - o.m.tta.without.log_loss) > 1e-4, 'the mirror changes the probabilities');
   assert.match(o.html, /Test-time augmentation[\s\S]*Without TTA[\s\S]*With TTA \(flip\)/);
 });
 
