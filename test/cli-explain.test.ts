@@ -101,3 +101,43 @@ test('a multi-class evaluation report shows the overlay of the predicted class i
     removeTempDirs();
   }
 });
+
+test('a multi-label evaluation report shows a sample of correct predictions (every label right) with their overlays', async () => {
+  const dir = tempDir();
+  try {
+    manualSeed(3);
+    const m = new ImageClassifier({ arch: 'resnet18', outputs: 3, activation: 'sigmoid' });
+    const classes = ['sky', 'sea', 'tree'];
+    saveModelFile(path.join(dir, 'model.safetensors'), m, { task: 'multilabel', classes, positiveClass: null, thresholds: [0.5, 0.5, 0.5], imageSize: 32 });
+    m.dispose();
+    const names = [1, 2, 3, 4, 5, 6].map((s) => `img/${s}.png`);
+    for (const [i, name] of names.entries()) await writePng(path.join(dir, name), 30, 24, i + 1);
+    const cli = cliIn(dir);
+    // The labels are the model's own predictions for 4 images (correct), one label toggled for the other 2 (wrong).
+    const p = await cli(['predict', 'model.safetensors', ...names, '--json']);
+    assert.equal(p.code, 0, p.err);
+    const predicted = (JSON.parse(p.out) as { labels: string[] }[]).map((r) => r.labels);
+    const toggled = (labels: string[]) => {
+      const j = classes.findIndex((c) => !(labels.length === 1 && labels[0] === c));
+      return labels.includes(classes[j]!) ? labels.filter((l) => l !== classes[j]) : [...labels, classes[j]!];
+    };
+    const given = predicted.map((labels, i) => (i < 4 ? labels : toggled(labels)));
+    fs.writeFileSync(path.join(dir, 'labels.csv'), ['path,labels,split', ...names.map((n, i) => `${n},${given[i]!.join(';')},test`)].join('\n') + '\n');
+    const r = await cli(['evaluate', 'model.safetensors', 'labels.csv', '--out', 'ev']);
+    assert.equal(r.code, 0, r.err);
+    const rows = fs.readFileSync(path.join(dir, 'ev', 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    assert.equal(rows.filter((x) => x[1] === x[2]).length, 4, 'the fixture has 4 correct predictions and 2 wrong');
+    const html = fs.readFileSync(path.join(dir, 'ev', 'report.html'), 'utf8');
+    const correct = html.match(/<section id="gradcam-correct">[\s\S]*?<\/section>/)?.[0] ?? '';
+    assert.match(correct, /Where the model looked: correct predictions[\s\S]*the most probable predicted label/);
+    assert.equal((correct.match(/<figure>/g) ?? []).length, 4, 'one overlay per correct prediction');
+    assert.equal((correct.match(/src="data:image\/png;base64,/g) ?? []).length, 4);
+    for (const [i, name] of names.slice(0, 4).entries()) {
+      assert.ok(correct.includes(name), `${name} is in the section`);
+      assert.ok(correct.includes(`labels: <b>${given[i]!.join(';') || 'none'}</b>`), `${name}'s labels`);
+    }
+    for (const name of names.slice(4)) assert.ok(!correct.includes(name), `${name} (wrong) is not`);
+  } finally {
+    removeTempDirs();
+  }
+});

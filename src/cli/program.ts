@@ -323,6 +323,7 @@ ${examples([
     .option('--classes <names>', 'class names for a model file without tlearn metadata (as predict)', parse.classes)
     .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass', 'multilabel']))
     .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata (default squash)').choices(RESIZE_MODES))
+    .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = answer the mean of the probabilities of each image and its horizontal mirror (two forward passes per image)').choices(['flip']))
     .addHelpText('after', examples([
       'tlearn serve runs/cats/best_model_final.safetensors',
       'curl -F image=@photo.jpg http://127.0.0.1:8080/v1/predict',
@@ -342,6 +343,7 @@ ${examples([
         ...(o.name === undefined ? {} : { name: o.name }), ...(o.threads ? { threads: o.threads } : {}),
         ...(o.threshold === undefined ? {} : { threshold: o.threshold }), ...(o.imageSize === undefined ? {} : { imageSize: o.imageSize }),
         ...(o.classes ? { classes: o.classes } : {}), ...(o.task ? { task: o.task } : {}), ...(o.resize ? { resize: o.resize } : {}),
+        ...(o.tta ? { tta: o.tta } : {}),
       };
       return dispatch('serve', options, async () => (await import('./commands/serve.js')).runServe(options, io));
     });

@@ -59,6 +59,8 @@ export interface CvResult {
   stoppedBy?: RunResult['stoppedBy'];
   folds: FoldRecord[];
   summary: CvSummary | null;
+  /** --resume found the CV finished (its cv.json and report): nothing was trained or written. */
+  finishedBefore?: boolean;
 }
 
 export interface CvSummary {
@@ -157,6 +159,12 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   checkCvFolder(p, resume);
   const log = opts.log ?? (() => undefined);
   const emit = (e: CvEvent) => opts.onEvent?.(e);
+  const finished = resume ? finishedSummary(p, k) : null;
+  if (finished) {
+    log(`${p.root}: its ${k}-fold cross-validation is already finished: nothing to resume (its files are kept as they are; choose another --out to run it again)`);
+    emit({ type: 'cv', event: 'done', summary: p.summary, oof: p.oof, label_issues: finished.label_issues ? p.labelIssues : null, report: p.report, seconds: finished.seconds });
+    return { runDir: p.root, interrupted: false, folds: finished.per_fold, summary: finished, finishedBefore: true };
+  }
 
   // The pool and the test split, as `train` would split this data (seed and fractions of the configuration).
   const data = await prepareData(config.data.csv ?? config.data.path, {
@@ -230,6 +238,20 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   const summary = await finishCv(p, config, data, pool, fold, records, oof, (performance.now() - t0) / 1000);
   emit({ type: 'cv', event: 'done', summary: p.summary, oof: p.oof, label_issues: summary.label_issues ? p.labelIssues : null, report: p.report, seconds: summary.seconds });
   return { runDir: p.root, interrupted: false, folds: records, summary };
+}
+
+/**
+ * The summary of a CV that finished with k folds (cv.json, then the report, are its last files), or null: then
+ * --resume goes through the folds (a different --folds is refused there, by folds.csv).
+ */
+function finishedSummary(p: CvPaths, k: number): CvSummary | null {
+  if (!fs.existsSync(p.summary) || !fs.existsSync(p.report)) return null;
+  try {
+    const s = JSON.parse(fs.readFileSync(p.summary, 'utf8')) as CvSummary;
+    return s.folds === k && Array.isArray(s.per_fold) && s.per_fold.length === k ? s : null;
+  } catch {
+    return null;
+  }
 }
 
 /** oof.csv in the pool's order, label_issues.csv, cv.json and the report. */

@@ -3,7 +3,7 @@
 // state_dict), and the engine that turns a loader batch of uint8 pixels into probabilities.
 import fs from 'node:fs';
 import type { Batch } from '../data/loader.js';
-import type { ProbabilityEngine } from '../eval/predict-items.js';
+import type { EngineVariants, ProbabilityEngine } from '../eval/predict-items.js';
 import { completeMetadata, isTlearnMetadata, seedMetadata, type ModelMetadata } from '../models/metadata.js';
 import { applyModelOptions, headOutputs, plainMetadata, type ModelFileOptions } from '../models/options.js';
 import {
@@ -12,8 +12,12 @@ import {
 } from '../onnx/index.js';
 import { notRegularReason } from '../io/regular-file.js';
 import { PREPROCESS_INPUT, PREPROCESS_OUTPUT, preprocessGraph } from './preprocess.js';
+import { flipViewsGraph, MEAN_INPUT, MEAN_OUTPUT, viewMeanGraph, VIEWS_INPUT, VIEWS_OUTPUT } from './tta.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
+
+/** Test-time augmentation: none, or 'flip' (the mean of the image's and its horizontal mirror's probabilities; tta.ts). */
+export type OnnxTta = 'flip' | null;
 
 export interface OnnxModelOptions extends ModelFileOptions {
   /** onnxruntime's intra-op threads (default: its own choice, all cores). */
@@ -34,11 +38,15 @@ export interface OnnxModel {
   input: OnnxInputLayout;
   /** The engine prediction and evaluation run (src/eval/predict-items.ts). */
   engine: ProbabilityEngine;
+  /** The engine with test-time augmentation: its variants give the probabilities without it as `plain`. */
+  engineWith(tta: OnnxTta): ProbabilityEngine;
   /**
    * The same for n images' uint8 NHWC pixels of the model's size, concatenated (what a server's batch holds); `names`
    * name the images in errors. Async: onnxruntime runs it on its own threads.
    */
-  probabilitiesOf(pixels: Uint8Array, n: number, names: string[]): Promise<Float32Array>;
+  probabilitiesOf(pixels: Uint8Array, n: number, names: string[], tta?: OnnxTta): Promise<Float32Array>;
+  /** probabilitiesOf and, with TTA, the probabilities without it (`plain`), from the same forward pass. */
+  variantsOf(pixels: Uint8Array, n: number, names: string[], tta?: OnnxTta): Promise<EngineVariants>;
   /** Releases the onnxruntime sessions. */
   dispose(): Promise<void>;
 }
@@ -190,9 +198,8 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
   const width = headOutputs(metadata.task, metadata.classes.length);
   const inputName = inputs[0]!.name, outputName = outputs[0]!.name;
   const s = metadata.imageSize;
-  /** n images' uint8 NHWC pixels → their probabilities; `names` name the images in errors. */
-  async function probabilitiesOf(pixels: Uint8Array, n: number, names: string[]): Promise<Float32Array> {
-    let x = new ort.Tensor('uint8', pixels.subarray(0, n * s * s * 3), [n, s, s, 3]);
+  /** The model's probabilities for a uint8 NHWC batch x of n images; `names` name the images in errors. */
+  async function run(x: InstanceType<OrtModule['Tensor']>, n: number, names: string[]): Promise<Float32Array> {
     if (pre) x = (await pre.run({ [PREPROCESS_INPUT]: x }))[PREPROCESS_OUTPUT] as typeof x;
     const out = (await session.run({ [inputName]: x }))[outputName]!;
     if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== n || out.dims[1] !== width) {
@@ -204,15 +211,37 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
     if (!own) checkProbabilities(p, width, metadata.task === 'multiclass', names, file);
     return p;
   }
-  const engine: ProbabilityEngine = {
+  // The TTA graphs, made on first use.
+  let ttaSessions: Promise<{ views: Session; mean: Session }> | null = null;
+  const tta = () => ttaSessions ??= Promise.all([
+    ort.InferenceSession.create(flipViewsGraph(s), options), ort.InferenceSession.create(viewMeanGraph(width), options),
+  ]).then(([views, mean]) => ({ views, mean }));
+  /** n images' uint8 NHWC pixels → their probabilities (with TTA: the mean of the two views, and `plain` without it). */
+  async function variantsOf(pixels: Uint8Array, n: number, names: string[], mode: OnnxTta = null): Promise<EngineVariants> {
+    const x = new ort.Tensor('uint8', pixels.subarray(0, n * s * s * 3), [n, s, s, 3]);
+    if (mode === null) return { main: await run(x, n, names) };
+    const g = await tta();
+    const both = (await g.views.run({ [VIEWS_INPUT]: x }))[VIEWS_OUTPUT] as typeof x;
+    const p = await run(both, 2 * n, [...names, ...names.map((name) => `${name} (mirrored)`)]);
+    const mean = (await g.mean.run({ [MEAN_INPUT]: new ort.Tensor('float32', p, [2 * n, width]) }))[MEAN_OUTPUT]!;
+    return { main: mean.data as Float32Array, plain: p.slice(0, n * width) };
+  }
+  const probabilitiesOf = async (pixels: Uint8Array, n: number, names: string[], mode: OnnxTta = null) => (await variantsOf(pixels, n, names, mode)).main;
+  const engineWith = (mode: OnnxTta): ProbabilityEngine => ({
     width,
-    probabilities: (batch: Batch, paths: string[]) => probabilitiesOf(batch.pixels, batch.indices.length, paths),
-  };
+    probabilities: (batch: Batch, paths: string[]) => probabilitiesOf(batch.pixels, batch.indices.length, paths, mode),
+    variants: (batch: Batch, paths: string[]) => variantsOf(batch.pixels, batch.indices.length, paths, mode),
+  });
   return {
-    file, metadata, fromTlearn: own !== null, assumed, input: layout, engine, probabilitiesOf,
+    file, metadata, fromTlearn: own !== null, assumed, input: layout, engine: engineWith(null), engineWith, probabilitiesOf, variantsOf,
     async dispose() {
       await session.release();
       await pre?.release();
+      if (ttaSessions) {
+        const g = await ttaSessions;
+        await g.views.release();
+        await g.mean.release();
+      }
     },
   };
 }

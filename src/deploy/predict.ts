@@ -23,7 +23,8 @@ async function withOnnxResample<T>(fn: () => Promise<T>): Promise<T> {
 
 /** An ONNX model's probabilities for the items, decoded with the preprocessing its metadata gives. */
 export function predictOnnxItems(model: OnnxModel, items: readonly LoaderItem[], opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
-  return withOnnxResample(() => predictWith(model.engine, model.metadata, items, { ...opts, source: opts.source ?? model.file }));
+  // With --tta flip, each batch runs as its images and their mirrors (tta.ts); the results without it come along.
+  return withOnnxResample(() => predictWith(model.engineWith(opts.tta ?? null), model.metadata, items, { ...opts, source: opts.source ?? model.file }));
 }
 
 /** `tlearn predict MODEL.onnx FILES`: one row per file, in order, as for a checkpoint; a file that cannot be read gets an error row. */
@@ -34,7 +35,7 @@ export async function predictOnnx(opts: PredictCommandOptions): Promise<PredictR
     if (note) opts.log?.(note);
     const items = opts.files.map((path) => ({ path, label: null }));
     const result = await predictOnnxItems(model, items, {
-      batchSize: opts.batchSize, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'),
+      batchSize: opts.batchSize, tta: opts.tta, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'),
     });
     return predictionRows(opts.files, result, model.metadata, opts);
   } finally {

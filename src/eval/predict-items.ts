@@ -20,7 +20,7 @@ export interface PredictItemsOptions {
   cache?: ImageCache | null;
   /** The model file, named in errors. */
   source?: string;
-  /** Test-time augmentation (libtorch engine): 'flip' averages the image's and its mirror's probabilities. */
+  /** Test-time augmentation (both engines): 'flip' averages the image's and its mirror's probabilities. */
   tta?: 'flip' | null;
 }
 

@@ -18,6 +18,8 @@ export interface ModelInfo {
   thresholds: number[] | null;
   /** The line that says what was assumed for a plain state_dict, or null. */
   note: string | null;
+  /** Test-time augmentation in use ('flip': each answer is the mean of the image's and its mirror's), or null. */
+  tta: 'flip' | null;
 }
 
 /** An image that could not be used, with the HTTP status its fault calls for (400, 415 or 422). */

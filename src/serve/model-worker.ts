@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Semaphore } from '../data/pool.js';
 import { imagesTensor } from '../data/tensor.js';
 import { assumptionNote, givenThresholds, nonFiniteOutput } from '../eval/predict.js';
+import { probabilityVariants } from '../eval/torch-engine.js';
 import { channelsLastPays, loadModelFile, type LoadedModel } from '../models/index.js';
 import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
 import { cpuCache, scope, setNumThreads } from '../torch/index.js';
@@ -32,7 +33,8 @@ function start(loaded: LoadedModel): void {
     const s = m.imageSize;
     const { p, finite } = scope(() => {
       const x = imagesTensor({ pixels, shape: [n, 3, s, s], layout, jitter: new Array(n).fill(null), mean: m.mean, std: m.std, views: [] });
-      const out = model.predictProba(x);
+      // predict's forward passes: with --tta flip, the image's and its mirror's probabilities averaged.
+      const out = probabilityVariants(model, x, setup.tta ?? null).main;
       return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
     });
     if (!finite) throw nonFiniteOutput(model, p, Array.from({ length: n }, (_, i) => `image ${i + 1} of the batch`), setup.model);
@@ -60,7 +62,7 @@ function start(loaded: LoadedModel): void {
   });
   const info: ModelInfo = {
     arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
-    threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, loaded),
+    threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, loaded), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });
 }

@@ -20,7 +20,7 @@ function start(model: OnnxModel): void {
 
   async function predict(pixels: Uint8Array, n: number): Promise<BatchResult> {
     const names = Array.from({ length: n }, (_, i) => `image ${i + 1} of the batch`);
-    const p = await model.probabilitiesOf(pixels, n, names);
+    const p = await model.probabilitiesOf(pixels, n, names, setup.tta ?? null);
     const width = p.length / n;
     const predictions = Array.from({ length: n }, (_, i) => predictRow(m.task, m.classes, p.subarray(i * width, (i + 1) * width), decision, 0));
     return { probabilities: p, predictions };
@@ -41,7 +41,7 @@ function start(model: OnnxModel): void {
   });
   const info: ModelInfo = {
     arch: model.fromTlearn ? m.arch : 'onnx', task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize,
-    resize: m.resize, threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, model),
+    resize: m.resize, threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, model), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });
 }

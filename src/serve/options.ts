@@ -43,6 +43,8 @@ export interface ServeOptions {
   task?: 'binary' | 'multiclass' | 'multilabel';
   resize?: 'squash' | 'crop';
   threshold?: number;
+  /** Test-time augmentation: 'flip' answers the mean of each image's and its mirror's probabilities. */
+  tta?: 'flip' | null;
 }
 
 export const SERVE_DEFAULTS = {

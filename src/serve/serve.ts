@@ -30,7 +30,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }
   const common = {
     model: opts.model, load: { imageSize: opts.imageSize, classes: opts.classes, task: opts.task, resize: opts.resize },
-    threshold: opts.threshold, threads: opts.threads, decodeConcurrency: opts.decodeConcurrency ?? availableParallelism(), maxPixels: opts.maxPixels,
+    threshold: opts.threshold, threads: opts.threads, tta: opts.tta ?? null, decodeConcurrency: opts.decodeConcurrency ?? availableParallelism(), maxPixels: opts.maxPixels,
   };
   const engine = opts.engine === 'onnx' ? await loadOnnxEngine(common) : await loadLibtorchEngine(common, opts.decodeIn ?? 'auto');
   return startServer(engine, opts);

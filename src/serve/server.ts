@@ -116,7 +116,7 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 200)}` }));
 
   /** Decodes and predicts a request's images; the queue bound is checked first (503 when full). */
-  async function predictImages(images: Buffer[]): Promise<{ predictions: Prediction[] }> {
+  async function predictImages(images: Buffer[]): Promise<{ predictions: Prediction[]; tta?: 'flip' }> {
     const n = images.length;
     if (admitted + n > opts.maxQueue) {
       throw new HttpError(503, `the server is busy (${admitted} images queued, --max-queue ${opts.maxQueue}): retry later`, { 'retry-after': '1' });
@@ -133,7 +133,8 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
         const [r, i] = refused[0]!;
         if (isRefusal(r)) throw new HttpError(r.status, n > 1 ? `image ${i + 1} of ${n}: ${r.message}` : r.message);
       }
-      return { predictions: await batcher.predict(decoded as Uint8Array[], token) };
+      // With --tta, the answer says so: its probabilities are not those of a plain forward pass.
+      return { predictions: await batcher.predict(decoded as Uint8Array[], token), ...(info.tta ? { tta: info.tta } : {}) };
     } finally {
       admitted -= n;
     }
@@ -168,7 +169,7 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
 function metadataOf(info: ModelInfo): Record<string, unknown> {
   return {
     arch: info.arch, task: info.task, classes: info.classes, positive_class: info.positiveClass, image_size: info.imageSize,
-    resize: info.resize, threshold: info.threshold, thresholds: info.thresholds,
+    resize: info.resize, threshold: info.threshold, thresholds: info.thresholds, tta: info.tta,
   };
 }
 

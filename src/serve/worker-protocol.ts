@@ -13,6 +13,8 @@ export interface WorkerSetup {
   decodeConcurrency: number;
   /** Images declaring more pixels than this are refused from their header (422). */
   maxPixels: number;
+  /** Test-time augmentation: each image's probabilities are the mean of its own and its mirror's. */
+  tta?: 'flip' | null;
 }
 
 /** workerData of the ONNX model worker (onnx-worker.ts); it never decodes (the main thread does). */
@@ -22,6 +24,7 @@ export interface OnnxWorkerSetup {
   threshold?: number;
   /** onnxruntime's intra-op threads (undefined: its default, every core). */
   threads?: number;
+  tta?: 'flip' | null;
 }
 
 /** workerData of the decode worker (decode-worker.ts). */

@@ -1,5 +1,5 @@
 // Issue 20's refusals: explain with a class the model does not have, an ONNX file (no gradients) or a stage that
-// is not one; --tta for an ONNX model; a checkpoint whose calibration temperature is not a positive number.
+// is not one; a --tta mode that is not one; a checkpoint whose calibration temperature is not a positive number.
 import path from 'node:path';
 import fs from 'node:fs';
 import { writePng } from '../data-fixtures.js';
@@ -32,10 +32,10 @@ export const cases: HostileCase[] = [
     message: /--layer "fc" is not a feature-map stage of resnet18; choose one of layer1, layer2, layer3, layer4/,
   },
   {
-    name: '--tta flip with an ONNX model, to predict',
-    setup: async (dir) => { await modelAndImage(dir); fs.writeFileSync(path.join(dir, 'model.onnx'), 'x'); return ['predict', 'model.onnx', 'img.png', '--tta', 'flip']; },
+    name: 'a --tta mode that is not one, to serve',
+    setup: async (dir) => { await modelAndImage(dir); return ['serve', 'model.safetensors', '--tta', 'rotate']; },
     code: 2,
-    message: /--tta flip needs the model's checkpoint \(\.safetensors or \.pth\); the ONNX engine has no test-time augmentation/,
+    message: /--tta.*'rotate' is invalid\. Allowed choices are flip/,
   },
   ...([0, -1.5, 'NaN'] as const).map((t): HostileCase => ({
     name: `a checkpoint with temperature ${JSON.stringify(t)}, to predict`,

@@ -42,7 +42,7 @@ export async function runCv(opts: CvCommandOptions, io: CliIO): Promise<number> 
     const auc = s.mean_sd.val_auc;
     if (auc) io.out(`val_auc over ${s.folds} folds: ${auc.mean.toFixed(4)} ± ${(auc.sd ?? 0).toFixed(4)}\n`);
     if (s.label_issues) io.out(`${s.label_issues.n} likely label issue(s): ${path.join(out, 'label_issues.csv')}\n`);
-    io.out(`cross-validation written to ${out} (report: ${path.join(out, 'report.html')})\n`);
+    if (!result.finishedBefore) io.out(`cross-validation written to ${out} (report: ${path.join(out, 'report.html')})\n`);
   }
   return 0;
 }

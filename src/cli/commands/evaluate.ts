@@ -76,7 +76,6 @@ export async function runEvaluate(opts: EvaluateOptions, io: CliIO): Promise<voi
   checkModelFile(model);
   if (!fs.existsSync(data)) throw new UsageError(`the data ${data} does not exist`);
   checkSplitFractions(opts);
-  if (opts.tta && isOnnxFile(model)) throw new UsageError(`--tta ${opts.tta} needs the model's checkpoint (.safetensors or .pth); the ONNX engine has no test-time augmentation: ${opts.model}`);
   // An .onnx model runs in onnxruntime (src/deploy), without libtorch; a checkpoint in libtorch (src/eval).
   const evaluate = isOnnxFile(model) ? (await onnxPart()).evaluateOnnx : (await loadPart(() => import('../../eval/index.js'), 'evaluation')).evaluate;
   const { json, ...rest } = opts;

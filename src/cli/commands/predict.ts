@@ -151,7 +151,6 @@ function displayWidth(text: string): number {
 export async function runPredict(opts: PredictOptions, io: CliIO): Promise<number> {
   const model = path.resolve(io.cwd, opts.model);
   checkModelFile(model);
-  if (opts.tta && isOnnxFile(model)) throw new UsageError(`--tta ${opts.tta} needs the model's checkpoint (.safetensors or .pth); the ONNX engine has no test-time augmentation: ${opts.model}`);
   const inputs = await collectInputFiles(opts.inputs, io.cwd);
   const files = inputs.filter((f) => f.error === undefined).map((f) => f.path);
   const { inputs: _inputs, format, ...rest } = opts;

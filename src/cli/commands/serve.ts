@@ -101,7 +101,7 @@ export async function runServe(opts: ServeOptions, io: CliIO): Promise<number> {
   }
   const i = server.info;
   if (i.note) io.err(`${i.note}\n`);
-  io.err(`tlearn serve: ${options.name} (${i.arch}, ${i.task}, ${i.classes.length} classes, ${i.imageSize} px) with the ${options.engine} engine; ` +
+  io.err(`tlearn serve: ${options.name} (${i.arch}, ${i.task}, ${i.classes.length} classes, ${i.imageSize} px) with the ${options.engine} engine${i.tta ? `, test-time augmentation ${i.tta}` : ''}; ` +
     `POST ${server.url}/v1/predict${options.apiKey ? ' (API key required)' : ''}; stop with Ctrl-C or SIGTERM\n`);
   io.out(`listening on ${server.url}\n`);
   const got = await signal;
