@@ -1,6 +1,6 @@
 // `tlearn cv` end to end through the CLI, on a binary image folder and a multi-label CSV (2 folds of 16 images,
 // resnet18 at 32 px, 1 epoch per phase, random weights): exit 0, RUN/fold-1..2, oof.csv with every pool image
-// once, cv.json with the folds and mean ± sd, label_issues.csv (binary; multi-label says it has none), the CV
+// once, cv.json with the folds and mean ± sd, label_issues.csv (multi-label: per image and label), the CV
 // report; then --resume on the finished CV changes nothing and says so.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { makeStripes, removeTempDirs, tempDir } from './train-fixtures.js';
 after(removeTempDirs);
 
 const tiny = ['--weights', 'none', '--arch', 'resnet18', '--image-size', '32', '--batch-size', '8', '--threads', '1', '--epochs1', '1', '--epochs2', '1'];
-const rowsOf = (file: string) => parseCsv(fs.readFileSync(file, 'utf8')).slice(1).map((r) => r.fields);
+const rowsOf = (file: string, withHeader = false) => parseCsv(fs.readFileSync(file, 'utf8')).slice(withHeader ? 0 : 1).map((r) => r.fields);
 
 /** Runs `tlearn cv DATA --folds 2 --out cv` in dir and checks the CV folder, then its --resume. */
 async function checkCv(dir: string, data: string, pool: number, task: 'binary' | 'multilabel'): Promise<void> {
@@ -44,8 +44,16 @@ async function checkCv(dir: string, data: string, pool: number, task: 'binary' |
     assert.ok(fs.readFileSync(path.join(out, 'label_issues.csv'), 'utf8').startsWith('path,given_label,suggested_label,self_confidence,rank\n'));
     assert.equal(cv.label_issues.file, path.join(out, 'label_issues.csv'));
   } else {
-    assert.equal(cv.label_issues, null);
-    assert.ok(cv.notes.some((n: string) => /single-label tasks only/.test(n)));
+    // Multi-label: one row per (image, label) probably given wrongly, the suggestion being the opposite.
+    const rows = rowsOf(path.join(out, 'label_issues.csv'), true);
+    assert.deepEqual(rows[0], ['path', 'label', 'given', 'suggested', 'self_confidence', 'rank']);
+    for (const [i, r] of rows.slice(1).entries()) {
+      assert.ok(folds.some((f) => f[0] === r[0]), `${r[0]} is a pool image`);
+      assert.deepEqual(new Set([r[2], r[3]]), new Set(['present', 'absent']));
+      assert.equal(r[5], String(i + 1));
+    }
+    assert.equal(cv.label_issues.n, rows.length - 1);
+    assert.match(cv.label_issues.method, /per label/);
   }
 
   // --resume on the finished CV: nothing trained or rewritten, and the message says why.

@@ -2,7 +2,7 @@
 // the paper's definitions (in the comments). Rows are [P(class 0), P(class 1), ...]; `s` is the given label.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { calibrateJoint, findLabelIssues } from '../src/metrics/index.js';
+import { calibrateJoint, findLabelIssues, findMultiLabelIssues } from '../src/metrics/index.js';
 
 const close = (a: readonly number[], b: readonly number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-12, `${a} vs ${b}`));
 
@@ -65,4 +65,25 @@ test('calibration: a row with no confident example stays empty; the counts to pr
 test('bad input is named', () => {
   assert.throws(() => findLabelIssues([0, 3], [0.5, 0.5, 0.5, 0.5], 2), /labels\[1\] = 3/);
   assert.throws(() => findLabelIssues([0, 1], [0.5, 0.5, 0.5], 2), /3 values for 2 examples/);
+});
+
+test('multi-label: each label a binary problem (present / absent), the issues of all labels ranked together', () => {
+  // Label sets and sigmoid outputs [p(label 0), p(label 1)]:
+  //   a: {0}    [0.9, 0.95]   (label 1 absent, but p = 0.95)
+  //   b: {0, 1} [0.1, 0.8]    (label 0 present, but p = 0.1)
+  //   c: {}     [0.2, 0.1]
+  //   d: {1}    [0.1, 0.9]
+  // Label 0: given [1, 1, 0, 0], p [0.9, 0.1, 0.2, 0.1]. t_present = (0.9 + 0.1) / 2 = 0.5, t_absent = (0.8 + 0.9) / 2
+  //   = 0.85. a -> C[1][1]; b: 1 - 0.1 = 0.9 >= 0.85 -> C[1][0]; c: 0.8 < 0.85, 0.2 < 0.5 -> not counted; d -> C[0][0].
+  //   C = [[1, 0], [1, 1]], counts (2, 2): Q = [[2, 0], [1, 1]] / 4; n Q[1][0] = 1: of a, b the larger margin
+  //   (1 - p) - p is b's (0.8) -> b's label 0 is an issue, self-confidence 0.1.
+  // Label 1: given [0, 1, 0, 1], p [0.95, 0.8, 0.1, 0.9]. t_present = (0.8 + 0.9) / 2 = 0.85, t_absent =
+  //   (0.05 + 0.9) / 2 = 0.475. a: 0.95 >= 0.85 -> C[0][1]; b: 0.8 < 0.85, 0.2 < 0.475 -> not counted; c -> C[0][0];
+  //   d -> C[1][1]. C = [[1, 1], [0, 1]]: Q = [[1, 1], [0, 2]] / 4; n Q[0][1] = 1: of a, c the larger margin p - (1 - p)
+  //   is a's (0.9) -> a's label 1 is an issue, self-confidence 1 - 0.95 = 0.05.
+  // Ranked: a's label 1 (0.05), then b's label 0 (0.1).
+  const issues = findMultiLabelIssues([[0], [0, 1], [], [1]], [0.9, 0.95, 0.1, 0.8, 0.2, 0.1, 0.1, 0.9], 2);
+  assert.deepEqual(issues.map((i) => [i.index, i.label, i.givenPresent, i.rank]), [[0, 1, false, 1], [1, 0, true, 2]]);
+  close(issues.map((i) => i.selfConfidence), [0.05, 0.1]);
+  assert.throws(() => findMultiLabelIssues([[0]], [0.5], 2), /1 values for 1 examples x 2 labels/);
 });

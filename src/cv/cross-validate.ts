@@ -13,10 +13,10 @@ import { formatCsv } from '../data/csv.js';
 import { prepareData, type DataItem, type PreparedData, type TaskKind } from '../data/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeOutputFolder } from '../io/output-path.js';
-import { aucBootstrapCI, binaryMetrics, findLabelIssues } from '../metrics/index.js';
+import { aucBootstrapCI, binaryMetrics, findLabelIssues, findMultiLabelIssues } from '../metrics/index.js';
 import { configToJSON, resolveConfig, SharedFeatureCaches, train, TrainSetupError, type RunConfig, type RunResult, type TrainEvent } from '../train/index.js';
 import type { RunConfigInput } from '../train/config/input.js';
-import { writeCvReport } from '../report/cv-report.js';
+import { type CvReportIssue, writeCvReport } from '../report/cv-report.js';
 import { assignFolds } from './folds.js';
 import { readOof, writeOof, type OofRow } from './oof.js';
 import { cvPaths, type CvPaths } from './paths.js';
@@ -266,15 +266,21 @@ async function finishCv(p: CvPaths, config: RunConfig, data: PreparedData, pool:
   writeOof(p.oof, ordered, task, classes);
 
   let labelIssues: CvSummary['label_issues'] = null;
-  let issues: ReturnType<typeof findLabelIssues>['issues'] = [];
+  let shown: CvReportIssue[] = []; // the report's gallery: the top-ranked issues
   if (task === 'multilabel') {
-    notes.push('label issues are found for single-label tasks only (confident learning per label of a multi-label task is not implemented)');
+    const found = findMultiLabelIssues(ordered.map((o) => o.labels ?? []), Float64Array.from(ordered.flatMap((o) => o.probs)), classes.length);
+    const state = (present: boolean) => (present ? 'present' : 'absent');
+    const rows = found.map((i) => [ordered[i.index]!.path, classes[i.label]!, state(i.givenPresent), state(!i.givenPresent), i.selfConfidence, i.rank]);
+    writeFileAtomic(p.labelIssues, [Buffer.from(formatCsv(['path', 'label', 'given', 'suggested', 'self_confidence', 'rank'], rows))]);
+    labelIssues = { n: found.length, file: p.labelIssues, method: 'confident learning per label (cleanlab\'s multi-label mode): each label a binary present/absent problem; per-class thresholds, calibrated confident joint, prune by noise rate; all ranked by self-confidence' };
+    shown = found.slice(0, 48).map((i) => ({ path: ordered[i.index]!.path, given: `${classes[i.label]} ${state(i.givenPresent)}`,
+      suggested: `${classes[i.label]} ${state(!i.givenPresent)}`, selfConfidence: i.selfConfidence, rank: i.rank }));
   } else {
-    const r = findLabelIssues(ordered.map((o) => o.label), Float64Array.from(ordered.flatMap((o) => o.probs)), classes.length);
-    issues = r.issues;
+    const { issues } = findLabelIssues(ordered.map((o) => o.label), Float64Array.from(ordered.flatMap((o) => o.probs)), classes.length);
     const rows = issues.map((i) => [ordered[i.index]!.path, classes[i.given]!, classes[i.suggested]!, i.selfConfidence, i.rank]);
     writeFileAtomic(p.labelIssues, [Buffer.from(formatCsv(['path', 'given_label', 'suggested_label', 'self_confidence', 'rank'], rows))]);
     labelIssues = { n: issues.length, file: p.labelIssues, method: 'confident learning (Northcutt et al. 2021): per-class thresholds, calibrated confident joint, prune by noise rate; ranked by self-confidence' };
+    shown = issues.slice(0, 48).map((i) => ({ path: ordered[i.index]!.path, given: classes[i.given]!, suggested: classes[i.suggested]!, selfConfidence: i.selfConfidence, rank: i.rank }));
   }
   let pooled: CvSummary['oof'] = { n: ordered.length, auc: null, auc_ci95: null, method: null };
   if (task === 'binary' && ordered.length > 0) {
@@ -294,7 +300,7 @@ async function finishCv(p: CvPaths, config: RunConfig, data: PreparedData, pool:
   writeFileAtomic(p.summary, [Buffer.from(JSON.stringify(summary, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n')]);
   await writeCvReport(p.report, {
     summary, classes: [...classes], folds: fold.length,
-    issues: issues.slice(0, 48).map((i) => ({ path: ordered[i.index]!.path, given: classes[i.given]!, suggested: classes[i.suggested]!, selfConfidence: i.selfConfidence, rank: i.rank })),
+    issues: shown,
   });
   return summary;
 }

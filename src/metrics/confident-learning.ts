@@ -112,3 +112,38 @@ export function findLabelIssues(labels: readonly number[], probs: ArrayLike<numb
   issues.forEach((it, r) => { it.rank = r + 1; });
   return { thresholds, confidentJoint: C, joint: Q, issues };
 }
+
+/** A label issue of a multi-label task: one label of one example, probably given wrongly (present or absent). */
+export interface MultiLabelIssue {
+  /** Row of the example in the input. */
+  index: number;
+  /** The label (class index) that is probably wrong. */
+  label: number;
+  /** Whether the label was given as present (the suggestion is the opposite). */
+  givenPresent: boolean;
+  /** The out-of-sample probability of the given value: p if present, 1 - p if absent. */
+  selfConfidence: number;
+  margin: number;
+  rank: number;
+}
+
+/**
+ * Multi-label confident learning as cleanlab's multi_label mode: every label is its own binary problem (present
+ * vs absent, probabilities [1 - p, p]) solved by {@link findLabelIssues}; the issues of all labels ranked together
+ * by self-confidence, lowest first. `labelSets[k]`: the labels given to example k; `probs`: n x m sigmoid outputs.
+ */
+export function findMultiLabelIssues(labelSets: readonly (readonly number[])[], probs: ArrayLike<number>, m: number): MultiLabelIssue[] {
+  const n = labelSets.length;
+  if (probs.length !== n * m) throw new RangeError(`probabilities: ${probs.length} values for ${n} examples x ${m} labels`);
+  const issues: MultiLabelIssue[] = [];
+  for (let j = 0; j < m; j++) {
+    const given = labelSets.map((s) => (s.includes(j) ? 1 : 0));
+    const column = Float64Array.from({ length: n }, (_, k) => probs[k * m + j]!);
+    for (const it of findLabelIssues(given, column, 2).issues) {
+      issues.push({ index: it.index, label: j, givenPresent: it.given === 1, selfConfidence: it.selfConfidence, margin: it.margin, rank: 0 });
+    }
+  }
+  issues.sort((a, b) => a.selfConfidence - b.selfConfidence || a.index - b.index || a.label - b.label);
+  issues.forEach((it, r) => { it.rank = r + 1; });
+  return issues;
+}

@@ -29,5 +29,6 @@ export { checkClassIndices, checkLabelMatrix, checkProbaMatrix, checkScoreMatrix
 export { pyFixed } from './format.js';
 export { npSum, npMean, percentileSorted } from './numeric.js';
 export {
-  calibrateJoint, confidentJoint, findLabelIssues, perClassThresholds, probabilityRows, type ConfidentLearningResult, type LabelIssue,
+  calibrateJoint, confidentJoint, findLabelIssues, findMultiLabelIssues, perClassThresholds, probabilityRows, type ConfidentLearningResult, type LabelIssue,
+  type MultiLabelIssue,
 } from './confident-learning.js';
