@@ -1,8 +1,12 @@
 // The seed protocol's wall time per architecture (issue 21, item 6): `tlearn train` on the demo data, run as a user
-// runs it (its own process, defaults: both phases, flip augmentation, the frozen-prefix cache, early stopping,
-// the test split's evaluation and report), once per architecture at its default image size (the ImageNet
-// weights' crop) or --size, from random weights (--weights none: no network here, and the time is the same as
-// from ImageNet's). tlearn only: bench/train-protocol.ts compares the protocol with plain PyTorch (resnet50).
+// runs it (its own process, defaults: both phases, flip augmentation, the frozen-prefix cache, the test split's
+// evaluation and report), once per architecture at its default image size (the ImageNet weights' crop) or --size,
+// from random weights (--weights none: no network here; an epoch costs the same from ImageNet's). Early stopping
+// is off by default, so that every architecture runs its full --epochs1 + --epochs2 (the same work): from random
+// weights, where it stops says nothing about a run from ImageNet's (random-init MobileNet and EfficientNet, their
+// BatchNorm frozen at the initial statistics, give nearly constant outputs and a test AUC near 0.5);
+// --early-stopping keeps the protocol's (val AUC, patience 5). tlearn only: bench/train-protocol.ts compares the
+// protocol with plain PyTorch (resnet50).
 //
 // Per architecture: phase-1 and phase-2 seconds (from the phase's start event to its end event, as the JSON lines
 // arrive), the total (process start to exit: start-up, data check, both phases, checkpoints, test evaluation and
@@ -11,7 +15,8 @@
 // a quick look: --epochs1 1 --epochs2 1.
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/protocol-zoo.js [--archs resnet50,efficientnet_b0,...]
-//      [--data demo-data] [--size N] [--epochs1 10] [--epochs2 10] [--batch 32] [--threads 0] [--json FILE]
+//      [--data demo-data] [--size N] [--epochs1 10] [--epochs2 10] [--batch 32] [--threads 0] [--early-stopping]
+//      [--json FILE]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,9 +42,13 @@ export interface ProtocolFigures {
 interface Event { type: string; [k: string]: unknown }
 
 /** One `tlearn train` in its own process; events time-stamped as they arrive. */
-async function runOne(arch: Arch, data: string, extra: string[]): Promise<ProtocolFigures> {
+async function runOne(arch: Arch, data: string, extra: string[], earlyStopping: boolean): Promise<ProtocolFigures> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `tlearn-protocol-zoo-${arch}-`));
   const argv = [path.join(root, 'bin', 'tlearn.js'), 'train', data, '--arch', arch, '--weights', 'none', '--out', path.join(out, 'run'), '--json', ...extra];
+  if (!earlyStopping) {
+    fs.writeFileSync(path.join(out, 'fixed-epochs.json'), JSON.stringify({ phases: [{ earlyStopping: null }, { earlyStopping: null }] }));
+    argv.push('--config', path.join(out, 'fixed-epochs.json'));
+  }
   const t0 = performance.now();
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -101,13 +110,15 @@ const extra: string[] = [];
 for (const [flag, cli] of [['size', '--image-size'], ['epochs1', '--epochs1'], ['epochs2', '--epochs2'], ['batch', '--batch-size'], ['threads', '--threads']] as const) {
   if (a[flag] !== undefined) extra.push(cli, a[flag]!);
 }
-console.log(`protocol per architecture: tlearn train ${data} --weights none ${extra.join(' ')} (each in its own process)`);
+const earlyStopping = a['early-stopping'] === 'true';
+console.log(`protocol per architecture: tlearn train ${data} --weights none ${extra.join(' ')} (each in its own process), ` +
+  `early stopping ${earlyStopping ? 'on' : 'off'}`);
 const rows: ProtocolFigures[] = [];
 for (const arch of archs as Arch[]) {
-  const r = await runOne(arch, data, extra);
+  const r = await runOne(arch, data, extra, earlyStopping);
   rows.push(r);
   console.log(`${arch.padEnd(20)} ${String(r.size).padStart(3)}px  ${r.phases.map((p) => `${p.name} ${p.seconds.toFixed(1)} s (${p.epochs} epochs${p.stoppedEarly ? ', stopped early' : ''})`).join(', ')}; ` +
     `total ${r.totalSeconds.toFixed(1)} s; ${r.imagesPerSecond.toFixed(1)} training images/s; test AUC ${r.testAuc?.toFixed(4) ?? '-'}`);
 }
 console.log(`\n${markdownTable(rows)}`);
-if (a.json) fs.writeFileSync(a.json, JSON.stringify({ data, flags: extra, rows }, null, 2) + '\n');
+if (a.json) fs.writeFileSync(a.json, JSON.stringify({ data, flags: extra, earlyStopping, rows }, null, 2) + '\n');
