@@ -1,42 +1,92 @@
 // Backbone benchmark: per architecture of the zoo, at its default image size (its ImageNet weights' crop), the
 // eval forward (no gradients) and a phase-2 training step (`trainable: [last_stage, head]`, frozen BatchNorm in
 // eval mode, the whole network run from the images, BCE on logits, backward) in images/s, tlearn against the
-// same torchvision model in Python PyTorch eager (same machine, same threads, alternating, best of the rounds).
+// same torchvision model in Python PyTorch eager (same machine, same threads, alternating rounds).
 // Table-driven: every architecture in src/models/zoo.ts's ARCH_INFO, or those named in --archs a,b,c.
+//
+// Timing: each round builds the model afresh on each side, runs --warmup untimed iterations, then times --iters
+// iterations one by one; the figure is the batch over the median iteration of all rounds (a few slow iterations
+// of a shared machine do not move it). The rounds' own medians give the spread (min-max) in the JSON.
+//
+// PyTorch's memory: with glibc's malloc as it comes, every eval forward of PyTorch eager gives its large
+// activation buffers back to the kernel (mmap'd blocks, heap trimming) and takes them again at the next layer or
+// iteration: measured on efficientnet_b3 at 300 px, batch 4, 1 thread, 38 000-63 000 page faults and about 450 ms
+// of system time per 1.1 s forward, against none and about 30 ms with the two settings below (forward 0.45 s).
+// The training step keeps activations for the backward pass and churns less, which is why PyTorch's forward
+// measured slower than its own training step in the first runs of this benchmark (1 warm-up call, 4 iterations,
+// glibc defaults). The reference therefore runs by default with MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_
+// raised (`--py-malloc tuned`: what jemalloc or tcmalloc, which PyTorch's CPU tuning guide recommends, achieve)
+// so that tlearn, whose caching CPU allocator keeps freed blocks, is compared with PyTorch at its best;
+// `--py-malloc glibc,tuned` measures both (the ratio stays against the tuned one). Page faults per iteration
+// are printed for every side.
+//
 // Run: npx tsc -p tsconfig.json && node dist/bench/backbones.js [--archs resnet50,efficientnet_b0] [--batch 8]
+//      [--size N] [--warmup 2] [--iters 5] [--rounds 3] [--threads N] [--py-malloc tuned|glibc|glibc,tuned]
+//      [--json FILE]
+// It ends with a markdown table (images/s) for the README.
+import fs from 'node:fs';
 import * as torch from '../src/torch/index.js';
-import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, type Arch } from '../src/models/index.js';
+import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, isArch, type Arch } from '../src/models/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/index.js';
-import { flagArgs, row, runPythonBench, time } from './common.js';
+import { flagArgs, runPythonBench } from './common.js';
+
+/** Per timed iteration: seconds and minor page faults. */
+interface Samples { seconds: number[]; faults: number[] }
+interface Round { forward: Samples; train: Samples }
+
+const MALLOC_ENV: Record<string, NodeJS.ProcessEnv> = {
+  glibc: {},
+  tuned: { MALLOC_MMAP_THRESHOLD_: String(2 ** 32), MALLOC_TRIM_THRESHOLD_: String(2 ** 36) },
+};
 
 const args = flagArgs();
-const archs = (args.archs ? args.archs.split(',') : ALL_ARCHS) as Arch[];
+const archs = (args.archs ? args.archs.split(',') : [...ALL_ARCHS]);
+for (const a of archs) if (!isArch(a)) throw new Error(`--archs: unknown architecture ${a} (expected some of ${ALL_ARCHS.join(', ')})`);
 const batch = Number(args.batch ?? 8);
-const iters = Number(args.iters ?? 3);
-const rounds = Number(args.rounds ?? 2);
+const warmup = Number(args.warmup ?? 2);
+const iters = Number(args.iters ?? 5);
+const rounds = Number(args.rounds ?? 3);
+if (args.threads) torch.setNumThreads(Number(args.threads));
 const threads = torch.getNumThreads();
+// 'tuned' first: the ratio's reference (PyTorch at its best) whenever it is measured.
+const pyVariants = (args['py-malloc'] ?? 'tuned').split(',').sort((a, b) => Number(b === 'tuned') - Number(a === 'tuned'));
+for (const v of pyVariants) if (!(v in MALLOC_ENV)) throw new Error(`--py-malloc: ${v} is not one of ${Object.keys(MALLOC_ENV).join(', ')}`);
+for (const [k, v] of Object.entries({ batch, iters, rounds })) if (!(Number.isInteger(v) && v >= 1)) throw new Error(`--${k}: expected a positive integer`);
+if (!(Number.isInteger(warmup) && warmup >= 0)) throw new Error('--warmup: expected an integer >= 0');
 
-interface Figures { forward: number; train: number }
+/** The size an architecture runs at: --size, except for a network that takes only its own (ViT). */
+function sizeOf(arch: Arch): number {
+  const info = ARCH_INFO[arch];
+  return args.size && !('fixedImageSize' in info && info.fixedImageSize) ? Number(args.size) : info.imageSize;
+}
 
-function ours(arch: Arch): Figures {
-  const size = ARCH_INFO[arch].imageSize;
+function sample(fn: () => void): Samples {
+  for (let i = 0; i < warmup; i++) fn();
+  const out: Samples = { seconds: [], faults: [] };
+  for (let i = 0; i < iters; i++) {
+    const f0 = process.resourceUsage().minorPageFault;
+    const t0 = process.hrtime.bigint();
+    fn();
+    out.seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    out.faults.push(process.resourceUsage().minorPageFault - f0);
+  }
+  return out;
+}
+
+function ours(arch: Arch, size: number): Round {
   const model = new BinaryClassifier({ arch });
   const x = torch.randn([batch, 3, size, size]);
   const y = torch.rand([batch, 1]).gt(0.5).float();
   try {
     model.eval();
-    const fwd = () => torch.scope(() => torch.noGrad(() => model.forward(x)).dispose());
-    fwd();
-    const tf = time(() => { for (let i = 0; i < iters; i++) fwd(); });
+    const forward = sample(() => torch.scope(() => torch.noGrad(() => model.forward(x)).dispose()));
     applyTrainable(model, expandTrainable(['last_stage', 'head'], arch));
     setTrainModes(model, 'eval');
-    const step = () => torch.scope(() => {
+    const train = sample(() => torch.scope(() => {
       torch.F.binaryCrossEntropyWithLogits(model.forward(x), y).backward();
       model.zeroGrad();
-    });
-    step();
-    const tt = time(() => { for (let i = 0; i < iters; i++) step(); });
-    return { forward: (iters * batch) / tf, train: (iters * batch) / tt };
+    }));
+    return { forward, train };
   } finally {
     torch.dispose([x, y]);
     model.dispose();
@@ -44,10 +94,10 @@ function ours(arch: Arch): Figures {
 }
 
 const PY = `
-import time, torch, torchvision
+import time, resource, torch, torchvision
 torch.set_num_threads(inp['threads'])
 m = getattr(torchvision.models, inp['arch'])()
-B, S, n = inp['batch'], inp['size'], inp['iters']
+B, S = inp['batch'], inp['size']
 x = torch.randn(B, 3, S, S); y = (torch.rand(B, 1) > 0.5).float()
 i = inp['head']
 parent, last = i.rsplit('.', 1) if '.' in i else ('', i)
@@ -56,13 +106,18 @@ old = getattr(holder, last) if not last.isdigit() else holder[int(last)]
 new = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(old.in_features, 1), torch.nn.Sigmoid())
 if last.isdigit(): holder[int(last)] = new
 else: setattr(holder, last, new)
+def sample(fn):
+    for _ in range(inp['warmup']): fn()
+    s, f = [], []
+    for _ in range(inp['iters']):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0 = time.perf_counter(); fn(); s.append(time.perf_counter() - t0)
+        f.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+    return {'seconds': s, 'faults': f}
 m.eval()
 def fwd():
-    with torch.no_grad(): m(x)
-fwd()
-t0 = time.perf_counter()
-for _ in range(n): fwd()
-tf = time.perf_counter() - t0
+    with torch.inference_mode(): m(x)
+forward = sample(fwd)
 pre = inp['trainable']
 for k, p in m.named_parameters(): p.requires_grad_(any(k == q or k.startswith(q + '.') for q in pre))
 m.train()
@@ -72,27 +127,70 @@ new[2] = torch.nn.Identity()  # logits, as tlearn trains on them
 def step():
     torch.nn.functional.binary_cross_entropy_with_logits(m(x), y).backward()
     m.zero_grad(set_to_none=True)
-step()
-t0 = time.perf_counter()
-for _ in range(n): step()
-tt = time.perf_counter() - t0
-print(json.dumps({'forward': n * B / tf, 'train': n * B / tt}))
+print(json.dumps({'forward': forward, 'train': sample(step)}))
 `;
 
-console.log(`backbone benchmark: libtorch ${torch.info().version}, ${threads} threads, batch ${batch}, ${iters} iterations, best of ${rounds} alternating rounds, images/s`);
-for (const arch of archs) {
-  const input = {
-    arch, batch, iters, threads, size: ARCH_INFO[arch].imageSize, head: familyInfo(arch).headPath,
-    trainable: expandTrainable(['last_stage', 'head'], arch),
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface Figure { imagesPerSecond: number; roundsMin: number; roundsMax: number; faultsPerIteration: number }
+/** images/s of the median iteration over all rounds, the spread of the rounds' medians, the median page faults. */
+function figure(rs: Samples[]): Figure {
+  const perRound = rs.map((r) => batch / median(r.seconds));
+  return {
+    imagesPerSecond: batch / median(rs.flatMap((r) => r.seconds)), roundsMin: Math.min(...perRound), roundsMax: Math.max(...perRound),
+    faultsPerIteration: median(rs.flatMap((r) => r.faults)),
   };
-  let mine: Figures | undefined;
-  let ref: Figures | undefined;
+}
+
+interface ArchResult { arch: Arch; size: number; parameters: number; sides: Record<string, { forward: Figure; train: Figure }> }
+
+const sideNames = ['tlearn', ...pyVariants.map((v) => `pytorch-${v}`)];
+console.log(`backbone benchmark: libtorch ${torch.info().version}, ${threads} threads, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
+  `iterations per round, ${rounds} alternating rounds (median iteration), images/s; PyTorch's malloc: ${pyVariants.join(', ')}`);
+const results: ArchResult[] = [];
+for (const arch of archs as Arch[]) {
+  const size = sizeOf(arch);
+  const input = {
+    arch, batch, iters, warmup, threads, size, head: familyInfo(arch).headPath, trainable: expandTrainable(['last_stage', 'head'], arch),
+  };
+  const samples: Record<string, Round[]> = Object.fromEntries(sideNames.map((s) => [s, []]));
   for (let r = 0; r < rounds; r++) {
-    const a = ours(arch);
-    const b = runPythonBench<Figures>(PY, input, threads);
-    mine = mine ? { forward: Math.max(mine.forward, a.forward), train: Math.max(mine.train, a.train) } : a;
-    ref = ref ? { forward: Math.max(ref.forward, b.forward), train: Math.max(ref.train, b.train) } : b;
+    samples.tlearn!.push(ours(arch, size));
+    for (const v of pyVariants) samples[`pytorch-${v}`]!.push(runPythonBench<Round>(PY, input, threads, MALLOC_ENV[v]));
   }
-  console.log(row(`${arch} ${input.size}px forward (eval)`, mine!.forward, ref!.forward, 'images/s'));
-  console.log(row(`${arch} ${input.size}px phase-2 step`, mine!.train, ref!.train, 'images/s'));
+  const sides = Object.fromEntries(sideNames.map((s) => [s, { forward: figure(samples[s]!.map((r) => r.forward)), train: figure(samples[s]!.map((r) => r.train)) }]));
+  results.push({ arch, size, parameters: ARCH_INFO[arch].numParams, sides });
+  for (const what of ['forward', 'train'] as const) {
+    const ref = sides[sideNames[1]!]![what].imagesPerSecond;
+    const parts = sideNames.map((s) => {
+      const f = sides[s]![what];
+      return `${s} ${f.imagesPerSecond.toFixed(2)} (${f.roundsMin.toFixed(2)}-${f.roundsMax.toFixed(2)}, ${f.faultsPerIteration} faults)`;
+    });
+    console.log(`${`${arch} ${size}px ${what === 'forward' ? 'forward (eval)' : 'phase-2 step'}`.padEnd(40)} ${parts.join('  ')}  ratio ${(sides.tlearn![what].imagesPerSecond / ref).toFixed(2)}x`);
+  }
+}
+
+/** The README's table: images/s of each side and tlearn's ratio to PyTorch (the tuned malloc's when measured). */
+function markdown(rows: ArchResult[]): string {
+  const py = pyVariants.map((v) => (v === 'tuned' ? 'PyTorch' : 'PyTorch (glibc malloc defaults)'));
+  const cols = (what: string) => [`${what}: tlearn`, ...py.map((p) => `${what}: ${p}`), `${what}: ×`];
+  const head = ['arch', 'size', 'parameters (torchvision)', ...cols('forward'), ...cols('phase-2 step')];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  for (const r of rows) {
+    const cells = (what: 'forward' | 'train') => [
+      ...sideNames.map((s) => fmt(r.sides[s]![what].imagesPerSecond)),
+      `${(r.sides.tlearn![what].imagesPerSecond / r.sides[sideNames[1]!]![what].imagesPerSecond).toFixed(2)}×`,
+    ];
+    lines.push(`| ${[r.arch, String(r.size), `${(r.parameters / 1e6).toFixed(1)} M`, ...cells('forward'), ...cells('train')].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+console.log(`\nCPU images/s, ${threads} threads, batch ${batch}, median of ${rounds} x ${iters} iterations:\n\n${markdown(results)}`);
+if (args.json) {
+  fs.writeFileSync(args.json, JSON.stringify({ libtorch: torch.info().version, threads, batch, warmup, iters, rounds, pyMalloc: pyVariants, results }, null, 2) + '\n');
 }

@@ -12,12 +12,15 @@ export function time(fn: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** Runs a Python reference script (with `inp` = the JSON input) and returns the JSON it prints last. */
-export function runPythonBench<T>(code: string, input: unknown, threads: number): T {
+/**
+ * Runs a Python reference script (with `inp` = the JSON input) and returns the JSON it prints last. `env` adds
+ * variables to its environment (e.g. glibc's malloc settings).
+ */
+export function runPythonBench<T>(code: string, input: unknown, threads: number, env: NodeJS.ProcessEnv = {}): T {
   const res = spawnSync(PYTHON, ['-c', `import json, sys\ninp = json.loads(sys.argv[1])\n${code}`, JSON.stringify(input)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    env: { ...process.env, ...env, OMP_NUM_THREADS: String(threads) },
   });
   if (res.status !== 0) throw new Error(`python reference failed:\n${res.stderr}`);
   const lines = res.stdout.trim().split('\n');

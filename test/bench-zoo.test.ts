@@ -1,0 +1,58 @@
+// The zoo's benchmarks at a tiny scale (issue 21): bench/backbones.js prints images/s of tlearn and PyTorch per
+// architecture and a README-ready markdown table; bench/export-zoo.js exports a graph that passes onnx.checker
+// and agrees with libtorch; bench/protocol-zoo.js runs `tlearn train` per architecture and tables its phases.
+// Formats and agreement only: no figure is judged for speed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeStripes, tempDir } from './train-fixtures.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bench = (name: string) => path.resolve(here, `../bench/${name}.js`);
+const run = (name: string, args: string[]) => spawnSync(process.execPath, [bench(name), ...args], { encoding: 'utf8', timeout: 300_000 });
+const NUM = '[\\d.]+';
+
+test('bench/backbones: images/s of tlearn and PyTorch per step with page faults, a markdown table and JSON', () => {
+  const json = path.join(tempDir('tlearn-bench-zoo-'), 'bb.json');
+  const r = run('backbones', ['--archs', 'mobilenet_v3_small', '--size', '32', '--batch', '2', '--warmup', '0', '--iters', '1', '--rounds', '1',
+    '--threads', '1', '--json', json]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const what of ['forward \\(eval\\)', 'phase-2 step']) {
+    assert.match(r.stdout, new RegExp(`mobilenet_v3_small 32px ${what} +tlearn ${NUM} \\(${NUM}-${NUM}, ${NUM} faults\\) +pytorch-tuned ${NUM} .* ratio ${NUM}x`));
+  }
+  assert.match(r.stdout, new RegExp(`\\| mobilenet_v3_small \\| 32 \\| 2\\.5 M \\| ${NUM} \\| ${NUM} \\| ${NUM}× \\| ${NUM} \\| ${NUM} \\| ${NUM}× \\|`));
+  const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
+  assert.deepEqual(Object.keys(saved.results[0].sides), ['tlearn', 'pytorch-tuned']);
+  assert.ok(saved.results[0].sides.tlearn.train.imagesPerSecond > 0);
+});
+
+test('bench/export-zoo: the graph passes onnx.checker and onnxruntime agrees with libtorch', () => {
+  const r = run('export-zoo', ['--archs', 'mobilenet_v3_small', '--size', '32', '--threads', '1']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const m = r.stdout.match(/mobilenet_v3_small 32px: [\d.]+ MB in [\d.]+ s, checker ok, max \|onnxruntime - libtorch\| ([\d.e+-]+) \(probabilities ([\d.]+)-([\d.]+)\) PASS/);
+  assert.ok(m, r.stdout);
+  assert.ok(Number(m[1]) <= 1e-4);
+  assert.ok(Number(m[3]) - Number(m[2]) > 1e-3, `the probabilities should vary over the batch: ${m[2]}-${m[3]}`);
+  assert.match(r.stdout, /\| mobilenet_v3_small \| 32 \| [\d.]+ M \| [\d.]+ MB \| [\d.]+ s \| ok \(/);
+});
+
+test('bench/protocol-zoo: tlearn train per architecture, both phases timed within the total, as a table', async () => {
+  const dir = tempDir('tlearn-bench-zoo-');
+  const data = await makeStripes(path.join(dir, 'data'), { train: 4, val: 3, test: 3 }, 20);
+  const json = path.join(dir, 'p.json');
+  const r = run('protocol-zoo', ['--data', data, '--archs', 'mobilenet_v3_small', '--size', '32', '--epochs1', '1', '--epochs2', '1',
+    '--batch', '4', '--threads', '1', '--json', json]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const { rows: [row], earlyStopping } = JSON.parse(fs.readFileSync(json, 'utf8'));
+  assert.equal(earlyStopping, false);
+  assert.equal(row.size, 32);
+  assert.equal(row.trainImages, 8);
+  assert.deepEqual(row.phases.map((p: { name: string; epochs: number }) => [p.name, p.epochs]), [['phase1', 1], ['phase2', 1]]);
+  assert.ok(row.phases.every((p: { seconds: number }) => p.seconds > 0));
+  assert.ok(row.totalSeconds > row.phases[0].seconds + row.phases[1].seconds);
+  assert.ok(Math.abs(row.imagesPerSecond - 16 / (row.phases[0].seconds + row.phases[1].seconds)) < 1e-9);
+  assert.match(r.stdout, /\| mobilenet_v3_small \| 32 \| 2\.5 M \| [\d.]+ s \(1\) \| [\d.]+ s \(1\) \| [\d.]+ s \| [\d.]+ \| [\d.]+ \|/);
+});
