@@ -46,7 +46,7 @@ const TRAIN_DEFAULTS: ModelOptionDefaults = (() => {
 /** Options shared by `train` and `demo` that override the run configuration. */
 function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEFAULTS): Command {
   return cmd
-    .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
+    .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, a name from `tlearn weights list` (e.g. resnet50.tv2_in1k), or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
     .addOption(new Option('--arch <arch>', 'backbone architecture (default resnet50; see tlearn weights list)').choices(ARCHS))
     .option('--image-size <px>', `input size in pixels (default ${d.imageSize})`, parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .option('--epochs1 <n>', `epochs of phase 1, the head only (default ${d.epochs1}; 0 skips it)`, parse.integer(0))
