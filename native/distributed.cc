@@ -37,8 +37,11 @@ OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); 
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 using tlearn::ArgError;
@@ -60,6 +63,72 @@ std::string errorText(std::exception_ptr e) {
   }
 }
 
+
+// Heartbeats, so that a rank whose collective failed can say which rank died or stopped answering. Each rank
+// has its own connection to the rendezvous store (apart from the group's, which c10d may hold in a long wait),
+// on which a native thread sets tlearn/heartbeat/<rank> = "<unix ms> <collectives launched>" every second,
+// whatever the JS thread is doing (a blocking wait inside a training step included). Leaving the group sets
+// tlearn/left/<rank>. src/distributed/faults.ts reads them after a failure.
+struct Watch {
+  c10::intrusive_ptr<c10d::Store> store;
+  std::string host;
+  int port = 0, rank = 0;
+  ms interval{1000};
+  std::mutex storeLock;              // the beat thread and the JS thread share the connection
+  std::atomic<int64_t> launched{0};  // collectives this rank has launched (the same sequence on every rank)
+  std::mutex m;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread thread;
+
+  static std::vector<uint8_t> bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+  static int64_t nowMs() {
+    return std::chrono::duration_cast<ms>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  void set(const std::string& key, const std::string& value) {
+    std::lock_guard<std::mutex> l(storeLock);
+    store->set(key, bytes(value));
+  }
+  // A key's value, or nullopt when it is absent (never waits for it).
+  c10::optional<std::string> get(const std::string& key) {
+    std::lock_guard<std::mutex> l(storeLock);
+    if (!store->check({key})) return c10::nullopt;
+    auto v = store->get(key);
+    return std::string(v.begin(), v.end());
+  }
+  void beat() { set("tlearn/heartbeat/" + std::to_string(rank), std::to_string(nowMs()) + " " + std::to_string(launched.load())); }
+  void start() {
+    beat();
+    thread = std::thread([this] {
+      std::unique_lock<std::mutex> l(m);
+      while (!cv.wait_for(l, interval, [this] { return stopping; })) {
+        l.unlock();
+        try {
+          beat();
+        } catch (...) {
+          // The store is gone (rank 0 or torchrun's agent exited): the failure that follows says so.
+        }
+        l.lock();
+      }
+    });
+  }
+  // Stops beating; `why` ("closed", "exited") is left for the others to read.
+  void leave(const std::string& why) {
+    {
+      std::lock_guard<std::mutex> l(m);
+      if (stopping) return;
+      stopping = true;
+    }
+    cv.notify_all();
+    if (thread.joinable()) thread.join();
+    try {
+      set("tlearn/left/" + std::to_string(rank), why + " " + std::to_string(nowMs()));
+    } catch (...) {
+    }
+  }
+  ~Watch() { leave("closed"); }
+};
+
 // One process group with its store. Closing drops both; Gloo's destructor first finishes queued work.
 struct GroupBox {
   static constexpr uint32_t kMagic = 0x54504730;  // "TPG0"
@@ -69,6 +138,7 @@ struct GroupBox {
   int rank = 0, size = 1;
   std::string backend;
   ms timeout{300000};
+  std::shared_ptr<Watch> watch;
   std::string where(const std::string& op) const {
     return op + " failed on rank " + std::to_string(rank) + " of " + std::to_string(size) + " (" + backend + ")";
   }
@@ -158,6 +228,19 @@ class InitWorker : public Napi::AsyncWorker {
 #endif
       }
       box_->store->setTimeout(box_->timeout);
+      auto w = std::make_shared<Watch>();
+      c10d::TCPStoreOptions wo;
+      wo.port = static_cast<uint16_t>(port_);
+      wo.isServer = false;
+      wo.waitWorkers = false;
+      wo.timeout = ms(5000);
+      w->store = c10::make_intrusive<c10d::TCPStore>(addr_, wo);
+      if (!prefix_.empty()) w->store = c10::make_intrusive<c10d::PrefixStore>(prefix_, w->store);
+      w->host = addr_;
+      w->port = port_;
+      w->rank = box_->rank;
+      w->start();
+      box_->watch = w;
     } catch (...) {
       SetError(box_->where("init") + " (rendezvous at " + addr_ + ":" + std::to_string(port_) + "): " +
                errorText(std::current_exception()));
@@ -212,6 +295,7 @@ void checkTensor(const GroupBox* g, const at::Tensor& t, const char* op) {
 }
 
 WorkBox* newWork(const GroupBox* g, const char* op) {
+  if (g->watch) g->watch->launched++;
   auto* w = new WorkBox();
   w->label = g->where(op);
   w->timeout = g->timeout;
@@ -373,9 +457,10 @@ Napi::Value workResult(const tlearn::Args& a) {
 // future whose error names the rank: the Reducer waits on it at the end of backward.
 class NamedAllreduceHook : public c10d::CommHookInterface {
  public:
-  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label)
-      : pg_(std::move(pg)), label_(std::move(label)) {}
+  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label, std::shared_ptr<Watch> watch)
+      : pg_(std::move(pg)), label_(std::move(label)), watch_(std::move(watch)) {}
   c10::intrusive_ptr<c10::ivalue::Future> runHook(c10d::GradBucket& bucket) override {
+    if (watch_) watch_->launched++;
     at::Tensor buffer = bucket.getBufferRef();
     buffer.div_(pg_->getSize());
     std::vector<at::Tensor> v{buffer};
@@ -395,6 +480,7 @@ class NamedAllreduceHook : public c10d::CommHookInterface {
  private:
   c10::intrusive_ptr<c10d::ProcessGroup> pg_;
   std::string label_;
+  std::shared_ptr<Watch> watch_;
 };
 
 struct ReducerBox {
@@ -444,7 +530,7 @@ Napi::Value reducerCreate(const tlearn::Args& a) {
                                                    /*find_unused_parameters=*/false,
                                                    /*gradient_as_bucket_view=*/false,
                                                    std::unordered_map<size_t, std::string>{}, first);
-    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label));
+    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label, g->watch));
   } catch (...) {
     std::string msg = g->where("GradientReducer") + ": " + errorText(std::current_exception());
     delete box;
@@ -485,6 +571,7 @@ Napi::Value broadcastCoalesced(const tlearn::Args& a) {
   int64_t root = a.I(2, 0);
   if (root < 0 || root >= g->size) throw ArgError("broadcastModule: root must be a rank in [0, " + std::to_string(g->size) + ")");
   for (const auto& t : tensors) checkTensor(g, t, "broadcastModule");
+  if (g->watch) g->watch->launched++;
   try {
     at::NoGradGuard ng;
     c10d::broadcast_coalesced(g->pg, tensors, 250 * 1024 * 1024, static_cast<int>(root));
@@ -600,15 +687,63 @@ Napi::Value syncBatchNorm(const tlearn::Args& a) {
                                                       c10::IValue::make_capsule(holder))[0]);
 }
 
+// The group's heartbeat connection to the store, for src/distributed/faults.ts.
+Watch& watchOf(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  if (!g->watch) throw ArgError("the process group has no heartbeat");
+  return *g->watch;
+}
+
+template <typename F>
+auto onStore(Watch& w, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (...) {
+    throw std::runtime_error("the store at " + w.host + ":" + std::to_string(w.port) + ": " + errorText(std::current_exception()));
+  }
+}
+
+Napi::Value watchInfo(const tlearn::Args& a) {
+  Watch& w = watchOf(a);
+  auto o = Napi::Object::New(a.env());
+  o.Set("launched", double(w.launched.load()));
+  o.Set("host", w.host);
+  o.Set("port", w.port);
+  o.Set("intervalMs", double(w.interval.count()));
+  o.Set("nowMs", double(Watch::nowMs()));
+  return o;
+}
+
+Napi::Value storeGet(const tlearn::Args& a) {
+  Watch& w = watchOf(a);
+  std::string key = a.Str(1);
+  auto v = onStore(w, [&] { return w.get(key); });
+  return v ? Napi::Value(Napi::String::New(a.env(), *v)) : a.env().Null();
+}
+
 }  // namespace
 
 OP(distInit, return initGroup(a))
+OP(distWatch, return watchInfo(a))
+OP(distStoreGet, return storeGet(a))
+OP_INPLACE(distStoreSet, Watch& w = watchOf(a); std::string k = a.Str(1), v = a.Str(2); onStore(w, [&] { w.set(k, v); }))
+OP(distStoreCheck, Watch& w = watchOf(a); std::vector<std::string> keys;
+   auto arr = a.raw(1); if (!arr.IsArray()) throw ArgError("argument 1: expected an array of keys");
+   for (uint32_t i = 0; i < arr.As<Napi::Array>().Length(); i++) keys.push_back(arr.As<Napi::Array>().Get(i).ToString().Utf8Value());
+   return onStore(w, [&] { std::lock_guard<std::mutex> l(w.storeLock); return w.store->check(keys); }))
+// Marks this rank as gone for the others ("exited" from the process's exit handler) and stops its heartbeat.
+OP_INPLACE(distLeave, GroupBox* g = unwrapGroup(a.raw(0)); if (g->watch) g->watch->leave(a.has(1) ? a.Str(1) : "closed"))
 OP(distRank, return int64_t(unwrapGroup(a.raw(0))->rank))
 OP(distWorldSize, return int64_t(unwrapGroup(a.raw(0))->size))
 OP(distBackend, return unwrapGroup(a.raw(0))->backend)
 OP_INPLACE(distClose, if (a.raw(0).IsExternal()) {
   auto* g = a.raw(0).As<Napi::External<GroupBox>>().Data();
-  if (g != nullptr && g->magic == GroupBox::kMagic) { g->pg.reset(); g->store.reset(); }
+  if (g != nullptr && g->magic == GroupBox::kMagic) {
+    if (g->watch) g->watch->leave("closed");
+    g->pg.reset();
+    g->store.reset();
+    g->watch.reset();
+  }
 })
 OP(distAllReduce, return allReduce(a))
 OP(distBroadcast, return broadcast(a))

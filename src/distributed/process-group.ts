@@ -4,6 +4,25 @@ import type { Handle } from '../torch/native.js';
 import { native } from '../torch/native.js';
 import { wrap, type Tensor } from '../torch/index.js';
 import { type Backend, DistributedError, nativeMessage, requireBackend } from './errors.js';
+import { diagnosePeers, type PeerFindings } from './faults.js';
+
+// Groups still open when the process exits tell the other ranks so (tlearn/left/<rank> = exited).
+const openGroups = new Set<Handle>();
+let exitHooked = false;
+function markExitOnLeave(h: Handle): void {
+  openGroups.add(h);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const g of openGroups) {
+      try {
+        native.distLeave(g, 'exited');
+      } catch {
+        // closed meanwhile
+      }
+    }
+  });
+}
 
 /** How to reach the other ranks. */
 export interface ProcessGroupOptions {
@@ -83,14 +102,18 @@ export class Work<T> implements PromiseLike<T> {
 /** One process's membership of a group of ranks that run collectives together. */
 export class ProcessGroup {
   #handle: Handle | null;
+  #findings: PeerFindings | null = null;
   private constructor(
     handle: Handle,
     readonly rank: number,
     readonly worldSize: number,
     readonly backend: Backend,
     readonly timeoutMs: number,
+    /** Who serves the rendezvous store: 'rank 0', or "torchrun's agent". */
+    readonly storeOwner: string,
   ) {
     this.#handle = handle;
+    markExitOnLeave(handle);
   }
 
   /**
@@ -115,7 +138,9 @@ export class ProcessGroup {
     } catch (e) {
       throw new DistributedError(nativeMessage(e), 'init', o.rank, o.worldSize);
     }
-    return new ProcessGroup(handle, o.rank, o.worldSize, backend, timeoutMs);
+    // Under torchrun's agent store (the ranks serve none, their keys sit below /worker/attempt_N) the agent serves it.
+    const storeOwner = o.serveStore === false && o.storePrefix ? "torchrun's agent" : 'rank 0';
+    return new ProcessGroup(handle, o.rank, o.worldSize, backend, timeoutMs, storeOwner);
   }
 
   /** The native handle (for the reducer and SyncBatchNorm); throws once closed. */
@@ -154,13 +179,33 @@ export class ProcessGroup {
   /** Leaves the group: queued collectives finish first (or fail at their timeout). Idempotent. */
   close(): void {
     if (this.#handle === null) return;
+    openGroups.delete(this.#handle);
     native.distClose(this.#handle);
     this.#handle = null;
   }
 
-  /** Names the rank and the op in an error from the addon. */
+  /**
+   * Which other ranks a failed collective waited for, from the heartbeats in the store (faults.ts): blocks a few
+   * seconds at most. What was found about ranks that died is kept: the next failure says the same at once.
+   */
+  peerFindings(): PeerFindings {
+    if (this.#findings) return this.#findings;
+    if (this.#handle === null) return { ranks: [], text: 'the process group is closed' };
+    const f = diagnosePeers(this.#handle, { rank: this.rank, worldSize: this.worldSize, storeOwner: this.storeOwner });
+    if (f.ranks.length > 0) this.#findings = f;
+    return f;
+  }
+
+  /** Names the rank and the op in an error from the addon; a failure to communicate also names the ranks it waited for. */
   error(op: string, e: unknown): DistributedError {
-    return e instanceof DistributedError ? e : new DistributedError(nativeMessage(e), op, this.rank, this.worldSize);
+    if (e instanceof DistributedError) return e;
+    const message = nativeMessage(e);
+    // The addon's communication failures say "<op> failed on rank R of N"; bad arguments do not.
+    if (this.worldSize < 2 || this.#handle === null || !/ failed on rank \d+ of \d+/.test(message)) {
+      return new DistributedError(message, op, this.rank, this.worldSize);
+    }
+    const found = this.peerFindings();
+    return new DistributedError(`${message} — ${found.text}`, op, this.rank, this.worldSize, found.ranks);
   }
 
   #launch<T>(op: string, start: () => Handle, result: () => T): Work<T> {

@@ -1,5 +1,5 @@
 // One rank of a distributed test, started by test/distributed.test.ts as a child process:
-//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed or peer-silent)
+//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent or master-killed)
 // It prints one line `RESULT <json>` (or `READY` where the parent acts on it). Without arguments it does
 // nothing (the test runner may load every file under test/).
 import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
@@ -58,12 +58,27 @@ async function main(): Promise<void> {
   const timeoutMs = scenario.startsWith('peer') ? 3000 : 20000;
   const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs });
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
-  if (scenario === 'compute') out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) });
-  else if (scenario === 'peer-killed' || scenario === 'peer-silent') {
+  if (scenario === 'compute') {
+    const r: Record<string, unknown> = { collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) };
+    // Last, rank 1 exits without closing its group: rank 0's next collective fails and names it.
+    if (rank === 1) {
+      out(r);
+      process.exit(0);
+    }
+    try {
+      await pg.allReduce(full([1], 1));
+      r.peerExited = { message: 'no error' };
+    } catch (e) {
+      r.peerExited = { message: (e as Error).message, peers: (e as { peers?: number[] }).peers };
+    }
+    out(r);
+  }
+  else if (scenario === 'peer-killed' || scenario === 'peer-silent' || scenario === 'master-killed') {
     const net = tinyNet(100);
     const red = new GradientReducer(pg, net.parameters());
     await pg.barrier();
-    if (rank === 1) {
+    // master-killed: rank 0, which serves the store, is the one killed.
+    if (rank === (scenario === 'master-killed' ? 0 : 1)) {
       // Killed by the parent (peer-killed), or alive but never joining the next collective (peer-silent).
       process.stdout.write('READY\n');
       await sleep(30000);
@@ -71,7 +86,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const caught = (e: unknown) => {
       const err = e as Error & { rank?: number; op?: string };
-      return { message: err.message, name: err.name, rank: err.rank, op: err.op, ms: Date.now() - t0 };
+      return { message: err.message, name: err.name, rank: err.rank, op: err.op, peers: (err as { peers?: number[] }).peers, ms: Date.now() - t0 };
     };
     const r: Record<string, unknown> = {};
     try {
@@ -80,6 +95,10 @@ async function main(): Promise<void> {
       r.allReduce = caught(e);
     }
     // The reducer's all-reduce during backward fails too (on the connection found broken).
+    if (scenario === 'master-killed') {
+      out(r);
+      process.exit(0);
+    }
     const { x, y } = reducerBatch(0, 2);
     const outp = net.forward(x);
     red.prepareForBackward(outp);
