@@ -40,6 +40,7 @@ OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -103,15 +104,68 @@ struct Watch {
       std::unique_lock<std::mutex> l(m);
       while (!cv.wait_for(l, interval, [this] { return stopping; })) {
         l.unlock();
-        try {
-          beat();
-        } catch (...) {
-          // The store is gone (rank 0 or torchrun's agent exited): the failure that follows says so.
-        }
+        tick();
         l.lock();
       }
     });
   }
+
+  // The bound on a rank that died or stopped answering, whatever this rank's JS thread is doing (blocked in a
+  // collective that only notices at its own timeout: NCCL, a machine gone without closing its sockets). Each rank
+  // watches the next one's heartbeat (O(world size) store traffic); the first to see it still for peerTimeout sets
+  // tlearn/abort with the reason, and every rank that reads it prints it and exits (as NCCL's watchdog does).
+  ms peerTimeout{0};  // 0: no watchdog
+  int size = 1;
+  std::string storeOwner = "rank 0";
+  std::string lastSeen;
+  std::chrono::steady_clock::time_point lastChange = std::chrono::steady_clock::now(), lastTick = lastChange,
+                                        storeFailSince{};
+  bool storeFailing = false;
+
+  [[noreturn]] void stopProcess(const std::string& why) {
+    std::fprintf(stderr, "rank %d of %d stops: %s\n", rank, size, why.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  static std::string secs(std::chrono::steady_clock::duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+  }
+  void tick() {
+    auto now = std::chrono::steady_clock::now();
+    // This process was itself suspended (SIGSTOP, a laptop asleep): give the others time to beat again.
+    if (now - lastTick > 3 * interval) lastChange = now;
+    lastTick = now;
+    try {
+      beat();
+      if (peerTimeout.count() > 0 && size > 1) watchNext(now);
+      storeFailing = false;
+    } catch (...) {
+      // The store does not answer: its server (rank 0, or torchrun's agent) is gone, unless it comes back.
+      if (!storeFailing) {
+        storeFailing = true;
+        storeFailSince = now;
+      }
+      if (peerTimeout.count() > 0 && now - storeFailSince > peerTimeout)
+        stopProcess("the store at " + host + ":" + std::to_string(port) + " has not answered for " + secs(now - storeFailSince) +
+                    " (" + errorText(std::current_exception()) + "): " + storeOwner + ", which serves it, has exited or stopped answering");
+    }
+  }
+  void watchNext(std::chrono::steady_clock::time_point now) {
+    if (auto abort = get("tlearn/abort")) stopProcess(*abort);
+    int next = (rank + 1) % size;
+    if (get("tlearn/left/" + std::to_string(next))) return;  // it left the group itself: the launcher's or the next collective's to tell
+    std::string seen = get("tlearn/heartbeat/" + std::to_string(next)).value_or("");
+    if (seen != lastSeen) {
+      lastSeen = seen;
+      lastChange = now;
+    } else if (now - lastChange > peerTimeout) {
+      std::string why = "rank " + std::to_string(next) + " stopped answering (no heartbeat for " + secs(now - lastChange) +
+                        ", seen by rank " + std::to_string(rank) + "; the bound is peerTimeoutSeconds)";
+      set("tlearn/abort", why);
+      stopProcess(why);
+    }
+  }
+
   // Stops beating; `why` ("closed", "exited") is left for the others to read.
   void leave(const std::string& why) {
     {
@@ -188,9 +242,10 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
 class InitWorker : public Napi::AsyncWorker {
  public:
   InitWorker(Napi::Env env, int rank, int size, std::string addr, int port, std::string backend, ms timeout,
-             ms connectTimeout, bool serveStore, std::string prefix)
+             ms connectTimeout, bool serveStore, std::string prefix, ms peerTimeout, std::string storeOwner)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), addr_(std::move(addr)), port_(port),
-        connectTimeout_(connectTimeout), serveStore_(serveStore), prefix_(std::move(prefix)) {
+        connectTimeout_(connectTimeout), serveStore_(serveStore), prefix_(std::move(prefix)), peerTimeout_(peerTimeout),
+        storeOwner_(std::move(storeOwner)) {
     box_ = new GroupBox();
     box_->rank = rank;
     box_->size = size;
@@ -239,6 +294,9 @@ class InitWorker : public Napi::AsyncWorker {
       w->host = addr_;
       w->port = port_;
       w->rank = box_->rank;
+      w->size = box_->size;
+      w->peerTimeout = peerTimeout_;
+      w->storeOwner = storeOwner_;
       w->start();
       box_->watch = w;
     } catch (...) {
@@ -261,6 +319,8 @@ class InitWorker : public Napi::AsyncWorker {
   ms connectTimeout_;
   bool serveStore_;
   std::string prefix_;
+  ms peerTimeout_;
+  std::string storeOwner_;
 };
 
 Napi::Value initGroup(const tlearn::Args& a) {
@@ -269,6 +329,9 @@ Napi::Value initGroup(const tlearn::Args& a) {
   int64_t timeoutMs = a.I(5), connectMs = a.I(6, timeoutMs);
   bool serveStore = a.B(7, rank == 0);
   std::string prefix = a.has(8) ? a.Str(8) : std::string();
+  int64_t peerMs = a.I(9, 30000);
+  std::string storeOwner = a.has(10) ? a.Str(10) : std::string("rank 0");
+  if (peerMs < 0) throw ArgError("peerTimeoutMs must be 0 (no watchdog) or positive milliseconds");
   if (size < 1) throw ArgError("worldSize must be at least 1, got " + std::to_string(size));
   if (rank < 0 || rank >= size)
     throw ArgError("rank must be in [0, " + std::to_string(size) + "), got " + std::to_string(rank));
@@ -279,7 +342,7 @@ Napi::Value initGroup(const tlearn::Args& a) {
   // set here, on the JS thread, before the group reads it. A value the user set is kept.
   if (backend == "nccl") setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
   auto* w = new InitWorker(a.env(), static_cast<int>(rank), static_cast<int>(size), addr, static_cast<int>(port),
-                           backend, ms(timeoutMs), ms(connectMs), serveStore, prefix);
+                           backend, ms(timeoutMs), ms(connectMs), serveStore, prefix, ms(peerMs), storeOwner);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;

@@ -44,12 +44,19 @@ export interface ProcessGroupOptions {
   serveStore?: boolean;
   /** A prefix for the group's store keys (torchrun's workers use /worker/attempt_N); default none. */
   storePrefix?: string;
+  /**
+   * How long another rank's heartbeat (set every second by a native thread: it beats while its process lives) may
+   * stay still, or the store stay silent, before every rank prints why and exits, even while blocked in a
+   * collective; default 30 s; 0: never (collectives still fail at timeoutMs).
+   */
+  peerTimeoutMs?: number;
 }
 
 /** Reductions of allReduce. 'avg' divides by the world size first, then sums (Gloo in libtorch 1.13 has no AVG). */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
 
 export const DEFAULT_COLLECTIVE_TIMEOUT_MS = 5 * 60 * 1000;
+export const DEFAULT_PEER_TIMEOUT_MS = 30 * 1000;
 
 /**
  * A launched collective. Await it (it is a PromiseLike: the event loop keeps running while it is in flight,
@@ -131,15 +138,17 @@ export class ProcessGroup {
     for (const [name, v] of [['timeoutMs', timeoutMs], ['connectTimeoutMs', o.connectTimeoutMs ?? timeoutMs]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`ProcessGroup.init: ${name} must be a positive integer of milliseconds, got ${v}`);
     }
+    const peerTimeoutMs = o.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    if (!Number.isInteger(peerTimeoutMs) || peerTimeoutMs < 0) throw new Error(`ProcessGroup.init: peerTimeoutMs must be 0 or a positive integer of milliseconds, got ${peerTimeoutMs}`);
+    // Under torchrun's agent store (the ranks serve none, their keys sit below /worker/attempt_N) the agent serves it.
+    const storeOwner = o.serveStore === false && o.storePrefix ? "torchrun's agent" : 'rank 0';
     let handle: Handle;
     try {
       handle = await native.distInit(o.rank, o.worldSize, o.masterAddr ?? '127.0.0.1', o.masterPort, backend, timeoutMs, o.connectTimeoutMs,
-        o.serveStore ?? o.rank === 0, o.storePrefix ?? '');
+        o.serveStore ?? o.rank === 0, o.storePrefix ?? '', peerTimeoutMs, storeOwner);
     } catch (e) {
       throw new DistributedError(nativeMessage(e), 'init', o.rank, o.worldSize);
     }
-    // Under torchrun's agent store (the ranks serve none, their keys sit below /worker/attempt_N) the agent serves it.
-    const storeOwner = o.serveStore === false && o.storePrefix ? "torchrun's agent" : 'rank 0';
     return new ProcessGroup(handle, o.rank, o.worldSize, backend, timeoutMs, storeOwner);
   }
 

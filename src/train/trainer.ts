@@ -96,7 +96,7 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   let setupFailed = false;
   // The ranks meet first (rank 0 serves the rendezvous); then rank 0 prepares the run folder while the others wait.
   selectRankGpu(config, env);
-  const world = env ? await TrainWorld.join(env, { timeoutMs: config.collectiveTimeoutSeconds * 1000, device: config.device }) : null;
+  const world = env ? await TrainWorld.join(env, { timeoutMs: config.collectiveTimeoutSeconds * 1000, peerTimeoutMs: config.peerTimeoutSeconds * 1000, device: config.device }) : null;
   let saved: RunConfig | null;
   try {
     if (isMain) prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });

@@ -1,5 +1,5 @@
 // One rank of a distributed test, started by test/distributed.test.ts as a child process:
-//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent or master-killed)
+//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent, master-killed or peer-frozen)
 // It prints one line `RESULT <json>` (or `READY` where the parent acts on it). Without arguments it does
 // nothing (the test runner may load every file under test/).
 import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
@@ -55,8 +55,9 @@ function syncBn(pg: ProcessGroup, rank: number, world: number): Record<string, u
 async function main(): Promise<void> {
   const rank = Number(rankArg), world = Number(worldArg);
   setNumThreads(1);
-  const timeoutMs = scenario.startsWith('peer') ? 3000 : 20000;
-  const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs });
+  const frozen = scenario === 'peer-frozen';
+  const timeoutMs = scenario.startsWith('peer') && !frozen ? 3000 : 20000;
+  const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs, ...(frozen ? { peerTimeoutMs: 2000 } : {}) });
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
   if (scenario === 'compute') {
     const r: Record<string, unknown> = { collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world) };
@@ -73,7 +74,15 @@ async function main(): Promise<void> {
     }
     out(r);
   }
-  else if (scenario === 'peer-killed' || scenario === 'peer-silent' || scenario === 'master-killed') {
+  else if (frozen) {
+    // Rank 1 is stopped (SIGSTOP) by the parent: its sockets stay open, so Gloo would wait the 20 s timeout;
+    // rank 0 blocks in the collective and its heartbeat watchdog ends the process.
+    await pg.barrier();
+    if (rank === 1) process.stdout.write('READY\n');
+    await sleep(rank === 1 ? 30000 : 1000);
+    pg.allReduce(full([4], 1)).wait();
+    out({ allReduce: 'completed' });
+  } else if (scenario === 'peer-killed' || scenario === 'peer-silent' || scenario === 'master-killed') {
     const net = tinyNet(100);
     const red = new GradientReducer(pg, net.parameters());
     await pg.barrier();
