@@ -86,16 +86,51 @@ struct Watch {
   static int64_t nowMs() {
     return std::chrono::duration_cast<ms>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
-  void set(const std::string& key, const std::string& value) {
+  std::string prefix;    // torchrun's /worker/attempt_N
+  ms opTimeout{5000};    // connecting, and (libtorch 1.13) any answer of the store
+  bool broken = true;    // connect at the first op
+  void connect() {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(port);
+    o.isServer = false;
+    o.waitWorkers = false;
+    o.timeout = opTimeout;
+    c10::intrusive_ptr<c10d::Store> s = c10::make_intrusive<c10d::TCPStore>(host, o);
+    if (!prefix.empty()) s = c10::make_intrusive<c10d::PrefixStore>(prefix, s);
+    // 1.13's TCPStore leaves a wait's timeout on its socket (SO_RCVTIMEO): every answer awaited after it, check's
+    // included, is then bounded, so a frozen store server cannot hold this thread or the JS thread forever.
+    std::string key = "tlearn/connected/" + std::to_string(rank);
+    s->set(key, bytes("1"));
+    s->wait({key}, opTimeout);
+    store = s;
+  }
+  // Every store op holds the lock (the beat thread and the JS thread share the connection); after a failed one
+  // the connection is dropped (a late answer would be read as the next op's) and the next op connects again.
+  template <typename F>
+  auto op(F&& f) -> decltype(f()) {
     std::lock_guard<std::mutex> l(storeLock);
-    store->set(key, bytes(value));
+    try {
+      if (broken) {
+        store.reset();
+        connect();
+        broken = false;
+      }
+      return f();
+    } catch (...) {
+      broken = true;
+      throw;
+    }
+  }
+  void set(const std::string& key, const std::string& value) {
+    op([&] { store->set(key, bytes(value)); });
   }
   // A key's value, or nullopt when it is absent (never waits for it).
   c10::optional<std::string> get(const std::string& key) {
-    std::lock_guard<std::mutex> l(storeLock);
-    if (!store->check({key})) return c10::nullopt;
-    auto v = store->get(key);
-    return std::string(v.begin(), v.end());
+    return op([&]() -> c10::optional<std::string> {
+      if (!store->check({key})) return c10::nullopt;
+      auto v = store->get(key);
+      return std::string(v.begin(), v.end());
+    });
   }
   void beat() { set("tlearn/heartbeat/" + std::to_string(rank), std::to_string(nowMs()) + " " + std::to_string(launched.load())); }
   void start() {
@@ -284,13 +319,7 @@ class InitWorker : public Napi::AsyncWorker {
       }
       box_->store->setTimeout(box_->timeout);
       auto w = std::make_shared<Watch>();
-      c10d::TCPStoreOptions wo;
-      wo.port = static_cast<uint16_t>(port_);
-      wo.isServer = false;
-      wo.waitWorkers = false;
-      wo.timeout = ms(5000);
-      w->store = c10::make_intrusive<c10d::TCPStore>(addr_, wo);
-      if (!prefix_.empty()) w->store = c10::make_intrusive<c10d::PrefixStore>(prefix_, w->store);
+      w->prefix = prefix_;
       w->host = addr_;
       w->port = port_;
       w->rank = box_->rank;
@@ -793,7 +822,7 @@ OP_INPLACE(distStoreSet, Watch& w = watchOf(a); std::string k = a.Str(1), v = a.
 OP(distStoreCheck, Watch& w = watchOf(a); std::vector<std::string> keys;
    auto arr = a.raw(1); if (!arr.IsArray()) throw ArgError("argument 1: expected an array of keys");
    for (uint32_t i = 0; i < arr.As<Napi::Array>().Length(); i++) keys.push_back(arr.As<Napi::Array>().Get(i).ToString().Utf8Value());
-   return onStore(w, [&] { std::lock_guard<std::mutex> l(w.storeLock); return w.store->check(keys); }))
+   return onStore(w, [&] { return w.op([&] { return w.store->check(keys); }); }))
 // Marks this rank as gone for the others ("exited" from the process's exit handler) and stops its heartbeat.
 OP_INPLACE(distLeave, GroupBox* g = unwrapGroup(a.raw(0)); if (g->watch) g->watch->leave(a.has(1) ? a.Str(1) : "closed"))
 OP(distRank, return int64_t(unwrapGroup(a.raw(0))->rank))
