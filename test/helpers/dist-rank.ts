@@ -1,5 +1,5 @@
 // One rank of a distributed test, started by test/distributed.test.ts as a child process:
-//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent, master-killed or peer-frozen)
+//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent, master-killed, peer-frozen or master-frozen)
 // It prints one line `RESULT <json>` (or `READY` where the parent acts on it). Without arguments it does
 // nothing (the test runner may load every file under test/).
 import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
@@ -55,8 +55,8 @@ function syncBn(pg: ProcessGroup, rank: number, world: number): Record<string, u
 async function main(): Promise<void> {
   const rank = Number(rankArg), world = Number(worldArg);
   setNumThreads(1);
-  const frozen = scenario === 'peer-frozen';
-  const timeoutMs = scenario.startsWith('peer') && !frozen ? 3000 : 20000;
+  const frozen = scenario === 'peer-frozen' || scenario === 'master-frozen';
+  const timeoutMs = frozen ? 40000 : scenario.startsWith('peer') ? 3000 : 20000;
   const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs, ...(frozen ? { peerTimeoutMs: 2000 } : {}) });
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
   if (scenario === 'compute') {
@@ -75,11 +75,13 @@ async function main(): Promise<void> {
     out(r);
   }
   else if (frozen) {
-    // Rank 1 is stopped (SIGSTOP) by the parent: its sockets stay open, so Gloo would wait the 20 s timeout;
-    // rank 0 blocks in the collective and its heartbeat watchdog ends the process.
+    // Rank 1 (peer-frozen) or rank 0 with the store (master-frozen) is stopped (SIGSTOP) by the parent: its
+    // sockets stay open, so Gloo would wait the 40 s timeout; the other blocks in the collective and its
+    // heartbeat watchdog ends the process.
     await pg.barrier();
-    if (rank === 1) process.stdout.write('READY\n');
-    await sleep(rank === 1 ? 30000 : 1000);
+    const victim = scenario === 'master-frozen' ? 0 : 1;
+    if (rank === victim) process.stdout.write('READY\n');
+    await sleep(rank === victim ? 30000 : 1000);
     pg.allReduce(full([4], 1)).wait();
     out({ allReduce: 'completed' });
   } else if (scenario === 'peer-killed' || scenario === 'peer-silent' || scenario === 'master-killed') {
