@@ -37,8 +37,12 @@ OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); 
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 using tlearn::ArgError;
@@ -60,6 +64,160 @@ std::string errorText(std::exception_ptr e) {
   }
 }
 
+
+// Heartbeats, so that a rank whose collective failed can say which rank died or stopped answering. Each rank
+// has its own connection to the rendezvous store (apart from the group's, which c10d may hold in a long wait),
+// on which a native thread sets tlearn/heartbeat/<rank> = "<unix ms> <collectives launched>" every second,
+// whatever the JS thread is doing (a blocking wait inside a training step included). Leaving the group sets
+// tlearn/left/<rank>. src/distributed/faults.ts reads them after a failure.
+struct Watch {
+  c10::intrusive_ptr<c10d::Store> store;
+  std::string host;
+  int port = 0, rank = 0;
+  ms interval{1000};
+  std::mutex storeLock;              // the beat thread and the JS thread share the connection
+  std::atomic<int64_t> launched{0};  // collectives this rank has launched (the same sequence on every rank)
+  std::mutex m;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread thread;
+
+  static std::vector<uint8_t> bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+  static int64_t nowMs() {
+    return std::chrono::duration_cast<ms>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+  std::string prefix;    // torchrun's /worker/attempt_N
+  ms opTimeout{5000};    // connecting, and (libtorch 1.13) any answer of the store
+  bool broken = true;    // connect at the first op
+  void connect() {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(port);
+    o.isServer = false;
+    o.waitWorkers = false;
+    o.timeout = opTimeout;
+    c10::intrusive_ptr<c10d::Store> s = c10::make_intrusive<c10d::TCPStore>(host, o);
+    if (!prefix.empty()) s = c10::make_intrusive<c10d::PrefixStore>(prefix, s);
+    // 1.13's TCPStore leaves a wait's timeout on its socket (SO_RCVTIMEO): every answer awaited after it, check's
+    // included, is then bounded, so a frozen store server cannot hold this thread or the JS thread forever.
+    std::string key = "tlearn/connected/" + std::to_string(rank);
+    s->set(key, bytes("1"));
+    s->wait({key}, opTimeout);
+    store = s;
+  }
+  // Every store op holds the lock (the beat thread and the JS thread share the connection); after a failed one
+  // the connection is dropped (a late answer would be read as the next op's) and the next op connects again.
+  template <typename F>
+  auto op(F&& f) -> decltype(f()) {
+    std::lock_guard<std::mutex> l(storeLock);
+    try {
+      if (broken) {
+        store.reset();
+        connect();
+        broken = false;
+      }
+      return f();
+    } catch (...) {
+      broken = true;
+      throw;
+    }
+  }
+  void set(const std::string& key, const std::string& value) {
+    op([&] { store->set(key, bytes(value)); });
+  }
+  // A key's value, or nullopt when it is absent (never waits for it).
+  c10::optional<std::string> get(const std::string& key) {
+    return op([&]() -> c10::optional<std::string> {
+      if (!store->check({key})) return c10::nullopt;
+      auto v = store->get(key);
+      return std::string(v.begin(), v.end());
+    });
+  }
+  void beat() { set("tlearn/heartbeat/" + std::to_string(rank), std::to_string(nowMs()) + " " + std::to_string(launched.load())); }
+  void start() {
+    beat();
+    thread = std::thread([this] {
+      std::unique_lock<std::mutex> l(m);
+      while (!cv.wait_for(l, interval, [this] { return stopping; })) {
+        l.unlock();
+        tick();
+        l.lock();
+      }
+    });
+  }
+
+  // The bound on a rank that died or stopped answering, whatever this rank's JS thread is doing (blocked in a
+  // collective that only notices at its own timeout: NCCL, a machine gone without closing its sockets). Each rank
+  // watches the next one's heartbeat (O(world size) store traffic); the first to see it still for peerTimeout sets
+  // tlearn/abort with the reason, and every rank that reads it prints it and exits (as NCCL's watchdog does).
+  ms peerTimeout{0};  // 0: no watchdog
+  int size = 1;
+  std::string storeOwner = "rank 0";
+  std::string lastSeen;
+  std::chrono::steady_clock::time_point lastChange = std::chrono::steady_clock::now(), lastTick = lastChange,
+                                        storeFailSince{};
+  bool storeFailing = false;
+
+  [[noreturn]] void stopProcess(const std::string& why) {
+    std::fprintf(stderr, "rank %d of %d stops: %s\n", rank, size, why.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  static std::string secs(std::chrono::steady_clock::duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + " s";
+  }
+  void tick() {
+    auto now = std::chrono::steady_clock::now();
+    // This process was itself suspended (SIGSTOP, a laptop asleep): give the others time to beat again.
+    if (now - lastTick > 3 * interval) lastChange = now;
+    lastTick = now;
+    try {
+      beat();
+      if (peerTimeout.count() > 0 && size > 1) watchNext(now);
+      storeFailing = false;
+    } catch (...) {
+      // The store does not answer: its server (rank 0, or torchrun's agent) is gone, unless it comes back.
+      if (!storeFailing) {
+        storeFailing = true;
+        storeFailSince = now;
+      }
+      if (peerTimeout.count() > 0 && now - storeFailSince > peerTimeout)
+        stopProcess("the store at " + host + ":" + std::to_string(port) + " has not answered for " + secs(now - storeFailSince) +
+                    " (" + errorText(std::current_exception()) + "): " + storeOwner + ", which serves it, has exited or stopped answering");
+    }
+  }
+  void watchNext(std::chrono::steady_clock::time_point now) {
+    if (auto abort = get("tlearn/abort")) stopProcess(*abort);
+    int next = (rank + 1) % size;
+    if (get("tlearn/left/" + std::to_string(next))) return;  // it left the group itself: the launcher's or the next collective's to tell
+    std::string seen = get("tlearn/heartbeat/" + std::to_string(next)).value_or("");
+    if (seen != lastSeen) {
+      lastSeen = seen;
+      lastChange = now;
+    } else if (now - lastChange > peerTimeout) {
+      std::string why = "rank " + std::to_string(next) + " stopped answering (no heartbeat for " + secs(now - lastChange) +
+                        ", seen by rank " + std::to_string(rank) + "; the bound is peerTimeoutSeconds)";
+      set("tlearn/abort", why);
+      stopProcess(why);
+    }
+  }
+
+  // Stops beating; `why` ("closed", "exited") is left for the others to read.
+  void leave(const std::string& why) {
+    {
+      std::lock_guard<std::mutex> l(m);
+      if (stopping) return;
+      stopping = true;
+    }
+    cv.notify_all();
+    if (thread.joinable()) thread.join();
+    try {
+      set("tlearn/left/" + std::to_string(rank), why + " " + std::to_string(nowMs()));
+    } catch (...) {
+    }
+  }
+  ~Watch() { leave("closed"); }
+};
+
 // One process group with its store. Closing drops both; Gloo's destructor first finishes queued work.
 struct GroupBox {
   static constexpr uint32_t kMagic = 0x54504730;  // "TPG0"
@@ -69,6 +227,7 @@ struct GroupBox {
   int rank = 0, size = 1;
   std::string backend;
   ms timeout{300000};
+  std::shared_ptr<Watch> watch;
   std::string where(const std::string& op) const {
     return op + " failed on rank " + std::to_string(rank) + " of " + std::to_string(size) + " (" + backend + ")";
   }
@@ -118,9 +277,10 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
 class InitWorker : public Napi::AsyncWorker {
  public:
   InitWorker(Napi::Env env, int rank, int size, std::string addr, int port, std::string backend, ms timeout,
-             ms connectTimeout, bool serveStore, std::string prefix)
+             ms connectTimeout, bool serveStore, std::string prefix, ms peerTimeout, std::string storeOwner)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), addr_(std::move(addr)), port_(port),
-        connectTimeout_(connectTimeout), serveStore_(serveStore), prefix_(std::move(prefix)) {
+        connectTimeout_(connectTimeout), serveStore_(serveStore), prefix_(std::move(prefix)), peerTimeout_(peerTimeout),
+        storeOwner_(std::move(storeOwner)) {
     box_ = new GroupBox();
     box_->rank = rank;
     box_->size = size;
@@ -158,6 +318,16 @@ class InitWorker : public Napi::AsyncWorker {
 #endif
       }
       box_->store->setTimeout(box_->timeout);
+      auto w = std::make_shared<Watch>();
+      w->prefix = prefix_;
+      w->host = addr_;
+      w->port = port_;
+      w->rank = box_->rank;
+      w->size = box_->size;
+      w->peerTimeout = peerTimeout_;
+      w->storeOwner = storeOwner_;
+      w->start();
+      box_->watch = w;
     } catch (...) {
       SetError(box_->where("init") + " (rendezvous at " + addr_ + ":" + std::to_string(port_) + "): " +
                errorText(std::current_exception()));
@@ -178,6 +348,8 @@ class InitWorker : public Napi::AsyncWorker {
   ms connectTimeout_;
   bool serveStore_;
   std::string prefix_;
+  ms peerTimeout_;
+  std::string storeOwner_;
 };
 
 Napi::Value initGroup(const tlearn::Args& a) {
@@ -186,6 +358,9 @@ Napi::Value initGroup(const tlearn::Args& a) {
   int64_t timeoutMs = a.I(5), connectMs = a.I(6, timeoutMs);
   bool serveStore = a.B(7, rank == 0);
   std::string prefix = a.has(8) ? a.Str(8) : std::string();
+  int64_t peerMs = a.I(9, 30000);
+  std::string storeOwner = a.has(10) ? a.Str(10) : std::string("rank 0");
+  if (peerMs < 0) throw ArgError("peerTimeoutMs must be 0 (no watchdog) or positive milliseconds");
   if (size < 1) throw ArgError("worldSize must be at least 1, got " + std::to_string(size));
   if (rank < 0 || rank >= size)
     throw ArgError("rank must be in [0, " + std::to_string(size) + "), got " + std::to_string(rank));
@@ -196,7 +371,7 @@ Napi::Value initGroup(const tlearn::Args& a) {
   // set here, on the JS thread, before the group reads it. A value the user set is kept.
   if (backend == "nccl") setenv("NCCL_ASYNC_ERROR_HANDLING", "1", 0);
   auto* w = new InitWorker(a.env(), static_cast<int>(rank), static_cast<int>(size), addr, static_cast<int>(port),
-                           backend, ms(timeoutMs), ms(connectMs), serveStore, prefix);
+                           backend, ms(timeoutMs), ms(connectMs), serveStore, prefix, ms(peerMs), storeOwner);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
@@ -212,6 +387,7 @@ void checkTensor(const GroupBox* g, const at::Tensor& t, const char* op) {
 }
 
 WorkBox* newWork(const GroupBox* g, const char* op) {
+  if (g->watch) g->watch->launched++;
   auto* w = new WorkBox();
   w->label = g->where(op);
   w->timeout = g->timeout;
@@ -373,9 +549,10 @@ Napi::Value workResult(const tlearn::Args& a) {
 // future whose error names the rank: the Reducer waits on it at the end of backward.
 class NamedAllreduceHook : public c10d::CommHookInterface {
  public:
-  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label)
-      : pg_(std::move(pg)), label_(std::move(label)) {}
+  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label, std::shared_ptr<Watch> watch)
+      : pg_(std::move(pg)), label_(std::move(label)), watch_(std::move(watch)) {}
   c10::intrusive_ptr<c10::ivalue::Future> runHook(c10d::GradBucket& bucket) override {
+    if (watch_) watch_->launched++;
     at::Tensor buffer = bucket.getBufferRef();
     buffer.div_(pg_->getSize());
     std::vector<at::Tensor> v{buffer};
@@ -395,6 +572,7 @@ class NamedAllreduceHook : public c10d::CommHookInterface {
  private:
   c10::intrusive_ptr<c10d::ProcessGroup> pg_;
   std::string label_;
+  std::shared_ptr<Watch> watch_;
 };
 
 struct ReducerBox {
@@ -444,7 +622,7 @@ Napi::Value reducerCreate(const tlearn::Args& a) {
                                                    /*find_unused_parameters=*/false,
                                                    /*gradient_as_bucket_view=*/false,
                                                    std::unordered_map<size_t, std::string>{}, first);
-    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label));
+    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label, g->watch));
   } catch (...) {
     std::string msg = g->where("GradientReducer") + ": " + errorText(std::current_exception());
     delete box;
@@ -485,6 +663,7 @@ Napi::Value broadcastCoalesced(const tlearn::Args& a) {
   int64_t root = a.I(2, 0);
   if (root < 0 || root >= g->size) throw ArgError("broadcastModule: root must be a rank in [0, " + std::to_string(g->size) + ")");
   for (const auto& t : tensors) checkTensor(g, t, "broadcastModule");
+  if (g->watch) g->watch->launched++;
   try {
     at::NoGradGuard ng;
     c10d::broadcast_coalesced(g->pg, tensors, 250 * 1024 * 1024, static_cast<int>(root));
@@ -600,15 +779,63 @@ Napi::Value syncBatchNorm(const tlearn::Args& a) {
                                                       c10::IValue::make_capsule(holder))[0]);
 }
 
+// The group's heartbeat connection to the store, for src/distributed/faults.ts.
+Watch& watchOf(const tlearn::Args& a) {
+  GroupBox* g = unwrapGroup(a.raw(0));
+  if (!g->watch) throw ArgError("the process group has no heartbeat");
+  return *g->watch;
+}
+
+template <typename F>
+auto onStore(Watch& w, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (...) {
+    throw std::runtime_error("the store at " + w.host + ":" + std::to_string(w.port) + ": " + errorText(std::current_exception()));
+  }
+}
+
+Napi::Value watchInfo(const tlearn::Args& a) {
+  Watch& w = watchOf(a);
+  auto o = Napi::Object::New(a.env());
+  o.Set("launched", double(w.launched.load()));
+  o.Set("host", w.host);
+  o.Set("port", w.port);
+  o.Set("intervalMs", double(w.interval.count()));
+  o.Set("nowMs", double(Watch::nowMs()));
+  return o;
+}
+
+Napi::Value storeGet(const tlearn::Args& a) {
+  Watch& w = watchOf(a);
+  std::string key = a.Str(1);
+  auto v = onStore(w, [&] { return w.get(key); });
+  return v ? Napi::Value(Napi::String::New(a.env(), *v)) : a.env().Null();
+}
+
 }  // namespace
 
 OP(distInit, return initGroup(a))
+OP(distWatch, return watchInfo(a))
+OP(distStoreGet, return storeGet(a))
+OP_INPLACE(distStoreSet, Watch& w = watchOf(a); std::string k = a.Str(1), v = a.Str(2); onStore(w, [&] { w.set(k, v); }))
+OP(distStoreCheck, Watch& w = watchOf(a); std::vector<std::string> keys;
+   auto arr = a.raw(1); if (!arr.IsArray()) throw ArgError("argument 1: expected an array of keys");
+   for (uint32_t i = 0; i < arr.As<Napi::Array>().Length(); i++) keys.push_back(arr.As<Napi::Array>().Get(i).ToString().Utf8Value());
+   return onStore(w, [&] { return w.op([&] { return w.store->check(keys); }); }))
+// Marks this rank as gone for the others ("exited" from the process's exit handler) and stops its heartbeat.
+OP_INPLACE(distLeave, GroupBox* g = unwrapGroup(a.raw(0)); if (g->watch) g->watch->leave(a.has(1) ? a.Str(1) : "closed"))
 OP(distRank, return int64_t(unwrapGroup(a.raw(0))->rank))
 OP(distWorldSize, return int64_t(unwrapGroup(a.raw(0))->size))
 OP(distBackend, return unwrapGroup(a.raw(0))->backend)
 OP_INPLACE(distClose, if (a.raw(0).IsExternal()) {
   auto* g = a.raw(0).As<Napi::External<GroupBox>>().Data();
-  if (g != nullptr && g->magic == GroupBox::kMagic) { g->pg.reset(); g->store.reset(); }
+  if (g != nullptr && g->magic == GroupBox::kMagic) {
+    if (g->watch) g->watch->leave("closed");
+    g->pg.reset();
+    g->store.reset();
+    g->watch.reset();
+  }
 })
 OP(distAllReduce, return allReduce(a))
 OP(distBroadcast, return broadcast(a))

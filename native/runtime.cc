@@ -4,6 +4,7 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Config.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -120,6 +121,30 @@ OP(cudaIsAvailable, return torch::cuda::is_available())
 OP(cudaDeviceCount, return int64_t(torch::cuda::device_count()))
 OP_INPLACE(cudaSynchronize, if (torch::cuda::is_available()) torch::cuda::synchronize(a.has(0) ? a.I(0) : -1))
 OP_INPLACE(cudaManualSeed, if (torch::cuda::is_available()) torch::cuda::manual_seed_all(static_cast<uint64_t>(a.I(0))))
+
+// ---- The current CUDA device (torch.cuda.set_device), through c10's device-guard interface so that it also
+// compiles against a CPU-only libtorch: there it answers with a clear error. 'cuda' tensors are made on the
+// current device, and ProcessGroupNCCL communicates on the device of its tensors.
+namespace {
+const c10::impl::DeviceGuardImplInterface& cudaGuard(const std::string& what) {
+  if (!c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA))
+    throw std::runtime_error("this libtorch has no CUDA support, so " + what +
+                             " is impossible: build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)");
+  return *c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+}
+Napi::Value cudaSetDevice(const tlearn::Args& a) {
+  int64_t index = a.I(0);
+  const auto& g = cudaGuard("selecting CUDA device " + std::to_string(index));
+  int64_t count = g.deviceCount();
+  if (index < 0 || index >= count)
+    throw tlearn::ArgError("CUDA device " + std::to_string(index) + " does not exist: this process sees " + std::to_string(count) +
+                           " (devices 0 to " + std::to_string(count - 1) + "; CUDA_VISIBLE_DEVICES chooses which)");
+  g.setDevice(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(index)));
+  return tlearn::toJS(a.env(), index);
+}
+}  // namespace
+OP(cudaSetDevice, return cudaSetDevice(a))
+OP(cudaCurrentDevice, return int64_t(cudaGuard("reading the current CUDA device").getDevice().index()))
 
 OP(version, return std::string(TORCH_VERSION))
 OP(buildConfig, return at::show_config())

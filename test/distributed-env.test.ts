@@ -3,7 +3,8 @@
 // without either, and clear refusals of values that are not numbers or contradict each other.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { distributedEnv, DistributedEnvError, firstNode, tasksOnNode, threadsPerRank } from '../src/distributed/env.js';
+import { cudaDeviceFor, distributedEnv, DistributedEnvError, firstNode, tasksOnNode, threadsFor, threadsPerRank } from '../src/distributed/env.js';
+import { cuda } from '../src/torch/index.js';
 
 const TORCHRUN = { RANK: '3', WORLD_SIZE: '4', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2', MASTER_ADDR: 'node0', MASTER_PORT: '29500' };
 
@@ -79,4 +80,28 @@ test('threads per rank: the cores shared by the local ranks, at least one', () =
   assert.equal(threadsPerRank(16, { localWorldSize: 4 }), 4);
   assert.equal(threadsPerRank(2, { localWorldSize: 2 }), 1);
   assert.equal(threadsPerRank(2, { localWorldSize: 3 }), 1);
+});
+
+test('threads of a process: config.threads, else OMP_NUM_THREADS / TLEARN_THREADS kept, else the cores shared by the local ranks', () => {
+  const ranks = distributedEnv({ ...TORCHRUN, LOCAL_WORLD_SIZE: '4', LOCAL_RANK: '1' });
+  assert.equal(threadsFor(3, { OMP_NUM_THREADS: '8' }, 16, ranks), 3);
+  assert.equal(threadsFor(0, { OMP_NUM_THREADS: '8' }, 16, ranks), null);
+  assert.equal(threadsFor(0, { TLEARN_THREADS: '2' }, 16, null), null);
+  assert.equal(threadsFor(0, {}, 16, ranks), 4);
+  assert.equal(threadsFor(0, {}, 16, null), 16);
+});
+
+test("each rank's GPU: LOCAL_RANK's when it sees several (torchrun, srun), device 0 kept when it sees one; more ranks than GPUs refused", () => {
+  const local = (localRank: number, localWorldSize: number) => ({ rank: 4 + localRank, localRank, localWorldSize });
+  assert.equal(cudaDeviceFor(local(3, 8), 8), 3);
+  assert.equal(cudaDeviceFor(local(0, 1), 4), 0, 'one rank per machine (a pod with 4 GPUs): the first');
+  assert.equal(cudaDeviceFor(local(3, 8), 1), null, 'CUDA_VISIBLE_DEVICES gave this rank its own GPU');
+  assert.throws(() => cudaDeviceFor(local(2, 3), 2), (e: unknown) => e instanceof DistributedEnvError &&
+    /rank 6 is local rank 2 of 3 on its machine, which shows it only 2 GPUs \(0 to 1\)/.test(e.message));
+});
+
+test('selecting a CUDA device on a libtorch without CUDA is a clear error', { skip: cuda.isAvailable() && 'this libtorch has CUDA' }, () => {
+  assert.throws(() => cuda.setDevice(1), /this libtorch has no CUDA support, so selecting CUDA device 1 is impossible: build the addon against a CUDA libtorch/);
+  assert.throws(() => cuda.currentDevice(), /this libtorch has no CUDA support/);
+  assert.throws(() => cuda.setDevice(-1), /expected a device index >= 0/);
 });

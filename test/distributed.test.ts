@@ -92,11 +92,68 @@ test("a killed peer makes the pending allReduce, then the reducer's backward, fa
   assert.match(String(result?.message), /^allReduce failed on rank 0 of 2 \(gloo\): /);
   assert.equal(result?.rank, 0);
   assert.equal(result?.op, 'allReduce');
+  // It names the rank that died, found by its heartbeat in the store, well within the 30 s bound of a process that exits.
+  assert.match(String(result?.message), /rank 1 stopped answering \(last heartbeat \d+(\.\d)? s ago\)/);
+  assert.deepEqual(result?.peers, [1]);
+  assert.ok((result?.ms as number) < 30_000, `named after ${result?.ms} ms`);
   // Then the reducer's bucket all-reduce inside backward.
   assert.equal(backward?.name, 'DistributedError');
   assert.match(String(backward?.message), /gradient allReduce failed on rank 0 of 2 \(gloo\) \(gradient bucket \d+\): /);
   assert.equal(backward?.op, 'gradient allReduce');
+  assert.match(String(backward?.message), /rank 1 stopped answering/);
   await r1.result;
+});
+
+test('when rank 0, which serves the store, is killed, the other rank says the store is gone with it', T, async () => {
+  const port = await freePort();
+  const r0 = startRank('master-killed', 0, 2, port), r1 = startRank('master-killed', 1, 2, port);
+  await r0.ready;
+  r0.child.kill('SIGKILL');
+  const { code, result: r } = await r1.result;
+  assert.equal(code, 0);
+  const result = r?.allReduce as Record<string, unknown> | undefined;
+  assert.match(String(result?.message), /^allReduce failed on rank 1 of 2 \(gloo\): /);
+  assert.match(String(result?.message), new RegExp(`the store at 127\\.0\\.0\\.1:${port} does not answer .*: rank 0, which serves it, has exited or stopped answering`));
+  assert.deepEqual(result?.peers, [0]);
+  await r0.result;
+});
+
+test('a rank whose process exits without closing its group is named by the next collective of the others as exited', T, async () => {
+  const [r0] = await compute('peerExited');
+  assert.match(String(r0?.message), /^allReduce failed on rank 0 of 2 \(gloo\): .* — rank 1 exited \d+(\.\d)? s ago$/);
+  assert.deepEqual(r0?.peers, [1]);
+});
+
+test('a peer that stops answering (SIGSTOP: its sockets stay open) makes the other rank exit at peerTimeoutMs (2 s), naming it, though blocked in a collective whose timeout is 40 s', T, async () => {
+  const port = await freePort();
+  const r0 = startRank('peer-frozen', 0, 2, port), r1 = startRank('peer-frozen', 1, 2, port);
+  await r1.ready;
+  r1.child.kill('SIGSTOP');
+  const t0 = Date.now();
+  const { code, result, stderr } = await r0.result;
+  const ms = Date.now() - t0;
+  r1.child.kill('SIGKILL');
+  await r1.result;
+  assert.equal(result, undefined, 'the collective never completed');
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /rank 0 of 2 stops: rank 1 stopped answering \(no heartbeat for \d+ s, seen by rank 0; the bound is peerTimeoutSeconds\)/);
+  assert.ok(ms < 30_000, `rank 0 exited ${ms} ms after rank 1 stopped, not at the collective's 40 s timeout`);
+});
+
+test('a frozen rank 0 (its store accepts but never answers) makes the other rank exit naming it, well before the collective timeout', T, async () => {
+  const port = await freePort();
+  const r0 = startRank('master-frozen', 0, 2, port), r1 = startRank('master-frozen', 1, 2, port);
+  await r0.ready;
+  r0.child.kill('SIGSTOP');
+  const t0 = Date.now();
+  const { code, result, stderr } = await r1.result;
+  const ms = Date.now() - t0;
+  r0.child.kill('SIGKILL');
+  await r0.result;
+  assert.equal(result, undefined, 'the collective never completed');
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, new RegExp(`rank 1 of 2 stops: the store at 127\\.0\\.0\\.1:${port} has not answered for \\d+ s .*: rank 0, which serves it, has exited or stopped answering`));
+  assert.ok(ms < 30_000, `rank 1 exited ${ms} ms after rank 0 froze, not at the collective's 40 s timeout`);
 });
 
 test('a peer that never joins the collective makes it fail at the configured timeout (3 s)', T, async () => {
@@ -108,6 +165,9 @@ test('a peer that never joins the collective makes it fail at the configured tim
   await r1.result;
   assert.equal(code, 0);
   assert.match(String(result?.message), /^allReduce failed on rank 0 of 2 \(gloo\): .*[Tt]imed out/);
+  // Rank 1's process still beats (its heartbeat comes from a native thread), but it has not launched this collective.
+  assert.match(String(result?.message), /rank 1 is alive but has not reached this collective \(1 collective behind\)/);
+  assert.deepEqual(result?.peers, [1]);
   assert.ok((result?.ms as number) >= 2500, `failed after ${result?.ms} ms, not before the timeout`);
 });
 

@@ -175,3 +175,31 @@ export function distributedEnv(env: Env = process.env): DistributedEnv {
 export function threadsPerRank(cores: number, d: Pick<DistributedEnv, 'localWorldSize'>): number {
   return Math.max(1, Math.floor(cores / d.localWorldSize));
 }
+
+/**
+ * Threads for this process, or null to keep src/torch's (OMP_NUM_THREADS / TLEARN_THREADS, else every core):
+ * `configured` (config.threads) when above 0, else, when neither variable is set, the cores shared by the
+ * ranks on this machine (`world` null: a single process gets every core).
+ */
+export function threadsFor(configured: number, vars: Env, cores: number, world: Pick<DistributedEnv, 'localWorldSize'> | null): number | null {
+  if (configured > 0) return configured;
+  if (vars.TLEARN_THREADS || vars.OMP_NUM_THREADS) return null;
+  return world ? threadsPerRank(cores, world) : cores;
+}
+
+/**
+ * The CUDA device this rank computes on, as torch.cuda.set_device(LOCAL_RANK): LOCAL_RANK's GPU when the rank
+ * sees several (torchrun, srun without a per-rank CUDA_VISIBLE_DEVICES), or null to keep device 0 when it sees
+ * one (a launcher gave each rank its own: --nproc, or a wrapper setting CUDA_VISIBLE_DEVICES). Throws when the
+ * machine's ranks outnumber its GPUs.
+ */
+export function cudaDeviceFor(d: Pick<DistributedEnv, 'rank' | 'localRank' | 'localWorldSize'>, visibleGpus: number): number | null {
+  if (visibleGpus <= 1) return null;
+  if (d.localRank >= visibleGpus) {
+    throw new DistributedEnvError(
+      `rank ${d.rank} is local rank ${d.localRank} of ${d.localWorldSize} on its machine, which shows it only ${visibleGpus} GPUs (0 to ${visibleGpus - 1}): ` +
+        'start at most one rank per GPU, or choose each rank\'s GPUs with CUDA_VISIBLE_DEVICES',
+    );
+  }
+  return d.localRank;
+}

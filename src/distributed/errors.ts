@@ -2,13 +2,16 @@
 import { native } from '../torch/native.js';
 
 /** A collective, the rendezvous or the gradient reducer failed; the message names the rank and the operation
- *  ("allReduce failed on rank 1 of 2 (gloo): Connection closed by peer ..."). */
+ *  ("allReduce failed on rank 0 of 2 (gloo): Connection closed by peer ... — rank 1 stopped answering (last
+ *  heartbeat 3 s ago)"), and, when the heartbeats tell, the ranks it was waiting for (`peers`). */
 export class DistributedError extends Error {
   constructor(
     message: string,
     readonly op: string,
     readonly rank: number,
     readonly worldSize: number,
+    /** The ranks that died, stopped answering or lag behind (from src/distributed/faults.ts); [] when unknown. */
+    readonly peers: number[] = [],
   ) {
     super(message);
     this.name = 'DistributedError';

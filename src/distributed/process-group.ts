@@ -4,6 +4,25 @@ import type { Handle } from '../torch/native.js';
 import { native } from '../torch/native.js';
 import { wrap, type Tensor } from '../torch/index.js';
 import { type Backend, DistributedError, nativeMessage, requireBackend } from './errors.js';
+import { diagnosePeers, type PeerFindings } from './faults.js';
+
+// Groups still open when the process exits tell the other ranks so (tlearn/left/<rank> = exited).
+const openGroups = new Set<Handle>();
+let exitHooked = false;
+function markExitOnLeave(h: Handle): void {
+  openGroups.add(h);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const g of openGroups) {
+      try {
+        native.distLeave(g, 'exited');
+      } catch {
+        // closed meanwhile
+      }
+    }
+  });
+}
 
 /** How to reach the other ranks. */
 export interface ProcessGroupOptions {
@@ -25,12 +44,19 @@ export interface ProcessGroupOptions {
   serveStore?: boolean;
   /** A prefix for the group's store keys (torchrun's workers use /worker/attempt_N); default none. */
   storePrefix?: string;
+  /**
+   * How long another rank's heartbeat (set every second by a native thread: it beats while its process lives) may
+   * stay still, or the store stay silent, before every rank prints why and exits, even while blocked in a
+   * collective; default 30 s; 0: never (collectives still fail at timeoutMs).
+   */
+  peerTimeoutMs?: number;
 }
 
 /** Reductions of allReduce. 'avg' divides by the world size first, then sums (Gloo in libtorch 1.13 has no AVG). */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
 
 export const DEFAULT_COLLECTIVE_TIMEOUT_MS = 5 * 60 * 1000;
+export const DEFAULT_PEER_TIMEOUT_MS = 30 * 1000;
 
 /**
  * A launched collective. Await it (it is a PromiseLike: the event loop keeps running while it is in flight,
@@ -83,14 +109,18 @@ export class Work<T> implements PromiseLike<T> {
 /** One process's membership of a group of ranks that run collectives together. */
 export class ProcessGroup {
   #handle: Handle | null;
+  #findings: PeerFindings | null = null;
   private constructor(
     handle: Handle,
     readonly rank: number,
     readonly worldSize: number,
     readonly backend: Backend,
     readonly timeoutMs: number,
+    /** Who serves the rendezvous store: 'rank 0', or "torchrun's agent". */
+    readonly storeOwner: string,
   ) {
     this.#handle = handle;
+    markExitOnLeave(handle);
   }
 
   /**
@@ -108,14 +138,18 @@ export class ProcessGroup {
     for (const [name, v] of [['timeoutMs', timeoutMs], ['connectTimeoutMs', o.connectTimeoutMs ?? timeoutMs]] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new Error(`ProcessGroup.init: ${name} must be a positive integer of milliseconds, got ${v}`);
     }
+    const peerTimeoutMs = o.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    if (!Number.isInteger(peerTimeoutMs) || peerTimeoutMs < 0) throw new Error(`ProcessGroup.init: peerTimeoutMs must be 0 or a positive integer of milliseconds, got ${peerTimeoutMs}`);
+    // Under torchrun's agent store (the ranks serve none, their keys sit below /worker/attempt_N) the agent serves it.
+    const storeOwner = o.serveStore === false && o.storePrefix ? "torchrun's agent" : 'rank 0';
     let handle: Handle;
     try {
       handle = await native.distInit(o.rank, o.worldSize, o.masterAddr ?? '127.0.0.1', o.masterPort, backend, timeoutMs, o.connectTimeoutMs,
-        o.serveStore ?? o.rank === 0, o.storePrefix ?? '');
+        o.serveStore ?? o.rank === 0, o.storePrefix ?? '', peerTimeoutMs, storeOwner);
     } catch (e) {
       throw new DistributedError(nativeMessage(e), 'init', o.rank, o.worldSize);
     }
-    return new ProcessGroup(handle, o.rank, o.worldSize, backend, timeoutMs);
+    return new ProcessGroup(handle, o.rank, o.worldSize, backend, timeoutMs, storeOwner);
   }
 
   /** The native handle (for the reducer and SyncBatchNorm); throws once closed. */
@@ -154,13 +188,33 @@ export class ProcessGroup {
   /** Leaves the group: queued collectives finish first (or fail at their timeout). Idempotent. */
   close(): void {
     if (this.#handle === null) return;
+    openGroups.delete(this.#handle);
     native.distClose(this.#handle);
     this.#handle = null;
   }
 
-  /** Names the rank and the op in an error from the addon. */
+  /**
+   * Which other ranks a failed collective waited for, from the heartbeats in the store (faults.ts): blocks a few
+   * seconds at most. What was found about ranks that died is kept: the next failure says the same at once.
+   */
+  peerFindings(): PeerFindings {
+    if (this.#findings) return this.#findings;
+    if (this.#handle === null) return { ranks: [], text: 'the process group is closed' };
+    const f = diagnosePeers(this.#handle, { rank: this.rank, worldSize: this.worldSize, storeOwner: this.storeOwner });
+    if (f.ranks.length > 0) this.#findings = f;
+    return f;
+  }
+
+  /** Names the rank and the op in an error from the addon; a failure to communicate also names the ranks it waited for. */
   error(op: string, e: unknown): DistributedError {
-    return e instanceof DistributedError ? e : new DistributedError(nativeMessage(e), op, this.rank, this.worldSize);
+    if (e instanceof DistributedError) return e;
+    const message = nativeMessage(e);
+    // The addon's communication failures say "<op> failed on rank R of N"; bad arguments do not.
+    if (this.worldSize < 2 || this.#handle === null || !/ failed on rank \d+ of \d+/.test(message)) {
+      return new DistributedError(message, op, this.rank, this.worldSize);
+    }
+    const found = this.peerFindings();
+    return new DistributedError(`${message} — ${found.text}`, op, this.rank, this.worldSize, found.ranks);
   }
 
   #launch<T>(op: string, start: () => Handle, result: () => T): Work<T> {

@@ -91,6 +91,14 @@ export const cuda = {
   isAvailable: (): boolean => native.cudaIsAvailable(),
   deviceCount: (): number => native.cudaDeviceCount(),
   synchronize: (device?: number): void => native.cudaSynchronize(device),
+  /** Makes `index` the current device (torch.cuda.set_device): 'cuda' tensors and NCCL's communicators go there.
+   *  Throws on a libtorch without CUDA ("this libtorch has no CUDA support ...") and for an index it does not see. */
+  setDevice: (index: number): void => {
+    if (!Number.isInteger(index) || index < 0) throw new Error(`cuda.setDevice: expected a device index >= 0, got ${index}`);
+    native.cudaSetDevice(index);
+  },
+  /** The current device's index (where 'cuda' means). */
+  currentDevice: (): number => native.cudaCurrentDevice(),
 };
 
 export interface TorchInfo {

@@ -21,7 +21,7 @@ import { setUpRun, startTraining, TrainSetupError, type HeldResources } from './
 import { finishRun } from './finish.js';
 import { releaseCache } from './cache/phase-caches.js';
 import type { RunResult, TrainEvent, TrainOptions } from './types.js';
-import { threadsPerRank, type DistributedEnv } from '../distributed/env.js';
+import { cudaDeviceFor, threadsFor, type DistributedEnv } from '../distributed/env.js';
 import { RankLog } from './rank-log.js';
 import { TrainWorld } from './world.js';
 
@@ -38,21 +38,26 @@ function asSetupError(e: unknown): unknown {
 function setupRuntime(config: RunConfig, env: DistributedEnv | null): void {
   // 0 = all cores (shared by the ranks on this machine): src/torch already starts with every core unless
   // OMP_NUM_THREADS / TLEARN_THREADS say otherwise.
-  if (config.threads > 0) setNumThreads(config.threads);
-  else if (!process.env.TLEARN_THREADS && !process.env.OMP_NUM_THREADS) setNumThreads(env ? threadsPerRank(availableParallelism(), env) : availableParallelism());
+  const threads = threadsFor(config.threads, process.env, availableParallelism(), env);
+  if (threads !== null) setNumThreads(threads);
   if (config.device === 'cuda' && !cuda.isAvailable()) {
     throw new TrainSetupError(
       "device 'cuda' was requested, but this libtorch has no CUDA support or sees no GPU; use --device cpu, " +
       'or build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)',
     );
   }
-  // Ranks on one machine each need their own GPU; this build computes on the first GPU it sees, so each rank must see one.
-  if (config.device === 'cuda' && env && env.localWorldSize > 1 && cuda.deviceCount() > 1) {
-    throw new TrainSetupError(
-      `rank ${env.rank} sees ${cuda.deviceCount()} GPUs, and ${env.localWorldSize} ranks on this machine would all compute on the first: ` +
-      'give each rank its own with CUDA_VISIBLE_DEVICES (tlearn train --nproc does; under torchrun or srun, set it to LOCAL_RANK / SLURM_LOCALID in a wrapper)',
-    );
+}
+
+/** Each rank on its machine's LOCAL_RANK-th GPU (torch.cuda.set_device), before the group (NCCL) and the model exist. */
+function selectRankGpu(config: RunConfig, env: DistributedEnv | null): void {
+  if (config.device !== 'cuda' || !env || !cuda.isAvailable()) return;
+  let index: number | null;
+  try {
+    index = cudaDeviceFor(env, cuda.deviceCount());
+  } catch (e) {
+    throw new TrainSetupError((e as Error).message);
   }
+  if (index !== null) cuda.setDevice(index);
 }
 
 /**
@@ -90,7 +95,8 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   const removeCreated = () => { if (createdTop) removeEmptyUpTo(paths.root, createdTop); };
   let setupFailed = false;
   // The ranks meet first (rank 0 serves the rendezvous); then rank 0 prepares the run folder while the others wait.
-  const world = env ? await TrainWorld.join(env, { timeoutMs: config.collectiveTimeoutSeconds * 1000, device: config.device }) : null;
+  selectRankGpu(config, env);
+  const world = env ? await TrainWorld.join(env, { timeoutMs: config.collectiveTimeoutSeconds * 1000, peerTimeoutMs: config.peerTimeoutSeconds * 1000, device: config.device }) : null;
   let saved: RunConfig | null;
   try {
     if (isMain) prepareRunDir(paths, { resume, overwrite: opts.overwrite ?? false });

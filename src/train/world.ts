@@ -15,10 +15,10 @@ export class TrainWorld {
   private constructor(readonly pg: ProcessGroup, readonly env: DistributedEnv) {}
 
   /** Joins the other ranks (rank 0 serves the rendezvous at MASTER_ADDR:MASTER_PORT). */
-  static async join(env: DistributedEnv, o: { timeoutMs: number; device: 'cpu' | 'cuda' }): Promise<TrainWorld> {
+  static async join(env: DistributedEnv, o: { timeoutMs: number; peerTimeoutMs?: number; device: 'cpu' | 'cuda' }): Promise<TrainWorld> {
     const pg = await ProcessGroup.init({
       rank: env.rank, worldSize: env.worldSize, masterAddr: env.masterAddr ?? '127.0.0.1', masterPort: env.masterPort!,
-      backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs, serveStore: env.serveStore, storePrefix: env.storePrefix,
+      backend: o.device === 'cuda' ? 'nccl' : 'gloo', timeoutMs: o.timeoutMs, peerTimeoutMs: o.peerTimeoutMs, serveStore: env.serveStore, storePrefix: env.storePrefix,
     });
     return new TrainWorld(pg, env);
   }

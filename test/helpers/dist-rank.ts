@@ -1,5 +1,5 @@
 // One rank of a distributed test, started by test/distributed.test.ts as a child process:
-//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed or peer-silent)
+//   node dist-rank.js SCENARIO RANK WORLD PORT        (SCENARIO: compute, peer-killed, peer-silent, master-killed, peer-frozen or master-frozen)
 // It prints one line `RESULT <json>` (or `READY` where the parent acts on it). Without arguments it does
 // nothing (the test runner may load every file under test/).
 import { GradientReducer, ProcessGroup, broadcastModule, syncBatchNorm } from '../../src/distributed/index.js';
@@ -77,17 +77,41 @@ async function gatheredPredictions(pg: ProcessGroup, rank: number, world: number
 async function main(): Promise<void> {
   const rank = Number(rankArg), world = Number(worldArg);
   setNumThreads(1);
-  const timeoutMs = scenario.startsWith('peer') ? 3000 : 20000;
-  const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs });
+  const frozen = scenario === 'peer-frozen' || scenario === 'master-frozen';
+  const timeoutMs = frozen ? 40000 : scenario.startsWith('peer') ? 3000 : 20000;
+  const pg = await ProcessGroup.init({ rank, worldSize: world, masterAddr: '127.0.0.1', masterPort: Number(portArg), timeoutMs, ...(frozen ? { peerTimeoutMs: 2000 } : {}) });
   // One pair of processes runs all the computing scenarios: starting a rank (loading libtorch) is the slow part.
   if (scenario === 'compute') {
-    out({ collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world), predictions: await gatheredPredictions(pg, rank, world) });
+    const r: Record<string, unknown> = { collectives: await collectives(pg, rank), reducer: reducer(pg, rank, world), syncbn: syncBn(pg, rank, world), predictions: await gatheredPredictions(pg, rank, world) };
+    // Last, rank 1 exits without closing its group: rank 0's next collective fails and names it.
+    if (rank === 1) {
+      out(r);
+      process.exit(0);
+    }
+    try {
+      await pg.allReduce(full([1], 1));
+      r.peerExited = { message: 'no error' };
+    } catch (e) {
+      r.peerExited = { message: (e as Error).message, peers: (e as { peers?: number[] }).peers };
+    }
+    out(r);
   }
-  else if (scenario === 'peer-killed' || scenario === 'peer-silent') {
+  else if (frozen) {
+    // Rank 1 (peer-frozen) or rank 0 with the store (master-frozen) is stopped (SIGSTOP) by the parent: its
+    // sockets stay open, so Gloo would wait the 40 s timeout; the other blocks in the collective and its
+    // heartbeat watchdog ends the process.
+    await pg.barrier();
+    const victim = scenario === 'master-frozen' ? 0 : 1;
+    if (rank === victim) process.stdout.write('READY\n');
+    await sleep(rank === victim ? 30000 : 1000);
+    pg.allReduce(full([4], 1)).wait();
+    out({ allReduce: 'completed' });
+  } else if (scenario === 'peer-killed' || scenario === 'peer-silent' || scenario === 'master-killed') {
     const net = tinyNet(100);
     const red = new GradientReducer(pg, net.parameters());
     await pg.barrier();
-    if (rank === 1) {
+    // master-killed: rank 0, which serves the store, is the one killed.
+    if (rank === (scenario === 'master-killed' ? 0 : 1)) {
       // Killed by the parent (peer-killed), or alive but never joining the next collective (peer-silent).
       process.stdout.write('READY\n');
       await sleep(30000);
@@ -95,7 +119,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const caught = (e: unknown) => {
       const err = e as Error & { rank?: number; op?: string };
-      return { message: err.message, name: err.name, rank: err.rank, op: err.op, ms: Date.now() - t0 };
+      return { message: err.message, name: err.name, rank: err.rank, op: err.op, peers: (err as { peers?: number[] }).peers, ms: Date.now() - t0 };
     };
     const r: Record<string, unknown> = {};
     try {
@@ -104,6 +128,10 @@ async function main(): Promise<void> {
       r.allReduce = caught(e);
     }
     // The reducer's all-reduce during backward fails too (on the connection found broken).
+    if (scenario === 'master-killed') {
+      out(r);
+      process.exit(0);
+    }
     const { x, y } = reducerBatch(0, 2);
     const outp = net.forward(x);
     red.prepareForBackward(outp);

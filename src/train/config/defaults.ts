@@ -63,6 +63,7 @@ export function defaultConfig(): RunConfig {
     bnPolicy: 'eval',
     syncBatchNorm: true,
     collectiveTimeoutSeconds: 300,
+    peerTimeoutSeconds: 30,
     task: 'auto',
     posWeight: null,
     classWeights: null,

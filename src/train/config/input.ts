@@ -101,6 +101,7 @@ export interface RunConfigInput {
   bnPolicy?: BnPolicy;
   syncBatchNorm?: boolean;
   collectiveTimeoutSeconds?: number;
+  peerTimeoutSeconds?: number;
   task?: string;
   posWeight?: number | 'auto' | null;
   classWeights?: 'auto' | number[] | null;

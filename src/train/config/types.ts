@@ -180,6 +180,9 @@ export interface RunConfig {
   syncBatchNorm: boolean;
   /** Data-parallel runs: how long a rank waits in a collective for the others before it stops with an error. */
   collectiveTimeoutSeconds: number;
+  /** Data-parallel runs: how long another rank's heartbeat (or the rendezvous store) may stay silent before every
+   *  rank stops, naming it, even while blocked in a collective. */
+  peerTimeoutSeconds: number;
   /**
    * What the model predicts: 'auto' = binary for 2 classes, multiclass for more, multilabel for a CSV of
    * ';'-separated labels (or a labels column).

@@ -312,7 +312,7 @@ function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): Ph
 }
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -429,6 +429,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     bnPolicy: c.choice(raw.bnPolicy, 'config.bnPolicy', d.bnPolicy, BN_POLICIES),
     syncBatchNorm: c.bool(raw.syncBatchNorm, 'config.syncBatchNorm', d.syncBatchNorm),
     collectiveTimeoutSeconds: c.number(raw.collectiveTimeoutSeconds, 'config.collectiveTimeoutSeconds', d.collectiveTimeoutSeconds, { min: 1, max: 86400 }),
+    peerTimeoutSeconds: c.number(raw.peerTimeoutSeconds, 'config.peerTimeoutSeconds', d.peerTimeoutSeconds, { min: 3, max: 86400 }),
     task: c.choice(raw.task, 'config.task', d.task, TASK_REQUESTS),
     posWeight,
     classWeights,

@@ -15,6 +15,7 @@ function neutral(c: RunConfig): RunConfig {
   x.imageCache.memoryMB = null;
   // How long a rank waits for the others changes nothing that is computed (and states from before it lack it).
   delete (x as Partial<RunConfig>).collectiveTimeoutSeconds;
+  delete (x as Partial<RunConfig>).peerTimeoutSeconds;
   for (const p of x.phases) p.epochs = 0;
   // Applied once the phases are over (temperature scaling of the final model), and absent from the states of
   // runs saved before it existed.
