@@ -53,6 +53,7 @@ function flippedCsv(): { csv: string; flipped: Set<string>; pool: number } {
 }
 
 async function main(): Promise<void> {
+  const loadStart = os.loadavg();
   const { csv, flipped, pool } = flippedCsv();
   const config = resolveConfig({
     overrides: {
@@ -64,19 +65,26 @@ async function main(): Promise<void> {
   const quiet = { quiet: true, handleSigint: false, skipEvaluation: true } as const;
   console.error(`pool ${pool} images, ${flipped.size} labels flipped; ${folds} folds; ${config.model.arch} ${config.input.imageSize} px, epochs ${config.phases.map((p) => p.epochs).join('+')}`);
 
+  // CPU seconds of the process (user + system, every thread) besides wall time: on a shared machine the load of
+  // others stretches wall time, much less the CPU time this work takes.
+  const cpuSeconds = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1e6; };
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const cv = await crossValidate(config, { out: path.join(work, 'cv'), folds, ...quiet });
   const cvSeconds = (performance.now() - t0) / 1000;
-  console.error(`cv: ${cvSeconds.toFixed(1)} s`);
+  const cvCpu = cpuSeconds(c0);
+  console.error(`cv: ${cvSeconds.toFixed(1)} s (${cvCpu.toFixed(1)} CPU s)`);
 
   // The same protocol on the same folds, each run on its own (its own caches, computed anew).
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let k = 1; k <= folds; k++) {
     const foldCsv = path.join(work, 'cv', 'folds', `fold-${k}.csv`);
     await train({ ...config, data: { ...config.data, csv: foldCsv, path: path.dirname(foldCsv) } }, { out: path.join(work, 'independent', `fold-${k}`), ...quiet });
   }
   const independentSeconds = (performance.now() - t1) / 1000;
-  console.error(`independent: ${independentSeconds.toFixed(1)} s`);
+  const independentCpu = cpuSeconds(c1);
+  console.error(`independent: ${independentSeconds.toFixed(1)} s (${independentCpu.toFixed(1)} CPU s)`);
 
   const issues = parseCsv(fs.readFileSync(path.join(work, 'cv', 'label_issues.csv'), 'utf8')).slice(1).map((r) => r.fields[0]!);
   const n = flipped.size;
@@ -87,6 +95,7 @@ async function main(): Promise<void> {
     data: dataDir, pool, flipped: n, folds, arch: config.model.arch, size: config.input.imageSize, weights: config.model.weights,
     epochs: config.phases.map((p) => p.epochs), cpus: os.availableParallelism(), load_average: os.loadavg(),
     cv_seconds: cvSeconds, independent_seconds: independentSeconds, ratio: cvSeconds / independentSeconds,
+    cv_cpu_seconds: cvCpu, independent_cpu_seconds: independentCpu, cpu_ratio: cvCpu / independentCpu, load_average_start: loadStart,
     label_issues: issues.length, precision_top_n: hitsTop / n, recall: hitsAll / n, precision_all: issues.length ? hitsAll / issues.length : null,
     val_auc_mean: cv.summary?.mean_sd.val_auc?.mean ?? null, oof_auc: cv.summary?.oof.auc ?? null,
   };

@@ -221,7 +221,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
-    state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
+    state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null, weightsOf: null,
     sharedCaches: s.sharedCaches, ...(s.onFinalValidation ? { onFinalValidation: s.onFinalValidation } : {}),
   };
   if (!s.world || s.world.isMain) writeHistory(paths.root, state.history);
