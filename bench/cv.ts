@@ -6,7 +6,18 @@
 //   npx tsx bench/cv.ts [--data demo-data] [--folds 5] [--arch resnet18] [--size 64] [--epochs1 2] [--epochs2 1]
 //        [--batch 32] [--weights none] [--flip 0.05] [--threads 0] [--json FILE]
 // Both arms skip the folds' test evaluation and report (the same work in both). The demo data's train + val
-// (500 images) is the pool; its test split stays out.
+// (500 images) is the pool; its test split stays out. Wall and CPU seconds (process.cpuUsage: user + system, all
+// threads) of both arms: on a shared machine the CPU ratio is the steadier figure.
+//
+// Measured 2026-12-06 on the shared 2-core machine (resnet18, weights none, 5 folds, epochs 2+1, batch 32), with
+// every image decoded once for the whole CV (shared image cache and data-check findings) and no re-read of a best
+// checkpoint the model already holds:
+//   64 px:  CV 134 s / independent 272 s = 0.49x wall; 91.5 / 220 CPU s = 0.42x CPU (load average 7.2-7.4 throughout)
+//   128 px: CV  87 s / independent 451 s = 0.19x wall; 89.8 / 349 CPU s = 0.26x CPU (load 5.7 at the start, 8.5 at
+//           the end: the independent arm ran under more load, so its wall ratio flatters the CV)
+// Before (the same machine, earlier sessions): 0.77x at 128 px and 1.13x at 64 px wall; a 3-fold 1+1 epoch profile
+// at 64 px spent about a fifth of the CV's main thread in decoding (K + 1 decodes of every file) and a twentieth in
+// reading back best checkpoints the model already held. Not measured at 224 px (time).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +64,7 @@ function flippedCsv(): { csv: string; flipped: Set<string>; pool: number } {
 }
 
 async function main(): Promise<void> {
+  const loadStart = os.loadavg();
   const { csv, flipped, pool } = flippedCsv();
   const config = resolveConfig({
     overrides: {
@@ -64,19 +76,26 @@ async function main(): Promise<void> {
   const quiet = { quiet: true, handleSigint: false, skipEvaluation: true } as const;
   console.error(`pool ${pool} images, ${flipped.size} labels flipped; ${folds} folds; ${config.model.arch} ${config.input.imageSize} px, epochs ${config.phases.map((p) => p.epochs).join('+')}`);
 
+  // CPU seconds of the process (user + system, every thread) besides wall time: on a shared machine the load of
+  // others stretches wall time, much less the CPU time this work takes.
+  const cpuSeconds = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1e6; };
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const cv = await crossValidate(config, { out: path.join(work, 'cv'), folds, ...quiet });
   const cvSeconds = (performance.now() - t0) / 1000;
-  console.error(`cv: ${cvSeconds.toFixed(1)} s`);
+  const cvCpu = cpuSeconds(c0);
+  console.error(`cv: ${cvSeconds.toFixed(1)} s (${cvCpu.toFixed(1)} CPU s)`);
 
   // The same protocol on the same folds, each run on its own (its own caches, computed anew).
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let k = 1; k <= folds; k++) {
     const foldCsv = path.join(work, 'cv', 'folds', `fold-${k}.csv`);
     await train({ ...config, data: { ...config.data, csv: foldCsv, path: path.dirname(foldCsv) } }, { out: path.join(work, 'independent', `fold-${k}`), ...quiet });
   }
   const independentSeconds = (performance.now() - t1) / 1000;
-  console.error(`independent: ${independentSeconds.toFixed(1)} s`);
+  const independentCpu = cpuSeconds(c1);
+  console.error(`independent: ${independentSeconds.toFixed(1)} s (${independentCpu.toFixed(1)} CPU s)`);
 
   const issues = parseCsv(fs.readFileSync(path.join(work, 'cv', 'label_issues.csv'), 'utf8')).slice(1).map((r) => r.fields[0]!);
   const n = flipped.size;
@@ -87,6 +106,7 @@ async function main(): Promise<void> {
     data: dataDir, pool, flipped: n, folds, arch: config.model.arch, size: config.input.imageSize, weights: config.model.weights,
     epochs: config.phases.map((p) => p.epochs), cpus: os.availableParallelism(), load_average: os.loadavg(),
     cv_seconds: cvSeconds, independent_seconds: independentSeconds, ratio: cvSeconds / independentSeconds,
+    cv_cpu_seconds: cvCpu, independent_cpu_seconds: independentCpu, cpu_ratio: cvCpu / independentCpu, load_average_start: loadStart,
     label_issues: issues.length, precision_top_n: hitsTop / n, recall: hitsAll / n, precision_all: issues.length ? hitsAll / issues.length : null,
     val_auc_mean: cv.summary?.mean_sd.val_auc?.mean ?? null, oof_auc: cv.summary?.oof.auc ?? null,
   };

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatCsv } from '../data/csv.js';
-import { prepareData, type DataItem, type PreparedData, type TaskKind } from '../data/index.js';
+import { ImageCache, prepareData, ProbeMemo, type DataItem, type PreparedData, type TaskKind } from '../data/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { makeOutputFolder } from '../io/output-path.js';
 import { aucBootstrapCI, binaryMetrics, findLabelIssues, findMultiLabelIssues } from '../metrics/index.js';
@@ -83,6 +83,10 @@ export interface CvSummary {
 /** The pool's label names per item, as the fold assignment takes them. */
 const labelNames = (it: DataItem, classes: readonly string[]): string[] =>
   it.labels ? it.labels.map((i) => classes[i]!) : [classes[it.label]!];
+
+/** The training pool (train + val; the test split stays out), in path order. */
+const poolOf = (data: PreparedData): DataItem[] =>
+  data.dataset.items.filter((it) => it.split !== 'test').sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
 /** Refuses an --out that holds a CV (without --resume), or holds none to resume. */
 function checkCvFolder(p: CvPaths, resume: boolean): void {
@@ -167,14 +171,34 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   }
 
   // The pool and the test split, as `train` would split this data (seed and fractions of the configuration).
-  const data = await prepareData(config.data.csv ?? config.data.path, {
-    positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction, testFraction: config.data.testFraction,
-    imageSize: config.input.imageSize, resize: config.input.resize, exclude: [p.root], task: config.task,
-  });
+  // Its check decodes every file to the eval transform into an image cache that the folds share, and the folds'
+  // own checks reuse its findings (probe memo): each file is read and decoded once for the whole CV, as a single
+  // run reads it once (a random-resized-crop preset still decodes a fold's training images in every epoch).
+  const shareImages = {
+    cache: new ImageCache({
+      memoryBytes: config.imageCache.memoryMB === null ? undefined : config.imageCache.memoryMB * 2 ** 20, dir: p.imageCache,
+      onDiskError: (why) => log(`image cache: ${why}; the images that do not fit in memory (imageCache.memoryMB) are decoded again when needed`),
+    }),
+    probes: new ProbeMemo(),
+  };
+  const rootExisted = fs.existsSync(p.root);
+  let data: PreparedData, fold: number[];
+  try {
+    data = await prepareData(config.data.csv ?? config.data.path, {
+      positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction, testFraction: config.data.testFraction,
+      imageSize: config.input.imageSize, resize: config.input.resize, exclude: [p.root], task: config.task,
+      cache: shareImages.cache, cacheSplits: ['val', 'train', 'test'], memo: shareImages.probes,
+    });
+    fold = assignFolds(poolOf(data).map((it) => it.path), poolOf(data).map((it) => labelNames(it, data.dataset.classes)), k, config.seed);
+  } catch (e) {
+    // A refused start leaves nothing behind: not the images the cache had to put on disk either.
+    fs.rmSync(p.imageCache, { recursive: true, force: true });
+    if (!rootExisted) fs.rmSync(p.root, { recursive: true, force: true });
+    throw e;
+  }
   const { task, classes } = data.dataset;
-  const pool = data.dataset.items.filter((it) => it.split !== 'test').sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const pool = poolOf(data);
   const test = data.dataset.items.filter((it) => it.split === 'test');
-  const fold = assignFolds(pool.map((it) => it.path), pool.map((it) => labelNames(it, classes)), k, config.seed);
   const foldsText = formatCsv(['path', task === 'multilabel' ? 'labels' : 'label', 'fold'], pool.map((it, i) => [it.path, labelNames(it, classes).join(';'), fold[i]! + 1]));
   // Created once the data can be cut into folds: a refused start leaves nothing behind.
   makeOutputFolder(p.root, '--out');
@@ -211,7 +235,7 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
       const started = performance.now();
       let rows: OofRow[] | null = null;
       const result = await train(foldConfig(config, p, f, data), {
-        out: dir, resume: resumeFold, featureCaches: shared, skipEvaluation: opts.skipEvaluation ?? false,
+        out: dir, resume: resumeFold, featureCaches: shared, sharedImages: shareImages, skipEvaluation: opts.skipEvaluation ?? false,
         signal: opts.signal, handleSigint: opts.handleSigint, quiet: !opts.log, log: (line) => log(`[fold ${f}/${k}] ${line}`),
         onEvent: (e) => emit({ ...e, fold: f }),
         onFinalValidation: (v) => {
@@ -234,6 +258,8 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   } finally {
     shared.dispose();
     fs.rmSync(p.featureCache, { recursive: true, force: true });
+    shareImages.cache.clearMemory();
+    fs.rmSync(p.imageCache, { recursive: true, force: true });
   }
   const summary = await finishCv(p, config, data, pool, fold, records, oof, (performance.now() - t0) / 1000);
   emit({ type: 'cv', event: 'done', summary: p.summary, oof: p.oof, label_issues: summary.label_issues ? p.labelIssues : null, report: p.report, seconds: summary.seconds });

@@ -21,6 +21,8 @@ export interface CvPaths {
   report: string;
   /** Spill folder of the frozen-prefix caches that every fold shares (removed at the end). */
   featureCache: string;
+  /** Spill folder of the decoded images that every fold shares (removed at the end). */
+  imageCache: string;
 }
 
 export function cvPaths(root: string): CvPaths {
@@ -30,6 +32,6 @@ export function cvPaths(root: string): CvPaths {
     root: r, config: j('cv-config.json'), foldsCsv: j('folds.csv'),
     dataCsv: (k) => j('folds', `fold-${k}.csv`), fold: (k) => j(`fold-${k}`), foldOof: (k) => j(`fold-${k}`, 'oof.csv'),
     foldRecord: (k) => j(`fold-${k}`, 'fold.json'), oof: j('oof.csv'), summary: j('cv.json'), labelIssues: j('label_issues.csv'),
-    report: j('report.html'), featureCache: j('.feature-cache'),
+    report: j('report.html'), featureCache: j('.feature-cache'), imageCache: j('.image-cache'),
   };
 }

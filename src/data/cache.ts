@@ -21,7 +21,7 @@ const MAX_SIDE = 1 << 15;
 export interface ImageCacheOptions {
   /** In-memory budget in bytes (default: 2 GiB or a quarter of RAM, whichever is smaller). */
   memoryBytes?: number;
-  /** Folder for entries beyond the memory budget; none: those entries are not cached. */
+  /** Folder for entries beyond the memory budget (made with the first of them); none: those entries are not cached. */
   dir?: string | null;
   /**
    * Called once if an entry cannot be written to `dir` (a full disk, say). The cache then stops writing
@@ -88,7 +88,6 @@ export class ImageCache {
     this.memoryBudget = budget;
     this.dir = opts.dir ?? null;
     this.onDiskError = opts.onDiskError;
-    if (this.dir) mkdirSync(this.dir, { recursive: true });
   }
 
   get stats(): CacheStats { return { ...this.stats_ }; }
@@ -128,6 +127,8 @@ export class ImageCache {
     if (!this.dir || this.diskError !== null) return;
     this.onDisk.add(key);
     try {
+      // Made when first needed: a cache that never spills (or a start refused before it does) leaves no folder.
+      if (this.stats_.diskEntries === 0) mkdirSync(this.dir, { recursive: true });
       await writeFileAtomicAsync(this.fileOf(key), encodeEntry(img));
     } catch (e) {
       this.onDisk.delete(key);

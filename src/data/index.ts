@@ -12,6 +12,7 @@ export {
 } from './manifest.js';
 export { fmtSignificant } from '../format/numbers.js';
 export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, SMALL_CLASS, TOP_PAIRS, writeAudit, type Audit, type AuditFile } from './audit.js';
+export { ProbeMemo } from './probe-memo.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,

@@ -12,6 +12,7 @@ import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
 import { mapLimit } from './pool.js';
+import { ProbeMemo } from './probe-memo.js';
 import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
 
 /** What reading one file found. */
@@ -84,6 +85,11 @@ export interface ProbeOptions {
   cacheSplits?: readonly Split[];
   /** Called after each file with the number of files probed so far. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Probes of earlier checks of the same files in this process (probe-memo.ts): an unchanged file checked the
+   * same way is not read again, and its image is taken to be in `cache` already (use the cache of that check).
+   */
+  memo?: ProbeMemo;
 }
 
 /** Probes every item of a dataset; results in item order (without the decoded images). */
@@ -101,6 +107,12 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
     const it = ds.items[i]!;
     // An image the cache would not keep is only checked (cheaper: a small decode, shrunk on load for JPEG).
     const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes * (pending + 1)) ? decode : undefined;
+    const memoKey = opts.memo ? await ProbeMemo.keyOf(it.path, keep) : null;
+    const known = memoKey !== null ? opts.memo!.get(memoKey) : undefined;
+    if (known) {
+      opts.onProgress?.(++done, order.length);
+      return { probe: known, decodeFailed: false, memoKey: null };
+    }
     if (keep) pending++;
     let probed: Awaited<ReturnType<typeof probeFile>>;
     try {
@@ -112,7 +124,7 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
     }
     const { image: _image, stamp: _stamp, decodeFailed, ...probe } = probed;
     opts.onProgress?.(++done, order.length);
-    return { probe, decodeFailed };
+    return { probe, decodeFailed, memoKey };
   });
   const probes = new Array<(typeof results)[number]>(ds.items.length);
   order.forEach((i, k) => { probes[i] = results[k]!; });
@@ -121,6 +133,7 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
   for (const [i, { probe, decodeFailed }] of probes.entries()) {
     if (decodeFailed) probe.error = (await diagnoseDecode(ds.items[i]!.path)) ?? probe.error;
   }
+  for (const { probe, memoKey } of probes) if (memoKey != null) opts.memo!.set(memoKey, probe);
   return probes.map((p) => p.probe);
 }
 

@@ -6,6 +6,7 @@ import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.
 import { probeDataset, writeManifest, type Probe } from './manifest.js';
 import { loadSource, type SourceOptions } from './sources.js';
 import type { ImageCache } from './cache.js';
+import type { ProbeMemo } from './probe-memo.js';
 import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
 
 export interface PrepareOptions extends SourceOptions {
@@ -24,6 +25,8 @@ export interface PrepareOptions extends SourceOptions {
   cache?: ImageCache;
   /** The splits whose images go into `cache`, most used first (default: all). */
   cacheSplits?: readonly Split[];
+  /** Earlier checks of these files to reuse (the folds of a cross-validation; with the cache those checks filled). */
+  memo?: ProbeMemo;
   /** Called after each file is read, hashed and decoded, with the number done so far and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Require a train split with every class (default true; false for evaluating a test-only folder). */
@@ -52,7 +55,7 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   const exclude = [...(opts.exclude ?? []), ...(opts.outDir ? [opts.outDir] : [])];
   const all = await loadSource(source, { ...opts, exclude });
   const probes = await probeDataset(all, {
-    concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, onProgress: opts.onProgress,
+    concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, onProgress: opts.onProgress, memo: opts.memo,
     decode: { imageSize, resize: opts.resize ?? 'squash' },
   });
   const audit = buildAudit(all, probes, imageSize);

@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { improves } from './callbacks/monitor.js';
-import { checkpointMetadata, pickThreshold, pthCopy, restoreWeights, writeCheckpoint } from './checkpoints.js';
+import { checkpointMetadata, pickThreshold, pthCopy, writeCheckpoint } from './checkpoints.js';
 import { validationPass, type ValidationResult } from './epoch.js';
 import { sharedPhaseCache } from './cache/phase-caches.js';
 import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
-import type { RunContext } from './phase.js';
+import { restoreFile, type RunContext } from './phase.js';
 import type { EpochRecord, PhaseSummary } from './types.js';
 import type { TrainWorld } from './world.js';
 import { modelFileMetadata, type ModelMetadata } from '../models/index.js';
@@ -104,7 +104,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
   const pick = world ? await agreedPhase(ctx, world) : choosePhase(ctx);
   if (!pick) throw new Error('no phase trained for at least one epoch, so there is no model to save (check phases[].epochs)');
   const { phase, metrics } = pick;
-  if (main) restoreWeights(ctx.engine.model, phase.checkpoint!);
+  if (main) restoreFile(ctx, phase.checkpoint!);
   world?.broadcastModel(ctx.engine.model);
   // Validate the chosen weights once more for the scores the threshold is chosen on: the whole model, except in a
   // cross-validation, where the frozen prefix's outputs come from the shared cache its phase read (each image view

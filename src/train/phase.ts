@@ -41,6 +41,11 @@ export interface RunContext {
   carriedCache: FeatureCache | null;
   /** Caches shared with other runs (TrainOptions.featureCaches), or null. */
   sharedCaches: SharedFeatureCaches | null;
+  /**
+   * The checkpoint file whose weights the model holds exactly (it was just written from them, or read into it),
+   * or null once training has changed them: restoring that file again would be a no-op read of the disk.
+   */
+  weightsOf: string | null;
   /** Called with the final model's validation probabilities (TrainOptions.onFinalValidation). */
   onFinalValidation?: TrainOptions['onFinalValidation'];
 }
@@ -163,6 +168,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       state.midEpoch = null;
       // This phase trains now: an earlier phase's end can no longer be continued.
       state.ended = null;
+      ctx.weightsOf = null; // this epoch's steps change them
       const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry, byPath: ctx.sharedCaches !== null };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
@@ -214,7 +220,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     const endProgress = state.phase;
     if (best.bestEpoch !== null) {
       // Rank 0 reads its checkpoint and sends the weights to the others (whose disk need not hold the run folder).
-      if (main) restoreWeights(model, bestFile);
+      if (main) restoreFile(ctx, bestFile);
       world?.broadcastModel(model);
     } else if (lastRecord && lastVal) {
       // No epoch had a valid monitored value (e.g. an undefined AUC every time): keep the last weights as the phase's result.
@@ -244,4 +250,12 @@ function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, r
   for (const w of t.warnings) ctx.warn(w);
   const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t);
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
+  ctx.weightsOf = file;
+}
+
+/** Loads a checkpoint's weights into the model, unless it holds them already (ctx.weightsOf). */
+export function restoreFile(ctx: RunContext, file: string): void {
+  if (ctx.weightsOf === file) return;
+  restoreWeights(ctx.engine.model, file);
+  ctx.weightsOf = file;
 }

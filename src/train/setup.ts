@@ -3,7 +3,7 @@
 // the phases share. What it creates is registered in `held`, so that train() frees it whatever happens.
 import { getNumThreads, manualSeed } from '../torch/index.js';
 import {
-  auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type DataItem, type PreparedData,
+  auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type ProbeMemo, type DataItem, type PreparedData,
 } from '../data/index.js';
 import { createClassifier, type ImageClassifier } from '../models/index.js';
 import { createTask, LOSS_POLICIES, type Task } from '../tasks/index.js';
@@ -64,6 +64,8 @@ export interface SetupInput {
   world: TrainWorld | null;
   skipEvaluation: boolean;
   imageCache: ImageCache;
+  /** Earlier checks of the same files to reuse (TrainOptions.sharedImages), or null. */
+  probeMemo: ProbeMemo | null;
   stop: StopController;
   lastWriter: LastWriter;
   emit: (e: TrainEvent) => void;
@@ -94,7 +96,7 @@ async function prepareRunData(s: SetupInput): Promise<PreparedData> {
     testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize,
     // manifest.csv and audit.json are rank 0's to write; the others only leave the run folder out of the data.
     ...(s.world && !s.world.isMain ? { exclude: [s.paths.root] } : { outDir: s.paths.root }),
-    cache: s.imageCache, cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
+    cache: s.imageCache, ...(s.probeMemo ? { memo: s.probeMemo } : {}), cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
     onProgress: (done, total) => s.emit({ type: 'check', done, total, seconds: (performance.now() - checkStart) / 1000 }),
   });
 }
@@ -216,7 +218,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
-    state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null,
+    state, lastWriter: s.lastWriter, stop: s.stop, emit, warn, elapsed: () => elapsedBase + s.sessionSeconds(), carriedCache: null, weightsOf: null,
     sharedCaches: s.sharedCaches, ...(s.onFinalValidation ? { onFinalValidation: s.onFinalValidation } : {}),
   };
   if (!s.world || s.world.isMain) writeHistory(paths.root, state.history);

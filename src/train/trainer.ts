@@ -116,12 +116,12 @@ export async function train(input: RunConfigInput, opts: TrainOptions): Promise<
   // Until training starts, an error is about the inputs (data, weights file, saved state): bad input.
   let settingUp = true;
   try {
-    const imageCache = new ImageCache({
+    const imageCache = opts.sharedImages?.cache ?? new ImageCache({
       memoryBytes: config.imageCache.memoryMB === null ? undefined : config.imageCache.memoryMB * 2 ** 20, dir: paths.imageCache,
       onDiskError: (why) => warn(`image cache: ${why}; the images that do not fit in memory (imageCache.memoryMB) are decoded again when needed`),
     });
     const run = await setUpRun({
-      config, saved, paths, resume, world, skipEvaluation: opts.skipEvaluation ?? false, imageCache, stop, lastWriter, emit, warn,
+      config, saved, paths, resume, world, skipEvaluation: opts.skipEvaluation ?? false, imageCache, probeMemo: opts.sharedImages?.probes ?? null, stop, lastWriter, emit, warn,
       sessionSeconds: () => (performance.now() - t0) / 1000, sharedCaches: opts.featureCaches ?? null, onFinalValidation: opts.onFinalValidation,
     }, held);
     if ('finished' in run) return run.finished;

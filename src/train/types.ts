@@ -4,6 +4,7 @@ import type { TaskKind } from '../models/index.js';
 import type { RunConfig } from './config/index.js';
 import type { AnyEvaluationMetrics } from '../eval/index.js';
 import type { SharedFeatureCaches } from './cache/shared.js';
+import type { ImageCache, ProbeMemo } from '../data/index.js';
 
 /**
  * One history row. Names are fixed: they never change between phases or runs (no `val_auc_1`). A type, not an
@@ -105,6 +106,13 @@ export interface TrainOptions {
    * run's own caches.
    */
   featureCaches?: SharedFeatureCaches;
+  /**
+   * Decoded images and data-check findings shared with other runs on the same files (k-fold cross-validation):
+   * the caller's image cache (it removes its folder) instead of the run's own RUN/.image-cache, and the probes of
+   * its check of the files (src/data/probe-memo.ts), so that no image is read and decoded again for this run's
+   * check. What the run writes (manifest.csv, audit.json) is the same. Default: the run's own.
+   */
+  sharedImages?: { cache: ImageCache; probes: ProbeMemo };
   /**
    * Called once with the final model's validation probabilities (n x the head's outputs; binary: of the
    * positive class) and the paths of the images, in the same order; cross-validation's out-of-fold predictions.
