@@ -124,34 +124,32 @@ test('a rank whose process exits without closing its group is named by the next 
   assert.deepEqual(r0?.peers, [1]);
 });
 
-test('a peer that stops answering (SIGSTOP: its sockets stay open) makes the other rank exit at peerTimeoutMs (2 s), naming it, though blocked in a collective whose timeout is 40 s', T, async () => {
+/** Starts a 2-rank `scenario`, freezes rank `victim` (SIGSTOP: its sockets stay open) once it is ready, and
+ *  returns how the other rank ended and how long after the freeze. */
+async function freezeOne(scenario: string, victim: 0 | 1) {
   const port = await freePort();
-  const r0 = startRank('peer-frozen', 0, 2, port), r1 = startRank('peer-frozen', 1, 2, port);
-  await r1.ready;
-  r1.child.kill('SIGSTOP');
+  const ranks = [startRank(scenario, 0, 2, port), startRank(scenario, 1, 2, port)];
+  const frozen = ranks[victim]!, other = ranks[1 - victim]!;
+  await frozen.ready;
+  frozen.child.kill('SIGSTOP');
   const t0 = Date.now();
-  const { code, result, stderr } = await r0.result;
+  const { code, result, stderr } = await other.result;
   const ms = Date.now() - t0;
-  r1.child.kill('SIGKILL');
-  await r1.result;
+  frozen.child.kill('SIGKILL');
+  await frozen.result;
   assert.equal(result, undefined, 'the collective never completed');
   assert.equal(code, 1, stderr);
+  return { port, stderr, ms };
+}
+
+test('a peer that stops answering (SIGSTOP: its sockets stay open) makes the other rank exit at peerTimeoutMs (2 s), naming it, though blocked in a collective whose timeout is 40 s', T, async () => {
+  const { stderr, ms } = await freezeOne('peer-frozen', 1);
   assert.match(stderr, /rank 0 of 2 stops: rank 1 stopped answering \(no heartbeat for \d+ s, seen by rank 0; the bound is peerTimeoutSeconds\)/);
   assert.ok(ms < 30_000, `rank 0 exited ${ms} ms after rank 1 stopped, not at the collective's 40 s timeout`);
 });
 
 test('a frozen rank 0 (its store accepts but never answers) makes the other rank exit naming it, well before the collective timeout', T, async () => {
-  const port = await freePort();
-  const r0 = startRank('master-frozen', 0, 2, port), r1 = startRank('master-frozen', 1, 2, port);
-  await r0.ready;
-  r0.child.kill('SIGSTOP');
-  const t0 = Date.now();
-  const { code, result, stderr } = await r1.result;
-  const ms = Date.now() - t0;
-  r0.child.kill('SIGKILL');
-  await r0.result;
-  assert.equal(result, undefined, 'the collective never completed');
-  assert.equal(code, 1, stderr);
+  const { port, stderr, ms } = await freezeOne('master-frozen', 0);
   assert.match(stderr, new RegExp(`rank 1 of 2 stops: the store at 127\\.0\\.0\\.1:${port} has not answered for \\d+ s .*: rank 0, which serves it, has exited or stopped answering`));
   assert.ok(ms < 30_000, `rank 1 exited ${ms} ms after rank 0 froze, not at the collective's 40 s timeout`);
 });
