@@ -52,9 +52,14 @@ function startRank(scenario: string, rank: number, world: number, port: number):
   return { child, result, ready };
 }
 
-async function runRanks(scenario: string, world = 2): Promise<Record<string, Record<string, unknown>>[]> {
+/** Every rank of `scenario` started on one free port. */
+async function startRanks(scenario: string, world = 2): Promise<{ port: number; ranks: Rank[] }> {
   const port = await freePort();
-  const ranks = Array.from({ length: world }, (_, r) => startRank(scenario, r, world, port));
+  return { port, ranks: Array.from({ length: world }, (_, r) => startRank(scenario, r, world, port)) };
+}
+
+async function runRanks(scenario: string, world = 2): Promise<Record<string, Record<string, unknown>>[]> {
+  const { ranks } = await startRanks(scenario, world);
   const done = await Promise.all(ranks.map((r) => r.result));
   done.forEach((d, r) => assert.equal(d.code, 0, `rank ${r} exited ${d.code}: ${d.stderr}`));
   return done.map((d) => d.result! as Record<string, Record<string, unknown>>);
@@ -80,8 +85,7 @@ test('allReduce (sum, avg, max, min), broadcast, allGather and barrier between 2
 });
 
 test("a killed peer makes the pending allReduce, then the reducer's backward, fail on the other rank with an error naming the rank and op", T, async () => {
-  const port = await freePort();
-  const r0 = startRank('peer-killed', 0, 2, port), r1 = startRank('peer-killed', 1, 2, port);
+  const { ranks: [r0, r1] } = await startRanks('peer-killed');
   await r1.ready;
   r1.child.kill('SIGKILL');
   const { code, result: r } = await r0.result;
@@ -105,8 +109,7 @@ test("a killed peer makes the pending allReduce, then the reducer's backward, fa
 });
 
 test('when rank 0, which serves the store, is killed, the other rank says the store is gone with it', T, async () => {
-  const port = await freePort();
-  const r0 = startRank('master-killed', 0, 2, port), r1 = startRank('master-killed', 1, 2, port);
+  const { port, ranks: [r0, r1] } = await startRanks('master-killed');
   await r0.ready;
   r0.child.kill('SIGKILL');
   const { code, result: r } = await r1.result;
@@ -127,8 +130,7 @@ test('a rank whose process exits without closing its group is named by the next 
 /** Starts a 2-rank `scenario`, freezes rank `victim` (SIGSTOP: its sockets stay open) once it is ready, and
  *  returns how the other rank ended and how long after the freeze. */
 async function freezeOne(scenario: string, victim: 0 | 1) {
-  const port = await freePort();
-  const ranks = [startRank(scenario, 0, 2, port), startRank(scenario, 1, 2, port)];
+  const { port, ranks } = await startRanks(scenario);
   const frozen = ranks[victim]!, other = ranks[1 - victim]!;
   await frozen.ready;
   frozen.child.kill('SIGSTOP');
@@ -155,8 +157,7 @@ test('a frozen rank 0 (its store accepts but never answers) makes the other rank
 });
 
 test('a peer that never joins the collective makes it fail at the configured timeout (3 s)', T, async () => {
-  const port = await freePort();
-  const r0 = startRank('peer-silent', 0, 2, port), r1 = startRank('peer-silent', 1, 2, port);
+  const { ranks: [r0, r1] } = await startRanks('peer-silent');
   const { code, result: r } = await r0.result;
   const result = r?.allReduce as Record<string, unknown> | undefined;
   r1.child.kill('SIGKILL');
