@@ -18,6 +18,11 @@ using tlearn::Void;
 #define TLEARN_TORCH_AT_LEAST(maj, min) \
   (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
 
+// OpenBLAS, when it is the BLAS libtorch calls (Debian's libtorch: libblas.so.3 of the pthreads build), keeps a
+// thread pool of its own that at::set_num_threads does not size. Weak: null where no OpenBLAS is loaded.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads() __attribute__((weak));
+
 namespace {
 
 // Copies a typed array's bytes into a new tensor of the given shape and dtype (sizes checked first).
@@ -105,7 +110,10 @@ OP(memory, auto m = tlearn::liveMemory(); auto o = Napi::Object::New(a.env());
    o.Set("tensors", double(m.first)); o.Set("bytes", double(m.second)); return Napi::Value(o))
 
 OP(getNumThreads, return int64_t(at::get_num_threads()))
-OP_INPLACE(setNumThreads, at::set_num_threads(static_cast<int>(a.I(0))))
+OP_INPLACE(setNumThreads, int n = static_cast<int>(a.I(0)); at::set_num_threads(n);
+           if (openblas_set_num_threads != nullptr) openblas_set_num_threads(n))
+OP(blasThreads, if (openblas_get_num_threads == nullptr) return Napi::Value(a.env().Null());
+   return Napi::Value(Napi::Number::New(a.env(), openblas_get_num_threads())))
 OP_INPLACE(manualSeed, at::manual_seed(static_cast<uint64_t>(a.I(0))))
 OP(getRngState, auto gen = at::detail::getDefaultCPUGenerator(); std::lock_guard<std::mutex> lock(gen.mutex());
    return gen.get_state())

@@ -57,6 +57,7 @@ export const getRngState = (): Tensor => wrap(native.getRngState());
 export const setRngState = (state: Tensor): void => native.setRngState(state.handle);
 
 export const getNumThreads = (): number => native.getNumThreads();
+/** Threads for libtorch's CPU ops (intra-op) and, where the BLAS is OpenBLAS, for its own pool (see info().blasThreads). */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, got ${n}`);
   native.setNumThreads(n);
@@ -104,6 +105,9 @@ export const cuda = {
 export interface TorchInfo {
   version: string;
   threads: number;
+  /** OpenBLAS's own thread pool, which setNumThreads sizes too; null where the BLAS is not OpenBLAS (MKL's
+   *  threads follow at::set_num_threads by themselves). */
+  blasThreads: number | null;
   cuda: boolean;
   cudaDevices: number;
   parallel: string;
@@ -113,6 +117,7 @@ export function info(): TorchInfo {
   return {
     version: native.version(),
     threads: getNumThreads(),
+    blasThreads: native.blasThreads() as number | null,
     cuda: cuda.isAvailable(),
     cudaDevices: cuda.deviceCount(),
     parallel: native.parallelInfo(),
