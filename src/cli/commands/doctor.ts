@@ -61,7 +61,7 @@ async function checkTorch(): Promise<Check[]> {
     const torch = await import('../../torch/index.js');
     const info = torch.info();
     return [
-      { name: 'libtorch', status: 'ok', detail: `libtorch ${info.version}, ${info.threads} threads (${os.availableParallelism()} cores)` },
+      { name: 'libtorch', status: 'ok', detail: `libtorch ${info.version}, ${info.threads} threads${info.blasThreads === null ? '' : ` (OpenBLAS ${info.blasThreads})`}, ${os.availableParallelism()} cores` },
       info.cuda
         ? { name: 'cuda', status: 'ok', detail: `${info.cudaDevices} CUDA device${info.cudaDevices === 1 ? '' : 's'} (--device cuda)` }
         : { name: 'cuda', status: 'warn', detail: 'not available: training runs on the CPU' },
