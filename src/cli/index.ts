@@ -1,7 +1,8 @@
 // Public API of src/cli: run the command line in-process, and the interfaces the commands expect from the
 // modules they drive (src/train `train`, src/eval `evaluate` / `predict`).
 export { runCli, main, type RunCliOptions } from './main.js';
-export { buildProgram, overridesFrom, type Dispatch } from './program.js';
+export { buildProgram, type Dispatch } from './program.js';
+export { overridesFrom } from './options.js';
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, UsageError, NotAvailableError } from './errors.js';
 export { processIO, type CliIO } from './io.js';
 export { packageRoot, packageVersion, demoDataDir } from './paths.js';

@@ -1,7 +1,9 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
-import { Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, CALIBRATIONS, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
+import { type Command, Option } from 'commander';
+import { RESIZE_MODES } from '../train/config/index.js';
+import { addModelFileOptions, addModelOptions, addTrainOnlyOptions, examples, overridesFrom } from './options.js';
+import { TlearnCommand } from './tlearn-command.js';
 import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
 import * as parse from './parse.js';
@@ -32,127 +34,10 @@ export type Dispatch = (command: string, options: object, run: () => Promise<num
 
 const SPLITS = ['train', 'val', 'test', 'all'] as const;
 
-function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-}
-
-/** The defaults that `demo` sets apart from train's (shown in each command's option help). */
-interface ModelOptionDefaults { imageSize: number; epochs1: number; epochs2: number }
-const TRAIN_DEFAULTS: ModelOptionDefaults = (() => {
-  const d = defaultConfig();
-  return { imageSize: d.input.imageSize, epochs1: d.phases[0]!.epochs, epochs2: d.phases[1]!.epochs };
-})();
-
-/** Options shared by `train` and `demo` that override the run configuration. */
-function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEFAULTS): Command {
-  return cmd
-    .option('--weights <name|path>', 'pretrained weights: imagenet, imagenet-v1, none, a name from `tlearn weights list` (e.g. resnet50.tv2_in1k), or a .pth/.safetensors file (default imagenet)', parse.nonEmpty)
-    .addOption(new Option('--arch <arch>', 'backbone architecture (default resnet50; see tlearn weights list)').choices(ARCHS))
-    .option('--image-size <px>', `input size in pixels (default ${d.imageSize})`, parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
-    .option('--epochs1 <n>', `epochs of phase 1, the head only (default ${d.epochs1}; 0 skips it)`, parse.integer(0))
-    .option('--epochs2 <n>', `epochs of phase 2, layer4 + head (default ${d.epochs2}; 0 skips it)`, parse.integer(0))
-    .option('--lr1 <lr>', 'learning rate of phase 1 (default 1e-3)', parse.positiveNumber)
-    .option('--lr2 <lr>', 'learning rate of phase 2 (default 1e-5)', parse.positiveNumber)
-    .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(2, 65536))
-    .addOption(new Option('--augment <preset>', 'training augmentation (default flip)').choices(AUGMENTS))
-    .option('--seed <n>', 'seed of every random choice (default 0)', parse.integer(0, 2 ** 32 - 1))
-    .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096))
-    .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
-    .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast (default fp32)').choices(PRECISIONS))
-    .option('--channels-last', 'NHWC memory format (default: on CPU at 96 px and more, where it is faster)')
-    .option('--no-channels-last', 'NCHW memory format')
-    .option('--json', 'print progress as JSON lines and the result as JSON on stdout');
-}
-
-function addTrainOnlyOptions(cmd: Command): Command {
-  return cmd
-    .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
-    .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
-    .option('--presize <px>', 'random crops (augment light, standard) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
-    .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
-    .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
-    .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
-    .addOption(new Option('--bn-policy <policy>', 'frozen BatchNorm: eval keeps statistics fixed, train updates them like the seed (default eval)').choices(BN_POLICIES))
-    .addOption(new Option('--task <task>', 'what to predict: auto = binary for 2 classes, multiclass for more, multilabel for a CSV of ;-separated labels (default auto)').choices(TASK_REQUESTS))
-    .option('--pos-weight <w>', 'BCE pos_weight (binary; multilabel: per label): a number, or auto = negatives/positives in train (default none)', parse.posWeight)
-    .addOption(new Option('--class-weights <w>', 'multiclass cross-entropy class weights: auto = n / (classes x class count) as scikit-learn\'s balanced (default none)').choices(['auto', 'none']))
-    .option('--label-smoothing <s>', 'multiclass cross-entropy label smoothing in [0, 1) (default 0)', parse.fraction(false))
-    .addOption(new Option('--threshold-method <method>', 'how the decision threshold is chosen on val (default fixed)').choices(THRESHOLD_METHODS))
-    .option('--threshold <t>', 'the fixed decision threshold (default 0.5), or the target rate of --threshold-method sensitivity/specificity (e.g. 0.95)', parse.fraction(true))
-    .addOption(new Option('--calibration <method>', 'temperature: fit a temperature on the validation logits after training, stored in the model and applied wherever it predicts; the threshold is chosen after it (default none)').choices(CALIBRATIONS))
-    .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
-    .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
-    .option('--set <key=value>', 'set any configuration key, e.g. phases[1].optimizer=sgd (repeatable)', parse.collect)
-    .option('--resume', 'continue the run in --out from RUN/last/ (stopped, or finished: higher --epochs1/--epochs2 continue a phase that ran to its limit)');
-}
-
-/** The ConfigOverrides named by parsed train/demo flags (undefined = not given, the file or default applies). */
-export function overridesFrom(o: Record<string, any>): ConfigOverrides {
-  const pick: ConfigOverrides = {
-    weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
-    batchSize: o.batchSize, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
-    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
-    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration,
-    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing,
-    checkpointFormat: o.checkpointFormat, set: o.set,
-    // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
-    featureCache: o.featureCache === false ? false : undefined,
-  };
-  for (const k of Object.keys(pick) as (keyof ConfigOverrides)[]) if (pick[k] === undefined) delete pick[k];
-  return pick;
-}
-
-/** Options for commands that load a trained (or seed) model. */
-function addModelFileOptions(cmd: Command): Command {
-  return cmd
-    .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
-    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
-    .option('--classes <names>', 'class names for a model file without tlearn metadata: NEG,POS for one output, else one per output in order (default 0,1,...)', parse.classes)
-    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass; one output is binary)').choices(['binary', 'multiclass', 'multilabel']))
-    .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata: squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
-    .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
-    .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
-    .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096));
-}
-
-/**
- * commander's Command with two more hints for an unknown option, where its own edit-distance suggestion is
- * silent: a known option whose name starts the unknown one (--threshold-value: did you mean --threshold?), and
- * a command's option given before the command (tlearn --json train: put it after the command).
- */
-class TlearnCommand extends Command {
-  createCommand(name?: string): TlearnCommand {
-    return new TlearnCommand(name);
-  }
-
-  /** Called by commander's parser (not in its typings); must throw through this.error. */
-  unknownOption(flag: string): void {
-    const name = flag.split('=')[0]!;
-    const longs = (cmd: Command) => cmd.options.filter((o) => o.long && !o.hidden).map((o) => o.long!);
-    if (!this.parent) {
-      // The command the user named: the first word that is one, then its subcommands' (weights list).
-      let cmd: Command | undefined;
-      for (const arg of (this as unknown as { rawArgs?: string[] }).rawArgs ?? []) {
-        const sub = (cmd ?? this).commands.find((c) => c.name() === arg);
-        if (sub) cmd = sub; else if (cmd && !arg.startsWith('-')) break;
-      }
-      if (cmd && longs(cmd).includes(name)) {
-        const words: string[] = [];
-        for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
-        this.error(`error: unknown option '${flag}': put it after the command (tlearn ${words.join(' ')} … ${flag})`, { code: 'commander.unknownOption' });
-      }
-    } else if (name.startsWith('--')) {
-      const prefix = longs(this).filter((l) => name.startsWith(`${l}-`)).sort((a, b) => b.length - a.length)[0];
-      if (prefix) this.error(`error: unknown option '${flag}' (did you mean ${prefix}?)`, { code: 'commander.unknownOption' });
-    }
-    (Command.prototype as unknown as { unknownOption(flag: string): void }).unknownOption.call(this, flag);
-  }
-}
-
 export function buildProgram(io: CliIO, dispatch: Dispatch): Command {
   const program = new TlearnCommand('tlearn');
   program
-    .description('Train image classifiers (binary, multi-class, multi-label) by transfer learning from ImageNet ResNets (libtorch, from TypeScript).')
+    .description('Train image classifiers (binary, multi-class, multi-label) by transfer learning from ImageNet backbones: ResNet, EfficientNet, MobileNetV3, ConvNeXt, RegNet, ViT (libtorch, from TypeScript).')
     .version(packageVersion(), '-V, --version')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(shortenArguments(text)) })
     .exitOverride()
@@ -171,7 +56,7 @@ ${examples([
   addTrainOnlyOptions(addModelOptions(
     program.command('train')
       .summary('train a classifier on a folder or CSV of images')
-      .description(`Train a binary classifier: phase 1 trains the new head on a frozen ImageNet ResNet, phase 2 also unfreezes layer4. DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes into --out: config.json, manifest.csv, audit.json, history.csv and history.jsonl, best_model_<phase>.safetensors and best_model_final.safetensors (each with a .pth copy for PyTorch unless --checkpoint-format safetensors), eval/ (the test split's evaluation), report.html, and last/, the resume state (a few model-sized files; it stays after the run so that --resume with more epochs can continue it; delete it when no resume is wanted). The checkpoints and last/ together take several times one model file's size (a ResNet50 run: about 700 MB).`)
+      .description(`Train a classifier (binary, multi-class or multi-label: --task): phase 1 trains the new head on a frozen ImageNet backbone (--arch, default resnet50), phase 2 also unfreezes its last stage (layer4 for ResNet). DATA is DIR/{train,val,test}/<class>/..., DIR/<class>/... (split by --seed), or a CSV path,label[,split] with paths relative to it; DATA may be left out when the --config file gives data.path or data.csv (or with --resume: the run's own). Writes into --out: config.json, manifest.csv, audit.json, history.csv and history.jsonl, best_model_<phase>.safetensors and best_model_final.safetensors (each with a .pth copy for PyTorch unless --checkpoint-format safetensors), eval/ (the test split's evaluation), report.html, and last/, the resume state (a few model-sized files; it stays after the run so that --resume with more epochs can continue it; delete it when no resume is wanted). The checkpoints and last/ together take several times one model file's size (a ResNet50 run: about 700 MB).`)
       .argument('[data]', 'image folder or CSV file (optional: see above)')
       .requiredOption('--out <dir>', 'run directory to create (or continue with --resume)', parse.nonEmpty)
       .option('--config <file>', 'a JSON or YAML run configuration; the flags override it')
