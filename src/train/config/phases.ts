@@ -7,7 +7,7 @@ import { didYouMean } from './suggest.js';
 import { quote, shorten } from '../../format/quote.js';
 import { EPOCHS, PHASE_NAME_MAX_BYTES } from '../../models/bounds.js';
 import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
-import { Checker, describe, type Obj } from './checker.js';
+import { type Checker, describe, type Obj } from './checker.js';
 
 function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
   const monitor = c.choice(raw.monitor, `${path}.monitor`, base.monitor, MONITORS);
