@@ -20,14 +20,19 @@
 // `--py-malloc glibc,tuned` measures both (the ratio stays against the tuned one). Page faults per iteration
 // are printed for every side.
 //
+// The GPU table of issue 21 (bf16 + channels-last): --device cuda --precision bf16 --channels-last, on a tlearn built
+// against a CUDA libtorch (shared/DEVICE.md) and a Python torch with CUDA (TLEARN_BENCH_PYTHON); each timed iteration
+// ends with a device synchronize on both sides. The forward and the step run under autocast; the loss in float32.
+//
 // Run: npx tsc -p tsconfig.json && node dist/bench/backbones.js [--archs resnet50,efficientnet_b0] [--batch 8]
 //      [--size N] [--warmup 2] [--iters 5] [--rounds 3] [--threads N] [--py-malloc tuned|glibc|glibc,tuned]
-//      [--json FILE]
+//      [--device cpu|cuda] [--precision fp32|bf16] [--channels-last] [--json FILE]
 // It ends with a markdown table (images/s) for the README.
 import fs from 'node:fs';
 import * as torch from '../src/torch/index.js';
 import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, isArch, type Arch } from '../src/models/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/index.js';
+import { toChannelsLast } from '../src/train/engine.js';
 import { flagArgs, runPythonBench } from './common.js';
 
 /** Per timed iteration: seconds and minor page faults. */
@@ -53,6 +58,16 @@ const pyVariants = (args['py-malloc'] ?? 'tuned').split(',').sort((a, b) => Numb
 for (const v of pyVariants) if (!(v in MALLOC_ENV)) throw new Error(`--py-malloc: ${v} is not one of ${Object.keys(MALLOC_ENV).join(', ')}`);
 for (const [k, v] of Object.entries({ batch, iters, rounds })) if (!(Number.isInteger(v) && v >= 1)) throw new Error(`--${k}: expected a positive integer`);
 if (!(Number.isInteger(warmup) && warmup >= 0)) throw new Error('--warmup: expected an integer >= 0');
+const device = args.device ?? 'cpu';
+const precision = args.precision ?? 'fp32';
+const channelsLast = args['channels-last'] !== undefined;
+if (device !== 'cpu' && device !== 'cuda') throw new Error(`--device: expected cpu or cuda, got ${device}`);
+if (precision !== 'fp32' && precision !== 'bf16') throw new Error(`--precision: expected fp32 or bf16, got ${precision}`);
+if (device === 'cuda' && !torch.cuda.isAvailable()) throw new Error('--device cuda: this libtorch sees no CUDA device (build the addon against a CUDA libtorch: shared/DEVICE.md)');
+/** fn under bf16 autocast when --precision bf16. */
+const amp = <T>(fn: () => T): T => (precision === 'bf16' ? torch.autocast(fn, { device, dtype: 'bfloat16' }) : fn());
+/** Waits for the device's queued work, so that an iteration's time is its compute (no-op on the CPU). */
+const sync = (): void => { if (device === 'cuda') torch.cuda.synchronize(); };
 
 /** The size an architecture runs at: --size, except for a network that takes only its own (ViT). */
 function sizeOf(arch: Arch): number {
@@ -67,6 +82,7 @@ function sample(fn: () => void): Samples {
     const f0 = process.resourceUsage().minorPageFault;
     const t0 = process.hrtime.bigint();
     fn();
+    sync();
     out.seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
     out.faults.push(process.resourceUsage().minorPageFault - f0);
   }
@@ -75,15 +91,17 @@ function sample(fn: () => void): Samples {
 
 function ours(arch: Arch, size: number): Round {
   const model = new BinaryClassifier({ arch });
-  const x = torch.randn([batch, 3, size, size]);
-  const y = torch.rand([batch, 1]).gt(0.5).float();
+  model.to(device);
+  if (channelsLast) toChannelsLast(model);
+  const x = torch.scope(() => torch.keep(torch.randn([batch, 3, size, size]).to(device).contiguous(channelsLast)));
+  const y = torch.scope(() => torch.keep(torch.rand([batch, 1]).gt(0.5).float().to(device)));
   try {
     model.eval();
-    const forward = sample(() => torch.scope(() => torch.noGrad(() => model.forward(x)).dispose()));
+    const forward = sample(() => torch.scope(() => torch.noGrad(() => amp(() => model.forward(x))).dispose()));
     applyTrainable(model, expandTrainable(['last_stage', 'head'], arch));
     setTrainModes(model, 'eval');
     const train = sample(() => torch.scope(() => {
-      torch.F.binaryCrossEntropyWithLogits(model.forward(x), y).backward();
+      torch.F.binaryCrossEntropyWithLogits(amp(() => model.forward(x)).float(), y).backward();
       model.zeroGrad();
     }));
     return { forward, train };
@@ -97,8 +115,12 @@ const PY = `
 import time, resource, torch, torchvision
 torch.set_num_threads(inp['threads'])
 m = getattr(torchvision.models, inp['arch'])()
-B, S = inp['batch'], inp['size']
-x = torch.randn(B, 3, S, S); y = (torch.rand(B, 1) > 0.5).float()
+B, S, dev = inp['batch'], inp['size'], inp['device']
+fmt = torch.channels_last if inp['channelsLast'] else torch.contiguous_format
+x = torch.randn(B, 3, S, S).to(dev).contiguous(memory_format=fmt); y = (torch.rand(B, 1) > 0.5).float().to(dev)
+def amp(): return torch.autocast(device_type=dev, dtype=torch.bfloat16, enabled=inp['precision'] == 'bf16')
+def sync():
+    if dev == 'cuda': torch.cuda.synchronize()
 i = inp['head']
 parent, last = i.rsplit('.', 1) if '.' in i else ('', i)
 holder = m.get_submodule(parent) if parent else m
@@ -111,12 +133,13 @@ def sample(fn):
     s, f = [], []
     for _ in range(inp['iters']):
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        t0 = time.perf_counter(); fn(); s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); fn(); sync(); s.append(time.perf_counter() - t0)
         f.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     return {'seconds': s, 'faults': f}
+m.to(dev).to(memory_format=fmt)
 m.eval()
 def fwd():
-    with torch.inference_mode(): m(x)
+    with torch.inference_mode(), amp(): m(x)
 forward = sample(fwd)
 pre = inp['trainable']
 for k, p in m.named_parameters(): p.requires_grad_(any(k == q or k.startswith(q + '.') for q in pre))
@@ -125,7 +148,8 @@ for mod in m.modules():
     if isinstance(mod, torch.nn.BatchNorm2d) and not any(p.requires_grad for p in mod.parameters()): mod.eval()
 new[2] = torch.nn.Identity()  # logits, as tlearn trains on them
 def step():
-    torch.nn.functional.binary_cross_entropy_with_logits(m(x), y).backward()
+    with amp(): out = m(x)
+    torch.nn.functional.binary_cross_entropy_with_logits(out.float(), y).backward()
     m.zero_grad(set_to_none=True)
 print(json.dumps({'forward': forward, 'train': sample(step)}))
 `;
@@ -148,13 +172,13 @@ function figure(rs: Samples[]): Figure {
 interface ArchResult { arch: Arch; size: number; parameters: number; sides: Record<string, { forward: Figure; train: Figure }> }
 
 const sideNames = ['tlearn', ...pyVariants.map((v) => `pytorch-${v}`)];
-console.log(`backbone benchmark: libtorch ${torch.info().version}, ${threads} threads, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
+console.log(`backbone benchmark: libtorch ${torch.info().version}, ${device}, ${precision}${channelsLast ? ', channels-last' : ''}, ${threads} threads, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
   `iterations per round, ${rounds} alternating rounds (median iteration), images/s; PyTorch's malloc: ${pyVariants.join(', ')}`);
 const results: ArchResult[] = [];
 for (const arch of archs as Arch[]) {
   const size = sizeOf(arch);
   const input = {
-    arch, batch, iters, warmup, threads, size, head: familyInfo(arch).headPath, trainable: expandTrainable(['last_stage', 'head'], arch),
+    arch, batch, iters, warmup, threads, size, device, precision, channelsLast, head: familyInfo(arch).headPath, trainable: expandTrainable(['last_stage', 'head'], arch),
   };
   const samples: Record<string, Round[]> = Object.fromEntries(sideNames.map((s) => [s, []]));
   for (let r = 0; r < rounds; r++) {
@@ -190,7 +214,7 @@ function markdown(rows: ArchResult[]): string {
   return lines.join('\n');
 }
 
-console.log(`\nCPU images/s, ${threads} threads, batch ${batch}, median of ${rounds} x ${iters} iterations:\n\n${markdown(results)}`);
+console.log(`\n${device === 'cuda' ? `CUDA ${precision}${channelsLast ? ' channels-last' : ''}` : 'CPU'} images/s, ${threads} threads, batch ${batch}, median of ${rounds} x ${iters} iterations:\n\n${markdown(results)}`);
 if (args.json) {
-  fs.writeFileSync(args.json, JSON.stringify({ libtorch: torch.info().version, threads, batch, warmup, iters, rounds, pyMalloc: pyVariants, results }, null, 2) + '\n');
+  fs.writeFileSync(args.json, JSON.stringify({ libtorch: torch.info().version, device, precision, channelsLast, threads, batch, warmup, iters, rounds, pyMalloc: pyVariants, results }, null, 2) + '\n');
 }
