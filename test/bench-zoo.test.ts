@@ -29,6 +29,20 @@ test('bench/backbones: images/s of tlearn and PyTorch per step with page faults,
   assert.ok(saved.results[0].sides.tlearn.train.imagesPerSecond > 0);
 });
 
+test('bench/backbones in bf16 + channels-last (the GPU table\'s settings, here on the CPU); an unknown precision is named', () => {
+  const json = path.join(tempDir('tlearn-bench-zoo-'), 'bf16.json');
+  const r = run('backbones', ['--archs', 'resnet18', '--size', '32', '--batch', '2', '--warmup', '0', '--iters', '1', '--rounds', '1',
+    '--threads', '1', '--precision', 'bf16', '--channels-last', '--json', json]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /libtorch [\d.]+, cpu, bf16, channels-last, 1 threads/);
+  const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
+  assert.deepEqual([saved.device, saved.precision, saved.channelsLast], ['cpu', 'bf16', true]);
+  for (const side of ['tlearn', 'pytorch-tuned']) assert.ok(saved.results[0].sides[side].train.imagesPerSecond > 0, side);
+  const bad = run('backbones', ['--archs', 'resnet18', '--precision', 'fp16']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--precision: expected fp32 or bf16, got fp16/);
+});
+
 test('bench/export-zoo: the graph passes onnx.checker and onnxruntime agrees with libtorch', () => {
   const r = run('export-zoo', ['--archs', 'mobilenet_v3_small', '--size', '32', '--threads', '1']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
