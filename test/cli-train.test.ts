@@ -130,7 +130,7 @@ test('--out "" is refused; help names the exit codes; demo --help says it falls 
   const flat = d.out.replace(/\s+/g, ' ');
   assert.match(flat, /--image-size <px> input size in pixels \(default 112\)/);
   assert.match(flat, /--epochs1 <n> epochs of phase 1, the head only \(default 3;/);
-  assert.match(flat, /--epochs2 <n> epochs of phase 2, layer4 \+ head \(default 2;/);
+  assert.match(flat, /--epochs2 <n> epochs of phase 2, last stage \+ head \(layer4 for ResNet; default 2;/);
   assert.doesNotMatch(flat, /default 224|default 10/);
   const t = (await cli(['train', '--help'])).out.replace(/\s+/g, ' ');
   assert.match(t, /--image-size <px> input size in pixels \(default 224\)/);
