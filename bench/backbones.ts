@@ -1,12 +1,15 @@
 // Backbone benchmark: per architecture of the zoo, at its default image size (its ImageNet weights' crop), the
 // eval forward (no gradients) and a phase-2 training step (`trainable: [last_stage, head]`, frozen BatchNorm in
 // eval mode, the whole network run from the images, BCE on logits, backward) in images/s, tlearn against the
-// same torchvision model in Python PyTorch eager (same machine, same threads, alternating rounds).
+// same torchvision model in Python PyTorch eager (same machine, same threads: libtorch's and OpenBLAS's pools).
 // Table-driven: every architecture in src/models/zoo.ts's ARCH_INFO, or those named in --archs a,b,c.
 //
-// Timing: each round builds the model afresh on each side, runs --warmup untimed iterations, then times --iters
-// iterations one by one; the figure is the batch over the median iteration of all rounds (a few slow iterations
-// of a shared machine do not move it). The rounds' own medians give the spread (min-max) in the JSON.
+// Timing, interleaved: each round builds the model afresh on each side (the reference in a Python process that
+// stays up and runs one iteration per request), runs --warmup untimed iterations, then --iters steps in which each
+// side runs one timed iteration in turn (who goes first rotates). A shared VM's speed drifts by 10-20 % over minutes;
+// two iterations seconds apart see the same speed, so the ratio is the median over all steps of the step's ratio
+// (reference seconds / tlearn seconds), printed with its quartiles. images/s: the batch over each side's median
+// iteration of all rounds; the rounds' own medians give the spread (min-max).
 //
 // PyTorch's memory: with glibc's malloc as it comes, every eval forward of PyTorch eager gives its large
 // activation buffers back to the kernel (mmap'd blocks, heap trimming) and takes them again at the next layer or
@@ -33,11 +36,14 @@ import * as torch from '../src/torch/index.js';
 import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, isArch, type Arch } from '../src/models/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/index.js';
 import { toChannelsLast } from '../src/train/engine.js';
-import { flagArgs, runPythonBench } from './common.js';
+import { flagArgs, startPythonWorker } from './common.js';
 
 /** Per timed iteration: seconds and minor page faults. */
 interface Samples { seconds: number[]; faults: number[] }
 interface Round { forward: Samples; train: Samples }
+/** One timed iteration of one side. */
+interface Sample { seconds: number; faults: number }
+type Mode = 'forward' | 'train';
 
 const MALLOC_ENV: Record<string, NodeJS.ProcessEnv> = {
   glibc: {},
@@ -75,42 +81,44 @@ function sizeOf(arch: Arch): number {
   return args.size && !('fixedImageSize' in info && info.fixedImageSize) ? Number(args.size) : info.imageSize;
 }
 
-function sample(fn: () => void): Samples {
-  for (let i = 0; i < warmup; i++) fn();
-  const out: Samples = { seconds: [], faults: [] };
-  for (let i = 0; i < iters; i++) {
-    const f0 = process.resourceUsage().minorPageFault;
-    const t0 = process.hrtime.bigint();
-    fn();
-    sync();
-    out.seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
-    out.faults.push(process.resourceUsage().minorPageFault - f0);
-  }
-  return out;
+/** Times one call of fn (with the device synchronized after it). */
+function timeOne(fn: () => void): Sample {
+  const f0 = process.resourceUsage().minorPageFault;
+  const t0 = process.hrtime.bigint();
+  fn();
+  sync();
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, faults: process.resourceUsage().minorPageFault - f0 };
 }
 
-function ours(arch: Arch, size: number): Round {
+/** tlearn's side of one round: the model, its input, and one iteration per mode ('train' after setTrainMode). */
+function ourSide(arch: Arch, size: number) {
   const model = new BinaryClassifier({ arch });
   model.to(device);
   if (channelsLast) toChannelsLast(model);
   const x = torch.scope(() => torch.keep(torch.randn([batch, 3, size, size]).to(device).contiguous(channelsLast)));
   const y = torch.scope(() => torch.keep(torch.rand([batch, 1]).gt(0.5).float().to(device)));
-  try {
-    model.eval();
-    const forward = sample(() => torch.scope(() => torch.noGrad(() => amp(() => model.forward(x))).dispose()));
-    applyTrainable(model, expandTrainable(['last_stage', 'head'], arch));
-    setTrainModes(model, 'eval');
-    const train = sample(() => torch.scope(() => {
-      torch.F.binaryCrossEntropyWithLogits(amp(() => model.forward(x)).float(), y).backward();
-      model.zeroGrad();
-    }));
-    return { forward, train };
-  } finally {
-    torch.dispose([x, y]);
-    model.dispose();
-  }
+  model.eval();
+  return {
+    iteration: (mode: Mode): Sample => timeOne(mode === 'forward'
+      ? () => torch.scope(() => torch.noGrad(() => amp(() => model.forward(x))).dispose())
+      : () => torch.scope(() => {
+        torch.F.binaryCrossEntropyWithLogits(amp(() => model.forward(x)).float(), y).backward();
+        model.zeroGrad();
+      })),
+    /** Phase 2's trainable set, frozen BatchNorm in eval mode. */
+    setTrainMode: (): void => {
+      applyTrainable(model, expandTrainable(['last_stage', 'head'], arch));
+      setTrainModes(model, 'eval');
+    },
+    dispose: (): void => {
+      torch.dispose([x, y]);
+      model.dispose();
+    },
+  };
 }
 
+// The reference: one long-lived Python process per round, answering 'forward' and 'train' with one timed iteration
+// each and 'train-mode' by setting up phase 2's trainable set.
 const PY = `
 import time, resource, torch, torchvision
 torch.set_num_threads(inp['threads'])
@@ -128,31 +136,70 @@ old = getattr(holder, last) if not last.isdigit() else holder[int(last)]
 new = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(old.in_features, 1), torch.nn.Sigmoid())
 if last.isdigit(): holder[int(last)] = new
 else: setattr(holder, last, new)
-def sample(fn):
-    for _ in range(inp['warmup']): fn()
-    s, f = [], []
-    for _ in range(inp['iters']):
-        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        t0 = time.perf_counter(); fn(); sync(); s.append(time.perf_counter() - t0)
-        f.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-    return {'seconds': s, 'faults': f}
+def timed(fn):
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    t0 = time.perf_counter(); fn(); sync(); s = time.perf_counter() - t0
+    return {'seconds': s, 'faults': resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0}
 m.to(dev).to(memory_format=fmt)
 m.eval()
 def fwd():
     with torch.inference_mode(), amp(): m(x)
-forward = sample(fwd)
-pre = inp['trainable']
-for k, p in m.named_parameters(): p.requires_grad_(any(k == q or k.startswith(q + '.') for q in pre))
-m.train()
-for mod in m.modules():
-    if isinstance(mod, torch.nn.BatchNorm2d) and not any(p.requires_grad for p in mod.parameters()): mod.eval()
-new[2] = torch.nn.Identity()  # logits, as tlearn trains on them
+def train_mode():
+    pre = inp['trainable']
+    for k, p in m.named_parameters(): p.requires_grad_(any(k == q or k.startswith(q + '.') for q in pre))
+    m.train()
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d) and not any(p.requires_grad for p in mod.parameters()): mod.eval()
+    new[2] = torch.nn.Identity()  # logits, as tlearn trains on them
 def step():
     with amp(): out = m(x)
     torch.nn.functional.binary_cross_entropy_with_logits(out.float(), y).backward()
     m.zero_grad(set_to_none=True)
-print(json.dumps({'forward': forward, 'train': sample(step)}))
+reply({'ready': True})
+for line in sys.stdin:
+    cmd = line.strip()
+    if cmd == 'forward': reply(timed(fwd))
+    elif cmd == 'train': reply(timed(step))
+    elif cmd == 'train-mode': train_mode(); reply({'ok': True})
+    else: raise SystemExit('unknown command ' + cmd)
 `;
+
+type Runner = (mode: Mode) => Promise<Sample>;
+/**
+ * --warmup untimed, then --iters timed iterations of every side, one iteration of each in turn (the side that
+ * goes first rotates), so that each step's iterations run within seconds of each other.
+ */
+async function interleave(runners: Runner[], mode: Mode): Promise<Samples[]> {
+  for (let i = 0; i < warmup; i++) for (const run of runners) await run(mode);
+  const out: Samples[] = runners.map(() => ({ seconds: [], faults: [] }));
+  for (let i = 0; i < iters; i++) {
+    for (let k = 0; k < runners.length; k++) {
+      const side = (i + k) % runners.length;
+      const s = await runners[side]!(mode);
+      out[side]!.seconds.push(s.seconds);
+      out[side]!.faults.push(s.faults);
+    }
+  }
+  return out;
+}
+
+/** One round: every side built afresh, the forward interleaved, then the phase-2 step interleaved. */
+async function round(arch: Arch, input: object): Promise<Round[]> {
+  const started = pyVariants.map((v) => startPythonWorker(PY, input, threads, MALLOC_ENV[v]));
+  const ours = ourSide(arch, sizeOf(arch));
+  try {
+    await Promise.all(started.map((w) => w.ready));
+    const runners: Runner[] = [async (mode) => ours.iteration(mode), ...started.map(({ worker }) => (mode: Mode) => worker.request<Sample>(mode))];
+    const forward = await interleave(runners, 'forward');
+    ours.setTrainMode();
+    await Promise.all(started.map(({ worker }) => worker.request('train-mode')));
+    const train = await interleave(runners, 'train');
+    return forward.map((f, k) => ({ forward: f, train: train[k]! }));
+  } finally {
+    ours.dispose();
+    await Promise.all(started.map(({ worker }) => worker.close()));
+  }
+}
 
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
@@ -169,31 +216,46 @@ function figure(rs: Samples[]): Figure {
   };
 }
 
-interface ArchResult { arch: Arch; size: number; parameters: number; sides: Record<string, { forward: Figure; train: Figure }> }
+/**
+ * tlearn's speed over the reference's as the median of the per-step ratios (reference seconds / tlearn seconds of
+ * the two iterations of one interleaved step), with the quartiles: drift slower than a step cancels out.
+ */
+interface Ratio { median: number; q1: number; q3: number; steps: number }
+function pairedRatio(ours: Samples[], ref: Samples[]): Ratio {
+  const r = ours.flatMap((o, k) => o.seconds.map((sec, i) => ref[k]!.seconds[i]! / sec)).sort((a, b) => a - b);
+  const at = (q: number) => r[Math.min(r.length - 1, Math.round(q * (r.length - 1)))]!;
+  return { median: median(r), q1: at(0.25), q3: at(0.75), steps: r.length };
+}
+
+interface ArchResult {
+  arch: Arch; size: number; parameters: number; sides: Record<string, { forward: Figure; train: Figure }>;
+  /** Against the reference (PyTorch with the tuned malloc when measured). */
+  ratio: { forward: Ratio; train: Ratio };
+}
 
 const sideNames = ['tlearn', ...pyVariants.map((v) => `pytorch-${v}`)];
 console.log(`backbone benchmark: libtorch ${torch.info().version}, ${device}, ${precision}${channelsLast ? ', channels-last' : ''}, ${threads} threads, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
-  `iterations per round, ${rounds} alternating rounds (median iteration), images/s; PyTorch's malloc: ${pyVariants.join(', ')}`);
+  `iterations per round, interleaved one by one, ${rounds} rounds; images/s of the median iteration, ratio: the median of the per-step ratios; PyTorch's malloc: ${pyVariants.join(', ')}`);
 const results: ArchResult[] = [];
 for (const arch of archs as Arch[]) {
   const size = sizeOf(arch);
   const input = {
-    arch, batch, iters, warmup, threads, size, device, precision, channelsLast, head: familyInfo(arch).headPath, trainable: expandTrainable(['last_stage', 'head'], arch),
+    arch, batch, threads, size, device, precision, channelsLast, head: familyInfo(arch).headPath, trainable: expandTrainable(['last_stage', 'head'], arch),
   };
   const samples: Record<string, Round[]> = Object.fromEntries(sideNames.map((s) => [s, []]));
-  for (let r = 0; r < rounds; r++) {
-    samples.tlearn!.push(ours(arch, size));
-    for (const v of pyVariants) samples[`pytorch-${v}`]!.push(runPythonBench<Round>(PY, input, threads, MALLOC_ENV[v]));
-  }
+  for (let r = 0; r < rounds; r++) (await round(arch, input)).forEach((sideRound, k) => samples[sideNames[k]!]!.push(sideRound));
   const sides = Object.fromEntries(sideNames.map((s) => [s, { forward: figure(samples[s]!.map((r) => r.forward)), train: figure(samples[s]!.map((r) => r.train)) }]));
-  results.push({ arch, size, parameters: ARCH_INFO[arch].numParams, sides });
+  const ratioOf = (what: Mode) => pairedRatio(samples.tlearn!.map((r) => r[what]), samples[sideNames[1]!]!.map((r) => r[what]));
+  const ratio = { forward: ratioOf('forward'), train: ratioOf('train') };
+  results.push({ arch, size, parameters: ARCH_INFO[arch].numParams, sides, ratio });
   for (const what of ['forward', 'train'] as const) {
-    const ref = sides[sideNames[1]!]![what].imagesPerSecond;
     const parts = sideNames.map((s) => {
       const f = sides[s]![what];
       return `${s} ${f.imagesPerSecond.toFixed(2)} (${f.roundsMin.toFixed(2)}-${f.roundsMax.toFixed(2)}, ${f.faultsPerIteration} faults)`;
     });
-    console.log(`${`${arch} ${size}px ${what === 'forward' ? 'forward (eval)' : 'phase-2 step'}`.padEnd(40)} ${parts.join('  ')}  ratio ${(sides.tlearn![what].imagesPerSecond / ref).toFixed(2)}x`);
+    const q = ratio[what];
+    console.log(`${`${arch} ${size}px ${what === 'forward' ? 'forward (eval)' : 'phase-2 step'}`.padEnd(40)} ${parts.join('  ')}  ` +
+      `ratio ${q.median.toFixed(2)}x (quartiles ${q.q1.toFixed(2)}-${q.q3.toFixed(2)} of ${q.steps} steps)`);
   }
 }
 
@@ -207,14 +269,14 @@ function markdown(rows: ArchResult[]): string {
   for (const r of rows) {
     const cells = (what: 'forward' | 'train') => [
       ...sideNames.map((s) => fmt(r.sides[s]![what].imagesPerSecond)),
-      `${(r.sides.tlearn![what].imagesPerSecond / r.sides[sideNames[1]!]![what].imagesPerSecond).toFixed(2)}×`,
+      `${r.ratio[what].median.toFixed(2)}×`,
     ];
     lines.push(`| ${[r.arch, String(r.size), `${(r.parameters / 1e6).toFixed(1)} M`, ...cells('forward'), ...cells('train')].join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
-console.log(`\n${device === 'cuda' ? `CUDA ${precision}${channelsLast ? ' channels-last' : ''}` : 'CPU'} images/s, ${threads} threads, batch ${batch}, median of ${rounds} x ${iters} iterations:\n\n${markdown(results)}`);
+console.log(`\n${device === 'cuda' ? `CUDA ${precision}${channelsLast ? ' channels-last' : ''}` : 'CPU'} images/s, ${threads} threads, batch ${batch}, ${rounds} x ${iters} interleaved steps (× = the median per-step ratio):\n\n${markdown(results)}`);
 if (args.json) {
   fs.writeFileSync(args.json, JSON.stringify({ libtorch: torch.info().version, device, precision, channelsLast, threads, batch, warmup, iters, rounds, pyMalloc: pyVariants, results }, null, 2) + '\n');
 }

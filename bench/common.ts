@@ -1,7 +1,8 @@
 // Shared bench helpers: timing, the Python reference runner, printing figures side by side, the command line.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 
 export const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -12,6 +13,12 @@ export function time(fn: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** The reference's environment: `threads` for libtorch's pool and for OpenBLAS's own (which reads OMP_NUM_THREADS
+ *  unless OPENBLAS_NUM_THREADS is set; torch.set_num_threads does not size it), plus `env`. */
+function pythonEnv(threads: number, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, ...env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+}
+
 /**
  * Runs a Python reference script (with `inp` = the JSON input) and returns the JSON it prints last. `env` adds
  * variables to its environment (e.g. glibc's malloc settings).
@@ -20,11 +27,57 @@ export function runPythonBench<T>(code: string, input: unknown, threads: number,
   const res = spawnSync(PYTHON, ['-c', `import json, sys\ninp = json.loads(sys.argv[1])\n${code}`, JSON.stringify(input)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, ...env, OMP_NUM_THREADS: String(threads) },
+    env: pythonEnv(threads, env),
   });
   if (res.status !== 0) throw new Error(`python reference failed:\n${res.stderr}`);
   const lines = res.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as T;
+}
+
+/** A Python reference kept running between requests: each request is one line on its stdin, each answer the JSON
+ *  line it prints. Lets a benchmark interleave single iterations of tlearn and PyTorch, so that a shared machine's
+ *  drift, which moves whole minutes by 10-20 %, falls on both sides alike. */
+export interface PythonWorker {
+  /** Sends one command and resolves with the JSON of the line printed in answer. */
+  request<T>(command: string): Promise<T>;
+  /** Ends the worker (its stdin closes; the script's loop returns) and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `code` (with `inp` = the JSON input, and `reply(obj)` to answer) in a Python process whose script reads
+ * commands with `for line in sys.stdin:`. The first line it prints (e.g. {"ready": true}) is the answer to the
+ * implicit first request, so `await worker.request('')` is not needed: await `ready` instead.
+ */
+export function startPythonWorker(code: string, input: unknown, threads: number, env: NodeJS.ProcessEnv = {}): { worker: PythonWorker; ready: Promise<unknown> } {
+  const prelude = 'import json, sys\ninp = json.loads(sys.argv[1])\ndef reply(o): print(json.dumps(o), flush=True)\n';
+  const child = spawn(PYTHON, ['-c', prelude + code, JSON.stringify(input)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: pythonEnv(threads, env),
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  const exited = new Promise<void>((resolve) => child.on('close', (status) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`python reference exited (status ${status}):\n${stderr}`));
+    resolve();
+  }));
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const w = waiting.shift();
+    if (!w) return;
+    try { w.resolve(JSON.parse(line)); } catch { w.reject(new Error(`python reference printed a line that is not JSON: ${line}\n${stderr}`)); }
+  });
+  const next = (): Promise<unknown> => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  const ready = next();
+  const worker: PythonWorker = {
+    request: <T>(command: string) => {
+      const answer = next() as Promise<T>;
+      child.stdin.write(`${command}\n`);
+      return answer;
+    },
+    close: async () => { child.stdin.end(); await exited; },
+  };
+  return { worker, ready };
 }
 
 export function row(label: string, ours: number, ref: number, unit: string, higherIsBetter = true): string {

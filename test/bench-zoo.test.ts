@@ -17,7 +17,7 @@ const NUM = '[\\d.]+';
 
 test('bench/backbones: images/s of tlearn and PyTorch per step with page faults, a markdown table and JSON', () => {
   const json = path.join(tempDir('tlearn-bench-zoo-'), 'bb.json');
-  const r = run('backbones', ['--archs', 'mobilenet_v3_small', '--size', '32', '--batch', '2', '--warmup', '0', '--iters', '1', '--rounds', '1',
+  const r = run('backbones', ['--archs', 'mobilenet_v3_small', '--size', '32', '--batch', '2', '--warmup', '0', '--iters', '2', '--rounds', '1',
     '--threads', '1', '--json', json]);
   assert.equal(r.status, 0, r.stderr);
   for (const what of ['forward \\(eval\\)', 'phase-2 step']) {
@@ -27,6 +27,13 @@ test('bench/backbones: images/s of tlearn and PyTorch per step with page faults,
   const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
   assert.deepEqual(Object.keys(saved.results[0].sides), ['tlearn', 'pytorch-tuned']);
   assert.ok(saved.results[0].sides.tlearn.train.imagesPerSecond > 0);
+  // The ratio is paired: one per interleaved step (--iters x --rounds), not a quotient of the two medians.
+  for (const what of ['forward', 'train']) {
+    const q = saved.results[0].ratio[what];
+    assert.equal(q.steps, 2, what);
+    assert.ok(q.q1 > 0 && q.q1 <= q.median && q.median <= q.q3, JSON.stringify(q));
+  }
+  assert.match(r.stdout, new RegExp(`ratio ${NUM}x \\(quartiles ${NUM}-${NUM} of 2 steps\\)`));
 });
 
 test('bench/backbones in bf16 + channels-last (the GPU table\'s settings, here on the CPU); an unknown precision is named', () => {
