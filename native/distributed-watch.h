@@ -1,4 +1,4 @@
-// The heartbeats of a data-parallel rank (included by distributed.cc alone): a native thread that keeps this
+// The heartbeats of a data-parallel rank (through distributed.h): a native thread that keeps this
 // rank's key fresh in the c10d store whatever the JS thread does, the reads a failed collective uses to name the
 // rank that died, and the watchdog that stops every rank when one stops answering (peerTimeoutSeconds).
 #pragma once
@@ -15,11 +15,11 @@
 #include <string>
 #include <thread>
 
-namespace {
+namespace tlearn::dist {
 
 using ms = std::chrono::milliseconds;
 
-std::string errorText(std::exception_ptr e) {
+inline std::string errorText(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const c10::Error& err) {
@@ -185,4 +185,4 @@ struct Watch {
   ~Watch() { leave("closed"); }
 };
 
-}  // namespace
+}  // namespace tlearn::dist

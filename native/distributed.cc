@@ -1,10 +1,12 @@
 // Data-parallel training on libtorch's c10d: a TCPStore rendezvous, a process group (Gloo on CPU, NCCL in
-// CUDA builds), the collectives with awaitable work handles, c10d's own Reducer (DDP's bucketed gradient
-// all-reduce during backward) and a SyncBatchNorm autograd function. src/distributed is the typed API.
+// CUDA builds), the collectives with awaitable work handles, and the store reads of the rank heartbeats.
+// c10d's Reducer lives in distributed-ddp.cc, SyncBatchNorm in distributed-syncbn.cc. src/distributed is the
+// typed API.
 //
 // Every failure becomes a JS Error that names the operation and the rank ("allReduce failed on rank 1 of 2:
 // ..."), whether it comes from c10d, from Gloo's worker threads or from a timeout.
 #include "binding.h"
+#include "distributed.h"
 
 namespace {
 #ifdef TLEARN_DISTRIBUTED
@@ -26,46 +28,22 @@ OP(distAvailable, auto o = Napi::Object::New(a.env()); o.Set("gloo", kHasGloo); 
 #ifdef TLEARN_DISTRIBUTED
 
 #include <ATen/core/ivalue.h>
-#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/comm.hpp>
-#include <torch/csrc/distributed/c10d/reducer.hpp>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 using tlearn::ArgError;
 using tlearn::Void;
+using namespace tlearn::dist;
 
-#include "distributed-watch.h"
-
-namespace {
-
-// One process group with its store. Closing drops both; Gloo's destructor first finishes queued work.
-struct GroupBox {
-  static constexpr uint32_t kMagic = 0x54504730;  // "TPG0"
-  uint32_t magic = kMagic;
-  c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
-  int rank = 0, size = 1;
-  std::string backend;
-  ms timeout{300000};
-  std::shared_ptr<Watch> watch;
-  std::string where(const std::string& op) const {
-    return op + " failed on rank " + std::to_string(rank) + " of " + std::to_string(size) + " (" + backend + ")";
-  }
-};
+namespace tlearn::dist {
 
 GroupBox* unwrapGroup(const Napi::Value& v) {
   if (!v.IsExternal()) throw ArgError("argument 0: expected a process group");
@@ -74,6 +52,19 @@ GroupBox* unwrapGroup(const Napi::Value& v) {
   if (!g->pg) throw ArgError("the process group is closed");
   return g;
 }
+
+void checkTensor(const GroupBox* g, const at::Tensor& t, const char* op) {
+  if (!t.defined()) throw ArgError(std::string(op) + ": the tensor is undefined");
+  if (!t.is_contiguous()) throw ArgError(std::string(op) + ": the tensor must be contiguous (call .contiguous())");
+  if (g->backend == "gloo" && !t.device().is_cpu())
+    throw ArgError(std::string(op) + ": the gloo backend takes CPU tensors, got one on " + t.device().str());
+  if (g->backend == "nccl" && !t.device().is_cuda())
+    throw ArgError(std::string(op) + ": the nccl backend takes CUDA tensors, got one on " + t.device().str());
+}
+
+}  // namespace tlearn::dist
+
+namespace {
 
 // One launched collective: the c10d work, what it returns and how to name it in an error.
 struct WorkBox {
@@ -209,15 +200,6 @@ Napi::Value initGroup(const tlearn::Args& a) {
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
-}
-
-void checkTensor(const GroupBox* g, const at::Tensor& t, const char* op) {
-  if (!t.defined()) throw ArgError(std::string(op) + ": the tensor is undefined");
-  if (!t.is_contiguous()) throw ArgError(std::string(op) + ": the tensor must be contiguous (call .contiguous())");
-  if (g->backend == "gloo" && !t.device().is_cpu())
-    throw ArgError(std::string(op) + ": the gloo backend takes CPU tensors, got one on " + t.device().str());
-  if (g->backend == "nccl" && !t.device().is_cuda())
-    throw ArgError(std::string(op) + ": the nccl backend takes CUDA tensors, got one on " + t.device().str());
 }
 
 WorkBox* newWork(const GroupBox* g, const char* op) {
@@ -377,242 +359,6 @@ Napi::Value workResult(const tlearn::Args& a) {
   return tlearn::toJS(a.env(), w->outputs);
 }
 
-// ---- c10d's Reducer: DDP's gradient averaging ----
-
-// The all-reduce of one gradient bucket, as DDP's default (divide by the world size, then sum), with a
-// future whose error names the rank: the Reducer waits on it at the end of backward.
-class NamedAllreduceHook : public c10d::CommHookInterface {
- public:
-  NamedAllreduceHook(c10::intrusive_ptr<c10d::ProcessGroup> pg, std::string label, std::shared_ptr<Watch> watch)
-      : pg_(std::move(pg)), label_(std::move(label)), watch_(std::move(watch)) {}
-  c10::intrusive_ptr<c10::ivalue::Future> runHook(c10d::GradBucket& bucket) override {
-    if (watch_) watch_->launched++;
-    at::Tensor buffer = bucket.getBufferRef();
-    buffer.div_(pg_->getSize());
-    std::vector<at::Tensor> v{buffer};
-    auto fut = pg_->allreduce(v)->getFuture();
-    auto out = c10::make_intrusive<c10::ivalue::Future>(c10::ListType::ofTensors(), fut->devices());
-    std::string label = label_ + " (gradient bucket " + std::to_string(bucket.getIndex()) + ")";
-    fut->addCallback([out, buffer, label](c10::ivalue::Future& f) {
-      if (f.hasError())
-        out->setError(std::make_exception_ptr(std::runtime_error(label + ": " + f.tryRetrieveErrorMessage())));
-      else
-        out->markCompleted(c10::IValue(std::vector<at::Tensor>{buffer}));
-    });
-    return out;
-  }
-  at::Tensor parseHookResult(const c10::IValue& result) override { return result.toTensorVector()[0]; }
-
- private:
-  c10::intrusive_ptr<c10d::ProcessGroup> pg_;
-  std::string label_;
-  std::shared_ptr<Watch> watch_;
-};
-
-struct ReducerBox {
-  static constexpr uint32_t kMagic = 0x54524430;  // "TRD0"
-  uint32_t magic = kMagic;
-  std::shared_ptr<c10d::Reducer> reducer;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
-  std::vector<std::vector<size_t>> buckets;  // parameter indices per bucket, in reduction order
-  std::string label;
-};
-
-ReducerBox* unwrapReducer(const Napi::Value& v) {
-  if (!v.IsExternal()) throw ArgError("argument 0: expected a gradient reducer");
-  auto* r = v.As<Napi::External<ReducerBox>>().Data();
-  if (r == nullptr || r->magic != ReducerBox::kMagic) throw ArgError("argument 0: not a gradient reducer handle");
-  if (!r->reducer) throw ArgError("the gradient reducer is closed");
-  return r;
-}
-
-Napi::Value reducerCreate(const tlearn::Args& a) {
-  GroupBox* g = unwrapGroup(a.raw(0));
-  std::vector<at::Tensor> params = a.TL(1);
-  int64_t cap = a.I(2, c10d::kDefaultBucketBytesCap);
-  int64_t first = a.I(3, c10d::kDefaultFirstBucketBytes);
-  if (params.empty()) throw ArgError("GradientReducer: no parameters to reduce");
-  if (cap < 1 || first < 1) throw ArgError("GradientReducer: bucket sizes must be positive bytes");
-  for (size_t i = 0; i < params.size(); i++) {
-    if (!params[i].requires_grad() || !params[i].is_leaf())
-      throw ArgError("GradientReducer: parameter " + std::to_string(i) + " is not a leaf tensor that requires grad");
-    checkTensor(g, params[i], "GradientReducer");
-  }
-  auto* box = new ReducerBox();
-  box->pg = g->pg;
-  box->label = g->where("gradient allReduce");
-  try {
-    // As torch.nn.parallel.DistributedDataParallel: buckets by size in parameter order (the first one capped
-    // at 1 MB), then reversed, since backward produces gradients roughly in reverse order.
-    std::vector<bool> sparse(params.size(), false);
-    std::vector<std::vector<size_t>> buckets;
-    std::vector<size_t> limits;
-    std::tie(buckets, limits) = c10d::compute_bucket_assignment_by_size(
-        params, {static_cast<size_t>(first), static_cast<size_t>(cap)}, sparse);
-    std::reverse(buckets.begin(), buckets.end());
-    std::reverse(limits.begin(), limits.end());
-    box->buckets = buckets;
-    box->reducer = std::make_shared<c10d::Reducer>(params, buckets, limits, g->pg, sparse, cap,
-                                                   /*find_unused_parameters=*/false,
-                                                   /*gradient_as_bucket_view=*/false,
-                                                   std::unordered_map<size_t, std::string>{}, first);
-    box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label, g->watch));
-  } catch (...) {
-    std::string msg = g->where("GradientReducer") + ": " + errorText(std::current_exception());
-    delete box;
-    throw std::runtime_error(msg);
-  }
-  return Napi::External<ReducerBox>::New(a.env(), box, [](Napi::Env, ReducerBox* b) { delete b; });
-}
-
-// Before backward, as DDP's forward does: rebuild the buckets once in the order gradients arrived in the
-// first iteration (a collective: every rank calls it at the same step), then arm the autograd hooks.
-Napi::Value reducerPrepare(const tlearn::Args& a) {
-  ReducerBox* r = unwrapReducer(a.raw(0));
-  std::vector<at::Tensor> outputs = a.TL(1);
-  try {
-    r->reducer->rebuild_buckets();
-    r->reducer->prepare_for_backward(outputs);
-  } catch (...) {
-    throw std::runtime_error(r->label + ": " + errorText(std::current_exception()));
-  }
-  return a.env().Undefined();
-}
-
-Napi::Value reducerBuckets(const tlearn::Args& a) {
-  ReducerBox* r = unwrapReducer(a.raw(0));
-  auto arr = Napi::Array::New(a.env(), r->buckets.size());
-  for (uint32_t k = 0; k < r->buckets.size(); k++) {
-    std::vector<int64_t> idx(r->buckets[k].begin(), r->buckets[k].end());
-    arr.Set(k, tlearn::toJS(a.env(), idx));
-  }
-  return arr;
-}
-
-// The initial broadcast of parameters and buffers from rank 0 (DDP's _sync_module_states), coalesced into
-// 250 MB buffers as DDP does.
-Napi::Value broadcastCoalesced(const tlearn::Args& a) {
-  GroupBox* g = unwrapGroup(a.raw(0));
-  std::vector<at::Tensor> tensors = a.TL(1);
-  int64_t root = a.I(2, 0);
-  if (root < 0 || root >= g->size) throw ArgError("broadcastModule: root must be a rank in [0, " + std::to_string(g->size) + ")");
-  for (const auto& t : tensors) checkTensor(g, t, "broadcastModule");
-  if (g->watch) g->watch->launched++;
-  try {
-    at::NoGradGuard ng;
-    c10d::broadcast_coalesced(g->pg, tensors, 250 * 1024 * 1024, static_cast<int>(root));
-  } catch (...) {
-    throw std::runtime_error(g->where("broadcastModule") + ": " + errorText(std::current_exception()));
-  }
-  return a.env().Undefined();
-}
-
-// ---- SyncBatchNorm ----
-
-void allReduceNow(const c10::intrusive_ptr<c10d::ProcessGroup>& pg, at::Tensor& t, const std::string& what) {
-  try {
-    std::vector<at::Tensor> v{t};
-    pg->allreduce(v)->wait();
-  } catch (...) {
-    throw std::runtime_error(what + " failed on rank " + std::to_string(pg->getRank()) + " of " +
-                             std::to_string(pg->getSize()) + ": " + errorText(std::current_exception()));
-  }
-}
-
-// Batch normalisation over the global batch of all ranks, as torch.nn.SyncBatchNorm in training mode:
-// forward all-reduces each channel's sum, sum of squares and count; backward all-reduces sum(dy) and
-// sum(dy * xhat). Weight and bias gradients stay local sums (DDP's all-reduce averages them).
-struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
-  // Optional tensors, as libtorch 1.13's custom functions refuse undefined ones; an absent one has no edge.
-  using OT = c10::optional<at::Tensor>;
-  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
-                                                const OT& weightArg, const OT& biasArg, const OT& runningMeanArg,
-                                                const OT& runningVarArg, double momentum, double eps,
-                                                c10::IValue group) {
-    at::Tensor weight = weightArg.value_or(at::Tensor()), bias = biasArg.value_or(at::Tensor());
-    at::Tensor runningMean = runningMeanArg.value_or(at::Tensor()), runningVar = runningVarArg.value_or(at::Tensor());
-    auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(group.toCapsule());
-    const int64_t C = x.size(1);
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
-    std::vector<int64_t> shape(x.dim(), 1);
-    shape[1] = C;
-    // Local two-pass statistics, combined across ranks as sums in float64 (no cancellation in float32).
-    auto vm = at::var_mean(x, dims, /*unbiased=*/false);
-    at::Tensor mean = std::get<1>(vm).to(at::kDouble), var = std::get<0>(vm).to(at::kDouble);
-    double n = static_cast<double>(x.numel() / std::max<int64_t>(C, 1));
-    at::Tensor stats = at::cat({mean * n, (var + mean * mean) * n, at::full({1}, n, mean.options())});
-    allReduceNow(pg, stats, "syncBatchNorm forward");
-    double count = stats[2 * C].item<double>();
-    if (count <= 1)
-      throw std::runtime_error("syncBatchNorm: expected more than 1 value per channel over all ranks, got " +
-                               std::to_string(static_cast<int64_t>(count)));
-    at::Tensor gmean = stats.narrow(0, 0, C) / count;
-    at::Tensor gvar = (stats.narrow(0, C, C) / count - gmean * gmean).clamp_min(0);
-    at::Tensor invstd = (gvar + eps).rsqrt().to(x.scalar_type());
-    at::Tensor meanT = gmean.to(x.scalar_type());
-    at::Tensor y = (x - meanT.view(shape)) * invstd.view(shape);
-    if (weight.defined()) y = y * weight.view(shape);
-    if (bias.defined()) y = y + bias.view(shape);
-    if (runningMean.defined()) runningMean.mul_(1 - momentum).add_(meanT.to(runningMean.scalar_type()), momentum);
-    if (runningVar.defined())
-      runningVar.mul_(1 - momentum).add_((gvar * (count / (count - 1))).to(runningVar.scalar_type()), momentum);
-    ctx->save_for_backward(weight.defined() ? torch::autograd::variable_list{x, meanT, invstd, weight}
-                                            : torch::autograd::variable_list{x, meanT, invstd});
-    ctx->saved_data["count"] = count;
-    ctx->saved_data["hasBias"] = bias.defined();
-    ctx->saved_data["group"] = group;
-    return {y};
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    auto saved = ctx->get_saved_variables();
-    at::Tensor x = saved[0], mean = saved[1], invstd = saved[2], weight = saved.size() > 3 ? saved[3] : at::Tensor();
-    // needs_input_grad counts the edges of the inputs given (x, then weight and bias where present).
-    const size_t weightEdge = 1, biasEdge = weight.defined() ? 2 : 1;
-    const bool hasBias = ctx->saved_data["hasBias"].toBool();
-    double count = ctx->saved_data["count"].toDouble();
-    auto pg = c10::static_intrusive_pointer_cast<c10d::ProcessGroup>(ctx->saved_data["group"].toCapsule());
-    const int64_t C = x.size(1);
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
-    std::vector<int64_t> shape(x.dim(), 1);
-    shape[1] = C;
-    at::Tensor dy = grads[0].defined() ? grads[0] : at::zeros_like(x);
-    at::Tensor xhat = (x - mean.view(shape)) * invstd.view(shape);
-    at::Tensor sumDy = dy.sum(dims), sumDyXhat = (dy * xhat).sum(dims);
-    at::Tensor gradWeight, gradBias, gradInput;
-    if (weight.defined() && ctx->needs_input_grad(weightEdge)) gradWeight = sumDyXhat.clone();
-    if (hasBias && ctx->needs_input_grad(biasEdge)) gradBias = sumDy.clone();
-    // Every rank reduces, whatever it needs: the ranks run the same graph, so the collective always matches.
-    at::Tensor packed = at::cat({sumDy, sumDyXhat});
-    allReduceNow(pg, packed, "syncBatchNorm backward");
-    if (ctx->needs_input_grad(0)) {
-      at::Tensor meanDy = packed.narrow(0, 0, C) / count, meanDyXhat = packed.narrow(0, C, C) / count;
-      at::Tensor scale = weight.defined() ? invstd * weight : invstd;
-      gradInput = (dy - meanDy.view(shape) - xhat * meanDyXhat.view(shape)) * scale.view(shape);
-    }
-    return {gradInput, gradWeight, gradBias, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-  }
-};
-
-Napi::Value syncBatchNorm(const tlearn::Args& a) {
-  at::Tensor x = a.T(0), weight = a.UT(1), bias = a.UT(2), rm = a.UT(3), rv = a.UT(4);
-  double momentum = a.D(5), eps = a.D(6);
-  GroupBox* g = unwrapGroup(a.raw(7));
-  if (x.dim() < 2) throw ArgError("syncBatchNorm: expected an input with a channel dimension (N, C, ...)");
-  checkTensor(g, x.contiguous(), "syncBatchNorm");
-  const int64_t C = x.size(1);
-  for (const at::Tensor* t : {&weight, &bias, &rm, &rv})
-    if (t->defined() && (t->dim() != 1 || t->size(0) != C))
-      throw ArgError("syncBatchNorm: weight, bias and running statistics must have " + std::to_string(C) + " elements");
-  c10::intrusive_ptr<torch::CustomClassHolder> holder = g->pg;
-  auto opt = [](const at::Tensor& t) { return t.defined() ? c10::optional<at::Tensor>(t) : c10::nullopt; };
-  return tlearn::toJS(a.env(), SyncBatchNormFn::apply(x, opt(weight), opt(bias), opt(rm), opt(rv), momentum, eps,
-                                                      c10::IValue::make_capsule(holder))[0]);
-}
-
 // The group's heartbeat connection to the store, for src/distributed/faults.ts.
 Watch& watchOf(const tlearn::Args& a) {
   GroupBox* g = unwrapGroup(a.raw(0));
@@ -679,14 +425,5 @@ OP(distWorkWait, return workWait(a))
 OP(distWorkPromise, return workPromise(a))
 OP(distWorkIsCompleted, return unwrapWork(a.raw(0))->work->isCompleted())
 OP(distWorkResult, return workResult(a))
-OP(distReducerCreate, return reducerCreate(a))
-OP(distReducerPrepare, return reducerPrepare(a))
-OP(distReducerBuckets, return reducerBuckets(a))
-OP_INPLACE(distReducerClose, if (a.raw(0).IsExternal()) {
-  auto* r = a.raw(0).As<Napi::External<ReducerBox>>().Data();
-  if (r != nullptr && r->magic == ReducerBox::kMagic) r->reducer.reset();
-})
-OP(distBroadcastCoalesced, return broadcastCoalesced(a))
-OP(distSyncBatchNorm, return syncBatchNorm(a))
 
 #endif  // TLEARN_DISTRIBUTED
