@@ -9,7 +9,9 @@
 // side runs one timed iteration in turn (who goes first rotates). A shared VM's speed drifts by 10-20 % over minutes;
 // two iterations seconds apart see the same speed, so the ratio is the median over all steps of the step's ratio
 // (reference seconds / tlearn seconds), printed with its quartiles. images/s: the batch over each side's median
-// iteration of all rounds; the rounds' own medians give the spread (min-max).
+// iteration of all rounds; the rounds' own medians give the spread (min-max). The vCPUs of a VM need not run at
+// one speed either (here one ran 35-50 % slower than the other for minutes, and each side tends to stay where the
+// scheduler first put it): --cpus 1 runs both sides on CPU 1 (taskset), the way to read a 1-thread table.
 //
 // PyTorch's memory: with glibc's malloc as it comes, every eval forward of PyTorch eager gives its large
 // activation buffers back to the kernel (mmap'd blocks, heap trimming) and takes them again at the next layer or
@@ -29,14 +31,14 @@
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/backbones.js [--archs resnet50,efficientnet_b0] [--batch 8]
 //      [--size N] [--warmup 2] [--iters 5] [--rounds 3] [--threads N] [--py-malloc tuned|glibc|glibc,tuned]
-//      [--device cpu|cuda] [--precision fp32|bf16] [--channels-last] [--json FILE]
+//      [--device cpu|cuda] [--precision fp32|bf16] [--channels-last] [--cpus LIST] [--json FILE]
 // It ends with a markdown table (images/s) for the README.
 import fs from 'node:fs';
 import * as torch from '../src/torch/index.js';
 import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, isArch, type Arch } from '../src/models/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/index.js';
 import { toChannelsLast } from '../src/train/engine.js';
-import { flagArgs, startPythonWorker } from './common.js';
+import { allowedCpus, flagArgs, pinToCpus, startPythonWorker } from './common.js';
 
 /** Per timed iteration: seconds and minor page faults. */
 interface Samples { seconds: number[]; faults: number[] }
@@ -51,6 +53,7 @@ const MALLOC_ENV: Record<string, NodeJS.ProcessEnv> = {
 };
 
 const args = flagArgs();
+pinToCpus(args.cpus);
 const archs = (args.archs ? args.archs.split(',') : [...ALL_ARCHS]);
 for (const a of archs) if (!isArch(a)) throw new Error(`--archs: unknown architecture ${a} (expected some of ${ALL_ARCHS.join(', ')})`);
 const batch = Number(args.batch ?? 8);
@@ -234,7 +237,7 @@ interface ArchResult {
 }
 
 const sideNames = ['tlearn', ...pyVariants.map((v) => `pytorch-${v}`)];
-console.log(`backbone benchmark: libtorch ${torch.info().version}, ${device}, ${precision}${channelsLast ? ', channels-last' : ''}, ${threads} threads, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
+console.log(`backbone benchmark: libtorch ${torch.info().version}, ${device}, ${precision}${channelsLast ? ', channels-last' : ''}, ${threads} threads on CPUs ${allowedCpus() ?? '?'}, batch ${batch}, ${warmup} warm-up + ${iters} timed ` +
   `iterations per round, interleaved one by one, ${rounds} rounds; images/s of the median iteration, ratio: the median of the per-step ratios; PyTorch's malloc: ${pyVariants.join(', ')}`);
 const results: ArchResult[] = [];
 for (const arch of archs as Arch[]) {

@@ -80,6 +80,31 @@ export function startPythonWorker(code: string, input: unknown, threads: number,
   return { worker, ready };
 }
 
+/**
+ * `--cpus LIST` (taskset's syntax, e.g. 1 or 0-1): runs this benchmark again under `taskset -c LIST`, so that it and
+ * every process it starts (the Python reference inherits the mask) share those CPUs, and returns only in that run.
+ * A VM's vCPUs need not run at the same speed (measured here: one 35-50 % slower than the other for minutes), so two
+ * sides that the scheduler leaves on different CPUs compare the CPUs, not the code. Exits with the run's status.
+ */
+export function pinToCpus(list: string | undefined): void {
+  if (list === undefined || process.env.TLEARN_BENCH_CPUS === list) return;
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(list)) throw new Error(`--cpus: expected a CPU list such as 1 or 0-1, got ${list}`);
+  const r = spawnSync('taskset', ['-c', list, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit', env: { ...process.env, TLEARN_BENCH_CPUS: list },
+  });
+  if (r.error) throw new Error(`--cpus: could not run taskset (util-linux): ${r.error.message}`);
+  process.exit(r.status ?? 1);
+}
+
+/** The CPUs this process may run on (Linux's Cpus_allowed_list), or null where /proc does not say. */
+export function allowedCpus(): string | null {
+  try {
+    return /Cpus_allowed_list:\s*(\S+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export function row(label: string, ours: number, ref: number, unit: string, higherIsBetter = true): string {
   const ratio = higherIsBetter ? ours / ref : ref / ours;
   return `${label.padEnd(46)} tlearn ${ours.toFixed(2).padStart(9)} ${unit.padEnd(10)} PyTorch ${ref.toFixed(2).padStart(9)} ${unit.padEnd(10)} ratio ${ratio.toFixed(2)}x`;

@@ -18,8 +18,10 @@ const NUM = '[\\d.]+';
 test('bench/backbones: images/s of tlearn and PyTorch per step with page faults, a markdown table and JSON', () => {
   const json = path.join(tempDir('tlearn-bench-zoo-'), 'bb.json');
   const r = run('backbones', ['--archs', 'mobilenet_v3_small', '--size', '32', '--batch', '2', '--warmup', '0', '--iters', '2', '--rounds', '1',
-    '--threads', '1', '--json', json]);
+    '--threads', '1', '--cpus', '0', '--json', json]);
   assert.equal(r.status, 0, r.stderr);
+  // --cpus pins the benchmark and the Python reference it starts to those CPUs (taskset).
+  assert.match(r.stdout, /1 threads on CPUs 0,/);
   for (const what of ['forward \\(eval\\)', 'phase-2 step']) {
     assert.match(r.stdout, new RegExp(`mobilenet_v3_small 32px ${what} +tlearn ${NUM} \\(${NUM}-${NUM}, ${NUM} faults\\) +pytorch-tuned ${NUM} .* ratio ${NUM}x`));
   }
@@ -48,6 +50,9 @@ test('bench/backbones in bf16 + channels-last (the GPU table\'s settings, here o
   const bad = run('backbones', ['--archs', 'resnet18', '--precision', 'fp16']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--precision: expected fp32 or bf16, got fp16/);
+  const badCpus = run('backbones', ['--archs', 'resnet18', '--cpus', 'first']);
+  assert.notEqual(badCpus.status, 0);
+  assert.match(badCpus.stderr, /--cpus: expected a CPU list such as 1 or 0-1, got first/);
 });
 
 test('bench/export-zoo: the graph passes onnx.checker and onnxruntime agrees with libtorch', () => {
