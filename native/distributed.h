@@ -1,7 +1,7 @@
-// What the three c10d files share (distributed.cc: rendezvous, groups, collectives and work handles;
-// distributed-ddp.cc: DDP's Reducer and initial broadcast; distributed-syncbn.cc: SyncBatchNorm): the process
-// group's handle and the checks every collective makes. Built only with TLEARN_DISTRIBUTED (c10d's and Gloo's
-// headers found).
+// What the c10d files share (distributed-group.cc: rendezvous, the group, heartbeats; distributed.cc: collectives
+// and work handles; distributed-ddp.cc: DDP's Reducer and initial broadcast; distributed-syncbn.cc: SyncBatchNorm):
+// the process group's handle and the check every collective makes of a tensor. Built only with TLEARN_DISTRIBUTED
+// (c10d's and Gloo's headers found).
 #pragma once
 #ifdef TLEARN_DISTRIBUTED
 
