@@ -46,8 +46,8 @@ export interface PythonWorker {
 
 /**
  * Starts `code` (with `inp` = the JSON input, and `reply(obj)` to answer) in a Python process whose script reads
- * commands with `for line in sys.stdin:`. The first line it prints (e.g. {"ready": true}) is the answer to the
- * implicit first request, so `await worker.request('')` is not needed: await `ready` instead.
+ * commands with `for line in sys.stdin:`. The first line it prints, once set up (e.g. {"ready": true}), settles
+ * `ready`; each later one answers the oldest request. A worker that exits rejects what is still waiting.
  */
 export function startPythonWorker(code: string, input: unknown, threads: number, env: NodeJS.ProcessEnv = {}): { worker: PythonWorker; ready: Promise<unknown> } {
   const prelude = 'import json, sys\ninp = json.loads(sys.argv[1])\ndef reply(o): print(json.dumps(o), flush=True)\n';
