@@ -10,7 +10,7 @@
 // two iterations seconds apart see the same speed, so the ratio is the median over all steps of the step's ratio
 // (reference seconds / tlearn seconds), printed with its quartiles. images/s: the batch over each side's median
 // iteration of all rounds; the rounds' own medians give the spread (min-max). The vCPUs of a VM need not run at
-// one speed either (here one ran 35-50 % slower than the other for minutes, and each side tends to stay where the
+// one speed either (here one took 20-50 % longer than the other for minutes, and each side tends to stay where the
 // scheduler first put it): --cpus 1 runs both sides on CPU 1 (taskset), the way to read a 1-thread table.
 //
 // PyTorch's memory: with glibc's malloc as it comes, every eval forward of PyTorch eager gives its large
@@ -94,7 +94,7 @@ function timeOne(fn: () => void): Sample {
 }
 
 /** tlearn's side of one round: the model, its input, and one iteration per mode ('train' after setTrainMode). */
-function ourSide(arch: Arch, size: number) {
+function ourSide(arch: Arch, size: number, trainable: string[]) {
   const model = new BinaryClassifier({ arch });
   model.to(device);
   if (channelsLast) toChannelsLast(model);
@@ -110,7 +110,7 @@ function ourSide(arch: Arch, size: number) {
       })),
     /** Phase 2's trainable set, frozen BatchNorm in eval mode. */
     setTrainMode: (): void => {
-      applyTrainable(model, expandTrainable(['last_stage', 'head'], arch));
+      applyTrainable(model, trainable);
       setTrainModes(model, 'eval');
     },
     dispose: (): void => {
@@ -187,9 +187,9 @@ async function interleave(runners: Runner[], mode: Mode): Promise<Samples[]> {
 }
 
 /** One round: every side built afresh, the forward interleaved, then the phase-2 step interleaved. */
-async function round(arch: Arch, input: object): Promise<Round[]> {
+async function round(arch: Arch, input: { size: number; trainable: string[] }): Promise<Round[]> {
   const started = pyVariants.map((v) => startPythonWorker(PY, input, threads, MALLOC_ENV[v]));
-  const ours = ourSide(arch, sizeOf(arch));
+  const ours = ourSide(arch, input.size, input.trainable);
   try {
     await Promise.all(started.map((w) => w.ready));
     const runners: Runner[] = [async (mode) => ours.iteration(mode), ...started.map(({ worker }) => (mode: Mode) => worker.request<Sample>(mode))];

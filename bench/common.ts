@@ -83,7 +83,7 @@ export function startPythonWorker(code: string, input: unknown, threads: number,
 /**
  * `--cpus LIST` (taskset's syntax, e.g. 1 or 0-1): runs this benchmark again under `taskset -c LIST`, so that it and
  * every process it starts (the Python reference inherits the mask) share those CPUs, and returns only in that run.
- * A VM's vCPUs need not run at the same speed (measured here: one 35-50 % slower than the other for minutes), so two
+ * A VM's vCPUs need not run at the same speed (measured here: one took 20-50 % longer than the other for minutes), so two
  * sides that the scheduler leaves on different CPUs compare the CPUs, not the code. Exits with the run's status.
  */
 export function pinToCpus(list: string | undefined): void {
