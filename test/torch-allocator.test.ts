@@ -71,3 +71,39 @@ test('the limit bounds what is kept; empty() frees it; a bad limit is refused', 
     torch.cpuCache.setLimit(limitBytes);
   }
 });
+
+test('a freed block serves a request up to a quarter smaller, the most recently freed first; not a much smaller one', () => {
+  const { limitBytes } = torch.cpuCache.stats();
+  try {
+    torch.cpuCache.empty();
+    torch.cpuCache.setLimit(64 * 2 ** 20);
+    const mb = 2 ** 18; // floats in 1 MiB
+    torch.scope(() => { torch.zeros([4 * mb]); }); // one 4 MiB block idle
+    const { hits, misses } = torch.cpuCache.stats();
+    // 3.5 MiB: within a quarter, so the 4 MiB block serves it (while it lives, nothing else is idle).
+    torch.scope(() => {
+      torch.zeros([3.5 * mb]);
+      assert.equal(torch.cpuCache.stats().idleBytes, 0);
+    });
+    assert.equal(torch.cpuCache.stats().hits, hits + 1);
+    assert.equal(torch.cpuCache.stats().idleBytes, 4 * 2 ** 20, 'the block comes back whole');
+    // 2 MiB: half the block would be wasted; made anew.
+    torch.scope(() => { torch.zeros([2 * mb]); });
+    assert.equal(torch.cpuCache.stats().misses, misses + 1);
+    assert.equal(torch.cpuCache.stats().idleBytes, 6 * 2 ** 20);
+    // Two blocks that fit 3.8 MiB: the one freed last (4 MiB, its memory still in the CPU's caches) is taken.
+    torch.cpuCache.empty();
+    torch.scope(() => {
+      const older = torch.zeros([4.5 * mb]);
+      const newer = torch.zeros([4 * mb]);
+      older.dispose();
+      newer.dispose();
+    });
+    torch.scope(() => {
+      torch.zeros([3.8 * mb]);
+      assert.equal(torch.cpuCache.stats().idleBytes, 4.5 * 2 ** 20);
+    });
+  } finally {
+    torch.cpuCache.setLimit(limitBytes);
+  }
+});
