@@ -64,6 +64,13 @@ export class BatchNorm2d extends Module {
     return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, useBatch, factor, this.eps);
   }
 
+  /** What an eval-mode forward normalises with (running statistics, γ, β, ε); undefined in training mode or
+   *  without running statistics, where each batch's own statistics are used. */
+  evalStatistics(): F.BatchNormEval | undefined {
+    if (this.training || !this.runningMean || !this.runningVar) return undefined;
+    return { runningMean: this.runningMean, runningVar: this.runningVar, weight: this.weight, bias: this.bias, eps: this.eps };
+  }
+
   canFillMissingState(name: string): boolean {
     return name === 'num_batches_tracked';
   }

@@ -50,6 +50,15 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(x, this.weight, this.bias, this.options());
+  }
+
+  /** This convolution followed by the eval-mode batch norm `norm`, as one convolution (F.conv2dBatchNormEval). */
+  forwardWithNorm(x: Tensor, norm: F.BatchNormEval): Tensor {
+    return F.conv2dBatchNormEval(x, this.weight, this.bias, norm, this.options());
+  }
+
+  private options(): F.Conv2dOptions {
+    return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
 }

@@ -17,6 +17,24 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, o: Conv2dOption
   return wrap(native.conv2d(x.handle, weight.handle, bias?.handle, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1));
 }
 
+/** The running statistics and affine parameters of an eval-mode batch norm. */
+export interface BatchNormEval {
+  runningMean: Tensor;
+  runningVar: Tensor;
+  weight?: Tensor | undefined;
+  bias?: Tensor | undefined;
+  eps: number;
+}
+/**
+ * conv2d followed by an eval-mode batchNorm, as one convolution whose weights carry the norm (γ/√(var+ε) per
+ * output channel; the bias β + (b − mean)·γ/√(var+ε)): one pass over the activations instead of two. Equal to
+ * the two ops up to float rounding.
+ */
+export function conv2dBatchNormEval(x: Tensor, weight: Tensor, bias: Tensor | undefined, bn: BatchNormEval, o: Conv2dOptions = {}): Tensor {
+  return wrap(native.conv2dBatchNormEval(x.handle, weight.handle, bias?.handle, bn.runningMean.handle, bn.runningVar.handle,
+    bn.weight?.handle, bn.bias?.handle, bn.eps, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1));
+}
+
 /** Batch normalisation; in training mode the running statistics are updated in place, as PyTorch does. */
 export function batchNorm(
   x: Tensor, runningMean: Tensor | undefined, runningVar: Tensor | undefined, weight: Tensor | undefined,
