@@ -110,7 +110,10 @@ export function row(label: string, ours: number, ref: number, unit: string, high
   return `${label.padEnd(46)} tlearn ${ours.toFixed(2).padStart(9)} ${unit.padEnd(10)} PyTorch ${ref.toFixed(2).padStart(9)} ${unit.padEnd(10)} ratio ${ratio.toFixed(2)}x`;
 }
 
-/** `--key value` and bare `--flag` (= 'true') arguments of a benchmark's command line. */
+/**
+ * `--key value` and bare `--flag` (= 'true') arguments of a benchmark's command line. `--cpus LIST`, which every
+ * benchmark takes, is acted on here: the benchmark runs again pinned to those CPUs (pinToCpus).
+ */
 export function flagArgs(): Record<string, string> {
   const out: Record<string, string> = {};
   const a = process.argv.slice(2);
@@ -123,6 +126,7 @@ export function flagArgs(): Record<string, string> {
       i++;
     }
   }
+  pinToCpus(out.cpus);
   return out;
 }
 

@@ -4,7 +4,7 @@
 // and later epochs (tlearn serves the resized images from its cache; torchvision decodes again).
 //
 //   npx tsx bench/data-pipeline.ts [--n 200] [--width 1024] [--height 768] [--epochs 3] [--workers 2]
-//                                  [--size 224] [--batch 32] [--repeat 2] [--format mixed|jpeg|png] [--dir PATH (reuse/keep the images)] [--json FILE]
+//                                  [--size 224] [--batch 32] [--repeat 2] [--format mixed|jpeg|png] [--dir PATH (reuse/keep the images)] [--json FILE] [--cpus LIST]
 //
 // --format jpeg with an awkward size (e.g. --width 1003 --height 757) measures the JPEG path on its own:
 // tlearn decodes JPEGs at full size before shrinking (no libjpeg shrink-on-load, see src/data/decode.ts).
@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { DataLoader, ImageCache, loadSource } from '../src/data/index.js';
 import { imagesTensor } from '../src/data/tensor.js';
 import { setNumThreads } from '../src/torch/index.js';
+import { pinToCpus } from './common.js';
 
 const PYTHON = process.env.TLEARN_BENCH_PYTHON ?? '/usr/bin/python3';
 
@@ -28,6 +29,7 @@ function args(): Record<string, string> {
     out[a[i]!.slice(2)] = a[i + 1] ?? '';
     i++;
   }
+  pinToCpus(out.cpus);
   return out;
 }
 

@@ -57,6 +57,18 @@ test('bench/backbones in bf16 + channels-last (the GPU table\'s settings, here o
   assert.match(badCpus.stderr, /--cpus: expected a CPU list such as 1 or 0-1, got first/);
 });
 
+test('every benchmark\'s flags take --cpus: the benchmark runs again pinned to those CPUs', () => {
+  const cpu = /Cpus_allowed_list:\s*(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!;
+  const script = path.join(tempDir('tlearn-bench-cpus-'), 'flags.mjs');
+  fs.writeFileSync(script, `const { flagArgs, allowedCpus } = await import(${JSON.stringify(path.resolve(here, '../bench/common.js'))});
+    const args = flagArgs(); console.log(JSON.stringify({ args, cpus: allowedCpus() }));`);
+  const r = spawnSync(process.execPath, [script, '--threads', '1', '--cpus', cpu], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(out.cpus, cpu);
+  assert.deepEqual(out.args, { threads: '1', cpus: cpu });
+});
+
 test('bench/export-zoo: the graph passes onnx.checker and onnxruntime agrees with libtorch', () => {
   const r = run('export-zoo', ['--archs', 'mobilenet_v3_small', '--size', '32', '--threads', '1']);
   assert.equal(r.status, 0, r.stdout + r.stderr);
