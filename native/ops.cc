@@ -131,21 +131,22 @@ OP(outer, return at::outer(a.T(0), a.T(1)))
 
 // ---- neural network functions ----
 OP(conv2d, return at::conv2d(a.T(0), a.T(1), a.OT(2), a.IL(3), a.IL(4), a.IL(5), a.I(6, 1)))
-// A convolution and an eval-mode BatchNorm after it as one convolution that carries the norm:
-// s = γ / sqrt(running_var + ε), weight W·s per output channel, bias β + (b - running_mean)·s. One pass over
-// the activations instead of two (torch.fx's fuse_conv_bn_eval and ONNX exporters do the same).
-// Arguments: x, conv weight, conv bias?, running_mean, running_var, γ?, β?, ε, stride, padding, dilation, groups.
-static at::Tensor conv2dBatchNormEval(const tlearn::Args& a) {
-  const at::Tensor &weight = a.T(1), &mean = a.T(3);
-  const at::Tensor invStd = (a.T(4) + a.D(7)).rsqrt();
-  const at::Tensor scale = a.has(5) ? a.T(5) * invStd : invStd;
-  at::Tensor shift = (a.has(2) ? a.T(2) - mean : -mean) * scale;
-  if (a.has(6)) shift = shift + a.T(6);
+// An eval-mode BatchNorm folded into the convolution before it: s = γ / sqrt(running_var + ε) per output channel,
+// weight W·s and bias β + (b - running_mean)·s, so that one convolution does both (torch.fx's fuse_conv_bn_eval
+// and ONNX exporters compute the same). Arguments: conv weight, conv bias?, running_mean, running_var, γ?, β?, ε.
+// Never part of an autograd graph: the result is for passes that need no gradient here.
+static std::tuple<at::Tensor, at::Tensor> foldBatchNorm(const tlearn::Args& a) {
+  at::NoGradGuard noGrad;
+  const at::Tensor &weight = a.T(0), &mean = a.T(2);
+  const at::Tensor invStd = (a.T(3) + a.D(6)).rsqrt();
+  const at::Tensor scale = a.has(4) ? a.T(4) * invStd : invStd;
+  at::Tensor shift = (a.has(1) ? a.T(1) - mean : -mean) * scale;
+  if (a.has(5)) shift = shift + a.T(5);
   std::vector<int64_t> perOutputChannel(weight.dim(), 1);
   perOutputChannel[0] = -1;
-  return at::conv2d(a.T(0), weight * scale.reshape(perOutputChannel), shift, a.IL(8), a.IL(9), a.IL(10), a.I(11, 1));
+  return {weight * scale.reshape(perOutputChannel), shift};
 }
-OP(conv2dBatchNormEval, return conv2dBatchNormEval(a))
+OP(foldBatchNorm, return foldBatchNorm(a))
 OP(batchNorm, return at::batch_norm(a.T(0), a.OT(1), a.OT(2), a.OT(3), a.OT(4), a.B(5), a.D(6, 0.1), a.D(7, 1e-5), true))
 OP(maxPool2d, return at::max_pool2d(a.T(0), a.IL(1), a.IL(2), a.IL(3), a.IL(4), a.B(5, false)))
 OP(avgPool2d, return at::avg_pool2d(a.T(0), a.IL(1), a.IL(2), a.IL(3), a.B(4, false), a.B(5, true)))

@@ -103,6 +103,16 @@ Napi::Value autocastSet(const tlearn::Args& a) {
 
 OP(fromBuffer, return fromBytes(a))
 OP(toBuffer, return toBytes(a))
+// A key that changes whenever one of the tensors may have: each one's version counter (every in-place op bumps it)
+// and data address (set_data and moves change it). Empty when one has no counter (an inference tensor).
+OP(versionKey, {
+  std::string key;
+  for (const at::Tensor& t : a.TL(0)) {
+    if (t.is_inference()) return std::string();
+    key += std::to_string(t._version()) + '@' + std::to_string(reinterpret_cast<uintptr_t>(t.data_ptr())) + ';';
+  }
+  return key;
+})
 OP(free, tlearn::unwrapBox(a.raw(0), "argument 0")->release(); return Void{})
 OP(isLive, auto* box = a.raw(0).IsExternal() ? a.raw(0).As<Napi::External<tlearn::TensorBox>>().Data() : nullptr;
    return box != nullptr && box->magic == tlearn::TensorBox::kMagic && box->live)

@@ -53,9 +53,9 @@ export class Conv2d extends Module {
     return F.conv2d(x, this.weight, this.bias, this.options());
   }
 
-  /** This convolution followed by the eval-mode batch norm `norm`, as one convolution (F.conv2dBatchNormEval). */
-  forwardWithNorm(x: Tensor, norm: F.BatchNormEval): Tensor {
-    return F.conv2dBatchNormEval(x, this.weight, this.bias, norm, this.options());
+  /** This convolution with other weights of the same shapes (e.g. with a BatchNorm folded in). */
+  forwardWithWeights(x: Tensor, weight: Tensor, bias: Tensor | undefined): Tensor {
+    return F.conv2d(x, weight, bias, this.options());
   }
 
   private options(): F.Conv2dOptions {

@@ -265,11 +265,17 @@ export abstract class Module {
     return this;
   }
 
-  /** Frees every parameter and buffer of this module and its descendants. The module is unusable after. */
+  /** Frees every parameter and buffer of this module and its descendants, and what they keep besides (caches).
+   *  The module is unusable after. */
   dispose(): void {
     for (const m of this.modules()) {
       for (const t of m.#params.values()) t?.dispose();
       for (const t of m.#buffers.values()) t?.dispose();
+      m.disposeCaches();
     }
   }
+
+  /** Frees tensors this module keeps besides its parameters and buffers (values derived from them); dispose()
+   *  calls it for every module. Nothing here; a module with such a cache overrides it. */
+  protected disposeCaches(): void {}
 }

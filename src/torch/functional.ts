@@ -1,5 +1,5 @@
 // Neural-network functions (torch.nn.functional), each one ATen call.
-import { native } from './native.js';
+import { native, type Handle } from './native.js';
 import { type Tensor, wrap } from './tensor.js';
 
 type Pair = number | [number, number];
@@ -26,13 +26,14 @@ export interface BatchNormEval {
   eps: number;
 }
 /**
- * conv2d followed by an eval-mode batchNorm, as one convolution whose weights carry the norm (γ/√(var+ε) per
- * output channel; the bias β + (b − mean)·γ/√(var+ε)): one pass over the activations instead of two. Equal to
- * the two ops up to float rounding.
+ * An eval-mode batch norm folded into the convolution before it: [weight, bias] such that conv2d with them equals
+ * conv2d then batchNorm (γ/√(var+ε) per output channel; bias β + (b − mean)·γ/√(var+ε)), up to float rounding.
+ * Never part of an autograd graph.
  */
-export function conv2dBatchNormEval(x: Tensor, weight: Tensor, bias: Tensor | undefined, bn: BatchNormEval, o: Conv2dOptions = {}): Tensor {
-  return wrap(native.conv2dBatchNormEval(x.handle, weight.handle, bias?.handle, bn.runningMean.handle, bn.runningVar.handle,
-    bn.weight?.handle, bn.bias?.handle, bn.eps, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.groups ?? 1));
+export function foldBatchNorm(weight: Tensor, bias: Tensor | undefined, bn: BatchNormEval): [Tensor, Tensor] {
+  const [w, b] = native.foldBatchNorm(weight.handle, bias?.handle, bn.runningMean.handle, bn.runningVar.handle,
+    bn.weight?.handle, bn.bias?.handle, bn.eps) as [Handle, Handle];
+  return [wrap(w), wrap(b)];
 }
 
 /** Batch normalisation; in training mode the running statistics are updated in place, as PyTorch does. */

@@ -24,6 +24,9 @@ export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn, 'noGrad');
 /** Runs fn with gradient recording on (torch.enable_grad), e.g. inside a noGrad block. */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn, 'enableGrad');
 export const isGradEnabled = (): boolean => native.isGradEnabled();
+/** A key that changes whenever one of `tensors` may have changed (an in-place op, set_data, a move); '' where a
+ *  tensor cannot tell (an inference tensor). For caches of values derived from parameters. */
+export const versionKey = (tensors: readonly Tensor[]): string => native.versionKey(tensors.map((t) => t.handle));
 
 export interface AutocastOptions {
   device?: 'cpu' | 'cuda';
