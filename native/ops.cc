@@ -131,16 +131,17 @@ OP(outer, return at::outer(a.T(0), a.T(1)))
 
 // ---- neural network functions ----
 OP(conv2d, return at::conv2d(a.T(0), a.T(1), a.OT(2), a.IL(3), a.IL(4), a.IL(5), a.I(6, 1)))
-// An eval-mode BatchNorm folded into the convolution before it: s = γ / sqrt(running_var + ε) per output channel,
-// weight W·s and bias β + (b - running_mean)·s, so that one convolution does both (torch.fx's fuse_conv_bn_eval
-// and ONNX exporters compute the same). Arguments: conv weight, conv bias?, running_mean, running_var, γ?, β?, ε.
-// Never part of an autograd graph: the result is for passes that need no gradient here.
+// An eval-mode BatchNorm folded into the convolution before it, so that one convolution does both: with
+// r = rsqrt(running_var + ε), weight W·(γ·r) per output channel and bias ((b - running_mean)·r)·γ + β, in the
+// order of operations of PyTorch's fuse_conv_bn_weights (b = 0 without a conv bias; γ = 1, β = 0 without affine).
+// Arguments: conv weight, conv bias?, running_mean, running_var, γ?, β?, ε. Never part of an autograd graph.
 static std::tuple<at::Tensor, at::Tensor> foldBatchNorm(const tlearn::Args& a) {
   at::NoGradGuard noGrad;
   const at::Tensor &weight = a.T(0), &mean = a.T(2);
   const at::Tensor invStd = (a.T(3) + a.D(6)).rsqrt();
   const at::Tensor scale = a.has(4) ? a.T(4) * invStd : invStd;
-  at::Tensor shift = (a.has(1) ? a.T(1) - mean : -mean) * scale;
+  at::Tensor shift = (a.has(1) ? a.T(1) - mean : -mean) * invStd;
+  if (a.has(4)) shift = shift * a.T(4);
   if (a.has(5)) shift = shift + a.T(5);
   std::vector<int64_t> perOutputChannel(weight.dim(), 1);
   perOutputChannel[0] = -1;

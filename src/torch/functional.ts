@@ -27,8 +27,8 @@ export interface BatchNormEval {
 }
 /**
  * An eval-mode batch norm folded into the convolution before it: [weight, bias] such that conv2d with them equals
- * conv2d then batchNorm (γ/√(var+ε) per output channel; bias β + (b − mean)·γ/√(var+ε)), up to float rounding.
- * Never part of an autograd graph.
+ * conv2d then batchNorm up to float rounding. With r = 1/√(var+ε): weight W·(γ·r) per output channel, bias
+ * ((b − mean)·r)·γ + β, in the order of PyTorch's fuse_conv_bn_weights. Never part of an autograd graph.
  */
 export function foldBatchNorm(weight: Tensor, bias: Tensor | undefined, bn: BatchNormEval): [Tensor, Tensor] {
   const [w, b] = native.foldBatchNorm(weight.handle, bias?.handle, bn.runningMean.handle, bn.runningVar.handle,

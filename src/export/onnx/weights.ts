@@ -1,8 +1,8 @@
 // Weights for the graph: a tensor's float32 bytes as an initializer's raw_data, and BatchNorm folded into the
 // convolution before it. The folding is the arithmetic of PyTorch's fuse_conv_bn_eval (eval-mode running
-// statistics, float32, the same order of operations), done by libtorch on whole tensors.
+// statistics, float32, the same order of operations): F.foldBatchNorm, which eval-mode forwards use too.
 import * as os from 'node:os';
-import { noGrad, ones, scope, zeros, type Tensor } from '../../torch/index.js';
+import { F, noGrad, scope, type Tensor } from '../../torch/index.js';
 import type { BatchNorm2d, Conv2d } from '../../nn/index.js';
 
 /**
@@ -26,22 +26,14 @@ export interface FoldedConv {
 /**
  * Folds `bn` (eval mode: its running statistics) into `conv`:
  *   s = γ / √(σ² + ε),  W' = W · s (per output channel),  b' = (b − μ) · s + β   (b = 0 without a conv bias),
- * computed as fuse_conv_bn_weights does: rsqrt(σ² + ε), then ((b − μ) · rsqrt) · γ + β. The returned tensors
- * belong to the caller's scope. `what` names the pair in errors (the module path).
+ * computed as fuse_conv_bn_weights does: rsqrt(σ² + ε), then ((b − μ) · rsqrt) · γ + β (F.foldBatchNorm). The
+ * returned tensors belong to the caller's scope. `what` names the pair in errors (the module path).
  */
 export function foldConvBn(conv: Conv2d, bn: BatchNorm2d, what: string): FoldedConv {
   const mean = bn.runningMean, variance = bn.runningVar;
   if (!mean || !variance) throw new Error(`${what}: BatchNorm2d without running statistics normalises with each batch's own statistics, which an exported graph cannot do`);
   const out = conv.outChannels;
   if (bn.numFeatures !== out) throw new Error(`${what}: BatchNorm2d over ${bn.numFeatures} channels follows a Conv2d with ${out} output channels`);
-  return noGrad(() => scope(() => {
-    const w = conv.weight.detach();
-    const gamma = bn.weight?.detach() ?? ones([out], { dtype: w.dtype, device: w.device });
-    const beta = bn.bias?.detach() ?? zeros([out], { dtype: w.dtype, device: w.device });
-    const b = conv.bias?.detach() ?? zeros([out], { dtype: w.dtype, device: w.device });
-    const rsqrt = variance.add(bn.eps).rsqrt();
-    const weight = w.mul(gamma.mul(rsqrt).reshape(-1, 1, 1, 1));
-    const bias = b.sub(mean).mul(rsqrt).mul(gamma).add(beta);
-    return { weight, bias };
-  }));
+  const [weight, bias] = F.foldBatchNorm(conv.weight, conv.bias, { runningMean: mean, runningVar: variance, weight: bn.weight, bias: bn.bias, eps: bn.eps });
+  return { weight, bias };
 }
