@@ -55,13 +55,15 @@ test('Conv2dNormActivation folds an eval-mode BatchNorm into the convolution whe
       stride: c.stride, groups: c.groups, norm: (n) => new BatchNorm2d(n, { eps: 0.001 }), activation: c.activation ? () => new Hardswish() : undefined,
     });
     const e = py[i]!;
-    scope(() => m.loadStateDict(new Map(Object.entries(e.sd).map(([k, v]) => [k, tensor(v.data, { shape: v.shape, dtype: v.dtype === 'torch.int64' ? 'int64' : 'float32' })]))));
+    const loadTorchvision = (): unknown => scope(() => m.loadStateDict(new Map(Object.entries(e.sd).map(([k, v]) =>
+      [k, tensor(v.data, { shape: v.shape, dtype: v.dtype === 'torch.int64' ? 'int64' : 'float32' })]))));
+    loadTorchvision();
     const x = (): Tensor => tensor(Float32Array.from(xs[i]!), { shape: X(c) });
     const what = `case ${i} (${c.kernel}x${c.kernel}, stride ${c.stride}, groups ${c.groups})`;
     m.train();
     scope(() => assertClose(noGrad(() => m.forward(x())).toArray(), e.trainOut, `${what}: training-mode norm under noGrad (batch statistics)`));
     // (That forward updated the running statistics; load torchvision's again.)
-    scope(() => m.loadStateDict(new Map(Object.entries(e.sd).map(([k, v]) => [k, tensor(v.data, { shape: v.shape, dtype: v.dtype === 'torch.int64' ? 'int64' : 'float32' })]))));
+    loadTorchvision();
     m.eval();
     scope(() => assertClose(noGrad(() => m.forward(x())).toArray(), e.evalOut, `${what}: folded eval output`));
     scope(() => assertClose(m.forward(x()).toArray(), e.evalOut, `${what}: eval output with autograd on (two ops)`));
