@@ -38,7 +38,7 @@ import * as torch from '../src/torch/index.js';
 import { ALL_ARCHS, ARCH_INFO, BinaryClassifier, expandTrainable, familyInfo, isArch, type Arch } from '../src/models/index.js';
 import { applyTrainable, setTrainModes } from '../src/train/index.js';
 import { toChannelsLast } from '../src/train/engine.js';
-import { allowedCpus, flagArgs, pinToCpus, startPythonWorker } from './common.js';
+import { allowedCpus, flagArgs, startPythonWorker } from './common.js';
 
 /** Per timed iteration: seconds and minor page faults. */
 interface Samples { seconds: number[]; faults: number[] }
@@ -52,8 +52,7 @@ const MALLOC_ENV: Record<string, NodeJS.ProcessEnv> = {
   tuned: { MALLOC_MMAP_THRESHOLD_: String(2 ** 32), MALLOC_TRIM_THRESHOLD_: String(2 ** 36) },
 };
 
-const args = flagArgs();
-pinToCpus(args.cpus);
+const args = flagArgs(); // --cpus pins the run here
 const archs = (args.archs ? args.archs.split(',') : [...ALL_ARCHS]);
 for (const a of archs) if (!isArch(a)) throw new Error(`--archs: unknown architecture ${a} (expected some of ${ALL_ARCHS.join(', ')})`);
 const batch = Number(args.batch ?? 8);

@@ -23,7 +23,8 @@ export class Conv2dNormActivation extends Sequential {
    */
   override forward(x: Tensor): Tensor {
     const [conv, norm, ...rest] = this;
-    const folded = conv instanceof Conv2d && norm instanceof BatchNorm2d && !needsGradient(x, conv, norm) ? this.foldedNorm(conv, norm) : undefined;
+    const folded = conv instanceof Conv2d && norm instanceof BatchNorm2d && !needsGradient(x, [conv.weight, conv.bias, norm.weight, norm.bias])
+      ? this.foldedNorm(conv, norm) : undefined;
     if (folded) return runChain(x, [(t: Tensor) => (conv as Conv2d).forwardWithWeights(t, folded.weight, folded.bias), ...rest]);
     return runChain(x, [...this]);
   }
@@ -53,9 +54,9 @@ export class Conv2dNormActivation extends Sequential {
   }
 }
 
-/** Whether autograd needs these layers' own ops: gradients are on and flow to the input or a parameter. */
-function needsGradient(x: Tensor, ...layers: Module[]): boolean {
-  return isGradEnabled() && (x.requiresGrad || layers.some((l) => l.parameters().some((p) => p.requiresGrad)));
+/** Whether autograd needs the ops on x and these parameters: gradients are on and flow to one of them. */
+function needsGradient(x: Tensor, params: readonly (Tensor | undefined)[]): boolean {
+  return isGradEnabled() && (x.requiresGrad || params.some((p) => p?.requiresGrad));
 }
 
 /** torchvision's _make_divisible (from the TF repo): the nearest multiple of `divisor`, not below 90 % of v. */
