@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -76,6 +77,7 @@ struct Watch {
   template <typename F>
   auto op(F&& f) -> decltype(f()) {
     std::lock_guard<std::mutex> l(storeLock);
+    InFlight mark(opSince);
     try {
       if (broken) {
         store.reset();
@@ -99,6 +101,18 @@ struct Watch {
       return std::string(v.begin(), v.end());
     });
   }
+  // When the store op in flight began (steady ms; 0: none). libtorch 2's TCPStore awaits some answers (check's)
+  // without a timeout, so a frozen store server would hold the op, and this rank, forever: the guard thread
+  // below bounds it instead.
+  std::atomic<int64_t> opSince{0};
+  struct InFlight {
+    std::atomic<int64_t>& since;
+    explicit InFlight(std::atomic<int64_t>& s) : since(s) { since = steadyMs(); }
+    ~InFlight() { since = 0; }
+  };
+  static int64_t steadyMs() {
+    return std::chrono::duration_cast<ms>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
   void beat() { set("tlearn/heartbeat/" + std::to_string(rank), std::to_string(nowMs()) + " " + std::to_string(launched.load())); }
   void start() {
     beat();
@@ -110,7 +124,23 @@ struct Watch {
         l.lock();
       }
     });
+    if (peerTimeout.count() > 0)
+      guard = std::thread([this] {
+        std::unique_lock<std::mutex> l(m);
+        int64_t last = steadyMs(), resumed = 0;
+        while (!cv.wait_for(l, interval, [this] { return guardStopping; })) {
+          int64_t now = steadyMs(), since = opSince.load();
+          if (now - last > 3 * interval.count()) resumed = now;  // this process was suspended itself, as in tick()
+          last = now;
+          if (since != 0 && now - std::max(since, resumed) > peerTimeout.count())
+            stopProcess("the store at " + host + ":" + std::to_string(port) + " has not answered for " +
+                        std::to_string((now - since) / 1000) + " s (an operation waits for its answer): " +
+                        storeOwner + ", which serves it, has exited or stopped answering");
+        }
+      });
   }
+  bool guardStopping = false;
+  std::thread guard;
 
   // The bound on a rank that died or stopped answering, whatever this rank's JS thread is doing (blocked in a
   // collective that only notices at its own timeout: NCCL, a machine gone without closing its sockets). Each rank
@@ -181,6 +211,12 @@ struct Watch {
       set("tlearn/left/" + std::to_string(rank), why + " " + std::to_string(nowMs()));
     } catch (...) {
     }
+    {
+      std::lock_guard<std::mutex> l(m);
+      guardStopping = true;
+    }
+    cv.notify_all();
+    if (guard.joinable()) guard.join();
   }
   ~Watch() { leave("closed"); }
 };

@@ -152,7 +152,8 @@ test('a peer that stops answering (SIGSTOP: its sockets stay open) makes the oth
 
 test('a frozen rank 0 (its store accepts but never answers) makes the other rank exit naming it, well before the collective timeout', T, async () => {
   const { port, stderr, ms } = await freezeOne('master-frozen', 0);
-  assert.match(stderr, new RegExp(`rank 1 of 2 stops: the store at 127\\.0\\.0\\.1:${port} has not answered for \\d+ s .*: rank 0, which serves it, has exited or stopped answering`));
+  // The op in flight is bounded by the watch's own guard: libtorch 2's TCPStore awaits check's answer forever.
+  assert.match(stderr, new RegExp(`rank 1 of 2 stops: the store at 127\\.0\\.0\\.1:${port} has not answered for \\d+ s \\(an operation waits for its answer\\): rank 0, which serves it, has exited or stopped answering`));
   assert.ok(ms < 30_000, `rank 1 exited ${ms} ms after rank 0 froze, not at the collective's 40 s timeout`);
 });
 
