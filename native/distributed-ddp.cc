@@ -2,6 +2,8 @@
 // ~25 MB buckets, each all-reduced as soon as backward has filled it) and the initial broadcast of rank 0's
 // parameters and buffers. src/distributed/reducer.ts is the typed API.
 #include "binding.h"
+
+#include <c10/core/GradMode.h>
 #include "distributed.h"
 
 #ifdef TLEARN_DISTRIBUTED
@@ -11,6 +13,7 @@
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
 #include <algorithm>
+#include <type_traits>
 
 using tlearn::ArgError;
 using tlearn::Void;
@@ -65,6 +68,37 @@ ReducerBox* unwrapReducer(const Napi::Value& v) {
   return r;
 }
 
+// c10d::Reducer's constructor as this libtorch has it, defaults as DDP's: every parameter used, gradients
+// copied out of the buckets, no per-bucket caps beyond `cap`. 1.13 takes the per-bucket limits; libtorch 2 takes
+// the flags torch.nn.parallel.DistributedDataParallel passes after `first` instead.
+template <typename R = c10d::Reducer>
+std::shared_ptr<R> makeReducer(const std::vector<at::Tensor>& params, const std::vector<std::vector<size_t>>& buckets,
+                               const std::vector<size_t>& limits, const c10::intrusive_ptr<c10d::ProcessGroup>& pg,
+                               const std::vector<bool>& sparse, int64_t cap, int64_t first) {
+  using Names = std::unordered_map<size_t, std::string>;
+  using Params = std::vector<at::Tensor>;
+  using Buckets = std::vector<std::vector<size_t>>;
+  using Pg = c10::intrusive_ptr<c10d::ProcessGroup>;
+  using Sparse = std::vector<bool>;
+  if constexpr (std::is_constructible_v<R, Params, Buckets, Pg, Sparse, int64_t, bool, bool, Names, int64_t, bool, bool,
+                                        std::vector<int64_t>>) {
+    return std::make_shared<R>(params, buckets, pg, sparse, cap, false, false, Names{}, first,
+                               /*skip_all_reduce_unused_params=*/false, /*use_python_reducer=*/false,
+                               /*bucket_bytes_cap_list=*/std::vector<int64_t>{});
+  } else if constexpr (std::is_constructible_v<R, Params, Buckets, Pg, Sparse, int64_t, bool, bool, Names, int64_t,
+                                               bool, bool>) {
+    return std::make_shared<R>(params, buckets, pg, sparse, cap, false, false, Names{}, first, false, false);
+  } else if constexpr (std::is_constructible_v<R, Params, Buckets, std::vector<size_t>, Pg, Sparse, int64_t, bool,
+                                               bool, Names, int64_t, bool>) {
+    return std::make_shared<R>(params, buckets, limits, pg, sparse, cap, false, false, Names{}, first, false);
+  } else {
+    static_assert(std::is_constructible_v<R, Params, Buckets, std::vector<size_t>, Pg, Sparse, int64_t, bool, bool,
+                                          Names, int64_t>,
+                  "this libtorch's c10d::Reducer constructor is not one tlearn knows: add it to makeReducer");
+    return std::make_shared<R>(params, buckets, limits, pg, sparse, cap, false, false, Names{}, first);
+  }
+}
+
 Napi::Value reducerCreate(const tlearn::Args& a) {
   GroupBox* g = unwrapGroup(a.raw(0));
   std::vector<at::Tensor> params = a.TL(1);
@@ -91,10 +125,7 @@ Napi::Value reducerCreate(const tlearn::Args& a) {
     std::reverse(buckets.begin(), buckets.end());
     std::reverse(limits.begin(), limits.end());
     box->buckets = buckets;
-    box->reducer = std::make_shared<c10d::Reducer>(params, buckets, limits, g->pg, sparse, cap,
-                                                   /*find_unused_parameters=*/false,
-                                                   /*gradient_as_bucket_view=*/false,
-                                                   std::unordered_map<size_t, std::string>{}, first);
+    box->reducer = makeReducer(params, buckets, limits, g->pg, sparse, cap, first);
     box->reducer->register_comm_hook(std::make_unique<NamedAllreduceHook>(g->pg, box->label, g->watch));
   } catch (...) {
     std::string msg = g->where("GradientReducer") + ": " + errorText(std::current_exception());
@@ -138,7 +169,7 @@ Napi::Value broadcastCoalesced(const tlearn::Args& a) {
   for (const auto& t : tensors) checkTensor(g, t, "broadcastModule");
   if (g->watch) g->watch->launched++;
   try {
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     c10d::broadcast_coalesced(g->pg, tensors, 250 * 1024 * 1024, static_cast<int>(root));
   } catch (...) {
     throw std::runtime_error(g->where("broadcastModule") + ": " + errorText(std::current_exception()));

@@ -9,6 +9,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/version.h>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -54,6 +55,26 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+#if TORCH_VERSION_MAJOR >= 2
+// libtorch 2 splits a group into a c10d::ProcessGroup that dispatches and per-device c10d::Backend objects that
+// communicate (Gloo, NCCL); torch.distributed's _new_process_group_helper assembles them as here. 1.13's
+// ProcessGroupGloo and ProcessGroupNCCL are process groups themselves.
+template <typename Pg>
+auto nameGroup(Pg& pg, int) -> decltype(pg->setGroupName(std::string()), void()) { pg->setGroupName("0"); }
+template <typename Pg>
+void nameGroup(Pg&, long) {}
+
+c10::intrusive_ptr<c10d::ProcessGroup> asGroup(const c10::intrusive_ptr<c10d::Backend>& backend,
+                                               const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                               c10::DeviceType device, c10d::ProcessGroup::BackendType type) {
+  auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size);
+  pg->setBackend(device, type, backend);
+  pg->setDefaultBackend(type);
+  nameGroup(pg, 0);
+  return pg;
+}
+#endif
+
 // The rendezvous and the group's construction wait for every rank, so they run on a worker thread and
 // init() returns a promise. No tensor is made here (the handle registry is not thread-safe).
 class InitWorker : public Napi::AsyncWorker {
@@ -89,12 +110,24 @@ class InitWorker : public Napi::AsyncWorker {
         auto opts = c10d::ProcessGroupGloo::Options::create(box_->timeout);
         opts->devices.push_back(glooDevice(addr_));
         opts->threads = 2;
-        box_->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(box_->store, box_->rank, box_->size, opts);
+        auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(box_->store, box_->rank, box_->size, opts);
+#if TORCH_VERSION_MAJOR >= 2
+        box_->pg = asGroup(gloo, box_->store, box_->rank, box_->size, c10::DeviceType::CPU,
+                           c10d::ProcessGroup::BackendType::GLOO);
+#else
+        box_->pg = gloo;
+#endif
       } else {
 #ifdef USE_C10D_NCCL
         auto opts = c10d::ProcessGroupNCCL::Options::create();
         opts->timeout = box_->timeout;
-        box_->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(box_->store, box_->rank, box_->size, opts);
+        auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(box_->store, box_->rank, box_->size, opts);
+#if TORCH_VERSION_MAJOR >= 2
+        box_->pg = asGroup(nccl, box_->store, box_->rank, box_->size, c10::DeviceType::CUDA,
+                           c10d::ProcessGroup::BackendType::NCCL);
+#else
+        box_->pg = nccl;
+#endif
 #else
         throw std::runtime_error("this libtorch has no NCCL backend");
 #endif

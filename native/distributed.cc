@@ -6,6 +6,8 @@
 // Every failure becomes a JS Error that names the operation and the rank ("allReduce failed on rank 1 of 2:
 // ..."), whether it comes from c10d, from Gloo's worker threads or from a timeout.
 #include "binding.h"
+
+#include <c10/core/GradMode.h>
 #include "distributed.h"
 
 namespace {
@@ -93,7 +95,7 @@ Napi::Value allReduce(const tlearn::Args& a) {
   if (op == "avg") {
     // 1.13's Gloo has no AVG: divide first, then sum (as DDP divides gradients before its all-reduce).
     if (!at::isFloatingType(t.scalar_type())) throw ArgError("allReduce: avg needs a floating-point tensor");
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     t.div_(g->size);
   }
   WorkBox* w = newWork(g, "allReduce");

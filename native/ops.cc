@@ -2,6 +2,8 @@
 // Binary ops accept a tensor or a JS number as the second operand (PyTorch's wrapped-number promotion).
 #include "binding.h"
 
+#include <c10/core/GradMode.h>
+
 using tlearn::Void;
 
 #define BINARY(name, fn) OP(name, return a.isNum(1) ? at::fn(a.T(0), a.S(1)) : at::fn(a.T(0), a.T(1)))
@@ -136,7 +138,7 @@ OP(conv2d, return at::conv2d(a.T(0), a.T(1), a.OT(2), a.IL(3), a.IL(4), a.IL(5),
 // order of operations of PyTorch's fuse_conv_bn_weights (b = 0 without a conv bias; γ = 1, β = 0 without affine).
 // Arguments: conv weight, conv bias?, running_mean, running_var, γ?, β?, ε. Never part of an autograd graph.
 static std::tuple<at::Tensor, at::Tensor> foldBatchNorm(const tlearn::Args& a) {
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   const at::Tensor &weight = a.T(0), &mean = a.T(2);
   const at::Tensor invStd = (a.T(3) + a.D(6)).rsqrt();
   const at::Tensor scale = a.has(4) ? a.T(4) * invStd : invStd;
