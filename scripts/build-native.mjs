@@ -62,9 +62,18 @@ console.log(`tlearn: building the native addon against ${found.how}`);
 // Resolved as Node resolves modules: in a project that installed tlearn, cmake-js sits in the project's node_modules.
 const cmakeJs = join(dirname(createRequire(join(root, 'package.json')).resolve('cmake-js/package.json')), 'bin', 'cmake-js');
 const jobs = String(Math.max(1, Math.min(cpus().length, Number(process.env.TLEARN_BUILD_JOBS ?? 4))));
+// TLEARN_CMAKE_ARGS: further -DKEY=VALUE definitions for CMake, e.g. a CUDA library that a pip wheel keeps outside
+// the toolkit (-DCUDA_nvrtc_LIBRARY=.../nvidia/cu13/lib/libnvrtc.so.13).
+const extra = (process.env.TLEARN_CMAKE_ARGS ?? '').split(/\s+/).filter(Boolean).map((arg) => {
+  if (!/^-D[A-Za-z_][A-Za-z0-9_]*(:[A-Z]+)?=/.test(arg)) {
+    console.error(`tlearn: TLEARN_CMAKE_ARGS takes -DKEY=VALUE definitions separated by spaces, got "${arg}"`);
+    process.exit(1);
+  }
+  return `--CD${arg.slice(2)}`;
+});
 const res = spawnSync(
   process.execPath,
-  [cmakeJs, 'compile', '--directory', root, '--out', join(root, 'build'), '--parallel', jobs, `--CDCMAKE_PREFIX_PATH=${found.prefix}`],
+  [cmakeJs, 'compile', '--directory', root, '--out', join(root, 'build'), '--parallel', jobs, `--CDCMAKE_PREFIX_PATH=${found.prefix}`, ...extra],
   { stdio: 'inherit', cwd: root },
 );
 process.exit(res.status ?? 1);

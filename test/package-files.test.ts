@@ -42,3 +42,12 @@ test('the install step: nothing in a checkout, skipped with TLEARN_SKIP_BUILD, n
   assert.equal(built.status, 0, built.stderr);
   assert.match(built.stdout, /already built/);
 });
+
+test('TLEARN_CMAKE_ARGS takes -DKEY=VALUE definitions only: anything else stops the build before CMake runs', () => {
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], {
+    encoding: 'utf8', env: { ...process.env, TLEARN_CMAKE_ARGS: '-DCUDA_nvrtc_LIBRARY=/x/libnvrtc.so.13 --fresh' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /TLEARN_CMAKE_ARGS takes -DKEY=VALUE definitions separated by spaces, got "--fresh"/);
+  assert.doesNotMatch(r.stdout, /cmake-js|\[\d+\/\d+\]/, 'CMake did not run');
+});
