@@ -21,7 +21,8 @@ import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtur
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'tlearn.js');
-const TORCHRUN = '/usr/bin/torchrun';
+// Debian's, unless the suite runs against another libtorch, whose TCPStore wants its own torchrun's agent.
+const TORCHRUN = process.env.TLEARN_TEST_TORCHRUN ?? '/usr/bin/torchrun';
 const FLAGS = ['--arch', 'resnet18', '--weights', 'none', '--image-size', '32', '--epochs1', '1', '--epochs2', '1', '--dropout', '0', '--threads', '1', '--augment', 'flip'];
 let data: string;
 
@@ -33,7 +34,7 @@ after(removeTempDirs);
 
 const rows = (run: string) => fs.readFileSync(path.join(run, 'history.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 
-test('2 ranks x 16 through torchrun train as 1 process x 32: the same history, final model and test predictions; rank 1 shares the end and writes only its log', { skip: !fs.existsSync(TORCHRUN) && 'no /usr/bin/torchrun' }, async () => {
+test('2 ranks x 16 through torchrun train as 1 process x 32: the same history, final model and test predictions; rank 1 shares the end and writes only its log', { skip: !fs.existsSync(TORCHRUN) && `no ${TORCHRUN}` }, async () => {
   const two = path.join(tempDir(), 'two');
   const port = await freePort();
   // Debian's torch 1.13 on Python 3.11 cannot parse torchrun's default --redirects/--tee 0 (IntFlag): give 2 and 1.
