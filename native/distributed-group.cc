@@ -55,22 +55,28 @@ std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& masterA
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
-#if TORCH_VERSION_MAJOR >= 2
 // libtorch 2 splits a group into a c10d::ProcessGroup that dispatches and per-device c10d::Backend objects that
 // communicate (Gloo, NCCL); torch.distributed's _new_process_group_helper assembles them as here. 1.13's
 // ProcessGroupGloo and ProcessGroupNCCL are process groups themselves.
+enum class Engine { Gloo, Nccl };
+#if TORCH_VERSION_MAJOR >= 2
 template <typename Pg>
 auto nameGroup(Pg& pg, int) -> decltype(pg->setGroupName(std::string()), void()) { pg->setGroupName("0"); }
 template <typename Pg>
 void nameGroup(Pg&, long) {}
 
-c10::intrusive_ptr<c10d::ProcessGroup> asGroup(const c10::intrusive_ptr<c10d::Backend>& backend,
-                                               const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
-                                               c10::DeviceType device, c10d::ProcessGroup::BackendType type) {
-  auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size);
-  pg->setBackend(device, type, backend);
+c10::intrusive_ptr<c10d::ProcessGroup> asGroup(const c10::intrusive_ptr<c10d::Backend>& backend, const GroupBox& box,
+                                               Engine engine) {
+  using Type = c10d::ProcessGroup::BackendType;
+  const Type type = engine == Engine::Gloo ? Type::GLOO : Type::NCCL;
+  auto pg = c10::make_intrusive<c10d::ProcessGroup>(box.store, box.rank, box.size);
+  pg->setBackend(engine == Engine::Gloo ? c10::DeviceType::CPU : c10::DeviceType::CUDA, type, backend);
   pg->setDefaultBackend(type);
   nameGroup(pg, 0);
+  return pg;
+}
+#else
+c10::intrusive_ptr<c10d::ProcessGroup> asGroup(c10::intrusive_ptr<c10d::ProcessGroup> pg, const GroupBox&, Engine) {
   return pg;
 }
 #endif
@@ -110,24 +116,14 @@ class InitWorker : public Napi::AsyncWorker {
         auto opts = c10d::ProcessGroupGloo::Options::create(box_->timeout);
         opts->devices.push_back(glooDevice(addr_));
         opts->threads = 2;
-        auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(box_->store, box_->rank, box_->size, opts);
-#if TORCH_VERSION_MAJOR >= 2
-        box_->pg = asGroup(gloo, box_->store, box_->rank, box_->size, c10::DeviceType::CPU,
-                           c10d::ProcessGroup::BackendType::GLOO);
-#else
-        box_->pg = gloo;
-#endif
+        box_->pg = asGroup(c10::make_intrusive<c10d::ProcessGroupGloo>(box_->store, box_->rank, box_->size, opts),
+                           *box_, Engine::Gloo);
       } else {
 #ifdef USE_C10D_NCCL
         auto opts = c10d::ProcessGroupNCCL::Options::create();
         opts->timeout = box_->timeout;
-        auto nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(box_->store, box_->rank, box_->size, opts);
-#if TORCH_VERSION_MAJOR >= 2
-        box_->pg = asGroup(nccl, box_->store, box_->rank, box_->size, c10::DeviceType::CUDA,
-                           c10d::ProcessGroup::BackendType::NCCL);
-#else
-        box_->pg = nccl;
-#endif
+        box_->pg = asGroup(c10::make_intrusive<c10d::ProcessGroupNCCL>(box_->store, box_->rank, box_->size, opts),
+                           *box_, Engine::Nccl);
 #else
         throw std::runtime_error("this libtorch has no NCCL backend");
 #endif
