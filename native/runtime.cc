@@ -148,7 +148,12 @@ const c10::impl::DeviceGuardImplInterface& cudaGuard(const std::string& what) {
   if (!c10::impl::hasDeviceGuardImpl(c10::DeviceType::CUDA))
     throw std::runtime_error("this libtorch has no CUDA support, so " + what +
                              " is impossible: build the addon against a CUDA libtorch (LIBTORCH=/path/to/libtorch-cuda npm run build:native)");
-  return *c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+  const auto& g = *c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA);
+  // A CUDA libtorch without a GPU would otherwise answer with a driver error, or "devices 0 to -1".
+  if (g.deviceCount() == 0)
+    throw std::runtime_error("this process sees no CUDA device (no GPU or driver here, or CUDA_VISIBLE_DEVICES hides them), so " +
+                             what + " is impossible");
+  return g;
 }
 Napi::Value cudaSetDevice(const tlearn::Args& a) {
   int64_t index = a.I(0);
