@@ -2,13 +2,12 @@
 // ~25 MB buckets, each all-reduced as soon as backward has filled it) and the initial broadcast of rank 0's
 // parameters and buffers. src/distributed/reducer.ts is the typed API.
 #include "binding.h"
-
-#include <c10/core/GradMode.h>
 #include "distributed.h"
 
 #ifdef TLEARN_DISTRIBUTED
 
 #include <ATen/core/ivalue.h>
+#include <c10/core/GradMode.h>
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
@@ -69,8 +68,8 @@ ReducerBox* unwrapReducer(const Napi::Value& v) {
 }
 
 // c10d::Reducer's constructor as this libtorch has it, defaults as DDP's: every parameter used, gradients
-// copied out of the buckets, no per-bucket caps beyond `cap`. 1.13 takes the per-bucket limits; libtorch 2 takes
-// the flags torch.nn.parallel.DistributedDataParallel passes after `first` instead.
+// copied out of the buckets, no per-bucket caps beyond `cap`. 1.13 takes the per-bucket limits; later releases
+// take instead the flags torch.nn.parallel.DistributedDataParallel passes after `first` (two, then four in 2.13).
 template <typename R = c10d::Reducer>
 std::shared_ptr<R> makeReducer(const std::vector<at::Tensor>& params, const std::vector<std::vector<size_t>>& buckets,
                                const std::vector<size_t>& limits, const c10::intrusive_ptr<c10d::ProcessGroup>& pg,
@@ -88,9 +87,6 @@ std::shared_ptr<R> makeReducer(const std::vector<at::Tensor>& params, const std:
   } else if constexpr (std::is_constructible_v<R, Params, Buckets, Pg, Sparse, int64_t, bool, bool, Names, int64_t,
                                                bool, bool>) {
     return std::make_shared<R>(params, buckets, pg, sparse, cap, false, false, Names{}, first, false, false);
-  } else if constexpr (std::is_constructible_v<R, Params, Buckets, std::vector<size_t>, Pg, Sparse, int64_t, bool,
-                                               bool, Names, int64_t, bool>) {
-    return std::make_shared<R>(params, buckets, limits, pg, sparse, cap, false, false, Names{}, first, false);
   } else {
     static_assert(std::is_constructible_v<R, Params, Buckets, std::vector<size_t>, Pg, Sparse, int64_t, bool, bool,
                                           Names, int64_t>,

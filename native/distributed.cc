@@ -6,9 +6,9 @@
 // Every failure becomes a JS Error that names the operation and the rank ("allReduce failed on rank 1 of 2:
 // ..."), whether it comes from c10d, from Gloo's worker threads or from a timeout.
 #include "binding.h"
+#include "distributed.h"
 
 #include <c10/core/GradMode.h>
-#include "distributed.h"
 
 namespace {
 #ifdef TLEARN_DISTRIBUTED
