@@ -48,10 +48,10 @@ async function checkPixels(p: PageDriver, files: string[], size: number, mode: '
 interface PageResult { file: string; label: string | null; probabilities: number[]; error: string | null }
 
 /** Exports MODEL as a web page, serves it, picks FILES in it; returns the page's results and what it loaded. */
-async function runPage(dir: string, model: string, files: string[], also?: (p: PageDriver) => Promise<void>): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
+async function runPage(dir: string, model: string, files: string[], also?: (p: PageDriver) => Promise<void>, exportArgs: string[] = []): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
   const cli = cliIn(dir);
   const out = path.join(dir, 'page');
-  const r = await cli(['export', model, '--format', 'web', '--out', out]);
+  const r = await cli(['export', model, '--format', 'web', '--out', out, ...exportArgs]);
   assert.equal(r.code, 0, r.err);
   const server = await serveFolder(out);
   let results: PageResult[] = [];
@@ -84,8 +84,8 @@ function assertClean(page: PageInspection, url: string): void {
   for (const u of page.requests) assert.ok(u.startsWith(url) || u.startsWith(blob), `request outside the page's server: ${u.slice(0, 100)}`);
 }
 
-async function predictJson(dir: string, model: string, files: string[]): Promise<Record<string, any>[]> {
-  const r = await cliIn(dir)(['predict', model, ...files, '--json']);
+async function predictJson(dir: string, model: string, files: string[], extra: string[] = []): Promise<Record<string, any>[]> {
+  const r = await cliIn(dir)(['predict', model, ...files, '--json', ...extra]);
   assert.equal(r.code, 0, r.err);
   return JSON.parse(r.out);
 }
@@ -164,6 +164,35 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class and proba
     for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
     assert.equal(got.label, e.label, got.file);
   }
+});
+
+test('a page exported with --tta flip gives predict --tta flip\'s probabilities within 0.02, nearer them than the plain ones', async () => {
+  requireChromium();
+  const dir = tempDir();
+  const files = await variedImages(dir);
+  const classes = ['boot', 'sandal', 'sneaker'];
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
+    { task: 'multiclass', classes, positiveClass: null, resize: 'crop' });
+  const expected = await predictJson(dir, model, files, ['--tta', 'flip']);
+  const plain = new Map((await predictJson(dir, model, files)).map((e) => [path.basename(e.path), classes.map((c) => e.probabilities[c] as number)]));
+  let summary = '';
+  const { results, page, url } = await runPage(dir, model, files, async (p) => {
+    summary = await p.evaluate<string>(`document.getElementById('summary').textContent`);
+  }, ['--tta', 'flip']);
+  assertClean(page, url);
+  assert.match(summary, /test-time augmentation/);
+  let telling = 0; // images where the mirror moves a probability by more than the decoders' differences
+  for (const [e, got] of pairs(expected, results)) {
+    const want = classes.map((c) => e.probabilities[c] as number), without = plain.get(got.file)!;
+    for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict --tta flip ${want}`);
+    assert.equal(got.label, e.label, got.file);
+    const i = want.reduce((best, p, k) => (Math.abs(p - without[k]!) > Math.abs(want[best]! - without[best]!) ? k : best), 0);
+    if (Math.abs(want[i]! - without[i]!) > 0.025) {
+      telling++;
+      assert.ok(Math.abs(got.probabilities[i]! - want[i]!) < Math.abs(got.probabilities[i]! - without[i]!), `${got.file}: the page's ${got.probabilities[i]} is nearer the plain ${without[i]} than TTA's ${want[i]}`);
+    }
+  }
+  assert.ok(telling > 0, 'no image where TTA and the plain forward pass differ enough to tell them apart');
 });
 
 test('the multi-label page gives tlearn predict\'s labels at the per-label thresholds, probabilities within 0.02', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ORT_WEB_FILES, ortWebDir, WEB_PAGE_KIND, writeWebPage } from '../src/export/web/index.js';
+import { ORT_WEB_FILES, ortWebDir, TTA_FILES, WEB_PAGE_KIND, writeWebPage } from '../src/export/web/index.js';
 import { seedMetadata } from '../src/models/metadata.js';
 import { tempDir } from './helpers/temp.js';
 import { onnxRuntime } from '../src/onnx/index.js';
@@ -27,6 +27,7 @@ test('writeWebPage writes the page, model.json, model.onnx and only the onnxrunt
   const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
   assert.equal(json.kind, WEB_PAGE_KIND);
   assert.equal(json.input, 'uint8-nhwc');
+  assert.equal(json.tta, null, 'no test-time augmentation unless asked, and no TTA graphs');
   assert.deepEqual([json.metadata.task, json.metadata.classes, json.metadata.imageSize, json.metadata.resize, json.metadata.threshold], ['binary', ['cat', 'dog'], 32, 'squash', 0.4]);
   for (const f of ORT_WEB_FILES) assert.ok(fs.readFileSync(path.join(dir, 'ort', f)).equals(fs.readFileSync(path.join(ortWebDir(), f))), f);
   assert.equal(written.bytes, written.files.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0));
@@ -38,6 +39,30 @@ test('writeWebPage writes the page, model.json, model.onnx and only the onnxrunt
   assert.deepEqual([...app.matchAll(/from '([^']+)'/g)].map((m) => m[1]), ['./ort/ort.wasm.min.mjs', './resize.js']);
   assert.doesNotMatch(fs.readFileSync(path.join(dir, 'resize.js'), 'utf8'), /\bimport\b/);
   assert.deepEqual(fs.readdirSync(path.join(parent, 'nested')), ['page'], 'no staging folder left');
+});
+
+test('with tta flip the page holds the two TTA graphs, sized for the image and the head, and model.json says so', async () => {
+  const dir = path.join(tempDir(), 'page');
+  const written = writeWebPage(dir, { modelBytes: BYTES, metadata: { ...META, task: 'multiclass', classes: ['a', 'b', 'c'], positiveClass: null }, tta: 'flip' });
+  assert.ok(written.files.includes(TTA_FILES.views) && written.files.includes(TTA_FILES.mean), written.files.join());
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).tta, 'flip');
+  const ort = await onnxRuntime();
+  const views = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, TTA_FILES.views)));
+  const pixels = Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => i % 251);
+  const out = (await views.run({ [views.inputNames[0]!]: new ort.Tensor('uint8', pixels, [1, 32, 32, 3]) }))[views.outputNames[0]!]!;
+  assert.deepEqual(out.dims, [2, 32, 32, 3]);
+  const got = out.data as Uint8Array;
+  // The second view is the first mirrored: row y, column x is the image's column 31 - x.
+  for (const [y, x] of [[0, 0], [5, 7], [31, 31]] as const) {
+    for (let c = 0; c < 3; c++) assert.equal(got[32 * 32 * 3 + (y * 32 + x) * 3 + c], pixels[(y * 32 + 31 - x) * 3 + c]);
+  }
+  const mean = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, TTA_FILES.mean)));
+  const rows = new ort.Tensor('float32', Float32Array.from([0.2, 0.3, 0.5, 0.4, 0.5, 0.1]), [2, 3]);
+  const m = (await mean.run({ [mean.inputNames[0]!]: rows }))[mean.outputNames[0]!]!;
+  assert.deepEqual(m.dims, [1, 3]);
+  assert.deepEqual(Array.from(m.data as Float32Array).map((v) => Number(v.toFixed(6))), [0.3, 0.4, 0.3]);
+  await views.release();
+  await mean.release();
 });
 
 test('an existing non-empty folder is refused without force; force replaces an earlier page but never another folder', () => {

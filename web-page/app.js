@@ -76,6 +76,25 @@ export async function pixels(file, size, mode) {
   return { input, rgb: input.data };
 }
 
+/** A graph of this folder in onnxruntime-web: its one output for its one input. */
+async function runOnly(session, x) {
+  return (await session.run({ [session.inputNames[0]]: x }))[session.outputNames[0]];
+}
+
+/**
+ * The model's probabilities for one image's input. With `tta` (model.json's tta 'flip': tta-views.onnx and
+ * tta-mean.onnx, the graphs tlearn's ONNX engine uses), the mean of the image's and its mirror's, as
+ * `tlearn predict --tta flip`: the views graph makes the batch [image, mirror], the mean graph averages its rows.
+ */
+export async function probabilities(session, tta, input) {
+  if (!tta) return Array.from((await runOnly(session, input)).data);
+  const views = await runOnly(tta.views, input);
+  const both = await runOnly(session, views);
+  views.dispose();
+  const mean = await runOnly(tta.mean, both);
+  return Array.from(mean.data);
+}
+
 /** The task's reading of the output row, as `tlearn predict` reports it. */
 function decide(meta, probs) {
   const { task, classes } = meta;
@@ -150,12 +169,19 @@ function resultItem(file, outcome) {
 async function main() {
   const status = $('status');
   const setStatus = (state, text) => { status.dataset.state = state; status.textContent = text; };
-  let meta, session;
+  let meta, session, tta = null;
   try {
     const page = await (await fetch('model.json')).json();
     if (page.input !== 'uint8-nhwc') throw new Error(`model.json: input ${page.input} (this page feeds uint8-nhwc)`);
+    // A page written before tta existed has none: plain forward passes.
+    if (![undefined, null, 'flip'].includes(page.tta)) throw new Error(`model.json: tta ${page.tta} (this page knows flip)`);
     meta = page.metadata;
-    session = await ort.InferenceSession.create('model.onnx', { executionProviders: ['wasm'] });
+    const open = (file) => ort.InferenceSession.create(file, { executionProviders: ['wasm'] });
+    session = await open('model.onnx');
+    if (page.tta === 'flip') {
+      const [views, mean] = await Promise.all([open('tta-views.onnx'), open('tta-mean.onnx')]);
+      tta = { views, mean };
+    }
     await resizer();
   } catch (e) {
     setStatus('failed', `The model could not be loaded: ${e.message}`);
@@ -166,7 +192,8 @@ async function main() {
   document.title = `${meta.arch} ${kind} classifier — tlearn`;
   $('title').textContent = `${meta.arch} ${kind} classifier`;
   $('summary').textContent = `Classes: ${meta.classes.join(', ')} · ${meta.imageSize} px, ${meta.resize} resize` +
-    (meta.task === 'binary' ? ` · threshold ${meta.threshold}` : '') + ` · ${ort.env.wasm.numThreads} thread(s)`;
+    (meta.task === 'binary' ? ` · threshold ${meta.threshold}` : '') +
+    (tta ? ' · test-time augmentation: the mean of each image and its mirror' : '') + ` · ${ort.env.wasm.numThreads} thread(s)`;
   setStatus('ready', 'Ready: choose or drop images.');
 
   let queue = Promise.resolve();
@@ -181,8 +208,7 @@ async function main() {
         let outcome;
         try {
           const { input } = await pixels(file, meta.imageSize, meta.resize);
-          const output = await session.run({ [session.inputNames[0]]: input });
-          const probs = Array.from(output[session.outputNames[0]].data);
+          const probs = await probabilities(session, tta, input);
           input.dispose();
           outcome = { ...decide(meta, probs), probabilities: probs };
         } catch (e) {

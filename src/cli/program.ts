@@ -245,6 +245,7 @@ ${examples([
     .addOption(new Option('--input <layout>', 'onnx: the graph\'s input: float (normalised float32 NCHW, as in PyTorch) or uint8 (raw RGB pixels NHWC of the image size; Cast, /255 and mean/std in the graph) (default float)').choices(['float', 'uint8']))
     .option('--check <files...>', 'onnx: images (files or folders) to check the graph on, instead of the run\'s test split')
     .option('--no-check', 'onnx: write the graph without the parity check (with a warning)')
+    .addOption(new Option('--tta <mode>', 'web: the page answers the mean of the probabilities of each image and its horizontal mirror, as predict --tta flip (a model file or an .onnx graph takes --tta where it is used: predict, evaluate, serve)').choices(['flip']))
     .option('--force', 'replace --out (and an onnx export\'s OUT.json) if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',
@@ -252,6 +253,7 @@ ${examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.onnx',
       'tlearn export runs/r1/best_model_final.safetensors --out web.onnx --input uint8 --check photos/',
       'tlearn export runs/r1/best_model_final.safetensors --format web --out page/',
+      'tlearn export runs/r1/best_model_final.safetensors --format web --out page/ --tta flip',
     ]))
     .action((model: string, o: Record<string, any>, cmd: Command) => {
       const options: ExportOptions = { model, out: o.out };
@@ -260,6 +262,7 @@ ${examples([
       if (o.imageSize !== undefined) options.imageSize = o.imageSize;
       if (o.resize) options.resize = o.resize;
       if (o.force) options.force = true;
+      if (o.tta) options.tta = o.tta;
       // commander keeps the last of --check FILES and --no-check; both given is a contradiction, said as such.
       const raw = ((cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? []);
       const end = raw.indexOf('--');
@@ -270,7 +273,8 @@ ${examples([
       if (o.format === 'web') {
         const web: ExportWebOptions = { model, out: o.out, ...(o.force ? { force: true } : {}), ...(o.classes ? { classes: o.classes } : {}),
           ...(o.imageSize !== undefined ? { imageSize: o.imageSize } : {}), ...(o.resize ? { resize: o.resize } : {}),
-          ...(onnx.check ? { check: onnx.check } : {}), ...(onnx.noCheck ? { noCheck: true } : {}), ...(onnx.input !== undefined ? { input: onnx.input } : {}) };
+          ...(onnx.check ? { check: onnx.check } : {}), ...(onnx.noCheck ? { noCheck: true } : {}), ...(onnx.input !== undefined ? { input: onnx.input } : {}),
+          ...(o.tta ? { tta: o.tta } : {}) };
         return dispatch('export', web, async () => (await import('./commands/export-web.js')).runExportWeb(web, io));
       }
       if (Object.values(onnx).some((v) => v !== undefined)) options.onnx = onnx;

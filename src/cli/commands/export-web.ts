@@ -29,6 +29,8 @@ export interface ExportWebOptions {
   noCheck?: boolean;
   /** Refused: the page's graph always takes uint8 pixels (--input is for --format onnx). */
   input?: string;
+  /** 'flip': the page answers the mean of each image's and its mirror's probabilities (predict --tta flip). */
+  tta?: 'flip';
 }
 
 /**
@@ -88,10 +90,11 @@ export async function runExportWeb(opts: ExportWebOptions, io: CliIO, exporter?:
       io.err(`${line}\nerror: the page's graph disagrees with the model${which}: nothing was written under ${out}\n`);
       return 1;
     }
-    const written = web.writeWebPage(out, { modelBytes: bytes, metadata: loaded.metadata, force: opts.force ?? false, ortDir, checkReport });
+    const written = web.writeWebPage(out, { modelBytes: bytes, metadata: loaded.metadata, force: opts.force ?? false, ortDir, checkReport, tta: opts.tta ?? null });
     io.err(`${line}\n`);
     const mb = (written.bytes / 1e6).toFixed(1);
-    io.out(`wrote ${out} (index.html, model.onnx and onnxruntime-web's WebAssembly; ${written.files.length} files, ${mb} MB)\n` +
+    const tta = opts.tta ? '; test-time augmentation: each image and its mirror averaged' : '';
+    io.out(`wrote ${out} (index.html, model.onnx and onnxruntime-web's WebAssembly; ${written.files.length} files, ${mb} MB${tta})\n` +
       `serve it with any static web server and open it in a browser (file:// does not work), e.g.:\n` +
       `  python3 -m http.server --bind 127.0.0.1 --directory ${JSON.stringify(out)} 8000   # then open http://127.0.0.1:8000/\n`);
     return 0;

@@ -23,6 +23,8 @@ export interface ExportOptions {
   resize?: 'squash' | 'crop';
   /** --format onnx only (export-onnx.ts): the graph's input, the parity check's images, or no check. */
   onnx?: Pick<OnnxExportOptions, 'input' | 'check' | 'noCheck'>;
+  /** Refused: test-time augmentation belongs to the page (--format web) or to where a file is used. */
+  tta?: 'flip';
 }
 
 type Format = NonNullable<ExportOptions['format']>;
@@ -72,6 +74,9 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<number 
   const format = exportFormat(out, opts.format);
   const onnxFlags = Object.entries(opts.onnx ?? {}).filter(([, v]) => v !== undefined).map(([k]) => ({ input: '--input', check: '--check', noCheck: '--no-check' })[k]);
   if (format !== 'onnx' && onnxFlags.length > 0) throw new UsageError(`${onnxFlags.join(' and ')} only apply to --format onnx (an .onnx --out)`);
+  if (opts.tta !== undefined) {
+    throw new UsageError(`--tta only applies to --format web (the page then averages each image with its mirror); a ${format} file takes --tta where it is used: predict, evaluate and serve`);
+  }
   checkExportTarget(model, out, format);
   checkNotExisting(out, opts.force ?? false);
   if (format === 'onnx') {

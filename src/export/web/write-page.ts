@@ -7,6 +7,8 @@ import type { ModelMetadata } from '../../models/metadata.js';
 import { makeOutputFolder } from '../../io/output-path.js';
 import { pageResizeGraph } from './resize-graph.js';
 import { ORT_WEB_FILES, ortWebDir, PAGE_FILES, pageSourceDir } from './page-files.js';
+import { flipViewsGraph, viewMeanGraph } from '../../deploy/tta.js';
+import { headOutputs } from '../../models/options.js';
 
 /** `kind` of model.json: marks a folder written here (the only kind of non-empty folder --force replaces). */
 export const WEB_PAGE_KIND = 'tlearn.web-page';
@@ -21,7 +23,15 @@ export interface WebPageInput {
   ortDir?: string;
   /** The graph's proof of parity (export's model.onnx.json), written beside it as model.onnx.json. */
   checkReport?: unknown;
+  /**
+   * Test-time augmentation: 'flip' makes the page answer the mean of each image's and its mirror's probabilities,
+   * as `predict --tta flip`, with the ONNX engine's own two graphs (src/deploy/tta.ts) beside model.onnx.
+   */
+  tta?: 'flip' | null;
 }
+
+/** The files of --tta flip: the image and its mirror as one batch of two, and the mean of their two rows. */
+export const TTA_FILES = { views: 'tta-views.onnx', mean: 'tta-mean.onnx' } as const;
 
 export interface WrittenWebPage {
   dir: string;
@@ -31,12 +41,14 @@ export interface WrittenWebPage {
 }
 
 /** What the page reads in model.json: the graph's interface and the metadata its decisions need. */
-export function pageModelJson(metadata: ModelMetadata): object {
+export function pageModelJson(metadata: ModelMetadata, tta: 'flip' | null = null): object {
   const m = metadata;
   return {
     kind: WEB_PAGE_KIND,
     version: 1,
     input: 'uint8-nhwc',
+    // Absent in pages written before it: the page reads a missing tta as null.
+    tta,
     metadata: {
       arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
       mean: m.mean, std: m.std, threshold: m.threshold, thresholds: m.thresholds, phase: m.phase, epoch: m.epoch,
@@ -69,7 +81,7 @@ function isWebPageDir(dir: string): boolean {
 
 /**
  * Writes the page folder DIR: index.html, app.js, resize.js, style.css, model.json, model.onnx, resize.onnx (the
- * resize's pixel arithmetic) and ort/ (onnxruntime-web).
+ * resize's pixel arithmetic), with --tta flip its two graphs (TTA_FILES), and ort/ (onnxruntime-web).
  */
 export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
   const target = path.resolve(dir);
@@ -88,9 +100,14 @@ export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
       files.push(rel);
     };
     for (const f of PAGE_FILES) put(f, (abs) => fs.copyFileSync(path.join(pageDir, f), abs));
-    put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(input.metadata), null, 2)}\n`));
+    const m = input.metadata, tta = input.tta ?? null;
+    put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(m, tta), null, 2)}\n`));
     put('model.onnx', (abs) => fs.writeFileSync(abs, input.modelBytes));
     put('resize.onnx', (abs) => fs.writeFileSync(abs, pageResizeGraph()));
+    if (tta === 'flip') {
+      put(TTA_FILES.views, (abs) => fs.writeFileSync(abs, flipViewsGraph(m.imageSize)));
+      put(TTA_FILES.mean, (abs) => fs.writeFileSync(abs, viewMeanGraph(headOutputs(m.task, m.classes.length))));
+    }
     if (input.checkReport !== undefined) put('model.onnx.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(input.checkReport, null, 2)}\n`));
     fs.mkdirSync(path.join(staging, 'ort'));
     for (const f of ORT_WEB_FILES) put(`ort/${f}`, (abs) => fs.copyFileSync(path.join(ortDir, f), abs));
