@@ -107,7 +107,9 @@ test('the libtorch engine decodes alike in a decode worker (onnxruntime resampli
 });
 
 test('tlearn serve model.onnx without libtorch: /healthz answers while a batch runs; SIGTERM lets it finish and exits 0', { timeout: 240_000 }, async () => {
-  const big = onnxModel('r18', 'binary', 'resnet18', 224);
+  // ResNet50: 32 images at 224 px take seconds on one thread even on a fast, idle machine (ResNet18's took about
+  // 1.3 s there, so the batch could end before SIGTERM and the test failed for want of work).
+  const big = onnxModel('r50', 'binary', 'resnet50', 224);
   const many = { images: await Promise.all(Array.from({ length: 32 }, (_, i) => testImage(i + 30, 240, 200).then((b) => b.toString('base64')))) };
   const proc = spawn(process.execPath, [TLEARN, 'serve', big.onnx, '--port', '0', '--threads', '1', '--max-batch', '32'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TLEARN_NATIVE: '/nonexistent' }, // the native addon cannot load
@@ -126,7 +128,7 @@ test('tlearn serve model.onnx without libtorch: /healthz answers while a batch r
     let done = false;
     void long.then(() => { done = true; });
     // Probes while the batch runs (its decoding first, then its forward pass), from 0.3 s (before, this process is still sending the 4 MB body) to 1.5 s; then SIGTERM, the batch
-    // still running (32 images at 224 px on one thread take seconds).
+    // still running (32 images through a ResNet50 at 224 px on one thread take seconds).
     await new Promise((r) => setTimeout(r, 300));
     const probes: number[] = [];
     while (!done && performance.now() - t0 < 1500) {
