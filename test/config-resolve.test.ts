@@ -33,6 +33,7 @@ test('the default configuration is the seed protocol', () => {
     earlyStopping: { monitor: 'val_auc', mode: 'max', patience: 5, minDelta: 0 },
     reduceLROnPlateau: { monitor: 'val_loss', mode: 'min', patience: 3, factor: 0.1, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 },
     checkpoint: { monitor: 'val_auc', mode: 'max' },
+    oneCycle: null, // the seed lowers the rate on a plateau only
   };
   assert.deepEqual(c.phases, [
     { name: 'phase1', trainable: ['fc'], optimizer: 'adam', lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, epochs: 10, ...callbacks },
@@ -71,7 +72,8 @@ test('scheduler and optimizer defaults agree with PyTorch', () => {
 import inspect, torch
 def d(cls):
     return {k: (list(v.default) if isinstance(v.default, tuple) else v.default) for k, v in inspect.signature(cls.__init__).parameters.items() if v.default is not inspect.Parameter.empty}
-out({'plateau': d(torch.optim.lr_scheduler.ReduceLROnPlateau), 'adam': d(torch.optim.Adam), 'adamw': d(torch.optim.AdamW)})
+out({'plateau': d(torch.optim.lr_scheduler.ReduceLROnPlateau), 'adam': d(torch.optim.Adam), 'adamw': d(torch.optim.AdamW),
+     'onecycle': d(torch.optim.lr_scheduler.OneCycleLR)})
 `);
   const c = resolveConfig({ raw: { data: { path: '/d' }, phases: [{ optimizer: 'adamw' }, {}] } });
   const p = c.phases[1].reduceLROnPlateau!;
@@ -86,6 +88,11 @@ out({'plateau': d(torch.optim.lr_scheduler.ReduceLROnPlateau), 'adam': d(torch.o
   assert.equal(c.phases[1].eps, py.adam.eps);
   assert.equal(c.phases[1].weightDecay, py.adam.weight_decay);
   assert.equal(c.phases[0].weightDecay, py.adamw.weight_decay);
+  const one = resolveConfig({ raw: { data: { path: '/d' }, phases: [{ oneCycle: true }, {}] } }).phases[0]!.oneCycle!;
+  assert.deepEqual(one, {
+    pctStart: py.onecycle.pct_start, divFactor: py.onecycle.div_factor, finalDivFactor: py.onecycle.final_div_factor, annealStrategy: py.onecycle.anneal_strategy,
+    cycleMomentum: py.onecycle.cycle_momentum, maxMomentum: py.onecycle.max_momentum, baseMomentum: py.onecycle.base_momentum,
+  });
 });
 
 test('YAML and JSON files load; relative paths are relative to the file', () => {

@@ -218,7 +218,7 @@ class Capture extends Writable {
 }
 
 const epochEvent: TrainEvent = { type: 'epoch', ...rows[0]! };
-const batchEvent: TrainEvent = { type: 'batch', phase: 'phase1', epoch: 1, batch: 2, batches: 4, loss: 0.5, images: 16, seconds: 2 };
+const batchEvent: TrainEvent = { type: 'batch', phase: 'phase1', epoch: 1, batch: 2, batches: 4, loss: 0.5, images: 16, seconds: 2, lr: 1e-3 };
 
 test('progress: JSON lines (NaN as null, no batch lines), plain lines, and a redrawn bar on a terminal', () => {
   const j = new Capture();

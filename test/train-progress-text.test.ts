@@ -36,7 +36,7 @@ test('the progress bar: 80 columns when the terminal reports none, else 40..120'
   let text = '';
   const tty = { isTTY: true, columns: 0, write: (t: string) => { text += t; return true; } } as unknown as NodeJS.WritableStream;
   const p = new Progress(tty);
-  p.handle({ type: 'batch', phase: 'phase1', epoch: 1, batch: 1, batches: 13, loss: 0.5, images: 32, seconds: 1 });
+  p.handle({ type: 'batch', phase: 'phase1', epoch: 1, batch: 1, batches: 13, loss: 0.5, images: 32, seconds: 1, lr: 1e-3 });
   const drawn = text.split('\r\x1b[2K').at(-1)!;
   assert.equal(drawn.length, 79, drawn); // one short of the width, so the terminal never wraps it
   assert.ok((drawn.match(/\[([#.]+)\]/)?.[1]?.length ?? 0) > 20, drawn);

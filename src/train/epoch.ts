@@ -58,7 +58,10 @@ export interface TrainPassOptions {
   stop: StopController;
   /** Data-parallel: averages the gradients over the ranks during backward (null: a single process). */
   reducer?: GradientReducer | null;
-  onBatch?: (batch: number, batches: number, totals: EpochTotals) => void;
+  /** Called after every optimizer step (a per-batch LR schedule steps here). */
+  afterStep?: () => void;
+  /** `lr`: the rate of the step just taken (of the first parameter group). */
+  onBatch?: (batch: number, batches: number, totals: EpochTotals, lr: number) => void;
 }
 
 /**
@@ -71,6 +74,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
   const base = o.totals.seconds;
   for await (const input of stepInputs(o.engine, o.source, o.plans, o.startBatch)) {
     let r: { loss: number; probs: Float32Array };
+    const lr = o.optimizer.paramGroups[0].lr;
     try {
       r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, o.reducer ?? null);
     } finally {
@@ -81,7 +85,8 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     o.totals.seen += input.n;
     o.totals.batches = input.batchIndex + 1;
     o.totals.seconds = base + (performance.now() - t0) / 1000;
-    o.onBatch?.(input.batchIndex + 1, o.plans.length, o.totals);
+    o.afterStep?.();
+    o.onBatch?.(input.batchIndex + 1, o.plans.length, o.totals, lr);
     await yieldToEventLoop();
     // The ranks stop at the same step: a stop asked for on any of them (a signal reaches them one by one) stops all.
     const stop = o.engine.world ? await o.engine.world.any(o.stop.stopRequested) : o.stop.stopRequested;

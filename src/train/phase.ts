@@ -99,7 +99,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
   const optimizer = createOptimizer(pc, trainableParameters(model));
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
-  const { callbacks, best } = phaseCallbacks(pc, optimizer, {
+  const { callbacks, best } = phaseCallbacks(pc, optimizer, ctx.trainLoader.length, {
     saveBest: ({ record, val, epoch }, value) => {
       if (!main) return;
       saveBest(ctx, bestFile, pc.name, epoch, record, val);
@@ -173,7 +173,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer,
-        onBatch: (b, n, t) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds }),
+        afterStep: () => { for (const c of callbacks) c.afterStep?.(); },
+        onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),
       });
       if (world) {
         // The epoch's sums over all ranks (every rank computes the same record; rank 0's time).
@@ -181,6 +182,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       }
       if (cut !== null) {
         state.midEpoch = { batchesDone: cut, totals, lr };
+        // A per-batch schedule has moved since the epoch began: RUN/last keeps where it is now.
+        snapshot();
         await save(ctx, optimizer);
         await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, batches: plans.length, state: ctx.paths.last });

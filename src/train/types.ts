@@ -47,7 +47,8 @@ export type TrainEvent =
   | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
   | ({ type: 'epoch' } & EpochRecord)
-  | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number }
+  /** `lr`: the learning rate of that batch's step (first parameter group; it changes per batch under oneCycle). */
+  | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number; lr: number }
   /** The data check before training: `done` of `total` files read, hashed and decoded, `seconds` since it began. */
   | { type: 'check'; done: number; total: number; seconds: number }
   /** For the final model `phase` is 'final' and `source_phase` names the phase whose `epoch` it is. */

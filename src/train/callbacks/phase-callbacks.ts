@@ -1,7 +1,7 @@
 // A phase's callbacks as one list that the epoch loop calls in order after every epoch (as fastai's Learner
-// calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau and early stopping. Each keeps
-// its state for RUN/last under its own key of the phase's progress (`best`, `scheduler`, `earlyStopping`),
-// so a resumed phase continues every one of them.
+// calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau or a one-cycle schedule (stepped
+// after every batch instead), and early stopping. Each keeps its state for RUN/last under its own key of the
+// phase's progress (`best`, `scheduler`, `earlyStopping`), so a resumed phase continues every one of them.
 import type { PhaseConfig } from '../config/index.js';
 import type { AnyOptimizer } from '../optimizers.js';
 import type { ValidationResult } from '../epoch.js';
@@ -11,6 +11,7 @@ import { BestTracker } from './best-tracker.js';
 import { EarlyStopping } from './early-stopping.js';
 import { metricOf } from './monitor.js';
 import { PlateauScheduler } from './plateau.js';
+import { OneCycleSchedule } from './one-cycle.js';
 import { recordMetrics } from '../checkpoints.js';
 
 /** What a callback sees after an epoch. */
@@ -27,6 +28,8 @@ export interface PhaseCallback {
   readonly key: StateKey;
   /** Runs after each epoch; 'stop' ends the phase after this epoch. */
   afterEpoch(end: EpochEnd): 'stop' | undefined;
+  /** Runs after each optimizer step (a per-batch schedule). */
+  afterStep?(): void;
   stateDict(): PhaseProgress[StateKey];
   loadStateDict(state: NonNullable<PhaseProgress[StateKey]>): void;
 }
@@ -37,8 +40,11 @@ export interface CallbackActions {
   lrLowered(epoch: number, lr: number): void;
 }
 
-/** The phase's callbacks in the order they run, and its best-epoch tracker (read when the phase ends). */
-export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, act: CallbackActions): { callbacks: PhaseCallback[]; best: BestTracker } {
+/**
+ * The phase's callbacks in the order they run, and its best-epoch tracker (read when the phase ends).
+ * `stepsPerEpoch`: the optimizer steps of one epoch (a one-cycle schedule spans epochs × them).
+ */
+export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPerEpoch: number, act: CallbackActions): { callbacks: PhaseCallback[]; best: BestTracker } {
   const best = new BestTracker(pc.checkpoint);
   const callbacks: PhaseCallback[] = [{
     key: 'best',
@@ -60,6 +66,16 @@ export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, act: Ca
       },
       stateDict: () => plateau.stateDict(),
       loadStateDict: (s) => plateau.loadStateDict(s as ReturnType<PlateauScheduler['stateDict']>),
+    });
+  }
+  if (pc.oneCycle) {
+    const cycle = new OneCycleSchedule(optimizer, pc.oneCycle, pc.lr, pc.epochs, stepsPerEpoch);
+    callbacks.push({
+      key: 'scheduler',
+      afterEpoch: () => undefined,
+      afterStep: () => cycle.afterStep(),
+      stateDict: () => cycle.stateDict(),
+      loadStateDict: (s) => cycle.loadStateDict(s as ReturnType<OneCycleSchedule['stateDict']>),
     });
   }
   if (pc.earlyStopping) {

@@ -3,7 +3,7 @@
 // early on val_auc (max, patience 5), reduce the LR on a val_loss plateau (min, patience 3, factor 0.1,
 // PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
 import type {
-  CheckpointConfig, EarlyStoppingConfig, Mode, Monitor, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
+  CheckpointConfig, EarlyStoppingConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
 } from './types.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
@@ -19,6 +19,11 @@ export const DEFAULT_EARLY_STOPPING: Readonly<EarlyStoppingConfig> = Object.free
 export const DEFAULT_REDUCE_LR: Readonly<ReduceLROnPlateauConfig> = Object.freeze({
   monitor: 'val_loss', mode: 'min', patience: 3, factor: 0.1, threshold: 1e-4, thresholdMode: 'rel',
   cooldown: 0, minLr: 0, eps: 1e-8,
+});
+
+// torch.optim.lr_scheduler.OneCycleLR's defaults (fastai's fit_one_cycle differs: pct_start 0.25, div_final 1e5).
+export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
+  pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, annealStrategy: 'cos', cycleMomentum: true, maxMomentum: 0.95, baseMomentum: 0.85,
 });
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
@@ -42,6 +47,7 @@ function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
     epochs: 10,
     earlyStopping: { ...DEFAULT_EARLY_STOPPING },
     reduceLROnPlateau: { ...DEFAULT_REDUCE_LR },
+    oneCycle: null,
     checkpoint: { ...DEFAULT_CHECKPOINT },
   };
 }

@@ -56,6 +56,8 @@ export interface ConfigOverrides {
   epochs2?: number;
   lr1?: number;
   lr2?: number;
+  /** Every phase gets a one-cycle schedule (its oneCycle: true, unless the file gives it settings). */
+  oneCycle?: boolean;
   /** Generic `key.path=value` assignments (value parsed as YAML), e.g. `phases[1].optimizer=sgd`. */
   set?: string[];
 }
@@ -260,6 +262,13 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     // A method that picks its own threshold must not inherit the file's fixed value.
     if (f.key === 'thresholdMethod' && o.threshold === undefined && (value === 'youden' || value === 'f1') && isPlainObject(raw.threshold)) delete raw.threshold.value;
     put(f.path, value, f.flag);
+  }
+  if (o.oneCycle) {
+    // Every phase of the file, or the two default ones; a phase whose file entry sets the cycle up keeps its settings.
+    const given = Array.isArray(raw.phases) ? raw.phases : defaultConfig().phases.map(() => ({}));
+    given.forEach((p: unknown, i: number) => {
+      if (!isPlainObject(p) || !isPlainObject(p.oneCycle)) put(['phases', i, 'oneCycle'], true, '--one-cycle');
+    });
   }
   return { sources, issues };
 }

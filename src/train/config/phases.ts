@@ -2,11 +2,11 @@
 // checkpoint sections, read through the Checker onto the family's default phases.
 import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
 import { expandTrainable, isResNetFamily } from '../../models/zoo.js';
-import { DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
+import { DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { quote, shorten } from '../../format/quote.js';
 import { EPOCHS, PHASE_NAME_MAX_BYTES } from '../../models/bounds.js';
-import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
+import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
 import { type Checker, describe, type Obj } from './checker.js';
 
 function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
@@ -49,6 +49,25 @@ function reduceLR(c: Checker, v: unknown, path: string, base: ReduceLROnPlateauC
     cooldown: c.number(raw.cooldown, `${path}.cooldown`, from.cooldown, { integer: true, min: 0 }),
     minLr: c.number(raw.minLr, `${path}.minLr`, from.minLr, { min: 0 }),
     eps: c.number(raw.eps, `${path}.eps`, from.eps, { min: 0 }),
+  };
+}
+
+function oneCycle(c: Checker, v: unknown, path: string, base: OneCycleConfig | null): OneCycleConfig | null {
+  if (v === null || v === false) return null;
+  if (v === undefined) return base && { ...base };
+  const from = base ?? DEFAULT_ONE_CYCLE;
+  if (v === true) return { ...from };
+  const raw = c.section(v, path, ['pctStart', 'divFactor', 'finalDivFactor', 'annealStrategy', 'cycleMomentum', 'maxMomentum', 'baseMomentum'], ['true', 'false', 'null']);
+  const momentum = (k: 'maxMomentum' | 'baseMomentum') => c.number(raw[k], `${path}.${k}`, from[k], { min: 0, max: 1, exclusiveMax: true });
+  return {
+    // PyTorch refuses a pctStart outside [0, 1]; 0 or 1 leaves one of the two halves empty.
+    pctStart: c.number(raw.pctStart, `${path}.pctStart`, from.pctStart, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+    divFactor: c.number(raw.divFactor, `${path}.divFactor`, from.divFactor, { min: 1 }),
+    finalDivFactor: c.number(raw.finalDivFactor, `${path}.finalDivFactor`, from.finalDivFactor, { min: 1 }),
+    annealStrategy: c.choice(raw.annealStrategy, `${path}.annealStrategy`, from.annealStrategy, ['cos', 'linear'] as const),
+    cycleMomentum: c.bool(raw.cycleMomentum, `${path}.cycleMomentum`, from.cycleMomentum),
+    maxMomentum: momentum('maxMomentum'),
+    baseMomentum: momentum('baseMomentum'),
   };
 }
 
@@ -98,7 +117,7 @@ export function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
   const path = `config.phases[${i}]`;
   const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'betas', 'eps', 'momentum', 'nesterov',
-    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'checkpoint']);
+    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'checkpoint']);
   const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
   const sameOptimizer = base !== undefined && base.optimizer === optimizer;
   const defaults = OPTIMIZER_DEFAULTS[optimizer];
@@ -139,8 +158,14 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     epochs: c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, EPOCHS),
     earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
+    oneCycle: oneCycle(c, raw.oneCycle, `${path}.oneCycle`, base?.oneCycle ?? null),
     checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
   };
+  if (out.oneCycle && out.reduceLROnPlateau) {
+    // Both would set the rate. A one-cycle phase drops the default plateau; one the user asked for is a contradiction.
+    if (raw.reduceLROnPlateau === undefined) out.reduceLROnPlateau = null;
+    else c.fail(`${path}.reduceLROnPlateau`, 'a phase with oneCycle has its rate set by the cycle after every batch; remove reduceLROnPlateau (or set it to false), or oneCycle');
+  }
   return out;
 }
 

@@ -136,6 +136,21 @@ export interface CheckpointConfig {
   mode: Mode;
 }
 
+/**
+ * torch.optim.lr_scheduler.OneCycleLR's parameters (same names in camelCase), stepped after every batch: the
+ * rate rises from lr / divFactor to the phase's lr over pctStart of the phase's steps, then anneals to
+ * lr / (divFactor · finalDivFactor); Adam's beta1 (SGD's momentum) cycles from maxMomentum to baseMomentum and back.
+ */
+export interface OneCycleConfig {
+  pctStart: number;
+  divFactor: number;
+  finalDivFactor: number;
+  annealStrategy: 'cos' | 'linear';
+  cycleMomentum: boolean;
+  maxMomentum: number;
+  baseMomentum: number;
+}
+
 export interface PhaseConfig {
   /** Used in file names (best_model_<name>.*) and history rows. */
   name: string;
@@ -155,6 +170,8 @@ export interface PhaseConfig {
   epochs: number;
   earlyStopping: EarlyStoppingConfig | null;
   reduceLROnPlateau: ReduceLROnPlateauConfig | null;
+  /** A one-cycle schedule over the phase's epochs, peaking at lr (null: the rate changes only by reduceLROnPlateau). */
+  oneCycle: OneCycleConfig | null;
   checkpoint: CheckpointConfig;
 }
 

@@ -51,8 +51,15 @@ export function stateConfig(c: RunConfig): unknown {
  */
 export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunConfig): void {
   if (recorded === undefined || recorded === null) return;
-  // A state saved before syncBatchNorm existed was saved with its default.
-  if (typeof recorded === 'object' && !('syncBatchNorm' in recorded)) recorded = { ...recorded, syncBatchNorm: true };
+  if (typeof recorded === 'object') {
+    const r = recorded as { syncBatchNorm?: unknown; phases?: unknown };
+    // A state saved before syncBatchNorm existed was saved with its default; one saved before oneCycle, with none.
+    recorded = {
+      ...r,
+      syncBatchNorm: 'syncBatchNorm' in r ? r.syncBatchNorm : true,
+      ...(Array.isArray(r.phases) ? { phases: r.phases.map((p: unknown) => (p && typeof p === 'object' && !('oneCycle' in p) ? { ...p, oneCycle: null } : p)) } : {}),
+    };
+  }
   const diff = diffKeys(recorded, stateConfig(saved));
   if (diff.length === 0) return;
   throw new RunDirError(

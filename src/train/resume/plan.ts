@@ -23,6 +23,12 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
     const pc = config.phases[i]!;
     const want = pc.epochs;
     const before = saved.phases[i]?.epochs ?? want;
+    const started = i < state.phaseIndex ? state.phases[i]!.epochs > 0 : i === state.phaseIndex && state.phase !== null;
+    if (pc.oneCycle && started && want !== before) {
+      // The cycle's shape is drawn over the phase's planned steps: another limit would not continue that schedule.
+      throw new ResumePlanError(`${pc.name} follows a one-cycle schedule over its ${before} epochs, which has begun; ` +
+        `${keyOf(i)} cannot change on resume. Resume with ${keyOf(i)} = ${before}, or start a new run`);
+    }
     if (i < state.phaseIndex) {
       const s = state.phases[i]!;
       if (want === before) continue;
