@@ -1,14 +1,12 @@
 // A phase's one-cycle schedule (config phases[i].oneCycle, fastai's fit_one_cycle on PyTorch's OneCycleLR): the
 // configuration (defaults, the plateau it replaces, bad values), the rate of every step of a real run against
-// torch.optim.lr_scheduler.OneCycleLR, a Ctrl-C mid-epoch and resume equal to the uninterrupted run, a resume
-// that would reshape a begun cycle refused, and states saved before the key existed still resuming.
+// torch.optim.lr_scheduler.OneCycleLR, a Ctrl-C mid-epoch and resume equal to the uninterrupted run, and a resume
+// that would reshape a begun cycle refused. (States saved before the key existed: train-resume-config.test.ts.)
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { train, RunDirError, type EpochRecord, type TrainEvent } from '../src/train/index.js';
+import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { ConfigError, resolveConfig } from '../src/train/config/index.js';
 import { DEFAULT_ONE_CYCLE } from '../src/train/config/defaults.js';
-import { checkStateConfig, stateConfig } from '../src/train/resume/config.js';
-import { runPaths } from '../src/train/run-dir.js';
 import { readSafetensors } from '../src/io/index.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 import { runPython } from './helpers/python.js';
@@ -131,14 +129,4 @@ test('a resume that changes the epochs of a begun one-cycle phase is refused; a 
   await train(tinyConfig(data, noStop, { epochs1: 1, epochs2: 1 }), { out: plain, handleSigint: false, quiet: true, skipEvaluation: true });
   const more = await train(tinyConfig(data, noStop, { epochs1: 1, epochs2: 2 }), { out: plain, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.equal(more.history.length, 3);
-});
-
-test('a state saved before phases had oneCycle resumes (its phases are read as without one); an edited oneCycle is refused', () => {
-  const config = tinyConfig(data);
-  const recorded = stateConfig(config) as { phases: Record<string, unknown>[] };
-  const old = { ...recorded, phases: recorded.phases.map(({ oneCycle: _o, ...p }) => p) };
-  const paths = runPaths(tempDir());
-  checkStateConfig(paths, old, config);
-  assert.throws(() => checkStateConfig(paths, old, tinyConfig(data, ['phases[0].oneCycle=true'])),
-    (e: Error) => e instanceof RunDirError && /config\.phases\[0\]\.oneCycle/.test(e.message));
 });

@@ -19,4 +19,5 @@ export * as init from './init.js';
 export { Permute } from './permute.js';
 export { NamedSequential } from './named.js';
 export { MultiheadAttention } from './attention.js';
+export { clipGradNorm_ } from './clip-grad.js';
 export type { MultiheadAttentionOptions } from './attention.js';

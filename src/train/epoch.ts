@@ -9,6 +9,7 @@ import { checkFinite } from './callbacks/nan-guard.js';
 import { yieldToEventLoop, type StopController } from './signals.js';
 import type { AnyOptimizer } from './optimizers.js';
 import type { GradientReducer } from '../distributed/index.js';
+import { clipGradNorm_ } from '../nn/index.js';
 
 /** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
 export interface EpochTotals {
@@ -26,9 +27,19 @@ function logitsOf(e: Engine, x: Tensor, from: string): Tensor {
   return withPrecision(e, () => e.model.forwardStages(x, from));
 }
 
+/** Gradient clipping of a step: the largest total L2 norm of the gradients of `params` (config clipGradNorm). */
+export interface GradClip {
+  params: readonly Tensor[];
+  maxNorm: number;
+}
+
+/** The clipping the configuration asks for, over what the optimizer updates (null: none). */
+export const gradClipOf = (maxNorm: number | null, opt: AnyOptimizer): GradClip | null =>
+  maxNorm === null ? null : { params: opt.paramGroups.flatMap((g) => g.params), maxNorm };
+
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
 export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
-  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null = null): { loss: number; probs: Float32Array } {
+  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null = null, clip: GradClip | null = null): { loss: number; probs: Float32Array } {
   return scope(() => {
     opt.zeroGrad();
     const logits = logitsOf(e, x, from).float();
@@ -39,6 +50,8 @@ export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor,
     // Data-parallel: the buckets' all-reduces start while backward runs; after it every gradient is the ranks' mean.
     reducer?.prepareForBackward(logits);
     loss.backward();
+    // After backward, where data-parallel gradients are already the ranks' mean: every rank clips alike.
+    if (clip) clipGradNorm_(clip.params, clip.maxNorm)?.dispose();
     opt.step();
     const probs = noGrad(() => e.task.probabilities(logits.detach()).toFloat32Array());
     return { loss: value, probs };
@@ -58,6 +71,8 @@ export interface TrainPassOptions {
   stop: StopController;
   /** Data-parallel: averages the gradients over the ranks during backward (null: a single process). */
   reducer?: GradientReducer | null;
+  /** Gradient clipping of every step (null: none). */
+  clip?: GradClip | null;
   /** Called after every optimizer step (a per-batch LR schedule steps here). */
   afterStep?: () => void;
   /** `lr`: the rate of the step just taken (of the first parameter group). */
@@ -76,7 +91,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     let r: { loss: number; probs: Float32Array };
     const lr = o.optimizer.paramGroups[0].lr;
     try {
-      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, o.reducer ?? null);
+      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, o.reducer ?? null, o.clip ?? null);
     } finally {
       disposeInput(input);
     }

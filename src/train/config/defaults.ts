@@ -74,6 +74,7 @@ export function defaultConfig(): RunConfig {
     posWeight: null,
     classWeights: null,
     labelSmoothing: 0,
+    clipGradNorm: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },

@@ -46,6 +46,7 @@ export interface ConfigOverrides {
   posWeight?: number | 'auto' | null;
   classWeights?: 'auto' | 'none';
   labelSmoothing?: number;
+  clipGradNorm?: number;
   featureCache?: boolean;
   checkpointFormat?: string;
   /** A fixed decision threshold (threshold.method = fixed). */
@@ -171,6 +172,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'posWeight', flag: '--pos-weight', path: ['posWeight'] },
   { key: 'classWeights', flag: '--class-weights', path: ['classWeights'] },
   { key: 'labelSmoothing', flag: '--label-smoothing', path: ['labelSmoothing'] },
+  { key: 'clipGradNorm', flag: '--clip-grad-norm', path: ['clipGradNorm'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },

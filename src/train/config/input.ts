@@ -106,6 +106,7 @@ export interface RunConfigInput {
   posWeight?: number | 'auto' | null;
   classWeights?: 'auto' | number[] | null;
   labelSmoothing?: number;
+  clipGradNorm?: number | null;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */

@@ -214,6 +214,11 @@ export interface RunConfig {
   classWeights: 'auto' | number[] | null;
   /** Multiclass cross-entropy label smoothing in [0, 1). */
   labelSmoothing: number;
+  /**
+   * The largest total L2 norm of the gradients of a step (torch.nn.utils.clip_grad_norm_ before each optimizer step;
+   * Lightning's gradient_clip_val, timm's --clip-grad); null: no clipping.
+   */
+  clipGradNorm: number | null;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

@@ -15,7 +15,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -137,6 +137,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     posWeight,
     classWeights,
     labelSmoothing: c.number(raw.labelSmoothing, 'config.labelSmoothing', d.labelSmoothing, { min: 0, max: 1, exclusiveMax: true }),
+    clipGradNorm: c.nullableNumber(raw.clipGradNorm, 'config.clipGradNorm', d.clipGradNorm, { min: 0, exclusiveMin: true }),
     featureCache,
     imageCache,
     threshold: { method, value },

@@ -7,7 +7,7 @@ import type { Tensor } from '../../torch/index.js';
 import { NonFiniteLossError } from '../callbacks/nan-guard.js';
 import type { PhaseConfig } from '../config/index.js';
 import type { Engine } from '../engine.js';
-import { trainStep } from '../epoch.js';
+import { gradClipOf, trainStep } from '../epoch.js';
 import { disposeInput, stepInputs, type InputSource } from '../inputs.js';
 import { createOptimizer } from '../optimizers.js';
 import { applyTrainable, nextStage, setTrainModes, trainableParameters } from '../plan.js';
@@ -43,9 +43,12 @@ function snapshot(e: Engine): () => void {
   };
 }
 
-/** Runs the range test of `phase` on e.model with the inputs of `source`; the model is restored afterwards. */
+/**
+ * Runs the range test of `phase` on e.model with the inputs of `source`; the model is restored afterwards. Its
+ * steps are the run's (`clipGradNorm`: the configuration's gradient clipping, as training would clip).
+ */
 export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSource, bnPolicy: 'eval' | 'train',
-  settings: Partial<RangeTestSettings> = {}): Promise<RangeTestResult> {
+  settings: Partial<RangeTestSettings> = {}, clipGradNorm: number | null = null): Promise<RangeTestResult> {
   const s = { ...RANGE_TEST_DEFAULTS, ...settings };
   if (!(s.startLr > 0 && s.endLr > s.startLr && Number.isInteger(s.steps) && s.steps >= 2)) {
     throw new RangeError(`range test: need 0 < startLr < endLr and steps >= 2, got ${s.startLr}, ${s.endLr}, ${s.steps}`);
@@ -57,6 +60,7 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
     applyTrainable(e.model, phase.trainable);
     setTrainModes(e.model, bnPolicy);
     const optimizer = createOptimizer(phase, trainableParameters(e.model));
+    const clip = gradClipOf(clipGradNorm, optimizer);
     try {
       const smoother = new LossSmoother(s.beta, s.divergence);
       const from = nextStage(source.stage);
@@ -69,7 +73,7 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
           for (const g of optimizer.paramGroups) g.lr = lr;
           let loss: number;
           try {
-            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }).loss;
+            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, null, clip).loss;
           } catch (err) {
             if (!(err instanceof NonFiniteLossError)) throw err;
             stoppedBy = 'non-finite loss';

@@ -107,7 +107,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
     }
     const settings = { startLr: o.startLr ?? RANGE_TEST_DEFAULTS.startLr, endLr: o.endLr ?? RANGE_TEST_DEFAULTS.endLr, steps: o.steps ?? RANGE_TEST_DEFAULTS.steps };
     log(`range test of phase ${pc.name} (${pc.trainable.join(', ')}): lr ${settings.startLr} to ${settings.endLr} over ${settings.steps} steps, ${train.length} training images${stage ? `, ${stage} output cached` : ''}`);
-    const r = await rangeTest(engine, pc, { loader, split: 'train', cache, stage }, config.bnPolicy, settings);
+    const r = await rangeTest(engine, pc, { loader, split: 'train', cache, stage }, config.bnPolicy, settings, config.clipGradNorm);
     const smoothed = r.points.map((p) => p.smoothed);
     const si = steepestIndex(smoothed);
     const vi = valleyIndex(smoothed, settings.steps);

@@ -1,7 +1,7 @@
 // A resumed run must continue the same experiment: its configuration has to equal RUN/config.json except
 // for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
-import { loadConfigFile, resolveConfig, type RunConfig } from '../config/index.js';
+import { defaultConfig, loadConfigFile, resolveConfig, type RunConfig } from '../config/index.js';
 import type { RunPaths } from '../run-dir.js';
 import { RunDirError } from '../run-dir.js';
 
@@ -51,22 +51,32 @@ export function stateConfig(c: RunConfig): unknown {
  */
 export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunConfig): void {
   if (recorded === undefined || recorded === null) return;
-  if (typeof recorded === 'object') {
-    const r = recorded as { syncBatchNorm?: unknown; phases?: unknown };
-    // A state saved before syncBatchNorm existed was saved with its default; one saved before oneCycle, with none.
-    recorded = {
-      ...r,
-      syncBatchNorm: 'syncBatchNorm' in r ? r.syncBatchNorm : true,
-      ...(Array.isArray(r.phases) ? { phases: r.phases.map((p: unknown) => (p && typeof p === 'object' && !('oneCycle' in p) ? { ...p, oneCycle: null } : p)) } : {}),
-    };
-  }
-  const diff = diffKeys(recorded, stateConfig(saved));
+  const now = stateConfig(saved);
+  // A key that the recorded configuration lacks was added to tlearn after that state was saved: the run was
+  // made with its default (syncBatchNorm true, a phase's oneCycle null, ...), which RUN/config.json may well hold.
+  const defaults = stateConfig(defaultConfig());
+  const diff = diffKeys(recorded, now).filter((key) => {
+    const at = (root: unknown) => valueAt(root, key);
+    if (at(recorded) !== undefined) return true;
+    const fallback = valueAt(defaults, key.replace(/^config\.phases\[\d+\]/, 'config.phases[0]'));
+    return JSON.stringify(at(now)) !== JSON.stringify(fallback);
+  });
   if (diff.length === 0) return;
   throw new RunDirError(
     `cannot resume ${paths.root}: RUN/config.json was changed after the run saved its state in RUN/last: ` +
     `${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ${diff.length === 1 ? 'differs' : 'differ'} from the configuration ` +
     'that state was saved with. Put config.json back as it was, or start a new run with the new configuration',
   );
+}
+
+/** The value at a key path of diffKeys ('config.phases[1].oneCycle') in a configuration object, or undefined. */
+function valueAt(root: unknown, key: string): unknown {
+  let cur = root;
+  for (const [, name, index] of key.replace(/^config/, '').matchAll(/\.([^.[]+)|\[(\d+)\]/g)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[name ?? Number(index)];
+  }
+  return cur;
 }
 
 /** Returns RUN/config.json's configuration (the one the run was started or last resumed with). */

@@ -1,0 +1,24 @@
+// RUN/last records the configuration it was saved with; a resume compares RUN/config.json with it. Keys added to
+// tlearn after a state was saved are absent from that record: the run was made with their defaults, so the
+// default passes and anything else is refused, naming the key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RunDirError } from '../src/train/index.js';
+import { checkStateConfig, stateConfig } from '../src/train/resume/config.js';
+import { runPaths } from '../src/train/run-dir.js';
+import { tempDir, tinyConfig } from './train-fixtures.js';
+
+test('a state saved before syncBatchNorm, clipGradNorm and phases[].oneCycle existed resumes with their defaults, not with other values', () => {
+  const config = tinyConfig('/data/x');
+  const { syncBatchNorm: _s, clipGradNorm: _c, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
+  const old = { ...recorded, phases: recorded.phases.map(({ oneCycle: _o, ...p }) => p) };
+  const paths = runPaths(tempDir());
+  checkStateConfig(paths, old, config);
+  const refused = (set: string[], key: RegExp) => assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', set)),
+    (e: Error) => e instanceof RunDirError && key.test(e.message) && /changed after the run saved its state/.test(e.message), set.join(' '));
+  refused(['phases[1].oneCycle=true'], /config\.phases\[1\]\.oneCycle/);
+  refused(['clipGradNorm=1'], /config\.clipGradNorm/);
+  refused(['syncBatchNorm=false'], /config\.syncBatchNorm/);
+  // A key the record has is compared as before.
+  assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', ['phases[0].lr=0.5'])), /config\.phases\[0\]\.lr/);
+});
