@@ -33,7 +33,7 @@ test('the default configuration is the seed protocol', () => {
     earlyStopping: { monitor: 'val_auc', mode: 'max', patience: 5, minDelta: 0 },
     reduceLROnPlateau: { monitor: 'val_loss', mode: 'min', patience: 3, factor: 0.1, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 },
     checkpoint: { monitor: 'val_auc', mode: 'max' },
-    oneCycle: null, // the seed lowers the rate on a plateau only
+    oneCycle: null, cosine: null, // the seed lowers the rate on a plateau only
   };
   assert.deepEqual(c.phases, [
     { name: 'phase1', trainable: ['fc'], optimizer: 'adam', lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, epochs: 10, ...callbacks },

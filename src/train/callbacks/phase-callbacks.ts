@@ -1,6 +1,6 @@
 // A phase's callbacks as one list that the epoch loop calls in order after every epoch (as fastai's Learner
-// calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau or a one-cycle schedule (stepped
-// after every batch instead), and early stopping. Each keeps its state for RUN/last under its own key of the
+// calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau, or instead a one-cycle schedule
+// (stepped after every batch) or cosine annealing (after every epoch), and early stopping. Each keeps its state for RUN/last under its own key of the
 // phase's progress (`best`, `scheduler`, `earlyStopping`), so a resumed phase continues every one of them.
 import type { PhaseConfig } from '../config/index.js';
 import type { AnyOptimizer } from '../optimizers.js';
@@ -11,7 +11,7 @@ import { BestTracker } from './best-tracker.js';
 import { EarlyStopping } from './early-stopping.js';
 import { metricOf } from './monitor.js';
 import { PlateauScheduler } from './plateau.js';
-import { OneCycleSchedule } from './one-cycle.js';
+import { CosineSchedule, OneCycleSchedule } from './span-schedules.js';
 import { recordMetrics } from '../checkpoints.js';
 
 /** What a callback sees after an epoch. */
@@ -76,6 +76,15 @@ export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPe
       afterStep: () => cycle.afterStep(),
       stateDict: () => cycle.stateDict(),
       loadStateDict: (s) => cycle.loadStateDict(s as ReturnType<OneCycleSchedule['stateDict']>),
+    });
+  }
+  if (pc.cosine) {
+    const cosine = new CosineSchedule(optimizer, pc.cosine, pc.epochs);
+    callbacks.push({
+      key: 'scheduler',
+      afterEpoch: () => { cosine.afterEpoch(); return undefined; },
+      stateDict: () => cosine.stateDict(),
+      loadStateDict: (s) => cosine.loadStateDict(s as ReturnType<CosineSchedule['stateDict']>),
     });
   }
   if (pc.earlyStopping) {

@@ -3,7 +3,7 @@
 // early on val_auc (max, patience 5), reduce the LR on a val_loss plateau (min, patience 3, factor 0.1,
 // PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
 import type {
-  CheckpointConfig, EarlyStoppingConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
+  CheckpointConfig, CosineConfig, EarlyStoppingConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
 } from './types.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
@@ -25,6 +25,9 @@ export const DEFAULT_REDUCE_LR: Readonly<ReduceLROnPlateauConfig> = Object.freez
 export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
   pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, annealStrategy: 'cos', cycleMomentum: true, maxMomentum: 0.95, baseMomentum: 0.85,
 });
+
+// torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min.
+export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0 });
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
 
@@ -48,6 +51,7 @@ function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
     earlyStopping: { ...DEFAULT_EARLY_STOPPING },
     reduceLROnPlateau: { ...DEFAULT_REDUCE_LR },
     oneCycle: null,
+    cosine: null,
     checkpoint: { ...DEFAULT_CHECKPOINT },
   };
 }

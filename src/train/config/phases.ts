@@ -2,11 +2,11 @@
 // checkpoint sections, read through the Checker onto the family's default phases.
 import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
 import { expandTrainable, isResNetFamily } from '../../models/zoo.js';
-import { DEFAULT_CHECKPOINT, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
+import { DEFAULT_CHECKPOINT, DEFAULT_COSINE, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { quote, shorten } from '../../format/quote.js';
 import { EPOCHS, PHASE_NAME_MAX_BYTES } from '../../models/bounds.js';
-import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
+import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type CosineConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
 import { type Checker, describe, type Obj } from './checker.js';
 
 function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
@@ -71,6 +71,17 @@ function oneCycle(c: Checker, v: unknown, path: string, base: OneCycleConfig | n
   };
 }
 
+function cosine(c: Checker, v: unknown, path: string, base: CosineConfig | null, lr: number): CosineConfig | null {
+  if (v === null || v === false) return null;
+  if (v === undefined) return base && { ...base };
+  const from = base ?? DEFAULT_COSINE;
+  if (v === true) return { ...from };
+  const raw = c.section(v, path, ['etaMin'], ['true', 'false', 'null']);
+  const etaMin = c.number(raw.etaMin, `${path}.etaMin`, from.etaMin, { min: 0 });
+  if (etaMin >= lr) c.fail(`${path}.etaMin`, `${etaMin} is not below the phase's lr ${lr}: the rate would not anneal`);
+  return { etaMin };
+}
+
 function checkpoint(c: Checker, v: unknown, path: string, base: CheckpointConfig): CheckpointConfig {
   if (v === null || v === false) {
     c.fail(path, 'the best checkpoint is always kept; give {monitor, mode} to choose how "best" is judged');
@@ -117,7 +128,7 @@ export function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
   const path = `config.phases[${i}]`;
   const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'betas', 'eps', 'momentum', 'nesterov',
-    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'checkpoint']);
+    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'checkpoint']);
   const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
   const sameOptimizer = base !== undefined && base.optimizer === optimizer;
   const defaults = OPTIMIZER_DEFAULTS[optimizer];
@@ -159,12 +170,19 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
     oneCycle: oneCycle(c, raw.oneCycle, `${path}.oneCycle`, base?.oneCycle ?? null),
+    cosine: cosine(c, raw.cosine, `${path}.cosine`, base?.cosine ?? null, lr),
     checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
   };
-  if (out.oneCycle && out.reduceLROnPlateau) {
-    // Both would set the rate. A one-cycle phase drops the default plateau; one the user asked for is a contradiction.
+  // One schedule sets a phase's rate. oneCycle or cosine drops the default plateau; a plateau asked for beside
+  // one of them, or both of them, is a contradiction.
+  const schedule = out.oneCycle ? 'oneCycle' : out.cosine ? 'cosine' : null;
+  if (out.oneCycle && out.cosine) c.fail(`${path}.cosine`, 'oneCycle and cosine both set the phase\'s rate; keep one of them');
+  else if (schedule && out.reduceLROnPlateau) {
     if (raw.reduceLROnPlateau === undefined) out.reduceLROnPlateau = null;
-    else c.fail(`${path}.reduceLROnPlateau`, 'a phase with oneCycle has its rate set by the cycle after every batch; remove reduceLROnPlateau (or set it to false), or oneCycle');
+    else {
+      const when = schedule === 'oneCycle' ? 'by the cycle after every batch' : 'by cosine annealing after every epoch';
+      c.fail(`${path}.reduceLROnPlateau`, `a phase with ${schedule} has its rate set ${when}; remove reduceLROnPlateau (or set it to false), or ${schedule}`);
+    }
   }
   return out;
 }

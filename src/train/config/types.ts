@@ -151,6 +151,11 @@ export interface OneCycleConfig {
   baseMomentum: number;
 }
 
+/** torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch. */
+export interface CosineConfig {
+  etaMin: number;
+}
+
 export interface PhaseConfig {
   /** Used in file names (best_model_<name>.*) and history rows. */
   name: string;
@@ -172,6 +177,8 @@ export interface PhaseConfig {
   reduceLROnPlateau: ReduceLROnPlateauConfig | null;
   /** A one-cycle schedule over the phase's epochs, peaking at lr (null: the rate changes only by reduceLROnPlateau). */
   oneCycle: OneCycleConfig | null;
+  /** Cosine annealing from lr to etaMin over the phase's epochs (null: none). */
+  cosine: CosineConfig | null;
   checkpoint: CheckpointConfig;
 }
 

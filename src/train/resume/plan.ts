@@ -24,9 +24,10 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
     const want = pc.epochs;
     const before = saved.phases[i]?.epochs ?? want;
     const started = i < state.phaseIndex ? state.phases[i]!.epochs > 0 : i === state.phaseIndex && state.phase !== null;
-    if (pc.oneCycle && started && want !== before) {
-      // The cycle's shape is drawn over the phase's planned steps: another limit would not continue that schedule.
-      throw new ResumePlanError(`${pc.name} follows a one-cycle schedule over its ${before} epochs, which has begun; ` +
+    const span = pc.oneCycle ? 'a one-cycle schedule' : pc.cosine ? 'cosine annealing' : null;
+    if (span && started && want !== before) {
+      // The schedule's shape is drawn over the phase's planned epochs: another limit would not continue it.
+      throw new ResumePlanError(`${pc.name} follows ${span} over its ${before} epochs, which has begun; ` +
         `${keyOf(i)} cannot change on resume. Resume with ${keyOf(i)} = ${before}, or start a new run`);
     }
     if (i < state.phaseIndex) {

@@ -1,12 +1,15 @@
-// A phase's one-cycle schedule (config phases[i].oneCycle, fastai's fit_one_cycle on PyTorch's OneCycleLR): the
-// configuration (defaults, the plateau it replaces, bad values), the rate of every step of a real run against
-// torch.optim.lr_scheduler.OneCycleLR, a Ctrl-C mid-epoch and resume equal to the uninterrupted run, and a resume
-// that would reshape a begun cycle refused. (States saved before the key existed: train-resume-config.test.ts.)
+// The schedules that span a phase's epochs. One-cycle (config phases[i].oneCycle, fastai's fit_one_cycle on
+// PyTorch's OneCycleLR): the configuration (defaults, the plateau it replaces, bad values), the rate of every step
+// of a real run against torch.optim.lr_scheduler.OneCycleLR, a Ctrl-C mid-epoch and resume equal to the
+// uninterrupted run, a resume that would reshape a begun cycle refused. Cosine annealing (phases[i].cosine):
+// its configuration and each epoch's rate against CosineAnnealingLR. (States saved before the keys existed:
+// train-resume-config.test.ts.)
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { ConfigError, resolveConfig } from '../src/train/config/index.js';
 import { DEFAULT_ONE_CYCLE } from '../src/train/config/defaults.js';
+import { TrainSetupError } from '../src/train/index.js';
 import { readSafetensors } from '../src/io/index.js';
 import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 import { runPython } from './helpers/python.js';
@@ -129,4 +132,36 @@ test('a resume that changes the epochs of a begun one-cycle phase is refused; a 
   await train(tinyConfig(data, noStop, { epochs1: 1, epochs2: 1 }), { out: plain, handleSigint: false, quiet: true, skipEvaluation: true });
   const more = await train(tinyConfig(data, noStop, { epochs1: 1, epochs2: 2 }), { out: plain, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
   assert.equal(more.history.length, 3);
+});
+
+test('cosine: true anneals from lr to etaMin 0 and drops the default plateau; with oneCycle, or etaMin not below lr, it is refused', () => {
+  const c = tinyConfig(data, ['phases[1].cosine=true']);
+  assert.deepEqual([c.phases[1]!.cosine, c.phases[1]!.reduceLROnPlateau, c.phases[0]!.cosine], [{ etaMin: 0 }, null, null]);
+  const fails = (set: string[], re: RegExp) => assert.throws(() => tinyConfig(data, set), (e: Error) => e instanceof ConfigError && re.test(e.message), set.join(' '));
+  fails(['phases[0].cosine=true', 'phases[0].oneCycle=true'], /phases\[0\]\.cosine.*oneCycle and cosine both set/);
+  fails(['phases[0].cosine={etaMin: 0.01}'], /phases\[0\]\.cosine\.etaMin.*not below the phase's lr 0\.001/);
+  fails(['phases[0].cosine=true', 'phases[0].reduceLROnPlateau=true'], /phases\[0\]\.reduceLROnPlateau.*cosine annealing after every epoch/);
+});
+
+test('under cosine annealing each epoch\'s rate equals torch\'s CosineAnnealingLR(T_max = epochs); its epochs cannot change on resume', T, async () => {
+  const set = ['phases[0].cosine={etaMin: 1e-5}', 'phases[0].earlyStopping=false'];
+  const config = tinyConfig(data, set, { epochs1: 4, epochs2: 0 });
+  const out = tempDir('tlearn-cosine-');
+  const r = await train(config, { out, handleSigint: false, quiet: true, skipEvaluation: true });
+  const want = runPython<number[]>(`
+import torch
+p = torch.nn.Parameter(torch.zeros(3))
+opt = torch.optim.Adam([p], lr=inp['lr'])
+s = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=inp['epochs'], eta_min=inp['etaMin'])
+lrs = []
+for _ in range(inp['epochs']):
+    lrs.append(opt.param_groups[0]['lr'])
+    opt.step()
+    s.step()
+out(lrs)
+`, { lr: config.phases[0]!.lr, epochs: 4, etaMin: 1e-5 });
+  assert.deepEqual(r.history.map((h) => h.lr), want);
+  assert.ok(want[3]! < want[0]! / 2, `the rate anneals: ${want}`);
+  await assert.rejects(train(tinyConfig(data, set, { epochs1: 5, epochs2: 0 }), { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true }),
+    (e: Error) => e instanceof TrainSetupError && /cannot resume .*phase1 follows cosine annealing over its 4 epochs, which has begun/.test(e.message));
 });
