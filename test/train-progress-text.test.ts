@@ -12,7 +12,7 @@ import type { TrainEvent } from '../src/train/types.js';
 const start: Extract<TrainEvent, { type: 'start' }> = {
   type: 'start', run: '/r', resumed: false, arch: 'resnet18', device: 'cpu', threads: 1, precision: 'fp32', channels_last: false,
   images: { train: 8, val: 4, test: 2 }, classes: ['a', 'b'], positive_class: 'b',
-  phases: [{ name: 'phase1', trainable: ['fc'], epochs: 2, lr: 0.001 }],
+  phases: [{ name: 'phase1', trainable: ['fc'], epochs: 2, lr: 0.001, schedule: 'plateau' }],
 };
 
 test('the start line: 1 thread, 2 threads; channels-last when the run computes in it', () => {
@@ -24,6 +24,14 @@ test('the start line: 1 thread, 2 threads; channels-last when the run computes i
   assert.match(lines[0]!, /^Training resnet18 on cpu \(1 thread, fp32\)/);
   assert.match(lines[3]!, /^Training resnet18 on cpu \(2 threads, fp32\)/);
   assert.match(lines[6]!, /^Training resnet18 on cpu \(2 threads, fp32, channels-last\)/);
+});
+
+test('the start line names a schedule that shapes the rate (one-cycle, cosine), not the default plateau', () => {
+  const lines: string[] = [];
+  const p = new Progress((l) => lines.push(l));
+  p.handle({ ...start, phases: [start.phases[0]!, { name: 'phase2', trainable: ['layer4', 'fc'], epochs: 3, lr: 1e-5, schedule: 'one-cycle' },
+    { name: 'phase3', trainable: ['all'], epochs: 3, lr: 1e-6, schedule: 'cosine' }] });
+  assert.match(lines.join('\n'), /phases: phase1 \(fc, 2 epochs, lr 0\.001\), then phase2 \(layer4\+fc, 3 epochs, lr 0\.00001, one-cycle\), then phase3 \(all, 3 epochs, lr 0\.000001, cosine\)/);
 });
 
 test('the progress bar: 80 columns when the terminal reports none, else 40..120', () => {

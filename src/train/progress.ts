@@ -166,7 +166,9 @@ export class Progress {
     switch (e.type) {
       case 'start': {
         const n = e.images;
-        const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr})`).join(', then ');
+        // The seed's plateau goes unsaid; a schedule that shapes the rate is named (one-cycle: lr is its peak).
+        const shape = (s: string) => (s === 'one-cycle' ? ', one-cycle' : s === 'cosine' ? ', cosine' : '');
+        const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr}${shape(p.schedule)})`).join(', then ');
         for (const p of e.phases) this.#epochsOf.set(p.name, p.epochs);
         return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.precision}${e.channels_last ? ', channels-last' : ''}) -> ${e.run}\n` +
           `  images: ${n.train} train, ${n.val} val, ${n.test} test; ${e.positive_class === null ? `${e.task}, ${e.classes.length} classes: ${e.classes.join(', ')}` : `classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})`}\n` +

@@ -226,7 +226,10 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
     type: 'start', run: paths.root, resumed: s.resume, arch: config.model.arch, device: config.device, threads: getNumThreads(),
     precision: config.precision, channels_last: channelsLast, images: { train: split.train.length, val: split.val.length, test: split.test.length },
     task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
-    phases: config.phases.map((p) => ({ name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr })),
+    phases: config.phases.map((p) => ({
+      name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr,
+      schedule: p.oneCycle ? 'one-cycle' as const : p.cosine ? 'cosine' as const : p.reduceLROnPlateau ? 'plateau' as const : 'constant' as const,
+    })),
     ...(s.world ? { world: { size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize, global_batch: config.batchSize * s.world.size, sync_batchnorm: config.syncBatchNorm } } : {}),
   });
   return { ctx, data, split, loaded, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };

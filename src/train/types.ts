@@ -40,7 +40,8 @@ export type TrainEvent =
     images: { train: number; val: number; test: number };
     /** binary, multiclass or multilabel. */
     task?: TaskKind; classes: string[]; positive_class: string | null;
-    phases: { name: string; trainable: string[]; epochs: number; lr: number }[];
+    /** `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it). */
+    phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: 'plateau' | 'one-cycle' | 'cosine' | 'constant' }[];
     /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the batch of one step of all. */
     world?: { size: number; rank: number; batch_per_rank: number; global_batch: number; sync_batchnorm: boolean };
   }
