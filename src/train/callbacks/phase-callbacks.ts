@@ -1,7 +1,8 @@
 // A phase's callbacks as one list that the epoch loop calls in order after every epoch (as fastai's Learner
 // calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau, or instead a one-cycle schedule
-// (stepped after every batch) or cosine annealing (after every epoch), and early stopping. Each keeps its state for RUN/last under its own key of the
-// phase's progress (`best`, `scheduler`, `earlyStopping`), so a resumed phase continues every one of them.
+// (stepped after every batch) or cosine annealing (after every epoch), and early stopping. Each keeps its state
+// for RUN/last under its own key of the phase's progress (`best`, `scheduler`, `earlyStopping`), so a resumed
+// phase continues every one of them.
 import type { PhaseConfig } from '../config/index.js';
 import type { AnyOptimizer } from '../optimizers.js';
 import type { ValidationResult } from '../epoch.js';
