@@ -82,6 +82,23 @@ test('2 ranks x 16 through torchrun train as 1 process x 32: the same history, f
   assert.deepEqual(fs.readdirSync(two).filter((n) => n.includes('rank')), [], 'no per-rank cache folders left behind');
 });
 
+test('--nproc 2 with --one-cycle and --clip-grad-norm trains as 1 process x 32: the same rates and history (clipping after the all-reduce)', async () => {
+  const two = path.join(tempDir(), 'two-cycle');
+  const extra = ['--one-cycle', '--clip-grad-norm', '0.05', '--epochs1', '2'];
+  const r = spawnSync(process.execPath, [bin, 'train', data, '--out', two, '--batch-size', '16', '--nproc', '2', ...FLAGS, ...extra], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const one = path.join(tempDir(), 'one-cycle');
+  await train(tinyConfig(data, ['clipGradNorm=0.05'], { batchSize: 32, epochs1: 2, epochs2: 1, dropout: 0, threads: 1, oneCycle: true }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  const [a, b] = [rows(one), rows(two)];
+  assert.equal(b.length, 3);
+  // Phase 1's second epoch starts mid-cycle: its rate is neither the start nor the peak.
+  assert.ok(Number(a[1]![2]) > Number(a[0]![2]) && Number(a[1]![2]) < 1e-3, `phase 1 rates ${a[0]![2]}, ${a[1]![2]}`);
+  a.forEach((row, i) => {
+    assert.deepEqual(b[i]!.slice(0, 3), row.slice(0, 3));
+    for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
+  });
+});
+
 /** Starts `tlearn train ... --nproc 2` and resolves with its exit code and output; `onLine` sees rank 0's stdout lines. */
 function launchCli(args: string[], onLine: (line: string, pid: number) => void = () => undefined): Promise<{ code: number | null; out: string; err: string; exitedAt: number }> {
   return new Promise((resolve) => {
