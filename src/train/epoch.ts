@@ -10,6 +10,7 @@ import { yieldToEventLoop, type StopController } from './signals.js';
 import type { AnyOptimizer } from './optimizers.js';
 import type { GradientReducer } from '../distributed/index.js';
 import { clipGradNorm_ } from '../nn/index.js';
+import { mixInputs, mixupLambda, mixupLoss } from './mixup.js';
 
 /** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
 export interface EpochTotals {
@@ -37,13 +38,23 @@ export interface GradClip {
 export const gradClipOf = (maxNorm: number | null, opt: AnyOptimizer): GradClip | null =>
   maxNorm === null ? null : { params: opt.paramGroups.flatMap((g) => g.params), maxNorm };
 
+/** What a step does besides forward, loss, backward and update (each absent: not done). */
+export interface StepExtras {
+  /** Data-parallel: averages the gradients over the ranks during backward. */
+  reducer?: GradientReducer | null;
+  clip?: GradClip | null;
+  /** Mixup's λ for this batch (mixup.ts): the inputs and the loss are mixed with the batch's mirror. */
+  mixLambda?: number | null;
+}
+
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
 export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
-  where: { phase: string; epoch: number; batch: number }, reducer: GradientReducer | null = null, clip: GradClip | null = null): { loss: number; probs: Float32Array } {
+  where: { phase: string; epoch: number; batch: number }, extras: StepExtras = {}): { loss: number; probs: Float32Array } {
+  const { reducer = null, clip = null, mixLambda = null } = extras;
   return scope(() => {
     opt.zeroGrad();
-    const logits = logitsOf(e, x, from).float();
-    const loss = e.task.loss(logits, y);
+    const logits = logitsOf(e, mixLambda === null ? x : mixInputs(x, mixLambda), from).float();
+    const loss = mixLambda === null ? e.task.loss(logits, y) : mixupLoss((t) => e.task.loss(logits, t), y, mixLambda);
     const value = loss.item();
     // Before backward and the update: a non-finite loss must not reach the weights.
     checkFinite(value, where.phase, where.epoch, where.batch, 'training');
@@ -73,6 +84,8 @@ export interface TrainPassOptions {
   reducer?: GradientReducer | null;
   /** Gradient clipping of every step (null: none). */
   clip?: GradClip | null;
+  /** Mixup of every batch: alpha, and the run's seed and global epoch its λ are drawn from (null: none). */
+  mixup?: { alpha: number; seed: number; epoch: number } | null;
   /** Called after every optimizer step (a per-batch LR schedule steps here). */
   afterStep?: () => void;
   /** `lr`: the rate of the step just taken (of the first parameter group). */
@@ -91,7 +104,8 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     let r: { loss: number; probs: Float32Array };
     const lr = o.optimizer.paramGroups[0].lr;
     try {
-      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, o.reducer ?? null, o.clip ?? null);
+      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 },
+        { reducer: o.reducer, clip: o.clip, mixLambda: o.mixup ? mixupLambda(o.mixup.alpha, o.mixup.seed, o.mixup.epoch, input.batchIndex) : null });
     } finally {
       disposeInput(input);
     }

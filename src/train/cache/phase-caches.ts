@@ -85,7 +85,8 @@ export function removeStaleSpillDirs(dir: string): string[] {
 }
 
 const conditions = (c: Pick<PhaseCachesContext, 'config' | 'trainLoader'>): CacheConditions =>
-  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled });
+  // Mixup trains on mixed images, whose frozen-prefix outputs are not any view's: nothing can be cached.
+  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled && c.config.mixup === null });
 
 /**
  * The cache of `stage` for use in phase `index`: the shared one where its prefix still holds the starting

@@ -29,6 +29,9 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
 // torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min.
 export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0 });
 
+// fastai's MixUp default (timm's mixup_alpha is 0.8).
+export const DEFAULT_MIXUP_ALPHA = 0.4;
+
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
 
 /** Per-optimizer defaults: PyTorch's (AdamW's weight_decay is 0.01), except SGD momentum 0.9 (PyTorch: 0, rarely what anyone wants). */
@@ -79,6 +82,7 @@ export function defaultConfig(): RunConfig {
     classWeights: null,
     labelSmoothing: 0,
     clipGradNorm: null,
+    mixup: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },

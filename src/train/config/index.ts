@@ -47,6 +47,8 @@ export interface ConfigOverrides {
   classWeights?: 'auto' | 'none';
   labelSmoothing?: number;
   clipGradNorm?: number;
+  /** Mixup's alpha (mixup.alpha). */
+  mixup?: number;
   featureCache?: boolean;
   checkpointFormat?: string;
   /** A fixed decision threshold (threshold.method = fixed). */
@@ -173,6 +175,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'classWeights', flag: '--class-weights', path: ['classWeights'] },
   { key: 'labelSmoothing', flag: '--label-smoothing', path: ['labelSmoothing'] },
   { key: 'clipGradNorm', flag: '--clip-grad-norm', path: ['clipGradNorm'] },
+  { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },

@@ -107,6 +107,8 @@ export interface RunConfigInput {
   classWeights?: 'auto' | number[] | null;
   labelSmoothing?: number;
   clipGradNorm?: number | null;
+  /** true: alpha 0.4; false or null: none. */
+  mixup?: { alpha?: number } | boolean | null;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */

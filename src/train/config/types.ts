@@ -151,6 +151,11 @@ export interface OneCycleConfig {
   baseMomentum: number;
 }
 
+export interface MixupConfig {
+  /** The Beta distribution's parameter: small values mix little (most λ near 0 or 1), 1 is uniform. */
+  alpha: number;
+}
+
 /** torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch. */
 export interface CosineConfig {
   etaMin: number;
@@ -226,6 +231,8 @@ export interface RunConfig {
    * Lightning's gradient_clip_val, timm's --clip-grad); null: no clipping.
    */
   clipGradNorm: number | null;
+  /** Mixup of the training batches (λ ~ Beta(alpha, alpha) per batch; src/train/mixup.ts); null: none. */
+  mixup: MixupConfig | null;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

@@ -14,6 +14,10 @@ export function configWarnings(config: RunConfig): string[] {
   if (config.input.presize !== null && isViewDeterministic(config.augment)) {
     out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard) use it`);
   }
+  if (config.mixup && config.featureCache.enabled) {
+    out.push(`mixup trains on mixed images, so the frozen layers' outputs are not cached (featureCache): every step runs the whole network, ` +
+      'which makes a frozen-backbone phase several times slower');
+  }
   config.phases.forEach((p, i) => {
     const where = `phases[${i}] (${p.name})`;
     const r = p.reduceLROnPlateau;

@@ -73,7 +73,7 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
           for (const g of optimizer.paramGroups) g.lr = lr;
           let loss: number;
           try {
-            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, null, clip).loss;
+            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, { clip }).loss;
           } catch (err) {
             if (!(err instanceof NonFiniteLossError)) throw err;
             stoppedBy = 'non-finite loss';
