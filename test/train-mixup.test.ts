@@ -1,13 +1,14 @@
-// Mixup (config mixup, --mixup ALPHA): the Beta(α, α) draws against scipy's Beta distribution, the mixed inputs
-// and the mixed loss of every task against PyTorch's formulas (timm's batch mode, fastai's loss), the
-// configuration, and runs: the frozen-prefix cache is off (with a warning), the run differs from one without
-// mixup, and a Ctrl-C mid-epoch followed by --resume mixes as the uninterrupted run did.
+// Mixup and CutMix (config mixup/cutmix, --mixup/--cutmix ALPHA): the Beta(α, α) draws against scipy's Beta
+// distribution, timm's CutMix box, the mixed inputs and the mixed loss of every task against PyTorch's formulas
+// (timm's batch mode, fastai's loss), the configuration, and runs: the frozen-prefix cache is off (with a warning),
+// the run differs from one without mixing, and a Ctrl-C mid-epoch followed by --resume mixes as the uninterrupted
+// run did.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor } from '../src/torch/index.js';
 import { createTask } from '../src/tasks/index.js';
 import { Rng } from '../src/data/rng.js';
-import { betaSample, mixInputs, mixupLambda, mixupLoss } from '../src/train/mixup.js';
+import { betaSample, cutmixBox, mixDraw, mixInputs, mixupLoss } from '../src/train/mixup.js';
 import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { ConfigError, resolveConfig } from '../src/train/config/index.js';
 import { readSafetensors } from '../src/io/index.js';
@@ -39,9 +40,39 @@ out(res)
     assert.ok(r.p > 0.01, `α ${alphas[k]}: KS p-value ${r.p}`);
     assert.ok(Math.abs(r.mean - r.tmean) < 0.02 && Math.abs(r.var - r.tvar) < 0.02, `α ${alphas[k]}: mean ${r.mean} (${r.tmean}), variance ${r.var} (${r.tvar})`);
   });
-  // The stream is the seed's, the epoch's and the batch's: the same triple gives the same λ, another a different one.
-  assert.equal(mixupLambda(0.4, 7, 3, 5), mixupLambda(0.4, 7, 3, 5));
-  assert.notEqual(mixupLambda(0.4, 7, 3, 5), mixupLambda(0.4, 7, 3, 6));
+  // The stream is the seed's, the epoch's and the batch's: the same triple gives the same draw, another a different one.
+  const m = { mixupAlpha: 0.4, cutmixAlpha: null };
+  assert.deepEqual(mixDraw(m, 7, 3, 5, 32, 32), mixDraw(m, 7, 3, 5, 32, 32));
+  assert.notEqual(mixDraw(m, 7, 3, 5, 32, 32).lambda, mixDraw(m, 7, 3, 6, 32, 32).lambda);
+});
+
+test('CutMix: timm\'s rand_bbox for given centres, λ corrected to the box; with mixup too, each batch takes one of the two', () => {
+  const cases: [number, number, number, number, number][] = [];
+  for (const [h, w] of [[32, 32], [20, 37], [7, 5]]) for (const lam of [0, 0.1, 0.5, 0.93, 1]) for (const [cy, cx] of [[0, 0], [h >> 1, w - 1], [h - 1, 3 % w]]) cases.push([h!, w!, lam, cy!, cx!]);
+  const py = runPython<number[][]>(`
+import numpy as np
+res = []
+for h, w, lam, cy, cx in inp:
+    ratio = np.sqrt(1 - lam)
+    cut_h, cut_w = int(h * ratio), int(w * ratio)
+    yl = np.clip(cy - cut_h // 2, 0, h); yh = np.clip(cy + cut_h // 2, 0, h)
+    xl = np.clip(cx - cut_w // 2, 0, w); xh = np.clip(cx + cut_w // 2, 0, w)
+    res.append([int(yl), int(yh), int(xl), int(xh)])
+out(res)
+`, cases);
+  cases.forEach(([h, w, lam, cy, cx], i) => {
+    const b = cutmixBox(h, w, lam, cy, cx);
+    assert.deepEqual([b.top, b.bottom, b.left, b.right], py[i], `h ${h} w ${w} λ ${lam} centre ${cy},${cx}`);
+  });
+  const kinds = { mixup: 0, cutmix: 0 };
+  for (let batch = 0; batch < 200; batch++) {
+    const d = mixDraw({ mixupAlpha: 0.4, cutmixAlpha: 1 }, 1, 0, batch, 24, 24);
+    if (!d.box) { kinds.mixup++; continue; }
+    kinds.cutmix++;
+    assert.equal(d.lambda, 1 - ((d.box.bottom - d.box.top) * (d.box.right - d.box.left)) / (24 * 24));
+  }
+  assert.ok(kinds.mixup > 70 && kinds.cutmix > 70, JSON.stringify(kinds));
+  assert.ok(Array.from({ length: 20 }, (_, b) => mixDraw({ mixupAlpha: null, cutmixAlpha: 1 }, 1, 0, b, 24, 24)).every((d) => d.box !== null));
 });
 
 test('the mixed inputs and the mixed loss of each task equal PyTorch\'s x·λ + x.flip(0)·(1 − λ) and λ·L(y) + (1 − λ)·L(y.flip(0))', () => {
@@ -64,11 +95,14 @@ test('the mixed inputs and the mixed loss of each task equal PyTorch\'s x·λ + 
     return v;
   });
   const x = tensor(Float32Array.from(xs), { shape: [n, 3, 2, 2] });
-  const mixed = mixInputs(x, lambda);
-  const mixedValues = Array.from(mixed.toFloat32Array());
+  const box = { top: 1, bottom: 2, left: 0, right: 2 };
+  const [mixedValues, cutValues] = [mixInputs(x, { lambda, box: null }), mixInputs(x, { lambda: 0.5, box })].map((t) => {
+    const v = Array.from(t.toFloat32Array());
+    t.dispose();
+    return v;
+  });
   x.dispose();
-  mixed.dispose();
-  const py = runPython<{ losses: number[]; mixed: number[] }>(`
+  const py = runPython<{ losses: number[]; mixed: number[]; cut: number[] }>(`
 import torch
 import torch.nn.functional as F
 lam, n = inp['lambda'], inp['n']
@@ -83,34 +117,42 @@ for c in inp['cases']:
         L = lambda t: F.binary_cross_entropy_with_logits(z, t, pos_weight=torch.tensor(c['loss']['posWeight']))
     losses.append((lam * L(y) + (1 - lam) * L(y.flip(0))).item())
 x = torch.tensor(inp['xs'], dtype=torch.float32).reshape(n, 3, 2, 2)
-out({'losses': losses, 'mixed': (x * lam + x.flip(0) * (1 - lam)).flatten().tolist()})
-`, { lambda, n, cases, xs });
+cut = x.clone()
+b = inp['box']
+cut[:, :, b['top']:b['bottom'], b['left']:b['right']] = x.flip(0)[:, :, b['top']:b['bottom'], b['left']:b['right']]
+out({'losses': losses, 'mixed': (x * lam + x.flip(0) * (1 - lam)).flatten().tolist(), 'cut': cut.flatten().tolist()})
+`, { lambda, n, cases, xs, box });
   cases.forEach((c, i) => assert.ok(Math.abs(ours[i]! - py.losses[i]!) <= 1e-6 * Math.abs(py.losses[i]!), `${c.kind}: ${ours[i]} vs torch ${py.losses[i]}`));
   mixedValues.forEach((v, i) => assert.ok(Math.abs(v - py.mixed[i]!) <= 1e-6, `mixed input ${i}: ${v} vs ${py.mixed[i]}`));
+  assert.deepEqual(cutValues, py.cut.map(Math.fround), 'the CutMix box is the mirror image\'s pixels, the rest the image\'s own');
 });
 
-test('mixup: true is alpha 0.4; a number or {alpha} sets it; --mixup sets it; a non-positive alpha is refused', () => {
+test('mixup: true is alpha 0.4 (cutmix: 1); a number or {alpha} sets it; --mixup/--cutmix set it; a non-positive alpha is refused', () => {
   const data = '/data/x';
   assert.equal(resolveConfig({ overrides: { data } }).mixup, null);
   assert.deepEqual(resolveConfig({ raw: { mixup: true }, overrides: { data } }).mixup, { alpha: 0.4 });
   assert.deepEqual(resolveConfig({ raw: { mixup: 0.2 }, overrides: { data } }).mixup, { alpha: 0.2 });
   assert.deepEqual(resolveConfig({ raw: { mixup: { alpha: 1 } }, overrides: { data } }).mixup, { alpha: 1 });
   assert.deepEqual(resolveConfig({ overrides: { data, mixup: 0.8 } }).mixup, { alpha: 0.8 });
-  for (const bad of [0, -1, { alpha: 0 }, { beta: 1 }, 'lots']) {
-    assert.throws(() => resolveConfig({ raw: { mixup: bad }, overrides: { data } }), (e: Error) => e instanceof ConfigError && /config\.mixup/.test(e.message), JSON.stringify(bad));
+  assert.deepEqual(resolveConfig({ raw: { cutmix: true }, overrides: { data } }).cutmix, { alpha: 1 });
+  assert.deepEqual(resolveConfig({ overrides: { data, cutmix: 0.5 } }).cutmix, { alpha: 0.5 });
+  for (const key of ['mixup', 'cutmix']) {
+    for (const bad of [0, -1, { alpha: 0 }, { beta: 1 }, 'lots']) {
+      assert.throws(() => resolveConfig({ raw: { [key]: bad }, overrides: { data } }), (e: Error) => e instanceof ConfigError && new RegExp(`config\\.${key}`).test(e.message), `${key} ${JSON.stringify(bad)}`);
+    }
   }
 });
 
 const untimed = (h: EpochRecord[]) => h.map(({ seconds: _s, images_per_second: _i, ...r }) => r);
 const tensorsOf = (file: string) => new Map([...readSafetensors(file).tensors].map(([k, t]) => [k, Buffer.from(t.data).toString('base64')]));
 
-test('a run with mixup: no frozen-prefix cache (said in a warning), another history than without; Ctrl-C mid-epoch and resume equal the uninterrupted run', T, async () => {
+test('a run with mixup and CutMix: no frozen-prefix cache (said in a warning), another history than without; Ctrl-C mid-epoch and resume equal the uninterrupted run', T, async () => {
   const data = await makeStripes(tempDir(), { train: 12, val: 4, test: 2 });
-  const config = tinyConfig(data, ['mixup=0.4', 'phases[0].earlyStopping=false', 'phases[1].earlyStopping=false']);
+  const config = tinyConfig(data, ['mixup=0.4', 'cutmix=1', 'phases[0].earlyStopping=false', 'phases[1].earlyStopping=false']);
   const events: TrainEvent[] = [];
   const ref = await train(config, { out: tempDir('tlearn-mixup-'), handleSigint: false, quiet: true, skipEvaluation: true, onEvent: (e) => events.push(e) });
   const warnings = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
-  assert.ok(warnings.some((w) => /mixup trains on mixed images, so the frozen layers' outputs are not cached/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /mixup and cutmix train on mixed images, so the frozen layers' outputs are not cached/.test(w)), warnings.join('\n'));
   const starts = events.filter((e): e is Extract<TrainEvent, { type: 'phase'; event: 'start' }> => e.type === 'phase' && e.event === 'start');
   assert.deepEqual(starts.map((e) => e.cache), [null, null]);
   const plain = await train(tinyConfig(data, ['phases[0].earlyStopping=false', 'phases[1].earlyStopping=false']),

@@ -8,9 +8,9 @@ import { checkStateConfig, stateConfig } from '../src/train/resume/config.js';
 import { runPaths } from '../src/train/run-dir.js';
 import { tempDir, tinyConfig } from './train-fixtures.js';
 
-test('a state saved before syncBatchNorm, clipGradNorm, mixup and phases[].oneCycle/cosine existed resumes with their defaults, not with other values', () => {
+test('a state saved before syncBatchNorm, clipGradNorm, mixup, cutmix and phases[].oneCycle/cosine existed resumes with their defaults, not with other values', () => {
   const config = tinyConfig('/data/x');
-  const { syncBatchNorm: _s, clipGradNorm: _c, mixup: _m, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
+  const { syncBatchNorm: _s, clipGradNorm: _c, mixup: _m, cutmix: _x, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
   const old = { ...recorded, phases: recorded.phases.map(({ oneCycle: _o, cosine: _k, ...p }) => p) };
   const paths = runPaths(tempDir());
   checkStateConfig(paths, old, config);
@@ -20,6 +20,7 @@ test('a state saved before syncBatchNorm, clipGradNorm, mixup and phases[].oneCy
   refused(['phases[0].cosine=true'], /config\.phases\[0\]\.cosine/);
   refused(['clipGradNorm=1'], /config\.clipGradNorm/);
   refused(['mixup=0.4'], /config\.mixup/);
+  refused(['cutmix=1'], /config\.cutmix/);
   refused(['syncBatchNorm=false'], /config\.syncBatchNorm/);
   // A key the record has is compared as before.
   assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', ['phases[0].lr=0.5'])), /config\.phases\[0\]\.lr/);

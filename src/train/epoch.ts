@@ -10,7 +10,7 @@ import { yieldToEventLoop, type StopController } from './signals.js';
 import type { AnyOptimizer } from './optimizers.js';
 import type { GradientReducer } from '../distributed/index.js';
 import { clipGradNorm_ } from '../nn/index.js';
-import { mixInputs, mixupLambda, mixupLoss } from './mixup.js';
+import { mixDraw, mixInputs, mixupLoss, type MixDraw, type MixSettings } from './mixup.js';
 
 /** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
 export interface EpochTotals {
@@ -43,18 +43,18 @@ export interface StepExtras {
   /** Data-parallel: averages the gradients over the ranks during backward. */
   reducer?: GradientReducer | null;
   clip?: GradClip | null;
-  /** Mixup's λ for this batch (mixup.ts): the inputs and the loss are mixed with the batch's mirror. */
-  mixLambda?: number | null;
+  /** This batch's mixup or CutMix draw (mixup.ts): the inputs and the loss are mixed with the batch's mirror. */
+  mix?: MixDraw | null;
 }
 
 /** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
 export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
   where: { phase: string; epoch: number; batch: number }, extras: StepExtras = {}): { loss: number; probs: Float32Array } {
-  const { reducer = null, clip = null, mixLambda = null } = extras;
+  const { reducer = null, clip = null, mix = null } = extras;
   return scope(() => {
     opt.zeroGrad();
-    const logits = logitsOf(e, mixLambda === null ? x : mixInputs(x, mixLambda), from).float();
-    const loss = mixLambda === null ? e.task.loss(logits, y) : mixupLoss((t) => e.task.loss(logits, t), y, mixLambda);
+    const logits = logitsOf(e, mix === null ? x : mixInputs(x, mix), from).float();
+    const loss = mix === null ? e.task.loss(logits, y) : mixupLoss((t) => e.task.loss(logits, t), y, mix.lambda);
     const value = loss.item();
     // Before backward and the update: a non-finite loss must not reach the weights.
     checkFinite(value, where.phase, where.epoch, where.batch, 'training');
@@ -84,8 +84,8 @@ export interface TrainPassOptions {
   reducer?: GradientReducer | null;
   /** Gradient clipping of every step (null: none). */
   clip?: GradClip | null;
-  /** Mixup of every batch: alpha, and the run's seed and global epoch its λ are drawn from (null: none). */
-  mixup?: { alpha: number; seed: number; epoch: number } | null;
+  /** Mixup/CutMix of every batch: the alphas, and the run's seed and global epoch the draws come from (null: none). */
+  mixup?: { settings: MixSettings; seed: number; epoch: number } | null;
   /** Called after every optimizer step (a per-batch LR schedule steps here). */
   afterStep?: () => void;
   /** `lr`: the rate of the step just taken (of the first parameter group). */
@@ -105,7 +105,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     const lr = o.optimizer.paramGroups[0].lr;
     try {
       r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 },
-        { reducer: o.reducer, clip: o.clip, mixLambda: o.mixup ? mixupLambda(o.mixup.alpha, o.mixup.seed, o.mixup.epoch, input.batchIndex) : null });
+        { reducer: o.reducer, clip: o.clip, mix: o.mixup ? mixDraw(o.mixup.settings, o.mixup.seed, o.mixup.epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!) : null });
     } finally {
       disposeInput(input);
     }

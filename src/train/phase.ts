@@ -174,7 +174,9 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip,
-        mixup: config.mixup ? { alpha: config.mixup.alpha, seed: config.seed, epoch: state.globalEpoch } : null,
+        mixup: config.mixup || config.cutmix
+          ? { settings: { mixupAlpha: config.mixup?.alpha ?? null, cutmixAlpha: config.cutmix?.alpha ?? null }, seed: config.seed, epoch: state.globalEpoch }
+          : null,
         afterStep: () => { for (const c of callbacks) c.afterStep?.(); },
         onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),
       });

@@ -84,9 +84,11 @@ export function removeStaleSpillDirs(dir: string): string[] {
   return removed;
 }
 
+const mixesBatches = (config: RunConfig): boolean => config.mixup !== null || config.cutmix !== null;
+
 const conditions = (c: Pick<PhaseCachesContext, 'config' | 'trainLoader'>): CacheConditions =>
-  // Mixup trains on mixed images, whose frozen-prefix outputs are not any view's: nothing can be cached.
-  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled && c.config.mixup === null });
+  // Mixup and CutMix train on mixed images, whose frozen-prefix outputs are not any view's: nothing can be cached.
+  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled && !mixesBatches(c.config) });
 
 /**
  * The cache of `stage` for use in phase `index`: the shared one where its prefix still holds the starting

@@ -29,8 +29,9 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
 // torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min.
 export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0 });
 
-// fastai's MixUp default (timm's mixup_alpha is 0.8).
+// fastai's MixUp default (timm's mixup_alpha is 0.8); CutMix's usual 1.0 (Yun et al., timm's examples).
 export const DEFAULT_MIXUP_ALPHA = 0.4;
+export const DEFAULT_CUTMIX_ALPHA = 1;
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
 
@@ -83,6 +84,7 @@ export function defaultConfig(): RunConfig {
     labelSmoothing: 0,
     clipGradNorm: null,
     mixup: null,
+    cutmix: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },

@@ -49,6 +49,8 @@ export interface ConfigOverrides {
   clipGradNorm?: number;
   /** Mixup's alpha (mixup.alpha). */
   mixup?: number;
+  /** CutMix's alpha (cutmix.alpha). */
+  cutmix?: number;
   featureCache?: boolean;
   checkpointFormat?: string;
   /** A fixed decision threshold (threshold.method = fixed). */
@@ -176,6 +178,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'labelSmoothing', flag: '--label-smoothing', path: ['labelSmoothing'] },
   { key: 'clipGradNorm', flag: '--clip-grad-norm', path: ['clipGradNorm'] },
   { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
+  { key: 'cutmix', flag: '--cutmix', path: ['cutmix', 'alpha'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },

@@ -108,7 +108,9 @@ export interface RunConfigInput {
   labelSmoothing?: number;
   clipGradNorm?: number | null;
   /** true: alpha 0.4; false or null: none. */
-  mixup?: { alpha?: number } | boolean | null;
+  mixup?: { alpha?: number } | number | boolean | null;
+  /** true: alpha 1; false or null: none. */
+  cutmix?: { alpha?: number } | number | boolean | null;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */

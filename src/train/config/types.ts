@@ -233,6 +233,8 @@ export interface RunConfig {
   clipGradNorm: number | null;
   /** Mixup of the training batches (λ ~ Beta(alpha, alpha) per batch; src/train/mixup.ts); null: none. */
   mixup: MixupConfig | null;
+  /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
+  cutmix: MixupConfig | null;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

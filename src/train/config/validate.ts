@@ -2,7 +2,7 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
-import { defaultConfig, DEFAULT_MIXUP_ALPHA } from './defaults.js';
+import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
@@ -11,13 +11,14 @@ import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type Co
 import { familyDefaults, phases } from './phases.js';
 import type { MixupConfig } from './types.js';
 
-/** mixup: null/false (none), true (alpha 0.4) or { alpha }. */
-function mixup(c: Checker, v: unknown): MixupConfig | null {
+/** mixup or cutmix: null/false (none), true (the default alpha), alpha, or { alpha }. */
+function mixing(c: Checker, v: unknown, path: string, def: number): MixupConfig | null {
   if (v === undefined || v === null || v === false) return null;
-  if (v === true) return { alpha: DEFAULT_MIXUP_ALPHA };
-  if (typeof v === 'number') return { alpha: c.number(v, 'config.mixup', DEFAULT_MIXUP_ALPHA, { min: 0, exclusiveMin: true, max: 100 }) };
-  const raw = c.section(v, 'config.mixup', ['alpha'], ['true', 'false', 'null']);
-  return { alpha: c.number(raw.alpha, 'config.mixup.alpha', DEFAULT_MIXUP_ALPHA, { min: 0, exclusiveMin: true, max: 100 }) };
+  if (v === true) return { alpha: def };
+  const rule = { min: 0, exclusiveMin: true, max: 100 };
+  if (typeof v === 'number') return { alpha: c.number(v, path, def, rule) };
+  const raw = c.section(v, path, ['alpha'], ['true', 'false', 'null']);
+  return { alpha: c.number(raw.alpha, `${path}.alpha`, def, rule) };
 }
 
 export { isPlainObject, isWeightsPath, type ConfigIssue };
@@ -25,7 +26,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'cutmix', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -148,7 +149,8 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     classWeights,
     labelSmoothing: c.number(raw.labelSmoothing, 'config.labelSmoothing', d.labelSmoothing, { min: 0, max: 1, exclusiveMax: true }),
     clipGradNorm: c.nullableNumber(raw.clipGradNorm, 'config.clipGradNorm', d.clipGradNorm, { min: 0, exclusiveMin: true }),
-    mixup: mixup(c, raw.mixup),
+    mixup: mixing(c, raw.mixup, 'config.mixup', DEFAULT_MIXUP_ALPHA),
+    cutmix: mixing(c, raw.cutmix, 'config.cutmix', DEFAULT_CUTMIX_ALPHA),
     featureCache,
     imageCache,
     threshold: { method, value },

@@ -14,8 +14,9 @@ export function configWarnings(config: RunConfig): string[] {
   if (config.input.presize !== null && isViewDeterministic(config.augment)) {
     out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard) use it`);
   }
-  if (config.mixup && config.featureCache.enabled) {
-    out.push(`mixup trains on mixed images, so the frozen layers' outputs are not cached (featureCache): every step runs the whole network, ` +
+  if ((config.mixup || config.cutmix) && config.featureCache.enabled) {
+    const which = config.mixup && config.cutmix ? 'mixup and cutmix train' : config.mixup ? 'mixup trains' : 'cutmix trains';
+    out.push(`${which} on mixed images, so the frozen layers' outputs are not cached (featureCache): every step runs the whole network, ` +
       'which makes a frozen-backbone phase several times slower');
   }
   config.phases.forEach((p, i) => {
