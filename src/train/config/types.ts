@@ -151,7 +151,7 @@ export interface OneCycleConfig {
   baseMomentum: number;
 }
 
-export interface MixupConfig {
+export interface MixConfig {
   /** The Beta distribution's parameter: small values mix little (most λ near 0 or 1), 1 is uniform. */
   alpha: number;
 }
@@ -232,9 +232,9 @@ export interface RunConfig {
    */
   clipGradNorm: number | null;
   /** Mixup of the training batches (λ ~ Beta(alpha, alpha) per batch; src/train/mixup.ts); null: none. */
-  mixup: MixupConfig | null;
+  mixup: MixConfig | null;
   /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
-  cutmix: MixupConfig | null;
+  cutmix: MixConfig | null;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

@@ -9,10 +9,10 @@ import { DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEI
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { MixupConfig } from './types.js';
+import type { MixConfig } from './types.js';
 
 /** mixup or cutmix: null/false (none), true (the default alpha), alpha, or { alpha }. */
-function mixing(c: Checker, v: unknown, path: string, def: number): MixupConfig | null {
+function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | null {
   if (v === undefined || v === null || v === false) return null;
   if (v === true) return { alpha: def };
   const rule = { min: 0, exclusiveMin: true, max: 100 };
