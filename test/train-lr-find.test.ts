@@ -102,4 +102,12 @@ test('tlearn lr-find writes the plot and the figures and prints the flag to past
   const two = await cli(['lr-find', data, '--out', 'lr2', '--phase', '2', ...common]);
   assert.equal(two.code, 2);
   assert.match(two.err, /give --from RUN/);
+  // With --mixup the steps mix as training's would: no cached prefix, and other losses than the plain test's.
+  const mixed = await cli(['lr-find', data, '--out', 'lr-mix', '--steps', '30', '--mixup', '0.4', ...common]);
+  assert.equal(mixed.code, 0, mixed.err);
+  const said = (x: { out: string; err: string }) => `${x.out}${x.err}`;
+  assert.match(said(r), /output cached/);
+  assert.doesNotMatch(said(mixed), /output cached/);
+  const losses = (d: string) => fs.readFileSync(path.join(dir, d, 'lr_find.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[2]);
+  assert.notDeepEqual(losses('lr-mix'), losses('lr'));
 });

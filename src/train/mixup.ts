@@ -58,6 +58,11 @@ export interface MixDraw { lambda: number; box: Box | null }
 /** Mixup's and CutMix's alphas (null: that one is off; at least one is set). */
 export interface MixSettings { mixupAlpha: number | null; cutmixAlpha: number | null }
 
+/** The run's mixing (config mixup, cutmix), or null when it mixes nothing. */
+export function mixSettingsOf(config: { mixup: { alpha: number } | null; cutmix: { alpha: number } | null }): MixSettings | null {
+  return config.mixup || config.cutmix ? { mixupAlpha: config.mixup?.alpha ?? null, cutmixAlpha: config.cutmix?.alpha ?? null } : null;
+}
+
 /** The draw of batch `batch` of (global) epoch `epoch` for h × w images. */
 export function mixDraw(m: MixSettings, seed: number, epoch: number, batch: number, h: number, w: number): MixDraw {
   const rng = new Rng(deriveSeed(seed, 'mixup', epoch, batch));

@@ -11,6 +11,7 @@ import { phaseCallbacks } from './callbacks/phase-callbacks.js';
 import type { FeatureCache } from './cache/feature-cache.js';
 import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, gradClipOf, trainPass, validationPass, type ValidationResult } from './epoch.js';
+import { mixSettingsOf } from './mixup.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './resume/state.js';
@@ -152,6 +153,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   // Data-parallel: the gradients of what trains in this phase are averaged over the ranks during backward.
   const reducer = world ? world.reducer(trainableParameters(model)) : null;
   const clip = gradClipOf(config.clipGradNorm, optimizer);
+  const mixing = mixSettingsOf(config);
   try {
     while (!stopped && epochsDone < pc.epochs) {
       if (world ? await world.any(ctx.stop.stopRequested) : ctx.stop.stopRequested) {
@@ -174,9 +176,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip,
-        mixup: config.mixup || config.cutmix
-          ? { settings: { mixupAlpha: config.mixup?.alpha ?? null, cutmixAlpha: config.cutmix?.alpha ?? null }, seed: config.seed, epoch: state.globalEpoch }
-          : null,
+        mixup: mixing && { settings: mixing, seed: config.seed, epoch: state.globalEpoch },
         afterStep: () => { for (const c of callbacks) c.afterStep?.(); },
         onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),
       });

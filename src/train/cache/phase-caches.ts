@@ -11,6 +11,7 @@ import type { DataLoader } from '../../data/index.js';
 import type { Module } from '../../nn/index.js';
 import { isStageName, StagedNet } from '../../models/index.js';
 import type { RunConfig } from '../config/index.js';
+import { mixSettingsOf } from '../mixup.js';
 import { cacheStage, cacheStageFor, carriedStage, type CacheConditions } from '../plan.js';
 import { FeatureCache } from './feature-cache.js';
 import { sharedStageValid, type SharedFeatureCaches } from './shared.js';
@@ -84,11 +85,9 @@ export function removeStaleSpillDirs(dir: string): string[] {
   return removed;
 }
 
-const mixesBatches = (config: RunConfig): boolean => config.mixup !== null || config.cutmix !== null;
-
 const conditions = (c: Pick<PhaseCachesContext, 'config' | 'trainLoader'>): CacheConditions =>
   // Mixup and CutMix train on mixed images, whose frozen-prefix outputs are not any view's: nothing can be cached.
-  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled && !mixesBatches(c.config) });
+  ({ bnPolicy: c.config.bnPolicy, viewsCacheable: c.trainLoader.viewsCacheable, enabled: c.config.featureCache.enabled && mixSettingsOf(c.config) === null });
 
 /**
  * The cache of `stage` for use in phase `index`: the shared one where its prefix still holds the starting

@@ -8,6 +8,7 @@ import { NonFiniteLossError } from '../callbacks/nan-guard.js';
 import type { PhaseConfig } from '../config/index.js';
 import type { Engine } from '../engine.js';
 import { gradClipOf, trainStep } from '../epoch.js';
+import { mixDraw, type MixSettings } from '../mixup.js';
 import { disposeInput, stepInputs, type InputSource } from '../inputs.js';
 import { createOptimizer } from '../optimizers.js';
 import { applyTrainable, nextStage, setTrainModes, trainableParameters } from '../plan.js';
@@ -43,12 +44,20 @@ function snapshot(e: Engine): () => void {
   };
 }
 
+/** What the run's training steps do besides the plain step, which the range test's steps do too. */
+export interface RangeTestSteps {
+  /** The configuration's gradient clipping (null: none). */
+  clipGradNorm: number | null;
+  /** The configuration's mixup/CutMix and its seed (null: none); the source must then be images, not cached features. */
+  mixing: { settings: MixSettings; seed: number } | null;
+}
+
 /**
  * Runs the range test of `phase` on e.model with the inputs of `source`; the model is restored afterwards. Its
- * steps are the run's (`clipGradNorm`: the configuration's gradient clipping, as training would clip).
+ * steps are the run's: clipped and mixed as training would (`steps`; as fastai's lr_find runs its callbacks).
  */
 export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSource, bnPolicy: 'eval' | 'train',
-  settings: Partial<RangeTestSettings> = {}, clipGradNorm: number | null = null): Promise<RangeTestResult> {
+  settings: Partial<RangeTestSettings> = {}, steps: RangeTestSteps = { clipGradNorm: null, mixing: null }): Promise<RangeTestResult> {
   const s = { ...RANGE_TEST_DEFAULTS, ...settings };
   if (!(s.startLr > 0 && s.endLr > s.startLr && Number.isInteger(s.steps) && s.steps >= 2)) {
     throw new RangeError(`range test: need 0 < startLr < endLr and steps >= 2, got ${s.startLr}, ${s.endLr}, ${s.steps}`);
@@ -60,7 +69,8 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
     applyTrainable(e.model, phase.trainable);
     setTrainModes(e.model, bnPolicy);
     const optimizer = createOptimizer(phase, trainableParameters(e.model));
-    const clip = gradClipOf(clipGradNorm, optimizer);
+    const clip = gradClipOf(steps.clipGradNorm, optimizer);
+    const mixing = steps.mixing;
     try {
       const smoother = new LossSmoother(s.beta, s.divergence);
       const from = nextStage(source.stage);
@@ -73,7 +83,9 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
           for (const g of optimizer.paramGroups) g.lr = lr;
           let loss: number;
           try {
-            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, { clip }).loss;
+            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, {
+              clip, mix: mixing && mixDraw(mixing.settings, mixing.seed, epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!),
+            }).loss;
           } catch (err) {
             if (!(err instanceof NonFiniteLossError)) throw err;
             stoppedBy = 'non-finite loss';

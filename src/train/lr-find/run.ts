@@ -5,6 +5,7 @@
 // RUN/best_model_phase1.safetensors, or the RUN folder, whose best_model_phase1 is taken). The test uses the
 // frozen-prefix cache of the phase (each image view through the frozen layers once), and nothing of the model
 // changes (the weights are restored afterwards).
+import { mixSettingsOf } from '../mixup.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,7 +100,9 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
       mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, augmentBaseSide: config.input.presize,
     });
     applyTrainable(model, pc.trainable);
-    const stage = cacheStage(model, { bnPolicy: config.bnPolicy, viewsCacheable: loader.viewsCacheable, enabled: config.featureCache.enabled });
+    // Mixed images have no frozen-prefix outputs to reuse (as in training).
+    const mixing = mixSettingsOf(config);
+    const stage = cacheStage(model, { bnPolicy: config.bnPolicy, viewsCacheable: loader.viewsCacheable, enabled: config.featureCache.enabled && mixing === null });
     if (stage) {
       cache = new FeatureCache({
         stage, memoryBytes: Math.max(1 << 20, config.featureCache.memoryMB * 2 ** 20), dir: path.join(tmp, stage), dtype: config.featureCache.dtype, device: config.device,
@@ -107,7 +110,8 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
     }
     const settings = { startLr: o.startLr ?? RANGE_TEST_DEFAULTS.startLr, endLr: o.endLr ?? RANGE_TEST_DEFAULTS.endLr, steps: o.steps ?? RANGE_TEST_DEFAULTS.steps };
     log(`range test of phase ${pc.name} (${pc.trainable.join(', ')}): lr ${settings.startLr} to ${settings.endLr} over ${settings.steps} steps, ${train.length} training images${stage ? `, ${stage} output cached` : ''}`);
-    const r = await rangeTest(engine, pc, { loader, split: 'train', cache, stage }, config.bnPolicy, settings, config.clipGradNorm);
+    const r = await rangeTest(engine, pc, { loader, split: 'train', cache, stage }, config.bnPolicy, settings,
+      { clipGradNorm: config.clipGradNorm, mixing: mixing && { settings: mixing, seed: config.seed } });
     const smoothed = r.points.map((p) => p.smoothed);
     const si = steepestIndex(smoothed);
     const vi = valleyIndex(smoothed, settings.steps);
