@@ -7,7 +7,7 @@ import {
 } from '../data/index.js';
 import { createClassifier, type ImageClassifier } from '../models/index.js';
 import { createTask, LOSS_POLICIES, type Task } from '../tasks/index.js';
-import { ConfigError, configToJSON, usesChannelsLast, type RunConfig } from './config/index.js';
+import { ConfigError, configToJSON, phaseSchedule, usesChannelsLast, type RunConfig } from './config/index.js';
 import { toChannelsLast, type Engine } from './engine.js';
 import { writeHistory } from './history.js';
 import type { RunContext } from './phase.js';
@@ -228,7 +228,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
     task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
     phases: config.phases.map((p) => ({
       name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr,
-      schedule: p.oneCycle ? 'one-cycle' as const : p.cosine ? 'cosine' as const : p.reduceLROnPlateau ? 'plateau' as const : 'constant' as const,
+      schedule: phaseSchedule(p),
     })),
     ...(s.world ? { world: { size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize, global_batch: config.batchSize * s.world.size, sync_batchnorm: config.syncBatchNorm } } : {}),
   });

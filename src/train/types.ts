@@ -1,7 +1,7 @@
 // Types shared by the trainer's files: one epoch's record (a history row), the progress events and the
 // options and result of train().
 import type { TaskKind } from '../models/index.js';
-import type { RunConfig } from './config/index.js';
+import type { PhaseSchedule, RunConfig } from './config/index.js';
 import type { AnyEvaluationMetrics } from '../eval/index.js';
 import type { SharedFeatureCaches } from './cache/shared.js';
 import type { ImageCache, ProbeMemo } from '../data/index.js';
@@ -41,7 +41,7 @@ export type TrainEvent =
     /** binary, multiclass or multilabel. */
     task?: TaskKind; classes: string[]; positive_class: string | null;
     /** `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it). */
-    phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: 'plateau' | 'one-cycle' | 'cosine' | 'constant' }[];
+    phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule }[];
     /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the batch of one step of all. */
     world?: { size: number; rank: number; batch_per_rank: number; global_batch: number; sync_batchnorm: boolean };
   }

@@ -12,7 +12,7 @@ import { BestTracker } from './best-tracker.js';
 import { EarlyStopping } from './early-stopping.js';
 import { metricOf } from './monitor.js';
 import { PlateauScheduler } from './plateau.js';
-import { CosineSchedule, OneCycleSchedule } from './span-schedules.js';
+import { spanSchedule, type SpanSchedule } from './span-schedules.js';
 import { recordMetrics } from '../checkpoints.js';
 
 /** What a callback sees after an epoch. */
@@ -69,23 +69,14 @@ export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPe
       loadStateDict: (s) => plateau.loadStateDict(s as ReturnType<PlateauScheduler['stateDict']>),
     });
   }
-  if (pc.oneCycle) {
-    const cycle = new OneCycleSchedule(optimizer, pc.oneCycle, pc.lr, pc.epochs, stepsPerEpoch);
+  const span = spanSchedule(pc, optimizer, stepsPerEpoch);
+  if (span) {
     callbacks.push({
       key: 'scheduler',
-      afterEpoch: () => undefined,
-      afterStep: () => cycle.afterStep(),
-      stateDict: () => cycle.stateDict(),
-      loadStateDict: (s) => cycle.loadStateDict(s as ReturnType<OneCycleSchedule['stateDict']>),
-    });
-  }
-  if (pc.cosine) {
-    const cosine = new CosineSchedule(optimizer, pc.cosine, pc.epochs);
-    callbacks.push({
-      key: 'scheduler',
-      afterEpoch: () => { cosine.afterEpoch(); return undefined; },
-      stateDict: () => cosine.stateDict(),
-      loadStateDict: (s) => cosine.loadStateDict(s as ReturnType<CosineSchedule['stateDict']>),
+      afterEpoch: () => { span.afterEpoch(); return undefined; },
+      afterStep: () => span.afterStep(),
+      stateDict: () => span.stateDict(),
+      loadStateDict: (s) => span.loadStateDict(s as ReturnType<SpanSchedule['stateDict']>),
     });
   }
   if (pc.earlyStopping) {

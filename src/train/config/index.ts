@@ -19,6 +19,7 @@ export { checkModuleName, TRAINABLE_NAMES } from './modules.js';
 export { suggest, didYouMean } from './suggest.js';
 export { configWarnings } from './warnings.js';
 export { ConfigError } from './error.js';
+export { phaseSchedule, type PhaseSchedule } from './phases.js';
 export { loadConfigFile, MAX_CONFIG_BYTES } from './file.js';
 
 /** Command-line overrides. Values are checked with the rest of the configuration, naming the flag. */

@@ -187,6 +187,12 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
   return out;
 }
 
+/** How a phase's rate moves: a span schedule (oneCycle, cosine), the plateau scheduler, or nothing. */
+export type PhaseSchedule = 'one-cycle' | 'cosine' | 'plateau' | 'constant';
+export function phaseSchedule(p: PhaseConfig): PhaseSchedule {
+  return p.oneCycle ? 'one-cycle' : p.cosine ? 'cosine' : p.reduceLROnPlateau ? 'plateau' : 'constant';
+}
+
 export function phases(c: Checker, v: unknown, defaults: PhaseConfig[], arch: Arch): PhaseConfig[] {
   if (v === undefined) {
     // Defaults name layer4 etc.: still check them against the arch (all ResNets have them, but keep it honest).

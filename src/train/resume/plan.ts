@@ -5,7 +5,7 @@
 // phase has trained since; the result equals a run that had the higher limit from the start. A phase that
 // early stopping ended is never continued: more epochs would not be what that run would have trained.
 // Everything refused here is refused before RUN/config.json is rewritten.
-import type { RunConfig } from '../config/index.js';
+import { phaseSchedule, type RunConfig } from '../config/index.js';
 import type { RunState } from './state.js';
 
 export class ResumePlanError extends Error {}
@@ -24,7 +24,7 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
     const want = pc.epochs;
     const before = saved.phases[i]?.epochs ?? want;
     const started = i < state.phaseIndex ? state.phases[i]!.epochs > 0 : i === state.phaseIndex && state.phase !== null;
-    const span = pc.oneCycle ? 'a one-cycle schedule' : pc.cosine ? 'cosine annealing' : null;
+    const span = { 'one-cycle': 'a one-cycle schedule', cosine: 'cosine annealing', plateau: null, constant: null }[phaseSchedule(pc)];
     if (span && started && want !== before) {
       // The schedule's shape is drawn over the phase's planned epochs: another limit would not continue it.
       throw new ResumePlanError(`${pc.name} follows ${span} over its ${before} epochs, which has begun; ` +
