@@ -99,6 +99,24 @@ test('--nproc 2 with --one-cycle and --clip-grad-norm trains as 1 process x 32: 
   });
 });
 
+test('--nproc 2 x batch 8 with --accumulate-grad-batches 2 trains as 1 process x 32: the same history (the group sums of the ranks averaged at its last batch)', async () => {
+  // Phase 2 trains a convolution and the head: no BatchNorm trains, whose statistics would see 16 images, not 32.
+  const set = ['phases[1].trainable=[layer4.1.conv2, fc]', 'clipGradNorm=0.05'];
+  const two = path.join(tempDir(), 'two-acc');
+  const extra = ['--one-cycle', '--accumulate-grad-batches', '2', '--epochs1', '2', ...set.flatMap((s) => ['--set', s])];
+  const r = spawnSync(process.execPath, [bin, 'train', data, '--out', two, '--batch-size', '8', '--nproc', '2', ...FLAGS, ...extra], { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /2 ranks x 8 images x 2 batches summed = a global batch of 32/);
+  const one = path.join(tempDir(), 'one-acc');
+  await train(tinyConfig(data, set, { batchSize: 32, epochs1: 2, epochs2: 1, dropout: 0, threads: 1, oneCycle: true }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  const [a, b] = [rows(one), rows(two)];
+  assert.equal(b.length, 3);
+  a.forEach((row, i) => {
+    assert.deepEqual(b[i]!.slice(0, 3), row.slice(0, 3));
+    for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
+  });
+});
+
 /** Starts `tlearn train ... --nproc 2` and resolves with its exit code and output; `onLine` sees rank 0's stdout lines. */
 function launchCli(args: string[], onLine: (line: string, pid: number) => void = () => undefined): Promise<{ code: number | null; out: string; err: string; exitedAt: number }> {
   return new Promise((resolve) => {

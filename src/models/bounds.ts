@@ -24,6 +24,8 @@ export const STD: NumberRule = { min: 0, exclusiveMin: true };
 export const SEED: NumberRule = { integer: true, min: 0, max: 2 ** 32 - 1 };
 /** The share of the images drawn for val or test. */
 export const FRACTION: NumberRule = { min: 0, max: 1, exclusiveMax: true };
+/** Batches whose gradients add up before an optimizer step (beyond a thousand, a step would outlast most epochs). */
+export const ACCUMULATE_GRAD_BATCHES = { integer: true, min: 1, max: 1024 } as const satisfies NumberRule;
 /** A number of epochs, or an epoch (1-based; 0 where none was trained). */
 export const EPOCHS: NumberRule = { integer: true, min: 0 };
 /** The kinds of classification task (a tlearn model is one of them; data and configuration name them too). */

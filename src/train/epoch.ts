@@ -10,6 +10,7 @@ import { yieldToEventLoop, type StopController } from './signals.js';
 import type { AnyOptimizer } from './optimizers.js';
 import type { GradientReducer } from '../distributed/index.js';
 import { clipGradNorm_ } from '../nn/index.js';
+import { AccumulationGroups, SINGLE_BATCH, type MicroBatch } from './accumulation.js';
 import { mixDraw, mixInputs, mixupLoss, type MixDraw, type MixSettings } from './mixup.js';
 
 /** Running sums of a training pass (saved with a mid-epoch interrupt, so a resume continues them). */
@@ -45,29 +46,44 @@ export interface StepExtras {
   clip?: GradClip | null;
   /** This batch's mixup or CutMix draw (mixup.ts): the inputs and the loss are mixed with the batch's mirror. */
   mix?: MixDraw | null;
+  /** This batch's place in its gradient-accumulation group (accumulation.ts); absent: a step of its own. */
+  micro?: MicroBatch;
 }
 
-/** One optimisation step; returns the batch's mean loss and the probabilities of its images. */
+/**
+ * One optimisation step, or one batch's share of it under gradient accumulation (`extras.micro`: the gradients
+ * are zeroed before a group's first batch, the optimizer steps after its last). Returns the batch's mean loss and
+ * the probabilities of its images.
+ */
 export function trainStep(e: Engine, opt: AnyOptimizer, from: string, x: Tensor, y: Tensor,
   where: { phase: string; epoch: number; batch: number }, extras: StepExtras = {}): { loss: number; probs: Float32Array } {
-  const { reducer = null, clip = null, mix = null } = extras;
+  const { reducer = null, clip = null, mix = null, micro = SINGLE_BATCH } = extras;
   return scope(() => {
-    opt.zeroGrad();
+    if (micro.first) opt.zeroGrad();
     const logits = logitsOf(e, mix === null ? x : mixInputs(x, mix), from).float();
     const loss = mix === null ? e.task.loss(logits, y) : mixupLoss((t) => e.task.loss(logits, t), y, mix.lambda);
     const value = loss.item();
     // Before backward and the update: a non-finite loss must not reach the weights.
     checkFinite(value, where.phase, where.epoch, where.batch, 'training');
     // Data-parallel: the buckets' all-reduces start while backward runs; after it every gradient is the ranks' mean.
-    reducer?.prepareForBackward(logits);
-    loss.backward();
-    // After backward, where data-parallel gradients are already the ranks' mean: every rank clips alike.
-    if (clip) clipGradNorm_(clip.params, clip.maxNorm)?.dispose();
-    opt.step();
-    const probs = noGrad(() => e.task.probabilities(logits.detach()).toFloat32Array());
-    return { loss: value, probs };
+    // Within an accumulation group only the last backward all-reduces (the sums so far), as DDP's no_sync.
+    if (micro.last) reducer?.prepareForBackward(logits);
+    (micro.weight === 1 ? loss : loss.mul(micro.weight)).backward();
+    if (micro.last) optimizerStep(opt, clip);
+    return { loss: value, probs: probsOf(e, logits) };
   });
 }
+
+/** The update after backward, where data-parallel gradients are already the ranks' mean: every rank clips alike. */
+function optimizerStep(opt: AnyOptimizer, clip: GradClip | null): void {
+  if (clip) clipGradNorm_(clip.params, clip.maxNorm)?.dispose();
+  opt.step();
+}
+
+/** The step of an accumulation group whose last batch yielded nothing (accumulation.ts). */
+export const stepAccumulated = (opt: AnyOptimizer, clip: GradClip | null): void => scope(() => optimizerStep(opt, clip));
+
+const probsOf = (e: Engine, logits: Tensor): Float32Array => noGrad(() => e.task.probabilities(logits.detach()).toFloat32Array());
 
 export interface TrainPassOptions {
   engine: Engine;
@@ -86,6 +102,8 @@ export interface TrainPassOptions {
   clip?: GradClip | null;
   /** Mixup/CutMix of every batch: the alphas, and the run's seed and global epoch the draws come from (null: none). */
   mixup?: { settings: MixSettings; seed: number; epoch: number } | null;
+  /** Batches per optimizer step (config accumulateGradBatches; default 1). */
+  accumulate?: number;
   /** Called after every optimizer step (a per-batch LR schedule steps here). */
   afterStep?: () => void;
   /** `lr`: the rate of the step just taken (of the first parameter group). */
@@ -94,18 +112,28 @@ export interface TrainPassOptions {
 
 /**
  * Trains on the plans from startBatch on, adding to `totals`. Returns the number of batches done when a
- * stop was requested before the end of the epoch, or null when the epoch is complete.
+ * stop was requested before the end of the epoch (always after an optimizer step: at the end of an
+ * accumulation group), or null when the epoch is complete.
  */
 export async function trainPass(o: TrainPassOptions): Promise<number | null> {
   const from = nextStage(o.source.stage, o.engine.model.stages);
   const t0 = performance.now();
   const base = o.totals.seconds;
+  const groups = new AccumulationGroups(o.plans.map((p) => p.indices.length), o.accumulate ?? 1);
+  const stepOpenGroup = () => {
+    stepAccumulated(o.optimizer, o.clip ?? null);
+    o.afterStep?.();
+  };
   for await (const input of stepInputs(o.engine, o.source, o.plans, o.startBatch)) {
     let r: { loss: number; probs: Float32Array };
+    const { micro, stepFirst } = groups.enter(input.batchIndex);
+    if (stepFirst) stepOpenGroup();
     const lr = o.optimizer.paramGroups[0].lr;
     try {
-      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 },
-        { reducer: o.reducer, clip: o.clip, mix: o.mixup ? mixDraw(o.mixup.settings, o.mixup.seed, o.mixup.epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!) : null });
+      r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, {
+        reducer: o.reducer, clip: o.clip, micro,
+        mix: o.mixup ? mixDraw(o.mixup.settings, o.mixup.seed, o.mixup.epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!) : null,
+      });
     } finally {
       disposeInput(input);
     }
@@ -114,13 +142,16 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     o.totals.seen += input.n;
     o.totals.batches = input.batchIndex + 1;
     o.totals.seconds = base + (performance.now() - t0) / 1000;
-    o.afterStep?.();
+    if (micro.last) o.afterStep?.();
     o.onBatch?.(input.batchIndex + 1, o.plans.length, o.totals, lr);
     await yieldToEventLoop();
+    // A stop keeps no half-summed gradients: it waits for the group's step (RUN/last has no gradients).
+    if (!micro.last) continue;
     // The ranks stop at the same step: a stop asked for on any of them (a signal reaches them one by one) stops all.
     const stop = o.engine.world ? await o.engine.world.any(o.stop.stopRequested) : o.stop.stopRequested;
     if (stop && input.batchIndex + 1 < o.plans.length) return input.batchIndex + 1;
   }
+  if (groups.open) stepOpenGroup();
   return null;
 }
 

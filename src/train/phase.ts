@@ -12,6 +12,7 @@ import type { FeatureCache } from './cache/feature-cache.js';
 import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, gradClipOf, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { mixSettingsOf } from './mixup.js';
+import { stepsPerEpoch } from './accumulation.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './resume/state.js';
@@ -100,7 +101,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
   const optimizer = createOptimizer(pc, trainableParameters(model));
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
-  const { callbacks, best } = phaseCallbacks(pc, optimizer, ctx.trainLoader.length, {
+  const { callbacks, best } = phaseCallbacks(pc, optimizer, stepsPerEpoch(ctx.trainLoader.length, config.accumulateGradBatches), {
     saveBest: ({ record, val, epoch }, value) => {
       if (!main) return;
       saveBest(ctx, bestFile, pc.name, epoch, record, val);
@@ -175,7 +176,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry, byPath: ctx.sharedCaches !== null };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
-        engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip,
+        engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip, accumulate: config.accumulateGradBatches,
         mixup: mixing && { settings: mixing, seed: config.seed, epoch: state.globalEpoch },
         afterStep: () => { for (const c of callbacks) c.afterStep?.(); },
         onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),

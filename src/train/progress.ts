@@ -173,7 +173,8 @@ export class Progress {
         return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.precision}${e.channels_last ? ', channels-last' : ''}) -> ${e.run}\n` +
           `  images: ${n.train} train, ${n.val} val, ${n.test} test; ${e.positive_class === null ? `${e.task}, ${e.classes.length} classes: ${e.classes.join(', ')}` : `classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})`}\n` +
           `  phases: ${phases}` +
-          (e.world ? `\n  world: ${e.world.size} ranks x ${e.world.batch_per_rank} images = a global batch of ${e.world.global_batch}` +
+          (e.accumulate_grad_batches && !e.world ? `\n  gradients of ${e.accumulate_grad_batches} batches summed per optimizer step` : '') +
+          (e.world ? `\n  world: ${e.world.size} ranks x ${e.world.batch_per_rank} images${e.accumulate_grad_batches ? ` x ${e.accumulate_grad_batches} batches summed` : ''} = a global batch of ${e.world.global_batch}` +
             `${e.world.sync_batchnorm ? ', synchronized BatchNorm' : ''} (this is rank ${e.world.rank})` : '');
       }
       case 'phase':

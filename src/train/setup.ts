@@ -230,7 +230,13 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
       name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr,
       schedule: phaseSchedule(p),
     })),
-    ...(s.world ? { world: { size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize, global_batch: config.batchSize * s.world.size, sync_batchnorm: config.syncBatchNorm } } : {}),
+    ...(config.accumulateGradBatches > 1 ? { accumulate_grad_batches: config.accumulateGradBatches } : {}),
+    ...(s.world ? {
+      world: {
+        size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize,
+        global_batch: config.batchSize * s.world.size * config.accumulateGradBatches, sync_batchnorm: config.syncBatchNorm,
+      },
+    } : {}),
   });
   return { ctx, data, split, loaded, ...(point?.reopenMessage ? { reopenMessage: point.reopenMessage } : {}) };
 }

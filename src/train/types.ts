@@ -42,7 +42,9 @@ export type TrainEvent =
     task?: TaskKind; classes: string[]; positive_class: string | null;
     /** `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it). */
     phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule }[];
-    /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the batch of one step of all. */
+    /** Batches summed into each optimizer step (config accumulateGradBatches), present only when more than 1. */
+    accumulate_grad_batches?: number;
+    /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the images of one optimizer step of all. */
     world?: { size: number; rank: number; batch_per_rank: number; global_batch: number; sync_batchnorm: boolean };
   }
   | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }

@@ -69,6 +69,7 @@ export function defaultConfig(): RunConfig {
     // Horizontal flips: cheap, rarely harmful, and still lets the loader and the feature cache reuse work.
     augment: 'flip',
     batchSize: 32,
+    accumulateGradBatches: 1,
     seed: 0,
     threads: 0,
     device: 'cpu',

@@ -37,6 +37,7 @@ export interface ConfigOverrides {
   presize?: number;
   augment?: string;
   batchSize?: number;
+  accumulateGradBatches?: number;
   seed?: number;
   threads?: number;
   device?: string;
@@ -167,6 +168,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'presize', flag: '--presize', path: ['input', 'presize'] },
   { key: 'augment', flag: '--augment', path: ['augment'] },
   { key: 'batchSize', flag: '--batch-size', path: ['batchSize'] },
+  { key: 'accumulateGradBatches', flag: '--accumulate-grad-batches', path: ['accumulateGradBatches'] },
   { key: 'seed', flag: '--seed', path: ['seed'] },
   { key: 'threads', flag: '--threads', path: ['threads'] },
   { key: 'device', flag: '--device', path: ['device'] },

@@ -92,6 +92,7 @@ export interface RunConfigInput {
   input?: InputConfigInput;
   augment?: Augment;
   batchSize?: number;
+  accumulateGradBatches?: number;
   seed?: number;
   /** 0 = all cores. libtorch's thread count is process-wide. */
   threads?: number;

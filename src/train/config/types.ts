@@ -193,6 +193,11 @@ export interface RunConfig {
   input: InputConfig;
   augment: Augment;
   batchSize: number;
+  /**
+   * Batches whose gradients add up before one optimizer step (Lightning's accumulate_grad_batches, Keras's
+   * gradient_accumulation_steps): a step then sees batchSize x this many images, with the memory of one batch.
+   */
+  accumulateGradBatches: number;
   seed: number;
   /** 0 = all cores. */
   threads: number;

@@ -5,7 +5,7 @@ import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
 import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
-import { DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
+import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
@@ -25,7 +25,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 // The bounds shared with checkpoint metadata live in src/models/bounds.ts (one definition for both).
 export { PHASE_NAME_MAX_BYTES };
 
-const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'seed', 'threads', 'device', 'precision', 'channelsLast',
+const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
   'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'cutmix', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
@@ -135,6 +135,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     augment: c.choice(raw.augment, 'config.augment', d.augment, AUGMENTS),
     // BatchNorm cannot train on a batch of one.
     batchSize: c.number(raw.batchSize, 'config.batchSize', d.batchSize, { integer: true, min: 2, max: 65536 }),
+    accumulateGradBatches: c.number(raw.accumulateGradBatches, 'config.accumulateGradBatches', d.accumulateGradBatches, ACCUMULATE_GRAD_BATCHES),
     seed: c.number(raw.seed, 'config.seed', d.seed, SEED),
     threads: c.number(raw.threads, 'config.threads', d.threads, { integer: true, min: 0, max: 4096 }),
     device: c.choice(raw.device, 'config.device', d.device, DEVICES),

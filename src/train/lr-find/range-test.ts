@@ -7,7 +7,8 @@ import type { Tensor } from '../../torch/index.js';
 import { NonFiniteLossError } from '../callbacks/nan-guard.js';
 import type { PhaseConfig } from '../config/index.js';
 import type { Engine } from '../engine.js';
-import { gradClipOf, trainStep } from '../epoch.js';
+import { gradClipOf, stepAccumulated, trainStep } from '../epoch.js';
+import { AccumulationGroups } from '../accumulation.js';
 import { mixDraw, type MixSettings } from '../mixup.js';
 import { disposeInput, stepInputs, type InputSource } from '../inputs.js';
 import { createOptimizer } from '../optimizers.js';
@@ -50,6 +51,8 @@ export interface RangeTestSteps {
   clipGradNorm: number | null;
   /** The configuration's mixup/CutMix and its seed (null: none); the source must then be images, not cached features. */
   mixing: { settings: MixSettings; seed: number } | null;
+  /** The configuration's accumulateGradBatches: one step of the test sums the gradients of this many batches. */
+  accumulate: number;
 }
 
 /**
@@ -57,7 +60,7 @@ export interface RangeTestSteps {
  * steps are the run's: clipped and mixed as training would (`steps`; as fastai's lr_find runs its callbacks).
  */
 export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSource, bnPolicy: 'eval' | 'train',
-  settings: Partial<RangeTestSettings> = {}, steps: RangeTestSteps = { clipGradNorm: null, mixing: null }): Promise<RangeTestResult> {
+  settings: Partial<RangeTestSettings> = {}, steps: RangeTestSteps = { clipGradNorm: null, mixing: null, accumulate: 1 }): Promise<RangeTestResult> {
   const s = { ...RANGE_TEST_DEFAULTS, ...settings };
   if (!(s.startLr > 0 && s.endLr > s.startLr && Number.isInteger(s.steps) && s.steps >= 2)) {
     throw new RangeError(`range test: need 0 < startLr < endLr and steps >= 2, got ${s.startLr}, ${s.endLr}, ${s.steps}`);
@@ -75,17 +78,40 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
       const smoother = new LossSmoother(s.beta, s.divergence);
       const from = nextStage(source.stage);
       let step = 0;
+      let lr = rangeTestLr(0, s);
+      // The loss of a step: the mean over the images of its batches (one batch without accumulation).
+      let lossSum = 0;
+      let images = 0;
+      /** Records the step just taken; true when the test is over. */
+      const stepDone = (): boolean => {
+        const loss = lossSum / images;
+        lossSum = images = 0;
+        const { smoothed, stop } = smoother.add(loss);
+        points.push({ step, lr, loss, smoothed });
+        step++;
+        if (stop) stoppedBy = 'divergence';
+        return stop || step >= s.steps;
+      };
       for (let epoch = 0; step < s.steps && stoppedBy === 'steps'; epoch++) {
         const plans = source.loader.plan(epoch);
         if (plans.length === 0) throw new Error('range test: the training loader has no batches');
+        const groups = new AccumulationGroups(plans.map((p) => p.indices.length), steps.accumulate);
+        let over = false;
         for await (const input of stepInputs(e, source, plans)) {
-          const lr = rangeTestLr(step, s);
-          for (const g of optimizer.paramGroups) g.lr = lr;
-          let loss: number;
+          const { micro, stepFirst } = groups.enter(input.batchIndex);
+          if (stepFirst) {
+            stepAccumulated(optimizer, clip);
+            if ((over = stepDone())) { disposeInput(input); break; }
+          }
+          if (micro.first) {
+            lr = rangeTestLr(step, s);
+            for (const g of optimizer.paramGroups) g.lr = lr;
+          }
           try {
-            loss = trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, {
-              clip, mix: mixing && mixDraw(mixing.settings, mixing.seed, epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!),
+            lossSum += input.n * trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, {
+              clip, micro, mix: mixing && mixDraw(mixing.settings, mixing.seed, epoch, input.batchIndex, input.x.shape[2]!, input.x.shape[3]!),
             }).loss;
+            images += input.n;
           } catch (err) {
             if (!(err instanceof NonFiniteLossError)) throw err;
             stoppedBy = 'non-finite loss';
@@ -93,12 +119,12 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
           } finally {
             disposeInput(input);
           }
-          const { smoothed, stop } = smoother.add(loss);
-          points.push({ step, lr, loss, smoothed });
-          step++;
           await yieldToEventLoop();
-          if (stop) { stoppedBy = 'divergence'; break; }
-          if (step >= s.steps) break;
+          if (micro.last && (over = stepDone())) break;
+        }
+        if (!over && stoppedBy === 'steps' && groups.open) {
+          stepAccumulated(optimizer, clip);
+          stepDone();
         }
       }
     } finally {

@@ -109,9 +109,9 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
       });
     }
     const settings = { startLr: o.startLr ?? RANGE_TEST_DEFAULTS.startLr, endLr: o.endLr ?? RANGE_TEST_DEFAULTS.endLr, steps: o.steps ?? RANGE_TEST_DEFAULTS.steps };
-    log(`range test of phase ${pc.name} (${pc.trainable.join(', ')}): lr ${settings.startLr} to ${settings.endLr} over ${settings.steps} steps, ${train.length} training images${stage ? `, ${stage} output cached` : ''}`);
+    log(`range test of phase ${pc.name} (${pc.trainable.join(', ')}): lr ${settings.startLr} to ${settings.endLr} over ${settings.steps} steps${config.accumulateGradBatches > 1 ? ` of ${config.accumulateGradBatches} batches` : ''}, ${train.length} training images${stage ? `, ${stage} output cached` : ''}`);
     const r = await rangeTest(engine, pc, { loader, split: 'train', cache, stage }, config.bnPolicy, settings,
-      { clipGradNorm: config.clipGradNorm, mixing: mixing && { settings: mixing, seed: config.seed } });
+      { clipGradNorm: config.clipGradNorm, mixing: mixing && { settings: mixing, seed: config.seed }, accumulate: config.accumulateGradBatches });
     const smoothed = r.points.map((p) => p.smoothed);
     const si = steepestIndex(smoothed);
     const vi = valleyIndex(smoothed, settings.steps);
