@@ -13,6 +13,7 @@ import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, gradClipOf, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { mixSettingsOf } from './mixup.js';
 import { stepsPerEpoch } from './accumulation.js';
+import { WeightAverage } from './ema.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './resume/state.js';
@@ -56,7 +57,7 @@ export interface RunContext {
 export const isMain = (ctx: RunContext): boolean => !ctx.engine.world || ctx.engine.world.isMain;
 
 /** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
-function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean } = {}): Promise<void> {
+function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean; ema?: WeightAverage | null } = {}): Promise<void> {
   ctx.state.elapsedSeconds = ctx.elapsed();
   // Every rank holds the same weights and optimizer state: rank 0's copy is the run's.
   if (!isMain(ctx)) return Promise.resolve();
@@ -100,8 +101,12 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   }
 
   const optimizer = createOptimizer(pc, trainableParameters(model));
+  const steps = stepsPerEpoch(ctx.trainLoader.length, config.accumulateGradBatches);
+  if (config.ema && !resumed) warnShortAverage(ctx, pc.name, config.ema.decay, pc.epochs * steps);
+  // Made from the weights the phase starts from (or, resumed, the live ones; its averages are loaded below).
+  const ema = config.ema ? new WeightAverage(model, config.ema.decay) : null;
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
-  const { callbacks, best } = phaseCallbacks(pc, optimizer, stepsPerEpoch(ctx.trainLoader.length, config.accumulateGradBatches), {
+  const { callbacks, best } = phaseCallbacks(pc, optimizer, steps, {
     saveBest: ({ record, val, epoch }, value) => {
       if (!main) return;
       saveBest(ctx, bestFile, pc.name, epoch, record, val);
@@ -126,6 +131,14 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const saved = progress[c.key];
       if (saved) c.loadStateDict(saved);
     }
+    if (ema && progress.ema) {
+      const tensors = resumed.emaTensors();
+      try {
+        ema.load(tensors, progress.ema.updates);
+      } finally {
+        for (const t of tensors.values()) t.dispose();
+      }
+    }
     epochsDone = progress.epochsDone;
     stopped = progress.stopped;
   }
@@ -134,6 +147,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       // The optimizer's part is filled in by each save (saveRunState); until then it is the one RUN/last holds.
       epochsDone, stopped, optimizer: state.phase?.optimizer ?? null, scheduler: null, earlyStopping: null, best: best.stateDict(),
       ...Object.fromEntries(callbacks.map((c) => [c.key, c.stateDict()])),
+      ...(ema ? { ema: { updates: ema.updates } } : {}),
     };
   };
   snapshot();
@@ -178,7 +192,10 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip, accumulate: config.accumulateGradBatches,
         mixup: mixing && { settings: mixing, seed: config.seed, epoch: state.globalEpoch },
-        afterStep: () => { for (const c of callbacks) c.afterStep?.(); },
+        afterStep: () => {
+          ema?.update();
+          for (const c of callbacks) c.afterStep?.();
+        },
         onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),
       });
       if (world) {
@@ -189,11 +206,13 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         state.midEpoch = { batchesDone: cut, totals, lr };
         // A per-batch schedule has moved since the epoch began: RUN/last keeps where it is now.
         snapshot();
-        await save(ctx, optimizer);
+        await save(ctx, optimizer, { ema });
         await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, batches: plans.length, state: ctx.paths.last });
         return false;
       }
+      // Validation and the best checkpoint see the weight averages; training goes on from the live weights.
+      ema?.swapIn();
       const tVal = performance.now();
       const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry, byPath: trainSource.byPath }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;
@@ -220,8 +239,9 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
       // Every callback runs, in order (best checkpoint, LR plateau, early stopping); any may end the phase.
       for (const c of callbacks) if (c.afterEpoch({ record, val, epoch }) === 'stop') stopped = true;
+      ema?.swapOut();
       snapshot();
-      await save(ctx, optimizer);
+      await save(ctx, optimizer, { ema });
     }
 
     // Taken before the best weights come back: RUN/last holds this (the last epoch's save, or the state resumed from).
@@ -233,6 +253,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     } else if (lastRecord && lastVal) {
       // No epoch had a valid monitored value (e.g. an undefined AUC every time): keep the last weights as the phase's result.
       ctx.warn(`phase ${pc.name}: no epoch had a valid ${pc.checkpoint.monitor}; keeping the weights of its last epoch`);
+      // Those its last validation saw: with ema, the averages.
+      ema?.adopt();
       if (main) saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
     } else if (main && !fileExists(bestFile)) {
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
@@ -248,10 +270,20 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     reducer?.close();
     ctx.carriedCache = closePhaseCaches(caches, ctx.sharedCaches);
     optimizer.dispose();
+    ema?.dispose();
   }
 }
 
 const fileExists = (f: string): boolean => fs.existsSync(f);
+
+/** An average over more steps than the phase has leans on the weights of its first steps (the decay is per step). */
+function warnShortAverage(ctx: RunContext, phase: string, decay: number, steps: number): void {
+  const span = 1 / (1 - decay);
+  if (span <= steps) return;
+  const fits = steps >= 6 ? `; a decay of ${(1 - 3 / steps).toFixed(3)} averages about a third of them` : '';
+  ctx.warn(`ema: decay ${decay} averages about ${Math.round(span)} optimizer steps, but phase ${phase} has at most ${steps}: ` +
+    `its average leans on the weights of its first steps${fits}`);
+}
 
 function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, record: EpochRecord, val: ValidationResult): void {
   const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);

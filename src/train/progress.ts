@@ -174,6 +174,7 @@ export class Progress {
           `  images: ${n.train} train, ${n.val} val, ${n.test} test; ${e.positive_class === null ? `${e.task}, ${e.classes.length} classes: ${e.classes.join(', ')}` : `classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})`}\n` +
           `  phases: ${phases}` +
           (e.accumulate_grad_batches && !e.world ? `\n  gradients of ${e.accumulate_grad_batches} batches summed per optimizer step` : '') +
+          (e.ema_decay !== undefined ? `\n  validation and checkpoints use a moving average of the weights (decay ${e.ema_decay} per step)` : '') +
           (e.world ? `\n  world: ${e.world.size} ranks x ${e.world.batch_per_rank} images${e.accumulate_grad_batches ? ` x ${e.accumulate_grad_batches} batches summed` : ''} = a global batch of ${e.world.global_batch}` +
             `${e.world.sync_batchnorm ? ', synchronized BatchNorm' : ''} (this is rank ${e.world.rank})` : '');
       }

@@ -231,6 +231,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
       schedule: phaseSchedule(p),
     })),
     ...(config.accumulateGradBatches > 1 ? { accumulate_grad_batches: config.accumulateGradBatches } : {}),
+    ...(config.ema ? { ema_decay: config.ema.decay } : {}),
     ...(s.world ? {
       world: {
         size: s.world.size, rank: s.world.rank, batch_per_rank: config.batchSize,

@@ -44,6 +44,8 @@ export type TrainEvent =
     phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule }[];
     /** Batches summed into each optimizer step (config accumulateGradBatches), present only when more than 1. */
     accumulate_grad_batches?: number;
+    /** The decay of the weight average that validation and the checkpoints use (config ema), present only with one. */
+    ema_decay?: number;
     /** Data-parallel runs only: the ranks, each one's batch (--batch-size) and the images of one optimizer step of all. */
     world?: { size: number; rank: number; batch_per_rank: number; global_batch: number; sync_batchnorm: boolean };
   }

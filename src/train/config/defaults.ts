@@ -31,6 +31,8 @@ export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0 
 
 // fastai's MixUp default (timm's mixup_alpha is 0.8); CutMix's usual 1.0 (Yun et al., timm's examples).
 export const DEFAULT_MIXUP_ALPHA = 0.4;
+// Keras's ema_momentum: an average over about 100 steps (timm's 0.9998 suits ImageNet's thousands of steps per epoch).
+export const DEFAULT_EMA_DECAY = 0.99;
 export const DEFAULT_CUTMIX_ALPHA = 1;
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
@@ -86,6 +88,7 @@ export function defaultConfig(): RunConfig {
     clipGradNorm: null,
     mixup: null,
     cutmix: null,
+    ema: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },

@@ -53,6 +53,8 @@ export interface ConfigOverrides {
   mixup?: number;
   /** CutMix's alpha (cutmix.alpha). */
   cutmix?: number;
+  /** The weight average's decay (ema.decay). */
+  ema?: number;
   featureCache?: boolean;
   checkpointFormat?: string;
   /** A fixed decision threshold (threshold.method = fixed). */
@@ -182,6 +184,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'clipGradNorm', flag: '--clip-grad-norm', path: ['clipGradNorm'] },
   { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
   { key: 'cutmix', flag: '--cutmix', path: ['cutmix', 'alpha'] },
+  { key: 'ema', flag: '--ema', path: ['ema', 'decay'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },

@@ -112,6 +112,8 @@ export interface RunConfigInput {
   mixup?: { alpha?: number } | number | boolean | null;
   /** true: alpha 1; false or null: none. */
   cutmix?: { alpha?: number } | number | boolean | null;
+  /** true: decay 0.99; a number: the decay; false or null: none. */
+  ema?: { decay?: number } | number | boolean | null;
   /** false turns the cache off. */
   featureCache?: FeatureCacheConfigInput | boolean;
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */

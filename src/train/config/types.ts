@@ -156,6 +156,12 @@ export interface MixConfig {
   alpha: number;
 }
 
+/** An exponential moving average of the weights (src/train/ema.ts): avg = lerp(avg, live, 1 - decay) per step. */
+export interface EmaConfig {
+  /** How much of the average each step keeps: it spans about 1 / (1 - decay) steps (100 at 0.99). */
+  decay: number;
+}
+
 /** torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch. */
 export interface CosineConfig {
   etaMin: number;
@@ -240,6 +246,8 @@ export interface RunConfig {
   mixup: MixConfig | null;
   /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
   cutmix: MixConfig | null;
+  /** Validation and the checkpoints use a moving average of the weights (null: the weights themselves). */
+  ema: EmaConfig | null;
   featureCache: FeatureCacheConfig;
   imageCache: ImageCacheConfig;
   threshold: ThresholdConfig;

@@ -2,14 +2,14 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
-import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_MIXUP_ALPHA } from './defaults.js';
+import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { MixConfig } from './types.js';
+import type { EmaConfig, MixConfig } from './types.js';
 
 /** mixup or cutmix: null/false (none), true (the default alpha), alpha, or { alpha }. */
 function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | null {
@@ -21,12 +21,22 @@ function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | 
   return { alpha: c.number(raw.alpha, `${path}.alpha`, def, rule) };
 }
 
+function ema(c: Checker, v: unknown, path: string): EmaConfig | null {
+  if (v === undefined || v === null || v === false) return null;
+  if (v === true) return { decay: DEFAULT_EMA_DECAY };
+  // 1 would never move from the first step's weights; 0 is no average at all (the live weights).
+  const rule = { min: 0, max: 1, exclusiveMax: true };
+  if (typeof v === 'number') return { decay: c.number(v, path, DEFAULT_EMA_DECAY, rule) };
+  const raw = c.section(v, path, ['decay'], ['true', 'false', 'null']);
+  return { decay: c.number(raw.decay, `${path}.decay`, DEFAULT_EMA_DECAY, rule) };
+}
+
 export { isPlainObject, isWeightsPath, type ConfigIssue };
 // The bounds shared with checkpoint metadata live in src/models/bounds.ts (one definition for both).
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'cutmix', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'cutmix', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -152,6 +162,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     clipGradNorm: c.nullableNumber(raw.clipGradNorm, 'config.clipGradNorm', d.clipGradNorm, { min: 0, exclusiveMin: true }),
     mixup: mixing(c, raw.mixup, 'config.mixup', DEFAULT_MIXUP_ALPHA),
     cutmix: mixing(c, raw.cutmix, 'config.cutmix', DEFAULT_CUTMIX_ALPHA),
+    ema: ema(c, raw.ema, 'config.ema'),
     featureCache,
     imageCache,
     threshold: { method, value },

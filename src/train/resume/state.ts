@@ -16,12 +16,15 @@ import type { EarlyStoppingState } from '../callbacks/early-stopping.js';
 import type { BestState } from '../callbacks/best-tracker.js';
 import type { EpochTotals } from '../epoch.js';
 import type { AnyOptimizer } from '../optimizers.js';
+import type { WeightAverage } from '../ema.js';
 import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from '../types.js';
 
 export const STATE_VERSION = 1;
 
 const ENDED_MODEL = 'ended-model.safetensors';
 const ENDED_OPTIMIZER = 'ended-optimizer.safetensors';
+const EMA = 'ema.safetensors';
+const ENDED_EMA = 'ended-ema.safetensors';
 
 export interface PhaseProgress {
   /** Completed epochs of the phase. */
@@ -32,6 +35,8 @@ export interface PhaseProgress {
   scheduler: SchedulerState | null;
   earlyStopping: EarlyStoppingState | null;
   best: BestState;
+  /** The weight average's step count (config ema; its tensors are RUN/last/ema.safetensors); absent without one. */
+  ema?: { updates: number } | null;
 }
 
 /**
@@ -115,13 +120,14 @@ function mutableRecords(model: BinaryClassifier): StateDictRecords {
  */
 export function saveRunState(
   paths: RunPaths, model: BinaryClassifier, optimizer: AnyOptimizer | null, state: RunState, writer: LastWriter,
-  opts: { phaseEnded?: boolean } = {},
+  opts: { phaseEnded?: boolean; ema?: WeightAverage | null } = {},
 ): Promise<void> {
   const files = new Map<string, LastFile>();
   // The end of the phase that just finished is the previous save's model and optimizer files (its last epoch).
   if (state.ended) {
     files.set(ENDED_MODEL, { keep: opts.phaseEnded ? 'model.safetensors' : true });
     if (state.ended.progress.optimizer) files.set(ENDED_OPTIMIZER, { keep: opts.phaseEnded ? 'optimizer.safetensors' : true });
+    if (state.ended.progress.ema) files.set(ENDED_EMA, { keep: opts.phaseEnded ? EMA : true });
   }
   const tag = `phase-${state.phaseIndex}`;
   // At a phase boundary the weights were just restored: the next phase starts from them, so they are its base.
@@ -139,6 +145,14 @@ export function saveRunState(
     json = { ...json, phase: { ...state.phase, optimizer: sd.meta } };
     // Remembered, so that the phase's end can name the optimizer state its last save holds.
     state.phase.optimizer = sd.meta;
+    if (opts.ema) {
+      const averages = opts.ema.tensors();
+      try {
+        files.set(EMA, chunksOf(tensorsToRecords(averages)));
+      } finally {
+        dispose(averages);
+      }
+    }
   }
   const rng = getRngState();
   try {
@@ -157,6 +171,8 @@ export interface LoadedRunState {
   restoreModel(model: BinaryClassifier): void;
   /** The optimizer's saved tensors (caller disposes), for optimizer.loadStateDict. */
   optimizerTensors(): Map<string, Tensor>;
+  /** The saved weight averages (config ema; caller disposes). */
+  emaTensors(): Map<string, Tensor>;
   /** Puts libtorch's RNG back where it was when the state was saved. */
   restoreRng(): void;
   /**
@@ -173,6 +189,8 @@ function fail(msg: string): never {
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+const emaEntryOk = (v: unknown): boolean => v === undefined || v === null || (isObj(v) && isInt(v.updates));
+
 /** Checks the shape of a state read from disk (values that would misdirect the loop are refused). */
 export function checkRunState(raw: unknown, phaseCount: number): RunState {
   if (!isObj(raw)) fail('does not hold an object');
@@ -187,7 +205,7 @@ export function checkRunState(raw: unknown, phaseCount: number): RunState {
   if (!Array.isArray(raw.phases) || raw.phases.length !== raw.phaseIndex) fail(`lists ${Array.isArray(raw.phases) ? raw.phases.length : 'no'} finished phases at phaseIndex ${raw.phaseIndex}`);
   if (raw.phase !== null) {
     const p = raw.phase;
-    if (!isObj(p) || !isInt(p.epochsDone) || typeof p.stopped !== 'boolean' || !isObj(p.best)) fail('has a malformed phase entry');
+    if (!isObj(p) || !isInt(p.epochsDone) || typeof p.stopped !== 'boolean' || !isObj(p.best) || !emaEntryOk(p.ema)) fail('has a malformed phase entry');
     if (raw.phaseIndex >= phaseCount) fail('has a phase in progress after the last phase');
   }
   if (raw.midEpoch !== null) {
@@ -203,7 +221,7 @@ export function checkRunState(raw: unknown, phaseCount: number): RunState {
   if (raw.ended !== null) {
     const e = raw.ended;
     if (!isObj(e) || !isInt(e.index) || e.index >= raw.phaseIndex || !isObj(e.progress) || !isInt(e.progress.epochsDone) ||
-      typeof e.progress.stopped !== 'boolean' || !isObj(e.progress.best)) fail('has a malformed ended entry');
+      typeof e.progress.stopped !== 'boolean' || !isObj(e.progress.best) || !emaEntryOk(e.progress.ema)) fail('has a malformed ended entry');
   }
   return raw as unknown as RunState;
 }
@@ -214,6 +232,7 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
   const records = (name: string): StateDictRecords => parseSafetensors(last.file(name), `RUN/last/${name}`).tensors;
   const layers: [string, boolean][] = [['base.safetensors', true], ['model.safetensors', false]];
   let optimizerFile = 'optimizer.safetensors';
+  let emaFile = EMA;
   return {
     state,
     restoreModel(model) {
@@ -231,6 +250,7 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
       }
     },
     optimizerTensors: () => recordsToTensors(records(optimizerFile)),
+    emaTensors: () => recordsToTensors(records(emaFile)),
     reopen(index) {
       const summary = state.phases[index];
       if (!summary || state.phase !== null || state.midEpoch !== null) throw new Error(`cannot reopen phase ${index}: it is not a finished phase at a phase boundary`);
@@ -242,6 +262,7 @@ export function loadRunState(paths: RunPaths, phaseCount: number): LoadedRunStat
         // The base (the restored best weights) plus what the phase changed, as its last epoch left it.
         layers.push([ENDED_MODEL, false]);
         if (state.phase.optimizer) optimizerFile = ENDED_OPTIMIZER;
+        if (state.phase.ema) emaFile = ENDED_EMA;
       }
       state.ended = null;
     },

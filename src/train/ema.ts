@@ -1,0 +1,88 @@
+// An exponential moving average of the weights (config ema; timm's ModelEma, Keras's use_ema, PyTorch's
+// AveragedModel with an EMA average): after every optimizer step each averaged tensor moves toward the live one,
+// avg = lerp(avg, live, 1 - decay), the first step copying it, as torch.optim.swa_utils.AveragedModel does. It
+// averages what a phase can change (the trainable parameters and the floating buffers: BatchNorm statistics;
+// the integer step counters are the live ones). Validation and the best checkpoint see the averages (`swapIn`
+// until `swapOut`), training the live weights; RUN/last keeps both.
+import { dispose, noGrad, scope, type Tensor } from '../torch/index.js';
+import type { Module } from '../nn/index.js';
+
+const FLOATING = new Set(['float32', 'float64', 'float16', 'bfloat16']);
+
+export class WeightAverage {
+  readonly #names: string[];
+  readonly #live: Tensor[];
+  readonly #avg: Tensor[];
+  /** The live tensors' values while the averages are in the model (null: they are not). */
+  #parked: Tensor[] | null = null;
+  /** Steps averaged so far (AveragedModel's n_averaged). */
+  updates = 0;
+
+  constructor(model: Module, readonly decay: number) {
+    const tracked = [
+      ...model.namedParameters().filter(([, p]) => p.requiresGrad),
+      ...model.namedBuffers().filter(([, b]) => FLOATING.has(b.dtype)),
+    ];
+    this.#names = tracked.map(([n]) => n);
+    this.#live = tracked.map(([, t]) => t);
+    this.#avg = noGrad(() => this.#live.map((t) => t.detach().clone()));
+  }
+
+  /** After an optimizer step: the first copies the live weights, the next ones move the averages toward them. */
+  update(): void {
+    noGrad(() => scope(() => {
+      this.#live.forEach((t, i) => (this.updates === 0 ? this.#avg[i]!.copy_(t) : this.#avg[i]!.lerp_(t, 1 - this.decay)));
+    }));
+    this.updates++;
+  }
+
+  /** Puts the averages into the model (the live values are kept aside until swapOut). */
+  swapIn(): void {
+    if (this.#parked) throw new Error('the weight averages are already in the model');
+    this.#parked = noGrad(() => this.#live.map((t, i) => {
+      const kept = t.detach().clone();
+      t.copy_(this.#avg[i]!);
+      return kept;
+    }));
+  }
+
+  /** Puts the live weights back. */
+  swapOut(): void {
+    const parked = this.#parked;
+    if (!parked) throw new Error('the weight averages are not in the model');
+    noGrad(() => this.#live.forEach((t, i) => t.copy_(parked[i]!)));
+    dispose(parked);
+    this.#parked = null;
+  }
+
+  /** Leaves the averages in the model for good (the phase's result when no checkpoint holds them). */
+  adopt(): void {
+    if (!this.#parked) this.swapIn();
+    dispose(this.#parked);
+    this.#parked = null;
+  }
+
+  /** Copies of the averages by state-dict key (for RUN/last; the caller disposes them). */
+  tensors(): Map<string, Tensor> {
+    return new Map(noGrad(() => this.#names.map((n, i) => [n, this.#avg[i]!.clone()] as const)));
+  }
+
+  /** Loads averages saved by tensors() (every key, the same shapes), with the number of steps they average. */
+  load(saved: ReadonlyMap<string, Tensor>, updates: number): void {
+    const missing = this.#names.filter((n) => !saved.has(n));
+    if (missing.length > 0 || saved.size !== this.#names.length) {
+      throw new Error(`the saved weight averages do not fit this phase: ${missing.length > 0 ? `missing ${missing.slice(0, 3).join(', ')}` : `${saved.size} tensors for ${this.#names.length}`}`);
+    }
+    this.#names.forEach((n, i) => {
+      const t = saved.get(n)!;
+      if (t.shape.join() !== this.#avg[i]!.shape.join()) throw new Error(`the saved weight average ${n} has shape [${t.shape}], the model's is [${this.#avg[i]!.shape}]`);
+      noGrad(() => this.#avg[i]!.copy_(t));
+    });
+    this.updates = updates;
+  }
+
+  dispose(): void {
+    if (this.#parked) this.swapOut();
+    dispose(this.#avg);
+  }
+}
