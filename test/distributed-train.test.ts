@@ -99,9 +99,9 @@ test('--nproc 2 with --one-cycle and --clip-grad-norm trains as 1 process x 32: 
   });
 });
 
-test('--nproc 2 x batch 8 with --accumulate-grad-batches 2 trains as 1 process x 32: the same history (the group sums of the ranks averaged at its last batch)', async () => {
+test('--nproc 2 x batch 8 with --accumulate-grad-batches 2 and --ema trains as 1 process x 32: the same history (the group sums of the ranks averaged at its last batch; every rank validates the same averages)', async () => {
   // Phase 2 trains a convolution and the head: no BatchNorm trains, whose statistics would see 16 images, not 32.
-  const set = ['phases[1].trainable=[layer4.1.conv2, fc]', 'clipGradNorm=0.05'];
+  const set = ['phases[1].trainable=[layer4.1.conv2, fc]', 'clipGradNorm=0.05', 'ema=0.5'];
   const two = path.join(tempDir(), 'two-acc');
   const extra = ['--one-cycle', '--accumulate-grad-batches', '2', '--epochs1', '2', ...set.flatMap((s) => ['--set', s])];
   const r = spawnSync(process.execPath, [bin, 'train', data, '--out', two, '--batch-size', '8', '--nproc', '2', ...FLAGS, ...extra], { encoding: 'utf8', timeout: 240_000 });
