@@ -117,6 +117,22 @@ test('--nproc 2 x batch 8 with --accumulate-grad-batches 2 and --ema trains as 1
   });
 });
 
+test('--nproc 2 with syncBatchNorm false validates rank 0\'s BatchNorm statistics on every rank (as DDP\'s broadcast_buffers): the checkpoint evaluated gives the history\'s numbers', async () => {
+  const two = path.join(tempDir(), 'two-local-bn');
+  const r = spawnSync(process.execPath, [bin, 'train', data, '--out', two, '--batch-size', '16', '--nproc', '2', ...FLAGS, '--set', 'syncBatchNorm=false', '--no-feature-cache'],
+    { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const file = path.join(two, 'best_model_phase2.safetensors');
+  const epoch = (loadCheckpoint(file).metadata as { epoch: number }).epoch;
+  const row = rows(two).find((x) => x[0] === 'phase2' && Number(x[1]) === epoch)!;
+  const ev = spawnSync(process.execPath, [bin, 'evaluate', file, data, '--split', 'val', '--out', path.join(two, 'ev-val'), '--threads', '2'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(ev.status, 0, ev.stderr);
+  const m = JSON.parse(fs.readFileSync(path.join(two, 'ev-val', 'metrics.json'), 'utf8'));
+  // history.csv: phase, epoch, lr, train_loss, train_accuracy, val_loss, val_accuracy, val_auc.
+  assert.ok(Math.abs(m.log_loss - Number(row[5])) < 1e-5, `val loss: evaluated ${m.log_loss}, history ${row[5]}`);
+  assert.ok(Math.abs(m.auc - Number(row[7])) < 1e-6, `val auc: evaluated ${m.auc}, history ${row[7]}`);
+});
+
 /** Starts `tlearn train ... --nproc 2` and resolves with its exit code and output; `onLine` sees rank 0's stdout lines. */
 function launchCli(args: string[], onLine: (line: string, pid: number) => void = () => undefined): Promise<{ code: number | null; out: string; err: string; exitedAt: number }> {
   return new Promise((resolve) => {

@@ -213,6 +213,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       }
       // Validation and the best checkpoint see the weight averages; training goes on from the live weights.
       ema?.swapIn();
+      world?.broadcastBuffers(model);
       const tVal = performance.now();
       const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry, byPath: trainSource.byPath }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;

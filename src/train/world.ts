@@ -43,6 +43,15 @@ export class TrainWorld {
     broadcastModule(this.pg, [...model.parameters(), ...model.buffers()]);
   }
 
+  /**
+   * Every buffer (BatchNorm statistics) becomes rank 0's, as DDP's broadcast_buffers does before a forward pass:
+   * without synchronized BatchNorm each rank's statistics follow its own batches, and a validation pass must see
+   * those of the model rank 0 checkpoints.
+   */
+  broadcastBuffers(model: ImageClassifier): void {
+    broadcastModule(this.pg, model.buffers());
+  }
+
   /** The sums over the ranks of each value (float64). */
   async sum(values: readonly number[]): Promise<number[]> {
     const t = this.wire(Float64Array.from(values));
