@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zeros, type Tensor } from '../src/torch/index.js';
-import { SGD, Adam, ReduceLROnPlateau, StepLR, CosineAnnealingLR, OneCycleLR, type Optimizer, type LRScheduler } from '../src/optim/index.js';
+import { SGD, Adam, ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, type Optimizer, type LRScheduler } from '../src/optim/index.js';
 import { runPython } from './helpers/python.js';
 import { assertClose } from './helpers/nn-parity.js';
 
@@ -35,11 +35,18 @@ const plateaus: Plateau[] = [
   { name: 'eps_rule', lrs: [1e-7], metrics: Array(8).fill(1), py: 'dict(factor=0.5, patience=0)', make: (o) => new ReduceLROnPlateau(o, { factor: 0.5, patience: 0 }) },
 ];
 
-interface Epochs { name: string; opt: 'sgd' | 'adam'; lrs: number[]; py: string; steps: number; make: (o: Optimizer) => LRScheduler; momentum?: boolean }
+type Schedule = Pick<LRScheduler, 'step' | 'getLastLr' | 'stateDict' | 'loadStateDict'>;
+interface Epochs { name: string; opt: 'sgd' | 'adam'; lrs: number[]; py: string; steps: number; make: (o: Optimizer) => Schedule; momentum?: boolean }
 const epochs: Epochs[] = [
   { name: 'step', opt: 'sgd', lrs: [0.1, 0.03], py: 'S.StepLR(opt, step_size=3, gamma=0.5)', steps: 10, make: (o) => new StepLR(o, { stepSize: 3, gamma: 0.5 }) },
   { name: 'cosine', opt: 'sgd', lrs: [0.1], py: 'S.CosineAnnealingLR(opt, T_max=5, eta_min=0.001)', steps: 15, make: (o) => new CosineAnnealingLR(o, { tMax: 5, etaMin: 0.001 }) },
   { name: 'cosine_groups', opt: 'adam', lrs: [0.1, 0.02], py: 'S.CosineAnnealingLR(opt, T_max=4)', steps: 12, make: (o) => new CosineAnnealingLR(o, { tMax: 4 }) },
+  { name: 'linear', opt: 'sgd', lrs: [0.1, 0.05], py: 'S.LinearLR(opt, start_factor=0.1, total_iters=4)', steps: 8, make: (o) => new LinearLR(o, { startFactor: 0.1, totalIters: 4 }) },
+  { name: 'linear_down', opt: 'adam', lrs: [0.1], py: 'S.LinearLR(opt, start_factor=0.5, end_factor=0.2, total_iters=3)', steps: 5,
+    make: (o) => new LinearLR(o, { startFactor: 0.5, endFactor: 0.2, totalIters: 3 }) },
+  { name: 'warmup_cosine', opt: 'sgd', lrs: [0.1, 0.02], steps: 12,
+    py: 'S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, total_iters=2), S.CosineAnnealingLR(opt, T_max=6, eta_min=0.001)], milestones=[2])',
+    make: (o) => new SequentialLR(o, [new LinearLR(o, { startFactor: 0.1, totalIters: 2 }), new CosineAnnealingLR(o, { tMax: 6, etaMin: 0.001 })], [2]) },
   { name: 'onecycle_adam', opt: 'adam', lrs: [1e-3], py: 'S.OneCycleLR(opt, max_lr=0.1, total_steps=20)', steps: 25, momentum: true,
     make: (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: 20 }) },
   { name: 'onecycle_sgd_3phase', opt: 'sgd', lrs: [0.1, 0.1], steps: 15, momentum: true,
@@ -88,7 +95,7 @@ const momOf = (o: Optimizer): number[] => o.paramGroups.map((g) => {
   return r.betas ? r.betas[0] : r.momentum!;
 });
 
-test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR and OneCycleLR equal torch', () => {
+test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, SequentialLR (warmup then cosine) and OneCycleLR equal torch', () => {
   const py = runPython<Record<string, { lrs: number[][]; moms?: number[][]; ok?: number }>>(PY, {
     plateaus: plateaus.map(({ name, lrs, py: p, metrics }) => ({ name, lrs, py: p, metrics })),
     epochs: epochs.map(({ name, opt, lrs, py: p, steps }) => ({ name, opt, lrs, py: p, steps })),
@@ -132,16 +139,18 @@ test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR and OneCycleL
 });
 
 test('scheduler state round trip: save half-way (as JSON), load into fresh ones, finish == uninterrupted', () => {
-  const run = (make: (o: Optimizer) => LRScheduler, kind: 'sgd' | 'adam', lrs: number[], steps: number, cut?: number): number[][] => {
+  const run = (make: (o: Optimizer) => Schedule, kind: 'sgd' | 'adam', lrs: number[], steps: number, cut?: number): number[][] => {
     let opt = optimizer(kind, lrs);
     let s = make(opt);
     const seq: number[][] = [];
     for (let i = 0; i < steps; i++) {
       if (i === cut) {
         const state = JSON.parse(JSON.stringify({ opt: opt.stateDict().meta, sched: s.stateDict() }));
+        // torch's order: the optimizer and its scheduler made, then their states loaded (a scheduler's
+        // construction sets the rates of its initial step, e.g. LinearLR's start; the optimizer's state puts them back).
         opt = optimizer(kind, lrs);
-        opt.loadStateDict({ meta: state.opt, tensors: new Map() });
         s = make(opt);
+        opt.loadStateDict({ meta: state.opt, tensors: new Map() });
         s.loadStateDict(state.sched);
       }
       s.step();

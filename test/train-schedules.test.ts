@@ -136,11 +136,48 @@ test('a resume that changes the epochs of a begun one-cycle phase is refused; a 
 
 test('cosine: true anneals from lr to etaMin 0 and drops the default plateau; with oneCycle, or etaMin not below lr, it is refused', () => {
   const c = tinyConfig(data, ['phases[1].cosine=true']);
-  assert.deepEqual([c.phases[1]!.cosine, c.phases[1]!.reduceLROnPlateau, c.phases[0]!.cosine], [{ etaMin: 0 }, null, null]);
+  assert.deepEqual([c.phases[1]!.cosine, c.phases[1]!.reduceLROnPlateau, c.phases[0]!.cosine], [{ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 }, null, null]);
   const fails = (set: string[], re: RegExp) => assert.throws(() => tinyConfig(data, set), (e: Error) => e instanceof ConfigError && re.test(e.message), set.join(' '));
   fails(['phases[0].cosine=true', 'phases[0].oneCycle=true'], /phases\[0\]\.cosine.*oneCycle and cosine both set/);
   fails(['phases[0].cosine={etaMin: 0.01}'], /phases\[0\]\.cosine\.etaMin.*not below the phase's lr 0\.001/);
   fails(['phases[0].cosine=true', 'phases[0].reduceLROnPlateau=true'], /phases\[0\]\.reduceLROnPlateau.*cosine annealing after every epoch/);
+  // The warmup leaves at least one epoch to anneal, and starts above 0.
+  fails(['phases[0].cosine={warmupEpochs: 2}', 'phases[0].epochs=2'], /phases\[0\]\.cosine\.warmupEpochs.*2 leaves none of the phase's 2 epochs to anneal; at most 1/);
+  fails(['phases[0].cosine={warmupEpochs: 1.5}'], /phases\[0\]\.cosine\.warmupEpochs/);
+  fails(['phases[0].cosine={warmupStartFactor: 0}'], /phases\[0\]\.cosine\.warmupStartFactor/);
+  assert.deepEqual(tinyConfig(data, ['phases[0].cosine={warmupEpochs: 1, warmupStartFactor: 0.5}']).phases[0]!.cosine, { etaMin: 0, warmupEpochs: 1, warmupStartFactor: 0.5 });
+});
+
+test('cosine with warmupEpochs: each epoch\'s rate equals torch\'s SequentialLR(LinearLR, CosineAnnealingLR); a Ctrl-C in the warmup resumes to the same run', T, async () => {
+  const set = ['phases[0].cosine={etaMin: 1e-5, warmupEpochs: 2, warmupStartFactor: 0.2}', 'phases[0].earlyStopping=false'];
+  const config = tinyConfig(data, set, { epochs1: 5, epochs2: 0 });
+  const r = await train(config, { out: tempDir('tlearn-warmup-'), handleSigint: false, quiet: true, skipEvaluation: true });
+  const want = runPython<number[]>(`
+import torch
+S = torch.optim.lr_scheduler
+p = torch.nn.Parameter(torch.zeros(3))
+opt = torch.optim.Adam([p], lr=inp['lr'])
+s = S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.2, end_factor=1.0, total_iters=2), S.CosineAnnealingLR(opt, T_max=3, eta_min=1e-5)], milestones=[2])
+lrs = []
+for _ in range(5):
+    lrs.append(opt.param_groups[0]['lr'])
+    opt.step()
+    s.step()
+out(lrs)
+`, { lr: config.phases[0]!.lr });
+  assert.deepEqual(r.history.map((h) => h.lr), want);
+  // Up from a fifth of the rate, the rate itself at the third epoch, then down.
+  assert.ok(Math.abs(want[0]! - 0.2 * config.phases[0]!.lr) < 1e-15 && want[2] === config.phases[0]!.lr && want[4]! < want[2]!, `${want}`);
+  const out = tempDir('tlearn-warmup-int-');
+  const ac = new AbortController();
+  const first = await train(config, {
+    out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
+    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ac.abort(); },
+  });
+  assert.equal(first.interrupted, true);
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
+  assert.deepEqual(untimed(resumed.history), untimed(r.history));
+  assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(r.bestModel!));
 });
 
 test('under cosine annealing each epoch\'s rate equals torch\'s CosineAnnealingLR(T_max = epochs); its epochs cannot change on resume', T, async () => {

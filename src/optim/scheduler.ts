@@ -1,6 +1,7 @@
 // Epoch-based learning-rate schedulers, as torch.optim.lr_scheduler (torch 1.13): the base class with the
-// initial step, and the chainable StepLR and CosineAnnealingLR (their recursive forms, so that the
-// sequence of floating-point results equals torch's, not just its closed form).
+// initial step, and the chainable StepLR, CosineAnnealingLR and LinearLR (their recursive forms, so that the
+// sequence of floating-point results equals torch's, not just its closed form; the closed form where torch's
+// step(epoch) uses it, as SequentialLR does at a milestone).
 import type { Optimizer, ParamGroup } from './optimizer.js';
 
 /** The JSON-able state of a scheduler. */
@@ -33,8 +34,11 @@ export abstract class LRScheduler<C extends Config = Config> {
   abstract get kind(): string;
   /** The learning rates for lastEpoch (already advanced), one per group. */
   protected abstract getLr(): number[];
+  /** The rates at lastEpoch from the base rates alone, where the schedule has such a form (torch's _get_closed_form_lr). */
+  protected closedFormLr?(): number[];
 
-  protected initialStep(): void {
+  /** torch's _initial_step: the constructor's step (SequentialLR repeats it for its first scheduler). */
+  initialStep(): void {
     this.stepCount = 0;
     this.step();
   }
@@ -43,7 +47,17 @@ export abstract class LRScheduler<C extends Config = Config> {
   step(): void {
     this.stepCount += 1;
     this.lastEpoch += 1;
-    const values = this.getLr();
+    this.write(this.getLr());
+  }
+
+  /** torch's step(epoch): jumps to `epoch`, by the closed form where there is one. */
+  stepTo(epoch: number): void {
+    this.stepCount += 1;
+    this.lastEpoch = epoch;
+    this.write(this.closedFormLr ? this.closedFormLr() : this.getLr());
+  }
+
+  private write(values: number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = values[i]));
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
@@ -120,5 +134,39 @@ export class CosineAnnealingLR extends LRScheduler<{ tMax: number; etaMin: numbe
     return groups.map(
       (g) => ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (g.lr - etaMin) + etaMin,
     );
+  }
+  protected override closedFormLr(): number[] {
+    const { tMax, etaMin } = this.cfg;
+    return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / tMax))) / 2);
+  }
+}
+
+/** The rate scaled by a factor going linearly from startFactor to endFactor over totalIters epochs (a warmup). */
+export class LinearLR extends LRScheduler<{ startFactor: number; endFactor: number; totalIters: number }> {
+  constructor(optimizer: AnyOptimizer, o: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number }) {
+    const startFactor = o.startFactor ?? 1 / 3;
+    const endFactor = o.endFactor ?? 1;
+    const totalIters = o.totalIters ?? 5;
+    // torch's bounds: a factor of 0 at the start would divide by zero in the recursive form.
+    if (!(startFactor > 0 && startFactor <= 1)) throw new Error(`LinearLR: startFactor must be in (0, 1], got ${startFactor}`);
+    if (!(endFactor >= 0 && endFactor <= 1)) throw new Error(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    if (!Number.isInteger(totalIters) || totalIters <= 0) throw new Error(`LinearLR: totalIters must be a positive integer, got ${totalIters}`);
+    super(optimizer, { startFactor, endFactor, totalIters }, o.lastEpoch ?? -1);
+    this.initialStep();
+  }
+  get kind(): string {
+    return 'LinearLR';
+  }
+  protected getLr(): number[] {
+    const { startFactor, endFactor, totalIters } = this.cfg;
+    const e = this.lastEpoch;
+    const lrs = this.optimizer.paramGroups.map((g) => g.lr as number);
+    if (e === 0) return lrs.map((lr) => lr * startFactor);
+    if (e > totalIters) return lrs;
+    return lrs.map((lr) => lr * (1 + (endFactor - startFactor) / (totalIters * startFactor + (e - 1) * (endFactor - startFactor))));
+  }
+  protected override closedFormLr(): number[] {
+    const { startFactor, endFactor, totalIters } = this.cfg;
+    return this.baseLrs.map((base) => base * (startFactor + ((endFactor - startFactor) * Math.min(totalIters, this.lastEpoch)) / totalIters));
   }
 }

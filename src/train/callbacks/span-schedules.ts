@@ -1,12 +1,13 @@
 // The schedules that span a phase's planned epochs: one-cycle (config oneCycle: src/optim's OneCycleLR over
 // epochs × batches per epoch, peaking at the phase's lr, stepped after every optimizer step) and cosine annealing
-// (config cosine: CosineAnnealingLR with T_max = epochs, stepped after every epoch). PyTorch's exact sequences.
-import { CosineAnnealingLR, OneCycleLR, type AnyOptimizer, type LRScheduler, type SchedulerState } from '../../optim/index.js';
+// (config cosine: CosineAnnealingLR with T_max = epochs, stepped after every epoch; with warmupEpochs w, LinearLR
+// for w epochs, then CosineAnnealingLR with T_max = epochs - w, chained by SequentialLR). PyTorch's exact sequences.
+import { CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, type AnyOptimizer, type LRScheduler, type SchedulerState } from '../../optim/index.js';
 import type { CosineConfig, OneCycleConfig, PhaseConfig } from '../config/index.js';
 
 /** A scheduler of src/optim stepped per batch or per epoch, whose state RUN/last keeps. */
 export abstract class SpanSchedule {
-  protected abstract readonly scheduler: LRScheduler;
+  protected abstract readonly scheduler: LRScheduler | SequentialLR;
   afterStep(): void {}
   afterEpoch(): void {}
   stateDict(): SchedulerState {
@@ -34,11 +35,15 @@ class OneCycleSchedule extends SpanSchedule {
 }
 
 class CosineSchedule extends SpanSchedule {
-  protected readonly scheduler: CosineAnnealingLR;
+  protected readonly scheduler: CosineAnnealingLR | SequentialLR;
 
   constructor(optimizer: AnyOptimizer, config: CosineConfig, epochs: number) {
     super();
-    this.scheduler = new CosineAnnealingLR(optimizer, { tMax: epochs, etaMin: config.etaMin });
+    const w = config.warmupEpochs;
+    this.scheduler = w === 0 ? new CosineAnnealingLR(optimizer, { tMax: epochs, etaMin: config.etaMin }) : new SequentialLR(optimizer, [
+      new LinearLR(optimizer, { startFactor: config.warmupStartFactor, endFactor: 1, totalIters: w }),
+      new CosineAnnealingLR(optimizer, { tMax: epochs - w, etaMin: config.etaMin }),
+    ], [w]);
   }
 
   override afterEpoch(): void {

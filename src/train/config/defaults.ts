@@ -27,7 +27,8 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
 });
 
 // torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min.
-export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0 });
+// No warmup; with one, a first epoch at a tenth of the rate (LinearLR's own default start_factor is 1/3).
+export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 });
 
 // fastai's MixUp default (timm's mixup_alpha is 0.8); CutMix's usual 1.0 (Yun et al., timm's examples).
 export const DEFAULT_MIXUP_ALPHA = 0.4;

@@ -71,15 +71,22 @@ function oneCycle(c: Checker, v: unknown, path: string, base: OneCycleConfig | n
   };
 }
 
-function cosine(c: Checker, v: unknown, path: string, base: CosineConfig | null, lr: number): CosineConfig | null {
+function cosine(c: Checker, v: unknown, path: string, base: CosineConfig | null, lr: number, epochs: number): CosineConfig | null {
   if (v === null || v === false) return null;
   if (v === undefined) return base && { ...base };
   const from = base ?? DEFAULT_COSINE;
   if (v === true) return { ...from };
-  const raw = c.section(v, path, ['etaMin'], ['true', 'false', 'null']);
+  const raw = c.section(v, path, ['etaMin', 'warmupEpochs', 'warmupStartFactor'], ['true', 'false', 'null']);
   const etaMin = c.number(raw.etaMin, `${path}.etaMin`, from.etaMin, { min: 0 });
   if (etaMin >= lr) c.fail(`${path}.etaMin`, `${etaMin} is not below the phase's lr ${lr}: the rate would not anneal`);
-  return { etaMin };
+  const warmupEpochs = c.number(raw.warmupEpochs, `${path}.warmupEpochs`, from.warmupEpochs, { integer: true, min: 0 });
+  // The annealing needs at least one epoch of its own after the warmup (a phase of 0 epochs does not train).
+  if (epochs > 0 && warmupEpochs >= epochs) {
+    c.fail(`${path}.warmupEpochs`, `${warmupEpochs} leaves none of the phase's ${epochs} epochs to anneal; at most ${epochs - 1}`);
+  }
+  // LinearLR's bounds: a start of 0 would divide by zero in its recursive form.
+  const warmupStartFactor = c.number(raw.warmupStartFactor, `${path}.warmupStartFactor`, from.warmupStartFactor, { min: 0, max: 1, exclusiveMin: true });
+  return { etaMin, warmupEpochs, warmupStartFactor };
 }
 
 function checkpoint(c: Checker, v: unknown, path: string, base: CheckpointConfig): CheckpointConfig {
@@ -159,6 +166,7 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     const betas = c.numberTuple(raw.betas, `${path}.betas`, sameOptimizer && base.betas ? base.betas : adam.betas, 2, { min: 0, max: 1, exclusiveMax: true });
     extra = { betas: [betas[0], betas[1]], eps: c.number(raw.eps, `${path}.eps`, sameOptimizer ? base.eps ?? adam.eps : adam.eps, { min: 0 }) };
   }
+  const epochs = c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, EPOCHS);
   const out: PhaseConfig = {
     name,
     trainable: train,
@@ -166,11 +174,11 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     lr,
     weightDecay,
     ...extra,
-    epochs: c.number(raw.epochs, `${path}.epochs`, base?.epochs ?? 10, EPOCHS),
+    epochs,
     earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
     oneCycle: oneCycle(c, raw.oneCycle, `${path}.oneCycle`, base?.oneCycle ?? null),
-    cosine: cosine(c, raw.cosine, `${path}.cosine`, base?.cosine ?? null, lr),
+    cosine: cosine(c, raw.cosine, `${path}.cosine`, base?.cosine ?? null, lr, epochs),
     checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
   };
   // One schedule sets a phase's rate. oneCycle or cosine drops the default plateau; a plateau asked for beside

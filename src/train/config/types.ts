@@ -165,6 +165,13 @@ export interface EmaConfig {
 /** torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch. */
 export interface CosineConfig {
   etaMin: number;
+  /**
+   * Epochs of linear warmup before the annealing (0: none): LinearLR from warmupStartFactor x lr, then
+   * CosineAnnealingLR over the remaining epochs, chained by SequentialLR as in PyTorch's recipe.
+   */
+  warmupEpochs: number;
+  /** LinearLR's start_factor: the first warmup epoch's share of lr. */
+  warmupStartFactor: number;
 }
 
 export interface PhaseConfig {

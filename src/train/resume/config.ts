@@ -2,8 +2,14 @@
 // for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
 import { defaultConfig, loadConfigFile, resolveConfig, type RunConfig } from '../config/index.js';
+import { DEFAULT_COSINE, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR } from '../config/defaults.js';
 import type { RunPaths } from '../run-dir.js';
 import { RunDirError } from '../run-dir.js';
+
+/** The defaults of the optional sections, whose keys the defaults of a configuration (sections off) do not show. */
+const SECTION_DEFAULTS: Record<string, unknown> = {
+  cosine: DEFAULT_COSINE, oneCycle: DEFAULT_ONE_CYCLE, earlyStopping: DEFAULT_EARLY_STOPPING, reduceLROnPlateau: DEFAULT_REDUCE_LR,
+};
 
 function neutral(c: RunConfig): RunConfig {
   const x = structuredClone(c);
@@ -54,11 +60,14 @@ export function checkStateConfig(paths: RunPaths, recorded: unknown, saved: RunC
   const now = stateConfig(saved);
   // A key that the recorded configuration lacks was added to tlearn after that state was saved: the run was
   // made with its default (syncBatchNorm true, a phase's oneCycle null, ...), which RUN/config.json may well hold.
+  // A key added to a section (cosine.warmupEpochs) of a section the record has: the section's own default.
   const defaults = stateConfig(defaultConfig());
   const diff = diffKeys(recorded, now).filter((key) => {
     const at = (root: unknown) => valueAt(root, key);
     if (at(recorded) !== undefined) return true;
-    const fallback = valueAt(defaults, key.replace(/^config\.phases\[\d+\]/, 'config.phases[0]'));
+    let fallback = valueAt(defaults, key.replace(/^config\.phases\[\d+\]/, 'config.phases[0]'));
+    const section = /\.(\w+)\.(\w+)$/.exec(key);
+    if (fallback === undefined && section && SECTION_DEFAULTS[section[1]!]) fallback = (SECTION_DEFAULTS[section[1]!] as Record<string, unknown>)[section[2]!];
     return JSON.stringify(at(now)) !== JSON.stringify(fallback);
   });
   if (diff.length === 0) return;
