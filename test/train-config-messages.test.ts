@@ -116,3 +116,13 @@ test('input.presize (--presize): at least the image size; a warning when the aug
   const flip = resolveConfig({ overrides: { data: '/d', presize: 448 } });
   assert.deepEqual(configWarnings(flip), ['input.presize 448 has no effect with augment "flip": only the random-resized-crop presets (light, standard) use it']);
 });
+
+test('a YAML flow mapping without a space after the colon ({warmupEpochs:1}) is named as such, not as an unknown key', () => {
+  const issues = issuesOf(() => resolveConfig({ overrides: { data: '/d', set: ['phases[1].cosine={warmupEpochs:1}', 'ema={decay:0.9}'] } }));
+  assert.equal(issues.length, 2, issues.join('\n'));
+  const said = issues.join('\n');
+  assert.match(said, /config\.phases\[1\]\.cosine\.warmupEpochs:1\): not a key: YAML reads "warmupEpochs:1" as one word; write \{warmupEpochs: 1\}/);
+  assert.match(said, /config\.ema\.decay:0\.9\): not a key: YAML reads "decay:0\.9" as one word; write \{decay: 0\.9\}/);
+  // A key that is not one before its colon keeps the plain message.
+  assert.match(issuesOf(() => resolveConfig({ overrides: { data: '/d', set: ['ema={rate:0.9}'] } }))[0]!, /unknown key; expected one of decay/);
+});

@@ -77,7 +77,11 @@ export class Checker {
       return {};
     }
     for (const k of Object.keys(v)) {
-      if (!keys.includes(k)) this.fail(`${path}.${shorten(k)}`, `unknown key${didYouMean(k, keys)}; expected one of ${keys.join(', ')}`);
+      if (keys.includes(k)) continue;
+      // YAML's flow mappings read {a:1} as the one key "a:1" (the colon needs a space after it).
+      const [name, ...rest] = k.split(':');
+      const glued = rest.length > 0 && keys.includes(name!) ? `: YAML reads ${JSON.stringify(shorten(k))} as one word; write {${name}: ${shorten(rest.join(':'))}}` : '';
+      this.fail(`${path}.${shorten(k)}`, glued ? `not a key${glued}` : `unknown key${didYouMean(k, keys)}; expected one of ${keys.join(', ')}`);
     }
     return v;
   }
