@@ -115,7 +115,14 @@ test('decay 0 is the run without an average, bit for bit; with one, training is 
   assert.ok(!averaged.events.some((e) => e.type === 'warning' && /ema/.test(e.message)), 'decay 0.5 spans 2 steps: no warning');
 });
 
-test('the best checkpoint holds the averages: evaluated on the validation split it gives the history\'s numbers', T, async () => {
+test('the best checkpoint holds the averages: evaluated on the validation split it gives the history\'s numbers; the final model is that checkpoint', T, async () => {
+  // best_model_final is the chosen phase's checkpoint, not the live weights the averages were swapped out for: also
+  // when the phase's best epoch is its last (one epoch of one phase here), right after which the live weights come back.
+  const short = await train(tinyConfig(data, ['ema=0.5'], { epochs1: 1, epochs2: 0, lr1: 0.05, dropout: 0 }), { out: tempDir('tlearn-ema-'), ...quiet });
+  for (const r of [averaged, { model: short.bestModel!, out: path.dirname(short.bestModel!) }]) {
+    const final = loadCheckpoint(r.model).metadata as { phase: string };
+    assert.deepEqual(bitsOf(r.model), bitsOf(path.join(r.out, `best_model_${final.phase}.safetensors`)), `${r.out}: final = ${final.phase}'s`);
+  }
   const dir = tempDir();
   const cli = cliIn(dir);
   for (const phase of ['phase1', 'phase2']) {

@@ -240,7 +240,11 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
       // Every callback runs, in order (best checkpoint, LR plateau, early stopping); any may end the phase.
       for (const c of callbacks) if (c.afterEpoch({ record, val, epoch }) === 'stop') stopped = true;
-      ema?.swapOut();
+      if (ema) {
+        ema.swapOut();
+        // The live weights are back: a checkpoint just written holds the averages, not what the model holds.
+        ctx.weightsOf = null;
+      }
       snapshot();
       await save(ctx, optimizer, { ema });
     }
