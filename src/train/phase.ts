@@ -102,7 +102,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
   const optimizer = createOptimizer(pc, trainableParameters(model));
   const steps = stepsPerEpoch(ctx.trainLoader.length, config.accumulateGradBatches);
-  if (config.ema && !resumed) warnShortAverage(ctx, pc.name, config.ema.decay, pc.epochs * steps);
+  // Said when the phase begins (a resume within it said it before).
+  if (config.ema && !(resumed && state.phase)) warnShortAverage(ctx, pc.name, config.ema.decay, pc.epochs * steps);
   // Made from the weights the phase starts from (or, resumed, the live ones; its averages are loaded below).
   const ema = config.ema ? new WeightAverage(model, config.ema.decay) : null;
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
