@@ -7,7 +7,7 @@ import { saveModes, withPrecision, type Engine } from './engine.js';
 import { disposeInput, stepInputs, type InputSource } from './inputs.js';
 import { checkFinite } from './callbacks/nan-guard.js';
 import { yieldToEventLoop, type StopController } from './signals.js';
-import type { AnyOptimizer } from './optimizers.js';
+import { headLr, type AnyOptimizer } from './optimizers.js';
 import type { GradientReducer } from '../distributed/index.js';
 import { clipGradNorm_ } from '../nn/index.js';
 import { AccumulationGroups, SINGLE_BATCH, type MicroBatch } from './accumulation.js';
@@ -128,7 +128,7 @@ export async function trainPass(o: TrainPassOptions): Promise<number | null> {
     let r: { loss: number; probs: Float32Array };
     const { micro, stepFirst } = groups.enter(input.batchIndex);
     if (stepFirst) stepOpenGroup();
-    const lr = o.optimizer.paramGroups[0].lr;
+    const lr = headLr(o.optimizer);
     try {
       r = trainStep(o.engine, o.optimizer, from, input.x, input.y, { phase: o.phase, epoch: o.epoch, batch: input.batchIndex + 1 }, {
         reducer: o.reducer, clip: o.clip, micro,

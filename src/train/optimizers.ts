@@ -1,13 +1,29 @@
 // The optimizer of a phase. Every phase gets a NEW optimizer over the parameters it trains (as the seed
 // does for phase 2), so no state or parameter-group layout carries over the unfreeze (Lightning#6891).
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/index.js';
+import type { Module } from '../nn/index.js';
 import type { Tensor } from '../torch/index.js';
 import type { PhaseConfig } from './config/index.js';
+import { trainableGroups, trainableParameters } from './plan.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyOptimizer = Optimizer<any>;
 
-export function createOptimizer(phase: PhaseConfig, params: Tensor[]): AnyOptimizer {
+/** The rate of the last parameter group: the head's, the phase's lr (the one the history and progress show). */
+export const headLr = (o: AnyOptimizer): number => o.paramGroups[o.paramGroups.length - 1].lr;
+
+/**
+ * The phase's parameters (trainable already applied to the model): one group at the phase's lr, or with
+ * layerLrDecay < 1 one group per trainable module, the last at lr and each earlier one at the next one's × the decay.
+ */
+function parameterGroups(phase: PhaseConfig, model: Module): Tensor[] | { params: Tensor[]; lr: number }[] {
+  if (phase.layerLrDecay === 1) return trainableParameters(model);
+  const groups = trainableGroups(model, phase.trainable);
+  return groups.map((g, i) => ({ params: g.params, lr: phase.lr * phase.layerLrDecay ** (groups.length - 1 - i) }));
+}
+
+export function createOptimizer(phase: PhaseConfig, model: Module): AnyOptimizer {
+  const params = parameterGroups(phase, model);
   if (params.length === 0) throw new Error(`phase '${phase.name}': no trainable parameters (trainable: ${phase.trainable.join(', ')})`);
   switch (phase.optimizer) {
     case 'adam':

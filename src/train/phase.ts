@@ -6,7 +6,7 @@ import type { DataLoader } from '../data/index.js';
 import { cpuCache } from '../torch/index.js';
 import type { RunConfig } from './config/index.js';
 import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
-import { createOptimizer, type AnyOptimizer } from './optimizers.js';
+import { createOptimizer, headLr, type AnyOptimizer } from './optimizers.js';
 import { phaseCallbacks } from './callbacks/phase-callbacks.js';
 import type { FeatureCache } from './cache/feature-cache.js';
 import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
@@ -100,7 +100,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     return true;
   }
 
-  const optimizer = createOptimizer(pc, trainableParameters(model));
+  const optimizer = createOptimizer(pc, model);
   const steps = stepsPerEpoch(ctx.trainLoader.length, config.accumulateGradBatches);
   // Said when the phase begins (a resume within it said it before).
   if (config.ema && !(resumed && state.phase)) warnShortAverage(ctx, pc.name, config.ema.decay, pc.epochs * steps);
@@ -179,7 +179,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         return false;
       }
       const epoch = epochsDone + 1;
-      const lr = mid?.lr ?? optimizer.paramGroups[0].lr;
+      const lr = mid?.lr ?? headLr(optimizer);
       // RUN/last holds the sums of all ranks: rank 0 continues them, the others add their own from zero.
       const totals = mid && main ? { ...mid.totals } : emptyTotals();
       const startBatch = mid?.batchesDone ?? 0;

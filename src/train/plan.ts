@@ -1,6 +1,7 @@
 // Turning a phase's configuration into the state of the model: which parameters train, which modules run
 // in training mode, and which leading part of the network is frozen and deterministic enough to cache.
 import { BatchNorm2d, underPrefix, type Module } from '../nn/index.js';
+import type { Tensor } from '../torch/index.js';
 import { RESNET_STAGES, StagedNet, stageOf as resnetStageOf } from '../models/index.js';
 import type { BnPolicy } from './config/index.js';
 
@@ -23,6 +24,22 @@ export function applyTrainable(model: Module, trainable: readonly string[]): str
 }
 
 /** The parameters that require grad, in the model's order (what the phase's optimizer gets). */
+/**
+ * The trainable parameters by module of `trainable` (each parameter under its most specific entry), the
+ * modules in the network's order (of their first parameter): the groups of discriminative learning rates.
+ */
+export function trainableGroups(model: Module, trainable: readonly string[]): { module: string; params: Tensor[] }[] {
+  const prefixes = trainable.includes('all') ? [''] : [...trainable];
+  const groups = new Map<string, Tensor[]>();
+  for (const [name, t] of model.namedParameters()) {
+    if (!t.requiresGrad) continue;
+    const owner = prefixes.filter((p) => underPrefix(name, p)).sort((a, b) => b.length - a.length)[0];
+    if (owner === undefined) continue;
+    groups.set(owner, [...(groups.get(owner) ?? []), t]);
+  }
+  return [...groups].map(([module, params]) => ({ module, params }));
+}
+
 export function trainableParameters(model: Module): ReturnType<Module['parameters']> {
   return model.parameters().filter((p) => p.requiresGrad);
 }

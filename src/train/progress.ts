@@ -168,7 +168,8 @@ export class Progress {
         const n = e.images;
         // The seed's plateau goes unsaid; a schedule that shapes the rate is named (one-cycle: lr is its peak).
         const shape = (s: string) => (s === 'one-cycle' ? ', one-cycle' : s === 'cosine' ? ', cosine' : '');
-        const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr}${shape(p.schedule)})`).join(', then ');
+        const decay = (d?: number) => (d === undefined ? '' : `, x${d} per earlier module`);
+        const phases = e.phases.map((p) => `${p.name} (${p.trainable.join('+')}, ${p.epochs} epochs, lr ${p.lr}${decay(p.layer_lr_decay)}${shape(p.schedule)})`).join(', then ');
         for (const p of e.phases) this.#epochsOf.set(p.name, p.epochs);
         return `${e.resumed ? 'Resuming' : 'Training'} ${e.arch} on ${e.device} (${e.threads} thread${e.threads === 1 ? '' : 's'}, ${e.precision}${e.channels_last ? ', channels-last' : ''}) -> ${e.run}\n` +
           `  images: ${n.train} train, ${n.val} val, ${n.test} test; ${e.positive_class === null ? `${e.task}, ${e.classes.length} classes: ${e.classes.join(', ')}` : `classes ${e.classes[0]} / ${e.classes[1]} (positive: ${e.positive_class})`}\n` +

@@ -228,7 +228,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
     task: kind, classes: [...classes], positive_class: data.dataset.positiveClass,
     phases: config.phases.map((p) => ({
       name: p.name, trainable: p.trainable, epochs: p.epochs, lr: p.lr,
-      schedule: phaseSchedule(p),
+      schedule: phaseSchedule(p), ...(p.layerLrDecay !== 1 ? { layer_lr_decay: p.layerLrDecay } : {}),
     })),
     ...(config.accumulateGradBatches > 1 ? { accumulate_grad_batches: config.accumulateGradBatches } : {}),
     ...(config.ema ? { ema_decay: config.ema.decay } : {}),

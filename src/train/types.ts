@@ -41,7 +41,8 @@ export type TrainEvent =
     /** binary, multiclass or multilabel. */
     task?: TaskKind; classes: string[]; positive_class: string | null;
     /** `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it). */
-    phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule }[];
+    /** `layer_lr_decay`: present when the phase's earlier modules train at lower rates (config layerLrDecay). */
+    phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule; layer_lr_decay?: number }[];
     /** Batches summed into each optimizer step (config accumulateGradBatches), present only when more than 1. */
     accumulate_grad_batches?: number;
     /** The decay of the weight average that validation and the checkpoints use (config ema), present only with one. */

@@ -4,6 +4,7 @@ import { ReduceLROnPlateau, type AnyOptimizer, type SchedulerState } from '../..
 import type { ReduceLROnPlateauConfig } from '../config/index.js';
 import type { EpochRecord } from '../types.js';
 import { metricOf } from './monitor.js';
+import { headLr } from '../optimizers.js';
 
 export class PlateauScheduler {
   readonly scheduler: ReduceLROnPlateau;
@@ -15,12 +16,12 @@ export class PlateauScheduler {
     });
   }
 
-  /** Steps the scheduler with the epoch's monitored value; returns the new rate when it was lowered. */
+  /** Steps the scheduler with the epoch's monitored value; returns the head's new rate when any rate was lowered. */
   update(record: EpochRecord): number | null {
-    const before = this.optimizer.paramGroups[0].lr;
+    const rates = () => this.optimizer.paramGroups.map((g) => g.lr).join();
+    const before = rates();
     this.scheduler.step(metricOf(record, this.config.monitor));
-    const after = this.optimizer.paramGroups[0].lr;
-    return after !== before ? after : null;
+    return rates() !== before ? headLr(this.optimizer) : null;
   }
 
   stateDict(): SchedulerState {

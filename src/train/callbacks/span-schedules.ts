@@ -21,7 +21,7 @@ export abstract class SpanSchedule {
 class OneCycleSchedule extends SpanSchedule {
   protected readonly scheduler: OneCycleLR;
 
-  constructor(optimizer: AnyOptimizer, config: OneCycleConfig, maxLr: number, epochs: number, stepsPerEpoch: number) {
+  constructor(optimizer: AnyOptimizer, config: OneCycleConfig, maxLr: number | number[], epochs: number, stepsPerEpoch: number) {
     super();
     this.scheduler = new OneCycleLR(optimizer, {
       maxLr, epochs, stepsPerEpoch, pctStart: config.pctStart, divFactor: config.divFactor, finalDivFactor: config.finalDivFactor,
@@ -53,7 +53,9 @@ class CosineSchedule extends SpanSchedule {
 
 /** The phase's span schedule (`stepsPerEpoch`: optimizer steps per epoch), or null when it has none. */
 export function spanSchedule(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPerEpoch: number): SpanSchedule | null {
-  if (pc.oneCycle) return new OneCycleSchedule(optimizer, pc.oneCycle, pc.lr, pc.epochs, stepsPerEpoch);
+  // Each group peaks at its own rate (discriminative rates: layerLrDecay).
+  const peaks = optimizer.paramGroups.length === 1 ? pc.lr : optimizer.paramGroups.map((g) => g.lr as number);
+  if (pc.oneCycle) return new OneCycleSchedule(optimizer, pc.oneCycle, peaks, pc.epochs, stepsPerEpoch);
   if (pc.cosine) return new CosineSchedule(optimizer, pc.cosine, pc.epochs);
   return null;
 }

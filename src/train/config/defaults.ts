@@ -54,6 +54,7 @@ function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
     weightDecay: 0,
     betas: [0.9, 0.999],
     eps: 1e-8,
+    layerLrDecay: 1,
     epochs: 10,
     earlyStopping: { ...DEFAULT_EARLY_STOPPING },
     reduceLROnPlateau: { ...DEFAULT_REDUCE_LR },

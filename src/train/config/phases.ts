@@ -135,7 +135,7 @@ export function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
   const path = `config.phases[${i}]`;
   const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'betas', 'eps', 'momentum', 'nesterov',
-    'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'checkpoint']);
+    'layerLrDecay', 'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'checkpoint']);
   const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
   const sameOptimizer = base !== undefined && base.optimizer === optimizer;
   const defaults = OPTIMIZER_DEFAULTS[optimizer];
@@ -174,6 +174,7 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     lr,
     weightDecay,
     ...extra,
+    layerLrDecay: c.number(raw.layerLrDecay, `${path}.layerLrDecay`, base?.layerLrDecay ?? 1, { min: 0, max: 1, exclusiveMin: true }),
     epochs,
     earlyStopping: earlyStopping(c, raw.earlyStopping, `${path}.earlyStopping`, base ? base.earlyStopping : DEFAULT_EARLY_STOPPING),
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),

@@ -189,6 +189,11 @@ export interface PhaseConfig {
   /** sgd only (default 0.9, nesterov false). */
   momentum?: number;
   nesterov?: boolean;
+  /**
+   * Discriminative learning rates (fastai's lr=slice(lo, hi), timm's layer_decay): the trainable modules, in the
+   * network's order, each get the rate of the one after them times this; the last (the head) gets lr. 1: one rate.
+   */
+  layerLrDecay: number;
   /** 0 skips the phase. */
   epochs: number;
   earlyStopping: EarlyStoppingConfig | null;

@@ -12,7 +12,7 @@ import { AccumulationGroups } from '../accumulation.js';
 import { mixDraw, type MixSettings } from '../mixup.js';
 import { disposeInput, stepInputs, type InputSource } from '../inputs.js';
 import { createOptimizer } from '../optimizers.js';
-import { applyTrainable, nextStage, setTrainModes, trainableParameters } from '../plan.js';
+import { applyTrainable, nextStage, setTrainModes } from '../plan.js';
 import { yieldToEventLoop } from '../signals.js';
 import { LossSmoother, rangeTestLr, RANGE_TEST_DEFAULTS, type RangeTestSettings } from './schedule.js';
 
@@ -71,7 +71,9 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
   try {
     applyTrainable(e.model, phase.trainable);
     setTrainModes(e.model, bnPolicy);
-    const optimizer = createOptimizer(phase, trainableParameters(e.model));
+    const optimizer = createOptimizer(phase, e.model);
+    // The test's rate is the head's; earlier modules keep their share of it (phase layerLrDecay).
+    const shares = optimizer.paramGroups.map((g) => g.lr / phase.lr);
     const clip = gradClipOf(steps.clipGradNorm, optimizer);
     const mixing = steps.mixing;
     try {
@@ -105,7 +107,7 @@ export async function rangeTest(e: Engine, phase: PhaseConfig, source: InputSour
           }
           if (micro.first) {
             lr = rangeTestLr(step, s);
-            for (const g of optimizer.paramGroups) g.lr = lr;
+            optimizer.paramGroups.forEach((g, i) => { g.lr = lr * shares[i]!; });
           }
           try {
             lossSum += input.n * trainStep(e, optimizer, from, input.x, input.y, { phase: phase.name, epoch: epoch + 1, batch: input.batchIndex + 1 }, {
