@@ -56,6 +56,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
     .option('--clip-grad-norm <n>', 'clip the gradients of each step to this total L2 norm, as torch.nn.utils.clip_grad_norm_ (default none)', parse.positiveNumber)
     .option('--mixup <alpha>', 'mixup of the training batches: each image mixed with another by λ ~ Beta(alpha, alpha), the loss likewise (fastai\'s MixUp, timm\'s batch mode; 0.4 is fastai\'s default); the frozen layers\' outputs are then not cached (default none)', parse.positiveNumber)
     .option('--cutmix <alpha>', 'CutMix of the training batches: a box of another image pasted in, λ ~ Beta(alpha, alpha) (1.0 is usual); with --mixup, one of the two per batch; the frozen layers\' outputs are then not cached (default none)', parse.positiveNumber)
+    .option('--focal-loss', 'binary and multilabel: torchvision\'s sigmoid focal loss (gamma 2, alpha 0.25; --set focalLoss.gamma=...) instead of BCE, for many easy negatives')
     .option('--ema <decay>', 'validate and checkpoint a moving average of the weights, avg = decay x avg + (1 - decay) x weights after every step (timm\'s ModelEma, Keras\'s use_ema; 0.99 averages about 100 steps) (default none)', parse.fraction(false))
     .option('--one-cycle', 'every phase follows a one-cycle schedule peaking at its learning rate, set after every batch (PyTorch\'s OneCycleLR, as fastai\'s fit_one_cycle), instead of lowering it on a plateau')
     .addOption(new Option('--calibration <method>', 'temperature: fit a temperature on the validation logits after training, stored in the model and applied wherever it predicts; the threshold is chosen after it (default none)').choices(CALIBRATIONS))
@@ -72,7 +73,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
     batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration,
-    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, ema: o.ema, oneCycle: o.oneCycle ? true : undefined,
+    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
     featureCache: o.featureCache === false ? false : undefined,

@@ -3,7 +3,7 @@
 import { F, type Tensor } from '../torch/index.js';
 import { labelsTensor } from '../data/index.js';
 import { chooseThreshold, rocAucScore, type ThresholdMethod } from '../metrics/index.js';
-import { orNaN, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { focalRecord, orNaN, type Decision, type FocalSettings, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
 import { predictRow } from './decide.js';
 
@@ -20,10 +20,12 @@ export class BinaryTask implements Task {
   readonly activation = 'sigmoid' as const;
   readonly labelWidth = 1;
   readonly #posWeight: Tensor | undefined;
+  readonly #focal: FocalSettings | null;
 
   constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
     if (classes.length !== 2) throw new Error(`a binary task has 2 classes [negative, positive], got ${classes.length}`);
     this.#posWeight = weightTensor(loss.posWeight, device);
+    this.#focal = loss.focal ?? null;
   }
 
   targets(labels: Float32Array, device: string): Tensor {
@@ -31,6 +33,7 @@ export class BinaryTask implements Task {
   }
 
   loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    if (this.#focal) return F.sigmoidFocalLoss(logits, targets, { ...this.#focal, reduction });
     return F.binaryCrossEntropyWithLogits(logits, targets, { posWeight: this.#posWeight, reduction });
   }
 
@@ -71,7 +74,7 @@ export class BinaryTask implements Task {
   }
 
   lossRecord(): Record<string, unknown> {
-    return {};
+    return focalRecord(this.#focal);
   }
 
   dispose(): void {

@@ -5,12 +5,14 @@
 // no use for is named by its config key.
 import { fmtSignificant, type DataItem } from '../data/index.js';
 import type { TaskKind } from '../models/index.js';
-import type { LossSettings } from './task.js';
+import type { FocalSettings, LossSettings } from './task.js';
 
 export interface LossRequest {
   posWeight: number | 'auto' | null;
   classWeights: 'auto' | readonly number[] | null;
   labelSmoothing: number;
+  /** The configuration's focalLoss (null or absent: BCE). */
+  focalLoss?: FocalSettings | null;
 }
 
 export interface LossResolution {
@@ -36,7 +38,13 @@ const listed = (classes: readonly string[], v: readonly number[]) => classes.map
 const noClassWeights = (task: TaskKind) => (r: LossRequest): string[] => [
   ...(r.classWeights !== null ? [`classWeights is for multiclass tasks (cross-entropy); a ${task} run weighs positives with posWeight`] : []),
   ...(r.labelSmoothing !== 0 ? [`labelSmoothing is for multiclass tasks (cross-entropy); this run's task is ${task}`] : []),
+  // torchvision's focal loss has no pos_weight: its alpha weighs the positives.
+  ...(r.focalLoss && r.posWeight !== null ? ['posWeight weighs BCE, which focalLoss replaces; weigh the positives with focalLoss.alpha instead'] : []),
 ];
+const focalLines = (r: LossRequest): string[] => (r.focalLoss
+  ? [`loss: sigmoid focal loss, gamma ${r.focalLoss.gamma}, ${r.focalLoss.alpha === null ? 'no alpha weighting' : `alpha ${r.focalLoss.alpha} for positives`}`] : []);
+/** The settings with the configuration's focal loss, if any (binary and multilabel). */
+const withFocal = (s: LossSettings, r: LossRequest): LossSettings => (r.focalLoss ? { ...s, focal: { ...r.focalLoss } } : s);
 
 const binary: LossPolicy = {
   misplaced: noClassWeights('binary'),
@@ -44,7 +52,7 @@ const binary: LossPolicy = {
     const pos = train.filter((i) => i.label === 1).length;
     const value = saved !== undefined && saved !== null ? saved
       : req.posWeight === null ? null : req.posWeight === 'auto' ? (train.length - pos) / pos : req.posWeight;
-    if (value === null) return { settings: UNWEIGHTED, posWeight: null, lines: [] };
+    if (value === null) return { settings: withFocal(UNWEIGHTED, req), posWeight: null, lines: focalLines(req) };
     const line = req.posWeight === 'auto'
       ? `pos_weight ${fmtSignificant(value)} (auto: ${train.length - pos} negative / ${pos} positive training images)`
       : `pos_weight ${fmtSignificant(value)} (from the configuration)`;
@@ -55,6 +63,7 @@ const binary: LossPolicy = {
 const multiclass: LossPolicy = {
   misplaced: (r, classes) => [
     ...(r.posWeight !== null ? ['posWeight is for binary and multilabel tasks (BCE); a multiclass run weighs classes with classWeights'] : []),
+    ...(r.focalLoss ? ['focalLoss is for binary and multilabel tasks (sigmoid outputs, torchvision\'s sigmoid_focal_loss); a multiclass run uses cross-entropy'] : []),
     ...(Array.isArray(r.classWeights) && r.classWeights.length !== classes
       ? [`classWeights has ${r.classWeights.length} value${r.classWeights.length === 1 ? '' : 's'}; the data has ${classes} classes (one weight per class, in sorted class order)`]
       : []),
@@ -73,7 +82,7 @@ const multiclass: LossPolicy = {
 const multilabel: LossPolicy = {
   misplaced: noClassWeights('multilabel'),
   resolve(req, train, classes) {
-    if (req.posWeight === null) return { settings: UNWEIGHTED, posWeight: null, lines: [] };
+    if (req.posWeight === null) return { settings: withFocal(UNWEIGHTED, req), posWeight: null, lines: focalLines(req) };
     const counts = classes.map((_, j) => train.filter((i) => i.labels?.includes(j)).length);
     const auto = req.posWeight === 'auto';
     const weights = auto ? counts.map((k) => (train.length - k) / k) : classes.map(() => req.posWeight as number);

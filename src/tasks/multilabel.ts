@@ -3,7 +3,7 @@
 // model); accuracy is scikit-learn's subset accuracy (every label right), val_auc the macro ROC AUC over labels.
 import { F, tensor, type Tensor } from '../torch/index.js';
 import { chooseThreshold, multilabelRocAuc, type ThresholdMethod } from '../metrics/index.js';
-import { orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { focalRecord, orNaN, rowsOf, type Decision, type FocalSettings, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
 import { predictRow } from './decide.js';
 
@@ -32,6 +32,7 @@ export class MultilabelTask implements Task {
   readonly #posWeight: Tensor | undefined;
   readonly #half: Float32Array;
   readonly #posWeights: readonly number[] | null;
+  readonly #focal: FocalSettings | null;
 
   constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
     if (classes.length < 1) throw new Error('a multilabel task needs at least 1 label');
@@ -42,6 +43,7 @@ export class MultilabelTask implements Task {
     this.#posWeight = weightTensor(loss.posWeight, device);
     this.#half = new Float32Array(classes.length).fill(0.5);
     this.#posWeights = loss.posWeight;
+    this.#focal = loss.focal ?? null;
   }
 
   targets(labels: Float32Array, device: string): Tensor {
@@ -53,6 +55,8 @@ export class MultilabelTask implements Task {
   }
 
   loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    // The mean over every (image, label), as BCE's.
+    if (this.#focal) return F.sigmoidFocalLoss(logits, targets, { ...this.#focal, reduction });
     return F.binaryCrossEntropyWithLogits(logits, targets, { posWeight: this.#posWeight, reduction });
   }
 
@@ -98,7 +102,7 @@ export class MultilabelTask implements Task {
   }
 
   lossRecord(): Record<string, unknown> {
-    return this.#posWeights ? { pos_weights: [...this.#posWeights] } : {};
+    return { ...(this.#posWeights ? { pos_weights: [...this.#posWeights] } : {}), ...focalRecord(this.#focal) };
   }
 
   dispose(): void {

@@ -13,7 +13,18 @@ export interface LossSettings {
   classWeights: readonly number[] | null;
   /** multiclass: torch's label_smoothing (0: none). */
   labelSmoothing: number;
+  /** binary and multilabel: torchvision's sigmoid focal loss instead of BCE (absent or null: BCE). */
+  focal?: FocalSettings | null;
 }
+
+/** torchvision.ops.sigmoid_focal_loss's gamma and alpha (null: no alpha weighting, torchvision's alpha < 0). */
+export interface FocalSettings {
+  gamma: number;
+  alpha: number | null;
+}
+
+/** What a checkpoint records of a focal loss (nothing for BCE, as before it existed). */
+export const focalRecord = (f: FocalSettings | null): Record<string, unknown> => (f ? { focal_loss: { gamma: f.gamma, alpha: f.alpha } } : {});
 
 export const NO_LOSS_SETTINGS: LossSettings = { posWeight: null, classWeights: null, labelSmoothing: 0 };
 

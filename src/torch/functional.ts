@@ -1,6 +1,7 @@
 // Neural-network functions (torch.nn.functional), each one ATen call.
 import { native, type Handle } from './native.js';
 import { type Tensor, wrap } from './tensor.js';
+import { scope } from './scope.js';
 
 type Pair = number | [number, number];
 const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : v);
@@ -76,6 +77,24 @@ export interface BCEOptions {
 /** BCE on logits: the numerically stable and autocast-safe form of Sigmoid + BCELoss. */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, o: BCEOptions = {}): Tensor {
   return wrap(native.binaryCrossEntropyWithLogits(logits.handle, target.handle, o.weight?.handle, o.posWeight?.handle, REDUCTION[o.reduction ?? 'mean']));
+}
+/**
+ * torchvision.ops.sigmoid_focal_loss (Lin et al. 2017): BCE-with-logits scaled by (1 - p_t)^gamma, where p_t is the
+ * probability given to the true label, so that confident right answers weigh little; then by alpha_t (alpha for
+ * positives, 1 - alpha for negatives) unless alpha is null. Composed of ATen ops as torchvision composes it.
+ */
+export function sigmoidFocalLoss(logits: Tensor, target: Tensor, o: { gamma?: number; alpha?: number | null; reduction?: Reduction } = {}): Tensor {
+  const gamma = o.gamma ?? 2;
+  const alpha = o.alpha === undefined ? 0.25 : o.alpha;
+  const reduction = o.reduction ?? 'mean';
+  return scope(() => {
+    const p = logits.sigmoid();
+    const ce = binaryCrossEntropyWithLogits(logits, target, { reduction: 'none' });
+    const pt = p.mul(target).add(p.rsub(1).mul(target.rsub(1)));
+    let loss = ce.mul(pt.rsub(1).pow(gamma));
+    if (alpha !== null) loss = target.mul(alpha).add(target.rsub(1).mul(1 - alpha)).mul(loss);
+    return reduction === 'mean' ? loss.mean() : reduction === 'sum' ? loss.sum() : loss;
+  });
 }
 export function binaryCrossEntropy(prob: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction } = {}): Tensor {
   return wrap(native.binaryCrossEntropy(prob.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean']));

@@ -3,7 +3,7 @@
 // early on val_auc (max, patience 5), reduce the LR on a val_loss plateau (min, patience 3, factor 0.1,
 // PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
 import type {
-  CheckpointConfig, CosineConfig, EarlyStoppingConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
+  CheckpointConfig, CosineConfig, EarlyStoppingConfig, FocalConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
 } from './types.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
@@ -34,6 +34,8 @@ export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0,
 export const DEFAULT_MIXUP_ALPHA = 0.4;
 // Keras's ema_momentum: an average over about 100 steps (timm's 0.9998 suits ImageNet's thousands of steps per epoch).
 export const DEFAULT_EMA_DECAY = 0.99;
+// torchvision.ops.sigmoid_focal_loss's defaults (RetinaNet's).
+export const DEFAULT_FOCAL: Readonly<FocalConfig> = Object.freeze({ gamma: 2, alpha: 0.25 });
 export const DEFAULT_CUTMIX_ALPHA = 1;
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
@@ -90,6 +92,7 @@ export function defaultConfig(): RunConfig {
     clipGradNorm: null,
     mixup: null,
     cutmix: null,
+    focalLoss: null,
     ema: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },
     imageCache: { memoryMB: null },

@@ -53,6 +53,8 @@ export interface ConfigOverrides {
   mixup?: number;
   /** CutMix's alpha (cutmix.alpha). */
   cutmix?: number;
+  /** true: torchvision's focal loss with its defaults. */
+  focalLoss?: boolean;
   /** The weight average's decay (ema.decay). */
   ema?: number;
   featureCache?: boolean;
@@ -185,6 +187,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
   { key: 'cutmix', flag: '--cutmix', path: ['cutmix', 'alpha'] },
   { key: 'ema', flag: '--ema', path: ['ema', 'decay'] },
+  { key: 'focalLoss', flag: '--focal-loss', path: ['focalLoss'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },
   { key: 'checkpointFormat', flag: '--checkpoint-format', path: ['checkpointFormat'] },
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },

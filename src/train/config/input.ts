@@ -112,6 +112,8 @@ export interface RunConfigInput {
   mixup?: { alpha?: number } | number | boolean | null;
   /** true: alpha 1; false or null: none. */
   cutmix?: { alpha?: number } | number | boolean | null;
+  /** true: gamma 2, alpha 0.25 (torchvision's); false or null: BCE. */
+  focalLoss?: { gamma?: number; alpha?: number | null } | boolean | null;
   /** true: decay 0.99; a number: the decay; false or null: none. */
   ema?: { decay?: number } | number | boolean | null;
   /** false turns the cache off. */

@@ -156,6 +156,14 @@ export interface MixConfig {
   alpha: number;
 }
 
+/** torchvision.ops.sigmoid_focal_loss's parameters (Lin et al. 2017). */
+export interface FocalConfig {
+  /** The focusing exponent: (1 - p_t)^gamma scales each term (0: BCE). */
+  gamma: number;
+  /** The positives' weight (the negatives' is 1 - alpha); null: none. */
+  alpha: number | null;
+}
+
 /** An exponential moving average of the weights (src/train/ema.ts): avg = lerp(avg, live, 1 - decay) per step. */
 export interface EmaConfig {
   /** How much of the average each step keeps: it spans about 1 / (1 - decay) steps (100 at 0.99). */
@@ -258,6 +266,8 @@ export interface RunConfig {
   mixup: MixConfig | null;
   /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
   cutmix: MixConfig | null;
+  /** torchvision's sigmoid focal loss instead of BCE (binary and multilabel tasks); null: BCE. */
+  focalLoss: FocalConfig | null;
   /** Validation and the checkpoints use a moving average of the weights (null: the weights themselves). */
   ema: EmaConfig | null;
   featureCache: FeatureCacheConfig;

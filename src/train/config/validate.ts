@@ -2,14 +2,14 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
-import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_MIXUP_ALPHA } from './defaults.js';
+import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { EmaConfig, MixConfig } from './types.js';
+import type { EmaConfig, FocalConfig, MixConfig } from './types.js';
 
 /** mixup or cutmix: null/false (none), true (the default alpha), alpha, or { alpha }. */
 function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | null {
@@ -19,6 +19,18 @@ function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | 
   if (typeof v === 'number') return { alpha: c.number(v, path, def, rule) };
   const raw = c.section(v, path, ['alpha'], ['true', 'false', 'null']);
   return { alpha: c.number(raw.alpha, `${path}.alpha`, def, rule) };
+}
+
+function focalLoss(c: Checker, v: unknown, path: string): FocalConfig | null {
+  if (v === undefined || v === null || v === false) return null;
+  if (v === true) return { ...DEFAULT_FOCAL };
+  const raw = c.section(v, path, ['gamma', 'alpha'], ['true', 'false', 'null']);
+  const gamma = c.number(raw.gamma, `${path}.gamma`, DEFAULT_FOCAL.gamma, { min: 0, max: 10 });
+  if (gamma > 0 && gamma < 1) {
+    c.fail(`${path}.gamma`, `${gamma} makes (1 - p_t)^gamma infinitely steep at p_t = 1: a saturated right prediction gives a NaN gradient (torchvision's loss too); use 0 or at least 1`);
+  }
+  const alpha = raw.alpha === null ? null : c.number(raw.alpha, `${path}.alpha`, DEFAULT_FOCAL.alpha as number, { min: 0, max: 1 });
+  return { gamma, alpha };
 }
 
 function ema(c: Checker, v: unknown, path: string): EmaConfig | null {
@@ -36,7 +48,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'mixup', 'cutmix', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -162,6 +174,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     clipGradNorm: c.nullableNumber(raw.clipGradNorm, 'config.clipGradNorm', d.clipGradNorm, { min: 0, exclusiveMin: true }),
     mixup: mixing(c, raw.mixup, 'config.mixup', DEFAULT_MIXUP_ALPHA),
     cutmix: mixing(c, raw.cutmix, 'config.cutmix', DEFAULT_CUTMIX_ALPHA),
+    focalLoss: focalLoss(c, raw.focalLoss, 'config.focalLoss'),
     ema: ema(c, raw.ema, 'config.ema'),
     featureCache,
     imageCache,
