@@ -35,7 +35,9 @@ export function trainableGroups(model: Module, trainable: readonly string[]): { 
     if (!t.requiresGrad) continue;
     const owner = prefixes.filter((p) => underPrefix(name, p)).sort((a, b) => b.length - a.length)[0];
     if (owner === undefined) continue;
-    groups.set(owner, [...(groups.get(owner) ?? []), t]);
+    const group = groups.get(owner);
+    if (group) group.push(t);
+    else groups.set(owner, [t]);
   }
   return [...groups].map(([module, params]) => ({ module, params }));
 }
