@@ -36,8 +36,8 @@ test('the default configuration is the seed protocol', () => {
     oneCycle: null, cosine: null, // the seed lowers the rate on a plateau only
   };
   assert.deepEqual(c.phases, [
-    { name: 'phase1', trainable: ['fc'], optimizer: 'adam', lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, layerLrDecay: 1, epochs: 10, ...callbacks },
-    { name: 'phase2', trainable: ['layer4', 'fc'], optimizer: 'adam', lr: 1e-5, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, layerLrDecay: 1, epochs: 10, ...callbacks },
+    { name: 'phase1', trainable: ['fc'], optimizer: 'adam', lr: 1e-3, weightDecay: 0, decayNormsAndBiases: true, betas: [0.9, 0.999], eps: 1e-8, layerLrDecay: 1, epochs: 10, ...callbacks },
+    { name: 'phase2', trainable: ['layer4', 'fc'], optimizer: 'adam', lr: 1e-5, weightDecay: 0, decayNormsAndBiases: true, betas: [0.9, 0.999], eps: 1e-8, layerLrDecay: 1, epochs: 10, ...callbacks },
   ]);
   assert.equal(c.model.arch, 'resnet50');
   assert.equal(c.model.weights, 'imagenet');

@@ -1,7 +1,9 @@
 // Discriminative learning rates (phases[i].layerLrDecay; fastai's lr=slice(lo, hi), timm's layer_decay): one
 // parameter group per trainable module in the network's order, each at the next one's rate times the decay; one SGD
 // step of phase 2 moves layer4 by the decay times what it moves at one rate and the head alike; a one-cycle phase
-// keeps the groups' ratio at every step; the history shows the head's rate; the configuration's bounds.
+// keeps the groups' ratio at every step; the history shows the head's rate; the configuration's bounds. Weight
+// decay spared on biases and normalisation weights (phases[i].decayNormsAndBiases false, timm's filter_bias_and_bn):
+// their groups, and one SGD step that decays the head's weight as before and its bias not at all.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -30,6 +32,7 @@ test('one group per trainable module in the network\'s order (a parameter under 
     // layer4.0 (conv1, bn1, conv2, bn2, downsample: 9 parameters) stays with layer4, layer4.1's 6 form their own group.
     const nested = trainableGroups(model, ['layer4', 'layer4.1', 'fc']);
     assert.deepEqual(nested.map((g) => [g.module, g.params.length]), [['layer4', 9], ['layer4.1', 6], ['fc', 2]]);
+    assert.deepEqual(nested[2]!.params.map(([n]) => n), ['fc.1.weight', 'fc.1.bias']);
     const phase = { ...tinyConfig(data, ['phases[1].layerLrDecay=0.5']).phases[1]!, trainable: ['fc', 'layer4', 'layer3'] };
     applyTrainable(model, phase.trainable);
     const opt = createOptimizer(phase, model);
@@ -39,6 +42,17 @@ test('one group per trainable module in the network\'s order (a parameter under 
     const plain = createOptimizer({ ...phase, layerLrDecay: 1 }, model);
     assert.equal(plain.paramGroups.length, 1);
     plain.dispose();
+    // Biases and norms spared from weight decay: in each module's rate, a group of its own before the decayed one
+    // (layer4: its BatchNorm weights and biases, 6 in the first block and 4 in the second, and its 5 convolutions).
+    applyTrainable(model, ['layer4', 'fc']);
+    const spare = { ...phase, trainable: ['layer4', 'fc'], weightDecay: 0.01, decayNormsAndBiases: false };
+    const split = createOptimizer(spare, model);
+    assert.deepEqual(split.paramGroups.map((g) => [g.params.length, g.lr, g.weightDecay]),
+      [[10, phase.lr * 0.5, 0], [5, phase.lr * 0.5, 0.01], [1, phase.lr, 0], [1, phase.lr, 0.01]]);
+    split.dispose();
+    const oneRate = createOptimizer({ ...spare, layerLrDecay: 1 }, model);
+    assert.deepEqual(oneRate.paramGroups.map((g) => [g.params.length, g.weightDecay]), [[11, 0], [6, 0.01]]);
+    oneRate.dispose();
   } finally {
     model.dispose();
   }
@@ -87,8 +101,27 @@ test('a one-cycle phase keeps the groups\' ratio at every step; the history and 
   assert.ok(Math.abs(groups[0]!.maxLr / groups[1]!.maxLr - 0.1) < 1e-12);
 });
 
+/** The head's weight and bias after phase 1's one SGD step (momentum 0, lr 0.5). */
+async function headAfterStep(set: string[], lr1 = 0.5): Promise<Map<string, Float32Array>> {
+  const r = await train(tinyConfig(data, ['phases[0].optimizer=sgd', 'phases[0].momentum=0', ...set], { epochs1: 1, epochs2: 0, lr1, dropout: 0 }),
+    { out: tempDir('tlearn-wd-'), ...quiet });
+  return new Map([...readSafetensors(r.bestModel!).tensors].filter(([k]) => k.startsWith('fc.')).map(([k, t]) => [k, new Float32Array(Uint8Array.from(t.data).buffer)]));
+}
+
+test('decayNormsAndBiases false: one SGD step decays the head\'s weight as before and leaves its bias undecayed', T, async () => {
+  const all = await headAfterStep(['phases[0].weightDecay=0.1']);
+  const spared = await headAfterStep(['phases[0].weightDecay=0.1', 'phases[0].decayNormsAndBiases=false']);
+  const none = await headAfterStep([]);
+  assert.deepEqual(spared.get('fc.1.weight'), all.get('fc.1.weight'));
+  assert.deepEqual(spared.get('fc.1.bias'), none.get('fc.1.bias'));
+  assert.notDeepEqual(all.get('fc.1.bias'), none.get('fc.1.bias'), 'weight decay moves the bias when it applies');
+  assert.notDeepEqual(all.get('fc.1.weight'), none.get('fc.1.weight'));
+});
+
 test('layerLrDecay: in (0, 1], default 1', () => {
   assert.deepEqual(tinyConfig(data).phases.map((p) => p.layerLrDecay), [1, 1]);
+  assert.deepEqual(tinyConfig(data).phases.map((p) => p.decayNormsAndBiases), [true, true]);
+  assert.throws(() => tinyConfig(data, ['phases[0].decayNormsAndBiases=sometimes']), /config\.phases\[0\]\.decayNormsAndBiases/);
   for (const v of ['0', '1.5', '-0.1', 'fast']) {
     assert.throws(() => tinyConfig(data, [`phases[1].layerLrDecay=${v}`]), (e: Error) => e instanceof ConfigError && /config\.phases\[1\]\.layerLrDecay/.test(e.message), v);
   }

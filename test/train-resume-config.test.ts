@@ -26,11 +26,11 @@ test('a state saved before syncBatchNorm, clipGradNorm, mixup, cutmix and phases
   assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', ['phases[0].lr=0.5'])), /config\.phases\[0\]\.lr/);
 });
 
-test('a state saved before accumulateGradBatches, ema, layerLrDecay and cosine warmup existed resumes with their defaults, not with other values', () => {
+test('a state saved before accumulateGradBatches, ema, focalLoss, layerLrDecay, decayNormsAndBiases and cosine warmup existed resumes with their defaults, not with other values', () => {
   const config = tinyConfig('/data/x', ['phases[1].cosine=true']);
-  const { accumulateGradBatches: _a, ema: _e, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
+  const { accumulateGradBatches: _a, ema: _e, focalLoss: _f, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
   // The cosine section as it was saved then: etaMin alone.
-  const old = { ...recorded, phases: recorded.phases.map(({ layerLrDecay: _l, ...p }, i) => (i === 1 ? { ...p, cosine: { etaMin: 0 } } : p)) };
+  const old = { ...recorded, phases: recorded.phases.map(({ layerLrDecay: _l, decayNormsAndBiases: _d, ...p }, i) => (i === 1 ? { ...p, cosine: { etaMin: 0 } } : p)) };
   const paths = runPaths(tempDir());
   checkStateConfig(paths, old, config);
   const refused = (set: string[], key: RegExp) => assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', ['phases[1].cosine=true', ...set])),
@@ -38,6 +38,8 @@ test('a state saved before accumulateGradBatches, ema, layerLrDecay and cosine w
   refused(['accumulateGradBatches=2'], /config\.accumulateGradBatches/);
   refused(['ema=true'], /config\.ema/);
   refused(['phases[0].layerLrDecay=0.5'], /config\.phases\[0\]\.layerLrDecay/);
+  refused(['phases[0].decayNormsAndBiases=false'], /config\.phases\[0\]\.decayNormsAndBiases/);
+  refused(['focalLoss=true'], /config\.focalLoss/);
   refused(['phases[1].cosine={warmupEpochs: 1}'], /config\.phases\[1\]\.cosine\.warmupEpochs/);
   refused(['phases[1].cosine={warmupStartFactor: 0.5}'], /config\.phases\[1\]\.cosine\.warmupStartFactor/);
 });

@@ -12,14 +12,28 @@ export type AnyOptimizer = Optimizer<any>;
 /** The rate of the last parameter group: the head's, the phase's lr (the one the history and progress show). */
 export const headLr = (o: AnyOptimizer): number => o.paramGroups[o.paramGroups.length - 1].lr;
 
+/** timm's rule for what weight decay spares: biases and normalisation weights, every parameter of at most one dimension. */
+const isNormOrBias = ([name, t]: [string, Tensor]): boolean => t.ndim <= 1 || name.endsWith('.bias');
+
 /**
  * The phase's parameters (trainable already applied to the model): one group at the phase's lr, or with
  * layerLrDecay < 1 one group per trainable module, the last at lr and each earlier one at the next one's × the decay.
+ * With decayNormsAndBiases false each group's biases and normalisation weights form a group without weight decay,
+ * placed before the rest (the head's decayed weights stay the last group).
  */
-function parameterGroups(phase: PhaseConfig, model: Module): Tensor[] | { params: Tensor[]; lr: number }[] {
-  if (phase.layerLrDecay === 1) return trainableParameters(model);
-  const groups = trainableGroups(model, phase.trainable);
-  return groups.map((g, i) => ({ params: g.params, lr: phase.lr * phase.layerLrDecay ** (groups.length - 1 - i) }));
+function parameterGroups(phase: PhaseConfig, model: Module): Tensor[] | { params: Tensor[]; lr: number; weightDecay?: number }[] {
+  const split = !phase.decayNormsAndBiases && phase.weightDecay > 0;
+  if (phase.layerLrDecay === 1 && !split) return trainableParameters(model);
+  const modules = phase.layerLrDecay === 1
+    ? [{ params: model.namedParameters().filter(([, p]) => p.requiresGrad) }]
+    : trainableGroups(model, phase.trainable);
+  return modules.flatMap((g, i) => {
+    const lr = phase.lr * phase.layerLrDecay ** (modules.length - 1 - i);
+    if (!split) return [{ params: g.params.map(([, t]) => t), lr }];
+    const spared = g.params.filter(isNormOrBias).map(([, t]) => t);
+    const decayed = g.params.filter((p) => !isNormOrBias(p)).map(([, t]) => t);
+    return [...(spared.length ? [{ params: spared, lr, weightDecay: 0 }] : []), ...(decayed.length ? [{ params: decayed, lr }] : [])];
+  });
 }
 
 export function createOptimizer(phase: PhaseConfig, model: Module): AnyOptimizer {

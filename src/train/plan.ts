@@ -28,16 +28,16 @@ export function applyTrainable(model: Module, trainable: readonly string[]): str
  * The trainable parameters by module of `trainable` (each parameter under its most specific entry), the
  * modules in the network's order (of their first parameter): the groups of discriminative learning rates.
  */
-export function trainableGroups(model: Module, trainable: readonly string[]): { module: string; params: Tensor[] }[] {
+export function trainableGroups(model: Module, trainable: readonly string[]): { module: string; params: [string, Tensor][] }[] {
   const prefixes = trainable.includes('all') ? [''] : [...trainable];
-  const groups = new Map<string, Tensor[]>();
+  const groups = new Map<string, [string, Tensor][]>();
   for (const [name, t] of model.namedParameters()) {
     if (!t.requiresGrad) continue;
     const owner = prefixes.filter((p) => underPrefix(name, p)).sort((a, b) => b.length - a.length)[0];
     if (owner === undefined) continue;
     const group = groups.get(owner);
-    if (group) group.push(t);
-    else groups.set(owner, [t]);
+    if (group) group.push([name, t]);
+    else groups.set(owner, [[name, t]]);
   }
   return [...groups].map(([module, params]) => ({ module, params }));
 }

@@ -54,6 +54,7 @@ function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
     optimizer: 'adam',
     lr,
     weightDecay: 0,
+    decayNormsAndBiases: true,
     betas: [0.9, 0.999],
     eps: 1e-8,
     layerLrDecay: 1,

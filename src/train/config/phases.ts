@@ -134,7 +134,7 @@ export function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig
 
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
   const path = `config.phases[${i}]`;
-  const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'betas', 'eps', 'momentum', 'nesterov',
+  const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'decayNormsAndBiases', 'betas', 'eps', 'momentum', 'nesterov',
     'layerLrDecay', 'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'checkpoint']);
   const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
   const sameOptimizer = base !== undefined && base.optimizer === optimizer;
@@ -173,6 +173,7 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     optimizer,
     lr,
     weightDecay,
+    decayNormsAndBiases: c.bool(raw.decayNormsAndBiases, `${path}.decayNormsAndBiases`, base?.decayNormsAndBiases ?? true),
     ...extra,
     layerLrDecay: c.number(raw.layerLrDecay, `${path}.layerLrDecay`, base?.layerLrDecay ?? 1, { min: 0, max: 1, exclusiveMin: true }),
     epochs,

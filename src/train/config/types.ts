@@ -191,6 +191,11 @@ export interface PhaseConfig {
   optimizer: OptimizerName;
   lr: number;
   weightDecay: number;
+  /**
+   * Whether weightDecay also applies to biases and normalisation weights (every parameter of at most one dimension):
+   * true as torch.optim over model.parameters(); false as timm's filter_bias_and_bn and fastai's wd_bn_bias=False.
+   */
+  decayNormsAndBiases: boolean;
   /** adam/adamw only (PyTorch defaults [0.9, 0.999] and 1e-8). */
   betas?: [number, number];
   eps?: number;
