@@ -40,8 +40,10 @@ export type TrainEvent =
     images: { train: number; val: number; test: number };
     /** binary, multiclass or multilabel. */
     task?: TaskKind; classes: string[]; positive_class: string | null;
-    /** `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it). */
-    /** `layer_lr_decay`: present when the phase's earlier modules train at lower rates (config layerLrDecay). */
+    /**
+     * `schedule`: how the rate moves ('plateau', 'one-cycle', 'cosine'; 'constant' when nothing moves it).
+     * `layer_lr_decay`: present when the phase's earlier modules train at lower rates (config layerLrDecay).
+     */
     phases: { name: string; trainable: string[]; epochs: number; lr: number; schedule: PhaseSchedule; layer_lr_decay?: number }[];
     /** Batches summed into each optimizer step (config accumulateGradBatches), present only when more than 1. */
     accumulate_grad_batches?: number;
@@ -53,7 +55,7 @@ export type TrainEvent =
   | { type: 'phase'; event: 'start'; phase: string; index: number; trainable: string[]; trainable_parameters: number; cache: string | null; cache_entries: number }
   | { type: 'phase'; event: 'end'; phase: string; index: number; epochs: number; stopped_early: boolean; best_epoch: number | null; best: number | null; monitor: string }
   | ({ type: 'epoch' } & EpochRecord)
-  /** `lr`: the learning rate of that batch's step (first parameter group; it changes per batch under oneCycle). */
+  /** `lr`: the learning rate of that batch's step (the head's group; it changes per batch under oneCycle). */
   | { type: 'batch'; phase: string; epoch: number; batch: number; batches: number; loss: number; images: number; seconds: number; lr: number }
   /** The data check before training: `done` of `total` files read, hashed and decoded, `seconds` since it began. */
   | { type: 'check'; done: number; total: number; seconds: number }

@@ -53,9 +53,11 @@ class CosineSchedule extends SpanSchedule {
 
 /** The phase's span schedule (`stepsPerEpoch`: optimizer steps per epoch), or null when it has none. */
 export function spanSchedule(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPerEpoch: number): SpanSchedule | null {
-  // Each group peaks at its own rate (discriminative rates: layerLrDecay).
-  const peaks = optimizer.paramGroups.length === 1 ? pc.lr : optimizer.paramGroups.map((g) => g.lr as number);
-  if (pc.oneCycle) return new OneCycleSchedule(optimizer, pc.oneCycle, peaks, pc.epochs, stepsPerEpoch);
+  if (pc.oneCycle) {
+    // Each group peaks at its own rate (discriminative rates: layerLrDecay).
+    const peaks = optimizer.paramGroups.length === 1 ? pc.lr : optimizer.paramGroups.map((g) => g.lr as number);
+    return new OneCycleSchedule(optimizer, pc.oneCycle, peaks, pc.epochs, stepsPerEpoch);
+  }
   if (pc.cosine) return new CosineSchedule(optimizer, pc.cosine, pc.epochs);
   return null;
 }

@@ -26,17 +26,17 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
   pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, annealStrategy: 'cos', cycleMomentum: true, maxMomentum: 0.95, baseMomentum: 0.85,
 });
 
-// torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min.
-// No warmup; with one, a first epoch at a tenth of the rate (LinearLR's own default start_factor is 1/3).
+// torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min; no warmup, and with one a first epoch at a tenth of
+// the rate (LinearLR's own default start_factor is 1/3).
 export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 });
 
 // fastai's MixUp default (timm's mixup_alpha is 0.8); CutMix's usual 1.0 (Yun et al., timm's examples).
 export const DEFAULT_MIXUP_ALPHA = 0.4;
+export const DEFAULT_CUTMIX_ALPHA = 1;
 // Keras's ema_momentum: an average over about 100 steps (timm's 0.9998 suits ImageNet's thousands of steps per epoch).
 export const DEFAULT_EMA_DECAY = 0.99;
 // torchvision.ops.sigmoid_focal_loss's defaults (RetinaNet's).
 export const DEFAULT_FOCAL: Readonly<FocalConfig> = Object.freeze({ gamma: 2, alpha: 0.25 });
-export const DEFAULT_CUTMIX_ALPHA = 1;
 
 export const DEFAULT_CHECKPOINT: Readonly<CheckpointConfig> = Object.freeze({ monitor: 'val_auc', mode: 'max' });
 

@@ -5,21 +5,25 @@ import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
 import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
-import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
+import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
 import type { EmaConfig, FocalConfig, MixConfig } from './types.js';
 
-/** mixup or cutmix: null/false (none), true (the default alpha), alpha, or { alpha }. */
-function mixing(c: Checker, v: unknown, path: string, def: number): MixConfig | null {
+/** A section of one number: null/false (none), true (the default), the number itself, or { key: number }. */
+function numberSection<K extends string>(c: Checker, v: unknown, path: string, key: K, def: number, rule: NumberRule): Record<K, number> | null {
   if (v === undefined || v === null || v === false) return null;
-  if (v === true) return { alpha: def };
-  const rule = { min: 0, exclusiveMin: true, max: 100 };
-  if (typeof v === 'number') return { alpha: c.number(v, path, def, rule) };
-  const raw = c.section(v, path, ['alpha'], ['true', 'false', 'null']);
-  return { alpha: c.number(raw.alpha, `${path}.alpha`, def, rule) };
+  const of = (n: number) => ({ [key]: n }) as Record<K, number>;
+  if (v === true) return of(def);
+  if (typeof v === 'number') return of(c.number(v, path, def, rule));
+  const raw = c.section(v, path, [key], ['true', 'false', 'null']);
+  return of(c.number(raw[key], `${path}.${key}`, def, rule));
 }
+
+/** mixup or cutmix: alpha or { alpha }. */
+const mixing = (c: Checker, v: unknown, path: string, def: number): MixConfig | null =>
+  numberSection(c, v, path, 'alpha', def, { min: 0, exclusiveMin: true, max: 100 });
 
 function focalLoss(c: Checker, v: unknown, path: string): FocalConfig | null {
   if (v === undefined || v === null || v === false) return null;
@@ -33,15 +37,9 @@ function focalLoss(c: Checker, v: unknown, path: string): FocalConfig | null {
   return { gamma, alpha };
 }
 
-function ema(c: Checker, v: unknown, path: string): EmaConfig | null {
-  if (v === undefined || v === null || v === false) return null;
-  if (v === true) return { decay: DEFAULT_EMA_DECAY };
-  // 1 would never move from the first step's weights; 0 is no average at all (the live weights).
-  const rule = { min: 0, max: 1, exclusiveMax: true };
-  if (typeof v === 'number') return { decay: c.number(v, path, DEFAULT_EMA_DECAY, rule) };
-  const raw = c.section(v, path, ['decay'], ['true', 'false', 'null']);
-  return { decay: c.number(raw.decay, `${path}.decay`, DEFAULT_EMA_DECAY, rule) };
-}
+/** ema: decay or { decay }; 1 would never move from the first step's weights, 0 is no average (the live weights). */
+const ema = (c: Checker, v: unknown, path: string): EmaConfig | null =>
+  numberSection(c, v, path, 'decay', DEFAULT_EMA_DECAY, { min: 0, max: 1, exclusiveMax: true });
 
 export { isPlainObject, isWeightsPath, type ConfigIssue };
 // The bounds shared with checkpoint metadata live in src/models/bounds.ts (one definition for both).
