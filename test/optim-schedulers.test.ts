@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zeros, type Tensor } from '../src/torch/index.js';
-import { SGD, Adam, ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, type Optimizer, type LRScheduler } from '../src/optim/index.js';
+import { SGD, Adam, ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, SWALR, type Optimizer, type LRScheduler } from '../src/optim/index.js';
 import { runPython } from './helpers/python.js';
 import { assertClose } from './helpers/nn-parity.js';
 
@@ -54,11 +54,17 @@ const epochs: Epochs[] = [
     make: (o) => new OneCycleLR(o, { maxLr: [0.1, 0.05], epochs: 3, stepsPerEpoch: 4, annealStrategy: 'linear', threePhase: true, pctStart: 0.25, divFactor: 10, finalDivFactor: 100 }) },
   { name: 'onecycle_no_momentum', opt: 'adam', lrs: [1e-3], py: 'S.OneCycleLR(opt, max_lr=0.01, total_steps=10, cycle_momentum=False, pct_start=0.5)', steps: 12,
     make: (o) => new OneCycleLR(o, { maxLr: 0.01, totalSteps: 10, cycleMomentum: false, pctStart: 0.5 }) },
+  { name: 'swa_cos', opt: 'sgd', lrs: [0.1, 0.02], py: 'SWALR(opt, swa_lr=0.05, anneal_epochs=3)', steps: 6, make: (o) => new SWALR(o, { swaLr: 0.05, annealEpochs: 3 }) },
+  { name: 'swa_linear_groups', opt: 'adam', lrs: [0.001, 0.0001], py: "SWALR(opt, swa_lr=[0.01, 0.002], anneal_epochs=4, anneal_strategy='linear')", steps: 7,
+    make: (o) => new SWALR(o, { swaLr: [0.01, 0.002], annealEpochs: 4, annealStrategy: 'linear' }) },
+  { name: 'swa_no_anneal', opt: 'sgd', lrs: [0.1], py: 'SWALR(opt, swa_lr=0.03, anneal_epochs=0)', steps: 4, make: (o) => new SWALR(o, { swaLr: 0.03, annealEpochs: 0 }) },
+  { name: 'swa_one_epoch', opt: 'adam', lrs: [0.001], py: 'SWALR(opt, swa_lr=0.004, anneal_epochs=1)', steps: 4, make: (o) => new SWALR(o, { swaLr: 0.004, annealEpochs: 1 }) },
 ];
 
 const PY = `
 import torch
 import torch.optim.lr_scheduler as S
+from torch.optim.swa_utils import SWALR
 def make_opt(kind, lrs):
     groups = [{'params': [torch.zeros(1, requires_grad=True)], 'lr': lr} for lr in lrs]
     return torch.optim.SGD(groups, lr=lrs[0], momentum=0.9) if kind == 'sgd' else torch.optim.Adam(groups, lr=lrs[0])
@@ -95,7 +101,7 @@ const momOf = (o: Optimizer): number[] => o.paramGroups.map((g) => {
   return r.betas ? r.betas[0] : r.momentum!;
 });
 
-test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, SequentialLR (warmup then cosine) and OneCycleLR equal torch', () => {
+test('lr sequences of ReduceLROnPlateau, StepLR, CosineAnnealingLR, LinearLR, SequentialLR (warmup then cosine), OneCycleLR and SWALR equal torch', () => {
   const py = runPython<Record<string, { lrs: number[][]; moms?: number[][]; ok?: number }>>(PY, {
     plateaus: plateaus.map(({ name, lrs, py: p, metrics }) => ({ name, lrs, py: p, metrics })),
     epochs: epochs.map(({ name, opt, lrs, py: p, steps }) => ({ name, opt, lrs, py: p, steps })),
@@ -185,5 +191,7 @@ test('scheduler state round trip: save half-way (as JSON), load into fresh ones,
   assert.throws(() => new ReduceLROnPlateau(opt, { factor: 1 }), /factor should be < 1.0/);
   assert.throws(() => new OneCycleLR(opt, { maxLr: 0.1 }), /give totalSteps/);
   assert.throws(() => new OneCycleLR(opt, { maxLr: [0.1, 0.2], totalSteps: 5 }), /expected 1 values for maxLr/);
+  assert.throws(() => new SWALR(opt, { swaLr: [0.1, 0.2] }), /swaLr has 2 values, the optimizer 1 parameter groups/);
+  assert.throws(() => new SWALR(opt, { swaLr: 0.1, annealEpochs: 1.5 }), /annealEpochs must be an integer >= 0/);
   for (const p of params.splice(0)) p.dispose();
 });

@@ -7,6 +7,8 @@ export { Adam, AdamW } from './adam.js';
 export type { AdamGroup, AdamOptions } from './adam.js';
 export { LRScheduler, StepLR, CosineAnnealingLR, LinearLR } from './scheduler.js';
 export { SequentialLR } from './sequential.js';
+export { SWALR } from './swa-lr.js';
+export type { AnnealStrategy } from './swa-lr.js';
 export type { SchedulerState, AnyOptimizer } from './scheduler.js';
 export { OneCycleLR } from './one-cycle.js';
 export type { OneCycleOptions } from './one-cycle.js';
