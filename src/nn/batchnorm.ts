@@ -23,7 +23,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor | undefined;
   readonly numBatchesTracked: Tensor | undefined;
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Mutable: updateBatchNorm sets null (a cumulative average) for its pass. */
+  momentum: number | null;
   /**
    * In training mode, normalise with these statistics instead (src/train sets SyncBatchNorm's in data-parallel
    * runs); null: this batch's, as torch.nn.BatchNorm2d.

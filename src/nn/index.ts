@@ -20,4 +20,5 @@ export { Permute } from './permute.js';
 export { NamedSequential } from './named.js';
 export { MultiheadAttention } from './attention.js';
 export { clipGradNorm_ } from './clip-grad.js';
+export { updateBatchNorm } from './update-bn.js';
 export type { MultiheadAttentionOptions } from './attention.js';
