@@ -33,7 +33,7 @@ test('the default configuration is the seed protocol', () => {
     earlyStopping: { monitor: 'val_auc', mode: 'max', patience: 5, minDelta: 0 },
     reduceLROnPlateau: { monitor: 'val_loss', mode: 'min', patience: 3, factor: 0.1, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8 },
     checkpoint: { monitor: 'val_auc', mode: 'max' },
-    oneCycle: null, cosine: null, // the seed lowers the rate on a plateau only
+    oneCycle: null, cosine: null, swa: null, // the seed lowers the rate on a plateau only, and averages nothing
   };
   assert.deepEqual(c.phases, [
     { name: 'phase1', trainable: ['fc'], optimizer: 'adam', lr: 1e-3, weightDecay: 0, decayNormsAndBiases: true, betas: [0.9, 0.999], eps: 1e-8, layerLrDecay: 1, epochs: 10, ...callbacks },
@@ -67,13 +67,13 @@ test('channelsLast: auto (the default), true or false; auto is NHWC on CPU from 
     [true, true, false, false, true, false]);
 });
 
-test('scheduler and optimizer defaults agree with PyTorch', () => {
+test('scheduler and optimizer defaults agree with PyTorch (SWALR\'s too)', () => {
   const py = runPython<Record<string, any>>(`
 import inspect, torch
 def d(cls):
     return {k: (list(v.default) if isinstance(v.default, tuple) else v.default) for k, v in inspect.signature(cls.__init__).parameters.items() if v.default is not inspect.Parameter.empty}
 out({'plateau': d(torch.optim.lr_scheduler.ReduceLROnPlateau), 'adam': d(torch.optim.Adam), 'adamw': d(torch.optim.AdamW),
-     'onecycle': d(torch.optim.lr_scheduler.OneCycleLR)})
+     'onecycle': d(torch.optim.lr_scheduler.OneCycleLR), 'swalr': d(torch.optim.swa_utils.SWALR)})
 `);
   const c = resolveConfig({ raw: { data: { path: '/d' }, phases: [{ optimizer: 'adamw' }, {}] } });
   const p = c.phases[1].reduceLROnPlateau!;
@@ -93,6 +93,8 @@ out({'plateau': d(torch.optim.lr_scheduler.ReduceLROnPlateau), 'adam': d(torch.o
     pctStart: py.onecycle.pct_start, divFactor: py.onecycle.div_factor, finalDivFactor: py.onecycle.final_div_factor, annealStrategy: py.onecycle.anneal_strategy,
     cycleMomentum: py.onecycle.cycle_momentum, maxMomentum: py.onecycle.max_momentum, baseMomentum: py.onecycle.base_momentum,
   });
+  const swa = resolveConfig({ raw: { data: { path: '/d' }, phases: [{ swa: true }, {}] } }).phases[0]!.swa!;
+  assert.deepEqual([swa.annealEpochs, swa.annealStrategy], [py.swalr.anneal_epochs, py.swalr.anneal_strategy]);
 });
 
 test('YAML and JSON files load; relative paths are relative to the file', () => {

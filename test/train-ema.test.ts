@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { ConfigError } from '../src/train/config/index.js';
-import { WeightAverage } from '../src/train/ema.js';
+import { WeightAverage } from '../src/train/weight-average.js';
 import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
 import { BatchNorm2d, Conv2d, Sequential } from '../src/nn/index.js';
 import { noGrad, scope, tensor } from '../src/torch/index.js';
@@ -38,7 +38,7 @@ test('the averages equal AveragedModel\'s with an EMA average (lerp by 1 - decay
     k === '0.bias' ? Array.from({ length: n }, (_, i) => 0.1 * i) : k.endsWith('num_batches_tracked') ? [s + 1]
       : Array.from({ length: n }, (_, i) => Math.sin(3 * s + i + k.length) + (k.endsWith('running_var') ? 1.5 : 0))])));
   const decay = 0.7;
-  const ema = new WeightAverage(m, decay);
+  const ema = new WeightAverage(m, { kind: 'ema', decay });
   try {
     for (const st of states) {
       scope(() => noGrad(() => {

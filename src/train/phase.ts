@@ -2,7 +2,8 @@
 // validation, callbacks, the best checkpoint, the history and RUN/last), then restore the phase's best
 // weights — always, whether early stopping fired or not.
 import fs from 'node:fs';
-import type { DataLoader } from '../data/index.js';
+import type { BatchPlan, DataLoader } from '../data/index.js';
+import type { InputSource } from './inputs.js';
 import { cpuCache } from '../torch/index.js';
 import type { RunConfig } from './config/index.js';
 import { applyTrainable, setTrainModes, trainableParameters } from './plan.js';
@@ -13,7 +14,9 @@ import { closePhaseCaches, openPhaseCaches } from './cache/phase-caches.js';
 import { emptyTotals, gradClipOf, trainPass, validationPass, type ValidationResult } from './epoch.js';
 import { mixSettingsOf } from './mixup.js';
 import { stepsPerEpoch } from './accumulation.js';
-import { WeightAverage } from './ema.js';
+import { WeightAverage } from './weight-average.js';
+import { recomputeBatchNorm, SwaSchedule } from './swa.js';
+import { swaStartEpochs } from './config/phases.js';
 import { checkpointMetadata, pickThreshold, pthCopy, recordMetrics, restoreWeights, writeCheckpoint, type RunIdentity } from './checkpoints.js';
 import { writeHistory } from './history.js';
 import { saveRunState, type LoadedRunState, type PhaseProgress, type RunState } from './resume/state.js';
@@ -57,11 +60,11 @@ export interface RunContext {
 export const isMain = (ctx: RunContext): boolean => !ctx.engine.world || ctx.engine.world.isMain;
 
 /** Snapshots the run into RUN/last; the writing goes on in the background (ctx.lastWriter.flush() waits for it). */
-function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean; ema?: WeightAverage | null } = {}): Promise<void> {
+function save(ctx: RunContext, optimizer: AnyOptimizer | null, opts: { phaseEnded?: boolean; average?: WeightAverage | null } = {}): Promise<void> {
   ctx.state.elapsedSeconds = ctx.elapsed();
   // Every rank holds the same weights and optimizer state: rank 0's copy is the run's.
   if (!isMain(ctx)) return Promise.resolve();
-  return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter, opts);
+  return saveRunState(ctx.paths, ctx.engine.model, optimizer, ctx.state, ctx.lastWriter, { phaseEnded: opts.phaseEnded, ema: opts.average });
 }
 
 /**
@@ -105,7 +108,10 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   // Said when the phase begins (a resume within it said it before).
   if (config.ema && !(resumed && state.phase)) warnShortAverage(ctx, pc.name, config.ema.decay, pc.epochs * steps);
   // Made from the weights the phase starts from (or, resumed, the live ones; its averages are loaded below).
-  const ema = config.ema ? new WeightAverage(model, config.ema.decay) : null;
+  const average = config.ema ? new WeightAverage(model, { kind: 'ema', decay: config.ema.decay }) : pc.swa ? new WeightAverage(model, { kind: 'swa' }) : null;
+  const swa = pc.swa ? new SwaSchedule(pc.swa, optimizer, swaStartEpochs(pc.swa, pc.epochs)) : null;
+  // Whether an epoch's validation (and best checkpoint) sees the average: every epoch's with ema, SWA's with swa.
+  const validatesAverage = (epoch: number): boolean => average !== null && (swa === null || swa.averages(epoch));
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
   const { callbacks, best } = phaseCallbacks(pc, optimizer, steps, {
     saveBest: ({ record, val, epoch }, value) => {
@@ -114,7 +120,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value });
     },
     lrLowered: (epoch, lr) => ctx.emit({ type: 'lr', phase: pc.name, epoch, lr }),
-  });
+  }, swa);
   let epochsDone = 0;
   let stopped = false;
   let mid = state.midEpoch;
@@ -132,10 +138,10 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       const saved = progress[c.key];
       if (saved) c.loadStateDict(saved);
     }
-    if (ema && progress.ema) {
+    if (average && progress.ema) {
       const tensors = resumed.emaTensors();
       try {
-        ema.load(tensors, progress.ema.updates);
+        average.load(tensors, progress.ema.updates);
       } finally {
         for (const t of tensors.values()) t.dispose();
       }
@@ -148,7 +154,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       // The optimizer's part is filled in by each save (saveRunState); until then it is the one RUN/last holds.
       epochsDone, stopped, optimizer: state.phase?.optimizer ?? null, scheduler: null, earlyStopping: null, best: best.stateDict(),
       ...Object.fromEntries(callbacks.map((c) => [c.key, c.stateDict()])),
-      ...(ema ? { ema: { updates: ema.updates } } : {}),
+      ...(average ? { ema: { updates: average.updates } } : {}),
     };
   };
   snapshot();
@@ -170,6 +176,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   const reducer = world ? world.reducer(trainableParameters(model)) : null;
   const clip = gradClipOf(config.clipGradNorm, optimizer);
   const mixing = mixSettingsOf(config);
+  const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry, byPath: ctx.sharedCaches !== null };
   try {
     while (!stopped && epochsDone < pc.epochs) {
       if (world ? await world.any(ctx.stop.stopRequested) : ctx.stop.stopRequested) {
@@ -188,13 +195,12 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       // This phase trains now: an earlier phase's end can no longer be continued.
       state.ended = null;
       ctx.weightsOf = null; // this epoch's steps change them
-      const trainSource = { loader: ctx.trainLoader, split: 'train', cache, stage: cache ? cache.stage : null, carry, byPath: ctx.sharedCaches !== null };
       const plans = ctx.trainLoader.plan(state.globalEpoch);
       const cut = await trainPass({
         engine, optimizer, source: trainSource, plans, startBatch, totals, phase: pc.name, epoch, stop: ctx.stop, reducer, clip, accumulate: config.accumulateGradBatches,
         mixup: mixing && { settings: mixing, seed: config.seed, epoch: state.globalEpoch },
         afterStep: () => {
-          ema?.update();
+          if (config.ema) average!.update();
           for (const c of callbacks) c.afterStep?.();
         },
         onBatch: (b, n, t, stepLr) => ctx.emit({ type: 'batch', phase: pc.name, epoch, batch: b, batches: n, loss: t.lossSum / Math.max(1, t.seen), images: t.seen, seconds: t.seconds, lr: stepLr }),
@@ -207,13 +213,15 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         state.midEpoch = { batchesDone: cut, totals, lr };
         // A per-batch schedule has moved since the epoch began: RUN/last keeps where it is now.
         snapshot();
-        await save(ctx, optimizer, { ema });
+        await save(ctx, optimizer, { average });
         await ctx.lastWriter.flush();
         ctx.emit({ type: 'interrupted', phase: pc.name, epoch, batch: cut, batches: plans.length, state: ctx.paths.last });
         return false;
       }
       // Validation and the best checkpoint see the weight averages; training goes on from the live weights.
-      ema?.swapIn();
+      if (swa?.averages(epoch)) average!.update();
+      const averaged = validatesAverage(epoch);
+      if (averaged) await swapInAverage(ctx, average!, swa, trainSource, plans);
       world?.broadcastBuffers(model);
       const tVal = performance.now();
       const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry, byPath: trainSource.byPath }, { phase: pc.name, epoch });
@@ -241,15 +249,19 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
 
       // Every callback runs, in order (best checkpoint, LR plateau, early stopping); any may end the phase.
       for (const c of callbacks) if (c.afterEpoch({ record, val, epoch }) === 'stop') stopped = true;
-      if (ema) {
-        ema.swapOut();
+      if (averaged) {
+        average!.swapOut();
         // The live weights are back: a checkpoint just written holds the averages, not what the model holds.
         ctx.weightsOf = null;
       }
       snapshot();
-      await save(ctx, optimizer, { ema });
+      await save(ctx, optimizer, { average });
     }
 
+    if (swa && stopped && !swa.averages(epochsDone)) {
+      ctx.warn(`phase ${pc.name}: early stopping ended it after epoch ${epochsDone}, before its weight averaging (swa) began after epoch ${swa.before}; ` +
+        'its result has no average (start the averaging earlier with swa.start, or raise earlyStopping.patience)');
+    }
     // Taken before the best weights come back: RUN/last holds this (the last epoch's save, or the state resumed from).
     const endProgress = state.phase;
     if (best.bestEpoch !== null) {
@@ -259,8 +271,8 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     } else if (lastRecord && lastVal) {
       // No epoch had a valid monitored value (e.g. an undefined AUC every time): keep the last weights as the phase's result.
       ctx.warn(`phase ${pc.name}: no epoch had a valid ${pc.checkpoint.monitor}; keeping the weights of its last epoch`);
-      // Those its last validation saw: with ema, the averages.
-      ema?.adopt();
+      // Those its last validation saw: with ema or in SWA's epochs, the averages.
+      if (validatesAverage(lastRecord.epoch)) await adoptAverage(ctx, average!, swa, trainSource);
       if (main) saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
     } else if (main && !fileExists(bestFile)) {
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
@@ -276,8 +288,22 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     reducer?.close();
     ctx.carriedCache = closePhaseCaches(caches, ctx.sharedCaches);
     optimizer.dispose();
-    ema?.dispose();
+    average?.dispose();
   }
+}
+
+/** The average into the model for validation; SWA's with BatchNorm statistics of its own, from the epoch's inputs. */
+async function swapInAverage(ctx: RunContext, average: WeightAverage, swa: SwaSchedule | null, source: InputSource, plans: readonly BatchPlan[]): Promise<void> {
+  average.swapIn();
+  if (swa) await recomputeBatchNorm(ctx.engine, source, plans);
+}
+
+/** The average as the phase's result (its last epoch's, whose plans the loader draws again). */
+async function adoptAverage(ctx: RunContext, average: WeightAverage, swa: SwaSchedule | null, source: InputSource): Promise<void> {
+  average.swapIn();
+  if (swa) await recomputeBatchNorm(ctx.engine, source, ctx.trainLoader.plan(ctx.state.globalEpoch - 1));
+  ctx.engine.world?.broadcastBuffers(ctx.engine.model);
+  average.adopt();
 }
 
 const fileExists = (f: string): boolean => fs.existsSync(f);

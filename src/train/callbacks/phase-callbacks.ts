@@ -1,8 +1,9 @@
 // A phase's callbacks as one list that the epoch loop calls in order after every epoch (as fastai's Learner
 // calls its TrackerCallbacks): the best checkpoint, LR reduction on a plateau, or instead a one-cycle schedule
-// (stepped after every batch) or cosine annealing (after every epoch), and early stopping. Each keeps its state
-// for RUN/last under its own key of the phase's progress (`best`, `scheduler`, `earlyStopping`), so a resumed
-// phase continues every one of them.
+// (stepped after every batch) or cosine annealing (after every epoch), SWA's rate (SWALR, which takes over from
+// the plateau or cosine once the averaging begins), and early stopping. Each keeps its state for RUN/last under
+// its own key of the phase's progress (`best`, `scheduler`, `swa`, `earlyStopping`), so a resumed phase
+// continues every one of them.
 import type { PhaseConfig } from '../config/index.js';
 import type { AnyOptimizer } from '../optimizers.js';
 import type { ValidationResult } from '../epoch.js';
@@ -14,6 +15,7 @@ import { metricOf } from './monitor.js';
 import { PlateauScheduler } from './plateau.js';
 import { spanSchedule, type SpanSchedule } from './span-schedules.js';
 import { recordMetrics } from '../checkpoints.js';
+import type { SwaSchedule } from '../swa.js';
 
 /** What a callback sees after an epoch. */
 export interface EpochEnd {
@@ -22,7 +24,7 @@ export interface EpochEnd {
   epoch: number;
 }
 
-type StateKey = 'best' | 'scheduler' | 'earlyStopping';
+type StateKey = 'best' | 'scheduler' | 'swa' | 'earlyStopping';
 
 export interface PhaseCallback {
   /** Where its state is kept in the phase's progress (RUN/last). */
@@ -43,9 +45,14 @@ export interface CallbackActions {
 
 /**
  * The phase's callbacks in the order they run, and its best-epoch tracker (read when the phase ends).
- * `stepsPerEpoch`: the optimizer steps of one epoch (a one-cycle schedule spans epochs × them).
+ * `stepsPerEpoch`: the optimizer steps of one epoch (a one-cycle schedule spans epochs × them); `swa`: the phase's
+ * SWA schedule, if it has one.
  */
-export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPerEpoch: number, act: CallbackActions): { callbacks: PhaseCallback[]; best: BestTracker } {
+export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPerEpoch: number, act: CallbackActions,
+  swa: SwaSchedule | null = null): { callbacks: PhaseCallback[]; best: BestTracker } {
+  // Once the averaging begins SWALR alone sets the rate (PyTorch's recipe: scheduler.step() up to swa_start,
+  // swa_scheduler.step() after it); the epoch it begins after is still the phase's own schedule's.
+  const ownRate = (epoch: number): boolean => swa === null || epoch <= swa.before;
   const best = new BestTracker(pc.checkpoint);
   const callbacks: PhaseCallback[] = [{
     key: 'best',
@@ -61,6 +68,7 @@ export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPe
     callbacks.push({
       key: 'scheduler',
       afterEpoch: (end) => {
+        if (!ownRate(end.epoch)) return undefined;
         const lowered = plateau.update(end.record);
         if (lowered !== null) act.lrLowered(end.epoch, lowered);
         return undefined;
@@ -73,10 +81,21 @@ export function phaseCallbacks(pc: PhaseConfig, optimizer: AnyOptimizer, stepsPe
   if (span) {
     callbacks.push({
       key: 'scheduler',
-      afterEpoch: () => { span.afterEpoch(); return undefined; },
+      afterEpoch: (end) => {
+        if (ownRate(end.epoch)) span.afterEpoch();
+        return undefined;
+      },
       afterStep: () => span.afterStep(),
       stateDict: () => span.stateDict(),
       loadStateDict: (s) => span.loadStateDict(s as ReturnType<SpanSchedule['stateDict']>),
+    });
+  }
+  if (swa) {
+    callbacks.push({
+      key: 'swa',
+      afterEpoch: (end) => { swa.afterEpoch(end.epoch); return undefined; },
+      stateDict: () => swa.stateDict(),
+      loadStateDict: (s) => swa.loadStateDict(s as NonNullable<ReturnType<SwaSchedule['stateDict']>>),
     });
   }
   if (pc.earlyStopping) {

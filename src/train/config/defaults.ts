@@ -3,7 +3,7 @@
 // early on val_auc (max, patience 5), reduce the LR on a val_loss plateau (min, patience 3, factor 0.1,
 // PyTorch's defaults otherwise) and keep the best checkpoint by val_auc.
 import type {
-  CheckpointConfig, CosineConfig, EarlyStoppingConfig, FocalConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
+  CheckpointConfig, CosineConfig, EarlyStoppingConfig, SwaConfig, FocalConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
 } from './types.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
@@ -29,6 +29,10 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
 // torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min; no warmup, and with one a first epoch at a tenth of
 // the rate (LinearLR's own default start_factor is 1/3).
 export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 });
+
+// Lightning's StochasticWeightAveraging: the last fifth of the epochs, annealed over 10 epochs by a cosine (also
+// torch's SWALR defaults); the SWA rate is the phase's own (Lightning asks for one: swa_lrs).
+export const DEFAULT_SWA: Readonly<SwaConfig> = Object.freeze({ start: 0.8, lr: null, annealEpochs: 10, annealStrategy: 'cos' });
 
 // fastai's MixUp default (timm's mixup_alpha is 0.8); CutMix's usual 1.0 (Yun et al., timm's examples).
 export const DEFAULT_MIXUP_ALPHA = 0.4;
@@ -63,6 +67,7 @@ function seedPhase(name: string, trainable: string[], lr: number): PhaseConfig {
     reduceLROnPlateau: { ...DEFAULT_REDUCE_LR },
     oneCycle: null,
     cosine: null,
+    swa: null,
     checkpoint: { ...DEFAULT_CHECKPOINT },
   };
 }

@@ -69,6 +69,8 @@ export interface ConfigOverrides {
   lr2?: number;
   /** Every phase gets a one-cycle schedule (its oneCycle: true, unless the file gives it settings). */
   oneCycle?: boolean;
+  /** Every phase averages its last epochs' weights (its swa: true, unless the file gives it settings). */
+  swa?: boolean;
   /** Generic `key.path=value` assignments (value parsed as YAML), e.g. `phases[1].optimizer=sgd`. */
   set?: string[];
 }
@@ -280,13 +282,15 @@ function applyOverrides(raw: Record<string, any>, o: ConfigOverrides, cwd: strin
     if (f.key === 'thresholdMethod' && o.threshold === undefined && (value === 'youden' || value === 'f1') && isPlainObject(raw.threshold)) delete raw.threshold.value;
     put(f.path, value, f.flag);
   }
-  if (o.oneCycle) {
-    // Every phase of the file, or the two default ones; a phase whose file entry sets the cycle up keeps its settings.
+  // Every phase of the file, or the two default ones; a phase whose file entry sets the section up keeps its settings.
+  const everyPhase = (key: 'oneCycle' | 'swa', flag: string) => {
     const given = Array.isArray(raw.phases) ? raw.phases : defaultConfig().phases.map(() => ({}));
     given.forEach((p: unknown, i: number) => {
-      if (!isPlainObject(p) || !isPlainObject(p.oneCycle)) put(['phases', i, 'oneCycle'], true, '--one-cycle');
+      if (!isPlainObject(p) || !isPlainObject(p[key])) put(['phases', i, key], true, flag);
     });
-  }
+  };
+  if (o.oneCycle) everyPhase('oneCycle', '--one-cycle');
+  if (o.swa) everyPhase('swa', '--swa');
   return { sources, issues };
 }
 

@@ -2,11 +2,11 @@
 // checkpoint sections, read through the Checker onto the family's default phases.
 import { checkModuleName, TRAINABLE_NAMES } from './modules.js';
 import { expandTrainable, isResNetFamily } from '../../models/zoo.js';
-import { DEFAULT_CHECKPOINT, DEFAULT_COSINE, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
+import { DEFAULT_CHECKPOINT, DEFAULT_COSINE, DEFAULT_SWA, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, modeForMonitor, OPTIMIZER_DEFAULTS } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { quote, shorten } from '../../format/quote.js';
 import { EPOCHS, PHASE_NAME_MAX_BYTES } from '../../models/bounds.js';
-import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type CosineConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig } from './types.js';
+import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type CosineConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig, type SwaConfig } from './types.js';
 import { type Checker, describe, type Obj } from './checker.js';
 
 function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
@@ -89,6 +89,37 @@ function cosine(c: Checker, v: unknown, path: string, base: CosineConfig | null,
   return { etaMin, warmupEpochs, warmupStartFactor };
 }
 
+/** The epochs of a phase before its averaging begins (SwaConfig.start: a share of them, or a count). */
+export const swaStartEpochs = (swa: SwaConfig, epochs: number): number => (swa.start < 1 ? Math.floor(swa.start * epochs) : swa.start);
+
+function swa(c: Checker, v: unknown, path: string, base: SwaConfig | null, epochs: number): SwaConfig | null {
+  if (v === null || v === false) return null;
+  if (v === undefined) return base && { ...base };
+  const from = base ?? DEFAULT_SWA;
+  if (v === true) return checkSwaStart(c, { ...from }, path, epochs);
+  const raw = c.section(v, path, ['start', 'lr', 'annealEpochs', 'annealStrategy'], ['true', 'false', 'null']);
+  let start = c.number(raw.start, `${path}.start`, from.start, { min: 0 });
+  if (start >= 1 && !Number.isInteger(start)) {
+    c.fail(`${path}.start`, `${start} is neither a share of the phase's epochs (below 1) nor a whole number of epochs`);
+    start = from.start;
+  }
+  return checkSwaStart(c, {
+    start,
+    lr: c.nullableNumber(raw.lr, `${path}.lr`, from.lr, { min: 0, exclusiveMin: true }),
+    annealEpochs: c.number(raw.annealEpochs, `${path}.annealEpochs`, from.annealEpochs, { integer: true, min: 0 }),
+    annealStrategy: c.choice(raw.annealStrategy, `${path}.annealStrategy`, from.annealStrategy, ['cos', 'linear'] as const),
+  }, path, epochs);
+}
+
+/** At least one epoch must be left to average (a phase of 0 epochs does not train). */
+function checkSwaStart(c: Checker, s: SwaConfig, path: string, epochs: number): SwaConfig {
+  const before = swaStartEpochs(s, epochs);
+  if (epochs > 0 && before >= epochs) {
+    c.fail(`${path}.start`, `${s.start} starts the averaging after epoch ${before}, but the phase has ${epochs}; give a share below 1 or a count below ${epochs}`);
+  }
+  return s;
+}
+
 function checkpoint(c: Checker, v: unknown, path: string, base: CheckpointConfig): CheckpointConfig {
   if (v === null || v === false) {
     c.fail(path, 'the best checkpoint is always kept; give {monitor, mode} to choose how "best" is judged');
@@ -135,7 +166,7 @@ export function familyDefaults(defaults: PhaseConfig[], arch: Arch): PhaseConfig
 function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined, arch: Arch): PhaseConfig {
   const path = `config.phases[${i}]`;
   const raw = c.section(v, path, ['name', 'trainable', 'optimizer', 'lr', 'weightDecay', 'decayNormsAndBiases', 'betas', 'eps', 'momentum', 'nesterov',
-    'layerLrDecay', 'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'checkpoint']);
+    'layerLrDecay', 'epochs', 'earlyStopping', 'reduceLROnPlateau', 'oneCycle', 'cosine', 'swa', 'checkpoint']);
   const optimizer = c.choice(raw.optimizer, `${path}.optimizer`, base?.optimizer ?? 'adam', OPTIMIZERS);
   const sameOptimizer = base !== undefined && base.optimizer === optimizer;
   const defaults = OPTIMIZER_DEFAULTS[optimizer];
@@ -181,6 +212,7 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
     reduceLROnPlateau: reduceLR(c, raw.reduceLROnPlateau, `${path}.reduceLROnPlateau`, base ? base.reduceLROnPlateau : DEFAULT_REDUCE_LR),
     oneCycle: oneCycle(c, raw.oneCycle, `${path}.oneCycle`, base?.oneCycle ?? null),
     cosine: cosine(c, raw.cosine, `${path}.cosine`, base?.cosine ?? null, lr, epochs),
+    swa: swa(c, raw.swa, `${path}.swa`, base?.swa ?? null, epochs),
     checkpoint: checkpoint(c, raw.checkpoint, `${path}.checkpoint`, base?.checkpoint ?? DEFAULT_CHECKPOINT),
   };
   // One schedule sets a phase's rate. oneCycle or cosine drops the default plateau; a plateau asked for beside
@@ -194,6 +226,8 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
       c.fail(`${path}.reduceLROnPlateau`, `a phase with ${schedule} has its rate set ${when}; remove reduceLROnPlateau (or set it to false), or ${schedule}`);
     }
   }
+  // The cycle spans every step of the phase: SWALR cannot take over its last epochs.
+  if (out.swa && out.oneCycle) c.fail(`${path}.swa`, 'oneCycle sets the rate of every step of the phase, SWA that of its last epochs; keep one of them (cosine or the plateau may precede SWA)');
   return out;
 }
 

@@ -164,7 +164,7 @@ export interface FocalConfig {
   alpha: number | null;
 }
 
-/** An exponential moving average of the weights (src/train/ema.ts): avg = lerp(avg, live, 1 - decay) per step. */
+/** An exponential moving average of the weights (src/train/weight-average.ts): avg = lerp(avg, live, 1 - decay) per step. */
 export interface EmaConfig {
   /** How much of the average each step keeps: it spans about 1 / (1 - decay) steps (100 at 0.99). */
   decay: number;
@@ -180,6 +180,21 @@ export interface CosineConfig {
   warmupEpochs: number;
   /** LinearLR's start_factor: the first warmup epoch's share of lr. */
   warmupStartFactor: number;
+}
+
+/**
+ * Stochastic weight averaging over a phase's last epochs (Izmailov et al. 2018; torch.optim.swa_utils, Lightning's
+ * StochasticWeightAveraging): from the epoch after `start` the rate follows SWALR and the weights at the end of each
+ * epoch are averaged; validation and the best checkpoint see the average.
+ */
+export interface SwaConfig {
+  /** Epochs before the averaging begins: a share of the phase's epochs (0 <= start < 1, rounded down) or a count (>= 1). */
+  start: number;
+  /** The rate SWALR anneals each group to (null: the phase's lr, each group's own with layerLrDecay). */
+  lr: number | null;
+  /** Epochs SWALR takes to reach it (0: from the first averaged epoch on). */
+  annealEpochs: number;
+  annealStrategy: 'cos' | 'linear';
 }
 
 export interface PhaseConfig {
@@ -215,6 +230,8 @@ export interface PhaseConfig {
   oneCycle: OneCycleConfig | null;
   /** Cosine annealing from lr to etaMin over the phase's epochs (null: none). */
   cosine: CosineConfig | null;
+  /** Stochastic weight averaging over the phase's last epochs (null: none). */
+  swa: SwaConfig | null;
   checkpoint: CheckpointConfig;
 }
 

@@ -181,5 +181,8 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
     phases: phases(c, raw.phases, familyDefaults(d.phases, arch), arch),
   };
+  // Two averages of the same weights: validation could see only one of them.
+  const swaPhase = config.phases.findIndex((p) => p.swa !== null);
+  if (config.ema && swaPhase >= 0) c.fail(`config.phases[${swaPhase}].swa`, 'ema already validates and checkpoints an average of the weights; keep ema or swa');
   return { config, issues: c.issues };
 }

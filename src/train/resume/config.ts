@@ -2,13 +2,13 @@
 // for keys that do not change what is computed (threads, device, cache budgets and folders) and the
 // number of epochs per phase (a run may be extended). Anything else is refused, naming the keys.
 import { defaultConfig, loadConfigFile, resolveConfig, type RunConfig } from '../config/index.js';
-import { DEFAULT_COSINE, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR } from '../config/defaults.js';
+import { DEFAULT_COSINE, DEFAULT_EARLY_STOPPING, DEFAULT_ONE_CYCLE, DEFAULT_REDUCE_LR, DEFAULT_SWA } from '../config/defaults.js';
 import type { RunPaths } from '../run-dir.js';
 import { RunDirError } from '../run-dir.js';
 
 /** The defaults of the optional sections, whose keys the defaults of a configuration (sections off) do not show. */
 const SECTION_DEFAULTS: Record<string, unknown> = {
-  cosine: DEFAULT_COSINE, oneCycle: DEFAULT_ONE_CYCLE, earlyStopping: DEFAULT_EARLY_STOPPING, reduceLROnPlateau: DEFAULT_REDUCE_LR,
+  cosine: DEFAULT_COSINE, oneCycle: DEFAULT_ONE_CYCLE, swa: DEFAULT_SWA, earlyStopping: DEFAULT_EARLY_STOPPING, reduceLROnPlateau: DEFAULT_REDUCE_LR,
 };
 
 function neutral(c: RunConfig): RunConfig {

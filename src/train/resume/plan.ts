@@ -25,9 +25,11 @@ export function planResume(config: RunConfig, saved: RunConfig, state: RunState)
     const before = saved.phases[i]?.epochs ?? want;
     const started = i < state.phaseIndex ? state.phases[i]!.epochs > 0 : i === state.phaseIndex && state.phase !== null;
     const span = { 'one-cycle': 'a one-cycle schedule', cosine: 'cosine annealing', plateau: null, constant: null }[phaseSchedule(pc)];
-    if (span && started && want !== before) {
+    // SWA that begins after a share of the epochs would begin elsewhere with another limit.
+    const drawn = span ? `follows ${span} over its ${before} epochs` : pc.swa && pc.swa.start < 1 ? `averages its weights (swa) from ${pc.swa.start} of its ${before} epochs on` : null;
+    if (drawn && started && want !== before) {
       // The schedule's shape is drawn over the phase's planned epochs: another limit would not continue it.
-      throw new ResumePlanError(`${pc.name} follows ${span} over its ${before} epochs, which has begun; ` +
+      throw new ResumePlanError(`${pc.name} ${drawn}, which has begun; ` +
         `${keyOf(i)} cannot change on resume. Resume with ${keyOf(i)} = ${before}, or start a new run`);
     }
     if (i < state.phaseIndex) {

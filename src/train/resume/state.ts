@@ -16,7 +16,7 @@ import type { EarlyStoppingState } from '../callbacks/early-stopping.js';
 import type { BestState } from '../callbacks/best-tracker.js';
 import type { EpochTotals } from '../epoch.js';
 import type { AnyOptimizer } from '../optimizers.js';
-import type { WeightAverage } from '../ema.js';
+import type { WeightAverage } from '../weight-average.js';
 import { HISTORY_COLUMNS, type EpochRecord, type PhaseSummary } from '../types.js';
 
 export const STATE_VERSION = 1;
@@ -35,8 +35,13 @@ export interface PhaseProgress {
   scheduler: SchedulerState | null;
   earlyStopping: EarlyStoppingState | null;
   best: BestState;
-  /** The weight average's step count (config ema; its tensors are RUN/last/ema.safetensors); absent without one. */
+  /**
+   * The weight average's update count (config ema, or the phase's swa; its tensors are RUN/last/ema.safetensors);
+   * absent without one.
+   */
   ema?: { updates: number } | null;
+  /** The phase's SWALR once its averaging has begun (swa), else null or absent. */
+  swa?: SchedulerState | null;
 }
 
 /**

@@ -1,37 +1,54 @@
-// An exponential moving average of the weights (config ema; timm's ModelEma, Keras's use_ema, PyTorch's
-// AveragedModel with an EMA average): after every optimizer step each averaged tensor moves toward the live one,
-// avg = lerp(avg, live, 1 - decay), the first step copying it, as torch.optim.swa_utils.AveragedModel does. It
-// averages what a phase can change (the trainable parameters and the floating buffers: BatchNorm statistics;
-// the integer step counters are the live ones). Validation and the best checkpoint see the averages (`swapIn`
-// until `swapOut`), training the live weights; RUN/last keeps both.
+// An average of the weights a phase trains, as torch.optim.swa_utils.AveragedModel keeps one; the first update
+// copies the live weights. Two rules:
+// - 'ema' (config ema; timm's ModelEma, Keras's use_ema): after every optimizer step each averaged tensor moves
+//   toward the live one, avg = lerp(avg, live, 1 - decay); it averages what a phase can change: the trainable
+//   parameters and the floating buffers (BatchNorm statistics; the integer step counters are the live ones).
+// - 'swa' (a phase's swa; Izmailov et al. 2018): after every epoch of its span the trainable parameters' running
+//   mean over the updates, avg + (live - avg) / (n + 1), AveragedModel's default. Buffers are not averaged but
+//   swapped with the parameters, as AveragedModel's own copies made at the start (use_buffers False): the phase
+//   recomputes the statistics of the BatchNorm layers that train for the averaged weights (updateBatchNorm).
+// Validation and the best checkpoint see the averages (`swapIn` until `swapOut`), training the live weights;
+// RUN/last keeps both.
 import { dispose, noGrad, scope, type Tensor } from '../torch/index.js';
 import type { Module } from '../nn/index.js';
 
 const FLOATING = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 
+export type AverageRule = { kind: 'ema'; decay: number } | { kind: 'swa' };
+
 export class WeightAverage {
   readonly #names: string[];
   readonly #live: Tensor[];
   readonly #avg: Tensor[];
+  /** How many of the tracked tensors (the first ones) update() averages; the others are only swapped. */
+  readonly #averaged: number;
   /** The live tensors' values while the averages are in the model (null: they are not). */
   #parked: Tensor[] | null = null;
   /** Steps averaged so far (AveragedModel's n_averaged). */
   updates = 0;
 
-  constructor(model: Module, readonly decay: number) {
-    const tracked = [
-      ...model.namedParameters().filter(([, p]) => p.requiresGrad),
-      ...model.namedBuffers().filter(([, b]) => FLOATING.has(b.dtype)),
-    ];
+  constructor(model: Module, readonly rule: AverageRule) {
+    const params = model.namedParameters().filter(([, p]) => p.requiresGrad);
+    const buffers = model.namedBuffers().filter(([, b]) => rule.kind === 'swa' || FLOATING.has(b.dtype));
+    const tracked = [...params, ...buffers];
+    this.#averaged = rule.kind === 'swa' ? params.length : tracked.length;
     this.#names = tracked.map(([n]) => n);
     this.#live = tracked.map(([, t]) => t);
     this.#avg = noGrad(() => this.#live.map((t) => t.detach().clone()));
   }
 
-  /** After an optimizer step: the first copies the live weights, the next ones move the averages toward them. */
+  /** The first update copies the live weights, the next ones move the averages toward them (see the rules above). */
   update(): void {
+    const n = this.updates;
+    const rule = this.rule;
     noGrad(() => scope(() => {
-      this.#live.forEach((t, i) => (this.updates === 0 ? this.#avg[i]!.copy_(t) : this.#avg[i]!.lerp_(t, 1 - this.decay)));
+      for (let i = 0; i < this.#averaged; i++) {
+        const avg = this.#avg[i]!;
+        const live = this.#live[i]!;
+        if (n === 0) avg.copy_(live);
+        else if (rule.kind === 'ema') avg.lerp_(live, 1 - rule.decay);
+        else avg.copy_(avg.add(live.sub(avg).div(n + 1)));
+      }
     }));
     this.updates++;
   }
