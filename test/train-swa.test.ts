@@ -125,6 +125,8 @@ test('phase 2: SWALR sets the averaged epochs\' rates; the best checkpoint holds
   full = await run(phase2, { epochs1: 1, epochs2: 3 });
   // SWALR begins after epoch 1 at the rate it finds (its first step, annealing 1 epoch), then reaches 0.02.
   assert.deepEqual(full.history.filter((r) => r.phase === 'phase2').map((r) => r.lr), [0.01, 0.01, 0.02]);
+  const said = full.events.filter((e) => e.type === 'info' && /swa/.test(e.message)).map((e) => e.type === 'info' && e.message);
+  assert.deepEqual(said, ['Phase phase2: weight averaging (swa) of epochs 2-3, validated and checkpointed from epoch 2']);
 
   // One averaged epoch only (start 0): the checkpoint is the average of one, with the statistics of update_bn.
   const one = await run(['phases[1].swa={start: 0}'], { epochs1: 1, epochs2: 1 });

@@ -170,6 +170,10 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
     trainable_parameters: trainableParameters(model).reduce((n, p) => n + p.numel, 0),
     cache: cache ? `${cache.stage} output per image view` : null, cache_entries: cache?.size ?? 0,
   });
+  if (swa && !(resumed && progress)) {
+    const from = swa.before + 1;
+    ctx.emit({ type: 'info', message: `Phase ${pc.name}: weight averaging (swa) of epoch${from === pc.epochs ? ` ${from}` : `s ${from}-${pc.epochs}`}, validated and checkpointed from epoch ${from}` });
+  }
   let lastVal: ValidationResult | null = null;
   let lastRecord: EpochRecord | null = null;
   // Data-parallel: the gradients of what trains in this phase are averaged over the ranks during backward.
