@@ -41,6 +41,7 @@ const COMMANDS: Array<[string[], string[]]> = [
   [['weights', 'path'], ['<name>']],
   [['demo'], ['--out <dir>', '--epochs1', '--epochs2', '--weights']],
   [['doctor'], ['--json']],
+  [['info'], ['<model>', '--json', '.onnx']],
   [['lr-find'], ['[data]', '--out <dir>', '--phase <n>', '--from', '--steps', '--config <file>']],
   [['cv'], ['[data]', '--out <dir>', '--folds <k>', '--config <file>', '--epochs1', '--resume', '--json']],
 ];
@@ -57,7 +58,7 @@ test('--help on every command: exit 0, usage, the contract flags and examples', 
   }
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
-  for (const c of ['train', 'evaluate', 'predict', 'export', 'weights', 'demo', 'doctor']) assert.match(top.out, new RegExp(`\\n  ${c} `));
+  for (const c of ['train', 'evaluate', 'predict', 'export', 'info', 'weights', 'demo', 'doctor']) assert.match(top.out, new RegExp(`\\n  ${c} `));
   assert.match(top.out, /Exit codes: 0 success; 1 the run failed .*\n {2}2 bad usage or bad input .*\n {2}130 \/ 143 training stopped/);
   const version = await cli(['--version']);
   assert.equal(version.code, 0);
@@ -97,6 +98,7 @@ test('bad usage exits with 2 and a clear message on stderr', async () => {
     [['weights', 'fetch'], /missing required argument 'name'/],
     [['weights', 'remove', 'x'], /unknown command 'remove'/],
     [['doctor', 'now'], /too many arguments/],
+    [['info'], /missing required argument 'model'/],
     [['demo', '--epochs2', 'many'], /'--epochs2 <n>' argument 'many' is invalid/],
   ];
   for (const [args, re] of cases) {

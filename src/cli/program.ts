@@ -16,6 +16,7 @@ import type { EvaluateOptions } from './commands/evaluate.js';
 import type { ExportOptions } from './commands/export.js';
 import type { ExportWebOptions } from './commands/export-web.js';
 import type { ExplainCommandOptions } from './commands/explain.js';
+import type { InfoOptions } from './commands/info.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { TrainOptions } from './commands/train.js';
@@ -279,6 +280,17 @@ ${examples([
       }
       if (Object.values(onnx).some((v) => v !== undefined)) options.onnx = onnx;
       return dispatch('export', options, async () => (await import('./commands/export.js')).runExport(options, io));
+    });
+
+  program.command('info')
+    .summary('what a model file holds: architecture, task, classes, input, threshold, metrics, SHA-256, PyTorch code')
+    .description('Describe a model file before using or shipping it: the architecture and its parameters, the task and classes, the input it expects (size, resize, mean and std), the decision threshold(s) and calibration, the phase, epoch, starting weights and validation metrics it was saved with, the tlearn version and time that wrote it, the file\'s size and SHA-256, and the PyTorch code that rebuilds the network and loads the file strictly. MODEL is a .safetensors or .pth file (tlearn\'s, or a plain state_dict: what evaluate and predict would assume for it is said) or an .onnx graph.')
+    .argument('<model>', 'model file (.safetensors, .pth or .onnx)')
+    .option('--json', 'print the description as JSON')
+    .addHelpText('after', examples(['tlearn info runs/r1/best_model_final.safetensors', 'tlearn info model.onnx --json']))
+    .action((model: string, o: Record<string, any>) => {
+      const options: InfoOptions = { model, json: !!o.json };
+      return dispatch('info', options, async () => (await import('./commands/info.js')).runInfo(options, io));
     });
 
   const weights = program.command('weights')

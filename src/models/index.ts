@@ -37,3 +37,4 @@ export {
   type PretrainedInfo, type CreateBinaryClassifierOptions, type CreateClassifierOptions,
 } from './pretrained.js';
 export { timmRegNetKeyToTorchvision, timmRegNetToTorchvision, isTimmRegNet, fromTimmLayout } from './regnet-timm.js';
+export { pytorchLoadCode, type HeadShape } from './pytorch-code.js';
