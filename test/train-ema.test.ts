@@ -15,7 +15,7 @@ import { BatchNorm2d, Conv2d, Sequential } from '../src/nn/index.js';
 import { noGrad, scope, tensor } from '../src/torch/index.js';
 import { cliIn } from './helpers/cli.js';
 import { runPython } from './helpers/python.js';
-import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
+import { makeStripes, recordedRun, removeTempDirs, tempDir, tinyConfig, type RecordedRun } from './train-fixtures.js';
 
 after(removeTempDirs);
 
@@ -79,21 +79,8 @@ out({k: v.flatten().tolist() for k, v in avg.module.state_dict().items()})
   }
 });
 
-interface Ran { history: EpochRecord[]; model: string; out: string; events: TrainEvent[]; interrupted: boolean }
-async function run(ema: number | null, opts: { out?: string; resume?: boolean; epochs2?: number; abortAt?: [string, number, number] } = {}): Promise<Ran> {
-  const out = opts.out ?? tempDir('tlearn-ema-');
-  const events: TrainEvent[] = [];
-  const ac = new AbortController();
-  const r = await train(cfg(ema, opts.epochs2), {
-    out, resume: opts.resume, ...quiet, batchEvents: true, signal: ac.signal,
-    onEvent: (e) => {
-      events.push(e);
-      const at = opts.abortAt;
-      if (at && e.type === 'batch' && e.phase === at[0] && e.epoch === at[1] && e.batch === at[2]) ac.abort();
-    },
-  });
-  return { history: r.history, model: r.bestModel ?? '', out, events, interrupted: r.interrupted };
-}
+type Ran = RecordedRun;
+const run = (ema: number | null, opts: Parameters<typeof recordedRun>[1] & { epochs2?: number } = {}): Promise<Ran> => recordedRun(cfg(ema, opts.epochs2), opts);
 
 let plain: Ran;
 let averaged: Ran;

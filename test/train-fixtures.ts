@@ -5,6 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { tempDir as newTempDir } from './helpers/temp.js';
 import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config/index.js';
+import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { mulberry32 } from '../src/metrics/index.js';
 
 // Temp folders: runs write ~100 MB each, so call removeTempDirs() from an `after` hook; the rest goes at exit.
@@ -54,4 +55,21 @@ export function tinyConfig(data: string, set: string[] = [], overrides: ConfigOv
       set, ...overrides,
     },
   });
+}
+
+/** A quiet run with its events; a resume into `out`; a Ctrl-C (abort) at `abortAt`'s [phase, epoch, batch]. */
+export interface RecordedRun { history: EpochRecord[]; model: string; out: string; events: TrainEvent[]; interrupted: boolean }
+export async function recordedRun(config: RunConfig, opts: { out?: string; resume?: boolean; abortAt?: [string, number, number] } = {}): Promise<RecordedRun> {
+  const out = opts.out ?? tempDir('tlearn-run-');
+  const events: TrainEvent[] = [];
+  const ac = new AbortController();
+  const r = await train(config, {
+    out, resume: opts.resume, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
+    onEvent: (e) => {
+      events.push(e);
+      const at = opts.abortAt;
+      if (at && e.type === 'batch' && e.phase === at[0] && e.epoch === at[1] && e.batch === at[2]) ac.abort();
+    },
+  });
+  return { history: r.history, model: r.bestModel ?? '', out, events, interrupted: r.interrupted };
 }

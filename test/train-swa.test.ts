@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
+import type { EpochRecord } from '../src/train/index.js';
 import { ConfigError, type ConfigOverrides } from '../src/train/config/index.js';
 import { WeightAverage } from '../src/train/weight-average.js';
 import { loadCheckpoint, readSafetensors } from '../src/io/index.js';
@@ -16,7 +16,7 @@ import { BatchNorm2d, Conv2d, Sequential } from '../src/nn/index.js';
 import { noGrad, scope, tensor } from '../src/torch/index.js';
 import { cliIn } from './helpers/cli.js';
 import { runPython } from './helpers/python.js';
-import { makeStripes, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
+import { makeStripes, recordedRun, removeTempDirs, tempDir, tinyConfig, type RecordedRun } from './train-fixtures.js';
 
 after(removeTempDirs);
 
@@ -26,23 +26,10 @@ const untimed = (h: EpochRecord[]) => h.map(({ seconds: _s, images_per_second: _
 const tensorsOf = (file: string) => readSafetensors(file).tensors;
 const floats = (file: string, key: string): number[] => Array.from(new Float32Array(Uint8Array.from(tensorsOf(file).get(key)!.data).buffer));
 const bitsOf = (file: string) => new Map([...tensorsOf(file)].map(([k, t]) => [k, Buffer.from(t.data).toString('base64')]));
-const quiet = { handleSigint: false, quiet: true, skipEvaluation: true } as const;
 
-interface Ran { history: EpochRecord[]; model: string; out: string; events: TrainEvent[]; interrupted: boolean }
-async function run(set: string[], overrides: ConfigOverrides, opts: { out?: string; resume?: boolean; abortAt?: [string, number, number] } = {}): Promise<Ran> {
-  const out = opts.out ?? tempDir('tlearn-swa-');
-  const events: TrainEvent[] = [];
-  const ac = new AbortController();
-  const r = await train(tinyConfig(data, set, { lr1: 0.05, lr2: 0.01, dropout: 0, ...overrides }), {
-    out, resume: opts.resume, ...quiet, batchEvents: true, signal: ac.signal,
-    onEvent: (e) => {
-      events.push(e);
-      const at = opts.abortAt;
-      if (at && e.type === 'batch' && e.phase === at[0] && e.epoch === at[1] && e.batch === at[2]) ac.abort();
-    },
-  });
-  return { history: r.history, model: r.bestModel ?? '', out, events, interrupted: r.interrupted };
-}
+type Ran = RecordedRun;
+const run = (set: string[], overrides: ConfigOverrides, opts: Parameters<typeof recordedRun>[1] = {}): Promise<Ran> =>
+  recordedRun(tinyConfig(data, set, { lr1: 0.05, lr2: 0.01, dropout: 0, ...overrides }), opts);
 
 test('the swa average equals AveragedModel\'s default (running mean of the parameters; buffers as at the start)', () => {
   const m = new Sequential(new Conv2d(2, 3, 1), new BatchNorm2d(3));
