@@ -114,7 +114,9 @@ test('the best checkpoint holds the averages: evaluated on the validation split 
   const cli = cliIn(dir);
   for (const phase of ['phase1', 'phase2']) {
     const file = path.join(averaged.out, `best_model_${phase}.safetensors`);
-    const meta = loadCheckpoint(file).metadata as { epoch: number };
+    const meta = loadCheckpoint(file).metadata as { epoch: number; extra: { weight_average: { kind: string; decay: number; updates: number } } };
+    assert.deepEqual([meta.extra.weight_average.kind, meta.extra.weight_average.decay], ['ema', 0.5], `${phase}: the checkpoint says it holds an average`);
+    assert.ok(meta.extra.weight_average.updates >= 2);
     const row = averaged.history.find((r) => r.phase === phase && r.epoch === meta.epoch)!;
     const r = await cli(['evaluate', file, data, '--split', 'val', '--out', `ev-${phase}`, '--json', '--threads', '2']);
     assert.equal(r.code, 0, r.err);

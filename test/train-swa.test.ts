@@ -118,7 +118,9 @@ test('phase 2: SWALR sets the averaged epochs\' rates; the best checkpoint holds
   // One averaged epoch only (start 0): the checkpoint is the average of one, with the statistics of update_bn.
   const one = await run(['phases[1].swa={start: 0}'], { epochs1: 1, epochs2: 1 });
   const best = path.join(one.out, 'best_model_phase2.safetensors');
-  assert.equal((loadCheckpoint(best).metadata as { epoch: number }).epoch, 1);
+  const meta = loadCheckpoint(best).metadata as { epoch: number; extra: Record<string, unknown> };
+  assert.equal(meta.epoch, 1);
+  assert.deepEqual(meta.extra.weight_average, { kind: 'swa', epochs: [1, 1], updates: 1 }, 'the checkpoint says what it averages');
   const live = path.join(one.out, 'last', 'ended-model.safetensors');
   const bits = (file: string, key: string) => Buffer.from(tensorsOf(file).get(key)!.data).toString('base64');
   assert.ok(bits(best, 'layer4.0.conv1.weight') === bits(live, 'layer4.0.conv1.weight'), 'an average of one: the live weights');
@@ -131,6 +133,7 @@ test('phase 2: SWALR sets the averaged epochs\' rates; the best checkpoint holds
 
   const dir = tempDir();
   const cli = cliIn(dir);
+  assert.match((await cli(['info', best])).out, /\n  trained\s+phase2, epoch 1, the average of epoch 1 \(swa\); /);
   for (const r of [one, full]) {
     const file = path.join(r.out, 'best_model_phase2.safetensors');
     const meta = loadCheckpoint(file).metadata as { epoch: number };

@@ -112,11 +112,17 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
   const swa = pc.swa ? new SwaSchedule(pc.swa, optimizer, swaStartEpochs(pc.swa, pc.epochs)) : null;
   // Whether an epoch's validation (and best checkpoint) sees the average: every epoch's with ema, SWA's with swa.
   const validatesAverage = (epoch: number): boolean => average !== null && (swa === null || swa.averages(epoch));
+  // What a checkpoint of that epoch holds, in its metadata (extra.weight_average): which average, of how much.
+  const averageRecord = (epoch: number): Record<string, unknown> => {
+    if (!validatesAverage(epoch)) return {};
+    const of = swa ? { kind: 'swa', epochs: [swa.before + 1, epoch] } : { kind: 'ema', decay: config.ema!.decay };
+    return { weight_average: { ...of, updates: average!.updates } };
+  };
   const bestFile = ctx.paths.best(pc.name, config.checkpointFormat);
   const { callbacks, best } = phaseCallbacks(pc, optimizer, steps, {
     saveBest: ({ record, val, epoch }, value) => {
       if (!main) return;
-      saveBest(ctx, bestFile, pc.name, epoch, record, val);
+      saveBest(ctx, bestFile, pc.name, epoch, record, val, averageRecord(epoch));
       ctx.emit({ type: 'checkpoint', phase: pc.name, epoch, file: bestFile, monitor: pc.checkpoint.monitor, value });
     },
     lrLowered: (epoch, lr) => ctx.emit({ type: 'lr', phase: pc.name, epoch, lr }),
@@ -277,7 +283,7 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
       ctx.warn(`phase ${pc.name}: no epoch had a valid ${pc.checkpoint.monitor}; keeping the weights of its last epoch`);
       // Those its last validation saw: with ema or in SWA's epochs, the averages.
       if (validatesAverage(lastRecord.epoch)) await adoptAverage(ctx, average!, swa, trainSource);
-      if (main) saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal);
+      if (main) saveBest(ctx, bestFile, pc.name, lastRecord.epoch, lastRecord, lastVal, averageRecord(lastRecord.epoch));
     } else if (main && !fileExists(bestFile)) {
       ctx.warn(`phase ${pc.name}: no checkpoint was written`);
     }
@@ -321,10 +327,10 @@ function warnShortAverage(ctx: RunContext, phase: string, decay: number, steps: 
     `its average leans on the weights of its first steps${fits}`);
 }
 
-function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, record: EpochRecord, val: ValidationResult): void {
+function saveBest(ctx: RunContext, file: string, phase: string, epoch: number, record: EpochRecord, val: ValidationResult, extra: Record<string, unknown>): void {
   const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, val.probs);
   for (const w of t.warnings) ctx.warn(w);
-  const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t);
+  const meta = checkpointMetadata(ctx.identity, phase, epoch, recordMetrics(record), t, extra);
   writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat);
   ctx.weightsOf = file;
 }

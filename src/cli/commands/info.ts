@@ -99,9 +99,18 @@ function taskLine(m: ModelMetadata): string {
   return `multilabel, ${m.classes.length} labels, each predicted at p >= its threshold: ${m.classes.map((c, i) => `${JSON.stringify(c)} ${thresholds[i]}`).join(', ')}`;
 }
 
+/** extra.weight_average, written by training when the checkpoint holds an average of the weights (ema, swa). */
+function averageText(m: ModelMetadata): string | null {
+  const a = m.extra.weight_average as { kind?: string; epochs?: number[]; decay?: number; updates?: number } | undefined;
+  if (!a) return null;
+  if (a.kind === 'swa' && a.epochs) return `the average of epoch${a.epochs[0] === a.epochs[1] ? ` ${a.epochs[0]}` : `s ${a.epochs[0]}-${a.epochs[1]}`} (swa)`;
+  if (a.kind === 'ema') return `a moving average of the weights (ema, decay ${a.decay}, ${a.updates} steps)`;
+  return null;
+}
+
 function trainedLine(m: ModelMetadata): string | null {
   if (m.phase === null && m.epoch === null && Object.keys(m.metrics).length === 0) return null;
-  const at = [m.phase, m.epoch === null ? null : `epoch ${m.epoch}`].filter(Boolean).join(', ');
+  const at = [m.phase, m.epoch === null ? null : `epoch ${m.epoch}`, averageText(m)].filter(Boolean).join(', ');
   const metrics = Object.entries(m.metrics).map(([k, v]) => `${k} ${v === null ? 'NaN' : Number(v.toPrecision(4))}`).join(', ');
   const from = m.weights === null ? null : m.weights === 'none' ? 'from random initialisation' : `from ${m.weights} weights`;
   return [at, from, metrics].filter(Boolean).join('; ');
@@ -122,7 +131,8 @@ export function formatModelInfo(i: ModelInfo): string {
     ['written', i.fromTlearn ? `by tlearn ${m.toolVersion}${m.createdAt ? ` at ${m.createdAt}` : ''}` : null],
     ['assumed', i.assumed.length > 0 ? `${list(i.assumed)} (give --image-size, --classes, --resize, --task to evaluate, predict and export)` : null],
     // Nested records (the validation's confusion counts at the threshold) are --json's.
-    ['extra', Object.keys(m.extra).length > 0 ? Object.entries(m.extra).map(([k, v]) => (isRecord(v) ? `${k} {...}` : `${k} ${JSON.stringify(v)}`)).join('; ') : null],
+    ['extra', Object.keys(m.extra).length > 0 ? Object.entries(m.extra).filter(([k]) => k !== 'weight_average')
+      .map(([k, v]) => (isRecord(v) ? `${k} {...}` : `${k} ${JSON.stringify(v)}`)).join('; ') : null],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [`${i.file}: ${what} (${i.format}, ${mb} MB, SHA-256 ${i.sha256})`];
