@@ -229,11 +229,12 @@ export async function runPhase(ctx: RunContext, index: number, resumed: LoadedRu
         return false;
       }
       // Validation and the best checkpoint see the weight averages; training goes on from the live weights.
+      // The validation's time includes SWA's pass that gives the average its BatchNorm statistics.
+      const tVal = performance.now();
       if (swa?.averages(epoch)) average!.update();
       const averaged = validatesAverage(epoch);
       if (averaged) await swapInAverage(ctx, average!, swa, trainSource, plans);
       world?.broadcastBuffers(model);
-      const tVal = performance.now();
       const val = await validationPass(engine, { loader: ctx.valLoader, split: 'val', cache, stage: trainSource.stage, carry, byPath: trainSource.byPath }, { phase: pc.name, epoch });
       const valSeconds = (performance.now() - tVal) / 1000;
       for (const c of [cache, carry]) {
