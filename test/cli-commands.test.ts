@@ -202,6 +202,8 @@ test('evaluate: the printed summary and metrics.json conventions', () => {
   assert.match(text, /^n=8 {2}classes=boot,sneaker {2}positive=sneaker {2}threshold=0\.5000\n/);
   assert.match(text, /AUC 0\.8125 \(95% CI /); // 13 of the 16 positive-negative pairs are ordered right
   assert.match(text, /accuracy 0\.7500/);
+  // 3 of 4 positives and 3 of 4 negatives right: scipy's binomtest(3, 4).proportion_ci(method='wilson') is 0.3006-0.9544.
+  assert.match(text, /\n95% Wilson CI: sensitivity 0\.301-0\.954 {2}specificity 0\.301-0\.954 {2}PPV 0\.301-0\.954 {2}NPV 0\.301-0\.954\n/);
   assert.match(text, /confusion: tn=3 fp=1 fn=1 tp=3\n$/);
   assert.deepEqual(JSON.parse(metricsToJSON({ roc: { thresholds: [Infinity, 0.9, 0.5] }, auc: NaN })), { roc: { thresholds: [null, 0.9, 0.5] }, auc: null });
 });

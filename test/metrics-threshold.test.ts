@@ -2,7 +2,7 @@
 // Python code built on scikit-learn.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aucBootstrapCI, binaryMetrics, chooseThreshold, mulberry32, resampleIndices, rocAucScore } from '../src/metrics/index.js';
+import { aucBootstrapCI, binaryMetrics, chooseThreshold, mulberry32, resampleIndices, rocAucScore, wilsonCI95 } from '../src/metrics/index.js';
 import { nextUp } from '../src/metrics/threshold.js';
 import { runPython } from './helpers/python.js';
 import { assertFloat, assertFloats, makeCases } from './metrics-cases.js';
@@ -130,10 +130,11 @@ out(r)`, payload);
   assert.throws(() => aucBootstrapCI([0, 1], [0.1, 0.2], { level: 95 }), /level/);
 });
 
-test('binaryMetrics gives the metrics.json structure with scikit-learn values', () => {
+test('binaryMetrics gives the metrics.json structure with scikit-learn values (and scipy\'s Wilson intervals)', () => {
   const inputs = makeCases(40, { probOnly: true, long: false, seed: 4 }).map((c, i) => ({ ...c, threshold: [0.5, 0.3, 0.7][i % 3] }));
   const res = runPython<Record<string, unknown>[]>(`
 import numpy as np
+from scipy.stats import binomtest
 from sklearn import metrics as M
 r = []
 for c in inp:
@@ -143,6 +144,10 @@ for c in inp:
     r.append({'auc': M.roc_auc_score(y, s), 'accuracy': M.accuracy_score(y, p), 'balanced_accuracy': M.balanced_accuracy_score(y, p),
         'precision': M.precision_score(y, p, zero_division=0), 'recall': M.recall_score(y, p, zero_division=0),
         'specificity': M.recall_score(y, p, pos_label=0, zero_division=0), 'mcc': M.matthews_corrcoef(y, p),
+        'npv': M.precision_score(y, p, pos_label=0, zero_division=0),
+        # 95 % Wilson intervals of accuracy, precision, recall, specificity and npv (None without a denominator).
+        'ci': {k: (list(binomtest(int(a), int(b)).proportion_ci(method='wilson')) if b else None) for k, (a, b) in {
+            'accuracy': (tp + tn, len(y)), 'precision': (tp, tp + fp), 'recall': (tp, tp + fn), 'specificity': (tn, tn + fp), 'npv': (tn, tn + fn)}.items()},
         'average_precision': M.average_precision_score(y, s), 'brier': M.brier_score_loss(y, s),
         'log_loss': M.log_loss(y, s, labels=[0, 1]), 'f1_counts': 2.0 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0,
         'confusion': {'tn': int(tn), 'fp': int(fp), 'fn': int(fn), 'tp': int(tp)},
@@ -157,7 +162,7 @@ out(r)`, inputs);
     assert.deepEqual(m.classes, ['cat', 'dog']);
     assert.equal(m.positive_class, 'dog');
     assert.equal(m.threshold, c.threshold);
-    for (const k of ['auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'specificity', 'mcc', 'average_precision', 'brier']) {
+    for (const k of ['auc', 'accuracy', 'balanced_accuracy', 'precision', 'recall', 'specificity', 'npv', 'mcc', 'average_precision', 'brier']) {
       assertFloat((m as any)[k], e[k], `${what} ${k}`);
     }
     assertFloat(m.log_loss, e.log_loss, `${what} log_loss`, 4e-16);
@@ -172,6 +177,11 @@ out(r)`, inputs);
     assertFloats(m.roc.thresholds.slice(1) as number[], e.roc[2], `${what} roc thresholds`);
     const ci = aucBootstrapCI(c.y, c.s, { nBoot: 100 });
     assert.deepEqual(m.auc_ci95, [ci.lo, ci.hi]);
+    for (const [k, want] of Object.entries(e.ci as Record<string, [number, number] | null>)) {
+      const got = (m as unknown as Record<string, [number, number] | null>)[`${k}_ci95`]!;
+      if (want === null) assert.equal(got, null, `${what} ${k}_ci95: no denominator`);
+      else assertFloats(got, want, `${what} ${k}_ci95 (Wilson)`, 1e-14);
+    }
     assert.ok(!JSON.stringify(m).includes('Infinity') && !JSON.stringify(m).includes('NaN'));
   });
   // One class: AUC and its interval are null, the ROC's undefined rates too, with warnings saying why.
@@ -184,4 +194,9 @@ out(r)`, inputs);
   assert.deepEqual(Object.keys(one.classification_report), ['0', '1', 'micro avg', 'macro avg', 'weighted avg']);
   assert.throws(() => binaryMetrics([0, 1], [0.2, 0.6], 0.5, { classes: ['a'] }), /two class names/);
   assert.throws(() => binaryMetrics([0, 1], [0.2, 0.6], NaN), /threshold/);
+  // Wilson at the edges: no denominator, none right (lower bound 0), all right (upper bound 1); counts are checked.
+  assert.equal(wilsonCI95(0, 0), null);
+  assert.equal(wilsonCI95(0, 5)![0], 0);
+  assert.equal(wilsonCI95(5, 5)![1], 1);
+  assert.throws(() => wilsonCI95(6, 5), /0 <= k <= n, got k = 6, n = 5/);
 });

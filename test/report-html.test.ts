@@ -63,7 +63,7 @@ function reportData(dir: string): ReportData {
     },
     metrics: {
       n: 7, classes: CLASSES, positive_class: CLASSES[1], threshold: 0.5, auc: 0.8123, auc_ci95: [0.7, 0.9], accuracy: 0.6,
-      f1: 0.5, mcc: NaN, custom_metric: 0.25, confusion: { tn: 1, fp: 2, fn: 2, tp: 2 }, roc: { fpr: [0, 1], tpr: [0, 1] },
+      specificity: 0.3333, specificity_ci95: [0.0615, 0.7923], npv: 0.3333, f1: 0.5, mcc: NaN, custom_metric: 0.25, confusion: { tn: 1, fp: 2, fn: 2, tp: 2 }, roc: { fpr: [0, 1], tpr: [0, 1] },
     },
     classificationReport: `              precision    recall\n${CLASSES[1]}       0.50      0.50\n`,
     charts: {
@@ -169,6 +169,10 @@ test('writeReport: one self-contained file with every section, all user strings 
     assert.match(html, /<details><summary>Resolved configuration \(JSON\)<\/summary><pre>\{\n {2}&quot;arch&quot;: &quot;resnet50&quot;/);
     assert.ok(html.includes('1 h 02 min'), 'durations are humanised');
     assert.ok(html.includes('<td class="num">0.8123 (95% CI 0.7000–0.9000)</td>'));
+    // A proportion's Wilson interval beside it; the interval is not a row of its own.
+    assert.ok(html.includes('<tr><th>Specificity</th><td class="num">0.3333 (95% CI 0.0615–0.7923)</td></tr>'));
+    assert.ok(html.includes('<tr><th>Negative predictive value</th><td class="num">0.3333</td></tr>'));
+    assert.ok(!html.includes('specificity_ci95'));
     assert.ok(html.includes('<th>custom_metric</th><td class="num">0.2500</td>'), 'unknown scalar metrics are listed too');
     assert.ok(html.includes('<th>Matthews corr. coef.</th><td class="num">–</td>'), 'NaN shows as a dash');
     assert.ok(html.includes('<td class="num">14</td>') && html.includes('<th class="num">29</th>'), 'audit totals');

@@ -4,6 +4,7 @@ import { countConfusion } from './confusion.js';
 import { averagePrecision } from './pr.js';
 import { classificationReport, type ClassificationReportDict } from './report.js';
 import { auc, checkLabelsAndScores, rocCurve } from './roc.js';
+import { wilsonCI95 } from './proportion.js';
 import { accuracy, balancedAccuracy, brierScore, f1, logLoss, mccFromCounts, precision, recall, specificity } from './scalar.js';
 
 export interface MetricsJson {
@@ -19,6 +20,18 @@ export interface MetricsJson {
   precision: number;
   recall: number;
   specificity: number;
+  /** Negative predictive value tn / (tn + fn) (0 for 0/0, as precision). */
+  npv: number;
+  /**
+   * 95 % Wilson score intervals of the proportions at the threshold (scipy's binomtest(k, n).proportion_ci(method=
+   * 'wilson')): accuracy (correct / n), precision (tp / predicted positive), recall or sensitivity (tp / positives),
+   * specificity (tn / negatives), npv (tn / predicted negative); null where the denominator is 0.
+   */
+  accuracy_ci95: [number, number] | null;
+  precision_ci95: [number, number] | null;
+  recall_ci95: [number, number] | null;
+  specificity_ci95: [number, number] | null;
+  npv_ci95: [number, number] | null;
   f1: number;
   mcc: number;
   average_precision: number;
@@ -40,6 +53,18 @@ export interface BinaryMetricsOptions {
 }
 
 const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The Wilson intervals of metrics.json's proportions, from the confusion counts. */
+function proportionIntervals(c: { tn: number; fp: number; fn: number; tp: number }): Pick<MetricsJson,
+  'accuracy_ci95' | 'precision_ci95' | 'recall_ci95' | 'specificity_ci95' | 'npv_ci95'> {
+  return {
+    accuracy_ci95: wilsonCI95(c.tp + c.tn, c.tp + c.tn + c.fp + c.fn),
+    precision_ci95: wilsonCI95(c.tp, c.tp + c.fp),
+    recall_ci95: wilsonCI95(c.tp, c.tp + c.fn),
+    specificity_ci95: wilsonCI95(c.tn, c.tn + c.fp),
+    npv_ci95: wilsonCI95(c.tn, c.tn + c.fn),
+  };
+}
 
 /**
  * Every metric of metrics.json for labels yTrue (0/1) and positive-class probabilities `prob`, with
@@ -86,6 +111,8 @@ export function binaryMetrics(yTrue: ArrayLike<number>, prob: ArrayLike<number>,
     precision: precision(y, pred, { zeroDivision: 0 }),
     recall: recall(y, pred, { zeroDivision: 0 }),
     specificity: specificity(y, pred, { zeroDivision: 0 }),
+    npv: confusion.tn + confusion.fn === 0 ? 0 : confusion.tn / (confusion.tn + confusion.fn),
+    ...proportionIntervals(confusion),
     f1: f1(y, pred, { zeroDivision: 0 }),
     mcc: mccFromCounts(confusion),
     average_precision: averagePrecision(y, s),

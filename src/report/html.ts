@@ -67,6 +67,7 @@ const METRIC_LABELS: [string, string][] = [
   ['precision', 'Precision'],
   ['recall', 'Recall (sensitivity)'],
   ['specificity', 'Specificity'],
+  ['npv', 'Negative predictive value'],
   ['f1', 'F1'],
   ['mcc', 'Matthews corr. coef.'],
   ['brier', 'Brier score'],
@@ -128,7 +129,10 @@ function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: N
     // Known metrics are rates/scores (1 prints as 1.0000); unknown integers are likely counts.
     let text = isFiniteNumber(v) ? (Number.isInteger(v) && !label.has(k) ? String(v) : fmt(v, 4))
       : v === null || v === undefined || typeof v === 'number' ? '–' : String(v);
-    if (k === 'auc' && Array.isArray(m.auc_ci95) && m.auc_ci95.every(isFiniteNumber)) text += ` (95% CI ${fmt(m.auc_ci95[0], 4)}–${fmt(m.auc_ci95[1], 4)})`;
+    // A metric's 95 % interval beside it (AUC: bootstrap; the proportions: Wilson), from metrics.json's <key>_ci95.
+    const ci = m[`${k}_ci95`];
+    done.add(`${k}_ci95`);
+    if (Array.isArray(ci) && ci.length === 2 && ci.every(isFiniteNumber)) text += ` (95% CI ${fmt(ci[0], 4)}–${fmt(ci[1], 4)})`;
     const note = METRIC_NOTES[k] ? `<div class="muted">${esc(METRIC_NOTES[k])}</div>` : '';
     rows.push(`<tr><th>${esc(name)}${note}</th><td class="num">${esc(text)}</td></tr>`);
   };
@@ -138,7 +142,6 @@ function metricsSection(m: Record<string, unknown>, split: SplitName, skipped: N
     const bins = k === 'ece' && isFiniteNumber(m.ece_bins) ? ` (${m.ece_bins} bins)` : '';
     add(k, name + bins, m[k]);
   }
-  done.add('auc_ci95');
   done.add('ece_bins');
   // Any other scalar the producer added still shows up, so the table never hides a metric.
   for (const [k, v] of Object.entries(m)) {

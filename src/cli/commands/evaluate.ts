@@ -27,6 +27,9 @@ function fmt(x: number | null | undefined, digits = 4): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
 }
 
+/** A 95 % interval as lo-hi (n/a where its proportion has no denominator). */
+const range = (ci: [number, number] | null | undefined): string => (ci ? `${fmt(ci[0], 3)}-${fmt(ci[1], 3)}` : 'n/a');
+
 /** The few lines a person wants to see after an evaluation. */
 export function formatMetricsSummary(m: EvaluationMetrics): string {
   if ('task' in m) {
@@ -44,6 +47,7 @@ export function formatMetricsSummary(m: EvaluationMetrics): string {
     `n=${m.n}  classes=${m.classes.join(',')}  positive=${m.positive_class}  threshold=${fmt(m.threshold)}`,
     `AUC ${fmt(m.auc)}${ci}  accuracy ${fmt(m.accuracy)}  balanced accuracy ${fmt(m.balanced_accuracy)}`,
     `precision ${fmt(m.precision)}  recall ${fmt(m.recall)}  specificity ${fmt(m.specificity)}  F1 ${fmt(m.f1)}  MCC ${fmt(m.mcc)}`,
+    `95% Wilson CI: sensitivity ${range(m.recall_ci95)}  specificity ${range(m.specificity_ci95)}  PPV ${range(m.precision_ci95)}  NPV ${range(m.npv_ci95)}`,
     `confusion: tn=${c.tn} fp=${c.fp} fn=${c.fn} tp=${c.tp}`,
   ].join('\n') + '\n';
 }
