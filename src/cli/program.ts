@@ -17,6 +17,7 @@ import type { ExportOptions } from './commands/export.js';
 import type { ExportWebOptions } from './commands/export-web.js';
 import type { ExplainCommandOptions } from './commands/explain.js';
 import type { InfoOptions } from './commands/info.js';
+import type { CompareOptions } from './commands/compare.js';
 import type { PredictOptions } from './commands/predict.js';
 import type { ServeOptions } from './commands/serve.js';
 import type { TrainOptions } from './commands/train.js';
@@ -291,6 +292,21 @@ ${examples([
     .action((model: string, o: Record<string, any>) => {
       const options: InfoOptions = { model, json: !!o.json };
       return dispatch('info', options, async () => (await import('./commands/info.js')).runInfo(options, io));
+    });
+
+  program.command('compare')
+    .summary('is model B better than A? DeLong\'s test of two AUCs and McNemar\'s of two accuracies on the same images')
+    .description('Compare two binary evaluations of the same images: A and B are evaluation folders (evaluate\'s --out) or training run folders (their eval/, the test split). The images are paired by path (each must be in both, with the same label). Prints both AUCs, their difference with its 95 % interval and DeLong\'s paired z test (the images are the same, so the AUCs\' covariance counts), and both accuracies at each model\'s own threshold with McNemar\'s exact test (only the images one model gets right and the other wrong count). Reads metrics.json and predictions.csv only.')
+    .argument('<a>', 'evaluation or run folder of model A')
+    .argument('<b>', 'evaluation or run folder of model B')
+    .option('--json', 'print the comparison as JSON')
+    .addHelpText('after', examples([
+      'tlearn compare runs/resnet50 runs/convnext   (both runs\' test-split evaluations)',
+      'tlearn evaluate a.safetensors data/ --out eval-a && tlearn evaluate b.safetensors data/ --out eval-b && tlearn compare eval-a eval-b',
+    ]))
+    .action((a: string, b: string, o: Record<string, any>) => {
+      const options: CompareOptions = { a, b, json: !!o.json };
+      return dispatch('compare', options, async () => (await import('./commands/compare.js')).runCompare(options, io));
     });
 
   const weights = program.command('weights')

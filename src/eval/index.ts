@@ -4,3 +4,4 @@ export { evaluate, evaluateRun, type EvaluateRunOptions, type TestPrediction } f
 export { predict, predictItems, NonFiniteOutputError, type ItemPredictions, type PredictItemsOptions } from './predict.js';
 export { OutFolderError } from './out-folder.js';
 export type { EvaluateCommandOptions, PredictCommandOptions, PredictRow } from './types.js';
+export { compareEvaluations, type EvaluationComparison } from './compare.js';

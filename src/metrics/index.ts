@@ -33,3 +33,4 @@ export {
   calibrateJoint, confidentJoint, findLabelIssues, findMultiLabelIssues, perClassThresholds, probabilityRows, type ConfidentLearningResult, type LabelIssue,
   type MultiLabelIssue,
 } from './confident-learning.js';
+export { delongPaired, mcnemarExactP, twoSidedNormalP, type DelongComparison } from './compare.js';

@@ -1,0 +1,40 @@
+// `tlearn compare A B`: two binary evaluations of the same images (evaluation folders, or run folders with eval/)
+// compared with DeLong's test of the AUCs and McNemar's exact test of the accuracies (src/eval/compare.ts).
+// Needs no engine: it reads metrics.json and predictions.csv.
+import path from 'node:path';
+import type { CliIO } from '../io.js';
+import { compareEvaluations, type EvaluationComparison } from '../../eval/compare.js';
+
+export interface CompareOptions {
+  a: string;
+  b: string;
+  json: boolean;
+}
+
+const f4 = (x: number): string => x.toFixed(4);
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+const pText = (p: number | null): string => (p === null ? 'n/a' : p < 1e-4 ? p.toExponential(1) : p.toPrecision(2));
+
+/** The comparison in words: the two AUCs and accuracies, their differences with the tests, and what they mean. */
+export function formatComparison(c: EvaluationComparison): string {
+  const { auc, accuracy: acc } = c;
+  const delong = auc.z === null ? 'DeLong: the two models order every positive-negative pair alike (no variance)'
+    : `DeLong z ${auc.z.toFixed(2)}, p ${pText(auc.p)}`;
+  const verdict = (p: number | null, what: string) => (p === null ? null : p < 0.05
+    ? `the ${what}s differ at the 5 % level on these images`
+    : `the ${what} difference is within what these ${c.n} images leave open (p >= 0.05)`);
+  return [
+    `A: ${c.a}`,
+    `B: ${c.b}`,
+    `${c.n} images, positive class ${JSON.stringify(c.positive_class)}`,
+    `AUC       A ${f4(auc.a)}  B ${f4(auc.b)}  B - A ${signed(auc.difference)} (95% CI ${signed(auc.ci95[0])} to ${signed(auc.ci95[1])})  ${delong}`,
+    `accuracy  A ${f4(acc.a)} (threshold ${acc.threshold_a})  B ${f4(acc.b)} (threshold ${acc.threshold_b})  B - A ${signed(acc.difference)}  ` +
+      `McNemar exact p ${pText(acc.p)} (only A right: ${acc.only_a_right}, only B right: ${acc.only_b_right})`,
+    ...[verdict(auc.p, 'AUC'), verdict(acc.p, 'accuracy')].filter((v): v is string => v !== null),
+  ].join('\n') + '\n';
+}
+
+export async function runCompare(opts: CompareOptions, io: CliIO): Promise<void> {
+  const c = compareEvaluations(path.resolve(io.cwd, opts.a), path.resolve(io.cwd, opts.b));
+  io.out(opts.json ? JSON.stringify(c, null, 2) + '\n' : formatComparison(c));
+}

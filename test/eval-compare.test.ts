@@ -1,0 +1,125 @@
+// tlearn compare: DeLong's paired test of two AUCs against a direct O(m·n) implementation of DeLong et al. (1988)
+// in numpy with scipy's normal tail, McNemar's exact p against scipy's binomtest; the command on two evaluation
+// folders (and a run folder's eval/) gives those numbers for the paired images; folders that cannot be compared
+// (other images, other labels, a multi-class evaluation, a folder without an evaluation) are refused naming why.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { delongPaired, mcnemarExactP, mulberry32, twoSidedNormalP } from '../src/metrics/index.js';
+import type { EvaluationComparison } from '../src/eval/index.js';
+import { cliIn } from './helpers/cli.js';
+import { runPython } from './helpers/python.js';
+import { tempDir } from './helpers/temp.js';
+
+const tmp = tempDir('tlearn-compare-');
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const cli = cliIn(tmp);
+
+/** m positives and n negatives; B's scores are A's plus noise, both rounded to 2 decimals (ties within and across). */
+function problem(m: number, n: number, seed: number): { y: number[]; a: number[]; b: number[] } {
+  const r = mulberry32(seed);
+  const y = [...Array(m).fill(1), ...Array(n).fill(0)] as number[];
+  const a = y.map((v) => Math.round(Math.min(1, Math.max(0, 0.5 + (v ? 0.15 : -0.15) + (r() - 0.5) * 0.8)) * 100) / 100);
+  const b = a.map((s, i) => Math.round(Math.min(1, Math.max(0, s + (y[i] ? 0.05 : -0.05) + (r() - 0.5) * 0.3)) * 100) / 100);
+  return { y, a, b };
+}
+
+test('delongPaired equals DeLong\'s formulas (numpy, O(m·n)) and scipy\'s normal tail; McNemar\'s p equals binomtest\'s', () => {
+  const cases = [problem(5, 7, 1), problem(30, 40, 2), problem(100, 80, 3), problem(12, 300, 4)];
+  const py = runPython<{ diff: number; se: number; z: number; p: number }[]>(`
+import numpy as np
+from scipy.stats import norm
+res = []
+for c in inp:
+    y = np.array(c['y']); S = np.array([c['a'], c['b']])
+    X, Y = S[:, y == 1], S[:, y == 0]
+    psi = lambda x, yy: (x[:, None] > yy[None, :]) + 0.5 * (x[:, None] == yy[None, :])
+    V10 = np.array([psi(X[k], Y[k]).mean(axis=1) for k in range(2)])
+    V01 = np.array([psi(X[k], Y[k]).mean(axis=0) for k in range(2)])
+    auc = V10.mean(axis=1)
+    S10, S01 = np.cov(V10), np.cov(V01)
+    L = np.array([-1.0, 1.0])
+    se = float(np.sqrt(L @ S10 @ L / X.shape[1] + L @ S01 @ L / Y.shape[1]))
+    z = float((auc[1] - auc[0]) / se)
+    res.append({'diff': float(auc[1] - auc[0]), 'se': se, 'z': z, 'p': float(2 * norm.sf(abs(z)))})
+out(res)
+`, cases);
+  cases.forEach((c, i) => {
+    const d = delongPaired(c.y, c.a, c.b);
+    const e = py[i]!;
+    const close = (x: number, want: number, what: string, rel = 1e-10) => assert.ok(Math.abs(x - want) <= rel * Math.abs(want) + 1e-15, `case ${i} ${what}: ${x} vs ${want}`);
+    close(d.difference, e.diff, 'difference');
+    close(d.se, e.se, 'standard error');
+    close(d.z!, e.z, 'z');
+    close(d.p!, e.p, 'p', 1e-9);
+    close(d.ci95[1] - d.ci95[0], 2 * 1.959963984540054 * e.se, 'interval width');
+  });
+  // Both models alike: no variance, no test.
+  const same = delongPaired(cases[0]!.y, cases[0]!.a, cases[0]!.a);
+  assert.deepEqual([same.difference, same.se, same.z, same.p], [0, 0, null, null]);
+  assert.throws(() => delongPaired([1, 0, 0], [0.9, 0.1, 0.2], [0.8, 0.3, 0.1]), /at least 2 positives and 2 negatives, got 1 and 2/);
+
+  const pairs = [[0, 0], [0, 5], [4, 9], [10, 10], [3, 30], [300, 400], [1000, 1100]];
+  const ps = runPython<number[]>(`
+from scipy.stats import binomtest
+out([binomtest(min(a, b), a + b).pvalue if a + b else 1.0 for a, b in inp])
+`, pairs);
+  pairs.forEach(([a, b], i) => assert.ok(Math.abs(mcnemarExactP(a!, b!) - ps[i]!) <= 1e-12 * ps[i]! + 1e-300, `McNemar ${a}/${b}: ${mcnemarExactP(a!, b!)} vs ${ps[i]}`));
+  const zs = [0, 0.3, 1, 1.96, 2.5, 3.2, 5, 9, 15];
+  const tails = runPython<number[]>('from scipy.stats import norm\nout([float(2 * norm.sf(z)) for z in inp])', zs);
+  zs.forEach((z, i) => assert.ok(Math.abs(twoSidedNormalP(z) - tails[i]!) <= 1e-13 * tails[i]!, `P(|Z| >= ${z})`));
+});
+
+/** An evaluation folder as evaluate writes it (the parts compare reads). */
+function evaluation(dir: string, rows: { path: string; label: string; p: number }[], threshold = 0.5, metrics: Record<string, unknown> = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ classes: ['cat', 'dog'], positive_class: 'dog', threshold, ...metrics }));
+  const line = (r: { path: string; label: string; p: number }) => `${r.path},${r.label},${r.p},${r.p >= threshold ? 'dog' : 'cat'}`;
+  fs.writeFileSync(path.join(dir, 'predictions.csv'), ['path,label,probability,predicted', ...rows.map(line)].join('\n') + '\n');
+}
+
+test('compare A B: the paired images\' DeLong and McNemar tests, in words and JSON; a run folder means its eval/', async () => {
+  const c = problem(30, 40, 7);
+  const rows = (s: number[]) => c.y.map((v, i) => ({ path: `test/${v ? 'dog' : 'cat'}/${i}.png`, label: v ? 'dog' : 'cat', p: s[i]! }));
+  evaluation(path.join(tmp, 'eval-a'), rows(c.a));
+  // B lists its images in another order, from a run folder, with another threshold.
+  evaluation(path.join(tmp, 'run-b', 'eval'), rows(c.b).reverse(), 0.45);
+  const r = await cli(['compare', 'eval-a', 'run-b', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const got = JSON.parse(r.out) as EvaluationComparison;
+  const d = delongPaired(c.y, c.a, c.b);
+  assert.equal(got.n, 70);
+  assert.equal(got.b, path.join(tmp, 'run-b', 'eval'));
+  assert.deepEqual([got.auc.a, got.auc.b, got.auc.difference, got.auc.se, got.auc.p], [d.aucA, d.aucB, d.difference, d.se, d.p]);
+  const rightA = c.y.map((v, i) => (c.a[i]! >= 0.5 ? 1 : 0) === v);
+  const rightB = c.y.map((v, i) => (c.b[i]! >= 0.45 ? 1 : 0) === v);
+  const onlyA = rightA.filter((ok, i) => ok && !rightB[i]).length;
+  const onlyB = rightB.filter((ok, i) => ok && !rightA[i]).length;
+  assert.deepEqual([got.accuracy.only_a_right, got.accuracy.only_b_right, got.accuracy.p], [onlyA, onlyB, mcnemarExactP(onlyA, onlyB)]);
+  assert.equal(got.accuracy.b, rightB.filter(Boolean).length / 70);
+  const words = await cli(['compare', 'eval-a', 'run-b']);
+  assert.match(words.out, new RegExp(`\\nAUC {7}A ${d.aucA.toFixed(4)} {2}B ${d.aucB.toFixed(4)} {2}B - A [+-]\\d\\.\\d{4} \\(95% CI [+-]\\d\\.\\d{4} to [+-]\\d\\.\\d{4}\\) {2}DeLong z -?\\d+\\.\\d\\d, p `));
+  assert.match(words.out, /\naccuracy {2}A \d\.\d{4} \(threshold 0\.5\) {2}B \d\.\d{4} \(threshold 0\.45\) {2}B - A [+-]\d\.\d{4} {2}McNemar exact p /);
+});
+
+test('compare refuses evaluations it cannot pair, naming why', async () => {
+  const base = [{ path: 'a.png', label: 'cat', p: 0.2 }, { path: 'b.png', label: 'dog', p: 0.7 }, { path: 'c.png', label: 'cat', p: 0.4 }, { path: 'd.png', label: 'dog', p: 0.9 }];
+  evaluation(path.join(tmp, 'x'), base);
+  evaluation(path.join(tmp, 'other-images'), [...base.slice(1), { path: 'e.png', label: 'cat', p: 0.1 }]);
+  evaluation(path.join(tmp, 'other-label'), base.map((r) => (r.path === 'c.png' ? { ...r, label: 'dog' } : r)));
+  evaluation(path.join(tmp, 'multi'), base, 0.5, { task: 'multiclass' });
+  fs.mkdirSync(path.join(tmp, 'empty'));
+  const cases: [string, RegExp][] = [
+    ['other-images', /not of the same images: 1 only in .*x \(a\.png\); 1 only in .*other-images \(e\.png\); evaluate both models on the same data and split/],
+    ['other-label', /c\.png is labelled cat in .*x but dog in .*other-label/],
+    ['multi', /multi is a multiclass evaluation; compare takes binary evaluations/],
+    ['empty', /empty holds no evaluation \(metrics\.json and predictions\.csv\): give evaluate's --out folder/],
+    ['missing', /missing does not exist/],
+  ];
+  for (const [b, re] of cases) {
+    const r = await cli(['compare', 'x', b]);
+    assert.equal(r.code, 2, `${b}: ${r.err}`);
+    assert.match(r.err, re, b);
+  }
+});
