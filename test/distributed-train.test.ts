@@ -4,7 +4,8 @@
 // (threshold and temperature from the final validation pass, which both ranks share) and the same test predictions
 // (each rank predicts its shard, gathered on rank 0); only rank 0 writes the run folder. A rank killed during phase 2 under --nproc: the launcher stops the other and fails naming rank 1,
 // RUN/last is resumed with 2 ranks (and refused with 1). Ctrl-C on the launcher: every rank stops and rank 0
-// saves RUN/last (exit 130), which --resume --nproc 2 finishes.
+// saves RUN/last (exit 130), which --resume --nproc 2 finishes. With SWA, the averages' recomputed BatchNorm
+// statistics are the single process's too.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -111,6 +112,22 @@ test('--nproc 2 x batch 8 with --accumulate-grad-batches 2 and --ema trains as 1
   await train(tinyConfig(data, set, { batchSize: 32, epochs1: 2, epochs2: 1, dropout: 0, threads: 1, oneCycle: true }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
   const [a, b] = [rows(one), rows(two)];
   assert.equal(b.length, 3);
+  a.forEach((row, i) => {
+    assert.deepEqual(b[i]!.slice(0, 3), row.slice(0, 3));
+    for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
+  });
+});
+
+test('--nproc 2 with --swa trains as 1 process x 32: the averages\' BatchNorm statistics, recomputed over the ranks\' shards with synchronized BatchNorm, validate the same', async () => {
+  const set = ['phases[1].swa={start: 1, lr: 0.002, annealEpochs: 0}'];
+  const two = path.join(tempDir(), 'two-swa');
+  const r = spawnSync(process.execPath, [bin, 'train', data, '--out', two, '--batch-size', '16', '--nproc', '2', ...FLAGS, '--epochs2', '3', ...set.flatMap((s) => ['--set', s])],
+    { encoding: 'utf8', timeout: 240_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const one = path.join(tempDir(), 'one-swa');
+  await train(tinyConfig(data, set, { batchSize: 32, epochs1: 1, epochs2: 3, dropout: 0, threads: 1 }), { out: one, quiet: true, handleSigint: false, skipEvaluation: true });
+  const [a, b] = [rows(one), rows(two)];
+  assert.deepEqual(a.map((x) => x[2]), ['0.001', '0.00001', '0.002', '0.002'], 'SWALR\'s rate from the second epoch of phase 2');
   a.forEach((row, i) => {
     assert.deepEqual(b[i]!.slice(0, 3), row.slice(0, 3));
     for (let k = 3; k <= 7; k++) assert.ok(Math.abs(Number(b[i]![k]) - Number(row[k])) < 1e-5, `row ${i} column ${k}: ${b[i]![k]} vs ${row[k]}`);
