@@ -155,23 +155,35 @@ test('confused pairs come most frequent first (ties by true, then predicted clas
   ]);
 });
 
-test('the per-class table equals scikit-learn (precision, recall, F1, support, one-vs-rest AUC)', () => {
+test('the per-class table equals scikit-learn (precision, recall, F1, support, one-vs-rest AUC) and scipy (Wilson intervals)', () => {
   const view = multiClassView(5, 15, 5);
   const { stats } = multiClassStats(view);
   const c = 5;
   const probs = Array.from({ length: view.paths.length }, (_, i) => Array.from(view.probs.subarray(i * c, (i + 1) * c)));
-  const sk = runPython<{ p: number[]; r: number[]; f: number[]; s: number[]; auc: number[] }>(`
+  const sk = runPython<{ p: number[]; r: number[]; f: number[]; s: number[]; auc: number[]; pci: ([number, number] | null)[]; rci: ([number, number] | null)[] }>(`
 import numpy as np
-from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+from scipy.stats import binomtest
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
 y = np.array(inp['y']); P = np.array(inp['p'], dtype=np.float64)
 pred = P.argmax(axis=1)
 p, r, f, s = precision_recall_fscore_support(y, pred, labels=list(range(${c})), zero_division=0)
 auc = roc_auc_score(y, P / P.sum(axis=1, keepdims=True), multi_class='ovr', average=None)
-out({'p': p.tolist(), 'r': r.tolist(), 'f': f.tolist(), 's': s.tolist(), 'auc': auc.tolist()})`, { y: Array.from(view.yTrue), p: probs });
+M = confusion_matrix(y, pred, labels=list(range(${c})))
+wilson = lambda k, n: list(binomtest(int(k), int(n)).proportion_ci(method='wilson')) if n else None
+out({'p': p.tolist(), 'r': r.tolist(), 'f': f.tolist(), 's': s.tolist(), 'auc': auc.tolist(),
+     'pci': [wilson(M[j, j], M[:, j].sum()) for j in range(${c})], 'rci': [wilson(M[j, j], M[j, :].sum()) for j in range(${c})]})`, { y: Array.from(view.yTrue), p: probs });
   assert.deepEqual(stats.map((s) => s.support), sk.s);
   for (const [k, key] of [['precision', 'p'], ['recall', 'r'], ['f1', 'f'], ['auc', 'auc']] as const) {
     stats.forEach((s, j) => assert.ok(Math.abs((s[k] as number) - sk[key][j]) < 1e-12, `${k} of class ${j}: ${s[k]} vs ${sk[key][j]}`));
   }
+  for (const [k, key] of [['precisionCi95', 'pci'], ['recallCi95', 'rci']] as const) {
+    stats.forEach((s, j) => {
+      const want = sk[key][j];
+      if (want === null) assert.equal(s[k], null, `${k} of class ${j}`);
+      else s[k]!.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-12, `${k}[${e}] of class ${j}: ${v} vs ${want[e]}`));
+    });
+  }
+  assert.ok(stats.some((s) => s.recallCi95 !== null), 'the intervals are not vacuous');
 });
 
 const HOSTILE = ['<script>alert(1)</script>', '"quoted" & \'single\'', 'plain'];
@@ -253,7 +265,8 @@ test('multilabel: per-label table with threshold and average precision, errors g
   const table = out.sections[0].html;
   assert.match(table, /<th>Label<\/th>.*<th class="num">Threshold<\/th><th class="num">Average precision<\/th>/);
   assert.match(table, /<td>&lt;b&gt;cat&lt;\/b&gt;<\/td><td class="num">4<\/td>/);
-  assert.match(table, /<td>never<\/td><td class="num">0<\/td>(<td class="num">[^<]*<\/td>){3}<td class="num">–<\/td><td class="num">0\.500<\/td><td class="num">–<\/td>/);
+  // 'never' is on no image: its recall has no interval; its 2 false alarms bound its precision 0 of 2 (0 to 0.658).
+  assert.match(table, /<td>never<\/td><td class="num">0<\/td><td class="num">0\.000<\/td><td class="num muted">0\.000–0\.658<\/td><td class="num">0\.000<\/td><td class="num muted">–<\/td>(<td class="num">[^<]*<\/td>){1}<td class="num">–<\/td><td class="num">0\.500<\/td><td class="num">–<\/td>/);
   const errors = out.sections[2].html;
   assert.match(errors, /7 wrong label decisions .* in 5 groups; the 2 largest shown/);
   const heads = [...errors.matchAll(/<h3>([\s\S]*?)<\/h3>/g)].map((m) => m[1].replace(/<[^>]+>/g, ''));

@@ -10,7 +10,7 @@ export {
   accuracy, balancedAccuracy, brierScore, f1, logLoss, mcc, precision, recall, sensitivity, specificity,
   type ZeroDivisionOption,
 } from './scalar.js';
-export { wilsonCI95 } from './proportion.js';
+export { wilsonCI95, classIntervals, confusionCounts, labelCounts, type ClassIntervals } from './proportion.js';
 export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
 export { calibrationCurve, ECE_BINS, eceFromCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
 export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';

@@ -17,3 +17,36 @@ export function wilsonCI95(k: number, n: number): [number, number] | null {
   // At 0 and n the bound is the exact one, not center -/+ delta with its rounding.
   return [k === 0 ? 0 : center - delta, k === n ? 1 : center + delta];
 }
+
+/** Per class (or label): the 95 % Wilson intervals of its recall (tp / support) and precision (tp / predicted). */
+export interface ClassIntervals {
+  recall: [number, number] | null;
+  precision: [number, number] | null;
+}
+
+export function classIntervals(tp: number, support: number, predicted: number): ClassIntervals {
+  return { recall: wilsonCI95(tp, support), precision: wilsonCI95(tp, predicted) };
+}
+
+/** The counts of each class of a C x C confusion matrix (rows true, columns predicted): tp, support, predicted. */
+export function confusionCounts(confusion: readonly (readonly number[])[]): { tp: number[]; support: number[]; predicted: number[] } {
+  const c = confusion.length;
+  const tp = confusion.map((row, j) => row[j]!);
+  const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const predicted = Array.from({ length: c }, (_, j) => confusion.reduce((a, row) => a + row[j]!, 0));
+  return { tp, support, predicted };
+}
+
+/** The counts of each label of n x C multi-hot truths and decisions (row-major): tp, support, predicted. */
+export function labelCounts(truth: ArrayLike<number>, decided: ArrayLike<number>, c: number): { tp: number[]; support: number[]; predicted: number[] } {
+  const tp = new Array<number>(c).fill(0);
+  const support = new Array<number>(c).fill(0);
+  const predicted = new Array<number>(c).fill(0);
+  for (let i = 0; i < truth.length; i++) {
+    const j = i % c;
+    if (truth[i]) support[j]!++;
+    if (decided[i]) predicted[j]!++;
+    if (truth[i] && decided[i]) tp[j]!++;
+  }
+  return { tp, support, predicted };
+}

@@ -4,7 +4,7 @@
 import {
   hammingLoss, multiclassAccuracy, multiclassBalancedAccuracy, multiclassConfusionMatrix, multiclassLogLoss, multiclassPrf,
   multiclassRocAuc, multilabelAveragePrecision, multilabelClassificationReport, multilabelPrf, multilabelRocAuc, subsetAccuracy,
-  topKAccuracy, classificationReport,
+  topKAccuracy, classificationReport, classIntervals, confusionCounts, labelCounts, wilsonCI95,
 } from '../metrics/index.js';
 import { argmaxRows } from './decide.js';
 import { rowsOf } from './task.js';
@@ -19,12 +19,29 @@ function orNull(name: string, warnings: string[], fn: () => number): number | nu
   }
 }
 
+/** 95 % Wilson intervals per class or label (metrics/proportion.ts), null where the proportion has no denominator. */
+export type PerClassCi95 = Record<string, [number, number] | null>;
+
+/** The per-class intervals of metrics.json: recall (tp / support) and precision (tp / predicted), by class name. */
+function perClassCi95(classes: readonly string[], counts: { tp: number[]; support: number[]; predicted: number[] }): { recall_ci95: PerClassCi95; precision_ci95: PerClassCi95 } {
+  const each = classes.map((_, j) => classIntervals(counts.tp[j]!, counts.support[j]!, counts.predicted[j]!));
+  return {
+    recall_ci95: Object.fromEntries(classes.map((name, j) => [name, each[j]!.recall])),
+    precision_ci95: Object.fromEntries(classes.map((name, j) => [name, each[j]!.precision])),
+  };
+}
+
 /** metrics.json of a multi-class model (ARCHITECTURE.md, "Tasks"). */
 export interface MulticlassMetrics {
   n: number;
   task: 'multiclass';
   classes: string[];
   accuracy: number;
+  /** 95 % Wilson interval of the accuracy (correct / n). */
+  accuracy_ci95: [number, number] | null;
+  /** Per class: 95 % Wilson intervals of its recall and precision. */
+  recall_ci95: PerClassCi95;
+  precision_ci95: PerClassCi95;
   balanced_accuracy: number;
   precision_macro: number;
   recall_macro: number;
@@ -49,6 +66,11 @@ export interface MultilabelMetrics {
   classes: string[];
   thresholds: number[];
   subset_accuracy: number;
+  /** 95 % Wilson interval of the subset accuracy (images with every label right / n). */
+  subset_accuracy_ci95: [number, number] | null;
+  /** Per label: 95 % Wilson intervals of its recall and precision at its threshold. */
+  recall_ci95: PerClassCi95;
+  precision_ci95: PerClassCi95;
   hamming_loss: number;
   precision_macro: number;
   recall_macro: number;
@@ -84,9 +106,13 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
   const weighted = multiclassPrf(y, predicted, 'weighted', opts);
   const topK: Record<string, number> = {};
   for (let k = 2; k <= Math.min(5, c - 1); k++) topK[String(k)] = topKAccuracy(y, rows, k);
+  const confusion = multiclassConfusionMatrix(y, predicted, c);
+  const counts = confusionCounts(confusion);
   const metrics: MulticlassMetrics = {
     n: y.length, task: 'multiclass', classes: [...classes],
     accuracy: multiclassAccuracy(y, predicted),
+    accuracy_ci95: wilsonCI95(counts.tp.reduce((a, b) => a + b, 0), y.length),
+    ...perClassCi95(classes, counts),
     balanced_accuracy: multiclassBalancedAccuracy(y, predicted),
     precision_macro: macro.precision, recall_macro: macro.recall, f1_macro: macro.f1,
     precision_weighted: weighted.precision, recall_weighted: weighted.recall, f1_weighted: weighted.f1,
@@ -94,7 +120,7 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
     log_loss: multiclassLogLoss(y, rows),
     auc: orNull('auc (one-vs-rest, macro)', warnings, () => multiclassRocAuc(y, rows, { average: 'macro' })),
     auc_weighted: orNull('auc_weighted (one-vs-rest, weighted)', warnings, () => multiclassRocAuc(y, rows, { average: 'weighted' })),
-    confusion_matrix: multiclassConfusionMatrix(y, predicted, c),
+    confusion_matrix: confusion,
     classification_report: classificationReport(y, predicted, { labels, targetNames: [...classes], outputDict: true, zeroDivision: 0 }),
     warnings,
   };
@@ -122,6 +148,8 @@ export function multilabelEvaluation(y: Uint8Array, probs: Float32Array, classes
   const metrics: MultilabelMetrics = {
     n: y.length / c, task: 'multilabel', classes: [...classes], thresholds: [...thresholds],
     subset_accuracy: subsetAccuracy(yRows, pRows),
+    subset_accuracy_ci95: wilsonCI95(yRows.filter((r, i) => r.every((v, j) => v === pRows[i]![j])).length, yRows.length),
+    ...perClassCi95(classes, labelCounts(y, predicted, c)),
     hamming_loss: hammingLoss(yRows, pRows),
     precision_macro: macro.precision, recall_macro: macro.recall, f1_macro: macro.f1,
     precision_micro: micro.precision, recall_micro: micro.recall, f1_micro: micro.f1,

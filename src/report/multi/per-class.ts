@@ -2,7 +2,7 @@
 // recall, F1 and support (precision_recall_fscore_support, average=None), one-vs-rest ROC AUC and, for
 // multilabel, average precision and the ROC curve of each class. A class with no positive (or no negative)
 // image has no AUC: it is null here (scikit-learn raises), so one absent class cannot sink the report.
-import { averagePrecision, multiclassConfusionMatrix, multiclassPrfPerClass, rocAucScore, rocCurve } from '../../metrics/index.js';
+import { averagePrecision, classIntervals, confusionCounts, labelCounts, multiclassConfusionMatrix, multiclassPrfPerClass, rocAucScore, rocCurve } from '../../metrics/index.js';
 import { multilabelPrfPerLabel } from '../../metrics/multilabel.js';
 import {
   argmaxRows, checkMultiClassView, checkMultiLabelView, columnOf, multiLabelDecisions, rowsOf,
@@ -18,6 +18,9 @@ export interface ClassStats {
   f1: number;
   /** One-vs-rest ROC AUC; null when the class is on every image or on none. */
   auc: number | null;
+  /** 95 % Wilson intervals of precision and recall (null without a predicted or a true image). */
+  precisionCi95: [number, number] | null;
+  recallCi95: [number, number] | null;
   /** Multilabel only: the label's decision threshold and its average precision (null without a positive). */
   threshold?: number;
   averagePrecision?: number | null;
@@ -51,6 +54,14 @@ function curvesOf(names: string[], parts: ReturnType<typeof ovr>[]): OvrCurve[] 
   return out;
 }
 
+/** Each class's Wilson intervals, from its counts. */
+function intervalsOf(k: { tp: number[]; support: number[]; predicted: number[] }): Pick<ClassStats, 'precisionCi95' | 'recallCi95'>[] {
+  return k.tp.map((tp, j) => {
+    const i = classIntervals(tp, k.support[j]!, k.predicted[j]!);
+    return { precisionCi95: i.precision, recallCi95: i.recall };
+  });
+}
+
 export interface MultiClassStats {
   stats: ClassStats[];
   curves: OvrCurve[];
@@ -68,10 +79,12 @@ export function multiClassStats(v: MultiClassView): MultiClassStats {
   // zero_division 0: a class never predicted has precision 0, as the classification report prints it.
   const prf = multiclassPrfPerClass(v.yTrue, predicted, { labels, zeroDivision: 0 });
   const parts = labels.map((j) => ovr(Uint8Array.from(v.yTrue, (y) => (y === j ? 1 : 0)), columnOf(v.probs, c, j)));
+  const confusion = multiclassConfusionMatrix(v.yTrue, predicted, c);
+  const ci = intervalsOf(confusionCounts(confusion));
   const stats = labels.map((j) => ({
-    name: v.classes[j], support: prf.support[j], precision: prf.precision[j], recall: prf.recall[j], f1: prf.f1[j], auc: parts[j].auc,
+    name: v.classes[j], support: prf.support[j], precision: prf.precision[j], recall: prf.recall[j], f1: prf.f1[j], auc: parts[j].auc, ...ci[j]!,
   }));
-  return { stats, curves: curvesOf(v.classes, parts), predicted, confusion: multiclassConfusionMatrix(v.yTrue, predicted, c) };
+  return { stats, curves: curvesOf(v.classes, parts), predicted, confusion };
 }
 
 export interface MultiLabelStats {
@@ -87,13 +100,14 @@ export function multiLabelStats(v: MultiLabelView): MultiLabelStats {
   const predicted = multiLabelDecisions(v);
   const prf = multilabelPrfPerLabel(rowsOf(v.yTrue, c), rowsOf(predicted, c), { zeroDivision: 0 });
   const parts: ReturnType<typeof ovr>[] = [];
+  const ci = intervalsOf(labelCounts(v.yTrue, predicted, c));
   const stats = v.classes.map((name, j) => {
     const y = Uint8Array.from(columnOf(v.yTrue, c, j));
     const s = columnOf(v.probs, c, j);
     parts.push(ovr(y, s));
     return {
       name, support: prf.support[j], precision: prf.precision[j], recall: prf.recall[j], f1: prf.f1[j], auc: parts[j].auc,
-      threshold: v.thresholds[j], averagePrecision: positives(y) > 0 ? averagePrecision(y, s) : null,
+      threshold: v.thresholds[j], averagePrecision: positives(y) > 0 ? averagePrecision(y, s) : null, ...ci[j]!,
     };
   });
   return { stats, curves: curvesOf(v.classes, parts), predicted };
