@@ -67,6 +67,16 @@ out(res)
   });
   assert.deepEqual(py.map((p) => p.last), ['Sigmoid', 'Sigmoid', 'Linear'], 'binary heads end in a Sigmoid, a multi-class one in logits');
   // The safetensors file's code uses safetensors' load_file (Debian has no safetensors for Python: not run here).
+  // DDP's 'module.' prefix: evaluate and predict read it, but load_state_dict would not take it as is: no code.
+  runPython(`
+import torch, torchvision
+m = torchvision.models.resnet18()
+m.fc = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(512, 1), torch.nn.Sigmoid())
+torch.save({'module.' + k: v for k, v in m.state_dict().items()}, inp)
+out(True)
+`, path.join(tmp, 'prefixed.pth'));
+  const prefixed = await info('prefixed.pth');
+  assert.deepEqual([prefixed.metadata.arch, prefixed.pytorch], ['resnet18', null]);
   const st = await info('model.safetensors');
   assert.match(st.pytorch!.join('\n'), /from safetensors\.torch import load_file\n.*\nmodel\.fc = .*\nmodel\.load_state_dict\(load_file\("model\.safetensors"\)\)/);
 });

@@ -5,6 +5,7 @@
 //   the components by midranks as Sun & Xu (2014), O(n log n).
 // - McNemar's exact test of the accuracies at each model's threshold: only the images one model gets right and the
 //   other wrong count; under the null hypothesis each is either model's with probability 1/2.
+import { Z95 } from './proportion.js';
 
 /** Midranks (1-based, ties sharing their mean rank) of xs. */
 function midranks(xs: ArrayLike<number>): Float64Array {
@@ -78,9 +79,6 @@ function erfc(x: number): number {
 
 /** The two-sided p-value of a standard normal statistic z: P(|Z| >= |z|). */
 export const twoSidedNormalP = (z: number): number => erfc(Math.abs(z) / Math.SQRT2);
-
-/** The standard normal's 0.975 quantile (scipy.special.ndtri(0.975)). */
-const Z95 = 1.959963984540054;
 
 export interface DelongComparison {
   aucA: number;

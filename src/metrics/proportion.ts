@@ -3,7 +3,7 @@
 // keeps its coverage near 0 and 1. The formulas of scipy.stats.binomtest(k, n).proportion_ci(method='wilson').
 
 /** The standard normal's 0.975 quantile (scipy.special.ndtri(0.975)): a two-sided 95 % interval. */
-const Z95 = 1.959963984540054;
+export const Z95 = 1.959963984540054;
 
 /** The two-sided 95 % Wilson interval of k successes in n trials; null when n is 0 (no proportion to bound). */
 export function wilsonCI95(k: number, n: number): [number, number] | null {

@@ -47,6 +47,11 @@ export interface LoadedModel {
   fromTlearn: boolean;
   /** For a plain state_dict: what came from defaults because no option gave it ('image size 224', 'classes 0,1'). */
   assumed: string[];
+  /**
+   * True when the file is the model's state_dict as it is (torchvision's keys, not timm's, and not wrapped in a
+   * checkpoint dict): PyTorch's load_state_dict takes it without any renaming.
+   */
+  keysAsSaved: boolean;
 }
 
 /** A model path that is not there, or a run's folder given for its model: the error says what to give instead. */
@@ -133,7 +138,9 @@ export function loadModelFile(file: string, opts: LoadModelOptions = {}): Loaded
   if (opts.device && opts.device !== 'cpu') model.to(opts.device);
   model.temperature = final.temperature ?? 1;
   model.eval();
-  return { model, metadata: final, format: ckpt.format, fromTlearn, assumed };
+  // loadStateDict above is strict: the keys read are the model's; were they the file's own?
+  const keysAsSaved = Object.keys(ckpt.extra).length === 0 && records.size === ckpt.tensors.size && [...records.keys()].every((k) => ckpt.tensors.has(k));
+  return { model, metadata: final, format: ckpt.format, fromTlearn, assumed, keysAsSaved };
 }
 
 export interface SaveModelOptions {

@@ -45,7 +45,6 @@ async function sha256Of(file: string): Promise<string> {
 
 async function checkpointInfo(file: string): Promise<Omit<ModelInfo, 'file' | 'bytes' | 'sha256'>> {
   const models = await loadPart(() => import('../../models/index.js'), 'model files');
-  const files = await loadPart(() => import('../../io/index.js'), 'model files');
   const loaded = models.loadModelFile(file);
   try {
     const { model, metadata } = loaded;
@@ -53,16 +52,13 @@ async function checkpointInfo(file: string): Promise<Omit<ModelInfo, 'file' | 'b
     const params = model.namedParameters();
     const linear = params.find(([k]) => k === `${headPath}.1.weight`)![1];
     const [outputs, inFeatures] = linear.shape as [number, number];
-    // The code loads the file as it is: its keys must be torchvision's (not timm's) and the state_dict unwrapped.
-    const raw = files.loadCheckpoint(file);
-    const own = [...model.stateDict({ keepVars: true }).keys()];
-    const asIs = Object.keys(raw.extra).length === 0 && raw.tensors.size === own.length && own.every((k) => raw.tensors.has(k));
     return {
       format: loaded.format, fromTlearn: loaded.fromTlearn, assumed: loaded.assumed,
       parameters: params.reduce((n, [, p]) => n + p.numel, 0),
       head: { path: headPath, inFeatures, outputs },
       metadata,
-      pytorch: asIs ? models.pytorchLoadCode(metadata.arch, { dropout: metadata.dropout, inFeatures, outputs, task: metadata.task }, path.basename(file), loaded.format) : null,
+      // The code loads the file as it is: only where its keys are torchvision's and the state_dict is not wrapped.
+      pytorch: loaded.keysAsSaved ? models.pytorchLoadCode(metadata.arch, { dropout: metadata.dropout, inFeatures, outputs, task: metadata.task }, path.basename(file), loaded.format) : null,
     };
   } finally {
     loaded.model.dispose();
