@@ -91,7 +91,7 @@ test('compare A B: the paired images\' DeLong and McNemar tests, in words and JS
   const d = delongPaired(c.y, c.a, c.b);
   assert.equal(got.n, 70);
   assert.equal(got.b, path.join(tmp, 'run-b', 'eval'));
-  assert.deepEqual([got.auc.a, got.auc.b, got.auc.difference, got.auc.se, got.auc.p], [d.aucA, d.aucB, d.difference, d.se, d.p]);
+  assert.deepEqual([got.auc!.a, got.auc!.b, got.auc!.difference, got.auc!.se, got.auc!.p], [d.aucA, d.aucB, d.difference, d.se, d.p]);
   const rightA = c.y.map((v, i) => (c.a[i]! >= 0.5 ? 1 : 0) === v);
   const rightB = c.y.map((v, i) => (c.b[i]! >= 0.45 ? 1 : 0) === v);
   const onlyA = rightA.filter((ok, i) => ok && !rightB[i]).length;
@@ -103,17 +103,52 @@ test('compare A B: the paired images\' DeLong and McNemar tests, in words and JS
   assert.match(words.out, /\naccuracy {2}A \d\.\d{4} \(threshold 0\.5\) {2}B \d\.\d{4} \(threshold 0\.45\) {2}B - A [+-]\d\.\d{4} {2}McNemar exact p /);
 });
 
+/** A multi-class or multi-label evaluation folder: rows of [path, truth, predicted] (multi-label: ';'-joined names). */
+function multiEvaluation(dir: string, task: 'multiclass' | 'multilabel', rows: [string, string, string][], auc = 0.8): void {
+  const classes = ['cat', 'dog', 'fox'];
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ task, classes, auc }));
+  const lead = task === 'multiclass' ? 'path,label,predicted,probability' : 'path,labels,predicted';
+  const line = ([p, t, d]: [string, string, string]) => (task === 'multiclass' ? `${p},${t},${d},0.6,0.6,0.3,0.1` : `${p},${t},${d},0.6,0.3,0.1`);
+  fs.writeFileSync(path.join(dir, 'predictions.csv'), [`${lead},${classes.join(',')}`, ...rows.map(line)].join('\n') + '\n');
+}
+
+test('compare of multi-class and multi-label evaluations: McNemar on the (subset) accuracy, their AUCs without a paired test', async () => {
+  const truth = ['cat', 'dog', 'fox', 'cat', 'dog', 'fox', 'cat', 'dog'];
+  const predA = ['cat', 'dog', 'fox', 'dog', 'dog', 'cat', 'cat', 'fox'];
+  const predB = ['cat', 'dog', 'fox', 'cat', 'fox', 'fox', 'cat', 'dog'];
+  const rows = (pred: string[]) => truth.map((t, i) => [`img${i}.png`, t, pred[i]!] as [string, string, string]);
+  multiEvaluation(path.join(tmp, 'mc-a'), 'multiclass', rows(predA), 0.81);
+  multiEvaluation(path.join(tmp, 'mc-b'), 'multiclass', rows(predB).reverse(), 0.9);
+  const r = await cli(['compare', 'mc-a', 'mc-b', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const got = JSON.parse(r.out) as EvaluationComparison;
+  // A is right on 0, 1, 2, 4, 6; B on 0, 1, 2, 3, 5, 6, 7: only A on 4, only B on 3, 5, 7.
+  assert.deepEqual([got.task, got.auc, got.auc_reported, got.accuracy.a, got.accuracy.b, got.accuracy.only_a_right, got.accuracy.only_b_right, got.accuracy.p],
+    ['multiclass', null, { a: 0.81, b: 0.9 }, 5 / 8, 7 / 8, 1, 3, mcnemarExactP(1, 3)]);
+  const words = (await cli(['compare', 'mc-a', 'mc-b'])).out;
+  assert.match(words, /\nAUC {7}A 0\.8100 {2}B 0\.9000 \(one-vs-rest macro, from metrics\.json; no paired test/);
+  assert.match(words, /\naccuracy {2}A 0\.6250 {2}B 0\.8750 {2}B - A \+0\.2500 {2}McNemar exact p 0\.63 \(only A right: 1, only B right: 3\)/);
+  // Multi-label: an image is right when its whole label set is.
+  const sets = ['cat', 'cat;dog', '', 'fox'];
+  multiEvaluation(path.join(tmp, 'ml-a'), 'multilabel', sets.map((t, i) => [`m${i}.png`, t, i === 1 ? 'cat' : t]));
+  multiEvaluation(path.join(tmp, 'ml-b'), 'multilabel', sets.map((t, i) => [`m${i}.png`, t, t]));
+  const ml = JSON.parse((await cli(['compare', 'ml-a', 'ml-b', '--json'])).out) as EvaluationComparison;
+  assert.deepEqual([ml.task, ml.accuracy.a, ml.accuracy.b, ml.accuracy.only_b_right], ['multilabel', 0.75, 1, 1]);
+  assert.match(ml.accuracy.method, /subset accuracy/);
+});
+
 test('compare refuses evaluations it cannot pair, naming why', async () => {
   const base = [{ path: 'a.png', label: 'cat', p: 0.2 }, { path: 'b.png', label: 'dog', p: 0.7 }, { path: 'c.png', label: 'cat', p: 0.4 }, { path: 'd.png', label: 'dog', p: 0.9 }];
   evaluation(path.join(tmp, 'x'), base);
   evaluation(path.join(tmp, 'other-images'), [...base.slice(1), { path: 'e.png', label: 'cat', p: 0.1 }]);
   evaluation(path.join(tmp, 'other-label'), base.map((r) => (r.path === 'c.png' ? { ...r, label: 'dog' } : r)));
-  evaluation(path.join(tmp, 'multi'), base, 0.5, { task: 'multiclass' });
+  multiEvaluation(path.join(tmp, 'multi'), 'multiclass', [['a.png', 'cat', 'cat'], ['b.png', 'dog', 'dog'], ['c.png', 'cat', 'cat'], ['d.png', 'dog', 'cat']]);
   fs.mkdirSync(path.join(tmp, 'empty'));
   const cases: [string, RegExp][] = [
     ['other-images', /not of the same images: 1 only in .*x \(a\.png\); 1 only in .*other-images \(e\.png\); evaluate both models on the same data and split/],
     ['other-label', /c\.png is labelled cat in .*x but dog in .*other-label/],
-    ['multi', /multi is a multiclass evaluation; compare takes binary evaluations/],
+    ['multi', /x is a binary evaluation, .*multi a multiclass one: compare evaluations of the same task/],
     ['empty', /empty holds no evaluation \(metrics\.json and predictions\.csv\): give evaluate's --out folder/],
     ['missing', /missing does not exist/],
   ];

@@ -296,7 +296,7 @@ ${examples([
 
   program.command('compare')
     .summary('is model B better than A? DeLong\'s test of two AUCs and McNemar\'s of two accuracies on the same images')
-    .description('Compare two binary evaluations of the same images: A and B are evaluation folders (evaluate\'s --out) or training run folders (their eval/, the test split). The images are paired by path (each must be in both, with the same label). Prints both AUCs, their difference with its 95 % interval and DeLong\'s paired z test (the images are the same, so the AUCs\' covariance counts), and both accuracies at each model\'s own threshold with McNemar\'s exact test (only the images one model gets right and the other wrong count). Reads metrics.json and predictions.csv only.')
+    .description('Compare two evaluations of the same images: A and B are evaluation folders (evaluate\'s --out) or training run folders (their eval/, the test split), of the same task. The images are paired by path (each must be in both, with the same label). Prints both accuracies (at each binary model\'s own threshold; multi-label: subset accuracies) with McNemar\'s exact test (only the images one model gets right and the other wrong count) and, for binary models, both AUCs, their difference with its 95 % interval and DeLong\'s paired z test (the images are the same, so the AUCs\' covariance counts); multi-class and multi-label evaluations show their macro AUCs without a paired test. Reads metrics.json and predictions.csv only.')
     .argument('<a>', 'evaluation or run folder of model A')
     .argument('<b>', 'evaluation or run folder of model B')
     .option('--json', 'print the comparison as JSON')

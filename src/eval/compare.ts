@@ -1,26 +1,38 @@
-// Two binary evaluations of the same images compared (`tlearn compare A B`): each is an evaluation folder
-// (evaluate's --out, with metrics.json and predictions.csv) or a run folder (its eval/). The images are paired by
-// their path, which must name the same images with the same labels in both; then DeLong's test of the AUCs and
-// McNemar's exact test of the accuracies at each model's own threshold (src/metrics/compare.ts).
+// Two evaluations of the same images compared (`tlearn compare A B`): each is an evaluation folder (evaluate's
+// --out, with metrics.json and predictions.csv) or a run folder (its eval/). The images are paired by their path,
+// which must name the same images with the same labels in both; then McNemar's exact test of the accuracies (for a
+// multi-label model, of the subset accuracies) and, for binary models, DeLong's test of the AUCs
+// (src/metrics/compare.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseCsv } from '../data/csv.js';
 import { delongPaired, mcnemarExactP } from '../metrics/index.js';
 
+export type ComparedTask = 'binary' | 'multiclass' | 'multilabel';
+
 export interface EvaluationComparison {
   /** The evaluation folders compared, as found (a run folder's eval/). */
   a: string;
   b: string;
+  task: ComparedTask;
   n: number;
-  classes: [string, string];
-  positive_class: string;
-  /** DeLong's test: both AUCs, b - a with its standard error and 95 % interval, z and the two-sided p (null: no variance). */
-  auc: { a: number; b: number; difference: number; se: number; ci95: [number, number]; z: number | null; p: number | null; method: string };
+  classes: string[];
+  /** Binary: the positive class; null otherwise. */
+  positive_class: string | null;
+  /**
+   * Binary: DeLong's test: both AUCs, b - a with its standard error and 95 % interval, z and the two-sided p (null: no
+   * variance). Multi-class and multi-label: null (DeLong's test compares two binary AUCs; `auc_reported` has theirs).
+   */
+  auc: { a: number; b: number; difference: number; se: number; ci95: [number, number]; z: number | null; p: number | null; method: string } | null;
+  /** Multi-class and multi-label: each metrics.json's (macro one-vs-rest) AUC, without a paired test. */
+  auc_reported?: { a: number | null; b: number | null };
+  /** Accuracy (multi-label: subset accuracy, every label right) with McNemar's exact test. */
   accuracy: {
     a: number;
     b: number;
-    threshold_a: number;
-    threshold_b: number;
+    /** Binary: each model's decision threshold; null otherwise. */
+    threshold_a: number | null;
+    threshold_b: number | null;
     /** b - a. */
     difference: number;
     /** Images only A classifies right, and only B. */
@@ -31,12 +43,16 @@ export interface EvaluationComparison {
   };
 }
 
+/** One image of predictions.csv: its truth and prediction as written (label, or ';'-joined labels) and, binary, p. */
+interface Row { truth: string; predicted: string; probability: number | null }
+
 interface Evaluation {
   dir: string;
-  classes: [string, string];
-  positive: string;
-  threshold: number;
-  rows: Map<string, { label: string; probability: number; predicted: string }>;
+  task: ComparedTask;
+  classes: string[];
+  threshold: number | null;
+  auc: number | null;
+  rows: Map<string, Row>;
 }
 
 /** The evaluation folder a given path means: itself, or a run folder's eval/. */
@@ -48,6 +64,13 @@ function evaluationDir(given: string): string {
   throw new Error(`${given} holds no evaluation (metrics.json and predictions.csv): give evaluate's --out folder, or a run folder whose eval/ has them`);
 }
 
+/** predictions.csv's leading columns per task (multi-class and multi-label then have one probability column per class). */
+const LEADING: Record<ComparedTask, string[]> = {
+  binary: ['path', 'label', 'probability', 'predicted'],
+  multiclass: ['path', 'label', 'predicted', 'probability'],
+  multilabel: ['path', 'labels', 'predicted'],
+};
+
 function readEvaluation(given: string): Evaluation {
   const dir = evaluationDir(given);
   const metricsFile = path.join(dir, 'metrics.json');
@@ -57,24 +80,30 @@ function readEvaluation(given: string): Evaluation {
   } catch (e) {
     throw new Error(`${metricsFile}: not a readable metrics.json (${(e as Error).message})`);
   }
-  if (typeof m.task === 'string' && m.task !== 'binary') throw new Error(`${dir} is a ${m.task} evaluation; compare takes binary evaluations (DeLong's test compares two ROC AUCs)`);
+  // Binary metrics.json has no task key (it predates the others).
+  const task = (m.task ?? 'binary') as ComparedTask;
   const classes = m.classes;
-  if (!Array.isArray(classes) || classes.length !== 2 || !classes.every((c) => typeof c === 'string') || typeof m.threshold !== 'number') {
-    throw new Error(`${metricsFile}: expected a binary evaluation's classes [negative, positive] and threshold`);
+  if (!(task in LEADING) || !Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'string') ||
+    (task === 'binary' && (classes.length !== 2 || typeof m.threshold !== 'number'))) {
+    throw new Error(`${metricsFile}: expected an evaluation's task, classes${task === 'binary' ? ' [negative, positive] and threshold' : ''}`);
   }
   const csvFile = path.join(dir, 'predictions.csv');
   const [head, ...body] = parseCsv(fs.readFileSync(csvFile, 'utf8'), csvFile);
-  if (head?.fields.join(',') !== 'path,label,probability,predicted') throw new Error(`${csvFile}: expected the columns path,label,probability,predicted of a binary evaluation`);
-  const rows = new Map<string, { label: string; probability: number; predicted: string }>();
+  const columns = task === 'binary' ? LEADING.binary : [...LEADING[task], ...classes];
+  if (head?.fields.join(',') !== columns.join(',')) throw new Error(`${csvFile}: expected the columns ${columns.join(',')} of a ${task} evaluation`);
+  const rows = new Map<string, Row>();
   for (const r of body) {
-    const [file, label, prob, predicted] = r.fields as [string, string, string, string];
-    const probability = Number(prob);
-    if (prob === '' || !Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`${csvFile} line ${r.line}: probability ${JSON.stringify(prob)} is not in [0, 1]`);
-    if (!classes.includes(label)) throw new Error(`${csvFile} line ${r.line}: label ${JSON.stringify(label)} is not one of the classes ${classes.join(', ')}`);
+    const [file, truth, third, fourth] = r.fields as [string, string, string, string];
+    let probability: number | null = null;
+    if (task === 'binary') {
+      probability = Number(third);
+      if (third === '' || !Number.isFinite(probability) || probability < 0 || probability > 1) throw new Error(`${csvFile} line ${r.line}: probability ${JSON.stringify(third)} is not in [0, 1]`);
+    }
+    if (task !== 'multilabel' && !classes.includes(truth)) throw new Error(`${csvFile} line ${r.line}: label ${JSON.stringify(truth)} is not one of the classes ${classes.join(', ')}`);
     if (rows.has(file)) throw new Error(`${csvFile} line ${r.line}: ${file} is listed twice`);
-    rows.set(file, { label, probability, predicted });
+    rows.set(file, { truth, predicted: task === 'binary' ? fourth : third, probability });
   }
-  return { dir, classes: [classes[0], classes[1]], positive: classes[1], threshold: m.threshold, rows };
+  return { dir, task, classes, threshold: task === 'binary' ? (m.threshold as number) : null, auc: typeof m.auc === 'number' ? m.auc : null, rows };
 }
 
 /** The paths of one side that the other lacks, a few of them named. */
@@ -85,6 +114,7 @@ function unpaired(from: Evaluation, other: Evaluation): string[] {
 export function compareEvaluations(givenA: string, givenB: string): EvaluationComparison {
   const a = readEvaluation(givenA);
   const b = readEvaluation(givenB);
+  if (a.task !== b.task) throw new Error(`${a.dir} is a ${a.task} evaluation, ${b.dir} a ${b.task} one: compare evaluations of the same task`);
   if (a.classes.join() !== b.classes.join()) throw new Error(`the evaluations have other classes: ${a.classes.join(', ')} in ${a.dir}, ${b.classes.join(', ')} in ${b.dir}`);
   const missing = [unpaired(a, b), unpaired(b, a)];
   if (missing.some((m) => m.length > 0)) {
@@ -92,6 +122,7 @@ export function compareEvaluations(givenA: string, givenB: string): EvaluationCo
     throw new Error(`the evaluations are not of the same images: ${[say(missing[0]!, a.dir), say(missing[1]!, b.dir)].filter((s) => !s.startsWith('0 ')).join('; ')}; evaluate both models on the same data and split`);
   }
   const paths = [...a.rows.keys()];
+  const positive = a.task === 'binary' ? a.classes[1]! : null;
   const y: number[] = [];
   const sA: number[] = [];
   const sB: number[] = [];
@@ -102,25 +133,32 @@ export function compareEvaluations(givenA: string, givenB: string): EvaluationCo
   for (const p of paths) {
     const ra = a.rows.get(p)!;
     const rb = b.rows.get(p)!;
-    if (ra.label !== rb.label) throw new Error(`${p} is labelled ${ra.label} in ${a.dir} but ${rb.label} in ${b.dir}`);
-    y.push(ra.label === a.positive ? 1 : 0);
-    sA.push(ra.probability);
-    sB.push(rb.probability);
-    const okA = ra.predicted === ra.label;
-    const okB = rb.predicted === rb.label;
+    if (ra.truth !== rb.truth) throw new Error(`${p} is labelled ${ra.truth || '(no label)'} in ${a.dir} but ${rb.truth || '(no label)'} in ${b.dir}`);
+    if (positive !== null) {
+      y.push(ra.truth === positive ? 1 : 0);
+      sA.push(ra.probability!);
+      sB.push(rb.probability!);
+    }
+    const okA = ra.predicted === ra.truth;
+    const okB = rb.predicted === rb.truth;
     rightA += okA ? 1 : 0;
     rightB += okB ? 1 : 0;
     if (okA && !okB) onlyA++;
     if (okB && !okA) onlyB++;
   }
   const n = paths.length;
-  const { aucA, aucB, ...delong } = delongPaired(y, sA, sB);
+  let auc: EvaluationComparison['auc'] = null;
+  if (positive !== null) {
+    const { aucA, aucB, ...delong } = delongPaired(y, sA, sB);
+    auc = { a: aucA, b: aucB, ...delong, method: 'DeLong et al. 1988, paired (Sun and Xu 2014 midranks); two-sided z test' };
+  }
   return {
-    a: a.dir, b: b.dir, n, classes: a.classes, positive_class: a.positive,
-    auc: { a: aucA, b: aucB, ...delong, method: 'DeLong et al. 1988, paired (Sun and Xu 2014 midranks); two-sided z test' },
+    a: a.dir, b: b.dir, task: a.task, n, classes: a.classes, positive_class: positive, auc,
+    ...(positive === null ? { auc_reported: { a: a.auc, b: b.auc } } : {}),
     accuracy: {
       a: rightA / n, b: rightB / n, threshold_a: a.threshold, threshold_b: b.threshold, difference: (rightB - rightA) / n,
-      only_a_right: onlyA, only_b_right: onlyB, p: mcnemarExactP(onlyA, onlyB), method: 'McNemar exact (binomial, two-sided)',
+      only_a_right: onlyA, only_b_right: onlyB, p: mcnemarExactP(onlyA, onlyB),
+      method: `McNemar exact (binomial, two-sided)${a.task === 'multilabel' ? ' on the subset accuracy (every label right)' : ''}`,
     },
   };
 }

@@ -1,5 +1,5 @@
-// `tlearn compare A B`: two binary evaluations of the same images (evaluation folders, or run folders with eval/)
-// compared with DeLong's test of the AUCs and McNemar's exact test of the accuracies (src/eval/compare.ts).
+// `tlearn compare A B`: two evaluations of the same images (evaluation folders, or run folders with eval/) compared
+// with McNemar's exact test of the accuracies and, for binary models, DeLong's test of the AUCs (src/eval/compare.ts).
 // Needs no engine: it reads metrics.json and predictions.csv.
 import path from 'node:path';
 import type { CliIO } from '../io.js';
@@ -18,19 +18,28 @@ const pText = (p: number | null): string => (p === null ? 'n/a' : p < 1e-4 ? p.t
 /** The comparison in words: the two AUCs and accuracies, their differences with the tests, and what they mean. */
 export function formatComparison(c: EvaluationComparison): string {
   const { auc, accuracy: acc } = c;
-  const delong = auc.z === null ? 'DeLong: the two models order every positive-negative pair alike (no variance)'
-    : `DeLong z ${auc.z.toFixed(2)}, p ${pText(auc.p)}`;
-  const verdict = (p: number | null, what: string) => (p === null ? null : p < 0.05
+  const verdict = (p: number | null | undefined, what: string) => (p === null || p === undefined ? null : p < 0.05
     ? `the ${what}s differ at the 5 % level on these images`
     : `the ${what} difference is within what these ${c.n} images leave open (p >= 0.05)`);
+  let aucLine: string;
+  if (auc) {
+    const delong = auc.z === null ? 'DeLong: the two models order every positive-negative pair alike (no variance)' : `DeLong z ${auc.z.toFixed(2)}, p ${pText(auc.p)}`;
+    aucLine = `AUC       A ${f4(auc.a)}  B ${f4(auc.b)}  B - A ${signed(auc.difference)} (95% CI ${signed(auc.ci95[0])} to ${signed(auc.ci95[1])})  ${delong}`;
+  } else {
+    const r = c.auc_reported;
+    const v = (x: number | null | undefined) => (typeof x === 'number' ? f4(x) : 'n/a');
+    aucLine = `AUC       A ${v(r?.a)}  B ${v(r?.b)} (one-vs-rest macro, from metrics.json; no paired test: DeLong's compares two binary AUCs)`;
+  }
+  const at = (t: number | null) => (t === null ? '' : ` (threshold ${t})`);
+  const accName = c.task === 'multilabel' ? 'subset accuracy' : 'accuracy';
   return [
     `A: ${c.a}`,
     `B: ${c.b}`,
-    `${c.n} images, positive class ${JSON.stringify(c.positive_class)}`,
-    `AUC       A ${f4(auc.a)}  B ${f4(auc.b)}  B - A ${signed(auc.difference)} (95% CI ${signed(auc.ci95[0])} to ${signed(auc.ci95[1])})  ${delong}`,
-    `accuracy  A ${f4(acc.a)} (threshold ${acc.threshold_a})  B ${f4(acc.b)} (threshold ${acc.threshold_b})  B - A ${signed(acc.difference)}  ` +
+    `${c.n} images, ${c.task === 'binary' ? `positive class ${JSON.stringify(c.positive_class)}` : `${c.task}, ${c.classes.length} ${c.task === 'multilabel' ? 'labels' : 'classes'}`}`,
+    aucLine,
+    `${accName.padEnd(9)} A ${f4(acc.a)}${at(acc.threshold_a)}  B ${f4(acc.b)}${at(acc.threshold_b)}  B - A ${signed(acc.difference)}  ` +
       `McNemar exact p ${pText(acc.p)} (only A right: ${acc.only_a_right}, only B right: ${acc.only_b_right})`,
-    ...[verdict(auc.p, 'AUC'), verdict(acc.p, 'accuracy')].filter((v): v is string => v !== null),
+    ...[verdict(auc?.p, 'AUC'), verdict(acc.p, accName)].filter((v): v is string => v !== null),
   ].join('\n') + '\n';
 }
 
