@@ -10,7 +10,7 @@ export {
   accuracy, balancedAccuracy, brierScore, f1, logLoss, mcc, precision, recall, sensitivity, specificity,
   type ZeroDivisionOption,
 } from './scalar.js';
-export { wilsonCI95, classIntervals, confusionCounts, labelCounts, type ClassIntervals } from './proportion.js';
+export { wilsonCI95, classIntervals, type ClassIntervals } from './proportion.js';
 export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
 export { calibrationCurve, ECE_BINS, eceFromCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
 export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';
@@ -18,12 +18,12 @@ export { binaryMetrics, type BinaryMetricsOptions, type MetricsJson } from './su
 export type { PrfAverage, PrfCounts, PrfOptions, PrfScores } from './prf.js';
 export {
   multiclassAccuracy, multiclassBalancedAccuracy, multiclassConfusionMatrix, multiclassLogLoss, multiclassPrf,
-  multiclassPrfPerClass, multiclassRocAuc, ovrRocAucPerClass, topKAccuracy, type MulticlassPrfOptions, type OvrAverage,
+  multiclassCounts, multiclassPrfPerClass, multiclassRocAuc, ovrRocAucPerClass, topKAccuracy, type MulticlassPrfOptions, type OvrAverage,
   type PerClassPrf,
 } from './multiclass.js';
 export {
   hammingLoss, multilabelAveragePrecision, multilabelAveragePrecisionPerLabel, multilabelClassificationReport,
-  multilabelPrf, multilabelPrfPerLabel, multilabelRocAuc, multilabelRocAucPerLabel, subsetAccuracy,
+  multilabelLabelCounts, multilabelPrf, multilabelPrfPerLabel, multilabelRocAuc, multilabelRocAucPerLabel, subsetAccuracy,
   type MultilabelPrfOptions, type MultilabelScoreAverage, type PerLabelPrf,
 } from './multilabel.js';
 export { checkClassIndices, checkLabelMatrix, checkProbaMatrix, checkScoreMatrix, type LabelMatrix, type ScoreMatrix } from './matrix.js';

@@ -8,7 +8,7 @@ import { confusionMatrix, labelCounts, uniqueLabels } from './confusion.js';
 import { checkClassIndices, checkProbaMatrix, checkScoreMatrix, column, type ScoreMatrix } from './matrix.js';
 import { npMean, npSum } from './numeric.js';
 import {
-  averagedPrfFromCounts, checkAverage, prfFromCounts, prfSettings, pushWarnings, type PrfOptions, type PrfScores,
+  averagedPrfFromCounts, checkAverage, prfFromCounts, prfSettings, pushWarnings, type PrfCounts, type PrfOptions, type PrfScores,
 } from './prf.js';
 import { rocAucScore } from './roc.js';
 
@@ -85,6 +85,9 @@ function countsOf(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, labelsOpt:
   const labels = labelsOpt === undefined ? uniqueLabels(t, p) : Array.from(checkClassIndices('labels', labelsOpt));
   return { labels, counts: labelCounts(t, p, labels) };
 }
+
+/** Per class of `labels` (default: those present): true positives, predicted and true counts. */
+export const multiclassCounts = (yTrue: ArrayLike<number>, yPred: ArrayLike<number>, labels?: ArrayLike<number>): PrfCounts => countsOf(yTrue, yPred, labels).counts;
 
 /**
  * `precision_recall_fscore_support(y_true, y_pred, average=None, labels=, zero_division=)`: one entry per

@@ -90,6 +90,12 @@ export interface MultilabelPrfOptions extends PrfOptions {
   labels?: ArrayLike<number>;
 }
 
+/** Per label (every column): true positives, predicted and true counts (multilabel_confusion_matrix's). */
+export function multilabelLabelCounts(yTrue: ArrayLike<ArrayLike<number>>, yPred: ArrayLike<ArrayLike<number>>): PrfCounts {
+  const { t, p } = pairOfMatrices(yTrue, yPred);
+  return multilabelCounts(t, p, selectLabels(undefined, t.cols));
+}
+
 /** Per-label precision, recall, F1 and support (the number of samples having the label). */
 export interface PerLabelPrf {
   labels: number[];

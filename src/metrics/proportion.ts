@@ -1,6 +1,7 @@
 // The Wilson score interval of a proportion k / n (Wilson 1927; Newcombe 1998), the interval STARD-style reports give
 // for sensitivity, specificity and predictive values: unlike the normal approximation it stays within [0, 1] and
 // keeps its coverage near 0 and 1. The formulas of scipy.stats.binomtest(k, n).proportion_ci(method='wilson').
+import type { PrfCounts } from './prf.js';
 
 /** The standard normal's 0.975 quantile (scipy.special.ndtri(0.975)): a two-sided 95 % interval. */
 export const Z95 = 1.959963984540054;
@@ -24,29 +25,7 @@ export interface ClassIntervals {
   precision: [number, number] | null;
 }
 
-export function classIntervals(tp: number, support: number, predicted: number): ClassIntervals {
-  return { recall: wilsonCI95(tp, support), precision: wilsonCI95(tp, predicted) };
-}
-
-/** The counts of each class of a C x C confusion matrix (rows true, columns predicted): tp, support, predicted. */
-export function confusionCounts(confusion: readonly (readonly number[])[]): { tp: number[]; support: number[]; predicted: number[] } {
-  const c = confusion.length;
-  const tp = confusion.map((row, j) => row[j]!);
-  const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
-  const predicted = Array.from({ length: c }, (_, j) => confusion.reduce((a, row) => a + row[j]!, 0));
-  return { tp, support, predicted };
-}
-
-/** The counts of each label of n x C multi-hot truths and decisions (row-major): tp, support, predicted. */
-export function labelCounts(truth: ArrayLike<number>, decided: ArrayLike<number>, c: number): { tp: number[]; support: number[]; predicted: number[] } {
-  const tp = new Array<number>(c).fill(0);
-  const support = new Array<number>(c).fill(0);
-  const predicted = new Array<number>(c).fill(0);
-  for (let i = 0; i < truth.length; i++) {
-    const j = i % c;
-    if (truth[i]) support[j]!++;
-    if (decided[i]) predicted[j]!++;
-    if (truth[i] && decided[i]) tp[j]!++;
-  }
-  return { tp, support, predicted };
+/** Each entry's intervals, from the counts scikit-learn's precision/recall take (multiclassCounts, multilabelLabelCounts). */
+export function classIntervals(c: PrfCounts): ClassIntervals[] {
+  return c.tp.map((tp, j) => ({ recall: wilsonCI95(tp, c.trueSum[j]!), precision: wilsonCI95(tp, c.predSum[j]!) }));
 }

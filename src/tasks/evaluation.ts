@@ -4,7 +4,7 @@
 import {
   hammingLoss, multiclassAccuracy, multiclassBalancedAccuracy, multiclassConfusionMatrix, multiclassLogLoss, multiclassPrf,
   multiclassRocAuc, multilabelAveragePrecision, multilabelClassificationReport, multilabelPrf, multilabelRocAuc, subsetAccuracy,
-  topKAccuracy, classificationReport, classIntervals, confusionCounts, labelCounts, wilsonCI95,
+  topKAccuracy, classificationReport, classIntervals, multiclassCounts, multilabelLabelCounts, wilsonCI95, type PrfCounts,
 } from '../metrics/index.js';
 import { argmaxRows } from './decide.js';
 import { rowsOf } from './task.js';
@@ -23,8 +23,8 @@ function orNull(name: string, warnings: string[], fn: () => number): number | nu
 export type PerClassCi95 = Record<string, [number, number] | null>;
 
 /** The per-class intervals of metrics.json: recall (tp / support) and precision (tp / predicted), by class name. */
-function perClassCi95(classes: readonly string[], counts: { tp: number[]; support: number[]; predicted: number[] }): { recall_ci95: PerClassCi95; precision_ci95: PerClassCi95 } {
-  const each = classes.map((_, j) => classIntervals(counts.tp[j]!, counts.support[j]!, counts.predicted[j]!));
+function perClassCi95(classes: readonly string[], counts: PrfCounts): { recall_ci95: PerClassCi95; precision_ci95: PerClassCi95 } {
+  const each = classIntervals(counts);
   return {
     recall_ci95: Object.fromEntries(classes.map((name, j) => [name, each[j]!.recall])),
     precision_ci95: Object.fromEntries(classes.map((name, j) => [name, each[j]!.precision])),
@@ -106,8 +106,7 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
   const weighted = multiclassPrf(y, predicted, 'weighted', opts);
   const topK: Record<string, number> = {};
   for (let k = 2; k <= Math.min(5, c - 1); k++) topK[String(k)] = topKAccuracy(y, rows, k);
-  const confusion = multiclassConfusionMatrix(y, predicted, c);
-  const counts = confusionCounts(confusion);
+  const counts = multiclassCounts(y, predicted, labels);
   const metrics: MulticlassMetrics = {
     n: y.length, task: 'multiclass', classes: [...classes],
     accuracy: multiclassAccuracy(y, predicted),
@@ -120,7 +119,7 @@ export function multiclassEvaluation(y: Int32Array, probs: Float32Array, classes
     log_loss: multiclassLogLoss(y, rows),
     auc: orNull('auc (one-vs-rest, macro)', warnings, () => multiclassRocAuc(y, rows, { average: 'macro' })),
     auc_weighted: orNull('auc_weighted (one-vs-rest, weighted)', warnings, () => multiclassRocAuc(y, rows, { average: 'weighted' })),
-    confusion_matrix: confusion,
+    confusion_matrix: multiclassConfusionMatrix(y, predicted, c),
     classification_report: classificationReport(y, predicted, { labels, targetNames: [...classes], outputDict: true, zeroDivision: 0 }),
     warnings,
   };
@@ -149,7 +148,7 @@ export function multilabelEvaluation(y: Uint8Array, probs: Float32Array, classes
     n: y.length / c, task: 'multilabel', classes: [...classes], thresholds: [...thresholds],
     subset_accuracy: subsetAccuracy(yRows, pRows),
     subset_accuracy_ci95: wilsonCI95(yRows.filter((r, i) => r.every((v, j) => v === pRows[i]![j])).length, yRows.length),
-    ...perClassCi95(classes, labelCounts(y, predicted, c)),
+    ...perClassCi95(classes, multilabelLabelCounts(yRows, pRows)),
     hamming_loss: hammingLoss(yRows, pRows),
     precision_macro: macro.precision, recall_macro: macro.recall, f1_macro: macro.f1,
     precision_micro: micro.precision, recall_micro: micro.recall, f1_micro: micro.f1,

@@ -47,7 +47,7 @@ export class WeightAverage {
         const live = this.#live[i]!;
         if (n === 0) avg.copy_(live);
         else if (rule.kind === 'ema') avg.lerp_(live, 1 - rule.decay);
-        else avg.copy_(avg.add(live.sub(avg).div(n + 1)));
+        else avg.add_(live.sub(avg).div(n + 1));
       }
     }));
     this.updates++;

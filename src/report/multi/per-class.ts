@@ -2,7 +2,7 @@
 // recall, F1 and support (precision_recall_fscore_support, average=None), one-vs-rest ROC AUC and, for
 // multilabel, average precision and the ROC curve of each class. A class with no positive (or no negative)
 // image has no AUC: it is null here (scikit-learn raises), so one absent class cannot sink the report.
-import { averagePrecision, classIntervals, confusionCounts, labelCounts, multiclassConfusionMatrix, multiclassPrfPerClass, rocAucScore, rocCurve } from '../../metrics/index.js';
+import { averagePrecision, classIntervals, multiclassConfusionMatrix, multiclassCounts, multilabelLabelCounts, multiclassPrfPerClass, rocAucScore, rocCurve, type PrfCounts } from '../../metrics/index.js';
 import { multilabelPrfPerLabel } from '../../metrics/multilabel.js';
 import {
   argmaxRows, checkMultiClassView, checkMultiLabelView, columnOf, multiLabelDecisions, rowsOf,
@@ -55,12 +55,8 @@ function curvesOf(names: string[], parts: ReturnType<typeof ovr>[]): OvrCurve[] 
 }
 
 /** Each class's Wilson intervals, from its counts. */
-function intervalsOf(k: { tp: number[]; support: number[]; predicted: number[] }): Pick<ClassStats, 'precisionCi95' | 'recallCi95'>[] {
-  return k.tp.map((tp, j) => {
-    const i = classIntervals(tp, k.support[j]!, k.predicted[j]!);
-    return { precisionCi95: i.precision, recallCi95: i.recall };
-  });
-}
+const intervalsOf = (k: PrfCounts): Pick<ClassStats, 'precisionCi95' | 'recallCi95'>[] =>
+  classIntervals(k).map((i) => ({ precisionCi95: i.precision, recallCi95: i.recall }));
 
 export interface MultiClassStats {
   stats: ClassStats[];
@@ -79,12 +75,11 @@ export function multiClassStats(v: MultiClassView): MultiClassStats {
   // zero_division 0: a class never predicted has precision 0, as the classification report prints it.
   const prf = multiclassPrfPerClass(v.yTrue, predicted, { labels, zeroDivision: 0 });
   const parts = labels.map((j) => ovr(Uint8Array.from(v.yTrue, (y) => (y === j ? 1 : 0)), columnOf(v.probs, c, j)));
-  const confusion = multiclassConfusionMatrix(v.yTrue, predicted, c);
-  const ci = intervalsOf(confusionCounts(confusion));
+  const ci = intervalsOf(multiclassCounts(v.yTrue, predicted, labels));
   const stats = labels.map((j) => ({
     name: v.classes[j], support: prf.support[j], precision: prf.precision[j], recall: prf.recall[j], f1: prf.f1[j], auc: parts[j].auc, ...ci[j]!,
   }));
-  return { stats, curves: curvesOf(v.classes, parts), predicted, confusion };
+  return { stats, curves: curvesOf(v.classes, parts), predicted, confusion: multiclassConfusionMatrix(v.yTrue, predicted, c) };
 }
 
 export interface MultiLabelStats {
@@ -98,9 +93,10 @@ export function multiLabelStats(v: MultiLabelView): MultiLabelStats {
   checkMultiLabelView(v);
   const c = v.classes.length;
   const predicted = multiLabelDecisions(v);
-  const prf = multilabelPrfPerLabel(rowsOf(v.yTrue, c), rowsOf(predicted, c), { zeroDivision: 0 });
+  const [truth, decided] = [rowsOf(v.yTrue, c), rowsOf(predicted, c)];
+  const prf = multilabelPrfPerLabel(truth, decided, { zeroDivision: 0 });
   const parts: ReturnType<typeof ovr>[] = [];
-  const ci = intervalsOf(labelCounts(v.yTrue, predicted, c));
+  const ci = intervalsOf(multilabelLabelCounts(truth, decided));
   const stats = v.classes.map((name, j) => {
     const y = Uint8Array.from(columnOf(v.yTrue, c, j));
     const s = columnOf(v.probs, c, j);
