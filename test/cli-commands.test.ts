@@ -11,6 +11,7 @@ import { collectInputFiles, csvField, formatPredictions, type PredictRow } from 
 import { formatMetricsSummary, metricsToJSON, type EvaluationMetrics } from '../src/cli/commands/evaluate.js';
 import { fromTypedArray, loadCheckpoint, saveCheckpoint, WEIGHTS } from '../src/io/index.js';
 import { binaryMetrics } from '../src/metrics/index.js';
+import { multiclassEvaluation, multilabelEvaluation } from '../src/tasks/index.js';
 import { runPython } from './helpers/python.js';
 import { cliIn } from './helpers/cli.js';
 import { tempDir } from './helpers/temp.js';
@@ -206,6 +207,24 @@ test('evaluate: the printed summary and metrics.json conventions', () => {
   assert.match(text, /\n95% Wilson CI: sensitivity 0\.301-0\.954 {2}specificity 0\.301-0\.954 {2}PPV 0\.301-0\.954 {2}NPV 0\.301-0\.954\n/);
   assert.match(text, /confusion: tn=3 fp=1 fn=1 tp=3\n$/);
   assert.deepEqual(JSON.parse(metricsToJSON({ roc: { thresholds: [Infinity, 0.9, 0.5] }, auc: NaN })), { roc: { thresholds: [null, 0.9, 0.5] }, auc: null });
+});
+
+test('evaluate: a multi-class or multi-label summary gives the accuracy\'s interval and the least recalled class with its own', () => {
+  // 8 of 10 right; class b recalled 2 of 4 times, the lowest. scipy's binomtest(k, n).proportion_ci(method='wilson'):
+  // (8, 10) 0.490-0.943, (2, 4) 0.150-0.850.
+  const y = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2]);
+  const pred = [0, 0, 0, 0, 1, 1, 0, 0, 2, 2];
+  const probs = Float32Array.from(pred.flatMap((k) => [0, 1, 2].map((j) => (j === k ? 0.8 : 0.1))));
+  const mc = formatMetricsSummary(multiclassEvaluation(y, probs, ['a', 'b', 'c']).metrics as unknown as EvaluationMetrics);
+  assert.match(mc, /\naccuracy 0\.8000 \(95% CI 0\.490-0\.943\) {2}balanced accuracy/);
+  assert.match(mc, /\nlowest recall: b 0\.5000 \(95% CI 0\.150-0\.850\) of 4 images\n$/);
+  // Multi-label at 0.5: 3 of 5 images have every label right ((3, 5) 0.231-0.882); label y is found in 1 of its 2
+  // images ((1, 2) 0.095-0.905); label z is on no image (no recall) and is passed over.
+  const yl = Uint8Array.from([1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
+  const pl = Float32Array.from([0.9, 0.1, 0, 0.8, 0.2, 0, 0.3, 0.7, 0, 0.6, 0.6, 0, 0.1, 0.1, 0]);
+  const ml = formatMetricsSummary(multilabelEvaluation(yl, pl, ['x', 'y', 'z'], [0.5, 0.5, 0.5]).metrics as unknown as EvaluationMetrics);
+  assert.match(ml, /\nsubset accuracy 0\.6000 \(95% CI 0\.231-0\.882\) {2}Hamming loss/);
+  assert.match(ml, /\nlowest recall: y 0\.5000 \(95% CI 0\.095-0\.905\) of 2 images\n$/);
 });
 
 test('doctor reports every check, and exit 1 only when one fails', async () => {

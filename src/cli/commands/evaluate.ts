@@ -30,16 +30,38 @@ function fmt(x: number | null | undefined, digits = 4): string {
 /** A 95 % interval as lo-hi (n/a where its proportion has no denominator). */
 const range = (ci: [number, number] | null | undefined): string => (ci ? `${fmt(ci[0], 3)}-${fmt(ci[1], 3)}` : 'n/a');
 
+/** A proportion with its 95 % interval after it, when it has one. */
+const withCi = (x: number, ci: [number, number] | null | undefined): string => `${fmt(x)}${ci ? ` (95% CI ${range(ci)})` : ''}`;
+
+type PerClass = Extract<EvaluationMetrics, { task: string }>;
+
+/**
+ * The class (label) recognised least often, with the Wilson interval of its recall: the first thing to doubt in a
+ * good macro average. Classes without true images have no recall and are passed over; null when none has one.
+ */
+function lowestRecall(m: PerClass): string | null {
+  const report = m.classification_report as Record<string, { recall?: number; support?: number }>;
+  let low: { name: string; recall: number; support: number } | null = null;
+  for (const name of m.classes) {
+    const row = report[name];
+    if (!row || !(typeof row.recall === 'number') || !row.support) continue;
+    if (!low || row.recall < low.recall) low = { name, recall: row.recall, support: row.support };
+  }
+  if (!low) return null;
+  return `lowest recall: ${low.name} ${withCi(low.recall, m.recall_ci95[low.name])} of ${low.support} image${low.support === 1 ? '' : 's'}`;
+}
+
 /** The few lines a person wants to see after an evaluation. */
 export function formatMetricsSummary(m: EvaluationMetrics): string {
   if ('task' in m) {
     const head = `n=${m.n}  task=${m.task}  classes=${m.classes.join(',')}`;
-    if (m.task === 'multiclass') {
-      return [head, `accuracy ${fmt(m.accuracy)}  balanced accuracy ${fmt(m.balanced_accuracy)}  AUC (one-vs-rest, macro) ${fmt(m.auc)}`,
-        `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  log loss ${fmt(m.log_loss)}`].join('\n') + '\n';
-    }
-    return [head, `subset accuracy ${fmt(m.subset_accuracy)}  Hamming loss ${fmt(m.hamming_loss)}  AUC (macro) ${fmt(m.auc)}`,
-      `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  micro F1 ${fmt(m.f1_micro)}`].join('\n') + '\n';
+    const lines = m.task === 'multiclass'
+      ? [head, `accuracy ${withCi(m.accuracy, m.accuracy_ci95)}  balanced accuracy ${fmt(m.balanced_accuracy)}  AUC (one-vs-rest, macro) ${fmt(m.auc)}`,
+        `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  log loss ${fmt(m.log_loss)}`]
+      : [head, `subset accuracy ${withCi(m.subset_accuracy, m.subset_accuracy_ci95)}  Hamming loss ${fmt(m.hamming_loss)}  AUC (macro) ${fmt(m.auc)}`,
+        `macro precision ${fmt(m.precision_macro)}  recall ${fmt(m.recall_macro)}  F1 ${fmt(m.f1_macro)}  micro F1 ${fmt(m.f1_micro)}`];
+    const low = lowestRecall(m);
+    return [...lines, ...(low ? [low] : [])].join('\n') + '\n';
   }
   const ci = m.auc_ci95?.[0] != null ? ` (95% CI ${fmt(m.auc_ci95[0], 3)}-${fmt(m.auc_ci95[1], 3)})` : '';
   const c = m.confusion;
