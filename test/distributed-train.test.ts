@@ -203,6 +203,27 @@ test('a rank killed in phase 2: the launcher stops the other and fails naming it
   assert.ok(fs.existsSync(path.join(run, 'best_model_final.safetensors')));
 });
 
+test('a training image that stops decoding on a rank stops the run, naming the rank and the file (as a DDP job fails); restored, --resume --nproc 2 finishes', async () => {
+  // Its own copy of the data: a file of it is replaced after phase 1's first epoch (saved by then). Random-resized
+  // crops decode the originals in every epoch, so the next epoch (phase 1's second or phase 2's) meets it.
+  const own = await makeStripes(tempDir(), { train: 32, val: 10, test: 4 }, 20);
+  const victim = path.join(own, 'train', 'stripes_h', '005.png');
+  const original = fs.readFileSync(victim);
+  const run = path.join(tempDir(), 'run');
+  const flags = FLAGS.map((f, i) => (FLAGS[i - 1] === '--augment' ? 'light' : FLAGS[i - 1] === '--epochs1' ? '2' : f));
+  const broken = await launchCli(['train', own, '--out', run, '--batch-size', '16', ...flags, '--nproc', '2'], (line) => {
+    if (line.startsWith('phase1 epoch 1:')) fs.writeFileSync(victim, 'not an image any more');
+  });
+  assert.equal(broken.code, 1, `${broken.out}\n${broken.err}`);
+  assert.match(broken.err, /rank [01]: training image \S*005\.png could not be decoded \(.+\); it was readable when the data was checked, so it changed during the run\. A data-parallel run stops here/);
+  assert.match(broken.err, /rank [01] exited with code 1/);
+  assert.ok(fs.existsSync(path.join(run, 'best_model_phase1.safetensors')), 'the epoch saved before is kept');
+  fs.writeFileSync(victim, original);
+  const resumed = await launchCli(['train', '--out', run, '--resume', '--nproc', '2']);
+  assert.equal(resumed.code, 0, `${resumed.out}\n${resumed.err}`);
+  assert.deepEqual(rows(run).map((r) => `${r[0]} ${r[1]}`), ['phase1 1', 'phase1 2', 'phase2 1']);
+});
+
 test('Ctrl-C on --nproc 2 during training: every rank stops, the launcher exits 130 as 1 process does, RUN/last loads and --resume --nproc 2 finishes', async () => {
   const run = path.join(tempDir(), 'run');
   const flags = FLAGS.map((f, i) => (FLAGS[i - 1] === '--epochs1' ? '2' : f));

@@ -62,3 +62,21 @@ test('with input.presize, random crops come from a cached copy: each training im
   await train(tinyConfig(data, [], { augment: 'light', presize: 40 }), { out: tempDir('tlearn-decodes-'), quiet: true, handleSigint: false });
   assert.equal(decodeCount() - before, files + 2 * counts.train);
 });
+
+test('a training image that stops decoding during the run is left out from then on, with one warning naming it and why', T, async () => {
+  // Random-resized crops decode the originals in every epoch, so a file replaced after epoch 1 is met again.
+  const own = await makeStripes(tempDir(), counts);
+  const victim = path.join(own, 'train', 'stripes_v', '003.png');
+  const warnings: string[] = [];
+  const r = await train(tinyConfig(own, [], { augment: 'light' }), {
+    out: tempDir('tlearn-decodes-'), quiet: true, handleSigint: false, skipEvaluation: true,
+    onEvent: (e) => {
+      if (e.type === 'epoch' && e.phase === 'phase1' && e.epoch === 1) fs.writeFileSync(victim, 'not an image any more');
+      if (e.type === 'warning') warnings.push(e.message);
+    },
+  });
+  assert.equal(r.history.length, 4);
+  const told = warnings.filter((w) => w.includes(victim));
+  assert.equal(told.length, 1, warnings.join('\n'));
+  assert.match(told[0]!, /^training image .*003\.png could not be decoded \(.+\); it was readable when the data was checked, so it changed during the run: it is left out of training from now on$/);
+});

@@ -214,7 +214,8 @@ export class DataLoader {
     let order = Array.from({ length: this.items.length }, (_, i) => i);
     if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
     // A rank's shard comes from the whole order (every rank has the same), before its own decode failures are
-    // dropped: the ranks keep as many batches, whichever files each of them found unreadable.
+    // dropped. Those can change its number of batches: a data-parallel run stops at a rank's first failure instead
+    // (train/setup.ts onDecodeFailure), since its ranks must take the same steps.
     if (this.shard) order = shardIndices(order, this.shard);
     order = order.filter((i) => !this.failed.has(i));
     const plans: BatchPlan[] = [];

@@ -3,7 +3,7 @@
 // the phases share. What it creates is registered in `held`, so that train() frees it whatever happens.
 import { getNumThreads, manualSeed } from '../torch/index.js';
 import {
-  auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type ProbeMemo, type DataItem, type PreparedData,
+  auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type ProbeMemo, type DataItem, type PreparedData, type SkippedItem,
 } from '../data/index.js';
 import { createClassifier, type ImageClassifier } from '../models/index.js';
 import { createTask, LOSS_POLICIES, type Task } from '../tasks/index.js';
@@ -153,18 +153,39 @@ async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState 
 }
 
 /**
+ * What a loader does with a file that fails to decode during the run. It was readable when the data was checked,
+ * so it changed since. A single process leaves it out from then on and says so once; a data-parallel rank stops
+ * the run, as a DDP job fails on an unreadable sample: the ranks must take the same steps and gather their whole
+ * validation shards, which a file missing on one rank would break (the launcher then stops the others).
+ */
+function onDecodeFailure(split: 'train' | 'val', warn: (m: string) => void, world: TrainWorld | null): (s: SkippedItem) => void {
+  const what = split === 'train' ? 'training' : 'validation';
+  return (s) => {
+    const happened = `${what} image ${s.path} could not be decoded (${s.reason}); it was readable when the data was checked, so it changed during the run`;
+    if (world) {
+      throw new Error(`rank ${world.rank}: ${happened}. A data-parallel run stops here (every rank must train and validate on its ` +
+        'whole share); the checkpoints saved so far are kept: restore the file and --resume (a run on changed data starts anew)');
+    }
+    warn(`${happened}: it is left out of ${what} from now on`);
+  };
+}
+
+/**
  * The training and validation loaders, with the task's label width. A data-parallel rank's loaders see its
  * shard (src/distributed/sampler.ts): training padded as DistributedSampler, validation unpadded (gathered).
  */
-function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null): { trainLoader: DataLoader; valLoader: DataLoader } {
+function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null,
+  warn: (m: string) => void): { trainLoader: DataLoader; valLoader: DataLoader } {
   const labelled = {
     imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
     channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth,
   } as const;
   const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
   const shard = (pad: boolean) => (world ? { shard: { rank: world.rank, worldSize: world.size, pad } } : {});
-  const trainLoader = new DataLoader(toLoader(split.train), { ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize, ...shard(true) });
-  const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false) });
+  const trainLoader = new DataLoader(toLoader(split.train), {
+    ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize, ...shard(true), onSkip: onDecodeFailure('train', warn, world),
+  });
+  const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false), onSkip: onDecodeFailure('val', warn, world) });
   if (trainLoader.length === 0) {
     const per = world ? ` (${trainLoader.plan(0)[0]?.indices.length ?? 0} per rank of ${world.size})` : '';
     throw new TrainSetupError(`the training split has ${split.train.length} image(s)${per}: not enough for one batch`);
@@ -214,7 +235,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
       emit({ type: 'info', message: `removed ${stale.length} feature-cache folder${stale.length === 1 ? '' : 's'} left by killed runs: ${stale.join(', ')}` });
     }
   }
-  const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast, s.world);
+  const { trainLoader, valLoader } = buildLoaders(config, split, task, s.imageCache, channelsLast, s.world, warn);
   const elapsedBase = state.elapsedSeconds;
   const ctx: RunContext = held.ctx = {
     config, paths, engine, identity: { config, task: kind, classes, posWeight: state.posWeight, lossRecord: task.lossRecord() }, trainLoader, valLoader,
