@@ -1,7 +1,7 @@
 // Option groups shared by several commands (train, cv, lr-find, demo; evaluate, predict, explain), and the
 // ConfigOverrides those flags name. program.ts puts them on each command.
 import { type Command, Option } from 'commander';
-import { ARCHS, AUGMENTS, BN_POLICIES, CALIBRATIONS, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, CALIBRATIONS, defaultConfig, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, type ConfigOverrides } from '../train/config/index.js';
 import { ACCUMULATE_GRAD_BATCHES, IMAGE_SIZE } from '../models/bounds.js';
 import * as parse from './parse.js';
 
@@ -29,6 +29,7 @@ export function addModelOptions(cmd: Command, d: ModelOptionDefaults = TRAIN_DEF
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(2, 65536))
     .option('--accumulate-grad-batches <k>', 'add up the gradients of k batches before each optimizer step: a step sees k x --batch-size images with the memory of one batch (default 1)', parse.integer(ACCUMULATE_GRAD_BATCHES.min, ACCUMULATE_GRAD_BATCHES.max))
     .addOption(new Option('--augment <preset>', 'training augmentation (default flip)').choices(AUGMENTS))
+    .addOption(new Option('--sampler <kind>', 'training images per epoch: shuffle = each once; balanced = as many draws with replacement, every class equally often (default shuffle)').choices(SAMPLER_KINDS))
     .option('--seed <n>', 'seed of every random choice (default 0)', parse.integer(0, 2 ** 32 - 1))
     .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096))
     .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
@@ -71,7 +72,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
 export function overridesFrom(o: Record<string, any>): ConfigOverrides {
   const pick: ConfigOverrides = {
     weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
-    batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
+    batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, sampler: o.sampler, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration,
     task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined, swa: o.swa ? true : undefined,

@@ -27,8 +27,9 @@ export {
   baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type FileStat, type ImageCacheOptions,
 } from './cache.js';
 export {
-  DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
+  DataLoader, SAMPLERS, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SamplerKind, type SkippedItem, type ViewKey,
 } from './loader.js';
+export { balancedOrder, drawNumbers } from './balanced.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
 export { countLine, formatDuration, periodicProgress, TenSeconds } from './progress.js';
 export { mapLimit, Semaphore } from './pool.js';

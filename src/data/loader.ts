@@ -3,9 +3,11 @@
 // batch says how its images are to be flipped, jittered and normalised; data/tensor.ts does that in
 // libtorch when the batch becomes a tensor.
 //
-// Randomness: the order of epoch e comes from (seed, 'shuffle', e); each image's augmentation from
-// (seed, 'aug', e, index). Nothing depends on which decode finishes first, so the same seed gives the
-// same batches with the same crops and flips on every run, and a resumed run replays epoch e exactly.
+// Randomness: the order of epoch e comes from (seed, 'shuffle', e) (class-balanced sampling: its draws from
+// (seed, 'balanced', e)); each image's augmentation from (seed, 'aug', e, index), and an image drawn again in
+// the same epoch from (seed, 'aug', e, index, k) at its k-th repeat, so that it is not the same crop again.
+// Nothing depends on which decode finishes first, so the same seed gives the same batches with the same crops
+// and flips on every run, and a resumed run replays epoch e exactly.
 //
 // Caching: when every step before the flip is deterministic (eval transform; 'none' and 'flip' presets)
 // the resized uint8 image is cached (ImageCache: memory, then disk) and flipped when it becomes a tensor,
@@ -17,6 +19,7 @@ import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, i
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
+import { balancedOrder, drawNumbers } from './balanced.js';
 import { checkShard, shardIndices, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
@@ -42,6 +45,12 @@ export interface DataLoaderOptions {
   augment?: AugmentPreset;
   /** Default: same as train. */
   shuffle?: boolean;
+  /**
+   * 'balanced': each epoch draws as many images as there are, with replacement, every class (label) equally
+   * often (WeightedRandomSampler with weights 1 / class count); items without a label are not drawn. Default
+   * 'shuffle': every image once, in shuffled order (or in order without shuffle).
+   */
+  sampler?: SamplerKind;
   /** Default 0. */
   seed?: number;
   /** NHWC instead of NCHW (shape stays the logical [n, 3, h, w]). Default false. */
@@ -76,6 +85,9 @@ export interface DataLoaderOptions {
 
 export interface SkippedItem { index: number; path: string; reason: string }
 
+export const SAMPLERS = ['shuffle', 'balanced'] as const;
+export type SamplerKind = (typeof SAMPLERS)[number];
+
 /** Identifies what the network saw for an item: the image and whether it was mirrored. */
 export interface ViewKey { index: number; flip: boolean; key: string }
 
@@ -84,6 +96,8 @@ export interface BatchPlan {
   epoch: number;
   batchIndex: number;
   indices: number[];
+  /** Per image, how many times the epoch drew it before (0 but for class-balanced sampling): its augmentation's draw. */
+  draws: number[];
   /** Flip flags are known in advance (they come from the seed), so features can be looked up before decoding. */
   views: ViewKey[];
 }
@@ -138,6 +152,7 @@ export class DataLoader {
   readonly train: boolean;
   readonly augment: AugmentPreset;
   readonly shuffle: boolean;
+  readonly sampler: SamplerKind;
   readonly seed: number;
   readonly channelsLast: boolean;
   readonly prefetch: number;
@@ -165,6 +180,7 @@ export class DataLoader {
     this.train = opts.train ?? false;
     this.augment = opts.augment ?? 'none';
     this.shuffle = opts.shuffle ?? this.train;
+    this.sampler = opts.sampler ?? 'shuffle';
     this.seed = opts.seed ?? 0;
     this.channelsLast = opts.channelsLast ?? false;
     this.prefetch = opts.prefetch ?? 2;
@@ -186,6 +202,8 @@ export class DataLoader {
     if (!Number.isFinite(this.seed)) throw new Error(`DataLoader: seed must be a finite number, got ${this.seed}`);
     if (this.augmentBaseSide !== null) intOpt('augmentBaseSide', this.augmentBaseSide, this.imageSize);
     if (!RESIZE_MODES.includes(this.resize)) throw new Error(`DataLoader: resize must be one of ${RESIZE_MODES.join(', ')}, got '${this.resize}'`);
+    if (!SAMPLERS.includes(this.sampler)) throw new Error(`DataLoader: sampler must be one of ${SAMPLERS.join(', ')}, got '${this.sampler}'`);
+    if (this.sampler === 'balanced' && this.labelWidth !== 1) throw new Error('DataLoader: balanced sampling needs one class per image (labelWidth 1)');
     if (!AUGMENT_PRESETS.includes(this.augment)) throw new Error(`DataLoader: augment must be one of ${AUGMENT_PRESETS.join(', ')}, got '${this.augment}'`);
     items.forEach((it, i) => checkItem(it, i, this.labelWidth));
     this.sem = new Semaphore(opts.concurrency ?? os.availableParallelism());
@@ -209,25 +227,35 @@ export class DataLoader {
   /** The batches of an epoch, with their view keys, without decoding anything. */
   plan(epoch: number): BatchPlan[] {
     if (!(Number.isInteger(epoch) && epoch >= 0)) throw new Error(`DataLoader: epoch must be an integer >= 0, got ${epoch}`);
-    // Shuffle every index, then drop failed ones: the order of the others does not depend on which
+    // Order every index, then drop failed ones: the order of the others does not depend on which
     // files have failed so far (a resumed run plans the same epochs).
-    let order = Array.from({ length: this.items.length }, (_, i) => i);
-    if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
+    const order = this.epochOrder(epoch);
+    const draws = drawNumbers(order);
     // A rank's shard comes from the whole order (every rank has the same), before its own decode failures are
     // dropped. Those can change its number of batches: a data-parallel run stops at a rank's first failure instead
     // (train/setup.ts onDecodeFailure), since its ranks must take the same steps.
-    if (this.shard) order = shardIndices(order, this.shard);
-    order = order.filter((i) => !this.failed.has(i));
+    let positions = order.map((_, p) => p);
+    if (this.shard) positions = shardIndices(positions, this.shard);
+    positions = positions.filter((p) => !this.failed.has(order[p]!));
     const plans: BatchPlan[] = [];
-    for (let start = 0; start < order.length; start += this.batchSize) {
-      const indices = order.slice(start, start + this.batchSize);
-      if (indices.length < this.batchSize) {
+    for (let start = 0; start < positions.length; start += this.batchSize) {
+      const at = positions.slice(start, start + this.batchSize);
+      if (at.length < this.batchSize) {
         if (this.dropLast) break;
-        if (this.dropSingleton && indices.length === 1 && this.batchSize > 1) break;
+        if (this.dropSingleton && at.length === 1 && this.batchSize > 1) break;
       }
-      plans.push({ epoch, batchIndex: plans.length, indices, views: indices.map((i) => viewKey(i, this.flipOf(i, epoch))) });
+      const indices = at.map((p) => order[p]!), drawn = at.map((p) => draws[p]!);
+      plans.push({ epoch, batchIndex: plans.length, indices, draws: drawn, views: indices.map((i, k) => viewKey(i, this.flipOf(i, epoch, drawn[k]!))) });
     }
     return plans;
+  }
+
+  /** Epoch `epoch`'s item indices before sharding: shuffled (or in order), or drawn class-balanced. */
+  private epochOrder(epoch: number): number[] {
+    if (this.sampler === 'balanced') return balancedOrder(this.items.map((it) => it.label), new Rng(deriveSeed(this.seed, 'balanced', epoch)));
+    const order = Array.from({ length: this.items.length }, (_, i) => i);
+    if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
+    return order;
   }
 
   /** Iterates over the batches of the next epoch (0, 1, 2, ... on successive iterations). */
@@ -260,7 +288,7 @@ export class DataLoader {
 
   /** Decodes and assembles a planned batch; null if decode failures left nothing worth training on. */
   async load(plan: BatchPlan): Promise<Batch | null> {
-    const views = await Promise.all(plan.indices.map((i) => this.sem.run(() => this.loadViewSafe(i, plan.epoch))));
+    const views = await Promise.all(plan.indices.map((i, k) => this.sem.run(() => this.loadViewSafe(i, plan.epoch, plan.draws[k] ?? 0))));
     const keep: number[] = [];
     views.forEach((v, k) => { if (v) keep.push(k); });
     if (keep.length === 0) return null;
@@ -305,15 +333,16 @@ export class DataLoader {
     return item;
   }
 
-  /** The flip flag of an item in an epoch, from the seed alone. */
-  private flipOf(index: number, epoch: number): boolean {
+  /** The flip flag of an item's `draw`-th view in an epoch, from the seed alone. */
+  private flipOf(index: number, epoch: number, draw: number): boolean {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
     if (!spec.flip) return false;
-    return this.augRng(index, epoch).next() < 0.5;
+    return this.augRng(index, epoch, draw).next() < 0.5;
   }
 
-  private augRng(index: number, epoch: number): Rng {
-    return new Rng(deriveSeed(this.seed, 'aug', epoch, index));
+  /** An image's augmentation stream in an epoch; a repeat draw of it (class-balanced sampling) gets a stream of its own. */
+  private augRng(index: number, epoch: number, draw: number): Rng {
+    return new Rng(draw === 0 ? deriveSeed(this.seed, 'aug', epoch, index) : deriveSeed(this.seed, 'aug', epoch, index, draw));
   }
 
   /** File identity for cache keys (see cache.ts fileStamp). */
@@ -327,10 +356,10 @@ export class DataLoader {
     return p;
   }
 
-  private async loadViewSafe(index: number, epoch: number): Promise<LoadedView | null> {
+  private async loadViewSafe(index: number, epoch: number, draw: number): Promise<LoadedView | null> {
     if (this.failed.has(index)) return null;
     try {
-      return await this.loadView(index, epoch);
+      return await this.loadView(index, epoch, draw);
     } catch (e) {
       if (!this.failed.has(index)) {
         this.failed.add(index);
@@ -346,9 +375,9 @@ export class DataLoader {
     }
   }
 
-  private async loadView(index: number, epoch: number): Promise<LoadedView> {
+  private async loadView(index: number, epoch: number, draw: number): Promise<LoadedView> {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
-    const rng = this.augRng(index, epoch);
+    const rng = this.augRng(index, epoch, draw);
     if (!spec.randomResizedCrop) {
       // The flip is always the item's first draw, as in flipOf().
       const flip = spec.flip ? rng.next() < 0.5 : false;

@@ -5,7 +5,7 @@ import { getNumThreads, manualSeed } from '../torch/index.js';
 import {
   auditWarnings, DataLoader, isViewDeterministic, type ImageCache, prepareData, type ProbeMemo, type DataItem, type PreparedData, type SkippedItem,
 } from '../data/index.js';
-import { createClassifier, type ImageClassifier } from '../models/index.js';
+import { createClassifier, type ImageClassifier, type TaskKind } from '../models/index.js';
 import { createTask, LOSS_POLICIES, type Task } from '../tasks/index.js';
 import { ConfigError, configToJSON, phaseSchedule, usesChannelsLast, type RunConfig } from './config/index.js';
 import { toChannelsLast, type Engine } from './engine.js';
@@ -152,6 +152,24 @@ async function buildModel(config: RunConfig, task: Task, loaded: LoadedRunState 
   return { model, channelsLast };
 }
 
+/** Class-balanced sampling needs one class per image: a multi-label run balances its labels with posWeight instead. */
+export function checkSampler(config: RunConfig, kind: TaskKind): void {
+  if (config.sampler !== 'balanced' || kind !== 'multilabel') return;
+  throw new ConfigError([{
+    path: 'config.sampler',
+    message: 'balanced draws every class equally often, and a multilabel image has several labels: weigh each label\'s positives with posWeight (--pos-weight auto) instead',
+  }]);
+}
+
+/** The info line of class-balanced sampling: how often each class is drawn now, and will be. */
+function samplerLine(config: RunConfig, train: readonly DataItem[], classes: readonly string[]): string | null {
+  if (config.sampler !== 'balanced') return null;
+  const counts = classes.map((_, j) => train.filter((i) => i.label === j).length);
+  const present = counts.filter((k) => k > 0).length;
+  return `sampler balanced: each epoch draws ${train.length} training images with replacement, every class 1/${present} of them ` +
+    `(${classes.map((c, j) => `${c} ${counts[j]}`).join(', ')} images)`;
+}
+
 /**
  * What a loader does with a file that fails to decode during the run. It was readable when the data was checked,
  * so it changed since. A single process leaves it out from then on and says so once; a data-parallel rank stops
@@ -183,7 +201,8 @@ function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, i
   const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
   const shard = (pad: boolean) => (world ? { shard: { rank: world.rank, worldSize: world.size, pad } } : {});
   const trainLoader = new DataLoader(toLoader(split.train), {
-    ...labelled, train: true, augment: config.augment, augmentBaseSide: config.input.presize, ...shard(true), onSkip: onDecodeFailure('train', warn, world),
+    ...labelled, train: true, augment: config.augment, sampler: config.sampler, augmentBaseSide: config.input.presize, ...shard(true),
+    onSkip: onDecodeFailure('train', warn, world),
   });
   const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false), onSkip: onDecodeFailure('val', warn, world) });
   if (trainLoader.length === 0) {
@@ -207,6 +226,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const lossPolicy = LOSS_POLICIES[kind];
   const misplaced = lossPolicy.misplaced(config, classes.length);
   if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
+  checkSampler(config, kind);
 
   const point = s.resume ? resumePoint(s, digest) : null;
   const loaded = point?.loaded ?? null;
@@ -220,10 +240,12 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   }
   // Said once the run is known to train (a finished run resumed only says that it had finished).
   emit({ type: 'info', message: data.summary });
-  for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null })) warn(w);
+  for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null || config.sampler === 'balanced' })) warn(w);
   const loss = lossPolicy.resolve(config, split.train, classes, loaded?.state.posWeight);
   const state = loaded?.state ?? freshState(digest, loss.posWeight, config, s.world?.size ?? 1);
   for (const message of loss.lines) emit({ type: 'info', message });
+  const sampling = samplerLine(config, split.train, classes);
+  if (sampling) emit({ type: 'info', message: sampling });
   const task = (held.task = createTask(kind, classes, loss.settings, config.device));
   const { model, channelsLast } = await buildModel(config, task, loaded, held, warn, s.world);
   const engine: Engine = { model, task, device: config.device, precision: config.precision, channelsLast, bnPolicy: config.bnPolicy, world: s.world };

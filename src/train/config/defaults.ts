@@ -80,6 +80,7 @@ export function defaultConfig(): RunConfig {
     input: { imageSize: 224, resize: 'squash', presize: null, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
     // Horizontal flips: cheap, rarely harmful, and still lets the loader and the feature cache reuse work.
     augment: 'flip',
+    sampler: 'shuffle',
     batchSize: 32,
     accumulateGradBatches: 1,
     seed: 0,

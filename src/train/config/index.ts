@@ -36,6 +36,7 @@ export interface ConfigOverrides {
   resize?: string;
   presize?: number;
   augment?: string;
+  sampler?: string;
   batchSize?: number;
   accumulateGradBatches?: number;
   seed?: number;
@@ -173,6 +174,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'resize', flag: '--resize', path: ['input', 'resize'] },
   { key: 'presize', flag: '--presize', path: ['input', 'presize'] },
   { key: 'augment', flag: '--augment', path: ['augment'] },
+  { key: 'sampler', flag: '--sampler', path: ['sampler'] },
   { key: 'batchSize', flag: '--batch-size', path: ['batchSize'] },
   { key: 'accumulateGradBatches', flag: '--accumulate-grad-batches', path: ['accumulateGradBatches'] },
   { key: 'seed', flag: '--seed', path: ['seed'] },

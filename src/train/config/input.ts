@@ -3,7 +3,7 @@
 // featureCache: false). resolveConfig fills in the rest from the defaults and checks the values; a complete
 // RunConfig (e.g. RUN/config.json read back) is one too.
 import type {
-  Arch, Augment, BnPolicy, CacheDType, CheckpointFormat, Device, Mode, Monitor, OptimizerName, Precision, ResizeMode,
+  Arch, Augment, BnPolicy, CacheDType, CheckpointFormat, Device, Mode, Monitor, OptimizerName, Precision, ResizeMode, Sampler,
   ThresholdMethod,
 } from './types.js';
 
@@ -91,6 +91,7 @@ export interface RunConfigInput {
   model?: ModelConfigInput;
   input?: InputConfigInput;
   augment?: Augment;
+  sampler?: Sampler;
   batchSize?: number;
   accumulateGradBatches?: number;
   seed?: number;

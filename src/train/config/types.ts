@@ -20,6 +20,9 @@ export type ResizeMode = (typeof RESIZE_MODES)[number];
 
 export const AUGMENTS = ['none', 'flip', 'light', 'standard'] as const;
 export type Augment = (typeof AUGMENTS)[number];
+/** Which training images an epoch sees: each once, shuffled, or class-balanced draws (data/balanced.ts). */
+export const SAMPLER_KINDS = ['shuffle', 'balanced'] as const;
+export type Sampler = (typeof SAMPLER_KINDS)[number];
 
 export const DEVICES = ['cpu', 'cuda'] as const;
 export type Device = (typeof DEVICES)[number];
@@ -240,6 +243,11 @@ export interface RunConfig {
   model: ModelConfig;
   input: InputConfig;
   augment: Augment;
+  /**
+   * 'balanced': each epoch draws as many training images as there are, with replacement, every class equally
+   * often (WeightedRandomSampler with weights 1 / class count; binary and multiclass). 'shuffle': each once.
+   */
+  sampler: Sampler;
   batchSize: number;
   /**
    * Batches whose gradients add up before one optimizer step (Lightning's accumulate_grad_batches, Keras's

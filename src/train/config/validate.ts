@@ -6,7 +6,7 @@ import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_FOCAL, 
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
-import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
+import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
 import type { EmaConfig, FocalConfig, MixConfig } from './types.js';
@@ -45,7 +45,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 // The bounds shared with checkpoint metadata live in src/models/bounds.ts (one definition for both).
 export { PHASE_NAME_MAX_BYTES };
 
-const TOP_KEYS = ['data', 'model', 'input', 'augment', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
+const TOP_KEYS = ['data', 'model', 'input', 'augment', 'sampler', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
   'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
@@ -153,6 +153,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     model,
     input,
     augment: c.choice(raw.augment, 'config.augment', d.augment, AUGMENTS),
+    sampler: c.choice(raw.sampler, 'config.sampler', d.sampler, SAMPLER_KINDS),
     // BatchNorm cannot train on a batch of one.
     batchSize: c.number(raw.batchSize, 'config.batchSize', d.batchSize, { integer: true, min: 2, max: 65536 }),
     accumulateGradBatches: c.number(raw.accumulateGradBatches, 'config.accumulateGradBatches', d.accumulateGradBatches, ACCUMULATE_GRAD_BATCHES),

@@ -19,6 +19,11 @@ export function configWarnings(config: RunConfig): string[] {
     out.push(`${which} on mixed images, so the frozen layers' outputs are not cached (featureCache): every step runs the whole network, ` +
       'which makes a frozen-backbone phase several times slower');
   }
+  if (config.sampler === 'balanced' && (config.posWeight !== null || config.classWeights !== null)) {
+    const weights = config.posWeight !== null ? `posWeight ${config.posWeight}` : `classWeights ${Array.isArray(config.classWeights) ? config.classWeights.join(',') : String(config.classWeights)}`;
+    out.push(`sampler balanced already draws every class equally often; with ${weights} too, the loss weighs the rarer classes ` +
+      'up a second time (use one of the two)');
+  }
   config.phases.forEach((p, i) => {
     const where = `phases[${i}] (${p.name})`;
     const r = p.reduceLROnPlateau;

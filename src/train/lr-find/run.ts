@@ -25,7 +25,7 @@ import { FeatureCache } from '../cache/feature-cache.js';
 import { applyTrainable, cacheStage } from '../plan.js';
 import { restoreWeights } from '../checkpoints.js';
 import { runPaths } from '../run-dir.js';
-import { splitItems, TrainSetupError } from '../setup.js';
+import { checkSampler, splitItems, TrainSetupError } from '../setup.js';
 import { rangeTest, type RangeTestPoint } from './range-test.js';
 import { RANGE_TEST_DEFAULTS, steepestIndex, valleyIndex, type RangeTestSettings } from './schedule.js';
 
@@ -82,6 +82,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
     });
     const train: DataItem[] = splitItems(data).train;
     const { task: kind, classes } = data.dataset;
+    checkSampler(config, kind);
     const loss = LOSS_POLICIES[kind].resolve(config, train, classes);
     const task = createTask(kind, classes, loss.settings, config.device);
     manualSeed(config.seed);
@@ -97,7 +98,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
     }
     const loader = new DataLoader(train.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) })), {
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed, channelsLast, cache: imageCache,
-      mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, augmentBaseSide: config.input.presize,
+      mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, sampler: config.sampler, augmentBaseSide: config.input.presize,
     });
     applyTrainable(model, pc.trainable);
     // Mixed images have no frozen-prefix outputs to reuse (as in training).
