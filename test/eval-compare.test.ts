@@ -1,13 +1,15 @@
 // tlearn compare: DeLong's paired test of two AUCs against a direct O(m·n) implementation of DeLong et al. (1988)
-// in numpy with scipy's normal tail, McNemar's exact p against scipy's binomtest; the command on two evaluation
-// folders (and a run folder's eval/) gives those numbers for the paired images; folders that cannot be compared
-// (other images, other labels, a multi-class evaluation, a folder without an evaluation) are refused naming why.
+// in numpy with scipy's normal tail, McNemar's exact p against scipy's binomtest, the paired bootstrap of two macro
+// AUCs against scikit-learn's roc_auc_score on the same resamples; the command on two evaluation folders (and a run
+// folder's eval/) gives those numbers for the paired images; folders that cannot be compared (other images, other
+// labels, a multi-class evaluation beside a binary one, a folder without an evaluation) are refused naming why.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { delongPaired, mcnemarExactP, mulberry32, twoSidedNormalP } from '../src/metrics/index.js';
+import { delongPaired, mcnemarExactP, mulberry32, pairedMacroAucBootstrap, resampleIndices, twoSidedNormalP } from '../src/metrics/index.js';
 import type { EvaluationComparison } from '../src/eval/index.js';
+import { macroAucResamples } from '../src/eval/compare.js';
 import { cliIn } from './helpers/cli.js';
 import { runPython } from './helpers/python.js';
 import { tempDir } from './helpers/temp.js';
@@ -103,17 +105,23 @@ test('compare A B: the paired images\' DeLong and McNemar tests, in words and JS
   assert.match(words.out, /\naccuracy {2}A \d\.\d{4} \(threshold 0\.5\) {2}B \d\.\d{4} \(threshold 0\.45\) {2}B - A [+-]\d\.\d{4} {2}McNemar exact p /);
 });
 
-/** A multi-class or multi-label evaluation folder: rows of [path, truth, predicted] (multi-label: ';'-joined names). */
-function multiEvaluation(dir: string, task: 'multiclass' | 'multilabel', rows: [string, string, string][], auc = 0.8): void {
+/**
+ * A multi-class or multi-label evaluation folder: rows of [path, truth, predicted] (multi-label: ';'-joined names),
+ * with the probabilities of cat, dog and fox per row (default 0.6, 0.3, 0.1 for every row).
+ */
+function multiEvaluation(dir: string, task: 'multiclass' | 'multilabel', rows: [string, string, string][], auc = 0.8, probs?: number[][]): void {
   const classes = ['cat', 'dog', 'fox'];
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ task, classes, auc }));
   const lead = task === 'multiclass' ? 'path,label,predicted,probability' : 'path,labels,predicted';
-  const line = ([p, t, d]: [string, string, string]) => (task === 'multiclass' ? `${p},${t},${d},0.6,0.6,0.3,0.1` : `${p},${t},${d},0.6,0.3,0.1`);
+  const line = ([p, t, d]: [string, string, string], i: number) => {
+    const q = probs?.[i] ?? [0.6, 0.3, 0.1];
+    return task === 'multiclass' ? `${p},${t},${d},${Math.max(...q)},${q.join(',')}` : `${p},${t},${d},${q.join(',')}`;
+  };
   fs.writeFileSync(path.join(dir, 'predictions.csv'), [`${lead},${classes.join(',')}`, ...rows.map(line)].join('\n') + '\n');
 }
 
-test('compare of multi-class and multi-label evaluations: McNemar on the (subset) accuracy, their AUCs without a paired test', async () => {
+test('compare of multi-class and multi-label evaluations: McNemar on the (subset) accuracy; models that score alike have no AUC variance', async () => {
   const truth = ['cat', 'dog', 'fox', 'cat', 'dog', 'fox', 'cat', 'dog'];
   const predA = ['cat', 'dog', 'fox', 'dog', 'dog', 'cat', 'cat', 'fox'];
   const predB = ['cat', 'dog', 'fox', 'cat', 'fox', 'fox', 'cat', 'dog'];
@@ -124,10 +132,12 @@ test('compare of multi-class and multi-label evaluations: McNemar on the (subset
   assert.equal(r.code, 0, r.err);
   const got = JSON.parse(r.out) as EvaluationComparison;
   // A is right on 0, 1, 2, 4, 6; B on 0, 1, 2, 3, 5, 6, 7: only A on 4, only B on 3, 5, 7.
-  assert.deepEqual([got.task, got.auc, got.auc_reported, got.accuracy.a, got.accuracy.b, got.accuracy.only_a_right, got.accuracy.only_b_right, got.accuracy.p],
-    ['multiclass', null, { a: 0.81, b: 0.9 }, 5 / 8, 7 / 8, 1, 3, mcnemarExactP(1, 3)]);
+  assert.deepEqual([got.task, got.auc_reported, got.accuracy.a, got.accuracy.b, got.accuracy.only_a_right, got.accuracy.only_b_right, got.accuracy.p],
+    ['multiclass', { a: 0.81, b: 0.9 }, 5 / 8, 7 / 8, 1, 3, mcnemarExactP(1, 3)]);
+  // Every image has the same probabilities in both: each one-vs-rest AUC is 1/2, and no resample tells them apart.
+  assert.deepEqual([got.auc!.a, got.auc!.b, got.auc!.difference, got.auc!.se, got.auc!.z, got.auc!.p], [0.5, 0.5, 0, 0, null, null]);
   const words = (await cli(['compare', 'mc-a', 'mc-b'])).out;
-  assert.match(words, /\nAUC {7}A 0\.8100 {2}B 0\.9000 \(one-vs-rest macro, from metrics\.json; no paired test/);
+  assert.match(words, /\nmacro AUC A 0\.5000 {2}B 0\.5000 {2}B - A \+0\.0000 \(95% CI \+0\.0000 to \+0\.0000\) {2}bootstrap: the differences never vary\n/);
   assert.match(words, /\naccuracy {2}A 0\.6250 {2}B 0\.8750 {2}B - A \+0\.2500 {2}McNemar exact p 0\.63 \(only A right: 1, only B right: 3\)/);
   // Multi-label: an image is right when its whole label set is.
   const sets = ['cat', 'cat;dog', '', 'fox'];
@@ -136,6 +146,81 @@ test('compare of multi-class and multi-label evaluations: McNemar on the (subset
   const ml = JSON.parse((await cli(['compare', 'ml-a', 'ml-b', '--json'])).out) as EvaluationComparison;
   assert.deepEqual([ml.task, ml.accuracy.a, ml.accuracy.b, ml.accuracy.only_b_right], ['multilabel', 0.75, 1, 1]);
   assert.match(ml.accuracy.method, /subset accuracy/);
+});
+
+/** n images of 3 classes, each model's softmax-like probabilities (B sharper than A), rounded to 4 decimals. */
+function multiProblem(n: number, seed: number, multilabel = false): { truth: number[][]; a: number[][]; b: number[][] } {
+  const r = mulberry32(seed);
+  const truth = Array.from({ length: n }, (_, i) => (multilabel ? [0, 1, 2].map(() => (r() < 0.4 ? 1 : 0)) : [0, 1, 2].map((c) => (c === i % 3 ? 1 : 0))));
+  const scores = (sharp: number) => truth.map((t) => {
+    const raw = t.map((v) => Math.exp((v ? sharp : 0) + (r() - 0.5) * 2));
+    const sum = raw.reduce((x, v) => x + v, 0);
+    return raw.map((v) => Math.round((multilabel ? v / (1 + v) : v / sum) * 1e4) / 1e4);
+  });
+  return { truth, a: scores(0.6), b: scores(1.2) };
+}
+
+test('pairedMacroAucBootstrap equals scikit-learn\'s macro AUCs on the same resamples (pROC\'s bootstrap test)', () => {
+  const cases = [{ ...multiProblem(45, 7), seed: 3 }, { ...multiProblem(40, 8, true), seed: 4 }];
+  const nBoot = 150;
+  const py = runPython<{ a: number; b: number; used: number; se: number; z: number; p: number; lo: number; hi: number; ovr: number }[]>(`
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from scipy.stats import norm
+res = []
+for c in inp:
+    Y = np.array(c['truth']); A = np.array(c['a']); B = np.array(c['b']); C = Y.shape[1]
+    macro = lambda idx, S: np.mean([roc_auc_score(Y[idx, k], S[idx, k]) for k in range(C)])
+    full = np.arange(len(Y))
+    diffs = [macro(np.array(i), B) - macro(np.array(i), A) for i in c['idx'] if all(len(set(Y[np.array(i), k])) == 2 for k in range(C))]
+    d = macro(full, B) - macro(full, A); se = np.std(diffs, ddof=1); lo, hi = np.percentile(diffs, [2.5, 97.5])
+    ovr = roc_auc_score(Y.argmax(axis=1), A / A.sum(axis=1, keepdims=True), multi_class='ovr', average='macro') if Y.sum(axis=1).max() == 1 else macro(full, A)
+    res.append({'a': macro(full, A), 'b': macro(full, B), 'used': len(diffs), 'se': se, 'z': d / se, 'p': 2 * norm.sf(abs(d / se)), 'lo': lo, 'hi': hi, 'ovr': ovr})
+out(res)
+`, cases.map((c) => {
+    const rng = mulberry32(c.seed);
+    return { ...c, idx: Array.from({ length: nBoot }, () => Array.from(resampleIndices(c.truth.length, rng))) };
+  }));
+  cases.forEach((c, k) => {
+    const columns = [0, 1, 2].map((j) => ({ y: c.truth.map((t) => t[j]!), a: c.a.map((s) => s[j]!), b: c.b.map((s) => s[j]!) }));
+    const got = pairedMacroAucBootstrap(columns, { nBoot, seed: c.seed })!;
+    const want = py[k]!;
+    const close = (x: number, y: number, what: string) => assert.ok(Math.abs(x - y) < 1e-12, `case ${k} ${what}: ${x} vs ${y}`);
+    close(got.aucA, want.a, 'A');
+    close(got.aucB, want.b, 'B');
+    close(want.a, want.ovr, 'A as roc_auc_score(multi_class="ovr") when each image has one class');
+    assert.equal(got.nUsed, want.used);
+    close(got.se, want.se, 'se');
+    close(got.z!, want.z, 'z');
+    close(got.p!, want.p, 'p');
+    close(got.ci95[0], want.lo, 'lo');
+    close(got.ci95[1], want.hi, 'hi');
+  });
+  assert.equal(pairedMacroAucBootstrap([{ y: [1, 1, 1], a: [0.1, 0.2, 0.3], b: [0.3, 0.2, 0.1] }]), null, 'a column with one class: no macro AUC');
+  // pROC's 2000 resamples, fewer where they would take over ~20 s, none under 200.
+  assert.deepEqual([macroAucResamples(10, 1000), macroAucResamples(100, 10_000), macroAucResamples(1000, 50_000)], [2000, 750, null]);
+});
+
+test('compare of multi-class evaluations tests the macro AUCs of their probabilities; a label on no image leaves it untested', async () => {
+  const c = multiProblem(60, 11);
+  const names = ['cat', 'dog', 'fox'];
+  const rows = (s: number[][]) => c.truth.map((t, i) => [`p${i}.png`, names[t.indexOf(1)]!, names[s[i]!.indexOf(Math.max(...s[i]!))]!] as [string, string, string]);
+  multiEvaluation(path.join(tmp, 'mcp-a'), 'multiclass', rows(c.a), 0.7, c.a);
+  multiEvaluation(path.join(tmp, 'mcp-b'), 'multiclass', rows(c.b), 0.8, c.b);
+  const got = JSON.parse((await cli(['compare', 'mcp-a', 'mcp-b', '--json'])).out) as EvaluationComparison;
+  const want = pairedMacroAucBootstrap([0, 1, 2].map((j) => ({ y: c.truth.map((t) => t[j]!), a: c.a.map((s) => s[j]!), b: c.b.map((s) => s[j]!) })), { nBoot: 2000, seed: 0 })!;
+  assert.deepEqual([got.auc!.a, got.auc!.b, got.auc!.se, got.auc!.p, got.auc!.ci95, got.auc!.resamples], [want.aucA, want.aucB, want.se, want.p, want.ci95, { n: 2000, used: 2000, seed: 0 }]);
+  assert.match(got.auc!.method, /pROC's roc\.test\(method = "bootstrap"\)/);
+  const words = (await cli(['compare', 'mcp-a', 'mcp-b'])).out;
+  assert.match(words, new RegExp(`\\nmacro AUC A ${want.aucA.toFixed(4)} {2}B ${want.aucB.toFixed(4)} {2}B - A \\+\\d\\.\\d{4} \\(95% CI [+-]\\d\\.\\d{4} to \\+\\d\\.\\d{4}\\) {2}bootstrap z \\d+\\.\\d\\d, p \\S+ \\(2000 of 2000 resamples\\)\\n`));
+  // No image has fox: its one-vs-rest AUC, and the macro, do not exist.
+  const sets = ['cat', 'cat;dog', '', 'dog'];
+  multiEvaluation(path.join(tmp, 'mln-a'), 'multilabel', sets.map((t, i) => [`n${i}.png`, t, t]));
+  multiEvaluation(path.join(tmp, 'mln-b'), 'multilabel', sets.map((t, i) => [`n${i}.png`, t, t]));
+  const ml = JSON.parse((await cli(['compare', 'mln-a', 'mln-b', '--json'])).out) as EvaluationComparison;
+  assert.equal(ml.auc, null);
+  assert.equal(ml.auc_untested, 'no macro AUC: label fox is on every image or on none');
+  assert.match((await cli(['compare', 'mln-a', 'mln-b'])).out, /\nmacro AUC A 0\.8000 {2}B 0\.8000 \(from metrics\.json; no paired test: no macro AUC: label fox is on every image or on none\)\n/);
 });
 
 test('compare refuses evaluations it cannot pair, naming why', async () => {

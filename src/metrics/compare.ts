@@ -5,6 +5,11 @@
 //   the components by midranks as Sun & Xu (2014), O(n log n).
 // - McNemar's exact test of the accuracies at each model's threshold: only the images one model gets right and the
 //   other wrong count; under the null hypothesis each is either model's with probability 1/2.
+// - For a macro AUC (multi-class one-vs-rest, multi-label per label), a mean of binary AUCs over other splits of the
+//   same images, which DeLong's components do not cover: pROC's paired bootstrap test (roc.test(method =
+//   "bootstrap"), Robin et al. 2011): both models' macro AUCs on the same resamples, D = difference / sd of the
+//   resampled differences, a two-sided normal p, and the differences' percentile interval.
+import { bootstrapSettings, drawCounts, mulberry32, percentileInterval, ResampledAuc, type BootstrapOptions } from './bootstrap.js';
 import { Z95 } from './proportion.js';
 
 /** Midranks (1-based, ties sharing their mean rank) of xs. */
@@ -144,4 +149,60 @@ export function mcnemarExactP(aOnly: number, bOnly: number): number {
     cdf += Math.exp(logC - total * Math.LN2);
   }
   return Math.min(1, 2 * cdf);
+}
+
+/** One binary problem of a macro AUC: its 0/1 truth per image, and each model's score for it. */
+export interface PairedColumn {
+  y: ArrayLike<number>;
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+}
+
+export interface MacroAucComparison extends DelongComparison {
+  nBoot: number;
+  /** Resamples where every column has both classes (the others have no macro AUC and are skipped). */
+  nUsed: number;
+  seed: number;
+}
+
+/**
+ * pROC's paired bootstrap test of macroAUC(B) - macroAUC(A), each the mean of its columns' binary AUCs: `nBoot`
+ * resamples of the images (mulberry32(seed), as aucBootstrapCI; default 2000, pROC's boot.n), skipping those where
+ * a column lacks a class; se is the sample standard deviation of the resampled differences, z = difference / se,
+ * p two-sided normal, ci95 the differences' 2.5th and 97.5th percentiles. Null when a column has one class on the
+ * images themselves (no macro AUC).
+ */
+export function pairedMacroAucBootstrap(columns: readonly PairedColumn[], opts: BootstrapOptions = {}): MacroAucComparison | null {
+  if (columns.length === 0) throw new RangeError('pairedMacroAucBootstrap: no columns');
+  const n = columns[0]!.y.length;
+  const pairs = columns.map((c, j) => {
+    if (c.y.length !== n || c.a.length !== n || c.b.length !== n) throw new RangeError(`pairedMacroAucBootstrap: column ${j} has another length than ${n}`);
+    return [new ResampledAuc(c.y, c.a), new ResampledAuc(c.y, c.b)] as const;
+  });
+  const { nBoot, seed, level } = bootstrapSettings(opts, 2000);
+  const macro = (counts: ArrayLike<number>): [number, number] => {
+    let sa = 0, sb = 0;
+    for (const [a, b] of pairs) {
+      sa += a.of(counts);
+      sb += b.of(counts);
+    }
+    return [sa / pairs.length, sb / pairs.length];
+  };
+  const [aucA, aucB] = macro(new Uint32Array(n).fill(1));
+  if (Number.isNaN(aucA)) return null;
+  const rng = mulberry32(seed);
+  const counts = new Uint32Array(n);
+  const diffs: number[] = [];
+  for (let r = 0; r < nBoot; r++) {
+    const [a, b] = macro(drawCounts(counts, rng));
+    if (!Number.isNaN(a)) diffs.push(b - a);
+  }
+  const difference = aucB - aucA;
+  const mean = diffs.reduce((x, d) => x + d, 0) / diffs.length;
+  const se = diffs.length > 1 ? Math.sqrt(diffs.reduce((x, d) => x + (d - mean) ** 2, 0) / (diffs.length - 1)) : NaN;
+  const z = se > 0 ? difference / se : null;
+  return {
+    aucA, aucB, difference, se, ci95: percentileInterval(diffs, level), z, p: z === null ? null : twoSidedNormalP(z),
+    nBoot, nUsed: diffs.length, seed,
+  };
 }

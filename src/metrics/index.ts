@@ -11,7 +11,7 @@ export {
   type ZeroDivisionOption,
 } from './scalar.js';
 export { wilsonCI95, classIntervals, type ClassIntervals } from './proportion.js';
-export { aucBootstrapCI, mulberry32, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
+export { aucBootstrapCI, mulberry32, ResampledAuc, resampleIndices, type BootstrapCI, type BootstrapOptions } from './bootstrap.js';
 export { calibrationCurve, ECE_BINS, eceFromCurve, expectedCalibrationError, type CalibrationCurve, type CalibrationOptions } from './calibration.js';
 export { chooseThreshold, type AchievedRates, type ThresholdChoice, type ThresholdMethod, type ThresholdOptions } from './threshold.js';
 export { binaryMetrics, type BinaryMetricsOptions, type MetricsJson } from './summary.js';
@@ -33,4 +33,6 @@ export {
   calibrateJoint, confidentJoint, findLabelIssues, findMultiLabelIssues, perClassThresholds, probabilityRows, type ConfidentLearningResult, type LabelIssue,
   type MultiLabelIssue,
 } from './confident-learning.js';
-export { delongPaired, mcnemarExactP, twoSidedNormalP, type DelongComparison } from './compare.js';
+export {
+  delongPaired, mcnemarExactP, pairedMacroAucBootstrap, twoSidedNormalP, type DelongComparison, type MacroAucComparison, type PairedColumn,
+} from './compare.js';

@@ -1,5 +1,6 @@
 // `tlearn compare A B`: two evaluations of the same images (evaluation folders, or run folders with eval/) compared
-// with McNemar's exact test of the accuracies and, for binary models, DeLong's test of the AUCs (src/eval/compare.ts).
+// with McNemar's exact test of the accuracies and a paired test of the AUCs: DeLong's for binary models, a paired
+// bootstrap of the macro AUCs for the others (src/eval/compare.ts).
 // Needs no engine: it reads metrics.json and predictions.csv.
 import path from 'node:path';
 import type { CliIO } from '../io.js';
@@ -23,12 +24,15 @@ export function formatComparison(c: EvaluationComparison): string {
     : `the ${what} difference is within what these ${c.n} images leave open (p >= 0.05)`);
   let aucLine: string;
   if (auc) {
-    const delong = auc.z === null ? 'DeLong: the two models order every positive-negative pair alike (no variance)' : `DeLong z ${auc.z.toFixed(2)}, p ${pText(auc.p)}`;
-    aucLine = `AUC       A ${f4(auc.a)}  B ${f4(auc.b)}  B - A ${signed(auc.difference)} (95% CI ${signed(auc.ci95[0])} to ${signed(auc.ci95[1])})  ${delong}`;
+    const r = auc.resamples;
+    const test = r
+      ? (auc.z === null ? 'bootstrap: the differences never vary' : `bootstrap z ${auc.z.toFixed(2)}, p ${pText(auc.p)} (${r.used} of ${r.n} resamples)`)
+      : (auc.z === null ? 'DeLong: the two models order every positive-negative pair alike (no variance)' : `DeLong z ${auc.z.toFixed(2)}, p ${pText(auc.p)}`);
+    aucLine = `${r ? 'macro AUC' : 'AUC      '} A ${f4(auc.a)}  B ${f4(auc.b)}  B - A ${signed(auc.difference)} (95% CI ${signed(auc.ci95[0])} to ${signed(auc.ci95[1])})  ${test}`;
   } else {
     const r = c.auc_reported;
     const v = (x: number | null | undefined) => (typeof x === 'number' ? f4(x) : 'n/a');
-    aucLine = `AUC       A ${v(r?.a)}  B ${v(r?.b)} (one-vs-rest macro, from metrics.json; no paired test: DeLong's compares two binary AUCs)`;
+    aucLine = `macro AUC A ${v(r?.a)}  B ${v(r?.b)} (from metrics.json; no paired test: ${c.auc_untested ?? 'none'})`;
   }
   const at = (t: number | null) => (t === null ? '' : ` (threshold ${t})`);
   const accName = c.task === 'multilabel' ? 'subset accuracy' : 'accuracy';
