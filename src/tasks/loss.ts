@@ -1,8 +1,8 @@
 // Each task's loss settings, resolved from the run's request (the configuration's posWeight, classWeights,
 // labelSmoothing) and the training split: binary, BCE's pos_weight ('auto' = negatives / positives); multilabel,
 // one pos_weight per label ('auto' per label); multiclass, cross-entropy's class weights ('auto' = scikit-learn's
-// compute_class_weight('balanced') = n / (C x images of the class)) and label smoothing. A setting the task has
-// no use for is named by its config key.
+// compute_class_weight('balanced') = n / (C x images of the class)) and label smoothing, or the softmax focal
+// loss. A setting the task has no use for is named by its config key.
 import { fmtSignificant, type DataItem } from '../data/index.js';
 import type { TaskKind } from '../models/index.js';
 import type { FocalSettings, LossSettings } from './task.js';
@@ -43,6 +43,9 @@ const noClassWeights = (task: TaskKind) => (r: LossRequest): string[] => [
 ];
 const focalLines = (r: LossRequest): string[] => (r.focalLoss
   ? [`loss: sigmoid focal loss, gamma ${r.focalLoss.gamma}, ${r.focalLoss.alpha === null ? 'no alpha weighting' : `alpha ${r.focalLoss.alpha} for positives`}`] : []);
+/** A multiclass run's focal loss: alpha scales every term (kornia's focal_loss); the class weights weigh the classes. */
+const softmaxFocalLine = (r: LossRequest): string[] => (r.focalLoss
+  ? [`loss: softmax focal loss, gamma ${r.focalLoss.gamma}, ${r.focalLoss.alpha === null ? 'no alpha' : `alpha ${r.focalLoss.alpha} (a factor of every term, as kornia's focal_loss)`}`] : []);
 /** The settings with the configuration's focal loss, if any (binary and multilabel). */
 const withFocal = (s: LossSettings, r: LossRequest): LossSettings => (r.focalLoss ? { ...s, focal: { ...r.focalLoss } } : s);
 
@@ -63,19 +66,19 @@ const binary: LossPolicy = {
 const multiclass: LossPolicy = {
   misplaced: (r, classes) => [
     ...(r.posWeight !== null ? ['posWeight is for binary and multilabel tasks (BCE); a multiclass run weighs classes with classWeights'] : []),
-    ...(r.focalLoss ? ['focalLoss is for binary and multilabel tasks (sigmoid outputs, torchvision\'s sigmoid_focal_loss); a multiclass run uses cross-entropy'] : []),
+    ...(r.focalLoss && r.labelSmoothing !== 0 ? ['labelSmoothing smooths the targets of cross-entropy, which focalLoss replaces; use one of the two'] : []),
     ...(Array.isArray(r.classWeights) && r.classWeights.length !== classes
       ? [`classWeights has ${r.classWeights.length} value${r.classWeights.length === 1 ? '' : 's'}; the data has ${classes} classes (one weight per class, in sorted class order)`]
       : []),
   ],
   resolve(req, train, classes) {
-    const settings = { ...UNWEIGHTED, labelSmoothing: req.labelSmoothing };
-    if (req.classWeights === null) return { settings, posWeight: null, lines: [] };
+    const settings = withFocal({ ...UNWEIGHTED, labelSmoothing: req.labelSmoothing }, req);
+    if (req.classWeights === null) return { settings, posWeight: null, lines: softmaxFocalLine(req) };
     const counts = classes.map((_, j) => train.filter((i) => i.label === j).length);
     const auto = req.classWeights === 'auto';
     const weights = auto ? counts.map((k) => train.length / (classes.length * k)) : [...(req.classWeights as readonly number[])];
     const how = auto ? 'auto: n / (classes x images of the class) on the training split' : 'from the configuration';
-    return { settings: { ...settings, classWeights: weights }, posWeight: null, lines: [`class weights (${how}): ${listed(classes, weights)}`] };
+    return { settings: { ...settings, classWeights: weights }, posWeight: null, lines: [`class weights (${how}): ${listed(classes, weights)}`, ...softmaxFocalLine(req)] };
   },
 };
 

@@ -1,8 +1,8 @@
-// One of C classes: softmax over C logits, cross-entropy (class weights, label smoothing), the prediction is
-// the most probable class; val_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
+// One of C classes: softmax over C logits, cross-entropy (class weights, label smoothing) or the softmax focal
+// loss (kornia's focal_loss, with the class weights), the prediction is the most probable class; val_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
 import { F, tensor, type Tensor } from '../torch/index.js';
 import { multiclassRocAuc } from '../metrics/index.js';
-import { orNaN, rowsOf, type Decision, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
+import { focalRecord, orNaN, rowsOf, type Decision, type FocalSettings, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
 import { weightTensor } from './weights.js';
 import { argmaxRows, predictRow } from './decide.js';
 
@@ -16,6 +16,7 @@ export class MulticlassTask implements Task {
   readonly #weight: Tensor | undefined;
   readonly #labelSmoothing: number;
   readonly #classWeights: readonly number[] | null;
+  readonly #focal: FocalSettings | null;
 
   constructor(readonly classes: readonly string[], loss: LossSettings, device = 'cpu') {
     if (classes.length < 2) throw new Error(`a multiclass task needs at least 2 classes, got ${classes.length}`);
@@ -26,6 +27,8 @@ export class MulticlassTask implements Task {
     this.#weight = weightTensor(loss.classWeights, device);
     this.#labelSmoothing = loss.labelSmoothing;
     this.#classWeights = loss.classWeights;
+    this.#focal = loss.focal ?? null;
+    if (this.#focal && this.#labelSmoothing !== 0) throw new Error('label smoothing is for cross-entropy, which the focal loss replaces');
   }
 
   targets(labels: Float32Array, device: string): Tensor {
@@ -39,6 +42,7 @@ export class MulticlassTask implements Task {
   }
 
   loss(logits: Tensor, targets: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
+    if (this.#focal) return F.softmaxFocalLoss(logits, targets, { ...this.#focal, weight: this.#weight, reduction });
     return F.crossEntropy(logits, targets, { weight: this.#weight, labelSmoothing: this.#labelSmoothing, reduction });
   }
 
@@ -74,7 +78,7 @@ export class MulticlassTask implements Task {
   }
 
   lossRecord(): Record<string, unknown> {
-    return { ...(this.#classWeights ? { class_weights: [...this.#classWeights] } : {}), label_smoothing: this.#labelSmoothing };
+    return { ...(this.#classWeights ? { class_weights: [...this.#classWeights] } : {}), label_smoothing: this.#labelSmoothing, ...focalRecord(this.#focal) };
   }
 
   dispose(): void {

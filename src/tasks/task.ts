@@ -13,7 +13,10 @@ export interface LossSettings {
   classWeights: readonly number[] | null;
   /** multiclass: torch's label_smoothing (0: none). */
   labelSmoothing: number;
-  /** binary and multilabel: torchvision's sigmoid focal loss instead of BCE (absent or null: BCE). */
+  /**
+   * Binary and multilabel: torchvision's sigmoid focal loss instead of BCE; multiclass: the softmax focal loss
+   * (kornia's focal_loss) instead of cross-entropy. Absent or null: BCE, cross-entropy.
+   */
   focal?: FocalSettings | null;
 }
 

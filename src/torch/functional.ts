@@ -96,6 +96,24 @@ export function sigmoidFocalLoss(logits: Tensor, target: Tensor, o: { gamma?: nu
     return reduction === 'mean' ? loss.mean() : reduction === 'sum' ? loss.sum() : loss;
   });
 }
+/**
+ * The focal loss over a softmax, as kornia.losses.focal_loss (Lin et al. 2017's multi-class form): per image
+ * −alpha·w[y]·(1 − p_y)^gamma·log p_y, p_y the softmax probability of its class y (logits [N, C], target [N] int64);
+ * `weight` one factor per class ([C]; none: 1), alpha a factor of every term (null: 1). 'mean' is over the images,
+ * so gamma 0 without alpha or weights is cross_entropy.
+ */
+export function softmaxFocalLoss(logits: Tensor, target: Tensor, o: { gamma?: number; alpha?: number | null; weight?: Tensor; reduction?: Reduction } = {}): Tensor {
+  const gamma = o.gamma ?? 2;
+  const reduction = o.reduction ?? 'mean';
+  return scope(() => {
+    const logPy = logSoftmax(logits, 1).gather(1, target.unsqueeze(1)).squeeze(1);
+    let loss = logPy.neg();
+    if (gamma !== 0) loss = loss.mul(logPy.exp().rsub(1).pow(gamma));
+    if (o.weight) loss = loss.mul(o.weight.indexSelect(0, target));
+    if (o.alpha !== undefined && o.alpha !== null) loss = loss.mul(o.alpha);
+    return reduction === 'mean' ? loss.mean() : reduction === 'sum' ? loss.sum() : loss;
+  });
+}
 export function binaryCrossEntropy(prob: Tensor, target: Tensor, o: { weight?: Tensor; reduction?: Reduction } = {}): Tensor {
   return wrap(native.binaryCrossEntropy(prob.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean']));
 }

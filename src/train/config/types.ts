@@ -159,11 +159,11 @@ export interface MixConfig {
   alpha: number;
 }
 
-/** torchvision.ops.sigmoid_focal_loss's parameters (Lin et al. 2017). */
+/** torchvision.ops.sigmoid_focal_loss's parameters (Lin et al. 2017), and kornia.losses.focal_loss's for multiclass. */
 export interface FocalConfig {
-  /** The focusing exponent: (1 - p_t)^gamma scales each term (0: BCE). */
+  /** The focusing exponent: (1 - p_t)^gamma scales each term (0: BCE, cross-entropy). */
   gamma: number;
-  /** The positives' weight (the negatives' is 1 - alpha); null: none. */
+  /** Sigmoid: the positives' weight (the negatives' is 1 - alpha); softmax: a factor of every term; null: none. */
   alpha: number | null;
 }
 
@@ -296,7 +296,7 @@ export interface RunConfig {
   mixup: MixConfig | null;
   /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
   cutmix: MixConfig | null;
-  /** torchvision's sigmoid focal loss instead of BCE (binary and multilabel tasks); null: BCE. */
+  /** torchvision's sigmoid focal loss instead of BCE (binary, multilabel), kornia's softmax one instead of cross-entropy (multiclass); null: neither. */
   focalLoss: FocalConfig | null;
   /** Validation and the checkpoints use a moving average of the weights (null: the weights themselves). */
   ema: EmaConfig | null;
