@@ -2,7 +2,7 @@
 // PyTorch's OneCycleLR): the configuration (defaults, the plateau it replaces, bad values), the rate of every step
 // of a real run against torch.optim.lr_scheduler.OneCycleLR, a Ctrl-C mid-epoch and resume equal to the
 // uninterrupted run, a resume that would reshape a begun cycle refused. Cosine annealing (phases[i].cosine):
-// its configuration and each epoch's rate against CosineAnnealingLR. (States saved before the keys existed:
+// its configuration and each epoch's rate against CosineAnnealingLR; with interval step, each step's rate. (States saved before the keys existed:
 // train-resume-config.test.ts.)
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -136,7 +136,7 @@ test('a resume that changes the epochs of a begun one-cycle phase is refused; a 
 
 test('cosine: true anneals from lr to etaMin 0 and drops the default plateau; with oneCycle, or etaMin not below lr, it is refused', () => {
   const c = tinyConfig(data, ['phases[1].cosine=true']);
-  assert.deepEqual([c.phases[1]!.cosine, c.phases[1]!.reduceLROnPlateau, c.phases[0]!.cosine], [{ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 }, null, null]);
+  assert.deepEqual([c.phases[1]!.cosine, c.phases[1]!.reduceLROnPlateau, c.phases[0]!.cosine], [{ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1, interval: 'epoch' }, null, null]);
   const fails = (set: string[], re: RegExp) => assert.throws(() => tinyConfig(data, set), (e: Error) => e instanceof ConfigError && re.test(e.message), set.join(' '));
   fails(['phases[0].cosine=true', 'phases[0].oneCycle=true'], /phases\[0\]\.cosine.*oneCycle and cosine both set/);
   fails(['phases[0].cosine={etaMin: 0.01}'], /phases\[0\]\.cosine\.etaMin.*not below the phase's lr 0\.001/);
@@ -145,7 +145,12 @@ test('cosine: true anneals from lr to etaMin 0 and drops the default plateau; wi
   fails(['phases[0].cosine={warmupEpochs: 2}', 'phases[0].epochs=2'], /phases\[0\]\.cosine\.warmupEpochs.*2 leaves none of the phase's 2 epochs to anneal; at most 1/);
   fails(['phases[0].cosine={warmupEpochs: 1.5}'], /phases\[0\]\.cosine\.warmupEpochs/);
   fails(['phases[0].cosine={warmupStartFactor: 0}'], /phases\[0\]\.cosine\.warmupStartFactor/);
-  assert.deepEqual(tinyConfig(data, ['phases[0].cosine={warmupEpochs: 1, warmupStartFactor: 0.5}']).phases[0]!.cosine, { etaMin: 0, warmupEpochs: 1, warmupStartFactor: 0.5 });
+  assert.deepEqual(tinyConfig(data, ['phases[0].cosine={warmupEpochs: 1, warmupStartFactor: 0.5}']).phases[0]!.cosine, { etaMin: 0, warmupEpochs: 1, warmupStartFactor: 0.5, interval: 'epoch' });
+  // Per step, a share of an epoch; still less than the phase's epochs. Not beside SWA, which sets its last epochs' rates.
+  assert.equal(tinyConfig(data, ['phases[0].cosine={warmupEpochs: 0.5, interval: step}']).phases[0]!.cosine!.warmupEpochs, 0.5);
+  fails(['phases[0].cosine={warmupEpochs: 2, interval: step}', 'phases[0].epochs=2'], /phases\[0\]\.cosine\.warmupEpochs.*2 leaves none of the phase's 2 epochs to anneal; less than 2/);
+  fails(['phases[0].cosine={interval: batch}'], /phases\[0\]\.cosine\.interval/);
+  fails(['phases[1].cosine={interval: step}', 'phases[1].swa=true'], /phases\[1\]\.swa.*cosine with interval step sets the rate of every step/);
 });
 
 test('cosine with warmupEpochs: each epoch\'s rate equals torch\'s SequentialLR(LinearLR, CosineAnnealingLR); a Ctrl-C in the warmup resumes to the same run', T, async () => {
@@ -169,6 +174,43 @@ out(lrs)
   // Up from a fifth of the rate, the rate itself at the third epoch, then down.
   assert.ok(Math.abs(want[0]! - 0.2 * config.phases[0]!.lr) < 1e-15 && want[2] === config.phases[0]!.lr && want[4]! < want[2]!, `${want}`);
   const out = tempDir('tlearn-warmup-int-');
+  const ac = new AbortController();
+  const first = await train(config, {
+    out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
+    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ac.abort(); },
+  });
+  assert.equal(first.interrupted, true);
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
+  assert.deepEqual(untimed(resumed.history), untimed(r.history));
+  assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(r.bestModel!));
+});
+
+test('cosine with interval step: each step\'s rate equals torch\'s SequentialLR(LinearLR, CosineAnnealingLR) stepped per step; a Ctrl-C mid-epoch resumes to the same run', T, async () => {
+  const set = ['phases[0].cosine={etaMin: 1e-5, warmupEpochs: 0.5, warmupStartFactor: 0.2, interval: step}', 'phases[0].earlyStopping=false'];
+  const config = tinyConfig(data, set, { epochs1: 3, epochs2: 0, batchSize: 4 });
+  const events: TrainEvent[] = [];
+  const r = await train(config, { out: tempDir('tlearn-cosine-step-'), handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, onEvent: (e) => events.push(e) });
+  const steps = events.flatMap((e) => (e.type === 'batch' ? [e] : []));
+  const perEpoch = steps[0]!.batches;
+  assert.equal(steps.length, 3 * perEpoch);
+  const want = runPython<number[]>(`
+import torch
+S = torch.optim.lr_scheduler
+p = torch.nn.Parameter(torch.zeros(3))
+opt = torch.optim.Adam([p], lr=inp['lr'])
+T, w = inp['total'], round(0.5 * inp['perEpoch'])
+s = S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.2, end_factor=1.0, total_iters=w), S.CosineAnnealingLR(opt, T_max=T - w, eta_min=1e-5)], milestones=[w])
+lrs = []
+for _ in range(T):
+    lrs.append(opt.param_groups[0]['lr'])
+    opt.step()
+    s.step()
+out(lrs)
+`, { lr: config.phases[0]!.lr, total: steps.length, perEpoch });
+  assert.deepEqual(steps.map((e) => e.lr), want);
+  // Half an epoch of warmup from a fifth of the rate, then down within the epochs.
+  assert.ok(want[0]! < want[Math.round(perEpoch / 2)]! && want.at(-1)! < want[perEpoch]!, `${want}`);
+  const out = tempDir('tlearn-cosine-step-int-');
   const ac = new AbortController();
   const first = await train(config, {
     out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,

@@ -28,7 +28,7 @@ export const DEFAULT_ONE_CYCLE: Readonly<OneCycleConfig> = Object.freeze({
 
 // torch.optim.lr_scheduler.CosineAnnealingLR's default eta_min; no warmup, and with one a first epoch at a tenth of
 // the rate (LinearLR's own default start_factor is 1/3).
-export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1 });
+export const DEFAULT_COSINE: Readonly<CosineConfig> = Object.freeze({ etaMin: 0, warmupEpochs: 0, warmupStartFactor: 0.1, interval: 'epoch' });
 
 // Lightning's StochasticWeightAveraging: the last fifth of the epochs, annealed over 10 epochs by a cosine (also
 // torch's SWALR defaults); the SWA rate is the phase's own (Lightning asks for one: swa_lrs).

@@ -6,7 +6,7 @@ import { DEFAULT_CHECKPOINT, DEFAULT_COSINE, DEFAULT_SWA, DEFAULT_EARLY_STOPPING
 import { didYouMean } from './suggest.js';
 import { quote, shorten } from '../../format/quote.js';
 import { EPOCHS, PHASE_NAME_MAX_BYTES } from '../../models/bounds.js';
-import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, type CosineConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig, type SwaConfig } from './types.js';
+import { MODES, MONITORS, OPTIMIZERS, type Arch, type CheckpointConfig, COSINE_INTERVALS, type CosineConfig, type EarlyStoppingConfig, type Mode, type Monitor, type OneCycleConfig, type PhaseConfig, type ReduceLROnPlateauConfig, type SwaConfig } from './types.js';
 import { type Checker, describe, type Obj } from './checker.js';
 
 function monitorAndMode(c: Checker, raw: Obj, path: string, base: { monitor: Monitor; mode: Mode }): { monitor: Monitor; mode: Mode } {
@@ -76,17 +76,19 @@ function cosine(c: Checker, v: unknown, path: string, base: CosineConfig | null,
   if (v === undefined) return base && { ...base };
   const from = base ?? DEFAULT_COSINE;
   if (v === true) return { ...from };
-  const raw = c.section(v, path, ['etaMin', 'warmupEpochs', 'warmupStartFactor'], ['true', 'false', 'null']);
+  const raw = c.section(v, path, ['etaMin', 'warmupEpochs', 'warmupStartFactor', 'interval'], ['true', 'false', 'null']);
   const etaMin = c.number(raw.etaMin, `${path}.etaMin`, from.etaMin, { min: 0 });
   if (etaMin >= lr) c.fail(`${path}.etaMin`, `${etaMin} is not below the phase's lr ${lr}: the rate would not anneal`);
-  const warmupEpochs = c.number(raw.warmupEpochs, `${path}.warmupEpochs`, from.warmupEpochs, { integer: true, min: 0 });
-  // The annealing needs at least one epoch of its own after the warmup (a phase of 0 epochs does not train).
+  const interval = c.choice(raw.interval, `${path}.interval`, from.interval ?? 'epoch', COSINE_INTERVALS);
+  // Per step, a share of an epoch is a number of steps; per epoch, whole epochs.
+  const warmupEpochs = c.number(raw.warmupEpochs, `${path}.warmupEpochs`, from.warmupEpochs, { integer: interval === 'epoch', min: 0 });
+  // The annealing needs steps (per epoch: an epoch) of its own after the warmup (a phase of 0 epochs does not train).
   if (epochs > 0 && warmupEpochs >= epochs) {
-    c.fail(`${path}.warmupEpochs`, `${warmupEpochs} leaves none of the phase's ${epochs} epochs to anneal; at most ${epochs - 1}`);
+    c.fail(`${path}.warmupEpochs`, `${warmupEpochs} leaves none of the phase's ${epochs} epochs to anneal; ${interval === 'epoch' ? `at most ${epochs - 1}` : `less than ${epochs}`}`);
   }
   // LinearLR's bounds: a start of 0 would divide by zero in its recursive form.
   const warmupStartFactor = c.number(raw.warmupStartFactor, `${path}.warmupStartFactor`, from.warmupStartFactor, { min: 0, max: 1, exclusiveMin: true });
-  return { etaMin, warmupEpochs, warmupStartFactor };
+  return { etaMin, warmupEpochs, warmupStartFactor, interval };
 }
 
 /** The epochs of a phase before its averaging begins (SwaConfig.start: a share of them, or a count). */
@@ -228,6 +230,9 @@ function phase(c: Checker, v: unknown, i: number, base: PhaseConfig | undefined,
   }
   // The cycle spans every step of the phase: SWALR cannot take over its last epochs.
   if (out.swa && out.oneCycle) c.fail(`${path}.swa`, 'oneCycle sets the rate of every step of the phase, SWA that of its last epochs; keep one of them (cosine or the plateau may precede SWA)');
+  if (out.swa && out.cosine?.interval === 'step') {
+    c.fail(`${path}.swa`, 'cosine with interval step sets the rate of every step of the phase, SWA that of its last epochs; use cosine\'s interval epoch before SWA');
+  }
   return out;
 }
 

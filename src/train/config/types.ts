@@ -173,16 +173,25 @@ export interface EmaConfig {
   decay: number;
 }
 
-/** torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch. */
+/** When a cosine schedule steps: after every epoch (torchvision's recipe), or after every optimizer step (Lightning's interval 'step'). */
+export const COSINE_INTERVALS = ['epoch', 'step'] as const;
+export type CosineInterval = (typeof COSINE_INTERVALS)[number];
+
+/**
+ * torch.optim.lr_scheduler.CosineAnnealingLR over the phase's epochs (T_max = epochs), stepped after every epoch; or,
+ * with interval 'step', over its optimizer steps (T_max = epochs x steps per epoch), stepped after every step.
+ */
 export interface CosineConfig {
   etaMin: number;
   /**
    * Epochs of linear warmup before the annealing (0: none): LinearLR from warmupStartFactor x lr, then
-   * CosineAnnealingLR over the remaining epochs, chained by SequentialLR as in PyTorch's recipe.
+   * CosineAnnealingLR over the remaining epochs, chained by SequentialLR as in PyTorch's recipe. With interval
+   * 'step' a share of an epoch may be given (0.5: half an epoch's steps; rounded to whole steps, at least one).
    */
   warmupEpochs: number;
-  /** LinearLR's start_factor: the first warmup epoch's share of lr. */
+  /** LinearLR's start_factor: the first warmup epoch's (step's) share of lr. */
   warmupStartFactor: number;
+  interval: CosineInterval;
 }
 
 /**
