@@ -1,7 +1,8 @@
 // The inputs of the trainable part with the frozen-prefix cache: with flip augmentation the first epoch
-// caches both views of every image (the mirrored one is the same batch flipped along its width), so no
-// later epoch decodes an image or runs the frozen layers again; the entries equal what a fresh decode of
-// that view gives; the carry cache of the next phase's stage is filled on the way; nothing leaks.
+// caches both views of every image (the mirrored one is the same batch flipped along its width), with the
+// dihedral preset all 8 (the batch flipped and turned), so no later epoch decodes an image or runs the frozen
+// layers again; the entries equal what a fresh decode of that view gives; the carry cache of the next phase's
+// stage is filled on the way; nothing leaks.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -17,10 +18,10 @@ import { BinaryTask, NO_LOSS_SETTINGS } from '../src/tasks/index.js';
 
 after(removeTempDirs);
 
-test('flip augmentation: epoch 1 caches both views of each image (and the carry stage); later epochs decode nothing', async () => {
+const cachesEveryView = (augment: 'flip' | 'dihedral', views: number) => async () => {
   const data = await makeStripes(path.join(tempDir(), 'data'), { train: 5, val: 1, test: 1 });
   const items = (await loadSource(data)).items.filter((i) => i.split === 'train').map((i) => ({ path: i.path, label: i.label }));
-  const loader = new DataLoader(items, { imageSize: 32, batchSize: 4, train: true, augment: 'flip', seed: 3 });
+  const loader = new DataLoader(items, { imageSize: 32, batchSize: 4, train: true, augment, seed: 3 });
   const model = new BinaryClassifier({ arch: 'resnet18' });
   applyTrainable(model, ['fc']);
   setTrainModes(model, 'eval');
@@ -46,13 +47,14 @@ test('flip augmentation: epoch 1 caches both views of each image (and the carry 
     return loads;
   };
   assert.equal(await epoch(0), 3, 'the first epoch decodes its 3 batches');
-  assert.equal(cache.size, 20, 'both views of the 10 images');
-  assert.equal(carry.size, 20);
+  assert.equal(cache.size, 10 * views, `the ${views} views of the 10 images`);
+  assert.equal(carry.size, 10 * views);
   for (let e = 1; e < 6; e++) assert.equal(await epoch(e), 0, `epoch ${e + 1} decodes nothing`);
-  assert.equal(memory().tensors, before + 40, 'only the cache entries stay');
+  assert.equal(memory().tensors, before + 2 * 10 * views, 'only the cache entries stay');
 
   // Each entry is what a fresh decode of that view gives (mirrored ones included: every view is cached now).
   const plan = loader.plan(7)[0]!;
+  if (augment === 'dihedral') assert.ok(plan.views.some((v) => v.turns > 0), 'a batch with turned views');
   const batch = (await load(plan))!;
   scope(() => noGrad(() => {
     const x = imagesTensor(batch, 'cpu');
@@ -65,4 +67,7 @@ test('flip augmentation: epoch 1 caches both views of each image (and the carry 
   cache.dispose();
   carry.dispose();
   model.dispose();
-});
+};
+
+test('flip augmentation: epoch 1 caches both views of each image (and the carry stage); later epochs decode nothing', cachesEveryView('flip', 2));
+test('the dihedral preset: epoch 1 caches the 8 flips and quarter turns of each image; later epochs decode nothing', cachesEveryView('dihedral', 8));

@@ -30,6 +30,7 @@ export {
   DataLoader, SAMPLERS, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SamplerKind, type SkippedItem, type ViewKey,
 } from './loader.js';
 export { balancedOrder, drawNumbers } from './balanced.js';
+export { compose, orient, orientationsOf, UPRIGHT, type Orientation } from './orientation.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
 export { countLine, formatDuration, periodicProgress, TenSeconds } from './progress.js';
 export { mapLimit, Semaphore } from './pool.js';

@@ -20,6 +20,7 @@ import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
 import { balancedOrder, drawNumbers } from './balanced.js';
+import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
 import { checkShard, shardIndices, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
@@ -88,8 +89,8 @@ export interface SkippedItem { index: number; path: string; reason: string }
 export const SAMPLERS = ['shuffle', 'balanced'] as const;
 export type SamplerKind = (typeof SAMPLERS)[number];
 
-/** Identifies what the network saw for an item: the image and whether it was mirrored. */
-export interface ViewKey { index: number; flip: boolean; key: string }
+/** Identifies what the network saw for an item: the image and its orientation (mirrored, quarter turns). */
+export interface ViewKey extends Orientation { index: number; key: string }
 
 /** A planned batch, before any decoding. */
 export interface BatchPlan {
@@ -138,11 +139,17 @@ function checkItem(it: LoaderItem, i: number, width: number): void {
   if (bad !== undefined) throw new Error(`DataLoader: item ${i} (${it.path}): labels must be integers in [0, ${width}), got ${String(bad)}`);
 }
 
-export function viewKey(index: number, flip: boolean): ViewKey {
-  return { index, flip, key: `${index}${flip ? 'f' : ''}` };
+export function viewKey(index: number, flip: boolean, turns = 0): ViewKey {
+  return { index, flip, turns, key: `${index}${orientationTag({ flip, turns })}` };
 }
 
-interface LoadedView { img: RawImage; flip: boolean; jitter?: JitterParams }
+interface LoadedView { img: RawImage; jitter?: JitterParams }
+
+/** An image's orientation from its augmentation stream: the flip is the first draw, the quarter turns the second. */
+function drawOrientation(spec: { flip: boolean; turns?: boolean }, rng: Rng): Orientation {
+  const flip = spec.flip ? rng.next() < 0.5 : false;
+  return { flip, turns: spec.turns ? Math.floor(rng.next() * 4) : 0 };
+}
 
 export class DataLoader {
   readonly items: readonly LoaderItem[];
@@ -218,8 +225,11 @@ export class DataLoader {
   /** True when a view key fully determines the network input (no random crop or colour jitter). */
   get viewsCacheable(): boolean { return isViewDeterministic(this.effectiveAugment); }
 
-  /** True when each image is mirrored at random (its two views are the image and its mirror image). */
-  get randomFlips(): boolean { return AUGMENT_SPECS[this.effectiveAugment].flip === true; }
+  /** The orientations each image is drawn in (one, upright, without flips or turns; two with flips; eight with turns too). */
+  get orientations(): Orientation[] {
+    const spec = AUGMENT_SPECS[this.effectiveAugment];
+    return orientationsOf(spec.flip, spec.turns === true);
+  }
 
   /** Batches per epoch, as planned now (decode failures found later may remove some). */
   get length(): number { return this.plan(0).length; }
@@ -245,7 +255,7 @@ export class DataLoader {
         if (this.dropSingleton && at.length === 1 && this.batchSize > 1) break;
       }
       const indices = at.map((p) => order[p]!), drawn = at.map((p) => draws[p]!);
-      plans.push({ epoch, batchIndex: plans.length, indices, draws: drawn, views: indices.map((i, k) => viewKey(i, this.flipOf(i, epoch, drawn[k]!))) });
+      plans.push({ epoch, batchIndex: plans.length, indices, draws: drawn, views: indices.map((i, k) => this.viewOf(i, epoch, drawn[k]!)) });
     }
     return plans;
   }
@@ -333,11 +343,12 @@ export class DataLoader {
     return item;
   }
 
-  /** The flip flag of an item's `draw`-th view in an epoch, from the seed alone. */
-  private flipOf(index: number, epoch: number, draw: number): boolean {
+  /** An item's `draw`-th view in an epoch, from the seed alone: its orientation is the first draws of its stream. */
+  private viewOf(index: number, epoch: number, draw: number): ViewKey {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
-    if (!spec.flip) return false;
-    return this.augRng(index, epoch, draw).next() < 0.5;
+    if (!spec.flip) return viewKey(index, false);
+    const o = drawOrientation(spec, this.augRng(index, epoch, draw));
+    return viewKey(index, o.flip, o.turns);
   }
 
   /** An image's augmentation stream in an epoch; a repeat draw of it (class-balanced sampling) gets a stream of its own. */
@@ -378,17 +389,13 @@ export class DataLoader {
   private async loadView(index: number, epoch: number, draw: number): Promise<LoadedView> {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
     const rng = this.augRng(index, epoch, draw);
-    if (!spec.randomResizedCrop) {
-      // The flip is always the item's first draw, as in flipOf().
-      const flip = spec.flip ? rng.next() < 0.5 : false;
-      return { img: await this.evalImage(index), flip };
-    }
-    const flip = spec.flip ? rng.next() < 0.5 : false; // first draw again, so batch views report the real flip
+    if (!spec.randomResizedCrop) return { img: await this.evalImage(index) };
+    drawOrientation(spec, rng); // the orientation's draws come first (viewOf), the crop's after them
     const base = await this.baseImage(index);
     const { scale, ratio } = spec.randomResizedCrop;
     const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
     const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
-    return { img: await cropResize(base, box, this.imageSize), flip, jitter };
+    return { img: await cropResize(base, box, this.imageSize), jitter };
   }
 
   private async baseImage(index: number): Promise<RawImage> {

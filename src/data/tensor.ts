@@ -1,13 +1,14 @@
 // Hands a loader batch to the engine. The loader delivers uint8 RGB pixels; everything numeric happens
 // here, in libtorch, with torchvision's own operations in its order: ToTensor (`x.float().div(255)`), then
-// each image's horizontal flip and colour jitter (adjust_brightness/contrast/saturation on float tensors),
-// then Normalize (`sub_(mean).div_(std)`).
+// each image's horizontal flip, quarter turns (torch.rot90) and colour jitter (adjust_brightness/contrast/saturation
+// on float tensors), then Normalize (`sub_(mean).div_(std)`).
 import { noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch } from './loader.js';
+import { orient } from './orientation.js';
 import type { JitterParams } from './transforms.js';
 
 /** What the conversion needs of a batch (a loader Batch has all of it). */
-export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & { views: ReadonlyArray<{ flip: boolean }> };
+export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & { views: ReadonlyArray<{ flip: boolean; turns?: number }> };
 
 export interface BatchTensors {
   /** [n, 3, h, w] float32; channels-last memory when the batch's layout is NHWC. */
@@ -54,10 +55,11 @@ export function imagesTensor(b: PixelBatch, device = 'cpu'): Tensor {
     const x = (b.layout === 'nhwc' ? chw.contiguous(true) : chw.contiguous()).float().div(255);
     for (let i = 0; i < n; i++) {
       const flip = b.views[i]?.flip ?? false;
+      const turns = b.views[i]?.turns ?? 0;
       const jitter = b.jitter[i] ?? null;
-      if (!flip && !jitter) continue;
+      if (!flip && !turns && !jitter) continue;
       let img = x.narrow(0, i, 1);
-      if (flip) img = img.flip([3]);
+      if (flip || turns) img = orient(img, { flip, turns });
       if (jitter) img = jitterImage(img, jitter);
       x.narrow(0, i, 1).copy_(img);
     }

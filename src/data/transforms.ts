@@ -14,6 +14,8 @@ export interface AugmentSpec {
   randomResizedCrop?: { scale: [number, number]; ratio: [number, number] };
   /** RandomHorizontalFlip(p=0.5). */
   flip: boolean;
+  /** Then k ~ U{0, 1, 2, 3} quarter turns (torch.rot90): with the flip, the 8 symmetries of a square (orientation.ts). */
+  turns?: boolean;
   /** ColorJitter(brightness=j, contrast=j, saturation=j). */
   jitter?: number;
 }
@@ -23,11 +25,13 @@ export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
   flip: { flip: true },
   light: { randomResizedCrop: { scale: [0.8, 1], ratio: [3 / 4, 4 / 3] }, flip: true },
   standard: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, jitter: 0.2 },
+  // fastai's dihedral: every flip and quarter turn, for images without an up (microscopy, histology, wafers).
+  dihedral: { flip: true, turns: true },
 };
 
 /**
  * True when everything before the flip is deterministic, so the resized uint8 image can be cached
- * and a network's features can be cached per view (image index + flip flag).
+ * and a network's features can be cached per view (image index + orientation).
  */
 export function isViewDeterministic(preset: AugmentPreset): boolean {
   return AUGMENT_SPECS[preset].randomResizedCrop === undefined && AUGMENT_SPECS[preset].jitter === undefined;

@@ -5,7 +5,7 @@
 // that still need decoding are loaded ahead (prefetch) while the current one computes.
 import { dispose, noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch, BatchPlan, DataLoader, ViewKey } from '../data/index.js';
-import { imagesTensor, viewKey, type LoaderItem } from '../data/index.js';
+import { compose, imagesTensor, orient, viewKey, type LoaderItem } from '../data/index.js';
 import { withPrecision, type Engine } from './engine.js';
 import { nextStage } from './plan.js';
 import type { FeatureCache } from './cache/feature-cache.js';
@@ -40,7 +40,7 @@ export interface StepInput {
 }
 
 const keyOf = (src: InputSource, v: ViewKey): string =>
-  src.byPath ? `${src.loader.items[v.index]!.path}${v.flip ? '\u0000f' : ''}` : `${src.split}:${v.key}`;
+  src.byPath ? `${src.loader.items[v.index]!.path}${v.flip ? '\u0000f' : ''}${v.turns ? `\u0000r${v.turns}` : ''}` : `${src.split}:${v.key}`;
 const keysOf = (src: InputSource, views: readonly ViewKey[]): string[] => views.map((v) => keyOf(src, v));
 /** Whether the caches hold a view (with byPath, the carry too: a shared cache may have been filled in another run's phase). */
 const holds = (src: InputSource, key: string): boolean => src.cache!.has(key) && (!src.byPath || !src.carry || src.carry.has(key));
@@ -67,27 +67,31 @@ function storePrefix(e: Engine, src: InputSource, images: Tensor, keys: string[]
 }
 
 /**
- * With random flips, the views of this batch's images that it does not show (their mirror images) go into
- * the cache too. The mirrored view is exactly the batch flipped along its width (flip and the per-channel
- * normalisation commute), so no later epoch has a batch with an uncached view, and each view runs through
- * the frozen layers once.
+ * With random flips (and quarter turns), the views of this batch's images that it does not show (the mirror
+ * image; with turns, the other 7 orientations) go into the cache too. Each is the batch itself flipped or turned
+ * (orientation.ts: they commute with the per-channel normalisation), so no later epoch has a batch with an
+ * uncached view, and each view runs through the frozen layers once.
  */
-function storeMirrors(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[]): void {
-  const rows: number[] = [];
-  const keys: string[] = [];
-  views.forEach((v, i) => {
-    const key = keyOf(src, viewKey(v.index, !v.flip));
-    if (!holds(src, key)) {
-      rows.push(i);
-      keys.push(key);
+function storeOtherViews(e: Engine, src: InputSource, images: Tensor, views: readonly ViewKey[]): void {
+  for (const r of src.loader.orientations) {
+    if (!r.flip && r.turns === 0) continue;
+    const rows: number[] = [];
+    const keys: string[] = [];
+    views.forEach((v, i) => {
+      const o = compose(v, r);
+      const key = keyOf(src, viewKey(v.index, o.flip, o.turns));
+      if (!holds(src, key)) {
+        rows.push(i);
+        keys.push(key);
+      }
+    });
+    if (rows.length === 0) continue;
+    const turned = scope(() => orient(rows.length === views.length ? images : rowsOf(images, rows), r));
+    try {
+      storePrefix(e, src, turned, keys).dispose();
+    } finally {
+      turned.dispose();
     }
-  });
-  if (rows.length === 0) return;
-  const mirrored = scope(() => (rows.length === views.length ? images : rowsOf(images, rows)).flip([3]));
-  try {
-    storePrefix(e, src, mirrored, keys).dispose();
-  } finally {
-    mirrored.dispose();
   }
 }
 
@@ -109,7 +113,7 @@ function throughPrefixMissing(e: Engine, src: InputSource, images: Tensor, views
     part.dispose();
   }
   // Every image's other view too (a cached view's mirror may not be), so that later epochs find all of them.
-  if (src.loader.randomFlips) storeMirrors(e, src, images, views);
+  if (src.loader.orientations.length > 1) storeOtherViews(e, src, images, views);
   return src.cache!.hasAll(keys) ? src.cache!.get(keys) : null;
 }
 
@@ -122,9 +126,9 @@ function throughPrefix(e: Engine, src: InputSource, images: Tensor, views: reado
     if (partial) return partial;
   }
   const feats = storePrefix(e, src, images, keys);
-  if (src.loader.randomFlips) {
+  if (src.loader.orientations.length > 1) {
     try {
-      storeMirrors(e, src, images, views);
+      storeOtherViews(e, src, images, views);
     } catch (err) {
       feats.dispose();
       throw err;
