@@ -176,7 +176,7 @@ test('multiclass: a 3-class run equals the same protocol in PyTorch; its model, 
   // tlearn evaluate on the same test split: the same metrics, and a summary in words.
   const ev = await cliIn(dir)(['evaluate', path.join(run, 'best_model_final.safetensors'), data, '--split', 'test', '--out', path.join(dir, 'eval2')]);
   assert.equal(ev.code, 0, ev.err);
-  assert.match(ev.out, /n=9 {2}task=multiclass {2}classes=class0,class1,class2\naccuracy \d\.\d{4} {2}balanced accuracy/);
+  assert.match(ev.out, /n=9 {2}task=multiclass {2}classes=class0,class1,class2\naccuracy \d\.\d{4} \(95% CI \d\.\d{3}-\d\.\d{3}\) {2}balanced accuracy/);
   const again = JSON.parse(fs.readFileSync(path.join(dir, 'eval2', 'metrics.json'), 'utf8'));
   assert.deepEqual(again.confusion_matrix, metrics.confusion_matrix);
   assert.equal(again.accuracy, metrics.accuracy);
