@@ -26,9 +26,9 @@ test('a state saved before syncBatchNorm, clipGradNorm, mixup, cutmix and phases
   assert.throws(() => checkStateConfig(paths, old, tinyConfig('/data/x', ['phases[0].lr=0.5'])), /config\.phases\[0\]\.lr/);
 });
 
-test('a state saved before accumulateGradBatches, ema, focalLoss, layerLrDecay, decayNormsAndBiases and cosine warmup existed resumes with their defaults, not with other values', () => {
+test('a state saved before accumulateGradBatches, ema, focalLoss, sampler, layerLrDecay, decayNormsAndBiases and cosine warmup and interval existed resumes with their defaults, not with other values', () => {
   const config = tinyConfig('/data/x', ['phases[1].cosine=true']);
-  const { accumulateGradBatches: _a, ema: _e, focalLoss: _f, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
+  const { accumulateGradBatches: _a, ema: _e, focalLoss: _f, sampler: _s, ...recorded } = stateConfig(config) as Record<string, unknown> & { phases: Record<string, unknown>[] };
   // The cosine section as it was saved then: etaMin alone.
   const old = { ...recorded, phases: recorded.phases.map(({ layerLrDecay: _l, decayNormsAndBiases: _d, ...p }, i) => (i === 1 ? { ...p, cosine: { etaMin: 0 } } : p)) };
   const paths = runPaths(tempDir());
@@ -42,4 +42,6 @@ test('a state saved before accumulateGradBatches, ema, focalLoss, layerLrDecay, 
   refused(['focalLoss=true'], /config\.focalLoss/);
   refused(['phases[1].cosine={warmupEpochs: 1}'], /config\.phases\[1\]\.cosine\.warmupEpochs/);
   refused(['phases[1].cosine={warmupStartFactor: 0.5}'], /config\.phases\[1\]\.cosine\.warmupStartFactor/);
+  refused(['phases[1].cosine={interval: step}'], /config\.phases\[1\]\.cosine\.interval/);
+  refused(['sampler=balanced'], /config\.sampler/);
 });
