@@ -9,8 +9,8 @@
 // Nothing depends on which decode finishes first, so the same seed gives the same batches with the same crops
 // and flips on every run, and a resumed run replays epoch e exactly.
 //
-// Caching: when every step before the flip is deterministic (eval transform; 'none' and 'flip' presets)
-// the resized uint8 image is cached (ImageCache: memory, then disk) and flipped when it becomes a tensor,
+// Caching: when every step before the flip is deterministic (eval transform; 'none', 'flip' and 'dihedral' presets)
+// the resized uint8 image is cached (ImageCache: memory, then disk) and flipped (turned) when it becomes a tensor,
 // so epochs after the first never decode again. The random-resized-crop presets decode the original file
 // each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
 import { stat } from 'node:fs/promises';
@@ -99,7 +99,7 @@ export interface BatchPlan {
   indices: number[];
   /** Per image, how many times the epoch drew it before (0 but for class-balanced sampling): its augmentation's draw. */
   draws: number[];
-  /** Flip flags are known in advance (they come from the seed), so features can be looked up before decoding. */
+  /** Orientations are known in advance (they come from the seed), so features can be looked up before decoding. */
   views: ViewKey[];
 }
 
