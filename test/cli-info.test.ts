@@ -94,6 +94,15 @@ test('info in words: architecture, input, task and threshold, and the code; a pl
   assert.match(p.out, /\n  assumed\s+image size 224, classes 0,1 \(give --image-size/);
 });
 
+test('info in words: a flat record of extra metadata is printed whole, a nested one abbreviated', async () => {
+  const dir = path.join(tmp, 'extra');
+  fs.mkdirSync(dir);
+  tinyModelFile(dir, { focal_loss: { gamma: 2, alpha: null }, deep: { a: { b: 1 } }, seed: 4 });
+  const r = await cli(['info', path.join('extra', 'model.safetensors')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\n  extra +focal_loss \{"gamma":2,"alpha":null\}; deep \{\.\.\.\}; seed 4\n/);
+});
+
 test('info on an .onnx graph: its input and metadata; a missing or truncated file is refused naming it', async () => {
   assert.equal((await cli(['export', 'model.safetensors', '--out', 'model.onnx', '--no-check'])).code, 0);
   const o = await info('model.onnx');

@@ -84,7 +84,9 @@ export async function modelInfo(file: string): Promise<ModelInfo> {
   return { file, bytes: fs.statSync(file).size, sha256: await sha256Of(file), ...described };
 }
 
-const isRecord = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A value printed as it is inside a record (a record of only these is short: focal_loss {"gamma":2,"alpha":0.25}). */
+const isScalar = (v: unknown): boolean => v === null || ['number', 'string', 'boolean'].includes(typeof v);
 const list = (xs: readonly (string | number)[]): string => xs.join(', ');
 const quoted = (xs: readonly string[]): string => xs.map((x) => JSON.stringify(x)).join(', ');
 
@@ -128,7 +130,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ['assumed', i.assumed.length > 0 ? `${list(i.assumed)} (give --image-size, --classes, --resize, --task to evaluate, predict and export)` : null],
     // Nested records (the validation's confusion counts at the threshold) are --json's.
     ['extra', Object.keys(m.extra).length > 0 ? Object.entries(m.extra).filter(([k]) => k !== 'weight_average')
-      .map(([k, v]) => (isRecord(v) ? `${k} {...}` : `${k} ${JSON.stringify(v)}`)).join('; ') : null],
+      .map(([k, v]) => (isRecord(v) && !Object.values(v).every(isScalar) ? `${k} {...}` : `${k} ${JSON.stringify(v)}`)).join('; ') : null],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [`${i.file}: ${what} (${i.format}, ${mb} MB, SHA-256 ${i.sha256})`];
