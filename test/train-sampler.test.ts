@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { DataLoader, balancedOrder, drawNumbers, Rng, type LoaderItem } from '../src/data/index.js';
 import { configWarnings } from '../src/train/config/warnings.js';
-import { checkSampler } from '../src/train/setup.js';
+import { checkSampler, samplerLine } from '../src/train/setup.js';
 import { readSafetensors } from '../src/io/index.js';
 import { makeStripes, recordedRun, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 import { runPython } from './helpers/python.js';
@@ -109,6 +109,12 @@ test('balanced is refused for a multi-label run, warned about beside loss weight
   assert.ok(configWarnings(tinyConfig(data, [], { sampler: 'balanced', posWeight: 'auto' })).some((w) => /sampler balanced already draws every class equally often; with posWeight auto too/.test(w)));
   assert.throws(() => tinyConfig(data, ['sampler=weighted']), /config\.sampler\): expected one of "shuffle", "balanced", got "weighted"/);
   assert.throws(() => new DataLoader(fakeItems, { sampler: 'balanced', labelWidth: 3, cache: null }), /labelWidth/);
+  // The info line names each class's count up to 6 classes, then only the rarest and the commonest.
+  const classes = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  const train = classes.flatMap((_, j) => Array.from({ length: j + 2 }, (_, k) => ({ path: `/x/${j}-${k}.png`, label: j })));
+  assert.equal(samplerLine(balanced, train, classes), 'sampler balanced: each epoch draws 35 training images with replacement, every class 1/7 of them (from a 2 to g 8 images)');
+  assert.equal(samplerLine(balanced, train.filter((i) => i.label < 2), classes.slice(0, 2)), 'sampler balanced: each epoch draws 5 training images with replacement, every class 1/2 of them (a 2, b 3 images)');
+  assert.equal(samplerLine(tinyConfig(data), train, classes), null);
 });
 
 test('a run with sampler balanced says how it draws, and a Ctrl-C mid-epoch resumes to the uninterrupted history and weights', T, async () => {

@@ -162,12 +162,17 @@ export function checkSampler(config: RunConfig, kind: TaskKind): void {
 }
 
 /** The info line of class-balanced sampling: how often each class is drawn now, and will be. */
-function samplerLine(config: RunConfig, train: readonly DataItem[], classes: readonly string[]): string | null {
+export function samplerLine(config: RunConfig, train: readonly Pick<DataItem, 'label'>[], classes: readonly string[]): string | null {
   if (config.sampler !== 'balanced') return null;
   const counts = classes.map((_, j) => train.filter((i) => i.label === j).length);
   const present = counts.filter((k) => k > 0).length;
-  return `sampler balanced: each epoch draws ${train.length} training images with replacement, every class 1/${present} of them ` +
-    `(${classes.map((c, j) => `${c} ${counts[j]}`).join(', ')} images)`;
+  // Every class's count up to 6 classes; beyond, the rarest and the commonest (a line per run, not per class).
+  const named = classes.map((c, j) => ({ c, n: counts[j]! }));
+  const listed = named.length <= 6 ? named.map(({ c, n }) => `${c} ${n}`).join(', ') : (() => {
+    const sorted = [...named].sort((a, b) => a.n - b.n);
+    return `from ${sorted[0]!.c} ${sorted[0]!.n} to ${sorted.at(-1)!.c} ${sorted.at(-1)!.n}`;
+  })();
+  return `sampler balanced: each epoch draws ${train.length} training images with replacement, every class 1/${present} of them (${listed} images)`;
 }
 
 /**
