@@ -229,6 +229,7 @@ test('compare refuses evaluations it cannot pair, naming why', async () => {
   evaluation(path.join(tmp, 'other-images'), [...base.slice(1), { path: 'e.png', label: 'cat', p: 0.1 }]);
   evaluation(path.join(tmp, 'other-label'), base.map((r) => (r.path === 'c.png' ? { ...r, label: 'dog' } : r)));
   multiEvaluation(path.join(tmp, 'multi'), 'multiclass', [['a.png', 'cat', 'cat'], ['b.png', 'dog', 'dog'], ['c.png', 'cat', 'cat'], ['d.png', 'dog', 'cat']]);
+  multiEvaluation(path.join(tmp, 'multi-bad'), 'multiclass', [['a.png', 'cat', 'cat'], ['b.png', 'dog', 'dog']], 0.8, [[0.6, 0.3, 0.1], [0.2, 1.5, 0.1]]);
   fs.mkdirSync(path.join(tmp, 'empty'));
   const cases: [string, RegExp][] = [
     ['other-images', /not of the same images: 1 only in .*x \(a\.png\); 1 only in .*other-images \(e\.png\); evaluate both models on the same data and split/],
@@ -242,4 +243,7 @@ test('compare refuses evaluations it cannot pair, naming why', async () => {
     assert.equal(r.code, 2, `${b}: ${r.err}`);
     assert.match(r.err, re, b);
   }
+  const bad = await cli(['compare', 'multi', 'multi-bad']);
+  assert.equal(bad.code, 2, bad.err);
+  assert.match(bad.err, /multi-bad.*predictions\.csv line 3: the probability of dog "1\.5" is not in \[0, 1\]/);
 });
