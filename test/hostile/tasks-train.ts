@@ -53,6 +53,22 @@ export const cases: HostileCase[] = [
     code: 2, message: /posWeight is for binary and multilabel tasks/, after: nothingWritten,
   },
   {
+    name: '--focal-loss beside --label-smoothing on three classes (the focal loss replaces cross-entropy)',
+    async setup(dir) { await classFolders(dir, { a: 3, b: 3, c: 3 }); return train('--focal-loss', '--label-smoothing', '0.1'); },
+    code: 2, message: /labelSmoothing smooths the targets of cross-entropy, which focalLoss replaces/, after: nothingWritten,
+  },
+  {
+    name: '--sampler balanced on a multi-label CSV',
+    async setup(dir) {
+      await classFolders(dir, { all: 12 });
+      const sets = ['x', 'y', 'x;y', ''];
+      const rows = Array.from({ length: 12 }, (_, i) => `data/all/${i}.png,${sets[i % 4]},${i < 6 ? 'train' : i < 9 ? 'val' : 'test'}`);
+      fs.writeFileSync(path.join(dir, 'labels.csv'), ['path,label,split', ...rows].join('\n') + '\n');
+      return ['train', 'labels.csv', ...train('--sampler', 'balanced').slice(2)];
+    },
+    code: 2, message: /config\.sampler.*a multilabel image has several labels: weigh each label's positives with posWeight/, after: nothingWritten,
+  },
+  {
     name: 'two class weights for three classes',
     async setup(dir) { await classFolders(dir, { a: 3, b: 3, c: 3 }); return train('--set', 'classWeights=[1, 2]'); },
     code: 2, message: /classWeights has 2 values; the data has 3 classes/, after: nothingWritten,
