@@ -6,8 +6,8 @@
 // train-resume-config.test.ts.)
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
-import { ConfigError, resolveConfig } from '../src/train/config/index.js';
+import { train, type EpochRecord, type RunResult, type TrainEvent } from '../src/train/index.js';
+import { ConfigError, resolveConfig, type RunConfig } from '../src/train/config/index.js';
 import { DEFAULT_ONE_CYCLE } from '../src/train/config/defaults.js';
 import { TrainSetupError } from '../src/train/index.js';
 import { readSafetensors } from '../src/io/index.js';
@@ -20,6 +20,20 @@ const T = { timeout: 600_000 };
 const data = await makeStripes(tempDir(), { train: 12, val: 4, test: 2 });
 const untimed = (h: EpochRecord[]) => h.map(({ seconds: _s, images_per_second: _i, ...r }) => r);
 const tensorsOf = (file: string) => new Map([...readSafetensors(file).tensors].map(([k, t]) => [k, Buffer.from(t.data).toString('base64')]));
+
+/** A Ctrl-C after the first batch of epoch 2, then --resume: the same history and weights as the uninterrupted run `r`. */
+async function resumesAlike(config: RunConfig, r: RunResult, prefix: string): Promise<void> {
+  const out = tempDir(prefix);
+  const ac = new AbortController();
+  const first = await train(config, {
+    out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
+    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ac.abort(); },
+  });
+  assert.equal(first.interrupted, true);
+  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
+  assert.deepEqual(untimed(resumed.history), untimed(r.history));
+  assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(r.bestModel!));
+}
 
 // Phase 1: torch's defaults; phase 2: other settings. No early stopping, so that every step of both cycles runs.
 const SET = ['phases[0].oneCycle=true', 'phases[1].oneCycle={pctStart: 0.25, annealStrategy: linear, divFactor: 10, finalDivFactor: 100}',
@@ -173,16 +187,7 @@ out(lrs)
   assert.deepEqual(r.history.map((h) => h.lr), want);
   // Up from a fifth of the rate, the rate itself at the third epoch, then down.
   assert.ok(Math.abs(want[0]! - 0.2 * config.phases[0]!.lr) < 1e-15 && want[2] === config.phases[0]!.lr && want[4]! < want[2]!, `${want}`);
-  const out = tempDir('tlearn-warmup-int-');
-  const ac = new AbortController();
-  const first = await train(config, {
-    out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
-    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ac.abort(); },
-  });
-  assert.equal(first.interrupted, true);
-  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
-  assert.deepEqual(untimed(resumed.history), untimed(r.history));
-  assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(r.bestModel!));
+  await resumesAlike(config, r, 'tlearn-warmup-int-');
 });
 
 test('cosine with interval step: each step\'s rate equals torch\'s SequentialLR(LinearLR, CosineAnnealingLR) stepped per step; a Ctrl-C mid-epoch resumes to the same run', T, async () => {
@@ -210,16 +215,7 @@ out(lrs)
   assert.deepEqual(steps.map((e) => e.lr), want);
   // Half an epoch of warmup from a fifth of the rate, then down within the epochs.
   assert.ok(want[0]! < want[Math.round(perEpoch / 2)]! && want.at(-1)! < want[perEpoch]!, `${want}`);
-  const out = tempDir('tlearn-cosine-step-int-');
-  const ac = new AbortController();
-  const first = await train(config, {
-    out, handleSigint: false, quiet: true, skipEvaluation: true, batchEvents: true, signal: ac.signal,
-    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 1) ac.abort(); },
-  });
-  assert.equal(first.interrupted, true);
-  const resumed = await train(config, { out, resume: true, handleSigint: false, quiet: true, skipEvaluation: true });
-  assert.deepEqual(untimed(resumed.history), untimed(r.history));
-  assert.deepEqual(tensorsOf(resumed.bestModel!), tensorsOf(r.bestModel!));
+  await resumesAlike(config, r, 'tlearn-cosine-step-int-');
 });
 
 test('under cosine annealing each epoch\'s rate equals torch\'s CosineAnnealingLR(T_max = epochs); its epochs cannot change on resume', T, async () => {
