@@ -27,8 +27,9 @@ export {
   baseCacheKey, defaultCacheBytes, evalCacheKey, fileStamp, ImageCache, type CacheStats, type FileStat, type ImageCacheOptions,
 } from './cache.js';
 export {
-  DataLoader, SAMPLERS, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SamplerKind, type SkippedItem, type ViewKey,
+  DataLoader, viewKey, type Batch, type BatchPlan, type DataLoaderOptions, type LoaderItem, type SkippedItem, type ViewKey,
 } from './loader.js';
+export { SAMPLERS, type SamplerKind } from './epoch-plan.js';
 export { balancedOrder, drawNumbers } from './balanced.js';
 export { compose, orient, orientationsOf, UPRIGHT, type Orientation } from './orientation.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';

@@ -19,9 +19,10 @@ import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, i
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
-import { balancedOrder, drawNumbers } from './balanced.js';
+import { drawNumbers } from './balanced.js';
+import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
-import { checkShard, shardIndices, type ShardSpec } from '../distributed/sampler.js';
+import { checkShard, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
 } from './transforms.js';
@@ -86,8 +87,6 @@ export interface DataLoaderOptions {
 
 export interface SkippedItem { index: number; path: string; reason: string }
 
-export const SAMPLERS = ['shuffle', 'balanced'] as const;
-export type SamplerKind = (typeof SAMPLERS)[number];
 
 /** Identifies what the network saw for an item: the image and its orientation (mirrored, quarter turns). */
 export interface ViewKey extends Orientation { index: number; key: string }
@@ -237,35 +236,13 @@ export class DataLoader {
   /** The batches of an epoch, with their view keys, without decoding anything. */
   plan(epoch: number): BatchPlan[] {
     if (!(Number.isInteger(epoch) && epoch >= 0)) throw new Error(`DataLoader: epoch must be an integer >= 0, got ${epoch}`);
-    // Order every index, then drop failed ones: the order of the others does not depend on which
-    // files have failed so far (a resumed run plans the same epochs).
-    const order = this.epochOrder(epoch);
+    const order = epochOrder(this.items.map((it) => it.label), this, epoch);
     const draws = drawNumbers(order);
-    // A rank's shard comes from the whole order (every rank has the same), before its own decode failures are
-    // dropped. Those can change its number of batches: a data-parallel run stops at a rank's first failure instead
-    // (train/setup.ts onDecodeFailure), since its ranks must take the same steps.
-    let positions = order.map((_, p) => p);
-    if (this.shard) positions = shardIndices(positions, this.shard);
-    positions = positions.filter((p) => !this.failed.has(order[p]!));
-    const plans: BatchPlan[] = [];
-    for (let start = 0; start < positions.length; start += this.batchSize) {
-      const at = positions.slice(start, start + this.batchSize);
-      if (at.length < this.batchSize) {
-        if (this.dropLast) break;
-        if (this.dropSingleton && at.length === 1 && this.batchSize > 1) break;
-      }
+    const cut = { batchSize: this.batchSize, dropLast: this.dropLast, dropSingleton: this.dropSingleton, shard: this.shard, failed: this.failed };
+    return batchPositions(order, cut).map((at, batchIndex) => {
       const indices = at.map((p) => order[p]!), drawn = at.map((p) => draws[p]!);
-      plans.push({ epoch, batchIndex: plans.length, indices, draws: drawn, views: indices.map((i, k) => this.viewOf(i, epoch, drawn[k]!)) });
-    }
-    return plans;
-  }
-
-  /** Epoch `epoch`'s item indices before sharding: shuffled (or in order), or drawn class-balanced. */
-  private epochOrder(epoch: number): number[] {
-    if (this.sampler === 'balanced') return balancedOrder(this.items.map((it) => it.label), new Rng(deriveSeed(this.seed, 'balanced', epoch)));
-    const order = Array.from({ length: this.items.length }, (_, i) => i);
-    if (this.shuffle) new Rng(deriveSeed(this.seed, 'shuffle', epoch)).shuffle(order);
-    return order;
+      return { epoch, batchIndex, indices, draws: drawn, views: indices.map((i, k) => this.viewOf(i, epoch, drawn[k]!)) };
+    });
   }
 
   /** Iterates over the batches of the next epoch (0, 1, 2, ... on successive iterations). */
