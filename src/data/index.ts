@@ -31,7 +31,7 @@ export {
 } from './loader.js';
 export { SAMPLERS, type SamplerKind } from './epoch-plan.js';
 export { balancedOrder, drawNumbers } from './balanced.js';
-export { compose, orient, orientationsOf, UPRIGHT, type Orientation } from './orientation.js';
+export { compose, orient, orientationsOf, type Orientation } from './orientation.js';
 export { formatCsv, parseCsv, type CsvRow } from './csv.js';
 export { countLine, formatDuration, periodicProgress, TenSeconds } from './progress.js';
 export { mapLimit, Semaphore } from './pool.js';

@@ -6,8 +6,6 @@ import type { Tensor } from '../torch/index.js';
 /** An image's orientation: mirrored along its width first (flip), then turned `turns` quarter turns. */
 export interface Orientation { flip: boolean; turns: number }
 
-export const UPRIGHT: Orientation = Object.freeze({ flip: false, turns: 0 });
-
 /** The orientations a preset draws from: upright only; upright and mirrored; or all 8 with quarter turns. */
 export function orientationsOf(flip: boolean, turns: boolean): Orientation[] {
   const out: Orientation[] = [];

@@ -1,5 +1,6 @@
 // One of C classes: softmax over C logits, cross-entropy (class weights, label smoothing) or the softmax focal
-// loss (kornia's focal_loss, with the class weights), the prediction is the most probable class; val_auc is scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
+// loss (kornia's focal_loss, with the class weights), the prediction is the most probable class; val_auc is
+// scikit-learn's roc_auc_score(multi_class='ovr', average='macro').
 import { F, tensor, type Tensor } from '../torch/index.js';
 import { multiclassRocAuc } from '../metrics/index.js';
 import { focalRecord, orNaN, rowsOf, type Decision, type FocalSettings, type LossSettings, type Prediction, type Task, type ThresholdPick, type ValidationScores } from './task.js';
