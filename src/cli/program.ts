@@ -295,8 +295,8 @@ ${examples([
     });
 
   program.command('compare')
-    .summary('is model B better than A? DeLong\'s test of two AUCs and McNemar\'s of two accuracies on the same images')
-    .description('Compare two evaluations of the same images: A and B are evaluation folders (evaluate\'s --out) or training run folders (their eval/, the test split), of the same task. The images are paired by path (each must be in both, with the same label). Prints both accuracies (at each binary model\'s own threshold; multi-label: subset accuracies) with McNemar\'s exact test (only the images one model gets right and the other wrong count) and, for binary models, both AUCs, their difference with its 95 % interval and DeLong\'s paired z test (the images are the same, so the AUCs\' covariance counts); multi-class and multi-label evaluations show their macro AUCs without a paired test. Reads metrics.json and predictions.csv only.')
+    .summary('is model B better than A? paired tests of two AUCs (DeLong; a bootstrap for macro AUCs) and of two accuracies (McNemar) on the same images')
+    .description('Compare two evaluations of the same images: A and B are evaluation folders (evaluate\'s --out) or training run folders (their eval/, the test split), of the same task. The images are paired by path (each must be in both, with the same label). Prints both accuracies (at each binary model\'s own threshold; multi-label: subset accuracies) with McNemar\'s exact test (only the images one model gets right and the other wrong count) and, for binary models, both AUCs, their difference with its 95 % interval and DeLong\'s paired z test (the images are the same, so the AUCs\' covariance counts); for multi-class and multi-label ones, the macro AUCs of predictions.csv\'s probabilities with pROC\'s paired bootstrap test (2000 resamples; fewer on very large evaluations). Reads metrics.json and predictions.csv only.')
     .argument('<a>', 'evaluation or run folder of model A')
     .argument('<b>', 'evaluation or run folder of model B')
     .option('--json', 'print the comparison as JSON')

@@ -1,4 +1,4 @@
-// Paired comparison of two binary models on the same images (a question every model update raises: is B really
+// Paired comparison of two models on the same images (a question every model update raises: is B really
 // better than A, or is the difference within what a test set of this size moves?):
 // - DeLong et al. (1988): the difference of the two ROC AUCs, its standard error from the structural components of
 //   both AUCs (their covariance included, since the images are the same), a 95 % interval and a two-sided z test;
