@@ -1,5 +1,5 @@
-// Test-time augmentation (--tta flip): the mean of the probabilities of each image and its horizontal mirror, as
-// fastai's tta: equal to PyTorch on a tiny model (binary and multi-class); evaluate records the result without
+// Test-time augmentation (--tta flip: the mean of the probabilities of each image and its horizontal mirror, as
+// fastai's tta; --tta dihedral: of its 8 symmetries): equal to PyTorch on a tiny model (binary and multi-class); evaluate records the result without
 // it in metrics.json and the report; predict's probability is the mean of the image's and its mirrored file's.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { manualSeed, randn, scope } from '../src/torch/index.js';
 import { loadModelFile, saveModelFile } from '../src/models/index.js';
 import { probabilityVariants } from '../src/eval/torch-engine.js';
+import { TTA_MODES } from '../src/eval/tta.js';
 import { writePng } from './data-fixtures.js';
 import { cliIn } from './helpers/cli.js';
 import { runPython } from './helpers/python.js';
@@ -17,6 +18,7 @@ import { removeTempDirs, tempDir } from './helpers/temp.js';
 
 after(removeTempDirs);
 
+// PyTorch's views: the mirror; or the 8 symmetries, torch.rot90's quarter turns of the image and of its mirror.
 const PY_TTA = `
 import torch, torchvision
 m = torchvision.models.resnet18()
@@ -25,14 +27,18 @@ m.load_state_dict(torch.load(inp['file'], weights_only=True))
 m.eval()
 x = torch.tensor(inp['x'], dtype=torch.float32).reshape(inp['shape'])
 act = (lambda z: torch.sigmoid(z)) if inp['k'] == 1 else (lambda z: torch.softmax(z, 1))
+if inp['mode'] == 'flip':
+    views = [torch.flip(x, dims=[3])]
+else:
+    views = [torch.rot90(v, k, dims=[2, 3]) for v in (x, torch.flip(x, dims=[3])) for k in range(4)][1:]
 with torch.no_grad():
     plain = act(m(x))
-    tta = (plain + act(m(torch.flip(x, dims=[3])))) / 2
+    tta = (plain + sum(act(m(v)) for v in views)) / (len(views) + 1)
 out({'plain': plain.flatten().tolist(), 'tta': tta.flatten().tolist()})
 `;
 
 for (const kind of ['binary', 'multiclass'] as const) {
-  test(`${kind}: --tta flip probabilities equal PyTorch's mean of the image and its mirror`, () => {
+  test(`${kind}: --tta flip and dihedral probabilities equal PyTorch's mean over the image's views`, () => {
     const dir = tempDir();
     const { model, metadata } = tinyClassifier(kind, 'resnet18', 32);
     try {
@@ -40,23 +46,25 @@ for (const kind of ['binary', 'multiclass'] as const) {
       saveModelFile(file, model, metadata, { format: 'pth' });
       manualSeed(9);
       const x = randn([4, 3, 32, 32]);
-      const ours = scope(() => {
-        const v = probabilityVariants(model, x, 'flip');
-        return { tta: v.main.toFloat32Array(), plain: v.plain!.toFloat32Array(), none: v.uncalibrated };
-      });
-      assert.equal(ours.none, undefined, 'no temperature: no uncalibrated variant');
-      const py = runPython<{ plain: number[]; tta: number[] }>(PY_TTA, { file, k: model.outputs, x: Array.from(x.toFloat32Array()), shape: [4, 3, 32, 32] });
+      for (const mode of TTA_MODES) {
+        const ours = scope(() => {
+          const v = probabilityVariants(model, x, mode);
+          return { tta: v.main.toFloat32Array(), plain: v.plain!.toFloat32Array(), none: v.uncalibrated };
+        });
+        assert.equal(ours.none, undefined, 'no temperature: no uncalibrated variant');
+        const py = runPython<{ plain: number[]; tta: number[] }>(PY_TTA, { file, mode, k: model.outputs, x: Array.from(x.toFloat32Array()), shape: [4, 3, 32, 32] });
+        assert.ok(maxAbsDiff(ours.tta, py.tta) < 1e-5, `${mode}: tta ${maxAbsDiff(ours.tta, py.tta)}`);
+        assert.ok(maxAbsDiff(ours.plain, py.plain) < 1e-5, `${mode}: plain ${maxAbsDiff(ours.plain, py.plain)}`);
+        assert.ok(maxAbsDiff(ours.tta, ours.plain) > 1e-4, `${mode}: the views change the probabilities`);
+      }
       x.dispose();
-      assert.ok(maxAbsDiff(ours.tta, py.tta) < 1e-5, `tta ${maxAbsDiff(ours.tta, py.tta)}`);
-      assert.ok(maxAbsDiff(ours.plain, py.plain) < 1e-5, `plain ${maxAbsDiff(ours.plain, py.plain)}`);
-      assert.ok(maxAbsDiff(ours.tta, ours.plain) > 1e-4, 'the mirror changes the probabilities');
     } finally {
       model.dispose();
     }
   });
 }
 
-test('evaluate --tta flip: metrics.json holds the result without TTA (equal to a plain evaluate) and the report shows both; predict --tta averages an image and its mirror', async () => {
+test('evaluate --tta flip: metrics.json holds the result without TTA (equal to a plain evaluate) and the report shows both; predict --tta flip averages an image and its mirror, --tta dihedral its 8 symmetries', async () => {
   const dir = tempDir();
   const { model, metadata } = tinyClassifier('binary', 'resnet18', 32);
   saveModelFile(path.join(dir, 'model.safetensors'), model, metadata);
@@ -78,7 +86,14 @@ test('evaluate --tta flip: metrics.json holds the result without TTA (equal to a
     assert.equal(b.tta.with[k], b[k], `with TTA, ${k} is the main result`);
   }
   assert.notEqual(b.log_loss, a.log_loss);
-  assert.match(fs.readFileSync(path.join(dir, 'tta', 'report.html'), 'utf8'), /Test-time augmentation[\s\S]*Without TTA[\s\S]*With TTA \(flip\)/);
+  assert.match(fs.readFileSync(path.join(dir, 'tta', 'report.html'), 'utf8'), /Test-time augmentation[\s\S]*each image and its horizontal mirror[\s\S]*Without TTA[\s\S]*With TTA \(flip\)/);
+  const d = await cli(['evaluate', 'model.safetensors', 'data', '--out', 'dihedral', '--tta', 'dihedral']);
+  assert.equal(d.code, 0, d.err);
+  const c = JSON.parse(fs.readFileSync(path.join(dir, 'dihedral', 'metrics.json'), 'utf8'));
+  assert.equal(c.tta.method, 'dihedral');
+  assert.equal(c.tta.without.log_loss, a.log_loss, 'without TTA: the plain evaluation');
+  assert.notEqual(c.log_loss, b.log_loss, 'the 8 symmetries are not the 2 views of flip');
+  assert.match(fs.readFileSync(path.join(dir, 'dihedral', 'report.html'), 'utf8'), /each image&#39;s 8 symmetries[\s\S]*With TTA \(dihedral\)/);
 
   // The mirrored file's probability and the image's, averaged, are predict --tta's (the squash resize commutes with the mirror).
   const img = path.join(dir, 'data', 'test', 'dog', '4.png');
@@ -91,6 +106,24 @@ test('evaluate --tta flip: metrics.json holds the result without TTA (equal to a
   const [pi, pm] = await p([img, 'mirror.png']);
   const [pt] = await p([img, '--tta', 'flip']);
   assert.ok(Math.abs(pt! - (pi! + pm!) / 2) < 1e-6, `${pt} vs ${(pi! + pm!) / 2}`);
+
+  // --tta dihedral: the mean of the plain probabilities of the image's 8 symmetries as sharp makes them (turned and
+  // mirrored files; the image is the model's 32 px, so no resize comes between).
+  const square = path.join(dir, 'square.png');
+  await writePng(square, 32, 32, 7);
+  const symmetries: string[] = [];
+  for (const mirrored of [false, true]) {
+    for (const angle of [0, 90, 180, 270]) {
+      const file = path.join(dir, `square-${mirrored ? 'mirrored-' : ''}${angle}.png`);
+      await (mirrored ? sharp(square).flop() : sharp(square)).rotate(angle).png().toFile(file);
+      symmetries.push(file);
+    }
+  }
+  const each = await p(symmetries);
+  const [dihedral] = await p([square, '--tta', 'dihedral']);
+  const mean = each.reduce((a, b) => a + b, 0) / 8;
+  assert.ok(Math.abs(dihedral! - mean) < 1e-6, `${dihedral} vs ${mean}`);
+  assert.ok(Math.max(...each) - Math.min(...each) > 1e-4, `the symmetries change the probability: ${each}`);
 });
 
 test('a model with a temperature: evaluate reports the metrics at T = 1 beside the calibrated ones, and both reliability diagrams', async () => {

@@ -19,6 +19,7 @@ import { removeTempDirs, tempDir } from './helpers/temp.js';
 import { writePng } from './data-fixtures.js';
 import { variedImages } from './helpers/varied-images.js';
 import { TTA_FILES } from '../src/export/web/index.js';
+import { TTA_MODES } from '../src/eval/tta.js';
 import { onnxRuntime } from '../src/onnx/index.js';
 import { decodeResized } from '../src/data/decode.js';
 
@@ -215,37 +216,41 @@ describe('tlearn export --format web: the page\'s graph gets the same proof', ()
     assert.equal(fs.existsSync(path.join(dir, 'page3')), false);
   });
 
-  it('--tta flip: the page\'s three graphs in onnxruntime-node give predict --tta flip\'s probabilities within 1e-4; other formats refuse it', async () => {
+  it('--tta flip and dihedral: the page\'s three graphs in onnxruntime-node give predict --tta\'s probabilities within 1e-4; other formats refuse it', async () => {
     const files = await variedImages(fs.mkdtempSync(path.join(dir, 'images-')));
-    const r = await cliIn(dir)(['export', model, '--format', 'web', '--out', 'page-tta', '--tta', 'flip', '--check', ...files]);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /test-time augmentation: each image and its mirror averaged/);
-    const page = path.join(dir, 'page-tta');
-    const { tta, metadata } = readJson(path.join(page, 'model.json'));
-    assert.equal(tta, 'flip');
     const ort = await onnxRuntime();
-    const open = (f: string) => ort.InferenceSession.create(fs.readFileSync(path.join(page, f)));
-    const [net, views, mean] = await Promise.all([open('model.onnx'), open(TTA_FILES.views), open(TTA_FILES.mean)]);
     type T = InstanceType<typeof ort.Tensor>;
-    const run = async (s: typeof net, x: T): Promise<T> => (await s.run({ [s.inputNames[0]!]: x }))[s.outputNames[0]!] as T;
     const predicted = async (extra: string[]) => {
       const p = await cliIn(dir)(['predict', model, ...files, '--json', ...extra]);
       assert.equal(p.code, 0, p.err);
       return new Map<string, number>(JSON.parse(p.out).map((e: { path: string; probability: number }) => [path.basename(e.path), e.probability]));
     };
-    const [withTta, plain] = [await predicted(['--tta', 'flip']), await predicted([])];
-    let moved = 0;
-    for (const file of files) {
-      const size = metadata.imageSize as number;
-      const x = new ort.Tensor('uint8', (await decodeResized(file, size, metadata.resize)).data, [1, size, size, 3]);
-      const got = (await run(mean, await run(net, await run(views, x)))).data[0] as number;
-      const want = withTta.get(path.basename(file))!;
-      assert.ok(Math.abs(got - want) <= 1e-4, `${path.basename(file)}: page graphs ${got} vs predict --tta flip ${want}`);
-      moved = Math.max(moved, Math.abs(want - plain.get(path.basename(file))!));
+    const plain = await predicted([]);
+    for (const mode of TTA_MODES) {
+      const r = await cliIn(dir)(['export', model, '--format', 'web', '--out', `page-${mode}`, '--tta', mode, '--check', ...files]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`test-time augmentation ${mode}: the mean of the probabilities of each image`));
+      const page = path.join(dir, `page-${mode}`);
+      const { tta, metadata } = readJson(path.join(page, 'model.json'));
+      assert.equal(tta, mode);
+      const open = (f: string) => ort.InferenceSession.create(fs.readFileSync(path.join(page, f)));
+      const [net, views, mean] = await Promise.all([open('model.onnx'), open(TTA_FILES.views), open(TTA_FILES.mean)]);
+      const run = async (s: typeof net, x: T): Promise<T> => (await s.run({ [s.inputNames[0]!]: x }))[s.outputNames[0]!] as T;
+      const withTta = await predicted(['--tta', mode]);
+      let moved = 0;
+      for (const file of files) {
+        const size = metadata.imageSize as number;
+        const x = new ort.Tensor('uint8', (await decodeResized(file, size, metadata.resize)).data, [1, size, size, 3]);
+        // The page runs the model on the views as one batch (one image: 2 or 8 rows).
+        const got = (await run(mean, await run(net, await run(views, x)))).data[0] as number;
+        const want = withTta.get(path.basename(file))!;
+        assert.ok(Math.abs(got - want) <= 1e-4, `${mode} ${path.basename(file)}: page graphs ${got} vs predict --tta ${mode} ${want}`);
+        moved = Math.max(moved, Math.abs(want - plain.get(path.basename(file))!));
+      }
+      // Else a page that skipped the views would pass too.
+      assert.ok(moved > 1e-3, `${mode}: the views move no probability (at most ${moved})`);
+      await Promise.all([net, views, mean].map((s) => s.release()));
     }
-    // Else a page that skipped the mirror would pass too.
-    assert.ok(moved > 1e-3, `the mirror moves no probability (at most ${moved})`);
-    await Promise.all([net, views, mean].map((s) => s.release()));
 
     const bad = await cliIn(dir)(['export', model, '--out', 'm.onnx', '--tta', 'flip']);
     assert.equal(bad.code, 2);

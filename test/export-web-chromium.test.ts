@@ -17,6 +17,7 @@ import { serveFolder } from './helpers/static-server.js';
 import { variedImages } from './helpers/varied-images.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
 import sharp from 'sharp';
+import { TTA_MODES } from '../src/eval/tta.js';
 
 after(removeTempDirs);
 
@@ -166,34 +167,36 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class and proba
   }
 });
 
-test('a page exported with --tta flip gives predict --tta flip\'s probabilities within 0.02, nearer them than the plain ones', async () => {
-  requireChromium();
-  const dir = tempDir();
-  const files = await variedImages(dir);
-  const classes = ['boot', 'sandal', 'sneaker'];
-  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
-    { task: 'multiclass', classes, positiveClass: null, resize: 'crop' });
-  const expected = await predictJson(dir, model, files, ['--tta', 'flip']);
-  const plain = new Map((await predictJson(dir, model, files)).map((e) => [path.basename(e.path), classes.map((c) => e.probabilities[c] as number)]));
-  let summary = '';
-  const { results, page, url } = await runPage(dir, model, files, async (p) => {
-    summary = await p.evaluate<string>(`document.getElementById('summary').textContent`);
-  }, ['--tta', 'flip']);
-  assertClean(page, url);
-  assert.match(summary, /test-time augmentation/);
-  let telling = 0; // images where the mirror moves a probability by more than the decoders' differences
-  for (const [e, got] of pairs(expected, results)) {
-    const want = classes.map((c) => e.probabilities[c] as number), without = plain.get(got.file)!;
-    for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict --tta flip ${want}`);
-    assert.equal(got.label, e.label, got.file);
-    const i = want.reduce((best, p, k) => (Math.abs(p - without[k]!) > Math.abs(want[best]! - without[best]!) ? k : best), 0);
-    if (Math.abs(want[i]! - without[i]!) > 0.025) {
-      telling++;
-      assert.ok(Math.abs(got.probabilities[i]! - want[i]!) < Math.abs(got.probabilities[i]! - without[i]!), `${got.file}: the page's ${got.probabilities[i]} is nearer the plain ${without[i]} than TTA's ${want[i]}`);
+for (const mode of TTA_MODES) {
+  test(`a page exported with --tta ${mode} gives predict --tta ${mode}'s probabilities within 0.02, nearer them than the plain ones`, async () => {
+    requireChromium();
+    const dir = tempDir();
+    const files = await variedImages(dir);
+    const classes = ['boot', 'sandal', 'sneaker'];
+    const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
+      { task: 'multiclass', classes, positiveClass: null, resize: 'crop' });
+    const expected = await predictJson(dir, model, files, ['--tta', mode]);
+    const plain = new Map((await predictJson(dir, model, files)).map((e) => [path.basename(e.path), classes.map((c) => e.probabilities[c] as number)]));
+    let summary = '';
+    const { results, page, url } = await runPage(dir, model, files, async (p) => {
+      summary = await p.evaluate<string>(`document.getElementById('summary').textContent`);
+    }, ['--tta', mode]);
+    assertClean(page, url);
+    assert.match(summary, mode === 'flip' ? /test-time augmentation: the mean of each image and its mirror/ : /test-time augmentation: the mean of each image's 8 symmetries/);
+    let telling = 0; // images where the views move a probability by more than the decoders' differences
+    for (const [e, got] of pairs(expected, results)) {
+      const want = classes.map((c) => e.probabilities[c] as number), without = plain.get(got.file)!;
+      for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict --tta ${mode} ${want}`);
+      assert.equal(got.label, e.label, got.file);
+      const i = want.reduce((best, p, k) => (Math.abs(p - without[k]!) > Math.abs(want[best]! - without[best]!) ? k : best), 0);
+      if (Math.abs(want[i]! - without[i]!) > 0.025) {
+        telling++;
+        assert.ok(Math.abs(got.probabilities[i]! - want[i]!) < Math.abs(got.probabilities[i]! - without[i]!), `${got.file}: the page's ${got.probabilities[i]} is nearer the plain ${without[i]} than TTA's ${want[i]}`);
+      }
     }
-  }
-  assert.ok(telling > 0, 'no image where TTA and the plain forward pass differ enough to tell them apart');
-});
+    assert.ok(telling > 0, 'no image where TTA and the plain forward pass differ enough to tell them apart');
+  });
+}
 
 test('the multi-label page gives tlearn predict\'s labels at the per-label thresholds, probabilities within 0.02', async () => {
   requireChromium();

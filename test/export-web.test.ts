@@ -65,6 +65,23 @@ test('with tta flip the page holds the two TTA graphs, sized for the image and t
   await mean.release();
 });
 
+test('with tta dihedral the page\'s graphs make the 8 views of an image as one batch and average 8 rows', async () => {
+  const dir = path.join(tempDir(), 'page');
+  writeWebPage(dir, { modelBytes: BYTES, metadata: { ...META, task: 'multiclass', classes: ['a', 'b', 'c'], positiveClass: null }, tta: 'dihedral' });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).tta, 'dihedral');
+  const ort = await onnxRuntime();
+  const [views, mean] = await Promise.all([TTA_FILES.views, TTA_FILES.mean].map((f) => ort.InferenceSession.create(fs.readFileSync(path.join(dir, f)))));
+  const pixels = Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => i % 251);
+  const out = (await views!.run({ [views!.inputNames[0]!]: new ort.Tensor('uint8', pixels, [1, 32, 32, 3]) }))[views!.outputNames[0]!]!;
+  assert.deepEqual(out.dims, [8, 32, 32, 3]);
+  const rows = Float32Array.from({ length: 24 }, (_, i) => (i % 3) + Math.floor(i / 3));
+  const m = (await mean!.run({ [mean!.inputNames[0]!]: new ort.Tensor('float32', rows, [8, 3]) }))[mean!.outputNames[0]!]!;
+  assert.deepEqual(m.dims, [1, 3]);
+  assert.deepEqual(Array.from(m.data as Float32Array), [3.5, 4.5, 5.5]);
+  await views!.release();
+  await mean!.release();
+});
+
 test('an existing non-empty folder is refused without force; force replaces an earlier page but never another folder', () => {
   const parent = tempDir();
   const dir = path.join(parent, 'page');

@@ -1,13 +1,18 @@
-// --tta flip on every engine: the ONNX engine (onnxruntime: the model runs once on the images and their mirrors)
-// gives the libtorch engine's TTA probabilities within 1e-4 in predict and evaluate (metrics.json's result without
-// TTA included); `tlearn serve --tta flip` answers, on both engines, the mean of two plain answers: the image's and
-// its mirrored file's, and says that TTA was used.
+// --tta flip and dihedral on every engine: onnxruntime's views graph moves the pixels exactly as libtorch's flips and
+// turns do; the ONNX engine gives the libtorch engine's TTA probabilities within 1e-4 in predict and evaluate
+// (metrics.json's result without TTA included); `tlearn serve --tta MODE` answers, on both engines, the mean of the
+// plain answers of the image's mirrored (and turned) files, and says that TTA was used.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { orient } from '../src/data/orientation.js';
+import { ttaViewsGraph } from '../src/deploy/tta.js';
+import { ttaViews, TTA_MODES } from '../src/eval/tta.js';
 import { exportOnnx } from '../src/export/onnx/index.js';
+import { onnxRuntime } from '../src/onnx/index.js';
+import { scope, tensor } from '../src/torch/index.js';
 import { loadModelFile, saveModelFile } from '../src/models/index.js';
 import { cliIn } from './helpers/cli.js';
 import { tinyModelFile } from './helpers/model-files.js';
@@ -55,10 +60,32 @@ async function predicted(model: string, args: string[] = []): Promise<number[][]
     .map((row) => (row.probabilities ? Object.values(row.probabilities) : [row.probability]));
 }
 
-test('predict and evaluate --tta flip: the ONNX engine gives the libtorch engine\'s probabilities within 1e-4', async () => {
+test('the views graph of each mode moves the uint8 NHWC pixels exactly as libtorch\'s flips and turns of the NCHW images do', async () => {
+  const ort = await onnxRuntime();
+  const [n, size] = [2, 5];
+  const pixels = Uint8Array.from({ length: n * size * size * 3 }, (_, i) => (i * 37 + (i >> 4)) % 256);
+  for (const mode of TTA_MODES) {
+    const graph = await ort.InferenceSession.create(ttaViewsGraph(size, mode));
+    const out = (await graph.run({ [graph.inputNames[0]!]: new ort.Tensor('uint8', pixels, [n, size, size, 3]) }))[graph.outputNames[0]!]!;
+    const views = ttaViews(mode);
+    assert.deepEqual(out.dims, [views.length * n, size, size, 3]);
+    const expected = scope(() => {
+      const x = tensor(pixels, { shape: [n, size, size, 3] }).permute(0, 3, 1, 2);
+      return views.map((o) => orient(x, o).permute(0, 2, 3, 1).contiguous().data<'uint8'>());
+    });
+    const got = out.data as Uint8Array, chunk = n * size * size * 3;
+    for (const [v, want] of expected.entries()) assert.deepEqual(got.subarray(v * chunk, (v + 1) * chunk), want, `${mode}: view ${v} ${JSON.stringify(views[v])}`);
+    assert.equal(new Set(expected.map((e) => e.join())).size, views.length, `${mode}: ${views.length} different views`);
+    await graph.release();
+  }
+});
+
+test('predict and evaluate --tta flip (predict: dihedral too): the ONNX engine gives the libtorch engine\'s probabilities within 1e-4', async () => {
   for (const [c, o] of [[ckpt, onnx], [path.join(dir, 'multi.safetensors'), path.join(dir, 'multi.onnx')]] as const) {
-    const torchTta = (await predicted(c, ['--tta', 'flip'])).flat(), onnxTta = (await predicted(o, ['--tta', 'flip'])).flat();
-    assert.ok(maxAbsDiff(onnxTta, torchTta) < 1e-4, `${path.basename(o)}: ${maxAbsDiff(onnxTta, torchTta)}`);
+    for (const mode of TTA_MODES) {
+      const torchTta = (await predicted(c, ['--tta', mode])).flat(), onnxTta = (await predicted(o, ['--tta', mode])).flat();
+      assert.ok(maxAbsDiff(onnxTta, torchTta) < 1e-4, `${path.basename(o)} ${mode}: ${maxAbsDiff(onnxTta, torchTta)}`);
+    }
   }
   const evaluated = async (model: string, out: string) => {
     const r = await cli(['evaluate', model, 'data', '--out', out, '--tta', 'flip']);
@@ -102,5 +129,30 @@ test('serve --tta flip: each answer is the mean of two plain answers, the image\
     // The mirrored file resized equals the resized file mirrored (squash resize: the same weights from either side).
     assert.ok(maxAbsDiff(tta, mean) < 1e-5, `${engine}: ${tta} vs ${mean}`);
     assert.ok(maxAbsDiff(tta, plain.slice(0, n)) > 1e-4, `${engine}: the mirror changes the answers`);
+  }
+});
+
+test('serve --tta dihedral: each answer is the mean of the plain answers of the image\'s 8 symmetries (files sharp turned and mirrored), on both engines', async () => {
+  // Square images of the model's 32 px: no resize comes between the turn and the model.
+  const squares = await Promise.all([11, 12].map((seed) => testImage(seed, 32, 32)));
+  const symmetries = await Promise.all(squares.flatMap((b) => [false, true].flatMap((mirrored) => [0, 90, 180, 270].map((angle) =>
+    (mirrored ? sharp(b).flop() : sharp(b)).rotate(angle).png().toBuffer()))));
+  const b64 = (list: Buffer[]) => ({ images: list.map((b) => b.toString('base64')) });
+  for (const [model, engine] of [[ckpt, 'libtorch'], [onnx, 'onnx']] as const) {
+    const plain = await withServer(model, { engine }, async (s) => {
+      const r = await postJson(`${s.url}/v1/predict`, b64(symmetries));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return (r.body.predictions as { probability: number }[]).map((p) => p.probability);
+    });
+    const tta = await withServer(model, { engine, tta: 'dihedral' }, async (s) => {
+      const r = await postJson(`${s.url}/v1/predict`, b64(squares));
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.tta, 'dihedral', 'the answer says TTA was used');
+      assert.equal((await get(`${s.url}/v1/models/model`)).body.tta, 'dihedral');
+      return (r.body.predictions as { probability: number }[]).map((p) => p.probability);
+    });
+    const mean = tta.map((_, i) => plain.slice(8 * i, 8 * i + 8).reduce((a, b) => a + b, 0) / 8);
+    assert.ok(maxAbsDiff(tta, mean) < 1e-5, `${engine}: ${tta} vs ${mean}`);
+    assert.ok(maxAbsDiff(tta, [plain[0]!, plain[8]!]) > 1e-4, `${engine}: the symmetries change the answers`);
   }
 });

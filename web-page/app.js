@@ -82,9 +82,10 @@ async function runOnly(session, x) {
 }
 
 /**
- * The model's probabilities for one image's input. With `tta` (model.json's tta 'flip': tta-views.onnx and
- * tta-mean.onnx, the graphs tlearn's ONNX engine uses), the mean of the image's and its mirror's, as
- * `tlearn predict --tta flip`: the views graph makes the batch [image, mirror], the mean graph averages its rows.
+ * The model's probabilities for one image's input. With `tta` (model.json's tta 'flip' or 'dihedral': tta-views.onnx
+ * and tta-mean.onnx, the graphs tlearn's ONNX engine uses), the mean of the views' probabilities, as
+ * `tlearn predict --tta MODE`: the views graph makes the batch (the image and its mirror; or its 8 symmetries),
+ * the mean graph averages its rows.
  */
 export async function probabilities(session, tta, input) {
   if (!tta) return Array.from((await runOnly(session, input)).data);
@@ -166,6 +167,9 @@ function resultItem(file, outcome) {
   return item;
 }
 
+/** What each test-time augmentation averages, for the summary line. */
+const TTA_SUMMARY = { flip: 'the mean of each image and its mirror', dihedral: 'the mean of each image\'s 8 symmetries (mirrored or not, turned 0 to 3 quarter turns)' };
+
 async function main() {
   const status = $('status');
   const setStatus = (state, text) => { status.dataset.state = state; status.textContent = text; };
@@ -174,13 +178,15 @@ async function main() {
     const page = await (await fetch('model.json')).json();
     if (page.input !== 'uint8-nhwc') throw new Error(`model.json: input ${page.input} (this page feeds uint8-nhwc)`);
     // A page written before tta existed has none: plain forward passes.
-    if (![undefined, null, 'flip'].includes(page.tta)) throw new Error(`model.json: tta ${page.tta} (this page knows flip)`);
+    if (![undefined, null, ...Object.keys(TTA_SUMMARY)].includes(page.tta)) {
+      throw new Error(`model.json: tta ${page.tta} (this page knows ${Object.keys(TTA_SUMMARY).join(', ')})`);
+    }
     meta = page.metadata;
     const open = (file) => ort.InferenceSession.create(file, { executionProviders: ['wasm'] });
     session = await open('model.onnx');
-    if (page.tta === 'flip') {
+    if (page.tta) {
       const [views, mean] = await Promise.all([open('tta-views.onnx'), open('tta-mean.onnx')]);
-      tta = { views, mean };
+      tta = { mode: page.tta, views, mean };
     }
     await resizer();
   } catch (e) {
@@ -193,7 +199,7 @@ async function main() {
   $('title').textContent = `${meta.arch} ${kind} classifier`;
   $('summary').textContent = `Classes: ${meta.classes.join(', ')} · ${meta.imageSize} px, ${meta.resize} resize` +
     (meta.task === 'binary' ? ` · threshold ${meta.threshold}` : '') +
-    (tta ? ' · test-time augmentation: the mean of each image and its mirror' : '') + ` · ${ort.env.wasm.numThreads} thread(s)`;
+    (tta ? ` · test-time augmentation: ${TTA_SUMMARY[tta.mode]}` : '') + ` · ${ort.env.wasm.numThreads} thread(s)`;
   setStatus('ready', 'Ready: choose or drop images.');
 
   let queue = Promise.resolve();

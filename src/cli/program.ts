@@ -1,6 +1,7 @@
 // The command-line grammar (commander). Parsing and value checks happen here; each command's action lives in
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { type Command, Option } from 'commander';
+import { TTA_HELP, TTA_MODES } from '../eval/tta.js';
 import { RESIZE_MODES } from '../train/config/index.js';
 import { addModelFileOptions, addModelOptions, addTrainOnlyOptions, examples, overridesFrom } from './options.js';
 import { TlearnCommand } from './tlearn-command.js';
@@ -128,7 +129,7 @@ ${examples([
       .option('--val-fraction <f>', 'val share of that split (default: the model\'s training value)', parse.fraction(false))
       .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
       .option('--json', 'print metrics.json on stdout')
-      .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = the mean of the probabilities of each image and its horizontal mirror (metrics.json and the report also give the result without it)').choices(['flip'])),
+      .addOption(new Option('--tta <mode>', `test-time augmentation: ${TTA_HELP} (metrics.json and the report also give the result without it)`).choices(TTA_MODES)),
   )
     .addHelpText('after', examples([
       'tlearn evaluate runs/r1/best_model_final.safetensors data/ --out runs/r1/eval-again',
@@ -150,7 +151,7 @@ ${examples([
       .addOption(new Option('--json', 'print a JSON array of {path, probability, predicted, label} (multiclass: also probabilities per class; multilabel: {path, labels, probabilities})').conflicts('csv'))
       .addOption(new Option('--csv', 'print CSV: path,probability,predicted,label (multiclass/multilabel: one column per class)').conflicts('json'))
       .option('--top-k <k>', 'multiclass: also list the k most probable classes of each image (JSON top_k)', parse.integer(1, 10000))
-      .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = the mean of the probabilities of each image and its horizontal mirror').choices(['flip'])),
+      .addOption(new Option('--tta <mode>', `test-time augmentation: ${TTA_HELP}`).choices(TTA_MODES)),
   )
     .addHelpText('after', examples([
       'tlearn predict model.safetensors photo1.jpg photo2.png',
@@ -210,7 +211,7 @@ ${examples([
     .option('--classes <names>', 'class names for a model file without tlearn metadata (as predict)', parse.classes)
     .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass', 'multilabel']))
     .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata (default squash)').choices(RESIZE_MODES))
-    .addOption(new Option('--tta <mode>', 'test-time augmentation: flip = answer the mean of the probabilities of each image and its horizontal mirror (two forward passes per image)').choices(['flip']))
+    .addOption(new Option('--tta <mode>', `test-time augmentation: ${TTA_HELP} (a forward pass per view: 2 or 8 per image)`).choices(TTA_MODES))
     .addHelpText('after', examples([
       'tlearn serve runs/cats/best_model_final.safetensors',
       'curl -F image=@photo.jpg http://127.0.0.1:8080/v1/predict',
@@ -247,7 +248,7 @@ ${examples([
     .addOption(new Option('--input <layout>', 'onnx: the graph\'s input: float (normalised float32 NCHW, as in PyTorch) or uint8 (raw RGB pixels NHWC of the image size; Cast, /255 and mean/std in the graph) (default float)').choices(['float', 'uint8']))
     .option('--check <files...>', 'onnx: images (files or folders) to check the graph on, instead of the run\'s test split')
     .option('--no-check', 'onnx: write the graph without the parity check (with a warning)')
-    .addOption(new Option('--tta <mode>', 'web: the page answers the mean of the probabilities of each image and its horizontal mirror, as predict --tta flip (a model file or an .onnx graph takes --tta where it is used: predict, evaluate, serve)').choices(['flip']))
+    .addOption(new Option('--tta <mode>', `web: the page answers as predict --tta MODE: ${TTA_HELP} (a model file or an .onnx graph takes --tta where it is used: predict, evaluate, serve)`).choices(TTA_MODES))
     .option('--force', 'replace --out (and an onnx export\'s OUT.json) if it exists')
     .addHelpText('after', examples([
       'tlearn export runs/r1/best_model_final.safetensors --out model.pth',

@@ -35,3 +35,7 @@ export function orient(x: Tensor, o: Orientation): Tensor {
 
 /** The short text of an orientation in cache keys: '' upright, 'f' mirrored, 'r1'..'r3' turns after. */
 export const orientationTag = (o: Orientation): string => `${o.flip ? 'f' : ''}${o.turns ? `r${o.turns}` : ''}`;
+
+/** An orientation in words, for messages: 'upright', 'mirrored', 'turned 90°', 'mirrored, turned 180°', ... */
+export const orientationText = (o: Orientation): string =>
+  [o.flip ? 'mirrored' : '', o.turns ? `turned ${90 * o.turns}°` : ''].filter(Boolean).join(', ') || 'upright';

@@ -5,7 +5,7 @@
 //   const rows = await predictOnnx({ model: 'model.onnx', files: ['a.jpg', 'b.png'] });
 //   // rows: [{ path, probability, predicted, label }, ...] as `tlearn predict --json` prints them
 //   await evaluateOnnx({ model: 'model.onnx', data: 'data/', split: 'test', out: 'eval/', log: console.error });
-//   // tta: 'flip' in either: the mean of each image's and its mirror's probabilities (metrics.json: with and without)
+//   // tta: 'flip' or 'dihedral' in either: the mean of the probabilities of each image's views (metrics.json: with and without)
 //
 // Images are decoded exactly as for training (sharp, Pillow-exact resizing), the normalisation runs in
 // onnxruntime. A graph without tlearn's metadata takes imageSize/classes/task/resize as a plain .pth does.

@@ -3,6 +3,7 @@
 // state_dict), and the engine that turns a loader batch of uint8 pixels into probabilities.
 import fs from 'node:fs';
 import type { Batch } from '../data/loader.js';
+import { orientationText } from '../data/orientation.js';
 import type { EngineVariants, ProbabilityEngine } from '../eval/predict-items.js';
 import { completeMetadata, isTlearnMetadata, seedMetadata, type ModelMetadata } from '../models/metadata.js';
 import { applyModelOptions, headOutputs, plainMetadata, type ModelFileOptions } from '../models/options.js';
@@ -12,12 +13,13 @@ import {
 } from '../onnx/index.js';
 import { notRegularReason } from '../io/regular-file.js';
 import { PREPROCESS_INPUT, PREPROCESS_OUTPUT, preprocessGraph } from './preprocess.js';
-import { flipViewsGraph, MEAN_INPUT, MEAN_OUTPUT, viewMeanGraph, VIEWS_INPUT, VIEWS_OUTPUT } from './tta.js';
+import { MEAN_INPUT, MEAN_OUTPUT, ttaViewsGraph, viewMeanGraph, VIEWS_INPUT, VIEWS_OUTPUT } from './tta.js';
+import { ttaViews, type TtaMode } from '../eval/tta.js';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 
-/** Test-time augmentation: none, or 'flip' (the mean of the image's and its horizontal mirror's probabilities; tta.ts). */
-export type OnnxTta = 'flip' | null;
+/** Test-time augmentation: none, or 'flip' or 'dihedral' (the mean of the probabilities of the image's views; eval/tta.ts, tta.ts). */
+export type OnnxTta = TtaMode | null;
 
 export interface OnnxModelOptions extends ModelFileOptions {
   /** onnxruntime's intra-op threads (default: its own choice, all cores). */
@@ -211,19 +213,31 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
     if (!own) checkProbabilities(p, width, metadata.task === 'multiclass', names, file);
     return p;
   }
-  // The TTA graphs, made on first use.
-  let ttaSessions: Promise<{ views: Session; mean: Session }> | null = null;
-  const tta = () => ttaSessions ??= Promise.all([
-    ort.InferenceSession.create(flipViewsGraph(s), options), ort.InferenceSession.create(viewMeanGraph(width), options),
-  ]).then(([views, mean]) => ({ views, mean }));
-  /** n images' uint8 NHWC pixels → their probabilities (with TTA: the mean of the two views, and `plain` without it). */
+  // Each mode's two TTA graphs, made on first use.
+  const ttaSessions = new Map<TtaMode, Promise<{ views: Session; mean: Session }>>();
+  const tta = (mode: TtaMode) => {
+    if (!ttaSessions.has(mode)) {
+      ttaSessions.set(mode, Promise.all([
+        ort.InferenceSession.create(ttaViewsGraph(s, mode), options), ort.InferenceSession.create(viewMeanGraph(width, mode), options),
+      ]).then(([views, mean]) => ({ views, mean })));
+    }
+    return ttaSessions.get(mode)!;
+  };
+  /** n images' uint8 NHWC pixels → their probabilities (with TTA: the mean of the views', and `plain` the upright view's). */
   async function variantsOf(pixels: Uint8Array, n: number, names: string[], mode: OnnxTta = null): Promise<EngineVariants> {
     const x = new ort.Tensor('uint8', pixels.subarray(0, n * s * s * 3), [n, s, s, 3]);
     if (mode === null) return { main: await run(x, n, names) };
-    const g = await tta();
-    const both = (await g.views.run({ [VIEWS_INPUT]: x }))[VIEWS_OUTPUT] as typeof x;
-    const p = await run(both, 2 * n, [...names, ...names.map((name) => `${name} (mirrored)`)]);
-    const mean = (await g.mean.run({ [MEAN_INPUT]: new ort.Tensor('float32', p, [2 * n, width]) }))[MEAN_OUTPUT]!;
+    const g = await tta(mode);
+    const views = ttaViews(mode);
+    const all = (await g.views.run({ [VIEWS_INPUT]: x }))[VIEWS_OUTPUT]!.data as Uint8Array;
+    // The model runs on one view's n images at a time (a batch no larger than without TTA).
+    const p = new Float32Array(views.length * n * width);
+    for (const [v, o] of views.entries()) {
+      const view = new ort.Tensor('uint8', all.subarray(v * n * s * s * 3, (v + 1) * n * s * s * 3), [n, s, s, 3]);
+      const tag = v === 0 ? '' : ` (${orientationText(o)})`;
+      p.set(await run(view, n, tag ? names.map((name) => `${name}${tag}`) : names), v * n * width);
+    }
+    const mean = (await g.mean.run({ [MEAN_INPUT]: new ort.Tensor('float32', p, [views.length * n, width]) }))[MEAN_OUTPUT]!;
     return { main: mean.data as Float32Array, plain: p.slice(0, n * width) };
   }
   const probabilitiesOf = async (pixels: Uint8Array, n: number, names: string[], mode: OnnxTta = null) => (await variantsOf(pixels, n, names, mode)).main;
@@ -237,8 +251,8 @@ export async function loadOnnxModel(file: string, opts: OnnxModelOptions = {}): 
     async dispose() {
       await session.release();
       await pre?.release();
-      if (ttaSessions) {
-        const g = await ttaSessions;
+      for (const pending of ttaSessions.values()) {
+        const g = await pending;
         await g.views.release();
         await g.mean.release();
       }

@@ -23,7 +23,7 @@ async function withOnnxResample<T>(fn: () => Promise<T>): Promise<T> {
 
 /** An ONNX model's probabilities for the items, decoded with the preprocessing its metadata gives. */
 export function predictOnnxItems(model: OnnxModel, items: readonly LoaderItem[], opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
-  // With --tta flip, each batch runs as its images and their mirrors (tta.ts); the results without it come along.
+  // With --tta, each batch runs as its images' views (tta.ts); the results without it come along.
   return withOnnxResample(() => predictWith(model.engineWith(opts.tta ?? null), model.metadata, items, { ...opts, source: opts.source ?? model.file }));
 }
 

@@ -5,6 +5,7 @@ import type { DataItem, SkippedItem } from '../data/index.js';
 import type { ModelMetadata } from '../models/index.js';
 import type { HistoryRow, ReportData, TrainingMarks } from '../report/index.js';
 import type { Explainer } from './gallery-cam.js';
+import type { TtaMode } from './tta.js';
 
 /** What the HTML report shows beside the test results (a training run passes its own). */
 export interface ReportContext {
@@ -37,7 +38,7 @@ export interface EvaluationInput {
   log?: (line: string) => void;
   /** With test-time augmentation (`tta`): the probabilities without it, reported beside the main ones. */
   plain?: Float64Array;
-  tta?: 'flip' | null;
+  tta?: TtaMode | null;
   /** For a model with a calibration temperature: the probabilities at T = 1, reported beside the main ones. */
   uncalibrated?: Float64Array;
   /** A libtorch model's Grad-CAM overlays for the report's galleries (every task; gallery-cam.ts). */

@@ -8,6 +8,7 @@ import { channelsLastPays } from '../models/memory-format.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { predictRow } from '../tasks/decide.js';
 import type { PredictRow } from './types.js';
+import type { TtaMode } from './tta.js';
 
 export interface PredictItemsOptions {
   batchSize?: number;
@@ -20,8 +21,8 @@ export interface PredictItemsOptions {
   cache?: ImageCache | null;
   /** The model file, named in errors. */
   source?: string;
-  /** Test-time augmentation (both engines): 'flip' averages the image's and its mirror's probabilities. */
-  tta?: 'flip' | null;
+  /** Test-time augmentation (both engines): the mean of the probabilities of the image's views (tta.ts). */
+  tta?: TtaMode | null;
 }
 
 export interface ItemPredictions {

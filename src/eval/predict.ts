@@ -44,7 +44,7 @@ export function nonFiniteOutput(model: ImageClassifier, values: Float32Array, pa
 
 /**
  * The libtorch engine: the model's forward pass (eval mode, no gradients) on a batch's tensors, checked in libtorch;
- * with `tta: 'flip'` the mean of the image's and its mirror's probabilities (torch-engine.ts).
+ * with `tta` the mean of the probabilities of the image's views (tta.ts, torch-engine.ts).
  */
 export function torchEngine(model: ImageClassifier, opts: Pick<PredictItemsOptions, 'device' | 'source' | 'tta'> = {}): ProbabilityEngine {
   const variants = async (batch: Batch, paths: string[]): Promise<EngineVariants> => {

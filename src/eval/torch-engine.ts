@@ -1,11 +1,9 @@
 // The libtorch engine of prediction: the model's forward pass (eval mode, no gradients) on a batch, with test-time
 // augmentation (TTA) and the reference results that evaluate reports beside the main one.
+import { orient } from '../data/orientation.js';
 import type { ImageClassifier } from '../models/index.js';
 import { noGrad, scope, type Tensor } from '../torch/index.js';
-
-/** Test-time augmentation: none, or the mean of the probabilities of the image and its horizontal mirror (fastai's tta). */
-export const TTA_MODES = ['flip'] as const;
-export type TtaMode = (typeof TTA_MODES)[number];
+import { ttaViews, type TtaMode } from './tta.js';
 
 export interface TorchEngineOptions {
   device?: string;
@@ -33,15 +31,16 @@ function inEval<T>(model: ImageClassifier, fn: () => T): T {
 export function probabilityVariants(model: ImageClassifier, x: Tensor, tta: TtaMode | null = null): { main: Tensor; plain?: Tensor; uncalibrated?: Tensor } {
   return inEval(model, () => scope(() => {
     const z = model.forward(x);
-    const mirrored = tta === 'flip' ? model.forward(x.flip([3])) : null;
+    // The other views' logits, one forward pass each (its activations freed before the next).
+    const others = tta ? ttaViews(tta).slice(1).map((o) => scope(() => model.forward(orient(x, o)))) : [];
     const view = (t: number) => {
-      const p = model.probabilitiesOf(z, t);
-      return mirrored ? p.add(model.probabilitiesOf(mirrored, t)).div(2) : p;
+      const p = others.reduce((sum, zv) => sum.add(model.probabilitiesOf(zv, t)), model.probabilitiesOf(z, t));
+      return others.length ? p.div(others.length + 1) : p;
     };
     const main = view(model.temperature);
     return {
       main,
-      ...(mirrored ? { plain: model.probabilitiesOf(z) } : {}),
+      ...(others.length ? { plain: model.probabilitiesOf(z) } : {}),
       ...(model.temperature !== 1 ? { uncalibrated: view(1) } : {}),
     };
   }));

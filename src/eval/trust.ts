@@ -5,6 +5,7 @@
 import { binaryMetrics, calibrationCurve, ECE_BINS, eceFromCurve } from '../metrics/index.js';
 import type { TaskKind } from '../models/index.js';
 import { calibrationSection, ttaSection, type CalibrationData, type ComparisonColumn, type ReportSection } from '../report/index.js';
+import { TTA_AVERAGES } from './tta.js';
 import { calibrationError } from '../tasks/calibration-error.js';
 import { multiclassEvaluation, multilabelEvaluation } from '../tasks/evaluation.js';
 import type { EvaluationInput } from './evaluation-input.js';
@@ -81,9 +82,10 @@ export async function trustComparisons(input: EvaluationInput, used: readonly nu
   }
   if (input.plain) {
     const plain = summarise(input.plain);
-    out.json.tta = { method: input.tta ?? 'flip', without: plain.summary, with: main.summary };
-    out.sections.push(ttaSection(input.tta ?? 'flip', [
-      { heading: 'Without TTA', values: { ...plain.summary } }, { heading: `With TTA (${input.tta ?? 'flip'})`, values: { ...main.summary } },
+    const mode = input.tta ?? 'flip';
+    out.json.tta = { method: mode, without: plain.summary, with: main.summary };
+    out.sections.push(ttaSection(mode, TTA_AVERAGES[mode], [
+      { heading: 'Without TTA', values: { ...plain.summary } }, { heading: `With TTA (${mode})`, values: { ...main.summary } },
     ]));
   }
   return out;

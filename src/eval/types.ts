@@ -1,6 +1,7 @@
 // What `evaluate` and `predict` take and return (the CLI's commands pass these after parsing and checks).
 import type { TaskKind } from '../models/index.js';
 import type { Prediction } from '../tasks/index.js';
+import type { TtaMode } from './tta.js';
 
 export interface EvaluateCommandOptions {
   /** A tlearn checkpoint or a plain PyTorch state_dict (absolute path). */
@@ -32,8 +33,8 @@ export interface EvaluateCommandOptions {
   threads?: number;
   /** Progress lines for a person. */
   log: (line: string) => void;
-  /** Test-time augmentation: 'flip' = the mean of the probabilities of each image and its horizontal mirror. */
-  tta?: 'flip' | null;
+  /** Test-time augmentation: the mean of the probabilities of each image's views (tta.ts: flip, dihedral). */
+  tta?: TtaMode | null;
 }
 
 export interface PredictCommandOptions extends Omit<EvaluateCommandOptions, 'data' | 'split' | 'out' | 'log'> {

@@ -49,10 +49,10 @@ export async function calibrationSection(temperature: number, columns: [Comparis
 }
 
 /** The test-time augmentation section: the plain result beside the augmented one. */
-export function ttaSection(method: string, columns: [ComparisonColumn, ComparisonColumn]): ReportSection {
+export function ttaSection(method: string, averages: string, columns: [ComparisonColumn, ComparisonColumn]): ReportSection {
   return {
     id: 'tta', name: 'Test-time augmentation',
-    html: `<section id="tta"><h2>Test-time augmentation</h2><p>With --tta ${esc(method)}, each image's probabilities are the mean of ` +
-      `the image's and its horizontal mirror's (as fastai's tta); the metrics above are those. Beside them, the same model without it.</p>${table(columns)}</section>`,
+    html: `<section id="tta"><h2>Test-time augmentation</h2><p>With --tta ${esc(method)}, the metrics above are those of the mean of the ` +
+      `probabilities of ${esc(averages)} (as fastai's tta). Beside them, the same model without it.</p>${table(columns)}</section>`,
   };
 }

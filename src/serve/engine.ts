@@ -3,6 +3,7 @@
 // The server's own code (HTTP, batching, limits, metrics) imports no engine code: the main thread never loads
 // libtorch, so no tensor is ever made on two threads at once (the addon's handle registry is not thread-safe).
 import type { Prediction } from '../tasks/task.js';
+import type { TtaMode } from '../eval/tta.js';
 
 /** What a client may know about the served model (GET /v1/models/<name>). */
 export interface ModelInfo {
@@ -18,8 +19,8 @@ export interface ModelInfo {
   thresholds: number[] | null;
   /** The line that says what was assumed for a plain state_dict, or null. */
   note: string | null;
-  /** Test-time augmentation in use ('flip': each answer is the mean of the image's and its mirror's), or null. */
-  tta: 'flip' | null;
+  /** Test-time augmentation in use (each answer the mean of the image's views' probabilities; eval/tta.ts), or null. */
+  tta: TtaMode | null;
 }
 
 /** An image that could not be used, with the HTTP status its fault calls for (400, 415 or 422). */

@@ -33,7 +33,7 @@ function start(loaded: LoadedModel): void {
     const s = m.imageSize;
     const { p, finite } = scope(() => {
       const x = imagesTensor({ pixels, shape: [n, 3, s, s], layout, jitter: new Array(n).fill(null), mean: m.mean, std: m.std, views: [] });
-      // predict's forward passes: with --tta flip, the image's and its mirror's probabilities averaged.
+      // predict's forward passes: with --tta, the probabilities of the image's views averaged.
       const out = probabilityVariants(model, x, setup.tta ?? null).main;
       return { p: out.toFloat32Array(), finite: out.isfinite().all().item() !== 0 };
     });

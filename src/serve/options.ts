@@ -1,5 +1,6 @@
 // What `tlearn serve` is started with, and the defaults. Every limit is there so that no request, however
 // large, malformed or slow, can take more than a bounded share of memory or time.
+import type { TtaMode } from '../eval/tta.js';
 export interface ServeOptions {
   /** A tlearn checkpoint or a plain PyTorch state_dict (absolute path). */
   model: string;
@@ -43,8 +44,8 @@ export interface ServeOptions {
   task?: 'binary' | 'multiclass' | 'multilabel';
   resize?: 'squash' | 'crop';
   threshold?: number;
-  /** Test-time augmentation: 'flip' answers the mean of each image's and its mirror's probabilities. */
-  tta?: 'flip' | null;
+  /** Test-time augmentation: 'flip' or 'dihedral' answers the mean of the probabilities of each image's views (eval/tta.ts). */
+  tta?: TtaMode | null;
 }
 
 export const SERVE_DEFAULTS = {

@@ -11,6 +11,7 @@ import { instancesInputs, predictInputs, type InputLimits } from './inputs.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
 import type { ServeOptions } from './options.js';
 import type { Prediction } from '../tasks/task.js';
+import type { TtaMode } from '../eval/tta.js';
 
 /** Routes that answer without the API key: the orchestrator's probes. */
 const PROBES = new Set(['/healthz', '/readyz']);
@@ -116,7 +117,7 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.slice(0, 200)}` }));
 
   /** Decodes and predicts a request's images; the queue bound is checked first (503 when full). */
-  async function predictImages(images: Buffer[]): Promise<{ predictions: Prediction[]; tta?: 'flip' }> {
+  async function predictImages(images: Buffer[]): Promise<{ predictions: Prediction[]; tta?: TtaMode }> {
     const n = images.length;
     if (admitted + n > opts.maxQueue) {
       throw new HttpError(503, `the server is busy (${admitted} images queued, --max-queue ${opts.maxQueue}): retry later`, { 'retry-after': '1' });

@@ -1,6 +1,7 @@
 // The messages between the server (main thread) and the model worker (libtorch's or onnxruntime's). Buffers travel as transferred
 // ArrayBuffers: the sender gives them up, nothing is copied.
 import type { BatchResult, ImageRefusal, ModelInfo } from './engine.js';
+import type { TtaMode } from '../eval/tta.js';
 
 /** workerData of the model worker. */
 export interface WorkerSetup {
@@ -13,8 +14,8 @@ export interface WorkerSetup {
   decodeConcurrency: number;
   /** Images declaring more pixels than this are refused from their header (422). */
   maxPixels: number;
-  /** Test-time augmentation: each image's probabilities are the mean of its own and its mirror's. */
-  tta?: 'flip' | null;
+  /** Test-time augmentation: each image's probabilities are the mean of its views' (eval/tta.ts). */
+  tta?: TtaMode | null;
 }
 
 /** workerData of the ONNX model worker (onnx-worker.ts); it never decodes (the main thread does). */
@@ -24,7 +25,7 @@ export interface OnnxWorkerSetup {
   threshold?: number;
   /** onnxruntime's intra-op threads (undefined: its default, every core). */
   threads?: number;
-  tta?: 'flip' | null;
+  tta?: TtaMode | null;
 }
 
 /** workerData of the decode worker (decode-worker.ts). */

@@ -13,6 +13,7 @@ import { tempPathFor, writeFileAtomic } from '../../io/atomic.js';
 import { toolVersion } from '../../models/metadata.js';
 import type { CheckRecord, GraphExporter } from '../../export/onnx-file.js';
 import { checkImages, parityLine } from './export-onnx.js';
+import { TTA_AVERAGES, type TtaMode } from '../../eval/tta.js';
 
 export interface ExportWebOptions {
   model: string;
@@ -29,8 +30,8 @@ export interface ExportWebOptions {
   noCheck?: boolean;
   /** Refused: the page's graph always takes uint8 pixels (--input is for --format onnx). */
   input?: string;
-  /** 'flip': the page answers the mean of each image's and its mirror's probabilities (predict --tta flip). */
-  tta?: 'flip';
+  /** The page answers the mean of the probabilities of each image's views, as predict --tta MODE (eval/tta.ts). */
+  tta?: TtaMode;
 }
 
 /**
@@ -93,7 +94,7 @@ export async function runExportWeb(opts: ExportWebOptions, io: CliIO, exporter?:
     const written = web.writeWebPage(out, { modelBytes: bytes, metadata: loaded.metadata, force: opts.force ?? false, ortDir, checkReport, tta: opts.tta ?? null });
     io.err(`${line}\n`);
     const mb = (written.bytes / 1e6).toFixed(1);
-    const tta = opts.tta ? '; test-time augmentation: each image and its mirror averaged' : '';
+    const tta = opts.tta ? `; test-time augmentation ${opts.tta}: the mean of the probabilities of ${TTA_AVERAGES[opts.tta]}` : '';
     io.out(`wrote ${out} (index.html, model.onnx and onnxruntime-web's WebAssembly; ${written.files.length} files, ${mb} MB${tta})\n` +
       `serve it with any static web server and open it in a browser (file:// does not work), e.g.:\n` +
       `  python3 -m http.server --bind 127.0.0.1 --directory ${JSON.stringify(out)} 8000   # then open http://127.0.0.1:8000/\n`);

@@ -9,6 +9,7 @@ import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { checkOutputPath, makeOutputFolder } from '../../io/output-path.js';
 import type { OnnxExportOptions } from './export-onnx.js';
+import type { TtaMode } from '../../eval/tta.js';
 
 export interface ExportOptions {
   model: string;
@@ -24,7 +25,7 @@ export interface ExportOptions {
   /** --format onnx only (export-onnx.ts): the graph's input, the parity check's images, or no check. */
   onnx?: Pick<OnnxExportOptions, 'input' | 'check' | 'noCheck'>;
   /** Refused: test-time augmentation belongs to the page (--format web) or to where a file is used. */
-  tta?: 'flip';
+  tta?: TtaMode;
 }
 
 type Format = NonNullable<ExportOptions['format']>;
@@ -75,7 +76,7 @@ export async function runExport(opts: ExportOptions, io: CliIO): Promise<number 
   const onnxFlags = Object.entries(opts.onnx ?? {}).filter(([, v]) => v !== undefined).map(([k]) => ({ input: '--input', check: '--check', noCheck: '--no-check' })[k]);
   if (format !== 'onnx' && onnxFlags.length > 0) throw new UsageError(`${onnxFlags.join(' and ')} only apply to --format onnx (an .onnx --out)`);
   if (opts.tta !== undefined) {
-    throw new UsageError(`--tta only applies to --format web (the page then averages each image with its mirror); a ${format} file takes --tta where it is used: predict, evaluate and serve`);
+    throw new UsageError(`--tta only applies to --format web (the page then averages each image's views); a ${format} file takes --tta where it is used: predict, evaluate and serve`);
   }
   checkExportTarget(model, out, format);
   checkNotExisting(out, opts.force ?? false);

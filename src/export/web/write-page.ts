@@ -7,8 +7,9 @@ import type { ModelMetadata } from '../../models/metadata.js';
 import { makeOutputFolder } from '../../io/output-path.js';
 import { pageResizeGraph } from './resize-graph.js';
 import { ORT_WEB_FILES, ortWebDir, PAGE_FILES, pageSourceDir } from './page-files.js';
-import { flipViewsGraph, viewMeanGraph } from '../../deploy/tta.js';
+import { ttaViewsGraph, viewMeanGraph } from '../../deploy/tta.js';
 import { headOutputs } from '../../models/options.js';
+import type { TtaMode } from '../../eval/tta.js';
 
 /** `kind` of model.json: marks a folder written here (the only kind of non-empty folder --force replaces). */
 export const WEB_PAGE_KIND = 'tlearn.web-page';
@@ -25,12 +26,13 @@ export interface WebPageInput {
   checkReport?: unknown;
   /**
    * Test-time augmentation: 'flip' makes the page answer the mean of each image's and its mirror's probabilities,
-   * as `predict --tta flip`, with the ONNX engine's own two graphs (src/deploy/tta.ts) beside model.onnx.
+   * 'dihedral' the mean of its 8 symmetries', as `predict --tta MODE`, with the ONNX engine's own two graphs
+   * (src/deploy/tta.ts) beside model.onnx.
    */
-  tta?: 'flip' | null;
+  tta?: TtaMode | null;
 }
 
-/** The files of --tta flip: the image and its mirror as one batch of two, and the mean of their two rows. */
+/** The files of --tta: the image's views as one batch (2 with flip, 8 with dihedral), and the mean of their rows. */
 export const TTA_FILES = { views: 'tta-views.onnx', mean: 'tta-mean.onnx' } as const;
 
 export interface WrittenWebPage {
@@ -41,7 +43,7 @@ export interface WrittenWebPage {
 }
 
 /** What the page reads in model.json: the graph's interface and the metadata its decisions need. */
-export function pageModelJson(metadata: ModelMetadata, tta: 'flip' | null = null): object {
+export function pageModelJson(metadata: ModelMetadata, tta: TtaMode | null = null): object {
   const m = metadata;
   return {
     kind: WEB_PAGE_KIND,
@@ -81,7 +83,7 @@ function isWebPageDir(dir: string): boolean {
 
 /**
  * Writes the page folder DIR: index.html, app.js, resize.js, style.css, model.json, model.onnx, resize.onnx (the
- * resize's pixel arithmetic), with --tta flip its two graphs (TTA_FILES), and ort/ (onnxruntime-web).
+ * resize's pixel arithmetic), with --tta its two graphs (TTA_FILES), and ort/ (onnxruntime-web).
  */
 export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
   const target = path.resolve(dir);
@@ -104,9 +106,9 @@ export function writeWebPage(dir: string, input: WebPageInput): WrittenWebPage {
     put('model.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(pageModelJson(m, tta), null, 2)}\n`));
     put('model.onnx', (abs) => fs.writeFileSync(abs, input.modelBytes));
     put('resize.onnx', (abs) => fs.writeFileSync(abs, pageResizeGraph()));
-    if (tta === 'flip') {
-      put(TTA_FILES.views, (abs) => fs.writeFileSync(abs, flipViewsGraph(m.imageSize)));
-      put(TTA_FILES.mean, (abs) => fs.writeFileSync(abs, viewMeanGraph(headOutputs(m.task, m.classes.length))));
+    if (tta) {
+      put(TTA_FILES.views, (abs) => fs.writeFileSync(abs, ttaViewsGraph(m.imageSize, tta)));
+      put(TTA_FILES.mean, (abs) => fs.writeFileSync(abs, viewMeanGraph(headOutputs(m.task, m.classes.length), tta)));
     }
     if (input.checkReport !== undefined) put('model.onnx.json', (abs) => fs.writeFileSync(abs, `${JSON.stringify(input.checkReport, null, 2)}\n`));
     fs.mkdirSync(path.join(staging, 'ort'));
