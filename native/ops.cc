@@ -223,6 +223,14 @@ OP(foreachSqrt, return at::_foreach_sqrt(a.TL(0)))
 OP(upsampleBilinear2d, return at::upsample_bilinear2d(a.T(0), a.IL(1), a.B(2, false), c10::nullopt, c10::nullopt))
 // ---- end issue 20 ----
 
+// ---- augment trivial (data/trivial-augment.ts): torchvision's TrivialAugmentWide on uint8 images ----
+// F.grid_sample(x, grid, mode, padding_mode, align_corners) with ATen's mode numbers (interpolation: 0 bilinear,
+// 1 nearest, 2 bicubic; padding: 0 zeros, 1 border, 2 reflection): the shears, translations and rotations.
+OP(gridSampler, return at::grid_sampler(a.T(0), a.T(1), a.I(2), a.I(3), a.B(4)))
+// torch.bincount(x, minlength=m) of a 1-D non-negative integer tensor: equalize's histogram.
+OP(bincount, return at::bincount(a.T(0), c10::nullopt, a.I(1)))
+// ---- end augment trivial ----
+
 // ==== backbone zoo (issue 21): activations and normalisation of EfficientNet, MobileNetV3, ConvNeXt, ViT ====
 UNARY(silu, silu)
 UNARY(hardswish, hardswish)

@@ -22,6 +22,7 @@ import { deriveSeed, Rng } from './rng.js';
 import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
+import { drawTrivialOp, type TrivialOp } from './trivial-draw.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
@@ -111,6 +112,8 @@ export interface Batch {
   layout: 'nchw' | 'nhwc';
   /** Colour jitter per image (null: none). */
   jitter: Array<JitterParams | null>;
+  /** TrivialAugment's operation per image (augment trivial; null: none). */
+  trivial: Array<TrivialOp | null>;
   /** Normalisation: (x / 255 - mean) / std per channel. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
@@ -142,7 +145,7 @@ export function viewKey(index: number, flip: boolean, turns = 0): ViewKey {
   return { index, flip, turns, key: `${index}${orientationTag({ flip, turns })}` };
 }
 
-interface LoadedView { img: RawImage; jitter?: JitterParams }
+interface LoadedView { img: RawImage; jitter?: JitterParams; trivial?: TrivialOp }
 
 /** An image's orientation from its augmentation stream: the flip is the first draw, the quarter turns the second. */
 function drawOrientation(spec: { flip: boolean; turns?: boolean }, rng: Rng): Orientation {
@@ -286,6 +289,7 @@ export class DataLoader {
     const w = this.labelWidth;
     const y = new Float32Array(n * w);
     const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [], jitter: Array<JitterParams | null> = [];
+    const trivial: Array<TrivialOp | null> = [];
     keep.forEach((k, slot) => {
       const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
       if (v.img.data.length !== bytes) throw new Error(`DataLoader: ${item.path} gave ${v.img.width}x${v.img.height}, expected ${s}x${s}`);
@@ -293,10 +297,10 @@ export class DataLoader {
       if (w === 1) y[slot] = item.label === null ? NaN : item.label;
       else if (item.label === null && !item.labels) y.fill(NaN, slot * w, slot * w + w);
       else for (const l of item.labels!) y[slot * w + l] = 1;
-      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null);
+      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null); trivial.push(v.trivial ?? null);
     });
     return {
-      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, mean: this.mean, std: this.std,
+      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, trivial, mean: this.mean, std: this.std,
       y, paths, indices, views: vks, epoch: plan.epoch, batchIndex: plan.batchIndex,
     };
   }
@@ -372,7 +376,8 @@ export class DataLoader {
     const { scale, ratio } = spec.randomResizedCrop;
     const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
     const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
-    return { img: await cropResize(base, box, this.imageSize), jitter };
+    const trivial = spec.trivialAugment ? drawTrivialOp(rng) : undefined;
+    return { img: await cropResize(base, box, this.imageSize), jitter, trivial };
   }
 
   private async baseImage(index: number): Promise<RawImage> {

@@ -8,7 +8,7 @@ import type { Box } from './decode.js';
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
 
-/** What a preset does, in torchvision terms (applied in this order: crop, flip, jitter). */
+/** What a preset does, in torchvision terms (applied in this order: crop, flip, TrivialAugment, jitter). */
 export interface AugmentSpec {
   /** RandomResizedCrop(size, scale, ratio), replacing the eval resize; absent: the eval resize. */
   randomResizedCrop?: { scale: [number, number]; ratio: [number, number] };
@@ -18,6 +18,8 @@ export interface AugmentSpec {
   turns?: boolean;
   /** ColorJitter(brightness=j, contrast=j, saturation=j). */
   jitter?: number;
+  /** TrivialAugmentWide(): one of 14 operations at one of 31 strengths per image (trivial-augment.ts). */
+  trivialAugment?: boolean;
 }
 
 export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
@@ -27,6 +29,8 @@ export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
   standard: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, jitter: 0.2 },
   // fastai's dihedral: every flip and quarter turn, for images without an up (microscopy, histology, wafers).
   dihedral: { flip: true, turns: true },
+  // torchvision's classification recipe with --auto-augment ta_wide: crop, flip, TrivialAugmentWide.
+  trivial: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, trivialAugment: true },
 };
 
 /**
@@ -34,7 +38,8 @@ export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
  * and a network's features can be cached per view (image index + orientation).
  */
 export function isViewDeterministic(preset: AugmentPreset): boolean {
-  return AUGMENT_SPECS[preset].randomResizedCrop === undefined && AUGMENT_SPECS[preset].jitter === undefined;
+  const spec = AUGMENT_SPECS[preset];
+  return spec.randomResizedCrop === undefined && spec.jitter === undefined && !spec.trivialAugment;
 }
 
 /**

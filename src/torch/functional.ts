@@ -58,6 +58,17 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
 export function upsampleBilinear2d(x: Tensor, size: Pair, alignCorners = false): Tensor {
   return wrap(native.upsampleBilinear2d(x.handle, pair(size), alignCorners));
 }
+/**
+ * F.grid_sample(x, grid, mode, padding_mode='zeros', align_corners): x [N, C, H, W] float sampled at grid
+ * [N, H', W', 2] ((x, y) in [-1, 1]); points outside read zeros.
+ */
+export function gridSample(x: Tensor, grid: Tensor, mode: 'bilinear' | 'nearest' = 'bilinear', alignCorners = false): Tensor {
+  return wrap(native.gridSampler(x.handle, grid.handle, mode === 'bilinear' ? 0 : 1, 0, alignCorners));
+}
+/** torch.bincount(x, minlength): counts of each value of a 1-D non-negative integer tensor, as int64. */
+export function bincount(x: Tensor, minlength = 0): Tensor {
+  return wrap(native.bincount(x.handle, minlength));
+}
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   return wrap(native.linear(x.handle, weight.handle, bias?.handle));
 }

@@ -18,7 +18,7 @@ export const WEIGHT_NAMES = ['imagenet', 'imagenet-v1', 'none'] as const;
 export const RESIZE_MODES = ['squash', 'crop'] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 
-export const AUGMENTS = ['none', 'flip', 'light', 'standard', 'dihedral'] as const;
+export const AUGMENTS = ['none', 'flip', 'light', 'standard', 'dihedral', 'trivial'] as const;
 export type Augment = (typeof AUGMENTS)[number];
 /** Which training images an epoch sees: each once, shuffled, or class-balanced draws (data/balanced.ts). */
 export const SAMPLER_KINDS = ['shuffle', 'balanced'] as const;
