@@ -43,7 +43,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
   return cmd
     .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
     .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
-    .option('--presize <px>', 'random crops (augment light, standard) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
+    .option('--presize <px>', 'random crops (augment light, standard, trivial) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
     .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
@@ -58,6 +58,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
     .option('--mixup <alpha>', 'mixup of the training batches: each image mixed with another by λ ~ Beta(alpha, alpha), the loss likewise (fastai\'s MixUp, timm\'s batch mode; 0.4 is fastai\'s default); the frozen layers\' outputs are then not cached (default none)', parse.positiveNumber)
     .option('--cutmix <alpha>', 'CutMix of the training batches: a box of another image pasted in, λ ~ Beta(alpha, alpha) (1.0 is usual); with --mixup, one of the two per batch; the frozen layers\' outputs are then not cached (default none)', parse.positiveNumber)
     .option('--focal-loss', 'focal loss (gamma 2, alpha 0.25; --set focalLoss.gamma=...) for many easy images: torchvision\'s sigmoid one instead of BCE (binary, multilabel), kornia\'s softmax one instead of cross-entropy (multiclass)')
+    .option('--random-erasing <p>', 'random erasing of the training images: with probability p a box of 2% to 33% of the image is set to the mean colour after the normalisation (torchvision\'s RandomErasing; timm\'s --reprob, often 0.25); the frozen layers\' outputs are then not cached (default none)', parse.fraction(true))
     .option('--ema <decay>', 'validate and checkpoint a moving average of the weights, avg = decay x avg + (1 - decay) x weights after every step (timm\'s ModelEma, Keras\'s use_ema; 0.99 averages about 100 steps) (default none)', parse.fraction(false))
     .option('--one-cycle', 'every phase follows a one-cycle schedule peaking at its learning rate, set after every batch (PyTorch\'s OneCycleLR, as fastai\'s fit_one_cycle), instead of lowering it on a plateau')
     .option('--swa', 'stochastic weight averaging in every phase: from 80 % of its epochs on, the rate annealed to its lr (SWALR) and the weights at each epoch\'s end averaged, BatchNorm statistics recomputed; validated and checkpointed (torch.optim.swa_utils, Lightning\'s StochasticWeightAveraging)')
@@ -75,7 +76,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
     batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, sampler: o.sampler, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration,
-    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined, swa: o.swa ? true : undefined,
+    task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, randomErasing: o.randomErasing, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined, swa: o.swa ? true : undefined,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.
     featureCache: o.featureCache === false ? false : undefined,

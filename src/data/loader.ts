@@ -15,7 +15,7 @@
 // each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, isLostReason, type RawImage } from './decode.js';
+import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, isLostReason, type Box, type RawImage } from './decode.js';
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -23,6 +23,7 @@ import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
 import { drawTrivialOp, type TrivialOp } from './trivial-draw.js';
+import { checkErasing, drawErasing, type ErasingSpec } from './erasing.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
 import {
   AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
@@ -46,6 +47,8 @@ export interface DataLoaderOptions {
   train?: boolean;
   /** Augmentation preset used in training mode (default 'none'). */
   augment?: AugmentPreset;
+  /** Random erasing in training mode, after any preset (erasing.ts); default none. */
+  erasing?: ErasingSpec | null;
   /** Default: same as train. */
   shuffle?: boolean;
   /**
@@ -114,6 +117,8 @@ export interface Batch {
   jitter: Array<JitterParams | null>;
   /** TrivialAugment's operation per image (augment trivial; null: none). */
   trivial: Array<TrivialOp | null>;
+  /** The box random erasing zeroes per image, after the normalisation (null: none). */
+  erase: Array<Box | null>;
   /** Normalisation: (x / 255 - mean) / std per channel. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
@@ -145,7 +150,7 @@ export function viewKey(index: number, flip: boolean, turns = 0): ViewKey {
   return { index, flip, turns, key: `${index}${orientationTag({ flip, turns })}` };
 }
 
-interface LoadedView { img: RawImage; jitter?: JitterParams; trivial?: TrivialOp }
+interface LoadedView { img: RawImage; jitter?: JitterParams; trivial?: TrivialOp; erase?: Box | null }
 
 /** An image's orientation from its augmentation stream: the flip is the first draw, the quarter turns the second. */
 function drawOrientation(spec: { flip: boolean; turns?: boolean }, rng: Rng): Orientation {
@@ -160,6 +165,7 @@ export class DataLoader {
   readonly batchSize: number;
   readonly train: boolean;
   readonly augment: AugmentPreset;
+  readonly erasing: ErasingSpec | null;
   readonly shuffle: boolean;
   readonly sampler: SamplerKind;
   readonly seed: number;
@@ -188,6 +194,8 @@ export class DataLoader {
     this.batchSize = opts.batchSize ?? 32;
     this.train = opts.train ?? false;
     this.augment = opts.augment ?? 'none';
+    this.erasing = opts.erasing ?? null;
+    if (this.erasing) checkErasing(this.erasing);
     this.shuffle = opts.shuffle ?? this.train;
     this.sampler = opts.sampler ?? 'shuffle';
     this.seed = opts.seed ?? 0;
@@ -224,8 +232,8 @@ export class DataLoader {
   /** The preset in effect: augmentation only applies in training mode. */
   get effectiveAugment(): AugmentPreset { return this.train ? this.augment : 'none'; }
 
-  /** True when a view key fully determines the network input (no random crop or colour jitter). */
-  get viewsCacheable(): boolean { return isViewDeterministic(this.effectiveAugment); }
+  /** True when a view key fully determines the network input (no random crop, colour jitter or erasing). */
+  get viewsCacheable(): boolean { return isViewDeterministic(this.effectiveAugment) && !(this.train && this.erasing); }
 
   /** The orientations each image is drawn in (one, upright, without flips or turns; two with flips; eight with turns too). */
   get orientations(): Orientation[] {
@@ -289,7 +297,7 @@ export class DataLoader {
     const w = this.labelWidth;
     const y = new Float32Array(n * w);
     const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [], jitter: Array<JitterParams | null> = [];
-    const trivial: Array<TrivialOp | null> = [];
+    const trivial: Array<TrivialOp | null> = [], erase: Array<Box | null> = [];
     keep.forEach((k, slot) => {
       const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
       if (v.img.data.length !== bytes) throw new Error(`DataLoader: ${item.path} gave ${v.img.width}x${v.img.height}, expected ${s}x${s}`);
@@ -297,10 +305,10 @@ export class DataLoader {
       if (w === 1) y[slot] = item.label === null ? NaN : item.label;
       else if (item.label === null && !item.labels) y.fill(NaN, slot * w, slot * w + w);
       else for (const l of item.labels!) y[slot * w + l] = 1;
-      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null); trivial.push(v.trivial ?? null);
+      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null); trivial.push(v.trivial ?? null); erase.push(v.erase ?? null);
     });
     return {
-      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, trivial, mean: this.mean, std: this.std,
+      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, trivial, erase, mean: this.mean, std: this.std,
       y, paths, indices, views: vks, epoch: plan.epoch, batchIndex: plan.batchIndex,
     };
   }
@@ -370,14 +378,15 @@ export class DataLoader {
   private async loadView(index: number, epoch: number, draw: number): Promise<LoadedView> {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
     const rng = this.augRng(index, epoch, draw);
-    if (!spec.randomResizedCrop) return { img: await this.evalImage(index) };
-    drawOrientation(spec, rng); // the orientation's draws come first (viewOf), the crop's after them
+    drawOrientation(spec, rng); // the orientation's draws come first (viewOf), the crop's after them, erasing's last
+    const erased = () => (this.train && this.erasing ? drawErasing(rng, this.erasing, this.imageSize, this.imageSize) : null);
+    if (!spec.randomResizedCrop) return { img: await this.evalImage(index), erase: erased() };
     const base = await this.baseImage(index);
     const { scale, ratio } = spec.randomResizedCrop;
     const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
     const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
     const trivial = spec.trivialAugment ? drawTrivialOp(rng) : undefined;
-    return { img: await cropResize(base, box, this.imageSize), jitter, trivial };
+    return { img: await cropResize(base, box, this.imageSize), jitter, trivial, erase: erased() };
   }
 
   private async baseImage(index: number): Promise<RawImage> {

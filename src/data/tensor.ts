@@ -1,7 +1,8 @@
 // Hands a loader batch to the engine. The loader delivers uint8 RGB pixels; everything numeric happens
 // here, in libtorch, with torchvision's own operations in its order: each image's horizontal flip and quarter turns
 // (torch.rot90), its TrivialAugment operation (on the uint8 image, trivial-augment.ts), ToTensor (`x.float().div(255)`),
-// colour jitter (adjust_brightness/contrast/saturation on float tensors), then Normalize (`sub_(mean).div_(std)`).
+// colour jitter (adjust_brightness/contrast/saturation on float tensors), Normalize (`sub_(mean).div_(std)`), then
+// random erasing (a box set to 0).
 import { noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch } from './loader.js';
 import { orient } from './orientation.js';
@@ -9,7 +10,7 @@ import type { JitterParams } from './transforms.js';
 import { applyTrivialOp } from './trivial-augment.js';
 
 /** What the conversion needs of a batch (a loader Batch has all of it). */
-export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & Partial<Pick<Batch, 'trivial'>> &
+export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & Partial<Pick<Batch, 'trivial' | 'erase'>> &
   { views: ReadonlyArray<{ flip: boolean; turns?: number }> };
 
 export interface BatchTensors {
@@ -68,7 +69,12 @@ export function imagesTensor(b: PixelBatch, device = 'cpu'): Tensor {
       x.narrow(0, i, 1).copy_(img);
     }
     const stat = (v: readonly number[]) => tensor(Float32Array.from(v), { shape: [1, 3, 1, 1], device });
-    return x.sub_(stat(b.mean)).div_(stat(b.std));
+    x.sub_(stat(b.mean)).div_(stat(b.std));
+    // Random erasing (torchvision's RandomErasing, value 0): after Normalize, the box takes the mean colour.
+    for (const [i, box] of (b.erase ?? []).entries()) {
+      if (box) x.narrow(0, i, 1).narrow(2, box.top, box.height).narrow(3, box.left, box.width).zero_();
+    }
+    return x;
   }));
 }
 

@@ -39,6 +39,9 @@ export const DEFAULT_MIXUP_ALPHA = 0.4;
 export const DEFAULT_CUTMIX_ALPHA = 1;
 // Keras's ema_momentum: an average over about 100 steps (timm's 0.9998 suits ImageNet's thousands of steps per epoch).
 export const DEFAULT_EMA_DECAY = 0.99;
+// torchvision.transforms.RandomErasing's defaults (timm's --reprob is often 0.25).
+export const DEFAULT_ERASING: Readonly<{ p: number; scale: readonly [number, number]; ratio: readonly [number, number] }> =
+  Object.freeze({ p: 0.5, scale: [0.02, 0.33] as const, ratio: [0.3, 3.3] as const });
 // torchvision.ops.sigmoid_focal_loss's defaults (RetinaNet's).
 export const DEFAULT_FOCAL: Readonly<FocalConfig> = Object.freeze({ gamma: 2, alpha: 0.25 });
 
@@ -99,6 +102,7 @@ export function defaultConfig(): RunConfig {
     clipGradNorm: null,
     mixup: null,
     cutmix: null,
+    randomErasing: null,
     focalLoss: null,
     ema: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },

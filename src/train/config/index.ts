@@ -54,6 +54,8 @@ export interface ConfigOverrides {
   mixup?: number;
   /** CutMix's alpha (cutmix.alpha). */
   cutmix?: number;
+  /** Random erasing's probability (randomErasing.p). */
+  randomErasing?: number;
   /** true: torchvision's focal loss with its defaults. */
   focalLoss?: boolean;
   /** The weight average's decay (ema.decay). */
@@ -190,6 +192,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'clipGradNorm', flag: '--clip-grad-norm', path: ['clipGradNorm'] },
   { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
   { key: 'cutmix', flag: '--cutmix', path: ['cutmix', 'alpha'] },
+  { key: 'randomErasing', flag: '--random-erasing', path: ['randomErasing', 'p'] },
   { key: 'ema', flag: '--ema', path: ['ema', 'decay'] },
   { key: 'focalLoss', flag: '--focal-loss', path: ['focalLoss'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },

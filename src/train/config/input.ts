@@ -113,6 +113,8 @@ export interface RunConfigInput {
   mixup?: { alpha?: number } | number | boolean | null;
   /** true: alpha 1; false or null: none. */
   cutmix?: { alpha?: number } | number | boolean | null;
+  /** true: p 0.5, scale [0.02, 0.33], ratio [0.3, 3.3] (torchvision's RandomErasing); a number: p; false or null: none. */
+  randomErasing?: { p?: number; scale?: [number, number]; ratio?: [number, number] } | number | boolean | null;
   /** true: gamma 2, alpha 0.25 (torchvision's); false or null: BCE. */
   focalLoss?: { gamma?: number; alpha?: number | null } | boolean | null;
   /** true: decay 0.99; a number: the decay; false or null: none. */

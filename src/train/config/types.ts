@@ -80,7 +80,7 @@ export interface InputConfig {
   imageSize: number;
   resize: ResizeMode;
   /**
-   * Random-resized crops (augment light, standard) are drawn from a copy of each training image whose shorter
+   * Random-resized crops (augment light, standard, trivial) are drawn from a copy of each training image whose shorter
    * side is at most this, decoded once and cached (fastai's presizing); null: from the original file in every
    * epoch, as torchvision's RandomResizedCrop does.
    */
@@ -157,6 +157,16 @@ export interface OneCycleConfig {
 export interface MixConfig {
   /** The Beta distribution's parameter: small values mix little (most λ near 0 or 1), 1 is uniform. */
   alpha: number;
+}
+
+/** Random erasing of training images (torchvision's RandomErasing with value 0; src/data/erasing.ts). */
+export interface ErasingConfig {
+  /** The chance that an image gets a box. */
+  p: number;
+  /** The box's area as a fraction of the image's: [lowest, highest]. */
+  scale: [number, number];
+  /** The box's height / width: [lowest, highest], drawn log-uniformly. */
+  ratio: [number, number];
 }
 
 /** torchvision.ops.sigmoid_focal_loss's parameters (Lin et al. 2017), and kornia.losses.focal_loss's for multiclass. */
@@ -305,6 +315,8 @@ export interface RunConfig {
   mixup: MixConfig | null;
   /** CutMix of the training batches (a box of the mirror image, λ ~ Beta(alpha, alpha)); with mixup, one of the two per batch. */
   cutmix: MixConfig | null;
+  /** Random erasing of the training images, after the preset and the normalisation; null: none. */
+  randomErasing: ErasingConfig | null;
   /** torchvision's sigmoid focal loss instead of BCE (binary, multilabel), kornia's softmax one instead of cross-entropy (multiclass); null: neither. */
   focalLoss: FocalConfig | null;
   /** Validation and the checkpoints use a moving average of the weights (null: the weights themselves). */

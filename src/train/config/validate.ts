@@ -2,14 +2,14 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
-import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
+import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_ERASING, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { EmaConfig, FocalConfig, MixConfig } from './types.js';
+import type { EmaConfig, ErasingConfig, FocalConfig, MixConfig } from './types.js';
 
 /** A section of one number: null/false (none), true (the default), the number itself, or { key: number }. */
 function numberSection<K extends string>(c: Checker, v: unknown, path: string, key: K, def: number, rule: NumberRule): Record<K, number> | null {
@@ -24,6 +24,25 @@ function numberSection<K extends string>(c: Checker, v: unknown, path: string, k
 /** mixup or cutmix: alpha or { alpha }. */
 const mixing = (c: Checker, v: unknown, path: string, def: number): MixConfig | null =>
   numberSection(c, v, path, 'alpha', def, { min: 0, exclusiveMin: true, max: 100 });
+
+/** randomErasing: p or { p, scale, ratio } (torchvision's RandomErasing defaults for what is left out). */
+function randomErasing(c: Checker, v: unknown, path: string): ErasingConfig | null {
+  if (v === undefined || v === null || v === false) return null;
+  const d = DEFAULT_ERASING, P = { min: 0, max: 1, exclusiveMin: true };
+  const out: ErasingConfig = { p: d.p, scale: [...d.scale], ratio: [...d.ratio] };
+  if (v === true) return out;
+  if (typeof v === 'number') return { ...out, p: c.number(v, path, d.p, P) };
+  const raw = c.section(v, path, ['p', 'scale', 'ratio'], ['true', 'false', 'null']);
+  out.p = c.number(raw.p, `${path}.p`, d.p, P);
+  const range = (key: 'scale' | 'ratio', rule: NumberRule): [number, number] => {
+    const [lo, hi] = c.numberTuple(raw[key], `${path}.${key}`, [...d[key]], 2, rule) as [number, number];
+    if (lo > hi) c.fail(`${path}.${key}`, `[${lo}, ${hi}]: the lowest value comes first`);
+    return [lo, hi];
+  };
+  out.scale = range('scale', { min: 0, max: 1, exclusiveMin: true });
+  out.ratio = range('ratio', { min: 0, exclusiveMin: true, max: 100 });
+  return out;
+}
 
 function focalLoss(c: Checker, v: unknown, path: string): FocalConfig | null {
   if (v === undefined || v === null || v === false) return null;
@@ -46,7 +65,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'sampler', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'randomErasing', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -173,6 +192,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     clipGradNorm: c.nullableNumber(raw.clipGradNorm, 'config.clipGradNorm', d.clipGradNorm, { min: 0, exclusiveMin: true }),
     mixup: mixing(c, raw.mixup, 'config.mixup', DEFAULT_MIXUP_ALPHA),
     cutmix: mixing(c, raw.cutmix, 'config.cutmix', DEFAULT_CUTMIX_ALPHA),
+    randomErasing: randomErasing(c, raw.randomErasing, 'config.randomErasing'),
     focalLoss: focalLoss(c, raw.focalLoss, 'config.focalLoss'),
     ema: ema(c, raw.ema, 'config.ema'),
     featureCache,

@@ -12,12 +12,16 @@ function fmtRate(x: number): string {
 export function configWarnings(config: RunConfig): string[] {
   const out: string[] = [];
   if (config.input.presize !== null && isViewDeterministic(config.augment)) {
-    out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard) use it`);
+    out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard, trivial) use it`);
   }
   if ((config.mixup || config.cutmix) && config.featureCache.enabled) {
     const which = config.mixup && config.cutmix ? 'mixup and cutmix train' : config.mixup ? 'mixup trains' : 'cutmix trains';
     out.push(`${which} on mixed images, so the frozen layers' outputs are not cached (featureCache): every step runs the whole network, ` +
       'which makes a frozen-backbone phase several times slower');
+  }
+  if (config.randomErasing && config.featureCache.enabled && isViewDeterministic(config.augment)) {
+    out.push(`randomErasing changes the training images in every epoch, so the frozen layers' outputs are not cached (featureCache): ` +
+      'every step runs the whole network, which makes a frozen-backbone phase several times slower');
   }
   if (config.sampler === 'balanced' && (config.posWeight !== null || config.classWeights !== null)) {
     const weights = config.posWeight !== null ? `posWeight ${config.posWeight}` : `classWeights ${Array.isArray(config.classWeights) ? config.classWeights.join(',') : String(config.classWeights)}`;
