@@ -1,5 +1,6 @@
 // Fixtures for the trainer tests: a tiny two-class image folder made with sharp in a temp dir, and a
 // small, fast configuration (resnet18 at 32 px, random init) on top of the seed protocol's defaults.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -7,6 +8,7 @@ import { tempDir as newTempDir } from './helpers/temp.js';
 import { resolveConfig, type ConfigOverrides, type RunConfig } from '../src/train/config/index.js';
 import { train, type EpochRecord, type TrainEvent } from '../src/train/index.js';
 import { mulberry32 } from '../src/metrics/index.js';
+import { readSafetensors } from '../src/io/index.js';
 
 // Temp folders: runs write ~100 MB each, so call removeTempDirs() from an `after` hook; the rest goes at exit.
 export { removeTempDirs, tempPath } from './helpers/temp.js';
@@ -72,4 +74,12 @@ export async function recordedRun(config: RunConfig, opts: { out?: string; resum
     },
   });
   return { history: r.history, model: r.bestModel ?? '', out, events, interrupted: r.interrupted };
+}
+
+/** A resumed run ends as the uninterrupted one: the same history (timings aside) and bit-identical best weights. */
+export function assertSameRun(resumed: RecordedRun, whole: RecordedRun): void {
+  const untimed = (h: EpochRecord[]) => h.map(({ seconds: _s, images_per_second: _i, ...rest }) => rest);
+  assert.deepEqual(untimed(resumed.history), untimed(whole.history));
+  const bits = (file: string) => [...readSafetensors(file).tensors].map(([k, t]) => `${k}:${Buffer.from(t.data).toString('base64')}`);
+  assert.deepEqual(bits(resumed.model), bits(whole.model));
 }
