@@ -150,7 +150,7 @@ test('errors name the key path and what was expected', () => {
     'config.input.std[1]: expected a positive number, got 0',
     'config.input.imageSize: expected an integer ≥ 32 and ≤ 4096, got 16',
     'config.posWeight: expected null, "auto" or a positive number, got "autp" (did you mean "auto"?)',
-    'config.augment: expected one of "none", "flip", "light", "standard", "dihedral", "trivial", got "flp" (did you mean "flip"?)',
+    'config.augment: expected one of "none", "flip", "light", "standard", "dihedral", "trivial", "randaugment", got "flp" (did you mean "flip"?)',
     'config.batchSize: expected an integer ≥ 2 and ≤ 65536, got 1',
   ];
   for (const e of expected) assert.ok(many.some((i) => i.startsWith(e)), `missing "${e}" in:\n${many.join('\n')}`);
@@ -270,7 +270,7 @@ test('command-line overrides reach the config and are named in errors', () => {
 
   assert.deepEqual(issuesOf(() => resolveConfig({ overrides: { data: '/d', lr2: -1, augment: 'foo', imageSize: 10.5 } })), [
     '--image-size (config.input.imageSize): expected an integer ≥ 32 and ≤ 4096, got 10.5',
-    '--augment (config.augment): expected one of "none", "flip", "light", "standard", "dihedral", "trivial", got "foo"',
+    '--augment (config.augment): expected one of "none", "flip", "light", "standard", "dihedral", "trivial", "randaugment", got "foo"',
     '--lr2 (config.phases[1].lr): expected a positive number, got -1',
   ]);
   const onePhase = writeFile('one.yaml', 'phases:\n  - trainable: [layer4, fc]\n');

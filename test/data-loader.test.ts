@@ -182,15 +182,17 @@ test('random-resized-crop presets: boxes in range, shapes right, base-image cach
   for (const batch of a) for (const v of xOf(batch)) assert.ok(Number.isFinite(v));
   const standard = await collect(new DataLoader(items, { imageSize: 16, batchSize: 7, train: true, augment: 'standard', seed: 2 }).epoch(0));
   assert.ok(standard[0]!.jitter.every((j) => j !== null), "'standard' jitters every image");
-  assert.ok(standard[0]!.trivial.every((t) => t === null), "'standard' draws no TrivialAugment operation");
+  assert.ok(standard[0]!.autoAugment.every((t) => t === null), "'standard' draws no TrivialAugment operation");
   // 'trivial': a random crop and flip as 'standard', then one TrivialAugment operation per image, no jitter; the
   // same seed draws the same batch again.
   const trivialLoader = () => new DataLoader(items, { imageSize: 16, batchSize: 7, train: true, augment: 'trivial', seed: 2 });
   const [t1, t2] = [await collect(trivialLoader().epoch(0)), await collect(trivialLoader().epoch(0))];
-  assert.ok(t1[0]!.trivial.every((t) => t !== null) && t1[0]!.jitter.every((j) => j === null), JSON.stringify(t1[0]!.trivial));
-  assert.deepEqual(t1[0]!.trivial, t2[0]!.trivial);
+  assert.ok(t1[0]!.autoAugment.every((t) => t !== null) && t1[0]!.jitter.every((j) => j === null), JSON.stringify(t1[0]!.autoAugment));
+  assert.deepEqual(t1[0]!.autoAugment, t2[0]!.autoAugment);
   assert.deepEqual(xOf(t1[0]!), xOf(t2[0]!));
-  assert.notDeepEqual((await collect(trivialLoader().epoch(1)))[0]!.trivial, t1[0]!.trivial, 'another epoch draws again');
+  assert.notDeepEqual((await collect(trivialLoader().epoch(1)))[0]!.autoAugment, t1[0]!.autoAugment, 'another epoch draws again');
+  const rand = await collect(new DataLoader(items, { imageSize: 16, batchSize: 7, train: true, augment: 'randaugment', seed: 2 }).epoch(0));
+  assert.ok(rand[0]!.autoAugment.every((d) => d?.policy === 'randaugment' && d.steps.length === 2), JSON.stringify(rand[0]!.autoAugment));
   // Colour jitter keeps values in [0,1] and is the identity at factor 1.
   const img = { data: new Uint8Array(smoothRgb(6, 5)), width: 6, height: 5 };
   const unit = { mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] };

@@ -114,7 +114,7 @@ test('input.presize (--presize): at least the image size; a warning when the aug
   const [small] = issuesOf(() => resolveConfig({ overrides: { data: '/d', presize: 100 } }));
   assert.equal(small, '--presize (config.input.presize): 100 is smaller than the image size 224; the random crops are drawn from a copy whose shorter side is at most this, so it must be at least input.imageSize (or null)');
   const flip = resolveConfig({ overrides: { data: '/d', presize: 448 } });
-  assert.deepEqual(configWarnings(flip), ['input.presize 448 has no effect with augment "flip": only the random-resized-crop presets (light, standard, trivial) use it']);
+  assert.deepEqual(configWarnings(flip), ['input.presize 448 has no effect with augment "flip": only the random-resized-crop presets (light, standard, trivial, randaugment) use it']);
 });
 
 test('a YAML flow mapping without a space after the colon ({warmupEpochs:1}) is named as such, not as an unknown key', () => {

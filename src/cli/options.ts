@@ -43,7 +43,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
   return cmd
     .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
     .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
-    .option('--presize <px>', 'random crops (augment light, standard, trivial) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
+    .option('--presize <px>', 'random crops (augment light, standard, trivial, randaugment) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
     .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))

@@ -22,7 +22,7 @@ import { deriveSeed, Rng } from './rng.js';
 import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
-import { drawTrivialOp, type TrivialOp } from './trivial-draw.js';
+import { drawAutoAugment, type AutoAugmentDraw } from './auto-augment-draw.js';
 import { checkErasing, drawErasing, type ErasingSpec } from './erasing.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
 import {
@@ -115,8 +115,8 @@ export interface Batch {
   layout: 'nchw' | 'nhwc';
   /** Colour jitter per image (null: none). */
   jitter: Array<JitterParams | null>;
-  /** TrivialAugment's operation per image (augment trivial; null: none). */
-  trivial: Array<TrivialOp | null>;
+  /** The automatic augmentation's operations per image (augment trivial, randaugment; null: none). */
+  autoAugment: Array<AutoAugmentDraw | null>;
   /** The box random erasing zeroes per image, after the normalisation (null: none). */
   erase: Array<Box | null>;
   /** Normalisation: (x / 255 - mean) / std per channel. */
@@ -150,7 +150,7 @@ export function viewKey(index: number, flip: boolean, turns = 0): ViewKey {
   return { index, flip, turns, key: `${index}${orientationTag({ flip, turns })}` };
 }
 
-interface LoadedView { img: RawImage; jitter?: JitterParams; trivial?: TrivialOp; erase?: Box | null }
+interface LoadedView { img: RawImage; jitter?: JitterParams; autoAugment?: AutoAugmentDraw; erase?: Box | null }
 
 /** An image's orientation from its augmentation stream: the flip is the first draw, the quarter turns the second. */
 function drawOrientation(spec: { flip: boolean; turns?: boolean }, rng: Rng): Orientation {
@@ -297,7 +297,7 @@ export class DataLoader {
     const w = this.labelWidth;
     const y = new Float32Array(n * w);
     const paths: string[] = [], indices: number[] = [], vks: ViewKey[] = [], jitter: Array<JitterParams | null> = [];
-    const trivial: Array<TrivialOp | null> = [], erase: Array<Box | null> = [];
+    const autoAugment: Array<AutoAugmentDraw | null> = [], erase: Array<Box | null> = [];
     keep.forEach((k, slot) => {
       const v = views[k]!, idx = plan.indices[k]!, item = this.items[idx]!;
       if (v.img.data.length !== bytes) throw new Error(`DataLoader: ${item.path} gave ${v.img.width}x${v.img.height}, expected ${s}x${s}`);
@@ -305,10 +305,10 @@ export class DataLoader {
       if (w === 1) y[slot] = item.label === null ? NaN : item.label;
       else if (item.label === null && !item.labels) y.fill(NaN, slot * w, slot * w + w);
       else for (const l of item.labels!) y[slot * w + l] = 1;
-      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null); trivial.push(v.trivial ?? null); erase.push(v.erase ?? null);
+      paths.push(item.path); indices.push(idx); vks.push(plan.views[k]!); jitter.push(v.jitter ?? null); autoAugment.push(v.autoAugment ?? null); erase.push(v.erase ?? null);
     });
     return {
-      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, trivial, erase, mean: this.mean, std: this.std,
+      pixels, shape: [n, 3, s, s], layout: this.channelsLast ? 'nhwc' : 'nchw', jitter, autoAugment, erase, mean: this.mean, std: this.std,
       y, paths, indices, views: vks, epoch: plan.epoch, batchIndex: plan.batchIndex,
     };
   }
@@ -385,8 +385,8 @@ export class DataLoader {
     const { scale, ratio } = spec.randomResizedCrop;
     const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
     const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
-    const trivial = spec.trivialAugment ? drawTrivialOp(rng) : undefined;
-    return { img: await cropResize(base, box, this.imageSize), jitter, trivial, erase: erased() };
+    const autoAugment = spec.autoAugment ? drawAutoAugment(rng, spec.autoAugment) : undefined;
+    return { img: await cropResize(base, box, this.imageSize), jitter, autoAugment, erase: erased() };
   }
 
   private async baseImage(index: number): Promise<RawImage> {

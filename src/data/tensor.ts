@@ -1,16 +1,16 @@
 // Hands a loader batch to the engine. The loader delivers uint8 RGB pixels; everything numeric happens
 // here, in libtorch, with torchvision's own operations in its order: each image's horizontal flip and quarter turns
-// (torch.rot90), its TrivialAugment operation (on the uint8 image, trivial-augment.ts), ToTensor (`x.float().div(255)`),
+// (torch.rot90), its TrivialAugment or RandAugment operations (on the uint8 image, auto-augment.ts), ToTensor (`x.float().div(255)`),
 // colour jitter (adjust_brightness/contrast/saturation on float tensors), Normalize (`sub_(mean).div_(std)`), then
 // random erasing (a box set to 0).
 import { noGrad, scope, tensor, type Tensor } from '../torch/index.js';
 import type { Batch } from './loader.js';
 import { orient } from './orientation.js';
 import type { JitterParams } from './transforms.js';
-import { applyTrivialOp } from './trivial-augment.js';
+import { applyAutoAugment } from './auto-augment.js';
 
 /** What the conversion needs of a batch (a loader Batch has all of it). */
-export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & Partial<Pick<Batch, 'trivial' | 'erase'>> &
+export type PixelBatch = Pick<Batch, 'pixels' | 'shape' | 'layout' | 'jitter' | 'mean' | 'std'> & Partial<Pick<Batch, 'autoAugment' | 'erase'>> &
   { views: ReadonlyArray<{ flip: boolean; turns?: number }> };
 
 export interface BatchTensors {
@@ -59,12 +59,12 @@ export function imagesTensor(b: PixelBatch, device = 'cpu'): Tensor {
     for (let i = 0; i < n; i++) {
       const flip = b.views[i]?.flip ?? false;
       const turns = b.views[i]?.turns ?? 0;
-      const jitter = b.jitter[i] ?? null, trivial = b.trivial?.[i] ?? null;
-      if (!flip && !turns && !jitter && !trivial) continue;
-      // Flips and turns move pixels, so they commute with ToTensor; TrivialAugment's operations work on uint8.
-      let img = trivial ? chw.narrow(0, i, 1) : x.narrow(0, i, 1);
+      const jitter = b.jitter[i] ?? null, auto = b.autoAugment?.[i] ?? null;
+      if (!flip && !turns && !jitter && !auto) continue;
+      // Flips and turns move pixels, so they commute with ToTensor; the automatic augmentations work on uint8.
+      let img = auto ? chw.narrow(0, i, 1) : x.narrow(0, i, 1);
       if (flip || turns) img = orient(img, { flip, turns });
-      if (trivial) img = applyTrivialOp(img, trivial).float().div(255);
+      if (auto) img = applyAutoAugment(img, auto).float().div(255);
       if (jitter) img = jitterImage(img, jitter);
       x.narrow(0, i, 1).copy_(img);
     }

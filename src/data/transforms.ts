@@ -3,12 +3,13 @@
 // pixel arithmetic itself (flip, jitter, normalisation) runs in libtorch: data/tensor.ts.
 import type { Rng } from './rng.js';
 import type { AugmentPreset } from './types.js';
+import type { AutoAugmentPolicy } from './auto-augment-draw.js';
 import type { Box } from './decode.js';
 
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
 
-/** What a preset does, in torchvision terms (applied in this order: crop, flip, TrivialAugment, jitter). */
+/** What a preset does, in torchvision terms (applied in this order: crop, flip, automatic augmentation, jitter). */
 export interface AugmentSpec {
   /** RandomResizedCrop(size, scale, ratio), replacing the eval resize; absent: the eval resize. */
   randomResizedCrop?: { scale: [number, number]; ratio: [number, number] };
@@ -18,8 +19,8 @@ export interface AugmentSpec {
   turns?: boolean;
   /** ColorJitter(brightness=j, contrast=j, saturation=j). */
   jitter?: number;
-  /** TrivialAugmentWide(): one of 14 operations at one of 31 strengths per image (trivial-augment.ts). */
-  trivialAugment?: boolean;
+  /** TrivialAugmentWide() or RandAugment(): torchvision's automatic augmentation policies (auto-augment.ts). */
+  autoAugment?: AutoAugmentPolicy;
 }
 
 export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
@@ -29,8 +30,9 @@ export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
   standard: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, jitter: 0.2 },
   // fastai's dihedral: every flip and quarter turn, for images without an up (microscopy, histology, wafers).
   dihedral: { flip: true, turns: true },
-  // torchvision's classification recipe with --auto-augment ta_wide: crop, flip, TrivialAugmentWide.
-  trivial: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, trivialAugment: true },
+  // torchvision's classification recipe with --auto-augment ta_wide or ra: crop, flip, then the policy.
+  trivial: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, autoAugment: 'trivial' },
+  randaugment: { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, flip: true, autoAugment: 'randaugment' },
 };
 
 /**
@@ -39,7 +41,7 @@ export const AUGMENT_SPECS: Record<AugmentPreset, AugmentSpec> = {
  */
 export function isViewDeterministic(preset: AugmentPreset): boolean {
   const spec = AUGMENT_SPECS[preset];
-  return spec.randomResizedCrop === undefined && spec.jitter === undefined && !spec.trivialAugment;
+  return spec.randomResizedCrop === undefined && spec.jitter === undefined && spec.autoAugment === undefined;
 }
 
 /**

@@ -8,8 +8,8 @@ export type ResizeMode = 'squash' | 'crop';
 export const RESIZE_MODES: readonly ResizeMode[] = ['squash', 'crop'];
 
 /** Training augmentation presets (see transforms.ts for what each does). */
-export type AugmentPreset = 'none' | 'flip' | 'light' | 'standard' | 'dihedral' | 'trivial';
-export const AUGMENT_PRESETS: readonly AugmentPreset[] = ['none', 'flip', 'light', 'standard', 'dihedral', 'trivial'];
+export type AugmentPreset = 'none' | 'flip' | 'light' | 'standard' | 'dihedral' | 'trivial' | 'randaugment';
+export const AUGMENT_PRESETS: readonly AugmentPreset[] = ['none', 'flip', 'light', 'standard', 'dihedral', 'trivial', 'randaugment'];
 
 /**
  * What is learnt: one of two classes (sigmoid, the seed's protocol), one of C classes (softmax), or any

@@ -67,7 +67,7 @@ export const cases: HostileCase[] = [
     name: 'a --set value of 50 MB, to train',
     setup: () => ['train', 'data', '--out', 'run', '--set', `augment=${'x'.repeat(50_000_000)}`],
     code: 2,
-    message: /--set augment \(config\.augment\): expected one of "none", "flip", "light", "standard", "dihedral", "trivial", got "x+…x+" \(50000000 characters\)/,
+    message: /--set augment \(config\.augment\): expected one of "none", "flip", "light", "standard", "dihedral", "trivial", "randaugment", got "x+…x+" \(50000000 characters\)/,
     after: (dir, r) => { shortMessage(dir, r); noRun(dir); },
   },
   {

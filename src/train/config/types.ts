@@ -18,7 +18,7 @@ export const WEIGHT_NAMES = ['imagenet', 'imagenet-v1', 'none'] as const;
 export const RESIZE_MODES = ['squash', 'crop'] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 
-export const AUGMENTS = ['none', 'flip', 'light', 'standard', 'dihedral', 'trivial'] as const;
+export const AUGMENTS = ['none', 'flip', 'light', 'standard', 'dihedral', 'trivial', 'randaugment'] as const;
 export type Augment = (typeof AUGMENTS)[number];
 /** Which training images an epoch sees: each once, shuffled, or class-balanced draws (data/balanced.ts). */
 export const SAMPLER_KINDS = ['shuffle', 'balanced'] as const;
@@ -80,7 +80,7 @@ export interface InputConfig {
   imageSize: number;
   resize: ResizeMode;
   /**
-   * Random-resized crops (augment light, standard, trivial) are drawn from a copy of each training image whose shorter
+   * Random-resized crops (augment light, standard, trivial, randaugment) are drawn from a copy of each training image whose shorter
    * side is at most this, decoded once and cached (fastai's presizing); null: from the original file in every
    * epoch, as torchvision's RandomResizedCrop does.
    */

@@ -12,7 +12,7 @@ function fmtRate(x: number): string {
 export function configWarnings(config: RunConfig): string[] {
   const out: string[] = [];
   if (config.input.presize !== null && isViewDeterministic(config.augment)) {
-    out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard, trivial) use it`);
+    out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard, trivial, randaugment) use it`);
   }
   if ((config.mixup || config.cutmix) && config.featureCache.enabled) {
     const which = config.mixup && config.cutmix ? 'mixup and cutmix train' : config.mixup ? 'mixup trains' : 'cutmix trains';

@@ -1,33 +1,58 @@
-// TrivialAugment Wide (Müller & Hutter 2021; torchvision.transforms.TrivialAugmentWide), the `trivial` preset: each
-// training image gets one of 14 operations at one of 31 strengths, drawn uniformly. The loader draws it from the
-// image's seeded stream (trivial-draw.ts, no tensors); applyTrivialOp runs it in libtorch on the uint8 image with
-// torchvision 0.14's tensor arithmetic (functional_tensor.py: the same ATen ops, float32 casts, truncations and
-// rounding), so its pixels equal torchvision's for the same draw (tested op by op against it).
+// torchvision's automatic augmentations (augment: trivial, randaugment) applied in libtorch: each operation of an
+// image's draw (auto-augment-draw.ts, made by the loader) runs on the uint8 image with torchvision 0.14's tensor
+// arithmetic (functional_tensor.py: the same ATen ops, float32 casts, truncations and rounding), at the strength
+// of the policy's magnitude table, so its pixels equal torchvision's for the same draw (tested op by op against
+// TrivialAugmentWide's and RandAugment's _apply_op).
 import { bincount, bmm, conv2d, gridSample } from '../torch/functional.js';
 import { cat, fullLike, linspace, ones, scope, stack, tensor, type Tensor, zeros } from '../torch/index.js';
-import { isSigned, MAGNITUDE_BINS, type TrivialOp, type TrivialOpName } from './trivial-draw.js';
+import { isSigned, MAGNITUDE_BINS, type AugmentOpName, type AugmentStep, type AutoAugmentDraw, type AutoAugmentPolicy } from './auto-augment-draw.js';
 
-/** The [start, end] of each operation's torch.linspace of strengths (float32, as torchvision's tables hold them). */
-const LINSPACES: Partial<Record<TrivialOpName, [number, number]>> = {
-  ShearX: [0, 0.99], ShearY: [0, 0.99], TranslateX: [0, 32], TranslateY: [0, 32], Rotate: [0, 135],
-  Brightness: [0, 0.99], Color: [0, 0.99], Contrast: [0, 0.99], Sharpness: [0, 0.99], Solarize: [255, 0],
+/**
+ * Each policy's torch.linspace [start, end] of strengths per operation (float32, as torchvision's tables hold them),
+ * for an h × w image (RandAugment's translations scale with it), and Posterize's divisor of the bin.
+ */
+const TABLES: Record<AutoAugmentPolicy, { linspaces: (h: number, w: number) => Partial<Record<AugmentOpName, [number, number]>>; posterize: number }> = {
+  trivial: {
+    linspaces: () => ({
+      ShearX: [0, 0.99], ShearY: [0, 0.99], TranslateX: [0, 32], TranslateY: [0, 32], Rotate: [0, 135],
+      Brightness: [0, 0.99], Color: [0, 0.99], Contrast: [0, 0.99], Sharpness: [0, 0.99], Solarize: [255, 0],
+    }),
+    posterize: (MAGNITUDE_BINS - 1) / 6,
+  },
+  randaugment: {
+    linspaces: (h, w) => ({
+      ShearX: [0, 0.3], ShearY: [0, 0.3], TranslateX: [0, (150 / 331) * w], TranslateY: [0, (150 / 331) * h], Rotate: [0, 30],
+      Brightness: [0, 0.9], Color: [0, 0.9], Contrast: [0, 0.9], Sharpness: [0, 0.9], Solarize: [255, 0],
+    }),
+    posterize: (MAGNITUDE_BINS - 1) / 4,
+  },
 };
 
-/** The strength of a draw: libtorch's own linspace value (float32), or Posterize's bits; negated for a negative draw of a signed one. */
-export function trivialMagnitude(d: TrivialOp): number {
-  if (d.op === 'Posterize') return 8 - Math.round(d.bin / ((MAGNITUDE_BINS - 1) / 6));
-  const range = LINSPACES[d.op];
+/**
+ * The strength of a step under a policy for an h × w image: libtorch's own linspace value (float32), or
+ * Posterize's bits; negated for a negative draw of a signed operation.
+ */
+export function augmentMagnitude(policy: AutoAugmentPolicy, s: AugmentStep, h: number, w: number): number {
+  const t = TABLES[policy];
+  if (s.op === 'Posterize') return 8 - Math.round(s.bin / t.posterize);
+  const range = t.linspaces(h, w)[s.op];
   if (!range) return 0;
-  const table = magnitudes.get(d.op) ?? magnitudes.set(d.op, scope(() => linspace(range[0], range[1], MAGNITUDE_BINS).toFloat32Array())).get(d.op)!;
-  return d.negative && isSigned(d.op) ? -table[d.bin]! : table[d.bin]!;
+  const key = `${range[0]}:${range[1]}`;
+  const table = magnitudes.get(key) ?? magnitudes.set(key, scope(() => linspace(range[0], range[1], MAGNITUDE_BINS).toFloat32Array())).get(key)!;
+  return s.negative && isSigned(s.op) ? -table[s.bin]! : table[s.bin]!;
 }
-const magnitudes = new Map<TrivialOpName, Float32Array>();
+const magnitudes = new Map<string, Float32Array>();
 
-/** One [1, 3, h, w] uint8 image after the drawn operation (uint8, same shape). Call inside a scope. */
-export function applyTrivialOp(img: Tensor, d: TrivialOp): Tensor {
-  const m = trivialMagnitude(d);
+/** One [1, 3, h, w] uint8 image after its draw's operations in turn (uint8, same shape). Call inside a scope. */
+export function applyAutoAugment(img: Tensor, d: AutoAugmentDraw): Tensor {
   const [, , h, w] = img.shape as [number, number, number, number];
-  switch (d.op) {
+  return d.steps.reduce((x, s) => applyOp(x, s.op, augmentMagnitude(d.policy, s, h, w)), img);
+}
+
+/** torchvision's _apply_op: one operation at strength m on a [1, 3, h, w] uint8 image. */
+export function applyOp(img: Tensor, op: AugmentOpName, m: number): Tensor {
+  const [, , h, w] = img.shape as [number, number, number, number];
+  switch (op) {
     case 'Identity': return img;
     // shear = [degrees(atan(m)), 0] about the top-left corner (center [0, 0] in pixels).
     case 'ShearX': return warp(img, inverseAffine([-w * 0.5, -h * 0.5], 0, [0, 0], [Math.atan(m) * RAD_TO_DEG, 0]));
