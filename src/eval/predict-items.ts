@@ -7,6 +7,7 @@ import type { Batch, LoaderItem, SkippedItem } from '../data/loader.js';
 import { channelsLastPays } from '../models/memory-format.js';
 import type { ModelMetadata } from '../models/metadata.js';
 import { predictRow } from '../tasks/decide.js';
+import type { Decision } from '../tasks/task.js';
 import type { PredictRow } from './types.js';
 import type { TtaMode } from './tta.js';
 
@@ -113,10 +114,22 @@ export function givenThresholds(metadata: Pick<ModelMetadata, 'thresholds'>, thr
   return threshold === undefined ? metadata.thresholds : metadata.thresholds.map(() => threshold);
 }
 
+/** How a model's probabilities become predictions: its threshold(s), or --threshold, and its conformal sets if fitted. */
+export function decisionFor(metadata: Pick<ModelMetadata, 'threshold' | 'thresholds' | 'conformal'>, threshold?: number): Decision & { thresholds: number[] | null } {
+  return {
+    threshold: threshold ?? metadata.threshold, thresholds: givenThresholds(metadata, threshold),
+    conformal: metadata.conformal ? { qhat: metadata.conformal.qhat } : null,
+  };
+}
+
+/** A model's conformal fit as a server describes it (null: none). */
+export const conformalInfo = (m: Pick<ModelMetadata, 'conformal'>): { alpha: number; qhat: number } | null =>
+  (m.conformal ? { alpha: m.conformal.alpha, qhat: m.conformal.qhat } : null);
+
 /** `tlearn predict`'s rows from an engine's probabilities: one per file, in order; an error row where there is none. */
 export function predictionRows(files: readonly string[], result: ItemPredictions, metadata: ModelMetadata,
   opts: { threshold?: number; topK?: number }): PredictRow[] {
-  const decision = { threshold: opts.threshold ?? metadata.threshold, thresholds: givenThresholds(metadata, opts.threshold) };
+  const decision = decisionFor(metadata, opts.threshold);
   const { probabilities, width, skipped } = result;
   const reasons = new Map(skipped.map((s) => [s.index, s.reason]));
   return files.map((path, i): PredictRow => {

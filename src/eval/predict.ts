@@ -10,7 +10,7 @@ import { probabilityVariants } from './torch-engine.js';
 import type { Batch } from '../data/loader.js';
 
 export {
-  assumptionNote, givenThresholds, predictionLoader, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine,
+  assumptionNote, conformalInfo, decisionFor, givenThresholds, predictionLoader, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine,
 } from './predict-items.js';
 
 /** The model's output is NaN (or inf) for some images although its weights are finite: the forward pass overflowed. */

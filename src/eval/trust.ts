@@ -2,9 +2,9 @@
 // (--tta), and before temperature scaling (a model with a calibration temperature). Both come from the same
 // forward passes as the main probabilities (src/eval/torch-engine.ts); here they become metrics.json entries
 // and report sections.
-import { binaryMetrics, calibrationCurve, ECE_BINS, eceFromCurve } from '../metrics/index.js';
+import { binaryMetrics, calibrationCurve, conformalCoverage, ECE_BINS, eceFromCurve } from '../metrics/index.js';
 import type { TaskKind } from '../models/index.js';
-import { calibrationSection, ttaSection, type CalibrationData, type ComparisonColumn, type ReportSection } from '../report/index.js';
+import { calibrationSection, conformalSection, ttaSection, type CalibrationData, type ComparisonColumn, type ReportSection } from '../report/index.js';
 import { TTA_AVERAGES } from './tta.js';
 import { calibrationError } from '../tasks/calibration-error.js';
 import { multiclassEvaluation, multilabelEvaluation } from '../tasks/evaluation.js';
@@ -14,7 +14,7 @@ import type { EvaluationInput } from './evaluation-input.js';
 export interface TrustSummary { auc: number | null; accuracy: number | null; log_loss: number | null; brier?: number | null; ece: number | null }
 
 export interface TrustResult {
-  /** Keys for metrics.json: `tta` and/or `calibration`. */
+  /** Keys for metrics.json: `tta`, `calibration`, `conformal`. */
   json: Record<string, unknown>;
   sections: ReportSection[];
 }
@@ -54,17 +54,35 @@ function multiSummary(kind: TaskKind, input: EvaluationInput, used: readonly num
   return { auc: finiteOrNull(m.auc), accuracy: m.subset_accuracy, log_loss: null, ece: calibrationError(kind, probs, y, c) };
 }
 
+/** A model with conformal sets: their coverage on the evaluated images (metrics.json `conformal` and a section). */
+function conformalReport(out: TrustResult, input: EvaluationInput, used: readonly number[], width: number, split: string): void {
+  const { metadata } = input, fit = metadata.conformal!, binary = metadata.task === 'binary';
+  const rows = used.map((i) => input.probabilities.subarray(i * width, (i + 1) * width));
+  const y = used.map((i) => input.items[i]!.label);
+  const c = conformalCoverage(rows, y, fit.qhat, binary, metadata.classes.length);
+  const counts = metadata.classes.map((_, k) => y.filter((v) => v === k).length);
+  out.json.conformal = {
+    alpha: fit.alpha, qhat: fit.qhat, n_calibration: fit.n, coverage: c.coverage, mean_set_size: c.meanSetSize, empty_sets: c.emptySets,
+    class_coverage: Object.fromEntries(metadata.classes.map((name, k) => [name, c.classCoverage[k]])),
+  };
+  out.sections.push(conformalSection({
+    alpha: fit.alpha, qhat: fit.qhat, n: fit.n, coverage: c.coverage, meanSetSize: c.meanSetSize, emptySets: c.emptySets,
+    classes: metadata.classes.map((name, k) => ({ name, count: counts[k]!, coverage: c.classCoverage[k]! })),
+  }, split));
+}
+
 /**
- * The comparisons of an evaluation: `used` are the indices of the items with probabilities. Empty when the
- * input has neither reference (no TTA, no temperature).
+ * The comparisons of an evaluation (`used` are the indices of the items with probabilities): the conformal sets'
+ * coverage for a model that has them, the result before temperature scaling and without TTA when either applies.
  */
 export async function trustComparisons(input: EvaluationInput, used: readonly number[]): Promise<TrustResult> {
   const out: TrustResult = { json: {}, sections: [] };
-  if (!input.plain && !input.uncalibrated) return out;
   const { metadata } = input;
   const kind = metadata.task;
   const width = kind === 'binary' ? 1 : metadata.classes.length;
   const split = input.split ?? 'test';
+  if (metadata.conformal && kind !== 'multilabel') conformalReport(out, input, used, width, split);
+  if (!input.plain && !input.uncalibrated) return out;
   const summarise = (all: Float64Array) => {
     const p = rowsOf(all, used, width);
     if (kind !== 'binary') return { summary: multiSummary(kind, input, used, p), curve: null };

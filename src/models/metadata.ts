@@ -46,6 +46,11 @@ export interface ModelMetadata {
    * sigmoid/softmax(logits / temperature). null or absent (the default, and files without the key): not calibrated.
    */
   temperature?: number | null;
+  /**
+   * Conformal prediction sets fitted on the validation split (config conformal; metrics/conformal.ts): a set holds
+   * each class whose probability p has 1 − p ≤ qhat. null or absent: no sets.
+   */
+  conformal?: ConformalRecord | null;
   /** Training phase name and epoch (1-based) at which the weights were saved; null when unknown. */
   phase: string | null;
   epoch: number | null;
@@ -59,6 +64,9 @@ export interface ModelMetadata {
   /** Anything else a writer stored (unknown keys found in a file land here too). */
   extra: Record<string, unknown>;
 }
+
+/** Split conformal prediction's fit: the error rate asked for, the score threshold, the validation images used. */
+export interface ConformalRecord { alpha: number; qhat: number; n: number }
 
 /** The metadata assumed for a plain state_dict saved by the seed's PyTorch code. */
 export function seedMetadata(arch: Arch = 'resnet50'): ModelMetadata {
@@ -87,7 +95,8 @@ export function toolVersion(): string {
   return (cachedVersion = 'unknown');
 }
 
-const KNOWN_KEYS = new Set(Object.keys(seedMetadata()));
+// conformal is optional (absent from most files), so the seed's metadata leaves it out.
+const KNOWN_KEYS = new Set([...Object.keys(seedMetadata()), 'conformal']);
 
 /** A bad value: its key (dotted below the metadata, e.g. extra.seed), the value, and what is wrong with it. */
 class BadValue {
@@ -132,6 +141,15 @@ const thresholdList: Check<number[]> = (v, key) =>
   (Array.isArray(v) && v.length <= MAX_CLASSES && v.every((x) => meetsRule(x, THRESHOLD))
     ? [...v] : fail(key, v, `must be a list of numbers in ${rangeText(THRESHOLD)}`));
 
+const conformalRecord: Check<ConformalRecord> = (v, key) => {
+  if (!isPlainObject(v)) return fail(key, v, 'must be an object {alpha, qhat, n}');
+  return {
+    alpha: ruled({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true })(v.alpha, `${key}.alpha`),
+    qhat: ruled({ min: 0, max: 1 })(v.qhat, `${key}.qhat`),
+    n: ruled({ integer: true, min: 1 })(v.n, `${key}.n`),
+  };
+};
+
 const formatVersion: Check<number> = (v, key) => {
   const n = ruled({ integer: true, min: 1 })(v, key);
   return n > METADATA_VERSION ? fail(key, v, `is newer than this tlearn reads (${METADATA_VERSION}); update tlearn`) : n;
@@ -174,6 +192,7 @@ const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   threshold: ruled(THRESHOLD),
   thresholds: nullable(thresholdList),
   temperature: nullable(ruled(TEMPERATURE)),
+  conformal: nullable(conformalRecord),
   phase: nullable(text(`a phase name of at most ${PHASE_NAME_MAX_BYTES} bytes`, (s) => s.length > 0 && Buffer.byteLength(s, 'utf8') <= PHASE_NAME_MAX_BYTES)),
   epoch: nullable(ruled(EPOCHS)),
   metrics: metricsMap,
@@ -242,6 +261,9 @@ export function metadataToJSON(m: ModelMetadata): Record<string, unknown> {
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(m.metrics)) metrics[k] = v === null || !Number.isFinite(v) ? null : v;
   // thresholds exist only for multi-label models, temperature only for calibrated ones: other files stay as they were.
-  const { thresholds, temperature, ...rest } = m;
-  return { ...rest, ...(thresholds === null ? {} : { thresholds }), ...(temperature === null || temperature === undefined ? {} : { temperature }), metrics };
+  const { thresholds, temperature, conformal, ...rest } = m;
+  return {
+    ...rest, ...(thresholds === null ? {} : { thresholds }), ...(temperature === null || temperature === undefined ? {} : { temperature }),
+    ...(conformal ? { conformal } : {}), metrics,
+  };
 }

@@ -23,4 +23,4 @@ export { confusedPairs, labelErrorGroups, type ConfusedPair, type ConfusedImage,
 export { perClassTableHtml } from './multi/class-table.js';
 export { multiConfusionSpec, confusionCells, cellStep, type ConfusionCell } from './charts/confusion-multi.js';
 export { ovrRocSpec, selectRocCurves, ROC_MAX_CURVES, ROC_EXTREMES, type OvrRocCurve, type RocSelection } from './charts/roc-multi.js';
-export { calibrationSection, ttaSection, type ComparisonColumn } from './trust.js';
+export { calibrationSection, conformalSection, ttaSection, type ComparisonColumn, type ConformalSummary } from './trust.js';

@@ -56,3 +56,29 @@ export function ttaSection(method: string, averages: string, columns: [Compariso
       `probabilities of ${esc(averages)} (as fastai's tta). Beside them, the same model without it.</p>${table(columns)}</section>`,
   };
 }
+
+/** What the conformal section shows: the fit and how its sets did on the evaluated images. */
+export interface ConformalSummary {
+  alpha: number;
+  qhat: number;
+  /** The validation images q̂ was fitted on. */
+  n: number;
+  coverage: number;
+  meanSetSize: number;
+  emptySets: number;
+  /** Per class: its name, images, and the share whose set held it (null: none of it). */
+  classes: { name: string; count: number; coverage: number | null }[];
+}
+
+/** The conformal prediction section: the guarantee, the achieved coverage and set sizes, and coverage per class. */
+export function conformalSection(c: ConformalSummary, split: string): ReportSection {
+  const rows = c.classes.map((k) => `<tr><td>${esc(k.name)}</td><td>${k.count}</td><td>${k.coverage === null ? '–' : fmt(k.coverage)}</td></tr>`).join('');
+  return {
+    id: 'conformal', name: 'Conformal prediction sets',
+    html: `<section id="conformal"><h2>Conformal prediction sets</h2><p>Each image's set holds every class of probability at least ` +
+      `${fmt(1 - c.qhat)} (q̂ = ${fmt(c.qhat)}, fitted on ${c.n} validation images for α = ${fmt(c.alpha)}): when the ${esc(split)} images ` +
+      `are exchangeable with those, a set holds the true class with probability at least ${fmt(1 - c.alpha)}, over images (not per class). ` +
+      `On the ${esc(split)} split: coverage ${fmt(c.coverage)}, mean set size ${fmt(c.meanSetSize)}, empty sets ${fmt(c.emptySets)}.</p>` +
+      `<table class="kv"><tr><th>Class</th><th>Images</th><th>Coverage</th></tr>${rows}</table></section>`,
+  };
+}

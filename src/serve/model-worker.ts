@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Semaphore } from '../data/pool.js';
 import { imagesTensor } from '../data/tensor.js';
-import { assumptionNote, givenThresholds, nonFiniteOutput } from '../eval/predict.js';
+import { assumptionNote, conformalInfo, decisionFor, nonFiniteOutput } from '../eval/predict.js';
 import { probabilityVariants } from '../eval/torch-engine.js';
 import { channelsLastPays, loadModelFile, type LoadedModel } from '../models/index.js';
 import { createTask, NO_LOSS_SETTINGS } from '../tasks/index.js';
@@ -23,7 +23,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 function start(loaded: LoadedModel): void {
   const { model, metadata: m } = loaded;
   const task = createTask(m.task, m.classes, NO_LOSS_SETTINGS);
-  const decision = { threshold: setup.threshold ?? m.threshold, thresholds: givenThresholds(m, setup.threshold) };
+  const decision = decisionFor(m, setup.threshold);
   // The layout predict's loader picks (channels-last on the CPU from 96 px), so that the numbers are predict's.
   const layout = channelsLastPays('cpu', m.imageSize) ? 'nhwc' as const : 'nchw' as const;
   const width = model.outputs;
@@ -62,7 +62,7 @@ function start(loaded: LoadedModel): void {
   });
   const info: ModelInfo = {
     arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
-    threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, loaded), tta: setup.tta ?? null,
+    threshold: decision.threshold, thresholds: decision.thresholds, conformal: conformalInfo(m), note: assumptionNote(setup.model, loaded), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });
 }

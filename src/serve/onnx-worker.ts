@@ -3,7 +3,7 @@
 // it runs here, away from the server's event loop. Images are decoded on the main thread (main-decoder.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadOnnxModel, type OnnxModel } from '../deploy/index.js';
-import { assumptionNote, givenThresholds } from '../eval/predict-items.js';
+import { assumptionNote, conformalInfo, decisionFor } from '../eval/predict-items.js';
 import { predictRow } from '../tasks/decide.js';
 import type { BatchResult, ModelInfo } from './engine.js';
 import type { FromWorker, OnnxWorkerSetup, ToWorker } from './worker-protocol.js';
@@ -14,7 +14,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 function start(model: OnnxModel): void {
   const m = model.metadata;
-  const decision = { threshold: setup.threshold ?? m.threshold, thresholds: givenThresholds(m, setup.threshold) };
+  const decision = decisionFor(m, setup.threshold);
   /** The batch running (messages are handled as they come: a stop waits for it before the sessions are released). */
   let running: Promise<unknown> = Promise.resolve();
 
@@ -41,7 +41,7 @@ function start(model: OnnxModel): void {
   });
   const info: ModelInfo = {
     arch: model.fromTlearn ? m.arch : 'onnx', task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize,
-    resize: m.resize, threshold: decision.threshold, thresholds: decision.thresholds, note: assumptionNote(setup.model, model), tta: setup.tta ?? null,
+    resize: m.resize, threshold: decision.threshold, thresholds: decision.thresholds, conformal: conformalInfo(m), note: assumptionNote(setup.model, model), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });
 }

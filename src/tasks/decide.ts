@@ -2,6 +2,7 @@
 // multilabel a threshold per label), apart from the Task classes (which hold the loss in libtorch), so that
 // prediction without libtorch (src/deploy) decides exactly as the Tasks do: their predict() calls this.
 import type { TaskKind } from '../models/bounds.js';
+import { predictionSet } from '../metrics/conformal.js';
 import { byClass, type Decision, type Prediction } from './task.js';
 
 /** The index of each row's largest value (the first on ties, as torch.argmax). */
@@ -25,7 +26,7 @@ export function predictRow(kind: TaskKind, classes: readonly string[], probs: Ar
     case 'binary': {
       const p = probs[0]!;
       const predicted = p >= d.threshold ? 1 : 0;
-      return { probability: p, predicted, label: classes[predicted]! };
+      return { probability: p, predicted, label: classes[predicted]!, ...conformalSet(classes, probs, d, true) };
     }
     case 'multiclass': {
       const predicted = argmaxRows(probs, classes.length)[0]!;
@@ -35,11 +36,16 @@ export function predictRow(kind: TaskKind, classes: readonly string[], probs: Ar
         const order = classes.map((_, j) => j).sort((a, b) => probs[b]! - probs[a]! || a - b);
         out.top_k = order.slice(0, topK).map((j) => ({ label: classes[j]!, probability: probs[j]! }));
       }
-      return out;
+      return { ...out, ...conformalSet(classes, probs, d, false) };
     }
     case 'multilabel': {
       const t = d.thresholds;
       return { labels: classes.filter((_, j) => probs[j]! >= (t ? t[j]! : 0.5)), probabilities: byClass(classes, probs) };
     }
   }
+}
+
+/** The conformal prediction set's class names when the decision has one (metrics/conformal.ts), else nothing. */
+function conformalSet(classes: readonly string[], probs: ArrayLike<number>, d: Decision, binary: boolean): { set?: string[] } {
+  return d.conformal ? { set: predictionSet(probs, d.conformal.qhat, binary).map((k) => classes[k]!) } : {};
 }

@@ -53,14 +53,16 @@ export interface ThresholdPick {
 export interface Decision {
   threshold: number;
   thresholds: readonly number[] | null;
+  /** Conformal prediction sets (binary, multi-class): the classes with 1 − p ≤ qhat; absent or null: none. */
+  conformal?: { qhat: number } | null;
 }
 
 /** One image's prediction, as `tlearn predict` reports it (ARCHITECTURE.md, "predict output"). */
 export type Prediction =
   /** binary: the positive class's probability, 0/1 and the predicted class name. */
-  | { probability: number; predicted: 0 | 1; label: string }
+  | { probability: number; predicted: 0 | 1; label: string; set?: string[] }
   /** multiclass: the most probable class (name, probability, index), every class's probability, the k best. */
-  | { label: string; probability: number; predicted: number; probabilities: Record<string, number>; top_k?: { label: string; probability: number }[] }
+  | { label: string; probability: number; predicted: number; probabilities: Record<string, number>; top_k?: { label: string; probability: number }[]; set?: string[] }
   /** multilabel: the labels at or above their thresholds, every label's probability. */
   | { labels: string[]; probabilities: Record<string, number> };
 

@@ -9,6 +9,8 @@ import { checkpointMetadata, pickThreshold, pthCopy, writeCheckpoint } from './c
 import { validationPass, type ValidationResult } from './epoch.js';
 import { sharedPhaseCache } from './cache/phase-caches.js';
 import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
+import { conformalCoverage, conformalMinimumImages, fitConformal, type ConformalFit } from '../metrics/index.js';
+import { rowsOf } from '../tasks/task.js';
 import { restoreFile, type RunContext } from './phase.js';
 import type { EpochRecord, PhaseSummary } from './types.js';
 import type { TrainWorld } from './world.js';
@@ -93,6 +95,24 @@ function calibrate(ctx: RunContext, val: ValidationResult): { probs: Float32Arra
 }
 
 /**
+ * Split conformal prediction on the validation probabilities (after any temperature): q̂ for the configured
+ * alpha, with a line on the validation sets it gives and a warning when the split is too small for alpha.
+ */
+function conformal(ctx: RunContext, probs: Float32Array, labels: Float32Array, alpha: number): ConformalFit {
+  const task = ctx.engine.task, binary = task.kind === 'binary';
+  const rows = rowsOf(probs, task.outputs), y = Array.from(labels, Number);
+  const fit = fitConformal(rows, y, alpha, binary);
+  const val = conformalCoverage(rows, y, fit.qhat, binary, task.classes.length);
+  if (fit.n < conformalMinimumImages(alpha)) {
+    ctx.warn(`conformal: ${fit.n} validation images are too few for alpha ${alpha} (at least ${conformalMinimumImages(alpha)} are needed): ` +
+      'every prediction set holds every class');
+  }
+  ctx.emit({ type: 'info', message: `conformal prediction sets (alpha ${alpha}): q̂ = ${fit.qhat.toPrecision(4)} from ${fit.n} validation images; ` +
+    `a set holds each class of probability at least ${(1 - fit.qhat).toPrecision(4)}; on validation, mean set size ${val.meanSetSize.toFixed(2)}, coverage ${val.coverage.toFixed(3)}` });
+  return fit;
+}
+
+/**
  * `again`: the run had trained every phase already (a --resume of a run killed while evaluating): the final
  * model is written again, without the checkpoint event that would read as a new best.
  */
@@ -127,6 +147,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
     ctx.onFinalValidation({ paths, probs, labels: val.labels });
   }
   const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, probs);
+  const sets = ctx.config.conformal ? conformal(ctx, probs, val.labels, ctx.config.conformal.alpha) : null;
   for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
   const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {
@@ -134,6 +155,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
     ...(calibrated ? { calibration: calibrated.record } : {}),
   });
   if (calibrated) meta.temperature = calibrated.record.temperature;
+  if (sets) meta.conformal = sets;
   // The other ranks hold the same metadata without writing it (they predict their share of the test split with it).
   const metadata = main ? writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat) : modelFileMetadata(ctx.engine.model, meta, file);
   if (main && ctx.config.checkpointFormat === 'both') {

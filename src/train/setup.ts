@@ -161,6 +161,15 @@ export function checkSampler(config: RunConfig, kind: TaskKind): void {
   }]);
 }
 
+/** Conformal sets are of classes: a multi-label model's labels are decided one by one (its thresholds). */
+export function checkConformal(config: RunConfig, kind: TaskKind): void {
+  if (!config.conformal || kind !== 'multilabel') return;
+  throw new ConfigError([{
+    path: 'config.conformal',
+    message: 'prediction sets are for binary and multi-class models (one class per image); a multilabel model decides each label by its own threshold (threshold.method)',
+  }]);
+}
+
 /** The info line of class-balanced sampling: how often each class is drawn now, and will be. */
 export function samplerLine(config: RunConfig, train: readonly Pick<DataItem, 'label'>[], classes: readonly string[]): string | null {
   if (config.sampler !== 'balanced') return null;
@@ -232,6 +241,7 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   const misplaced = lossPolicy.misplaced(config, classes.length);
   if (misplaced.length > 0) throw new ConfigError(misplaced.map((message) => ({ path: 'config', message })));
   checkSampler(config, kind);
+  checkConformal(config, kind);
 
   const point = s.resume ? resumePoint(s, digest) : null;
   const loaded = point?.loaded ?? null;

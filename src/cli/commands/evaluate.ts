@@ -51,8 +51,19 @@ function lowestRecall(m: PerClass): string | null {
   return `lowest recall: ${low.name} ${withCi(low.recall, m.recall_ci95[low.name])} of ${low.support} image${low.support === 1 ? '' : 's'}`;
 }
 
+/** A model with conformal sets: how they did here against the coverage they promise. */
+function conformalLine(m: EvaluationMetrics): string[] {
+  const c = (m as { conformal?: { alpha: number; coverage: number; mean_set_size: number; empty_sets: number } }).conformal;
+  if (!c) return [];
+  return [`conformal sets (alpha ${c.alpha}): coverage ${fmt(c.coverage)} (promised at least ${+(1 - c.alpha).toFixed(6)})  mean set size ${fmt(c.mean_set_size)}  empty ${fmt(c.empty_sets)}`];
+}
+
 /** The few lines a person wants to see after an evaluation. */
 export function formatMetricsSummary(m: EvaluationMetrics): string {
+  return summaryLines(m).replace(/\n$/, '') + '\n' + conformalLine(m).map((l) => `${l}\n`).join('');
+}
+
+function summaryLines(m: EvaluationMetrics): string {
   if ('task' in m) {
     const head = `n=${m.n}  task=${m.task}  classes=${m.classes.join(',')}`;
     const lines = m.task === 'multiclass'

@@ -125,6 +125,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ['input', `${i.input ? `${i.input}; ` : ''}${m.imageSize} x ${m.imageSize} px, ${m.resize === 'squash' ? `squash (Resize((${m.imageSize}, ${m.imageSize})))` : `crop (Resize(${Math.round(m.imageSize / 0.875)}) + CenterCrop(${m.imageSize}))`}, mean ${list(m.mean)}, std ${list(m.std)}`],
     ['task', taskLine(m)],
     ['calibration', m.temperature ? `temperature ${m.temperature} (probabilities of logits / ${m.temperature})` : 'none'],
+    ...(m.conformal ? [['conformal sets', `alpha ${m.conformal.alpha}: each class of probability at least ${(1 - m.conformal.qhat).toPrecision(4)} (q̂ ${m.conformal.qhat.toPrecision(4)}, from ${m.conformal.n} validation images)`] as [string, string]] : []),
     ['trained', trainedLine(m)],
     ['written', i.fromTlearn ? `by tlearn ${m.toolVersion}${m.createdAt ? ` at ${m.createdAt}` : ''}` : null],
     ['assumed', i.assumed.length > 0 ? `${list(i.assumed)} (give --image-size, --classes, --resize, --task to evaluate, predict and export)` : null],

@@ -96,18 +96,24 @@ export function formatPredictions(rows: PredictRow[], format: PredictOptions['fo
   const pad = (text: string) => text + ' '.repeat(Math.max(0, labelWidth - displayWidth(text)));
   // A multi-label row has no single probability: its labels are those at or above their thresholds.
   const multilabel = rows.some((r) => 'labels' in r);
-  const lines = [`${multilabel ? '' : `${'probability'.padEnd(11)}  `}${pad(multilabel ? 'labels' : 'label')}  path`];
+  // A model with conformal sets: each image's set beside its label ({a, b}; {} when no class is likely enough).
+  const withSets = rows.some((r) => 'set' in r);
+  const setOf = (r: PredictRow) => ('set' in r && r.set ? escapeControls(`{${r.set.join(', ')}}`) : '-');
+  const setWidth = Math.max(3, ...rows.map((r) => displayWidth(setOf(r))));
+  const setCell = (text: string) => (withSets ? `${text}${' '.repeat(Math.max(0, setWidth - displayWidth(text)))}  ` : '');
+  const lines = [`${multilabel ? '' : `${'probability'.padEnd(11)}  `}${pad(multilabel ? 'labels' : 'label')}  ${setCell('set')}path`];
   for (const r of rows) {
     const p = 'error' in r || 'labels' in r ? '-' : r.probability.toFixed(4);
     const tail = 'error' in r ? `${cell(r.path)}: ${escapeControls(r.error)}` : cell(r.path);
-    lines.push(`${multilabel ? '' : `${p.padEnd(11)}  `}${pad(shown(r))}  ${tail}`);
+    lines.push(`${multilabel ? '' : `${p.padEnd(11)}  `}${pad(shown(r))}  ${setCell(setOf(r))}${tail}`);
   }
   return lines.join('\n') + '\n';
 }
 
 /**
  * CSV: binary `path,probability,predicted,label`; multiclass `path,label,probability,<one column per class>`;
- * multilabel `path,labels,<one column per label>` (labels joined by ';'). A file that failed keeps its row
+ * multilabel `path,labels,<one column per label>` (labels joined by ';'); a model with conformal sets adds a last
+ * column `set` (the set's classes joined by ';'). A file that failed keeps its row
  * (empty fields) so the CSV lines up with the inputs; the reason goes to stderr.
  */
 function predictionsCsv(rows: PredictRow[], show: (p: string) => string): string {
@@ -115,13 +121,16 @@ function predictionsCsv(rows: PredictRow[], show: (p: string) => string): string
   const classes = first && 'probabilities' in first ? Object.keys(first.probabilities) : [];
   const header = !first || !('probabilities' in first) ? ['path', 'probability', 'predicted', 'label']
     : 'labels' in first ? ['path', 'labels', ...classes] : ['path', 'label', 'probability', ...classes];
+  const withSets = rows.some((r) => 'set' in r);
+  if (withSets) header.push('set');
   const lines = [header.map(csvField).join(',')];
   for (const r of rows) {
-    const fields = 'error' in r ? new Array<string>(header.length - 1).fill('')
+    const set = withSets ? [csvField('set' in r && r.set ? r.set.join(';') : '')] : [];
+    const fields = 'error' in r ? new Array<string>(header.length - 1 - set.length).fill('')
       : 'labels' in r ? [csvField(r.labels.join(';')), ...classes.map((c) => String(r.probabilities[c]))]
         : 'probabilities' in r ? [csvField(r.label), String(r.probability), ...classes.map((c) => String(r.probabilities[c]))]
           : [String(r.probability), String(r.predicted), csvField(r.label)];
-    lines.push([csvField(show(r.path)), ...fields].join(','));
+    lines.push([csvField(show(r.path)), ...fields, ...set].join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -39,6 +39,8 @@ export const DEFAULT_MIXUP_ALPHA = 0.4;
 export const DEFAULT_CUTMIX_ALPHA = 1;
 // Keras's ema_momentum: an average over about 100 steps (timm's 0.9998 suits ImageNet's thousands of steps per epoch).
 export const DEFAULT_EMA_DECAY = 0.99;
+// Conformal prediction's usual 90 % coverage (MAPIE's and Angelopoulos & Bates's examples).
+export const DEFAULT_CONFORMAL_ALPHA = 0.1;
 // torchvision.transforms.RandomErasing's defaults (timm's --reprob is often 0.25).
 export const DEFAULT_ERASING: Readonly<{ p: number; scale: readonly [number, number]; ratio: readonly [number, number] }> =
   Object.freeze({ p: 0.5, scale: [0.02, 0.33] as const, ratio: [0.3, 3.3] as const });
@@ -109,6 +111,7 @@ export function defaultConfig(): RunConfig {
     imageCache: { memoryMB: null },
     threshold: { method: 'fixed', value: 0.5 },
     calibration: 'none',
+    conformal: null,
     checkpointFormat: 'both',
     phases: [seedPhase('phase1', ['fc'], 1e-3), seedPhase('phase2', ['layer4', 'fc'], 1e-5)],
   };

@@ -66,6 +66,8 @@ export interface ConfigOverrides {
   threshold?: number;
   thresholdMethod?: string;
   calibration?: string;
+  /** Conformal prediction sets' error rate (conformal.alpha). */
+  conformal?: number;
   epochs1?: number;
   epochs2?: number;
   lr1?: number;
@@ -200,6 +202,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'thresholdMethod', flag: '--threshold-method', path: ['threshold', 'method'] },
   { key: 'threshold', flag: '--threshold', path: ['threshold', 'value'] },
   { key: 'calibration', flag: '--calibration', path: ['calibration'] },
+  { key: 'conformal', flag: '--conformal', path: ['conformal', 'alpha'] },
   { key: 'epochs1', flag: '--epochs1', path: ['phases', 0, 'epochs'] },
   { key: 'epochs2', flag: '--epochs2', path: ['phases', 1, 'epochs'] },
   { key: 'lr1', flag: '--lr1', path: ['phases', 0, 'lr'] },

@@ -159,6 +159,9 @@ export interface MixConfig {
   alpha: number;
 }
 
+/** Split conformal prediction's setting: the error rate the sets may have (0.1: they hold the true class 90 % of the time). */
+export interface ConformalConfig { alpha: number }
+
 /** Random erasing of training images (torchvision's RandomErasing with value 0; src/data/erasing.ts). */
 export interface ErasingConfig {
   /** The chance that an image gets a box. */
@@ -329,6 +332,12 @@ export interface RunConfig {
    * NLL), stored in the final checkpoint and applied wherever it predicts; the threshold is chosen after it.
    */
   calibration: Calibration;
+  /**
+   * Split conformal prediction sets (metrics/conformal.ts): at the end of training q̂ is fitted on the validation
+   * probabilities (after any temperature) so that sets miss the true class at most alpha of the time; stored in the
+   * final checkpoint; predict, evaluate and serve then give each image's set. Binary and multi-class; null: none.
+   */
+  conformal: ConformalConfig | null;
   checkpointFormat: CheckpointFormat;
   phases: PhaseConfig[];
 }

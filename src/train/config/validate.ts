@@ -2,7 +2,7 @@
 // RunConfig. Every problem is collected (not just the first) with the key path and what was expected, e.g.
 // `config.phases[1].lr: expected a positive number, got "fast"`.
 import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
-import { defaultConfig, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_ERASING, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
+import { defaultConfig, DEFAULT_CONFORMAL_ALPHA, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_ERASING, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
 import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
@@ -65,7 +65,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'sampler', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'randomErasing', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'randomErasing', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'conformal', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -199,6 +199,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     imageCache,
     threshold: { method, value },
     calibration: c.choice(raw.calibration, 'config.calibration', d.calibration, CALIBRATIONS),
+    conformal: numberSection(c, raw.conformal, 'config.conformal', 'alpha', DEFAULT_CONFORMAL_ALPHA, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
     phases: phases(c, raw.phases, familyDefaults(d.phases, arch), arch),
   };

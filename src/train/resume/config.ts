@@ -23,9 +23,10 @@ function neutral(c: RunConfig): RunConfig {
   delete (x as Partial<RunConfig>).collectiveTimeoutSeconds;
   delete (x as Partial<RunConfig>).peerTimeoutSeconds;
   for (const p of x.phases) p.epochs = 0;
-  // Applied once the phases are over (temperature scaling of the final model), and absent from the states of
-  // runs saved before it existed.
+  // Applied once the phases are over (temperature scaling and conformal sets of the final model), and absent from
+  // the states of runs saved before they existed.
   delete (x as Partial<RunConfig>).calibration;
+  delete (x as Partial<RunConfig>).conformal;
   return x;
 }
 
@@ -102,7 +103,7 @@ export function checkResumeConfig(paths: RunPaths, config: RunConfig): RunConfig
     throw new RunDirError(
       `cannot resume ${paths.root} with a different configuration: ${diff.slice(0, 8).join(', ')}${diff.length > 8 ? ', ...' : ''} ` +
       `${diff.length === 1 ? 'differs' : 'differ'} ` +
-      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir/diskMB, imageCache.memoryMB, calibration and phases[].epochs may change on resume)',
+      'from RUN/config.json (only threads, device, featureCache.memoryMB/dir/diskMB, imageCache.memoryMB, calibration, conformal and phases[].epochs may change on resume)',
     );
   }
   return saved;
