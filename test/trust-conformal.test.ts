@@ -141,6 +141,15 @@ out({'qhat': float(np.quantile(scores, np.ceil((n + 1) * 0.8) / n, method='highe
     assert.deepEqual(a.body.predictions[0].set, rows[0]!.set);
     assert.deepEqual((await get(`${s.url}/v1/models/model`)).body.conformal, { alpha: 0.2, qhat: metadata.conformal!.qhat });
   });
+
+  // The .onnx export carries q̂: prediction without libtorch gives the sets of its own probabilities.
+  const x = await cli(['export', model, '--format', 'onnx', '--out', 'm.onnx']);
+  assert.equal(x.code, 0, x.err);
+  const o = await cli(['predict', 'm.onnx', ...valFiles.slice(0, 4).map((v) => v.file), '--json']);
+  assert.equal(o.code, 0, o.err);
+  for (const row of JSON.parse(o.out) as { probabilities: Record<string, number>; set: string[] }[]) {
+    assert.deepEqual(row.set, metadata.classes.filter((c) => 1 - row.probabilities[c]! <= metadata.conformal!.qhat));
+  }
 });
 
 test('a bad alpha and a multi-label run are refused by name', async () => {
