@@ -46,7 +46,7 @@ async function checkPixels(p: PageDriver, files: string[], size: number, mode: '
   }
 }
 
-interface PageResult { file: string; label: string | null; probabilities: number[]; error: string | null }
+interface PageResult { file: string; label: string | null; probabilities: number[]; error: string | null; set: string[] | null }
 
 /** Exports MODEL as a web page, serves it, picks FILES in it; returns the page's results and what it loaded. */
 async function runPage(dir: string, model: string, files: string[], also?: (p: PageDriver) => Promise<void>, exportArgs: string[] = []): Promise<{ results: PageResult[]; page: PageInspection; served: string[]; url: string }> {
@@ -66,7 +66,7 @@ async function runPage(dir: string, model: string, files: string[], also?: (p: P
         await p.setFiles('#files', files);
         await p.waitFor(`document.getElementById('status').dataset.done === '${files.length}'`, 60_000);
         results = await p.evaluate<PageResult[]>(`[...document.querySelectorAll('#results .result')].map((e) => ({
-          file: e.dataset.file, label: e.dataset.label ?? null, error: e.dataset.error ?? null,
+          file: e.dataset.file, label: e.dataset.label ?? null, error: e.dataset.error ?? null, set: e.dataset.set ? JSON.parse(e.dataset.set) : null,
           probabilities: e.dataset.probabilities ? JSON.parse(e.dataset.probabilities) : [] }))`);
         if (also) await also(p);
       },
@@ -150,13 +150,21 @@ test('the binary page gives tlearn predict\'s decisions on 5 images (probabiliti
   }
 });
 
-test('the multi-class page (crop resize) gives tlearn predict\'s class and probabilities within 0.02', async () => {
+test('the multi-class page (crop resize) gives tlearn predict\'s class, probabilities within 0.02 and conformal sets', async () => {
   requireChromium();
   const dir = tempDir();
   const files = await variedImages(dir);
-  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' },
-    { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' });
+  const meta: Partial<ModelMetadata> = { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' };
+  const plainModel = seededModel(path.join(dir, 'plain.safetensors'), { outputs: 3, activation: 'softmax' }, meta);
+  // The same weights with conformal sets whose cut (1 − q̂) lies in a wide gap between the images' probabilities,
+  // so that sets differ between images and no probability sits within the tolerance of the cut.
+  const probs = (await predictJson(dir, plainModel, files)).flatMap((e) => Object.values(e.probabilities) as number[]).sort((x, y) => x - y);
+  const gap = probs.slice(1).map((hi, i) => ({ lo: probs[i]!, hi })).sort((x, y) => (y.hi - y.lo) - (x.hi - x.lo))[0]!;
+  assert.ok(gap.hi - gap.lo > 0.04, `the probabilities are too close for a set test: ${probs}`);
+  const cut = Number(((gap.lo + gap.hi) / 2).toFixed(6));
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' }, { ...meta, conformal: { alpha: 0.1, qhat: 1 - cut, n: 100 } });
   const expected = await predictJson(dir, model, files);
+  assert.ok(new Set(expected.map((e) => (e.set as string[]).length)).size > 1, `sets of one size only: ${expected.map((e) => e.set)}`);
   const { results, page, url } = await runPage(dir, model, files, async (p) => { await checkPixels(p, files, 32, 'crop'); await checkPixels(p, files, 224, 'crop'); });
   assertClean(page, url);
   for (const [e, got] of pairs(expected, results)) {
@@ -164,6 +172,7 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class and proba
     assert.equal(got.probabilities.length, 3);
     for (const [i, p] of want.entries()) assert.ok(Math.abs(got.probabilities[i]! - p) <= 0.02, `${got.file}: page ${got.probabilities} vs predict ${want}`);
     assert.equal(got.label, e.label, got.file);
+    assert.deepEqual(got.set, e.set, `${got.file}: the page's conformal set`);
   }
 });
 

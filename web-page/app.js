@@ -96,8 +96,24 @@ export async function probabilities(session, tta, input) {
   return Array.from(mean.data);
 }
 
-/** The task's reading of the output row, as `tlearn predict` reports it. */
+/**
+ * A model with conformal sets (model.json metadata.conformal): the classes whose probability p has 1 − p ≤ q̂, as
+ * `tlearn predict`'s `set` (a binary model's classes have probabilities 1 − p and p).
+ */
+function conformalSet(meta, probs) {
+  const byClass = meta.task === 'binary' ? [1 - probs[0], probs[0]] : probs;
+  return meta.classes.filter((_, i) => 1 - byClass[i] <= meta.conformal.qhat);
+}
+
+/** The task's reading of the output row, as `tlearn predict` reports it, with the conformal set when the model has one. */
 function decide(meta, probs) {
+  const out = decideTask(meta, probs);
+  if (!meta.conformal || meta.task === 'multilabel') return out;
+  const set = conformalSet(meta, probs);
+  return { ...out, set, note: `${out.note} · set {${set.join(', ')}} (holds the true class ${Math.round((1 - meta.conformal.alpha) * 100)} % of the time)` };
+}
+
+function decideTask(meta, probs) {
   const { task, classes } = meta;
   if (task === 'binary') {
     const p = probs[0];
@@ -151,6 +167,7 @@ function resultItem(file, outcome) {
   } else {
     item.setAttribute('data-label', outcome.label);
     item.setAttribute('data-probabilities', JSON.stringify(outcome.probabilities));
+    if (outcome.set) item.setAttribute('data-set', JSON.stringify(outcome.set));
     body.append(el('p', { class: 'decision' }, el('strong', {}, outcome.label || '(none)'), ` — ${outcome.note}`));
     const bars = el('ul', { class: 'bars' });
     for (const bar of outcome.bars) {

@@ -54,6 +54,8 @@ export function pageModelJson(metadata: ModelMetadata, tta: TtaMode | null = nul
     metadata: {
       arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
       mean: m.mean, std: m.std, threshold: m.threshold, thresholds: m.thresholds, phase: m.phase, epoch: m.epoch,
+      // Conformal prediction sets (binary, multi-class): the page lists each image's set as predict does.
+      conformal: m.conformal ? { alpha: m.conformal.alpha, qhat: m.conformal.qhat } : null,
       toolVersion: m.toolVersion, createdAt: m.createdAt,
     },
   };
