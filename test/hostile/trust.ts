@@ -1,5 +1,6 @@
 // Issue 20's refusals: explain with a class the model does not have, an ONNX file (no gradients) or a stage that
-// is not one; a --tta mode that is not one; a checkpoint whose calibration temperature is not a positive number.
+// is not one; a --tta mode that is not one; a checkpoint whose calibration temperature is not a positive number, or
+// whose conformal record is not one; a --conformal or --random-erasing value out of range.
 import path from 'node:path';
 import fs from 'node:fs';
 import { writePng } from '../data-fixtures.js';
@@ -36,6 +37,30 @@ export const cases: HostileCase[] = [
     setup: async (dir) => { await modelAndImage(dir); return ['serve', 'model.safetensors', '--tta', 'rotate']; },
     code: 2,
     message: /--tta.*'rotate' is invalid\. Allowed choices are flip/,
+  },
+  {
+    name: 'a checkpoint whose conformal q̂ is above 1, to serve',
+    setup: async (dir) => {
+      tinyModelFile(dir);
+      const file = path.join(dir, 'model.safetensors');
+      const ckpt = loadCheckpoint(file);
+      saveCheckpoint(file, ckpt.tensors, { ...ckpt.metadata, conformal: { alpha: 0.1, qhat: 7, n: 50 } });
+      return ['serve', 'model.safetensors'];
+    },
+    code: 2,
+    message: /checkpoint metadata conformal\.qhat 7 is out of range \(\[0, 1\]\): .*model\.safetensors/,
+  },
+  {
+    name: 'a --conformal of 1, to train',
+    setup: async (dir) => { await modelAndImage(dir); return ['train', dir, '--out', 'run', '--conformal', '1']; },
+    code: 2,
+    message: /--conformal.*expected a number from 0 to 1 \(1 excluded\)/,
+  },
+  {
+    name: 'a --random-erasing of 0, to train',
+    setup: async (dir) => { await modelAndImage(dir); return ['train', dir, '--out', 'run', '--random-erasing', '0']; },
+    code: 2,
+    message: /--random-erasing \(config\.randomErasing\.p\).*0/,
   },
   ...([0, -1.5, 'NaN'] as const).map((t): HostileCase => ({
     name: `a checkpoint with temperature ${JSON.stringify(t)}, to predict`,
