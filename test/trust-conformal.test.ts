@@ -114,6 +114,10 @@ out({'qhat': float(np.quantile(scores, np.ceil((n + 1) * 0.8) / n, method='highe
   for (const [i, row] of rows.entries()) {
     assert.deepEqual(row.set, metadata.classes.filter((_, k) => 1 - probs[i]![k]! <= metadata.conformal!.qhat), row.path);
   }
+  const tta = await cli(['predict', model, valFiles[0]!.file, '--json', '--tta', 'flip']);
+  assert.equal(tta.code, 0, tta.err);
+  assert.match(tta.err, /conformal sets were fitted without test-time augmentation; with --tta flip their coverage of 0\.8 is not guaranteed/);
+  assert.doesNotMatch(p.err, /test-time augmentation/, 'no warning without --tta');
   const csv = await cli(['predict', model, valFiles[0]!.file, '--csv']);
   assert.match(csv.out.split('\n')[0]!, /,set$/);
   const table = await cli(['predict', model, valFiles[0]!.file]);

@@ -7,6 +7,7 @@ import { onnxResampleEngine } from '../data/resample-onnx.js';
 import type { LoaderItem } from '../data/loader.js';
 import { evaluateWith, type AnyEvaluationMetrics } from '../eval/evaluate.js';
 import { assumptionNote, predictionRows, predictWith, type ItemPredictions, type PredictItemsOptions } from '../eval/predict-items.js';
+import { conformalTtaNote } from '../eval/tta.js';
 import type { EvaluateCommandOptions, PredictCommandOptions, PredictRow } from '../eval/types.js';
 import { loadOnnxModel, type OnnxModel } from './model.js';
 
@@ -33,6 +34,8 @@ export async function predictOnnx(opts: PredictCommandOptions): Promise<PredictR
   try {
     const note = assumptionNote(opts.model, model);
     if (note) opts.log?.(note);
+    const sets = conformalTtaNote(model.metadata, opts.tta);
+    if (sets) opts.log?.(sets);
     const items = opts.files.map((path) => ({ path, label: null }));
     const result = await predictOnnxItems(model, items, {
       batchSize: opts.batchSize, tta: opts.tta, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'),

@@ -20,6 +20,7 @@ import {
 } from '../report/index.js';
 import type { EvaluateCommandOptions } from './types.js';
 import { assumptionNote, givenThresholds, type ItemPredictions, type PredictItemsOptions } from './predict-items.js';
+import { conformalTtaNote } from './tta.js';
 import { checkEvaluationOut } from './out-folder.js';
 import { copyReport, jsonWithNulls, writeEvaluationFolder } from './eval-folder.js';
 
@@ -231,6 +232,8 @@ export async function evaluateWith(options: EvaluateCommandOptions,
   try {
     const note = assumptionNote(opts.model, loaded);
     if (note) opts.log(note);
+    const sets = conformalTtaNote(metadata, opts.tta);
+    if (sets) opts.log(sets);
     // Data without its own split is split as in training (seed and fractions from the model), unless overridden.
     const given = { seed: opts.seed, valFraction: opts.valFraction, testFraction: opts.testFraction };
     const params = resolveSplitParams(metadata, opts.model, given);

@@ -6,6 +6,7 @@ import { checkFinite, loadModelFile, type ImageClassifier, type ModelMetadata } 
 import { dispose, scope, setNumThreads } from '../torch/index.js';
 import type { PredictCommandOptions, PredictRow } from './types.js';
 import { assumptionNote, predictionRows, predictWith, type EngineVariants, type ItemPredictions, type PredictItemsOptions, type ProbabilityEngine } from './predict-items.js';
+import { conformalTtaNote } from './tta.js';
 import { probabilityVariants } from './torch-engine.js';
 import type { Batch } from '../data/loader.js';
 
@@ -76,6 +77,8 @@ export async function predict(opts: PredictCommandOptions): Promise<PredictRow[]
   try {
     const note = assumptionNote(opts.model, loaded);
     if (note) opts.log?.(note);
+    const sets = conformalTtaNote(metadata, opts.tta);
+    if (sets) opts.log?.(sets);
     const items = opts.files.map((path) => ({ path, label: null }));
     const result = await predictItems(model, metadata, items, {
       batchSize: opts.batchSize, device: opts.device, tta: opts.tta, onProgress: opts.log && periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,

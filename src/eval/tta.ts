@@ -21,3 +21,13 @@ export const TTA_AVERAGES: Record<TtaMode, string> = {
 
 /** --tta's help: each mode and what it averages. */
 export const TTA_HELP = TTA_MODES.map((m) => `${m} = the mean of the probabilities of ${TTA_AVERAGES[m]}`).join('; ');
+
+/**
+ * A warning for a model with conformal sets used with --tta: q̂ was fitted on plain probabilities, so sets of
+ * averaged ones keep no guarantee (evaluate measures their coverage). null when the two do not meet.
+ */
+export function conformalTtaNote(model: { conformal?: { alpha: number } | null; task: string }, tta: TtaMode | null | undefined): string | null {
+  if (!tta || !model.conformal || model.task === 'multilabel') return null;
+  return `warning: the model's conformal sets were fitted without test-time augmentation; with --tta ${tta} their ` +
+    `coverage of ${+(1 - model.conformal.alpha).toFixed(6)} is not guaranteed (evaluate measures it)`;
+}

@@ -7,6 +7,7 @@ import type { CliIO } from '../io.js';
 import { loadPart } from '../planned.js';
 import { checkModelFile } from './evaluate.js';
 import { onnxPart } from './onnx-model.js';
+import { conformalTtaNote } from '../../eval/tta.js';
 import type { ServeOptions as ServerOptions } from '../../serve/options.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'model' | 'name' | 'apiKey' | 'maxBodyBytes' | 'maxPixels' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'drainTimeoutMs'> {
@@ -101,6 +102,8 @@ export async function runServe(opts: ServeOptions, io: CliIO): Promise<number> {
   }
   const i = server.info;
   if (i.note) io.err(`${i.note}\n`);
+  const sets = conformalTtaNote(i, i.tta);
+  if (sets) io.err(`${sets}\n`);
   io.err(`tlearn serve: ${options.name} (${i.arch}, ${i.task}, ${i.classes.length} classes, ${i.imageSize} px) with the ${options.engine} engine${i.tta ? `, test-time augmentation ${i.tta}` : ''}; ` +
     `POST ${server.url}/v1/predict${options.apiKey ? ' (API key required)' : ''}; stop with Ctrl-C or SIGTERM\n`);
   io.out(`listening on ${server.url}\n`);
