@@ -156,13 +156,13 @@ test('the multi-class page (crop resize) gives tlearn predict\'s class, probabil
   const files = await variedImages(dir);
   const meta: Partial<ModelMetadata> = { task: 'multiclass', classes: ['boot', 'sandal', 'sneaker'], positiveClass: null, resize: 'crop' };
   const plainModel = seededModel(path.join(dir, 'plain.safetensors'), { outputs: 3, activation: 'softmax' }, meta);
-  // The same weights with conformal sets whose cut (1 − q̂) lies in a wide gap between the images' probabilities,
-  // so that sets differ between images and no probability sits within the tolerance of the cut.
+  // The same weights with conformal sets (class-conditional: one q̂ per class) whose cut (1 − q̂) lies in a wide gap
+  // between the images' probabilities, so that sets differ between images and no probability sits within the tolerance of the cut.
   const probs = (await predictJson(dir, plainModel, files)).flatMap((e) => Object.values(e.probabilities) as number[]).sort((x, y) => x - y);
   const gap = probs.slice(1).map((hi, i) => ({ lo: probs[i]!, hi })).sort((x, y) => (y.hi - y.lo) - (x.hi - x.lo))[0]!;
   assert.ok(gap.hi - gap.lo > 0.04, `the probabilities are too close for a set test: ${probs}`);
   const cut = Number(((gap.lo + gap.hi) / 2).toFixed(6));
-  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' }, { ...meta, conformal: { alpha: 0.1, qhat: 1 - cut, n: 100 } });
+  const model = seededModel(path.join(dir, 'model.safetensors'), { outputs: 3, activation: 'softmax' }, { ...meta, conformal: { alpha: 0.1, qhat: [1 - cut, 1 - cut, 1 - cut], n: 100 } });
   const expected = await predictJson(dir, model, files);
   assert.ok(new Set(expected.map((e) => (e.set as string[]).length)).size > 1, `sets of one size only: ${expected.map((e) => e.set)}`);
   const { results, page, url } = await runPage(dir, model, files, async (p) => { await checkPixels(p, files, 32, 'crop'); await checkPixels(p, files, 224, 'crop'); });

@@ -80,6 +80,44 @@ test('on exchangeable data the sets cover the true class at least 1 − α of th
   }
 });
 
+test('per class: each q̂ is numpy\'s quantile of that class\'s scores; on exchangeable data every class is covered at least 1 − α', () => {
+  const { rows, labels } = sample(120, 4, 7);
+  const fit = fitConformal(rows, labels, 0.1, false, true);
+  const want = runPython<number[]>(`
+import numpy as np
+p = np.array(inp['rows']); y = np.array(inp['labels'])
+res = []
+for k in range(p.shape[1]):
+    s = 1 - p[y == k, k]; n = len(s); level = np.ceil((n + 1) * 0.9) / n
+    res.append(1.0 if level > 1 else float(np.quantile(s, level, method='higher')))
+out(res)`, { rows, labels });
+  assert.deepEqual(fit.qhat, want);
+  // A skewed model: class 0 is rare and its probability low, so marginal sets cover it poorly; per-class sets do not.
+  const skewed = (n: number, seed: number) => {
+    const r = mulberry32(seed);
+    const out = { rows: [] as number[][], labels: [] as number[] };
+    for (let i = 0; i < n; i++) {
+      const y = r() < 0.1 ? 0 : 1 + Math.floor(r() * 2);
+      const p0 = y === 0 ? 0.05 + 0.3 * r() : 0.02 * r(), rest = 1 - p0, p1 = rest * (y === 1 ? 0.6 + 0.4 * r() : 0.4 * r());
+      out.rows.push([p0, p1, rest - p1]);
+      out.labels.push(y);
+    }
+    return out;
+  };
+  const cover = { marginal: [0, 0, 0], perClass: [0, 0, 0], count: [0, 0, 0] };
+  for (let t = 0; t < 200; t++) {
+    const cal = skewed(300, 10 + t), fresh = skewed(200, 90_000 + t);
+    for (const mode of ['marginal', 'perClass'] as const) {
+      const f = fitConformal(cal.rows, cal.labels, 0.1, false, mode === 'perClass');
+      fresh.rows.forEach((row, i) => { cover[mode][fresh.labels[i]!]! += predictionSet(row, f.qhat, false).includes(fresh.labels[i]!) ? 1 : 0; });
+    }
+    fresh.labels.forEach((y) => { cover.count[y]!++; });
+  }
+  const share = (mode: 'marginal' | 'perClass') => cover[mode].map((c, k) => c / cover.count[k]!);
+  for (const [k, c] of share('perClass').entries()) assert.ok(c >= 0.89, `per class: class ${k} covered ${c}`);
+  assert.ok(share('marginal')[0]! < 0.85, `marginal sets should miss the rare class more often: ${share('marginal')}`);
+});
+
 test('a run with --conformal stores q̂ of its validation probabilities; predict, evaluate, info and serve give the sets', { timeout: 600_000 }, async () => {
   const dir = tempDir();
   const data = await makeStripes(path.join(dir, 'data'), { train: 10, val: 5, test: 4 });
@@ -91,7 +129,7 @@ test('a run with --conformal stores q̂ of its validation probabilities; predict
   const r = await cli(['train', 'data', '--out', 'run', '--arch', 'resnet18', '--weights', 'none', '--image-size', '32', '--epochs1', '2', '--epochs2', '1',
     '--threads', '2', '--batch-size', '8', '--conformal', '0.2']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err + r.out, /conformal prediction sets \(alpha 0\.2\): q̂ = [0-9.]+ from 15 validation images/);
+  assert.match(r.err + r.out, /conformal prediction sets \(alpha 0\.2\): q̂ [0-9.]+ \(each class of probability at least [0-9.]+\), from 15 validation images/);
   const model = path.join(dir, 'run', 'best_model_final.safetensors');
   const { model: m, metadata } = loadModelFile(model);
   m.dispose();
@@ -110,9 +148,10 @@ import numpy as np
 p = np.array(inp['probs']); y = np.array(inp['y']); n = len(y)
 scores = 1 - p[np.arange(n), y]
 out({'qhat': float(np.quantile(scores, np.ceil((n + 1) * 0.8) / n, method='higher'))})`, { probs, y: valFiles.map((v) => v.y) });
-  assert.ok(Math.abs(metadata.conformal!.qhat - qhat) < 1e-5, `${metadata.conformal!.qhat} vs numpy ${qhat}`);
+  const fitted = metadata.conformal!.qhat as number;
+  assert.ok(Math.abs(fitted - qhat) < 1e-5, `${fitted} vs numpy ${qhat}`);
   for (const [i, row] of rows.entries()) {
-    assert.deepEqual(row.set, metadata.classes.filter((_, k) => 1 - probs[i]![k]! <= metadata.conformal!.qhat), row.path);
+    assert.deepEqual(row.set, metadata.classes.filter((_, k) => 1 - probs[i]![k]! <= fitted), row.path);
   }
   const tta = await cli(['predict', model, valFiles[0]!.file, '--json', '--tta', 'flip']);
   assert.equal(tta.code, 0, tta.err);
@@ -136,7 +175,7 @@ out({'qhat': float(np.quantile(scores, np.ceil((n + 1) * 0.8) / n, method='highe
   assert.deepEqual(Object.keys(metrics.conformal.class_coverage), metadata.classes);
   assert.match(fs.readFileSync(path.join(dir, 'eval-conformal', 'report.html'), 'utf8'), /Conformal prediction sets[\s\S]*Coverage/);
   const info = await cli(['info', model]);
-  assert.match(info.out, /conformal sets +alpha 0\.2: each class of probability at least/);
+  assert.match(info.out, /conformal sets +alpha 0\.2: q̂ [0-9.]+ \(each class of probability at least [0-9.]+\), from 15 validation images/);
 
   // serve: each answer's set, and the model's description says the sets are there.
   await withServer(model, {}, async (s) => {
@@ -152,15 +191,40 @@ out({'qhat': float(np.quantile(scores, np.ceil((n + 1) * 0.8) / n, method='highe
   const o = await cli(['predict', 'm.onnx', ...valFiles.slice(0, 4).map((v) => v.file), '--json']);
   assert.equal(o.code, 0, o.err);
   for (const row of JSON.parse(o.out) as { probabilities: Record<string, number>; set: string[] }[]) {
-    assert.deepEqual(row.set, metadata.classes.filter((c) => 1 - row.probabilities[c]! <= metadata.conformal!.qhat));
+    assert.deepEqual(row.set, metadata.classes.filter((c) => 1 - row.probabilities[c]! <= fitted));
   }
+
+  // --conformal-per-class: one q̂ per class, numpy's quantile of that class's validation scores.
+  const pc = await cli(['train', 'data', '--out', 'run-per-class', '--arch', 'resnet18', '--weights', 'none', '--image-size', '32', '--epochs1', '2', '--epochs2', '1',
+    '--threads', '2', '--batch-size', '8', '--conformal', '0.2', '--conformal-per-class']);
+  assert.equal(pc.code, 0, pc.err);
+  const perClassModel = path.join(dir, 'run-per-class', 'best_model_final.safetensors');
+  const loadedPc = loadModelFile(perClassModel);
+  loadedPc.model.dispose();
+  const qs = loadedPc.metadata.conformal!.qhat as number[];
+  assert.equal(qs.length, 3);
+  const pp = await cli(['predict', perClassModel, ...valFiles.map((v) => v.file), '--json']);
+  const pcRows = JSON.parse(pp.out) as { probabilities: Record<string, number>; set: string[] }[];
+  const pcProbs = pcRows.map((row) => metadata.classes.map((c) => row.probabilities[c]!));
+  const want = runPython<number[]>(`
+import numpy as np
+p = np.array(inp['probs']); y = np.array(inp['y'])
+res = []
+for k in range(p.shape[1]):
+    s = 1 - p[y == k, k]; n = len(s)
+    res.append(float(np.quantile(s, np.ceil((n + 1) * 0.8) / n, method='higher')))
+out(res)`, { probs: pcProbs, y: valFiles.map((v) => v.y) });
+  for (const [k, q] of qs.entries()) assert.ok(Math.abs(q - want[k]!) < 1e-5, `class ${k}: ${q} vs numpy ${want[k]}`);
+  for (const [i, row] of pcRows.entries()) assert.deepEqual(row.set, metadata.classes.filter((_, k) => 1 - pcProbs[i]![k]! <= qs[k]!));
+  assert.match((await cli(['info', perClassModel])).out, /conformal sets +alpha 0\.2 per class: q̂ per class: \w+ [0-9.]+, \w+ [0-9.]+, \w+ [0-9.]+, from 15 validation images/);
 });
 
 test('a bad alpha and a multi-label run are refused by name', async () => {
-  for (const set of [['conformal=1.5'], ['conformal.alpha=0'], ['conformal.beta=1']]) {
+  assert.deepEqual(resolveConfig({ overrides: { data: '/d', conformalPerClass: true } }).conformal, { alpha: 0.1, perClass: true });
+  for (const set of [['conformal=1.5'], ['conformal.alpha=0'], ['conformal.beta=1'], ['conformal.perClass=3']]) {
     assert.throws(() => resolveConfig({ overrides: { data: '/d', set } }), /config\.conformal/, set.join());
   }
-  assert.deepEqual(resolveConfig({ overrides: { data: '/d', set: ['conformal=true'] } }).conformal, { alpha: 0.1 });
+  assert.deepEqual(resolveConfig({ overrides: { data: '/d', set: ['conformal=true'] } }).conformal, { alpha: 0.1, perClass: false });
   const dir = tempDir();
   const imgs = path.join(dir, 'imgs');
   const lines = ['path,labels'];
@@ -181,4 +245,7 @@ test('a model file whose conformal record is out of range is refused, naming the
   assert.throws(() => completeMetadata({ conformal: { alpha: 0.1, qhat: 0.7, n: 2.5 } }, base, 'm.safetensors'), /conformal\.n 2\.5/);
   assert.throws(() => completeMetadata({ conformal: 'yes' }, base, 'm.safetensors'), /conformal "yes" must be an object \{alpha, qhat, n\}, or null/);
   assert.equal(completeMetadata({ conformal: null }, base).conformal, null);
+  assert.deepEqual(completeMetadata({ conformal: { alpha: 0.1, qhat: [0.2, 0.9], n: 40 } }, base).conformal!.qhat, [0.2, 0.9]);
+  assert.throws(() => completeMetadata({ conformal: { alpha: 0.1, qhat: [0.2, 0.9, 0.5], n: 40 } }, base, 'm.pth'), /conformal\.qhat \[.*\] must hold one threshold per class \(2\) or be one number: m\.pth/);
+  assert.throws(() => completeMetadata({ conformal: { alpha: 0.1, qhat: [0.2, -1], n: 40 } }, base, 'm.pth'), /conformal\.qhat\[1\] -1 is out of range/);
 });

@@ -102,7 +102,8 @@ export async function probabilities(session, tta, input) {
  */
 function conformalSet(meta, probs) {
   const byClass = meta.task === 'binary' ? [1 - probs[0], probs[0]] : probs;
-  return meta.classes.filter((_, i) => 1 - byClass[i] <= meta.conformal.qhat);
+  const q = meta.conformal.qhat; // one cut, or one per class (class-conditional sets)
+  return meta.classes.filter((_, i) => 1 - byClass[i] <= (Array.isArray(q) ? q[i] : q));
 }
 
 /** The task's reading of the output row, as `tlearn predict` reports it, with the conformal set when the model has one. */

@@ -63,6 +63,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
     .option('--one-cycle', 'every phase follows a one-cycle schedule peaking at its learning rate, set after every batch (PyTorch\'s OneCycleLR, as fastai\'s fit_one_cycle), instead of lowering it on a plateau')
     .option('--swa', 'stochastic weight averaging in every phase: from 80 % of its epochs on, the rate annealed to its lr (SWALR) and the weights at each epoch\'s end averaged, BatchNorm statistics recomputed; validated and checkpointed (torch.optim.swa_utils, Lightning\'s StochasticWeightAveraging)')
     .option('--conformal <alpha>', 'conformal prediction sets (binary, multi-class): fitted on the validation split after training so that an image\'s set of classes misses its true class at most alpha of the time (0.1: 90 % coverage); stored in the model, given by predict, evaluate and serve (default none)', parse.fraction(false))
+    .option('--conformal-per-class', 'conformal sets with one threshold per class (class-conditional, "Mondrian"): each class is covered 1 - alpha of the time, not only on average (alpha 0.1 without --conformal)')
     .addOption(new Option('--calibration <method>', 'temperature: fit a temperature on the validation logits after training, stored in the model and applied wherever it predicts; the threshold is chosen after it (default none)').choices(CALIBRATIONS))
     .addOption(new Option('--checkpoint-format <format>', 'format of the checkpoints: both = .safetensors and .pth (default both)').choices(['both', 'safetensors', 'pth']))
     .option('--no-feature-cache', 'do not cache the frozen layers\' outputs')
@@ -76,7 +77,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
     weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
     batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, sampler: o.sampler, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
     channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
-    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration, conformal: o.conformal,
+    dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration, conformal: o.conformal, conformalPerClass: o.conformalPerClass ? true : undefined,
     task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, randomErasing: o.randomErasing, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined, swa: o.swa ? true : undefined,
     checkpointFormat: o.checkpointFormat, set: o.set,
     // commander sets featureCache = true by default for --no-feature-cache; only an explicit "no" overrides.

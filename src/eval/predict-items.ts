@@ -123,7 +123,7 @@ export function decisionFor(metadata: Pick<ModelMetadata, 'threshold' | 'thresho
 }
 
 /** A model's conformal fit as a server describes it (null: none). */
-export const conformalInfo = (m: Pick<ModelMetadata, 'conformal'>): { alpha: number; qhat: number } | null =>
+export const conformalInfo = (m: Pick<ModelMetadata, 'conformal'>): { alpha: number; qhat: number | number[] } | null =>
   (m.conformal ? { alpha: m.conformal.alpha, qhat: m.conformal.qhat } : null);
 
 /** `tlearn predict`'s rows from an engine's probabilities: one per file, in order; an error row where there is none. */

@@ -48,7 +48,8 @@ export interface ModelMetadata {
   temperature?: number | null;
   /**
    * Conformal prediction sets fitted on the validation split (config conformal; metrics/conformal.ts): a set holds
-   * each class whose probability p has 1 − p ≤ qhat. null or absent: no sets.
+   * each class whose probability p has 1 − p ≤ qhat (class-conditional sets: one qhat per class, its own). null or
+   * absent: no sets.
    */
   conformal?: ConformalRecord | null;
   /** Training phase name and epoch (1-based) at which the weights were saved; null when unknown. */
@@ -66,7 +67,7 @@ export interface ModelMetadata {
 }
 
 /** Split conformal prediction's fit: the error rate asked for, the score threshold, the validation images used. */
-export interface ConformalRecord { alpha: number; qhat: number; n: number }
+export interface ConformalRecord { alpha: number; qhat: number | number[]; n: number }
 
 /** The metadata assumed for a plain state_dict saved by the seed's PyTorch code. */
 export function seedMetadata(arch: Arch = 'resnet50'): ModelMetadata {
@@ -145,7 +146,9 @@ const conformalRecord: Check<ConformalRecord> = (v, key) => {
   if (!isPlainObject(v)) return fail(key, v, 'must be an object {alpha, qhat, n}');
   return {
     alpha: ruled({ min: 0, max: 1, exclusiveMin: true, exclusiveMax: true })(v.alpha, `${key}.alpha`),
-    qhat: ruled({ min: 0, max: 1 })(v.qhat, `${key}.qhat`),
+    // One threshold, or one per class (its length is checked with the classes, checkTaskFields).
+    qhat: Array.isArray(v.qhat) && v.qhat.length >= 1 && v.qhat.length <= MAX_CLASSES
+      ? v.qhat.map((q, i) => ruled({ min: 0, max: 1 })(q, `${key}.qhat[${i}]`)) : ruled({ min: 0, max: 1 })(v.qhat, `${key}.qhat`),
     n: ruled({ integer: true, min: 1 })(v.n, `${key}.n`),
   };
 };
@@ -219,6 +222,9 @@ function checkTaskFields(m: ModelMetadata, raw: Record<string, unknown>): void {
     if (m.task === 'multiclass' && m.classes.length < 2) fail('classes', m.classes, 'must name at least 2 classes (task "multiclass")');
   }
   if (m.task !== 'multilabel' && m.thresholds !== null) fail('thresholds', m.thresholds, `must be null for task "${m.task}" (one threshold: threshold)`);
+  const q = m.conformal?.qhat;
+  if (Array.isArray(q) && q.length !== m.classes.length) fail('conformal.qhat', q, `must hold one threshold per class (${m.classes.length}) or be one number`);
+  if (m.conformal && m.task === 'multilabel') fail('conformal', m.conformal, 'must be null for task "multilabel" (a label has its own threshold)');
   if (m.task === 'multilabel' && m.thresholds !== null && m.thresholds.length !== m.classes.length) {
     fail('thresholds', m.thresholds, `must hold one threshold per class (${m.classes.length})`);
   }

@@ -60,7 +60,8 @@ export function ttaSection(method: string, averages: string, columns: [Compariso
 /** What the conformal section shows: the fit and how its sets did on the evaluated images. */
 export interface ConformalSummary {
   alpha: number;
-  qhat: number;
+  /** One threshold, or one per class (class-conditional sets). */
+  qhat: number | readonly number[];
   /** The validation images q̂ was fitted on. */
   n: number;
   coverage: number;
@@ -72,13 +73,18 @@ export interface ConformalSummary {
 
 /** The conformal prediction section: the guarantee, the achieved coverage and set sizes, and coverage per class. */
 export function conformalSection(c: ConformalSummary, split: string): ReportSection {
-  const rows = c.classes.map((k) => `<tr><td>${esc(k.name)}</td><td>${k.count}</td><td>${k.coverage === null ? '–' : fmt(k.coverage)}</td></tr>`).join('');
+  const perClass = typeof c.qhat !== 'number';
+  const rows = c.classes.map((k, i) => `<tr><td>${esc(k.name)}</td><td>${k.count}</td>${perClass ? `<td>${fmt(1 - (c.qhat as readonly number[])[i]!)}</td>` : ''}` +
+    `<td>${k.coverage === null ? '–' : fmt(k.coverage)}</td></tr>`).join('');
+  const rule = typeof c.qhat === 'number'
+    ? `Each image's set holds every class of probability at least ${fmt(1 - c.qhat)} (q̂ = ${fmt(c.qhat)}, fitted on ${c.n} validation images for α = ${fmt(c.alpha)}): ` +
+      `when the ${esc(split)} images are exchangeable with those, a set holds the true class with probability at least ${fmt(1 - c.alpha)}, over images (not per class). `
+    : `Each image's set holds every class of probability at least that class's own cut (one q̂ per class, each fitted on that class's validation images, ${c.n} in all, ` +
+      `for α = ${fmt(c.alpha)}): when the ${esc(split)} images are exchangeable with those, each class's images find it in their set with probability at least ${fmt(1 - c.alpha)}. `;
   return {
     id: 'conformal', name: 'Conformal prediction sets',
-    html: `<section id="conformal"><h2>Conformal prediction sets</h2><p>Each image's set holds every class of probability at least ` +
-      `${fmt(1 - c.qhat)} (q̂ = ${fmt(c.qhat)}, fitted on ${c.n} validation images for α = ${fmt(c.alpha)}): when the ${esc(split)} images ` +
-      `are exchangeable with those, a set holds the true class with probability at least ${fmt(1 - c.alpha)}, over images (not per class). ` +
+    html: `<section id="conformal"><h2>Conformal prediction sets</h2><p>${rule}` +
       `On the ${esc(split)} split: coverage ${fmt(c.coverage)}, mean set size ${fmt(c.meanSetSize)}, empty sets ${fmt(c.emptySets)}.</p>` +
-      `<table class="kv"><tr><th>Class</th><th>Images</th><th>Coverage</th></tr>${rows}</table></section>`,
+      `<table class="kv"><tr><th>Class</th><th>Images</th>${perClass ? '<th>Cut (1 − q̂)</th>' : ''}<th>Coverage</th></tr>${rows}</table></section>`,
   };
 }

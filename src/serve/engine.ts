@@ -18,7 +18,7 @@ export interface ModelInfo {
   /** Multi-label: one per label; null otherwise. */
   thresholds: number[] | null;
   /** Conformal prediction sets in the answers (each prediction's `set`), or null: the model has none. */
-  conformal: { alpha: number; qhat: number } | null;
+  conformal: { alpha: number; qhat: number | number[] } | null;
   /** The line that says what was assumed for a plain state_dict, or null. */
   note: string | null;
   /** Test-time augmentation in use (each answer the mean of the image's views' probabilities; eval/tta.ts), or null. */

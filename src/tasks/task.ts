@@ -53,8 +53,8 @@ export interface ThresholdPick {
 export interface Decision {
   threshold: number;
   thresholds: readonly number[] | null;
-  /** Conformal prediction sets (binary, multi-class): the classes with 1 − p ≤ qhat; absent or null: none. */
-  conformal?: { qhat: number } | null;
+  /** Conformal prediction sets (binary, multi-class): the classes with 1 − p ≤ qhat (theirs, one per class); absent or null: none. */
+  conformal?: { qhat: number | readonly number[] } | null;
 }
 
 /** One image's prediction, as `tlearn predict` reports it (ARCHITECTURE.md, "predict output"). */

@@ -9,7 +9,7 @@ import { checkpointMetadata, pickThreshold, pthCopy, writeCheckpoint } from './c
 import { validationPass, type ValidationResult } from './epoch.js';
 import { sharedPhaseCache } from './cache/phase-caches.js';
 import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
-import { conformalCoverage, conformalMinimumImages, fitConformal, type ConformalFit } from '../metrics/index.js';
+import { conformalCoverage, conformalMinimumImages, describeQhat, fitConformal, type ConformalFit } from '../metrics/index.js';
 import { rowsOf } from '../tasks/task.js';
 import { restoreFile, type RunContext } from './phase.js';
 import type { EpochRecord, PhaseSummary } from './types.js';
@@ -98,17 +98,21 @@ function calibrate(ctx: RunContext, val: ValidationResult): { probs: Float32Arra
  * Split conformal prediction on the validation probabilities (after any temperature): q̂ for the configured
  * alpha, with a line on the validation sets it gives and a warning when the split is too small for alpha.
  */
-function conformal(ctx: RunContext, probs: Float32Array, labels: Float32Array, alpha: number): ConformalFit {
-  const task = ctx.engine.task, binary = task.kind === 'binary';
+function conformal(ctx: RunContext, probs: Float32Array, labels: Float32Array, c: { alpha: number; perClass: boolean }): ConformalFit {
+  const task = ctx.engine.task, binary = task.kind === 'binary', { alpha } = c;
   const rows = rowsOf(probs, task.outputs), y = Array.from(labels, Number);
-  const fit = fitConformal(rows, y, alpha, binary);
+  const fit = fitConformal(rows, y, alpha, binary, c.perClass);
   const val = conformalCoverage(rows, y, fit.qhat, binary, task.classes.length);
-  if (fit.n < conformalMinimumImages(alpha)) {
-    ctx.warn(`conformal: ${fit.n} validation images are too few for alpha ${alpha} (at least ${conformalMinimumImages(alpha)} are needed): ` +
-      'every prediction set holds every class');
+  const need = conformalMinimumImages(alpha);
+  if (!c.perClass && fit.n < need) {
+    ctx.warn(`conformal: ${fit.n} validation images are too few for alpha ${alpha} (at least ${need} are needed): every prediction set holds every class`);
   }
-  ctx.emit({ type: 'info', message: `conformal prediction sets (alpha ${alpha}): q̂ = ${fit.qhat.toPrecision(4)} from ${fit.n} validation images; ` +
-    `a set holds each class of probability at least ${(1 - fit.qhat).toPrecision(4)}; on validation, mean set size ${val.meanSetSize.toFixed(2)}, coverage ${val.coverage.toFixed(3)}` });
+  const few = c.perClass ? task.classes.filter((_, k) => y.filter((v) => v === k).length < need) : [];
+  if (few.length) {
+    ctx.warn(`conformal per class: ${few.join(', ')} ${few.length === 1 ? 'has' : 'have'} fewer than ${need} validation images for alpha ${alpha}: every prediction set holds ${few.length === 1 ? 'it' : 'them'}`);
+  }
+  ctx.emit({ type: 'info', message: `conformal prediction sets (alpha ${alpha}${c.perClass ? ', per class' : ''}): ${describeQhat(fit.qhat, task.classes)}, from ${fit.n} validation images; ` +
+    `on validation, mean set size ${val.meanSetSize.toFixed(2)}, coverage ${val.coverage.toFixed(3)}` });
   return fit;
 }
 
@@ -147,7 +151,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
     ctx.onFinalValidation({ paths, probs, labels: val.labels });
   }
   const t = pickThreshold(ctx.engine.task, ctx.config, val.labels, probs);
-  const sets = ctx.config.conformal ? conformal(ctx, probs, val.labels, ctx.config.conformal.alpha) : null;
+  const sets = ctx.config.conformal ? conformal(ctx, probs, val.labels, ctx.config.conformal) : null;
   for (const w of t.warnings) ctx.warn(w);
   const file = ctx.paths.final(ctx.config.checkpointFormat);
   const meta = checkpointMetadata(ctx.identity, phase.name, phase.bestEpoch!, metrics, t, {
@@ -155,7 +159,7 @@ export async function writeFinalModel(ctx: RunContext, again = false): Promise<F
     ...(calibrated ? { calibration: calibrated.record } : {}),
   });
   if (calibrated) meta.temperature = calibrated.record.temperature;
-  if (sets) meta.conformal = sets;
+  if (sets) meta.conformal = { ...sets, qhat: typeof sets.qhat === 'number' ? sets.qhat : [...sets.qhat] };
   // The other ranks hold the same metadata without writing it (they predict their share of the test split with it).
   const metadata = main ? writeCheckpoint(file, ctx.engine.model, meta, ctx.config.checkpointFormat) : modelFileMetadata(ctx.engine.model, meta, file);
   if (main && ctx.config.checkpointFormat === 'both') {

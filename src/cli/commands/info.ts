@@ -3,6 +3,7 @@
 // expects, the decision threshold and calibration, where and when it was trained with which validation metrics,
 // the file's size and SHA-256, and the PyTorch code that loads it. A .safetensors or .pth file (tlearn's, or a
 // plain state_dict: then what was assumed is said, as evaluate and predict assume it) or an .onnx graph.
+import { describeQhat } from '../../metrics/conformal.js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -125,7 +126,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ['input', `${i.input ? `${i.input}; ` : ''}${m.imageSize} x ${m.imageSize} px, ${m.resize === 'squash' ? `squash (Resize((${m.imageSize}, ${m.imageSize})))` : `crop (Resize(${Math.round(m.imageSize / 0.875)}) + CenterCrop(${m.imageSize}))`}, mean ${list(m.mean)}, std ${list(m.std)}`],
     ['task', taskLine(m)],
     ['calibration', m.temperature ? `temperature ${m.temperature} (probabilities of logits / ${m.temperature})` : 'none'],
-    ...(m.conformal ? [['conformal sets', `alpha ${m.conformal.alpha}: each class of probability at least ${(1 - m.conformal.qhat).toPrecision(4)} (q̂ ${m.conformal.qhat.toPrecision(4)}, from ${m.conformal.n} validation images)`] as [string, string]] : []),
+    ...(m.conformal ? [['conformal sets', `alpha ${m.conformal.alpha}${Array.isArray(m.conformal.qhat) ? ' per class' : ''}: ${describeQhat(m.conformal.qhat, m.classes)}, from ${m.conformal.n} validation images`] as [string, string]] : []),
     ['trained', trainedLine(m)],
     ['written', i.fromTlearn ? `by tlearn ${m.toolVersion}${m.createdAt ? ` at ${m.createdAt}` : ''}` : null],
     ['assumed', i.assumed.length > 0 ? `${list(i.assumed)} (give --image-size, --classes, --resize, --task to evaluate, predict and export)` : null],

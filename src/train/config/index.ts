@@ -68,6 +68,8 @@ export interface ConfigOverrides {
   calibration?: string;
   /** Conformal prediction sets' error rate (conformal.alpha). */
   conformal?: number;
+  /** Class-conditional conformal sets (conformal.perClass). */
+  conformalPerClass?: boolean;
   epochs1?: number;
   epochs2?: number;
   lr1?: number;
@@ -203,6 +205,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'threshold', flag: '--threshold', path: ['threshold', 'value'] },
   { key: 'calibration', flag: '--calibration', path: ['calibration'] },
   { key: 'conformal', flag: '--conformal', path: ['conformal', 'alpha'] },
+  { key: 'conformalPerClass', flag: '--conformal-per-class', path: ['conformal', 'perClass'] },
   { key: 'epochs1', flag: '--epochs1', path: ['phases', 0, 'epochs'] },
   { key: 'epochs2', flag: '--epochs2', path: ['phases', 1, 'epochs'] },
   { key: 'lr1', flag: '--lr1', path: ['phases', 0, 'lr'] },

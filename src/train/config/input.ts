@@ -124,8 +124,8 @@ export interface RunConfigInput {
   /** memoryMB: memory for decoded images (null: min(2048, RAM/4)); the rest go to RUN/.image-cache. */
   imageCache?: { memoryMB?: number | null };
   threshold?: { method?: ThresholdMethod; value?: number | null };
-  /** true: alpha 0.1; a number: alpha (the sets' error rate); false or null: none. */
-  conformal?: { alpha?: number } | number | boolean | null;
+  /** true: alpha 0.1; a number: alpha (the sets' error rate); perClass: one q̂ per class; false or null: none. */
+  conformal?: { alpha?: number; perClass?: boolean } | number | boolean | null;
   checkpointFormat?: CheckpointFormat;
   /** Replaces the default two phases (a shorter list drops the later ones). */
   phases?: readonly PhaseConfigInput[];

@@ -160,7 +160,11 @@ export interface MixConfig {
 }
 
 /** Split conformal prediction's setting: the error rate the sets may have (0.1: they hold the true class 90 % of the time). */
-export interface ConformalConfig { alpha: number }
+export interface ConformalConfig {
+  alpha: number;
+  /** Class-conditional sets: one q̂ per class from its own validation images, so that each class is covered 1 − alpha of the time. */
+  perClass: boolean;
+}
 
 /** Random erasing of training images (torchvision's RandomErasing with value 0; src/data/erasing.ts). */
 export interface ErasingConfig {

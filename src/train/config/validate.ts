@@ -9,7 +9,7 @@ import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { EmaConfig, ErasingConfig, FocalConfig, MixConfig } from './types.js';
+import type { ConformalConfig, EmaConfig, ErasingConfig, FocalConfig, MixConfig } from './types.js';
 
 /** A section of one number: null/false (none), true (the default), the number itself, or { key: number }. */
 function numberSection<K extends string>(c: Checker, v: unknown, path: string, key: K, def: number, rule: NumberRule): Record<K, number> | null {
@@ -24,6 +24,16 @@ function numberSection<K extends string>(c: Checker, v: unknown, path: string, k
 /** mixup or cutmix: alpha or { alpha }. */
 const mixing = (c: Checker, v: unknown, path: string, def: number): MixConfig | null =>
   numberSection(c, v, path, 'alpha', def, { min: 0, exclusiveMin: true, max: 100 });
+
+/** conformal: alpha or { alpha, perClass }. */
+function conformal(c: Checker, v: unknown, path: string): ConformalConfig | null {
+  if (v === undefined || v === null || v === false) return null;
+  const ALPHA = { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true };
+  if (v === true) return { alpha: DEFAULT_CONFORMAL_ALPHA, perClass: false };
+  if (typeof v === 'number') return { alpha: c.number(v, path, DEFAULT_CONFORMAL_ALPHA, ALPHA), perClass: false };
+  const raw = c.section(v, path, ['alpha', 'perClass'], ['true', 'false', 'null']);
+  return { alpha: c.number(raw.alpha, `${path}.alpha`, DEFAULT_CONFORMAL_ALPHA, ALPHA), perClass: c.bool(raw.perClass, `${path}.perClass`, false) };
+}
 
 /** randomErasing: p or { p, scale, ratio } (torchvision's RandomErasing defaults for what is left out). */
 function randomErasing(c: Checker, v: unknown, path: string): ErasingConfig | null {
@@ -199,7 +209,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     imageCache,
     threshold: { method, value },
     calibration: c.choice(raw.calibration, 'config.calibration', d.calibration, CALIBRATIONS),
-    conformal: numberSection(c, raw.conformal, 'config.conformal', 'alpha', DEFAULT_CONFORMAL_ALPHA, { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true }),
+    conformal: conformal(c, raw.conformal, 'config.conformal'),
     checkpointFormat: c.choice(raw.checkpointFormat, 'config.checkpointFormat', d.checkpointFormat, CHECKPOINT_FORMATS),
     phases: phases(c, raw.phases, familyDefaults(d.phases, arch), arch),
   };
