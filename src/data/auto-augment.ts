@@ -97,12 +97,14 @@ function inverseAffine(center: [number, number], angle: number, translate: [numb
 /** functional_tensor.affine: nearest-neighbour grid sampling (zeros outside) in float32, rounded back to uint8. */
 function warp(img: Tensor, matrix: number[]): Tensor {
   const [, , h, w] = img.shape as [number, number, number, number];
-  const theta = tensor(Float32Array.from(matrix), { shape: [1, 2, 3] });
+  // Made on the image's device (a CUDA batch's augmentation runs there).
+  const device = img.device;
+  const theta = tensor(Float32Array.from(matrix), { shape: [1, 2, 3], device });
   // _gen_affine_grid: pixel centres from the image centre, (x, y, 1) · θᵀ, scaled to [-1, 1].
-  const xs = linspace(-w * 0.5 + 0.5, w * 0.5 + 0.5 - 1, w).view(1, w).expand(h, w);
-  const ys = linspace(-h * 0.5 + 0.5, h * 0.5 + 0.5 - 1, h).view(h, 1).expand(h, w);
-  const base = stack([xs, ys, ones([h, w])], 2).reshape(1, h * w, 3);
-  const grid = bmm(base, theta.transpose(1, 2).div(tensor(Float32Array.from([0.5 * w, 0.5 * h])))).view(1, h, w, 2);
+  const xs = linspace(-w * 0.5 + 0.5, w * 0.5 + 0.5 - 1, w, { device }).view(1, w).expand(h, w);
+  const ys = linspace(-h * 0.5 + 0.5, h * 0.5 + 0.5 - 1, h, { device }).view(h, 1).expand(h, w);
+  const base = stack([xs, ys, ones([h, w], { device })], 2).reshape(1, h * w, 3);
+  const grid = bmm(base, theta.transpose(1, 2).div(tensor(Float32Array.from([0.5 * w, 0.5 * h]), { device }))).view(1, h, w, 2);
   return gridSample(img.float(), grid, 'nearest', false).round().to('uint8');
 }
 
@@ -121,7 +123,7 @@ function grayscale(img: Tensor): Tensor {
 /** _blurred_degenerate_image: the inner pixels smoothed by [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13, the border kept. */
 function smoothed(img: Tensor): Tensor {
   const [, c, h, w] = img.shape as [number, number, number, number];
-  const kernel = tensor(Float32Array.from([1, 1, 1, 1, 5, 1, 1, 1, 1]), { shape: [3, 3] }).div(13).expand(c, 1, 3, 3);
+  const kernel = tensor(Float32Array.from([1, 1, 1, 1, 5, 1, 1, 1, 1]), { shape: [3, 3], device: img.device }).div(13).expand(c, 1, 3, 3);
   const inner = conv2d(img.float(), kernel, undefined, { groups: c }).round().to('uint8');
   const out = img.clone();
   out.narrow(2, 1, h - 2).narrow(3, 1, w - 2).copy_(inner);
@@ -150,6 +152,6 @@ function equalizeChannel(chan: Tensor): Tensor {
   const step = Math.floor(nonzero.narrow(0, 0, nonzero.size(0) - 1).sum().item() / 255);
   if (step === 0) return chan;
   const lut = hist.cumsum(0).add(Math.floor(step / 2)).div(step).floor();
-  const shifted = cat([zeros([1], { dtype: 'float64' }), lut.narrow(0, 0, 255)]).clamp(0, 255);
+  const shifted = cat([zeros([1], { dtype: 'float64', device: chan.device }), lut.narrow(0, 0, 255)]).clamp(0, 255);
   return shifted.indexSelect(0, values).view(...chan.shape).to('uint8');
 }
