@@ -2,10 +2,7 @@
 // the plots and a self-contained report.html (ARCHITECTURE.md, "Evaluation directory").
 import path from 'node:path';
 import { formatCsv } from '../data/csv.js';
-import { unsupportedImagesText } from '../data/names.js';
 import { periodicProgress } from '../data/progress.js';
-import { loadSource } from '../data/sources.js';
-import type { DataItem, IgnoredFiles, Split } from '../data/types.js';
 import type { LoaderItem } from '../data/loader.js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import { toolVersion, type ModelMetadata } from '../models/metadata.js';
@@ -30,7 +27,7 @@ import type { MulticlassMetrics, MultilabelMetrics } from '../tasks/evaluation.j
 import type { EvaluationInput } from './evaluation-input.js';
 
 export type { EvaluationInput, ReportContext } from './evaluation-input.js';
-import { describeSplitParams, resolveSplitParams } from './split-params.js';
+import { labelledSplit } from './labelled-split.js';
 import { trustComparisons } from './trust.js';
 import { camGallery, type Explainer } from './gallery-cam.js';
 
@@ -234,41 +231,8 @@ export async function evaluateWith(options: EvaluateCommandOptions,
     if (note) opts.log(note);
     const sets = conformalTtaNote(metadata, opts.tta);
     if (sets) opts.log(sets);
-    // Data without its own split is split as in training (seed and fractions from the model), unless overridden.
-    const given = { seed: opts.seed, valFraction: opts.valFraction, testFraction: opts.testFraction };
-    const params = resolveSplitParams(metadata, opts.model, given);
-    const ds = await loadSource(opts.data, {
-      seed: params.seed, valFraction: params.valFraction, testFraction: params.testFraction,
-      // A val drawn from train changes only the val and train parts.
-      drawVal: opts.split === 'val' || opts.split === 'train',
-      // Data of one of the model's classes only is evaluated (e.g. the sensitivity on a positives-only folder).
-      // The model's task reads the data as it was trained (a multi-label CSV's label lists, say).
-      knownClasses: { classes: metadata.classes, owner: opts.model, task: metadata.task },
-    });
-    checkClasses(ds.classes, metadata.classes, opts.model, opts.data);
-    // Folders the loader left out (tlearn output inside the data, folders without images) are named.
-    for (const note of ds.notes) opts.log(`note: ${note}`);
-    const ignored = ignoredFilesLine(ds.ignored);
-    if (ignored) opts.log(ignored);
-    // The model's class order decides the labels (which class is positive), whatever the data's sorted order.
-    const labelled = ds.items.map((it) => inModelClasses(it, ds.classes, metadata.classes));
-    const summary: Record<string, unknown> = { 'model file': opts.model, ...loaded.summary, data: opts.data, split: opts.split };
-    const drawnVal = ds.split.kind === 'val_drawn';
-    const noSplit = ds.layout === 'csv' ? (drawnVal ? 'has no val rows' : 'has no split column')
-      : (drawnVal ? 'has no val/ folder' : 'has no split folders');
-    // A drawn split matters for every split asked for; a val drawn from train only for val and train.
-    if ((ds.split.kind === 'drawn' && opts.split !== 'all') || (drawnVal && (opts.split === 'val' || opts.split === 'train'))) {
-      const d = describeSplitParams(params, given);
-      opts.log(`${opts.data} ${noSplit}: evaluating the ${opts.split} part of the ${d.info}; --split all evaluates every image`);
-      if (d.warning) opts.log(`warning: ${d.warning}`);
-      // d.info starts with "split drawn"; the key says it once.
-      summary['split drawn'] = d.info.replace(/^split drawn /, '');
-      if (d.warning) summary['split warning'] = d.warning;
-    } else if (ds.split.kind === 'given' && Object.values(given).some((v) => v !== undefined)) {
-      opts.log(`note: --seed, --val-fraction and --test-fraction are not used: ${opts.data} has its own split`);
-    }
-    const items = opts.split === 'all' ? labelled : labelled.filter((it) => it.split === (opts.split as Split));
-    if (items.length === 0) throw new Error(`${opts.data}: the split '${opts.split}' has no images (use --split train|val|test|all)`);
+    const { items, root, splitNotes } = await labelledSplit(opts, metadata);
+    const summary: Record<string, unknown> = { 'model file': opts.model, ...loaded.summary, data: opts.data, split: opts.split, ...splitNotes };
     opts.log(`predicting ${items.length} image${items.length === 1 ? '' : 's'} of ${opts.data} (${opts.split})`);
     const { probabilities, skipped, plain, uncalibrated } = await loaded.predict(items, {
       batchSize: opts.batchSize, device: opts.device, onProgress: periodicProgress(opts.log, 'predicting', 'images'), source: opts.model,
@@ -279,7 +243,7 @@ export async function evaluateWith(options: EvaluateCommandOptions,
       opts.log(`${skipped.length} of ${items.length} images could not be read: the metrics are over ${items.length - skipped.length} image${items.length - skipped.length === 1 ? '' : 's'}`);
     }
     return await writeEvaluation({
-      out: opts.out, items, root: ds.root, probabilities, skipped, threshold: opts.threshold ?? metadata.threshold,
+      out: opts.out, items, root, probabilities, skipped, threshold: opts.threshold ?? metadata.threshold,
       // --threshold replaces a multi-label model's thresholds too, for every label.
       metadata: { ...metadata, thresholds: givenThresholds(metadata, opts.threshold) },
       split: opts.split, context: { summary: opts.tta ? { ...summary, 'test-time augmentation': opts.tta } : summary }, log: opts.log,
@@ -290,39 +254,4 @@ export async function evaluateWith(options: EvaluateCommandOptions,
   }
 }
 
-/**
- * The files of DATA that are not evaluated because they are not images (or hidden, or outside the class
- * folders), in the words of train's summary line ("Ignored: ..."), with a few of them named; null when none.
- */
-export function ignoredFilesLine(ig: Pick<IgnoredFiles, 'hidden' | 'nonImage' | 'outside' | 'examples'> & Partial<Pick<IgnoredFiles, 'unsupported'>>): string | null {
-  if (ig.hidden + ig.nonImage + ig.outside === 0) return null;
-  const shown = ig.examples.slice(0, 3);
-  // BMP/PNM images among the non-image files: said as train's summary says it, on a line of its own.
-  const unsupported = unsupportedImagesText(ig.unsupported ?? {});
-  return `Ignored: ${ig.hidden} hidden, ${ig.nonImage} non-image, ${ig.outside} outside class folders` +
-    (shown.length ? ` (e.g. ${shown.join(', ')}${ig.examples.length > shown.length ? ', ...' : ''})` : '') +
-    (unsupported ? `\n  ${unsupported}` : '');
-}
-
-/**
- * The data's class names must be the model's (compared as sets; the model's order decides the labels). A
- * multi-class or multi-label model may be evaluated on data holding some of its classes only.
- */
-// (Binary data with one class only comes back from loadSource with the model's classes when it is one of them.)
-function checkClasses(dataClasses: readonly string[], modelClasses: readonly string[], modelFile: string, data: string): void {
-  const binary = modelClasses.length === 2 && dataClasses.length === 2;
-  const ok = binary ? modelClasses.every((c) => dataClasses.includes(c)) : dataClasses.every((c) => modelClasses.includes(c));
-  if (!ok) {
-    const unknown = dataClasses.filter((c) => !modelClasses.includes(c));
-    throw new Error(`${data} has classes [${dataClasses.join(', ')}] but ${modelFile} was trained on [${modelClasses.join(', ')}]` +
-      `${unknown.length ? ` (unknown to the model: ${unknown.join(', ')})` : ''}; ` +
-      'rename the class folders, or for a plain PyTorch state_dict pass --classes with its class names in order');
-  }
-}
-
-/** An item's label(s) as indices in the model's class list (the data's own indices follow its sorted classes). */
-function inModelClasses<T extends Pick<DataItem, 'className' | 'label' | 'labels'>>(it: T, dataClasses: readonly string[], modelClasses: readonly string[]): T {
-  const index = (c: string) => modelClasses.indexOf(c);
-  if (it.labels) return { ...it, labels: it.labels.map((j) => index(dataClasses[j]!)).sort((a, b) => a - b) };
-  return { ...it, label: index(it.className) as T['label'] };
-}
+export { ignoredFilesLine } from './labelled-split.js';
