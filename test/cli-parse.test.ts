@@ -59,7 +59,7 @@ test('--help on every command: exit 0, usage, the contract flags and examples', 
   }
   const top = await cli(['--help']);
   assert.equal(top.code, 0);
-  for (const c of ['train', 'evaluate', 'predict', 'export', 'info', 'compare', 'weights', 'demo', 'doctor']) assert.match(top.out, new RegExp(`\\n  ${c} `));
+  for (const c of ['train', 'evaluate', 'calibrate', 'predict', 'export', 'info', 'compare', 'weights', 'demo', 'doctor']) assert.match(top.out, new RegExp(`\\n  ${c} `));
   assert.match(top.out, /Exit codes: 0 success; 1 the run failed .*\n {2}2 bad usage or bad input .*\n {2}130 \/ 143 training stopped/);
   const version = await cli(['--version']);
   assert.equal(version.code, 0);

@@ -63,7 +63,7 @@ function wantsJsonEvents(argv: string[]): boolean {
  * The exit code of an error that ended `command`: 2 for bad usage or bad input, 1 for a failure of the run.
  * Bad input found by the trainer (a run folder in the way, an --out that cannot be created (any command); data, weights or a saved state that cannot be used,
  * found before training starts) comes as RunDirError / TrainSetupError, matched by name so that this file
- * does not load the trainer. evaluate, predict, export, info and compare only read their inputs and compute: what goes wrong
+ * does not load the trainer. evaluate, predict, export, info, compare and calibrate only read their inputs and compute: what goes wrong
  * there is the inputs' fault (a corrupt or foreign model file, options that contradict its metadata, bad
  * data), unless it is recognisably a failure (a bug, the engine, the disk; see isRunFailure).
  */
@@ -71,7 +71,7 @@ export function exitCodeOf(err: unknown, command: string): number {
   if (err instanceof UsageError || err instanceof ConfigError) return EXIT_USAGE;
   if (err instanceof NotAvailableError) return EXIT_FAILURE;
   if (err instanceof Error && ['RunDirError', 'TrainSetupError', 'OutputPathError'].includes(err.name)) return EXIT_USAGE;
-  if (['evaluate', 'predict', 'export', 'explain', 'info', 'compare'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
+  if (['evaluate', 'predict', 'export', 'explain', 'info', 'compare', 'calibrate'].includes(command) && !isRunFailure(err)) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 
