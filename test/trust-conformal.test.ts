@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { conformalCoverage, fitConformal, mulberry32, predictionSet } from '../src/metrics/index.js';
+import { conformalCoverage, fitConformal, mulberry32, predictionSet, tooFewForAlpha } from '../src/metrics/index.js';
 import { completeMetadata, loadModelFile, seedMetadata } from '../src/models/index.js';
 import { resolveConfig } from '../src/train/config/index.js';
 import { writePng } from './data-fixtures.js';
@@ -62,6 +62,12 @@ out(res)`, cases.map(({ rows, labels, alpha }) => ({ rows, labels, alpha })));
   }
   assert.equal(fitConformal(sample(7, 4, 1).rows, sample(7, 4, 1).labels, 0.1, false).qhat, 1, '7 images are too few for alpha 0.1: full sets');
   assert.throws(() => fitConformal([[0.5]], [1], 1, true), /alpha must be between 0 and 1/);
+  // Too few images for alpha 0.2 (at least 4): said, and the sets hold every class (per class: those classes).
+  assert.equal(tooFewForAlpha([0, 1, 1], ['a', 'b'], 0.2, false), '3 images are too few for alpha 0.2 (at least 4 are needed): every set holds every class');
+  assert.equal(tooFewForAlpha([0, 0, 0, 0, 1, 1], ['a', 'b'], 0.2, false), null);
+  assert.equal(tooFewForAlpha([0, 0, 0, 0, 1, 1], ['a', 'b'], 0.2, true), 'b has fewer than 4 images for alpha 0.2: every set holds it');
+  const few = fitConformal([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4], [0.3, 0.7]], [0, 0, 0, 0, 1], 0.2, false, true);
+  assert.equal((few.qhat as number[])[1], 1, 'the class with one image gets q̂ 1: always in the set');
 });
 
 test('on exchangeable data the sets cover the true class at least 1 − α of the time, and at most 1 − α + 1/(n + 1)', () => {

@@ -5,7 +5,7 @@
 // be like those the model will meet: the sets' coverage holds for images exchangeable with them.
 import { periodicProgress } from '../data/progress.js';
 import type { Split } from '../data/types.js';
-import { conformalCoverage, conformalMinimumImages, fitConformal, type ConformalCoverage, type ConformalFit } from '../metrics/index.js';
+import { conformalCoverage, fitConformal, tooFewForAlpha, type ConformalCoverage, type ConformalFit } from '../metrics/index.js';
 import { loadModelFile, saveModelFile, type ModelMetadata } from '../models/index.js';
 import type { ModelFileOptions } from '../models/options.js';
 import { setNumThreads } from '../torch/index.js';
@@ -63,9 +63,8 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrateResult
     const rows = used.map((i) => result.probabilities.subarray(i * width, (i + 1) * width));
     const labels = used.map((i) => items[i]!.label);
     const fit = fitConformal(rows, labels, opts.alpha, binary, opts.perClass);
-    const need = conformalMinimumImages(opts.alpha);
-    const few = opts.perClass ? metadata.classes.filter((_, k) => labels.filter((y) => y === k).length < need) : fit.n < need ? metadata.classes : [];
-    if (few.length) opts.log(`warning: fewer than ${need} images for alpha ${opts.alpha}${opts.perClass ? ` of ${few.join(', ')}` : ''}: every set holds ${opts.perClass ? (few.length === 1 ? 'that class' : 'those classes') : 'every class'}`);
+    const few = tooFewForAlpha(labels, metadata.classes, opts.alpha, opts.perClass);
+    if (few) opts.log(`warning: of the ${opts.split} images, ${few}`);
     const coverage = conformalCoverage(rows, labels, fit.qhat, binary, metadata.classes.length);
     const conformal = { alpha: fit.alpha, qhat: typeof fit.qhat === 'number' ? fit.qhat : [...fit.qhat], n: fit.n };
     // A plain state_dict's placeholders (tool version 'unknown', no date) are filled in by the writer.

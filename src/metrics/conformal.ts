@@ -64,6 +64,18 @@ export const qhatOf = (qhat: Qhat, k: number): number => (typeof qhat === 'numbe
 /** The fewest held-out images for which α leaves some set smaller than all classes: (n + 1)(1 − α) ≤ n. */
 export const conformalMinimumImages = (alpha: number): number => Math.ceil(1 / alpha - 1);
 
+/**
+ * The warning for held-out images too few for α (all of them; per class, each class's): the sets then hold every
+ * class (per class: those classes) always. null when there are enough.
+ */
+export function tooFewForAlpha(labels: readonly number[], classes: readonly string[], alpha: number, perClass: boolean): string | null {
+  const need = conformalMinimumImages(alpha);
+  if (!perClass) return labels.length < need ? `${labels.length} images are too few for alpha ${alpha} (at least ${need} are needed): every set holds every class` : null;
+  const few = classes.filter((_, k) => labels.filter((y) => y === k).length < need);
+  if (few.length === 0) return null;
+  return `${few.join(', ')} ${few.length === 1 ? 'has' : 'have'} fewer than ${need} images for alpha ${alpha}: every set holds ${few.length === 1 ? 'it' : 'them'}`;
+}
+
 /** The indices of the classes in an image's set (binary: 0 the negative, 1 the positive class). */
 export function predictionSet(row: ArrayLike<number>, qhat: Qhat, binary: boolean): number[] {
   return classProbabilities(row, binary).flatMap((p, k) => (1 - p <= qhatOf(qhat, k) ? [k] : []));

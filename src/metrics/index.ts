@@ -36,4 +36,4 @@ export {
 export {
   delongPaired, mcnemarExactP, pairedMacroAucBootstrap, twoSidedNormalP, type DelongComparison, type MacroAucComparison, type PairedColumn,
 } from './compare.js';
-export { conformalCoverage, conformalMinimumImages, describeQhat, fitConformal, predictionSet, qhatOf, type ConformalCoverage, type ConformalFit, type Qhat } from './conformal.js';
+export { conformalCoverage, conformalMinimumImages, describeQhat, tooFewForAlpha, fitConformal, predictionSet, qhatOf, type ConformalCoverage, type ConformalFit, type Qhat } from './conformal.js';

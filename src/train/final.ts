@@ -9,7 +9,7 @@ import { checkpointMetadata, pickThreshold, pthCopy, writeCheckpoint } from './c
 import { validationPass, type ValidationResult } from './epoch.js';
 import { sharedPhaseCache } from './cache/phase-caches.js';
 import { calibrationError, fitTemperature, temperedProbabilities } from '../tasks/index.js';
-import { conformalCoverage, conformalMinimumImages, describeQhat, fitConformal, type ConformalFit } from '../metrics/index.js';
+import { conformalCoverage, describeQhat, fitConformal, tooFewForAlpha, type ConformalFit } from '../metrics/index.js';
 import { rowsOf } from '../tasks/task.js';
 import { restoreFile, type RunContext } from './phase.js';
 import type { EpochRecord, PhaseSummary } from './types.js';
@@ -103,14 +103,8 @@ function conformal(ctx: RunContext, probs: Float32Array, labels: Float32Array, c
   const rows = rowsOf(probs, task.outputs), y = Array.from(labels, Number);
   const fit = fitConformal(rows, y, alpha, binary, c.perClass);
   const val = conformalCoverage(rows, y, fit.qhat, binary, task.classes.length);
-  const need = conformalMinimumImages(alpha);
-  if (!c.perClass && fit.n < need) {
-    ctx.warn(`conformal: ${fit.n} validation images are too few for alpha ${alpha} (at least ${need} are needed): every prediction set holds every class`);
-  }
-  const few = c.perClass ? task.classes.filter((_, k) => y.filter((v) => v === k).length < need) : [];
-  if (few.length) {
-    ctx.warn(`conformal per class: ${few.join(', ')} ${few.length === 1 ? 'has' : 'have'} fewer than ${need} validation images for alpha ${alpha}: every prediction set holds ${few.length === 1 ? 'it' : 'them'}`);
-  }
+  const few = tooFewForAlpha(y, task.classes, alpha, c.perClass);
+  if (few) ctx.warn(`conformal: of the validation images, ${few}`);
   ctx.emit({ type: 'info', message: `conformal prediction sets (alpha ${alpha}${c.perClass ? ', per class' : ''}): ${describeQhat(fit.qhat, task.classes)}, from ${fit.n} validation images; ` +
     `on validation, mean set size ${val.meanSetSize.toFixed(2)}, coverage ${val.coverage.toFixed(3)}` });
   return fit;
