@@ -144,12 +144,13 @@ ${examples([
     });
 
   program.command('calibrate')
-    .summary('add conformal prediction sets to a trained model, fitted on a labelled split')
-    .description('Fit conformal prediction sets (binary, multi-class) for MODEL on a labelled split of DATA (default val: images the model was not trained on, like those it will meet) and write a copy of the model with them (--out, .safetensors or .pth); MODEL itself is not changed. The sets then appear in predict, evaluate, serve, info and the exports, as for a run trained with --conformal. For DATA without split folders the split is drawn as evaluate draws it (the model\'s training seed and fractions).')
+    .summary('add a calibration temperature and/or conformal prediction sets to a trained model, fitted on a labelled split')
+    .description('Fit a calibration temperature (--temperature: on the logits, as train --calibration temperature does; the decision thresholds move with it so that every decision stays the same) and/or conformal prediction sets (--conformal ALPHA, binary and multi-class; on the calibrated probabilities) for MODEL on a labelled split of DATA (default val: images the model was not trained on, like those it will meet), and write a copy of the model with them (--out, .safetensors or .pth); MODEL itself is not changed. They then apply in predict, evaluate, serve, info and the exports, as for a run trained with them. For DATA without split folders the split is drawn as evaluate draws it (the model\'s training seed and fractions).')
     .argument('<model>', 'checkpoint file (.safetensors or .pth): a tlearn model, or a plain PyTorch state_dict with --classes and --image-size')
     .argument('<data>', 'image folder or CSV file with labels')
     .requiredOption('--out <file>', 'the calibrated copy of the model (.safetensors or .pth)', parse.nonEmpty)
-    .requiredOption('--conformal <alpha>', 'the sets\' error rate: they miss the true class at most alpha of the time (0.1: 90 % coverage)', parse.fraction(false))
+    .option('--temperature', 'fit a calibration temperature on the split\'s logits (the thresholds move so that decisions stay the same)')
+    .option('--conformal <alpha>', 'conformal sets whose error rate is alpha: they miss the true class at most alpha of the time (0.1: 90 % coverage)', parse.fraction(false))
     .option('--conformal-per-class', 'one threshold per class (class-conditional sets): each class covered 1 - alpha of the time')
     .addOption(new Option('--split <split>', 'which split of DATA to fit on').choices(SPLITS).default('val'))
     .option('--seed <n>', 'seed of the split drawn for DATA without split folders (default: the model\'s training seed)', parse.integer(0, 2 ** 32 - 1))
@@ -157,7 +158,7 @@ ${examples([
     .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
     .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .option('--classes <names>', 'class names for a model file without tlearn metadata (as predict)', parse.classes)
-    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass']))
+    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass', 'multilabel']))
     .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata (default squash)').choices(RESIZE_MODES))
     .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
     .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
@@ -166,11 +167,12 @@ ${examples([
     .option('--json', 'print the fit and its coverage on the split as JSON')
     .addHelpText('after', examples([
       'tlearn calibrate runs/r1/best_model_final.safetensors data/ --conformal 0.1 --out runs/r1/model_with_sets.safetensors',
+      'tlearn calibrate runs/r1/best_model_final.safetensors data/ --temperature --conformal 0.1 --out runs/r1/calibrated.safetensors',
       'tlearn calibrate seed_model.pth data/ --classes cat,dog --image-size 224 --conformal 0.05 --conformal-per-class --out calibrated.safetensors',
     ]))
     .action((model: string, data: string, o: Record<string, any>) => {
       const options: CalibrateCommandOptions = {
-        model, data, out: o.out, split: o.split, conformal: o.conformal, perClass: !!o.conformalPerClass, force: !!o.force, json: !!o.json,
+        model, data, out: o.out, split: o.split, conformal: o.conformal, perClass: !!o.conformalPerClass, temperature: !!o.temperature, force: !!o.force, json: !!o.json,
         imageSize: o.imageSize, classes: o.classes, resize: o.resize, batchSize: o.batchSize, device: o.device, threads: o.threads, ...(o.task ? { task: o.task } : {}),
       };
       for (const k of ['seed', 'valFraction', 'testFraction'] as const) if (o[k] !== undefined) options[k] = o[k];

@@ -12,6 +12,11 @@ export interface TorchEngineOptions {
   tta?: TtaMode | null;
 }
 
+/** The model's logits for a batch x (eval mode, no gradients): what temperature scaling is fitted on. */
+export function logitsOf(model: ImageClassifier, x: Tensor): Tensor {
+  return inEval(model, () => model.forward(x));
+}
+
 /** The model in eval mode without gradients for fn; each module's mode is restored afterwards. */
 function inEval<T>(model: ImageClassifier, fn: () => T): T {
   const modes = model.modules().map((m) => [m, m.training] as const);
