@@ -89,8 +89,12 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
 
 /** Options for commands that load a trained (or seed) model. */
 export function addModelFileOptions(cmd: Command): Command {
+  return addModelReadingOptions(cmd.option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true)));
+}
+
+/** How a model file without tlearn metadata is read (its size, classes, task, resize), and where it computes. */
+export function addModelReadingOptions(cmd: Command): Command {
   return cmd
-    .option('--threshold <t>', 'decision threshold (default: the one stored with the model, else 0.5)', parse.fraction(true))
     .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
     .option('--classes <names>', 'class names for a model file without tlearn metadata: NEG,POS for one output, else one per output in order (default 0,1,...)', parse.classes)
     .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass; one output is binary)').choices(['binary', 'multiclass', 'multilabel']))

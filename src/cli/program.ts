@@ -2,8 +2,8 @@
 // commands/<name>.ts, imported only when that command runs, and receives typed, validated options.
 import { type Command, Option } from 'commander';
 import { TTA_HELP, TTA_MODES } from '../eval/tta.js';
-import { DEVICES, RESIZE_MODES } from '../train/config/index.js';
-import { addModelFileOptions, addModelOptions, addTrainOnlyOptions, examples, overridesFrom } from './options.js';
+import { RESIZE_MODES } from '../train/config/index.js';
+import { addModelFileOptions, addModelOptions, addModelReadingOptions, addTrainOnlyOptions, examples, overridesFrom } from './options.js';
 import { TlearnCommand } from './tlearn-command.js';
 import { shortenArguments } from './errors.js';
 import type { CliIO } from './io.js';
@@ -143,7 +143,7 @@ ${examples([
       return dispatch('evaluate', options, async () => (await import('./commands/evaluate.js')).runEvaluate(options, io));
     });
 
-  program.command('calibrate')
+  addModelReadingOptions(program.command('calibrate')
     .summary('add a calibration temperature and/or conformal prediction sets to a trained model, fitted on a labelled split')
     .description('Fit a calibration temperature (--temperature: on the logits, as train --calibration temperature does; the decision thresholds move with it so that every decision stays the same) and/or conformal prediction sets (--conformal ALPHA, binary and multi-class; on the calibrated probabilities) for MODEL on a labelled split of DATA (default val: images the model was not trained on, like those it will meet), and write a copy of the model with them (--out, .safetensors or .pth); MODEL itself is not changed. They then apply in predict, evaluate, serve, info and the exports, as for a run trained with them. For DATA without split folders the split is drawn as evaluate draws it (the model\'s training seed and fractions).')
     .argument('<model>', 'checkpoint file (.safetensors or .pth): a tlearn model, or a plain PyTorch state_dict with --classes and --image-size')
@@ -156,15 +156,8 @@ ${examples([
     .option('--seed <n>', 'seed of the split drawn for DATA without split folders (default: the model\'s training seed)', parse.integer(0, 2 ** 32 - 1))
     .option('--val-fraction <f>', 'val share of that split (default: the model\'s training value)', parse.fraction(false))
     .option('--test-fraction <f>', 'test share of that split (default: the model\'s training value)', parse.fraction(false))
-    .option('--image-size <px>', 'input size for a model file without tlearn metadata (default 224)', parse.integer(IMAGE_SIZE.min, IMAGE_SIZE.max))
-    .option('--classes <names>', 'class names for a model file without tlearn metadata (as predict)', parse.classes)
-    .addOption(new Option('--task <task>', 'the task of a model file without tlearn metadata with several outputs (default multiclass)').choices(['binary', 'multiclass', 'multilabel']))
-    .addOption(new Option('--resize <mode>', 'resize for a model file without tlearn metadata (default squash)').choices(RESIZE_MODES))
-    .option('--batch-size <n>', 'images per batch (default 32)', parse.integer(1, 65536))
-    .addOption(new Option('--device <device>', 'where to compute (default cpu)').choices(DEVICES))
-    .option('--threads <n>', 'CPU threads, 0 = all cores (default 0)', parse.integer(0, 4096))
     .option('--force', 'replace --out if it exists')
-    .option('--json', 'print the fit and its coverage on the split as JSON')
+    .option('--json', 'print the fit and its coverage on the split as JSON'))
     .addHelpText('after', examples([
       'tlearn calibrate runs/r1/best_model_final.safetensors data/ --conformal 0.1 --out runs/r1/model_with_sets.safetensors',
       'tlearn calibrate runs/r1/best_model_final.safetensors data/ --temperature --conformal 0.1 --out runs/r1/calibrated.safetensors',
