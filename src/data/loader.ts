@@ -22,11 +22,12 @@ import { deriveSeed, Rng } from './rng.js';
 import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
-import { drawAutoAugment, type AutoAugmentDraw } from './auto-augment-draw.js';
-import { checkErasing, drawErasing, type ErasingSpec } from './erasing.js';
+import type { AutoAugmentDraw } from './auto-augment-draw.js';
+import { checkErasing, type ErasingSpec } from './erasing.js';
+import { drawOrientation, drawView } from './view-draws.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
 import {
-  AUGMENT_SPECS, drawJitter, isViewDeterministic, randomResizedCropBox, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
+  AUGMENT_SPECS, isViewDeterministic, IMAGENET_MEAN, IMAGENET_STD, type JitterParams,
 } from './transforms.js';
 import { AUGMENT_PRESETS, RESIZE_MODES, type AugmentPreset, type ResizeMode } from './types.js';
 
@@ -151,12 +152,6 @@ export function viewKey(index: number, flip: boolean, turns = 0): ViewKey {
 }
 
 interface LoadedView { img: RawImage; jitter?: JitterParams; autoAugment?: AutoAugmentDraw; erase?: Box | null }
-
-/** An image's orientation from its augmentation stream: the flip is the first draw, the quarter turns the second. */
-function drawOrientation(spec: { flip: boolean; turns?: boolean }, rng: Rng): Orientation {
-  const flip = spec.flip ? rng.next() < 0.5 : false;
-  return { flip, turns: spec.turns ? Math.floor(rng.next() * 4) : 0 };
-}
 
 export class DataLoader {
   readonly items: readonly LoaderItem[];
@@ -377,16 +372,10 @@ export class DataLoader {
 
   private async loadView(index: number, epoch: number, draw: number): Promise<LoadedView> {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
-    const rng = this.augRng(index, epoch, draw);
-    drawOrientation(spec, rng); // the orientation's draws come first (viewOf), the crop's after them, erasing's last
-    const erased = () => (this.train && this.erasing ? drawErasing(rng, this.erasing, this.imageSize, this.imageSize) : null);
-    if (!spec.randomResizedCrop) return { img: await this.evalImage(index), erase: erased() };
-    const base = await this.baseImage(index);
-    const { scale, ratio } = spec.randomResizedCrop;
-    const box = randomResizedCropBox(rng, base.width, base.height, scale, ratio);
-    const jitter = spec.jitter ? drawJitter(rng, spec.jitter) : undefined;
-    const autoAugment = spec.autoAugment ? drawAutoAugment(rng, spec.autoAugment) : undefined;
-    return { img: await cropResize(base, box, this.imageSize), jitter, autoAugment, erase: erased() };
+    const base = spec.randomResizedCrop ? await this.baseImage(index) : null;
+    const d = drawView(spec, this.augRng(index, epoch, draw), base, this.imageSize, this.train ? this.erasing : null);
+    const img = base && d.box ? await cropResize(base, d.box, this.imageSize) : await this.evalImage(index);
+    return { img, jitter: d.jitter, autoAugment: d.autoAugment, erase: d.erase };
   }
 
   private async baseImage(index: number): Promise<RawImage> {
