@@ -6,47 +6,10 @@
 // file, which follows Pillow's ImagingResample (precomputed normalised triangle weights, 22-bit fixed
 // point, round half up, clip to 0..255), so upscales match torchvision's `Resize` exactly. The weights are
 // worked out here (a few per output row or column); the pixel arithmetic (gather, multiply, sum, shift, clip)
-// runs in an engine: libtorch by default (resample-torch.ts, imported on first use, so that importing the
-// decoder loads no native addon), or onnxruntime (resample-onnx.ts) where libtorch is absent. Every product
-// and sum is an exact float64 integer in both, so the engines give the same bytes.
+// runs in the pixel engine (pixel-engine.ts: libtorch or onnxruntime). Every product and sum is an exact float64
+// integer in both, so the engines give the same bytes.
+import { pixelEngine, PRECISION_BITS } from './pixel-engine.js';
 import type { RawImage } from './raw-image.js';
-
-export const PRECISION_BITS = 32 - 8 - 2;
-
-/**
- * The pixel arithmetic of one axis: for each output o along `axis` (0: height, 1: width) and each pixel of the
- * other axis and channel, clip(floor((2^21 + Σ_t img[index[t, o]] * weight[t, o]) / 2^22), 0, 255) as uint8.
- * `index` and `weight` are [taps, outSize] row-major; the result is the image with `outSize` along `axis`.
- */
-export interface ResampleEngine {
-  readonly name: string;
-  gatherSum(img: RawImage, axis: 0 | 1, index: BigInt64Array, weight: Float64Array, taps: number, outSize: number): Promise<Uint8Array>;
-}
-
-/** libtorch's engine, loaded on first use. */
-const torchEngine: ResampleEngine = {
-  name: 'libtorch',
-  async gatherSum(...args) {
-    const { torchResampleEngine } = await import('./resample-torch.js');
-    return torchResampleEngine.gatherSum(...args);
-  },
-};
-
-let engine: ResampleEngine = torchEngine;
-
-/**
- * Chooses the engine of every later resample in this process (null: libtorch again). Both give identical
- * bytes, so the choice changes only which library computes them: tlearn's ONNX prediction (src/deploy)
- * selects onnxruntime, so that it runs where libtorch is not installed.
- */
-export function setResampleEngine(e: ResampleEngine | null): void {
-  engine = e ?? torchEngine;
-}
-
-/** The engine resamples run in now. */
-export function resampleEngine(): ResampleEngine {
-  return engine;
-}
 
 // bounds: (first input, count) per output; float64 because a huge output axis can address inputs past 2^31.
 interface Coeffs { bounds: Float64Array; weights: Int32Array; taps: number }
@@ -133,7 +96,7 @@ async function resampleAxis(img: RawImage, axis: 0 | 1, span: Span): Promise<Raw
       weight[t * outSize + o] = t < n ? weights[o * taps + t]! : 0;
     }
   }
-  const data = await engine.gatherSum(img, axis, index, weight, taps, outSize);
+  const data = await pixelEngine().gatherSum(img, axis, index, weight, taps, outSize);
   return axis === 0 ? { data, width: img.width, height: outSize } : { data, width: outSize, height: img.height };
 }
 

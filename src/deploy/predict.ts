@@ -2,8 +2,8 @@
 // a checkpoint (src/eval's engine-neutral parts), with onnxruntime computing the probabilities and the
 // resampling, so that nothing here loads libtorch.
 import { periodicProgress } from '../data/progress.js';
-import { resampleEngine, setResampleEngine } from '../data/resample.js';
-import { onnxResampleEngine } from '../data/resample-onnx.js';
+import { pixelEngine, setPixelEngine } from '../data/pixel-engine.js';
+import { onnxPixelEngine } from '../data/pixels-onnx.js';
 import type { LoaderItem } from '../data/loader.js';
 import { evaluateWith, type AnyEvaluationMetrics } from '../eval/evaluate.js';
 import { assumptionNote, predictionRows, predictWith, type ItemPredictions, type PredictItemsOptions } from '../eval/predict-items.js';
@@ -11,21 +11,21 @@ import { conformalTtaNote } from '../eval/tta.js';
 import type { EvaluateCommandOptions, PredictCommandOptions, PredictRow } from '../eval/types.js';
 import { loadOnnxModel, type OnnxModel } from './model.js';
 
-/** Runs `fn` with the resample arithmetic in onnxruntime (the same bytes as libtorch's), then restores the engine. */
-async function withOnnxResample<T>(fn: () => Promise<T>): Promise<T> {
-  const before = resampleEngine();
-  setResampleEngine(onnxResampleEngine);
+/** Runs `fn` with the pixel arithmetic (resampling, DICOM windows) in onnxruntime (the same bytes as libtorch's), then restores the engine. */
+async function withOnnxPixels<T>(fn: () => Promise<T>): Promise<T> {
+  const before = pixelEngine();
+  setPixelEngine(onnxPixelEngine);
   try {
     return await fn();
   } finally {
-    setResampleEngine(before);
+    setPixelEngine(before);
   }
 }
 
 /** An ONNX model's probabilities for the items, decoded with the preprocessing its metadata gives. */
 export function predictOnnxItems(model: OnnxModel, items: readonly LoaderItem[], opts: PredictItemsOptions = {}): Promise<ItemPredictions> {
   // With --tta, each batch runs as its images' views (tta.ts); the results without it come along.
-  return withOnnxResample(() => predictWith(model.engineWith(opts.tta ?? null), model.metadata, items, { ...opts, source: opts.source ?? model.file }));
+  return withOnnxPixels(() => predictWith(model.engineWith(opts.tta ?? null), model.metadata, items, { ...opts, source: opts.source ?? model.file }));
 }
 
 /** `tlearn predict MODEL.onnx FILES`: one row per file, in order, as for a checkpoint; a file that cannot be read gets an error row. */

@@ -1,12 +1,12 @@
 // The decode worker: a worker thread that decodes request images (decode-image.ts, predict's decoding: sharp's
-// thread pool, and the upsampling's arithmetic in onnxruntime, src/data/resample-onnx.ts), so that decoding neither
+// thread pool, and the upsampling's arithmetic in onnxruntime, src/data/pixels-onnx.ts), so that decoding neither
 // waits for a forward pass nor runs on the server's event loop (onnxruntime-node's session.run is synchronous, and
 // the resampling's coefficients are computed in JS). Nothing here loads libtorch: the libtorch engine uses it where
 // onnxruntime-node is installed, the ONNX engine always. Same bytes as the libtorch resampling (both are exact).
 import { parentPort, workerData } from 'node:worker_threads';
 import { Semaphore } from '../data/pool.js';
-import { setResampleEngine } from '../data/resample.js';
-import { onnxResampleEngine } from '../data/resample-onnx.js';
+import { setPixelEngine } from '../data/pixel-engine.js';
+import { onnxPixelEngine } from '../data/pixels-onnx.js';
 import { onnxRuntime } from '../onnx/index.js';
 import { decodeRequestImage } from './decode-image.js';
 import type { DecoderSetup, FromWorker, ToWorker } from './worker-protocol.js';
@@ -16,7 +16,7 @@ const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 function start(): void {
-  setResampleEngine(onnxResampleEngine);
+  setPixelEngine(onnxPixelEngine);
   const decodes = new Semaphore(setup.concurrency);
   let inFlight = 0;
   let stopping = false;

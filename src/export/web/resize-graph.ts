@@ -1,6 +1,6 @@
 // resize.onnx of the browser page: the pixel arithmetic of Pillow's bilinear resample and the centre crop, so
 // that the page runs it in onnxruntime-web instead of JS loops (web-page/resize.js computes its weights).
-// Like src/data/resample-onnx.ts (Node's engine) it applies Pillow's normalised triangle weights, width pass
+// Like src/data/pixels-onnx.ts (Node's engine) it applies Pillow's normalised triangle weights, width pass
 // first, each pass rounded half up and clipped to 0..255 as Pillow's 8-bit passes are; unlike it, each pass is
 // a dense float32 MatMul with a weight matrix over the crop window's outputs: the Gather of [taps, outputs]
 // would make a taps-times copy of the image on a big downscale. The weights (integers / 2^22) are exact in

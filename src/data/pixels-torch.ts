@@ -1,8 +1,8 @@
-// The resample arithmetic in libtorch (the default engine of resample.ts; imported only when a resample runs).
+// The pixel arithmetic in libtorch (the default engine of pixel-engine.ts; imported only when a computation runs).
 import { full, noGrad, scope, tensor } from '../torch/index.js';
-import { PRECISION_BITS, type ResampleEngine } from './resample.js';
+import { PRECISION_BITS, type PixelEngine } from './pixel-engine.js';
 
-export const torchResampleEngine: ResampleEngine = {
+export const torchPixelEngine: PixelEngine = {
   name: 'libtorch',
   async gatherSum(img, axis, index, weight, taps, outSize) {
     const bshape = axis === 0 ? [outSize, 1, 1] : [1, outSize, 1];
@@ -14,6 +14,20 @@ export const torchResampleEngine: ResampleEngine = {
         acc = acc.add_(x.indexSelect(axis, tensor(at(index) as BigInt64Array)).mul(tensor(at(weight) as Float64Array, { shape: bshape })));
       }
       return acc.div_(1 << PRECISION_BITS).floor().clamp(0, 255).to('uint8').data<'uint8'>();
+    }));
+  },
+  async extent(values) {
+    return scope(() => {
+      const x = tensor(values);
+      return { min: x.amin().item(), max: x.amax().item() };
+    });
+  },
+  async toBytes(values, map) {
+    return scope(() => noGrad(() => {
+      let y = tensor(values).mul(map.scale).add(map.offset);
+      if (map.sigmoid) y = y.sigmoid().mul(255);
+      if (map.invert) y = y.rsub(255);
+      return y.round().clamp(0, 255).to('uint8').data<'uint8'>();
     }));
   },
 };
