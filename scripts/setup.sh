@@ -3,8 +3,8 @@
 #   system packages (libtorch-dev, libgloo-dev, cmake, g++), Node packages, the native addon, the TypeScript build.
 # Options:
 #   --test-deps   also install what the test suite needs (Python torch/torchvision/scikit-learn as the
-#                 numeric oracle, python3-onnx as the ONNX checker, Chromium for the report and web-page
-#                 tests); the product itself never needs them
+#                 numeric oracle, python3-onnx as the ONNX checker, python3-pydicom as the DICOM oracle,
+#                 Chromium for the report and web-page tests); the product itself never needs them
 #   --demo        run `tlearn demo` at the end
 # Set LIBTORCH=/path/to/libtorch (or have a pip torch) to build against another libtorch, e.g. one with CUDA.
 set -euo pipefail
@@ -26,7 +26,7 @@ packages=(cmake g++ make)
 # libtorch: skip the system package when the user points at another libtorch.
 # libgloo-dev: the Gloo headers that distributed training (c10d's ProcessGroupGloo) compiles against.
 if [ -z "${LIBTORCH:-}" ]; then packages+=(libtorch-dev libgloo-dev); fi
-if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn python3-onnx chromium openssl); fi
+if [ "$want_test" = 1 ]; then packages+=(python3-torch python3-torchvision python3-sklearn python3-onnx python3-pydicom chromium openssl); fi
 
 missing=()
 for p in "${packages[@]}"; do

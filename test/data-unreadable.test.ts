@@ -55,7 +55,7 @@ test('BMP and PPM files are named, in the class-count error, the audit summary, 
   const { audit } = await prepareData(mixed, { imageSize: 16, outDir: tempDir('tlearn-run-'), valFraction: 0, requireVal: false });
   assert.equal(audit.ignored.non_image, 4);
   assert.deepEqual(audit.ignored.unsupported_images, { '.bmp': 1, '.ppm': 2 });
-  const expected = '1 .bmp and 2 .ppm files ignored: tlearn cannot read BMP/PNM images (it reads JPEG, PNG, WebP, GIF, TIFF and AVIF); convert them to PNG';
+  const expected = '1 .bmp and 2 .ppm files ignored: tlearn cannot read BMP/PNM images (it reads JPEG, PNG, WebP, GIF, TIFF, AVIF and DICOM); convert them to PNG';
   assert.ok(auditWarnings(audit).includes(expected), auditWarnings(audit).join('\n'));
   assert.ok(formatAuditSummary(audit).includes(expected));
 

@@ -9,13 +9,16 @@
 // Truncated or corrupt data is an error (sharp's failOn 'error'; PIL also refuses truncated files by
 // default); mere decoder warnings (e.g. extraneous bytes between JPEG markers) are tolerated, as PIL
 // tolerates them. Callers skip and report files that fail.
+// DICOM files (dicom.ts) are turned into 8-bit grey or RGB pixels first, which then take the same path.
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { DICOM_SNIFF_BYTES, dicomRaster, isDicom, readDicom } from './dicom.js';
 import { unopenableReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
 import { resampleHeight, resampleSpan, resampleWidth, sourceWindow, type Span } from './resample.js';
 import type { RawImage } from './raw-image.js';
-import { explainUnreadable, notReadableFormat, refuseByContent } from './sniff.js';
+import { explainUnreadable, firstBytes, notReadableFormat, refuseByContent } from './sniff.js';
 import type { ResizeMode } from './types.js';
 
 export type { RawImage };
@@ -37,8 +40,27 @@ export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
 
 export type ImageInput = string | Buffer;
 
-function open(input: ImageInput): sharp.Sharp {
+/** A sharp pipeline over an encoded image (any format but DICOM). */
+function openEncoded(input: ImageInput): sharp.Sharp {
   return sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
+}
+
+/** The whole bytes of a DICOM file or buffer; undefined for every other input. */
+async function dicomBytes(input: ImageInput): Promise<Uint8Array | undefined> {
+  const head = await firstBytes(input, DICOM_SNIFF_BYTES);
+  if (!head || !isDicom(head)) return undefined;
+  return typeof input === 'string' ? readFile(input) : input;
+}
+
+/**
+ * A sharp pipeline over the image's pixels: upright (EXIF orientation applied), a DICOM file's after its window
+ * (dicom.ts). Refusing markup and oversized images is imageSize's work; callers that skip it must do their own.
+ */
+export async function openImage(input: ImageInput): Promise<sharp.Sharp> {
+  const dicom = await dicomBytes(input);
+  if (!dicom) return openEncoded(input);
+  const { data, width, height, channels } = await dicomRaster(dicom);
+  return sharp(data, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
 }
 
 const megapixels = (n: number) => Math.round(n / 1e6);
@@ -48,7 +70,8 @@ const megapixels = (n: number) => Math.round(n / 1e6);
  * image exceeds pixel limit"). The second look reads the header only, without the limit; nothing is decoded.
  */
 async function overPixelLimit(input: ImageInput): Promise<string> {
-  const m = await sharp(input, { limitInputPixels: false }).metadata().catch(() => undefined);
+  const dicom = await dicomBytes(input);
+  const m = dicom ? readDicom(dicom) : await sharp(input, { limitInputPixels: false }).metadata().catch(() => undefined);
   const size = m?.width && m.height ? `${m.width}×${m.height} pixels (${megapixels(m.width * m.height)} megapixels)` : 'more pixels';
   return `the image declares ${size}, more than the ${megapixels(MAX_INPUT_PIXELS)} megapixels tlearn decodes ` +
     '(a decompression bomb, or an image to shrink first)';
@@ -123,9 +146,15 @@ async function regularFileOnly(input: ImageInput): Promise<void> {
 export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
   await regularFileOnly(input);
   await refuseByContent(input);
+  const dicom = await dicomBytes(input);
+  if (dicom) {
+    const { width, height } = readDicom(dicom);
+    if (width * height > MAX_INPUT_PIXELS) throw new Error(await overPixelLimit(input));
+    return { width, height, format: 'dicom' };
+  }
   let m: sharp.Metadata;
   try {
-    m = await open(input).metadata();
+    m = await openEncoded(input).metadata();
   } catch (e) {
     const message = (e as Error).message;
     if (/exceeds pixel limit/i.test(message)) throw new Error(await overPixelLimit(input));
@@ -202,7 +231,7 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
 async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string,
   keep: Box = { left: 0, top: 0, width: tw, height: th }): Promise<RawImage> {
   const x = planAxis(width, tw, keep.left, keep.width), y = planAxis(height, th, keep.top, keep.height);
-  let pipe = open(input);
+  let pipe = await openImage(input);
   const pre = { left: x.preLo, top: y.preLo, width: x.preLen, height: y.preLen };
   if (x.shrinks || y.shrinks) {
     // The pre-extract is there even when it is the whole frame: it is what turns shrink-on-load off.
@@ -318,7 +347,7 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
 export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
   if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
   const info = await imageSize(bytes);
-  const small = await finish(open(bytes).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
+  const small = await finish((await openImage(bytes)).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
   return { ...info, range: await pixelRange(small) };
 }
 

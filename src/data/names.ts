@@ -5,7 +5,7 @@ import type { Split } from './types.js';
 
 /** Extensions decoded by the pipeline (case-insensitive). Anything else in a folder is ignored and counted. */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
-  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif',
+  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.dcm', '.dicom',
 ]);
 
 export function isImageFile(name: string): boolean {
@@ -13,7 +13,7 @@ export function isImageFile(name: string): boolean {
 }
 
 /** The image formats tlearn decodes, for messages. */
-export const READABLE_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF and AVIF';
+export const READABLE_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF, AVIF and DICOM';
 
 /**
  * Image extensions tlearn does not decode but torchvision's ImageFolder reads (BMP, PPM/PGM; PBM/PNM alike):

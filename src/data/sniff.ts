@@ -9,7 +9,7 @@ import { open, stat } from 'node:fs/promises';
 import { READABLE_FORMATS_TEXT } from './names.js';
 
 /** The first bytes of a file or buffer (undefined when the file cannot be read). */
-async function head(input: string | Buffer, n = 16): Promise<Buffer | undefined> {
+export async function firstBytes(input: string | Buffer, n = 16): Promise<Buffer | undefined> {
   if (typeof input !== 'string') return input.subarray(0, n);
   try {
     if (!(await stat(input)).isFile()) return undefined; // a FIFO would wait for a writer
@@ -71,7 +71,7 @@ const MARKUP_NAMES = { svg: 'SVG (a vector drawing)', markup: 'XML or HTML text'
  * reach sharp, so that librsvg never parses them. A file that cannot be read is left for the decoder to report.
  */
 export async function refuseByContent(input: string | Buffer): Promise<void> {
-  const bytes = await head(input, SNIFF_BYTES);
+  const bytes = await firstBytes(input, SNIFF_BYTES);
   const kind = bytes && markupKind(bytes);
   if (kind) throw new Error(notReadableFormat(MARKUP_NAMES[kind]));
 }
@@ -81,9 +81,13 @@ export async function refuseByContent(input: string | Buffer): Promise<void> {
  * or a format tlearn does not decode. Undefined otherwise (the decoder's own message is then the reason).
  */
 export async function explainUnreadable(input: string | Buffer): Promise<string | undefined> {
-  const bytes = await head(input);
+  const bytes = await firstBytes(input);
   if (!bytes) return undefined;
   if (bytes.length === 0) return 'empty file (0 bytes)';
+  if (typeof input === 'string' && /\.(dcm|dicom)$/i.test(input)) {
+    return "a .dcm file without DICOM's file header ('DICM' at byte 128; tlearn reads DICOM files as scanners and PACS " +
+      "exports write them): rewrite it with DCMTK's `dcmconv +F`, or pydicom's save_as(..., write_like_original=False)";
+  }
   const kind = unreadableKind(bytes);
   if (!kind) return undefined;
   return `${kind} file: tlearn reads ${READABLE_FORMATS_TEXT}, not ${kind.split(' ')[0]}; convert it to PNG`;

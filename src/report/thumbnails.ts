@@ -1,5 +1,5 @@
 // Small JPEG thumbnails as data: URIs, so the HTML report embeds its images and needs no other file.
-import sharp from 'sharp';
+import { openImage } from '../data/decode.js';
 import { refuseByContent } from '../data/sniff.js';
 
 export interface Thumbnail {
@@ -8,18 +8,15 @@ export interface Thumbnail {
   height: number;
 }
 
-/** Refuse absurd inputs before sharp decodes them (a decompression bomb must not eat the memory). */
-const MAX_INPUT_PIXELS = 100_000_000;
-
 /**
- * Decodes `file`, applies its EXIF orientation, and fits it inside size x size pixels (no upscaling).
+ * Decodes `file` (as training does: EXIF orientation applied, DICOM windowed), and fits it inside size x size pixels (no upscaling).
  * Throws when the file is missing or not a decodable image; callers that build galleries skip those.
  */
 export async function makeThumbnail(file: string, size = 96, quality = 80): Promise<Thumbnail> {
   if (!(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new Error(`thumbnail size must be an integer in [8, 1024], got ${size}`);
   await refuseByContent(file); // SVG would be rendered by librsvg
-  const { data, info } = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
-    .rotate()
+  // openImage refuses decompression bombs (its pixel limit) and reads DICOM files as training does.
+  const { data, info } = await (await openImage(file))
     .resize(size, size, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })
     .jpeg({ quality, mozjpeg: true })

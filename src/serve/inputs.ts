@@ -1,6 +1,6 @@
 // The images of a request, as encoded bytes, from the request shapes the server accepts:
 //  - multipart/form-data: each file part is an image (other fields are ignored);
-//  - a raw body with an image content type (image/*, application/octet-stream): one image;
+//  - a raw body with an image content type (image/*, application/dicom, application/octet-stream): one image;
 //  - JSON {"images": ["<base64>", ...]} (POST /v1/predict);
 //  - JSON {"instances": [{"b64": "<base64>"}, ...]} (POST /v1/models/<name>:predict, KServe / TF-Serving V1).
 // Bytes only: nothing a client sends is ever used as a file name or path on the server.

@@ -40,7 +40,7 @@ function frameworkMessage(err: FastifyError, opts: ServeOptions): string {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return `the request body exceeds ${opts.maxBodyBytes} bytes (--max-body-mb)`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'unsupported content type: send multipart/form-data (image files), an image/* or application/octet-stream body, or JSON';
+      return 'unsupported content type: send multipart/form-data (image files), an image/*, application/dicom or application/octet-stream body, or JSON';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'the JSON body is empty';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return 'the body is not valid JSON (keys named __proto__, and constructor holding prototype, are refused too)';
@@ -76,7 +76,7 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
   app.removeContentTypeParser('text/plain');
   const raw = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
   app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer' }, raw);
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, raw);
+  app.addContentTypeParser(['application/octet-stream', 'application/dicom'], { parseAs: 'buffer' }, raw);
   void app.register(multipart, {
     limits: { files: opts.maxImages, fileSize: opts.maxBodyBytes, fields: 32, parts: opts.maxImages + 32, headerPairs: 100 },
     throwFileSizeLimit: true,
