@@ -1,6 +1,8 @@
 // augment: trivial (TrivialAugmentWide) and randaugment (RandAugment): every operation at several strengths and
 // both signs gives torchvision's own pixels (autoaugment._apply_op on the same uint8 image, byte for byte) at each
 // policy's magnitudes; the draws cover every operation, strength and sign (RandAugment: two operations at strength 9);
+// RandAugment with other operation counts and strengths (randAugment, --randaugment-ops/-magnitude) is torchvision's
+// RandAugment(num_ops, magnitude) with its random draws replaced by ours; the settings are checked and warned about;
 // the engine's batch conversion applies a draw after the flip, as torchvision's recipe (RandomHorizontalFlip, the
 // policy, ToTensor, Normalize) does; a run with it trains without the feature cache and resumes from a Ctrl-C
 // mid-epoch to the uninterrupted history and weights.
@@ -12,6 +14,9 @@ import { IMAGENET_MEAN, IMAGENET_STD } from '../src/data/transforms.js';
 import { applyAutoAugment, applyOp, augmentMagnitude } from '../src/data/auto-augment.js';
 import { AUGMENT_OPS, AUTO_AUGMENT_POLICIES, drawAutoAugment, MAGNITUDE_BINS, type AugmentStep, type AutoAugmentDraw } from '../src/data/auto-augment-draw.js';
 import { memory, scope, tensor } from '../src/torch/index.js';
+import { DataLoader } from '../src/data/index.js';
+import { resolveConfig } from '../src/train/config/index.js';
+import { configWarnings } from '../src/train/config/warnings.js';
 import { runPython } from './helpers/python.js';
 import { assertSameRun, makeStripes, recordedRun, removeTempDirs, tempDir, tinyConfig } from './train-fixtures.js';
 
@@ -90,6 +95,56 @@ for d in inp['draws']:
     res.append(img.flatten().tolist())
 out(res)`, { pixels: Array.from(PIXELS), h: H, w: W, draws });
   for (const [i, r] of ref.entries()) assert.deepEqual(Array.from(ours[i]!), r, JSON.stringify(draws[i]));
+});
+
+test('RandAugment with N operations at strength M is torchvision\'s RandAugment(num_ops=N, magnitude=M) replaying our draws', () => {
+  const cases = [{ numOps: 3, magnitude: 5 }, { numOps: 1, magnitude: 30 }, { numOps: 4, magnitude: 0 }].flatMap((rand) =>
+    [11, 12, 13].map((seed) => ({ rand, draw: drawAutoAugment(new Rng(seed), 'randaugment', rand) })));
+  for (const { rand, draw } of cases) {
+    assert.equal(draw.steps.length, rand.numOps);
+    assert.ok(draw.steps.every((s) => s.bin === rand.magnitude));
+  }
+  const ours = scope(() => cases.map(({ draw }) => applyAutoAugment(tensor(PIXELS, { shape: [1, 3, H, W] }), draw).data<'uint8'>()));
+  // torch.randint answers with our draws, in the order RandAugment.forward asks: the operation, then a sign if signed.
+  const ref = runPython<number[][]>(`
+import torch
+from torchvision.transforms import RandAugment
+res = []
+for c in inp['cases']:
+    ra = RandAugment(num_ops=c['rand']['numOps'], magnitude=c['rand']['magnitude'])
+    space = ra._augmentation_space(31, (inp['h'], inp['w']))
+    names = list(space.keys())
+    queue = []
+    for s in c['draw']['steps']:
+        queue.append(names.index(s['op']))
+        if space[s['op']][1]: queue.append(1 if s['negative'] else 0)
+    def randint(high, size, **kw):
+        v = queue.pop(0)
+        assert v < high
+        return torch.tensor([v])
+    torch.randint = randint
+    img = torch.tensor(inp['pixels'], dtype=torch.uint8).reshape(1, 3, inp['h'], inp['w'])
+    res.append(ra(img).flatten().tolist())
+    assert not queue, 'draws left over'
+out(res)`, { pixels: Array.from(PIXELS), h: H, w: W, cases });
+  assert.equal(ref.length, 9);
+  for (const [i, r] of ref.entries()) assert.deepEqual(Array.from(ours[i]!), r, JSON.stringify(cases[i]));
+});
+
+test('config: randAugment and --randaugment-ops/-magnitude reach the loader; bad settings are refused by name; without augment randaugment, a warning', () => {
+  assert.deepEqual(resolveConfig({ overrides: { data: '/d' } }).randAugment, { numOps: 2, magnitude: 9 });
+  const set = resolveConfig({ overrides: { data: '/d', augment: 'randaugment', randAugmentOps: 3, randAugmentMagnitude: 14 } });
+  assert.deepEqual(set.randAugment, { numOps: 3, magnitude: 14 });
+  assert.deepEqual(configWarnings(set), []);
+  assert.deepEqual(resolveConfig({ overrides: { data: '/d', set: ['randAugment.magnitude=20'] } }).randAugment, { numOps: 2, magnitude: 20 });
+  for (const bad of ['randAugment.numOps=0', 'randAugment.numOps=1.5', 'randAugment.magnitude=31', 'randAugment.magnitude=-1', 'randAugment.ops=2']) {
+    assert.throws(() => resolveConfig({ overrides: { data: '/d', set: [bad] } }), (e: Error) => /randAugment/.test(e.message), bad);
+  }
+  const unused = resolveConfig({ overrides: { data: '/d', augment: 'trivial', randAugmentOps: 3 } });
+  assert.ok(configWarnings(unused).some((w) => /randAugment \(numOps 3, magnitude 9\) has no effect with augment "trivial"/.test(w)), configWarnings(unused).join('\n'));
+  const loader = new DataLoader([], { train: true, augment: 'randaugment', randAugment: { numOps: 5, magnitude: 3 } });
+  assert.deepEqual(loader.randAugment, { numOps: 5, magnitude: 3 });
+  assert.throws(() => new DataLoader([], { randAugment: { numOps: 2, magnitude: 40 } }), /magnitude must be an integer from 0 to 30, got 40/);
 });
 
 test('the draws: every operation, strengths 0 to 30 where it has them (RandAugment: 9), a sign only for the signed ones', () => {

@@ -22,7 +22,7 @@ import { deriveSeed, Rng } from './rng.js';
 import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
-import type { AutoAugmentDraw } from './auto-augment-draw.js';
+import { checkRandAugment, RAND_AUGMENT, type AutoAugmentDraw, type RandAugmentParams } from './auto-augment-draw.js';
 import { checkErasing, type ErasingSpec } from './erasing.js';
 import { drawOrientation, drawView } from './view-draws.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
@@ -50,6 +50,8 @@ export interface DataLoaderOptions {
   augment?: AugmentPreset;
   /** Random erasing in training mode, after any preset (erasing.ts); default none. */
   erasing?: ErasingSpec | null;
+  /** augment randaugment's operations per image and strength (default torchvision's: 2 at 9). */
+  randAugment?: RandAugmentParams;
   /** Default: same as train. */
   shuffle?: boolean;
   /**
@@ -161,6 +163,7 @@ export class DataLoader {
   readonly train: boolean;
   readonly augment: AugmentPreset;
   readonly erasing: ErasingSpec | null;
+  readonly randAugment: RandAugmentParams;
   readonly shuffle: boolean;
   readonly sampler: SamplerKind;
   readonly seed: number;
@@ -191,6 +194,7 @@ export class DataLoader {
     this.augment = opts.augment ?? 'none';
     this.erasing = opts.erasing ?? null;
     if (this.erasing) checkErasing(this.erasing);
+    this.randAugment = checkRandAugment(opts.randAugment ?? RAND_AUGMENT);
     this.shuffle = opts.shuffle ?? this.train;
     this.sampler = opts.sampler ?? 'shuffle';
     this.seed = opts.seed ?? 0;
@@ -373,7 +377,7 @@ export class DataLoader {
   private async loadView(index: number, epoch: number, draw: number): Promise<LoadedView> {
     const spec = AUGMENT_SPECS[this.effectiveAugment];
     const base = spec.randomResizedCrop ? await this.baseImage(index) : null;
-    const d = drawView(spec, this.augRng(index, epoch, draw), base, this.imageSize, this.train ? this.erasing : null);
+    const d = drawView(spec, this.augRng(index, epoch, draw), base, this.imageSize, { erasing: this.train ? this.erasing : null, randAugment: this.randAugment });
     const img = base && d.box ? await cropResize(base, d.box, this.imageSize) : await this.evalImage(index);
     return { img, jitter: d.jitter, autoAugment: d.autoAugment, erase: d.erase };
   }

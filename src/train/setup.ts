@@ -215,7 +215,7 @@ function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, i
   const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
   const shard = (pad: boolean) => (world ? { shard: { rank: world.rank, worldSize: world.size, pad } } : {});
   const trainLoader = new DataLoader(toLoader(split.train), {
-    ...labelled, train: true, augment: config.augment, erasing: config.randomErasing, sampler: config.sampler, augmentBaseSide: config.input.presize, ...shard(true),
+    ...labelled, train: true, augment: config.augment, erasing: config.randomErasing, randAugment: config.randAugment, sampler: config.sampler, augmentBaseSide: config.input.presize, ...shard(true),
     onSkip: onDecodeFailure('train', warn, world),
   });
   const valLoader = new DataLoader(toLoader(split.val), { ...labelled, train: false, ...shard(false), onSkip: onDecodeFailure('val', warn, world) });

@@ -5,6 +5,7 @@
 import type {
   CheckpointConfig, CosineConfig, EarlyStoppingConfig, SwaConfig, FocalConfig, Mode, Monitor, OneCycleConfig, PhaseConfig, ReduceLROnPlateauConfig, RunConfig,
 } from './types.js';
+import { RAND_AUGMENT } from '../../data/auto-augment-draw.js';
 
 /** The direction in which a metric improves: losses fall, everything else rises. Never guessed otherwise. */
 export function modeForMonitor(monitor: Monitor): Mode {
@@ -105,6 +106,7 @@ export function defaultConfig(): RunConfig {
     mixup: null,
     cutmix: null,
     randomErasing: null,
+    randAugment: { ...RAND_AUGMENT },
     focalLoss: null,
     ema: null,
     featureCache: { enabled: true, memoryMB: 2048, dir: null, diskMB: null, dtype: 'fp32' },

@@ -56,6 +56,10 @@ export interface ConfigOverrides {
   cutmix?: number;
   /** Random erasing's probability (randomErasing.p). */
   randomErasing?: number;
+  /** RandAugment's operations per image (randAugment.numOps). */
+  randAugmentOps?: number;
+  /** RandAugment's strength (randAugment.magnitude). */
+  randAugmentMagnitude?: number;
   /** true: torchvision's focal loss with its defaults. */
   focalLoss?: boolean;
   /** The weight average's decay (ema.decay). */
@@ -197,6 +201,8 @@ const FLAGS: FlagSpec[] = [
   { key: 'mixup', flag: '--mixup', path: ['mixup', 'alpha'] },
   { key: 'cutmix', flag: '--cutmix', path: ['cutmix', 'alpha'] },
   { key: 'randomErasing', flag: '--random-erasing', path: ['randomErasing', 'p'] },
+  { key: 'randAugmentOps', flag: '--randaugment-ops', path: ['randAugment', 'numOps'] },
+  { key: 'randAugmentMagnitude', flag: '--randaugment-magnitude', path: ['randAugment', 'magnitude'] },
   { key: 'ema', flag: '--ema', path: ['ema', 'decay'] },
   { key: 'focalLoss', flag: '--focal-loss', path: ['focalLoss'] },
   { key: 'featureCache', flag: '--no-feature-cache', path: ['featureCache', 'enabled'] },

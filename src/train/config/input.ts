@@ -115,6 +115,8 @@ export interface RunConfigInput {
   cutmix?: { alpha?: number } | number | boolean | null;
   /** true: p 0.5, scale [0.02, 0.33], ratio [0.3, 3.3] (torchvision's RandomErasing); a number: p; false or null: none. */
   randomErasing?: { p?: number; scale?: [number, number]; ratio?: [number, number] } | number | boolean | null;
+  /** augment randaugment's operations per image (default 2) and strength, 0 to 30 (default 9). */
+  randAugment?: { numOps?: number; magnitude?: number };
   /** true: gamma 2, alpha 0.25 (torchvision's); false or null: BCE. */
   focalLoss?: { gamma?: number; alpha?: number | null } | boolean | null;
   /** true: decay 0.99; a number: the decay; false or null: none. */

@@ -166,6 +166,14 @@ export interface ConformalConfig {
   perClass: boolean;
 }
 
+/** RandAugment's parameters (augment randaugment; torchvision's RandAugment num_ops and magnitude). */
+export interface RandAugmentConfig {
+  /** Operations applied in a row to each training image (torchvision's default 2). */
+  numOps: number;
+  /** Their strength, 0 to 30 of torchvision's 31 steps (default 9). */
+  magnitude: number;
+}
+
 /** Random erasing of training images (torchvision's RandomErasing with value 0; src/data/erasing.ts). */
 export interface ErasingConfig {
   /** The chance that an image gets a box. */
@@ -324,6 +332,8 @@ export interface RunConfig {
   cutmix: MixConfig | null;
   /** Random erasing of the training images, after the preset and the normalisation; null: none. */
   randomErasing: ErasingConfig | null;
+  /** RandAugment's operations per image and their strength (used by augment randaugment only). */
+  randAugment: RandAugmentConfig;
   /** torchvision's sigmoid focal loss instead of BCE (binary, multilabel), kornia's softmax one instead of cross-entropy (multiclass); null: neither. */
   focalLoss: FocalConfig | null;
   /** Validation and the checkpoints use a moving average of the weights (null: the weights themselves). */

@@ -9,7 +9,8 @@ import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
-import type { ConformalConfig, EmaConfig, ErasingConfig, FocalConfig, MixConfig } from './types.js';
+import type { ConformalConfig, EmaConfig, ErasingConfig, FocalConfig, MixConfig, RandAugmentConfig } from './types.js';
+import { MAGNITUDE_BINS, RAND_AUGMENT } from '../../data/auto-augment-draw.js';
 
 /** A section of one number: null/false (none), true (the default), the number itself, or { key: number }. */
 function numberSection<K extends string>(c: Checker, v: unknown, path: string, key: K, def: number, rule: NumberRule): Record<K, number> | null {
@@ -33,6 +34,15 @@ function conformal(c: Checker, v: unknown, path: string): ConformalConfig | null
   if (typeof v === 'number') return { alpha: c.number(v, path, DEFAULT_CONFORMAL_ALPHA, ALPHA), perClass: false };
   const raw = c.section(v, path, ['alpha', 'perClass'], ['true', 'false', 'null']);
   return { alpha: c.number(raw.alpha, `${path}.alpha`, DEFAULT_CONFORMAL_ALPHA, ALPHA), perClass: c.bool(raw.perClass, `${path}.perClass`, false) };
+}
+
+/** randAugment: { numOps, magnitude } (torchvision's RandAugment defaults for what is left out). */
+function randAugment(c: Checker, v: unknown, path: string): RandAugmentConfig {
+  const raw = v === undefined || v === null ? {} : c.section(v, path, ['numOps', 'magnitude']);
+  return {
+    numOps: c.number(raw.numOps, `${path}.numOps`, RAND_AUGMENT.numOps, { integer: true, min: 1, max: 16 }),
+    magnitude: c.number(raw.magnitude, `${path}.magnitude`, RAND_AUGMENT.magnitude, { integer: true, min: 0, max: MAGNITUDE_BINS - 1 }),
+  };
 }
 
 /** randomErasing: p or { p, scale, ratio } (torchvision's RandomErasing defaults for what is left out). */
@@ -75,7 +85,7 @@ export { isPlainObject, isWeightsPath, type ConfigIssue };
 export { PHASE_NAME_MAX_BYTES };
 
 const TOP_KEYS = ['data', 'model', 'input', 'augment', 'sampler', 'batchSize', 'accumulateGradBatches', 'seed', 'threads', 'device', 'precision', 'channelsLast',
-  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'randomErasing', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'conformal', 'checkpointFormat', 'phases'] as const;
+  'bnPolicy', 'syncBatchNorm', 'collectiveTimeoutSeconds', 'peerTimeoutSeconds', 'task', 'posWeight', 'classWeights', 'labelSmoothing', 'clipGradNorm', 'focalLoss', 'mixup', 'cutmix', 'randomErasing', 'randAugment', 'ema', 'featureCache', 'imageCache', 'threshold', 'calibration', 'conformal', 'checkpointFormat', 'phases'] as const;
 
 /**
  * Builds a complete RunConfig from a raw object (already merged with overrides). Paths must already be absolute
@@ -203,6 +213,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     mixup: mixing(c, raw.mixup, 'config.mixup', DEFAULT_MIXUP_ALPHA),
     cutmix: mixing(c, raw.cutmix, 'config.cutmix', DEFAULT_CUTMIX_ALPHA),
     randomErasing: randomErasing(c, raw.randomErasing, 'config.randomErasing'),
+    randAugment: randAugment(c, raw.randAugment, 'config.randAugment'),
     focalLoss: focalLoss(c, raw.focalLoss, 'config.focalLoss'),
     ema: ema(c, raw.ema, 'config.ema'),
     featureCache,

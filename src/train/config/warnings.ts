@@ -1,5 +1,6 @@
 // Settings that are valid (PyTorch accepts them too) but almost certainly not what was meant. They are warnings,
 // not errors: the run starts, and the trainer prints each as `warning: ...` (a `warning` event with --json).
+import { RAND_AUGMENT } from '../../data/auto-augment-draw.js';
 import { isViewDeterministic } from '../../data/transforms.js';
 import type { RunConfig } from './types.js';
 
@@ -13,6 +14,10 @@ export function configWarnings(config: RunConfig): string[] {
   const out: string[] = [];
   if (config.input.presize !== null && isViewDeterministic(config.augment)) {
     out.push(`input.presize ${config.input.presize} has no effect with augment "${config.augment}": only the random-resized-crop presets (light, standard, trivial, randaugment) use it`);
+  }
+  const rand = config.randAugment;
+  if (config.augment !== 'randaugment' && (rand.numOps !== RAND_AUGMENT.numOps || rand.magnitude !== RAND_AUGMENT.magnitude)) {
+    out.push(`randAugment (numOps ${rand.numOps}, magnitude ${rand.magnitude}) has no effect with augment "${config.augment}": only augment randaugment uses it`);
   }
   if ((config.mixup || config.cutmix) && config.featureCache.enabled) {
     const which = config.mixup && config.cutmix ? 'mixup and cutmix train' : config.mixup ? 'mixup trains' : 'cutmix trains';

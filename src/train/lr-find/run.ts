@@ -98,7 +98,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
     }
     const loader = new DataLoader(train.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) })), {
       imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed, channelsLast, cache: imageCache,
-      mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, erasing: config.randomErasing, sampler: config.sampler, augmentBaseSide: config.input.presize,
+      mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, erasing: config.randomErasing, randAugment: config.randAugment, sampler: config.sampler, augmentBaseSide: config.input.presize,
     });
     applyTrainable(model, pc.trainable);
     // Mixed images have no frozen-prefix outputs to reuse (as in training).
