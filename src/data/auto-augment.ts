@@ -66,7 +66,7 @@ export function applyOp(img: Tensor, op: AugmentOpName, m: number): Tensor {
     case 'Contrast': return blend(img, grayscale(img).float().mean([1, 2, 3], true), 1 + m);
     case 'Sharpness': return h <= 2 || w <= 2 ? img : blend(img, smoothed(img), 1 + m);
     // img & ~(2^(8 - bits) - 1): the low bits cleared.
-    case 'Posterize': return img.sub(img.remainder(2 ** (8 - m)));
+    case 'Posterize': return img.bitwiseAnd(256 - 2 ** (8 - m));
     case 'Solarize': return img.rsub(255).where(img.ge(m), img);
     case 'AutoContrast': return autocontrast(img);
     case 'Equalize': return equalize(img);

@@ -174,6 +174,8 @@ export class Tensor {
   div(o: Operand): Tensor { return wrap(native.div(this.handle, h(o))); }
   pow(o: Operand): Tensor { return wrap(native.pow(this.handle, h(o))); }
   remainder(o: Operand): Tensor { return wrap(native.remainder(this.handle, h(o))); }
+  /** Bitwise AND of integer or bool tensors (torch.bitwise_and). */
+  bitwiseAnd(o: Operand): Tensor { return wrap(native.bitwiseAnd(this.handle, h(o))); }
   maximum(o: Tensor): Tensor { return wrap(native.maximum(this.handle, o.handle)); }
   minimum(o: Tensor): Tensor { return wrap(native.minimum(this.handle, o.handle)); }
   neg(): Tensor { return wrap(native.neg(this.handle)); }
