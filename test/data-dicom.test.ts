@@ -17,13 +17,15 @@ import { setPixelEngine } from '../src/data/pixel-engine.js';
 import { onnxPixelEngine } from '../src/data/pixels-onnx.js';
 import { torchPixelEngine } from '../src/data/pixels-torch.js';
 import { exportOnnx } from '../src/export/onnx/index.js';
-import { saveModelFile } from '../src/models/index.js';
+import { completeMetadata, saveModelFile, seedMetadata } from '../src/models/index.js';
 import { makeThumbnail } from '../src/report/thumbnails.js';
 import { cliIn } from './helpers/cli.js';
-import { post, withServer } from './helpers/serve.js';
+import { get, post, withServer } from './helpers/serve.js';
+import { resolveConfig } from '../src/train/config/index.js';
 import { tinyClassifier } from './helpers/onnx-models.js';
 import { runPython } from './helpers/python.js';
 import { removeTempDirs, tempDir } from './helpers/temp.js';
+import { makeStripes, recordedRun, tinyConfig } from './train-fixtures.js';
 
 after(() => { setPixelEngine(null); removeTempDirs(); });
 
@@ -82,6 +84,13 @@ make('rgb-planar.dcm', rng.integers(0, 256, (10, 12, 3)).astype(np.uint8), photo
 make('frames.dcm', rng.integers(0, 60000, (3, 12, 10)).astype(np.uint16), frames=3)
 g = rng.integers(0, 256, (16, 16)).astype(np.uint8); b = io.BytesIO(); Image.fromarray(g).save(b, format='JPEG', quality=90)
 make('jpeg.dcm', g, syntax=JPEGBaseline8Bit, encoded=b.getvalue(), extra=dict(WindowCenter=100, WindowWidth=120))
+# A small CT series in two classes (a bright blob or none), with a soft-tissue window of its own.
+for cls, level in [('clear', 0), ('blob', 1400)]:
+    os.makedirs(os.path.join(d, 'series', cls))
+    for i in range(6):
+        a = rng.integers(900, 1200, (24, 20)).astype(np.int16)
+        y, x = rng.integers(4, 14, 2); a[y:y+6, x:x+6] += level
+        make(os.path.join('series', cls, f'{i}.dcm'), a, signed=True, extra=dict(RescaleSlope=1, RescaleIntercept=-1024, WindowCenter=40, WindowWidth=400))
 # What tlearn refuses.
 make('j2k.dcm', g, syntax=JPEG2000Lossless, encoded=b'\xff\x4f\xff\x51' + bytes(40))
 make('palette.dcm', g, photometric='PALETTE COLOR')
@@ -120,6 +129,29 @@ for name in inp['names']:
     img = Image.fromarray(np.clip(np.round(g), 0, 255).astype(np.uint8)).convert('RGB')
     img.save(os.path.join(inp['dir'], name + '.png'))
     res[name] = {'values': g.reshape(-1).tolist(), 'width': int(ds.Columns), 'height': int(ds.Rows)}
+out(res)
+`;
+
+// pydicom's LINEAR windowing with a window of the caller's instead of the file's.
+const WINDOWED = String.raw`
+import numpy as np, os, pydicom
+from pydicom.pixel_data_handlers.util import apply_modality_lut, apply_voi_lut
+res = {}
+for name, windows in inp['cases']:
+    planes = []
+    for c, w in windows:
+        ds = pydicom.dcmread(os.path.join(inp['dir'], name))
+        if 'VOILUTFunction' in ds: del ds.VOILUTFunction
+        ds.WindowCenter, ds.WindowWidth = c, w
+        y = apply_voi_lut(apply_modality_lut(ds.pixel_array, ds), ds, prefer_lut=False)
+        bs = ds.BitsStored
+        lo, hi = (0, 2**bs - 1) if ds.PixelRepresentation == 0 else (-2**(bs - 1), 2**(bs - 1) - 1)
+        if 'RescaleSlope' in ds and 'RescaleIntercept' in ds:
+            lo, hi = lo * ds.RescaleSlope + ds.RescaleIntercept, hi * ds.RescaleSlope + ds.RescaleIntercept
+        g = (y - lo) / (hi - lo) * 255
+        if ds.PhotometricInterpretation == 'MONOCHROME1': g = 255 - g
+        planes.append(g)
+    res[name + str(len(windows))] = np.stack(planes, axis=-1).reshape(-1).tolist()
 out(res)
 `;
 
@@ -167,6 +199,86 @@ test('through the pipeline a DICOM image is decoded as the PNG of pydicom\'s win
       assert.ok(worst <= 1, `${name} ${mode} ${size}: ${worst}`);
     }
   }
+});
+
+test('a model\'s own windows (one, or three as red, green, blue) replace the file\'s: pydicom\'s LINEAR window, correctly rounded', async () => {
+  const BRAIN_SUBDURAL_BONE: [number, number][] = [[40, 80], [80, 200], [600, 2800]];
+  const cases: [string, [number, number][]][] = [['ct.dcm', [[-600, 1500]]], ['ct.dcm', BRAIN_SUBDURAL_BONE], ['cr1.dcm', [[300, 1]]], ['cr1.dcm', [[500, 300], [200, 100], [700, 900]]]];
+  const want = runPython<Record<string, number[]>>(WINDOWED, { dir, cases });
+  for (const [name, windows] of cases) {
+    const expected = want[name + windows.length]!;
+    for (const engine of [torchPixelEngine, onnxPixelEngine]) {
+      setPixelEngine(engine);
+      const got = await dicomRaster(fs.readFileSync(file(name)), windows);
+      assert.equal(got.channels, windows.length, name);
+      assert.equal(got.data.length, expected.length);
+      let worst = 0;
+      got.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - Math.min(255, Math.max(0, expected[i]!)))); });
+      assert.ok(worst <= 0.5 + 1e-6, `${name} ${JSON.stringify(windows)} (${engine.name}): ${worst}`);
+    }
+  }
+  setPixelEngine(null);
+  // Colour images are used as they are; two windows, or a width under 1, are refused.
+  const rgb = await dicomRaster(fs.readFileSync(file('rgb.dcm')), BRAIN_SUBDURAL_BONE);
+  assert.deepEqual(rgb.data, (await dicomRaster(fs.readFileSync(file('rgb.dcm')))).data);
+  await assert.rejects(dicomRaster(fs.readFileSync(file('ct.dcm')), [[40, 80], [80, 200]]), /one \(a grey image\) or three \(red, green, blue\), not 2/);
+  await assert.rejects(dicomRaster(fs.readFileSync(file('ct.dcm')), [[40, 0.5]]), /width a number of at least 1/);
+});
+
+test('--dicom-window: the run\'s windows go into the model; predict (checkpoint and .onnx), info and serve read DICOM through them', async () => {
+  const work = tempDir('tlearn-dicom-run-');
+  const cli = cliIn(work);
+  const windows = [[40, 80], [80, 200], [600, 2800]] as [number, number][];
+  const run = path.join(work, 'run');
+  const trained = await cli(['train', path.join(dir, 'series'), '--arch', 'resnet18', '--weights', 'none', '--image-size', '32', '--batch-size', '4',
+    '--epochs1', '1', '--epochs2', '1', '--val-fraction', '0.34', '--test-fraction', '0.17', ...windows.flatMap(([c, w]) => ['--dicom-window', `${c},${w}`]), '--out', run]);
+  assert.equal(trained.code, 0, trained.err);
+  assert.doesNotMatch(trained.err + trained.out, /dicomWindows has no effect/);
+  const model = path.join(run, 'best_model_final.safetensors');
+  const info = await cli(['info', model]);
+  assert.match(info.out, /DICOM windows\s+40,80; 80,200; 600,2800 \(centre,width: red; green; blue\), instead of each file's own/);
+  // The same pixels as an RGB PNG give the same probability: the model saw the DICOM through its three windows.
+  const images = path.join(work, 'images');
+  fs.mkdirSync(images);
+  const one = path.join(dir, 'series', 'blob', '0.dcm');
+  fs.copyFileSync(one, path.join(images, 'blob.dcm'));
+  const raster = await dicomRaster(fs.readFileSync(one), windows);
+  await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toFile(path.join(images, 'blob.png'));
+  const onnx = path.join(work, 'model.onnx');
+  const exported = await cli(['export', model, '--out', onnx]);
+  assert.equal(exported.code, 0, exported.err);
+  const probability: Record<string, number> = {};
+  for (const m of [model, onnx]) {
+    const r = await cli(['predict', m, images, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const rows = JSON.parse(r.out) as { path: string; probability: number }[];
+    const [dcm, png] = ['blob.dcm', 'blob.png'].map((n) => rows.find((row) => path.basename(row.path) === n)!.probability);
+    assert.ok(Math.abs(dcm! - png!) <= 1e-6, `${path.basename(m)}: ${dcm} vs ${png}`);
+    probability[path.extname(m)] = dcm!;
+  }
+  assert.ok(Math.abs(probability['.safetensors']! - probability['.onnx']!) <= 1e-5);
+  await withServer(model, {}, async (s) => {
+    const meta = await get(`${s.url}/v1/models/model`);
+    assert.deepEqual(meta.body.dicom_windows, windows);
+    const r = await post(`${s.url}/v1/predict`, fs.readFileSync(one), 'application/dicom');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(Math.abs(r.body.predictions[0].probability - probability['.safetensors']!) <= 1e-5);
+  });
+});
+
+test('config: input.dicomWindows takes one or three [centre, width] windows; anything else is refused by name, in a config as in a checkpoint; a run without DICOM files says they do nothing', async () => {
+  assert.equal(resolveConfig({ overrides: { data: '/d' } }).input.dicomWindows, null);
+  assert.deepEqual(resolveConfig({ overrides: { data: '/d', dicomWindows: [[-600, 1500]] } }).input.dicomWindows, [[-600, 1500]]);
+  for (const bad of ['input.dicomWindows=[[40,400],[50,60]]', 'input.dicomWindows=[[40,0]]', 'input.dicomWindows=[40,400]', 'input.dicomWindows=[[40,400,1]]']) {
+    assert.throws(() => resolveConfig({ overrides: { data: '/d', set: [bad] } }), (e: Error) => /input\.dicomWindows/.test(e.message), bad);
+  }
+  assert.deepEqual(completeMetadata({}, seedMetadata('resnet18')).dicomWindows ?? null, null);
+  assert.throws(() => completeMetadata({ dicomWindows: [[40, 0]] }, seedMetadata('resnet18')), /dicomWindows .*one or three \[centre, width\] windows/);
+  assert.deepEqual(completeMetadata({ dicomWindows: [[40, 400]] }, seedMetadata('resnet18')).dicomWindows, [[40, 400]]);
+  const stripes = await makeStripes(tempDir(), { train: 4, val: 2, test: 0 });
+  const run = await recordedRun(tinyConfig(stripes, [], { dicomWindows: [[40, 400]], epochs1: 1, epochs2: 1 }));
+  const warnings = run.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+  assert.ok(warnings.some((w) => /input\.dicomWindows has no effect here: none of the 12 images is a DICOM file/.test(w)), warnings.join('\n'));
 });
 
 test('files tlearn cannot read are refused with what they are and what to do', async () => {

@@ -44,6 +44,7 @@ export function addTrainOnlyOptions(cmd: Command): Command {
     .option('--positive <class>', 'name of the positive class (default: the second class in sorted order)', parse.nonEmpty)
     .addOption(new Option('--resize <mode>', 'squash to size x size, or crop (shorter side, centre crop) (default squash)').choices(RESIZE_MODES))
     .option('--presize <px>', 'random crops (augment light, standard, trivial, randaugment) from a cached copy with this shorter side at most (default: the original file each epoch)', parse.integer(1, 65536))
+    .option('--dicom-window <center,width>', 'read DICOM images through this window on their rescaled values (Hounsfield units for CT), instead of each file\'s own: once for grey images, three times for the red, green and blue channels (e.g. brain 40,80, subdural 80,200, bone 600,2800); kept in the model for predict and serve', parse.dicomWindow)
     .option('--val-fraction <f>', 'validation share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--test-fraction <f>', 'test share when DATA has no split folders (default 0.15)', parse.fraction(false))
     .option('--dropout <p>', 'dropout before the head (default 0.5)', parse.fraction(false))
@@ -78,7 +79,7 @@ export function overridesFrom(o: Record<string, any>): ConfigOverrides {
   const pick: ConfigOverrides = {
     weights: o.weights, arch: o.arch, imageSize: o.imageSize, epochs1: o.epochs1, epochs2: o.epochs2, lr1: o.lr1, lr2: o.lr2,
     batchSize: o.batchSize, accumulateGradBatches: o.accumulateGradBatches, augment: o.augment, sampler: o.sampler, seed: o.seed, threads: o.threads, device: o.device, precision: o.precision,
-    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, valFraction: o.valFraction, testFraction: o.testFraction,
+    channelsLast: o.channelsLast, positive: o.positive, resize: o.resize, presize: o.presize, dicomWindows: o.dicomWindow, valFraction: o.valFraction, testFraction: o.testFraction,
     dropout: o.dropout, bnPolicy: o.bnPolicy, posWeight: o.posWeight, thresholdMethod: o.thresholdMethod, threshold: o.threshold, calibration: o.calibration, conformal: o.conformal, conformalPerClass: o.conformalPerClass ? true : undefined,
     task: o.task, classWeights: o.classWeights, labelSmoothing: o.labelSmoothing, clipGradNorm: o.clipGradNorm, mixup: o.mixup, cutmix: o.cutmix, randomErasing: o.randomErasing, randAugmentOps: o.randAugmentOps, randAugmentMagnitude: o.randAugmentMagnitude, ema: o.ema, focalLoss: o.focalLoss ? true : undefined, oneCycle: o.oneCycle ? true : undefined, swa: o.swa ? true : undefined,
     checkpointFormat: o.checkpointFormat, set: o.set,

@@ -60,6 +60,14 @@ export function nonEmpty(value: string): string {
   return value;
 }
 
+/** Repeatable `--dicom-window CENTER,WIDTH` (e.g. -600,1500): the windows in the order given. */
+export function dicomWindow(value: string, previous: Array<[number, number]> | undefined): Array<[number, number]> {
+  const parts = value.split(',');
+  const expected = 'CENTER,WIDTH, e.g. 40,400 (a soft-tissue window on CT)';
+  if (parts.length !== 2) throw new InvalidArgumentError(`expected ${expected}`);
+  return [...(previous ?? []), [toNumber(parts[0]!, expected), toNumber(parts[1]!, expected)]];
+}
+
 /** Repeatable `--set KEY=VALUE`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   if (!value.includes('=')) throw new InvalidArgumentError('expected KEY=VALUE, e.g. phases[1].lr=1e-4');

@@ -186,7 +186,7 @@ export async function crossValidate(input: RunConfigInput, opts: CvOptions): Pro
   try {
     data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction, testFraction: config.data.testFraction,
-      imageSize: config.input.imageSize, resize: config.input.resize, exclude: [p.root], task: config.task,
+      imageSize: config.input.imageSize, resize: config.input.resize, dicomWindows: config.input.dicomWindows, exclude: [p.root], task: config.task,
       cache: shareImages.cache, cacheSplits: ['val', 'train', 'test'], memo: shareImages.probes,
     });
     fold = assignFolds(poolOf(data).map((it) => it.path), poolOf(data).map((it) => labelNames(it, data.dataset.classes)), k, config.seed);

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { dicomWindowsKey, type DicomWindow } from './dicom.js';
 import { writeFileAtomicAsync } from '../io/atomic.js';
 import type { RawImage } from './decode.js';
 
@@ -56,14 +57,14 @@ export function fileStamp(file: string, st: FileStat): string {
   return `${st.size}|${st.mtimeMs}|${st.ctimeMs}|${st.ino}|${file}`;
 }
 
-/** Key of a file's eval-transform image (size×size, after the resize mode). */
-export function evalCacheKey(stamp: string, imageSize: number, resize: string): string {
-  return `eval|${KEY_FORMAT}|${imageSize}|${resize}|${stamp}`;
+/** Key of a file's eval-transform image (size×size, after the resize mode; a DICOM file's after the model's windows). */
+export function evalCacheKey(stamp: string, imageSize: number, resize: string, windows?: readonly DicomWindow[] | null): string {
+  return `eval|${KEY_FORMAT}|${imageSize}|${resize}${dicomWindowsKey(windows)}|${stamp}`;
 }
 
 /** Key of a file's base image for random-resized-crop (shorter side capped at maxShortSide). */
-export function baseCacheKey(stamp: string, maxShortSide: number): string {
-  return `base|${KEY_FORMAT}|${maxShortSide}|${stamp}`;
+export function baseCacheKey(stamp: string, maxShortSide: number, windows?: readonly DicomWindow[] | null): string {
+  return `base|${KEY_FORMAT}|${maxShortSide}${dicomWindowsKey(windows)}|${stamp}`;
 }
 
 export function defaultCacheBytes(): number {

@@ -12,7 +12,7 @@
 // DICOM files (dicom.ts) are turned into 8-bit grey or RGB pixels first, which then take the same path.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { DICOM_SNIFF_BYTES, dicomRaster, isDicom, readDicom } from './dicom.js';
+import { DICOM_SNIFF_BYTES, dicomRaster, isDicom, readDicom, type DicomWindow } from './dicom.js';
 import { unopenableReason } from '../io/regular-file.js';
 import { READABLE_FORMATS_TEXT } from './names.js';
 import { Semaphore } from './pool.js';
@@ -52,14 +52,17 @@ async function dicomBytes(input: ImageInput): Promise<Uint8Array | undefined> {
   return typeof input === 'string' ? readFile(input) : input;
 }
 
+/** How files are read beyond their own format: the DICOM windows of a model (null: each file's own). */
+export interface DecodeOptions { dicomWindows?: readonly DicomWindow[] | null }
+
 /**
  * A sharp pipeline over the image's pixels: upright (EXIF orientation applied), a DICOM file's after its window
  * (dicom.ts). Refusing markup and oversized images is imageSize's work; callers that skip it must do their own.
  */
-export async function openImage(input: ImageInput): Promise<sharp.Sharp> {
+export async function openImage(input: ImageInput, opts: DecodeOptions = {}): Promise<sharp.Sharp> {
   const dicom = await dicomBytes(input);
   if (!dicom) return openEncoded(input);
-  const { data, width, height, channels } = await dicomRaster(dicom);
+  const { data, width, height, channels } = await dicomRaster(dicom, opts.dicomWindows);
   return sharp(data, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
 }
 
@@ -229,9 +232,9 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
  * `shouldPreShrink`), and libvips' crop of the full frame copies nothing.
  */
 async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string,
-  keep: Box = { left: 0, top: 0, width: tw, height: th }): Promise<RawImage> {
+  keep: Box = { left: 0, top: 0, width: tw, height: th }, opts: DecodeOptions = {}): Promise<RawImage> {
   const x = planAxis(width, tw, keep.left, keep.width), y = planAxis(height, th, keep.top, keep.height);
-  let pipe = await openImage(input);
+  let pipe = await openImage(input, opts);
   const pre = { left: x.preLo, top: y.preLo, width: x.preLen, height: y.preLen };
   if (x.shrinks || y.shrinks) {
     // The pre-extract is there even when it is the whole frame: it is what turns shrink-on-load off.
@@ -309,20 +312,20 @@ export function extractRaw(img: RawImage, box: Box): RawImage {
  * imageSize(), when the caller has it already.
  */
 export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode,
-  upright?: { width: number; height: number }): Promise<RawImage> {
+  upright?: { width: number; height: number }, opts: DecodeOptions = {}): Promise<RawImage> {
   // A path is opened twice (header, then pixels) rather than read into memory: cheaper than copying the file.
   const what = label(input);
   if (upright) await regularFileOnly(input);
   const { width, height } = upright ?? await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
-  return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size });
+  return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size }, opts);
 }
 
 /**
  * Decodes to full-resolution RGB (or, with maxShortSide, downscaled so the shorter side is at most that,
  * keeping the aspect ratio). Used as the base image for random-resized-crop augmentation.
  */
-export async function decodeFull(input: ImageInput, maxShortSide?: number): Promise<RawImage> {
+export async function decodeFull(input: ImageInput, maxShortSide?: number, opts: DecodeOptions = {}): Promise<RawImage> {
   const what = label(input);
   const { width, height } = await imageSize(input);
   let tw = width, th = height;
@@ -331,7 +334,7 @@ export async function decodeFull(input: ImageInput, maxShortSide?: number): Prom
     const s = maxShortSide / short;
     tw = Math.max(1, Math.round(width * s)); th = Math.max(1, Math.round(height * s));
   }
-  return decodeTo(input, width, height, tw, th, what);
+  return decodeTo(input, width, height, tw, th, what, undefined, opts);
 }
 
 /** Crops `box` out of a decoded image and resizes it to size×size (torchvision's resized_crop). */
@@ -344,10 +347,10 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
  * and valid; throws with the decoder's reason otherwise. Returns the upright size, the format and the
  * pixel range of that small image.
  */
-export async function verifyDecodes(bytes: ImageInput): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
+export async function verifyDecodes(bytes: ImageInput, opts: DecodeOptions = {}): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
   if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
   const info = await imageSize(bytes);
-  const small = await finish((await openImage(bytes)).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
+  const small = await finish((await openImage(bytes, opts)).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
   return { ...info, range: await pixelRange(small) };
 }
 

@@ -6,6 +6,8 @@
 //    window (WindowCenter/WindowWidth with its VOI LUT Function: LINEAR, LINEAR_EXACT or SIGMOID, PS3.3 C.11.2) mapped
 //    to 0..255 (pydicom's apply_modality_lut + apply_voi_lut, rescaled from its output range to bytes); without a
 //    window, the image's own range, lowest value black and highest white;
+//  - or, when the model was trained with its own windows (input.dicomWindows: one, or three that become the red, green
+//    and blue channels, as CT models often take brain, subdural and bone windows), those, LINEAR, for every file;
 //  - MONOCHROME1 (white is zero: some CR and DX) is inverted, so that every grey image reads the same way;
 //  - RGB data (8 bits, interleaved or planar) as it is; JPEG Baseline frames are decoded by sharp (libjpeg-turbo,
 //    as Pillow decodes them for pydicom).
@@ -15,6 +17,26 @@
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import sharp from 'sharp';
 import { pixelEngine, type ByteMap } from './pixel-engine.js';
+
+/** A VOI window (PS3.3 C.11.2.1.2: LINEAR) on the rescaled values, e.g. Hounsfield units: [centre, width]. */
+export type DicomWindow = readonly [center: number, width: number];
+
+/** Checks windows chosen for a model: one (grey), or three (one per channel); each width at least 1, as LINEAR needs. */
+export function checkDicomWindows(windows: readonly DicomWindow[]): void {
+  if (windows.length !== 1 && windows.length !== 3) {
+    throw new Error(`DICOM windows: give one (a grey image) or three (red, green, blue), not ${windows.length}`);
+  }
+  for (const [center, width] of windows) {
+    if (!Number.isFinite(center) || !Number.isFinite(width) || width < 1) {
+      throw new Error(`DICOM window ${center},${width}: the centre must be a number and the width a number of at least 1`);
+    }
+  }
+}
+
+/** The windows as part of a cache key: '' for none (each file's own), so that keys without them stay as they were. */
+export function dicomWindowsKey(windows?: readonly DicomWindow[] | null): string {
+  return windows?.length ? `|dicom:${windows.map(([c, w]) => `${c},${w}`).join(';')}` : '';
+}
 
 /** A DICOM image as 8-bit pixels, HWC, grey (1 channel) or RGB. */
 export interface DicomRaster { data: Uint8Array; width: number; height: number; channels: 1 | 3 }
@@ -168,26 +190,34 @@ async function interleave(planes: Uint8Array, width: number, height: number): Pr
 
 const BIG = 2 ** 40;
 
+/** The modality rescale (RescaleSlope, RescaleIntercept; identity without both). */
+function rescaleOf(ds: DataSet): { slope: number; intercept: number } {
+  const rescaled = ds.elements[TAG.slope] && ds.elements[TAG.intercept];
+  const slope = rescaled ? ds.floatString(TAG.slope) ?? 1 : 1, intercept = rescaled ? ds.floatString(TAG.intercept) ?? 0 : 0;
+  if (!Number.isFinite(slope) || !Number.isFinite(intercept)) throw new Error('DICOM rescale slope or intercept is not a number');
+  return { slope, intercept };
+}
+
+/** A LINEAR window on the rescaled values: y = ((x − (c − ½)) / (w − 1) + ½) · 255, clipped; w = 1 is a threshold at c − ½. */
+function linearWindow({ slope, intercept }: { slope: number; intercept: number }, center: number, width: number, invert: boolean): ByteMap {
+  if (width < 1) throw new Error(`DICOM window width ${width} is below 1, which a LINEAR window needs`);
+  const [c, w] = [center - 0.5, width - 1];
+  const k = w === 0 ? BIG : 255 / w;
+  return { scale: slope * k, offset: (intercept - c) * k + (w === 0 ? 0 : 127.5), sigmoid: false, invert };
+}
+
 /**
  * The map of stored values to bytes (PS3.3 C.11.1 and C.11.2 with output range 0..255): rescale, then the first
  * window, or the image's own range without one; MONOCHROME1 inverted.
  */
 async function greyMap(img: DicomImage, values: Float64Array): Promise<ByteMap> {
   const ds = img.dataSet;
-  const rescaled = ds.elements[TAG.slope] && ds.elements[TAG.intercept];
-  const slope = rescaled ? ds.floatString(TAG.slope) ?? 1 : 1, intercept = rescaled ? ds.floatString(TAG.intercept) ?? 0 : 0;
+  const { slope, intercept } = rescaleOf(ds);
   const invert = img.photometric === 'MONOCHROME1';
   const center = ds.floatString(TAG.windowCenter, 0), width = ds.floatString(TAG.windowWidth, 0);
-  if (!Number.isFinite(slope) || !Number.isFinite(intercept)) throw new Error('DICOM rescale slope or intercept is not a number');
   if (center !== undefined && width !== undefined && Number.isFinite(center) && Number.isFinite(width)) {
     const fn = (ds.string(TAG.voiFunction) ?? 'LINEAR').trim().toUpperCase() || 'LINEAR';
-    if (fn === 'LINEAR') {
-      if (width < 1) throw new Error(`DICOM window width ${width} is below 1, which a LINEAR window needs`);
-      // y = ((x − (c − ½)) / (w − 1) + ½) · 255, clipped; w = 1 is a threshold at c − ½.
-      const [c, w] = [center - 0.5, width - 1];
-      const k = w === 0 ? BIG : 255 / w;
-      return { scale: slope * k, offset: (intercept - c) * k + (w === 0 ? 0 : 127.5), sigmoid: false, invert };
-    }
+    if (fn === 'LINEAR') return linearWindow({ slope, intercept }, center, width, invert);
     if (fn === 'LINEAR_EXACT' || fn === 'SIGMOID') {
       if (!(width > 0)) throw new Error(`DICOM window width ${width} is not above 0, which a ${fn} window needs`);
       // LINEAR_EXACT: y = ((x − c) / w + ½) · 255; SIGMOID: y = 255 / (1 + exp(−4 (x − c) / w)).
@@ -205,8 +235,11 @@ async function greyMap(img: DicomImage, values: Float64Array): Promise<ByteMap> 
   return { scale: slope * k, offset: (intercept - lo) * k, sigmoid: false, invert };
 }
 
-/** The first frame of a DICOM file as 8-bit pixels (see the top of this file). */
-export async function dicomRaster(bytes: Uint8Array): Promise<DicomRaster> {
+/**
+ * The first frame of a DICOM file as 8-bit pixels (see the top of this file). `windows`: the model's own (one: grey;
+ * three: the channels), used instead of the file's on grey images; colour images are used as they are.
+ */
+export async function dicomRaster(bytes: Uint8Array, windows?: readonly DicomWindow[] | null): Promise<DicomRaster> {
   const img = readDicom(bytes);
   const { width, height, channels } = img;
   if (channels === 3) {
@@ -216,5 +249,12 @@ export async function dicomRaster(bytes: Uint8Array): Promise<DicomRaster> {
     return { data, width, height, channels };
   }
   const values = img.syntax === JPEG_BASELINE ? new Float64Array(await jpegFrame(img)) : storedValues(img);
-  return { data: await pixelEngine().toBytes(values, await greyMap(img, values)), width, height, channels };
+  if (!windows?.length) return { data: await pixelEngine().toBytes(values, await greyMap(img, values)), width, height, channels };
+  checkDicomWindows(windows);
+  const rescale = rescaleOf(img.dataSet), invert = img.photometric === 'MONOCHROME1';
+  const planes = await Promise.all(windows.map(([c, w]) => pixelEngine().toBytes(values, linearWindow(rescale, c, w, invert))));
+  if (planes.length === 1) return { data: planes[0]!, width, height, channels: 1 };
+  const all = new Uint8Array(3 * width * height);
+  planes.forEach((p, c) => all.set(p, c * width * height));
+  return { data: await interleave(all, width, height), width, height, channels: 3 };
 }

@@ -16,8 +16,9 @@ export { ProbeMemo } from './probe-memo.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
   ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
-  resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type ImageInput, type RawImage,
+  openImage, resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type DecodeOptions, type ImageInput, type RawImage,
 } from './decode.js';
+export { checkDicomWindows, dicomRaster, readDicom, type DicomRaster, type DicomWindow } from './dicom.js';
 export { resampleHeight, resampleWidth } from './resample.js';
 export {
   AUGMENT_SPECS, drawJitter, IMAGENET_MEAN, IMAGENET_STD, isViewDeterministic, randomResizedCropBox,

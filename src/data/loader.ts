@@ -23,6 +23,7 @@ import { drawNumbers } from './balanced.js';
 import { batchPositions, epochOrder, SAMPLERS, type SamplerKind } from './epoch-plan.js';
 import { orientationsOf, orientationTag, type Orientation } from './orientation.js';
 import { checkRandAugment, RAND_AUGMENT, type AutoAugmentDraw, type RandAugmentParams } from './auto-augment-draw.js';
+import { checkDicomWindows, type DicomWindow } from './dicom.js';
 import { checkErasing, type ErasingSpec } from './erasing.js';
 import { drawOrientation, drawView } from './view-draws.js';
 import { checkShard, type ShardSpec } from '../distributed/sampler.js';
@@ -42,6 +43,8 @@ export interface DataLoaderOptions {
   imageSize?: number;
   /** Eval resize: 'squash' (default) or 'crop' (see decode.ts evalGeometry). */
   resize?: ResizeMode;
+  /** The model's DICOM windows (dicom.ts; null: each file's own). */
+  dicomWindows?: readonly DicomWindow[] | null;
   /** Default 32. */
   batchSize?: number;
   /** Training mode: shuffles, augments, drops a final batch of one. Default false. */
@@ -159,6 +162,7 @@ export class DataLoader {
   readonly items: readonly LoaderItem[];
   readonly imageSize: number;
   readonly resize: ResizeMode;
+  readonly dicomWindows: readonly DicomWindow[] | null;
   readonly batchSize: number;
   readonly train: boolean;
   readonly augment: AugmentPreset;
@@ -189,6 +193,8 @@ export class DataLoader {
     this.items = items;
     this.imageSize = opts.imageSize ?? 224;
     this.resize = opts.resize ?? 'squash';
+    this.dicomWindows = opts.dicomWindows?.length ? opts.dicomWindows : null;
+    if (this.dicomWindows) checkDicomWindows(this.dicomWindows);
     this.batchSize = opts.batchSize ?? 32;
     this.train = opts.train ?? false;
     this.augment = opts.augment ?? 'none';
@@ -315,12 +321,12 @@ export class DataLoader {
   /** The size×size uint8 image an item gives under the eval transform (cached). Throws if it cannot be decoded. */
   async evalImage(index: number): Promise<RawImage> {
     const item = this.itemAt(index);
-    const key = this.cache ? evalCacheKey(await this.stamp(index), this.imageSize, this.resize) : '';
+    const key = this.cache ? evalCacheKey(await this.stamp(index), this.imageSize, this.resize, this.dicomWindows) : '';
     if (this.cache) {
       const hit = await this.cache.get(key);
       if (hit) return hit;
     }
-    const img = await decodeResized(item.path, this.imageSize, this.resize);
+    const img = await decodeResized(item.path, this.imageSize, this.resize, undefined, { dicomWindows: this.dicomWindows });
     if (this.cache) await this.cache.set(key, img);
     return img;
   }
@@ -384,11 +390,12 @@ export class DataLoader {
 
   private async baseImage(index: number): Promise<RawImage> {
     const item = this.itemAt(index);
-    if (this.augmentBaseSide === null || !this.cache) return decodeFull(item.path, this.augmentBaseSide ?? undefined);
-    const key = baseCacheKey(await this.stamp(index), this.augmentBaseSide);
+    const opts = { dicomWindows: this.dicomWindows };
+    if (this.augmentBaseSide === null || !this.cache) return decodeFull(item.path, this.augmentBaseSide ?? undefined, opts);
+    const key = baseCacheKey(await this.stamp(index), this.augmentBaseSide, this.dicomWindows);
     const hit = await this.cache.get(key);
     if (hit) return hit;
-    const img = await decodeFull(item.path, this.augmentBaseSide);
+    const img = await decodeFull(item.path, this.augmentBaseSide, opts);
     await this.cache.set(key, img);
     return img;
   }

@@ -10,7 +10,8 @@ import { writeFileAtomicAsync } from '../io/atomic.js';
 import { unopenableReason } from '../io/regular-file.js';
 import { formatCsv } from './csv.js';
 import { evalCacheKey, fileStamp, type ImageCache } from './cache.js';
-import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type RawImage } from './decode.js';
+import { decodeResized, decoderReason, diagnoseDecode, imageSize, pixelRange, verifyDecodes, type DecodeOptions, type RawImage } from './decode.js';
+import type { DicomWindow } from './dicom.js';
 import { mapLimit } from './pool.js';
 import { ProbeMemo } from './probe-memo.js';
 import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
@@ -31,7 +32,7 @@ export interface Probe {
 }
 
 /** Also decode to the eval transform's image while probing (so the audit's decode fills the loader's cache). */
-export interface ProbeDecode { imageSize: number; resize: ResizeMode }
+export interface ProbeDecode { imageSize: number; resize: ResizeMode; dicomWindows?: readonly DicomWindow[] | null }
 
 /** A probe plus, when asked for and the file decodes, its eval-transform image and cache stamp. */
 export interface ProbeResult extends Probe {
@@ -45,7 +46,7 @@ export interface ProbeResult extends Probe {
  * Reads, hashes and fully decodes one file; never throws (failures come back in `error`). With
  * `decode`, the full decode is the eval transform itself and its result is returned as `image`.
  */
-export async function probeFile(file: string, decode?: ProbeDecode): Promise<ProbeResult> {
+export async function probeFile(file: string, decode?: ProbeDecode, opts: DecodeOptions = {}): Promise<ProbeResult> {
   const unopenable = await unopenableReason(file);
   if (unopenable) return { bytes: 0, sha256: '', error: unopenable };
   let bytes: Buffer, st: Stats;
@@ -60,12 +61,12 @@ export async function probeFile(file: string, decode?: ProbeDecode): Promise<Pro
     if (bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
     if (decode) {
       const info = await imageSize(bytes);
-      const image = await decodeResized(bytes, decode.imageSize, decode.resize, info);
+      const image = await decodeResized(bytes, decode.imageSize, decode.resize, info, { dicomWindows: decode.dicomWindows });
       const range = await pixelRange(image);
       return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format, ...range,
         image, stamp: fileStamp(file, { size: bytes.byteLength, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }) };
     }
-    const info = await verifyDecodes(bytes);
+    const info = await verifyDecodes(bytes, opts);
     return { bytes: bytes.byteLength, sha256, width: info.width, height: info.height, format: info.format, ...info.range };
   } catch (e) {
     return { bytes: bytes.byteLength, sha256, error: decoderReason((e as Error).message) || 'unknown decode error', decodeFailed: true };
@@ -107,7 +108,7 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
     const it = ds.items[i]!;
     // An image the cache would not keep is only checked (cheaper: a small decode, shrunk on load for JPEG).
     const keep = cache && decode && rank(it.split) < SPLITS.length && cache.hasRoomFor(entryBytes * (pending + 1)) ? decode : undefined;
-    const memoKey = opts.memo ? await ProbeMemo.keyOf(it.path, keep) : null;
+    const memoKey = opts.memo ? await ProbeMemo.keyOf(it.path, keep, decode?.dicomWindows) : null;
     const known = memoKey !== null ? opts.memo!.get(memoKey) : undefined;
     if (known) {
       opts.onProgress?.(++done, order.length);
@@ -116,9 +117,9 @@ export async function probeDataset(ds: Dataset, opts: ProbeOptions = {}): Promis
     if (keep) pending++;
     let probed: Awaited<ReturnType<typeof probeFile>>;
     try {
-      probed = await probeFile(it.path, keep);
+      probed = await probeFile(it.path, keep, { dicomWindows: decode?.dicomWindows });
       const { image, stamp } = probed;
-      if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize), image);
+      if (image && stamp && cache && keep) await cache.set(evalCacheKey(stamp, keep.imageSize, keep.resize, keep.dicomWindows), image);
     } finally {
       if (keep) pending--;
     }

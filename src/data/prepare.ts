@@ -6,6 +6,7 @@ import { buildAudit, formatAuditSummary, writeAudit, type Audit } from './audit.
 import { probeDataset, writeManifest, type Probe } from './manifest.js';
 import { loadSource, type SourceOptions } from './sources.js';
 import type { ImageCache } from './cache.js';
+import type { DicomWindow } from './dicom.js';
 import type { ProbeMemo } from './probe-memo.js';
 import { SPLITS, type Dataset, type ResizeMode, type Split } from './types.js';
 
@@ -18,6 +19,8 @@ export interface PrepareOptions extends SourceOptions {
   concurrency?: number;
   /** Eval resize mode (default 'squash'); with `cache`, the check decode produces exactly the loader's image. */
   resize?: ResizeMode;
+  /** The model's DICOM windows (null: each file's own), for the check decode as for the loader. */
+  dicomWindows?: readonly DicomWindow[] | null;
   /**
    * The cache the DataLoaders will use: every file has to be decoded once to be checked anyway, so that
    * decode is done at the eval transform and stored, and the first epoch does not decode again.
@@ -56,7 +59,7 @@ export async function prepareData(source: string, opts: PrepareOptions = {}): Pr
   const all = await loadSource(source, { ...opts, exclude });
   const probes = await probeDataset(all, {
     concurrency: opts.concurrency, cache: opts.cache, cacheSplits: opts.cacheSplits, onProgress: opts.onProgress, memo: opts.memo,
-    decode: { imageSize, resize: opts.resize ?? 'squash' },
+    decode: { imageSize, resize: opts.resize ?? 'squash', dicomWindows: opts.dicomWindows ?? null },
   });
   const audit = buildAudit(all, probes, imageSize);
   if (opts.outDir) {

@@ -6,17 +6,18 @@
 // changed in between is read again. Only files that were read and decoded are kept: a failure is looked at again.
 import { stat } from 'node:fs/promises';
 import { fileStamp } from './cache.js';
+import { dicomWindowsKey, type DicomWindow } from './dicom.js';
 import type { Probe, ProbeDecode } from './manifest.js';
 
 export class ProbeMemo {
   readonly #probes = new Map<string, Probe>();
 
   /** The memo key of `file` checked with `decode` (undefined: a verify decode), or null when it cannot be stat'ed. */
-  static async keyOf(file: string, decode: ProbeDecode | undefined): Promise<string | null> {
+  static async keyOf(file: string, decode: ProbeDecode | undefined, windows?: readonly DicomWindow[] | null): Promise<string | null> {
     try {
       const st = await stat(file);
       if (!st.isFile()) return null;
-      return `${decode ? `eval|${decode.imageSize}|${decode.resize}` : 'verify'}|${fileStamp(file, st)}`;
+      return `${decode ? `eval|${decode.imageSize}|${decode.resize}` : 'verify'}${dicomWindowsKey(windows)}|${fileStamp(file, st)}`;
     } catch {
       return null;
     }

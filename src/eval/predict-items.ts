@@ -63,7 +63,7 @@ export interface ProbabilityEngine {
 /** The loader of predictItems: the model's preprocessing, in channels-last where that is faster unless told. */
 export function predictionLoader(meta: ModelMetadata, items: readonly LoaderItem[], opts: PredictItemsOptions = {}): DataLoader {
   return new DataLoader(items, {
-    imageSize: meta.imageSize, resize: meta.resize, mean: meta.mean, std: meta.std,
+    imageSize: meta.imageSize, resize: meta.resize, dicomWindows: meta.dicomWindows ?? null, mean: meta.mean, std: meta.std,
     batchSize: opts.batchSize ?? 32, train: false, cache: opts.cache ?? null,
     channelsLast: opts.channelsLast ?? channelsLastPays(opts.device ?? 'cpu', meta.imageSize),
   });

@@ -5,9 +5,9 @@ import { DataLoader } from '../data/loader.js';
 import type { ImageCache } from '../data/cache.js';
 import type { ModelMetadata } from '../models/index.js';
 
-export function explainLoader(meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std'>, files: readonly string[], batchSize = 16,
+export function explainLoader(meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std' | 'dicomWindows'>, files: readonly string[], batchSize = 16,
   cache: ImageCache | null = null): DataLoader {
   return new DataLoader(files.map((path) => ({ path, label: null })), {
-    imageSize: meta.imageSize, resize: meta.resize, mean: meta.mean, std: meta.std, batchSize, train: false, channelsLast: false, cache,
+    imageSize: meta.imageSize, resize: meta.resize, dicomWindows: meta.dicomWindows ?? null, mean: meta.mean, std: meta.std, batchSize, train: false, channelsLast: false, cache,
   });
 }

@@ -15,7 +15,7 @@ export interface OverlayThumbnail { dataUri: string; width: number; height: numb
  * One overlay per image that can be read (keyed by its index in `files`): the Grad-CAM map of class index
  * `classes[i]` (binary: 1 positive, 0 negative) at `layer`. Images that cannot be decoded are left out.
  */
-export async function camOverlays(model: ImageClassifier, meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std'>,
+export async function camOverlays(model: ImageClassifier, meta: Pick<ModelMetadata, 'imageSize' | 'resize' | 'mean' | 'std' | 'dicomWindows'>,
   files: readonly string[], classes: readonly number[], opts: { layer?: CamLayer; device?: string; cache?: ImageCache | null } = {}): Promise<Map<number, OverlayThumbnail>> {
   const out = new Map<number, OverlayThumbnail>();
   // A network without a feature map (ViT) has no Grad-CAM: its report keeps the plain thumbnails.

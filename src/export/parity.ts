@@ -105,7 +105,7 @@ export async function checkParity(model: ImageClassifier, metadata: ModelMetadat
 /** The images of `items` decoded with the model's preprocessing (no augmentation), in batches. */
 export async function* fileBatches(metadata: ModelMetadata, items: readonly LoaderItem[], skipped: SkippedItem[], batchSize = 16): AsyncIterable<ParityBatch> {
   const loader = new DataLoader(items, {
-    imageSize: metadata.imageSize, resize: metadata.resize, mean: metadata.mean, std: metadata.std,
+    imageSize: metadata.imageSize, resize: metadata.resize, dicomWindows: metadata.dicomWindows ?? null, mean: metadata.mean, std: metadata.std,
     batchSize, train: false, cache: null, channelsLast: false, onSkip: (s) => skipped.push(s),
   });
   yield* loader.epoch(0);

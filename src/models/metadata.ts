@@ -47,6 +47,11 @@ export interface ModelMetadata {
    */
   temperature?: number | null;
   /**
+   * The DICOM windows the model was trained with ([centre, width] on the rescaled values: one for grey images, three
+   * for the red, green and blue channels); null or absent (the default, and files without the key): each file's own.
+   */
+  dicomWindows?: Array<[number, number]> | null;
+  /**
    * Conformal prediction sets fitted on the validation split (config conformal; metrics/conformal.ts): a set holds
    * each class whose probability p has 1 − p ≤ qhat (class-conditional sets: one qhat per class, its own). null or
    * absent: no sets.
@@ -97,7 +102,7 @@ export function toolVersion(): string {
 }
 
 // conformal is optional (absent from most files), so the seed's metadata leaves it out.
-const KNOWN_KEYS = new Set([...Object.keys(seedMetadata()), 'conformal']);
+const KNOWN_KEYS = new Set([...Object.keys(seedMetadata()), 'conformal', 'dicomWindows']);
 
 /** A bad value: its key (dotted below the metadata, e.g. extra.seed), the value, and what is wrong with it. */
 class BadValue {
@@ -141,6 +146,12 @@ const classList: Check<string[]> = (v, key) =>
 const thresholdList: Check<number[]> = (v, key) =>
   (Array.isArray(v) && v.length <= MAX_CLASSES && v.every((x) => meetsRule(x, THRESHOLD))
     ? [...v] : fail(key, v, `must be a list of numbers in ${rangeText(THRESHOLD)}`));
+
+const dicomWindowList: Check<Array<[number, number]>> = (v, key) =>
+  (Array.isArray(v) && (v.length === 1 || v.length === 3) && v.every((w) => Array.isArray(w) && w.length === 2 &&
+    Number.isFinite(w[0]) && Math.abs(w[0] as number) <= 1e6 && typeof w[1] === 'number' && w[1] >= 1 && w[1] <= 1e6)
+    ? v.map((w) => [w[0], w[1]] as [number, number])
+    : fail(key, v, 'must be one or three [centre, width] windows, each width from 1 to 1e6'));
 
 const conformalRecord: Check<ConformalRecord> = (v, key) => {
   if (!isPlainObject(v)) return fail(key, v, 'must be an object {alpha, qhat, n}');
@@ -195,6 +206,7 @@ const CHECKS: { [K in keyof ModelMetadata]: Check<ModelMetadata[K]> } = {
   threshold: ruled(THRESHOLD),
   thresholds: nullable(thresholdList),
   temperature: nullable(ruled(TEMPERATURE)),
+  dicomWindows: nullable(dicomWindowList),
   conformal: nullable(conformalRecord),
   phase: nullable(text(`a phase name of at most ${PHASE_NAME_MAX_BYTES} bytes`, (s) => s.length > 0 && Buffer.byteLength(s, 'utf8') <= PHASE_NAME_MAX_BYTES)),
   epoch: nullable(ruled(EPOCHS)),
@@ -267,9 +279,9 @@ export function metadataToJSON(m: ModelMetadata): Record<string, unknown> {
   const metrics: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(m.metrics)) metrics[k] = v === null || !Number.isFinite(v) ? null : v;
   // thresholds exist only for multi-label models, temperature only for calibrated ones: other files stay as they were.
-  const { thresholds, temperature, conformal, ...rest } = m;
+  const { thresholds, temperature, conformal, dicomWindows, ...rest } = m;
   return {
     ...rest, ...(thresholds === null ? {} : { thresholds }), ...(temperature === null || temperature === undefined ? {} : { temperature }),
-    ...(conformal ? { conformal } : {}), metrics,
+    ...(conformal ? { conformal } : {}), ...(dicomWindows ? { dicomWindows } : {}), metrics,
   };
 }

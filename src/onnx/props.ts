@@ -15,6 +15,8 @@ export const ONNX_PROPS = {
   std: 'std',
   threshold: 'threshold',
   thresholds: 'thresholds',
+  /** The DICOM windows the model reads through, JSON [[centre, width], ...] (absent: each file's own). */
+  dicomWindows: 'dicom_windows',
   arch: 'arch',
   toolVersion: 'tlearn_version',
   /** sha256 (hex) of the checkpoint file the graph was exported from. */

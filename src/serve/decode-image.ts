@@ -3,6 +3,7 @@
 // pixels than the server decodes is refused before anything large is allocated. Used by the model worker (libtorch
 // engine without onnxruntime) and on the main thread (the ONNX engine, and the libtorch engine with onnxruntime).
 import { decodeResized, decoderReason, diagnoseDecode, imageSize, isLostReason } from '../data/decode.js';
+import type { DicomWindow } from '../data/dicom.js';
 import type { ResizeMode } from '../data/types.js';
 import type { ImageRefusal } from './engine.js';
 import { refusalStatus } from './refusals.js';
@@ -10,7 +11,8 @@ import { refusalStatus } from './refusals.js';
 const megapixels = (n: number) => Math.round(n / 1e5) / 10;
 
 /** Encoded bytes → size×size×3 uint8 RGB in an ArrayBuffer of its own (transferable), or the refusal. */
-export async function decodeRequestImage(bytes: Buffer, size: number, resize: ResizeMode, maxPixels: number): Promise<Uint8Array | ImageRefusal> {
+export async function decodeRequestImage(bytes: Buffer, size: number, resize: ResizeMode, maxPixels: number,
+  dicomWindows: readonly DicomWindow[] | null = null): Promise<Uint8Array | ImageRefusal> {
   if (bytes.length === 0) return { status: 400, message: 'the image is empty (0 bytes)' };
   try {
     const upright = await imageSize(bytes);
@@ -21,7 +23,7 @@ export async function decodeRequestImage(bytes: Buffer, size: number, resize: Re
           `more than the ${megapixels(maxPixels)} megapixels this server decodes (--max-megapixels): a decompression bomb, or an image to shrink first`,
       };
     }
-    const img = await decodeResized(bytes, size, resize, upright);
+    const img = await decodeResized(bytes, size, resize, upright, { dicomWindows });
     return new Uint8Array(img.data); // a copy of its own, so that its buffer can be transferred
   } catch (e) {
     let message = decoderReason((e as Error).message);

@@ -27,7 +27,7 @@ function start(): void {
       maybeStop();
     } else if (msg.type === 'decode') {
       inFlight++;
-      void decodes.run(() => decodeRequestImage(Buffer.from(msg.bytes), setup.imageSize, setup.resize, setup.maxPixels)).then((r) => {
+      void decodes.run(() => decodeRequestImage(Buffer.from(msg.bytes), setup.imageSize, setup.resize, setup.maxPixels, setup.dicomWindows)).then((r) => {
         if (r instanceof Uint8Array) post({ type: 'decoded', id: msg.id, pixels: r.buffer as ArrayBuffer }, [r.buffer as ArrayBuffer]);
         else post({ type: 'refused', id: msg.id, refusal: r });
       }).finally(() => { inFlight--; maybeStop(); });

@@ -13,6 +13,8 @@ export interface ModelInfo {
   positiveClass: string | null;
   imageSize: number;
   resize: 'squash' | 'crop';
+  /** The DICOM windows images are read through ([centre, width] each), or null: each DICOM file's own. */
+  dicomWindows: Array<[number, number]> | null;
   /** The decision threshold in use (binary; --threshold or the model's). */
   threshold: number;
   /** Multi-label: one per label; null otherwise. */

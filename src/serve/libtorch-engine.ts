@@ -13,6 +13,6 @@ export type DecodePlace = 'thread' | 'model' | 'auto';
 
 export function loadLibtorchEngine(setup: WorkerSetup, decodeIn: DecodePlace = 'auto'): Promise<Engine> {
   return startWorkerEngine('./model-worker.js', setup, (info) => (decodeIn === 'model' ? null : {
-    imageSize: info.imageSize, resize: info.resize, maxPixels: setup.maxPixels, concurrency: setup.decodeConcurrency,
+    imageSize: info.imageSize, resize: info.resize, dicomWindows: info.dicomWindows, maxPixels: setup.maxPixels, concurrency: setup.decodeConcurrency,
   }), decodeIn === 'auto');
 }

@@ -47,7 +47,7 @@ function start(loaded: LoadedModel): void {
       // Messages run one at a time, so no forward pass is running now; decodes in flight end on their own.
       port.close();
     } else if (msg.type === 'decode') {
-      void decodes.run(() => decodeRequestImage(Buffer.from(msg.bytes), m.imageSize, m.resize, setup.maxPixels)).then((r) => {
+      void decodes.run(() => decodeRequestImage(Buffer.from(msg.bytes), m.imageSize, m.resize, setup.maxPixels, m.dicomWindows ?? null)).then((r) => {
         if (r instanceof Uint8Array) post({ type: 'decoded', id: msg.id, pixels: r.buffer as ArrayBuffer }, [r.buffer as ArrayBuffer]);
         else post({ type: 'refused', id: msg.id, refusal: r });
       });
@@ -61,7 +61,7 @@ function start(loaded: LoadedModel): void {
     }
   });
   const info: ModelInfo = {
-    arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize,
+    arch: m.arch, task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize, resize: m.resize, dicomWindows: m.dicomWindows ?? null,
     threshold: decision.threshold, thresholds: decision.thresholds, conformal: conformalInfo(m), note: assumptionNote(setup.model, loaded), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });

@@ -20,5 +20,5 @@ export async function loadOnnxEngine(setup: OnnxEngineSetup): Promise<Engine> {
   await onnxRuntime();
   const { decodeConcurrency, maxPixels, ...worker } = setup;
   return startWorkerEngine('./onnx-worker.js', worker,
-    (info) => ({ imageSize: info.imageSize, resize: info.resize, maxPixels, concurrency: decodeConcurrency }));
+    (info) => ({ imageSize: info.imageSize, resize: info.resize, dicomWindows: info.dicomWindows, maxPixels, concurrency: decodeConcurrency }));
 }

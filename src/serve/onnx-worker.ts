@@ -41,7 +41,7 @@ function start(model: OnnxModel): void {
   });
   const info: ModelInfo = {
     arch: model.fromTlearn ? m.arch : 'onnx', task: m.task, classes: m.classes, positiveClass: m.positiveClass, imageSize: m.imageSize,
-    resize: m.resize, threshold: decision.threshold, thresholds: decision.thresholds, conformal: conformalInfo(m), note: assumptionNote(setup.model, model), tta: setup.tta ?? null,
+    resize: m.resize, dicomWindows: m.dicomWindows ?? null, threshold: decision.threshold, thresholds: decision.thresholds, conformal: conformalInfo(m), note: assumptionNote(setup.model, model), tta: setup.tta ?? null,
   };
   post({ type: 'ready', info });
 }

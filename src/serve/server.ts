@@ -170,7 +170,7 @@ export function buildApp(engine: Engine, opts: ServeOptions): { app: FastifyInst
 function metadataOf(info: ModelInfo): Record<string, unknown> {
   return {
     arch: info.arch, task: info.task, classes: info.classes, positive_class: info.positiveClass, image_size: info.imageSize,
-    resize: info.resize, threshold: info.threshold, thresholds: info.thresholds, conformal: info.conformal, tta: info.tta,
+    resize: info.resize, dicom_windows: info.dicomWindows, threshold: info.threshold, thresholds: info.thresholds, conformal: info.conformal, tta: info.tta,
   };
 }
 

@@ -29,7 +29,7 @@ export interface OnnxWorkerSetup {
 }
 
 /** workerData of the decode worker (decode-worker.ts). */
-export interface DecoderSetup { imageSize: number; resize: 'squash' | 'crop'; maxPixels: number; concurrency: number }
+export interface DecoderSetup { imageSize: number; resize: 'squash' | 'crop'; dicomWindows: Array<[number, number]> | null; maxPixels: number; concurrency: number }
 
 export type ToWorker =
   | { type: 'decode'; id: number; bytes: ArrayBuffer }

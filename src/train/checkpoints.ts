@@ -44,6 +44,7 @@ export function checkpointMetadata(id: RunIdentity, phase: string, epoch: number
     positiveClass: id.task === 'binary' ? id.classes[1]! : null,
     imageSize: c.input.imageSize,
     resize: c.input.resize,
+    dicomWindows: c.input.dicomWindows ? c.input.dicomWindows.map(([center, width]) => [center, width]) : null,
     mean: [...c.input.mean],
     std: [...c.input.std],
     threshold: pick.threshold,

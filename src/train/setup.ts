@@ -93,7 +93,7 @@ async function prepareRunData(s: SetupInput): Promise<PreparedData> {
   const checkStart = performance.now();
   return prepareData(config.data.csv ?? config.data.path, {
     positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction,
-    testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize,
+    testFraction: config.data.testFraction, imageSize: config.input.imageSize, resize: config.input.resize, dicomWindows: config.input.dicomWindows,
     // manifest.csv and audit.json are rank 0's to write; the others only leave the run folder out of the data.
     ...(s.world && !s.world.isMain ? { exclude: [s.paths.root] } : { outDir: s.paths.root }),
     cache: s.imageCache, ...(s.probeMemo ? { memo: s.probeMemo } : {}), cacheSplits: isViewDeterministic(config.augment) ? ['train', 'val', 'test'] : ['val', 'test'], task: config.task,
@@ -209,7 +209,7 @@ function onDecodeFailure(split: 'train' | 'val', warn: (m: string) => void, worl
 function buildLoaders(config: RunConfig, split: ReadyRun['split'], task: Task, imageCache: ImageCache, channelsLast: boolean, world: TrainWorld | null,
   warn: (m: string) => void): { trainLoader: DataLoader; valLoader: DataLoader } {
   const labelled = {
-    imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed,
+    imageSize: config.input.imageSize, resize: config.input.resize, dicomWindows: config.input.dicomWindows, batchSize: config.batchSize, seed: config.seed,
     channelsLast, cache: imageCache, mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth,
   } as const;
   const toLoader = (items: DataItem[]) => items.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) }));
@@ -256,6 +256,9 @@ export async function setUpRun(s: SetupInput, held: HeldResources): Promise<(Rea
   // Said once the run is known to train (a finished run resumed only says that it had finished).
   emit({ type: 'info', message: data.summary });
   for (const w of auditWarnings(data.audit, { posWeightSet: config.posWeight !== null || config.sampler === 'balanced' })) warn(w);
+  if (config.input.dicomWindows && !data.probes.some((p) => p.format === 'dicom')) {
+    warn(`input.dicomWindows has no effect here: none of the ${data.probes.length} images is a DICOM file (the model keeps the windows for the DICOM files it may predict on)`);
+  }
   const loss = lossPolicy.resolve(config, split.train, classes, loaded?.state.posWeight);
   const state = loaded?.state ?? freshState(digest, loss.posWeight, config, s.world?.size ?? 1);
   for (const message of loss.lines) emit({ type: 'info', message });

@@ -124,6 +124,7 @@ export function formatModelInfo(i: ModelInfo): string {
     ['architecture', `${m.arch}${i.parameters === null ? '' : `, ${i.parameters.toLocaleString('en-US')} parameters`}` +
       (i.head ? `; head ${i.head.path} = Dropout(${m.dropout}), Linear(${i.head.inFeatures}, ${i.head.outputs})${m.task === 'multiclass' ? '' : ', Sigmoid'}` : '')],
     ['input', `${i.input ? `${i.input}; ` : ''}${m.imageSize} x ${m.imageSize} px, ${m.resize === 'squash' ? `squash (Resize((${m.imageSize}, ${m.imageSize})))` : `crop (Resize(${Math.round(m.imageSize / 0.875)}) + CenterCrop(${m.imageSize}))`}, mean ${list(m.mean)}, std ${list(m.std)}`],
+    ...(m.dicomWindows ? [['DICOM windows', `${m.dicomWindows.map(([c, w]) => `${c},${w}`).join('; ')} (centre,width${m.dicomWindows.length === 3 ? ': red; green; blue' : ''}), instead of each file's own`] as [string, string]] : []),
     ['task', taskLine(m)],
     ['calibration', m.temperature ? `temperature ${m.temperature} (probabilities of logits / ${m.temperature})` : 'none'],
     ...(m.conformal ? [['conformal sets', `alpha ${m.conformal.alpha}${Array.isArray(m.conformal.qhat) ? ' per class' : ''}: ${describeQhat(m.conformal.qhat, m.classes)}, from ${m.conformal.n} validation images`] as [string, string]] : []),

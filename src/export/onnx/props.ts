@@ -12,6 +12,7 @@ export function metadataProps(m: ModelMetadata, input: OnnxInputLayout, sourceSh
     [ONNX_PROPS.resize]: m.resize,
     [ONNX_PROPS.mean]: JSON.stringify(m.mean),
     [ONNX_PROPS.std]: JSON.stringify(m.std),
+    ...(m.dicomWindows ? { [ONNX_PROPS.dicomWindows]: JSON.stringify(m.dicomWindows) } : {}),
     [ONNX_PROPS.threshold]: String(m.threshold),
     ...(m.thresholds === null ? {} : { [ONNX_PROPS.thresholds]: JSON.stringify(m.thresholds) }),
     [ONNX_PROPS.arch]: m.arch,

@@ -83,7 +83,7 @@ export function defaultConfig(): RunConfig {
   return {
     data: { path: '', csv: null, positive: null, valFraction: 0.15, testFraction: 0.15 },
     model: { arch: 'resnet50', weights: 'imagenet', dropout: 0.5 },
-    input: { imageSize: 224, resize: 'squash', presize: null, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+    input: { imageSize: 224, resize: 'squash', presize: null, dicomWindows: null, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
     // Horizontal flips: cheap, rarely harmful, and still lets the loader and the feature cache reuse work.
     augment: 'flip',
     sampler: 'shuffle',

@@ -35,6 +35,8 @@ export interface ConfigOverrides {
   imageSize?: number;
   resize?: string;
   presize?: number;
+  /** The DICOM windows, [centre, width] each (input.dicomWindows). */
+  dicomWindows?: Array<[number, number]>;
   augment?: string;
   sampler?: string;
   batchSize?: number;
@@ -183,6 +185,7 @@ const FLAGS: FlagSpec[] = [
   { key: 'imageSize', flag: '--image-size', path: ['input', 'imageSize'] },
   { key: 'resize', flag: '--resize', path: ['input', 'resize'] },
   { key: 'presize', flag: '--presize', path: ['input', 'presize'] },
+  { key: 'dicomWindows', flag: '--dicom-window', path: ['input', 'dicomWindows'] },
   { key: 'augment', flag: '--augment', path: ['augment'] },
   { key: 'sampler', flag: '--sampler', path: ['sampler'] },
   { key: 'batchSize', flag: '--batch-size', path: ['batchSize'] },

@@ -30,6 +30,8 @@ export interface InputConfigInput {
   resize?: ResizeMode;
   /** Random crops from a cached copy with this shorter side at most (fastai's presizing); null: the original. */
   presize?: number | null;
+  /** DICOM windows, [centre, width] each: one (grey) or three (red, green, blue); null: each file's own. */
+  dicomWindows?: Array<[number, number]> | null;
   mean?: readonly [number, number, number];
   std?: readonly [number, number, number];
 }

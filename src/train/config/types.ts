@@ -85,6 +85,11 @@ export interface InputConfig {
    * epoch, as torchvision's RandomResizedCrop does.
    */
   presize: number | null;
+  /**
+   * DICOM images through these windows, [centre, width] on the rescaled values (PS3.3 LINEAR), instead of each
+   * file's own: one for grey images, three for the red, green and blue channels; null: each file's own window.
+   */
+  dicomWindows: Array<[number, number]> | null;
   mean: [number, number, number];
   std: [number, number, number];
 }

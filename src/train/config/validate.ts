@@ -36,6 +36,19 @@ function conformal(c: Checker, v: unknown, path: string): ConformalConfig | null
   return { alpha: c.number(raw.alpha, `${path}.alpha`, DEFAULT_CONFORMAL_ALPHA, ALPHA), perClass: c.bool(raw.perClass, `${path}.perClass`, false) };
 }
 
+/** input.dicomWindows: null, or one or three [centre, width] pairs, each width at least 1 (a LINEAR window). */
+function dicomWindows(c: Checker, v: unknown, path: string): Array<[number, number]> | null {
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || (v.length !== 1 && v.length !== 3)) {
+    c.fail(path, `expected one [centre, width] window (a grey image) or three (red, green, blue), got ${describe(v)}`);
+    return null;
+  }
+  return v.map((w, i) => {
+    const [center, width] = c.numberTuple(w, `${path}[${i}]`, [0, 1], 2, { min: -1e6, max: 1e6 });
+    return [center!, c.number(width, `${path}[${i}][1]`, 1, { min: 1, max: 1e6 })] as [number, number];
+  });
+}
+
 /** randAugment: { numOps, magnitude } (torchvision's RandAugment defaults for what is left out). */
 function randAugment(c: Checker, v: unknown, path: string): RandAugmentConfig {
   const raw = v === undefined || v === null ? {} : c.section(v, path, ['numOps', 'magnitude']);
@@ -125,7 +138,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
   }
   const model = { arch, weights, dropout: c.number(rm.dropout, 'config.model.dropout', d.model.dropout, DROPOUT) };
 
-  const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'presize', 'mean', 'std']);
+  const ri = c.section(raw.input, 'config.input', ['imageSize', 'resize', 'presize', 'dicomWindows', 'mean', 'std']);
   const mean = c.numberTuple(ri.mean, 'config.input.mean', d.input.mean, 3);
   const std = c.numberTuple(ri.std, 'config.input.std', d.input.std, 3, STD);
   const input = {
@@ -133,6 +146,7 @@ export function buildConfig(rawInput: unknown, sources: ReadonlyMap<string, stri
     imageSize: c.number(ri.imageSize, 'config.input.imageSize', isResNetFamily(arch) ? d.input.imageSize : ARCH_INFO[arch].imageSize, IMAGE_SIZE),
     resize: c.choice(ri.resize, 'config.input.resize', d.input.resize, RESIZE_MODES),
     presize: c.nullableNumber(ri.presize, 'config.input.presize', d.input.presize, { integer: true, min: 1, max: 65536 }),
+    dicomWindows: dicomWindows(c, ri.dicomWindows, 'config.input.dicomWindows'),
     mean: [mean[0], mean[1], mean[2]] as [number, number, number],
     std: [std[0], std[1], std[2]] as [number, number, number],
   };

@@ -78,7 +78,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
   try {
     const data = await prepareData(config.data.csv ?? config.data.path, {
       positive: config.data.positive ?? undefined, seed: config.seed, valFraction: config.data.valFraction, testFraction: config.data.testFraction,
-      imageSize: config.input.imageSize, resize: config.input.resize, cache: imageCache, task: config.task, exclude: [path.resolve(o.out)],
+      imageSize: config.input.imageSize, resize: config.input.resize, dicomWindows: config.input.dicomWindows, cache: imageCache, task: config.task, exclude: [path.resolve(o.out)],
     });
     const train: DataItem[] = splitItems(data).train;
     const { task: kind, classes } = data.dataset;
@@ -97,7 +97,7 @@ export async function lrFind(input: RunConfigInput, o: LrFindOptions): Promise<L
       log(`phase ${pc.name} starts from ${file}`);
     }
     const loader = new DataLoader(train.map((i) => ({ path: i.path, label: i.label, ...(i.labels ? { labels: i.labels } : {}) })), {
-      imageSize: config.input.imageSize, resize: config.input.resize, batchSize: config.batchSize, seed: config.seed, channelsLast, cache: imageCache,
+      imageSize: config.input.imageSize, resize: config.input.resize, dicomWindows: config.input.dicomWindows, batchSize: config.batchSize, seed: config.seed, channelsLast, cache: imageCache,
       mean: config.input.mean, std: config.input.std, labelWidth: task.labelWidth, train: true, augment: config.augment, erasing: config.randomErasing, randAugment: config.randAugment, sampler: config.sampler, augmentBaseSide: config.input.presize,
     });
     applyTrainable(model, pc.trainable);
