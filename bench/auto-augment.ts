@@ -4,9 +4,11 @@
 //
 //   npx tsx bench/auto-augment.ts [--size 224] [--n 200]      (or node dist/bench/auto-augment.js)
 //
-// Measured 2026-12-07 on the shared 2-core machine beside a CI run (224 px, 100 images per operation, one thread),
-// ms per image tlearn / torchvision: shears, translations 0.62-0.66 / 0.51-0.52, rotation 0.65 / 0.64, colour ops
-// 0.21-0.40 / 0.20-0.31, sharpness 1.03 / 4.90, posterize 0.33 / 0.04, equalize 0.78 / 0.78; mean 0.51 / 0.70.
+// Measured 2026-12-07 on the 2-core machine, quiet (224 px, 200 images per operation, one thread), ms per image
+// tlearn / torchvision: shears, translations, rotation 0.47-0.52 / 0.40-0.41, brightness 0.09 / 0.14, colour and
+// contrast 0.38-0.39 / 0.19-0.20, sharpness 0.88 / 20.2, posterize 0.029 / 0.030 (bitwise_and, as torchvision),
+// solarize, autocontrast, equalize 0.25-0.55 / 0.23-0.59; mean 0.38 / 1.70. (Figures before that day's fix kept
+// every result alive until the end of the operation's loop, so that each image was made in fresh memory.)
 import { applyOp, augmentMagnitude } from '../src/data/auto-augment.js';
 import { AUGMENT_OPS } from '../src/data/auto-augment-draw.js';
 import { scope, setNumThreads, tensor } from '../src/torch/index.js';
@@ -25,9 +27,11 @@ scope(() => {
   const img = tensor(pixels, { shape: [1, 3, size, size] });
   for (const op of AUGMENT_OPS) {
     const m = augmentMagnitude('trivial', step(op), size, size);
-    scope(() => applyOp(img, op, m)); // warm-up
+    // The result is not returned from the scope, so it is freed at once, as torchvision's is: a returned tensor would
+    // live on in the outer scope, and every image would be made in fresh memory (page faults, not the operation).
+    scope(() => { applyOp(img, op, m); }); // warm-up
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) scope(() => applyOp(img, op, m));
+    for (let i = 0; i < n; i++) scope(() => { applyOp(img, op, m); });
     ours[op] = (performance.now() - t0) / n;
   }
 });
