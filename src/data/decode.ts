@@ -45,9 +45,9 @@ function openEncoded(input: ImageInput): sharp.Sharp {
   return sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
 }
 
-/** The whole bytes of a DICOM file or buffer; undefined for every other input. */
-async function dicomBytes(input: ImageInput): Promise<Uint8Array | undefined> {
-  const head = await firstBytes(input, DICOM_SNIFF_BYTES);
+/** The whole bytes of a DICOM file or buffer; undefined for every other input. `head`: its first bytes, if read already. */
+async function dicomBytes(input: ImageInput, head?: Uint8Array): Promise<Uint8Array | undefined> {
+  head ??= await firstBytes(input, DICOM_SNIFF_BYTES);
   if (!head || !isDicom(head)) return undefined;
   return typeof input === 'string' ? readFile(input) : input;
 }
@@ -58,9 +58,10 @@ export interface DecodeOptions { dicomWindows?: readonly DicomWindow[] | null }
 /**
  * A sharp pipeline over the image's pixels: upright (EXIF orientation applied), a DICOM file's after its window
  * (dicom.ts). Refusing markup and oversized images is imageSize's work; callers that skip it must do their own.
+ * `format`: imageSize's answer, when the caller has it (then the file's first bytes are not read again).
  */
-export async function openImage(input: ImageInput, opts: DecodeOptions = {}): Promise<sharp.Sharp> {
-  const dicom = await dicomBytes(input);
+export async function openImage(input: ImageInput, opts: DecodeOptions = {}, format?: string): Promise<sharp.Sharp> {
+  const dicom = format === undefined || format === 'dicom' ? await dicomBytes(input) : undefined;
   if (!dicom) return openEncoded(input);
   const { data, width, height, channels } = await dicomRaster(dicom, opts.dicomWindows);
   return sharp(data, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
@@ -148,8 +149,8 @@ async function regularFileOnly(input: ImageInput): Promise<void> {
  */
 export async function imageSize(input: ImageInput): Promise<{ width: number; height: number; format: string }> {
   await regularFileOnly(input);
-  await refuseByContent(input);
-  const dicom = await dicomBytes(input);
+  const head = await refuseByContent(input);
+  const dicom = await dicomBytes(input, head);
   if (dicom) {
     const { width, height } = readDicom(dicom);
     if (width * height > MAX_INPUT_PIXELS) throw new Error(await overPixelLimit(input));
@@ -232,9 +233,9 @@ export function evalGeometry(width: number, height: number, size: number, mode: 
  * `shouldPreShrink`), and libvips' crop of the full frame copies nothing.
  */
 async function decodeTo(input: ImageInput, width: number, height: number, tw: number, th: number, what: string,
-  keep: Box = { left: 0, top: 0, width: tw, height: th }, opts: DecodeOptions = {}): Promise<RawImage> {
+  keep: Box = { left: 0, top: 0, width: tw, height: th }, opts: DecodeOptions = {}, format?: string): Promise<RawImage> {
   const x = planAxis(width, tw, keep.left, keep.width), y = planAxis(height, th, keep.top, keep.height);
-  let pipe = await openImage(input, opts);
+  let pipe = await openImage(input, opts, format);
   const pre = { left: x.preLo, top: y.preLo, width: x.preLen, height: y.preLen };
   if (x.shrinks || y.shrinks) {
     // The pre-extract is there even when it is the whole frame: it is what turns shrink-on-load off.
@@ -312,13 +313,13 @@ export function extractRaw(img: RawImage, box: Box): RawImage {
  * imageSize(), when the caller has it already.
  */
 export async function decodeResized(input: ImageInput, size: number, mode: ResizeMode,
-  upright?: { width: number; height: number }, opts: DecodeOptions = {}): Promise<RawImage> {
+  upright?: { width: number; height: number; format?: string }, opts: DecodeOptions = {}): Promise<RawImage> {
   // A path is opened twice (header, then pixels) rather than read into memory: cheaper than copying the file.
   const what = label(input);
   if (upright) await regularFileOnly(input);
-  const { width, height } = upright ?? await imageSize(input);
+  const { width, height, format } = upright ?? await imageSize(input);
   const g = evalGeometry(width, height, size, mode);
-  return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size }, opts);
+  return decodeTo(input, width, height, g.resizeWidth, g.resizeHeight, what, { left: g.left, top: g.top, width: size, height: size }, opts, format);
 }
 
 /**
@@ -327,14 +328,14 @@ export async function decodeResized(input: ImageInput, size: number, mode: Resiz
  */
 export async function decodeFull(input: ImageInput, maxShortSide?: number, opts: DecodeOptions = {}): Promise<RawImage> {
   const what = label(input);
-  const { width, height } = await imageSize(input);
+  const { width, height, format } = await imageSize(input);
   let tw = width, th = height;
   const short = Math.min(width, height);
   if (maxShortSide !== undefined && short > maxShortSide) {
     const s = maxShortSide / short;
     tw = Math.max(1, Math.round(width * s)); th = Math.max(1, Math.round(height * s));
   }
-  return decodeTo(input, width, height, tw, th, what, undefined, opts);
+  return decodeTo(input, width, height, tw, th, what, undefined, opts, format);
 }
 
 /** Crops `box` out of a decoded image and resizes it to size×size (torchvision's resized_crop). */
@@ -350,7 +351,7 @@ export async function cropResize(img: RawImage, box: Box, size: number): Promise
 export async function verifyDecodes(bytes: ImageInput, opts: DecodeOptions = {}): Promise<{ width: number; height: number; format: string; range: PixelRange }> {
   if (typeof bytes !== 'string' && bytes.byteLength === 0) throw new Error('empty file (0 bytes)');
   const info = await imageSize(bytes);
-  const small = await finish((await openImage(bytes, opts)).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
+  const small = await finish((await openImage(bytes, opts, info.format)).resize(32, 32, { fit: 'inside', withoutEnlargement: true, kernel: RESIZE_KERNEL }), label(bytes));
   return { ...info, range: await pixelRange(small) };
 }
 

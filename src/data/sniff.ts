@@ -69,11 +69,13 @@ const MARKUP_NAMES = { svg: 'SVG (a vector drawing)', markup: 'XML or HTML text'
 /**
  * Throws when the first bytes of a file (or buffer) are SVG, other markup or gzip: called before any bytes
  * reach sharp, so that librsvg never parses them. A file that cannot be read is left for the decoder to report.
+ * Returns the bytes it read (up to SNIFF_BYTES), for the caller's own look at them.
  */
-export async function refuseByContent(input: string | Buffer): Promise<void> {
+export async function refuseByContent(input: string | Buffer): Promise<Buffer | undefined> {
   const bytes = await firstBytes(input, SNIFF_BYTES);
   const kind = bytes && markupKind(bytes);
   if (kind) throw new Error(notReadableFormat(MARKUP_NAMES[kind]));
+  return bytes;
 }
 
 /**
