@@ -42,7 +42,7 @@ test('the default configuration is the seed protocol', () => {
   assert.equal(c.model.arch, 'resnet50');
   assert.equal(c.model.weights, 'imagenet');
   assert.equal(c.model.dropout, 0.5);
-  assert.deepEqual(c.input, { imageSize: 224, resize: 'squash', presize: null, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+  assert.deepEqual(c.input, { imageSize: 224, resize: 'squash', presize: null, dicomWindows: null, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
   assert.equal(c.batchSize, 32);
   assert.equal(c.bnPolicy, 'eval');
   assert.deepEqual(c.threshold, { method: 'fixed', value: 0.5 });
