@@ -15,9 +15,10 @@ export { auditWarnings, buildAudit, formatAuditSummary, IMBALANCE_THRESHOLD, SMA
 export { ProbeMemo } from './probe-memo.js';
 export { checkSplits, prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
 export {
-  ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, decoderReason, diagnoseDecode, evalGeometry, isLostReason, extractRaw, imageSize, MAX_INPUT_PIXELS,
+  ALPHA_BACKGROUND, cropResize, decodeCount, decodeFull, decodeResized, evalGeometry, extractRaw, imageSize, MAX_INPUT_PIXELS,
   openImage, resizeRaw, RESIZE_KERNEL, roundHalfEven, verifyDecodes, type Box, type DecodeOptions, type ImageInput, type RawImage,
 } from './decode.js';
+export { decoderReason, diagnoseDecode, isLostReason } from './decode-reasons.js';
 export { checkDicomWindows, dicomRaster, readDicom, type DicomRaster, type DicomWindow } from './dicom.js';
 export { resampleHeight, resampleWidth } from './resample.js';
 export {

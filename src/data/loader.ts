@@ -15,7 +15,8 @@
 // each time, as torchvision does (or, with augmentBaseSide, a cached copy downscaled to that shorter side).
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import { cropResize, decodeFull, decodeResized, decoderReason, diagnoseDecode, isLostReason, type Box, type RawImage } from './decode.js';
+import { cropResize, decodeFull, decodeResized, type Box, type RawImage } from './decode.js';
+import { decoderReason, diagnoseDecode, isLostReason } from './decode-reasons.js';
 import { baseCacheKey, evalCacheKey, fileStamp, ImageCache } from './cache.js';
 import { Semaphore } from './pool.js';
 import { deriveSeed, Rng } from './rng.js';

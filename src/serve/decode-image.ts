@@ -2,7 +2,8 @@
 // sharp's thread pool), or the refusal with its HTTP status. The header is checked first: an image declaring more
 // pixels than the server decodes is refused before anything large is allocated. Used by the model worker (libtorch
 // engine without onnxruntime) and on the main thread (the ONNX engine, and the libtorch engine with onnxruntime).
-import { decodeResized, decoderReason, diagnoseDecode, imageSize, isLostReason } from '../data/decode.js';
+import { decodeResized, imageSize } from '../data/decode.js';
+import { decoderReason, diagnoseDecode, isLostReason } from '../data/decode-reasons.js';
 import type { DicomWindow } from '../data/dicom.js';
 import type { ResizeMode } from '../data/types.js';
 import type { ImageRefusal } from './engine.js';
