@@ -39,6 +39,10 @@ export const CLASS_NAME_MAX = 200;
 /** A calibration temperature (Guo et al. 2017): the logits are divided by it before the sigmoid or softmax. */
 export const TEMPERATURE: NumberRule = { min: 0, exclusiveMin: true };
 
+/** A DICOM window's centre and width on the rescaled values (Hounsfield units span about -1024 to 3071). */
+export const DICOM_WINDOW_CENTER: NumberRule = { min: -1e6, max: 1e6 };
+export const DICOM_WINDOW_WIDTH: NumberRule = { min: 1, max: 1e6 };
+
 /** The loss's positive-class weight. */
 export const POS_WEIGHT: NumberRule = { min: 0, exclusiveMin: true };
 

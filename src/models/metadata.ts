@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CLASS_NAME_MAX, DROPOUT, EPOCHS, expectation, FRACTION, IMAGE_SIZE, MAX_CLASSES, meetsRule, outOfRange, PHASE_NAME_MAX_BYTES, POS_WEIGHT,
-  rangeText, SEED, STD, TASK_KINDS, TEMPERATURE, THRESHOLD, type NumberRule, type TaskKind,
+  rangeText, SEED, STD, TASK_KINDS, TEMPERATURE, THRESHOLD, DICOM_WINDOW_CENTER, DICOM_WINDOW_WIDTH, type NumberRule, type TaskKind,
 } from './bounds.js';
 import { ALL_ARCHS, isArch, type Arch } from './zoo.js';
 
@@ -149,9 +149,9 @@ const thresholdList: Check<number[]> = (v, key) =>
 
 const dicomWindowList: Check<Array<[number, number]>> = (v, key) =>
   (Array.isArray(v) && (v.length === 1 || v.length === 3) && v.every((w) => Array.isArray(w) && w.length === 2 &&
-    Number.isFinite(w[0]) && Math.abs(w[0] as number) <= 1e6 && typeof w[1] === 'number' && w[1] >= 1 && w[1] <= 1e6)
+    meetsRule(w[0], DICOM_WINDOW_CENTER) && meetsRule(w[1], DICOM_WINDOW_WIDTH))
     ? v.map((w) => [w[0], w[1]] as [number, number])
-    : fail(key, v, 'must be one or three [centre, width] windows, each width from 1 to 1e6'));
+    : fail(key, v, `must be one or three [centre, width] windows (centre in ${rangeText(DICOM_WINDOW_CENTER)}, width in ${rangeText(DICOM_WINDOW_WIDTH)})`));
 
 const conformalRecord: Check<ConformalRecord> = (v, key) => {
   if (!isPlainObject(v)) return fail(key, v, 'must be an object {alpha, qhat, n}');

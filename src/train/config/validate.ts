@@ -5,7 +5,7 @@ import { ARCH_INFO, isResNetFamily, type ArchInfo } from '../../models/zoo.js';
 import { defaultConfig, DEFAULT_CONFORMAL_ALPHA, DEFAULT_CUTMIX_ALPHA, DEFAULT_EMA_DECAY, DEFAULT_ERASING, DEFAULT_FOCAL, DEFAULT_MIXUP_ALPHA } from './defaults.js';
 import { didYouMean } from './suggest.js';
 import { findWeights } from '../../io/weights.js';
-import { ACCUMULATE_GRAD_BATCHES, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
+import { ACCUMULATE_GRAD_BATCHES, DICOM_WINDOW_CENTER, DICOM_WINDOW_WIDTH, DROPOUT, FRACTION, IMAGE_SIZE, meetsRule, type NumberRule, PHASE_NAME_MAX_BYTES, POS_WEIGHT, SEED, STD, THRESHOLD } from '../../models/bounds.js';
 import { ARCHS, AUGMENTS, BN_POLICIES, CACHE_DTYPES, CHECKPOINT_FORMATS, DEVICES, PRECISIONS, RESIZE_MODES, SAMPLER_KINDS, TASK_REQUESTS, THRESHOLD_METHODS, WEIGHT_NAMES, CALIBRATIONS, type RunConfig } from './types.js';
 import { Checker, describe, isPlainObject, isWeightsPath, registryNames, type ConfigIssue } from './checker.js';
 import { familyDefaults, phases } from './phases.js';
@@ -44,8 +44,8 @@ function dicomWindows(c: Checker, v: unknown, path: string): Array<[number, numb
     return null;
   }
   return v.map((w, i) => {
-    const [center, width] = c.numberTuple(w, `${path}[${i}]`, [0, 1], 2, { min: -1e6, max: 1e6 });
-    return [center!, c.number(width, `${path}[${i}][1]`, 1, { min: 1, max: 1e6 })] as [number, number];
+    const [center, width] = c.numberTuple(w, `${path}[${i}]`, [0, 1], 2, DICOM_WINDOW_CENTER);
+    return [center!, c.number(width, `${path}[${i}][1]`, 1, DICOM_WINDOW_WIDTH)] as [number, number];
   });
 }
 
